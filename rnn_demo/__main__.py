@@ -1,0 +1,110 @@
+"""The command line: `python -m rnn_demo <command> ...`; see `python -m rnn_demo --help`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .backbone import CELLS
+from .hub import MODELS_DIR, ModelLoadError
+from .wheels import DataError
+
+TASKS = ("text",)
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model and save the best checkpoint in Hub layout",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("task", choices=TASKS, help="which task's model to train")
+    p.add_argument("--cell", choices=list(CELLS), default="lstm", help="recurrent cell")
+    p.add_argument("--data", default=None, help="a Hub dataset id or local path for datasets.load_dataset; "
+                   "default: the Shakespeare protocol corpus")
+    p.add_argument("--text-column", default="text", help="the column holding the text in --data")
+    p.add_argument("--hidden-size", type=int, default=512, help="units per recurrent layer")
+    p.add_argument("--layers", type=int, default=2, help="stacked recurrent layers")
+    p.add_argument("--embedding-dim", type=int, default=64, help="character embedding size")
+    p.add_argument("--dropout", type=float, default=0.2, help="dropout between layers and before the head")
+    p.add_argument("--batch-size", type=int, default=64, help="parallel streams per step")
+    p.add_argument("--seq-len", type=int, default=128, help="characters per stream per step (BPTT length)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, cosine decay)")
+    p.add_argument("--max-steps", type=int, default=3000, help="optimizer steps in all")
+    p.add_argument("--eval-every", type=int, default=250, help="steps between selection evaluations")
+    p.add_argument("--clip-norm", type=float, default=1.0, help="gradient-norm clipping threshold")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: torch's choice")
+    p.add_argument("--out", type=Path, default=None, help="where the best model goes; default: models/TASK-CELL")
+    p.add_argument("--run-dir", type=Path, default=None,
+                   help="resumable checkpoints; default: checkpoints/TASK-CELL (resumes if present)")
+    p.add_argument("--no-resume", action="store_true", help="start afresh even if --run-dir holds a checkpoint")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="download, convert, split and cache a task's protocol dataset")
+    p.add_argument("task", choices=TASKS)
+    _add_train(sub)
+    p = sub.add_parser("evaluate", help="the protocol metric of a model on the reporting split")
+    p.add_argument("task", choices=TASKS)
+    p.add_argument("--model", type=Path, required=True, help="model directory (Hub layout) or Hub repo id")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    return parser
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from .text.data import protocol_dataset
+
+    dataset = protocol_dataset()
+    print(dataset)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
+    from .hub import pick_device
+    from .text.model import CharLMConfig
+    from .text.train import train_text
+    from .training import TrainSettings
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    name = f"{args.task}-{args.cell}"
+    config = CharLMConfig(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
+                          num_layers=args.layers, dropout=args.dropout)
+    settings = TrainSettings(max_steps=args.max_steps, lr=args.lr, clip_norm=args.clip_norm,
+                             eval_every=args.eval_every, seed=args.seed)
+    state = train_text(config, settings, args.out or MODELS_DIR / name, args.run_dir or Path("checkpoints") / name,
+                       args.data, args.text_column, args.batch_size, args.seq_len, pick_device(args.device),
+                       resume=not args.no_resume)
+    print(f"done: best selection loss {state['best_selection_loss']:.4f} at step {state['best_step']}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from .hub import load_model
+    from .text.data import protocol_dataset, split_text
+    from .text.evaluate import evaluate_model
+    from .text.model import CharLM
+
+    model = load_model(CharLM, args.model, args.device)
+    result = evaluate_model(model, split_text(protocol_dataset(), "validation"))
+    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+
+
+COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (DataError, ModelLoadError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

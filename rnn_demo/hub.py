@@ -1,0 +1,149 @@
+"""Model directories in the Hub's layout: config.json, model.safetensors and a README.md model card.
+
+This is the one module that talks to the Hugging Face Hub. Weights are only ever read with
+safetensors; a repository that offers nothing but a pickle is refused.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError
+from safetensors.torch import load_file, save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = ROOT / "models"
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+REPO_URL = "https://github.com/rnn-demo/rnn-demo"
+
+M = TypeVar("M", bound="HubModel")
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory or repository is missing, incomplete or does not fit its task."""
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """The device to run on: `name` if given, else CUDA when available, else the CPU."""
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class HubModel(PyTorchModelHubMixin):
+    """Save and load through the Hub mixin, with weights in safetensors only.
+
+    Subclasses take one typed `config` dataclass whose `storage_dtype` field says how the
+    weights are stored ("float32" or "float16"); they are always computed with in float32.
+    """
+
+    config: Any
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        dtype = getattr(torch, self.config.storage_dtype)
+        tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self.state_dict().items()}
+        save_file(tensors, str(Path(save_directory) / WEIGHTS_NAME), metadata={"format": "pt"})
+
+    @classmethod
+    def _from_pretrained(cls: type[M], *, model_id: str, revision: str | None, cache_dir: Any,
+                         force_download: bool, local_files_only: bool, token: Any,
+                         map_location: str = "cpu", strict: bool = True, **model_kwargs: Any) -> M:
+        if os.path.isdir(model_id):
+            weights = Path(model_id) / WEIGHTS_NAME
+        else:
+            weights = Path(hf_hub_download(model_id, WEIGHTS_NAME, revision=revision, cache_dir=cache_dir,
+                                           force_download=force_download, token=token,
+                                           local_files_only=local_files_only))
+        model = cls(**model_kwargs)
+        state = {k: v.float() for k, v in load_file(str(weights), device=str(map_location)).items()}
+        model.load_state_dict(state, strict=strict)  # type: ignore[attr-defined]
+        return model.to(map_location).eval()  # type: ignore[attr-defined]
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The config.json of a local model directory, with a clear error when it is missing or broken."""
+    config_path = Path(path) / CONFIG_NAME
+    if not config_path.is_file():
+        raise ModelLoadError(f"no model at {path}: {CONFIG_NAME} is missing")
+    try:
+        return json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelLoadError(f"corrupt {config_path}: {error}") from error
+
+
+def load_model(cls: type[M], path: str | Path, device: str | torch.device | None = None,
+               revision: str | None = None) -> M:
+    """Load a model of class `cls` from a local directory or a Hub repository id.
+
+    Every failure (missing directory, missing file, corrupt weights, a config of another task
+    or with wrong fields) becomes a ModelLoadError naming the path.
+    """
+    device = pick_device(str(device) if device else None)
+    if Path(path).is_dir():
+        config = read_config(path)
+        task = config.get("task")
+        if task != cls.task:  # type: ignore[attr-defined]
+            raise ModelLoadError(f"{path} holds a {task!r} model, not a {cls.task!r} one")  # type: ignore[attr-defined]
+    elif os.path.sep in str(path) or str(path).startswith("."):
+        raise ModelLoadError(f"no model directory at {path}")
+    try:
+        return cls.from_pretrained(str(path), revision=revision, map_location=str(device))
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, HfHubHTTPError) as error:
+        raise ModelLoadError(f"cannot load a model from {path}: {error}") from error
+
+
+def config_from_dict(config_cls: type, data: dict[str, Any]) -> Any:
+    """Build a config dataclass from a dict, ignoring unknown keys."""
+    names = {f.name for f in fields(config_cls)}
+    return config_cls(**{k: v for k, v in data.items() if k in names})
+
+
+def write_model_card(directory: str | Path, *, title: str, summary: str, tags: list[str],
+                     datasets: list[str], metrics: list[dict[str, Any]], task_type: str,
+                     dataset_name: str, body: str, license: str = "mit") -> None:
+    """Write README.md: YAML metadata (library, tags, dataset, model-index metrics) and a text body."""
+    card_data = ModelCardData(
+        library_name="rnn-demo",
+        license=license,
+        tags=["rnn-demo", "pytorch", "pytorch_model_hub_mixin", *tags],
+        datasets=datasets,
+        model_name=title,
+        eval_results=None,
+    )
+    data = card_data.to_dict()
+    data["model-index"] = [{
+        "name": title,
+        "results": [{
+            "task": {"type": task_type},
+            "dataset": {"name": dataset_name, "type": datasets[0] if datasets else dataset_name},
+            "metrics": metrics,
+        }],
+    }]
+    card = ModelCard(f"---\n{_yaml(data)}---\n\n# {title}\n\n{summary}\n\n{body}\n")
+    card.save(Path(directory) / "README.md")
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def card_metadata(directory: str | Path) -> dict[str, Any]:
+    """The YAML metadata of a model directory's README.md (empty when there is none)."""
+    path = Path(directory) / "README.md"
+    if not path.is_file():
+        return {}
+    return ModelCard.load(path).data.to_dict()
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    return asdict(config)

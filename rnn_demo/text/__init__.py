@@ -1,0 +1,1 @@
+"""Text generation: a character-level language model of Shakespeare's plays."""

