@@ -51,6 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True, help="model directory (Hub layout) or Hub repo id")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
+    p = sub.add_parser("generate", help="write text with a text model",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", type=Path, default=MODELS_DIR / "text-lstm", help="model directory or Hub repo id")
+    p.add_argument("--prompt", default="", help="text to continue (empty: start from a new line)")
+    p.add_argument("--max-new-chars", type=int, default=400, help="characters to generate")
+    p.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: wilder")
+    p.add_argument("--top-k", type=int, default=0, help="sample only from the k likeliest characters (0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this total probability")
+    p.add_argument("--seed", type=int, default=None, help="fix for reproducible output")
+    p.add_argument("--stop", default="", help="stop before this string appears")
+    p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run")
+    p.add_argument("what", choices=["generate"], help="what to measure")
+    p.add_argument("--model", type=Path, default=MODELS_DIR / "text-lstm", help="model directory")
+    p.add_argument("--chars", type=int, default=1000, help="characters generated per timed run")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -90,10 +107,47 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     model = load_model(CharLM, args.model, args.device)
     result = evaluate_model(model, split_text(protocol_dataset(), "validation"))
-    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    if args.write_card:
+        from .text.card import write_text_card
+
+        write_text_card(args.model, model.config, result, sum(p.numel() for p in model.parameters()))
+    _print(result, args.json)
 
 
-COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate}
+def cmd_generate(args: argparse.Namespace) -> None:
+    from .hub import load_model
+    from .text.infer import CharStepper, Sampling, check_prompt, generate
+    from .text.model import CharLM
+
+    stepper = CharStepper(load_model(CharLM, args.model))
+    _, unknown = check_prompt(args.prompt, stepper.vocab)
+    if unknown:
+        print(f"note: characters the model does not know, read as <unk>: {''.join(unknown)!r}", file=sys.stderr)
+    sampling = Sampling(args.max_new_chars, args.temperature, args.top_k, args.top_p, args.seed, args.stop)
+    sys.stdout.write(args.prompt)
+    for piece in generate(stepper, args.prompt, sampling):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from .bench import bench_generate
+    from .hub import load_model
+    from .runtime import configure_threads
+    from .text.model import CharLM
+
+    configure_threads(args.threads)
+    model = load_model(CharLM, args.model, "cpu")
+    _print(bench_generate(model, chars=args.chars), args.json)
+
+
+def _print(result: dict, as_json: bool) -> None:
+    print(json.dumps(result) if as_json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+
+
+COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
+            "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

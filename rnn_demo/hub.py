@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 import torch
 from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = ROOT / "models"
+MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 REPO_URL = "https://github.com/rnn-demo/rnn-demo"
@@ -96,7 +97,7 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
         return cls.from_pretrained(str(path), revision=revision, map_location=str(device))
     except ModelLoadError:
         raise
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError, HfHubHTTPError) as error:
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, HfHubHTTPError, SafetensorError) as error:
         raise ModelLoadError(f"cannot load a model from {path}: {error}") from error
 
 

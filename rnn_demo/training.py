@@ -54,15 +54,18 @@ def learning_rate(step: int, s: TrainSettings) -> float:
 
 
 def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path,
-        save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True) -> dict:
-    """Train `model` on `task` for `settings.max_steps` steps; return the loop state at the end."""
+        save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None) -> dict:
+    """Train `model` on `task` up to `settings.max_steps` steps (or stop early at step `until`, to go on
+    later with resume); return the loop state at the end."""
     torch.manual_seed(settings.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     state = {"step": 0, "best_selection_loss": math.inf, "best_step": None, "seconds": 0.0, "history": []}
+    carry = None
     if resume and (run_dir / "last" / "trainer_state.json").is_file():
-        state = load_checkpoint(run_dir / "last", model, optimizer)
-    carry, started = None, time.time() - state["seconds"]
-    bar = tqdm(range(state["step"], settings.max_steps), initial=state["step"], total=settings.max_steps,
+        state, carry = load_checkpoint(run_dir / "last", model, optimizer)
+    started = time.time() - state["seconds"]
+    last_step = min(settings.max_steps, until or settings.max_steps)
+    bar = tqdm(range(state["step"], last_step), initial=state["step"], total=settings.max_steps,
                desc="train", unit="step", dynamic_ncols=True)
     for step in bar:
         model.train()
@@ -78,10 +81,10 @@ def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Pa
         rate = task.batch_units(batch) / max(time.time() - tick, 1e-9)
         bar.set_postfix(loss=f"{loss.item():.3f}", units_per_s=f"{rate:,.0f}")
         state["step"] = step + 1
-        if state["step"] % settings.eval_every == 0 or state["step"] == settings.max_steps:
+        if state["step"] % settings.eval_every == 0 or state["step"] == last_step:
             state["seconds"] = time.time() - started
             _select(model, task, state, save_best, bar)
-            save_checkpoint(run_dir / "last", model, optimizer, state)
+            save_checkpoint(run_dir / "last", model, optimizer, state, carry)
     state["seconds"] = time.time() - started
     return state
 
@@ -96,23 +99,30 @@ def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable
         save_best(model, dict(state))
 
 
-def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
-    """Weights, optimizer moments and loop state, all as safetensors and JSON (no pickle)."""
+def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict,
+                    carry: Any = None) -> None:
+    """Everything a resumed run needs to continue exactly: weights, optimizer moments, the random
+    generator, the carried tensors (e.g. a recurrent state) and the loop state; safetensors and JSON only."""
     directory.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
               str(directory / "weights.safetensors"))
     opt = optimizer.state_dict()
-    tensors = {f"{index}.{key}": value.cpu().reshape(value.shape).contiguous()
+    tensors = {f"{index}.{key}": value.cpu().contiguous()
                for index, moments in opt["state"].items() for key, value in moments.items()}
     save_file(tensors, str(directory / "optimizer.safetensors"))
-    meta = {"loop": state, "param_groups": opt["param_groups"]}
+    carried = _as_tensors(carry)
+    save_file({"rng": torch.get_rng_state(), **{f"carry.{i}": t.detach().cpu().contiguous()
+                                                 for i, t in enumerate(carried or [])}},
+              str(directory / "extra.safetensors"))
+    meta = {"loop": state, "param_groups": opt["param_groups"], "carry": None if carried is None else
+            ("tuple" if isinstance(carry, tuple) else "tensor")}
     tmp = directory / "trainer_state.json.tmp"
     tmp.write_text(json.dumps(meta, indent=1))
     tmp.replace(directory / "trainer_state.json")
 
 
-def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:
-    """Restore what `save_checkpoint` wrote; return the loop state."""
+def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, Any]:
+    """Restore what `save_checkpoint` wrote; return the loop state and the carry."""
     meta = json.loads((directory / "trainer_state.json").read_text())
     device = next(model.parameters()).device
     model.load_state_dict(load_file(str(directory / "weights.safetensors"), device=str(device)))
@@ -121,7 +131,22 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
         index, key = name.split(".", 1)
         moments.setdefault(int(index), {})[key] = value if key != "step" else value.cpu()
     optimizer.load_state_dict({"state": moments, "param_groups": meta["param_groups"]})
-    return meta["loop"]
+    extra_path = directory / "extra.safetensors"
+    extra = load_file(str(extra_path)) if extra_path.is_file() else {}
+    if "rng" in extra:
+        torch.set_rng_state(extra.pop("rng"))
+    carried = [extra[f"carry.{i}"].to(device) for i in range(len(extra))]
+    carry = {"tuple": tuple(carried), "tensor": carried[0] if carried else None}.get(meta.get("carry"))
+    return meta["loop"], carry
+
+
+def _as_tensors(carry: Any) -> list[torch.Tensor] | None:
+    """The carry as a list of tensors, or None when it is not made of tensors (it is then not saved)."""
+    if isinstance(carry, torch.Tensor):
+        return [carry]
+    if isinstance(carry, tuple) and carry and all(isinstance(t, torch.Tensor) for t in carry):
+        return list(carry)
+    return None
 
 
 def settings_dict(settings: TrainSettings) -> dict:

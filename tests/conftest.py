@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny seeded models and a folder of tiny bundled-style models."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnn_demo.text.model import UNKNOWN, CharLM, CharLMConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_TEXT = """ROMEO:
+But soft, what light through yonder window breaks?
+It is the east, and Juliet is the sun.
+
+JULIET:
+O Romeo, Romeo! wherefore art thou Romeo?
+Deny thy father and refuse thy name.
+"""
+
+
+def tiny_model(cell: str = "lstm", layers: int = 2, seed: int = 0) -> CharLM:
+    torch.manual_seed(seed)
+    vocab = [UNKNOWN, *sorted(set(TINY_TEXT))]
+    config = CharLMConfig(vocab=vocab, cell=cell, embedding_dim=8, hidden_size=12, num_layers=layers, dropout=0.0)
+    return CharLM(config).eval()
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnn_demo", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small local text file, read through datasets' "text" builder like any user file."""
+    path = tmp_path_factory.mktemp("corpus") / "plays.txt"
+    path.write_text(TINY_TEXT * 40)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path) -> Path:
+    """One tiny model per cell, trained by the real `train` command, laid out like models/."""
+    directory = tmp_path_factory.mktemp("models")
+    runs = tmp_path_factory.mktemp("runs")
+    for cell in ("lstm", "gru", "rnn"):
+        result = run_cli("train", "text", "--cell", cell, "--data", str(tiny_corpus), "--hidden-size", "16",
+                         "--layers", "2", "--embedding-dim", "8", "--max-steps", "12", "--eval-every", "6",
+                         "--batch-size", "4", "--seq-len", "32", "--threads", "1",
+                         "--out", str(directory / f"text-{cell}"), "--run-dir", str(runs / cell))
+        assert result.returncode == 0, result.stderr[-2000:]
+    return directory

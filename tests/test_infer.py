@@ -1,0 +1,89 @@
+import pytest
+import torch
+
+from rnn_demo.text.infer import (MAX_PROMPT_CHARS, CharStepper, Sampling, check_prompt, filter_logits, generate,
+                                 next_char_table)
+from tests.conftest import tiny_model
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("layers", [1, 3])
+def test_served_stepper_computes_the_batched_forward(cell, layers):
+    """The generation path and `evaluate` (the batched forward) are the same function."""
+    model = tiny_model(cell, layers)
+    stepper = CharStepper(model)
+    ids = torch.randint(1, model.config.vocab_size, (2, 30))
+    full, _, _ = model(ids)
+    logits, state = stepper.prime(ids[:, :5])
+    stepped = [logits]
+    for t in range(5, 30):
+        logits, state = stepper.step(ids[:, t], state)
+        stepped.append(logits)
+    assert torch.allclose(torch.stack(stepped, 1), full[:, 4:], atol=1e-5)
+
+
+def test_same_seed_same_text_and_different_seeds_differ():
+    stepper = CharStepper(tiny_model())
+    first = "".join(generate(stepper, "ROMEO:", Sampling(max_new_chars=60, seed=7)))
+    again = "".join(generate(stepper, "ROMEO:", Sampling(max_new_chars=60, seed=7)))
+    other = "".join(generate(stepper, "ROMEO:", Sampling(max_new_chars=60, seed=8)))
+    assert first == again and first != other and len(first) == 60
+
+
+def test_top_k_one_is_greedy():
+    model = tiny_model()
+    stepper = CharStepper(model)
+    text = "".join(generate(stepper, "JULIET:", Sampling(max_new_chars=5, top_k=1, seed=1)))
+    greedy, prompt = "", "JULIET:"
+    for _ in range(5):
+        greedy += next_char_table(stepper, prompt + greedy, k=1)[0][0]
+    assert text == greedy
+
+
+def test_filter_logits_top_k_and_top_p():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert filter_logits(logits, 1.0, 2, 1.0)[0].tolist() == pytest.approx([0.625, 0.375, 0, 0])
+    assert filter_logits(logits, 1.0, 0, 0.7)[0].tolist() == pytest.approx([0.625, 0.375, 0, 0])
+    assert filter_logits(logits, 1.0, 0, 0.5)[0].tolist() == pytest.approx([1, 0, 0, 0])
+    flat = filter_logits(logits, 100.0, 0, 1.0)[0]
+    assert flat.max() - flat.min() < 0.02
+
+
+def test_stop_string_ends_the_text_and_is_not_shown():
+    stepper = CharStepper(tiny_model())
+    free = "".join(generate(stepper, "A", Sampling(max_new_chars=200, seed=3)))
+    stop = free[20:22]
+    cut = "".join(generate(stepper, "A", Sampling(max_new_chars=200, seed=3, stop=stop)))
+    assert cut == free[: free.index(stop)]
+
+
+def test_empty_prompt_and_unknown_characters():
+    stepper = CharStepper(tiny_model())
+    assert check_prompt("", stepper.vocab) == ("\n", [])
+    assert check_prompt("RO€MEO☃", stepper.vocab)[1] == ["€", "☃"]
+    assert len("".join(generate(stepper, "", Sampling(max_new_chars=10, seed=0)))) == 10
+    assert len("".join(generate(stepper, "☃☃☃", Sampling(max_new_chars=10, seed=0)))) == 10
+
+
+def test_prompt_over_the_cap_is_a_clear_error():
+    stepper = CharStepper(tiny_model())
+    with pytest.raises(ValueError, match="limit is 4,000"):
+        list(generate(stepper, "a" * (MAX_PROMPT_CHARS + 1), Sampling()))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("max_new_chars", 0, "max_new_chars"), ("max_new_chars", 10**6, "max_new_chars"),
+    ("temperature", 0.0, "temperature"), ("temperature", 9.0, "temperature"),
+    ("top_k", -1, "top_k"), ("top_p", 0.0, "top_p"), ("top_p", 1.5, "top_p"), ("stop", "x" * 101, "stop"),
+])
+def test_out_of_range_controls(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Sampling(**{field: value}).validated()
+
+
+def test_never_samples_the_unknown_symbol():
+    model = tiny_model()
+    with torch.no_grad():
+        model.head.bias[0] = 50.0  # make <unk> by far the likeliest
+    text = "".join(generate(CharStepper(model), "A", Sampling(max_new_chars=50, seed=0)))
+    assert "<unk>" not in text and len(text) == 50

@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import torch
+
+from rnn_demo.text.evaluate import chunk_plan, nats_per_char
+from rnn_demo.text.model import CharLM, CharLMConfig
+from rnn_demo.text.train import TextTask
+from rnn_demo.training import TrainSettings, fit, learning_rate
+from tests.conftest import TINY_TEXT
+
+TEXT = TINY_TEXT * 30
+VOCAB = ["<unk>", *sorted(set(TEXT))]
+
+
+def _train(run_dir: Path, until: int | None = None, resume: bool = True, steps: int = 16) -> tuple[CharLM, dict]:
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=VOCAB, cell="lstm", embedding_dim=8, hidden_size=16, dropout=0.2))
+    task = TextTask(TEXT, TINY_TEXT, VOCAB, batch_size=4, seq_len=16, device=torch.device("cpu"))
+    best: list[int] = []
+    settings = TrainSettings(max_steps=steps, eval_every=5, warmup_steps=2, lr=1e-2)
+    state = fit(model, task, settings, run_dir, lambda m, s: best.append(s["step"]), resume=resume, until=until)
+    return model, state | {"saved_best": best}
+
+
+def test_training_lowers_the_selection_loss(tmp_path):
+    model, state = _train(tmp_path, steps=40)
+    losses = [h["selection_loss"] for h in state["history"]]
+    assert losses[-1] < losses[0] - 0.3  # from the uniform guess towards the character frequencies and beyond
+    assert state["best_step"] == state["saved_best"][-1]
+
+
+def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    straight, _ = _train(tmp_path / "a", resume=False)
+    _train(tmp_path / "b", until=7)  # stopped mid-run, as a session that ends
+    resumed, state = _train(tmp_path / "b")
+    assert state["step"] == 16
+    for name, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[name]), name
+
+
+def test_learning_rate_warms_up_then_decays():
+    s = TrainSettings(max_steps=100, warmup_steps=10, lr=1.0, min_lr_ratio=0.1)
+    assert learning_rate(0, s) == 0.1 and learning_rate(9, s) == 1.0
+    assert learning_rate(99, s) > learning_rate(100, s) == 0.1
+
+
+def test_stream_batches_carry_the_state():
+    task = TextTask(TEXT, TINY_TEXT, VOCAB, batch_size=2, seq_len=8, device=torch.device("cpu"))
+    first, second = task.batch(0), task.batch(1)
+    assert first.reset and not second.reset
+    assert torch.equal(first.targets[:, -1], second.inputs[:, 0])
+    assert task.batch(task.steps_per_pass).reset
+
+
+def test_chunk_plan_scores_every_target_once():
+    plan = chunk_plan(1000, 7, 256)
+    scored = [t for _, first, end in plan for t in range(first, end)]
+    assert scored == list(range(1, 1001))
+    assert all(first - 1 - start == min(256, first - 1) for start, first, _ in plan)
+
+
+def test_batched_metric_equals_the_plain_loss_when_context_is_complete():
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=VOCAB, embedding_dim=8, hidden_size=16, num_layers=2)).eval()
+    text = TINY_TEXT * 3
+    ids = torch.tensor([[VOCAB.index(c) for c in text]])
+    with torch.no_grad():
+        _, _, plain = model(ids[:, :-1], targets=ids[:, 1:])
+    assert abs(nats_per_char(model, text, chunks=5, warmup=len(text)) - plain.item()) < 1e-5
+    assert abs(nats_per_char(model, text, chunks=1) - plain.item()) < 1e-5
