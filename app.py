@@ -7,8 +7,9 @@ import gradio as gr
 
 from rnn_demo.backbone import CELL_LABELS
 from rnn_demo.runtime import configure_threads
-from rnn_demo.text.infer import MAX_NEW_CHARS, Sampling, check_prompt
-from rnn_demo.text.serve import CELLS_OFFERED, bundled_stepper, candidates, model_summary, prompt_note, stream_text
+from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
+from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, bundled_stepper, candidates, model_summary, prompt_note,
+                                 sampling_from_controls, stream_text)
 
 configure_threads()
 
@@ -18,14 +19,7 @@ TEXT_EXAMPLES = [
     ["KING HENRY V:\nOnce more unto the breach, dear friends, once more;\n"],
     ["HAMLET:\nTo be, or not to be"],
     ["First Citizen:\n"],
-    [""],
 ]
-
-
-def _sampling(max_new_chars: float, temperature: float, top_k: float, top_p: float, seed: float | None,
-              stop: str) -> Sampling:
-    seed_value = None if seed is None or seed == "" else int(seed)
-    return Sampling(int(max_new_chars), float(temperature), int(top_k), float(top_p), seed_value, stop or "")
 
 
 def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: float, top_k: float, top_p: float,
@@ -34,7 +28,7 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
     prompt = prompt or ""
     try:
         stepper = bundled_stepper(cell)
-        sampling = _sampling(max_new_chars, temperature, top_k, top_p, seed, stop).validated()
+        sampling = sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
         check_prompt(prompt, stepper.vocab)
     except ValueError as error:
         raise gr.Error(str(error)) from None
@@ -59,6 +53,7 @@ def text_tab() -> None:
         with gr.Column(scale=3):
             prompt = gr.Textbox(label="Prompt", lines=4, max_length=4000,
                                 placeholder="Type the start of a scene, e.g. a speaker's name and a colon")
+            gr.Examples(TEXT_EXAMPLES, inputs=[prompt], label="Prompts")
             with gr.Row():
                 generate_button = gr.Button("Generate", variant="primary")
                 stop_button = gr.Button("Stop")
@@ -73,10 +68,14 @@ def text_tab() -> None:
                                         info="below 1: safer, more repetitive; above 1: wilder")
                 top_k = gr.Slider(0, 80, value=0, step=1, label="Top-k", info="0: off")
                 top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (nucleus)", info="1: off")
-                seed = gr.Number(value=None, precision=0, label="Seed", info="blank: different every time")
-                stop = gr.Textbox(label="Stop at", max_length=100, placeholder="e.g. a blank line: leave empty for none")
+                seed = gr.Number(value=RANDOM_SEED, precision=0, minimum=RANDOM_SEED, label="Seed",
+                                 info=f"{RANDOM_SEED}: a different text every time; any other number repeats its text")
+                stop = gr.Textbox(label="Stop at", max_length=100,
+                                  placeholder="e.g. a speaker's name such as ROMEO: (empty: never stop early)")
+            gr.Markdown("What the model expects next after the prompt, before temperature, top-k and top-p "
+                        "reshape it: the distribution each generated character is drawn from.")
+            probabilities_button = gr.Button("Show next-character probabilities", size="sm")
             chars = gr.Label(num_top_classes=10, label="Next character after the prompt")
-    gr.Examples(TEXT_EXAMPLES, inputs=[prompt], label="Prompts")
     inputs = [prompt, cell, max_new, temperature, top_k, top_p, seed, stop]
     cell.change(model_summary, cell, summary, api_name="text_model_info")
     for trigger in (generate_button.click, prompt.submit):
@@ -84,8 +83,7 @@ def text_tab() -> None:
     run = generate_button.click(generate_text, inputs, output, api_name="generate")
     submitted = prompt.submit(generate_text, inputs, output, api_name=False)
     stop_button.click(None, cancels=[run, submitted], api_name=False)
-    gr.Button("Show next-character probabilities", size="sm").click(
-        next_characters, [prompt, cell], [chars, note], api_name="next_characters")
+    probabilities_button.click(next_characters, [prompt, cell], [chars, note], api_name="next_characters")
 
 
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .backbone import CELLS
 from .hub import MODELS_DIR, ModelLoadError
+from .text.stepper import PRECISIONS
 from .wheels import DataError
 
 TASKS = ("text",)
@@ -51,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True, help="model directory (Hub layout) or Hub repo id")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
-    p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="arithmetic to score: default, as the app serves it (int8 weights on a CPU, float32 on a GPU)")
+    p.add_argument("--write-card", action="store_true",
+                   help="also write the measured figures (as served, and in float32) into the model card")
     p = sub.add_parser("generate", help="write text with a text model",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--model", type=Path, default=MODELS_DIR / "text-lstm", help="model directory or Hub repo id")
@@ -104,20 +108,25 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from .text.data import protocol_dataset, split_text
     from .text.evaluate import evaluate_model
     from .text.model import CharLM
+    from .text.stepper import CharStepper
 
     model = load_model(CharLM, args.model, args.device)
-    result = evaluate_model(model, split_text(protocol_dataset(), "validation"))
+    text = split_text(protocol_dataset(), "validation")
+    stepper = CharStepper(model, args.precision)
+    result = evaluate_model(stepper, text)
     if args.write_card:
         from .text.card import write_text_card
 
-        write_text_card(args.model, model.config, result, sum(p.numel() for p in model.parameters()))
+        reference = result if result["precision"] == "float32" else evaluate_model(CharStepper(model, "float32"), text)
+        write_text_card(args.model, model.config, result, reference, stepper.parameters)
     _print(result, args.json)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
     from .hub import load_model
-    from .text.infer import CharStepper, Sampling, check_prompt, generate
+    from .text.infer import Sampling, check_prompt, generate
     from .text.model import CharLM
+    from .text.stepper import CharStepper
 
     stepper = CharStepper(load_model(CharLM, args.model))
     _, unknown = check_prompt(args.prompt, stepper.vocab)

@@ -6,8 +6,9 @@ import time
 import torch
 
 from .text.data import encode
-from .text.infer import CharStepper, Sampling, generate
+from .text.infer import Sampling, generate
 from .text.model import CharLM
+from .text.stepper import CharStepper
 
 BENCH_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n"
 

@@ -21,10 +21,11 @@ Deny thy father and refuse thy name.
 """
 
 
-def tiny_model(cell: str = "lstm", layers: int = 2, seed: int = 0) -> CharLM:
+def tiny_model(cell: str = "lstm", layers: int = 2, seed: int = 0, hidden_size: int = 16) -> CharLM:
     torch.manual_seed(seed)
     vocab = [UNKNOWN, *sorted(set(TINY_TEXT))]
-    config = CharLMConfig(vocab=vocab, cell=cell, embedding_dim=8, hidden_size=12, num_layers=layers, dropout=0.0)
+    config = CharLMConfig(vocab=vocab, cell=cell, embedding_dim=8, hidden_size=hidden_size, num_layers=layers,
+                          dropout=0.0)
     return CharLM(config).eval()
 
 

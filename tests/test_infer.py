@@ -1,25 +1,50 @@
 import pytest
 import torch
 
-from rnn_demo.text.infer import (MAX_PROMPT_CHARS, CharStepper, Sampling, check_prompt, filter_logits, generate,
-                                 next_char_table)
+from rnn_demo.text.infer import MAX_PROMPT_CHARS, Sampling, check_prompt, filter_logits, generate, next_char_table
+from rnn_demo.text.stepper import CharStepper
 from tests.conftest import tiny_model
+
+
+def _stepped(stepper: CharStepper, ids: torch.Tensor, primed: int = 5) -> torch.Tensor:
+    """Logits (batch, time - primed + 1) from priming on `primed` characters, then one step at a time."""
+    logits, state = stepper.prime(ids[:, :primed])
+    stepped = [logits]
+    for t in range(primed, ids.size(1)):
+        logits, state = stepper.step(ids[:, t], state)
+        stepped.append(logits)
+    return torch.stack(stepped, 1)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("layers", [1, 3])
-def test_served_stepper_computes_the_batched_forward(cell, layers):
-    """The generation path and `evaluate` (the batched forward) are the same function."""
-    model = tiny_model(cell, layers)
-    stepper = CharStepper(model)
+@pytest.mark.parametrize("precision", ["int8", "float32"])
+def test_generation_steps_compute_what_evaluate_scores(cell, layers, precision):
+    """`step` (generation) and `run` (prompts, evaluate) are one function, in either arithmetic."""
+    stepper = CharStepper(tiny_model(cell, layers), precision)
+    ids = torch.randint(1, stepper.config.vocab_size, (2, 30))
+    whole, _ = stepper.run(ids)
+    assert torch.allclose(_stepped(stepper, ids), whole[:, 4:], atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_float32_stepper_is_the_model_and_int8_stays_close(cell):
+    model = tiny_model(cell)
     ids = torch.randint(1, model.config.vocab_size, (2, 30))
     full, _, _ = model(ids)
-    logits, state = stepper.prime(ids[:, :5])
-    stepped = [logits]
-    for t in range(5, 30):
-        logits, state = stepper.step(ids[:, t], state)
-        stepped.append(logits)
-    assert torch.allclose(torch.stack(stepped, 1), full[:, 4:], atol=1e-5)
+    assert torch.allclose(CharStepper(model, "float32").run(ids)[0], full, atol=1e-5)
+    int8 = CharStepper(model, "int8").run(ids)[0]
+    assert torch.allclose(int8, full, atol=0.05) and not torch.equal(int8, full)
+
+
+def test_int8_is_served_only_where_its_kernel_is_sound():
+    assert CharStepper(tiny_model()).precision == "int8"  # the CPU default for widths the kernel handles
+    odd = tiny_model(hidden_size=12)
+    assert CharStepper(odd).precision == "float32"
+    with pytest.raises(ValueError, match="multiple of 16"):
+        CharStepper(odd, "int8")
+    with pytest.raises(ValueError, match="int8, float32"):
+        CharStepper(odd, "float16")
 
 
 def test_same_seed_same_text_and_different_seeds_differ():

@@ -3,6 +3,7 @@ from pathlib import Path
 import torch
 
 from rnn_demo.text.evaluate import chunk_plan, nats_per_char
+from rnn_demo.text.stepper import CharStepper
 from rnn_demo.text.model import CharLM, CharLMConfig
 from rnn_demo.text.train import TextTask
 from rnn_demo.training import TrainSettings, fit, learning_rate
@@ -66,5 +67,7 @@ def test_batched_metric_equals_the_plain_loss_when_context_is_complete():
     ids = torch.tensor([[VOCAB.index(c) for c in text]])
     with torch.no_grad():
         _, _, plain = model(ids[:, :-1], targets=ids[:, 1:])
-    assert abs(nats_per_char(model, text, chunks=5, warmup=len(text)) - plain.item()) < 1e-5
-    assert abs(nats_per_char(model, text, chunks=1) - plain.item()) < 1e-5
+    stepper = CharStepper(model, "float32")
+    assert abs(nats_per_char(stepper, text, chunks=5, warmup=len(text)) - plain.item()) < 1e-5
+    assert abs(nats_per_char(stepper, text, chunks=1) - plain.item()) < 1e-5
+    assert abs(nats_per_char(stepper, text, chunks=1, segment=7) - plain.item()) < 1e-5  # state carried across segments

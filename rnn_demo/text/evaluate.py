@@ -1,8 +1,9 @@
 """The protocol metric: mean cross-entropy per character on a whole text, in nats and bits.
 
-The text is cut into `chunks` contiguous pieces scored in one batch; each piece first runs
-through the `warmup` characters before it, so every prediction has at least that much context
-carried by the recurrent state (the first piece starts at the beginning of the text).
+The text is cut into `chunks` contiguous pieces scored side by side as one batch; each piece
+first runs through the `warmup` characters before it, so every prediction has at least that
+much context carried by the recurrent state (the first piece starts at the beginning of the
+text). Scoring runs on `CharStepper`, the arithmetic the app serves.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import encode
-from .model import CharLM
+from .stepper import CharStepper
 
 
 def chunk_plan(n_targets: int, chunks: int, warmup: int) -> list[tuple[int, int, int]]:
@@ -29,35 +30,42 @@ def chunk_plan(n_targets: int, chunks: int, warmup: int) -> list[tuple[int, int,
     return plan
 
 
+def _chunk_batch(ids: torch.Tensor, plan: list[tuple[int, int, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets (pieces, longest piece); -100 marks targets that are not scored."""
+    length = max(end - 1 - start for start, _, end in plan)
+    inputs = torch.zeros(len(plan), length, dtype=torch.long)
+    targets = torch.full((len(plan), length), -100, dtype=torch.long)
+    for row, (start, first, end) in enumerate(plan):
+        inputs[row, : end - 1 - start] = ids[start:end - 1]
+        targets[row, first - 1 - start: end - 1 - start] = ids[first:end]
+    return inputs, targets
+
+
 @torch.inference_mode()
-def nats_per_char(model: CharLM, text: str, chunks: int = 64, warmup: int = 256, batch_size: int = 32) -> float:
-    """Mean next-character cross-entropy (nats) over the whole of `text`, batched."""
-    device = next(model.parameters()).device
-    ids = torch.tensor(encode(text, model.config.vocab), dtype=torch.long)
-    plan = chunk_plan(len(ids) - 1, chunks, warmup)
-    total = 0.0
-    model.eval()
-    for i in range(0, len(plan), batch_size):
-        group = plan[i:i + batch_size]
-        length = max(end - 1 - start for start, _, end in group)
-        inputs = torch.zeros(len(group), length, dtype=torch.long)
-        targets = torch.full((len(group), length), -100, dtype=torch.long)  # -100: not scored
-        for row, (start, first, end) in enumerate(group):
-            inputs[row, : end - 1 - start] = ids[start:end - 1]
-            targets[row, first - 1 - start: end - 1 - start] = ids[first:end]
-        logits, _, _ = model(inputs.to(device))  # (group, length, vocab)
-        total += F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=-100,
-                                 reduction="sum").item()
+def nats_per_char(stepper: CharStepper, text: str, chunks: int = 64, warmup: int = 256,
+                  segment: int = 512) -> float:
+    """Mean next-character cross-entropy (nats) over the whole of `text`.
+
+    All pieces run as one batch, `segment` characters at a time with the state carried."""
+    ids = torch.tensor(encode(text, stepper.vocab), dtype=torch.long)
+    inputs, targets = _chunk_batch(ids, chunk_plan(len(ids) - 1, chunks, warmup))
+    inputs, targets = inputs.to(stepper.device), targets.to(stepper.device)
+    total, state = 0.0, None
+    for start in range(0, inputs.size(1), segment):
+        logits, state = stepper.run(inputs[:, start:start + segment], state)  # (pieces, segment, vocab)
+        total += F.cross_entropy(logits.flatten(0, 1), targets[:, start:start + segment].flatten(),
+                                 ignore_index=-100, reduction="sum").item()
     return total / (len(ids) - 1)
 
 
-def evaluate_model(model: CharLM, text: str, split: str = "val") -> dict[str, float]:
-    """The protocol metric as a dict: `{split}_nats_per_char`, `{split}_bits_per_char`, timing."""
+def evaluate_model(stepper: CharStepper, text: str, split: str = "val") -> dict[str, float | str]:
+    """The protocol metric as a dict: `{split}_nats_per_char`, `{split}_bits_per_char`, how it was run."""
     started = time.time()
-    nats = nats_per_char(model, text)
+    nats = nats_per_char(stepper, text)
     return {
         f"{split}_nats_per_char": round(nats, 4),
         f"{split}_bits_per_char": round(nats / math.log(2), 4),
+        "precision": stepper.precision,
         "characters": len(text),
         "seconds": round(time.time() - started, 2),
     }

@@ -1,9 +1,6 @@
 """What the UI and the command line call: prompt checks, priming, sampling, streamed generation.
 
-The served path is `CharStepper`: one character per step on float32 weights pre-arranged
-for batch-1 matrix-vector products, with the embedding folded into the first layer's input
-projection. It computes the same function as `CharLM.forward` on the same weights (a test
-checks this), so `evaluate`, which runs the batched forward, measures the model as served.
+Generation runs on `CharStepper` (stepper.py), the served arithmetic that `evaluate` measures.
 """
 from __future__ import annotations
 
@@ -12,84 +9,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..backbone import State
 from .data import encode
-from .model import CharLM
+from .stepper import CharStepper
 
 MAX_PROMPT_CHARS = 4000
 MAX_NEW_CHARS = 2000
 START = "\n"  # an empty prompt starts from a new line, as a play's speeches do
-
-LayerState = list[torch.Tensor]  # one (batch, hidden) tensor per layer, [h..., c...] for an LSTM
-
-
-class CharStepper:
-    """Runs a loaded CharLM one character at a time. Holds weights only, never a user's state."""
-
-    def __init__(self, model: CharLM) -> None:
-        rnn, self.cell = model.backbone.rnn, model.config.cell
-        self.layers, self.vocab = rnn.num_layers, model.config.vocab
-        with torch.no_grad():
-            w = {name: p.detach().float().clone() for name, p in rnn.named_parameters()}
-            # (vocab, gates * hidden): embedding through layer 0's input weights and its input bias
-            self.table = model.embed.weight.float() @ w["weight_ih_l0"].T + w["bias_ih_l0"]
-            self.w_hh = [w[f"weight_hh_l{k}"].T.contiguous() for k in range(self.layers)]  # (hidden, gates*hidden)
-            self.b_hh = [w[f"bias_hh_l{k}"].unsqueeze(0) for k in range(self.layers)]
-            self.w_ih = [None] + [w[f"weight_ih_l{k}"].T.contiguous() for k in range(1, self.layers)]
-            self.b_ih = [None] + [w[f"bias_ih_l{k}"].unsqueeze(0) for k in range(1, self.layers)]
-            self.head_w = model.head.weight.detach().float().T.contiguous()  # (hidden, vocab)
-            self.head_b = model.head.bias.detach().float().unsqueeze(0)
-        self.model = model
-        self.device = self.table.device
-
-    @torch.inference_mode()
-    def prime(self, ids: torch.Tensor) -> tuple[torch.Tensor, LayerState]:
-        """Run a prompt (batch, time) through the batched forward: last logits (batch, vocab), state."""
-        logits, state, _ = self.model(ids)
-        return logits[:, -1], self._to_layers(state)
-
-    @torch.inference_mode()
-    def step(self, ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
-        """One character per sequence: ids (batch,) -> logits (batch, vocab), the next state."""
-        n = self.layers
-        hs, cs = state[:n], state[n:]
-        new_h, new_c = [], []
-        x = None
-        for k in range(n):
-            if k == 0:
-                gi = self.table[ids]  # (batch, gates * hidden)
-            else:
-                gi = torch.addmm(self.b_ih[k], x, self.w_ih[k])
-            gh = torch.addmm(self.b_hh[k], hs[k], self.w_hh[k])  # (batch, gates * hidden)
-            if self.cell == "lstm":
-                x, c = _lstm(gi + gh, cs[k])
-                new_c.append(c)
-            elif self.cell == "gru":
-                x = _gru(gi, gh, hs[k])
-            else:
-                x = torch.tanh(gi + gh)
-            new_h.append(x)
-        logits = torch.addmm(self.head_b, x, self.head_w)  # (batch, vocab)
-        return logits, new_h + new_c
-
-    def _to_layers(self, state: State) -> LayerState:
-        if isinstance(state, tuple):
-            return list(state[0].unbind(0)) + list(state[1].unbind(0))
-        return list(state.unbind(0))
-
-
-def _lstm(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    i, f, g, o = gates.chunk(4, 1)  # PyTorch's gate order
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _gru(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    i_r, i_z, i_n = gi.chunk(3, 1)
-    h_r, h_z, h_n = gh.chunk(3, 1)
-    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
-    return (1 - z) * n + z * h
 
 
 @dataclass
@@ -114,6 +39,8 @@ class Sampling:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if len(self.stop) > 100:
             raise ValueError("the stop string may be at most 100 characters")
+        if self.seed is not None and not 0 <= int(self.seed) < 2**63:
+            raise ValueError(f"seed must be between 0 and 2**63 - 1, or none for a different text each time, got {self.seed}")
         return self
 
 

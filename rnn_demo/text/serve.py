@@ -10,12 +10,14 @@ from functools import lru_cache
 
 from ..backbone import CELL_LABELS, check_cell
 from ..hub import MODELS_DIR, card_metadata, load_model, pick_device
-from .infer import CharStepper, Sampling, check_prompt, generate, next_char_table
+from .infer import Sampling, check_prompt, generate, next_char_table
 from .model import CharLM
+from .stepper import CharStepper
 
 CELLS_OFFERED = ("lstm", "gru", "rnn")
 SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}
 UPDATE_SECONDS = 0.05  # stream to the browser at most about 20 times a second
+RANDOM_SEED = -1  # the UI's seed for "a different text every time"
 
 
 @lru_cache(maxsize=None)
@@ -34,6 +36,14 @@ def prompt_note(prompt: str, stepper: CharStepper) -> str:
         shown = " ".join(repr(ch) for ch in unknown[:20])
         return f"Characters the model never saw in training, read as an unknown symbol: {shown}"
     return ""
+
+
+def sampling_from_controls(max_new_chars: float, temperature: float, top_k: float, top_p: float,
+                           seed: float | None, stop: str | None) -> Sampling:
+    """Validated sampling settings from the UI's controls (numbers arrive as floats; seed -1 or blank: random)."""
+    random = seed is None or seed == "" or int(seed) == RANDOM_SEED
+    return Sampling(int(max_new_chars), float(temperature), int(top_k), float(top_p),
+                    None if random else int(seed), stop or "").validated()
 
 
 def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:
@@ -56,8 +66,8 @@ def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen bundled model and its card's validation metric."""
     directory = MODELS_DIR / f"text-{check_cell(cell)}"
     stepper = bundled_stepper(cell)
-    config = stepper.model.config
-    parameters = sum(p.numel() for p in stepper.model.parameters())
+    config = stepper.config
+    parameters = stepper.parameters
     metrics = {m["type"]: m["value"] for r in card_metadata(directory).get("model-index", [{}])[0].get("results", [])
                for m in r.get("metrics", [])}
     metric = (f"{metrics['nats_per_char']:.3f} nats/char ({metrics['bits_per_char']:.3f} bits/char) on the "

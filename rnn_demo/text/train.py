@@ -13,6 +13,7 @@ from ..training import TrainSettings, fit
 from .data import build_vocab, encode, load_text_dataset, split_text
 from .evaluate import nats_per_char
 from .model import CharLM, CharLMConfig
+from .stepper import CharStepper
 
 
 @dataclass
@@ -53,7 +54,7 @@ class TextTask:
         return batch.inputs.numel()
 
     def selection_loss(self, model: CharLM) -> float:
-        return nats_per_char(model, self.selection_text)
+        return nats_per_char(CharStepper(model, "float32"), self.selection_text)
 
 
 def train_text(config: CharLMConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,

@@ -1,0 +1,146 @@
+"""The served arithmetic of a character LM: its trained weights run layer by layer, step by step.
+
+At batch 1 a recurrent step is a few matrix-vector products whose cost is reading the weights:
+a 2 x 512 LSTM holds 12 MB of float32 matrices, more than a core's L2 cache. On the CPU the
+served path stores each matrix as int8 rows with one scale per row (weight-only quantization:
+four times less to read) and multiplies it with bfloat16 activations in PyTorch's
+`_weight_int8pack_mm` kernel, the one torchao's int8 weight-only mode runs on. Cell updates,
+the embedding table and the state stay in float32.
+
+`CharStepper.run` (whole sequences, for prompts and evaluation) and `CharStepper.step` (one
+character, for sampling) compute the same function on the same weights, so `evaluate`, which
+scores text through `run`, measures the model exactly as the app serves it. With
+`precision="float32"` the stepper computes `CharLM.forward` (a test checks both).
+"""
+from __future__ import annotations
+
+import torch
+
+from .model import CharLM, CharLMConfig
+
+PRECISIONS = ("int8", "float32")
+
+# One (h, c) pair per layer, each (batch, hidden); c is None except for an LSTM.
+LayerState = list[tuple[torch.Tensor, torch.Tensor | None]]
+
+
+# The int8 kernel reads its inputs in blocks of 16 features: other widths crash or give garbage
+# (seen with torch 2.13), so int8 is only ever used where every product's width is a multiple.
+INT8_WIDTH_MULTIPLE = 16
+
+
+def int8_supported(device: torch.device, hidden_size: int) -> bool:
+    return (device.type == "cpu" and hidden_size % INT8_WIDTH_MULTIPLE == 0
+            and hasattr(torch.ops.aten, "_weight_int8pack_mm"))
+
+
+def served_precision(device: torch.device, hidden_size: int) -> str:
+    """int8 weights where the CPU kernel supports them; float32 elsewhere (a GPU is not bandwidth-starved)."""
+    return "int8" if int8_supported(device, hidden_size) else "float32"
+
+
+class Projection:
+    """x (rows, in) -> x @ weight.T + bias (rows, out), float32 in and out, the weight int8 or float32."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, precision: str) -> None:
+        weight = weight.detach().float()  # (out, in)
+        self.int8 = precision == "int8"
+        if self.int8:
+            scales = weight.abs().amax(1).clamp_min(1e-12) / 127  # (out,)
+            self.weight = torch.round(weight / scales[:, None]).to(torch.int8).contiguous()  # (out, in)
+            self.scales = scales.to(torch.bfloat16)
+        else:
+            self.weight = weight.T.contiguous()  # (in, out), for addmm
+        self.bias = torch.zeros(weight.size(0), device=weight.device) if bias is None else bias.detach().float()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.int8:
+            y = torch.ops.aten._weight_int8pack_mm(x.to(torch.bfloat16), self.weight, self.scales)
+            return self.bias + y  # float32: the bias promotes the bfloat16 product
+        return torch.addmm(self.bias, x, self.weight)
+
+
+def _lstm(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None):
+    i, f, g, o = (gi + gh).chunk(4, 1)  # PyTorch's gate order
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def _gru(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c: None):
+    i_r, i_z, i_n = gi.chunk(3, 1)
+    h_r, h_z, h_n = gh.chunk(3, 1)
+    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+    return (1 - z) * torch.tanh(i_n + r * h_n) + z * h, None
+
+
+def _rnn(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c: None):
+    return torch.tanh(gi + gh), None
+
+
+CELL_UPDATES = {"lstm": _lstm, "gru": _gru, "rnn": _rnn}
+
+
+class CharStepper:
+    """A loaded CharLM as served. Holds weights only, never a user's state: many users share one."""
+
+    def __init__(self, model: CharLM, precision: str | None = None) -> None:
+        rnn = model.backbone.rnn
+        self.config: CharLMConfig = model.config
+        self.vocab = model.config.vocab
+        self.device = model.head.weight.device
+        self.precision = precision or served_precision(self.device, model.config.hidden_size)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}")
+        if self.precision == "int8" and not int8_supported(self.device, model.config.hidden_size):
+            raise ValueError(f"int8 needs a CPU and a hidden size that is a multiple of {INT8_WIDTH_MULTIPLE} "
+                             f"(this model: {model.config.hidden_size} on {self.device}); use float32")
+        self.parameters = sum(p.numel() for p in model.parameters())
+        self.update = CELL_UPDATES[model.config.cell]
+        w = dict(rnn.named_parameters())
+        with torch.no_grad():
+            # (vocab, gates * hidden): the embedding through layer 0's input projection, in float32
+            self.table = model.embed.weight.float() @ w["weight_ih_l0"].float().T + w["bias_ih_l0"].float()
+        self.w_ih = [None] + [Projection(w[f"weight_ih_l{k}"], w[f"bias_ih_l{k}"], self.precision)
+                              for k in range(1, rnn.num_layers)]
+        self.w_hh = [Projection(w[f"weight_hh_l{k}"], w[f"bias_hh_l{k}"], self.precision)
+                     for k in range(rnn.num_layers)]
+        self.head = Projection(model.head.weight, model.head.bias, self.precision)
+
+    def initial_state(self, batch: int) -> LayerState:
+        zeros = torch.zeros(batch, self.config.hidden_size, device=self.device)
+        return [(zeros, zeros if self.config.cell == "lstm" else None) for _ in self.w_hh]
+
+    @torch.inference_mode()
+    def run(self, ids: torch.Tensor, state: LayerState | None = None) -> tuple[torch.Tensor, LayerState]:
+        """ids (batch, time) -> logits (batch, time, vocab), the state after the last character.
+
+        Layer by layer: each layer's input projection for the whole sequence is one product."""
+        batch, time = ids.shape
+        state = state or self.initial_state(batch)
+        new_state: LayerState = []
+        x = None  # (batch, time, hidden): the previous layer's outputs
+        for k, (h, c) in enumerate(state):
+            gi_all = self.table[ids] if k == 0 else self.w_ih[k](x.flatten(0, 1)).view(batch, time, -1)
+            outputs = []
+            for t in range(time):
+                h, c = self.update(gi_all[:, t], self.w_hh[k](h), h, c)
+                outputs.append(h)
+            x = torch.stack(outputs, 1)
+            new_state.append((h, c))
+        return self.head(x.flatten(0, 1)).view(batch, time, -1), new_state
+
+    @torch.inference_mode()
+    def step(self, ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
+        """One character per sequence: ids (batch,) -> logits (batch, vocab), the next state."""
+        new_state: LayerState = []
+        x = None  # (batch, hidden)
+        for k, (h, c) in enumerate(state):
+            gi = self.table[ids] if k == 0 else self.w_ih[k](x)  # (batch, gates * hidden)
+            x, c = self.update(gi, self.w_hh[k](h), h, c)
+            new_state.append((x, c))
+        return self.head(x), new_state
+
+    def prime(self, ids: torch.Tensor) -> tuple[torch.Tensor, LayerState]:
+        """Run a prompt (batch, time): the logits after its last character (batch, vocab), the state."""
+        logits, state = self.run(ids)
+        return logits[:, -1], state

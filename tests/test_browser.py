@@ -1,0 +1,75 @@
+"""The text tab in a real headless Chromium (Debian's package) against the launched app."""
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.appserver import ROOT, launched_app
+
+OUTPUT = ROOT / "test-output"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is not installed: run the README's test command"
+    with launched_app() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(url)
+        page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30_000)
+        yield page
+        browser.close()
+
+
+def _set_length(page, n: int) -> None:
+    box = page.get_by_label("number input for Characters to generate")
+    box.fill(str(n))
+    box.press("Tab")
+
+
+def _output_value(page) -> str:
+    return page.get_by_label("Prompt and generated text").input_value()
+
+
+def test_text_tab_streams_generated_text(page):
+    prompt = "ROMEO:\n"
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    _set_length(page, 2000)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    lengths: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        lengths.append(len(_output_value(page)))
+        if lengths[-1] >= len(prompt) + 2000:
+            break
+        time.sleep(0.02)
+    assert lengths[-1] == len(prompt) + 2000, "the full text never arrived"
+    growing = sorted({n for n in lengths if len(prompt) < n < lengths[-1]})
+    assert len(growing) >= 2, f"the text arrived in one piece, not streamed: {lengths[:5]}..."
+    assert _output_value(page).startswith(prompt)
+    label = page.locator(".label, [data-testid='label']").first
+    label.wait_for(timeout=10_000)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "text-tab.png"), full_page=True)
+
+
+def test_switch_cell_and_use_an_example(page):
+    page.get_by_label("GRU", exact=True).check()
+    page.get_by_text("GRU**", exact=False).or_(page.locator("strong", has_text="GRU")).first.wait_for(timeout=10_000)
+    page.get_by_text("HAMLET:").first.click()  # an example prompt fills the prompt box
+    assert page.get_by_label("Prompt", exact=True).input_value().startswith("HAMLET:")
+    _set_length(page, 100)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    deadline = time.monotonic() + 30
+    while len(_output_value(page)) < len("HAMLET:\nTo be, or not to be") + 100 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _output_value(page).startswith("HAMLET:\nTo be, or not to be")
+    assert len(_output_value(page)) == len("HAMLET:\nTo be, or not to be") + 100

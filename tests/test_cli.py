@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize("command", [[], ["prepare"], ["train"], ["evaluate"], ["generate"], ["bench"]])
+def test_every_command_explains_itself(command):
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0 and "usage: python -m rnn_demo" in result.stdout
+
+
+def test_train_help_explains_every_option():
+    out = run_cli("train", "--help").stdout
+    for option in ("--cell", "--seed", "--max-steps", "--device", "--data", "--text-column", "--run-dir"):
+        assert option in out
+    assert "(default:" in out
+
+
+def test_trained_model_is_a_hub_directory_that_generates(tiny_models_dir):
+    model = tiny_models_dir / "text-gru"
+    assert {p.name for p in model.iterdir()} >= {"config.json", "model.safetensors", "README.md"}
+    first = run_cli("generate", "--model", str(model), "--prompt", "ROMEO:", "--max-new-chars", "30", "--seed", "5")
+    again = run_cli("generate", "--model", str(model), "--prompt", "ROMEO:", "--max-new-chars", "30", "--seed", "5")
+    assert first.returncode == 0 and first.stdout == again.stdout
+    assert first.stdout.startswith("ROMEO:") and len(first.stdout) == len("ROMEO:") + 30 + 1
+
+
+def test_generate_notes_unknown_characters(tiny_models_dir):
+    result = run_cli("generate", "--model", str(tiny_models_dir / "text-rnn"), "--prompt", "☃", "--max-new-chars", "5")
+    assert result.returncode == 0 and "☃" in result.stderr
+
+
+def test_missing_model_is_a_clear_error_not_a_traceback(tmp_path):
+    result = run_cli("generate", "--model", str(tmp_path / "absent"))
+    assert result.returncode == 1
+    assert str(tmp_path / "absent") in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_sampling_value_is_a_clear_error(tiny_models_dir):
+    result = run_cli("generate", "--model", str(tiny_models_dir / "text-lstm"), "--temperature", "0")
+    assert result.returncode == 1 and "temperature must be between" in result.stderr
+
+
+def test_bench_generate_reports_both_paths(tiny_models_dir):
+    result = run_cli("bench", "generate", "--model", str(tiny_models_dir / "text-lstm"), "--chars", "50", "--json")
+    figures = json.loads(result.stdout)
+    assert figures["naive_chars_per_s"] > 0 and figures["chars_per_s"] > 0
+    assert figures["speedup"] == pytest.approx(figures["chars_per_s"] / figures["naive_chars_per_s"], rel=0.01)
+
+
+@pytest.mark.slow
+def test_evaluate_json_on_the_protocol_text(tiny_models_dir):
+    result = run_cli("evaluate", "text", "--model", str(tiny_models_dir / "text-lstm"), "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["val_bits_per_char"] == pytest.approx(figures["val_nats_per_char"] / 0.693147, abs=2e-3)
+    assert figures["characters"] == 416_714
