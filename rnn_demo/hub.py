@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -101,12 +100,6 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
         raise ModelLoadError(f"cannot load a model from {path}: {error}") from error
 
 
-def config_from_dict(config_cls: type, data: dict[str, Any]) -> Any:
-    """Build a config dataclass from a dict, ignoring unknown keys."""
-    names = {f.name for f in fields(config_cls)}
-    return config_cls(**{k: v for k, v in data.items() if k in names})
-
-
 def write_model_card(directory: str | Path, *, title: str, summary: str, tags: list[str],
                      datasets: list[str], metrics: list[dict[str, Any]], task_type: str,
                      dataset_name: str, body: str, license: str = "mit") -> None:
@@ -146,5 +139,7 @@ def card_metadata(directory: str | Path) -> dict[str, Any]:
     return ModelCard.load(path).data.to_dict()
 
 
-def config_dict(config: Any) -> dict[str, Any]:
-    return asdict(config)
+def card_metrics(directory: str | Path) -> dict[str, float]:
+    """The model card's measured metrics by type (from its model-index), e.g. {"nats_per_char": 1.33}."""
+    results = card_metadata(directory).get("model-index", [{}])[0].get("results", [])
+    return {metric["type"]: metric["value"] for result in results for metric in result.get("metrics", [])}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -147,7 +147,3 @@ def _as_tensors(carry: Any) -> list[torch.Tensor] | None:
     if isinstance(carry, tuple) and carry and all(isinstance(t, torch.Tensor) for t in carry):
         return list(carry)
     return None
-
-
-def settings_dict(settings: TrainSettings) -> dict:
-    return asdict(settings)

@@ -33,8 +33,9 @@ def test_generate_streams_the_prompt_and_new_text(client, cell):
 
 
 @pytest.mark.slow
-def test_same_seed_same_text_through_the_api(client):
+def test_same_seed_same_text_and_minus_one_is_random(client):
     assert _generate(client, seed=11).result() == _generate(client, seed=11).result()
+    assert _generate(client, seed=-1, n=200).result() != _generate(client, seed=-1, n=200).result()
 
 
 @pytest.mark.slow
@@ -59,6 +60,7 @@ def test_empty_prompt_starts_from_a_new_line(client):
     ({"n": 0}, "less than minimum value 1"),
     ({"top_p": 2}, "greater than maximum value 1"),
     ({"cell": "transformer"}, "transformer"),
+    ({"seed": -5}, "less than minimum value -1"),
 ])
 def test_bad_input_is_a_clear_error_and_the_app_keeps_serving(client, kwargs, message):
     with pytest.raises(Exception) as raised:

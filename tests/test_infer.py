@@ -112,3 +112,14 @@ def test_never_samples_the_unknown_symbol():
         model.head.bias[0] = 50.0  # make <unk> by far the likeliest
     text = "".join(generate(CharStepper(model), "A", Sampling(max_new_chars=50, seed=0)))
     assert "<unk>" not in text and len(text) == 50
+
+
+def test_ui_controls_become_validated_sampling():
+    from rnn_demo.text.serve import RANDOM_SEED, sampling_from_controls
+
+    settings = sampling_from_controls(300.0, 0.7, 5.0, 0.9, 42.0, None)
+    assert settings == Sampling(300, 0.7, 5, 0.9, 42, "")
+    assert sampling_from_controls(300, 0.7, 0, 1.0, RANDOM_SEED, "").seed is None
+    assert sampling_from_controls(300, 0.7, 0, 1.0, None, "").seed is None
+    with pytest.raises(ValueError, match="seed"):
+        sampling_from_controls(300, 0.7, 0, 1.0, -7, "")

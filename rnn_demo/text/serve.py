@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from ..backbone import CELL_LABELS, check_cell
-from ..hub import MODELS_DIR, card_metadata, load_model, pick_device
+from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
 from .infer import Sampling, check_prompt, generate, next_char_table
 from .model import CharLM
 from .stepper import CharStepper
@@ -68,8 +68,7 @@ def model_summary(cell: str) -> str:
     stepper = bundled_stepper(cell)
     config = stepper.config
     parameters = stepper.parameters
-    metrics = {m["type"]: m["value"] for r in card_metadata(directory).get("model-index", [{}])[0].get("results", [])
-               for m in r.get("metrics", [])}
+    metrics = card_metrics(directory)
     metric = (f"{metrics['nats_per_char']:.3f} nats/char ({metrics['bits_per_char']:.3f} bits/char) on the "
               "validation plays" if "nats_per_char" in metrics else "validation metric not measured yet")
     return (f"**{CELL_LABELS[cell]}**: {config.num_layers} x {config.hidden_size} units, {parameters / 1e6:.1f}M "

@@ -1,6 +1,7 @@
 """How the text task plugs into the generic loop: truncated BPTT over parallel streams of characters."""
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def train_text(config: CharLMConfig, settings: TrainSettings, out_dir: Path, run
 
     def save_best(best: CharLM, state: dict) -> None:
         best.save_pretrained(out_dir)
-        (out_dir / "training.json").write_text(__import__("json").dumps({
+        (out_dir / "training.json").write_text(json.dumps({
             "command": command, "step": state["step"], "seconds": round(state["seconds"], 1),
             "selection_nats_per_char": round(state["best_selection_loss"], 4),
             "batch_size": batch_size, "seq_len": seq_len, "settings": vars(settings),

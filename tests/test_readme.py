@@ -1,0 +1,57 @@
+"""The README and the bundle say what is true: set-up commands, model figures, weight sizes."""
+import re
+from pathlib import Path
+
+import yaml
+
+from rnn_demo.hub import MODELS_DIR, card_metrics
+from rnn_demo.text.serve import CELLS_OFFERED
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+MB = 1024 * 1024
+
+
+def _bash_block_after(marker: str) -> list[str]:
+    block = re.search(rf"{re.escape(marker)}\n```bash\n(.*?)```", README, re.S)
+    assert block, f"no bash block under {marker}"
+    return block.group(1).strip().splitlines()
+
+
+def test_front_matter_has_what_a_space_needs():
+    front = yaml.safe_load(README.split("---")[1])
+    for key in ("title", "emoji", "sdk", "sdk_version", "app_file", "python_version", "license",
+                "short_description", "datasets", "tags"):
+        assert key in front, key
+    assert front["sdk"] == "gradio" and front["app_file"] == "app.py"
+    assert len(front["short_description"]) <= 60
+    pinned = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                  if "==" in line and not line.startswith("#"))
+    assert front["sdk_version"] == pinned["gradio"] and pinned["torch"] == "2.13.0"
+
+
+def test_exactly_two_set_up_commands_and_ci_runs_the_second():
+    assert README.count("```bash\npip install") + README.count("```bash\napt-get") == 2
+    start, tests = _bash_block_after("<!-- start-app -->"), _bash_block_after("<!-- run-tests -->")
+    assert len(start) == 1 and "requirements.txt" in start[0] and "app.py" in start[0]
+    assert len(tests) == 1 and "requirements-dev.txt" in tests[0] and tests[0].endswith("python -m pytest")
+    assert "<!-- run-tests -->" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_models_table_states_what_the_cards_measured():
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `models/(text-\w+)` \|(.*)$", README, re.M)}
+    assert set(rows) == {f"text-{cell}" for cell in CELLS_OFFERED}
+    for name, row in rows.items():
+        card = card_metrics(MODELS_DIR / name)
+        cells = [c.strip() for c in row.split("|")]
+        assert f"{card['nats_per_char']:.4f}" in cells and f"{card['bits_per_char']:.4f}" in cells, name
+        size_mb = (MODELS_DIR / name / "model.safetensors").stat().st_size / 1e6
+        assert f"{size_mb:.1f} MB" in cells, name
+
+
+def test_bundled_weights_fit_a_space():
+    sizes = {p.parent.name: p.stat().st_size for p in MODELS_DIR.glob("*/model.safetensors")}
+    assert sizes and all(size < 10 * MB for size in sizes.values()), sizes
+    assert sum(sizes.values()) < 60 * MB
+    for directory in MODELS_DIR.iterdir():
+        assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in directory.iterdir()}, directory
