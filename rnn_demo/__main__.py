@@ -14,9 +14,18 @@ from .wheels import DataError
 TASKS = ("text",)
 
 
+class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default where it has a value; options without one say so in their help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model and save the best checkpoint in Hub layout",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=DEFAULTS)
     p.add_argument("task", choices=TASKS, help="which task's model to train")
     p.add_argument("--cell", choices=list(CELLS), default="lstm", help="recurrent cell")
     p.add_argument("--data", default=None, help="a Hub dataset id or local path for datasets.load_dataset; "
@@ -44,31 +53,32 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("prepare", help="download, convert, split and cache a task's protocol dataset")
-    p.add_argument("task", choices=TASKS)
+    p = sub.add_parser("prepare", help="download, convert, split and cache a task's protocol dataset",
+                       formatter_class=DEFAULTS)
+    p.add_argument("task", choices=TASKS, help="whose protocol dataset to prepare")
     _add_train(sub)
-    p = sub.add_parser("evaluate", help="the protocol metric of a model on the reporting split")
-    p.add_argument("task", choices=TASKS)
-    p.add_argument("--model", type=Path, required=True, help="model directory (Hub layout) or Hub repo id")
+    p = sub.add_parser("evaluate", help="the protocol metric of a model on the reporting split",
+                       formatter_class=DEFAULTS)
+    p.add_argument("task", choices=TASKS, help="which task's protocol to score")
+    p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory (Hub layout) or Hub repo id")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
     p.add_argument("--precision", choices=PRECISIONS, default=None,
-                   help="arithmetic to score: default, as the app serves it (int8 weights on a CPU, float32 on a GPU)")
+                   help="arithmetic to score; default: as the app serves it (int8 weights on a CPU, float32 on a GPU)")
     p.add_argument("--write-card", action="store_true",
                    help="also write the measured figures (as served, and in float32) into the model card")
-    p = sub.add_parser("generate", help="write text with a text model",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", type=Path, default=MODELS_DIR / "text-lstm", help="model directory or Hub repo id")
+    p = sub.add_parser("generate", help="write text with a text model", formatter_class=DEFAULTS)
+    p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory or Hub repo id")
     p.add_argument("--prompt", default="", help="text to continue (empty: start from a new line)")
     p.add_argument("--max-new-chars", type=int, default=400, help="characters to generate")
     p.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: wilder")
     p.add_argument("--top-k", type=int, default=0, help="sample only from the k likeliest characters (0: all)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this total probability")
-    p.add_argument("--seed", type=int, default=None, help="fix for reproducible output")
+    p.add_argument("--seed", type=int, default=None, help="fix for reproducible output; default: random")
     p.add_argument("--stop", default="", help="stop before this string appears")
-    p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run")
+    p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
     p.add_argument("what", choices=["generate"], help="what to measure")
-    p.add_argument("--model", type=Path, default=MODELS_DIR / "text-lstm", help="model directory")
+    p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory")
     p.add_argument("--chars", type=int, default=1000, help="characters generated per timed run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--json", action="store_true", help="print one JSON object")
