@@ -57,3 +57,13 @@ def test_evaluate_json_on_the_protocol_text(tiny_models_dir):
     figures = json.loads(result.stdout)
     assert figures["val_bits_per_char"] == pytest.approx(figures["val_nats_per_char"] / 0.693147, abs=2e-3)
     assert figures["characters"] == 416_714
+
+
+def test_a_hub_repository_id_goes_to_the_hub(tmp_path):
+    """Offline, a repo id is looked up on the Hub (and fails clearly), not mistaken for a missing folder."""
+    import os
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}
+    result = run_cli("generate", "--model", "rnn-demo/text-lstm", "--max-new-chars", "5", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot load a model from rnn-demo/text-lstm" in result.stderr, result.stderr

@@ -111,3 +111,10 @@ def test_safetensors_with_extra_tensors_is_refused(tmp_path):
     save_file(tensors, str(tmp_path / "model.safetensors"))
     with pytest.raises(ModelLoadError):
         load_model(CharLM, tmp_path)
+
+
+def test_paths_and_hub_repository_ids_are_told_apart(tmp_path):
+    from rnn_demo.hub import is_repo_id
+
+    assert is_repo_id("rnn-demo/text-lstm") and is_repo_id("gpt2")
+    assert not is_repo_id(tmp_path) and not is_repo_id("./text-lstm") and not is_repo_id("a/b/c")
