@@ -11,7 +11,6 @@ from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
 from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, bundled_stepper, candidates, model_summary, prompt_note,
                                  sampling_from_controls, stream_text)
 
-configure_threads()
 
 CELL_CHOICES = [(CELL_LABELS[c], c) for c in CELLS_OFFERED]
 TEXT_EXAMPLES = [
@@ -95,4 +94,5 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:
 demo.queue(max_size=64, default_concurrency_limit=4)
 
 if __name__ == "__main__":
+    configure_threads()  # at launch, not import: importing `demo` (tests, tools) leaves torch as it was
     demo.launch()
