@@ -107,3 +107,48 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
     if model.config.task != cls.task:  # type: ignore[attr-defined]
         raise ModelLoadError(f"{path} holds a {model.config.task!r} model, not a {cls.task!r} one")  # type: ignore[attr-defined]
     return model
+
+
+def write_model_card(directory: str | Path, *, title: str, summary: str, tags: list[str],
+                     datasets: list[str], metrics: list[dict[str, Any]], task_type: str,
+                     dataset_name: str, body: str, license: str = "mit") -> None:
+    """Write README.md: YAML metadata (library, tags, dataset, model-index metrics) and a text body."""
+    card_data = ModelCardData(
+        library_name="rnn-demo",
+        license=license,
+        tags=["rnn-demo", "pytorch", "pytorch_model_hub_mixin", *tags],
+        datasets=datasets,
+        model_name=title,
+        eval_results=None,
+    )
+    data = card_data.to_dict()
+    data["model-index"] = [{
+        "name": title,
+        "results": [{
+            "task": {"type": task_type},
+            "dataset": {"name": dataset_name, "type": datasets[0] if datasets else dataset_name},
+            "metrics": metrics,
+        }],
+    }]
+    card = ModelCard(f"---\n{_yaml(data)}---\n\n# {title}\n\n{summary}\n\n{body}\n")
+    card.save(Path(directory) / "README.md")
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def card_metadata(directory: str | Path) -> dict[str, Any]:
+    """The YAML metadata of a model directory's README.md (empty when there is none)."""
+    path = Path(directory) / "README.md"
+    if not path.is_file():
+        return {}
+    return ModelCard.load(path).data.to_dict()
+
+
+def card_metrics(directory: str | Path) -> dict[str, float]:
+    """The model card's measured metrics by type (from its model-index), e.g. {"nats_per_char": 1.33}."""
+    results = card_metadata(directory).get("model-index", [{}])[0].get("results", [])
+    return {metric["type"]: metric["value"] for result in results for metric in result.get("metrics", [])}
