@@ -8,10 +8,12 @@ from pathlib import Path
 
 from .backbone import CELLS
 from .hub import MODELS_DIR, ModelLoadError
-from .text.stepper import PRECISIONS
+from .sentiment import cli as sentiment_cli
+from .text import cli as text_cli
 from .wheels import DataError
 
-TASKS = ("text",)
+TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli}
+TASKS = tuple(TASK_CLIS)
 
 
 class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
@@ -23,50 +25,53 @@ class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a model and save the best checkpoint in Hub layout",
-                       formatter_class=DEFAULTS)
-    p.add_argument("task", choices=TASKS, help="which task's model to train")
-    p.add_argument("--cell", choices=list(CELLS), default="lstm", help="recurrent cell")
+def _add_train_arguments(p: argparse.ArgumentParser, task: str, d: dict) -> None:
+    """The options every task's training shares, with that task's defaults."""
+    p.add_argument("--cell", choices=list(CELLS), default=d["cell"], help="recurrent cell")
     p.add_argument("--data", default=None, help="a Hub dataset id or local path for datasets.load_dataset; "
-                   "default: the Shakespeare protocol corpus")
+                   "default: the protocol dataset")
     p.add_argument("--text-column", default="text", help="the column holding the text in --data")
-    p.add_argument("--hidden-size", type=int, default=512, help="units per recurrent layer")
-    p.add_argument("--layers", type=int, default=2, help="stacked recurrent layers")
-    p.add_argument("--embedding-dim", type=int, default=64, help="character embedding size")
-    p.add_argument("--dropout", type=float, default=0.2, help="dropout between layers and before the head")
-    p.add_argument("--batch-size", type=int, default=64, help="parallel streams per step")
-    p.add_argument("--seq-len", type=int, default=128, help="characters per stream per step (BPTT length)")
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, cosine decay)")
-    p.add_argument("--max-steps", type=int, default=3000, help="optimizer steps in all")
-    p.add_argument("--eval-every", type=int, default=250, help="steps between selection evaluations")
+    p.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="units per recurrent layer")
+    p.add_argument("--layers", type=int, default=d["layers"], help="stacked recurrent layers")
+    p.add_argument("--embedding-dim", type=int, default=d["embedding_dim"], help="input embedding size")
+    p.add_argument("--dropout", type=float, default=d["dropout"], help="dropout on embeddings, between layers, before the head")
+    p.add_argument("--batch-size", type=int, default=d["batch_size"], help="sequences per step")
+    p.add_argument("--lr", type=float, default=d["lr"], help="peak learning rate (AdamW, cosine decay)")
+    p.add_argument("--max-steps", type=int, default=d["max_steps"], help="optimizer steps in all")
+    p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between selection evaluations")
     p.add_argument("--clip-norm", type=float, default=1.0, help="gradient-norm clipping threshold")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: torch's choice")
-    p.add_argument("--out", type=Path, default=None, help="where the best model goes; default: models/TASK-CELL")
+    p.add_argument("--out", type=Path, default=None, help=f"where the best model goes; default: models/{task}-CELL")
     p.add_argument("--run-dir", type=Path, default=None,
-                   help="resumable checkpoints; default: checkpoints/TASK-CELL (resumes if present)")
+                   help=f"resumable checkpoints; default: checkpoints/{task}-CELL (resumes if present)")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --run-dir holds a checkpoint")
+
+
+def _add_task_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("prepare", help="download, convert, split and cache a task's protocol dataset",
+                       formatter_class=DEFAULTS)
+    p.add_argument("task", choices=TASKS, help="whose protocol dataset to prepare")
+    train = sub.add_parser("train", help="train a model and save the best checkpoint in Hub layout")
+    sub_tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
+    evaluate = sub.add_parser("evaluate", help="the protocol metrics of a model on the reporting split")
+    evaluate_tasks = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
+    for task, cli in TASK_CLIS.items():
+        p = sub_tasks.add_parser(task, help=cli.TRAIN_HELP, formatter_class=DEFAULTS)
+        _add_train_arguments(p, task, cli.TRAIN_DEFAULTS)
+        cli.add_train_arguments(p)
+        p = evaluate_tasks.add_parser(task, help=f"score {task} models on the protocol", formatter_class=DEFAULTS)
+        p.add_argument("--model", default=str(MODELS_DIR / cli.DEFAULT_MODEL), help="model directory or Hub repo id")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
+        cli.add_evaluate_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("prepare", help="download, convert, split and cache a task's protocol dataset",
-                       formatter_class=DEFAULTS)
-    p.add_argument("task", choices=TASKS, help="whose protocol dataset to prepare")
-    _add_train(sub)
-    p = sub.add_parser("evaluate", help="the protocol metric of a model on the reporting split",
-                       formatter_class=DEFAULTS)
-    p.add_argument("task", choices=TASKS, help="which task's protocol to score")
-    p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory (Hub layout) or Hub repo id")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
-    p.add_argument("--precision", choices=PRECISIONS, default=None,
-                   help="arithmetic to score; default: as the app serves it (int8 weights on a CPU, float32 on a GPU)")
-    p.add_argument("--write-card", action="store_true",
-                   help="also write the measured figures (as served, and in float32) into the model card")
+    _add_task_commands(sub)
     p = sub.add_parser("generate", help="write text with a text model", formatter_class=DEFAULTS)
     p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory or Hub repo id")
     p.add_argument("--prompt", default="", help="text to continue (empty: start from a new line)")
@@ -86,50 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
-    from .text.data import protocol_dataset
-
-    dataset = protocol_dataset()
-    print(dataset)
+    print(TASK_CLIS[args.task].prepare())
 
 
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
     from .hub import pick_device
-    from .text.model import CharLMConfig
-    from .text.train import train_text
     from .training import TrainSettings
 
     if args.threads:
         torch.set_num_threads(args.threads)
     name = f"{args.task}-{args.cell}"
-    config = CharLMConfig(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
-                          num_layers=args.layers, dropout=args.dropout)
     settings = TrainSettings(max_steps=args.max_steps, lr=args.lr, clip_norm=args.clip_norm,
                              eval_every=args.eval_every, seed=args.seed)
-    state = train_text(config, settings, args.out or MODELS_DIR / name, args.run_dir or Path("checkpoints") / name,
-                       args.data, args.text_column, args.batch_size, args.seq_len, pick_device(args.device),
-                       resume=not args.no_resume)
+    state = TASK_CLIS[args.task].train(args, settings, args.out or MODELS_DIR / name,
+                                       args.run_dir or Path("checkpoints") / name, pick_device(args.device))
     print(f"done: best selection loss {state['best_selection_loss']:.4f} at step {state['best_step']}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from .hub import load_model
-    from .text.data import protocol_dataset, split_text
-    from .text.evaluate import evaluate_model
-    from .text.model import CharLM
-    from .text.stepper import CharStepper
-
-    model = load_model(CharLM, args.model, args.device)
-    text = split_text(protocol_dataset(), "validation")
-    stepper = CharStepper(model, args.precision)
-    result = evaluate_model(stepper, text)
-    if args.write_card:
-        from .text.card import write_text_card
-
-        reference = result if result["precision"] == "float32" else evaluate_model(CharStepper(model, "float32"), text)
-        write_text_card(args.model, model.config, result, reference, stepper.parameters)
-    _print(result, args.json)
+    _print(TASK_CLIS[args.task].evaluate(args), args.json)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:

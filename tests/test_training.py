@@ -71,3 +71,8 @@ def test_batched_metric_equals_the_plain_loss_when_context_is_complete():
     assert abs(nats_per_char(stepper, text, chunks=5, warmup=len(text)) - plain.item()) < 1e-5
     assert abs(nats_per_char(stepper, text, chunks=1) - plain.item()) < 1e-5
     assert abs(nats_per_char(stepper, text, chunks=1, segment=7) - plain.item()) < 1e-5  # state carried across segments
+
+
+def test_a_short_run_is_not_all_warm_up():
+    s = TrainSettings(max_steps=30, warmup_steps=100, lr=1.0)
+    assert learning_rate(2, s) == 1.0 and learning_rate(29, s) < 1.0

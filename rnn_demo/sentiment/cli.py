@@ -1,0 +1,54 @@
+"""The sentiment task's part of the command line: its options, defaults and commands."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ..training import TrainSettings
+
+TRAIN_HELP = "a movie-review classifier (default data: the IMDB protocol)"
+TRAIN_DEFAULTS = {"cell": "gru", "hidden_size": 128, "layers": 1, "embedding_dim": 128, "dropout": 0.3,
+                  "batch_size": 64, "lr": 2e-3, "max_steps": 2200, "eval_every": 200}
+DEFAULT_MODEL = "sentiment-gru"
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label-column", default="label", help="the column holding the label in --data (0/1 or names)")
+    p.add_argument("--vocab-size", type=int, default=20000, help="words in the tokenizer trained on the train split")
+    p.add_argument("--max-train-tokens", type=int, default=400, help="training reviews are cut to this many tokens")
+    p.add_argument("--unidirectional", action="store_true", help="read reviews left to right only")
+
+
+def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def prepare() -> object:
+    from .data import protocol_dataset
+
+    return protocol_dataset()
+
+
+def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path, device: torch.device) -> dict:
+    from .model import SentimentConfig
+    from .train import train_sentiment
+
+    config = SentimentConfig(vocab_size=args.vocab_size, cell=args.cell, embedding_dim=args.embedding_dim,
+                             hidden_size=args.hidden_size, num_layers=args.layers,
+                             bidirectional=not args.unidirectional, dropout=args.dropout)
+    return train_sentiment(config, settings, out, run_dir, args.data, args.text_column, args.label_column,
+                           args.batch_size, args.max_train_tokens, device, resume=not args.no_resume)
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    from ..hub import load_model
+    from .data import protocol_dataset
+    from .evaluate import evaluate_classifier
+    from .model import ReviewClassifier
+    from .tokenizer import load_tokenizer
+
+    model = load_model(ReviewClassifier, args.model, args.device)
+    test = protocol_dataset()["test"]
+    return evaluate_classifier(model, load_tokenizer(args.model), test["text"], test["label"])

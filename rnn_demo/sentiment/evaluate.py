@@ -1,0 +1,37 @@
+"""The protocol metrics of a review classifier: test accuracy, macro F1, the confusion matrix, speed."""
+from __future__ import annotations
+
+import time
+
+import torch
+from tokenizers import Tokenizer
+
+from .model import ReviewClassifier
+from .tokenizer import encode_batch
+from .infer import predict_ids
+
+
+def classification_report(predicted: list[int], labels: list[int], n_classes: int) -> dict:
+    """Accuracy, macro F1 and the confusion matrix (rows: true label, columns: predicted)."""
+    confusion = [[0] * n_classes for _ in range(n_classes)]
+    for p, y in zip(predicted, labels):
+        confusion[y][p] += 1
+    f1s = []
+    for c in range(n_classes):
+        tp = confusion[c][c]
+        precision_den, recall_den = sum(row[c] for row in confusion), sum(confusion[c])
+        f1s.append(2 * tp / (precision_den + recall_den) if precision_den + recall_den else 0.0)
+    correct = sum(confusion[c][c] for c in range(n_classes))
+    return {"accuracy": correct / max(1, len(labels)), "macro_f1": sum(f1s) / n_classes, "confusion": confusion}
+
+
+def evaluate_classifier(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str], labels: list[int],
+                        split: str = "test") -> dict:
+    """`{split}_accuracy`, `macro_f1`, `confusion`, `examples_per_s` (tokenizing included)."""
+    started = time.perf_counter()
+    probs = predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens))
+    seconds = time.perf_counter() - started
+    report = classification_report(probs.argmax(-1).tolist(), labels, len(model.config.labels))
+    return {f"{split}_accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4),
+            "confusion": report["confusion"], "labels": model.config.labels, "examples": len(texts),
+            "examples_per_s": round(len(texts) / seconds, 1)}

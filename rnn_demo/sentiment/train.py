@@ -1,0 +1,97 @@
+"""How the sentiment task plugs into the generic loop: shuffled, length-bucketed batches of reviews."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+from ..training import TrainSettings, fit
+from .data import load_reviews
+from .infer import pad_batch, predict_ids
+from .model import ReviewClassifier, SentimentConfig
+from .tokenizer import TOKENIZER_NAME, encode_batch, load_tokenizer, train_tokenizer
+
+BUCKET_BATCHES = 50  # batches drawn together and sorted by length, so a batch holds reviews of similar length
+
+
+def bucketed_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """One epoch's batches of indices: shuffled, then sorted by length within buckets; full batches only."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    pool = batch_size * BUCKET_BATCHES
+    batches = []
+    for start in range(0, len(order), pool):
+        bucket = sorted(order[start:start + pool], key=lambda i: lengths[i])
+        batches += [bucket[k:k + batch_size] for k in range(0, len(bucket) - batch_size + 1, batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+class ReviewTask:
+    """Reviews as (ids, label) batches; the selection loss is the mean cross-entropy on the selection reviews."""
+
+    def __init__(self, ids: list[list[int]], labels: list[int], selection_ids: list[list[int]],
+                 selection_labels: list[int], batch_size: int, device: torch.device, seed: int = 0) -> None:
+        self.ids, self.labels, self.batch_size, self.device, self.seed = ids, labels, batch_size, device, seed
+        self.selection = (selection_ids, selection_labels)
+        self.lengths = [len(sequence) for sequence in ids]
+        self.steps_per_epoch = len(self._epoch(0))
+        self._cached: tuple[int, list[list[int]]] | None = None
+
+    def _epoch(self, epoch: int) -> list[list[int]]:
+        return bucketed_batches(self.lengths, self.batch_size, torch.Generator().manual_seed(self.seed * 7919 + epoch))
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch, k = divmod(step, self.steps_per_epoch)
+        if self._cached is None or self._cached[0] != epoch:
+            self._cached = (epoch, self._epoch(epoch))
+        rows = self._cached[1][k]
+        return (pad_batch([self.ids[i] for i in rows]).to(self.device),
+                torch.tensor([self.labels[i] for i in rows], device=self.device))
+
+    def loss(self, model: ReviewClassifier, batch: tuple[torch.Tensor, torch.Tensor], carry: None) -> tuple:
+        _, _, loss = model(batch[0], targets=batch[1])
+        return loss, None
+
+    def batch_units(self, batch: tuple[torch.Tensor, torch.Tensor]) -> int:
+        return batch[0].size(0)
+
+    @torch.inference_mode()
+    def selection_loss(self, model: ReviewClassifier) -> float:
+        ids, labels = self.selection
+        probs = predict_ids(model, ids)  # (reviews, labels)
+        return float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), torch.tensor(labels)))
+
+
+def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
+                    source: str | None = None, text_column: str = "text", label_column: str = "label",
+                    batch_size: int = 64, max_train_tokens: int = 400,
+                    device: torch.device = torch.device("cpu"), resume: bool = True) -> dict:
+    """Train a review classifier; the best checkpoint by selection error is saved to `out_dir` in Hub layout."""
+    dataset = load_reviews(source, text_column, label_column)
+    tokenizer_path = run_dir / TOKENIZER_NAME  # trained once per run, so a resumed run reads the same ids
+    if resume and tokenizer_path.is_file():
+        tokenizer = load_tokenizer(run_dir)
+    else:
+        tokenizer = train_tokenizer(dataset["train"]["text"], config.vocab_size)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.save(str(tokenizer_path))
+    config.vocab_size = tokenizer.get_vocab_size()
+    torch.manual_seed(settings.seed)
+    model = ReviewClassifier(config).to(device)
+    task = ReviewTask(encode_batch(tokenizer, dataset["train"]["text"], max_train_tokens), dataset["train"]["label"],
+                      encode_batch(tokenizer, dataset["selection"]["text"], config.max_tokens),
+                      dataset["selection"]["label"], batch_size, device, settings.seed)
+    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+    def save_best(best: ReviewClassifier, state: dict) -> None:
+        best.save_pretrained(out_dir)
+        tokenizer.save(str(out_dir / TOKENIZER_NAME))
+        (out_dir / "training.json").write_text(json.dumps({
+            "command": command, "step": state["step"], "seconds": round(state["seconds"], 1),
+            "selection_cross_entropy": round(state["best_selection_loss"], 4), "batch_size": batch_size,
+            "max_train_tokens": max_train_tokens, "settings": vars(settings), "source": source or "imdb",
+            "train_reviews": len(task.ids), "steps_per_epoch": task.steps_per_epoch}, indent=2))
+
+    return fit(model, task, settings, run_dir, save_best, resume)

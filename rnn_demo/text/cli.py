@@ -1,0 +1,61 @@
+"""The text task's part of the command line: its options, defaults and commands."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ..training import TrainSettings
+from .stepper import PRECISIONS
+
+TRAIN_HELP = "a character-level language model (default corpus: the Shakespeare protocol)"
+TRAIN_DEFAULTS = {"cell": "lstm", "hidden_size": 512, "layers": 2, "embedding_dim": 64, "dropout": 0.2,
+                  "batch_size": 64, "lr": 2e-3, "max_steps": 3000, "eval_every": 250}
+DEFAULT_MODEL = "text-lstm"
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seq-len", type=int, default=128, help="characters per stream per step (BPTT length)")
+
+
+def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="arithmetic to score; default: as the app serves it (int8 weights on a CPU, float32 on a GPU)")
+    p.add_argument("--write-card", action="store_true",
+                   help="also write the measured figures (as served, and in float32) into the model card")
+
+
+def prepare() -> object:
+    from .data import protocol_dataset
+
+    return protocol_dataset()
+
+
+def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path, device: torch.device) -> dict:
+    from .model import CharLMConfig
+    from .train import train_text
+
+    config = CharLMConfig(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
+                          num_layers=args.layers, dropout=args.dropout)
+    return train_text(config, settings, out, run_dir, args.data, args.text_column, args.batch_size, args.seq_len,
+                      device, resume=not args.no_resume)
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    from ..hub import load_model
+    from .data import protocol_dataset, split_text
+    from .evaluate import evaluate_model
+    from .model import CharLM
+    from .stepper import CharStepper
+
+    model = load_model(CharLM, args.model, args.device)
+    text = split_text(protocol_dataset(), "validation")
+    stepper = CharStepper(model, args.precision)
+    result = evaluate_model(stepper, text)
+    if args.write_card:
+        from .card import write_text_card
+
+        reference = result if result["precision"] == "float32" else evaluate_model(CharStepper(model, "float32"), text)
+        write_text_card(args.model, model.config, result, reference, stepper.parameters)
+    return result

@@ -1,0 +1,108 @@
+"""The sentiment task on small literal inputs and tiny models: data rules, tokenizer, model, training pieces."""
+import pytest
+import torch
+
+from rnn_demo.sentiment.data import LABELS, load_reviews, reviews_dataset, split_of, unique_rows
+from rnn_demo.sentiment.evaluate import classification_report
+from rnn_demo.sentiment.infer import pad_batch, predict_ids
+from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
+from rnn_demo.sentiment.tokenizer import encode_batch, train_tokenizer
+from rnn_demo.sentiment.train import ReviewTask, bucketed_batches
+
+REVIEWS = [
+    ("A wonderful, moving film.<br /><br />The acting is superb.", "positive"),
+    ("Dull and far too long. I wanted my money back.", "negative"),
+    ("Superb acting and a moving story; wonderful.", "positive"),
+    ("Terrible script, dull acting, boring.", "negative"),
+]
+
+
+def tiny_classifier(cell: str = "gru", bidirectional: bool = True) -> ReviewClassifier:
+    torch.manual_seed(0)
+    config = SentimentConfig(vocab_size=50, cell=cell, embedding_dim=8, hidden_size=16, bidirectional=bidirectional,
+                             dropout=0.0)
+    return ReviewClassifier(config).eval()
+
+
+def test_duplicates_dropped_keeping_the_first():
+    rows = [("a", "positive"), ("b", "negative"), ("a", "negative")]
+    assert unique_rows(rows) == [("a", "positive"), ("b", "negative")]
+
+
+def test_split_rule_is_the_protocol_hash():
+    import hashlib
+
+    for review, _ in REVIEWS + [(f"review {i}", "") for i in range(200)]:
+        is_test = int(hashlib.sha1(review.encode("utf-8")).hexdigest(), 16) % 5 == 0
+        assert (split_of(review) == "test") == is_test
+
+
+def test_reviews_dataset_labels_and_splits():
+    rows = REVIEWS + [(f"review number {i}", LABELS[i % 2]) for i in range(100)]
+    dataset = reviews_dataset(rows)
+    assert sum(len(split) for split in dataset.values()) == len(rows)
+    assert 5 <= len(dataset["test"]) <= 40 and 1 <= len(dataset["selection"]) <= 20
+    assert set(dataset["train"]["label"]) == {0, 1}
+    with pytest.raises(ValueError, match="negative, positive"):
+        reviews_dataset([("x", "meh")])
+
+
+def test_local_csv_with_named_columns_and_label_names(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("id,body,verdict\n" + "".join(f'{i},"review {i} text",{LABELS[i % 2]}\n' for i in range(60)))
+    dataset = load_reviews(str(path), text_column="body", label_column="verdict")
+    assert set(dataset) >= {"train", "selection"} and dataset["train"].column_names == ["text", "label"]
+    assert len(dataset["train"]) + len(dataset["selection"]) == 60
+    with pytest.raises(ValueError, match="no column 'stars'.*id, body, verdict"):
+        load_reviews(str(path), text_column="body", label_column="stars")
+
+
+def test_tokenizer_handles_line_breaks_case_and_unknown_words():
+    tokenizer = train_tokenizer([r for r, _ in REVIEWS] * 3, vocab_size=100)
+    encoding = tokenizer.encode("WONDERFUL film.<br />Zyzzyva;")
+    assert encoding.tokens == ["wonderful", "film", ".", "<unk>", ";"]
+    assert "br" not in tokenizer.get_vocab() and tokenizer.token_to_id("<pad>") == 0
+    assert encode_batch(tokenizer, ["dull dull dull dull"], max_tokens=2) == [[tokenizer.token_to_id("dull")] * 2]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_padding_never_changes_a_prediction(cell, bidirectional):
+    model = tiny_classifier(cell, bidirectional)
+    review = [5, 9, 3, 7, 2]
+    alone = predict_ids(model, [review])
+    with_longer = predict_ids(model, [review, list(range(2, 40)), [4] * 25])
+    assert torch.allclose(alone[0], with_longer[0], atol=1e-6)
+
+
+def test_forward_contract_and_loss():
+    model = tiny_classifier()
+    ids = pad_batch([[3, 4, 5], [6, 7]])
+    assert ids.tolist() == [[3, 4, 5], [6, 7, 0]]
+    logits, state, loss = model(ids, targets=torch.tensor([1, 0]))
+    assert logits.shape == (2, 2) and state.shape == (2, 2, 16) and loss.ndim == 0
+    assert model(ids)[2] is None
+
+
+def test_bucketed_batches_cover_each_review_once_per_epoch():
+    lengths = [i % 37 for i in range(1000)]
+    batches = bucketed_batches(lengths, 16, torch.Generator().manual_seed(0))
+    flat = [i for batch in batches for i in batch]
+    assert len(flat) == len(set(flat)) >= 1000 - 16 * 2 and all(len(b) == 16 for b in batches)
+    assert max(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) < 10
+
+
+def test_review_task_is_deterministic_by_step():
+    ids = [[2 + i % 5] * (1 + i % 9) for i in range(200)]
+    labels = [i % 2 for i in range(200)]
+    task = ReviewTask(ids, labels, ids[:20], labels[:20], batch_size=8, device=torch.device("cpu"))
+    again = ReviewTask(ids, labels, ids[:20], labels[:20], batch_size=8, device=torch.device("cpu"))
+    for step in (0, 5, task.steps_per_epoch + 3):
+        assert torch.equal(task.batch(step)[0], again.batch(step)[0])
+    assert 0.0 <= task.selection_loss(tiny_classifier()) <= 1.0
+
+
+def test_classification_report():
+    report = classification_report([1, 1, 0, 0], [1, 0, 0, 0], 2)
+    assert report["accuracy"] == 0.75 and report["confusion"] == [[2, 1], [0, 1]]
+    assert report["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
