@@ -7,6 +7,7 @@ import gradio as gr
 
 from rnn_demo.backbone import CELL_LABELS
 from rnn_demo.runtime import configure_threads
+from rnn_demo.sentiment import serve as sentiment
 from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
 from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, bundled_stepper, candidates, model_summary, prompt_note,
                                  sampling_from_controls, stream_text)
@@ -77,12 +78,75 @@ def text_tab() -> None:
             chars = gr.Label(num_top_classes=10, label="Next character after the prompt")
     inputs = [prompt, cell, max_new, temperature, top_k, top_p, seed, stop]
     cell.change(model_summary, cell, summary, api_name="text_model_info")
-    for trigger in (generate_button.click, prompt.submit):
-        trigger(next_characters, [prompt, cell], [chars, note], api_name=False)
+    # UI-only twins of the public endpoints are private: named, but not callable through the API
+    for name, trigger in (("next_characters_on_generate", generate_button.click),
+                          ("next_characters_on_submit", prompt.submit)):
+        trigger(next_characters, [prompt, cell], [chars, note], api_name=name, api_visibility="private")
     run = generate_button.click(generate_text, inputs, output, api_name="generate")
-    submitted = prompt.submit(generate_text, inputs, output, api_name=False)
-    stop_button.click(None, cancels=[run, submitted], api_name=False)
+    submitted = prompt.submit(generate_text, inputs, output, api_name="generate_on_submit", api_visibility="private")
+    stop_button.click(None, cancels=[run, submitted], api_name="stop_generating", api_visibility="private")
     probabilities_button.click(next_characters, [prompt, cell], [chars, note], api_name="next_characters")
+
+
+SENTIMENT_EXAMPLES = [
+    ["A beautiful, moving film. The performances are superb and the ending stayed with me for days."],
+    ["Two hours of my life I will never get back. The plot makes no sense and the acting is wooden."],
+    ["The first half is gripping and the photography is lovely, but the last act falls apart completely."],
+    ["Oh great, another sequel. Because what the world really needed was the same jokes, only louder."],
+]
+
+
+def classify_review(text: str, cell: str) -> tuple[dict[str, float], list[tuple[str, float | None]], str]:
+    """The label probabilities, the review coloured word by word, and notes on the input."""
+    try:
+        verdict = sentiment.analyse(text or "", cell)
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+    return verdict.probabilities, verdict.spans, "\n".join(f"- {note}" for note in verdict.notes)
+
+
+def classify_csv(path: str | None, column: str, cell: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+    """Classify every row of an uploaded CSV; return the result file and a summary."""
+    if not path:
+        raise gr.Error("upload a CSV file first")
+    try:
+        return sentiment.classify_upload(path, column, cell, lambda done, total: progress(done / total, "reviews"))
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+
+
+def sentiment_tab() -> None:
+    cells = sentiment.bundled_cells()
+    if not cells:
+        gr.Markdown("No sentiment model is bundled yet: train one with `python -m rnn_demo train sentiment`.")
+        return
+    gr.Markdown("A recurrent classifier trained on 35,592 IMDB movie reviews reads a review word by word and "
+                "says whether it is positive or negative, and which words drove that decision.")
+    with gr.Row():
+        with gr.Column(scale=3):
+            review = gr.Textbox(label="Review", lines=6, placeholder="Paste or type a movie review")
+            gr.Examples(SENTIMENT_EXAMPLES, inputs=[review], label="Reviews")
+            classify_button = gr.Button("Classify", variant="primary")
+            words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
+                                       combine_adjacent=False)
+            gr.Markdown("Colours: each word's exact share of the positive-minus-negative score (the classifier "
+                        "max-pools its states over the review, so every pooled feature comes from one word). "
+                        "The strongest word has full colour; uncoloured text was not read or carries nothing.")
+            notes = gr.Markdown()
+        with gr.Column(scale=2):
+            cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
+            summary = gr.Markdown(sentiment.model_summary(cells[0]))
+            label = gr.Label(num_top_classes=2, label="Sentiment")
+    with gr.Accordion("Classify a CSV file", open=False):
+        with gr.Row():
+            upload = gr.File(label="CSV with a header row", file_types=[".csv"], type="filepath")
+            column = gr.Textbox(label="Text column", placeholder="default: text or review, or the only column")
+        csv_button = gr.Button("Classify file")
+        result_file = gr.File(label="Result: your rows with the predicted label and probabilities")
+        csv_summary = gr.Markdown()
+    cell.change(sentiment.model_summary, cell, summary, api_name="sentiment_model_info")
+    classify_button.click(classify_review, [review, cell], [label, words, notes], api_name="classify")
+    csv_button.click(classify_csv, [upload, column, cell], [result_file, csv_summary], api_name="classify_csv")
 
 
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:
@@ -90,6 +154,8 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:
                 "running on the CPU of this Space.")
     with gr.Tab("Text generation"):
         text_tab()
+    with gr.Tab("Sentiment"):
+        sentiment_tab()
 
 demo.queue(max_size=64, default_concurrency_limit=4)
 

@@ -44,7 +44,7 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path) -> Path:
-    """One tiny model per cell, trained by the real `train` command, laid out like models/."""
+    """Tiny models (text: every cell; sentiment: two), trained by the real `train` command, laid out like models/."""
     directory = tmp_path_factory.mktemp("models")
     runs = tmp_path_factory.mktemp("runs")
     for cell in ("lstm", "gru", "rnn"):
@@ -53,4 +53,21 @@ def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path)
                          "--batch-size", "4", "--seq-len", "32", "--threads", "1",
                          "--out", str(directory / f"text-{cell}"), "--run-dir", str(runs / cell))
         assert result.returncode == 0, result.stderr[-2000:]
+    reviews = tiny_reviews_csv(tmp_path_factory.mktemp("reviews") / "reviews.csv")
+    for cell in ("gru", "lstm"):
+        result = run_cli("train", "sentiment", "--cell", cell, "--data", str(reviews), "--text-column", "review",
+                         "--label-column", "sentiment", "--hidden-size", "16",
+                         "--embedding-dim", "8", "--vocab-size", "300", "--batch-size", "8", "--lr", "0.01",
+                         "--max-steps", "40", "--eval-every", "20", "--threads", "1",
+                         "--out", str(directory / f"sentiment-{cell}"), "--run-dir", str(runs / f"sentiment-{cell}"))
+        assert result.returncode == 0, result.stderr[-2000:]
     return directory
+
+
+def tiny_reviews_csv(path: Path) -> Path:
+    """A small review file in the IMDB file's columns: clearly positive and clearly negative lines."""
+    words = {"positive": ["superb", "moving", "wonderful", "great"], "negative": ["dull", "boring", "awful", "waste"]}
+    rows = [f"A {words[label][i % 4]} and {words[label][(i + 1) % 4]} film number {i}.,{label}"
+            for i in range(80) for label in words]
+    path.write_text("review,sentiment\n" + "\n".join(rows) + "\n")
+    return path

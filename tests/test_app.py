@@ -7,10 +7,16 @@ from tests.appserver import launched_app
 
 def test_app_builds_one_tab_per_task_and_names_its_events():
     import app
+    from rnn_demo.sentiment.serve import bundled_cells
 
-    api_names = {dep.api_name for dep in app.demo.fns.values() if dep.api_name}
-    assert {"generate", "next_characters", "text_model_info"} <= api_names
-    assert "Text generation" in {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}
+    public = {dep.api_name for dep in app.demo.fns.values() if dep.api_visibility == "public"}
+    expected = {"generate", "next_characters", "text_model_info"}
+    if bundled_cells():
+        expected |= {"classify", "classify_csv", "sentiment_model_info"}
+    assert public == expected  # and nothing else: UI-only twins are private, none is called "false"
+    assert all(dep.api_name for dep in app.demo.fns.values())
+    tabs = {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}
+    assert {"Text generation", "Sentiment"} <= tabs
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +79,37 @@ def test_bad_input_is_a_clear_error_and_the_app_keeps_serving(client, kwargs, me
 def test_model_info_shows_the_cards_metric(client):
     info = client.predict("rnn", api_name="/text_model_info")
     assert "Vanilla RNN" in info and "parameters" in info
+
+
+@pytest.mark.slow
+def test_classify_gives_both_probabilities_and_coloured_words(client):
+    label, words, notes = client.predict("A superb and moving film.", "gru", api_name="/classify")
+    assert {c["label"] for c in label["confidences"]} == {"negative", "positive"}
+    assert label["label"] == "positive"
+    scores = [w["class_or_confidence"] for w in words if w["class_or_confidence"] is not None]
+    assert len(scores) == 6 and max(abs(s) for s in scores) == pytest.approx(1.0)
+    assert "".join(w["token"] for w in words) == "A superb and moving film."
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_review_is_a_clear_error(client, text):
+    with pytest.raises(Exception, match="empty") as raised:
+        client.predict(text, "lstm", api_name="/classify")
+    assert "Traceback" not in str(raised.value)
+
+
+@pytest.mark.slow
+def test_classify_csv_returns_one_row_per_row(client, tmp_path):
+    import csv
+
+    from gradio_client import handle_file
+
+    path = tmp_path / "in.csv"
+    path.write_text("id,text\n1,a superb film\n2,\n3,\"dull, boring\"\n")
+    result, summary = client.predict(handle_file(str(path)), "", "gru", api_name="/classify_csv")
+    rows = list(csv.reader(open(result, encoding="utf-8")))
+    assert [r[0] for r in rows] == ["id", "1", "2", "3"] and rows[2][2:] == ["", "", ""]
+    assert "Classified 2 reviews" in summary and "1 empty rows" in summary
+    with pytest.raises(Exception, match="no column 'body'"):
+        client.predict(handle_file(str(path)), "body", "gru", api_name="/classify_csv")

@@ -1,10 +1,13 @@
 """The sentiment task on small literal inputs and tiny models: data rules, tokenizer, model, training pieces."""
+import csv
+import io
+
 import pytest
 import torch
 
 from rnn_demo.sentiment.data import LABELS, load_reviews, reviews_dataset, split_of, unique_rows
 from rnn_demo.sentiment.evaluate import classification_report
-from rnn_demo.sentiment.infer import pad_batch, predict_ids
+from rnn_demo.sentiment.infer import classify_reviews, explain_review, pad_batch, predict_ids, review_spans
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
 from rnn_demo.sentiment.tokenizer import encode_batch, train_tokenizer
 from rnn_demo.sentiment.train import ReviewTask, bucketed_batches
@@ -106,3 +109,97 @@ def test_classification_report():
     report = classification_report([1, 1, 0, 0], [1, 0, 0, 0], 2)
     assert report["accuracy"] == 0.75 and report["confusion"] == [[2, 1], [0, 1]]
     assert report["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_contributions_split_the_margin_exactly(cell):
+    model = tiny_classifier(cell)
+    ids = pad_batch([[5, 9, 3, 7, 2], list(range(2, 30))])
+    logits, contributions = model.explain(ids)
+    assert torch.allclose(logits, model(ids)[0])
+    bias = model.head.bias[1] - model.head.bias[0]
+    assert torch.allclose(contributions.sum(1) + bias, logits[:, 1] - logits[:, 0], atol=1e-5)
+    assert torch.all(contributions[0, 5:] == 0)  # padding contributes nothing
+
+
+def test_review_spans_cover_the_text_and_elide_the_unread_rest():
+    text = "Great  film<br />really."
+    spans = review_spans(text, [(0, 5), (7, 11), (17, 23)], [1.0, 0.5, -0.2])
+    assert "".join(piece for piece, _ in spans) == text
+    assert spans == [("Great", 1.0), ("  ", None), ("film", 0.5), ("<br />", None), ("really", -0.2), (".", None)]
+    long = review_spans("good " + "x" * 5000, [(0, 4)], [1.0], shown_chars=10)
+    assert long[-1][0].endswith("(4,991 more characters, not read)")
+
+
+def _trained_tokenizer():
+    return train_tokenizer([r for r, _ in REVIEWS] * 3, vocab_size=100)
+
+
+def test_explain_review_gives_probabilities_words_and_notes():
+    model, tokenizer = tiny_classifier(), _trained_tokenizer()
+    verdict = explain_review(model, tokenizer, "A superb, moving film.")
+    assert set(verdict.probabilities) == {"negative", "positive"}
+    assert sum(verdict.probabilities.values()) == pytest.approx(1.0)
+    scored = [score for _, score in verdict.spans if score is not None]
+    assert len(scored) == 6 and max(abs(s) for s in scored) == pytest.approx(1.0) and verdict.notes == []
+
+
+@pytest.mark.parametrize("text, note", [
+    ("Это был отличный фильм", "None of these words"),
+    ("superb " * 1200, "only its first 1,000 tokens"),
+])
+def test_unreadable_or_long_reviews_still_get_a_prediction_with_a_note(text, note):
+    verdict = explain_review(tiny_classifier(), _trained_tokenizer(), text)
+    assert sum(verdict.probabilities.values()) == pytest.approx(1.0)
+    assert any(note in n for n in verdict.notes), verdict.notes
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_empty_review_is_a_clear_error(text):
+    with pytest.raises(ValueError, match="empty"):
+        explain_review(tiny_classifier(), _trained_tokenizer(), text)
+
+
+def test_classify_reviews_keeps_order_and_empty_rows():
+    model, tokenizer = tiny_classifier(), _trained_tokenizer()
+    texts = ["superb film", "", "dull and boring, far too long", "  "]
+    results = classify_reviews(model, tokenizer, texts)
+    assert len(results) == 4 and results[1] == {} and results[3] == {}
+    alone = classify_reviews(model, tokenizer, [texts[2]])[0]
+    assert results[2] == pytest.approx(alone, abs=1e-6)
+
+
+def _table_result(data: bytes, column=None):
+    from rnn_demo.sentiment.batch import classify_table, read_review_table
+
+    table = read_review_table(data, column)
+    output = classify_table(tiny_classifier(), _trained_tokenizer(), table)
+    return table, list(csv.reader(io.StringIO(output)))
+
+
+def test_csv_upload_gets_one_output_row_per_input_row_in_order():
+    data = "id,review,stars\n1,superb film,5\n2,,3\n3,\"dull, far too long\",1\n4,moving\n".encode()
+    table, rows = _table_result(data)
+    assert rows[0] == ["id", "review", "stars", "predicted", "p_negative", "p_positive"]
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+    assert rows[2][3:] == ["", "", ""] and rows[1][3] in ("negative", "positive")
+    assert rows[4][:3] == ["4", "moving", ""]  # a short row is padded, not dropped
+
+
+def test_csv_that_is_not_utf8_is_read_as_latin1_with_a_note():
+    table, rows = _table_result("text\ncaf\xe9 superb\n".encode("latin-1"))
+    assert rows[1][0] == "café superb" and "Latin-1" in table.notes[0]
+
+
+@pytest.mark.parametrize("data, column, message", [
+    (b"", None, "empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary"),
+    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "columns are: a, b, c, d, e"),
+    (b"review\nfine\n", "body", "no column 'body'"),
+    (b"text\n" + b"good\n" * 20_001, None, "limit is 20,000"),
+])
+def test_bad_csv_uploads_are_clear_errors(data, column, message):
+    from rnn_demo.sentiment.batch import read_review_table
+
+    with pytest.raises(ValueError, match=message):
+        read_review_table(data, column)

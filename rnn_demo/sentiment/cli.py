@@ -22,7 +22,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
 
 
 def prepare() -> object:
@@ -51,4 +51,9 @@ def evaluate(args: argparse.Namespace) -> dict:
 
     model = load_model(ReviewClassifier, args.model, args.device)
     test = protocol_dataset()["test"]
-    return evaluate_classifier(model, load_tokenizer(args.model), test["text"], test["label"])
+    result = evaluate_classifier(model, load_tokenizer(args.model), test["text"], test["label"])
+    if args.write_card:
+        from .card import write_sentiment_card
+
+        write_sentiment_card(args.model, model.config, result, sum(p.numel() for p in model.parameters()))
+    return result

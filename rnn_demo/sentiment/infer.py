@@ -1,9 +1,15 @@
 """What the UI and the command line call: reviews in, class probabilities out."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
+from tokenizers import Tokenizer
 
 from .model import ReviewClassifier
+from .tokenizer import UNK, encode_batch
+
+SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
 
 
 def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
@@ -26,3 +32,73 @@ def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int =
         logits, _, _ = model(pad_batch([ids[i] for i in rows]).to(device))
         probs[rows] = torch.softmax(logits.float(), -1).cpu()
     return probs
+
+
+@dataclass
+class Verdict:
+    """A review's classification, explained."""
+
+    probabilities: dict[str, float]  # label -> probability
+    spans: list[tuple[str, float | None]]  # the review in pieces: words with their contribution in [-1, 1], gaps None
+    notes: list[str] = field(default_factory=list)  # what the user should know about the input
+
+
+def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
+                 shown_chars: int = SHOWN_CHARS) -> list[tuple[str, float | None]]:
+    """Cut `text` into the tokens at `offsets` (with their scores) and the gaps between them (None).
+
+    Text after the last scored token is shown up to `shown_chars` characters, then elided."""
+    spans: list[tuple[str, float | None]] = []
+    position = 0
+    for (start, end), score in zip(offsets, scores):
+        if start > position:
+            spans.append((text[position:start], None))
+        spans.append((text[start:end], score))
+        position = end
+    rest = text[position:]
+    if len(rest) > shown_chars:
+        rest = rest[:shown_chars] + f" … ({len(rest) - shown_chars:,} more characters, not read)"
+    if rest:
+        spans.append((rest, None))
+    return spans
+
+
+def _notes(n_tokens: int, n_read: int, n_unknown: int, max_tokens: int) -> list[str]:
+    notes = []
+    if n_tokens > max_tokens:
+        notes.append(f"Long review: only its first {max_tokens:,} tokens were read ({n_tokens - max_tokens:,} not read).")
+    if n_unknown == n_read:
+        notes.append("None of these words are in the model's English vocabulary: the prediction means little.")
+    elif n_unknown > n_read / 2:
+        notes.append(f"{n_unknown} of {n_read} words are unknown to the model: the prediction is unreliable.")
+    return notes
+
+
+@torch.inference_mode()
+def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> Verdict:
+    """Classify one review and split the decision over its words (see ReviewClassifier.explain)."""
+    if not text or not text.strip():
+        raise ValueError("the review is empty: enter some text to classify")
+    encoding = tokenizer.encode(text)
+    max_tokens = model.config.max_tokens
+    ids, offsets = encoding.ids[:max_tokens], encoding.offsets[:max_tokens]
+    if not ids:
+        raise ValueError("the review has no words to read")
+    device = next(model.parameters()).device
+    logits, contributions = model.explain(pad_batch([ids]).to(device))
+    probabilities = torch.softmax(logits[0].float(), -1).tolist()
+    scores = contributions[0, : len(ids)].float()
+    scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
+    unknown = sum(i == tokenizer.token_to_id(UNK) for i in ids)
+    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores),
+                   _notes(len(encoding.ids), len(ids), unknown, max_tokens))
+
+
+def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str]) -> list[dict[str, float]]:
+    """Label probabilities per review, batched, in input order; an empty review gets {} (nothing to classify)."""
+    readable = [i for i, text in enumerate(texts) if text and text.strip()]
+    probs = predict_ids(model, encode_batch(tokenizer, [texts[i] for i in readable], model.config.max_tokens))
+    results: list[dict[str, float]] = [{} for _ in texts]
+    for row, p in zip(readable, probs.tolist()):
+        results[row] = dict(zip(model.config.labels, p))
+    return results

