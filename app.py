@@ -129,7 +129,8 @@ def sentiment_tab() -> None:
             classify_button = gr.Button("Classify", variant="primary")
             words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
                                        combine_adjacent=False)
-            gr.Markdown("Colours: each word's exact share of the positive-minus-negative score (the classifier "
+            gr.Markdown("**Red** words pushed the review towards *positive*, **blue** words towards *negative*: "
+                        "each colour is the word's exact share of the positive-minus-negative score (the classifier "
                         "max-pools its states over the review, so every pooled feature comes from one word). "
                         "The strongest word has full colour; uncoloured text was not read or carries nothing.")
             notes = gr.Markdown()

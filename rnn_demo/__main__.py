@@ -14,6 +14,7 @@ from .wheels import DataError
 
 TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli}
 TASKS = tuple(TASK_CLIS)
+BENCH_MODELS = {"generate": "text-lstm", "sentiment": "sentiment-gru", "sentiment-baseline": None}
 
 
 class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
@@ -82,9 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="fix for reproducible output; default: random")
     p.add_argument("--stop", default="", help="stop before this string appears")
     p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
-    p.add_argument("what", choices=["generate"], help="what to measure")
-    p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory")
-    p.add_argument("--chars", type=int, default=1000, help="characters generated per timed run")
+    p.add_argument("what", choices=list(BENCH_MODELS), help="what to measure")
+    p.add_argument("--model", default=None, help="model directory; default: models/text-lstm for generate, "
+                   "models/sentiment-gru for sentiment (sentiment-baseline trains its own)")
+    p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -133,14 +135,29 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from .bench import bench_generate
+    from . import bench
     from .hub import load_model
     from .runtime import configure_threads
-    from .text.model import CharLM
 
     configure_threads(args.threads)
-    model = load_model(CharLM, args.model, "cpu")
-    _print(bench_generate(model, chars=args.chars), args.json)
+    path = args.model or MODELS_DIR / str(BENCH_MODELS[args.what])
+    if args.what == "sentiment-baseline":
+        from .sentiment.baseline import tfidf_baseline
+        from .sentiment.data import protocol_dataset
+
+        result = tfidf_baseline(protocol_dataset())
+    elif args.what == "generate":
+        from .text.model import CharLM
+
+        result = bench.bench_generate(load_model(CharLM, path, "cpu"), chars=args.chars)
+    else:
+        from .sentiment.data import protocol_dataset
+        from .sentiment.model import ReviewClassifier
+        from .sentiment.tokenizer import load_tokenizer
+
+        result = bench.bench_sentiment(load_model(ReviewClassifier, path, "cpu"), load_tokenizer(path),
+                                       list(protocol_dataset()["test"]["text"]))
+    _print(result, args.json)
 
 
 def _print(result: dict, as_json: bool) -> None:

@@ -52,3 +52,42 @@ def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, rep
         "chars_per_s": round(chars_per_s, 1),
         "speedup": round(chars_per_s / naive_chars_per_s, 2),
     }
+
+
+def _percentiles_ms(run, repeats: int) -> tuple[float, float]:
+    """Median and 95th percentile of `run()`'s wall time in milliseconds."""
+    run()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return round(times[len(times) // 2], 2), round(times[min(len(times) - 1, int(len(times) * 0.95))], 2)
+
+
+def review_of_words(texts: list[str], words: int) -> str:
+    """The first `words` words of the texts read one after another (a review of a chosen length)."""
+    return " ".join(" ".join(texts).split()[:words])
+
+
+def bench_sentiment(model, tokenizer, texts: list[str], repeats: int = 50, batch_reviews: int = 512) -> dict:
+    """Latency of one 300-word review (prediction; explanation) and batched throughput vs one at a time."""
+    from .sentiment.infer import classify_reviews, explain_review
+
+    review = review_of_words(texts, 300)
+    predict_median, predict_p95 = _percentiles_ms(lambda: classify_reviews(model, tokenizer, [review]), repeats)
+    explain_median, explain_p95 = _percentiles_ms(lambda: explain_review(model, tokenizer, review), repeats)
+    reviews = texts[:batch_reviews]
+    started = time.perf_counter()
+    classify_reviews(model, tokenizer, reviews)
+    batched = len(reviews) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for text in reviews:
+        classify_reviews(model, tokenizer, [text])
+    single = len(reviews) / (time.perf_counter() - started)
+    return {"cell": model.config.cell, "threads": torch.get_num_threads(), "review_words": 300,
+            "predict_median_ms": predict_median, "predict_p95_ms": predict_p95,
+            "explain_median_ms": explain_median, "explain_p95_ms": explain_p95,
+            "batch_reviews_per_s": round(batched, 1), "single_reviews_per_s": round(single, 1),
+            "batch_speedup": round(batched / single, 2), "reviews": len(reviews)}

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -139,6 +141,14 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     carried = [extra[f"carry.{i}"].to(device) for i in range(len(extra))]
     carry = {"tuple": tuple(carried), "tensor": carried[0] if carried else None}.get(meta.get("carry"))
     return meta["loop"], carry
+
+
+def write_training_record(directory: Path, state: dict, settings: TrainSettings, **details: Any) -> None:
+    """training.json beside a best model: the command that made it, the step and wall time to it, the settings."""
+    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    record = {"command": command, "step": state["step"], "seconds": round(state["seconds"], 1), **details,
+              "settings": asdict(settings)}
+    (Path(directory) / "training.json").write_text(json.dumps(record, indent=2))
 
 
 def _as_tensors(carry: Any) -> list[torch.Tensor] | None:

@@ -1,7 +1,6 @@
 """The text tab in a real headless Chromium (Debian's package) against the launched app."""
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect

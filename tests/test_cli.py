@@ -5,7 +5,8 @@ import pytest
 from tests.conftest import run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["prepare"], ["train"], ["evaluate"], ["generate"], ["bench"]])
+@pytest.mark.parametrize("command", [[], ["prepare"], ["train"], ["train", "text"], ["train", "sentiment"], ["evaluate"],
+                                     ["evaluate", "sentiment"], ["generate"], ["bench"]])
 def test_every_command_explains_itself(command):
     result = run_cli(*command, "--help")
     assert result.returncode == 0 and "usage: python -m rnn_demo" in result.stdout
@@ -90,3 +91,14 @@ def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path)
     model, tokenizer = load_model(ReviewClassifier, out), load_tokenizer(out)
     probs = predict_ids(model, encode_batch(tokenizer, ["a superb moving film", "an awful boring film"], 100))
     assert probs[0, 1] > 0.5 > probs[1, 1]
+
+
+@pytest.mark.slow
+def test_bench_sentiment_reports_latency_and_what_batching_buys(tiny_models_dir):
+    result = run_cli("bench", "sentiment", "--model", str(tiny_models_dir / "sentiment-gru"), "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    for key in ("predict_median_ms", "explain_median_ms", "batch_reviews_per_s", "batch_speedup"):
+        assert figures[key] > 0, key
+    assert figures["batch_speedup"] == pytest.approx(figures["batch_reviews_per_s"] / figures["single_reviews_per_s"],
+                                                     rel=0.01)

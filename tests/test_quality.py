@@ -33,3 +33,36 @@ def test_bundled_text_model_as_served_meets_its_bar_and_its_card(cell, validatio
     assert card["bits_per_char"] == measured["val_bits_per_char"]
     if BARS[cell] is not None:
         assert measured["val_nats_per_char"] <= BARS[cell]
+
+
+SENTIMENT_BAR = 0.89  # issue 3: test accuracy of the best bundled cell
+
+
+@pytest.fixture(scope="module")
+def imdb_test():
+    from rnn_demo.sentiment.data import protocol_dataset, texts_and_labels
+
+    return texts_and_labels(protocol_dataset()["test"])
+
+
+def _sentiment_accuracy(cell, imdb_test) -> float:
+    from rnn_demo.sentiment.evaluate import evaluate_classifier
+    from rnn_demo.sentiment.model import ReviewClassifier
+    from rnn_demo.sentiment.serve import model_dir
+    from rnn_demo.sentiment.tokenizer import load_tokenizer
+
+    directory = model_dir(cell)
+    result = evaluate_classifier(load_model(ReviewClassifier, directory, "cpu"), load_tokenizer(directory), *imdb_test)
+    card = card_metrics(directory)
+    assert card["accuracy"] == result["test_accuracy"] and card["f1"] == result["macro_f1"]
+    assert (directory / "model.safetensors").stat().st_size < 10 * 1024 * 1024
+    return result["test_accuracy"]
+
+
+def test_bundled_sentiment_models_match_their_cards(imdb_test):
+    from rnn_demo.sentiment.serve import bundled_cells
+
+    cells = bundled_cells()
+    assert cells, "no bundled sentiment model"
+    for cell in cells:
+        _sentiment_accuracy(cell, imdb_test)

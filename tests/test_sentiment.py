@@ -203,3 +203,19 @@ def test_bad_csv_uploads_are_clear_errors(data, column, message):
 
     with pytest.raises(ValueError, match=message):
         read_review_table(data, column)
+
+
+def test_tfidf_baseline_chooses_c_on_selection_and_scores_test():
+    from datasets import Dataset, DatasetDict
+
+    from rnn_demo.sentiment.baseline import tfidf_baseline
+
+    def split(n, offset):
+        rows = [{"text": f"{'superb moving great' if i % 2 else 'dull boring awful'} film {i + offset}",
+                 "label": i % 2} for i in range(n)]
+        return Dataset.from_list(rows)
+
+    result = tfidf_baseline(DatasetDict(train=split(40, 0), selection=split(10, 100), test=split(10, 200)),
+                            c_grid=(0.01, 10.0))
+    assert result["test_accuracy"] == 1.0 and set(result["selection_accuracy"]) == {0.01, 10.0}
+    assert result["C"] == max(result["selection_accuracy"], key=result["selection_accuracy"].get)

@@ -44,14 +44,14 @@ def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir:
 
 def evaluate(args: argparse.Namespace) -> dict:
     from ..hub import load_model
-    from .data import protocol_dataset
+    from .data import protocol_dataset, texts_and_labels
     from .evaluate import evaluate_classifier
     from .model import ReviewClassifier
     from .tokenizer import load_tokenizer
 
     model = load_model(ReviewClassifier, args.model, args.device)
     test = protocol_dataset()["test"]
-    result = evaluate_classifier(model, load_tokenizer(args.model), test["text"], test["label"])
+    result = evaluate_classifier(model, load_tokenizer(args.model), *texts_and_labels(test))
     if args.write_card:
         from .card import write_sentiment_card
 

@@ -94,6 +94,11 @@ def load_reviews(source: str | None = None, text_column: str = "text", label_col
     return dataset
 
 
+def texts_and_labels(split: Dataset) -> tuple[list[str], list[int]]:
+    """A split's reviews and labels as plain lists (`datasets` hands out lazy columns)."""
+    return list(split["text"]), list(split["label"])
+
+
 def _label_id(label: int | str) -> int:
     if label in LABELS:
         return LABELS.index(label)

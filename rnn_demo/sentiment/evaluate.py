@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 
-import torch
 from tokenizers import Tokenizer
 
 from .model import ReviewClassifier

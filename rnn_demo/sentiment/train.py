@@ -1,15 +1,12 @@
 """How the sentiment task plugs into the generic loop: shuffled, length-bucketed batches of reviews."""
 from __future__ import annotations
 
-import json
-import shlex
-import sys
 from pathlib import Path
 
 import torch
 
-from ..training import TrainSettings, fit
-from .data import load_reviews
+from ..training import TrainSettings, fit, write_training_record
+from .data import load_reviews, texts_and_labels
 from .infer import pad_batch, predict_ids
 from .model import ReviewClassifier, SentimentConfig
 from .tokenizer import TOKENIZER_NAME, encode_batch, load_tokenizer, train_tokenizer
@@ -70,28 +67,27 @@ def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: P
                     device: torch.device = torch.device("cpu"), resume: bool = True) -> dict:
     """Train a review classifier; the best checkpoint by selection error is saved to `out_dir` in Hub layout."""
     dataset = load_reviews(source, text_column, label_column)
+    (train_texts, train_labels), (selection_texts, selection_labels) = (
+        texts_and_labels(dataset["train"]), texts_and_labels(dataset["selection"]))
     tokenizer_path = run_dir / TOKENIZER_NAME  # trained once per run, so a resumed run reads the same ids
     if resume and tokenizer_path.is_file():
         tokenizer = load_tokenizer(run_dir)
     else:
-        tokenizer = train_tokenizer(dataset["train"]["text"], config.vocab_size)
+        tokenizer = train_tokenizer(train_texts, config.vocab_size)
         run_dir.mkdir(parents=True, exist_ok=True)
         tokenizer.save(str(tokenizer_path))
     config.vocab_size = tokenizer.get_vocab_size()
     torch.manual_seed(settings.seed)
     model = ReviewClassifier(config).to(device)
-    task = ReviewTask(encode_batch(tokenizer, dataset["train"]["text"], max_train_tokens), dataset["train"]["label"],
-                      encode_batch(tokenizer, dataset["selection"]["text"], config.max_tokens),
-                      dataset["selection"]["label"], batch_size, device, settings.seed)
-    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    task = ReviewTask(encode_batch(tokenizer, train_texts, max_train_tokens), train_labels,
+                      encode_batch(tokenizer, selection_texts, config.max_tokens), selection_labels,
+                      batch_size, device, settings.seed)
 
     def save_best(best: ReviewClassifier, state: dict) -> None:
         best.save_pretrained(out_dir)
         tokenizer.save(str(out_dir / TOKENIZER_NAME))
-        (out_dir / "training.json").write_text(json.dumps({
-            "command": command, "step": state["step"], "seconds": round(state["seconds"], 1),
-            "selection_cross_entropy": round(state["best_selection_loss"], 4), "batch_size": batch_size,
-            "max_train_tokens": max_train_tokens, "settings": vars(settings), "source": source or "imdb",
-            "train_reviews": len(task.ids), "steps_per_epoch": task.steps_per_epoch}, indent=2))
+        write_training_record(out_dir, state, settings, selection_cross_entropy=round(state["best_selection_loss"], 4),
+                              batch_size=batch_size, max_train_tokens=max_train_tokens, source=source or "imdb",
+                              train_reviews=len(task.ids), steps_per_epoch=task.steps_per_epoch)
 
     return fit(model, task, settings, run_dir, save_best, resume)

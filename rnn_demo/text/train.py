@@ -1,16 +1,13 @@
 """How the text task plugs into the generic loop: truncated BPTT over parallel streams of characters."""
 from __future__ import annotations
 
-import json
-import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ..backbone import State, detach_state
-from ..training import TrainSettings, fit
+from ..training import TrainSettings, fit, write_training_record
 from .data import build_vocab, encode, load_text_dataset, split_text
 from .evaluate import nats_per_char
 from .model import CharLM, CharLMConfig
@@ -68,14 +65,11 @@ def train_text(config: CharLMConfig, settings: TrainSettings, out_dir: Path, run
     torch.manual_seed(settings.seed)
     model = CharLM(config).to(device)
     task = TextTask(train_text, selection_text, config.vocab, batch_size, seq_len, device)
-    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
     def save_best(best: CharLM, state: dict) -> None:
         best.save_pretrained(out_dir)
-        (out_dir / "training.json").write_text(json.dumps({
-            "command": command, "step": state["step"], "seconds": round(state["seconds"], 1),
-            "selection_nats_per_char": round(state["best_selection_loss"], 4),
-            "batch_size": batch_size, "seq_len": seq_len, "settings": vars(settings),
-            "source": source or "shakespeare", "train_characters": len(train_text)}, indent=2))
+        write_training_record(out_dir, state, settings, selection_nats_per_char=round(state["best_selection_loss"], 4),
+                              batch_size=batch_size, seq_len=seq_len, source=source or "shakespeare",
+                              train_characters=len(train_text))
 
     return fit(model, task, settings, run_dir, save_best, resume)
