@@ -1,4 +1,5 @@
-"""The text tab in a real headless Chromium (Debian's package) against the launched app."""
+"""The tabs in a real headless Chromium (Debian's package) against the launched app on the bundled weights."""
+import re
 import shutil
 import time
 
@@ -74,3 +75,20 @@ def test_switch_cell_and_use_an_example(page):
     while not (_output_value(page).startswith(prompt) and len(_output_value(page)) == len(prompt) + 100):
         assert time.monotonic() < deadline, f"no new text for the example: {_output_value(page)[:40]!r}"
         time.sleep(0.1)
+
+
+def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
+    from app import SENTIMENT_EXAMPLES
+
+    page.get_by_role("tab", name="Sentiment").click()
+    review = SENTIMENT_EXAMPLES[0][0]
+    page.get_by_role("button", name=re.compile("^A beautiful, moving film")).click()
+    expect(page.get_by_label("Review", exact=True)).to_have_value(review, timeout=10_000)
+    page.get_by_role("button", name="Classify", exact=True).click()
+    highlighted = page.locator(".textspan", has_text="superb")
+    highlighted.first.wait_for(timeout=20_000)
+    expect(page.get_by_text("positive", exact=True).first).to_be_visible()
+    scored = page.locator(".textspan").count()
+    assert scored >= len(review.split()) // 2, "the review is not shown word by word"
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "sentiment-tab.png"), full_page=True)

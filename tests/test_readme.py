@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 
 from rnn_demo.hub import MODELS_DIR, card_metrics
+from rnn_demo.sentiment.serve import bundled_cells
 from rnn_demo.text.serve import CELLS_OFFERED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,15 +39,31 @@ def test_exactly_two_set_up_commands_and_ci_runs_the_second():
     assert "<!-- run-tests -->" in (ROOT / ".ci" / "run").read_text()
 
 
+def _table_rows(task: str) -> dict[str, list[str]]:
+    rows = re.finditer(rf"^\| `models/({task}-\w+)` \|(.*)$", README, re.M)
+    return {m.group(1): [c.strip() for c in m.group(2).split("|")] for m in rows}
+
+
+def _weights_mb(name: str) -> str:
+    return f"{(MODELS_DIR / name / 'model.safetensors').stat().st_size / 1e6:.1f} MB"
+
+
 def test_models_table_states_what_the_cards_measured():
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `models/(text-\w+)` \|(.*)$", README, re.M)}
+    rows = _table_rows("text")
     assert set(rows) == {f"text-{cell}" for cell in CELLS_OFFERED}
-    for name, row in rows.items():
+    for name, cells in rows.items():
         card = card_metrics(MODELS_DIR / name)
-        cells = [c.strip() for c in row.split("|")]
         assert f"{card['nats_per_char']:.4f}" in cells and f"{card['bits_per_char']:.4f}" in cells, name
-        size_mb = (MODELS_DIR / name / "model.safetensors").stat().st_size / 1e6
-        assert f"{size_mb:.1f} MB" in cells, name
+        assert _weights_mb(name) in cells, name
+
+
+def test_sentiment_table_states_what_the_cards_measured():
+    rows = _table_rows("sentiment")
+    assert set(rows) == {f"sentiment-{cell}" for cell in bundled_cells()}
+    for name, cells in rows.items():
+        card = card_metrics(MODELS_DIR / name)
+        assert f"{card['accuracy']:.2%}" in cells and f"{card['f1']:.4f}" in cells, name
+        assert _weights_mb(name) in cells, name
 
 
 def test_bundled_weights_fit_a_space():

@@ -12,7 +12,7 @@ from datasets import DatasetDict
 from .data import texts_and_labels
 from .evaluate import classification_report
 
-C_GRID = (1.0, 4.0, 16.0)
+C_GRID = (1.0, 4.0, 16.0, 64.0)
 
 
 def _fit(texts: list[str], labels: list[int], c: float):
