@@ -66,6 +66,7 @@ def _add_task_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--model", default=str(MODELS_DIR / cli.DEFAULT_MODEL), help="model directory or Hub repo id")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
+        p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
         cli.add_evaluate_arguments(p)
 
 

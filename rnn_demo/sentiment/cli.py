@@ -22,7 +22,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
+    pass
 
 
 def prepare() -> object:

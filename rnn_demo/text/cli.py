@@ -22,8 +22,6 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="arithmetic to score; default: as the app serves it (int8 weights on a CPU, float32 on a GPU)")
-    p.add_argument("--write-card", action="store_true",
-                   help="also write the measured figures (as served, and in float32) into the model card")
 
 
 def prepare() -> object:
