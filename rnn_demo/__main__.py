@@ -141,7 +141,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from .runtime import configure_threads
 
     configure_threads(args.threads)
-    path = args.model or MODELS_DIR / str(BENCH_MODELS[args.what])
+    path = args.model or (MODELS_DIR / BENCH_MODELS[args.what] if BENCH_MODELS[args.what] else None)
     if args.what == "sentiment-baseline":
         from .sentiment.baseline import tfidf_baseline
         from .sentiment.data import protocol_dataset

@@ -89,7 +89,8 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
     scores = contributions[0, : len(ids)].float()
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
-    unknown = sum(i == tokenizer.token_to_id(UNK) for i in ids)
+    unknown_id = tokenizer.token_to_id(UNK)
+    unknown = sum(i == unknown_id for i in ids)
     return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores),
                    _notes(len(encoding.ids), len(ids), unknown, max_tokens))
 
