@@ -6,6 +6,8 @@ from collections.abc import Iterator
 import gradio as gr
 
 from rnn_demo.backbone import CELL_LABELS
+from rnn_demo.forecast import serve as forecast
+from rnn_demo.forecast.plot import forecast_figure
 from rnn_demo.runtime import configure_threads
 from rnn_demo.sentiment import serve as sentiment
 from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
@@ -129,10 +131,11 @@ def sentiment_tab() -> None:
             classify_button = gr.Button("Classify", variant="primary")
             words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
                                        combine_adjacent=False)
-            gr.Markdown("**Red** words pushed the review towards *positive*, **blue** words towards *negative*: "
-                        "each colour is the word's exact share of the positive-minus-negative score (the classifier "
-                        "max-pools its states over the review, so every pooled feature comes from one word). "
-                        "The strongest word has full colour; uncoloured text was not read or carries nothing.")
+            gr.Markdown("**Red** words pushed the review towards *positive*, **blue** words towards *negative*. "
+                        "The classifier keeps, for each of its features, the highest value its states reach over "
+                        "the review; each word is credited with what its step added to those kept values, so the "
+                        "colours add up exactly to the positive-minus-negative score. The strongest word has full "
+                        "colour; uncoloured text was not read or carries nothing.")
             notes = gr.Markdown()
         with gr.Column(scale=2):
             cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
@@ -150,6 +153,67 @@ def sentiment_tab() -> None:
     csv_button.click(classify_csv, [upload, column, cell], [result_file, csv_summary], api_name="classify_csv")
 
 
+FORECAST_SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
+ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
+
+
+def forecast_demand(source: str, upload: str | None, time_column: str, value_column: str, origin: str,
+                    cell: str) -> tuple[object, object, str]:
+    """The forecast plot, the window's metrics beside the seasonal naive forecast, and notes."""
+    if source == "upload" and not upload:
+        raise gr.Error("upload a CSV file first, or choose the Victoria series")
+    try:
+        view = forecast.forecast_for(cell, origin, upload if source == "upload" else None, time_column, value_column)
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+    unit = forecast.bundled_forecaster(cell).config.unit if source == "victoria" else "series unit"
+    return forecast_figure(view.frame, unit), view.metrics, "\n".join(f"- {note}" for note in view.notes)
+
+
+def run_backtest(cell: str, progress: gr.Progress = gr.Progress()) -> object:
+    """The protocol backtest of the chosen cell beside the seasonal naive baselines."""
+    progress(0.1, desc="forecasting 56 days at once")
+    try:
+        return forecast.backtest_table(cell)
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+
+
+def forecast_tab() -> None:
+    cells = forecast.bundled_cells()
+    if not cells:
+        gr.Markdown("No forecaster is bundled yet: train one with `python -m rnn_demo train forecast`.")
+        return
+    gr.Markdown("A recurrent network reads the last week of half-hourly electricity demand in Victoria (Australia) "
+                "and forecasts the next day, with an 80% interval, beside the naive forecast \"same as last week\".")
+    with gr.Row():
+        with gr.Column(scale=3):
+            initial = forecast.forecast_for(cells[0], "2014-12-01 00:00")
+            plot = gr.Plot(forecast_figure(initial.frame), label="Demand: history, forecast and 80% interval")
+            metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
+                                   interactive=False)
+            notes = gr.Markdown()
+        with gr.Column(scale=2):
+            source = gr.Radio(FORECAST_SOURCES, value="victoria", label="Series")
+            with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
+                upload = gr.File(label="CSV", file_types=[".csv"], type="filepath")
+                with gr.Row():
+                    time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
+                    value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
+            origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", value="2014-12-01 00:00",
+                                placeholder="blank: the end of the series")
+            gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins")
+            cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
+            summary = gr.Markdown(forecast.model_summary(cells[0]))
+            forecast_button = gr.Button("Forecast", variant="primary")
+            backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
+            backtest = gr.Dataframe(label="Backtest on the last 8 weeks of 2014 (the protocol)", interactive=False)
+    cell.change(forecast.model_summary, cell, summary, api_name="forecast_model_info")
+    forecast_button.click(forecast_demand, [source, upload, time_column, value_column, origin, cell],
+                          [plot, metrics, notes], api_name="forecast")
+    backtest_button.click(run_backtest, cell, backtest, api_name="backtest")
+
+
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:
     gr.Markdown("# rnn-demo\nRecurrent neural networks (vanilla RNN, GRU, LSTM) trained by this project, "
                 "running on the CPU of this Space.")
@@ -157,6 +221,8 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:
         text_tab()
     with gr.Tab("Sentiment"):
         sentiment_tab()
+    with gr.Tab("Forecasting"):
+        forecast_tab()
 
 demo.queue(max_size=64, default_concurrency_limit=4)
 

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from .backbone import CELLS
 from .hub import MODELS_DIR, ModelLoadError
+from .forecast import cli as forecast_cli
 from .sentiment import cli as sentiment_cli
 from .text import cli as text_cli
 from .wheels import DataError
 
-TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli}
+TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli, "forecast": forecast_cli}
 TASKS = tuple(TASK_CLIS)
-BENCH_MODELS = {"generate": "text-lstm", "sentiment": "sentiment-gru", "sentiment-baseline": None}
+BENCH_MODELS = {"generate": "text-lstm", "sentiment": "sentiment-gru", "sentiment-baseline": None,
+                "forecast": "forecast-gru"}
 
 
 class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
@@ -31,16 +33,18 @@ def _add_train_arguments(p: argparse.ArgumentParser, task: str, d: dict) -> None
     p.add_argument("--cell", choices=list(CELLS), default=d["cell"], help="recurrent cell")
     p.add_argument("--data", default=None, help="a Hub dataset id or local path for datasets.load_dataset; "
                    "default: the protocol dataset")
-    p.add_argument("--text-column", default="text", help="the column holding the text in --data")
+    if "embedding_dim" in d:  # the tasks that read text
+        p.add_argument("--text-column", default="text", help="the column holding the text in --data")
+        p.add_argument("--embedding-dim", type=int, default=d["embedding_dim"], help="input embedding size")
     p.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="units per recurrent layer")
     p.add_argument("--layers", type=int, default=d["layers"], help="stacked recurrent layers")
-    p.add_argument("--embedding-dim", type=int, default=d["embedding_dim"], help="input embedding size")
     p.add_argument("--dropout", type=float, default=d["dropout"], help="dropout on embeddings, between layers, before the head")
     p.add_argument("--batch-size", type=int, default=d["batch_size"], help="sequences per step")
     p.add_argument("--lr", type=float, default=d["lr"], help="peak learning rate (AdamW, cosine decay)")
     p.add_argument("--max-steps", type=int, default=d["max_steps"], help="optimizer steps in all")
     p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between selection evaluations")
     p.add_argument("--clip-norm", type=float, default=1.0, help="gradient-norm clipping threshold")
+    p.add_argument("--weight-decay", type=float, default=d.get("weight_decay", 0.0), help="AdamW weight decay")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: torch's choice")
@@ -86,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
     p.add_argument("what", choices=list(BENCH_MODELS), help="what to measure")
     p.add_argument("--model", default=None, help="model directory; default: models/text-lstm for generate, "
-                   "models/sentiment-gru for sentiment (sentiment-baseline trains its own)")
+                   "models/sentiment-gru for sentiment (sentiment-baseline trains its own), models/forecast-gru for forecast")
     p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -106,7 +110,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     name = f"{args.task}-{args.cell}"
-    settings = TrainSettings(max_steps=args.max_steps, lr=args.lr, clip_norm=args.clip_norm,
+    settings = TrainSettings(max_steps=args.max_steps, lr=args.lr, clip_norm=args.clip_norm, weight_decay=args.weight_decay,
                              eval_every=args.eval_every, seed=args.seed)
     state = TASK_CLIS[args.task].train(args, settings, args.out or MODELS_DIR / name,
                                        args.run_dir or Path("checkpoints") / name, pick_device(args.device))
@@ -147,6 +151,15 @@ def cmd_bench(args: argparse.Namespace) -> None:
         from .sentiment.data import protocol_dataset
 
         result = tfidf_baseline(protocol_dataset())
+    elif args.what == "forecast":
+        from .forecast.data import protocol_dataset as forecast_dataset
+        from .forecast.data import whole_series
+        from .forecast.infer import Series
+        from .forecast.model import Forecaster
+
+        dataset = forecast_dataset()
+        result = bench.bench_forecast(load_model(Forecaster, path, "cpu"), Series.from_dataset(whole_series(dataset)),
+                                      len(dataset["train"]))
     elif args.what == "generate":
         from .text.model import CharLM
 

@@ -87,3 +87,28 @@ def bench_sentiment(model, tokenizer, texts: list[str], repeats: int = 50, batch
             "explain_median_ms": explain_median, "explain_p95_ms": explain_p95,
             "batch_reviews_per_s": round(batched, 1), "single_reviews_per_s": round(single, 1),
             "batch_speedup": round(batched / single, 2), "reviews": len(reviews)}
+
+
+def bench_forecast(model, series, test_start: int, repeats: int = 50) -> dict:
+    """Latency of one 48-step forecast with its interval, and the 56-origin backtest's wall time, batched
+    (all origins in one pass) and origin by origin."""
+    import numpy as np
+
+    from .forecast.evaluate import backtest, test_origins
+    from .forecast.infer import forecast_quantiles
+
+    last = np.array([len(series)])
+    forecast_median, forecast_p95 = _percentiles_ms(lambda: forecast_quantiles(model, series, last), repeats)
+    backtest(model, series, test_start)  # warm-up
+    batched = min(_timed(lambda: backtest(model, series, test_start)) for _ in range(5))
+    origins = test_origins(series, test_start, model.config.horizon)
+    one_by_one = _timed(lambda: [forecast_quantiles(model, series, origins[i:i + 1]) for i in range(len(origins))])
+    return {"cell": model.config.cell, "threads": torch.get_num_threads(), "horizon": model.config.horizon,
+            "forecast_median_ms": forecast_median, "forecast_p95_ms": forecast_p95, "backtest_s": round(batched, 3),
+            "origins": int(len(origins)), "one_origin_at_a_time_s": round(one_by_one, 3)}
+
+
+def _timed(run) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started

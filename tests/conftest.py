@@ -44,7 +44,7 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path) -> Path:
-    """Tiny models (text: every cell; sentiment: two), trained by the real `train` command, laid out like models/."""
+    """Tiny models (text: every cell; sentiment and forecast: two), trained by the real `train` command, laid out like models/."""
     directory = tmp_path_factory.mktemp("models")
     runs = tmp_path_factory.mktemp("runs")
     for cell in ("lstm", "gru", "rnn"):
@@ -60,6 +60,11 @@ def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path)
                          "--embedding-dim", "8", "--vocab-size", "300", "--batch-size", "8", "--lr", "0.01",
                          "--max-steps", "40", "--eval-every", "20", "--threads", "1",
                          "--out", str(directory / f"sentiment-{cell}"), "--run-dir", str(runs / f"sentiment-{cell}"))
+        assert result.returncode == 0, result.stderr[-2000:]
+    for cell in ("gru", "lstm"):  # on the protocol series, as users train
+        result = run_cli("train", "forecast", "--cell", cell, "--hidden-size", "8", "--max-steps", "20",
+                         "--eval-every", "10", "--threads", "1", "--out", str(directory / f"forecast-{cell}"),
+                         "--run-dir", str(runs / f"forecast-{cell}"))
         assert result.returncode == 0, result.stderr[-2000:]
     return directory
 

@@ -1,4 +1,8 @@
 """The app through its API, as other programs use a Space: a launched server and gradio_client."""
+import json
+
+import numpy as np
+import pandas as pd
 import pytest
 from gradio_client import Client
 
@@ -7,16 +11,19 @@ from tests.appserver import launched_app
 
 def test_app_builds_one_tab_per_task_and_names_its_events():
     import app
+    from rnn_demo.forecast.serve import bundled_cells as forecast_cells
     from rnn_demo.sentiment.serve import bundled_cells
 
     public = {dep.api_name for dep in app.demo.fns.values() if dep.api_visibility == "public"}
     expected = {"generate", "next_characters", "text_model_info"}
     if bundled_cells():
         expected |= {"classify", "classify_csv", "sentiment_model_info"}
+    if forecast_cells():
+        expected |= {"forecast", "backtest", "forecast_model_info"}
     assert public == expected  # and nothing else: UI-only twins are private, none is called "false"
     assert all(dep.api_name for dep in app.demo.fns.values())
     tabs = {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}
-    assert {"Text generation", "Sentiment"} <= tabs
+    assert {"Text generation", "Sentiment", "Forecasting"} <= tabs
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +107,14 @@ def test_empty_review_is_a_clear_error(client, text):
 
 
 @pytest.mark.slow
+def test_a_one_megabyte_paste_is_classified_and_the_ui_says_it_was_cut(client):
+    label, words, notes = client.predict(("A superb film. " * 70_000)[:1_000_000], "gru", api_name="/classify")
+    assert {c["label"] for c in label["confidences"]} == {"negative", "positive"}
+    assert "only its first 1,000 tokens were read" in notes
+    assert sum(w["class_or_confidence"] is not None for w in words) == 1000
+
+
+@pytest.mark.slow
 def test_classify_csv_returns_one_row_per_row(client, tmp_path):
     import csv
 
@@ -113,3 +128,65 @@ def test_classify_csv_returns_one_row_per_row(client, tmp_path):
     assert "Classified 2 reviews" in summary and "1 empty rows" in summary
     with pytest.raises(Exception, match="no column 'body'"):
         client.predict(handle_file(str(path)), "body", "gru", api_name="/classify_csv")
+
+
+def _forecast(client, origin="2014-12-01 00:00", cell="gru", source="victoria", upload=None, time_column="",
+              value_column=""):
+    return client.predict(source, upload, time_column, value_column, origin, cell, api_name="/forecast")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_forecast_plots_the_day_and_scores_it_against_the_naive_forecast(client, cell):
+    plot, metrics, notes = _forecast(client, cell=cell)
+    figure = json.loads(plot["plot"])
+    names = {trace.get("name") for trace in figure["data"]}
+    assert {"history", "80% interval", "forecast (median)", "seasonal naive (last week)", "actual"} <= names
+    median = next(t for t in figure["data"] if t.get("name") == "forecast (median)")
+    assert sum(y is not None for y in median["y"]) == 48
+    assert [row[0] for row in metrics["data"]] == ["model (median, 80% interval)", "seasonal naive (last week)"]
+    assert "MASE" in metrics["headers"]
+
+
+@pytest.mark.slow
+def test_forecast_past_the_end_says_there_is_nothing_to_compare(client):
+    plot, metrics, notes = _forecast(client, origin="")
+    assert "past the end of the data" in notes
+    assert not any(value not in (None, "") for row in metrics["data"] for value in row)
+
+
+@pytest.mark.slow
+def test_backtest_reports_the_model_beside_both_baselines(client):
+    table = client.predict("gru", api_name="/backtest")
+    rows = {row[0]: dict(zip(table["headers"], row)) for row in table["data"]}
+    assert rows["seasonal naive, lag 336 (last week)"]["MASE"] == pytest.approx(0.8978, abs=1e-4)
+    assert rows["seasonal naive, lag 48 (yesterday)"]["MASE"] == pytest.approx(0.9208, abs=1e-4)
+    assert "coverage 80%" in table["headers"]
+
+
+@pytest.mark.slow
+def test_forecast_of_an_uploaded_series_in_another_unit_and_step(client, tmp_path):
+    from gradio_client import handle_file
+
+    times = pd.date_range("2024-01-01", periods=24 * 30, freq="h")
+    values = 500 + 100 * np.sin(2 * np.pi * np.arange(len(times)) / 24)
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"timestamp": times, "megawatts": values}).to_csv(path, index=False)
+    plot, metrics, notes = _forecast(client, origin="2024-01-29 00:00", source="upload", upload=handle_file(str(path)),
+                                     value_column="megawatts")
+    median = next(t for t in json.loads(plot["plot"])["data"] if t.get("name") == "forecast (median)")
+    assert all(300 < y < 700 for y in median["y"] if y is not None)  # scaled back to the upload's own unit
+    assert "step of 0 days 01:00:00" in notes and "trained on 30-minute steps" in notes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kwargs, message", [
+    ({"origin": "2014-12-01 00:10"}, "must be a time step"),
+    ({"origin": "soon"}, "cannot read"),
+    ({"origin": "2014-01-02 00:00"}, "must be a time step of the series from 2014-01-15"),
+    ({"source": "upload"}, "upload a CSV file first"),
+])
+def test_bad_forecast_input_is_a_clear_error(client, kwargs, message):
+    with pytest.raises(Exception, match=message) as raised:
+        _forecast(client, **kwargs)
+    assert "Traceback" not in str(raised.value)

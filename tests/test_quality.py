@@ -5,6 +5,7 @@ The model cards (and, through test_readme.py, the README) must state exactly wha
 import pytest
 
 from rnn_demo.hub import MODELS_DIR, card_metrics, load_model
+from rnn_demo.sentiment.serve import bundled_cells
 from rnn_demo.text.data import protocol_dataset, split_text
 from rnn_demo.text.evaluate import evaluate_model
 from rnn_demo.text.model import CharLM
@@ -62,8 +63,6 @@ def _sentiment_accuracy(cell, imdb_test) -> float:
 @pytest.fixture(scope="module")
 def sentiment_accuracy(imdb_test) -> dict[str, float]:
     """Each bundled classifier's test accuracy, measured once (its card and size checked on the way)."""
-    from rnn_demo.sentiment.serve import bundled_cells
-
     return {cell: _sentiment_accuracy(cell, imdb_test) for cell in bundled_cells()}
 
 
@@ -73,3 +72,47 @@ def test_bundled_sentiment_models_match_their_cards(sentiment_accuracy):
 
 def test_best_bundled_sentiment_cell_meets_the_bar(sentiment_accuracy):
     assert max(sentiment_accuracy.values()) >= SENTIMENT_BAR
+
+
+@pytest.mark.parametrize("cell", bundled_cells())
+def test_word_colours_pass_the_deletion_check_and_match_the_card(cell, imdb_test):
+    """Deleting the 5 words credited most weakens the decision far more than deleting 5 at random."""
+    from rnn_demo.sentiment.faithfulness import deletion_check
+    from rnn_demo.sentiment.model import ReviewClassifier
+    from rnn_demo.sentiment.serve import model_dir
+    from rnn_demo.sentiment.tokenizer import load_tokenizer
+
+    directory = model_dir(cell)
+    texts, _ = imdb_test
+    check = deletion_check(load_model(ReviewClassifier, directory, "cpu"), load_tokenizer(directory), texts[:500])
+    assert check["margin_drop_top_k"] > 10 * max(check["margin_drop_random_k"], 0.01)
+    card = (directory / "README.md").read_text()
+    assert (f"lowers the margin towards the predicted label by {check['margin_drop_top_k']:.2f} on average; "
+            f"removing {check['k']} words at random, by {check['margin_drop_random_k']:.2f}") in card
+
+
+@pytest.fixture(scope="module")
+def forecast_backtests() -> dict[str, dict]:
+    """Each bundled forecaster's protocol backtest (card checked on the way)."""
+    from rnn_demo.forecast.card import METRIC_NAMES
+    from rnn_demo.forecast.serve import backtest, bundled_cells as forecast_cells, model_dir, victoria
+    from rnn_demo.forecast.model import Forecaster
+
+    series, test_start = victoria()
+    results = {}
+    for cell in forecast_cells():
+        result = backtest(load_model(Forecaster, model_dir(cell), "cpu"), series, test_start)
+        card = card_metrics(model_dir(cell))
+        assert {key: card[key] for key in METRIC_NAMES} == {key: result["model"][key] for key in METRIC_NAMES}, cell
+        results[cell] = result
+    return results
+
+
+def test_best_bundled_forecaster_beats_the_naive_baselines_with_calibrated_intervals(forecast_backtests):
+    """Issue 4: MASE <= 0.70 x the better seasonal naive; 80% interval coverage in [0.72, 0.88]."""
+    assert forecast_backtests, "no bundled forecaster"
+    best = min(forecast_backtests.values(), key=lambda r: r["model"]["mase"])
+    naive = min(best["seasonal_naive_48"]["mase"], best["seasonal_naive_336"]["mase"])
+    assert naive == pytest.approx(0.898, abs=5e-4)
+    assert best["model"]["mase"] <= 0.70 * naive
+    assert 0.72 <= best["model"]["coverage80"] <= 0.88

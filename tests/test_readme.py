@@ -64,6 +64,22 @@ def test_sentiment_table_states_what_the_cards_measured():
         card = card_metrics(MODELS_DIR / name)
         assert f"{card['accuracy']:.2%}" in cells and f"{card['f1']:.4f}" in cells, name
         assert _weights_mb(name) in cells, name
+        deletion = re.search(r"by ([\d.]+) on average; removing 5 words at random, by ([\d.]+)\.",
+                             (MODELS_DIR / name / "README.md").read_text(encoding="utf-8"))
+        assert deletion and f"{deletion[1]} / {deletion[2]}" in cells, name
+
+
+def test_forecast_table_states_what_the_cards_measured():
+    from rnn_demo.forecast.serve import bundled_cells as forecast_cells
+
+    rows = _table_rows("forecast")
+    assert set(rows) == {f"forecast-{cell}" for cell in forecast_cells()}
+    for name, cells in rows.items():
+        card = card_metrics(MODELS_DIR / name)
+        for key, digits in (("mae", 4), ("mape", 2), ("mase", 4), ("coverage80", 3), ("width80", 3)):
+            assert f"{card[key]:.{digits}f}" in cells, (name, key)
+        size = (MODELS_DIR / name / "model.safetensors").stat().st_size
+        assert f"{size / 1000:.0f} KB" in cells, name
 
 
 def test_bundled_weights_fit_a_space():

@@ -111,9 +111,9 @@ def test_classification_report():
     assert report["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_contributions_split_the_margin_exactly(cell):
-    model = tiny_classifier(cell)
+@pytest.mark.parametrize("cell, bidirectional", [("rnn", True), ("gru", True), ("lstm", True), ("gru", False)])
+def test_contributions_split_the_margin_exactly(cell, bidirectional):
+    model = tiny_classifier(cell, bidirectional)
     ids = pad_batch([[5, 9, 3, 7, 2], list(range(2, 30))])
     logits, contributions = model.explain(ids)
     assert torch.allclose(logits, model(ids)[0])
@@ -154,6 +154,16 @@ def test_unreadable_or_long_reviews_still_get_a_prediction_with_a_note(text, not
     assert any(note in n for n in verdict.notes), verdict.notes
 
 
+def test_a_one_megabyte_paste_is_read_up_to_the_cap_and_says_so():
+    text = ("A superb film, moving and wonderful. " * 30_000)[:1_000_000]
+    verdict = explain_review(tiny_classifier(), _trained_tokenizer(), text)
+    assert sum(verdict.probabilities.values()) == pytest.approx(1.0)
+    assert any("only its first 1,000 tokens were read" in note for note in verdict.notes), verdict.notes
+    assert sum(score is not None for _, score in verdict.spans) == 1000
+    shown = "".join(piece for piece, _ in verdict.spans)
+    assert len(shown) < 10_000 and shown.endswith("more characters, not read)")  # the page is not sent 1 MB back
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t "])
 def test_empty_review_is_a_clear_error(text):
     with pytest.raises(ValueError, match="empty"):
@@ -186,6 +196,15 @@ def test_csv_upload_gets_one_output_row_per_input_row_in_order():
     assert rows[4][:3] == ["4", "moving", ""]  # a short row is padded, not dropped
 
 
+def test_csv_at_the_row_cap_keeps_every_row_in_order():
+    from rnn_demo.sentiment.batch import MAX_ROWS
+
+    data = ("n,text\n" + "".join(f"{i},{'superb' if i % 3 else ''} film {i}\n" for i in range(MAX_ROWS))).encode()
+    table, rows = _table_result(data)
+    assert len(rows) == MAX_ROWS + 1 and [int(r[0]) for r in rows[1:]] == list(range(MAX_ROWS))
+    assert all(r[1] == f"{'superb' if i % 3 else ''} film {i}" and r[2] in LABELS for i, r in enumerate(rows[1:]))
+
+
 def test_csv_that_is_not_utf8_is_read_as_latin1_with_a_note():
     table, rows = _table_result("text\ncaf\xe9 superb\n".encode("latin-1"))
     assert rows[1][0] == "café superb" and "Latin-1" in table.notes[0]
@@ -196,7 +215,8 @@ def test_csv_that_is_not_utf8_is_read_as_latin1_with_a_note():
     (b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary"),
     (b"a,b,c,d,e\n1,2,3,4,5\n", None, "columns are: a, b, c, d, e"),
     (b"review\nfine\n", "body", "no column 'body'"),
-    (b"text\n" + b"good\n" * 20_001, None, "limit is 20,000"),
+    (b"text\n" + b"good\n" * 20_001, None, "20,001 rows; the limit is 20,000"),
+    (b"text\n" + b"good\n" * 100_000, None, "100,000 rows; the limit is 20,000: split it"),
 ])
 def test_bad_csv_uploads_are_clear_errors(data, column, message):
     from rnn_demo.sentiment.batch import read_review_table

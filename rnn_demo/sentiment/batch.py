@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from tokenizers import Tokenizer
 
+from ..uploads import decode_upload
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
 MAX_ROWS = 20_000
-MAX_BYTES = 50 * 1024 * 1024
 TEXT_COLUMNS = ("text", "review")  # tried in this order when no column is named
 CHUNK_ROWS = 256
 
@@ -26,20 +26,6 @@ class ReviewTable:
     rows: list[list[str]]
     column: int  # index of the text column
     notes: list[str] = field(default_factory=list)
-
-
-def decode_upload(data: bytes) -> tuple[str, list[str]]:
-    """The upload as text, and a note when it was not UTF-8 (it is then read as Latin-1, losing nothing)."""
-    if not data.strip():
-        raise ValueError("the file is empty: upload a CSV with a header row and one review per row")
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"the file has {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
-    if b"\x00" in data:
-        raise ValueError("this is not a text CSV file (it holds binary data)")
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), ["The file is not UTF-8: it was read as Latin-1."]
 
 
 def read_review_table(data: bytes, column: str | None = None) -> ReviewTable:

@@ -9,6 +9,20 @@ from ..hub import REPO_URL, write_model_card
 from .model import SentimentConfig
 
 
+def _explanation_section(deletion: dict | None) -> str:
+    if not deletion:
+        return ""
+    return f"""
+## Explanations
+
+`ReviewClassifier.explain` splits the positive-minus-negative margin exactly over the words, in the same single
+forward pass: each max-pooled feature is credited to the words whose steps built it up. Deletion check on the first \
+{deletion['reviews']:,} test reviews: removing the {deletion['k']} words credited most with the decision lowers the \
+margin towards the predicted label by {deletion['margin_drop_top_k']:.2f} on average; removing {deletion['k']} words \
+at random, by {deletion['margin_drop_random_k']:.2f}.
+"""
+
+
 def write_sentiment_card(directory: Path, config: SentimentConfig, result: dict, parameters: int) -> None:
     """README.md with model-index metadata for the test accuracy and macro F1, and how the model was made."""
     path = Path(directory) / "training.json"
@@ -32,7 +46,7 @@ On the IMDB protocol's test split ({result['examples']:,} reviews, never used fo
 | positive | {pos_neg:,} | {pos_pos:,} |
 
 Reproduce: `python -m rnn_demo evaluate sentiment --model {directory} --json`
-
+{_explanation_section(result.get("attribution_deletion"))}
 ## Training
 
 - Data: the protocol's training reviews (a tenth held out by hash to choose the checkpoint by cross-entropy).

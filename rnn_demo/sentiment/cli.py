@@ -22,7 +22,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument("--deletion-reviews", type=int, default=500,
+                   help="test reviews for the attribution deletion check (0: skip it)")
 
 
 def prepare() -> object:
@@ -51,7 +52,13 @@ def evaluate(args: argparse.Namespace) -> dict:
 
     model = load_model(ReviewClassifier, args.model, args.device)
     test = protocol_dataset()["test"]
-    result = evaluate_classifier(model, load_tokenizer(args.model), *texts_and_labels(test))
+    texts, labels = texts_and_labels(test)
+    tokenizer = load_tokenizer(args.model)
+    result = evaluate_classifier(model, tokenizer, texts, labels)
+    if args.deletion_reviews:
+        from .faithfulness import deletion_check
+
+        result["attribution_deletion"] = deletion_check(model, tokenizer, texts[:args.deletion_reviews])
     if args.write_card:
         from .card import write_sentiment_card
 

@@ -78,12 +78,31 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
     def explain(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ids (batch, time) -> logits (batch, labels), contributions (batch, time).
 
-        Each pooled feature is the value of one position's state (the max over time), so the margin
-        logit[-1] - logit[0] splits exactly over positions: a position contributes what the features it
-        won add to the margin. Contributions plus the bias difference equal the margin."""
-        outputs, mask, _ = self.encode(ids)
+        Each pooled feature is one position's state (the max over time). That state was built step by
+        step, so its value telescopes into the changes each word made to it on the way: for the forward
+        direction the changes at positions up to the max, for the backward one those from the max to the
+        end. A word contributes the changes it made to the pooled features, weighted by their effect on
+        the margin logit[-1] - logit[0]: contributions plus the bias difference equal the margin exactly,
+        and a word that moved no pooled feature gets nothing, wherever the max fell."""
+        outputs, mask, _ = self.encode(ids)  # (batch, time, features), (batch, time)
         pooled, winner = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1)  # (batch, features) each
         logits = self.head(self.drop(pooled))  # (batch, labels)
+        changes, on_path = self._state_changes(outputs, winner)  # (batch, time, features) each
         margin_weight = self.head.weight[-1] - self.head.weight[0]  # (features,)
-        contributions = torch.zeros(ids.shape, dtype=pooled.dtype, device=ids.device)
-        return logits, contributions.scatter_add_(1, winner, pooled * margin_weight)  # (batch, time)
+        contributions = (changes * on_path * margin_weight).sum(-1)  # (batch, time)
+        return logits, contributions.masked_fill(~mask, 0.0)
+
+    def _state_changes(self, outputs: torch.Tensor, winner: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What each position changed in each feature, and whether it lies on the path to the feature's max.
+
+        outputs (batch, time, features) are zero at padding, so the backward direction starts from zero
+        after each sequence's last word, as the forward one does before its first."""
+        hidden = self.config.hidden_size
+        time = torch.arange(outputs.size(1), device=outputs.device).view(1, -1, 1)  # (1, time, 1)
+        forward, backward = outputs[..., :hidden], outputs[..., hidden:]
+        changes = [forward - F.pad(forward, (0, 0, 1, 0))[:, :-1]]  # h_t - h_{t-1}, h_{-1} = 0
+        on_path = [time <= winner[:, None, :hidden]]
+        if backward.size(-1):
+            changes.append(backward - F.pad(backward, (0, 0, 0, 1))[:, 1:])  # h_t - h_{t+1}, zero past the end
+            on_path.append(time >= winner[:, None, hidden:])
+        return torch.cat(changes, -1), torch.cat(on_path, -1)

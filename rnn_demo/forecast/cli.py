@@ -1,0 +1,59 @@
+"""The forecasting task's part of the command line: its options, defaults and commands."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ..training import TrainSettings
+
+TRAIN_HELP = "a day-ahead demand forecaster with intervals (default data: the Victoria electricity protocol)"
+TRAIN_DEFAULTS = {"cell": "gru", "hidden_size": 32, "layers": 1, "dropout": 0.1,
+                  "batch_size": 64, "lr": 2e-3, "max_steps": 1000, "eval_every": 100}
+DEFAULT_MODEL = "forecast-gru"
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-column", default="time", help="the column holding the time stamps in --data")
+    p.add_argument("--value-column", default="value", help="the column holding the values in --data")
+    p.add_argument("--window", type=int, default=336, help="past steps read before each forecast origin")
+    p.add_argument("--validation-days", type=int, default=28,
+                   help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
+
+
+def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def prepare() -> object:
+    from .data import protocol_dataset
+
+    return protocol_dataset()
+
+
+def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path, device: torch.device) -> dict:
+    from .model import ForecastConfig
+    from .train import train_forecast
+
+    config = ForecastConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
+                            dropout=args.dropout, window=args.window)
+    return train_forecast(config, settings, out, run_dir, args.data, args.time_column, args.value_column,
+                          args.validation_days, args.batch_size, device, resume=not args.no_resume)
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    from ..hub import load_model
+    from .data import protocol_dataset, whole_series
+    from .evaluate import backtest
+    from .infer import Series
+    from .model import Forecaster
+
+    model = load_model(Forecaster, args.model, args.device)
+    dataset = protocol_dataset()
+    result = backtest(model, Series.from_dataset(whole_series(dataset)), len(dataset["train"]))
+    if args.write_card:
+        from .card import write_forecast_card
+
+        write_forecast_card(args.model, model.config, result, sum(p.numel() for p in model.parameters()))
+    return result

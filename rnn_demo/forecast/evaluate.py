@@ -1,0 +1,53 @@
+"""The protocol's rolling day-ahead backtest: a forecast at every midnight of the test window, scored with
+MAE, MAPE, MASE and the 80% interval's coverage and width, beside the seasonal naive baselines."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .features import midnights
+from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
+from .model import Forecaster
+
+
+def mase_scale(train_values: np.ndarray, lag: int = 336) -> float:
+    """In-sample MAE of the seasonal naive forecast with `lag` on the training part: MASE's denominator."""
+    return float(np.abs(train_values[lag:] - train_values[:-lag]).mean())
+
+
+def point_metrics(forecast: np.ndarray, actual: np.ndarray, scale: float) -> dict[str, float]:
+    """MAE (series unit), MAPE (percent) and MASE over all forecast steps."""
+    error = np.abs(forecast - actual)
+    return {"mae": float(error.mean()), "mape": float(100 * (error / np.abs(actual)).mean()),
+            "mase": float(error.mean() / scale)}
+
+
+def interval_metrics(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """The share of actual values inside [lower, upper] and the interval's mean width."""
+    return {"coverage80": float(((actual >= lower) & (actual <= upper)).mean()), "width80": float((upper - lower).mean())}
+
+
+def test_origins(series: Series, test_start: int, horizon: int) -> np.ndarray:
+    """Every midnight of the test window whose whole forecast day lies inside the series."""
+    return midnights(series.times, test_start, len(series) - horizon + 1)
+
+
+def backtest(model: Forecaster, series: Series, test_start: int) -> dict:
+    """The model and the baselines on the same origins; metrics rounded for reading, as one JSON-ready dict."""
+    horizon = model.config.horizon
+    origins = test_origins(series, test_start, horizon)
+    if origins.size == 0:
+        raise ValueError("the test window holds no complete day to forecast")
+    actual = series.values[origins[:, None] + np.arange(horizon)[None]]  # (origins, horizon)
+    scale = mase_scale(series.values[:test_start], model.config.week)
+    started = time.perf_counter()
+    median, lower, upper = interval_of(model, forecast_quantiles(model, series, origins))
+    seconds = time.perf_counter() - started
+    result = {"model": {**point_metrics(median, actual, scale), **interval_metrics(lower, upper, actual)}}
+    for lag in (model.config.day, model.config.week):  # 48 and 336 for half-hourly data
+        result[f"seasonal_naive_{lag}"] = point_metrics(seasonal_naive(series.values, origins, horizon, lag), actual, scale)
+    result = {name: {k: round(v, 4) for k, v in metrics.items()} for name, metrics in result.items()}
+    first, last = series.times[origins[0]], series.times[origins[-1]]
+    return {**result, "origins": int(origins.size), "horizon": horizon, "first_origin": str(first),
+            "last_origin": str(last), "mase_scale": round(scale, 5), "forecast_seconds": round(seconds, 4)}

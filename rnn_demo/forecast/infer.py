@@ -1,0 +1,72 @@
+"""What the UI, the backtest and the command line call: a series and origins in, quantile forecasts out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .features import calendar, extend_times, min_history, window_inputs
+from .model import Forecaster
+
+INTERVAL = (0.1, 0.9)  # the quantiles bounding the 80% interval
+
+
+@dataclass
+class Series:
+    """A regular series as plain arrays: what a forecast needs of it."""
+
+    times: pd.DatetimeIndex
+    values: np.ndarray  # (steps,)
+    workday: np.ndarray  # (steps,) 1 on working days
+
+    @classmethod
+    def from_dataset(cls, dataset) -> "Series":
+        """From a `datasets.Dataset` with `time`, `value` and `workday` columns."""
+        frame = dataset.select_columns(["time", "value", "workday"]).to_pandas()
+        return cls(pd.DatetimeIndex(frame["time"]), frame["value"].to_numpy(float), frame["workday"].to_numpy(float))
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@torch.inference_mode()
+def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, calibrated: bool = True) -> np.ndarray:
+    """(origins, horizon, quantiles) in the series' unit; `calibrated`: with the interval widening applied.
+
+    An origin is the index of the first step forecast; it may be len(series) (forecast past the end)."""
+    config = model.config
+    origins = np.asarray(origins, dtype=int)
+    if origins.size == 0:
+        return np.zeros((0, config.horizon, len(config.quantiles)))
+    if origins.max() > len(series) or origins.min() < min_history(config.window, config.week):
+        raise ValueError(f"forecast origins must lie between step {min_history(config.window, config.week):,} "
+                         f"(enough history) and {len(series):,} (the end of the series)")
+    times, workday = extend_times(series.times, series.workday, config.horizon)
+    x, center, scale = window_inputs(series.values, calendar(times, workday), origins, config.window,
+                                     config.horizon, config.day, config.week)
+    model.eval()
+    device = next(model.parameters()).device
+    scaled, _, _ = model(torch.from_numpy(x).to(device))  # (origins, horizon, quantiles)
+    scaled = scaled.float().cpu().numpy().astype(float)
+    widen = np.zeros(len(config.quantiles))
+    for level, sign in zip(INTERVAL, (-1.0, 1.0)):
+        if calibrated and level in config.quantiles:
+            widen[config.quantiles.index(level)] = sign * config.interval_widening
+    widened = np.sort(scaled + widen, -1)  # a negative widening (narrowing) never lets quantiles cross
+    return widened * scale[:, None, None] + center[:, None, None]
+
+
+def interval_of(model: Forecaster, quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The median and the 80% interval's bounds out of `forecast_quantiles` output."""
+    levels = model.config.quantiles
+    return (quantiles[..., levels.index(0.5)], quantiles[..., levels.index(INTERVAL[0])],
+            quantiles[..., levels.index(INTERVAL[1])])
+
+
+def seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int, lag: int) -> np.ndarray:
+    """(origins, horizon): each step forecast as the value `lag` steps earlier (lag >= horizon)."""
+    if lag < horizon:
+        raise ValueError(f"a seasonal naive forecast needs lag >= horizon, got lag {lag} < {horizon}")
+    return values[np.asarray(origins)[:, None] + np.arange(horizon)[None] - lag]

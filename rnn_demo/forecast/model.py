@@ -1,0 +1,89 @@
+"""The forecaster: the backbone reads a week of the past then the day to forecast; a head gives quantiles.
+
+(No `from __future__ import annotations` here: the Hub mixin reads the `config` annotation at run time.)
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..backbone import Backbone, State, check_cell
+from ..hub import REPO_URL, HubModel
+from .features import FEATURES
+
+
+@dataclass
+class ForecastConfig:
+    """Everything needed to rebuild the forecaster and run it on a series; round-trips through config.json.
+
+    Inputs are scaled by each window's own mean and standard deviation (see features.py); the
+    training series' mean and standard deviation are kept to tell when an upload looks unlike it."""
+
+    cell: str = "gru"
+    hidden_size: int = 32
+    num_layers: int = 1
+    dropout: float = 0.1
+    window: int = 336  # past steps read before the origin (one week of half-hours)
+    horizon: int = 48  # steps forecast at once (one day)
+    day: int = 48  # steps per day: the lag of the day-before feature
+    week: int = 336  # steps per week: the lag of the week-before feature
+    step_minutes: int = 30
+    quantiles: list[float] = field(default_factory=lambda: [0.1, 0.5, 0.9])
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+    interval_widening: float = 0.0  # added to each side of the outer quantiles (window-scaled units), conformal
+    train_mean: float = 0.0
+    train_std: float = 1.0
+    unit: str = "GW"
+    storage_dtype: str = "float32"
+    task: str = "forecast"
+
+    def __post_init__(self) -> None:
+        check_cell(self.cell)
+        if 0.5 not in self.quantiles or self.quantiles != sorted(self.quantiles):
+            raise ValueError(f"quantiles must be increasing and include the median 0.5, got {self.quantiles}")
+        if self.horizon > self.day:
+            raise ValueError(f"horizon {self.horizon} exceeds one day ({self.day} steps)")
+
+
+def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """Mean quantile loss; predicted (..., quantiles), target (...)."""
+    error = target.unsqueeze(-1) - predicted  # (..., quantiles)
+    return torch.maximum(quantiles * error, (quantiles - 1) * error).mean()
+
+
+class Forecaster(nn.Module, HubModel, library_name="rnn-demo", tags=["time-series-forecasting", "electricity"],
+                 repo_url=REPO_URL):
+    """Maps one window (past steps, then the steps to forecast) to quantiles of the scaled future values."""
+
+    task = "forecast"
+
+    def __init__(self, config: ForecastConfig) -> None:
+        super().__init__()
+        self.config = config
+        n_features, n_quantiles = len(config.features), len(config.quantiles)
+        self.backbone = Backbone(config.cell, n_features, config.hidden_size, config.num_layers, config.dropout)
+        self.head = nn.Sequential(nn.Linear(config.hidden_size + n_features, config.hidden_size), nn.GELU(),
+                                  nn.Dropout(config.dropout), nn.Linear(config.hidden_size, n_quantiles))
+        self.register_buffer("quantile_levels", torch.tensor(config.quantiles), persistent=False)
+
+    def forward(
+        self, x: torch.Tensor, state: State | None = None, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, State, torch.Tensor | None]:
+        """x (batch, window + horizon, features) -> quantiles (batch, horizon, quantiles), state, pinball loss.
+
+        targets (batch, horizon) are the scaled actual values; the quantiles never cross."""
+        outputs, state = self.backbone(x, state)  # (batch, window + horizon, hidden)
+        future = torch.cat([outputs, x], -1)[:, -self.config.horizon:]  # (batch, horizon, hidden + features)
+        quantiles = self._ordered(self.head(future))  # (batch, horizon, quantiles)
+        loss = pinball_loss(quantiles, targets, self.quantile_levels) if targets is not None else None
+        return quantiles, state, loss
+
+    def _ordered(self, raw: torch.Tensor) -> torch.Tensor:
+        """raw (..., quantiles) -> increasing quantiles: the median, then positive steps outwards."""
+        middle = self.config.quantiles.index(0.5)
+        median = raw[..., middle:middle + 1]
+        below = median - F.softplus(raw[..., :middle]).flip(-1).cumsum(-1).flip(-1)
+        above = median + F.softplus(raw[..., middle + 1:]).cumsum(-1)
+        return torch.cat([below, median, above], -1)

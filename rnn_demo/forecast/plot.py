@@ -1,0 +1,34 @@
+"""The forecast plot: recent history, the median forecast, its 80% band, the seasonal naive forecast
+and, where known, the actual values; interactive (zoom, pan, hover) through plotly."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+COLOURS = {"history": "#444444", "actual": "#111111", "median": "#d62728", "band": "rgba(214, 39, 40, 0.18)",
+           "naive": "#1f77b4"}
+
+
+def _curve(frame: pd.DataFrame, column: str, **style) -> go.Scatter:
+    """One column's known points as a trace, in plain lists (readable by any client of the API)."""
+    known = frame[frame[column].notna()]
+    times = [stamp.isoformat() for stamp in known["time"]]
+    return go.Scatter(x=times, y=known[column].astype(float).tolist(), **style)
+
+
+def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
+    """frame: `time` and the columns history, median, lower, upper, naive, actual (NaN where absent)."""
+    figure = go.Figure()
+    figure.add_trace(_curve(frame, "history", name="history", line={"color": COLOURS["history"], "width": 1.5}))
+    figure.add_trace(_curve(frame, "upper", name="90% quantile", showlegend=False, line={"width": 0},
+                            hoverinfo="skip"))
+    figure.add_trace(_curve(frame, "lower", name="80% interval", fill="tonexty", fillcolor=COLOURS["band"],
+                            line={"width": 0}))
+    figure.add_trace(_curve(frame, "naive", name="seasonal naive (last week)",
+                            line={"color": COLOURS["naive"], "dash": "dot", "width": 1.5}))
+    if frame["actual"].notna().any():
+        figure.add_trace(_curve(frame, "actual", name="actual", line={"color": COLOURS["actual"], "width": 2}))
+    figure.add_trace(_curve(frame, "median", name="forecast (median)", line={"color": COLOURS["median"], "width": 2.5}))
+    figure.update_layout(height=420, margin={"l": 50, "r": 20, "t": 30, "b": 40}, hovermode="x unified",
+                         yaxis_title=f"demand ({unit})", legend={"orientation": "h", "y": -0.15})
+    return figure

@@ -1,0 +1,95 @@
+"""How the forecasting task plugs into the generic loop: random origins from the training part.
+
+The last `validation_days` of the training part are held out: they choose the checkpoint (by the
+pinball loss of day-ahead forecasts made at their midnights) and then calibrate the 80% interval,
+conformal style. Training origins stop where their forecast day would reach into that hold-out.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..training import TrainSettings, fit, write_training_record
+from .data import load_series
+from .features import calendar, extend_times, midnights, min_history, window_inputs, window_scale, window_targets
+from .infer import INTERVAL, Series, forecast_quantiles
+from .model import ForecastConfig, Forecaster, pinball_loss
+
+
+class ForecastTask:
+    """Batches of windows at random origins; the selection loss is the hold-out days' mean pinball loss."""
+
+    def __init__(self, series: Series, config: ForecastConfig, validation_start: int, batch_size: int,
+                 device: torch.device, seed: int = 0) -> None:
+        self.series, self.config, self.batch_size, self.device, self.seed = series, config, batch_size, device, seed
+        times, workday = extend_times(series.times, series.workday, config.horizon)
+        self.calendar = calendar(times, workday)  # (steps + horizon, 5)
+        first = min_history(config.window, config.week)
+        self.origins = np.arange(first, validation_start - config.horizon + 1)  # whole forecast day before hold-out
+        self.selection_origins = midnights(series.times, validation_start, len(series) - config.horizon + 1)
+        if len(self.origins) < batch_size or len(self.selection_origins) == 0:
+            raise ValueError(f"the training part is too short: it needs at least {first + batch_size + 2 * 48:,} steps")
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, step])
+        origins = rng.choice(self.origins, self.batch_size, replace=False)
+        c = self.config
+        x, center, scale = window_inputs(self.series.values, self.calendar, origins, c.window, c.horizon, c.day, c.week)
+        targets = window_targets(self.series.values, origins, c.horizon, center, scale)
+        return torch.from_numpy(x).to(self.device), torch.from_numpy(targets).to(self.device)
+
+    def loss(self, model: Forecaster, batch: tuple[torch.Tensor, torch.Tensor], carry: None) -> tuple:
+        _, _, loss = model(batch[0], targets=batch[1])
+        return loss, None
+
+    def batch_units(self, batch: tuple[torch.Tensor, torch.Tensor]) -> int:
+        return batch[0].size(0)
+
+    @torch.inference_mode()
+    def selection_loss(self, model: Forecaster) -> float:
+        """Mean pinball loss of the hold-out days' forecasts, in the series' unit (widening not applied)."""
+        quantiles = forecast_quantiles(model, self.series, self.selection_origins, calibrated=False)
+        actual = self.actual(self.selection_origins)
+        return float(pinball_loss(torch.from_numpy(quantiles), torch.from_numpy(actual),
+                                  torch.tensor(self.config.quantiles, dtype=torch.float64)))
+
+    def actual(self, origins: np.ndarray) -> np.ndarray:
+        return self.series.values[origins[:, None] + np.arange(self.config.horizon)[None]]
+
+
+def conformal_widening(model: Forecaster, task: ForecastTask, coverage: float = 0.8) -> float:
+    """The widening of the outer quantiles that makes the hold-out days' intervals cover `coverage`
+    (conformalized quantile regression, in window-scaled units; negative narrows)."""
+    config = model.config
+    quantiles = forecast_quantiles(model, task.series, task.selection_origins, calibrated=False)
+    actual = task.actual(task.selection_origins)
+    history = task.selection_origins[:, None] + np.arange(-config.window, 0)[None]
+    scale = window_scale(task.series.values[history])[:, None]  # the scale of each window's inputs
+    lower, upper = (quantiles[..., config.quantiles.index(level)] for level in INTERVAL)
+    scores = (np.maximum(lower - actual, actual - upper) / scale).ravel()
+    rank = min(len(scores) - 1, int(np.ceil((len(scores) + 1) * coverage)) - 1)
+    return float(np.sort(scores)[rank])
+
+
+def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
+                   source: str | None = None, time_column: str = "time", value_column: str = "value",
+                   validation_days: int = 28, batch_size: int = 64,
+                   device: torch.device = torch.device("cpu"), resume: bool = True) -> dict:
+    """Train a forecaster; the best checkpoint, its interval calibrated, is saved to `out_dir` in Hub layout."""
+    train = Series.from_dataset(load_series(source, time_column, value_column)["train"])
+    config.train_mean, config.train_std = float(train.values.mean()), float(train.values.std())
+    validation_start = len(train) - validation_days * config.day
+    torch.manual_seed(settings.seed)
+    model = Forecaster(config).to(device)
+    task = ForecastTask(train, config, validation_start, batch_size, device, settings.seed)
+
+    def save_best(best: Forecaster, state: dict) -> None:
+        best.config.interval_widening = conformal_widening(best, task)
+        best.save_pretrained(out_dir)
+        write_training_record(out_dir, state, settings, selection_pinball=round(state["best_selection_loss"], 5),
+                              batch_size=batch_size, source=source or "elecdemand", validation_days=validation_days,
+                              interval_widening=round(best.config.interval_widening, 4))
+
+    return fit(model, task, settings, run_dir, save_best, resume)

@@ -1,0 +1,198 @@
+"""The forecasting task on small literal series and tiny models: data rules, features, model, metrics, uploads."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rnn_demo.forecast.data import series_from_frame, split_series, step_of
+from rnn_demo.forecast.evaluate import backtest, interval_metrics, mase_scale, point_metrics
+from rnn_demo.forecast.features import FEATURES, calendar, extend_times, midnights, window_inputs
+from rnn_demo.forecast.infer import Series, forecast_quantiles, interval_of, seasonal_naive
+from rnn_demo.forecast.model import ForecastConfig, Forecaster, pinball_loss
+from rnn_demo.forecast.upload import read_series_upload
+
+
+def tiny_config(**changes) -> ForecastConfig:
+    settings = dict(hidden_size=8, window=12, horizon=4, day=4, week=8, dropout=0.0)
+    return ForecastConfig(**{**settings, **changes})
+
+
+def tiny_forecaster(**changes) -> Forecaster:
+    torch.manual_seed(0)
+    return Forecaster(tiny_config(**changes)).eval()
+
+
+def toy_series(days: int = 10, steps_per_day: int = 4, noise: float = 0.0) -> Series:
+    """A daily cycle plus one of two days (the tiny models' "week"), `steps_per_day` steps a day from a Monday."""
+    times = pd.date_range("2024-01-01", periods=days * steps_per_day, freq=f"{24 // steps_per_day}h")
+    t = np.arange(len(times))
+    values = 10 + np.sin(2 * np.pi * t / steps_per_day) + 0.5 * np.sin(np.pi * t / steps_per_day)
+    values = values + noise * np.random.default_rng(0).standard_normal(len(t))
+    return Series(times, values.astype(float), (times.day_of_week < 5).astype(float))
+
+
+def test_split_holds_out_the_last_steps():
+    series = series_from_frame(pd.DataFrame({"t": pd.date_range("2024-01-01", periods=30, freq="h"),
+                                             "v": np.arange(30.0)}), "t", "v")
+    parts = split_series(series, test_steps=10)
+    assert len(parts["train"]) == 20 and parts["test"][0]["value"] == 20.0
+    with pytest.raises(ValueError, match="at least 33"):
+        split_series(series, test_steps=11)
+
+
+@pytest.mark.parametrize("stamps, message", [
+    (["2024-01-01 00:00", "2024-01-01 00:30", "2024-01-01 01:30"], "not regular"),
+    (["2024-01-01 00:00", "2024-01-01 00:30", "2024-01-01 00:30"], "increase strictly"),
+    (["2024-01-01 00:00"], "at least two"),
+])
+def test_irregular_time_stamps_are_clear_errors(stamps, message):
+    with pytest.raises(ValueError, match=message):
+        step_of(pd.DatetimeIndex(stamps))
+
+
+def test_series_from_a_table_marks_weekdays_and_names_bad_rows():
+    frame = pd.DataFrame({"when": ["2024-01-05 00:00", "2024-01-06 00:00", "2024-01-07 00:00"], "mw": ["1", "2", "3"]})
+    series = series_from_frame(frame, "when", "mw")
+    assert series["workday"] == [1, 0, 0] and series["value"] == [1.0, 2.0, 3.0]  # Friday, Saturday, Sunday
+    with pytest.raises(ValueError, match="no column 'load'; the columns are: when, mw"):
+        series_from_frame(frame, "when", "load")
+    with pytest.raises(ValueError, match="1 rows have no readable time or number, the first at row 2"):
+        series_from_frame(frame.assign(mw=["1", "n/a", "3"]), "when", "mw")
+
+
+def test_calendar_features():
+    times = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 06:00", "2024-01-06 12:00"])  # Mon, Mon, Sat
+    rows = calendar(times, np.array([1, 1, 0]))
+    assert rows.shape == (3, 5)
+    assert rows[0, :4] == pytest.approx([0, 1, 0, 1])  # midnight, Monday
+    assert rows[1, :2] == pytest.approx([1, 0], abs=1e-12)  # a quarter of the day
+    assert rows[2, 1] == pytest.approx(-1) and list(rows[:, 4]) == [1, 1, 0]
+    longer, workday = extend_times(times[:2], np.array([1.0, 1.0]), 3)
+    assert longer[-1] == pd.Timestamp("2024-01-02 00:00") and list(workday) == [1, 1, 1, 1, 1]
+
+
+def test_window_inputs_hide_the_future_and_scale_by_the_window():
+    values = np.arange(40, dtype=float)
+    rows = calendar(pd.date_range("2024-01-01", periods=44, freq="6h"), np.ones(44))
+    x, center, scale = window_inputs(values, rows, np.array([20]), window=12, horizon=4, day=4, week=8)
+    assert x.shape == (1, 16, len(FEATURES))
+    assert center[0] == pytest.approx(np.arange(8, 20).mean()) and scale[0] == pytest.approx(np.arange(8, 20).std(), rel=1e-2)
+    assert list(x[0, :, 1]) == [1] * 12 + [0] * 4 and np.all(x[0, 12:, 0] == 0)  # observed flag; future demand hidden
+    assert x[0, 12, 2] == pytest.approx((16 - center[0]) / scale[0])  # one day (4 steps) before step 20
+    assert x[0, 12, 3] == pytest.approx((12 - center[0]) / scale[0])  # one week (8 steps) before
+    x_mw, _, _ = window_inputs(values * 1000, rows, np.array([20]), window=12, horizon=4, day=4, week=8)
+    assert np.allclose(x, x_mw, atol=1e-4)  # megawatts or gigawatts: the model sees the same window
+    with pytest.raises(ValueError, match="needs 20 steps of history"):
+        window_inputs(values, rows, np.array([19]), window=12, horizon=4, day=4, week=8)
+
+
+def test_forward_contract_ordered_quantiles_and_pinball_loss():
+    model = tiny_forecaster()
+    x = torch.randn(3, 16, len(FEATURES))
+    quantiles, state, loss = model(x, targets=torch.zeros(3, 4))
+    assert quantiles.shape == (3, 4, 3) and state.shape == (1, 3, 8) and loss.item() > 0
+    assert torch.all(quantiles[..., 0] <= quantiles[..., 1]) and torch.all(quantiles[..., 1] <= quantiles[..., 2])
+    predicted, levels = torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([0.1, 0.5, 0.9])
+    # target 2.5: errors 1.5, 0.5, -0.5 -> 0.15, 0.25, 0.05
+    assert pinball_loss(predicted, torch.tensor([2.5]), levels).item() == pytest.approx((0.15 + 0.25 + 0.05) / 3)
+    with pytest.raises(ValueError, match="include the median"):
+        ForecastConfig(quantiles=[0.1, 0.9])
+
+
+def test_metrics_on_literal_forecasts():
+    actual, forecast = np.array([[10.0, 20.0]]), np.array([[11.0, 18.0]])
+    assert point_metrics(forecast, actual, scale=1.5) == pytest.approx({"mae": 1.5, "mape": 10.0, "mase": 1.0})
+    lower, upper = np.array([[9.0, 21.0]]), np.array([[12.0, 22.0]])
+    assert interval_metrics(lower, upper, actual) == pytest.approx({"coverage80": 0.5, "width80": 2.0})
+    values = np.arange(10.0)
+    assert mase_scale(values, lag=3) == 3.0
+    assert seasonal_naive(values, np.array([6]), horizon=2, lag=3).tolist() == [[3.0, 4.0]]
+
+
+def test_backtest_scores_every_test_midnight_and_the_baselines():
+    series = toy_series(days=14)
+    result = backtest(tiny_forecaster(), series, test_start=len(series) - 3 * 4)
+    assert result["origins"] == 3 and result["first_origin"] == "2024-01-12 00:00:00"
+    assert result["seasonal_naive_8"]["mae"] == 0.0 and result["seasonal_naive_4"]["mae"] > 0
+    assert set(result["model"]) == {"mae", "mape", "mase", "coverage80", "width80"}
+
+
+def test_forecast_past_the_end_and_origins_out_of_range():
+    model, series = tiny_forecaster(), toy_series(days=10)
+    quantiles = forecast_quantiles(model, series, np.array([len(series), 30]))
+    median, lower, upper = interval_of(model, quantiles)
+    assert median.shape == (2, 4) and np.all(lower <= median) and np.all(median <= upper)
+    with pytest.raises(ValueError, match="between step 20"):
+        forecast_quantiles(model, series, np.array([len(series) + 1]))
+
+
+def test_calibration_widens_the_interval_to_the_asked_coverage():
+    from rnn_demo.forecast.train import ForecastTask, conformal_widening
+
+    series = toy_series(days=40, noise=0.3)
+    model = tiny_forecaster()
+    task = ForecastTask(series, model.config, validation_start=len(series) - 14 * 4, batch_size=8,
+                        device=torch.device("cpu"))
+    model.config.interval_widening = conformal_widening(model, task, coverage=0.8)
+    median, lower, upper = interval_of(model, forecast_quantiles(model, series, task.selection_origins))
+    coverage = interval_metrics(lower, upper, task.actual(task.selection_origins))["coverage80"]
+    assert 0.78 <= coverage <= 0.86
+    assert all(series.times[o].hour == 0 for o in task.selection_origins)
+    assert task.origins.max() + 4 <= len(series) - 14 * 4  # no training target inside the hold-out
+
+
+def test_midnights():
+    times = pd.date_range("2024-01-01 12:00", periods=10, freq="6h")
+    assert midnights(times, 0, 10).tolist() == [2, 6]
+
+
+@pytest.mark.parametrize("data, columns, message", [
+    (b"", (None, None), "empty"),
+    (b"\x00\x01binary", (None, None), "binary"),
+    (b"when,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n", (None, None), "name the time column"),
+    (b"time,value\n2024-01-01,1\n", ("time", "load"), "no column 'load'"),
+    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,2\n2024-01-01 02:00,3\n", (None, None), "not regular"),
+    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "no readable time or number"),
+])
+def test_bad_series_uploads_are_clear_errors(data, columns, message):
+    with pytest.raises(ValueError, match=message):
+        read_series_upload(data, *columns)
+
+
+def test_a_two_column_upload_needs_no_names_and_latin1_is_read():
+    series, notes = read_series_upload("Zeit,Last\n2024-01-01 00:00,1.5\n2024-01-01 01:00,2.5\n".encode("latin-1"))
+    assert list(series.values) == [1.5, 2.5] and "`Last` over `Zeit`" in notes[-1]
+    series, notes = read_series_upload("date,load,caf\xe9\n2024-01-01,3,x\n2024-01-02,4,y\n".encode("latin-1"))
+    assert list(series.values) == [3.0, 4.0] and "Latin-1" in notes[0]
+
+
+def test_origin_text_blank_exact_or_a_clear_error():
+    from rnn_demo.forecast.serve import parse_origin
+
+    series = toy_series(days=10)
+    assert parse_origin("", series, 20) == len(series)
+    assert parse_origin("2024-01-08 00:00", series, 20) == 28
+    assert parse_origin(str(series.times[-1] + pd.Timedelta("6h")), series, 20) == len(series)
+    for text, message in (("2024-01-08 01:00", "must be a time step"), ("2024-01-02", "must be a time step"),
+                          ("next tuesday", "cannot read")):
+        with pytest.raises(ValueError, match=message):
+            parse_origin(text, series, 20)
+
+
+def test_protocol_series_passes_the_benchmark_set_up_checks():
+    """../shared/benchmarks.md: 17,520 steps, 56 origins from 2014-11-06 to 2014-12-31, scale 0.35140 GW, baselines."""
+    from rnn_demo.forecast.data import protocol_dataset, whole_series
+    from rnn_demo.forecast.evaluate import test_origins
+
+    dataset = protocol_dataset()
+    series, start = Series.from_dataset(whole_series(dataset)), len(dataset["train"])
+    assert len(series) == 17_520 and len(dataset["test"]) == 2_688 and series.times[0] == pd.Timestamp("2014-01-01")
+    origins = test_origins(series, start, 48)
+    assert len(origins) == 56 and str(series.times[origins[0]]) == "2014-11-06 00:00:00"
+    assert str(series.times[origins[-1]]) == "2014-12-31 00:00:00"
+    scale = mase_scale(series.values[:start])
+    assert round(scale, 5) == 0.35140
+    actual = series.values[origins[:, None] + np.arange(48)]
+    for lag, (mae, mape, mase) in {48: (0.3236, 7.26, 0.921), 336: (0.3155, 7.17, 0.898)}.items():
+        metrics = point_metrics(seasonal_naive(series.values, origins, 48, lag), actual, scale)
+        assert (round(metrics["mae"], 4), round(metrics["mape"], 2), round(metrics["mase"], 3)) == (mae, mape, mase)
