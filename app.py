@@ -9,12 +9,14 @@ from rnn_demo.backbone import CELL_LABELS
 from rnn_demo.forecast import serve as forecast
 from rnn_demo.forecast.plot import forecast_figure
 from rnn_demo.runtime import configure_threads
+from rnn_demo.uploads import MAX_BYTES
 from rnn_demo.sentiment import serve as sentiment
 from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
 from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, bundled_stepper, candidates, model_summary, prompt_note,
                                  sampling_from_controls, stream_text)
 
 
+MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
 CELL_CHOICES = [(CELL_LABELS[c], c) for c in CELLS_OFFERED]
 TEXT_EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
@@ -155,6 +157,7 @@ def sentiment_tab() -> None:
 
 FORECAST_SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
+ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
 
 
 def forecast_demand(source: str, upload: str | None, time_column: str, value_column: str, origin: str,
@@ -193,6 +196,7 @@ def forecast_tab() -> None:
             metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
                                    interactive=False)
             notes = gr.Markdown()
+            backtest = gr.Dataframe(label="Backtest on the last 8 weeks of 2014 (the protocol)", interactive=False)
         with gr.Column(scale=2):
             source = gr.Radio(FORECAST_SOURCES, value="victoria", label="Series")
             with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
@@ -202,12 +206,11 @@ def forecast_tab() -> None:
                     value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
             origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", value="2014-12-01 00:00",
                                 placeholder="blank: the end of the series")
-            gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins")
+            gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
             cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
             summary = gr.Markdown(forecast.model_summary(cells[0]))
             forecast_button = gr.Button("Forecast", variant="primary")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
-            backtest = gr.Dataframe(label="Backtest on the last 8 weeks of 2014 (the protocol)", interactive=False)
     cell.change(forecast.model_summary, cell, summary, api_name="forecast_model_info")
     forecast_button.click(forecast_demand, [source, upload, time_column, value_column, origin, cell],
                           [plot, metrics, notes], api_name="forecast")
@@ -228,4 +231,4 @@ demo.queue(max_size=64, default_concurrency_limit=4)
 
 if __name__ == "__main__":
     configure_threads()  # at launch, not import: importing `demo` (tests, tools) leaves torch as it was
-    demo.launch()
+    demo.launch(max_file_size=MAX_UPLOAD)  # larger uploads are refused before they reach a handler

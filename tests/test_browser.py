@@ -91,3 +91,23 @@ def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
     assert coloured.count() >= len(review.split()) // 2, "the review is not coloured word by word"
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "sentiment-tab.png"), full_page=True)
+
+
+def test_forecast_tab_plots_the_forecast_band_and_runs_the_backtest(page):
+    page.get_by_role("tab", name="Forecasting").click()
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=20_000)  # the first view: 2014-12-01 with its actual values
+    page.get_by_role("button", name="2014-12-25 00:00 (Christmas)").click()  # an example origin
+    expect(page.get_by_label("Forecast origin (the first half-hour forecast)")).to_have_value("2014-12-25 00:00")
+    page.get_by_role("radio", name="LSTM").check()  # the forecast tab's: the text tab's is hidden
+    page.locator("strong:visible", has_text="LSTM").first.wait_for(timeout=10_000)
+    page.get_by_role("button", name="Forecast", exact=True).click()
+    expect(page.locator(".js-plotly-plot .xtick", has_text="Dec 25").first).to_be_visible(timeout=20_000)
+    legend = page.locator(".js-plotly-plot .legendtext")
+    expect(legend.filter(has_text="80% interval")).to_have_count(1)
+    expect(legend.filter(has_text="forecast (median)")).to_have_count(1)
+    assert page.locator(".js-plotly-plot path.js-fill").count() >= 1, "no filled interval band"
+    page.get_by_role("button", name="Backtest: 56 days, 8 weeks").click()
+    expect(page.get_by_text("seasonal naive, lag 336 (last week)").last).to_be_visible(timeout=30_000)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "forecast-tab.png"), full_page=True)

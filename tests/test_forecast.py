@@ -32,8 +32,8 @@ def toy_series(days: int = 10, steps_per_day: int = 4, noise: float = 0.0) -> Se
 
 
 def test_split_holds_out_the_last_steps():
-    series = series_from_frame(pd.DataFrame({"t": pd.date_range("2024-01-01", periods=30, freq="h"),
-                                             "v": np.arange(30.0)}), "t", "v")
+    series, _ = series_from_frame(pd.DataFrame({"t": pd.date_range("2024-01-01", periods=30, freq="h"),
+                                                "v": np.arange(30.0)}), "t", "v")
     parts = split_series(series, test_steps=10)
     assert len(parts["train"]) == 20 and parts["test"][0]["value"] == 20.0
     with pytest.raises(ValueError, match="at least 33"):
@@ -52,12 +52,42 @@ def test_irregular_time_stamps_are_clear_errors(stamps, message):
 
 def test_series_from_a_table_marks_weekdays_and_names_bad_rows():
     frame = pd.DataFrame({"when": ["2024-01-05 00:00", "2024-01-06 00:00", "2024-01-07 00:00"], "mw": ["1", "2", "3"]})
-    series = series_from_frame(frame, "when", "mw")
-    assert series["workday"] == [1, 0, 0] and series["value"] == [1.0, 2.0, 3.0]  # Friday, Saturday, Sunday
+    series, notes = series_from_frame(frame, "when", "mw")
+    assert series["workday"] == [1, 0, 0] and series["value"] == [1.0, 2.0, 3.0] and notes == []  # Fri, Sat, Sun
     with pytest.raises(ValueError, match="no column 'load'; the columns are: when, mw"):
         series_from_frame(frame, "when", "load")
-    with pytest.raises(ValueError, match="1 rows have no readable time or number, the first at row 2"):
-        series_from_frame(frame.assign(mw=["1", "n/a", "3"]), "when", "mw")
+    with pytest.raises(ValueError, match="1 values are not numbers, the first in data row 2: 'high'"):
+        series_from_frame(frame.assign(mw=["1", "high", "3"]), "when", "mw")
+    with pytest.raises(ValueError, match="1 time stamps cannot be read, the first in data row 3: 'later'"):
+        series_from_frame(frame.assign(when=["2024-01-05", "2024-01-06", "later"]), "when", "mw")
+
+
+def test_missing_values_are_interpolated_and_said():
+    frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=6, freq="h").astype(str),
+                          "v": ["", "2", "NA", "n/a", "5", None]})
+    series, notes = series_from_frame(frame, "t", "v")
+    assert series["value"] == [2.0, 2.0, 3.0, 4.0, 5.0, 5.0]  # ends: the nearest value
+    assert notes == ["4 missing values were filled by linear interpolation between their neighbours."]
+    with pytest.raises(ValueError, match="every value is missing"):
+        series_from_frame(frame.assign(v=""), "t", "v")
+
+
+def test_unsorted_and_duplicated_time_stamps_are_sorted_deduplicated_and_said():
+    frame = pd.DataFrame({"t": ["2024-01-01 02:00", "2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 00:00"],
+                          "v": ["3", "1", "2", "9"]})
+    series, notes = series_from_frame(frame, "t", "v")
+    assert series["value"] == [1.0, 2.0, 3.0]
+    assert notes == ["The rows were not in time order: they were sorted.",
+                     "1 rows repeated an earlier time stamp: the first of each was kept."]
+
+
+def test_a_constant_series_forecasts_without_dividing_by_zero():
+    model, series = tiny_forecaster(), toy_series(days=10)
+    series.values[:] = 0.0
+    median, lower, upper = interval_of(model, forecast_quantiles(model, series, np.array([len(series)])))
+    assert np.all(np.isfinite(median)) and np.allclose(median, 0.0, atol=1e-6)
+    metrics = point_metrics(median, np.zeros_like(median), scale=mase_scale(series.values, lag=8))
+    assert metrics["mae"] < 1e-6 and np.isnan(metrics["mape"]) and np.isnan(metrics["mase"])
 
 
 def test_calendar_features():
@@ -152,7 +182,9 @@ def test_midnights():
     (b"when,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n", (None, None), "name the time column"),
     (b"time,value\n2024-01-01,1\n", ("time", "load"), "no column 'load'"),
     (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,2\n2024-01-01 02:00,3\n", (None, None), "not regular"),
-    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "no readable time or number"),
+    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "not numbers, the first in data row 2"),
+    (b"t,v\n" + b"1,1\n" * 10_000_000, (None, None), "more than 200,000 rows; the limit is 200,000"),  # 40 MB
+    (b"time,value\n" + b"2024-01-01,1\n" * 10_000_000, (None, None), "130.0 MB; the limit is 50 MB"),
 ])
 def test_bad_series_uploads_are_clear_errors(data, columns, message):
     with pytest.raises(ValueError, match=message):
@@ -196,3 +228,12 @@ def test_protocol_series_passes_the_benchmark_set_up_checks():
     for lag, (mae, mape, mase) in {48: (0.3236, 7.26, 0.921), 336: (0.3155, 7.17, 0.898)}.items():
         metrics = point_metrics(seasonal_naive(series.values, origins, 48, lag), actual, scale)
         assert (round(metrics["mae"], 4), round(metrics["mape"], 2), round(metrics["mase"], 3)) == (mae, mape, mase)
+
+
+def test_an_upload_shorter_than_two_weeks_names_the_minimum(tmp_path):
+    from rnn_demo.forecast.serve import bundled_cells, forecast_for
+
+    path = tmp_path / "short.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=500, freq="30min"), "value": 1.0}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="has 500 steps; a forecast needs at least 672"):
+        forecast_for(bundled_cells()[0], "", str(path))

@@ -7,6 +7,7 @@ DatasetDict has two splits: `train` (2014-01-01 to 2014-11-05) and `test` (the l
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -75,22 +76,57 @@ def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
     return steps.iloc[0]
 
 
-def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str) -> Dataset:
-    """A (time, value) table as a series; working days are Monday to Friday (holidays are not known)."""
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # value cells read as missing, not as errors
+
+
+def _numbers(cells: pd.Series) -> pd.Series:
+    """Cells as floats; missing cells (blank, NA, ...) as NaN; any other unreadable cell is a clear error."""
+    text = cells.astype(str).str.strip()
+    missing = cells.isna() | text.str.lower().isin(MISSING)
+    values = pd.to_numeric(text.where(~missing), errors="coerce")
+    bad = (values.isna() & ~missing) | ~np.isfinite(values.fillna(0))
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise ValueError(f"{int(bad.sum()):,} values are not numbers, the first in data row {row + 1}: "
+                         f"{cells.iloc[row]!r}")
+    return values
+
+
+def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str) -> tuple[Dataset, list[str]]:
+    """A (time, value) table as a regular series, and notes on what was repaired.
+
+    Rows are sorted by time, duplicated time stamps keep their first row, and missing values are filled
+    by linear interpolation between their neighbours (the nearest value at the ends). Unreadable times,
+    non-numeric values and irregular spacing are errors. Working days are Monday to Friday."""
     for column in (time_column, value_column):
         if column not in frame.columns:
             raise ValueError(f"no column {column!r}; the columns are: {', '.join(map(str, frame.columns))}")
-    times = pd.to_datetime(frame[time_column], errors="coerce")
-    values = pd.to_numeric(frame[value_column], errors="coerce")
-    bad = times.isna() | values.isna() | ~np.isfinite(values.fillna(0))
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise ValueError(f"{int(bad.sum()):,} rows have no readable time or number, the first at row {row + 1}: "
-                         f"{frame[time_column].iloc[row]!r}, {frame[value_column].iloc[row]!r}")
-    index = pd.DatetimeIndex(times)
+    times = pd.to_datetime(frame[time_column], errors="coerce", format="mixed")
+    if times.isna().any():
+        row = int(np.argmax(times.isna().to_numpy()))
+        raise ValueError(f"{int(times.isna().sum()):,} time stamps cannot be read, the first in data row {row + 1}: "
+                         f"{frame[time_column].iloc[row]!r}")
+    table = pd.DataFrame({"time": times.to_numpy(), "value": _numbers(frame[value_column]).to_numpy()})
+    notes = []
+    if not table["time"].is_monotonic_increasing:
+        table = table.sort_values("time", kind="stable")
+        notes.append("The rows were not in time order: they were sorted.")
+    duplicated = table["time"].duplicated()
+    if duplicated.any():
+        table = table[~duplicated]
+        notes.append(f"{int(duplicated.sum()):,} rows repeated an earlier time stamp: the first of each was kept.")
+    index = pd.DatetimeIndex(table["time"])
     step_of(index)
-    return Dataset.from_dict({"time": index.to_pydatetime().tolist(), "value": values.astype(float).tolist(),
-                              "workday": (index.day_of_week < 5).astype(int).tolist()})
+    values = table["value"].to_numpy(float)
+    missing = np.isnan(values)
+    if missing.all():
+        raise ValueError("every value is missing")
+    if missing.any():
+        values = np.interp(np.arange(len(values)), np.flatnonzero(~missing), values[~missing])
+        notes.append(f"{int(missing.sum()):,} missing values were filled by linear interpolation between their "
+                     "neighbours.")
+    return Dataset.from_dict({"time": index.to_pydatetime().tolist(), "value": values.tolist(),
+                              "workday": (index.day_of_week < 5).astype(int).tolist()}), notes
 
 
 def load_series(source: str | None = None, time_column: str = "time", value_column: str = "value") -> DatasetDict:
@@ -101,4 +137,7 @@ def load_series(source: str | None = None, time_column: str = "time", value_colu
     if "train" in dataset and "test" in dataset and {"time", "value", "workday"} <= set(dataset["train"].column_names):
         return dataset  # a pushed protocol-style dataset
     frame = pd.concat([dataset[split].to_pandas() for split in dataset])
-    return split_series(series_from_frame(frame, time_column, value_column))
+    series, notes = series_from_frame(frame, time_column, value_column)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return split_series(series)

@@ -17,10 +17,13 @@ def mase_scale(train_values: np.ndarray, lag: int = 336) -> float:
 
 
 def point_metrics(forecast: np.ndarray, actual: np.ndarray, scale: float) -> dict[str, float]:
-    """MAE (series unit), MAPE (percent) and MASE over all forecast steps."""
+    """MAE (series unit), MAPE (percent, over the nonzero actual values) and MASE over all forecast steps.
+
+    Undefined figures (no nonzero actual value; a zero MASE scale, as for a constant series) are NaN."""
     error = np.abs(forecast - actual)
-    return {"mae": float(error.mean()), "mape": float(100 * (error / np.abs(actual)).mean()),
-            "mase": float(error.mean() / scale)}
+    nonzero = actual != 0
+    mape = float(100 * (error[nonzero] / np.abs(actual[nonzero])).mean()) if nonzero.any() else float("nan")
+    return {"mae": float(error.mean()), "mape": mape, "mase": float(error.mean() / scale) if scale > 0 else float("nan")}
 
 
 def interval_metrics(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray) -> dict[str, float]:

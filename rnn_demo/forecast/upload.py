@@ -33,19 +33,20 @@ def read_series_upload(data: bytes, time_column: str | None = None,
                        value_column: str | None = None) -> tuple[Series, list[str]]:
     """The uploaded CSV as a regular series (working days: Monday to Friday), and notes for the user."""
     text, notes = decode_upload(data)
+    if text.count("\n") > MAX_ROWS + 1:  # before parsing: a huge file is refused at once
+        raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: upload the recent part")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
-    if len(frame) > MAX_ROWS:
-        raise ValueError(f"the file has {len(frame):,} rows; the limit is {MAX_ROWS:,}: upload the recent part")
     columns = [str(c) for c in frame.columns]
     time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
     if time_name == value_name:
         raise ValueError(f"the time and value columns must differ (both are {time_name!r})")
-    frame = frame.replace("", None)
-    series = Series.from_dataset(series_from_frame(frame, time_name, value_name))
+    dataset, repairs = series_from_frame(frame, time_name, value_name)
+    series = Series.from_dataset(dataset)
+    notes += repairs
     notes.append(f"Read {len(series):,} steps from column `{value_name}` over `{time_name}`; working days are "
                  "taken as Monday to Friday.")
     return series, notes
