@@ -16,6 +16,11 @@ from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, bundled_stepper, ca
                                  sampling_from_controls, stream_text)
 
 
+def _bullets(notes: list[str]) -> str:
+    """Notes for the user as a Markdown list."""
+    return "\n".join(f"- {note}" for note in notes)
+
+
 MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
 CELL_CHOICES = [(CELL_LABELS[c], c) for c in CELLS_OFFERED]
 TEXT_EXAMPLES = [
@@ -106,7 +111,7 @@ def classify_review(text: str, cell: str) -> tuple[dict[str, float], list[tuple[
         verdict = sentiment.analyse(text or "", cell)
     except ValueError as error:
         raise gr.Error(str(error)) from None
-    return verdict.probabilities, verdict.spans, "\n".join(f"- {note}" for note in verdict.notes)
+    return verdict.probabilities, verdict.spans, _bullets(verdict.notes)
 
 
 def classify_csv(path: str | None, column: str, cell: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
@@ -170,7 +175,7 @@ def forecast_demand(source: str, upload: str | None, time_column: str, value_col
     except ValueError as error:
         raise gr.Error(str(error)) from None
     unit = forecast.bundled_forecaster(cell).config.unit if source == "victoria" else "series unit"
-    return forecast_figure(view.frame, unit), view.metrics, "\n".join(f"- {note}" for note in view.notes)
+    return forecast_figure(view.frame, unit), view.metrics, _bullets(view.notes)
 
 
 def run_backtest(cell: str, progress: gr.Progress = gr.Progress()) -> object:
@@ -191,11 +196,11 @@ def forecast_tab() -> None:
                 "and forecasts the next day, with an 80% interval, beside the naive forecast \"same as last week\".")
     with gr.Row():
         with gr.Column(scale=3):
-            initial = forecast.forecast_for(cells[0], "2014-12-01 00:00")
+            initial = forecast.forecast_for(cells[0])  # from the end of the series, as the origin box says
             plot = gr.Plot(forecast_figure(initial.frame), label="Demand: history, forecast and 80% interval")
             metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
                                    interactive=False)
-            notes = gr.Markdown()
+            notes = gr.Markdown(_bullets(initial.notes))
             backtest = gr.Dataframe(label="Backtest on the last 8 weeks of 2014 (the protocol)", interactive=False)
         with gr.Column(scale=2):
             source = gr.Radio(FORECAST_SOURCES, value="victoria", label="Series")
@@ -204,8 +209,8 @@ def forecast_tab() -> None:
                 with gr.Row():
                     time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
                     value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
-            origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", value="2014-12-01 00:00",
-                                placeholder="blank: the end of the series")
+            origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)",
+                                placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
             gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
             cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
             summary = gr.Markdown(forecast.model_summary(cells[0]))

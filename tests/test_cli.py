@@ -6,18 +6,40 @@ from tests.conftest import run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["prepare"], ["train"], ["train", "text"], ["train", "sentiment"], ["evaluate"],
-                                     ["evaluate", "sentiment"], ["generate"], ["bench"]])
+                                     ["evaluate", "sentiment"], ["train", "forecast"], ["evaluate", "forecast"],
+                                     ["generate"], ["bench"]])
 def test_every_command_explains_itself(command):
     result = run_cli(*command, "--help")
     assert result.returncode == 0 and "usage: python -m rnn_demo" in result.stdout
 
 
-@pytest.mark.parametrize("task, own_option", [("text", "--seq-len"), ("sentiment", "--label-column")])
-def test_train_help_explains_every_option(task, own_option):
+@pytest.mark.parametrize("task, own_options", [("text", ["--seq-len", "--text-column"]),
+                                               ("sentiment", ["--label-column", "--text-column"]),
+                                               ("forecast", ["--time-column", "--value-column", "--validation-days"])])
+def test_train_help_explains_every_option(task, own_options):
     out = run_cli("train", task, "--help").stdout
-    for option in ("--cell", "--seed", "--max-steps", "--device", "--data", "--text-column", "--run-dir", own_option):
+    for option in ("--cell", "--seed", "--max-steps", "--device", "--data", "--run-dir", "--weight-decay", *own_options):
         assert option in out
     assert "(default:" in out
+
+
+def test_forecaster_trains_on_a_local_csv_with_named_columns(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    times = pd.date_range("2023-01-01", periods=170 * 48, freq="30min")
+    load = 800 + 200 * np.sin(2 * np.pi * np.arange(len(times)) / 48)
+    pd.DataFrame({"ts": times, "load_mw": load}).to_csv(tmp_path / "load.csv", index=False)
+    out = tmp_path / "model"
+    result = run_cli("train", "forecast", "--data", str(tmp_path / "load.csv"), "--time-column", "ts",
+                     "--value-column", "load_mw", "--hidden-size", "8", "--max-steps", "6", "--eval-every", "3",
+                     "--threads", "1", "--out", str(out), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = json.loads((out / "config.json").read_text())
+    assert config["task"] == "forecast" and config["train_mean"] == pytest.approx(800, abs=5)
+    missing = run_cli("train", "forecast", "--data", str(tmp_path / "load.csv"), "--value-column", "mw",
+                      "--max-steps", "1", "--out", str(tmp_path / "other"), "--run-dir", str(tmp_path / "run2"))
+    assert missing.returncode == 1 and "no column 'time'" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_trained_model_is_a_hub_directory_that_generates(tiny_models_dir):

@@ -43,9 +43,10 @@ def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, c
     if origins.max() > len(series) or origins.min() < min_history(config.window, config.week):
         raise ValueError(f"forecast origins must lie between step {min_history(config.window, config.week):,} "
                          f"(enough history) and {len(series):,} (the end of the series)")
-    times, workday = extend_times(series.times, series.workday, config.horizon)
-    x, center, scale = window_inputs(series.values, calendar(times, workday), origins, config.window,
-                                     config.horizon, config.day, config.week)
+    first = origins.min() - min_history(config.window, config.week)  # only the steps the windows read
+    times, workday = extend_times(series.times[first:], series.workday[first:], config.horizon)
+    x, center, scale = window_inputs(series.values[first:], calendar(times, workday), origins - first,
+                                     config.window, config.horizon, config.day, config.week)
     model.eval()
     device = next(model.parameters()).device
     scaled, _, _ = model(torch.from_numpy(x).to(device))  # (origins, horizon, quantiles)
