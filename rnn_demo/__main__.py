@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .backbone import CELLS
 from .hub import MODELS_DIR, ModelLoadError
+from .hub_sync import HubTransferError
 from .forecast import cli as forecast_cli
 from .sentiment import cli as sentiment_cli
 from .text import cli as text_cli
@@ -87,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this total probability")
     p.add_argument("--seed", type=int, default=None, help="fix for reproducible output; default: random")
     p.add_argument("--stop", default="", help="stop before this string appears")
+    p = sub.add_parser("push", help="upload a model directory to the Hugging Face Hub as one commit",
+                       formatter_class=DEFAULTS)
+    p.add_argument("task", choices=TASKS, help="the model's task (checked against its config.json)")
+    p.add_argument("--model", required=True, help="the model directory (config.json, weights, model card)")
+    p.add_argument("--repo-id", required=True, help="user/name on the Hub; created if it does not exist")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("--revision", default=None, help="the branch to commit to (created if needed); default: main")
+    p = sub.add_parser("pull", help="download a model repository from the Hub (its task is read from config.json)",
+                       formatter_class=DEFAULTS)
+    p.add_argument("repo_id", help="user/name on the Hub")
+    p.add_argument("--revision", default=None, help="a branch, tag or commit sha; default: main")
+    p.add_argument("--out", type=Path, default=None, help="directory to put the model in; default: the Hub cache")
     p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
     p.add_argument("what", choices=list(BENCH_MODELS), help="what to measure")
     p.add_argument("--model", default=None, help="model directory; default: models/text-lstm for generate, "
@@ -174,19 +187,31 @@ def cmd_bench(args: argparse.Namespace) -> None:
     _print(result, args.json)
 
 
+def cmd_push(args: argparse.Namespace) -> None:
+    from .hub_sync import push_model
+
+    print(push_model(args.model, args.task, args.repo_id, private=args.private, revision=args.revision))
+
+
+def cmd_pull(args: argparse.Namespace) -> None:
+    from .hub_sync import pull_model
+
+    print(pull_model(args.repo_id, revision=args.revision, out=args.out))
+
+
 def _print(result: dict, as_json: bool) -> None:
     print(json.dumps(result) if as_json else "\n".join(f"{k}: {v}" for k, v in result.items()))
 
 
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
-            "bench": cmd_bench}
+            "bench": cmd_bench, "push": cmd_push, "pull": cmd_pull}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (DataError, ModelLoadError, ValueError) as error:
+    except (DataError, ModelLoadError, HubTransferError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,124 @@
+"""Push a model directory to the Hugging Face Hub as one commit, and pull one back.
+
+The token comes from `HF_TOKEN` or the stored login of `huggingface_hub` (or is passed in); it never
+appears in what these functions print or raise. A pull into a directory downloads beside it first and
+swaps it in only once complete, so an interrupted pull leaves the existing copy as it was.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import httpx2
+from huggingface_hub import HfApi, get_token, snapshot_download
+from huggingface_hub.errors import (HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError,
+                                    RevisionNotFoundError)
+
+from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError, read_config
+
+TASKS = ("text", "sentiment", "forecast")
+# what a failed transfer raises: the Hub client's errors, and its HTTP library's (a connection closed mid-file)
+TRANSFER_ERRORS = (HfHubHTTPError, httpx2.HTTPError, OSError, RuntimeError, ValueError)
+UPLOADED = ["*.json", "*.safetensors", "README.md"]  # a model directory's files; checkpoints never go
+
+
+class HubTransferError(RuntimeError):
+    """A push or pull failed; the message says why and what to do, without the token."""
+
+
+def _scrub(message: str, token: str | None) -> str:
+    token = token or get_token()
+    return message.replace(token, "***") if token else message
+
+
+def _explain(error: Exception, repo_id: str, revision: str | None, token: str | None) -> HubTransferError:
+    """A failure of the Hub client as a clear message (the token scrubbed out)."""
+    if isinstance(error, RevisionNotFoundError):
+        text = f"{repo_id} has no revision {revision!r}"
+    elif isinstance(error, RepositoryNotFoundError):
+        text = (f"no repository {repo_id!r} that this token can read (check the id; a private repository needs "
+                "a token with access: set HF_TOKEN or run `hf auth login`)")
+    elif isinstance(error, HfHubHTTPError) and error.response is not None and error.response.status_code == 401:
+        text = "the Hub refused the token (401 Unauthorized): set HF_TOKEN to a valid token or run `hf auth login`"
+    elif isinstance(error, HfHubHTTPError):
+        text = f"the Hub answered with an error: {error}"
+    elif isinstance(error, LocalEntryNotFoundError):
+        text = f"cannot reach the Hub for {repo_id!r} (offline?) and no copy is cached"
+    else:
+        text = f"the transfer of {repo_id!r} was interrupted ({type(error).__name__}: {error})"
+    return HubTransferError(_scrub(text, token))
+
+
+def check_model_dir(directory: Path, task: str) -> dict:
+    """The directory's config, if it holds a complete model of `task` with its card; else a clear error."""
+    config = read_config(directory)
+    if config.get("task") != task:
+        raise ModelLoadError(f"{directory} holds a {config.get('task')!r} model, not a {task!r} one")
+    for name in (WEIGHTS_NAME, "README.md"):
+        if not (directory / name).is_file():
+            hint = (f": write it with `python -m rnn_demo evaluate {task} --model {directory} --write-card`"
+                    if name == "README.md" else "")
+            raise ModelLoadError(f"{directory} has no {name}{hint}")
+    return config
+
+
+def push_model(directory: str | Path, task: str, repo_id: str, *, private: bool = False,
+               revision: str | None = None, token: str | None = None) -> str:
+    """Create `repo_id` if needed (and the branch `revision`) and upload the model directory as one commit.
+
+    Returns the commit's URL."""
+    directory = Path(directory)
+    check_model_dir(directory, task)
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(directory), repo_id=repo_id, revision=revision,
+                                   allow_patterns=UPLOADED, commit_message=f"Upload rnn-demo {task} model")
+    except TRANSFER_ERRORS as error:
+        raise _explain(error, repo_id, revision, token) from None
+    return commit.commit_url
+
+
+def pull_model(repo_id: str, *, revision: str | None = None, out: str | Path | None = None,
+               token: str | None = None) -> Path:
+    """Download a model repository (into the Hub cache, or into `out`) and return its directory.
+
+    The task is read from the repository's config.json; anything but an rnn-demo model is refused."""
+    if out is None:
+        path = _download(repo_id, revision, token, local_dir=None)
+        _check_pulled(path, repo_id)
+        return path
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        _check_pulled(_download(repo_id, revision, token, local_dir=staging), repo_id)
+        shutil.rmtree(staging / ".cache", ignore_errors=True)  # the client's bookkeeping, not the model
+        previous = out.with_name(f".{out.name}-previous")
+        if out.exists():
+            out.rename(previous)  # two renames: `out` is the old copy or the new one, never half of either
+        staging.rename(out)
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _download(repo_id: str, revision: str | None, token: str | None, local_dir: Path | None) -> Path:
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, token=token, local_dir=local_dir,
+                                      allow_patterns=UPLOADED))
+    except TRANSFER_ERRORS as error:
+        raise _explain(error, repo_id, revision, token) from None
+
+
+def _check_pulled(path: Path, repo_id: str) -> None:
+    if not (path / CONFIG_NAME).is_file():
+        raise HubTransferError(f"{repo_id} has no {CONFIG_NAME}: it is not an rnn-demo model")
+    task = read_config(path).get("task")
+    if task not in TASKS:
+        raise HubTransferError(f"{repo_id} holds no rnn-demo model (config.json task {task!r}; "
+                               f"expected one of {', '.join(TASKS)})")

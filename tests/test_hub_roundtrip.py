@@ -1,0 +1,122 @@
+"""Push and pull every task's model through the real huggingface_hub client against a local Hub server."""
+import os
+
+import pytest
+import torch
+
+from rnn_demo.forecast.model import Forecaster
+from rnn_demo.hub import load_model
+from rnn_demo.sentiment.model import ReviewClassifier
+from rnn_demo.text.model import CharLM
+from tests.conftest import run_cli
+from tests.hubserver import hub_env, hub_environment, local_hub
+
+pytestmark = pytest.mark.slow  # the tiny models are trained by the real command first
+
+MODELS = {"text": ("text-gru", CharLM), "sentiment": ("sentiment-gru", ReviewClassifier),
+          "forecast": ("forecast-gru", Forecaster)}
+
+
+@pytest.fixture
+def hub(tmp_path):
+    with local_hub() as hub:
+        hub.env = {**os.environ, **hub_env(hub, tmp_path / "hf")}
+        yield hub
+
+
+def _cli(hub, *args, token: str | None = None):
+    env = hub.env if token is None else {**hub.env, "HF_TOKEN": token}
+    return run_cli(*args, env=env, timeout=120)
+
+
+def _files(directory):
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def _same_outputs(task, cls, first, second):
+    a, b = load_model(cls, first, "cpu"), load_model(cls, second, "cpu")
+    torch.manual_seed(0)
+    if task == "forecast":
+        x = torch.randn(2, a.config.window + a.config.horizon, len(a.config.features))
+    else:
+        x = torch.randint(1, 5, (2, 12))
+    with torch.inference_mode():
+        assert torch.equal(a(x)[0], b(x)[0])
+
+
+@pytest.mark.parametrize("task", list(MODELS))
+def test_push_then_pull_gives_identical_files_and_outputs(hub, tmp_path, tiny_models_dir, task):
+    name, cls = MODELS[task]
+    pushed = _cli(hub, "push", task, "--model", str(tiny_models_dir / name), "--repo-id", f"user/{name}")
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    assert f"{hub.endpoint}/user/{name}/commit/" in pushed.stdout
+    pulled = _cli(hub, "pull", f"user/{name}", "--out", str(tmp_path / "pulled"))
+    assert pulled.returncode == 0, pulled.stderr[-2000:]
+    original = {k: v for k, v in _files(tiny_models_dir / name).items()}
+    assert _files(tmp_path / "pulled") == original
+    _same_outputs(task, cls, tiny_models_dir / name, tmp_path / "pulled")
+    in_cache = _cli(hub, "pull", f"user/{name}")  # no --out: into the Hub cache, whose path is printed
+    assert in_cache.returncode == 0 and _files(type(tmp_path)(in_cache.stdout.strip())) == original
+
+
+def test_pull_an_older_revision_after_a_second_push(hub, tmp_path, tiny_models_dir):
+    first_dir, second_dir = tiny_models_dir / "text-gru", tiny_models_dir / "text-lstm"
+    assert _cli(hub, "push", "text", "--model", str(first_dir), "--repo-id", "user/lm").returncode == 0
+    first_sha = hub.head("user/lm")
+    assert _cli(hub, "push", "text", "--model", str(second_dir), "--repo-id", "user/lm").returncode == 0
+    assert _cli(hub, "pull", "user/lm", "--revision", first_sha, "--out", str(tmp_path / "old")).returncode == 0
+    assert _cli(hub, "pull", "user/lm", "--out", str(tmp_path / "new")).returncode == 0
+    assert _files(tmp_path / "old") == _files(first_dir) and _files(tmp_path / "new") == _files(second_dir)
+
+
+def test_push_to_a_branch_and_from_pretrained_with_a_revision(hub, tmp_path, tiny_models_dir, monkeypatch):
+    directory = tiny_models_dir / "forecast-lstm"
+    assert _cli(hub, "push", "forecast", "--model", str(directory), "--repo-id", "user/fc",
+                "--revision", "experiment").returncode == 0
+    hub_environment(monkeypatch, hub, tmp_path / "hf")
+    model = Forecaster.from_pretrained("user/fc", revision="experiment")
+    assert model.config.cell == "lstm" and model.config == load_model(Forecaster, directory, "cpu").config
+    with pytest.raises(Exception, match="Revision Not Found|revision"):
+        Forecaster.from_pretrained("user/fc", revision="no-such-branch")
+
+
+def test_a_wrong_token_is_a_clear_error_that_never_shows_the_token(hub, tiny_models_dir):
+    wrong = "hf_wrong_secret_value_123"
+    result = _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-rnn"), "--repo-id", "user/x",
+                  token=wrong)
+    assert result.returncode == 1 and "refused the token (401" in result.stderr
+    assert wrong not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_missing_repository_is_a_clear_error(hub, tmp_path):
+    result = _cli(hub, "pull", "user/absent", "--out", str(tmp_path / "x"))
+    assert result.returncode == 1 and "no repository 'user/absent'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "x").exists()
+
+
+def test_an_interrupted_pull_leaves_the_existing_copy_untouched(hub, tmp_path, tiny_models_dir):
+    assert _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
+    out = tmp_path / "copy"
+    assert _cli(hub, "pull", "user/lm", "--out", str(out)).returncode == 0
+    before = _files(out)
+    assert _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-lstm"), "--repo-id", "user/lm").returncode == 0
+    hub.cut_download("user/lm", "model.safetensors")  # every attempt: the client's retries fail too
+    result = _cli(hub, "pull", "user/lm", "--out", str(out))
+    assert result.returncode == 1 and "was interrupted" in result.stderr and "Traceback" not in result.stderr
+    assert _files(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".copy")]  # no staging left behind
+
+
+def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(hub, tiny_models_dir):
+    assert _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
+    head = hub.head("user/lm")
+    hub.break_lfs_uploads()
+    result = _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-lstm"), "--repo-id", "user/lm")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert hub.head("user/lm") == head
+    assert hub.files("user/lm")["model.safetensors"] == (tiny_models_dir / "text-gru" / "model.safetensors").read_bytes()
+
+
+def test_push_refuses_a_directory_of_another_task(hub, tiny_models_dir):
+    result = _cli(hub, "push", "sentiment", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/x")
+    assert result.returncode == 1 and "holds a 'text' model, not a 'sentiment' one" in result.stderr
