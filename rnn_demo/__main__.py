@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo-id", required=True, help="user/name on the Hub; created if it does not exist")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.add_argument("--revision", default=None, help="the branch to commit to (created if needed); default: main")
+    p = sub.add_parser("push-dataset", help="upload a task's prepared protocol dataset to the Hub (training "
+                       "accepts the repo id back with --data)", formatter_class=DEFAULTS)
+    p.add_argument("task", choices=TASKS, help="whose protocol dataset to upload")
+    p.add_argument("--repo-id", required=True, help="user/name of the dataset repository; created if needed")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
     p = sub.add_parser("pull", help="download a model repository from the Hub (its task is read from config.json)",
                        formatter_class=DEFAULTS)
     p.add_argument("repo_id", help="user/name on the Hub")
@@ -193,6 +198,13 @@ def cmd_push(args: argparse.Namespace) -> None:
     print(push_model(args.model, args.task, args.repo_id, private=args.private, revision=args.revision))
 
 
+def cmd_push_dataset(args: argparse.Namespace) -> None:
+    from .hub_sync import push_dataset
+
+    cli = TASK_CLIS[args.task]
+    print(push_dataset(cli.prepare(), args.repo_id, cli.DATASET_CARD, private=args.private))
+
+
 def cmd_pull(args: argparse.Namespace) -> None:
     from .hub_sync import pull_model
 
@@ -204,7 +216,8 @@ def _print(result: dict, as_json: bool) -> None:
 
 
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
-            "bench": cmd_bench, "push": cmd_push, "pull": cmd_pull}
+            "bench": cmd_bench, "push": cmd_push, "push-dataset": cmd_push_dataset,
+            "pull": cmd_pull}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,6 +82,24 @@ def push_model(directory: str | Path, task: str, repo_id: str, *, private: bool 
     return commit.commit_url
 
 
+def push_dataset(dataset, repo_id: str, card: dict, *, private: bool = False, token: str | None = None) -> str:
+    """Upload a prepared DatasetDict with `DatasetDict.push_to_hub`, then give its card a licence and a text.
+
+    `card`: {"license", "pretty_name", "text"}. Returns the dataset's URL."""
+    from huggingface_hub import DatasetCard
+
+    try:
+        dataset.push_to_hub(repo_id, private=private, token=token)
+        dataset_card = DatasetCard.load(repo_id, repo_type="dataset", token=token)  # keeps the configs push_to_hub wrote
+        dataset_card.data.license, dataset_card.data.pretty_name = card["license"], card["pretty_name"]
+        dataset_card.text = f"\n# {card['pretty_name']}\n\n{card['text']}\n\nPrepared by rnn-demo's `prepare` command.\n"
+        dataset_card.push_to_hub(repo_id, repo_type="dataset", token=token,
+                                 commit_message="Dataset card: source and licence")
+    except TRANSFER_ERRORS as error:
+        raise _explain(error, repo_id, None, token) from None
+    return f"{HfApi(token=token).endpoint}/datasets/{repo_id}"
+
+
 def pull_model(repo_id: str, *, revision: str | None = None, out: str | Path | None = None,
                token: str | None = None) -> Path:
     """Download a model repository (into the Hub cache, or into `out`) and return its directory.

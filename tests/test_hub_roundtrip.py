@@ -120,3 +120,19 @@ def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(hub, t
 def test_push_refuses_a_directory_of_another_task(hub, tiny_models_dir):
     result = _cli(hub, "push", "sentiment", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/x")
     assert result.returncode == 1 and "holds a 'text' model, not a 'sentiment' one" in result.stderr
+
+
+def test_a_pushed_protocol_dataset_trains_a_model_back(hub, tmp_path):
+    pushed = _cli(hub, "push-dataset", "forecast", "--repo-id", "user/victoria")
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    assert pushed.stdout.strip() == f"{hub.endpoint}/datasets/user/victoria"
+    card = hub.files("user/victoria", repo_type="dataset")["README.md"].decode()
+    assert "license: gpl-3.0" in card and "fpp2" in card and "configs:" in card
+    trained = _cli(hub, "train", "forecast", "--data", "user/victoria", "--hidden-size", "8", "--max-steps", "4",
+                   "--eval-every", "2", "--threads", "1", "--out", str(tmp_path / "m"), "--run-dir", str(tmp_path / "r"))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    from rnn_demo.forecast.data import protocol_dataset
+
+    train = protocol_dataset()["train"]
+    assert load_model(Forecaster, tmp_path / "m", "cpu").config.train_mean == pytest.approx(
+        sum(train["value"]) / len(train), rel=1e-9)

