@@ -1,7 +1,7 @@
 """Model directories in the Hub's layout: config.json, model.safetensors and a README.md model card.
 
-This is the one module that talks to the Hugging Face Hub. Weights are only ever read with
-safetensors; a repository that offers nothing but a pickle is refused.
+This module and `hub_sync.py` (push and pull) are the ones that talk to the Hugging Face Hub. Weights
+are only ever read with safetensors; a repository that offers nothing but a pickle is refused.
 """
 from __future__ import annotations
 
