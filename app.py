@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import gradio as gr
 
@@ -12,13 +13,48 @@ from rnn_demo.runtime import configure_threads
 from rnn_demo.uploads import MAX_BYTES
 from rnn_demo.sentiment import serve as sentiment
 from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
-from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, bundled_stepper, candidates, model_summary, prompt_note,
-                                 sampling_from_controls, stream_text)
+from rnn_demo.hub import ModelLoadError
+from rnn_demo.text import serve as text
+from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, candidates, model_summary, prompt_note,
+                                 sampling_from_controls, stepper_for, stream_text)
+from rnn_demo.visitor_hub import VisitorModels
 
 
 def _bullets(notes: list[str]) -> str:
     """Notes for the user as a Markdown list."""
     return "\n".join(f"- {note}" for note in notes)
+
+
+BUNDLED_NOTE = "Using the bundled models: choose a cell."
+
+
+def load_from_hub(visitors: VisitorModels, repo_id: str, revision: str) -> tuple[tuple[str, str], str]:
+    """Load a visitor's Hub model for this session; on failure the current model stays (the error says why)."""
+    try:
+        _, commit = visitors.load(repo_id, revision)
+    except ModelLoadError as error:
+        raise gr.Error(str(error)) from None
+    repo_id, asked = repo_id.strip(), (revision or "").strip() or "main"
+    return (repo_id, commit), (f"Using **{repo_id}** at revision `{asked}` (commit `{commit[:10]}`) in place of the "
+                               "bundled models, for this session.")
+
+
+def hub_loader(task: str, visitors: VisitorModels) -> gr.State:
+    """A "Load from the Hub" box; returns the session's choice: None (bundled) or (repo id, commit)."""
+    loaded = gr.State(None)
+    with gr.Accordion("Load a model from the Hub", open=False):
+        with gr.Row():
+            repo_id = gr.Textbox(label="Repository id", placeholder=f"user/name of an rnn-demo {task} model")
+            revision = gr.Textbox(label="Revision", placeholder="branch, tag or commit (default: main)")
+        with gr.Row():
+            load_button = gr.Button("Load from the Hub", size="sm")
+            reset_button = gr.Button("Back to the bundled models", size="sm")
+        status = gr.Markdown(BUNDLED_NOTE)
+    load_button.click(partial(load_from_hub, visitors), [repo_id, revision], [loaded, status],
+                      api_name=f"{task}_load_from_hub")
+    reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{task}_use_bundled",
+                       api_visibility="private")
+    return loaded
 
 
 MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
@@ -32,26 +68,26 @@ TEXT_EXAMPLES = [
 
 
 def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: float, top_k: float, top_p: float,
-                  seed: float | None, stop: str) -> Iterator[str]:
+                  seed: float | None, stop: str, loaded: tuple[str, str] | None = None) -> Iterator[str]:
     """Stream the prompt followed by the generated text."""
     prompt = prompt or ""
     try:
-        stepper = bundled_stepper(cell)
+        stepper = stepper_for(cell, loaded)
         sampling = sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
         check_prompt(prompt, stepper.vocab)
-    except ValueError as error:
+    except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
     for text in stream_text(stepper, prompt, sampling):
         yield prompt + text
 
 
-def next_characters(prompt: str, cell: str) -> tuple[dict[str, float], str]:
+def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = None) -> tuple[dict[str, float], str]:
     """The model's next-character probabilities after the prompt, and a note on the prompt."""
     prompt = prompt or ""
     try:
-        stepper = bundled_stepper(cell)
+        stepper = stepper_for(cell, loaded)
         return candidates(stepper, prompt), prompt_note(prompt, stepper)
-    except ValueError as error:
+    except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
 
 
@@ -71,6 +107,7 @@ def text_tab() -> None:
         with gr.Column(scale=2):
             cell = gr.Radio(CELL_CHOICES, value="lstm", label="Recurrent cell")
             summary = gr.Markdown(model_summary("lstm"))
+            loaded = hub_loader("text", text.VISITORS)
             with gr.Accordion("Sampling", open=True):
                 max_new = gr.Slider(1, MAX_NEW_CHARS, value=400, step=1, label="Characters to generate")
                 temperature = gr.Slider(0.05, 3.0, value=0.8, step=0.05, label="Temperature",
@@ -85,16 +122,16 @@ def text_tab() -> None:
                         "reshape it: the distribution each generated character is drawn from.")
             probabilities_button = gr.Button("Show next-character probabilities", size="sm")
             chars = gr.Label(num_top_classes=10, label="Next character after the prompt")
-    inputs = [prompt, cell, max_new, temperature, top_k, top_p, seed, stop]
+    inputs = [prompt, cell, max_new, temperature, top_k, top_p, seed, stop, loaded]
     cell.change(model_summary, cell, summary, api_name="text_model_info")
     # UI-only twins of the public endpoints are private: named, but not callable through the API
     for name, trigger in (("next_characters_on_generate", generate_button.click),
                           ("next_characters_on_submit", prompt.submit)):
-        trigger(next_characters, [prompt, cell], [chars, note], api_name=name, api_visibility="private")
+        trigger(next_characters, [prompt, cell, loaded], [chars, note], api_name=name, api_visibility="private")
     run = generate_button.click(generate_text, inputs, output, api_name="generate")
     submitted = prompt.submit(generate_text, inputs, output, api_name="generate_on_submit", api_visibility="private")
     stop_button.click(None, cancels=[run, submitted], api_name="stop_generating", api_visibility="private")
-    probabilities_button.click(next_characters, [prompt, cell], [chars, note], api_name="next_characters")
+    probabilities_button.click(next_characters, [prompt, cell, loaded], [chars, note], api_name="next_characters")
 
 
 SENTIMENT_EXAMPLES = [
@@ -105,22 +142,25 @@ SENTIMENT_EXAMPLES = [
 ]
 
 
-def classify_review(text: str, cell: str) -> tuple[dict[str, float], list[tuple[str, float | None]], str]:
+def classify_review(review: str, cell: str, loaded: tuple[str, str] | None = None
+                    ) -> tuple[dict[str, float], list[tuple[str, float | None]], str]:
     """The label probabilities, the review coloured word by word, and notes on the input."""
     try:
-        verdict = sentiment.analyse(text or "", cell)
-    except ValueError as error:
+        verdict = sentiment.analyse(review or "", cell, loaded)
+    except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
     return verdict.probabilities, verdict.spans, _bullets(verdict.notes)
 
 
-def classify_csv(path: str | None, column: str, cell: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+def classify_csv(path: str | None, column: str, cell: str, loaded: tuple[str, str] | None = None,
+                 progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
     """Classify every row of an uploaded CSV; return the result file and a summary."""
     if not path:
         raise gr.Error("upload a CSV file first")
     try:
-        return sentiment.classify_upload(path, column, cell, lambda done, total: progress(done / total, "reviews"))
-    except ValueError as error:
+        return sentiment.classify_upload(path, column, cell, lambda done, total: progress(done / total, "reviews"),
+                                         loaded)
+    except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
 
 
@@ -147,6 +187,7 @@ def sentiment_tab() -> None:
         with gr.Column(scale=2):
             cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
             summary = gr.Markdown(sentiment.model_summary(cells[0]))
+            loaded = hub_loader("sentiment", sentiment.VISITORS)
             label = gr.Label(num_top_classes=2, label="Sentiment")
     with gr.Accordion("Classify a CSV file", open=False):
         with gr.Row():
@@ -156,8 +197,8 @@ def sentiment_tab() -> None:
         result_file = gr.File(label="Result: your rows with the predicted label and probabilities")
         csv_summary = gr.Markdown()
     cell.change(sentiment.model_summary, cell, summary, api_name="sentiment_model_info")
-    classify_button.click(classify_review, [review, cell], [label, words, notes], api_name="classify")
-    csv_button.click(classify_csv, [upload, column, cell], [result_file, csv_summary], api_name="classify_csv")
+    classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify")
+    csv_button.click(classify_csv, [upload, column, cell, loaded], [result_file, csv_summary], api_name="classify_csv")
 
 
 FORECAST_SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
@@ -166,24 +207,25 @@ ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:
 
 
 def forecast_demand(source: str, upload: str | None, time_column: str, value_column: str, origin: str,
-                    cell: str) -> tuple[object, object, str]:
+                    cell: str, loaded: tuple[str, str] | None = None) -> tuple[object, object, str]:
     """The forecast plot, the window's metrics beside the seasonal naive forecast, and notes."""
     if source == "upload" and not upload:
         raise gr.Error("upload a CSV file first, or choose the Victoria series")
     try:
-        view = forecast.forecast_for(cell, origin, upload if source == "upload" else None, time_column, value_column)
-    except ValueError as error:
+        view = forecast.forecast_for(cell, origin, upload if source == "upload" else None, time_column, value_column,
+                                     loaded)
+        unit = forecast.forecaster_for(cell, loaded).config.unit if source == "victoria" else "series unit"
+    except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
-    unit = forecast.bundled_forecaster(cell).config.unit if source == "victoria" else "series unit"
     return forecast_figure(view.frame, unit), view.metrics, _bullets(view.notes)
 
 
-def run_backtest(cell: str, progress: gr.Progress = gr.Progress()) -> object:
-    """The protocol backtest of the chosen cell beside the seasonal naive baselines."""
+def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.Progress = gr.Progress()) -> object:
+    """The protocol backtest of the chosen model beside the seasonal naive baselines."""
     progress(0.1, desc="forecasting 56 days at once")
     try:
-        return forecast.backtest_table(cell)
-    except ValueError as error:
+        return forecast.backtest_table(cell, loaded)
+    except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
 
 
@@ -214,12 +256,13 @@ def forecast_tab() -> None:
             gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
             cell = gr.Radio([(CELL_LABELS[c], c) for c in cells], value=cells[0], label="Recurrent cell")
             summary = gr.Markdown(forecast.model_summary(cells[0]))
+            loaded = hub_loader("forecast", forecast.VISITORS)
             forecast_button = gr.Button("Forecast", variant="primary")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
     cell.change(forecast.model_summary, cell, summary, api_name="forecast_model_info")
-    forecast_button.click(forecast_demand, [source, upload, time_column, value_column, origin, cell],
+    forecast_button.click(forecast_demand, [source, upload, time_column, value_column, origin, cell, loaded],
                           [plot, metrics, notes], api_name="forecast")
-    backtest_button.click(run_backtest, cell, backtest, api_name="backtest")
+    backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest")
 
 
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:

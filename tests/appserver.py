@@ -21,11 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def launched_app(models_dir: Path | None = None, timeout: float = 90) -> Iterator[str]:
-    """Start `python app.py` (on `models_dir` if given) and yield its URL; stop it afterwards."""
+def launched_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None) -> Iterator[str]:
+    """Start `python app.py` (on `models_dir` if given; with `env` added, e.g. a local Hub's) and yield its URL;
+    stop it afterwards. Without `env` the app runs offline."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
     if models_dir is not None:
         env["RNN_DEMO_MODELS"] = str(models_dir)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,

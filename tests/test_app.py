@@ -15,11 +15,11 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     from rnn_demo.sentiment.serve import bundled_cells
 
     public = {dep.api_name for dep in app.demo.fns.values() if dep.api_visibility == "public"}
-    expected = {"generate", "next_characters", "text_model_info"}
+    expected = {"generate", "next_characters", "text_model_info", "text_load_from_hub"}
     if bundled_cells():
-        expected |= {"classify", "classify_csv", "sentiment_model_info"}
+        expected |= {"classify", "classify_csv", "sentiment_model_info", "sentiment_load_from_hub"}
     if forecast_cells():
-        expected |= {"forecast", "backtest", "forecast_model_info"}
+        expected |= {"forecast", "backtest", "forecast_model_info", "forecast_load_from_hub"}
     assert public == expected  # and nothing else: UI-only twins are private, none is called "false"
     assert all(dep.api_name for dep in app.demo.fns.values())
     tabs = {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}

@@ -17,6 +17,7 @@ from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
 from .model import Forecaster
 from .upload import read_series_upload
+from ..visitor_hub import VisitorModels
 
 HISTORY_DAYS = 7  # days of history the plot shows before the origin
 
@@ -36,6 +37,14 @@ def bundled_forecaster(cell: str) -> Forecaster:
     if cell not in bundled_cells():
         raise ValueError(f"no bundled forecaster for {cell!r}: choose one of {', '.join(bundled_cells())}")
     return load_model(Forecaster, model_dir(cell), pick_device())
+
+
+VISITORS = VisitorModels("forecast", lambda directory: load_model(Forecaster, directory, pick_device()))
+
+
+def forecaster_for(cell: str, loaded: tuple[str, str] | None = None) -> Forecaster:
+    """The visitor's Hub forecaster (repo id, commit) if they loaded one, else the bundled one of `cell`."""
+    return VISITORS.get(*loaded) if loaded else bundled_forecaster(cell)
 
 
 @lru_cache(maxsize=1)
@@ -133,9 +142,10 @@ def load_upload(path: str, time_column: str | None, value_column: str | None, mo
 
 
 def forecast_for(cell: str, origin: str | None = None, upload: str | None = None, time_column: str | None = None,
-                 value_column: str | None = None) -> ForecastView:
-    """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`."""
-    model = bundled_forecaster(cell)
+                 value_column: str | None = None, loaded: tuple[str, str] | None = None) -> ForecastView:
+    """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
+    (or the visitor's Hub model)."""
+    model = forecaster_for(cell, loaded)
     if upload:
         series, notes = load_upload(upload, time_column, value_column, model)
         scale = None
@@ -151,10 +161,11 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
     return view
 
 
-def backtest_table(cell: str) -> pd.DataFrame:
-    """The protocol backtest of the bundled `cell` beside the seasonal naive baselines, as a table."""
+def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataFrame:
+    """The protocol backtest of the chosen model beside the seasonal naive baselines, as a table."""
     series, test_start = victoria()
-    result = backtest(bundled_forecaster(cell), series, test_start)
-    return _metrics_frame({f"{CELL_LABELS[cell]} (median, 80% interval)": result["model"],
+    result = backtest(forecaster_for(cell, loaded), series, test_start)
+    name = loaded[0] if loaded else CELL_LABELS[cell]
+    return _metrics_frame({f"{name} (median, 80% interval)": result["model"],
                            "seasonal naive, lag 48 (yesterday)": result["seasonal_naive_48"],
                            "seasonal naive, lag 336 (last week)": result["seasonal_naive_336"]})

@@ -17,6 +17,7 @@ from .batch import MAX_ROWS, classify_table, read_review_table
 from .infer import Verdict, explain_review
 from .model import ReviewClassifier
 from .tokenizer import load_tokenizer
+from ..visitor_hub import VisitorModels
 
 
 def model_dir(cell: str) -> Path:
@@ -36,6 +37,18 @@ def bundled_classifier(cell: str) -> tuple[ReviewClassifier, Tokenizer]:
     return load_model(ReviewClassifier, model_dir(cell), pick_device()), load_tokenizer(model_dir(cell))
 
 
+def _build(directory: Path) -> tuple[ReviewClassifier, Tokenizer]:
+    return load_model(ReviewClassifier, directory, pick_device()), load_tokenizer(directory)
+
+
+VISITORS = VisitorModels("sentiment", _build)  # classifiers loaded from the Hub by visitors, shared
+
+
+def classifier_for(cell: str, loaded: tuple[str, str] | None = None) -> tuple[ReviewClassifier, Tokenizer]:
+    """The visitor's Hub classifier (repo id, commit) if they loaded one, else the bundled one of `cell`."""
+    return VISITORS.get(*loaded) if loaded else bundled_classifier(cell)
+
+
 def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen bundled classifier and its card's test accuracy."""
     model, _ = bundled_classifier(cell)
@@ -48,15 +61,16 @@ def model_summary(cell: str) -> str:
             f"{parameters / 1e6:.1f}M parameters; {accuracy}.")
 
 
-def analyse(text: str, cell: str) -> Verdict:
-    model, tokenizer = bundled_classifier(cell)
+def analyse(text: str, cell: str, loaded: tuple[str, str] | None = None) -> Verdict:
+    model, tokenizer = classifier_for(cell, loaded)
     return explain_review(model, tokenizer, text)
 
 
 def classify_upload(path: str, column: str | None, cell: str,
-                    on_progress: Callable[[int, int], None] | None = None) -> tuple[str, str]:
+                    on_progress: Callable[[int, int], None] | None = None,
+                    loaded: tuple[str, str] | None = None) -> tuple[str, str]:
     """Classify an uploaded CSV file: (path of the result CSV, a Markdown summary)."""
-    model, tokenizer = bundled_classifier(cell)
+    model, tokenizer = classifier_for(cell, loaded)
     table = read_review_table(Path(path).read_bytes(), (column or "").strip() or None)
     result = classify_table(model, tokenizer, table, on_progress)
     out = tempfile.NamedTemporaryFile("w", suffix="-classified.csv", delete=False, encoding="utf-8", newline="")

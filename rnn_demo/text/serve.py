@@ -13,6 +13,7 @@ from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
 from .infer import Sampling, check_prompt, generate, next_char_table
 from .model import CharLM
 from .stepper import CharStepper
+from ..visitor_hub import VisitorModels
 
 CELLS_OFFERED = ("lstm", "gru", "rnn")
 SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}
@@ -25,6 +26,14 @@ def bundled_stepper(cell: str) -> CharStepper:
     """The bundled model of `cell`, loaded once and shared by every user."""
     check_cell(cell)
     return CharStepper(load_model(CharLM, MODELS_DIR / f"text-{cell}", pick_device()))
+
+
+VISITORS = VisitorModels("text", lambda directory: CharStepper(load_model(CharLM, directory, pick_device())))
+
+
+def stepper_for(cell: str, loaded: tuple[str, str] | None = None) -> CharStepper:
+    """The visitor's Hub model (repo id, commit) if they loaded one, else the bundled one of `cell`."""
+    return VISITORS.get(*loaded) if loaded else bundled_stepper(cell)
 
 
 def prompt_note(prompt: str, stepper: CharStepper) -> str:

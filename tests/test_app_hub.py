@@ -1,0 +1,62 @@
+"""Loading models from the Hub in the launched app, per visitor session, against a local Hub server."""
+import pytest
+from gradio_client import Client
+
+from rnn_demo.hub_sync import push_model
+from tests.appserver import launched_app
+from tests.hubserver import hub_env, hub_environment, local_hub
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def hub_app(tiny_models_dir, tmp_path_factory):
+    with local_hub() as hub, pytest.MonkeyPatch.context() as monkeypatch:
+        cache = tmp_path_factory.mktemp("hf")
+        hub_environment(monkeypatch, hub, cache / "pusher")
+        push_model(tiny_models_dir / "sentiment-lstm", "sentiment", "user/reviews")
+        push_model(tiny_models_dir / "text-rnn", "text", "user/plays")
+        push_model(tiny_models_dir / "forecast-lstm", "forecast", "user/demand")
+        push_model(tiny_models_dir / "sentiment-gru", "sentiment", "user/private-reviews", private=True)
+        app_env = hub_env(hub, cache / "app")  # the Space's own token is set, and must not be used
+        with launched_app(tiny_models_dir, env=app_env) as url:
+            yield hub, url
+
+
+def test_a_visitor_loads_a_hub_model_for_their_session_only(hub_app):
+    hub, url = hub_app
+    visitor, other = Client(url, verbose=False), Client(url, verbose=False)
+    status = visitor.predict("user/reviews", "", api_name="/sentiment_load_from_hub")
+    assert "Using **user/reviews** at revision `main`" in status and hub.head("user/reviews")[:10] in status
+    label, _, _ = visitor.predict("A superb film.", "gru", api_name="/classify")
+    assert {c["label"] for c in label["confidences"]} == {"negative", "positive"}
+    hub_requests = len(hub.requests)
+    other.predict("A superb film.", "gru", api_name="/classify")  # another visitor still uses the bundled model
+    assert len(hub.requests) == hub_requests
+
+
+@pytest.mark.parametrize("api_name, repo_id, message", [
+    ("/sentiment_load_from_hub", "user/plays", "holds a 'text' model; this tab needs a 'sentiment' one"),
+    ("/sentiment_load_from_hub", "user/absent", "no public model repository 'user/absent'"),
+    ("/sentiment_load_from_hub", "user/private-reviews", "no public model repository"),
+    ("/forecast_load_from_hub", "not a repo", "is not a Hub model id"),
+])
+def test_bad_loads_are_clear_errors_and_the_tab_keeps_working(hub_app, api_name, repo_id, message):
+    _, url = hub_app
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match=message) as raised:
+        client.predict(repo_id, "", api_name=api_name)
+    assert "Traceback" not in str(raised.value)
+    label, _, _ = client.predict("A superb film.", "gru", api_name="/classify")
+    assert label["label"] in ("negative", "positive")
+
+
+def test_every_tab_runs_a_loaded_model(hub_app):
+    _, url = hub_app
+    client = Client(url, verbose=False)
+    assert "user/plays" in client.predict("user/plays", "", api_name="/text_load_from_hub")
+    text = client.predict("ROMEO:", "lstm", 20, 0.8, 0, 1.0, 3, "", api_name="/generate")
+    assert text.startswith("ROMEO:") and len(text) == len("ROMEO:") + 20
+    assert "user/demand" in client.predict("user/demand", "main", api_name="/forecast_load_from_hub")
+    table = client.predict("gru", api_name="/backtest")
+    assert table["data"][0][0] == "user/demand (median, 80% interval)"

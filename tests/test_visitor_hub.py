@@ -1,0 +1,89 @@
+"""Visitors' Hub loads, against the local Hub server: anonymous, bounded, shared, evicted."""
+import json
+import shutil
+
+import pytest
+
+from rnn_demo.hub import ModelLoadError, load_model
+from rnn_demo.hub_sync import push_model
+from rnn_demo.sentiment.model import ReviewClassifier
+from rnn_demo.visitor_hub import VisitorModels, check_repo_id
+from tests.hubserver import hub_environment, local_hub
+
+pytestmark = pytest.mark.slow  # the tiny models are trained by the real command first
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch, tiny_models_dir):
+    with local_hub() as hub:
+        hub_environment(monkeypatch, hub, tmp_path / "hf")
+        push_model(tiny_models_dir / "sentiment-gru", "sentiment", "user/s-gru")
+        push_model(tiny_models_dir / "sentiment-lstm", "sentiment", "user/s-lstm")
+        push_model(tiny_models_dir / "text-gru", "text", "user/text")
+        yield hub
+
+
+def classifiers(**kwargs) -> VisitorModels:
+    return VisitorModels("sentiment", lambda directory: load_model(ReviewClassifier, directory, "cpu"), **kwargs)
+
+
+def test_a_visitor_loads_a_public_model_at_a_commit(hub, tiny_models_dir):
+    model, commit = classifiers().load("user/s-gru")
+    assert commit == hub.head("user/s-gru") and model.config.cell == "gru"
+    assert model.config == load_model(ReviewClassifier, tiny_models_dir / "sentiment-gru", "cpu").config
+
+
+@pytest.mark.parametrize("repo_id, revision, message", [
+    ("user/text", None, "holds a 'text' model; this tab needs a 'sentiment' one"),
+    ("user/absent", None, "no public model repository 'user/absent'"),
+    ("user/s-gru", "no-such-branch", "has no revision 'no-such-branch'"),
+    ("../etc/passwd", None, "is not a Hub model id"),
+])
+def test_bad_loads_are_clear_errors(hub, repo_id, revision, message):
+    with pytest.raises(ModelLoadError, match=message):
+        classifiers().load(repo_id, revision)
+
+
+def test_a_private_repository_is_not_read_with_the_spaces_token(hub, tiny_models_dir):
+    push_model(tiny_models_dir / "sentiment-gru", "sentiment", "user/secret", private=True)  # HF_TOKEN is set
+    with pytest.raises(ModelLoadError, match="no public model repository 'user/secret'"):
+        classifiers().load("user/secret")
+
+
+def test_weights_and_dimensions_over_the_limits_are_refused(hub, tmp_path, tiny_models_dir, monkeypatch):
+    monkeypatch.setattr("rnn_demo.visitor_hub.MAX_WEIGHTS_BYTES", 1000)
+    with pytest.raises(ModelLoadError, match="the limit here is 0 MB"):
+        classifiers().load("user/s-gru")
+    monkeypatch.undo()
+    hub_environment(monkeypatch, hub, tmp_path / "hf")
+    big = tmp_path / "big"
+    shutil.copytree(tiny_models_dir / "sentiment-gru", big)
+    config = json.loads((big / "config.json").read_text())
+    (big / "config.json").write_text(json.dumps({**config, "hidden_size": 100_000}))
+    push_model(big, "sentiment", "user/big")
+    with pytest.raises(ModelLoadError, match="hidden_size is 100000, the limit is 1024"):
+        classifiers().load("user/big")
+
+
+def test_models_are_shared_by_commit_and_the_least_recently_used_is_evicted(hub):
+    cache = classifiers(capacity=1)
+    first, commit = cache.load("user/s-gru")
+    assert cache.load("user/s-gru")[0] is first  # a second visitor gets the same object
+    cache.load("user/s-lstm")
+    assert list(cache.models) == [("user/s-lstm", hub.head("user/s-lstm"))]
+    again = cache.get("user/s-gru", commit)  # evicted: loaded again, at the same commit
+    assert again is not first and again.config == first.config
+
+
+def test_a_load_that_takes_too_long_is_refused(hub):
+    cache = classifiers(seconds=0.0)
+    with pytest.raises(ModelLoadError, match="took longer than 0 s"):
+        cache.load("user/s-gru")
+    cache.pool.shutdown(wait=True)  # the abandoned download ends inside this test, against this test's hub
+
+
+def test_repo_id_forms():
+    assert check_repo_id(" user/model-1.v2 ") == "user/model-1.v2"
+    for bad in ("", "user", "a/b/c", "user/..", "https://huggingface.co/user/model"):
+        with pytest.raises(ModelLoadError):
+            check_repo_id(bad)
