@@ -14,6 +14,8 @@ from rnn_demo.uploads import MAX_BYTES
 from rnn_demo.sentiment import serve as sentiment
 from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
 from rnn_demo.hub import ModelLoadError
+from rnn_demo.model_sources import NOTES as MODEL_NOTES
+from rnn_demo.model_sources import model_dirs
 from rnn_demo.text import serve as text
 from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, candidates, model_summary, prompt_note,
                                  sampling_from_controls, stepper_for, stream_text)
@@ -265,9 +267,14 @@ def forecast_tab() -> None:
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest")
 
 
+for task in ("text", "sentiment", "forecast"):
+    model_dirs(task)  # the Hub models a Space names in its environment, fetched once before the UI is built
+
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work") as demo:
     gr.Markdown("# rnn-demo\nRecurrent neural networks (vanilla RNN, GRU, LSTM) trained by this project, "
                 "running on the CPU of this Space.")
+    if MODEL_NOTES:
+        gr.Markdown("**Models:** " + " ".join(MODEL_NOTES), elem_id="model-sources")
     with gr.Tab("Text generation"):
         text_tab()
     with gr.Tab("Sentiment"):

@@ -41,8 +41,10 @@ def check_config(config: dict, task: str, repo_id: str) -> None:
     """The repository's config is of `task` and within the app's limits."""
     if config.get("task") != task:
         raise ModelLoadError(f"{repo_id} holds a {config.get('task')!r} model; this tab needs a {task!r} one")
+    sizes = {**config, "vocab_size": len(config["vocab"]) if isinstance(config.get("vocab"), list)
+             else config.get("vocab_size")}  # a text model lists its characters
     for name, limit in LIMITS.items():
-        value = config.get(name)
+        value = sizes.get(name)
         if isinstance(value, (int, float)) and value > limit:
             raise ModelLoadError(f"{repo_id} is too large for this app: {name} is {value}, the limit is {limit}")
 

@@ -60,3 +60,33 @@ def test_every_tab_runs_a_loaded_model(hub_app):
     assert "user/demand" in client.predict("user/demand", "main", api_name="/forecast_load_from_hub")
     table = client.predict("gru", api_name="/backtest")
     assert table["data"][0][0] == "user/demand (median, 80% interval)"
+
+
+def _page_config(url: str) -> str:
+    import urllib.request
+
+    return urllib.request.urlopen(url + "config", timeout=10).read().decode()
+
+
+def test_a_space_starts_on_the_hub_models_its_environment_names(hub_app, tiny_models_dir, tmp_path):
+    hub, _ = hub_app
+    env = {**hub_env(hub, tmp_path / "hf"), "RNN_DEMO_SENTIMENT_REPO": "user/reviews"}
+    with launched_app(tiny_models_dir, env=env) as url:
+        assert "sentiment: the lstm model is user/reviews." in _page_config(url)
+
+
+def test_with_the_hub_unreachable_the_app_starts_at_once_on_bundled_models(tiny_models_dir, tmp_path):
+    import re
+    import time
+
+    env = {"HF_ENDPOINT": "http://hub.invalid", "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf"),
+           "HF_HUB_CACHE": str(tmp_path / "hf" / "hub"), "RNN_DEMO_SENTIMENT_REPO": "user/reviews"}
+    started = time.monotonic()
+    with launched_app(tiny_models_dir, env=env) as url:
+        launch_seconds = time.monotonic() - started
+        page = _page_config(url)
+        assert "could not use user/reviews (the Hub is unreachable and it is not cached)" in page
+        assert float(re.search(r"Hub check ([\d.]+) s", page)[1]) < 3.0
+        client = Client(url, verbose=False)
+        assert client.predict("A superb film.", "lstm", api_name="/classify")[0]["label"] in ("negative", "positive")
+    assert launch_seconds < 60

@@ -52,8 +52,10 @@ def test_push_then_pull_gives_identical_files_and_outputs(hub, tmp_path, tiny_mo
     assert f"{hub.endpoint}/user/{name}/commit/" in pushed.stdout
     pulled = _cli(hub, "pull", f"user/{name}", "--out", str(tmp_path / "pulled"))
     assert pulled.returncode == 0, pulled.stderr[-2000:]
-    original = {k: v for k, v in _files(tiny_models_dir / name).items()}
+    original = _files(tiny_models_dir / name)
     assert _files(tmp_path / "pulled") == original
+    assert hub.token not in pushed.stdout + pushed.stderr + pulled.stdout + pulled.stderr
+    assert not any(hub.token.encode() in data for data in hub.files(f"user/{name}").values())  # cards included
     _same_outputs(task, cls, tiny_models_dir / name, tmp_path / "pulled")
     in_cache = _cli(hub, "pull", f"user/{name}")  # no --out: into the Hub cache, whose path is printed
     assert in_cache.returncode == 0 and _files(type(tmp_path)(in_cache.stdout.strip())) == original

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..backbone import CELL_LABELS, CELLS, check_cell
 from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
+from ..model_sources import model_dirs
 from .data import protocol_dataset, whole_series
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
@@ -23,7 +24,8 @@ HISTORY_DAYS = 7  # days of history the plot shows before the origin
 
 
 def model_dir(cell: str) -> Path:
-    return MODELS_DIR / f"forecast-{check_cell(cell)}"
+    """The directory of `cell`'s model: bundled, or the Hub repository the Space names (model_sources.py)."""
+    return model_dirs("forecast").get(check_cell(cell), MODELS_DIR / f"forecast-{cell}")
 
 
 def bundled_cells() -> list[str]:

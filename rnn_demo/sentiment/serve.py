@@ -13,6 +13,7 @@ from tokenizers import Tokenizer
 
 from ..backbone import CELL_LABELS, CELLS, check_cell
 from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
+from ..model_sources import model_dirs
 from .batch import MAX_ROWS, classify_table, read_review_table
 from .infer import Verdict, explain_review
 from .model import ReviewClassifier
@@ -21,7 +22,8 @@ from ..visitor_hub import VisitorModels
 
 
 def model_dir(cell: str) -> Path:
-    return MODELS_DIR / f"sentiment-{check_cell(cell)}"
+    """The directory of `cell`'s model: bundled, or the Hub repository the Space names (model_sources.py)."""
+    return model_dirs("sentiment").get(check_cell(cell), MODELS_DIR / f"sentiment-{cell}")
 
 
 def bundled_cells() -> list[str]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 
 from ..backbone import CELL_LABELS, check_cell
 from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
+from ..model_sources import model_dirs
 from .infer import Sampling, check_prompt, generate, next_char_table
 from .model import CharLM
 from .stepper import CharStepper
@@ -21,11 +23,16 @@ UPDATE_SECONDS = 0.05  # stream to the browser at most about 20 times a second
 RANDOM_SEED = -1  # the UI's seed for "a different text every time"
 
 
+def model_dir(cell: str) -> Path:
+    """The directory of `cell`'s model: bundled, or the Hub repository the Space names (model_sources.py)."""
+    return model_dirs("text").get(check_cell(cell), MODELS_DIR / f"text-{cell}")
+
+
 @lru_cache(maxsize=None)
 def bundled_stepper(cell: str) -> CharStepper:
     """The bundled model of `cell`, loaded once and shared by every user."""
     check_cell(cell)
-    return CharStepper(load_model(CharLM, MODELS_DIR / f"text-{cell}", pick_device()))
+    return CharStepper(load_model(CharLM, model_dir(cell), pick_device()))
 
 
 VISITORS = VisitorModels("text", lambda directory: CharStepper(load_model(CharLM, directory, pick_device())))
@@ -73,7 +80,7 @@ def candidates(stepper: CharStepper, prompt: str, k: int = 10) -> dict[str, floa
 
 def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen bundled model and its card's validation metric."""
-    directory = MODELS_DIR / f"text-{check_cell(cell)}"
+    directory = model_dir(cell)
     stepper = bundled_stepper(cell)
     config = stepper.config
     parameters = stepper.parameters

@@ -1,0 +1,73 @@
+"""Where each tab's models come from: the bundled `models/` directories, or Hub repositories a Space names.
+
+`RNN_DEMO_<TASK>_REPO` (TEXT, SENTIMENT, FORECAST) names a Hub model repository to start on instead
+of the bundled model of the cell its config.json gives; with `{cell}` in it (e.g. `you/sentiment-{cell}`)
+it names one repository per cell. `RNN_DEMO_<TASK>_REVISION` pins a revision. These downloads use the
+Space's own token (the owner chose them). The Hub is probed once, with a short timeout, before any
+download: offline (or `HF_HUB_OFFLINE=1`) the app starts at once on what it has, and says so.
+"""
+from __future__ import annotations
+
+import os
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import httpx2
+from huggingface_hub import constants, snapshot_download
+
+from .backbone import CELLS
+from .hub import MODELS_DIR, read_config
+
+PROBE_SECONDS = 2.0
+FILES = ["config.json", "model.safetensors", "tokenizer.json", "README.md", "training.json"]
+NOTES: list[str] = []  # what the app says about where its models came from
+
+
+def bundled_dirs(task: str) -> dict[str, Path]:
+    return {cell: MODELS_DIR / f"{task}-{cell}" for cell in CELLS if (MODELS_DIR / f"{task}-{cell}" / "config.json").is_file()}
+
+
+@lru_cache(maxsize=1)
+def hub_reachable() -> tuple[bool, float]:
+    """(whether the Hub endpoint answers, seconds the check took); False at once when HF_HUB_OFFLINE is set."""
+    started = time.monotonic()
+    if constants.HF_HUB_OFFLINE:
+        return False, 0.0
+    try:
+        httpx2.head(constants.ENDPOINT, timeout=PROBE_SECONDS)
+        return True, time.monotonic() - started
+    except httpx2.HTTPError:
+        return False, time.monotonic() - started
+
+
+def _fetch(repo_id: str, revision: str | None, online: bool) -> Path:
+    return Path(snapshot_download(repo_id, revision=revision, allow_patterns=FILES, local_files_only=not online))
+
+
+@lru_cache(maxsize=None)
+def model_dirs(task: str) -> dict[str, Path]:
+    """Each cell's model directory for `task`: the bundled ones, replaced where the environment names a Hub repo."""
+    dirs = bundled_dirs(task)
+    pattern = os.environ.get(f"RNN_DEMO_{task.upper()}_REPO", "").strip()
+    if not pattern:
+        return dirs
+    revision = os.environ.get(f"RNN_DEMO_{task.upper()}_REVISION") or None
+    online, seconds = hub_reachable()
+    repos = {cell: pattern.format(cell=cell) for cell in CELLS} if "{cell}" in pattern else {None: pattern}
+    for cell, repo_id in repos.items():
+        try:
+            directory = _fetch(repo_id, revision, online)
+            config = read_config(directory)
+        except Exception as error:  # any failure: the bundled model stays, and the app says why
+            reason = "the Hub is unreachable and it is not cached" if not online else type(error).__name__
+            NOTES.append(f"{task}: could not use {repo_id} ({reason}); the bundled models are used "
+                         f"(Hub check {seconds:.2f} s).")
+            continue
+        if config.get("task") != task:
+            NOTES.append(f"{task}: {repo_id} holds a {config.get('task')!r} model; the bundled models are used.")
+            continue
+        dirs[config["cell"]] = directory
+        NOTES.append(f"{task}: the {config['cell']} model is {repo_id}" + (f" at {revision}" if revision else "")
+                     + ("" if online else " (from the local cache: the Hub is unreachable)") + ".")
+    return dirs
