@@ -87,3 +87,24 @@ def test_repo_id_forms():
     for bad in ("", "user", "a/b/c", "user/..", "https://huggingface.co/user/model"):
         with pytest.raises(ModelLoadError):
             check_repo_id(bad)
+
+
+def test_space_models_come_from_the_cache_when_offline(hub, monkeypatch):
+    from huggingface_hub import constants
+
+    from rnn_demo import model_sources
+
+    monkeypatch.setenv("RNN_DEMO_SENTIMENT_REPO", "user/s-lstm")
+    monkeypatch.setattr(model_sources, "NOTES", [])
+    for online in (True, False):  # first online (downloads into the cache), then with HF_HUB_OFFLINE=1
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", not online)
+        model_sources.hub_reachable.cache_clear()
+        model_sources.model_dirs.cache_clear()
+        requests = len(hub.requests)
+        directory = model_sources.model_dirs("sentiment")["lstm"]
+        assert load_model(ReviewClassifier, directory, "cpu").config.cell == "lstm"
+        assert (len(hub.requests) > requests) == online  # offline: not one request reaches the Hub
+    assert model_sources.hub_reachable() == (False, 0.0)
+    assert model_sources.NOTES[-1] == "sentiment: the lstm model is user/s-lstm (from the local cache: the Hub is unreachable)."
+    model_sources.model_dirs.cache_clear()
+    model_sources.hub_reachable.cache_clear()
