@@ -17,7 +17,7 @@ from .wheels import DataError
 TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli, "forecast": forecast_cli}
 TASKS = tuple(TASK_CLIS)
 BENCH_MODELS = {"generate": "text-lstm", "sentiment": "sentiment-gru", "sentiment-baseline": None,
-                "forecast": "forecast-gru"}
+                "forecast": "forecast-gru", "load": None}
 
 
 class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "models/sentiment-gru for sentiment (sentiment-baseline trains its own), models/forecast-gru for forecast")
     p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
+    p.add_argument("--clients", type=int, default=32, help="load: concurrent clients")
+    p.add_argument("--seconds", type=float, default=60.0, help="load: how long the clients send requests")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -164,7 +166,11 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
     configure_threads(args.threads)
     path = args.model or (MODELS_DIR / BENCH_MODELS[args.what] if BENCH_MODELS[args.what] else None)
-    if args.what == "sentiment-baseline":
+    if args.what == "load":
+        from .bench_load import bench_load
+
+        result = bench_load(args.clients, args.seconds)
+    elif args.what == "sentiment-baseline":
         from .sentiment.baseline import tfidf_baseline
         from .sentiment.data import protocol_dataset
 

@@ -124,3 +124,13 @@ def test_bench_sentiment_reports_latency_and_what_batching_buys(tiny_models_dir)
         assert figures[key] > 0, key
     assert figures["batch_speedup"] == pytest.approx(figures["batch_reviews_per_s"] / figures["single_reviews_per_s"],
                                                      rel=0.01)
+
+
+@pytest.mark.slow
+def test_bench_load_runs_clients_against_a_launched_app():
+    result = run_cli("bench", "load", "--clients", "3", "--seconds", "4", "--json", timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["failures"] == 0 and report["requests"] >= 3 and report["rss_end_mb"] > 0
+    assert all(report[task]["requests"] >= 1 and report[task]["p95_ms"] >= report[task]["p50_ms"]
+               for task in ("generate", "classify", "forecast"))
