@@ -9,16 +9,16 @@ import gradio as gr
 from rnn_demo.backbone import CELL_LABELS
 from rnn_demo.forecast import serve as forecast
 from rnn_demo.forecast.plot import forecast_figure
-from rnn_demo.runtime import configure_threads
-from rnn_demo.uploads import MAX_BYTES
-from rnn_demo.sentiment import serve as sentiment
-from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
 from rnn_demo.hub import ModelLoadError
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
+from rnn_demo.runtime import configure_threads
+from rnn_demo.sentiment import serve as sentiment
 from rnn_demo.text import serve as text
+from rnn_demo.text.infer import MAX_NEW_CHARS, check_prompt
 from rnn_demo.text.serve import (CELLS_OFFERED, RANDOM_SEED, candidates, model_summary, prompt_note,
                                  sampling_from_controls, stepper_for, stream_text)
+from rnn_demo.uploads import MAX_BYTES
 from rnn_demo.visitor_hub import VisitorModels
 
 
