@@ -38,10 +38,12 @@ def deletion_check(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[st
     top_drops, random_drops = [], []
     for start in range(0, len(ids), batch_size):
         batch = ids[start:start + batch_size]
-        logits, contributions = model.explain(pad_batch(batch).to(next(model.parameters()).device))
-        sign = torch.where(logits[:, -1] >= logits[:, 0], 1.0, -1.0).cpu()  # (batch,) towards the prediction
-        margins = _margins(model, batch) * sign
-        credited = (contributions.float().cpu() * sign[:, None]).masked_fill(pad_batch(batch) == 0, float("-inf"))
+        padded = pad_batch(batch)  # (batch, time)
+        logits, contributions = model.explain(padded.to(next(model.parameters()).device))
+        margins = (logits[:, -1] - logits[:, 0]).float().cpu()  # explain's logits are the forward's
+        sign = torch.where(margins >= 0, 1.0, -1.0)  # (batch,) towards the prediction
+        margins = margins * sign
+        credited = (contributions.float().cpu() * sign[:, None]).masked_fill(padded == 0, float("-inf"))
         top = [set(row.topk(k).indices.tolist()) for row in credited]
         chance = [set(rng.sample(range(len(r)), k)) for r in batch]
         top_drops += (margins - _margins(model, [_without(r, t) for r, t in zip(batch, top)]) * sign).tolist()
