@@ -216,10 +216,9 @@ def forecast_demand(source: str, upload: str | None, time_column: str, value_col
     try:
         view = forecast.forecast_for(cell, origin, upload if source == "upload" else None, time_column, value_column,
                                      loaded)
-        unit = forecast.forecaster_for(cell, loaded).config.unit if source == "victoria" else "series unit"
     except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
-    return forecast_figure(view.frame, unit), view.metrics, _bullets(view.notes)
+    return forecast_figure(view.frame, view.unit), view.metrics, _bullets(view.notes)
 
 
 def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.Progress = gr.Progress()) -> object:
@@ -241,7 +240,7 @@ def forecast_tab() -> None:
     with gr.Row():
         with gr.Column(scale=3):
             initial = forecast.forecast_for(cells[0])  # from the end of the series, as the origin box says
-            plot = gr.Plot(forecast_figure(initial.frame), label="Demand: history, forecast and 80% interval")
+            plot = gr.Plot(forecast_figure(initial.frame, initial.unit), label="Demand: history, forecast and 80% interval")
             metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
                                    interactive=False)
             notes = gr.Markdown(_bullets(initial.notes))

@@ -176,14 +176,10 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
         result = tfidf_baseline(protocol_dataset())
     elif args.what == "forecast":
-        from .forecast.data import protocol_dataset as forecast_dataset
-        from .forecast.data import whole_series
-        from .forecast.infer import Series
+        from .forecast.infer import protocol_series
         from .forecast.model import Forecaster
 
-        dataset = forecast_dataset()
-        result = bench.bench_forecast(load_model(Forecaster, path, "cpu"), Series.from_dataset(whole_series(dataset)),
-                                      len(dataset["train"]))
+        result = bench.bench_forecast(load_model(Forecaster, path, "cpu"), *protocol_series())
     elif args.what == "generate":
         from .text.model import CharLM
 

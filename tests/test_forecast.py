@@ -213,12 +213,11 @@ def test_origin_text_blank_exact_or_a_clear_error():
 
 def test_protocol_series_passes_the_benchmark_set_up_checks():
     """../shared/benchmarks.md: 17,520 steps, 56 origins from 2014-11-06 to 2014-12-31, scale 0.35140 GW, baselines."""
-    from rnn_demo.forecast.data import protocol_dataset, whole_series
     from rnn_demo.forecast.evaluate import test_origins
+    from rnn_demo.forecast.infer import protocol_series
 
-    dataset = protocol_dataset()
-    series, start = Series.from_dataset(whole_series(dataset)), len(dataset["train"])
-    assert len(series) == 17_520 and len(dataset["test"]) == 2_688 and series.times[0] == pd.Timestamp("2014-01-01")
+    series, start = protocol_series()
+    assert len(series) == 17_520 and len(series) - start == 2_688 and series.times[0] == pd.Timestamp("2014-01-01")
     origins = test_origins(series, start, 48)
     assert len(origins) == 56 and str(series.times[origins[0]]) == "2014-11-06 00:00:00"
     assert str(series.times[origins[-1]]) == "2014-12-31 00:00:00"

@@ -49,14 +49,12 @@ def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir:
 
 def evaluate(args: argparse.Namespace) -> dict:
     from ..hub import load_model
-    from .data import protocol_dataset, whole_series
     from .evaluate import backtest
-    from .infer import Series
+    from .infer import protocol_series
     from .model import Forecaster
 
     model = load_model(Forecaster, args.model, args.device)
-    dataset = protocol_dataset()
-    result = backtest(model, Series.from_dataset(whole_series(dataset)), len(dataset["train"]))
+    result = backtest(model, *protocol_series())
     if args.write_card:
         from .card import write_forecast_card
 

@@ -31,6 +31,14 @@ class Series:
         return len(self.values)
 
 
+def protocol_series() -> tuple[Series, int]:
+    """The Victoria protocol series (train then test, as a backtest reads it) and where its test window starts."""
+    from .data import protocol_dataset, whole_series
+
+    dataset = protocol_dataset()
+    return Series.from_dataset(whole_series(dataset)), len(dataset["train"])
+
+
 @torch.inference_mode()
 def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, calibrated: bool = True) -> np.ndarray:
     """(origins, horizon, quantiles) in the series' unit; `calibrated`: with the interval widening applied.

@@ -12,10 +12,9 @@ import pandas as pd
 from ..backbone import CELL_LABELS, CELLS, check_cell
 from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
 from ..model_sources import model_dirs
-from .data import protocol_dataset, whole_series
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
-from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
+from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
 from .model import Forecaster
 from .upload import read_series_upload
 from ..visitor_hub import VisitorModels
@@ -49,11 +48,7 @@ def forecaster_for(cell: str, loaded: tuple[str, str] | None = None) -> Forecast
     return VISITORS.get(*loaded) if loaded else bundled_forecaster(cell)
 
 
-@lru_cache(maxsize=1)
-def victoria() -> tuple[Series, int]:
-    """The protocol series (train then test) and the index where its test window starts."""
-    dataset = protocol_dataset()
-    return Series.from_dataset(whole_series(dataset)), len(dataset["train"])
+victoria = lru_cache(maxsize=1)(protocol_series)  # the Victoria series and its test start, read once
 
 
 def model_summary(cell: str) -> str:
@@ -74,6 +69,7 @@ class ForecastView:
     frame: pd.DataFrame  # time, and one column per curve: history, actual, median, lower, upper, naive
     metrics: pd.DataFrame  # forecaster x (MAE, MAPE, MASE, coverage, width); empty past the data's end
     notes: list[str] = field(default_factory=list)
+    unit: str = "series unit"  # of the values: the model's (GW) for the Victoria series
 
 
 def parse_origin(text: str | None, series: Series, earliest: int) -> int:
@@ -156,6 +152,8 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
         scale = mase_scale(series.values[:test_start], model.config.week)
     index = parse_origin(origin, series, min_history(model.config.window, model.config.week))
     view = forecast_view(series, index, model, scale)
+    if not upload:
+        view.unit = model.config.unit
     if index == len(series):
         notes.append("Forecast past the end of the data: there are no actual values to compare with; "
                      "the days ahead count as working days from Monday to Friday.")
