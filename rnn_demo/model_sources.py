@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx2
 from huggingface_hub import constants, snapshot_download
 
-from .backbone import CELLS
+from .backbone import CELLS, check_cell
 from .hub import MODELS_DIR, read_config
 
 PROBE_SECONDS = 2.0
@@ -71,3 +71,13 @@ def model_dirs(task: str) -> dict[str, Path]:
         NOTES.append(f"{task}: the {config['cell']} model is {repo_id}" + (f" at {revision}" if revision else "")
                      + ("" if online else " (from the local cache: the Hub is unreachable)") + ".")
     return dirs
+
+
+def model_dir(task: str, cell: str) -> Path:
+    """The directory of `cell`'s `task` model: bundled, or the Hub repository the Space names."""
+    return model_dirs(task).get(check_cell(cell), MODELS_DIR / f"{task}-{cell}")
+
+
+def available_cells(task: str) -> list[str]:
+    """The cells with a model for `task`, in the backbone's order."""
+    return [cell for cell in CELLS if cell in model_dirs(task)]

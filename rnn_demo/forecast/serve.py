@@ -3,15 +3,15 @@ forecast with its plot and metrics, and the protocol backtest. `app.py` wires th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..backbone import CELL_LABELS, CELLS, check_cell
-from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
-from ..model_sources import model_dirs
+from ..backbone import CELL_LABELS
+from ..hub import card_metrics, load_model, pick_device
+from .. import model_sources
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
@@ -22,14 +22,8 @@ from ..visitor_hub import VisitorModels
 HISTORY_DAYS = 7  # days of history the plot shows before the origin
 
 
-def model_dir(cell: str) -> Path:
-    """The directory of `cell`'s model: bundled, or the Hub repository the Space names (model_sources.py)."""
-    return model_dirs("forecast").get(check_cell(cell), MODELS_DIR / f"forecast-{cell}")
-
-
-def bundled_cells() -> list[str]:
-    """The cells with a bundled forecaster, in the backbone's order."""
-    return [cell for cell in CELLS if (model_dir(cell) / "config.json").is_file()]
+model_dir = partial(model_sources.model_dir, "forecast")  # model_dir(cell): bundled, or a Hub repo the Space names
+bundled_cells = partial(model_sources.available_cells, "forecast")  # bundled_cells(): the cells with a model
 
 
 @lru_cache(maxsize=None)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from ..backbone import CELL_LABELS, CELLS, check_cell
-from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
-from ..model_sources import model_dirs
+from ..backbone import CELL_LABELS
+from ..hub import card_metrics, load_model, pick_device
+from .. import model_sources
 from .batch import MAX_ROWS, classify_table, read_review_table
 from .infer import Verdict, explain_review
 from .model import ReviewClassifier
@@ -21,14 +21,8 @@ from .tokenizer import load_tokenizer
 from ..visitor_hub import VisitorModels
 
 
-def model_dir(cell: str) -> Path:
-    """The directory of `cell`'s model: bundled, or the Hub repository the Space names (model_sources.py)."""
-    return model_dirs("sentiment").get(check_cell(cell), MODELS_DIR / f"sentiment-{cell}")
-
-
-def bundled_cells() -> list[str]:
-    """The cells with a bundled sentiment model, in the backbone's order."""
-    return [cell for cell in CELLS if (model_dir(cell) / "config.json").is_file()]
+model_dir = partial(model_sources.model_dir, "sentiment")  # model_dir(cell): bundled, or a Hub repo the Space names
+bundled_cells = partial(model_sources.available_cells, "sentiment")  # bundled_cells(): the cells with a model
 
 
 @lru_cache(maxsize=None)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
+from functools import lru_cache, partial
 
 from ..backbone import CELL_LABELS, check_cell
-from ..hub import MODELS_DIR, card_metrics, load_model, pick_device
-from ..model_sources import model_dirs
+from ..hub import card_metrics, load_model, pick_device
+from .. import model_sources
 from .infer import Sampling, check_prompt, generate, next_char_table
 from .model import CharLM
 from .stepper import CharStepper
@@ -23,9 +22,7 @@ UPDATE_SECONDS = 0.05  # stream to the browser at most about 20 times a second
 RANDOM_SEED = -1  # the UI's seed for "a different text every time"
 
 
-def model_dir(cell: str) -> Path:
-    """The directory of `cell`'s model: bundled, or the Hub repository the Space names (model_sources.py)."""
-    return model_dirs("text").get(check_cell(cell), MODELS_DIR / f"text-{cell}")
+model_dir = partial(model_sources.model_dir, "text")  # model_dir(cell): bundled, or a Hub repo the Space names
 
 
 @lru_cache(maxsize=None)
