@@ -79,8 +79,8 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
         check_prompt(prompt, stepper.vocab)
     except (ValueError, ModelLoadError) as error:
         raise gr.Error(str(error)) from None
-    for text in stream_text(stepper, prompt, sampling):
-        yield prompt + text
+    for generated in stream_text(stepper, prompt, sampling):
+        yield prompt + generated
 
 
 def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = None) -> tuple[dict[str, float], str]:
