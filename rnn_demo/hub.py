@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
+MODEL_FILES = [CONFIG_NAME, WEIGHTS_NAME, "tokenizer.json", "training.json", "README.md"]  # a model repository's files
 REPO_URL = "https://github.com/rnn-demo/rnn-demo"
 
 M = TypeVar("M", bound="HubModel")

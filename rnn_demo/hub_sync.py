@@ -15,12 +15,11 @@ from huggingface_hub import HfApi, get_token, snapshot_download
 from huggingface_hub.errors import (HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
-from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError, read_config
+from .hub import CONFIG_NAME, MODEL_FILES, WEIGHTS_NAME, ModelLoadError, read_config
 
 TASKS = ("text", "sentiment", "forecast")
 # what a failed transfer raises: the Hub client's errors, and its HTTP library's (a connection closed mid-file)
 TRANSFER_ERRORS = (HfHubHTTPError, httpx2.HTTPError, OSError, RuntimeError, ValueError)
-UPLOADED = ["*.json", "*.safetensors", "README.md"]  # a model directory's files; checkpoints never go
 
 
 class HubTransferError(RuntimeError):
@@ -76,7 +75,7 @@ def push_model(directory: str | Path, task: str, repo_id: str, *, private: bool 
         if revision and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True)
         commit = api.upload_folder(folder_path=str(directory), repo_id=repo_id, revision=revision,
-                                   allow_patterns=UPLOADED, commit_message=f"Upload rnn-demo {task} model")
+                                   allow_patterns=MODEL_FILES, commit_message=f"Upload rnn-demo {task} model")
     except TRANSFER_ERRORS as error:
         raise _explain(error, repo_id, revision, token) from None
     return commit.commit_url
@@ -128,7 +127,7 @@ def pull_model(repo_id: str, *, revision: str | None = None, out: str | Path | N
 def _download(repo_id: str, revision: str | None, token: str | None, local_dir: Path | None) -> Path:
     try:
         return Path(snapshot_download(repo_id, revision=revision, token=token, local_dir=local_dir,
-                                      allow_patterns=UPLOADED))
+                                      allow_patterns=MODEL_FILES))
     except TRANSFER_ERRORS as error:
         raise _explain(error, repo_id, revision, token) from None
 

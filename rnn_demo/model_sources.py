@@ -17,10 +17,9 @@ import httpx2
 from huggingface_hub import constants, snapshot_download
 
 from .backbone import CELLS, check_cell
-from .hub import MODELS_DIR, read_config
+from .hub import MODEL_FILES, MODELS_DIR, read_config
 
 PROBE_SECONDS = 2.0
-FILES = ["config.json", "model.safetensors", "tokenizer.json", "README.md", "training.json"]
 NOTES: list[str] = []  # what the app says about where its models came from
 
 
@@ -42,7 +41,7 @@ def hub_reachable() -> tuple[bool, float]:
 
 
 def _fetch(repo_id: str, revision: str | None, online: bool) -> Path:
-    return Path(snapshot_download(repo_id, revision=revision, allow_patterns=FILES, local_files_only=not online))
+    return Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES, local_files_only=not online))
 
 
 @lru_cache(maxsize=None)

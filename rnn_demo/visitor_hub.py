@@ -19,14 +19,13 @@ from typing import Any
 from huggingface_hub import HfApi, hf_hub_download, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
-from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError, read_config
+from .hub import CONFIG_NAME, MODEL_FILES, WEIGHTS_NAME, ModelLoadError, read_config
 
 MAX_WEIGHTS_BYTES = 50 * 1024 * 1024
 LIMITS = {"hidden_size": 1024, "num_layers": 4, "embedding_dim": 1024, "vocab_size": 50_000, "window": 2016,
           "max_tokens": 5000}  # config fields a visitor's model may not exceed
 LOAD_SECONDS = 60
 CACHE_SIZE = 4
-FILES = [CONFIG_NAME, WEIGHTS_NAME, "tokenizer.json", "README.md"]
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
 
@@ -62,7 +61,7 @@ def fetch(repo_id: str, revision: str | None, task: str) -> tuple[Path, str]:
                                  f"the limit here is {MAX_WEIGHTS_BYTES / 1e6:.0f} MB")
         config_path = hf_hub_download(repo_id, CONFIG_NAME, revision=info.sha, token=False)
         check_config(read_config(Path(config_path).parent), task, repo_id)
-        directory = snapshot_download(repo_id, revision=info.sha, allow_patterns=FILES, token=False)
+        directory = snapshot_download(repo_id, revision=info.sha, allow_patterns=MODEL_FILES, token=False)
     except RevisionNotFoundError:
         raise ModelLoadError(f"{repo_id} has no revision {revision!r}") from None
     except RepositoryNotFoundError:
