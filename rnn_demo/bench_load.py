@@ -4,16 +4,12 @@ with its explanation, a day-ahead forecast. Reports requests, failures, latency 
 app's resident memory once warm and at the end."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .launch import start_app, stop_app
+
 REVIEW = " ".join(["A beautiful, moving film; the performances are superb, though the middle drags."] * 25)[:1800]
 TASKS = {
     "generate": (("ROMEO:\n", "lstm", 300, 0.8, 0, 1.0, -1, ""), "/generate"),
@@ -22,34 +18,11 @@ TASKS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def _launch() -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url + "config", timeout=2)
-            return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("app.py did not start within 2 minutes")
 
 
 def _client_loop(url: str, index: int, deadline: float, records: list, lock: threading.Lock) -> None:
@@ -81,7 +54,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0) -> dict:
     """Run `clients` concurrent clients for `seconds` against a freshly launched app."""
     from gradio_client import Client
 
-    process, url = _launch()
+    process, url = start_app(timeout=120)
     try:
         warm = Client(url, verbose=False)
         for args, api_name in TASKS.values():
@@ -97,8 +70,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0) -> dict:
             thread.join()
         rss_end = _rss_mb(process.pid)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_app(process)
     result = {"clients": clients, "seconds": seconds, "requests": len(records),
               "failures": sum(1 for *_, error in records if error),
               "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
