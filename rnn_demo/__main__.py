@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--clients", type=int, default=32, help="load: concurrent clients")
-    p.add_argument("--seconds", type=float, default=60.0, help="load: how long the clients send requests")
+    p.add_argument("--seconds", type=float, default=60.0, help="load: how long the clients send measured requests")
+    p.add_argument("--warmup", type=float, default=15.0, help="load: seconds of the same load before measuring")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -169,7 +170,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     if args.what == "load":
         from .bench_load import bench_load
 
-        result = bench_load(args.clients, args.seconds)
+        result = bench_load(args.clients, args.seconds, args.warmup)
     elif args.what == "sentiment-baseline":
         from .sentiment.baseline import tfidf_baseline
         from .sentiment.data import protocol_dataset

@@ -1,9 +1,10 @@
 """`bench load`: the app under many users. Launches `app.py`, then clients that each send one request after
 another for a while, mixing the three tasks: streamed generation of 300 characters, a 300-word review
 with its explanation, a day-ahead forecast. Reports requests, failures, latency per task and the
-app's resident memory once warm and at the end."""
+app's resident memory once warm (after a warm-up under the same load) and at the end, sampled every 2 s."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 from .launch import start_app, stop_app
 
 REVIEW = " ".join(["A beautiful, moving film; the performances are superb, though the middle drags."] * 25)[:1800]
+RETRY_AFTER = 1.0  # seconds a refused client waits before its next request, as a person told "busy" would
+
 TASKS = {
     "generate": (("ROMEO:\n", "lstm", 300, 0.8, 0, 1.0, -1, ""), "/generate"),
     "classify": ((REVIEW, "gru"), "/classify"),
@@ -41,8 +44,24 @@ def _client_loop(url: str, index: int, deadline: float, records: list, lock: thr
         except Exception as failure:  # a busy queue or a timeout is a failure; record what the client saw
             error = str(failure)[:200]
         with lock:
-            records.append((name, (time.monotonic() - started) * 1000, error))
+            records.append((started, name, (time.monotonic() - started) * 1000, error))
+        if error:
+            time.sleep(RETRY_AFTER)
         turn += 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sample_rss(pid: int, until: float, every: float, samples: list) -> None:
+    """(seconds since start, RSS in MB) every `every` seconds until `until` (monotonic)."""
+    began = time.monotonic()
+    while time.monotonic() < until:
+        samples.append((round(time.monotonic() - began, 1), round(_rss_mb(pid), 1)))
+        time.sleep(every)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -50,33 +69,53 @@ def _percentile(values: list[float], q: float) -> float:
     return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else float("nan")
 
 
-def bench_load(clients: int = 32, seconds: float = 60.0) -> dict:
-    """Run `clients` concurrent clients for `seconds` against a freshly launched app."""
+def _run_clients(url: str, pid: int, clients: int, warmup: float, seconds: float) -> tuple[list, list]:
+    """All clients for `warmup` + `seconds`; returns the requests started after the warm-up, and RSS samples."""
+    records: list = []
+    samples: list = []
+    lock = threading.Lock()
+    began = time.monotonic()
+    deadline = began + warmup + seconds
+    threads = [threading.Thread(target=_client_loop, args=(url, i, deadline, records, lock)) for i in range(clients)]
+    threads.append(threading.Thread(target=_sample_rss, args=(pid, deadline, 2.0, samples)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    samples.append((round(time.monotonic() - began, 1), round(_rss_mb(pid), 1)))
+    return [record for record in records if record[0] >= began + warmup], samples
+
+
+def _rss_at(samples: list, second: float) -> float:
+    """The first RSS sample taken at or after `second`."""
+    return next(rss for t, rss in samples if t >= second)
+
+
+def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 15.0) -> dict:
+    """Run `clients` concurrent clients against a freshly launched app: `warmup` seconds under the same load
+    (not counted: caches, allocator arenas and gradio's per-session state fill up), then `seconds` measured."""
     from gradio_client import Client
 
     process, url = start_app(timeout=120)
     try:
-        warm = Client(url, verbose=False)
+        first = Client(url, verbose=False)
         for args, api_name in TASKS.values():
-            warm.predict(*args, api_name=api_name)
-        rss_start = _rss_mb(process.pid)
-        records: list = []
-        lock = threading.Lock()
-        deadline = time.monotonic() + seconds
-        threads = [threading.Thread(target=_client_loop, args=(url, i, deadline, records, lock)) for i in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        rss_end = _rss_mb(process.pid)
+            first.predict(*args, api_name=api_name)
+        rss_after_one = _rss_mb(process.pid)
+        app_cpu, own_cpu = _cpu_seconds(process.pid), _cpu_seconds(os.getpid())
+        records, samples = _run_clients(url, process.pid, clients, warmup, seconds)
+        app_cpu, own_cpu = _cpu_seconds(process.pid) - app_cpu, _cpu_seconds(os.getpid()) - own_cpu
     finally:
         stop_app(process)
-    result = {"clients": clients, "seconds": seconds, "requests": len(records),
+    rss_start, rss_end = _rss_at(samples, warmup), samples[-1][1]
+    result = {"clients": clients, "seconds": seconds, "warmup_seconds": warmup, "requests": len(records),
               "failures": sum(1 for *_, error in records if error),
-              "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
-              "rss_growth": round(rss_end / rss_start - 1, 3)}
+              "rss_after_one_request_mb": round(rss_after_one, 1), "rss_start_mb": rss_start, "rss_end_mb": rss_end,
+              "rss_growth": round(rss_end / rss_start - 1, 3), "rss_mb_every_2s": [rss for _, rss in samples],
+              # the clients run on the same machine: the CPU seconds each side used, warm-up included
+              "app_cpu_s": round(app_cpu, 1), "clients_cpu_s": round(own_cpu, 1)}
     for name in TASKS:
-        served = [ms for task, ms, error in records if task == name and not error]
+        served = [ms for _, task, ms, error in records if task == name and not error]
         result[name] = {"requests": len(served), "p50_ms": _percentile(served, 0.5), "p95_ms": _percentile(served, 0.95)}
     errors = sorted({error for *_, error in records if error})
     if errors:

@@ -76,3 +76,14 @@ def tiny_reviews_csv(path: Path) -> Path:
             for i in range(80) for label in words]
     path.write_text("review,sentiment\n" + "\n".join(rows) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def client(tiny_models_dir: Path):
+    """A gradio_client Client of app.py launched on the tiny models (one server for the whole session)."""
+    from gradio_client import Client
+
+    from tests.appserver import launched_app
+
+    with launched_app(tiny_models_dir) as url:
+        yield Client(url, verbose=False)

@@ -4,9 +4,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from gradio_client import Client
 
-from tests.appserver import launched_app
 
 
 def test_app_builds_one_tab_per_task_and_names_its_events():
@@ -24,12 +22,6 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     assert all(dep.api_name for dep in app.demo.fns.values())
     tabs = {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}
     assert {"Text generation", "Sentiment", "Forecasting"} <= tabs
-
-
-@pytest.fixture(scope="module")
-def client(tiny_models_dir):
-    with launched_app(tiny_models_dir) as url:
-        yield Client(url, verbose=False)
 
 
 def _generate(client, prompt="ROMEO:", cell="lstm", n=80, temperature=0.8, top_k=0, top_p=1.0, seed=1, stop=""):
@@ -67,22 +59,6 @@ def test_empty_prompt_starts_from_a_new_line(client):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kwargs, message", [
-    ({"prompt": "x" * 4001}, "limit is 4,000"),
-    ({"temperature": 0}, "less than minimum value 0.05"),  # the UI's own range check
-    ({"n": 0}, "less than minimum value 1"),
-    ({"top_p": 2}, "greater than maximum value 1"),
-    ({"cell": "transformer"}, "transformer"),
-    ({"seed": -5}, "less than minimum value -1"),
-])
-def test_bad_input_is_a_clear_error_and_the_app_keeps_serving(client, kwargs, message):
-    with pytest.raises(Exception) as raised:
-        _generate(client, **kwargs).result()
-    assert message in str(raised.value) and "Traceback" not in str(raised.value)
-    assert len(_generate(client, n=10).result()) == len("ROMEO:") + 10
-
-
-@pytest.mark.slow
 def test_model_info_shows_the_cards_metric(client):
     info = client.predict("rnn", api_name="/text_model_info")
     assert "Vanilla RNN" in info and "parameters" in info
@@ -96,14 +72,6 @@ def test_classify_gives_both_probabilities_and_coloured_words(client):
     scores = [w["class_or_confidence"] for w in words if w["class_or_confidence"] is not None]
     assert len(scores) == 6 and max(abs(s) for s in scores) == pytest.approx(1.0)
     assert "".join(w["token"] for w in words) == "A superb and moving film."
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("text", ["", "   "])
-def test_empty_review_is_a_clear_error(client, text):
-    with pytest.raises(Exception, match="empty") as raised:
-        client.predict(text, "lstm", api_name="/classify")
-    assert "Traceback" not in str(raised.value)
 
 
 @pytest.mark.slow
@@ -177,16 +145,3 @@ def test_forecast_of_an_uploaded_series_in_another_unit_and_step(client, tmp_pat
     median = next(t for t in json.loads(plot["plot"])["data"] if t.get("name") == "forecast (median)")
     assert all(300 < y < 700 for y in median["y"] if y is not None)  # scaled back to the upload's own unit
     assert "step of 0 days 01:00:00" in notes and "trained on 30-minute steps" in notes
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kwargs, message", [
-    ({"origin": "2014-12-01 00:10"}, "must be a time step"),
-    ({"origin": "soon"}, "cannot read"),
-    ({"origin": "2014-01-02 00:00"}, "must be a time step of the series from 2014-01-15"),
-    ({"source": "upload"}, "upload a CSV file first"),
-])
-def test_bad_forecast_input_is_a_clear_error(client, kwargs, message):
-    with pytest.raises(Exception, match=message) as raised:
-        _forecast(client, **kwargs)
-    assert "Traceback" not in str(raised.value)

@@ -78,9 +78,15 @@ def test_switch_cell_and_use_an_example(page):
 
 
 def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
-    from app import SENTIMENT_EXAMPLES
+    from rnn_demo.ui.sentiment_tab import EXAMPLES as SENTIMENT_EXAMPLES
+
+    from rnn_demo.backbone import CELL_LABELS
+    from rnn_demo.hub import card_metrics
+    from rnn_demo.sentiment.serve import bundled_cells, model_dir
 
     page.get_by_role("tab", name="Sentiment").click()
+    best = max(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell))["accuracy"])
+    expect(page.get_by_role("radio", name=CELL_LABELS[best])).to_be_checked()  # the tab starts on its best model
     review = SENTIMENT_EXAMPLES[0][0]
     page.get_by_role("button", name=re.compile("^A beautiful, moving film")).click()
     expect(page.get_by_label("Review", exact=True)).to_have_value(review, timeout=10_000)

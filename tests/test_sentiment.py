@@ -239,3 +239,17 @@ def test_tfidf_baseline_chooses_c_on_selection_and_scores_test():
                             c_grid=(0.01, 10.0))
     assert result["test_accuracy"] == 1.0 and set(result["selection_accuracy"]) == {0.01, 10.0}
     assert result["C"] == max(result["selection_accuracy"], key=result["selection_accuracy"].get)
+
+
+def test_classified_files_older_than_an_hour_are_removed(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from rnn_demo.sentiment import serve
+
+    monkeypatch.setattr(serve, "RESULTS", tmp_path)
+    old, new = tmp_path / "a-classified.csv", tmp_path / "b-classified.csv"
+    old.write_text("x"), new.write_text("y")
+    os.utime(old, (time.time() - serve.KEEP_RESULTS_SECONDS - 5,) * 2)
+    assert serve._results_dir() == tmp_path
+    assert not old.exists() and new.exists()

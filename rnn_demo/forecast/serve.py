@@ -37,6 +37,11 @@ def bundled_forecaster(cell: str) -> Forecaster:
 VISITORS = VisitorModels("forecast", lambda directory: load_model(Forecaster, directory, pick_device()))
 
 
+def default_cell() -> str:
+    """The bundled cell the tab starts on: the lowest backtest MASE its card reports."""
+    return min(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell)).get("mase", float("inf")))
+
+
 def forecaster_for(cell: str, loaded: tuple[str, str] | None = None) -> Forecaster:
     """The visitor's Hub forecaster (repo id, commit) if they loaded one, else the bundled one of `cell`."""
     return VISITORS.get(*loaded) if loaded else bundled_forecaster(cell)
@@ -107,7 +112,18 @@ def forecast_view(series: Series, origin: int, model: Forecaster, scale: float |
                                                  **interval_metrics(lower, upper, actual)},
                 "seasonal naive (last week)": point_metrics(naive, actual, scale)}
         metrics = _metrics_frame(rows)
-    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics)
+    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=_undefined_metrics(metrics))
+
+
+def _undefined_metrics(metrics: pd.DataFrame) -> list[str]:
+    """Notes for the scaled errors left blank because their denominator is zero."""
+    notes = []
+    if "MASE" in metrics and metrics["MASE"].isna().all():
+        notes.append("MASE is left blank: the series repeats itself exactly from one week to the next before the "
+                     "origin, so the naive errors it is scaled by are zero.")
+    if "MAPE %" in metrics and metrics["MAPE %"].isna().all():
+        notes.append("MAPE is left blank: some actual values are zero, and a percentage of zero is undefined.")
+    return notes
 
 
 def _metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from functools import lru_cache, partial
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from ..backbone import CELL_LABELS
+from ..display import visible
 from ..hub import card_metrics, load_model, pick_device
 from .. import model_sources
 from .batch import MAX_ROWS, classify_table, read_review_table
@@ -31,6 +33,11 @@ def bundled_classifier(cell: str) -> tuple[ReviewClassifier, Tokenizer]:
     if cell not in bundled_cells():
         raise ValueError(f"no bundled sentiment model for {cell!r}: choose one of {', '.join(bundled_cells())}")
     return load_model(ReviewClassifier, model_dir(cell), pick_device()), load_tokenizer(model_dir(cell))
+
+
+def default_cell() -> str:
+    """The bundled cell the tab starts on: the best test accuracy its card reports."""
+    return max(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell)).get("accuracy", 0.0))
 
 
 def _build(directory: Path) -> tuple[ReviewClassifier, Tokenizer]:
@@ -58,8 +65,27 @@ def model_summary(cell: str) -> str:
 
 
 def analyse(text: str, cell: str, loaded: tuple[str, str] | None = None) -> Verdict:
+    """The review classified and explained; its pieces as shown, control characters made visible."""
     model, tokenizer = classifier_for(cell, loaded)
-    return explain_review(model, tokenizer, text)
+    verdict = explain_review(model, tokenizer, text)
+    verdict.spans = [(visible(piece), score) for piece, score in verdict.spans]
+    return verdict
+
+
+RESULTS = Path(tempfile.gettempdir()) / "rnn-demo-results"
+KEEP_RESULTS_SECONDS = 3600  # gradio serves its own copy; ours only has to outlive the request
+
+
+def _results_dir() -> Path:
+    """The folder for classified files, cleared of those older than KEEP_RESULTS_SECONDS."""
+    RESULTS.mkdir(exist_ok=True)
+    for old in RESULTS.glob("*-classified.csv"):
+        try:
+            if time.time() - old.stat().st_mtime > KEEP_RESULTS_SECONDS:
+                old.unlink()
+        except FileNotFoundError:  # another request removed it first
+            pass
+    return RESULTS
 
 
 def classify_upload(path: str, column: str | None, cell: str,
@@ -69,7 +95,8 @@ def classify_upload(path: str, column: str | None, cell: str,
     model, tokenizer = classifier_for(cell, loaded)
     table = read_review_table(Path(path).read_bytes(), (column or "").strip() or None)
     result = classify_table(model, tokenizer, table, on_progress)
-    out = tempfile.NamedTemporaryFile("w", suffix="-classified.csv", delete=False, encoding="utf-8", newline="")
+    out = tempfile.NamedTemporaryFile("w", suffix="-classified.csv", dir=_results_dir(), delete=False,
+                                      encoding="utf-8", newline="")
     with out:
         out.write(result)
     empty = sum(1 for row in table.rows if not row[table.column].strip())

@@ -1,0 +1,19 @@
+"""Text shown back to users: control and direction-changing characters made visible, never acted on.
+
+A review or prompt may hold control characters (a NUL, a bell) or Unicode direction overrides that
+would reorder the page's text around them. What the app echoes shows them as symbols instead, one
+character for one, so positions in the text stay where they were.
+"""
+from __future__ import annotations
+
+KEPT = "\n\r\t"
+# C0 controls as Unicode's control pictures: NUL -> ␀, BEL -> ␇, DEL -> ␡
+PICTURES = {code: chr(0x2400 + code) for code in range(32) if chr(code) not in KEPT} | {0x7F: "\u2421"}
+# C1 controls, left-to-right/right-to-left marks, embeddings, overrides and isolates -> the replacement character
+DIRECTIONAL = [*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+SHOWN_AS = {**PICTURES, **dict.fromkeys(DIRECTIONAL, "\ufffd")}
+
+
+def visible(text: str) -> str:
+    """`text` with every control or direction character replaced by a visible one (same length)."""
+    return text.translate(SHOWN_AS)

@@ -1,0 +1,81 @@
+"""What the tabs share: error handling, the "Load a model from the Hub" box, notes as Markdown."""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from functools import partial, wraps
+
+import gradio as gr
+
+from ..backbone import CELL_LABELS
+from ..hub import ModelLoadError
+from ..visitor_hub import VisitorModels
+
+USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
+BUNDLED_NOTE = "Using the bundled models: choose a cell."
+
+
+def shows_errors(handler: Callable) -> Callable:
+    """`handler` with the library's errors turned into `gr.Error` (message shown, no traceback); works for
+    streaming handlers too. gradio reads the signature through `functools.wraps`."""
+    if inspect.isgeneratorfunction(handler):
+        @wraps(handler)
+        def streaming(*args, **kwargs):
+            try:
+                yield from handler(*args, **kwargs)
+            except USER_ERRORS as error:
+                raise gr.Error(str(error)) from None
+        return streaming
+
+    @wraps(handler)
+    def plain(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except USER_ERRORS as error:
+            raise gr.Error(str(error)) from None
+    return plain
+
+
+def bullets(notes: list[str]) -> str:
+    """Notes for the user as a Markdown list."""
+    return "\n".join(f"- {note}" for note in notes)
+
+
+def cell_choices(cells: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """(label, value) pairs for a cell radio: "GRU", "gru"."""
+    return [(CELL_LABELS[cell], cell) for cell in cells]
+
+
+def starting_cell(task: str, cells: list[str], best: Callable[[], str]) -> str | None:
+    """The cell a tab starts on (`best()`), or None once the tab says that no model is bundled."""
+    if not cells:
+        gr.Markdown(f"No {task} model is bundled yet: train one with `python -m rnn_demo train {task}`.")
+        return None
+    return best()
+
+
+@shows_errors
+def load_from_hub(visitors: VisitorModels, repo_id: str, revision: str) -> tuple[tuple[str, str], str]:
+    """Load a visitor's Hub model for this session; on failure the current model stays (the error says why)."""
+    _, commit = visitors.load(repo_id, revision)
+    repo_id, asked = repo_id.strip(), (revision or "").strip() or "main"
+    return (repo_id, commit), (f"Using **{repo_id}** at revision `{asked}` (commit `{commit[:10]}`) in place of the "
+                               "bundled models, for this session.")
+
+
+def hub_loader(task: str, visitors: VisitorModels) -> gr.State:
+    """A "Load from the Hub" box; returns the session's choice: None (bundled) or (repo id, commit)."""
+    loaded = gr.State(None)
+    with gr.Accordion("Load a model from the Hub", open=False):
+        with gr.Row():
+            repo_id = gr.Textbox(label="Repository id", placeholder=f"user/name of an rnn-demo {task} model")
+            revision = gr.Textbox(label="Revision", placeholder="branch, tag or commit (default: main)")
+        with gr.Row():
+            load_button = gr.Button("Load from the Hub", size="sm")
+            reset_button = gr.Button("Back to the bundled models", size="sm")
+        status = gr.Markdown(BUNDLED_NOTE)
+    load_button.click(partial(load_from_hub, visitors), [repo_id, revision], [loaded, status],
+                      api_name=f"{task}_load_from_hub")
+    reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{task}_use_bundled",
+                       api_visibility="private")
+    return loaded

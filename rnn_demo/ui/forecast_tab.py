@@ -1,0 +1,74 @@
+"""The Forecasting tab: a day-ahead forecast with its 80% interval beside the naive forecast, and the backtest."""
+from __future__ import annotations
+
+import gradio as gr
+
+from ..forecast import serve as forecast
+from ..forecast.plot import forecast_figure
+from ..runtime import QUICK
+from .common import bullets, cell_choices, hub_loader, shows_errors, starting_cell
+
+SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
+ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
+ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
+
+
+@shows_errors
+def forecast_demand(source: str, upload: str | None, time_column: str, value_column: str, origin: str,
+                    cell: str, loaded: tuple[str, str] | None = None) -> tuple[object, object, str]:
+    """The forecast plot, the window's metrics beside the seasonal naive forecast, and notes."""
+    if source == "upload" and not upload:
+        raise gr.Error("upload a CSV file first, or choose the Victoria series")
+    view = forecast.forecast_for(cell, origin, upload if source == "upload" else None, time_column, value_column,
+                                 loaded)
+    return forecast_figure(view.frame, view.unit), view.metrics, bullets(view.notes)
+
+
+@shows_errors
+def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.Progress = gr.Progress()) -> object:
+    """The protocol backtest of the chosen model beside the seasonal naive baselines."""
+    progress(0.1, desc="forecasting 56 days at once")
+    return forecast.backtest_table(cell, loaded)
+
+
+def _series_controls() -> list[gr.components.Component]:
+    """Series, upload, its columns and the origin: the forecast's inputs before the cell."""
+    source = gr.Radio(SOURCES, value="victoria", label="Series")
+    with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
+        upload = gr.File(label="CSV", file_types=[".csv"], type="filepath")
+        with gr.Row():
+            time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
+            value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
+    origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)",
+                        placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
+    gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
+    return [source, upload, time_column, value_column, origin]
+
+
+def build() -> None:
+    cells = forecast.bundled_cells()
+    best = starting_cell("forecast", cells, forecast.default_cell)  # the best bundled model, by its card
+    if best is None:
+        return
+    gr.Markdown("A recurrent network reads the last week of half-hourly electricity demand in Victoria (Australia) "
+                "and forecasts the next day, with an 80% interval, beside the naive forecast \"same as last week\".")
+    initial = forecast.forecast_for(best)  # from the end of the series, as the origin box says
+    with gr.Row():
+        with gr.Column(scale=3):
+            plot = gr.Plot(forecast_figure(initial.frame, initial.unit),
+                           label="Demand: history, forecast and 80% interval")
+            metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
+                                   interactive=False)
+            notes = gr.Markdown(bullets(initial.notes))
+            backtest = gr.Dataframe(label="Backtest on the last 8 weeks of 2014 (the protocol)", interactive=False)
+        with gr.Column(scale=2):
+            series = _series_controls()
+            cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
+            summary = gr.Markdown(forecast.model_summary(best))
+            loaded = hub_loader("forecast", forecast.VISITORS)
+            forecast_button = gr.Button("Forecast", variant="primary")
+            backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
+    cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
+    forecast_button.click(forecast_demand, [*series, cell, loaded], [plot, metrics, notes], api_name="forecast",
+                          **QUICK)
+    backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)

@@ -1,0 +1,75 @@
+"""The Sentiment tab: a review classified and explained word by word, or a CSV file of reviews classified."""
+from __future__ import annotations
+
+import gradio as gr
+
+from ..runtime import FILES, QUICK
+from ..sentiment import serve as sentiment
+from .common import bullets, cell_choices, hub_loader, shows_errors, starting_cell
+
+EXAMPLES = [
+    ["A beautiful, moving film. The performances are superb and the ending stayed with me for days."],
+    ["Two hours of my life I will never get back. The plot makes no sense and the acting is wooden."],
+    ["The first half is gripping and the photography is lovely, but the last act falls apart completely."],
+    ["Oh great, another sequel. Because what the world really needed was the same jokes, only louder."],
+]
+COLOURS = ("**Red** words pushed the review towards *positive*, **blue** words towards *negative*. The classifier "
+           "keeps, for each of its features, the highest value its states reach over the review; each word is "
+           "credited with what its step added to those kept values, so the colours add up exactly to the "
+           "positive-minus-negative score. The strongest word has full colour; uncoloured text was not read or "
+           "carries nothing.")
+
+
+@shows_errors
+def classify_review(review: str, cell: str, loaded: tuple[str, str] | None = None
+                    ) -> tuple[dict[str, float], list[tuple[str, float | None]], str]:
+    """The label probabilities, the review coloured word by word, and notes on the input."""
+    verdict = sentiment.analyse(review or "", cell, loaded)
+    return verdict.probabilities, verdict.spans, bullets(verdict.notes)
+
+
+@shows_errors
+def classify_csv(path: str | None, column: str, cell: str, loaded: tuple[str, str] | None = None,
+                 progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+    """Classify every row of an uploaded CSV; return the result file and a summary."""
+    if not path:
+        raise gr.Error("upload a CSV file first")
+    return sentiment.classify_upload(path, column, cell, lambda done, total: progress(done / total, "reviews"), loaded)
+
+
+def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
+    with gr.Accordion("Classify a CSV file", open=False):
+        with gr.Row():
+            upload = gr.File(label="CSV with a header row", file_types=[".csv"], type="filepath")
+            column = gr.Textbox(label="Text column", placeholder="default: text or review, or the only column")
+        csv_button = gr.Button("Classify file")
+        result_file = gr.File(label="Result: your rows with the predicted label and probabilities")
+        csv_summary = gr.Markdown()
+    csv_button.click(classify_csv, [upload, column, cell, loaded], [result_file, csv_summary], api_name="classify_csv",
+                     **FILES)
+
+
+def build() -> None:
+    cells = sentiment.bundled_cells()
+    best = starting_cell("sentiment", cells, sentiment.default_cell)  # the best bundled model, by its card
+    if best is None:
+        return
+    gr.Markdown("A recurrent classifier trained on 35,592 IMDB movie reviews reads a review word by word and "
+                "says whether it is positive or negative, and which words drove that decision.")
+    with gr.Row():
+        with gr.Column(scale=3):
+            review = gr.Textbox(label="Review", lines=6, placeholder="Paste or type a movie review")
+            gr.Examples(EXAMPLES, inputs=[review], label="Reviews")
+            classify_button = gr.Button("Classify", variant="primary")
+            words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
+                                       combine_adjacent=False)
+            gr.Markdown(COLOURS)
+            notes = gr.Markdown()
+        with gr.Column(scale=2):
+            cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
+            summary = gr.Markdown(sentiment.model_summary(best))
+            loaded = hub_loader("sentiment", sentiment.VISITORS)
+            label = gr.Label(num_top_classes=2, label="Sentiment")
+    _csv_box(cell, loaded)
+    cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
+    classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify", **QUICK)

@@ -1,0 +1,91 @@
+"""The Text generation tab: a prompt, sampling controls, streamed text, next-character probabilities."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import gradio as gr
+
+from ..display import visible
+from ..runtime import GENERATION, QUICK
+from ..text import serve as text
+from ..text.infer import MAX_NEW_CHARS, check_prompt
+from .common import cell_choices, hub_loader, shows_errors
+
+EXAMPLES = [
+    ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
+    ["KING HENRY V:\nOnce more unto the breach, dear friends, once more;\n"],
+    ["HAMLET:\nTo be, or not to be"],
+    ["First Citizen:\n"],
+]
+
+
+@shows_errors
+def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: float, top_k: float, top_p: float,
+                  seed: float | None, stop: str, loaded: tuple[str, str] | None = None) -> Iterator[str]:
+    """Stream the prompt (control characters made visible) followed by the generated text."""
+    prompt = prompt or ""
+    stepper = text.stepper_for(cell, loaded)
+    sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
+    check_prompt(prompt, stepper.vocab)
+    shown = visible(prompt)
+    for generated in text.stream_text(stepper, prompt, sampling):
+        yield shown + generated
+
+
+@shows_errors
+def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = None) -> tuple[dict[str, float], str]:
+    """The model's next-character probabilities after the prompt, and a note on the prompt."""
+    prompt = prompt or ""
+    stepper = text.stepper_for(cell, loaded)
+    return text.candidates(stepper, prompt), text.prompt_note(prompt, stepper)
+
+
+def _sampling_controls() -> list[gr.components.Component]:
+    with gr.Accordion("Sampling", open=True):
+        max_new = gr.Slider(1, MAX_NEW_CHARS, value=400, step=1, label="Characters to generate")
+        temperature = gr.Slider(0.05, 3.0, value=0.8, step=0.05, label="Temperature",
+                                info="below 1: safer, more repetitive; above 1: wilder")
+        top_k = gr.Slider(0, 80, value=0, step=1, label="Top-k", info="0: off")
+        top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (nucleus)", info="1: off")
+        seed = gr.Number(value=text.RANDOM_SEED, precision=0, minimum=text.RANDOM_SEED, label="Seed",
+                         info=f"{text.RANDOM_SEED}: a different text every time; any other number repeats its text")
+        stop = gr.Textbox(label="Stop at", max_length=100,
+                          placeholder="e.g. a speaker's name such as ROMEO: (empty: never stop early)")
+    return [max_new, temperature, top_k, top_p, seed, stop]
+
+
+def build() -> None:
+    gr.Markdown("A character-level language model trained on 34 of Shakespeare's plays writes new text, one "
+                "character at a time, carrying what it has read in its recurrent state.")
+    with gr.Row():
+        with gr.Column(scale=3):
+            prompt = gr.Textbox(label="Prompt", lines=4, max_length=4000,
+                                placeholder="Type the start of a scene, e.g. a speaker's name and a colon")
+            gr.Examples(EXAMPLES, inputs=[prompt], label="Prompts")
+            with gr.Row():
+                generate_button = gr.Button("Generate", variant="primary")
+                stop_button = gr.Button("Stop")
+            output = gr.Textbox(label="Prompt and generated text", lines=16, autoscroll=True)
+            note = gr.Markdown()
+        with gr.Column(scale=2):
+            cell = gr.Radio(cell_choices(text.CELLS_OFFERED), value="lstm", label="Recurrent cell")
+            summary = gr.Markdown(text.model_summary("lstm"))
+            loaded = hub_loader("text", text.VISITORS)
+            sampling = _sampling_controls()
+            gr.Markdown("What the model expects next after the prompt, before temperature, top-k and top-p "
+                        "reshape it: the distribution each generated character is drawn from.")
+            probabilities_button = gr.Button("Show next-character probabilities", size="sm")
+            chars = gr.Label(num_top_classes=10, label="Next character after the prompt")
+    cell.change(shows_errors(text.model_summary), cell, summary, api_name="text_model_info")
+    # UI-only twins of the public endpoints are private: named, but not callable through the API
+    for name, trigger in (("next_characters_on_generate", generate_button.click),
+                          ("next_characters_on_submit", prompt.submit)):
+        trigger(next_characters, [prompt, cell, loaded], [chars, note], api_name=name, api_visibility="private",
+                **QUICK)
+    inputs = [prompt, cell, *sampling, loaded]
+    run = generate_button.click(generate_text, inputs, output, api_name="generate", **GENERATION)
+    submitted = prompt.submit(generate_text, inputs, output, api_name="generate_on_submit", api_visibility="private",
+                              **GENERATION)
+    stop_button.click(None, cancels=[run, submitted], api_name="stop_generating", api_visibility="private")
+    probabilities_button.click(next_characters, [prompt, cell, loaded], [chars, note], api_name="next_characters",
+                               **QUICK)

@@ -1,0 +1,216 @@
+"""Every bad input the app accepts and what it does: one list, read by the README's table (tests/test_readme.py
+checks that the table says exactly this) and run through the API client (tests/test_bad_inputs.py)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from gradio_client import Client, handle_file
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256)) * 4  # a picture renamed .csv
+
+
+@dataclass(frozen=True)
+class BadInput:
+    endpoint: str  # the api_name called
+    given: str  # the README's "input" column
+    outcome: str  # the README's "what the app does" column
+    call: Callable[[Client, Path], object]  # sends the input; files are written under the folder it gets
+    expect: str  # a part of the error message (refused) or of the answer as JSON (accepted)
+    refused: bool = True
+
+    @property
+    def row(self) -> str:
+        return f"| `/{self.endpoint}` | {self.given} | {self.outcome} |"
+
+
+def _file(folder: Path, name: str, data: bytes | str) -> dict:
+    path = folder / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return handle_file(str(path))
+
+
+def _api(endpoint: str, *args: object, files: dict[int, tuple[str, bytes | str]] | None = None
+         ) -> Callable[[Client, Path], object]:
+    """A call of `endpoint` with `args`; `files` puts a written file at an argument's position."""
+    def call(client: Client, folder: Path) -> object:
+        given = list(args)
+        for position, (name, data) in (files or {}).items():
+            given[position] = _file(folder, name, data)
+        return client.predict(*given, api_name=f"/{endpoint}")
+    return call
+
+
+def generate(prompt="ROMEO:", cell="lstm", n=20, temperature=0.8, top_k=0, top_p=1.0, seed=1, stop=""):
+    return _api("generate", prompt, cell, n, temperature, top_k, top_p, seed, stop)
+
+
+def classify_csv(data: bytes | str | None, column: str = "") -> Callable[[Client, Path], object]:
+    if data is None:
+        return _api("classify_csv", None, column, "gru")
+    return _api("classify_csv", None, column, "gru", files={0: ("reviews.csv", data)})
+
+
+def forecast_upload(data: bytes | str, origin: str = "") -> Callable[[Client, Path], object]:
+    return _api("forecast", "upload", None, "", "", origin, "gru", files={1: ("series.csv", data)})
+
+
+def series_csv(steps: int = 24 * 30, freq: str = "h", values: np.ndarray | None = None) -> pd.DataFrame:
+    times = pd.date_range("2024-01-01", periods=steps, freq=freq)
+    if values is None:
+        values = 500 + 100 * np.sin(2 * np.pi * np.arange(steps) / 24)
+    return pd.DataFrame({"time": times, "value": values})
+
+
+def _with_gaps() -> str:
+    frame = series_csv()
+    frame.loc[[100, 101, 400], "value"] = np.nan
+    return frame.to_csv(index=False)
+
+
+def _shuffled_with_repeats() -> str:
+    frame = series_csv()
+    return pd.concat([frame, frame.iloc[:5]]).sample(frac=1, random_state=0).to_csv(index=False)
+
+
+def _irregular() -> str:
+    return series_csv().drop(index=[50, 300]).to_csv(index=False)
+
+
+def _not_numbers() -> str:
+    frame = series_csv().astype({"value": object})
+    frame.loc[10, "value"] = "n/a kW"
+    return frame.to_csv(index=False)
+
+
+def _concurrent_uploads(client: Client, folder: Path) -> str:
+    """Four files classified at once, each by its own client: every result holds its own rows, in order."""
+    def one(index: int) -> bool:
+        ids = [f"{index}-{row}" for row in range(30)]
+        data = "id,text\n" + "".join(f"{i},a superb film {i}\n" for i in ids)
+        own = Client(client.src, verbose=False)
+        result, _ = own.predict(_file(folder, f"upload-{index}.csv", data), "", "gru", api_name="/classify_csv")
+        return [row.split(",")[0] for row in Path(result).read_text(encoding="utf-8").splitlines()[1:]] == ids
+    with ThreadPoolExecutor(4) as pool:
+        kept = sum(pool.map(one, range(4)))
+    return f"{kept} of 4 files came back with their own rows"
+
+
+CONTROLS = "ROMEO: \x00\x07\u202e 😀"
+CASES = [
+    # text generation
+    BadInput("generate", "an empty prompt", "generates from a new line, as a speech starts",
+             generate(prompt=""), "", refused=False),
+    BadInput("next_characters", "an empty prompt", "shows the first characters after a new line, and says so",
+             _api("next_characters", "", "lstm"), "Empty prompt: the model starts from a new line", refused=False),
+    BadInput("generate", "a prompt over 4,000 characters", "refused: the limit is 4,000 characters",
+             generate(prompt="x" * 4001), "the limit is 4,000"),
+    BadInput("next_characters", "a prompt over 4,000 characters", "refused: the limit is 4,000 characters",
+             _api("next_characters", "x" * 4001, "lstm"), "the limit is 4,000"),
+    BadInput("generate", "one 4,000-character word", "generates after it", generate(prompt="x" * 4000),
+             "x" * 4000, refused=False),
+    BadInput("generate", "control characters, a direction override and emoji",
+             "generates; the echoed prompt shows them as symbols (␀ ␇ �), never acting on them",
+             generate(prompt=CONTROLS), "ROMEO: ␀␇� 😀", refused=False),
+    BadInput("next_characters", "characters the model never saw (emoji, controls)",
+             "answers, and lists the characters read as unknown", _api("next_characters", CONTROLS, "lstm"),
+             "never saw in training", refused=False),
+    BadInput("generate", "temperature 0", "refused: the range is 0.05 to 3", generate(temperature=0),
+             "less than minimum value 0.05"),
+    BadInput("generate", "0 or 2,001 characters to generate", "refused: the range is 1 to 2,000",
+             generate(n=2001), "greater than maximum value 2000"),
+    BadInput("generate", "top-p 2", "refused: the range is 0.05 to 1", generate(top_p=2),
+             "greater than maximum value 1"),
+    BadInput("generate", "seed -5", "refused: -1 (random) or a seed", generate(seed=-5), "less than minimum value -1"),
+    BadInput("generate", "a stop string over 100 characters", "refused: at most 100", generate(stop="x" * 101),
+             "at most 100 characters"),
+    BadInput("generate", "an unknown cell", "refused, naming the cells", generate(cell="transformer"),
+             "is not in the list of choices"),
+    BadInput("text_model_info", "an unknown cell", "refused, naming the cells", _api("text_model_info", "lstm2"),
+             "is not in the list of choices"),
+    BadInput("text_load_from_hub", "a repository id that is not user/name", "refused; the tab keeps its model",
+             _api("text_load_from_hub", "not a repo!!", ""), "is not a Hub model id"),
+    # sentiment
+    BadInput("classify", "an empty or blank review", "refused: the review is empty", _api("classify", "   ", "gru"),
+             "empty"),
+    BadInput("classify", "only words the model does not know", "classifies, and says the prediction means little",
+             _api("classify", "qwxzv zzkqj plorf", "gru"), "the prediction means little", refused=False),
+    BadInput("classify", "a 1 MB paste", "reads the first 1,000 tokens, and says how many were not read",
+             _api("classify", ("A superb film. " * 70_000)[:1_000_000], "gru"), "only its first 1,000 tokens were read",
+             refused=False),
+    BadInput("classify", "one 10,000-character word", "classifies it as one unknown word, and says so",
+             _api("classify", "a" * 10_000, "gru"), "the prediction means little", refused=False),
+    BadInput("classify", "control characters, a direction override and emoji",
+             "classifies; the coloured review shows the controls as symbols",
+             _api("classify", "Superb \x00\x07\u202e 😀", "gru"), "␀␇�", refused=False),
+    BadInput("classify_csv", "no file", "refused: upload a CSV file first", classify_csv(None),
+             "upload a CSV file first"),
+    BadInput("classify_csv", "a 0-byte file", "refused: the file is empty", classify_csv(b""), "the file is empty"),
+    BadInput("classify_csv", "a binary file (a picture renamed .csv)", "refused: not a text CSV file",
+             classify_csv(PNG), "not a text CSV file"),
+    BadInput("classify_csv", "a CSV with 5 columns, none called text or review", "refused, listing the columns",
+             classify_csv("a,b,c,d,e\n1,2,3,4,5\n"), "the file's columns are: a, b, c, d, e"),
+    BadInput("classify_csv", "a text column that is not in the file", "refused, listing the columns",
+             classify_csv("id,text\n1,fine\n", column="body"), "no column 'body'"),
+    BadInput("classify_csv", "empty rows", "kept in place, with no prediction, and counted",
+             classify_csv("id,text\n1,a superb film\n2,\n"), "1 empty rows kept", refused=False),
+    BadInput("classify_csv", "a Latin-1 file", "read as Latin-1 (nothing lost), and says so",
+             classify_csv("id,text\n1,un film très émouvant\n".encode("latin-1")), "read as Latin-1", refused=False),
+    BadInput("classify_csv", "20,001 rows", "refused: the limit is 20,000 rows",
+             classify_csv("text\n" + "fine\n" * 20_001), "the limit is 20,000"),
+    BadInput("classify_csv", "four files uploaded at once", "each comes back with its own rows, in order",
+             _concurrent_uploads, "4 of 4 files came back with their own rows", refused=False),
+    BadInput("classify_csv", "a file over 50 MB", "refused at the upload: the limit is 50 MB (52,428,800 bytes)",
+             classify_csv(b"text\n" + b"a fine film\n" * (51 * 1024 * 1024 // 12)),
+             "exceeds the maximum file size of 52428800"),
+    BadInput("sentiment_model_info", "an unknown cell", "refused, naming the cells",
+             _api("sentiment_model_info", "lstm2"), "is not in the list of choices"),
+    BadInput("sentiment_load_from_hub", "an empty repository id", "refused; the tab keeps its model",
+             _api("sentiment_load_from_hub", "", ""), "is not a Hub model id"),
+    # forecasting
+    BadInput("forecast", "an origin between time steps", "refused: it must be a time step",
+             _api("forecast", "victoria", None, "", "", "2014-12-01 00:10", "gru"), "must be a time step"),
+    BadInput("forecast", "an origin that is not a time", "refused, with the form to use",
+             _api("forecast", "victoria", None, "", "", "soon", "gru"), "cannot read 'soon' as a time"),
+    BadInput("forecast", "an origin without a week of history before it", "refused, naming the first possible origin",
+             _api("forecast", "victoria", None, "", "", "2014-01-02 00:00", "gru"),
+             "must be a time step of the series from 2014-01-15"),
+    BadInput("forecast", "upload chosen, no file", "refused: upload a CSV file first",
+             _api("forecast", "upload", None, "", "", "", "gru"), "upload a CSV file first"),
+    BadInput("forecast", "a 0-byte file", "refused: the file is empty", forecast_upload(b""), "the file is empty"),
+    BadInput("forecast", "a binary file", "refused: not a text CSV file", forecast_upload(PNG), "not a text CSV file"),
+    BadInput("forecast", "a CSV with 5 columns, none called time or value", "refused: name the columns, listing them",
+             forecast_upload("a,b,c,d,e\n1,2,3,4,5\n"), "name the time column: the file's columns are a, b, c, d, e"),
+    BadInput("forecast", "missing values", "filled by linear interpolation, and counted",
+             forecast_upload(_with_gaps()), "3 missing values were filled", refused=False),
+    BadInput("forecast", "unsorted rows and repeated time stamps", "sorted, the first of each kept, and said",
+             forecast_upload(_shuffled_with_repeats()), "rows repeated an earlier time stamp", refused=False),
+    BadInput("forecast", "irregular steps", "refused, naming the two step sizes", forecast_upload(_irregular()),
+             "the series is not regular"),
+    BadInput("forecast", "a value that is not a number", "refused, naming the row and the value",
+             forecast_upload(_not_numbers()), "values are not numbers, the first in data row 11"),
+    BadInput("forecast", "fewer steps than a week and a day", "refused, naming the steps needed",
+             forecast_upload(series_csv(steps=300).to_csv(index=False)), "a forecast needs at least"),
+    BadInput("forecast", "a constant series", "forecasts it; MASE is left blank, and the notes say why",
+             forecast_upload(series_csv(values=np.full(720, 7.0)).to_csv(index=False), "2024-01-29 00:00"),
+             "MASE is left blank",
+             refused=False),
+    BadInput("forecast", "over 200,000 rows", "refused: upload the recent part",
+             forecast_upload(series_csv(steps=200_001, freq="30min").to_csv(index=False)), "the limit is 200,000"),
+    BadInput("backtest", "an unknown cell", "refused, naming the cells", _api("backtest", "transformer"),
+             "is not in the list of choices"),
+    BadInput("forecast_model_info", "an unknown cell", "refused, naming the cells",
+             _api("forecast_model_info", "lstm2"), "is not in the list of choices"),
+    BadInput("forecast_load_from_hub", "a repository id with two slashes", "refused; the tab keeps its model",
+             _api("forecast_load_from_hub", "a/b/c", ""), "is not a Hub model id"),
+]
+
+
+def answer_text(answer: object) -> str:
+    """An answer as the test searches it: JSON, characters kept as they are."""
+    return json.dumps(answer, ensure_ascii=False, default=str)

@@ -1,0 +1,26 @@
+"""The README's bad-input table, row by row, through the API as other programs use the Space: each input
+is refused with a clear message (never a stack trace) or answered as the table says, and the app keeps
+serving afterwards."""
+import pytest
+
+import app
+from tests.bad_inputs import CASES, answer_text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{case.endpoint}: {case.given}" for case in CASES])
+def test_bad_input_through_the_api(client, tmp_path, case):
+    if case.refused:
+        with pytest.raises(Exception) as raised:
+            case.call(client, tmp_path)
+        message = str(raised.value)
+        assert case.expect in message and "Traceback" not in message, message[:500]
+    else:
+        assert case.expect in answer_text(case.call(client, tmp_path))
+    assert client.predict("gru", api_name="/backtest")["data"]  # the app still serves
+
+
+def test_every_public_endpoint_is_tried_with_bad_input():
+    public = {dep.api_name for dep in app.demo.fns.values() if dep.api_visibility == "public"}
+    assert public <= {case.endpoint for case in CASES if case.refused}

@@ -1,0 +1,12 @@
+from rnn_demo.display import visible
+
+
+def test_controls_and_direction_overrides_become_visible_one_for_one():
+    text = "ok\x00\x07\x7f \u202eevil\u2066 \x85"
+    shown = visible(text)
+    assert shown == "ok\u2400\u2407\u2421 \ufffdevil\ufffd \ufffd" and len(shown) == len(text)
+
+
+def test_newlines_tabs_emoji_and_accents_stay_as_they_are():
+    text = "To be,\r\n\tor not 😀 — déjà vu"
+    assert visible(text) == text
