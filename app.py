@@ -2,6 +2,8 @@
 each tab's widgets and handlers live in rnn_demo/ui/."""
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
@@ -31,6 +33,11 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
 
 # Events that run a model use the worker pools of rnn_demo/runtime.py; the queue holds QUEUE_SIZE
 # waiting requests, and beyond that a user is told the app is busy.
+# gradio keeps a record of every event (10,000 by default) for its "Runs" page and rebuilds a pandas summary
+# of all of them after each one: under many users that grows the memory and costs time per request.
+# Both settings are read when the queue is made.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
 
 if __name__ == "__main__":

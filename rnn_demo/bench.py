@@ -1,11 +1,13 @@
 """Benchmark commands: the project's path and the baseline the issue names, measured in one run."""
 from __future__ import annotations
 
+import threading
 import time
 
 import torch
 
 from .text.data import encode
+from .text.batcher import BatchedGeneration
 from .text.infer import Sampling, generate
 from .text.model import CharLM
 from .text.stepper import CharStepper
@@ -37,12 +39,26 @@ def _rate(run, n: int, repeats: int) -> float:
     return best
 
 
-def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, repeats: int = 3) -> dict:
-    """Characters per second at batch 1: the naive loop versus the served path, same model and prompt."""
+def _users_at_once(batcher: BatchedGeneration, users: int, chars: int) -> None:
+    """`users` threads each generate `chars` characters (no seed, as the app's default) through `batcher`."""
+    sampling = Sampling(max_new_chars=chars, temperature=1.0)
+    threads = [threading.Thread(target=lambda: "".join(batcher.stream(BENCH_PROMPT, sampling))) for _ in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, repeats: int = 3,
+                   users: int = 16) -> dict:
+    """Characters per second at batch 1: the naive loop versus the served path, same model and prompt; and the
+    total for `users` generating at once through the app's batched loop versus one at a time."""
     stepper = CharStepper(model)
     sampling = Sampling(max_new_chars=chars, temperature=1.0, seed=0)
     naive_chars_per_s = _rate(lambda: naive_generate(model, BENCH_PROMPT, naive_chars), naive_chars, repeats)
     chars_per_s = _rate(lambda: "".join(generate(stepper, BENCH_PROMPT, sampling)), chars, repeats)
+    batcher = BatchedGeneration(stepper)
+    batched_chars_per_s = _rate(lambda: _users_at_once(batcher, users, chars), users * chars, repeats)
     return {
         "cell": model.config.cell,
         "hidden_size": model.config.hidden_size,
@@ -51,6 +67,9 @@ def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, rep
         "naive_chars_per_s": round(naive_chars_per_s, 1),
         "chars_per_s": round(chars_per_s, 1),
         "speedup": round(chars_per_s / naive_chars_per_s, 2),
+        "users_at_once": users,
+        "batched_chars_per_s": round(batched_chars_per_s, 1),
+        "batched_speedup": round(batched_chars_per_s / chars_per_s, 2),
     }
 
 

@@ -91,7 +91,7 @@ def _rss_at(samples: list, second: float) -> float:
     return next(rss for t, rss in samples if t >= second)
 
 
-def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 15.0) -> dict:
+def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -> dict:
     """Run `clients` concurrent clients against a freshly launched app: `warmup` seconds under the same load
     (not counted: caches, allocator arenas and gradio's per-session state fill up), then `seconds` measured."""
     from gradio_client import Client

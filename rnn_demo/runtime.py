@@ -5,19 +5,23 @@ import os
 
 import torch
 
+from .text.batcher import MAX_BATCH
+
 # Generation at batch 1 is a chain of small matrix-vector products; on a 2-core Space one
 # intra-op thread per request serves concurrent users better than two threads contending.
 SERVE_THREADS = int(os.environ.get("RNN_DEMO_THREADS", "1"))
 
 # gradio concurrency groups for events that run a model, each a pool of workers of SERVE_THREADS
-# threads. Measured with `bench load` on 2 cores: two generations at once ran slower in total than
-# one (both contend for the interpreter between small products), while quick requests stuck
-# behind generations waited seconds. So streamed generation has its own pool and short requests
-# another, one worker each on 2 cores; a CSV file of reviews gets a third, so a large file never
-# holds up either. Everything else waits in the queue.
+# threads. Generation: every user of a model is stepped in one batch by one thread
+# (text/batcher.py), so a generation handler mostly waits for its characters; the pool admits as
+# many as a batch holds. Short requests (a review, a forecast, the next-character table, the
+# backtest) share one worker per remaining core: measured with `bench load` on 2 cores, two of them
+# at once beside generation ran slower in total than one, all contending for the interpreter. A CSV
+# file of reviews gets its own worker, so a large file never holds up the others. The rest wait in
+# the queue.
 CORES = os.cpu_count() or 2
-GENERATION = {"concurrency_id": "generation", "concurrency_limit": max(1, CORES // 2)}
-QUICK = {"concurrency_id": "quick", "concurrency_limit": max(1, CORES - CORES // 2)}
+GENERATION = {"concurrency_id": "generation", "concurrency_limit": MAX_BATCH}
+QUICK = {"concurrency_id": "quick", "concurrency_limit": max(1, CORES - 1)}
 FILES = {"concurrency_id": "files", "concurrency_limit": 1}
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
 

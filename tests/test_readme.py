@@ -88,3 +88,18 @@ def test_bundled_weights_fit_a_space():
     assert sum(sizes.values()) < 60 * MB
     for directory in MODELS_DIR.iterdir():
         assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in directory.iterdir()}, directory
+
+
+def test_bad_input_table_is_the_list_the_api_test_runs():
+    from tests.bad_inputs import CASES
+
+    section = README.split("## Bad input", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `/")]
+    assert rows == [case.row for case in CASES]
+
+
+def test_readme_shows_a_screenshot_of_every_tab():
+    for tab in ("text", "sentiment", "forecast"):
+        path = f"docs/screenshots/{tab}-tab.png"
+        assert f"]({path})" in README, path
+        assert (ROOT / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path

@@ -70,43 +70,78 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
     return probs
 
 
+class HeldBackText:
+    """The generated text as shown: characters that could begin the stop string are held back until the
+    text rules it out, and the stop string itself is never shown."""
+
+    def __init__(self, stop: str) -> None:
+        self.stop, self.produced, self.shown = stop, "", 0
+
+    def add(self, char: str) -> tuple[str, bool]:
+        """Take one sampled character; return the text now safe to show and whether the stop string ended it."""
+        self.produced += char
+        if self.stop and self.produced.endswith(self.stop):
+            end = len(self.produced) - len(self.stop)
+            piece, self.shown = self.produced[self.shown:end], end
+            return piece, True
+        safe = len(self.produced) - max(len(self.stop) - 1, 0)
+        piece, self.shown = self.produced[self.shown:safe], max(self.shown, safe)
+        return piece, False
+
+    def rest(self) -> str:
+        """What was held back when the length limit ends the text: it did not become the stop string."""
+        piece, self.shown = self.produced[self.shown:], len(self.produced)
+        return piece
+
+
+def seeded_generator(sampling: Sampling, device: torch.device) -> torch.Generator | None:
+    """A generator for a seeded request (the same seed gives the same text); None draws from torch's own."""
+    return None if sampling.seed is None else torch.Generator(device).manual_seed(int(sampling.seed))
+
+
+def without_unknown(logits: torch.Tensor) -> torch.Tensor:
+    """A copy of logits (rows, vocab) in which the unknown symbol (id 0) can never be drawn."""
+    logits = logits.clone()
+    logits[:, 0] = float("-inf")
+    return logits
+
+
+def sample_next(logits: torch.Tensor, sampling: Sampling, generator: torch.Generator | None) -> int:
+    """One character id drawn from logits (1, vocab) as `sampling` says; the unknown symbol is never drawn."""
+    probs = filter_logits(without_unknown(logits), sampling.temperature, sampling.top_k, sampling.top_p)
+    return int(torch.multinomial(probs, 1, generator=generator)[0, 0])
+
+
+def prompt_ids(stepper: CharStepper, prompt: str) -> torch.Tensor:
+    """The prompt (a newline if empty) as ids (1, time) on the stepper's device."""
+    text, _ = check_prompt(prompt, stepper.vocab)
+    return torch.tensor([encode(text, stepper.vocab)], device=stepper.device)
+
+
 @torch.inference_mode()
 def generate(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:
-    """Yield new text after priming on `prompt` (not repeated), piece by piece as it is sampled.
-
-    The stop string is never shown: characters that could begin it are held back until the
-    text rules it out.
-    """
+    """Yield new text after priming on `prompt` (not repeated), piece by piece as it is sampled: one request
+    on its own. The app serves many at once through `BatchedGeneration` (batcher.py), with the same result."""
     sampling = sampling.validated()
-    text, _ = check_prompt(prompt, stepper.vocab)
-    generator = None
-    if sampling.seed is not None:
-        generator = torch.Generator(stepper.device).manual_seed(int(sampling.seed))
-    logits, state = stepper.prime(torch.tensor([encode(text, stepper.vocab)], device=stepper.device))
-    stop, produced, shown = sampling.stop, "", 0
+    generator = seeded_generator(sampling, stepper.device)
+    logits, state = stepper.prime(prompt_ids(stepper, prompt))  # (1, vocab)
+    text = HeldBackText(sampling.stop)
     for _ in range(sampling.max_new_chars):
-        logits[:, 0] = float("-inf")  # never sample the unknown symbol
-        probs = filter_logits(logits, sampling.temperature, sampling.top_k, sampling.top_p)
-        next_id = torch.multinomial(probs, 1, generator=generator)[:, 0]  # (1,)
-        produced += stepper.vocab[int(next_id)]
-        if stop and produced.endswith(stop):
-            if len(produced) - len(stop) > shown:
-                yield produced[shown:len(produced) - len(stop)]
+        next_id = sample_next(logits, sampling, generator)
+        piece, stopped = text.add(stepper.vocab[next_id])
+        if piece:
+            yield piece
+        if stopped:
             return
-        safe = len(produced) - max(len(stop) - 1, 0)
-        if safe > shown:
-            yield produced[shown:safe]
-            shown = safe
-        logits, state = stepper.step(next_id, state)
-    if len(produced) > shown:
-        yield produced[shown:]
+        logits, state = stepper.step(torch.tensor([next_id], device=stepper.device), state)
+    if rest := text.rest():
+        yield rest
 
 
 @torch.inference_mode()
 def next_char_table(stepper: CharStepper, prompt: str, k: int = 10) -> list[tuple[str, float]]:
     """The model's `k` most likely next characters after `prompt`, with their probabilities."""
-    text, _ = check_prompt(prompt, stepper.vocab)
-    logits, _ = stepper.prime(torch.tensor([encode(text, stepper.vocab)], device=stepper.device))
+    logits, _ = stepper.prime(prompt_ids(stepper, prompt))
     probs = torch.softmax(logits[0], dim=-1)
     top = torch.topk(probs, min(k, probs.numel()))
     return [(stepper.vocab[i], float(p)) for p, i in zip(top.values.tolist(), top.indices.tolist())]

@@ -4,21 +4,25 @@
 """
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from functools import lru_cache, partial
 
 from ..backbone import CELL_LABELS, check_cell
 from ..hub import card_metrics, load_model, pick_device
 from .. import model_sources
-from .infer import Sampling, check_prompt, generate, next_char_table
+from .batcher import BatchedGeneration
+from .infer import Sampling, check_prompt, next_char_table
 from .model import CharLM
 from .stepper import CharStepper
 from ..visitor_hub import VisitorModels
 
 CELLS_OFFERED = ("lstm", "gru", "rnn")
 SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}
-UPDATE_SECONDS = 0.05  # stream to the browser at most about 20 times a second
+UPDATE_SECONDS = 0.05  # one user alone sees the text grow 20 times a second
+UPDATES_PER_SECOND = 40  # ... and all users of a model together about this many: each message costs the server
 RANDOM_SEED = -1  # the UI's seed for "a different text every time"
 
 
@@ -59,12 +63,26 @@ def sampling_from_controls(max_new_chars: float, temperature: float, top_k: floa
                     None if random else int(seed), stop or "").validated()
 
 
+_BATCHERS: "weakref.WeakKeyDictionary[CharStepper, BatchedGeneration]" = weakref.WeakKeyDictionary()
+_BATCHERS_LOCK = threading.Lock()
+
+
+def batcher_for(stepper: CharStepper) -> BatchedGeneration:
+    """The one batched generation loop of a loaded model (it goes when a visitor's model is evicted)."""
+    with _BATCHERS_LOCK:
+        if stepper not in _BATCHERS:
+            _BATCHERS[stepper] = BatchedGeneration(stepper)
+        return _BATCHERS[stepper]
+
+
 def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:
-    """The growing generated text, yielded at most every UPDATE_SECONDS and once at the end."""
+    """The growing generated text, yielded at most every UPDATE_SECONDS (less often when many users share
+    the model) and once at the end; generated in one batch with every other user of the same model."""
     text, last = "", time.monotonic()
-    for piece in generate(stepper, prompt, sampling):
+    batcher = batcher_for(stepper)
+    for piece in batcher.stream(prompt, sampling):
         text += piece
-        if time.monotonic() - last >= UPDATE_SECONDS:
+        if time.monotonic() - last >= max(UPDATE_SECONDS, batcher.users / UPDATES_PER_SECOND):
             last = time.monotonic()
             yield text
     yield text

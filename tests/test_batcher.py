@@ -1,0 +1,99 @@
+"""Batched generation gives every user exactly what `generate` gives them alone, whoever else is generating."""
+import threading
+import time
+
+import pytest
+import torch
+
+from rnn_demo.text.batcher import BatchedGeneration
+from rnn_demo.text.infer import Sampling, generate
+from rnn_demo.text.stepper import CharStepper
+from tests.conftest import tiny_model
+
+REQUESTS = [  # different prompts, lengths, settings and stop strings in one batch
+    ("ROMEO:", Sampling(120, 0.8, 0, 1.0, 1)),
+    ("", Sampling(60, 1.3, 5, 1.0, 2)),
+    ("JULIET:\nO Romeo", Sampling(200, 0.5, 0, 0.9, 3, stop="\n\n")),
+    ("It is the east", Sampling(1, 1.0, 0, 1.0, 4)),
+    ("But soft", Sampling(150, 2.0, 0, 0.5, 5, stop="o")),
+    ("ROMEO:", Sampling(120, 0.8, 0, 1.0, 6)),  # the first request's settings: filtered in one group with it
+    ("JULIET:", Sampling(90, 0.8, 0, 1.0, 7)),
+]
+
+
+def _together(batcher: BatchedGeneration, requests) -> list[str]:
+    """Run every request at once, each from its own thread, as users do."""
+    results = [None] * len(requests)
+
+    def one(index: int) -> None:
+        prompt, sampling = requests[index]
+        results[index] = "".join(batcher.stream(prompt, sampling))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("hidden_size", [16, 64])
+def test_batched_rows_are_computed_exactly_as_single_ones(cell, hidden_size):
+    stepper = CharStepper(tiny_model(cell, hidden_size=hidden_size))
+    assert stepper.precision == "int8"
+    torch.manual_seed(0)
+    ids = torch.randint(1, len(stepper.vocab), (7, 12))
+    _, state = stepper.run(ids)
+    logits, _ = stepper.step(ids[:, -1], state)
+    for row in range(7):
+        alone, _ = stepper.step(ids[row:row + 1, -1], [(h[row:row + 1], None if c is None else c[row:row + 1])
+                                                         for h, c in state])
+        assert torch.equal(alone[0], logits[row])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_concurrent_users_get_what_each_would_get_alone(cell):
+    stepper = CharStepper(tiny_model(cell))
+    alone = ["".join(generate(stepper, prompt, sampling)) for prompt, sampling in REQUESTS]
+    batcher = BatchedGeneration(stepper)
+    assert batcher.max_batch > 1
+    for _ in range(3):  # different arrival orders, same texts
+        assert _together(batcher, REQUESTS) == alone
+    assert len(alone[3]) == 1 and "o" not in alone[4]
+
+
+def test_unseeded_users_of_one_batch_get_texts_of_their_own():
+    batcher = BatchedGeneration(CharStepper(tiny_model()))
+    texts = _together(batcher, [("ROMEO:", Sampling(80, 1.0, 0, 1.0, None))] * 6)
+    assert all(len(text) == 80 for text in texts) and len(set(texts)) == 6
+
+
+def test_float32_models_run_one_request_at_a_time_with_the_same_result():
+    stepper = CharStepper(tiny_model(hidden_size=20))  # not a multiple of 16: float32
+    batcher = BatchedGeneration(stepper)
+    assert stepper.precision == "float32" and batcher.max_batch == 1
+    assert _together(batcher, REQUESTS[:3]) == ["".join(generate(stepper, p, s)) for p, s in REQUESTS[:3]]
+
+
+def test_a_user_who_stops_listening_frees_the_loop():
+    batcher = BatchedGeneration(CharStepper(tiny_model()))
+    stream = batcher.stream("ROMEO:", Sampling(2000, 0.8, 0, 1.0, 1))
+    next(stream)
+    stream.close()  # what gradio does when the user presses Stop
+    deadline = time.monotonic() + 10
+    while batcher._running:
+        assert time.monotonic() < deadline, "the loop kept generating for nobody"
+        time.sleep(0.01)
+    assert "".join(batcher.stream("ROMEO:", Sampling(30, 0.8, 0, 1.0, 1))) != ""  # and starts again
+
+
+def test_a_failing_step_reaches_every_user_of_the_batch_and_the_loop_goes_on():
+    stepper = CharStepper(tiny_model())
+    batcher = BatchedGeneration(stepper)
+    step = stepper.step
+    stepper.step = lambda ids, state: (_ for _ in ()).throw(RuntimeError("out of memory"))
+    with pytest.raises(RuntimeError, match="out of memory"):
+        "".join(batcher.stream("ROMEO:", Sampling(50, 0.8, 0, 1.0, 1)))
+    stepper.step = step
+    assert len("".join(batcher.stream("ROMEO:", Sampling(50, 0.8, 0, 1.0, 1)))) == 50
