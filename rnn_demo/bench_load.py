@@ -118,6 +118,8 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -
         served = [ms for _, task, ms, error in records if task == name and not error]
         result[name] = {"requests": len(served), "p50_ms": _percentile(served, 0.5), "p95_ms": _percentile(served, 0.95)}
     errors = sorted({error for *_, error in records if error})
-    if errors:
+    if errors:  # how soon a refused client heard so: a "busy" answer, not a hang
+        refused = [ms for *_, ms, error in records if error]
+        result["refused"] = {"p50_ms": _percentile(refused, 0.5), "p95_ms": _percentile(refused, 0.95)}
         result["errors"] = errors[:5]
     return result
