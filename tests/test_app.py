@@ -59,9 +59,12 @@ def test_empty_prompt_starts_from_a_new_line(client):
 
 
 @pytest.mark.slow
-def test_model_info_shows_the_cards_metric(client):
-    info = client.predict("rnn", api_name="/text_model_info")
-    assert "Vanilla RNN" in info and "parameters" in info
+@pytest.mark.parametrize("endpoint, cell, label", [("/text_model_info", "rnn", "Vanilla RNN"),
+                                                   ("/sentiment_model_info", "gru", "GRU"),
+                                                   ("/forecast_model_info", "lstm", "LSTM")])
+def test_model_info_shows_the_cards_metric(client, endpoint, cell, label):
+    info = client.predict(cell, api_name=endpoint)
+    assert f"**{label}**" in info and "parameters" in info
 
 
 @pytest.mark.slow
