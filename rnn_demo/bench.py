@@ -42,11 +42,15 @@ def _rate(run, n: int, repeats: int) -> float:
 def _users_at_once(batcher: BatchedGeneration, users: int, chars: int) -> None:
     """`users` threads each generate `chars` characters (no seed, as the app's default) through `batcher`."""
     sampling = Sampling(max_new_chars=chars, temperature=1.0)
-    threads = [threading.Thread(target=lambda: "".join(batcher.stream(BENCH_PROMPT, sampling))) for _ in range(users)]
+    lengths: list[int] = []
+    threads = [threading.Thread(target=lambda: lengths.append(len("".join(batcher.stream(BENCH_PROMPT, sampling)))))
+               for _ in range(users)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if lengths != [chars] * users:  # a failed user would make the rate look better than it is
+        raise RuntimeError(f"batched generation gave {lengths}, not {users} texts of {chars} characters")
 
 
 def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, repeats: int = 3,

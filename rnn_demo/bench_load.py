@@ -12,6 +12,7 @@ from pathlib import Path
 from .launch import start_app, stop_app
 
 REVIEW = " ".join(["A beautiful, moving film; the performances are superb, though the middle drags."] * 25)[:1800]
+REQUEST_TIMEOUT = 120.0  # seconds: a request not answered by then counts as a failure
 RETRY_AFTER = 1.0  # seconds a refused client waits before its next request, as a person told "busy" would
 
 TASKS = {
@@ -39,7 +40,7 @@ def _client_loop(url: str, index: int, deadline: float, records: list, lock: thr
         args, api_name = TASKS[name]
         started = time.monotonic()
         try:
-            client.predict(*args, api_name=api_name)
+            client.submit(*args, api_name=api_name).result(timeout=REQUEST_TIMEOUT)
             error = None
         except Exception as failure:  # a busy queue or a timeout is a failure; record what the client saw
             error = str(failure)[:200]

@@ -23,6 +23,7 @@ class BadInput:
     call: Callable[[Client, Path], object]  # sends the input; files are written under the folder it gets
     expect: str  # a part of the error message (refused) or of the answer as JSON (accepted)
     refused: bool = True
+    holds: Callable[[object], bool] | None = None  # what else an accepted answer must satisfy
 
     @property
     def row(self) -> str:
@@ -105,15 +106,15 @@ CONTROLS = "ROMEO: \x00\x07\u202e 😀"
 CASES = [
     # text generation
     BadInput("generate", "an empty prompt", "generates from a new line, as a speech starts",
-             generate(prompt=""), "", refused=False),
+             generate(prompt="", n=20), "", refused=False, holds=lambda text: len(text) == 20),
     BadInput("next_characters", "an empty prompt", "shows the first characters after a new line, and says so",
              _api("next_characters", "", "lstm"), "Empty prompt: the model starts from a new line", refused=False),
     BadInput("generate", "a prompt over 4,000 characters", "refused: the limit is 4,000 characters",
              generate(prompt="x" * 4001), "the limit is 4,000"),
     BadInput("next_characters", "a prompt over 4,000 characters", "refused: the limit is 4,000 characters",
              _api("next_characters", "x" * 4001, "lstm"), "the limit is 4,000"),
-    BadInput("generate", "one 4,000-character word", "generates after it", generate(prompt="x" * 4000),
-             "x" * 4000, refused=False),
+    BadInput("generate", "one 4,000-character word", "generates after it", generate(prompt="x" * 4000, n=20),
+             "x" * 4000, refused=False, holds=lambda text: len(text) == 4020),
     BadInput("generate", "control characters, a direction override and emoji",
              "generates; the echoed prompt shows them as symbols (␀ ␇ �), never acting on them",
              generate(prompt=CONTROLS), "ROMEO: ␀␇� 😀", refused=False),
@@ -122,7 +123,9 @@ CASES = [
              "never saw in training", refused=False),
     BadInput("generate", "temperature 0", "refused: the range is 0.05 to 3", generate(temperature=0),
              "less than minimum value 0.05"),
-    BadInput("generate", "0 or 2,001 characters to generate", "refused: the range is 1 to 2,000",
+    BadInput("generate", "0 characters to generate", "refused: the range is 1 to 2,000",
+             generate(n=0), "less than minimum value 1"),
+    BadInput("generate", "2,001 characters to generate", "refused: the range is 1 to 2,000",
              generate(n=2001), "greater than maximum value 2000"),
     BadInput("generate", "top-p 2", "refused: the range is 0.05 to 1", generate(top_p=2),
              "greater than maximum value 1"),
@@ -137,7 +140,7 @@ CASES = [
              _api("text_load_from_hub", "not a repo!!", ""), "is not a Hub model id"),
     # sentiment
     BadInput("classify", "an empty or blank review", "refused: the review is empty", _api("classify", "   ", "gru"),
-             "empty"),
+             "the review is empty"),
     BadInput("classify", "only words the model does not know", "classifies, and says the prediction means little",
              _api("classify", "qwxzv zzkqj plorf", "gru"), "the prediction means little", refused=False),
     BadInput("classify", "a 1 MB paste", "reads the first 1,000 tokens, and says how many were not read",

@@ -18,6 +18,8 @@ REQUESTS = [  # different prompts, lengths, settings and stop strings in one bat
     ("But soft", Sampling(150, 2.0, 0, 0.5, 5, stop="o")),
     ("ROMEO:", Sampling(120, 0.8, 0, 1.0, 6)),  # the first request's settings: filtered in one group with it
     ("JULIET:", Sampling(90, 0.8, 0, 1.0, 7)),
+    ("ROMEO:", Sampling(70, 1.1, 5, 0.9, 8)),  # top-k and top-p cuts, filtered together
+    ("O Romeo", Sampling(70, 1.1, 5, 0.9, 9)),
 ]
 
 
@@ -38,15 +40,15 @@ def _together(batcher: BatchedGeneration, requests) -> list[str]:
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-@pytest.mark.parametrize("hidden_size", [16, 64])
-def test_batched_rows_are_computed_exactly_as_single_ones(cell, hidden_size):
+@pytest.mark.parametrize("hidden_size, batch", [(16, 7), (64, 2), (512, 5), (512, 16)])
+def test_batched_rows_are_computed_exactly_as_single_ones(cell, hidden_size, batch):
     stepper = CharStepper(tiny_model(cell, hidden_size=hidden_size))
     assert stepper.precision == "int8"
     torch.manual_seed(0)
-    ids = torch.randint(1, len(stepper.vocab), (7, 12))
+    ids = torch.randint(1, len(stepper.vocab), (batch, 12))
     _, state = stepper.run(ids)
     logits, _ = stepper.step(ids[:, -1], state)
-    for row in range(7):
+    for row in range(batch):
         alone, _ = stepper.step(ids[row:row + 1, -1], [(h[row:row + 1], None if c is None else c[row:row + 1])
                                                          for h, c in state])
         assert torch.equal(alone[0], logits[row])
@@ -69,11 +71,30 @@ def test_unseeded_users_of_one_batch_get_texts_of_their_own():
     assert all(len(text) == 80 for text in texts) and len(set(texts)) == 6
 
 
-def test_float32_models_run_one_request_at_a_time_with_the_same_result():
+def test_float32_models_step_each_row_alone_with_the_same_result():
     stepper = CharStepper(tiny_model(hidden_size=20))  # not a multiple of 16: float32
     batcher = BatchedGeneration(stepper)
-    assert stepper.precision == "float32" and batcher.max_batch == 1
-    assert _together(batcher, REQUESTS[:3]) == ["".join(generate(stepper, p, s)) for p, s in REQUESTS[:3]]
+    assert stepper.precision == "float32" and not batcher.rows_independent
+    assert _together(batcher, REQUESTS) == ["".join(generate(stepper, p, s)) for p, s in REQUESTS]
+
+
+def test_the_loop_goes_with_its_model():
+    import gc
+    import weakref
+
+    from rnn_demo.text.serve import batcher_for
+
+    stepper = CharStepper(tiny_model())
+    assert "".join(batcher_for(stepper).stream("ROMEO:", Sampling(20, 0.8, 0, 1.0, 1)))
+    assert batcher_for(stepper) is stepper.generation  # one loop per model
+    gone = weakref.ref(stepper)
+    deadline = time.monotonic() + 10
+    while stepper.generation._running:  # the loop's thread ends once nobody is generating
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    del stepper
+    gc.collect()
+    assert gone() is None, "an evicted model stays in memory"
 
 
 def test_a_user_who_stops_listening_frees_the_loop():
@@ -93,7 +114,7 @@ def test_a_failing_step_reaches_every_user_of_the_batch_and_the_loop_goes_on():
     batcher = BatchedGeneration(stepper)
     step = stepper.step
     stepper.step = lambda ids, state: (_ for _ in ()).throw(RuntimeError("out of memory"))
-    with pytest.raises(RuntimeError, match="out of memory"):
+    with pytest.raises(RuntimeError, match="generation failed: out of memory"):
         "".join(batcher.stream("ROMEO:", Sampling(50, 0.8, 0, 1.0, 1)))
     stepper.step = step
     assert len("".join(batcher.stream("ROMEO:", Sampling(50, 0.8, 0, 1.0, 1)))) == 50

@@ -9,8 +9,9 @@ finish, stop or are cancelled. The thread ends when no request is left and start
 
 Results do not depend on who else is generating: on the int8 path every row of a batched product is
 computed exactly as on its own (a test checks it against `generate`), so a seed repeats its text under
-any load. float32 products are not row-independent (BLAS blocks by batch size), so float32 models
-(on a GPU, or with a hidden size the int8 kernel cannot take) run one request at a time instead.
+any load. float32 products are not row-independent (BLAS blocks by batch size), so for float32 models
+(on a GPU, or with a hidden size the int8 kernel cannot take) the loop steps each row on its own: users
+still take turns character by character, and nobody waits for another's whole text.
 """
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ class BatchedGeneration:
 
     def __init__(self, stepper: CharStepper, max_batch: int | None = None) -> None:
         self.stepper = stepper
-        self.max_batch = max_batch or (MAX_BATCH if stepper.precision == "int8" else 1)
+        self.max_batch = max_batch or MAX_BATCH
+        self.rows_independent = stepper.precision == "int8"  # may rows share one product and stay exact?
         self._waiting: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards the decision to start or end the loop's thread
         self._running = False
@@ -92,8 +94,7 @@ class BatchedGeneration:
             self._users += 1
             self._waiting.put(request)
             if not self._running:
-                self._running = True
-                threading.Thread(target=self._serve, name="generation", daemon=True).start()
+                self._start_loop()
         try:
             while (piece := request.pieces.get()) is not DONE:
                 if isinstance(piece, BaseException):
@@ -104,21 +105,46 @@ class BatchedGeneration:
             with self._lock:
                 self._users -= 1
 
+    def _start_loop(self) -> None:
+        """Start the loop's thread (the caller holds the lock); if it cannot start, nobody is left waiting."""
+        try:
+            threading.Thread(target=self._serve, name="generation", daemon=True).start()
+            self._running = True
+        except RuntimeError:  # e.g. "can't start new thread": the waiting users hear it in their own threads
+            self._fail(self._drain(), "the generation loop could not start: try again in a moment")
+
+    def _drain(self) -> list[Request]:
+        waiting = []
+        while not self._waiting.empty():
+            waiting.append(self._waiting.get())
+        return waiting
+
+    @staticmethod
+    def _fail(requests: list[Request], message: str) -> None:
+        """Tell each user what stopped their text (one exception each: they are raised in different threads)."""
+        for request in requests:
+            request.pieces.put(RuntimeError(message))
+
     def _serve(self) -> None:
         active: list[Request] = []
         logits, state = None, None  # (rows, vocab), the rows' recurrent state
-        while True:
+        try:
+            while True:
+                with self._lock:
+                    if not active and self._waiting.empty():
+                        self._running = False
+                        return
+                try:
+                    active, logits, state = self._admit(active, logits, state)
+                    active, logits, state = self._advance(active, logits, state)
+                except Exception as error:  # every user of the batch hears of it; the loop goes on for new ones
+                    self._fail(active, f"generation failed: {error}")
+                    active, logits, state = [], None, None
+        except BaseException:  # the thread itself is ending: release everyone, let the next request restart it
             with self._lock:
-                if not active and self._waiting.empty():
-                    self._running = False
-                    return
-            try:
-                active, logits, state = self._admit(active, logits, state)
-                active, logits, state = self._advance(active, logits, state)
-            except Exception as error:  # every user of the batch hears of it; the loop goes on for new ones
-                for request in active:
-                    request.pieces.put(error)
-                active, logits, state = [], None, None
+                self._running = False
+                self._fail(active + self._drain(), "the generation loop stopped")
+            raise
 
     @torch.inference_mode()
     def _admit(self, active: list[Request], logits: torch.Tensor | None, state: LayerState | None):
@@ -143,8 +169,20 @@ class BatchedGeneration:
             return [], None, None
         if len(going) < len(active):
             state = _rows(state, torch.tensor(going, device=self.stepper.device))
-        logits, state = self.stepper.step(torch.tensor(ids, device=self.stepper.device), state)
+        logits, state = self._step(torch.tensor(ids, device=self.stepper.device), state)
         return [active[row] for row in going], logits, state
+
+    def _step(self, ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
+        """One step of every row: ids (rows,) -> logits (rows, vocab), the next state."""
+        if self.rows_independent:
+            return self.stepper.step(ids, state)
+        logits, stepped = None, None  # float32: each row alone, so its numbers match `generate` exactly
+        for row in range(len(ids)):
+            one = torch.tensor([row], device=ids.device)
+            row_logits, row_state = self.stepper.step(ids[row:row + 1], _rows(state, one))
+            logits = row_logits if logits is None else torch.cat([logits, row_logits])
+            stepped = _stack(stepped, row_state)
+        return logits, stepped
 
 
 def sample_rows(logits: torch.Tensor, requests: list[Request]) -> list[int | None]:

@@ -4,9 +4,9 @@
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from functools import lru_cache, partial
 
@@ -58,21 +58,24 @@ def prompt_note(prompt: str, stepper: CharStepper) -> str:
 def sampling_from_controls(max_new_chars: float, temperature: float, top_k: float, top_p: float,
                            seed: float | None, stop: str | None) -> Sampling:
     """Validated sampling settings from the UI's controls (numbers arrive as floats; seed -1 or blank: random)."""
+    for name, value in (("characters to generate", max_new_chars), ("temperature", temperature), ("top-k", top_k),
+                        ("top-p", top_p), ("seed", seed)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value}")
     random = seed is None or seed == "" or int(seed) == RANDOM_SEED
     return Sampling(int(max_new_chars), float(temperature), int(top_k), float(top_p),
                     None if random else int(seed), stop or "").validated()
 
 
-_BATCHERS: "weakref.WeakKeyDictionary[CharStepper, BatchedGeneration]" = weakref.WeakKeyDictionary()
 _BATCHERS_LOCK = threading.Lock()
 
 
 def batcher_for(stepper: CharStepper) -> BatchedGeneration:
-    """The one batched generation loop of a loaded model (it goes when a visitor's model is evicted)."""
+    """The one batched generation loop of a loaded model, kept on the model: it goes when the model goes."""
     with _BATCHERS_LOCK:
-        if stepper not in _BATCHERS:
-            _BATCHERS[stepper] = BatchedGeneration(stepper)
-        return _BATCHERS[stepper]
+        if stepper.generation is None:
+            stepper.generation = BatchedGeneration(stepper)
+        return stepper.generation
 
 
 def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:

@@ -105,6 +105,9 @@ class CharStepper:
         self.w_hh = [Projection(w[f"weight_hh_l{k}"], w[f"bias_hh_l{k}"], self.precision)
                      for k in range(rnn.num_layers)]
         self.head = Projection(model.head.weight, model.head.bias, self.precision)
+        # The loop that generates for this model's users at once (text/batcher.py), made on first use and
+        # kept here so that it goes when the model does (a visitor's model, evicted).
+        self.generation: object | None = None
 
     def initial_state(self, batch: int) -> LayerState:
         zeros = torch.zeros(batch, self.config.hidden_size, device=self.device)

@@ -8,7 +8,7 @@ import gradio as gr
 from ..display import visible
 from ..runtime import GENERATION, QUICK
 from ..text import serve as text
-from ..text.infer import MAX_NEW_CHARS, check_prompt
+from ..text.infer import MAX_NEW_CHARS
 from .common import cell_choices, hub_loader, shows_errors
 
 EXAMPLES = [
@@ -22,14 +22,13 @@ EXAMPLES = [
 @shows_errors
 def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: float, top_k: float, top_p: float,
                   seed: float | None, stop: str, loaded: tuple[str, str] | None = None) -> Iterator[str]:
-    """Stream the prompt (control characters made visible) followed by the generated text."""
+    """Stream the prompt followed by the generated text, control characters made visible."""
     prompt = prompt or ""
     stepper = text.stepper_for(cell, loaded)
     sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
-    check_prompt(prompt, stepper.vocab)
     shown = visible(prompt)
-    for generated in text.stream_text(stepper, prompt, sampling):
-        yield shown + generated
+    for generated in text.stream_text(stepper, prompt, sampling):  # a visitor's vocabulary may hold controls too
+        yield shown + visible(generated)
 
 
 @shows_errors

@@ -1,0 +1,42 @@
+"""The tabs' shared wiring, without a server: errors users see, and the layout's defaults."""
+import gradio as gr
+import pytest
+
+from rnn_demo.ui.common import shows_errors
+
+
+def test_library_errors_reach_users_as_messages_plain_and_streaming():
+    def plain(cell: str, progress: gr.Progress = gr.Progress()) -> str:
+        raise ValueError(f"unknown cell {cell!r}: choose one of 'rnn', 'gru', 'lstm'")
+
+    def streaming(n: int):
+        yield "first"
+        raise ValueError("the stream broke")
+
+    with pytest.raises(gr.Error, match="choose one of 'rnn', 'gru', 'lstm'"):
+        shows_errors(plain)("lstm2")
+    stream = shows_errors(streaming)(1)
+    assert next(stream) == "first"
+    with pytest.raises(gr.Error, match="the stream broke"):
+        next(stream)
+
+
+def test_other_errors_are_left_to_gradio_and_signatures_kept():
+    import inspect
+
+    def broken(x: int, progress: gr.Progress = gr.Progress()) -> int:
+        raise KeyError("a bug, not a user's mistake")
+
+    wrapped = shows_errors(broken)
+    with pytest.raises(KeyError):
+        wrapped(1)
+    assert list(inspect.signature(wrapped).parameters) == ["x", "progress"]
+
+
+def test_non_finite_numbers_are_refused_by_name():
+    from rnn_demo.text.serve import sampling_from_controls
+
+    with pytest.raises(ValueError, match="temperature must be a finite number"):
+        sampling_from_controls(100, float("inf"), 0, 1.0, -1, "")
+    with pytest.raises(ValueError, match="seed must be a finite number"):
+        sampling_from_controls(100, 0.8, 0, 1.0, float("nan"), "")
