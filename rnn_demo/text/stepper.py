@@ -81,7 +81,8 @@ CELL_UPDATES = {"lstm": _lstm, "gru": _gru, "rnn": _rnn}
 
 
 class CharStepper:
-    """A loaded CharLM as served. Holds weights only, never a user's state: many users share one."""
+    """A loaded CharLM as served. Its arithmetic holds weights only, never a user's state: many users share one
+    (their generations run in the loop kept as `generation`, text/batcher.py)."""
 
     def __init__(self, model: CharLM, precision: str | None = None) -> None:
         rnn = model.backbone.rnn
