@@ -27,6 +27,12 @@ RANDOM_SEED = -1  # the UI's seed for "a different text every time"
 
 
 model_dir = partial(model_sources.model_dir, "text")  # model_dir(cell): bundled, or a Hub repo the Space names
+bundled_cells = partial(model_sources.available_cells, "text")  # bundled_cells(): the cells with a model
+
+
+def default_cell() -> str:
+    """The bundled cell the tab starts on: the lowest validation nats/char its card reports."""
+    return min(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell)).get("nats_per_char", float("inf")))
 
 
 @lru_cache(maxsize=None)

@@ -9,7 +9,7 @@ from ..display import visible
 from ..runtime import GENERATION, QUICK
 from ..text import serve as text
 from ..text.infer import MAX_NEW_CHARS
-from .common import cell_choices, hub_loader, shows_errors
+from .common import cell_choices, hub_loader, shows_errors, starting_cell
 
 EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
@@ -54,6 +54,10 @@ def _sampling_controls() -> list[gr.components.Component]:
 
 
 def build() -> None:
+    cells = text.bundled_cells()
+    best = starting_cell("text", cells, text.default_cell)  # the best bundled model, by its card
+    if best is None:
+        return
     gr.Markdown("A character-level language model trained on 34 of Shakespeare's plays writes new text, one "
                 "character at a time, carrying what it has read in its recurrent state.")
     with gr.Row():
@@ -67,8 +71,8 @@ def build() -> None:
             output = gr.Textbox(label="Prompt and generated text", lines=16, autoscroll=True)
             note = gr.Markdown()
         with gr.Column(scale=2):
-            cell = gr.Radio(cell_choices(text.CELLS_OFFERED), value="lstm", label="Recurrent cell")
-            summary = gr.Markdown(text.model_summary("lstm"))
+            cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
+            summary = gr.Markdown(text.model_summary(best))
             loaded = hub_loader("text", text.VISITORS)
             sampling = _sampling_controls()
             gr.Markdown("What the model expects next after the prompt, before temperature, top-k and top-p "
