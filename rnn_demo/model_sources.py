@@ -17,7 +17,7 @@ import httpx2
 from huggingface_hub import constants, snapshot_download
 
 from .backbone import CELLS, check_cell
-from .hub import MODEL_FILES, MODELS_DIR, read_config
+from .hub import MODEL_FILES, MODELS_DIR, card_metrics, read_config
 
 PROBE_SECONDS = 2.0
 NOTES: list[str] = []  # what the app says about where its models came from
@@ -80,3 +80,13 @@ def model_dir(task: str, cell: str) -> Path:
 def available_cells(task: str) -> list[str]:
     """The cells with a model for `task`, in the backbone's order."""
     return [cell for cell in CELLS if cell in model_dirs(task)]
+
+
+def best_cell(task: str, cells: list[str], metric: str, higher_is_better: bool = False) -> str:
+    """The one of `cells` whose `task` model card reports the best `metric` (a card without it ranks last)."""
+    def rank(cell: str) -> float:
+        value = card_metrics(model_dir(task, cell)).get(metric)
+        if value is None:
+            return float("inf")
+        return -value if higher_is_better else value
+    return min(cells, key=rank)

@@ -40,3 +40,14 @@ def test_non_finite_numbers_are_refused_by_name():
         sampling_from_controls(100, float("inf"), 0, 1.0, -1, "")
     with pytest.raises(ValueError, match="seed must be a finite number"):
         sampling_from_controls(100, 0.8, 0, 1.0, float("nan"), "")
+
+
+def test_tabs_start_on_the_best_cell_their_cards_report():
+    from rnn_demo.hub import card_metrics
+    from rnn_demo.model_sources import available_cells, best_cell, model_dir
+
+    cells = available_cells("sentiment")
+    accuracy = {cell: card_metrics(model_dir("sentiment", cell))["accuracy"] for cell in cells}
+    assert best_cell("sentiment", cells, "accuracy", higher_is_better=True) == max(accuracy, key=accuracy.get)
+    assert best_cell("sentiment", cells, "accuracy") == min(accuracy, key=accuracy.get)
+    assert best_cell("sentiment", cells[::-1], "no such metric") == cells[-1]  # none reports it: the first offered

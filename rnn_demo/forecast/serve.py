@@ -37,10 +37,6 @@ def bundled_forecaster(cell: str) -> Forecaster:
 VISITORS = VisitorModels("forecast", lambda directory: load_model(Forecaster, directory, pick_device()))
 
 
-def default_cell() -> str:
-    """The bundled cell the tab starts on: the lowest backtest MASE its card reports."""
-    return min(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell)).get("mase", float("inf")))
-
 
 def forecaster_for(cell: str, loaded: tuple[str, str] | None = None) -> Forecaster:
     """The visitor's Hub forecaster (repo id, commit) if they loaded one, else the bundled one of `cell`."""

@@ -35,10 +35,6 @@ def bundled_classifier(cell: str) -> tuple[ReviewClassifier, Tokenizer]:
     return load_model(ReviewClassifier, model_dir(cell), pick_device()), load_tokenizer(model_dir(cell))
 
 
-def default_cell() -> str:
-    """The bundled cell the tab starts on: the best test accuracy its card reports."""
-    return max(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell)).get("accuracy", 0.0))
-
 
 def _build(directory: Path) -> tuple[ReviewClassifier, Tokenizer]:
     return load_model(ReviewClassifier, directory, pick_device()), load_tokenizer(directory)

@@ -30,10 +30,6 @@ model_dir = partial(model_sources.model_dir, "text")  # model_dir(cell): bundled
 bundled_cells = partial(model_sources.available_cells, "text")  # bundled_cells(): the cells with a model
 
 
-def default_cell() -> str:
-    """The bundled cell the tab starts on: the lowest validation nats/char its card reports."""
-    return min(bundled_cells(), key=lambda cell: card_metrics(model_dir(cell)).get("nats_per_char", float("inf")))
-
 
 @lru_cache(maxsize=None)
 def bundled_stepper(cell: str) -> CharStepper:

@@ -47,7 +47,7 @@ def _series_controls() -> list[gr.components.Component]:
 
 def build() -> None:
     cells = forecast.bundled_cells()
-    best = starting_cell("forecast", cells, forecast.default_cell)  # the best bundled model, by its card
+    best = starting_cell("forecast", cells, "mase")  # the best bundled model, by its card
     if best is None:
         return
     gr.Markdown("A recurrent network reads the last week of half-hourly electricity demand in Victoria (Australia) "

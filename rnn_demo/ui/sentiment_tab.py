@@ -51,7 +51,7 @@ def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
 
 def build() -> None:
     cells = sentiment.bundled_cells()
-    best = starting_cell("sentiment", cells, sentiment.default_cell)  # the best bundled model, by its card
+    best = starting_cell("sentiment", cells, "accuracy", higher_is_better=True)  # the best bundled model, by its card
     if best is None:
         return
     gr.Markdown("A recurrent classifier trained on 35,592 IMDB movie reviews reads a review word by word and "

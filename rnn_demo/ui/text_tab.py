@@ -55,7 +55,7 @@ def _sampling_controls() -> list[gr.components.Component]:
 
 def build() -> None:
     cells = text.bundled_cells()
-    best = starting_cell("text", cells, text.default_cell)  # the best bundled model, by its card
+    best = starting_cell("text", cells, "nats_per_char")  # the best bundled model, by its card
     if best is None:
         return
     gr.Markdown("A character-level language model trained on 34 of Shakespeare's plays writes new text, one "
