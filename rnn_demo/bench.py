@@ -85,8 +85,13 @@ def _percentiles_ms(run, repeats: int) -> tuple[float, float]:
         started = time.perf_counter()
         run()
         times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return round(times[len(times) // 2], 2), round(times[min(len(times) - 1, int(len(times) * 0.95))], 2)
+    return round(percentile(times, 0.5), 2), round(percentile(times, 0.95), 2)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q` quantile of `values` (the value at rank q * n, sorted); NaN for none."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def review_of_words(texts: list[str], words: int) -> str:

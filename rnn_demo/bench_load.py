@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from .bench import percentile
 from .launch import start_app, stop_app
 
 REVIEW = " ".join(["A beautiful, moving film; the performances are superb, though the middle drags."] * 25)[:1800]
@@ -65,9 +66,8 @@ def _sample_rss(pid: int, until: float, every: float, samples: list) -> None:
         time.sleep(every)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else float("nan")
+def _ms(values: list[float], q: float) -> float:
+    return round(percentile(values, q), 1)
 
 
 def _run_clients(url: str, pid: int, clients: int, warmup: float, seconds: float) -> tuple[list, list]:
@@ -117,10 +117,10 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -
               "app_cpu_s": round(app_cpu, 1), "clients_cpu_s": round(own_cpu, 1)}
     for name in TASKS:
         served = [ms for _, task, ms, error in records if task == name and not error]
-        result[name] = {"requests": len(served), "p50_ms": _percentile(served, 0.5), "p95_ms": _percentile(served, 0.95)}
+        result[name] = {"requests": len(served), "p50_ms": _ms(served, 0.5), "p95_ms": _ms(served, 0.95)}
     errors = sorted({error for *_, error in records if error})
     if errors:  # how soon a refused client heard so: a "busy" answer, not a hang
         refused = [ms for *_, ms, error in records if error]
-        result["refused"] = {"p50_ms": _percentile(refused, 0.5), "p95_ms": _percentile(refused, 0.95)}
+        result["refused"] = {"p50_ms": _ms(refused, 0.5), "p95_ms": _ms(refused, 0.95)}
         result["errors"] = errors[:5]
     return result
