@@ -17,3 +17,23 @@ SHOWN_AS = {**PICTURES, **dict.fromkeys(DIRECTIONAL, "\ufffd")}
 def visible(text: str) -> str:
     """`text` with every control or direction character replaced by a visible one (same length)."""
     return text.translate(SHOWN_AS)
+
+
+QUOTE_LIMIT = 80  # characters of a user's input that an error or note quotes back
+
+
+def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """A user's input quoted in a message: repr-quoted, controls made visible, cut to `limit` characters with an
+    ellipsis (a 10,000-character input must not fill the screen)."""
+    text = str(text)
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return repr(visible(cut))
+
+
+MARKDOWN_SPECIAL = {ord(ch): "\\" + ch for ch in "\\`*_{}[]()<>#+-.!|~&\"'=:/@$%^;,?"}
+
+
+def md_text(text: object) -> str:
+    """A user's text (a column name, a repository id) for a Markdown note: every ASCII punctuation character
+    backslash-escaped, so it shows as typed and never becomes a tag, a link or an image."""
+    return visible(str(text)).translate(MARKDOWN_SPECIAL)

@@ -1,6 +1,7 @@
 """What the tabs share: error handling, the "Load a model from the Hub" box, notes as Markdown."""
 from __future__ import annotations
 
+import html
 import inspect
 from collections.abc import Callable
 from functools import partial, wraps
@@ -13,7 +14,17 @@ from ..model_sources import best_cell
 from ..visitor_hub import VisitorModels
 
 USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
+MESSAGE_LIMIT = 600  # characters of an error message shown: a message quoting user input must not fill the screen
 BUNDLED_NOTE = "Using the bundled models: choose a cell."
+
+
+def user_error(error: Exception) -> gr.Error:
+    """The toast for a library error: its message as plain text (gradio renders toasts as HTML, so a user's
+    `<img>` in a column name or repository id would otherwise be fetched), cut to MESSAGE_LIMIT characters."""
+    message = str(error) or type(error).__name__
+    if len(message) > MESSAGE_LIMIT:
+        message = message[:MESSAGE_LIMIT] + "…"
+    return gr.Error(html.escape(message, quote=False))
 
 
 def shows_errors(handler: Callable) -> Callable:
@@ -25,7 +36,7 @@ def shows_errors(handler: Callable) -> Callable:
             try:
                 yield from handler(*args, **kwargs)
             except USER_ERRORS as error:
-                raise gr.Error(str(error)) from None
+                raise user_error(error) from None
         return streaming
 
     @wraps(handler)
@@ -33,8 +44,16 @@ def shows_errors(handler: Callable) -> Callable:
         try:
             return handler(*args, **kwargs)
         except USER_ERRORS as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
     return plain
+
+
+def clear_first(trigger: Callable, outputs: list[gr.components.Component], name: str) -> None:
+    """Empty `outputs` in the browser the moment `trigger` fires, so that a request that fails does not leave
+    the previous run's notes on show as if they were its own. Runs in the page only (no server call)."""
+    empties = ", ".join("null" for _ in outputs)
+    trigger(None, None, outputs, js=f"() => [{empties}]" if len(outputs) > 1 else "() => null",
+            api_name=name, api_visibility="private", queue=False)
 
 
 def bullets(notes: list[str]) -> str:
