@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rnn_demo.text.infer import MAX_PROMPT_CHARS, Sampling, check_prompt, filter_logits, generate, next_char_table
+from rnn_demo.text.infer import MAX_PROMPT_CHARS, HeldBackText, Sampling, check_prompt, filter_logits, generate, next_char_table
 from rnn_demo.text.stepper import CharStepper
 from tests.conftest import tiny_model
 
@@ -80,6 +80,44 @@ def test_stop_string_ends_the_text_and_is_not_shown():
     stop = free[20:22]
     cut = "".join(generate(stepper, "A", Sampling(max_new_chars=200, seed=3, stop=stop)))
     assert cut == free[: free.index(stop)]
+
+
+def _shown(text: str, stop: str) -> str:
+    """What HeldBackText shows, piece by piece, of `text` sampled one character at a time with `stop`."""
+    held, pieces = HeldBackText(stop), []
+    for char in text:
+        piece, stopped = held.add(char)
+        pieces.append(piece)
+        if stopped:
+            return "".join(pieces)
+    return "".join(pieces) + held.rest()
+
+
+def test_every_stop_length_shows_a_prefix_of_the_free_text():
+    """Stop strings of 1 to 100 characters, found in the text and absent from it: what is shown is exactly the
+    free text up to the stop string (a 4-character stop once showed its first characters twice)."""
+    free = "ROMEO:\nROMEO, ROM, ROMEO! my ROMERO:" * 8
+    for length in range(1, 101):
+        for stop in (free[40:40 + length], "ROMEO:" * 17, "☃" * length):
+            assert _shown(free, stop[:length]) == free[: free.find(stop[:length])] if stop[:length] in free \
+                else _shown(free, stop[:length]) == free, (length, stop[:length])
+
+
+@pytest.mark.parametrize("length", [1, 4, 6, 100])
+def test_generation_stops_before_the_stop_string(length):
+    stepper = CharStepper(tiny_model())
+    free = "".join(generate(stepper, "A", Sampling(max_new_chars=300, seed=1)))
+    for stop in (free[150:150 + length], "☃" * length):
+        shown = "".join(generate(stepper, "A", Sampling(max_new_chars=300, seed=1, stop=stop)))
+        assert shown == (free[: free.index(stop)] if stop in free else free)
+
+
+def test_held_back_text_shows_what_cannot_begin_the_stop_string():
+    text = HeldBackText("ROMEO:")
+    assert [text.add(ch) for ch in "ab"] == [("a", False), ("b", False)]  # neither can begin "ROMEO:"
+    assert [text.add(ch) for ch in "ROM"] == [("", False)] * 3  # could be the stop string: held back
+    assert text.add("A") == ("ROMA", False)  # ruled out: shown at once, once
+    assert [text.add(ch) for ch in "ROMEO:"][-1] == ("", True)  # the stop string is never shown
 
 
 def test_empty_prompt_and_unknown_characters():

@@ -84,9 +84,16 @@ class HeldBackText:
             end = len(self.produced) - len(self.stop)
             piece, self.shown = self.produced[self.shown:end], end
             return piece, True
-        safe = len(self.produced) - max(len(self.stop) - 1, 0)
+        safe = len(self.produced) - self._could_begin_stop()
         piece, self.shown = self.produced[self.shown:safe], max(self.shown, safe)
         return piece, False
+
+    def _could_begin_stop(self) -> int:
+        """The length of the longest end of the text not yet shown that is a beginning of the stop string."""
+        for length in range(min(len(self.stop) - 1, len(self.produced) - self.shown), 0, -1):
+            if self.produced.endswith(self.stop[:length]):
+                return length
+        return 0
 
     def rest(self) -> str:
         """What was held back when the length limit ends the text: it did not become the stop string."""
