@@ -193,7 +193,7 @@ def test_bad_series_uploads_are_clear_errors(data, columns, message):
 
 def test_a_two_column_upload_needs_no_names_and_latin1_is_read():
     series, notes = read_series_upload("Zeit,Last\n2024-01-01 00:00,1.5\n2024-01-01 01:00,2.5\n".encode("latin-1"))
-    assert list(series.values) == [1.5, 2.5] and "`Last` over `Zeit`" in notes[-1]
+    assert list(series.values) == [1.5, 2.5] and "“Last” over “Zeit”" in notes[-1]
     series, notes = read_series_upload("date,load,caf\xe9\n2024-01-01,3,x\n2024-01-02,4,y\n".encode("latin-1"))
     assert list(series.values) == [3.0, 4.0] and "Latin-1" in notes[0]
 

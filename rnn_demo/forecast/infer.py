@@ -20,12 +20,17 @@ class Series:
     times: pd.DatetimeIndex
     values: np.ndarray  # (steps,)
     workday: np.ndarray  # (steps,) 1 on working days
+    offsets: np.ndarray | None = None  # (steps,) UTC offset of each wall-clock time in minutes (NaN: unknown); None
 
     @classmethod
     def from_dataset(cls, dataset) -> "Series":
-        """From a `datasets.Dataset` with `time`, `value` and `workday` columns."""
-        frame = dataset.select_columns(["time", "value", "workday"]).to_pandas()
-        return cls(pd.DatetimeIndex(frame["time"]), frame["value"].to_numpy(float), frame["workday"].to_numpy(float))
+        """From a `datasets.Dataset` with `time` (wall-clock), `value` and `workday` columns, and `utc_offset`
+        (minutes) where the stamps had offsets."""
+        columns = ["time", "value", "workday"] + ["utc_offset"] * ("utc_offset" in dataset.column_names)
+        frame = dataset.select_columns(columns).to_pandas()
+        offsets = frame["utc_offset"].to_numpy(float) if "utc_offset" in frame else None
+        return cls(pd.DatetimeIndex(frame["time"]), frame["value"].to_numpy(float), frame["workday"].to_numpy(float),
+                   offsets)
 
     def __len__(self) -> int:
         return len(self.values)

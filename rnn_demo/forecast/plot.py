@@ -2,6 +2,7 @@
 and, where known, the actual values; interactive (zoom, pan, hover) through plotly."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -10,8 +11,8 @@ COLOURS = {"history": "#444444", "actual": "#111111", "median": "#d62728", "band
 
 
 def _curve(frame: pd.DataFrame, column: str, **style) -> go.Scatter:
-    """One column's known points as a trace, in plain lists (readable by any client of the API)."""
-    known = frame[frame[column].notna()]
+    """One column's known (finite) points as a trace, in plain lists (readable by any client of the API)."""
+    known = frame[np.isfinite(frame[column].to_numpy(float))]
     times = [stamp.isoformat() for stamp in known["time"]]
     return go.Scatter(x=times, y=known[column].astype(float).tolist(), **style)
 

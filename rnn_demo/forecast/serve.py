@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ..backbone import CELL_LABELS
+from ..display import quoted
 from ..hub import card_metrics, load_model, pick_device
 from .. import model_sources
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
 from .model import Forecaster
+from .stamps import offset_text
 from .upload import read_series_upload
 from ..visitor_hub import VisitorModels
 
@@ -67,30 +69,75 @@ class ForecastView:
     unit: str = "series unit"  # of the values: the model's (GW) for the Victoria series
 
 
-def parse_origin(text: str | None, series: Series, earliest: int) -> int:
-    """The origin's index (the first step forecast): blank is the end of the series; otherwise one of its
-    time stamps with at least `earliest` steps of history before it."""
-    if not text or not str(text).strip():
-        return len(series)
+ORIGIN_CHARS = 64  # the origin box's limit: any time stamp fits
+
+
+def _origin_stamp(text: str) -> pd.Timestamp:
+    """The origin as typed, read as a time: a clear error for anything else."""
+    if len(text) > ORIGIN_CHARS:
+        raise ValueError(f"the origin has {len(text):,} characters; at most {ORIGIN_CHARS} are read: use a form like "
+                         "2014-12-01 00:00")
     try:
-        stamp = pd.Timestamp(str(text).strip())
-    except ValueError:
-        raise ValueError(f"cannot read {text!r} as a time: use a form like 2014-12-01 00:00") from None
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise ValueError(f"cannot read {quoted(text)} as a time: use a form like 2014-12-01 00:00")
+    return stamp
+
+
+def _in_local_time(stamp: pd.Timestamp, series: Series) -> tuple[pd.Timestamp, list[str]]:
+    """An origin with a UTC offset as a wall-clock time of the series: its own wall-clock time if the series has no
+    offsets or the same one there, else the same instant at the series' offset."""
+    wall = stamp.tz_localize(None)
+    given = stamp.utcoffset() / pd.Timedelta(minutes=1)
+    known = series.offsets[~np.isnan(series.offsets)] if series.offsets is not None else np.array([])
+    if not len(known):
+        return wall, [f"The origin's UTC offset ({offset_text(given)}) was set aside: this series' time stamps have "
+                      f"none, so the origin is read as the wall-clock time {wall:%Y-%m-%d %H:%M}."]
+    index = min(int(series.times.searchsorted(wall)), len(series) - 1)
+    local = series.offsets[index] if not np.isnan(series.offsets[index]) else known[-1]
+    if local == given:
+        return wall, []
+    moved = wall + pd.Timedelta(minutes=local - given)
+    return moved, [f"The origin {stamp.isoformat()} is {moved:%Y-%m-%d %H:%M} in the series' own time "
+                   f"(UTC{offset_text(local)}): the forecast starts there."]
+
+
+def locate_origin(text: str | None, series: Series, earliest: int) -> tuple[int, list[str]]:
+    """The origin's index (the first step forecast) and notes: blank is the end of the series; otherwise one of
+    its time stamps with at least `earliest` steps of history before it. A time with a UTC offset is compared
+    in the series' wall-clock time."""
+    if not text or not str(text).strip():
+        return len(series), []
+    stamp, notes = _origin_stamp(str(text).strip()), []
+    if stamp.tz is not None:
+        stamp, notes = _in_local_time(stamp, series)
     step = series.times[1] - series.times[0]
-    index = int(series.times.searchsorted(stamp))
     if stamp == series.times[-1] + step:
-        return len(series)
-    if index >= len(series) or series.times[index] != stamp or index < earliest:
+        return len(series), notes
+    try:
+        index = int(series.times.searchsorted(stamp))
+        found = index < len(series) and series.times[index] == stamp and index >= earliest
+    except (ValueError, TypeError, OverflowError):  # a time finer than the series' resolution, or out of range
+        found = False
+    if not found:
         raise ValueError(f"the origin must be a time step of the series from {series.times[min(earliest, len(series) - 1)]} "
                          f"to {series.times[-1] + step} (every {step}); got {stamp}. Leave it blank to forecast "
                          "past the end")
-    return index
+    return index, notes
+
+
+def parse_origin(text: str | None, series: Series, earliest: int) -> int:
+    """The origin's index alone (see `locate_origin`)."""
+    return locate_origin(text, series, earliest)[0]
 
 
 def forecast_view(series: Series, origin: int, model: Forecaster, scale: float | None) -> ForecastView:
     """Forecast the `horizon` steps from `origin`; actuals, and metrics, where the data reach that far."""
     config = model.config
     median, lower, upper = (a[0] for a in interval_of(model, forecast_quantiles(model, series, np.array([origin]))))
+    notes = _forecast_checks(series, origin, median, lower, min_history(config.window, config.week))
     naive = seasonal_naive(np.concatenate([series.values, np.full(config.horizon, np.nan)]), np.array([origin]),
                            config.horizon, config.week)[0]
     step = series.times[1] - series.times[0]
@@ -100,7 +147,7 @@ def forecast_view(series: Series, origin: int, model: Forecaster, scale: float |
     ahead = pd.DataFrame({"time": future, "median": median, "lower": lower, "upper": upper, "naive": naive})
     known = min(config.horizon, len(series) - origin)
     ahead["actual"] = np.concatenate([series.values[origin:origin + known], np.full(config.horizon - known, np.nan)])
-    metrics = pd.DataFrame()
+    metrics = empty_metrics()
     if known == config.horizon:
         actual = ahead["actual"].to_numpy()
         scale = scale or mase_scale(series.values[:origin], config.week)
@@ -108,12 +155,32 @@ def forecast_view(series: Series, origin: int, model: Forecaster, scale: float |
                                                  **interval_metrics(lower, upper, actual)},
                 "seasonal naive (last week)": point_metrics(naive, actual, scale)}
         metrics = _metrics_frame(rows)
-    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=_undefined_metrics(metrics))
+    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics,
+                        notes=notes + _undefined_metrics(metrics))
+
+
+def _forecast_checks(series: Series, origin: int, median: np.ndarray, lower: np.ndarray, span: int) -> list[str]:
+    """A clear error if the forecast is not a number anywhere (nothing would be plotted there); a note if it goes
+    below zero for a series that never does. `span`: the steps before the origin the model reads."""
+    read = slice(max(0, origin - span), origin)
+    largest = int(np.argmax(np.abs(series.values[read]))) + read.start
+    if not (np.isfinite(median).all() and np.isfinite(lower).all()):
+        raise ValueError(f"the forecast from {series.times[min(origin, len(series) - 1)]} is not a number: the values "
+                         f"the model read are too large to compute with (the largest: {series.values[largest]:.6g} at "
+                         f"{series.times[largest]}). Rescale the series, or correct that value")
+    if series.values.min() >= 0 and min(median.min(), lower.min()) < 0:
+        return [f"The forecast goes below zero (the median down to {median.min():.4g}, the 80% interval's lower bound "
+                f"to {lower.min():.4g}) although the series never does: check the values the model read before the "
+                f"origin (the largest: {series.values[largest]:.6g} at {series.times[largest]}), and treat this "
+                "forecast with care."]
+    return []
 
 
 def _undefined_metrics(metrics: pd.DataFrame) -> list[str]:
     """Notes for the scaled errors left blank because their denominator is zero."""
     notes = []
+    if metrics.empty:
+        return notes
     if "MASE" in metrics and metrics["MASE"].isna().all():
         notes.append("MASE is left blank: the series repeats itself exactly from one week to the next before the "
                      "origin, so the naive errors it is scaled by are zero.")
@@ -122,11 +189,18 @@ def _undefined_metrics(metrics: pd.DataFrame) -> list[str]:
     return notes
 
 
+METRIC_NAMES = {"mae": "MAE", "mape": "MAPE %", "mase": "MASE", "coverage80": "coverage 80%", "width80": "width 80%"}
+METRIC_COLUMNS = ["forecaster", *METRIC_NAMES.values()]
+
+
+def empty_metrics() -> pd.DataFrame:
+    """A metrics table with no rows, under its real headers."""
+    return pd.DataFrame(columns=METRIC_COLUMNS)
+
+
 def _metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index").round(4)
-    frame = frame.rename(columns={"mae": "MAE", "mape": "MAPE %", "mase": "MASE", "coverage80": "coverage 80%",
-                                  "width80": "width 80%"})
-    return frame.reset_index(names="forecaster")
+    return frame.rename(columns=METRIC_NAMES).reset_index(names="forecaster")
 
 
 def load_upload(path: str, time_column: str | None, value_column: str | None, model: Forecaster) -> tuple[Series, list[str]]:
@@ -156,7 +230,8 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
     else:
         (series, test_start), notes = victoria(), []
         scale = mase_scale(series.values[:test_start], model.config.week)
-    index = parse_origin(origin, series, min_history(model.config.window, model.config.week))
+    index, origin_notes = locate_origin(origin, series, min_history(model.config.window, model.config.week))
+    notes += origin_notes
     view = forecast_view(series, index, model, scale)
     if not upload:
         view.unit = model.config.unit

@@ -6,7 +6,7 @@ import gradio as gr
 from ..forecast import serve as forecast
 from ..forecast.plot import forecast_figure
 from ..runtime import QUICK
-from .common import bullets, cell_choices, hub_loader, shows_errors, starting_cell
+from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
@@ -39,7 +39,7 @@ def _series_controls() -> list[gr.components.Component]:
         with gr.Row():
             time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
             value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
-    origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)",
+    origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", max_length=forecast.ORIGIN_CHARS,
                         placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
     gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
     return [source, upload, time_column, value_column, origin]
@@ -58,9 +58,10 @@ def build() -> None:
             plot = gr.Plot(forecast_figure(initial.frame, initial.unit),
                            label="Demand: history, forecast and 80% interval")
             metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
-                                   interactive=False)
+                                   headers=forecast.METRIC_COLUMNS, interactive=False)
             notes = gr.Markdown(bullets(initial.notes))
-            backtest = gr.Dataframe(label="Backtest on the last 8 weeks of 2014 (the protocol)", interactive=False)
+            backtest = gr.Dataframe(forecast.empty_metrics(), label="Backtest on the last 8 weeks of 2014 (the protocol)",
+                                    headers=forecast.METRIC_COLUMNS, interactive=False)
         with gr.Column(scale=2):
             series = _series_controls()
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
@@ -69,6 +70,7 @@ def build() -> None:
             forecast_button = gr.Button("Forecast", variant="primary")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
+    clear_first(forecast_button.click, [metrics, notes], "forecast_clear")  # no stale notes after an error
     forecast_button.click(forecast_demand, [*series, cell, loaded], [plot, metrics, notes], api_name="forecast",
                           **QUICK)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)

@@ -1,0 +1,292 @@
+"""What a visitor's upload and origin can hold, on small literal inputs: row counts as pandas reads them, implausible
+values, UTC offsets and clock changes, day-first dates, tiny steps, origins with offsets, text shown as text."""
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnn_demo.display import md_text
+from rnn_demo.forecast.data import implausible_values, series_from_frame, step_of
+from rnn_demo.forecast.infer import Series
+from rnn_demo.forecast.upload import data_rows, line_ends, read_series_upload
+
+
+def frame(stamps: list[str], values: list[float] | None = None) -> pd.DataFrame:
+    values = values if values is not None else [float(i) for i in range(len(stamps))]
+    return pd.DataFrame({"t": stamps, "v": [str(v) for v in values]})
+
+
+def read(stamps: list[str], values: list[float] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    dataset, notes = series_from_frame(frame(stamps, values), "t", "v")
+    return dataset.to_pandas(), notes
+
+
+# rows, as the parser counts them
+
+@pytest.mark.parametrize("text, rows", [
+    ("a,b\r1,2\r3,4", 2),  # a lone CR ends a row
+    ("a,b\r\n1,2\r\n3,4\r\n", 2),
+    ("a,b\n1,2\r3,4\r\n5,6", 3),  # all three mixed
+    ('a,b\n"x\ny",2\n', 1),  # a line end inside a quoted field does not
+    ('a,b\r\n1,"2\r\n3"\r\n', 1),
+    ('a,b\n1,"x""\ny"\n', 1),  # a doubled quote stays inside the field
+    ('a,b\n1,x"y\n2,z"\n', 2),  # a quote inside a field is an ordinary character
+    ('a,b\n1, "q\nr"\n', 2),  # ... and so is one after a space
+    ("\n\na,b\r\r\n1,2\r\r\n\n3,4\n", 2),  # blank lines are skipped
+])
+def test_rows_are_counted_as_pandas_reads_them(text, rows):
+    assert data_rows(text) == rows == len(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
+    assert line_ends(text) >= rows  # the quick bound never counts fewer
+
+
+def test_a_file_with_cr_line_ends_over_the_row_limit_is_refused_before_parsing():
+    with pytest.raises(ValueError, match="more than 200,000 rows; the limit is 200,000"):
+        read_series_upload(b"t,v\r" + b"2024-01-01 00:00,1\r" * 200_001)
+    quoted_lines = b't,v\n' + b'"a\nb",1\n' * 150_000  # two line ends a row, one quoted: 150,000 rows are read
+    with pytest.raises(ValueError, match="150,000 time stamps cannot be read, the first in data row 1"):
+        read_series_upload(quoted_lines)
+
+
+# implausible values
+
+def realistic_series() -> dict[str, np.ndarray]:
+    """Hourly demand for a year with a daily cycle, weekends, a heatwave, holidays, a trend, a level shift, solar."""
+    t = np.arange(24 * 365)
+    hour, day = t % 24, t // 24
+    base = (500 + 150 * np.sin(2 * np.pi * (hour - 6) / 24) + 60 * np.cos(2 * np.pi * day / 365)) \
+        * np.where(day % 7 >= 5, 0.8, 1.0)
+    heat = base * np.where((day >= 30) & (day < 33), 2.2, 1.0) * np.where(day >= 358, 0.4, 1.0)
+    solar = np.clip(np.sin(2 * np.pi * (hour - 6) / 24), 0, None) * 100
+    return {"heatwave and holidays": heat + np.random.default_rng(0).normal(0, 20, len(t)),
+            "five weeks around the heatwave": heat[24 * 25:24 * 60], "trend": base * (1 + t / len(t)),
+            "level x5 for the last two weeks": base * np.where(day >= 351, 5.0, 1.0),
+            "level x3 for the last three days": base * np.where(day >= 362, 3.0, 1.0),
+            "rooftop solar (zeros at night)": solar, "net load going negative": base - 7.5 * solar}
+
+
+def test_real_demand_is_never_implausible():
+    from rnn_demo.forecast.infer import protocol_series
+
+    series, _ = protocol_series()
+    assert not implausible_values(series.values).any()
+    for name, values in realistic_series().items():
+        assert not implausible_values(values).any(), name
+    assert not implausible_values(np.full(800, 7.0)).any()
+
+
+def test_implausible_values_are_flagged():
+    values = 500 + 100 * np.sin(np.arange(800) / 8)
+    for bad in (1e12, -1e9, 99_999.0, 1e300):
+        flagged = values.copy()
+        flagged[790] = bad
+        assert np.flatnonzero(implausible_values(flagged)).tolist() == [790], bad
+    cluster = values.copy()
+    cluster[700:730] = 1e9  # a stuck sensor for under 5% of the series
+    assert implausible_values(cluster).sum() == 30
+    assert implausible_values(np.full(5, 1e200)).all()  # too large to compute with, even when flat
+
+
+def test_an_outlier_is_refused_naming_its_time_and_value():
+    stamps = pd.date_range("2024-01-01", periods=200, freq="h").astype(str).tolist()
+    values = [500 + 100 * np.sin(i / 4) for i in range(200)]
+    values[190] = 1e12
+    with pytest.raises(ValueError, match=r"1 values are implausible for this series: 1e\+12 at 2024-01-08 22:00:00 "
+                                         r"\(the middle 90% of the series lies between"):
+        read(stamps, values)
+    values[190] = 1e300
+    with pytest.raises(ValueError, match="1e\\+300 at 2024-01-08 22:00:00 .*too large to compute with"):
+        read(stamps, values)
+
+
+def test_a_forecast_that_is_not_a_number_is_refused_and_one_below_zero_is_noted():
+    from rnn_demo.forecast.serve import _forecast_checks
+
+    times = pd.date_range("2024-01-01", periods=6, freq="h")
+    series = Series(times, np.array([5.0, 6.0, 7.0, 9.0e8, 6.0, 5.0]), np.ones(6))
+    with pytest.raises(ValueError, match="is not a number: .*the largest: 9e\\+08 at 2024-01-01 03:00:00"):
+        _forecast_checks(series, 6, np.array([1.0, np.nan]), np.array([0.5, 0.5]), span=4)
+    notes = _forecast_checks(series, 6, np.array([1.0, -3.0]), np.array([-4.0, -5.0]), span=4)
+    assert len(notes) == 1 and "below zero (the median down to -3" in notes[0] and "9e+08 at 2024-01-01 03:00" in notes[0]
+    assert _forecast_checks(series, 6, np.array([1.0, 2.0]), np.array([0.5, 1.0]), span=4) == []
+    series.values[0] = -1.0  # a series that goes below zero itself: no note
+    assert _forecast_checks(series, 6, np.array([1.0, -3.0]), np.array([-4.0, -5.0]), span=4) == []
+
+
+# UTC offsets and clock changes
+
+def test_offsets_keep_the_wall_clock_time():
+    table, notes = read(["2024-01-01T00:00:00+11:00", "2024-01-01T01:00:00+11:00", "2024-01-01T02:00:00+11:00"])
+    assert table["time"].astype(str).tolist() == ["2024-01-01 00:00:00", "2024-01-01 01:00:00", "2024-01-01 02:00:00"]
+    assert table["utc_offset"].tolist() == [660.0] * 3
+    assert notes == ["The time stamps carry UTC offsets (+11:00): each row is read at its own wall-clock time, so the "
+                     "daily cycle stays in local time."]
+
+
+def test_the_hour_repeated_when_the_clocks_go_back_is_averaged_and_said():
+    stamps = ["2024-04-07T00:00:00+11:00", "2024-04-07T01:00:00+11:00", "2024-04-07T02:00:00+11:00",
+              "2024-04-07T02:00:00+10:00", "2024-04-07T03:00:00+10:00", "2024-04-07T04:00:00+10:00"]
+    table, notes = read(stamps, [1, 2, 3, 5, 6, 7])
+    assert table["time"].dt.hour.tolist() == [0, 1, 2, 3, 4] and table["value"].tolist() == [1, 2, 4, 6, 7]
+    assert "The clocks went back on 2024-04-07: the wall-clock times 02:00-03:00 came twice that night, and each " \
+           "was kept once with the mean of its two readings." in notes
+    assert not any("rows repeated" in note or "not in time order" in note for note in notes)
+
+
+def test_the_hour_skipped_when_the_clocks_go_forward_is_interpolated_and_said():
+    stamps = ["2024-10-06T00:00:00+10:00", "2024-10-06T01:00:00+10:00", "2024-10-06T03:00:00+11:00",
+              "2024-10-06T04:00:00+11:00"]
+    table, notes = read(stamps, [1, 2, 4, 5])
+    assert table["time"].dt.hour.tolist() == [0, 1, 2, 3, 4] and table["value"].tolist() == [1, 2, 3, 4, 5]
+    assert "The clocks went forward on 2024-10-06: the wall-clock times 02:00-03:00 that never came were filled by " \
+           "interpolation." in notes
+    assert not any("missing values" in note for note in notes)  # the user's data had none
+
+
+def test_a_london_year_keeps_its_daily_cycle_in_local_time():
+    instants = pd.date_range("2024-03-25", "2024-11-05", freq="30min", tz="Europe/London")
+    wall = instants.tz_localize(None)
+    values = 500 + 100 * np.sin(2 * np.pi * (wall.hour * 60 + wall.minute) / 1440)  # peaks at 06:00 local
+    table, notes = read([t.isoformat() for t in instants], values.tolist())
+    times = pd.DatetimeIndex(table["time"])
+    assert (times[1:] - times[:-1] == pd.Timedelta("30min")).all()
+    assert len(times) == len(instants)  # the hour skipped in March added, the one repeated in October kept once
+    at_six = table["value"][(times.hour == 6) & (times.minute == 0)]
+    assert np.allclose(at_six, 600)  # converted to UTC the cycle would peak an hour early in summer
+    assert any(note.startswith("The clocks went back on 2024-10-27: the wall-clock times 01:00-02:00") for note in notes)
+    assert any(note.startswith("The clocks went forward on 2024-03-31: the wall-clock times 01:00-02:00") for note in notes)
+
+
+def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
+    stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
+    stamps[10] = "2024-01-01T10:00:00+05:00"
+    table, notes = read(stamps)
+    assert table["time"].dt.hour.tolist() == list(range(24))
+    assert any("1 rows carry a UTC offset unlike the rows around them, the first in data row 11 "
+               "('2024-01-01T10:00:00+05:00')" in note for note in notes)
+    plain = [f"2024-01-01 {h:02d}:00:00" for h in range(24)]
+    plain[5] = "2024-01-01 05:00:00+05:00"
+    table, notes = read(plain)
+    assert table["time"].dt.hour.tolist() == list(range(24)) and "utc_offset" in table
+    assert notes == ["1 rows carry a UTC offset while the rest have none, the first in data row 6 "
+                     "('2024-01-01 05:00:00+05:00'): they were read at their own wall-clock time like the rest; "
+                     "check those rows."]
+
+
+def test_an_offset_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="the time stamp in data row 2 has the UTC offset \\+25:00"):
+        read(["2024-01-01T00:00:00+01:00", "2024-01-01T01:00:00+25:00"])
+
+
+# day-first dates and steps
+
+def test_day_first_dates_are_read_day_first_and_said():
+    days = [f"{d:02d}/01/2024" for d in range(1, 20)]
+    table, notes = read(days)
+    assert table["time"].dt.day.tolist() == list(range(1, 20)) and set(table["time"].dt.month) == {1}
+    assert notes == ["Dates such as '13/01/2024' are written day first (dd/mm/yyyy): every date was read day first."]
+    table, notes = read([f"01/{d:02d}/2024 10:30" for d in range(1, 20)])  # month first: as pandas reads them
+    assert table["time"].dt.day.tolist() == list(range(1, 20)) and notes == []
+
+
+def test_ambiguous_dates_are_read_the_way_that_makes_a_regular_series():
+    quarter_hours = pd.date_range("2024-03-01", periods=96 * 10, freq="15min")
+    table, notes = read(quarter_hours.strftime("%d/%m/%Y %H:%M").tolist())
+    assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:45") and "read day first" in notes[0]
+    table, notes = read(quarter_hours.strftime("%m/%d/%Y %H:%M").tolist())
+    assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:45") and notes == []
+
+
+def test_dates_in_both_orders_are_refused():
+    with pytest.raises(ValueError, match="the dates mix day-first and month-first forms: '13/01/2024' and '01/14/2024'"):
+        read(["12/01/2024", "13/01/2024", "01/14/2024"])
+
+
+def test_steps_under_a_second_are_refused_by_name():
+    with pytest.raises(ValueError, match="the time stamps are only 1 nanosecond apart .*at least one second"):
+        step_of(pd.DatetimeIndex([0, 1, 2]))
+    stamps = pd.date_range("2024-01-01", periods=2000, freq="1ns")
+    data = "time,value\n" + "".join(f"{t.isoformat()},{i % 48}\n" for i, t in enumerate(stamps))
+    with pytest.raises(ValueError, match="only 1 nanosecond apart"):
+        read_series_upload(data.encode())
+
+
+# the origin
+
+def hourly(days: int = 10, offsets: float | None = None) -> Series:
+    times = pd.date_range("2024-01-01", periods=days * 24, freq="h")
+    series = Series(times, np.arange(days * 24.0), np.ones(days * 24))
+    if offsets is not None:
+        series.offsets = np.full(days * 24, offsets)  # minutes east of UTC at every step
+    return series
+
+
+def test_an_origin_with_an_offset_is_read_in_the_series_wall_clock_time():
+    from rnn_demo.forecast.serve import locate_origin
+
+    assert locate_origin("2024-01-08T00:00:00+11:00", hourly(), 20) == (168, [
+        "The origin's UTC offset (+11:00) was set aside: this series' time stamps have none, so the origin is read "
+        "as the wall-clock time 2024-01-08 00:00."])
+    assert locate_origin("2024-01-08T00:00:00+11:00", hourly(offsets=660), 20) == (168, [])
+    assert locate_origin("2024-01-07T13:00:00Z", hourly(offsets=660), 20) == (168, [
+        "The origin 2024-01-07T13:00:00+00:00 is 2024-01-08 00:00 in the series' own time (UTC+11:00): the forecast "
+        "starts there."])
+
+
+@pytest.mark.parametrize("text", ["2024-01-08T00:00:00+11:00", "2024-01-08 00:00 UTC", "NaT", "now", "99999-01-01",
+                                  "1e400", "9" * 30, "\x00", "2024-01-08 00:00:00.000000001", "-1", "2024-01-08+25:00",
+                                  "2024-01-08 00:00 Europe/London", "x" * 10_000, "1677-09-21", "2262-04-12", "T"])
+def test_the_origin_box_raises_nothing_but_clear_messages(text):
+    from rnn_demo.forecast.serve import parse_origin
+
+    try:
+        parse_origin(text, hourly(), 20)
+    except ValueError as error:
+        assert len(str(error)) < 250, str(error)
+
+
+def test_a_long_origin_is_not_echoed():
+    from rnn_demo.forecast.serve import parse_origin
+
+    with pytest.raises(ValueError, match="the origin has 10,000 characters; at most 64 are read") as raised:
+        parse_origin("2" * 10_000, hourly(), 20)
+    assert "2" * 100 not in str(raised.value)
+
+
+# text the user wrote, in messages and notes
+
+def test_column_names_show_as_text_and_long_ones_are_cut():
+    name = "<img src=x onerror=alert(1)>"
+    _, notes = read_series_upload(f"time,{name}\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n".encode())
+    assert f"“{md_text(name)}”" in notes[-1] and name not in notes[-1]  # escaped: Markdown shows it as typed
+    long = "c" * 5_000
+    with pytest.raises(ValueError) as raised:
+        read_series_upload(f"a,{long},b\n1,2,3\n".encode())
+    assert len(str(raised.value)) < 300 and "c" * 40 + "…" in str(raised.value)
+    with pytest.raises(ValueError, match="no column 'x{80}…'") as raised:
+        read_series_upload(b"time,value\n2024-01-01,1\n", "time", "x" * 5_000)
+    assert len(str(raised.value)) < 300
+
+
+def test_forecast_errors_never_show_a_server_path(tmp_path):
+    from rnn_demo.forecast.serve import bundled_cells, forecast_for
+
+    times = pd.date_range("2024-01-01", periods=800, freq="30min")
+    bad = {"empty.csv": b"", "binary.csv": b"\x00\x01", "columns.csv": b"a,b,c\n1,2,3\n",
+           "outlier.csv": pd.DataFrame({"time": times, "value": [1.0] * 799 + [1e300]}).to_csv(index=False).encode(),
+           "step.csv": pd.DataFrame({"time": pd.date_range("2024-01-01", periods=800, freq="1ns"),
+                                     "value": 1.0}).to_csv(index=False).encode()}
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError) as raised:
+            forecast_for(bundled_cells()[0], "", str(tmp_path / name))
+        assert str(tmp_path) not in str(raised.value) and "/tmp" not in str(raised.value), name
+
+
+def test_empty_metrics_tables_have_their_real_headers():
+    from rnn_demo.forecast.serve import METRIC_COLUMNS, bundled_cells, forecast_for
+
+    view = forecast_for(bundled_cells()[0], "")  # past the end: nothing to compare with
+    assert view.metrics.empty and list(view.metrics.columns) == METRIC_COLUMNS
+    assert METRIC_COLUMNS == ["forecaster", "MAE", "MAPE %", "MASE", "coverage 80%", "width 80%"]
+    assert not any("left blank" in note for note in view.notes)
