@@ -17,7 +17,7 @@ from .wheels import DataError
 TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli, "forecast": forecast_cli}
 TASKS = tuple(TASK_CLIS)
 BENCH_MODELS = {"generate": "text-lstm", "sentiment": "sentiment-gru", "sentiment-baseline": None,
-                "forecast": "forecast-gru", "load": None}
+                "forecast": "forecast-gru", "load": None, "csv-refusal": None}
 
 
 class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
@@ -171,6 +171,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
         from .bench_load import bench_load
 
         result = bench_load(args.clients, args.seconds, args.warmup)
+    elif args.what == "csv-refusal":
+        result = bench.bench_csv_refusal()
     elif args.what == "sentiment-baseline":
         from .sentiment.baseline import tfidf_baseline
         from .sentiment.data import protocol_dataset

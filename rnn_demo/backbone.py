@@ -1,11 +1,15 @@
 """The recurrent backbone every task shares: a stack of RNN, GRU or LSTM layers chosen by name."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 CELL_LABELS: dict[str, str] = {"rnn": "Vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
+GATES: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}  # weight rows per hidden unit
+Shapes = dict[str, tuple[int, ...]]  # a state_dict's tensor names and shapes
 
 # The recurrent state: h of shape (layers * directions, batch, hidden), or (h, c) for an LSTM.
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
@@ -26,6 +30,24 @@ def detach_state(state: State | None) -> State | None:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)  # type: ignore[return-value]
     return state.detach()
+
+
+def backbone_shapes(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                    bidirectional: bool = False, prefix: str = "backbone.rnn.") -> Shapes:
+    """The Backbone's state_dict shapes by formula, without building it (torch's names: weight_ih_l0_reverse...)."""
+    rows, shapes = GATES[check_cell(cell)] * hidden_size, {}
+    for layer in range(num_layers):
+        inputs = input_size if layer == 0 else hidden_size * (2 if bidirectional else 1)
+        for suffix in ("", "_reverse") if bidirectional else ("",):
+            shapes.update({f"{prefix}weight_ih_l{layer}{suffix}": (rows, inputs),
+                           f"{prefix}weight_hh_l{layer}{suffix}": (rows, hidden_size),
+                           f"{prefix}bias_ih_l{layer}{suffix}": (rows,), f"{prefix}bias_hh_l{layer}{suffix}": (rows,)})
+    return shapes
+
+
+def num_parameters(shapes: Shapes) -> int:
+    """The number of values in tensors of these shapes."""
+    return sum(math.prod(shape) for shape in shapes.values())
 
 
 class Backbone(nn.Module):

@@ -140,3 +140,59 @@ def _timed(run) -> float:
     started = time.perf_counter()
     run()
     return time.perf_counter() - started
+
+
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS: resident now, VmHWM: its peak), in MB."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith(field + ":"))
+
+
+def write_tiny_rows(path, size: int | None = None) -> int:
+    """Write a CSV of 1-character rows under a "text" header, `size` bytes or fewer (default: 64 KiB under the
+    upload limit), in pieces; return its rows."""
+    from .uploads import MAX_BYTES
+
+    rows = ((size or MAX_BYTES - 64 * 1024) - len(b"text\n")) // 2
+    with open(path, "wb") as file:
+        file.write(b"text\n")
+        for start in range(0, rows, 1_000_000):
+            file.write(b"a\n" * min(1_000_000, rows - start))
+    return rows
+
+
+def bench_csv_refusal(repeats: int = 3) -> dict:
+    """How the app refuses a CSV of 1-character rows just under the upload limit, through the function the Sentiment
+    tab calls (`classify_upload`, bundled model): wall time (best of `repeats`, model loaded), the peak of Python's
+    allocations while refusing (tracemalloc, a run of its own) and the process's resident memory around it."""
+    import tempfile
+    import tracemalloc
+    from pathlib import Path
+
+    from .sentiment.serve import bundled_cells, classify_upload
+
+    def refuse(path: Path) -> None:
+        try:
+            classify_upload(str(path), "", bundled_cells()[0])
+        except ValueError as error:
+            if "the limit is 20,000" in str(error):
+                return
+        raise RuntimeError("the file was not refused for its rows")
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tiny-rows.csv"
+        rows = write_tiny_rows(path)
+        refuse(path)  # loads the model
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # VmHWM starts again from the resident memory now
+        rss_before = _status_mb("VmRSS")
+        seconds = min(_timed(lambda: refuse(path)) for _ in range(repeats))
+        rss_peak = _status_mb("VmHWM")
+        tracemalloc.start()
+        refuse(path)
+        python_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        size = path.stat().st_size
+    return {"file_bytes": size, "rows_in_file": rows, "refusal_s": round(seconds, 4),
+            "python_peak_mb": round(python_peak / 2 ** 20, 2), "rss_before_mb": round(rss_before, 1),
+            "rss_peak_mb": round(rss_peak, 1)}

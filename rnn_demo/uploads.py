@@ -1,18 +1,82 @@
-"""Uploaded files, read safely: size-capped, binary refused, UTF-8 else Latin-1 (which loses nothing)."""
+"""Uploaded files, read safely: size-capped, binary refused, UTF-8 (or UTF-16 with its byte-order mark), else
+Latin-1 (which loses nothing).
+
+`decode_upload` reads a file's bytes at once (the forecasting tab); `read_upload` streams a file from its path, line
+by line, so that a reader can stop at its own limits without ever holding the whole file.
+"""
 from __future__ import annotations
 
+import codecs
+import os
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import TypeVar
+
 MAX_BYTES = 50 * 1024 * 1024
+MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refused before it is parsed
+EMPTY = "the file is empty: upload a CSV file with a header row"
+BINARY = "this is not a text CSV file (it holds binary data)"
+NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-16: save it as UTF-8"
+LATIN1_NOTE = "The file is not UTF-8: it was read as Latin-1."
+T = TypeVar("T")
+
+
+def bom_encoding(start: bytes) -> str:
+    """How to read a file that starts with `start`: "utf-16" after a UTF-16 byte-order mark (the codec reads the
+    mark and the byte order), else "utf-8-sig" (UTF-8, a UTF-8 byte-order mark dropped)."""
+    return "utf-16" if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_BYTES:
+        raise ValueError(f"the file has {size / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
 
 
 def decode_upload(data: bytes) -> tuple[str, list[str]]:
     """The upload as text, and a note when it was not UTF-8 (it is then read as Latin-1, losing nothing)."""
-    if not data.strip():
-        raise ValueError("the file is empty: upload a CSV file with a header row")
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"the file has {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
-    if b"\x00" in data:
-        raise ValueError("this is not a text CSV file (it holds binary data)")
+    _check_size(len(data))
+    encoding = bom_encoding(data)
     try:
-        return data.decode("utf-8-sig"), []
+        text, notes = data.decode(encoding), []
     except UnicodeDecodeError:
-        return data.decode("latin-1"), ["The file is not UTF-8: it was read as Latin-1."]
+        if encoding == "utf-16":
+            raise ValueError(NOT_UTF16) from None
+        text, notes = data.decode("latin-1"), [LATIN1_NOTE]
+    if "\x00" in text:
+        raise ValueError(BINARY)
+    if not text.strip():  # nothing, blanks, or only a byte-order mark
+        raise ValueError(EMPTY)
+    return text, notes
+
+
+def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """The lines of the file at `path` read as `encoding`, line ends kept (as `csv` wants them), one at a time;
+    binary data and lines over `max_line_chars` characters are refused as they come."""
+    with open(path, encoding=encoding, newline="") as stream:
+        number = 0
+        while line := stream.readline(max_line_chars + 1):
+            number += 1
+            if "\x00" in line:
+                raise ValueError(BINARY)
+            if len(line) > max_line_chars:
+                raise ValueError(f"line {number:,} of the file is over {max_line_chars:,} characters: "
+                                 "is it a CSV file with a line break after each row?")
+            yield line
+
+
+def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, str, list[str]]:
+    """`consume(lines)` over the upload at `path`, streamed (see `upload_lines`) after its size is checked: as UTF-8
+    (or UTF-16, by its byte-order mark), else again from the start as Latin-1. Returns what `consume` returned, the
+    encoding to read the file with again, and notes for the user. `consume` stops reading where it likes."""
+    _check_size(os.path.getsize(path))
+    with open(path, "rb") as file:
+        encoding = bom_encoding(file.read(2))
+    try:
+        with closing(upload_lines(path, encoding)) as lines:
+            return consume(lines), encoding, []
+    except UnicodeDecodeError:
+        if encoding == "utf-16":
+            raise ValueError(NOT_UTF16) from None
+    with closing(upload_lines(path, "latin-1")) as lines:
+        return consume(lines), "latin-1", [LATIN1_NOTE]

@@ -2,31 +2,44 @@
 size, dimensions and time, shared by repository and commit, and kept in a small least-recently-used cache.
 
 Anonymous access (`token=False`) matters: with the Space's token, any visitor could read the owner's
-private repositories. A load that fails for any reason raises ModelLoadError with a message for the
-visitor, and whatever model they were using stays in place.
+private repositories. Everything is bounded before a model is built (visitor_checks.py), every Hub call has
+timeouts and the load a deadline (hub_deadline.py), and the files go to a temporary folder deleted as soon as
+the model is built or the load fails, never to the Hub cache. A load that fails for any reason raises
+ModelLoadError with a message for the visitor, and whatever model they were using stays in place.
 """
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import HfApi, hf_hub_download, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+import httpx2
+from huggingface_hub import HfApi, get_session, hf_hub_url
+from huggingface_hub.errors import (HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError,
+                                    RevisionNotFoundError)
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
-from .hub import CONFIG_NAME, MODEL_FILES, WEIGHTS_NAME, ModelLoadError, read_config
+from . import hub_deadline
+from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
+from .sentiment.tokenizer import TOKENIZER_NAME
+from .visitor_checks import FILE_LIMITS, MB, check_config, check_files, check_tokenizer, check_weights, read_json
 
-MAX_WEIGHTS_BYTES = 50 * 1024 * 1024
-LIMITS = {"hidden_size": 1024, "num_layers": 4, "embedding_dim": 1024, "vocab_size": 50_000, "window": 2016,
-          "max_tokens": 5000}  # config fields a visitor's model may not exceed
-LOAD_SECONDS = 60
+LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_SECONDS", "60"))  # a load's deadline, downloads included
+BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downloads
 CACHE_SIZE = 4
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
+UNREACHABLE = "the Hub cannot be reached from this Space right now"
+
+hub_deadline.install()  # process-wide, but it bounds only the calls made inside hub_deadline.bounded()
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -36,81 +49,123 @@ def check_repo_id(repo_id: str) -> str:
     return repo_id
 
 
-def check_config(config: dict, task: str, repo_id: str) -> None:
-    """The repository's config is of `task` and within the app's limits."""
-    if config.get("task") != task:
-        raise ModelLoadError(f"{repo_id} holds a {config.get('task')!r} model; this tab needs a {task!r} one")
-    sizes = {**config, "vocab_size": len(config["vocab"]) if isinstance(config.get("vocab"), list)
-             else config.get("vocab_size")}  # a text model lists its characters
-    for name, limit in LIMITS.items():
-        value = sizes.get(name)
-        if isinstance(value, (int, float)) and value > limit:
-            raise ModelLoadError(f"{repo_id} is too large for this app: {name} is {value}, the limit is {limit}")
+def too_slow(repo_id: str, seconds: float) -> str:
+    return (f"loading {repo_id} took longer than {seconds:.0f} s: the Hub is slow or cannot be reached from this "
+            "Space right now; try again later")
 
 
-def fetch(repo_id: str, revision: str | None, task: str) -> tuple[Path, str]:
-    """Download a visitor's model anonymously after checking its files, size and config; (directory, commit)."""
+@contextmanager
+def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[None]:
+    """The Hub client's errors during a load as ModelLoadErrors for the visitor."""
     try:
-        info = HfApi().model_info(repo_id, revision=revision or None, files_metadata=True, token=False)
-        sizes = {s.rfilename: s.size or 0 for s in info.siblings or []}
-        for name in (CONFIG_NAME, WEIGHTS_NAME):
-            if name not in sizes:
-                raise ModelLoadError(f"{repo_id} has no {name}: it is not an rnn-demo model")
-        if sizes[WEIGHTS_NAME] > MAX_WEIGHTS_BYTES:
-            raise ModelLoadError(f"{repo_id}'s weights have {sizes[WEIGHTS_NAME] / 1e6:.0f} MB; "
-                                 f"the limit here is {MAX_WEIGHTS_BYTES / 1e6:.0f} MB")
-        config_path = hf_hub_download(repo_id, CONFIG_NAME, revision=info.sha, token=False)
-        check_config(read_config(Path(config_path).parent), task, repo_id)
-        directory = snapshot_download(repo_id, revision=info.sha, allow_patterns=MODEL_FILES, token=False)
+        yield
+    except hub_deadline.DeadlinePassed:
+        raise ModelLoadError(too_slow(repo_id, seconds)) from None
+    except hub_deadline.AnswerTooLarge:
+        raise ModelLoadError(f"{repo_id} has too many files for this app (the Hub's list of them is over "
+                             f"{hub_deadline.API_ANSWER_BYTES // MB} MB)") from None
     except RevisionNotFoundError:
         raise ModelLoadError(f"{repo_id} has no revision {revision!r}") from None
     except RepositoryNotFoundError:
         raise ModelLoadError(f"no public model repository {repo_id!r} (private repositories cannot be "
                              "loaded here)") from None
-    except (HfHubHTTPError, OSError) as error:
-        raise ModelLoadError(f"could not download {repo_id}: {type(error).__name__}") from None
-    return Path(directory), info.sha
+    except (OfflineModeIsEnabled, httpx2.TransportError) as error:
+        why = ("this Space runs offline" if isinstance(error, OfflineModeIsEnabled)
+               else "no answer in time" if isinstance(error, httpx2.TimeoutException) else "the connection failed")
+        raise ModelLoadError(f"could not load {repo_id}: {UNREACHABLE} ({why}); try again later") from None
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "an error"
+        raise ModelLoadError(f"could not download {repo_id}: the Hub answered {status}") from None
+
+
+def find(repo_id: str, revision: str | None, task: str) -> tuple[str, list[str]]:
+    """The commit `revision` is at and the files to download, once their sizes on the Hub are within bounds."""
+    info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, token=False)
+    sizes = {sibling.rfilename: sibling.size for sibling in info.siblings or []}
+    return info.sha, check_files(sizes, task, repo_id)
+
+
+def download(repo_id: str, commit: str, name: str, directory: Path) -> Path:
+    """One file of the repository into `directory`, anonymously, refused past its size limit."""
+    path, received = directory / name, 0
+    url = hf_hub_url(repo_id, name, revision=commit)
+    with get_session().stream("GET", url, headers=build_hf_headers(token=False)) as response:
+        hf_raise_for_status(response)
+        with path.open("wb") as file:
+            for chunk in response.iter_bytes(MB):
+                received += len(chunk)
+                if received > FILE_LIMITS[name]:
+                    raise ModelLoadError(f"{repo_id}'s {name} is over {FILE_LIMITS[name] // MB} MB, the limit here")
+                file.write(chunk)
+    return path
+
+
+def fetch(repo_id: str, commit: str, names: list[str], task: str, directory: Path) -> None:
+    """Download the repository's files into `directory`, checking each as it comes: config.json first (its
+    fields and the parameters it implies), then the weights' header against it, then the tokenizer."""
+    config = check_config(read_json(download(repo_id, commit, CONFIG_NAME, directory), repo_id), task, repo_id)
+    for name in names[1:]:
+        path = download(repo_id, commit, name, directory)
+        if name == WEIGHTS_NAME:
+            check_weights(path, config, repo_id)
+        elif name == TOKENIZER_NAME:
+            check_tokenizer(path, config, repo_id)
 
 
 class VisitorModels:
-    """Ready models by (repository, commit), at most `capacity` of them, the least recently used evicted."""
+    """Ready models by (repository, commit), at most `capacity` of them, the least recently used evicted.
+
+    A load has `seconds` in all (downloads included; then building the model); its files go to a temporary
+    folder under `folder` (default: the system's), deleted once the model is built or the load fails."""
 
     def __init__(self, task: str, build: Callable[[Path], Any], capacity: int = CACHE_SIZE,
-                 seconds: float = LOAD_SECONDS) -> None:
-        self.task, self.build, self.capacity, self.seconds = task, build, capacity, seconds
+                 seconds: float = LOAD_SECONDS, folder: Path | None = None) -> None:
+        self.task, self.build, self.capacity, self.seconds, self.folder = task, build, capacity, seconds, folder
         self.models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{task}")
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
 
     def load(self, repo_id: str, revision: str | None = None) -> tuple[Any, str]:
         """The ready model of `repo_id` at `revision` (default: main) and the commit it is at."""
         repo_id = check_repo_id(repo_id)
-        job = self.pool.submit(self._fetch_and_build, repo_id, (revision or "").strip() or None)
+        deadline = time.monotonic() + self.seconds
+        job = self.pool.submit(self._fetch_and_build, repo_id, (revision or "").strip() or None, deadline)
         try:
-            return job.result(timeout=self.seconds)
+            return job.result(timeout=max(0.0, deadline - time.monotonic()) + BUILD_SECONDS)
         except FutureTimeout:
-            raise ModelLoadError(f"loading {repo_id} took longer than {self.seconds:.0f} s: try again later") from None
+            raise ModelLoadError(too_slow(repo_id, self.seconds)) from None
 
     def get(self, repo_id: str, commit: str) -> Any:
         """A model loaded before (reloaded if it was evicted meanwhile)."""
+        return self._cached(repo_id, commit) or self.load(repo_id, commit)[0]
+
+    def _cached(self, repo_id: str, commit: str) -> Any:
         with self.lock:
             if (repo_id, commit) in self.models:
                 self.models.move_to_end((repo_id, commit))
                 return self.models[(repo_id, commit)]
-        return self.load(repo_id, commit)[0]
+        return None
 
-    def _fetch_and_build(self, repo_id: str, revision: str | None) -> tuple[Any, str]:
-        directory, commit = fetch(repo_id, revision, self.task)
-        with self.lock:
-            if (repo_id, commit) in self.models:
-                self.models.move_to_end((repo_id, commit))
-                return self.models[(repo_id, commit)], commit
-        try:
-            model = self.build(directory)
-        except (ValueError, KeyError, TypeError, RuntimeError) as error:
-            raise ModelLoadError(f"{repo_id} does not fit this app: {error}") from None
+    def _fetch_and_build(self, repo_id: str, revision: str | None, deadline: float) -> tuple[Any, str]:
+        with tempfile.TemporaryDirectory(prefix="rnn-demo-visitor-", dir=self.folder) as folder:
+            with explained(repo_id, revision, self.seconds), hub_deadline.bounded(deadline):
+                commit, names = find(repo_id, revision, self.task)
+                if (model := self._cached(repo_id, commit)) is not None:
+                    return model, commit
+                fetch(repo_id, commit, names, self.task, Path(folder))
+            model = self._build(repo_id, Path(folder))
         with self.lock:
             self.models[(repo_id, commit)] = model
             while len(self.models) > self.capacity:
                 self.models.popitem(last=False)
         return model, commit
+
+    def _build(self, repo_id: str, directory: Path) -> Any:
+        """The model built from checked files; a failure names the repository, never the server's folders."""
+        try:
+            return self.build(directory)
+        except Exception as error:  # noqa: BLE001 - the repository's files broke the build (tokenizers raises Exception)
+            message = str(error).replace(str(directory), repo_id)
+            raise ModelLoadError(f"{repo_id} does not fit this app: {message}") from None

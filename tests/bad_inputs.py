@@ -2,7 +2,9 @@
 checks that the table says exactly this) and run through the API client (tests/test_bad_inputs.py)."""
 from __future__ import annotations
 
+import csv
 import json
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from gradio_client import Client, handle_file
+
+from rnn_demo.display import md_text
+from rnn_demo.bench import write_tiny_rows
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256)) * 4  # a picture renamed .csv
 
@@ -102,6 +107,50 @@ def _concurrent_uploads(client: Client, folder: Path) -> str:
     return f"{kept} of 4 files came back with their own rows"
 
 
+def _json_call(endpoint: str, arguments: str) -> Callable[[Client, Path], object]:
+    """A call of `endpoint` over gradio's HTTP API with its arguments as JSON text, for what gradio_client cannot
+    send: a lone surrogate, which JSON carries as an escape ("\\ud800", as a browser sends it) but Python cannot write
+    as UTF-8. Returns the answer, or raises with the error's message."""
+    def call(client: Client, folder: Path) -> object:
+        url = f"{client.src.rstrip('/')}/gradio_api/call/{endpoint}"
+        posted = urllib.request.Request(url, data=f'{{"data": {arguments}}}'.encode(),
+                                        headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(posted, timeout=60) as answer:
+            event_id = json.load(answer)["event_id"]
+        with urllib.request.urlopen(f"{url}/{event_id}", timeout=120) as stream:
+            events = stream.read().decode().split("event: ")  # server-sent events: "event: name\ndata: JSON"
+        name, _, data = events[-1].partition("\ndata: ")
+        if name != "complete":
+            raise RuntimeError(f"{name}: {data.strip()}")
+        return json.loads(data)
+    return call
+
+
+def result_rows(answer: object, delimiter: str = ",") -> list[list[str]]:
+    """The rows of the classified file that /classify_csv returned (its path, then the summary)."""
+    with open(answer[0], encoding="utf-8", newline="") as file:
+        return list(csv.reader(file, delimiter=delimiter))
+
+
+FORMULAS = 'text,=note\n"=1+2 superb",+1\n"@SUM(A1) film",-1\n"\tfine","\rdull"\n'
+MARKUP = "x`<img src=x>` [y](https://e.invalid) *z*"  # a column name
+
+
+def _formulas_kept_as_text(answer: object) -> bool:
+    return [row[:2] for row in result_rows(answer)] == [["text", "'=note"], ["'=1+2 superb", "'+1"],
+                                                        ["'@SUM(A1) film", "'-1"], ["'\tfine", "'\rdull"]]
+
+
+def tiny_rows_file(folder: Path) -> Path:
+    """A CSV just under the 50 MB upload limit of 1-character rows (26 million of them)."""
+    write_tiny_rows(folder / "tiny-rows.csv")
+    return folder / "tiny-rows.csv"
+
+
+def _tiny_rows(client: Client, folder: Path) -> object:
+    return client.predict(handle_file(str(tiny_rows_file(folder))), "", "gru", api_name="/classify_csv")
+
+
 CONTROLS = "ROMEO: \x00\x07\u202e 😀"
 CASES = [
     # text generation
@@ -151,21 +200,48 @@ CASES = [
     BadInput("classify", "control characters, a direction override and emoji",
              "classifies; the coloured review shows the controls as symbols",
              _api("classify", "Superb \x00\x07\u202e 😀", "gru"), "␀␇�", refused=False),
+    BadInput("classify", "a lone surrogate (half of a UTF-16 pair)", "classifies; it is read as �, and the notes say so",
+             _json_call("classify", '["Superb \\ud800 film", "gru"]'), "not valid Unicode", refused=False),
     BadInput("classify_csv", "no file", "refused: upload a CSV file first", classify_csv(None),
              "upload a CSV file first"),
     BadInput("classify_csv", "a 0-byte file", "refused: the file is empty", classify_csv(b""), "the file is empty"),
     BadInput("classify_csv", "a binary file (a picture renamed .csv)", "refused: not a text CSV file",
              classify_csv(PNG), "not a text CSV file"),
+    BadInput("classify_csv", "a file holding only a byte-order mark", "refused: the file is empty",
+             classify_csv(b"\xef\xbb\xbf"), "the file is empty"),
+    BadInput("classify_csv", "a UTF-16 file (with its byte-order mark)", "read as UTF-16, and says so",
+             classify_csv("id,text\n1,un film superbe 😀\n".encode("utf-16")), "UTF-16", refused=False,
+             holds=lambda answer: result_rows(answer)[1][:2] == ["1", "un film superbe 😀"]),
     BadInput("classify_csv", "a CSV with 5 columns, none called text or review", "refused, listing the columns",
              classify_csv("a,b,c,d,e\n1,2,3,4,5\n"), "the file's columns are: a, b, c, d, e"),
     BadInput("classify_csv", "a text column that is not in the file", "refused, listing the columns",
              classify_csv("id,text\n1,fine\n", column="body"), "no column 'body'"),
+    BadInput("classify_csv", "a column name holding Markdown and HTML", "shown as text in the summary",
+             classify_csv(f'"{MARKUP}"\nsuperb\n'), "Classified 1 reviews", refused=False,
+             holds=lambda answer: md_text(MARKUP) in answer[1]),
+    BadInput("classify_csv", "a row with more fields than the header (an unquoted comma)",
+             "refused, naming the rows and the header's count",
+             classify_csv("id,text\n1,a superb film\n2,a dull, boring film\n3,fine\n"),
+             "row 3 has 3 fields, the header has 2"),
+    BadInput("classify_csv", "a semicolon-separated file", "read with semicolons, and says so; the result is too",
+             classify_csv("id;text\n1;a superb film, truly\n2;dull\n"), "semicolon-separated", refused=False,
+             holds=lambda answer: result_rows(answer, ";")[1][:2] == ["1", "a superb film, truly"]),
+    BadInput("classify_csv", "a tab-separated file", "read with tabs, and says so; the result is too",
+             classify_csv("id\ttext\n1\ta superb film, truly\n"), "tab-separated", refused=False,
+             holds=lambda answer: result_rows(answer, "\t")[1][:2] == ["1", "a superb film, truly"]),
+    BadInput("classify_csv", "cells starting with =, +, -, @, a tab or a carriage return",
+             "kept, with a ' in front, so a spreadsheet shows them as text", classify_csv(FORMULAS),
+             "Classified 3 reviews", refused=False, holds=_formulas_kept_as_text),
+    BadInput("classify_csv", "a cell over 131,072 characters", "refused, naming the row and the limit",
+             classify_csv("text\n" + "a" * 131_073 + "\n"), "row 2 has a cell over 131,072 characters"),
     BadInput("classify_csv", "empty rows", "kept in place, with no prediction, and counted",
              classify_csv("id,text\n1,a superb film\n2,\n"), "1 empty rows kept", refused=False),
     BadInput("classify_csv", "a Latin-1 file", "read as Latin-1 (nothing lost), and says so",
              classify_csv("id,text\n1,un film très émouvant\n".encode("latin-1")), "read as Latin-1", refused=False),
     BadInput("classify_csv", "20,001 rows", "refused: the limit is 20,000 rows",
              classify_csv("text\n" + "fine\n" * 20_001), "the limit is 20,000"),
+    BadInput("classify_csv", "a 50 MB file of 1-character rows", "refused at once: the limit is 20,000 rows",
+             _tiny_rows, "the limit is 20,000"),
     BadInput("classify_csv", "four files uploaded at once", "each comes back with its own rows, in order",
              _concurrent_uploads, "4 of 4 files came back with their own rows", refused=False),
     BadInput("classify_csv", "a file over 50 MB", "refused at the upload: the limit is 50 MB (52,428,800 bytes)",

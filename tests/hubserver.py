@@ -17,7 +17,8 @@ For a subprocess (e.g. the CLI), pass `env={**os.environ, **hub_env(hub, cache_d
 Repositories live in memory: per repo, commits (each a full mapping path -> blob) and branches. LFS objects go
 through the LFS batch API, then a PUT to a one-time upload URL (like the Hub's presigned S3 URLs: the client sends no
 token with that PUT; the batch call that hands out the URL needs it). Faults for tests: `hub.cut_download(...)`,
-`hub.break_lfs_uploads(...)`. Routes the server lacks answer 404 and are printed to stderr.
+`hub.break_lfs_uploads(...)`, `hub.hang(...)` (accept, never answer), `hub.trickle(...)` (answer a byte at a time,
+then whole). Routes the server lacks answer 404 and are printed to stderr.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import secrets
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +46,7 @@ LFS_SUFFIXES = (".safetensors", ".parquet", ".arrow", ".bin", ".pt", ".pth", ".c
 LFS_MIN_SIZE = 10 * 1024 * 1024  # larger files go to LFS whatever their name
 URL_PREFIXES = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 USER = "user"  # whoami's name and the namespace of repos created without an organization
+HANG_LIMIT = 300  # seconds a hung request waits at most for clear_faults() (the server's threads end anyway)
 
 
 def now_iso() -> str:
@@ -199,6 +202,13 @@ class HubStorage:
             self.upload_tickets[ticket] = (oid, size)
             return ticket
 
+    def take_matching_fault(self, kind: str, path: str) -> tuple | None:
+        """The first armed fault of `kind` whose path fragment (its key's second item) is in `path`, consuming one of
+        its remaining times; None when there is none."""
+        with self.lock:
+            key = next((key for key in self.faults if key[0] == kind and key[1] in path), None)
+            return key if key is not None and self.take_fault(key) else None
+
     def take_fault(self, key: tuple) -> bool:
         """Whether a fault is armed for `key`; consumes one of its remaining times."""
         with self.lock:
@@ -240,6 +250,11 @@ class HubHandler(BaseHTTPRequestHandler):
         self.query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         self.body_read = self.command in ("GET", "HEAD")
         self.hub.requests.append((self.command, url.path))
+        if self.storage.take_matching_fault("hang", url.path):
+            self.hub.release.wait(HANG_LIMIT)
+            return self._drop_connection()
+        if trickle := self.storage.take_matching_fault("trickle", url.path):
+            self.wfile = Trickle(self.wfile, *trickle[2:])
         method = "GET" if self.command == "HEAD" else self.command
         route = next(((name, m) for verb, pattern, name in self.ROUTES
                       if verb == method and (m := re.fullmatch(pattern, url.path))), None)
@@ -497,6 +512,30 @@ class HubHandler(BaseHTTPRequestHandler):
         return start, end
 
 
+class Trickle:
+    """A handler's output sent one byte every `every` seconds for `seconds` from now, then the rest at once (no single
+    read of the client waits long, so read timeouts never fire); `body_only`: the first write (the status line and
+    headers) goes out whole."""
+
+    def __init__(self, wfile, seconds: float, every: float, body_only: bool):
+        self.wfile, self.until, self.every, self.whole_writes = wfile, time.monotonic() + seconds, every, int(body_only)
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        if self.whole_writes:
+            self.whole_writes -= 1
+        else:
+            while len(view) and time.monotonic() < self.until:
+                self.wfile.write(view[:1])
+                view = view[1:]
+                time.sleep(self.every)
+        self.wfile.write(view)
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self.wfile, name)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -510,6 +549,7 @@ class LocalHub:
 
     def __init__(self, token: str = "hf_test_token"):
         self.token, self.storage, self.requests = token, HubStorage(), []
+        self.release = threading.Event()  # set by clear_faults(): hung requests let go of their connections
         self.server = _Server(("127.0.0.1", 0), HubHandler)
         self.server.hub = self  # type: ignore[attr-defined]
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -529,9 +569,25 @@ class LocalHub:
         with self.storage.lock:
             self.storage.faults["lfs-put",] = times
 
+    def hang(self, *, path: str = "", times: int | None = None) -> None:
+        """Make requests whose URL path contains `path` (any request: "") be read and never answered, until
+        `clear_faults()` (or the server stops) drops their connections: a Hub that accepts and then hangs."""
+        with self.storage.lock:
+            self.storage.faults["hang", path] = times
+
+    def trickle(self, seconds: float, *, every: float = 0.1, path: str = "", times: int | None = None,
+                body_only: bool = False) -> None:
+        """Make answers to requests whose URL path contains `path` come one byte every `every` seconds for `seconds`,
+        then the rest at once, complete and correct: a slow Hub that read timeouts do not catch. `body_only`: the
+        status line and headers come at once."""
+        with self.storage.lock:
+            self.storage.faults["trickle", path, seconds, every, body_only] = times
+
     def clear_faults(self) -> None:
         with self.storage.lock:
             self.storage.faults.clear()
+            self.release.set()
+            self.release = threading.Event()
 
     def head(self, repo_id: str, *, repo_type: str = "model", branch: str = "main") -> str:
         """The commit sha `branch` points to."""
@@ -551,6 +607,7 @@ def local_hub(token: str = "hf_test_token") -> Iterator[LocalHub]:
     try:
         yield hub
     finally:
+        hub.release.set()
         hub.server.shutdown()
         hub.server.server_close()
 

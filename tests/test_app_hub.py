@@ -2,11 +2,13 @@
 import pytest
 from gradio_client import Client
 
+from rnn_demo.display import md_text
 from rnn_demo.hub_sync import push_model
 from tests.appserver import launched_app
 from tests.hubserver import hub_env, hub_environment, local_hub
 
 pytestmark = pytest.mark.slow
+LOAD_SECONDS = 10  # the launched app's deadline for a visitor's load (RNN_DEMO_HUB_SECONDS): short, for the tests
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +20,8 @@ def hub_app(tiny_models_dir, tmp_path_factory):
         push_model(tiny_models_dir / "text-rnn", "text", "user/plays")
         push_model(tiny_models_dir / "forecast-lstm", "forecast", "user/demand")
         push_model(tiny_models_dir / "sentiment-gru", "sentiment", "user/private-reviews", private=True)
-        app_env = hub_env(hub, cache / "app")  # the Space's own token is set, and must not be used
+        app_env = {**hub_env(hub, cache / "app"),  # the Space's own token is set, and must not be used
+                   "RNN_DEMO_HUB_SECONDS": str(LOAD_SECONDS)}
         with launched_app(tiny_models_dir, env=app_env) as url:
             yield hub, url
 
@@ -27,7 +30,7 @@ def test_a_visitor_loads_a_hub_model_for_their_session_only(hub_app):
     hub, url = hub_app
     visitor, other = Client(url, verbose=False), Client(url, verbose=False)
     status = visitor.predict("user/reviews", "", api_name="/sentiment_load_from_hub")
-    assert "Using **user/reviews** at revision `main`" in status and hub.head("user/reviews")[:10] in status
+    assert f"Using **{md_text('user/reviews')}** at revision main" in status and hub.head("user/reviews")[:10] in status
     label, _, _ = visitor.predict("A superb film.", "gru", api_name="/classify")
     assert {c["label"] for c in label["confidences"]} == {"negative", "positive"}
     hub_requests = len(hub.requests)
@@ -60,6 +63,19 @@ def test_every_tab_runs_a_loaded_model(hub_app):
     assert "user/demand" in client.predict("user/demand", "main", api_name="/forecast_load_from_hub")
     table = client.predict("gru", api_name="/backtest")
     assert table["data"][0][0] == "user/demand (median, 80% interval)"
+
+
+def test_a_hung_hub_costs_those_loads_only_and_the_next_load_works(hub_app):
+    hub, url = hub_app
+    client = Client(url, verbose=False)
+    hub.hang(path="/api/models/user/reviews", times=2)  # accepts the connection, never answers
+    for _ in range(2):  # as many as the tab's loader has workers
+        with pytest.raises(Exception, match=f"loading user/reviews took longer than {LOAD_SECONDS} s") as raised:
+            client.predict("user/reviews", "", api_name="/sentiment_load_from_hub")
+        assert "Traceback" not in str(raised.value)
+    label, _, _ = client.predict("A superb film.", "gru", api_name="/classify")  # the tab went on serving
+    assert label["label"] in ("negative", "positive")
+    assert "user/reviews" in client.predict("user/reviews", "", api_name="/sentiment_load_from_hub")
 
 
 def _page_config(url: str) -> str:

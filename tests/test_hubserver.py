@@ -297,3 +297,32 @@ def test_subprocess_client_uses_hub_env(tmp_path):
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "hi" and hub.files("user/cli") == {"a.txt": b"hi"}
         assert list((tmp_path / "hub").iterdir())  # the subprocess cached under the given dir
+
+
+def test_a_hung_request_gets_no_answer_and_the_next_one_does(hub, tmp_path):
+    api = HfApi()
+    api.create_repo("user/slow")
+    url = f"{hub.endpoint}/api/models/user/slow"
+    hub.hang(times=1, path="/api/models/user/slow")
+    with pytest.raises(httpx2.ReadTimeout):  # accepted, read, never answered
+        httpx2.get(url, timeout=httpx2.Timeout(5, read=1))
+    assert httpx2.get(url, timeout=5).json()["id"] == "user/slow"
+    hub.hang(path="/api/models/user/slow")  # until cleared: the hung handler then lets go of its connection
+    with pytest.raises(httpx2.ReadTimeout):
+        httpx2.get(url, timeout=httpx2.Timeout(5, read=1))
+    hub.clear_faults()
+    assert httpx2.get(url, timeout=5).json()["id"] == "user/slow"
+
+
+@pytest.mark.parametrize("body_only", [False, True])
+def test_a_trickled_answer_defeats_read_timeouts_then_arrives_whole(hub, tmp_path, body_only):
+    api = HfApi()
+    api.create_repo("user/trickle")
+    data = os.urandom(5000)
+    api.upload_file(path_or_fileobj=data, path_in_repo="blob.bin", repo_id="user/trickle")
+    hub.trickle(1.5, every=0.1, path="/resolve/main/blob.bin", times=1, body_only=body_only)
+    url = f"{hub.endpoint}/user/trickle/resolve/main/blob.bin"
+    started = time.monotonic()
+    response = httpx2.get(url, timeout=httpx2.Timeout(5, read=1), follow_redirects=True)  # no read waits 1 s
+    assert response.content == data and time.monotonic() - started >= 1.5
+    assert httpx2.get(url, follow_redirects=True).content == data  # times=1: the next answer comes at once

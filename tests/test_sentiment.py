@@ -1,7 +1,4 @@
 """The sentiment task on small literal inputs and tiny models: data rules, tokenizer, model, training pieces."""
-import csv
-import io
-
 import pytest
 import torch
 
@@ -164,6 +161,13 @@ def test_a_one_megabyte_paste_is_read_up_to_the_cap_and_says_so():
     assert len(shown) < 10_000 and shown.endswith("more characters, not read)")  # the page is not sent 1 MB back
 
 
+def test_a_lone_surrogate_is_read_as_a_replacement_character_and_said():
+    verdict = explain_review(tiny_classifier(), _trained_tokenizer(), "superb \ud800 film")
+    assert "".join(piece for piece, _ in verdict.spans) == "superb \ufffd film"
+    assert any("1 of the review's characters is not valid Unicode" in note for note in verdict.notes), verdict.notes
+    assert classify_reviews(tiny_classifier(), _trained_tokenizer(), ["superb \udfff film"])[0]
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t "])
 def test_empty_review_is_a_clear_error(text):
     with pytest.raises(ValueError, match="empty"):
@@ -177,52 +181,6 @@ def test_classify_reviews_keeps_order_and_empty_rows():
     assert len(results) == 4 and results[1] == {} and results[3] == {}
     alone = classify_reviews(model, tokenizer, [texts[2]])[0]
     assert results[2] == pytest.approx(alone, abs=1e-6)
-
-
-def _table_result(data: bytes, column=None):
-    from rnn_demo.sentiment.batch import classify_table, read_review_table
-
-    table = read_review_table(data, column)
-    output = classify_table(tiny_classifier(), _trained_tokenizer(), table)
-    return table, list(csv.reader(io.StringIO(output)))
-
-
-def test_csv_upload_gets_one_output_row_per_input_row_in_order():
-    data = "id,review,stars\n1,superb film,5\n2,,3\n3,\"dull, far too long\",1\n4,moving\n".encode()
-    table, rows = _table_result(data)
-    assert rows[0] == ["id", "review", "stars", "predicted", "p_negative", "p_positive"]
-    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
-    assert rows[2][3:] == ["", "", ""] and rows[1][3] in ("negative", "positive")
-    assert rows[4][:3] == ["4", "moving", ""]  # a short row is padded, not dropped
-
-
-def test_csv_at_the_row_cap_keeps_every_row_in_order():
-    from rnn_demo.sentiment.batch import MAX_ROWS
-
-    data = ("n,text\n" + "".join(f"{i},{'superb' if i % 3 else ''} film {i}\n" for i in range(MAX_ROWS))).encode()
-    table, rows = _table_result(data)
-    assert len(rows) == MAX_ROWS + 1 and [int(r[0]) for r in rows[1:]] == list(range(MAX_ROWS))
-    assert all(r[1] == f"{'superb' if i % 3 else ''} film {i}" and r[2] in LABELS for i, r in enumerate(rows[1:]))
-
-
-def test_csv_that_is_not_utf8_is_read_as_latin1_with_a_note():
-    table, rows = _table_result("text\ncaf\xe9 superb\n".encode("latin-1"))
-    assert rows[1][0] == "café superb" and "Latin-1" in table.notes[0]
-
-
-@pytest.mark.parametrize("data, column, message", [
-    (b"", None, "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary"),
-    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "columns are: a, b, c, d, e"),
-    (b"review\nfine\n", "body", "no column 'body'"),
-    (b"text\n" + b"good\n" * 20_001, None, "20,001 rows; the limit is 20,000"),
-    (b"text\n" + b"good\n" * 100_000, None, "100,000 rows; the limit is 20,000: split it"),
-])
-def test_bad_csv_uploads_are_clear_errors(data, column, message):
-    from rnn_demo.sentiment.batch import read_review_table
-
-    with pytest.raises(ValueError, match=message):
-        read_review_table(data, column)
 
 
 def test_tfidf_baseline_chooses_c_on_selection_and_scores_test():
@@ -239,17 +197,3 @@ def test_tfidf_baseline_chooses_c_on_selection_and_scores_test():
                             c_grid=(0.01, 10.0))
     assert result["test_accuracy"] == 1.0 and set(result["selection_accuracy"]) == {0.01, 10.0}
     assert result["C"] == max(result["selection_accuracy"], key=result["selection_accuracy"].get)
-
-
-def test_classified_files_older_than_an_hour_are_removed(tmp_path, monkeypatch):
-    import os
-    import time
-
-    from rnn_demo.sentiment import serve
-
-    monkeypatch.setattr(serve, "RESULTS", tmp_path)
-    old, new = tmp_path / "a-classified.csv", tmp_path / "b-classified.csv"
-    old.write_text("x"), new.write_text("y")
-    os.utime(old, (time.time() - serve.KEEP_RESULTS_SECONDS - 5,) * 2)
-    assert serve._results_dir() == tmp_path
-    assert not old.exists() and new.exists()

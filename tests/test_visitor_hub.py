@@ -4,9 +4,10 @@ import shutil
 
 import pytest
 
-from rnn_demo.hub import ModelLoadError, load_model
+from rnn_demo.hub import WEIGHTS_NAME, ModelLoadError, load_model
 from rnn_demo.hub_sync import push_model
 from rnn_demo.sentiment.model import ReviewClassifier
+from rnn_demo.visitor_checks import FILE_LIMITS
 from rnn_demo.visitor_hub import VisitorModels, check_repo_id
 from tests.hubserver import hub_environment, local_hub
 
@@ -51,8 +52,8 @@ def test_a_private_repository_is_not_read_with_the_spaces_token(hub, tiny_models
 
 
 def test_weights_and_dimensions_over_the_limits_are_refused(hub, tmp_path, tiny_models_dir, monkeypatch):
-    monkeypatch.setattr("rnn_demo.visitor_hub.MAX_WEIGHTS_BYTES", 1000)
-    with pytest.raises(ModelLoadError, match="the limit here is 0 MB"):
+    monkeypatch.setitem(FILE_LIMITS, WEIGHTS_NAME, 1000)
+    with pytest.raises(ModelLoadError, match="model.safetensors has 0.0 MB; the limit here is 0 MB"):
         classifiers().load("user/s-gru")
     monkeypatch.undo()
     hub_environment(monkeypatch, hub, tmp_path / "hf")
@@ -61,7 +62,7 @@ def test_weights_and_dimensions_over_the_limits_are_refused(hub, tmp_path, tiny_
     config = json.loads((big / "config.json").read_text())
     (big / "config.json").write_text(json.dumps({**config, "hidden_size": 100_000}))
     push_model(big, "sentiment", "user/big")
-    with pytest.raises(ModelLoadError, match="hidden_size is 100000, the limit is 1024"):
+    with pytest.raises(ModelLoadError, match="hidden_size is 100,000; it must be between 1 and 1,024"):
         classifiers().load("user/big")
 
 

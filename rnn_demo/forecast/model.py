@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..backbone import Backbone, State, check_cell
+from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import REPO_URL, HubModel
 from .features import FEATURES
 
@@ -45,6 +45,13 @@ class ForecastConfig:
             raise ValueError(f"quantiles must be increasing and include the median 0.5, got {self.quantiles}")
         if self.horizon > self.day:
             raise ValueError(f"horizon {self.horizon} exceeds one day ({self.day} steps)")
+
+    def state_shapes(self) -> Shapes:
+        """Forecaster's state_dict shapes for this config, by formula: nothing is built or allocated."""
+        features, hidden = len(self.features), self.hidden_size
+        return {**backbone_shapes(self.cell, features, hidden, self.num_layers),
+                "head.0.weight": (hidden, hidden + features), "head.0.bias": (hidden,),
+                "head.3.weight": (len(self.quantiles), hidden), "head.3.bias": (len(self.quantiles),)}
 
 
 def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:

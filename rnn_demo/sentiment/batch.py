@@ -1,60 +1,188 @@
-"""Classify a CSV of reviews: read the upload, classify every row in order, write the result as CSV.
+"""Classify a CSV of reviews: check the upload in one streamed pass, then classify its rows in order, streamed
+again from the file, writing the result as CSV.
 
-Every input row gives exactly one output row, in order; empty reviews get empty predictions.
+Every input row gives exactly one output row, in order; empty reviews get empty predictions. The file is never
+held whole: the first pass stops at the first limit it meets (rows, line length, cell size) and keeps only the
+header and counts; the second holds a chunk of rows at a time.
 """
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
+from pathlib import Path
+from typing import TextIO
 
 from tokenizers import Tokenizer
 
-from ..uploads import decode_upload
+from ..display import quoted, visible
+from ..uploads import EMPTY, read_upload, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
 MAX_ROWS = 20_000
+MAX_COLUMNS = 1_000
 TEXT_COLUMNS = ("text", "review")  # tried in this order when no column is named
 CHUNK_ROWS = 256
+CHUNK_CHARS = 4_000_000  # a chunk of rows held while classifying stops at this many characters too
+SHOWN_ROWS = 5  # row numbers an error names
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP's list)
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 @dataclass
 class ReviewTable:
+    """An uploaded CSV of reviews, checked: how to read it, its header and text column, and its row count. The rows
+    stay in the file (`records` streams them)."""
+
+    path: Path
+    encoding: str
+    delimiter: str
     header: list[str]
-    rows: list[list[str]]
     column: int  # index of the text column
+    rows: int
     notes: list[str] = field(default_factory=list)
 
+    def records(self) -> Iterator[list[str]]:
+        """The data rows in order, each with the header's fields (a blank line gives empty ones)."""
+        with closing(upload_lines(self.path, self.encoding)) as lines:
+            _, _, reader = _open_table(lines)
+            for record in reader:
+                yield record or [""] * len(self.header)
 
-def read_review_table(data: bytes, column: str | None = None) -> ReviewTable:
-    """Parse an uploaded CSV and find its text column (`column`, else one of TEXT_COLUMNS, else the only one)."""
-    text, notes = decode_upload(data)
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    header, rows = records[0], records[1:]
-    if len(rows) > MAX_ROWS:
-        raise ValueError(f"the file has {len(rows):,} rows; the limit is {MAX_ROWS:,}: split it into smaller files")
+
+def header_delimiter(line: str) -> str:
+    """The delimiter a header line implies: a comma, unless the line (outside quotes) has none but has semicolons or
+    tabs (then the more frequent). Only the header decides: a guess from prose (a sniffer's) goes wrong."""
+    bare = re.sub(r'"[^"]*"', "", line)
+    counts = {delimiter: bare.count(delimiter) for delimiter in ";\t"}
+    likely = max(counts, key=counts.get)
+    return likely if "," not in bare and counts[likely] else ","
+
+
+def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str]]]:
+    """The delimiter, the header (the first line that is not blank) and a reader of the rows after it."""
+    for line in lines:
+        if line.strip():
+            break
+    else:
+        raise ValueError(EMPTY)
+    delimiter = header_delimiter(line)
+    reader = csv.reader(chain([line], lines), delimiter=delimiter)
+    return delimiter, next(reader), reader
+
+
+def _column_list(header: list[str], shown: int = 20) -> str:
+    names = ", ".join(visible(name if len(name) <= 40 else name[:40] + "…") for name in header[:shown])
+    return names + (f" and {len(header) - shown:,} more" if len(header) > shown else "")
+
+
+def text_column(header: list[str], column: str | None) -> int:
+    """The index of the text column: `column`, else the first of TEXT_COLUMNS present, else the only column."""
+    if len(header) > MAX_COLUMNS:
+        raise ValueError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")
     wanted = [column] if column else [c for c in TEXT_COLUMNS if c in header] or (header if len(header) == 1 else [])
     if not wanted or wanted[0] not in header:
-        named = f"no column {column!r}" if column else f"no column named {' or '.join(TEXT_COLUMNS)}"
-        raise ValueError(f"{named}; the file's columns are: {', '.join(header)}")
-    index = header.index(wanted[0])
-    return ReviewTable(header, [row + [""] * (len(header) - len(row)) for row in rows], index, notes)
+        named = f"no column {quoted(column)}" if column else f"no column named {' or '.join(TEXT_COLUMNS)}"
+        raise ValueError(f"{named}; the file's columns are: {_column_list(header)}")
+    return header.index(wanted[0])
 
 
-def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewTable,
-                   on_progress: Callable[[int, int], None] | None = None) -> str:
-    """The table with the predicted label and each label's probability appended, as CSV text."""
+def _and(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str) -> str:
+    """The message for rows whose field count is not the header's: the first few by number (the header is row 1)."""
+    numbers, fields = [f"{row:,}" for row, _ in bad], sorted({n for _, n in bad})
+    rows = f"row {numbers[0]} has" if count == 1 else f"rows {_and(numbers)} have"
+    more = f" ({count:,} rows in all)" if count > len(bad) else ""
+    example = f' ("like{delimiter} this")' if delimiter != "\t" else ""
+    return (f"{rows} {_and([str(n) for n in fields])} fields, the header has {width}{more}: put quotes around a cell "
+            f"that contains a {DELIMITERS[delimiter]}{example}, so that every row has the header's {width} fields")
+
+
+def _scan(lines: Iterator[str], column: str | None) -> tuple[str, list[str], int, int]:
+    """Read the table once to check it, holding no rows: (delimiter, header, text column, rows)."""
+    row = 0  # the row read last; the header is row 1
+    try:
+        delimiter, header, reader = _open_table(lines)
+        row = 1
+        index = text_column(header, column)
+        bad, count = [], 0
+        for row, record in enumerate(reader, start=2):
+            if row > MAX_ROWS + 1:
+                raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: "
+                                 "split it into smaller files")
+            if record and len(record) != len(header):
+                count += 1
+                bad += [(row, len(record))] if len(bad) < SHOWN_ROWS else []
+    except csv.Error as error:
+        raise ValueError(_csv_error(row + 1, error)) from None
+    if count:
+        raise ValueError(_ragged(bad, count, len(header), delimiter))
+    return delimiter, header, index, row - 1
+
+
+def _csv_error(row: int, error: csv.Error) -> str:
+    if "field limit" in str(error):
+        return (f"row {row:,} has a cell over {csv.field_size_limit():,} characters, the most a cell may hold: "
+                "shorten it, or close the quote that opens it")
+    return f"row {row:,} cannot be read as CSV ({error}): check its quotes"
+
+
+def read_review_table(path: str | Path, column: str | None = None) -> ReviewTable:
+    """Check an uploaded CSV, streamed from `path`, and find its text column (`column`, else one of TEXT_COLUMNS,
+    else the only one). Refuses, naming the problem: over MAX_ROWS rows, rows whose field count is not the
+    header's, binary data, an over-long line or cell."""
+    (delimiter, header, index, rows), encoding, notes = read_upload(path, partial(_scan, column=column))
+    if delimiter != ",":
+        notes.append(f"The file was read as {DELIMITERS[delimiter]}-separated (its header has no comma); "
+                     "the result is too.")
+    if encoding == "utf-16":
+        notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
+    return ReviewTable(Path(path), encoding, delimiter, header, index, rows, notes)
+
+
+def safe_cell(cell: str) -> str:
+    """`cell` as a spreadsheet shows it as text: one that starts like a formula (=, +, -, @, a tab or a carriage
+    return) gets a single quote in front, as OWASP advises against CSV injection."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _chunks(records: Iterator[list[str]]) -> Iterator[list[list[str]]]:
+    """`records` in chunks of at most CHUNK_ROWS rows and about CHUNK_CHARS characters."""
+    chunk, size = [], 0
+    for record in records:
+        chunk.append(record)
+        size += sum(map(len, record))
+        if len(chunk) == CHUNK_ROWS or size >= CHUNK_CHARS:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewTable, out: TextIO,
+                   on_progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the table to `out` as CSV (in the file's delimiter) with the predicted label and each label's
+    probability appended, every cell made safe for spreadsheets (`safe_cell`); returns the number of empty rows."""
     labels = model.config.labels
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.header + ["predicted"] + [f"p_{label}" for label in labels])
-    for start in range(0, len(table.rows), CHUNK_ROWS):
-        chunk = table.rows[start:start + CHUNK_ROWS]
+    writer = csv.writer(out, delimiter=table.delimiter)
+    writer.writerow(map(safe_cell, table.header + ["predicted"] + [f"p_{label}" for label in labels]))
+    done = empty = 0
+    for chunk in _chunks(table.records()):
         for row, probs in zip(chunk, classify_reviews(model, tokenizer, [r[table.column] for r in chunk])):
             predicted = max(probs, key=probs.get) if probs else ""
-            writer.writerow(row + [predicted] + [f"{probs[label]:.4f}" if probs else "" for label in labels])
+            shares = [f"{probs[label]:.4f}" if probs else "" for label in labels]
+            writer.writerow(map(safe_cell, row + [predicted] + shares))
+            empty += not probs
+        done += len(chunk)
         if on_progress:
-            on_progress(min(start + CHUNK_ROWS, len(table.rows)), len(table.rows))
-    return out.getvalue()
+            on_progress(done, table.rows)
+    return empty

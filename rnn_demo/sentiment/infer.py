@@ -1,6 +1,7 @@
 """What the UI and the command line call: reviews in, class probabilities out."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import torch
@@ -10,6 +11,12 @@ from .model import ReviewClassifier
 from .tokenizer import UNK, encode_batch
 
 SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no encoder (the tokenizer's, JSON's) takes it
+
+
+def valid_unicode(text: str) -> tuple[str, int]:
+    """`text` with each lone surrogate (sent through the API as "\\ud800") read as �, and how many there were."""
+    return LONE_SURROGATE.subn("\ufffd", text)
 
 
 def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
@@ -79,6 +86,7 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     """Classify one review and split the decision over its words (see ReviewClassifier.explain)."""
     if not text or not text.strip():
         raise ValueError("the review is empty: enter some text to classify")
+    text, surrogates = valid_unicode(text)
     encoding = tokenizer.encode(text)
     max_tokens = model.config.max_tokens
     ids, offsets = encoding.ids[:max_tokens], encoding.offsets[:max_tokens]
@@ -91,14 +99,18 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
     unknown_id = tokenizer.token_to_id(UNK)
     unknown = sum(i == unknown_id for i in ids)
-    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores),
-                   _notes(len(encoding.ids), len(ids), unknown, max_tokens))
+    notes = _notes(len(encoding.ids), len(ids), unknown, max_tokens)
+    if surrogates:
+        notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
+                     "Unicode (half of a UTF-16 pair): read as �.")
+    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores), notes)
 
 
 def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str]) -> list[dict[str, float]]:
     """Label probabilities per review, batched, in input order; an empty review gets {} (nothing to classify)."""
     readable = [i for i, text in enumerate(texts) if text and text.strip()]
-    probs = predict_ids(model, encode_batch(tokenizer, [texts[i] for i in readable], model.config.max_tokens))
+    valid = [valid_unicode(texts[i])[0] for i in readable]
+    probs = predict_ids(model, encode_batch(tokenizer, valid, model.config.max_tokens))
     results: list[dict[str, float]] = [{} for _ in texts]
     for row, p in zip(readable, probs.tolist()):
         results[row] = dict(zip(model.config.labels, p))

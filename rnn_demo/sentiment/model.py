@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..backbone import Backbone, State, check_cell
+from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import REPO_URL, HubModel
 
 
@@ -36,6 +36,13 @@ class SentimentConfig:
         check_cell(self.cell)
         if len(self.labels) < 2:
             raise ValueError(f"a classifier needs at least two labels, got {self.labels}")
+
+    def state_shapes(self) -> Shapes:
+        """ReviewClassifier's state_dict shapes for this config, by formula: nothing is built or allocated."""
+        features = self.hidden_size * (2 if self.bidirectional else 1)
+        return {"embed.weight": (self.vocab_size, self.embedding_dim),
+                **backbone_shapes(self.cell, self.embedding_dim, self.hidden_size, self.num_layers, self.bidirectional),
+                "head.weight": (len(self.labels), features), "head.bias": (len(self.labels),)}
 
 
 class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text-classification", "sentiment"],

@@ -4,7 +4,12 @@
 """
 from __future__ import annotations
 
+import atexit
+import os
+import re
+import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache, partial
@@ -13,7 +18,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from ..backbone import CELL_LABELS
-from ..display import visible
+from ..display import md_text, visible
 from ..hub import card_metrics, load_model, pick_device
 from .. import model_sources
 from .batch import MAX_ROWS, classify_table, read_review_table
@@ -68,36 +73,74 @@ def analyse(text: str, cell: str, loaded: tuple[str, str] | None = None) -> Verd
     return verdict
 
 
-RESULTS = Path(tempfile.gettempdir()) / "rnn-demo-results"
-KEEP_RESULTS_SECONDS = 3600  # gradio serves its own copy; ours only has to outlive the request
+class ResultFiles:
+    """Classified files (users' review text) in a folder of this app's own: made on first use, pruned of files older
+    than `keep_seconds` every `every` seconds by a daemon thread whatever the traffic, and removed at exit. gradio
+    serves its own copy of a result, so ours only has to outlive the request. A folder left by an app that was
+    killed (SIGTERM skips `atexit`) is removed when the next app makes its own."""
+
+    PREFIX = "rnn-demo-results-"
+
+    def __init__(self, keep_seconds: float = 600, every: float = 60) -> None:
+        self.keep_seconds, self.every = keep_seconds, every
+        self._folder: Path | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        with self._lock:
+            if self._folder is None:
+                self._remove_orphans()
+                self._folder = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-"))
+                atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
+                threading.Thread(target=self._prune_forever, name="rnn-demo-results", daemon=True).start()
+            return self._folder
+
+    def new_file(self, upload: str | Path) -> Path:
+        """A fresh path named after the upload (reviews.csv -> reviews-classified.csv), in a folder of its own."""
+        stem = re.sub(r"[^\w.-]+", "_", Path(upload).stem).strip("._-")[:100] or "reviews"
+        return Path(tempfile.mkdtemp(dir=self.folder)) / f"{stem}-classified.csv"
+
+    def prune(self) -> None:
+        """Remove the results older than keep_seconds."""
+        for request in self.folder.iterdir():
+            try:  # a result still being written has a recent mtime
+                changed = max(entry.stat().st_mtime for entry in [request, *request.iterdir()])
+                if time.time() - changed > self.keep_seconds:
+                    shutil.rmtree(request)
+            except OSError:  # removed meanwhile, or not removable now: the next round tries again
+                pass
+
+    def _prune_forever(self) -> None:
+        while True:
+            time.sleep(self.every)
+            self.prune()
+
+    def _remove_orphans(self) -> None:
+        """Remove the results folders of apps that no longer run (their pid is in the folder's name)."""
+        for folder in Path(tempfile.gettempdir()).glob(f"{self.PREFIX}*-*"):
+            try:
+                os.kill(int(folder.name[len(self.PREFIX):].split("-")[0]), 0)
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except (ValueError, PermissionError):  # not one of ours, or another user's running app
+                pass
 
 
-def _results_dir() -> Path:
-    """The folder for classified files, cleared of those older than KEEP_RESULTS_SECONDS."""
-    RESULTS.mkdir(exist_ok=True)
-    for old in RESULTS.glob("*-classified.csv"):
-        try:
-            if time.time() - old.stat().st_mtime > KEEP_RESULTS_SECONDS:
-                old.unlink()
-        except FileNotFoundError:  # another request removed it first
-            pass
-    return RESULTS
+RESULTS = ResultFiles()
 
 
 def classify_upload(path: str, column: str | None, cell: str,
                     on_progress: Callable[[int, int], None] | None = None,
                     loaded: tuple[str, str] | None = None) -> tuple[str, str]:
-    """Classify an uploaded CSV file: (path of the result CSV, a Markdown summary)."""
+    """Classify an uploaded CSV file: (path of the result CSV, named after the upload; a Markdown summary)."""
     model, tokenizer = classifier_for(cell, loaded)
-    table = read_review_table(Path(path).read_bytes(), (column or "").strip() or None)
-    result = classify_table(model, tokenizer, table, on_progress)
-    out = tempfile.NamedTemporaryFile("w", suffix="-classified.csv", dir=_results_dir(), delete=False,
-                                      encoding="utf-8", newline="")
-    with out:
-        out.write(result)
-    empty = sum(1 for row in table.rows if not row[table.column].strip())
-    summary = [f"Classified {len(table.rows) - empty:,} reviews from column `{table.header[table.column]}`"
+    table = read_review_table(path, (column or "").strip() or None)
+    result = RESULTS.new_file(path)
+    with open(result, "w", encoding="utf-8", newline="") as out:
+        empty = classify_table(model, tokenizer, table, out, on_progress)
+    summary = [f"Classified {table.rows - empty:,} reviews from column **{md_text(table.header[table.column])}**"
                f" (at most {MAX_ROWS:,} rows per file)."]
     if empty:
         summary.append(f"{empty:,} empty rows kept, with no prediction.")
-    return out.name, " ".join(summary + table.notes)
+    return str(result), " ".join(summary + table.notes)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..backbone import Backbone, State, check_cell
+from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import REPO_URL, HubModel
 
 UNKNOWN = "<unk>"
@@ -37,6 +37,12 @@ class CharLMConfig:
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)
+
+    def state_shapes(self) -> Shapes:
+        """CharLM's state_dict shapes for this config, by formula: nothing is built or allocated."""
+        return {"embed.weight": (self.vocab_size, self.embedding_dim),
+                **backbone_shapes(self.cell, self.embedding_dim, self.hidden_size, self.num_layers),
+                "head.weight": (self.vocab_size, self.hidden_size), "head.bias": (self.vocab_size,)}
 
 
 class CharLM(nn.Module, HubModel, library_name="rnn-demo", tags=["text-generation", "char-rnn"],

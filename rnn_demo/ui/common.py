@@ -78,10 +78,12 @@ def starting_cell(task: str, cells: list[str], metric: str, higher_is_better: bo
 @shows_errors
 def load_from_hub(visitors: VisitorModels, repo_id: str, revision: str) -> tuple[tuple[str, str], str]:
     """Load a visitor's Hub model for this session; on failure the current model stays (the error says why)."""
+    from ..display import md_text
+
     _, commit = visitors.load(repo_id, revision)
     repo_id, asked = repo_id.strip(), (revision or "").strip() or "main"
-    return (repo_id, commit), (f"Using **{repo_id}** at revision `{asked}` (commit `{commit[:10]}`) in place of the "
-                               "bundled models, for this session.")
+    return (repo_id, commit), (f"Using **{md_text(repo_id)}** at revision {md_text(asked)} (commit `{commit[:10]}`) "
+                               "in place of the bundled models, for this session.")
 
 
 def hub_loader(task: str, visitors: VisitorModels) -> gr.State:

@@ -5,7 +5,7 @@ import gradio as gr
 
 from ..runtime import FILES, QUICK
 from ..sentiment import serve as sentiment
-from .common import bullets, cell_choices, hub_loader, shows_errors, starting_cell
+from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
 EXAMPLES = [
     ["A beautiful, moving film. The performances are superb and the ending stayed with me for days."],
@@ -45,6 +45,7 @@ def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
         csv_button = gr.Button("Classify file")
         result_file = gr.File(label="Result: your rows with the predicted label and probabilities")
         csv_summary = gr.Markdown()
+    clear_first(csv_button.click, [result_file, csv_summary], "sentiment_clear_csv")  # no stale summary after an error
     csv_button.click(classify_csv, [upload, column, cell, loaded], [result_file, csv_summary], api_name="classify_csv",
                      **FILES)
 
@@ -72,4 +73,5 @@ def build() -> None:
             label = gr.Label(num_top_classes=2, label="Sentiment")
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
+    clear_first(classify_button.click, [label, words, notes], "sentiment_clear_review")
     classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify", **QUICK)

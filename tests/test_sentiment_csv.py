@@ -1,0 +1,185 @@
+"""A CSV of reviews on small literal files and a tiny model: read streamed from its path, checked (rows, fields,
+delimiter, encoding, cells), classified row for row, written safe for spreadsheets, kept in the app's own folder."""
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from rnn_demo.sentiment.batch import MAX_ROWS, classify_table, header_delimiter, read_review_table, safe_cell
+from rnn_demo.sentiment.data import LABELS
+from tests.test_sentiment import _trained_tokenizer, tiny_classifier
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _upload(folder: Path, data: bytes | str, name: str = "reviews.csv") -> Path:
+    path = folder / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def _table_result(folder: Path, data: bytes | str, column=None):
+    table = read_review_table(_upload(folder, data), column)
+    out = io.StringIO(newline="")
+    empty = classify_table(tiny_classifier(), _trained_tokenizer(), table, out)
+    return table, list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=table.delimiter)), empty
+
+
+def test_csv_upload_gets_one_output_row_per_input_row_in_order(tmp_path):
+    data = "id,review,stars\n1,superb film,5\n2,,3\n3,\"dull, far too long\",1\n\n4,moving,4\n"
+    table, rows, empty = _table_result(tmp_path, data)
+    assert rows[0] == ["id", "review", "stars", "predicted", "p_negative", "p_positive"]
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "", "4"] and table.rows == 5 and empty == 2
+    assert rows[2][3:] == ["", "", ""] and rows[4] == [""] * 6 and rows[1][3] in ("negative", "positive")
+
+
+def test_csv_at_the_row_cap_keeps_every_row_in_order(tmp_path):
+    data = "n,text\n" + "".join(f"{i},{'superb' if i % 3 else ''} film {i}\n" for i in range(MAX_ROWS))
+    table, rows, _ = _table_result(tmp_path, data)
+    assert len(rows) == MAX_ROWS + 1 and [int(r[0]) for r in rows[1:]] == list(range(MAX_ROWS))
+    assert all(r[1] == f"{'superb' if i % 3 else ''} film {i}" and r[2] in LABELS for i, r in enumerate(rows[1:]))
+
+
+@pytest.mark.parametrize("data, note, text", [
+    ("text\ncaf\xe9 superb\n".encode("latin-1"), "Latin-1", "café superb"),
+    (b"\xff\xfe" + "text\ncafé superb 😀\n".encode("utf-16-le"), "UTF-16", "café superb 😀"),
+    (b"\xfe\xff" + "text\ncafé superb 😀\n".encode("utf-16-be"), "UTF-16", "café superb 😀"),
+    ("\ufefftext\ncafé superb\n".encode("utf-8"), None, "café superb"),
+])
+def test_files_in_other_encodings_are_read_with_a_note(tmp_path, data, note, text):
+    table, rows, _ = _table_result(tmp_path, data)
+    assert rows[0][0] == "text" and rows[1][0] == text
+    assert any(note in n for n in table.notes) if note else table.notes == []
+
+
+@pytest.mark.parametrize("data, delimiter", [
+    ("id,text\n1,superb; moving\n", ","),  # prose with semicolons in a comma file
+    ("text\nsuperb; moving\tfilm\n", ","),  # one column: nothing to split
+    ('"id;x","text"\n"1;2",superb\n', ","),  # quoted header cells with semicolons
+    ("id;text\n1;superb, moving\n", ";"),
+    ('"id, if any";"text"\n1;superb\n', ";"),  # a comma inside a quoted header cell
+    ("id\ttext\n1\tsuperb, moving; fine\n", "\t"),
+])
+def test_the_delimiter_comes_from_the_header_line(tmp_path, data, delimiter):
+    assert header_delimiter(data.splitlines()[0]) == delimiter
+    table, rows, _ = _table_result(tmp_path, data)
+    assert table.delimiter == delimiter and len(rows[1]) == len(rows[0])
+    assert (delimiter == ",") == (not any("-separated" in note for note in table.notes))
+
+
+def test_comma_files_read_exactly_as_the_csv_module_does(tmp_path):
+    data = 'id,text,stars\n1,"superb; moving, ""great""",5\n2,"two\nlines",\n3,dull\tfilm,1\n'
+    table = read_review_table(_upload(tmp_path, data))
+    assert [table.header, *table.records()] == list(csv.reader(io.StringIO(data, newline="")))
+
+
+@pytest.mark.parametrize("cell, shown", [("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
+                                         ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=1", "a=1"), ("", ""), ("'x", "'x")])
+def test_cells_a_spreadsheet_would_run_get_a_quote_in_front(cell, shown):
+    assert safe_cell(cell) == shown
+
+
+def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
+    _, rows, _ = _table_result(tmp_path, 'text,=note\n"=1+2 superb",-1\n')
+    assert rows[0][:2] == ["text", "'=note"] and rows[1][:2] == ["'=1+2 superb", "'-1"]
+
+
+@pytest.mark.parametrize("data, column, message", [
+    (b"", None, "the file is empty"),
+    (b"\xef\xbb\xbf", None, "the file is empty"),
+    (b"\xff\xfe", None, "the file is empty"),
+    (b" \n\n", None, "the file is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary"),
+    (b"\xff\xfe\x00\xd8", None, "not valid UTF-16"),
+    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "columns are: a, b, c, d, e"),
+    (b"review\nfine\n", "body", "no column 'body'"),
+    (b"text\n" + b"good\n" * 20_001, None, "more than 20,000 rows; the limit is 20,000: split it"),
+    (b"id,text\n1,a\n2,b,c\n3,d\n", None, "row 3 has 3 fields, the header has 2: put quotes around a cell that contains "
+                                          'a comma \\("like, this"\\)'),
+    (b"id;text\n" + b"1;a;b\n" * 3 + b"2\n" * 4, None, r"rows 2, 3, 4, 5 and 6 have 1 and 3 fields, the header has 2 "
+                                                      r"\(7 rows in all\)"),
+    (b"text\n" + b"a" * 131_073 + b"\n", None, "row 2 has a cell over 131,072 characters"),
+    (b"text\n\"" + b"a" * 140_000, None, "row 2 has a cell over 131,072 characters.*close the quote"),
+    (b"text\n" + b"a," * 600_000 + b"\n", None, "line 2 of the file is over 1,000,000 characters"),
+    (",".join(map(str, range(1001))).encode(), None, "1,001 columns; the limit is 1,000"),
+])
+def test_bad_csv_uploads_are_clear_errors(tmp_path, data, column, message):
+    with pytest.raises(ValueError, match=message):
+        read_review_table(_upload(tmp_path, data), column)
+
+
+def test_a_huge_file_of_tiny_rows_is_refused_holding_almost_nothing(tmp_path):
+    path = _upload(tmp_path, b"text\n" + b"a\n" * 10_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="the limit is 20,000"):
+            read_review_table(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, f"{peak:,} bytes at the peak"
+
+
+def test_results_are_named_after_the_upload_in_a_folder_per_request():
+    from rnn_demo.sentiment.serve import ResultFiles
+
+    results = ResultFiles()
+    first, second = results.new_file("/x/reviews.csv"), results.new_file("/y/reviews.csv")
+    assert first.name == second.name == "reviews-classified.csv" and first.parent != second.parent
+    assert first.parent.parent == second.parent.parent == results.folder
+    assert results.new_file("/x/my reviews (2).csv").name == "my_reviews_2-classified.csv"
+    assert results.new_file("/x/..csv").name == "reviews-classified.csv"
+
+
+def test_old_results_are_pruned_on_a_timer_whatever_the_traffic():
+    from rnn_demo.sentiment.serve import ResultFiles
+
+    results = ResultFiles(keep_seconds=0.3, every=0.1)
+    path = results.new_file("reviews.csv")
+    path.write_text("a review")
+    deadline = time.monotonic() + 10
+    while path.parent.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not path.parent.exists() and results.folder.exists()
+
+
+def _app_with_a_result(*then: str) -> subprocess.Popen:
+    code = ("from rnn_demo.sentiment.serve import RESULTS\nRESULTS.new_file('r.csv').write_text('x')\n"
+            "print(RESULTS.folder, flush=True)\n" + "\n".join(then))
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def test_results_are_removed_when_the_app_exits_or_at_the_next_start_after_a_kill():
+    from rnn_demo.sentiment.serve import ResultFiles
+
+    exits = _app_with_a_result()
+    folder = Path(exits.stdout.readline().strip())
+    assert exits.wait(timeout=60) == 0 and folder.name.startswith(ResultFiles.PREFIX) and not folder.exists()
+    killed = _app_with_a_result("import time; time.sleep(60)")
+    folder = Path(killed.stdout.readline().strip())
+    os.kill(killed.pid, signal.SIGTERM)  # no atexit
+    killed.wait(timeout=30)
+    assert folder.exists()
+    ResultFiles().folder  # the next app
+    assert not folder.exists()
+
+
+@pytest.mark.slow
+def test_bench_csv_refusal_times_the_refusal_of_a_50_mb_file_and_its_memory():
+    import json
+
+    from rnn_demo.uploads import MAX_BYTES
+    from tests.conftest import run_cli
+
+    result = run_cli("bench", "csv-refusal", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert MAX_BYTES - 2 ** 20 < report["file_bytes"] < MAX_BYTES and report["refusal_s"] > 0
+    assert report["python_peak_mb"] < 5 and report["rss_peak_mb"] - report["rss_before_mb"] < 100

@@ -1,0 +1,54 @@
+"""The shared upload reader on small literal files: a file's bytes decoded at once (the forecasting tab) or
+streamed from its path (the Sentiment tab), with the same rules: UTF-8, UTF-16 by its byte-order mark, else Latin-1;
+binary refused; a file with nothing in it called empty."""
+import pytest
+
+from rnn_demo.uploads import decode_upload, read_upload
+
+TEXT = "time,value\n2024-01-01,café 😀\n"
+
+
+@pytest.mark.parametrize("data, notes", [
+    (TEXT.encode("utf-8"), []),
+    (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), []),
+    (b"\xff\xfe" + TEXT.encode("utf-16-le"), []),
+    (b"\xfe\xff" + TEXT.encode("utf-16-be"), []),
+])
+def test_utf8_and_utf16_files_are_read_whole_or_streamed(tmp_path, data, notes):
+    path = tmp_path / "upload.csv"
+    path.write_bytes(data)
+    assert decode_upload(data) == (TEXT, notes)
+    assert read_upload(path, "".join) == (TEXT, "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig",
+                                          notes)
+
+
+def test_latin1_is_read_with_a_note_and_streamed_from_the_start_again(tmp_path):
+    data = b"text\n" + b"fine\n" * 5000 + "caf\xe9\n".encode("latin-1")
+    path = tmp_path / "upload.csv"
+    path.write_bytes(data)
+    text, notes = decode_upload(data)
+    assert text.endswith("café\n") and notes == ["The file is not UTF-8: it was read as Latin-1."]
+    assert read_upload(path, "".join) == (text, "latin-1", notes)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "the file is empty"),
+    (b" \r\n\t", "the file is empty"),
+    (b"\xef\xbb\xbf", "the file is empty"),
+    (b"\xff\xfe", "the file is empty"),
+    (b"\xfe\xff\x00\n", "the file is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "not a text CSV file"),
+    (b"\xff\xfe" + "a\x00b".encode("utf-16-le"), "not a text CSV file"),
+    (b"\xff\xfe\x00\xd8a\x00", "not valid UTF-16: save it as UTF-8"),
+    (b"\xff\xfea", "not valid UTF-16: save it as UTF-8"),
+])
+def test_empty_binary_and_broken_utf16_files_are_clear_errors(tmp_path, data, message):
+    path = tmp_path / "upload.csv"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=message):
+        decode_upload(data)
+    if "empty" in message:  # streamed, the reader of the lines says so (see test_sentiment_csv)
+        assert not read_upload(path, "".join)[0].strip()
+    else:
+        with pytest.raises(ValueError, match=message):
+            read_upload(path, "".join)

@@ -1,0 +1,284 @@
+"""A visitor's Hub model is bounded before anything is built: every file by its size on the Hub, every field of its
+config by type and range, the parameters its config implies, and its weights' header against that config. Crafted
+repositories on the local Hub server (tests/hubserver.py) are refused with a clear message, and no model is built."""
+import json
+import struct
+import typing
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import HfApi
+from safetensors.torch import save_file
+
+from rnn_demo.display import md_text
+from rnn_demo.forecast.model import Forecaster, ForecastConfig
+from rnn_demo.backbone import num_parameters
+from rnn_demo.hub import MODEL_FILES, WEIGHTS_NAME, ModelLoadError, load_model
+from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
+from rnn_demo.sentiment.tokenizer import load_tokenizer, train_tokenizer
+from rnn_demo.text.model import CharLM
+from rnn_demo.visitor_checks import (CONFIGS, FILE_LIMITS, FLAGS, LISTS, MAX_PARAMETERS, REAL, STRINGS, WHOLE,
+                                     check_config, check_weights)
+from rnn_demo.visitor_hub import VisitorModels
+from tests.conftest import tiny_model
+from tests.hubserver import hub_environment, local_hub
+
+SENTIMENT = {"task": "sentiment", "cell": "gru", "vocab_size": 30, "embedding_dim": 4, "hidden_size": 4,
+             "num_layers": 1, "bidirectional": True, "dropout": 0.3, "labels": ["negative", "positive"],
+             "max_tokens": 1000, "storage_dtype": "float16"}
+REVIEWS = ["a good film", "a bad film", "good acting", "bad acting"] * 3
+
+
+# -- the config, field by field (pure functions, literal inputs) --------------------------------------------------
+@pytest.mark.parametrize("change, message", [
+    ({"labels": [f"l{i}" for i in range(50_000)]}, "labels has 50,000 entries; the limit is 32"),
+    ({"labels": ["x" * 1000, "y"]}, "labels[0] has 1,000 characters; the limit is 64"),
+    ({"labels": ["a", 3]}, "labels[1] must be a string"),
+    ({"labels": ["same", "same"]}, "labels must all differ"),
+    ({"labels": "negative,positive"}, "labels must be a list"),
+    ({"hidden_size": 16.0}, "hidden_size must be a whole number, not 16.0"),
+    ({"hidden_size": True}, "hidden_size must be a whole number, not true"),
+    ({"hidden_size": "16"}, 'hidden_size must be a whole number, not "16"'),
+    ({"hidden_size": 0}, "hidden_size is 0; it must be between 1 and 1,024"),
+    ({"hidden_size": 100_000}, "hidden_size is 100,000; it must be between 1 and 1,024"),
+    ({"num_layers": 10 ** 400}, "num_layers is a number of 401 digits; it must be between 1 and 4"),
+    ({"dropout": float("nan")}, "dropout must be a finite number between 0 and 0.99"),
+    ({"dropout": [0.1]}, "dropout must be a number"),
+    ({"bidirectional": "yes"}, "bidirectional must be true or false"),
+    ({"cell": "transformer"}, "unknown cell 'transformer'"),
+    ({"cell": "x" * 10_000}, "cell has 10,000 characters; the limit is 16"),
+    ({"storage_dtype": "int8"}, "storage_dtype must be one of float32, float16, bfloat16"),
+    ({"labels": ["only"]}, "a classifier needs at least two labels"),
+    ({"vocab_size": 50_000, "embedding_dim": 1024}, f"parameters; the limit here is {MAX_PARAMETERS:,} "),
+])
+def test_a_config_out_of_bounds_is_refused_naming_the_field(change, message):
+    with pytest.raises(ModelLoadError, match="user/m's config.json does not fit this app") as raised:
+        check_config({**SENTIMENT, **change}, "sentiment", "user/m")
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"quantiles": [i / 1001 for i in range(1, 1001)]}, "quantiles has 1,000 entries; the limit is 99"),
+    ({"quantiles": [0.1, 0.5, "0.9"]}, "quantiles[2] must be a number"),
+    ({"quantiles": [0.1, 0.5, 1.5]}, "quantiles[2] must be a finite number between 0.001 and 0.999"),
+    ({"features": ["demand"]}, "features must be the app's"),
+    ({"unit": "<img src=x>"}, "unit may not hold"),
+    ({"window": 100_000}, "window is 100,000; it must be between 1 and 2,016"),
+    ({"train_std": float("inf")}, "train_std must be a finite number"),
+])
+def test_forecast_config_fields_are_bounded(change, message):
+    config = {**vars(ForecastConfig(hidden_size=4)), **change}
+    with pytest.raises(ModelLoadError) as raised:
+        check_config(config, "forecast", "user/f")
+    assert message in str(raised.value)
+
+
+def test_text_vocabularies_are_single_characters_within_the_limit():
+    config = {**vars(tiny_model().config)}
+    assert check_config(config, "text", "user/t").vocab == config["vocab"]
+    with pytest.raises(ModelLoadError, match=r"vocab\[3\] must be one character"):
+        check_config({**config, "vocab": [*config["vocab"][:3], "ab"]}, "text", "user/t")
+    with pytest.raises(ModelLoadError, match="vocab has 6,001 entries; the limit is 5,000"):
+        check_config({**config, "vocab": ["<unk>", *map(chr, range(0x4E00, 0x4E00 + 6000))]}, "text", "user/t")
+
+
+def test_every_config_field_and_every_model_file_has_its_bound():
+    tables = {int: WHOLE, float: REAL, bool: dict.fromkeys(FLAGS), str: STRINGS, list: LISTS}
+    for config in CONFIGS.values():
+        for field in fields(config):
+            kind = typing.get_origin(field.type) or field.type
+            assert [field.name in table for table in tables.values()].count(True) == 1, field.name
+            assert field.name in tables[kind], field.name
+    assert list(FILE_LIMITS) == MODEL_FILES  # config.json first: it is checked before anything else is downloaded
+
+
+def test_a_config_within_bounds_gives_the_tasks_config_and_unknown_keys_are_dropped():
+    config = check_config({**SENTIMENT, "written_by": "a newer version"}, "sentiment", "user/m")
+    assert config == SentimentConfig(**SENTIMENT)
+
+
+# -- the weights' header against the config (pure: bytes written to a file) ------------------------------------------
+def _safetensors(path: Path, header: dict, data: bytes = b"", length: int | None = None) -> Path:
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw) if length is None else length) + raw + data)
+    return path
+
+
+def _weights_of(config: SentimentConfig, path: Path, dtype=torch.float16) -> Path:
+    state = {k: v.to(dtype).contiguous() for k, v in ReviewClassifier(config).state_dict().items()}
+    save_file(state, str(path))
+    return path
+
+
+def test_weights_that_match_the_config_pass(tmp_path):
+    config = SentimentConfig(**SENTIMENT)
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        check_weights(_weights_of(config, tmp_path / "w.safetensors", dtype), config, "user/m")
+
+
+def test_a_header_that_disagrees_with_the_config_is_refused(tmp_path):
+    config = SentimentConfig(**SENTIMENT)
+    other = SentimentConfig(**{**SENTIMENT, "hidden_size": 8})
+    with pytest.raises(ModelLoadError, match=r"backbone.rnn.weight_ih_l0 has shape \[24, 4\]; the config implies "
+                                             r"\[12, 4\]"):
+        check_weights(_weights_of(other, tmp_path / "a.safetensors"), config, "user/m")
+    with pytest.raises(ModelLoadError, match="dtype 'F64'; the app reads F32, F16 or BF16"):
+        check_weights(_weights_of(config, tmp_path / "b.safetensors", torch.float64), config, "user/m")
+    fewer = SentimentConfig(**{**SENTIMENT, "bidirectional": False})
+    with pytest.raises(ModelLoadError, match="lacks backbone.rnn.bias_hh_l0_reverse"):
+        check_weights(_weights_of(fewer, tmp_path / "c.safetensors"), config, "user/m")
+    with pytest.raises(ModelLoadError, match="holds 'backbone.rnn.bias_hh_l0_reverse' and more, which the config does not"):
+        check_weights(_weights_of(config, tmp_path / "d.safetensors"), fewer, "user/m")
+
+
+@pytest.mark.parametrize("header, data, length, message", [
+    ({}, b"", 10 ** 12, "its header would be 1,000,000,000,000 bytes; the limit is 100,000"),
+    ({}, b"", 500, "it ends inside its header"),
+    (None, b"", None, "it is not a safetensors file"),
+    ({"embed.weight": {"dtype": "F16", "shape": [30, 4], "data_offsets": [0, 10 ** 9]}}, b"", None,
+     "the data of 'embed.weight' is not where its header says"),
+    ({"embed.weight": {"dtype": "F16", "shape": [30, -4], "data_offsets": [0, 240]}}, bytes(240), None,
+     "'embed.weight' has shape [30, -4]"),
+])
+def test_a_malformed_header_is_refused_without_reading_the_tensors(tmp_path, header, data, length, message):
+    path = tmp_path / "w.safetensors"
+    if header is None:
+        path.write_bytes(struct.pack("<Q", 4) + b"\xff{[x" + data)
+    else:
+        _safetensors(path, header, data, length)
+    with pytest.raises(ModelLoadError) as raised:
+        check_weights(path, SentimentConfig(**SENTIMENT), "user/m")
+    assert message in str(raised.value) and "model.safetensors" in str(raised.value)
+
+
+# -- crafted repositories on the local Hub, loaded as a visitor would ---------------------------------------------
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    with local_hub() as server:
+        hub_environment(monkeypatch, server, tmp_path / "hf")
+        yield server
+
+
+def sentiment_folder(folder: Path, config: dict | None = None, weights_config: dict | None = None,
+                     tokenizer: bytes | None = None) -> Path:
+    """A sentiment model folder: config.json (`config`, default SENTIMENT), weights of `weights_config` (default: the
+    same), a tokenizer trained on a few reviews (or `tokenizer`'s bytes)."""
+    folder.mkdir(parents=True)
+    model = ReviewClassifier(SentimentConfig(**(weights_config or SENTIMENT)))
+    model.save_pretrained(folder)
+    (folder / "config.json").write_text(json.dumps(config or SENTIMENT))
+    if tokenizer is None:
+        train_tokenizer(REVIEWS, vocab_size=SENTIMENT["vocab_size"], min_frequency=1).save(str(folder / "tokenizer.json"))
+    else:
+        (folder / "tokenizer.json").write_bytes(tokenizer)
+    return folder
+
+
+def publish(repo_id: str, folder: Path) -> None:
+    api = HfApi()
+    api.create_repo(repo_id)
+    api.upload_folder(folder_path=folder, repo_id=repo_id)
+
+
+class CountedBuilds:
+    """The sentiment tab's build (model and tokenizer from the downloaded folder), counting its calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, directory: Path):
+        self.calls.append(directory)
+        return load_model(ReviewClassifier, directory, "cpu"), load_tokenizer(directory)
+
+
+def gets(hub, name: str) -> int:
+    return sum(1 for method, path in hub.requests if method == "GET" and path.endswith("/" + name))
+
+
+def test_a_well_formed_repository_loads_and_leaves_no_files_behind(hub, tmp_path):
+    publish("user/fine", sentiment_folder(tmp_path / "fine"))
+    builds, folder = CountedBuilds(), tmp_path / "visitors"
+    visitors = VisitorModels("sentiment", builds, capacity=1, folder=folder)
+    (model, tokenizer), commit = visitors.load("user/fine")
+    assert commit == hub.head("user/fine") and model.config == SentimentConfig(**SENTIMENT) and len(builds.calls) == 1
+    assert tokenizer.get_vocab_size() <= model.config.vocab_size
+    assert [p for p in folder.rglob("*") if p.is_file()] == []  # deleted once the model is built
+    assert not (tmp_path / "hf" / "hub").exists() or not list((tmp_path / "hf" / "hub").rglob("models--*"))
+    assert visitors.load("user/fine")[0][0] is model and len(builds.calls) == 1  # shared: not downloaded again
+    assert gets(hub, WEIGHTS_NAME) == 1
+
+
+def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_path):
+    labels = [f"label {i}" for i in range(1_000_000)]
+    million = {**SENTIMENT, "labels": labels}
+    huge = {**SENTIMENT, "vocab_size": 50_000, "embedding_dim": 1024, "hidden_size": 1024}
+    tokens = train_tokenizer(REVIEWS, vocab_size=30, min_frequency=1).get_vocab_size()
+    repos = {  # repo -> (folder, what the refusal says, files it must never download)
+        "user/million-labels": (sentiment_folder(tmp_path / "a", million),
+                                f"config.json has {len(json.dumps(million)) / 2 ** 20:.1f} MB; the limit here is 1 MB",
+                                ["config.json", WEIGHTS_NAME]),
+        "user/many-labels": (sentiment_folder(tmp_path / "b", {**SENTIMENT, "labels": labels[:50_000]}),
+                             "labels has 50,000 entries; the limit is 32", [WEIGHTS_NAME]),
+        "user/big-tokenizer": (sentiment_folder(tmp_path / "c", tokenizer=b" " * 6_000_000),
+                               "tokenizer.json has 5.7 MB; the limit here is 5 MB", ["tokenizer.json", WEIGHTS_NAME]),
+        "user/huge": (sentiment_folder(tmp_path / "d", huge),
+                      f"implies {num_parameters(SentimentConfig(**huge).state_shapes()):,} parameters", [WEIGHTS_NAME]),
+        "user/disagrees": (sentiment_folder(tmp_path / "e", weights_config={**SENTIMENT, "hidden_size": 8}),
+                           "backbone.rnn.weight_ih_l0 has shape [24, 4]; the config implies [12, 4]", []),
+        "user/wide-tokenizer": (sentiment_folder(tmp_path / "f", {**SENTIMENT, "vocab_size": 5},
+                                                 {**SENTIMENT, "vocab_size": 5}),
+                                f"tokenizer.json has {tokens} tokens; the config's vocab_size is 5", []),
+    }
+    builds, folder = CountedBuilds(), tmp_path / "visitors"
+    visitors = VisitorModels("sentiment", builds, folder=folder)
+    for repo_id, (files, message, never) in repos.items():
+        publish(repo_id, files)
+        requests = len(hub.requests)
+        with pytest.raises(ModelLoadError) as raised:
+            visitors.load(repo_id)
+        assert message in str(raised.value) and repo_id in str(raised.value)
+        assert not [p for m, p in hub.requests[requests:] if m == "GET" and p.rsplit("/", 1)[-1] in never], repo_id
+    assert builds.calls == []  # no refused repository reached a model constructor
+    assert [p for p in folder.rglob("*") if p.is_file()] == []  # nor left a file behind
+
+
+def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, tmp_path):
+    publish("user/reviews", sentiment_folder(tmp_path / "m"))
+    folder = tmp_path / "visitors"
+    wrong_class = VisitorModels("sentiment", lambda directory: load_model(CharLM, directory, "cpu"), folder=folder)
+    with pytest.raises(ModelLoadError) as raised:
+        wrong_class.load("user/reviews")
+    message = str(raised.value)
+    assert "holds a 'sentiment' model, not a 'text' one" in message and "user/reviews" in message
+    assert str(tmp_path) not in message and "/tmp" not in message and str(folder) not in message
+
+
+def test_the_status_note_shows_the_repository_id_as_text(hub, tmp_path):
+    from rnn_demo.ui.common import load_from_hub
+
+    publish("user/a-_b_", sentiment_folder(tmp_path / "m"))
+    (repo_id, commit), status = load_from_hub(VisitorModels("sentiment", CountedBuilds(), folder=tmp_path / "v"),
+                                              "user/a-_b_", "main")
+    assert repo_id == "user/a-_b_" and commit == hub.head("user/a-_b_")
+    assert md_text("user/a-_b_") in status and "a-_b_" not in status  # `_b_` would show in italics
+
+
+def test_forecast_and_text_repositories_are_checked_against_their_own_formulas(hub, tmp_path):
+    forecast, text = tmp_path / "forecast", tmp_path / "text"
+    Forecaster(ForecastConfig(hidden_size=4)).save_pretrained(forecast)
+    tiny_model().save_pretrained(text)
+    publish("user/demand", forecast)
+    publish("user/plays", text)
+    loaded, _ = VisitorModels("forecast", lambda d: load_model(Forecaster, d, "cpu"),
+                              folder=tmp_path / "v").load("user/demand")
+    assert loaded.config.hidden_size == 4
+    assert VisitorModels("text", lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load(
+        "user/plays")[0].config.vocab == tiny_model().config.vocab
+    config = json.loads((text / "config.json").read_text())
+    (text / "config.json").write_text(json.dumps({**config, "hidden_size": 32}))
+    HfApi().upload_folder(folder_path=text, repo_id="user/plays")
+    with pytest.raises(ModelLoadError, match=r"backbone.rnn.weight_ih_l0 has shape \[64, 8\]; the config implies "
+                                             r"\[128, 8\]"):
+        VisitorModels("text", lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load("user/plays")
