@@ -8,7 +8,7 @@ import gradio as gr
 
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
-from rnn_demo.runtime import QUEUE_SIZE, configure_threads
+from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
 from rnn_demo.ui import forecast_tab, sentiment_tab, text_tab
 from rnn_demo.uploads import MAX_BYTES
 
@@ -42,4 +42,7 @@ demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
 
 if __name__ == "__main__":
     configure_threads()  # at launch, not import: importing `demo` (tests, tools) leaves torch as it was
-    demo.launch(max_file_size=MAX_UPLOAD)  # larger uploads are refused before they reach a handler
+    start_memory_trimmer()  # before the server's threads start: they share two malloc arenas, trimmed each minute
+    # larger uploads are refused before they reach a handler; gradio's /monitoring pages (every event's
+    # timing, open to anyone by default) only when RNN_DEMO_MONITORING=1 asks for them
+    demo.launch(max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1")

@@ -1,7 +1,10 @@
-"""How the app uses the CPU: torch thread counts for serving many users on a small machine."""
+"""How the app uses the machine: torch threads for serving many users on a small CPU, and memory handed back."""
 from __future__ import annotations
 
+import ctypes
 import os
+import threading
+import time
 
 import torch
 
@@ -14,14 +17,17 @@ SERVE_THREADS = int(os.environ.get("RNN_DEMO_THREADS", "1"))
 # gradio concurrency groups for events that run a model, each a pool of workers of SERVE_THREADS
 # threads. Generation: every user of a model is stepped in one batch by one thread
 # (text/batcher.py), so a generation handler mostly waits for its characters; the pool admits as
-# many as a batch holds. Short requests (a review, a forecast, the next-character table, the
-# backtest) share one worker per remaining core: measured with `bench load` on 2 cores, two of them
+# many as a batch holds. Short requests (a review, a forecast, the backtest) share one worker per
+# remaining core: measured with `bench load` on 2 cores, two of them
 # at once beside generation ran slower in total than one, all contending for the interpreter. A CSV
-# file of reviews gets its own worker, so a large file never holds up the others. The rest wait in
-# the queue.
+# file of reviews gets its own worker, so a large file never holds up the others; so does the next-
+# character table, whose cost grows with the prompt (seconds for 4,000 characters; text/primed.py reads
+# a prompt once for the table and the generation): long prompts queue behind each other, never in
+# front of someone's review. The rest wait in the queue.
 CORES = os.cpu_count() or 2
 GENERATION = {"concurrency_id": "generation", "concurrency_limit": MAX_BATCH}
 QUICK = {"concurrency_id": "quick", "concurrency_limit": max(1, CORES - 1)}
+PROMPTS = {"concurrency_id": "prompts", "concurrency_limit": 1}
 FILES = {"concurrency_id": "files", "concurrency_limit": 1}
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
 
@@ -30,3 +36,44 @@ def configure_threads(threads: int | None = None) -> int:
     """Set torch's intra-op threads (default SERVE_THREADS); return the count in force."""
     torch.set_num_threads(threads or SERVE_THREADS)
     return torch.get_num_threads()
+
+
+# glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core) and keeps what is
+# freed inside them for reuse; under many users the app's threads (gradio's workers, the generation loops)
+# leave freed memory scattered over many arenas, and the resident size creeps up with every request
+# (`bench load --seconds 1800`: see the README's "Many users at once"). Two arenas and a trim of what is
+# free every minute hand it back to the system.
+M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+ARENAS = 2
+TRIM_SECONDS = 60.0
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:  # not glibc (musl, macOS, Windows): nothing to tune
+        return None
+
+
+def trim_memory() -> bool:
+    """Return the allocator's free memory to the system now; False where the C library cannot."""
+    libc = _libc()
+    return bool(libc and libc.malloc_trim(0) in (0, 1))
+
+
+def start_memory_trimmer(every: float = TRIM_SECONDS, arenas: int = ARENAS) -> threading.Thread | None:
+    """Cap glibc's arenas (for threads started from now on) and trim free memory every `every` seconds in a
+    daemon thread; None where the C library is not glibc."""
+    libc = _libc()
+    if libc is None:
+        return None
+    libc.mallopt(M_ARENA_MAX, arenas)
+
+    def trim_forever() -> None:
+        while True:
+            time.sleep(every)
+            libc.malloc_trim(0)
+    thread = threading.Thread(target=trim_forever, name="malloc-trim", daemon=True)
+    thread.start()
+    return thread

@@ -148,3 +148,34 @@ def test_forecast_of_an_uploaded_series_in_another_unit_and_step(client, tmp_pat
     median = next(t for t in json.loads(plot["plot"])["data"] if t.get("name") == "forecast (median)")
     assert all(300 < y < 700 for y in median["y"] if y is not None)  # scaled back to the upload's own unit
     assert "step of 0 days 01:00:00" in notes and "trained on 30-minute steps" in notes
+
+
+@pytest.mark.slow
+def test_a_review_never_waits_behind_long_prompts(client):
+    """Long prompts' next-character tables (each a 4,000-character read) have a lane of their own: a review sent
+    after a dozen of them is answered while they are still queued, not after them."""
+    import time
+
+    from gradio_client.utils import Status
+
+    queued = {Status.IN_QUEUE, Status.PROCESSING, Status.ITERATING, Status.PROGRESS, Status.FINISHED}
+    prompts = []
+    for i in range(12):
+        prompts.append(client.submit(f"{i} " + "x" * 3990, "lstm", api_name="/next_characters"))
+        while prompts[-1].status().code not in queued:  # the server holds it before the next is sent
+            time.sleep(0.01)
+    label, _, _ = client.predict("A superb and moving film.", "gru", api_name="/classify")
+    waiting = sum(not job.done() for job in prompts)
+    assert label["label"] in {"positive", "negative"} and waiting >= 4, waiting
+    assert all(len(job.result()[0]["confidences"]) == 10 for job in prompts)
+
+
+@pytest.mark.slow
+def test_monitoring_is_off_unless_asked_for(client):
+    import urllib.error
+    import urllib.request
+
+    for path in ("monitoring", "monitoring/summary"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(client.src.rstrip("/") + "/" + path, timeout=10)
+        assert refused.value.code == 403, path

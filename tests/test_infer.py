@@ -161,3 +161,23 @@ def test_ui_controls_become_validated_sampling():
     assert sampling_from_controls(300, 0.7, 0, 1.0, None, "").seed is None
     with pytest.raises(ValueError, match="seed"):
         sampling_from_controls(300, 0.7, 0, 1.0, -7, "")
+
+
+def test_a_prompt_is_primed_once_for_the_table_and_the_generation():
+    stepper = CharStepper(tiny_model())
+    prompt = "ROMEO:\nBut soft" * 20
+    table = next_char_table(stepper, prompt)
+    text = "".join(generate(stepper, prompt, Sampling(max_new_chars=50, seed=4)))
+    assert stepper.primed.computed == 1
+    fresh = CharStepper(tiny_model())  # the same weights, nothing kept: the same answers
+    assert next_char_table(fresh, prompt) == table
+    assert "".join(generate(fresh, prompt, Sampling(max_new_chars=50, seed=4))) == text
+
+
+def test_concurrent_requests_for_one_prompt_prime_it_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    stepper = CharStepper(tiny_model())
+    with ThreadPoolExecutor(8) as pool:
+        tables = list(pool.map(lambda _: next_char_table(stepper, "JULIET:" * 300), range(8)))
+    assert stepper.primed.computed == 1 and all(table == tables[0] for table in tables)

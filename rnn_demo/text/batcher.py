@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import torch
 
-from .infer import HeldBackText, Sampling, check_prompt, filter_logits, prompt_ids, seeded_generator, without_unknown
+from .infer import HeldBackText, Sampling, filter_logits, primed, seeded_generator, without_unknown
 from .stepper import CharStepper, LayerState
 
 MAX_BATCH = 16  # rows stepped together; more requests wait for a free row
@@ -86,9 +86,7 @@ class BatchedGeneration:
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         """The new text after `prompt`, piece by piece, as `generate` would give it."""
         sampling = sampling.validated()
-        check_prompt(prompt, self.stepper.vocab)
-        with torch.inference_mode():  # in the caller's thread: a long prompt never holds up the batch
-            logits, state = self.stepper.prime(prompt_ids(self.stepper, prompt))
+        logits, state = primed(self.stepper, prompt)  # in the caller's thread: a long prompt never holds up the batch
         request = Request(sampling, logits, state, self.stepper.device)
         with self._lock:
             self._users += 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from .data import encode
-from .stepper import CharStepper
+from .stepper import CharStepper, LayerState
 
 MAX_PROMPT_CHARS = 4000
 MAX_NEW_CHARS = 2000
@@ -125,13 +125,24 @@ def prompt_ids(stepper: CharStepper, prompt: str) -> torch.Tensor:
     return torch.tensor([encode(text, stepper.vocab)], device=stepper.device)
 
 
+def primed(stepper: CharStepper, prompt: str) -> tuple[torch.Tensor, LayerState]:
+    """The logits after the prompt (1, vocab) and the state, read once per prompt and shared (text/primed.py):
+    callers must not modify them in place."""
+    check_prompt(prompt, stepper.vocab)  # a refused prompt is never primed or kept
+
+    def prime(text: str) -> tuple[torch.Tensor, LayerState]:
+        with torch.inference_mode():
+            return stepper.prime(prompt_ids(stepper, text))
+    return stepper.primed.get(prompt, prime)
+
+
 @torch.inference_mode()
 def generate(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:
     """Yield new text after priming on `prompt` (not repeated), piece by piece as it is sampled: one request
     on its own. The app serves many at once through `BatchedGeneration` (batcher.py), with the same result."""
     sampling = sampling.validated()
     generator = seeded_generator(sampling, stepper.device)
-    logits, state = stepper.prime(prompt_ids(stepper, prompt))  # (1, vocab)
+    logits, state = primed(stepper, prompt)  # (1, vocab)
     text = HeldBackText(sampling.stop)
     for _ in range(sampling.max_new_chars):
         next_id = sample_next(logits, sampling, generator)
@@ -148,7 +159,7 @@ def generate(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[
 @torch.inference_mode()
 def next_char_table(stepper: CharStepper, prompt: str, k: int = 10) -> list[tuple[str, float]]:
     """The model's `k` most likely next characters after `prompt`, with their probabilities."""
-    logits, _ = stepper.prime(prompt_ids(stepper, prompt))
+    logits, _ = primed(stepper, prompt)
     probs = torch.softmax(logits[0], dim=-1)
     top = torch.topk(probs, min(k, probs.numel()))
     return [(stepper.vocab[i], float(p)) for p, i in zip(top.values.tolist(), top.indices.tolist())]

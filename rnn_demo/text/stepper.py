@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from .model import CharLM, CharLMConfig
+from .primed import PrimedPrompts
 
 PRECISIONS = ("int8", "float32")
 
@@ -109,6 +110,7 @@ class CharStepper:
         # The loop that generates for this model's users at once (text/batcher.py), made on first use and
         # kept here so that it goes when the model does (a visitor's model, evicted).
         self.generation: object | None = None
+        self.primed = PrimedPrompts()  # prompts read once for the table and the generation (text/primed.py)
 
     def initial_state(self, batch: int) -> LayerState:
         zeros = torch.zeros(batch, self.config.hidden_size, device=self.device)

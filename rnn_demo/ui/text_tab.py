@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from ..display import visible
-from ..runtime import GENERATION, QUICK
+from ..runtime import GENERATION, PROMPTS
 from ..text import serve as text
 from ..text.infer import MAX_NEW_CHARS
 from .common import cell_choices, hub_loader, shows_errors, starting_cell
@@ -84,11 +84,11 @@ def build() -> None:
     for name, trigger in (("next_characters_on_generate", generate_button.click),
                           ("next_characters_on_submit", prompt.submit)):
         trigger(next_characters, [prompt, cell, loaded], [chars, note], api_name=name, api_visibility="private",
-                **QUICK)
+                **PROMPTS)
     inputs = [prompt, cell, *sampling, loaded]
     run = generate_button.click(generate_text, inputs, output, api_name="generate", **GENERATION)
     submitted = prompt.submit(generate_text, inputs, output, api_name="generate_on_submit", api_visibility="private",
                               **GENERATION)
     stop_button.click(None, cancels=[run, submitted], api_name="stop_generating", api_visibility="private")
     probabilities_button.click(next_characters, [prompt, cell, loaded], [chars, note], api_name="next_characters",
-                               **QUICK)
+                               **PROMPTS)
