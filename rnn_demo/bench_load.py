@@ -87,6 +87,14 @@ def _run_clients(url: str, pid: int, clients: int, warmup: float, seconds: float
     return [record for record in records if record[0] >= began + warmup], samples
 
 
+def rss_slope(samples: list, since: float) -> float:
+    """The least-squares slope of RSS over the samples taken from `since` seconds on, in MB per hour."""
+    import numpy as np
+
+    times, rss = np.array([(t, mb) for t, mb in samples if t >= since]).T
+    return round(float(np.polyfit(times, rss, 1)[0]) * 3600, 1) if len(times) > 2 else float("nan")
+
+
 def _rss_at(samples: list, second: float) -> float:
     """The first RSS sample taken at or after `second`."""
     return next(rss for t, rss in samples if t >= second)
@@ -112,7 +120,11 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -
     result = {"clients": clients, "seconds": seconds, "warmup_seconds": warmup, "requests": len(records),
               "failures": sum(1 for *_, error in records if error),
               "rss_after_one_request_mb": round(rss_after_one, 1), "rss_start_mb": rss_start, "rss_end_mb": rss_end,
-              "rss_growth": round(rss_end / rss_start - 1, 3), "rss_mb_every_2s": [rss for _, rss in samples],
+              "rss_growth": round(rss_end / rss_start - 1, 3),
+              # MB per hour over the measured part, and over its second half: a leak keeps its slope, a plateau not
+              "rss_slope_mb_per_hour": rss_slope(samples, warmup),
+              "rss_slope_second_half_mb_per_hour": rss_slope(samples, warmup + seconds / 2),
+              "rss_mb_every_2s": [rss for _, rss in samples],
               # the clients run on the same machine: the CPU seconds each side used, warm-up included
               "app_cpu_s": round(app_cpu, 1), "clients_cpu_s": round(own_cpu, 1)}
     for name in TASKS:

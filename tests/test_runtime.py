@@ -26,3 +26,11 @@ def test_trimming_returns_freed_small_allocations_to_the_system():
 def test_the_trimmer_runs_in_the_background():
     thread = start_memory_trimmer(every=0.05)
     assert thread is not None and thread.daemon and thread.is_alive()
+
+
+def test_bench_load_reports_the_memory_slope_overall_and_over_the_second_half():
+    from rnn_demo.bench_load import rss_slope
+
+    levelling = [(t, 500 + min(t, 600) / 60) for t in range(0, 1800, 2)]  # +1 MB a minute, then flat
+    assert rss_slope(levelling, 0) > 0 and abs(rss_slope(levelling, 900)) < 1e-6
+    assert rss_slope([(t, 500 + t / 3600) for t in range(0, 100, 2)], 10) == 1.0  # 1 MB an hour
