@@ -70,7 +70,8 @@ def build() -> None:
             forecast_button = gr.Button("Forecast", variant="primary")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
-    clear_first(forecast_button.click, [metrics, notes], "forecast_clear")  # no stale notes after an error
+    # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
+    clear_first(forecast_button.click, [notes], "forecast_clear")
     forecast_button.click(forecast_demand, [*series, cell, loaded], [plot, metrics, notes], api_name="forecast",
                           **QUICK)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
