@@ -117,3 +117,21 @@ def test_forecast_tab_plots_the_forecast_band_and_runs_the_backtest(page):
     expect(page.get_by_text("seasonal naive, lag 336 (last week)").last).to_be_visible(timeout=30_000)
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "forecast-tab.png"), full_page=True)
+
+
+def test_an_error_shows_its_message_as_text_and_clears_the_last_runs_notes(page):
+    """A refused origin: the toast quotes the input as typed (HTML shown, not rendered, no image fetched) and
+    the notes of the previous forecast go, so nothing on show belongs to another run."""
+    page.get_by_role("tab", name="Forecasting").click()
+    origin = page.get_by_label("Forecast origin (the first half-hour forecast)")
+    origin.fill("")  # past the end of the series: the notes say there is nothing to compare with
+    page.get_by_role("button", name="Forecast", exact=True).click()
+    notes = page.get_by_text("Forecast past the end of the data")
+    expect(notes).to_be_visible(timeout=20_000)
+    origin.fill('<img src="/favicon.ico" id="injected">')
+    page.get_by_role("button", name="Forecast", exact=True).click()
+    toast = page.get_by_test_id("toast-body").last
+    expect(toast).to_contain_text('<img src="/favicon.ico" id="injected">', timeout=20_000)
+    assert page.locator("#injected").count() == 0, "the user's HTML was rendered in the toast"
+    expect(notes).to_have_count(0, timeout=10_000)
+    page.get_by_test_id("toast-close").last.click()

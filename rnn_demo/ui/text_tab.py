@@ -9,7 +9,7 @@ from ..display import visible
 from ..runtime import GENERATION, PROMPTS
 from ..text import serve as text
 from ..text.infer import MAX_NEW_CHARS
-from .common import cell_choices, hub_loader, shows_errors, starting_cell
+from .common import cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
 EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
@@ -83,6 +83,7 @@ def build() -> None:
     # UI-only twins of the public endpoints are private: named, but not callable through the API
     for name, trigger in (("next_characters_on_generate", generate_button.click),
                           ("next_characters_on_submit", prompt.submit)):
+        clear_first(trigger, [chars, note], f"clear_{name}")  # a refused prompt leaves no earlier table
         trigger(next_characters, [prompt, cell, loaded], [chars, note], api_name=name, api_visibility="private",
                 **PROMPTS)
     inputs = [prompt, cell, *sampling, loaded]
@@ -90,5 +91,6 @@ def build() -> None:
     submitted = prompt.submit(generate_text, inputs, output, api_name="generate_on_submit", api_visibility="private",
                               **GENERATION)
     stop_button.click(None, cancels=[run, submitted], api_name="stop_generating", api_visibility="private")
+    clear_first(probabilities_button.click, [chars, note], "clear_next_characters")
     probabilities_button.click(next_characters, [prompt, cell, loaded], [chars, note], api_name="next_characters",
                                **PROMPTS)
