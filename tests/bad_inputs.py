@@ -94,6 +94,34 @@ def _not_numbers() -> str:
     return frame.to_csv(index=False)
 
 
+def _outlier(value: float) -> str:
+    frame = series_csv()
+    frame.loc[700, "value"] = value  # in the last week: 2024-01-30 04:00
+    return frame.to_csv(index=False)
+
+
+def _local_series(zone: str, start: str, days: int = 30) -> str:
+    """Half-hourly demand as a local export: wall-clock times with their UTC offsets, across a clock change."""
+    local = pd.date_range(start, periods=days * 48, freq="30min", tz="UTC").tz_convert(zone)
+    wall = local.tz_localize(None)
+    values = 500 + 100 * np.sin(2 * np.pi * (wall.hour * 60 + wall.minute) / 1440)
+    return pd.DataFrame({"time": [stamp.isoformat() for stamp in local], "value": values}).to_csv(index=False)
+
+
+def _one_offset_row() -> str:
+    frame = series_csv().astype({"time": str})
+    frame.loc[100, "time"] += "+05:00"
+    return frame.to_csv(index=False)
+
+
+def _day_first() -> str:
+    frame = series_csv()
+    return frame.assign(time=frame["time"].dt.strftime("%d/%m/%Y %H:%M")).to_csv(index=False)
+
+
+FORECAST_MARKUP = "<img src=x onerror=alert(1)> *load*"  # a value column's name
+
+
 def _concurrent_uploads(client: Client, folder: Path) -> str:
     """Four files classified at once, each by its own client: every result holds its own rows, in order."""
     def one(index: int) -> bool:
@@ -281,6 +309,42 @@ CASES = [
              refused=False),
     BadInput("forecast", "over 200,000 rows", "refused: upload the recent part",
              forecast_upload(series_csv(steps=200_001, freq="30min").to_csv(index=False)), "the limit is 200,000"),
+    BadInput("forecast", "over 200,000 rows ended by a lone carriage return (old Mac style)",
+             "refused before parsing: rows are counted as the CSV reader counts them",
+             forecast_upload(series_csv(steps=200_001, freq="30min").to_csv(index=False, lineterminator="\r")),
+             "the limit is 200,000"),
+    BadInput("forecast", "a value of 1e12 in the last week", "refused as implausible, naming its time and value",
+             forecast_upload(_outlier(1e12)), "1 values are implausible for this series: 1e+12 at 2024-01-30 04:00:00"),
+    BadInput("forecast", "a value of 1e300", "refused, naming its time and value: too large to compute with",
+             forecast_upload(_outlier(1e300)), "1e+300 at 2024-01-30 04:00:00"),
+    BadInput("forecast", "a Melbourne export with UTC offsets, across the clocks going back",
+             "read in local time; the repeated hour averaged, and said",
+             forecast_upload(_local_series("Australia/Melbourne", "2024-03-20")),
+             "The clocks went back on 2024-04-07: the wall-clock times 02:00-03:00 came twice", refused=False),
+    BadInput("forecast", "a London export with UTC offsets, across the clocks going forward",
+             "read in local time; the skipped hour interpolated, and said",
+             forecast_upload(_local_series("Europe/London", "2024-03-10")),
+             "The clocks went forward on 2024-03-31: the wall-clock times 01:00-02:00 that never came", refused=False),
+    BadInput("forecast", "one row with a +05:00 offset among plain times", "read at its wall-clock time; the row named",
+             forecast_upload(_one_offset_row()), "1 rows carry a UTC offset while the rest have none, the first in "
+             "data row 101", refused=False),
+    BadInput("forecast", "dates written day first (dd/mm/yyyy)", "read day first, and said", forecast_upload(_day_first()),
+             "are written day first (dd/mm/yyyy): every date was read day first", refused=False),
+    BadInput("forecast", "time stamps 1 nanosecond apart", "refused: the step must be at least one second",
+             forecast_upload(series_csv(steps=2000, freq="1ns").to_csv(index=False)), "only 1 nanosecond apart"),
+    BadInput("forecast", "a column name holding HTML and Markdown", "shown as text in the notes",
+             forecast_upload(series_csv().rename(columns={"value": FORECAST_MARKUP}).to_csv(index=False)),
+             "Read 720 steps from column", refused=False,
+             holds=lambda answer: md_text(FORECAST_MARKUP) in answer[2] and FORECAST_MARKUP not in answer[2]),
+    BadInput("forecast", "an origin with a UTC offset", "read in the series' wall-clock time, and said",
+             _api("forecast", "victoria", None, "", "", "2014-12-25T00:00:00+11:00", "gru"),
+             "The origin's UTC offset (+11:00) was set aside", refused=False),
+    BadInput("forecast", "a 10,000-character origin", "refused without echoing it: at most 64 characters",
+             _api("forecast", "victoria", None, "", "", "2" * 10_000, "gru"), "the origin has 10,000 characters; at "
+             "most 64 are read"),
+    BadInput("forecast", "no origin: past the end of the data", "forecasts; the day's metrics table is empty, under its "
+             "real headers", _api("forecast", "victoria", None, "", "", "", "gru"), "past the end of the data",
+             refused=False, holds=lambda answer: answer[1]["headers"][:2] == ["forecaster", "MAE"]),
     BadInput("backtest", "an unknown cell", "refused, naming the cells", _api("backtest", "transformer"),
              "is not in the list of choices"),
     BadInput("forecast_model_info", "an unknown cell", "refused, naming the cells",
