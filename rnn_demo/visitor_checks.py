@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,7 @@ MAX_PARAMETERS = FILE_LIMITS[WEIGHTS_NAME] // 2  # what fits the weights limit i
 MAX_HEADER_BYTES = 100_000  # a safetensors header: a few KB for these models
 WEIGHT_DTYPES = {"F32": 4, "F16": 2, "BF16": 2}  # bytes per value
 CONFIGS = {"text": CharLMConfig, "sentiment": SentimentConfig, "forecast": ForecastConfig}
-REQUIRED = {"text": (CONFIG_NAME, WEIGHTS_NAME), "sentiment": (CONFIG_NAME, WEIGHTS_NAME, TOKENIZER_NAME),
-            "forecast": (CONFIG_NAME, WEIGHTS_NAME)}
+REQUIRED = {"text": (), "sentiment": (TOKENIZER_NAME,), "forecast": ()}  # beyond config.json and the weights
 
 # Every field of the three configs, by kind: (lowest, highest) for numbers, characters for strings, and for lists
 # (item type, most items, characters per item or the items' range).
@@ -140,17 +140,21 @@ def check_config(raw: Any, task: str, repo_id: str) -> Any:
     return config
 
 
-def check_files(sizes: dict[str, int | None], task: str, repo_id: str) -> list[str]:
+def check_files(sizes: dict[str, int | None], repo_id: str) -> list[str]:
     """The files of the repository to download (config.json first), once each is within its size limit (sizes
     from the Hub's metadata, None where it gave none). Only files named in FILE_LIMITS are ever downloaded."""
-    for name in REQUIRED[task]:
-        if name not in sizes:
-            raise ModelLoadError(f"{repo_id} has no {name}: it is not an rnn-demo {task} model")
+    check_required(sizes, (CONFIG_NAME, WEIGHTS_NAME), "an rnn-demo model", repo_id)
     for name, limit in FILE_LIMITS.items():
         if (sizes.get(name) or 0) > limit:
             raise ModelLoadError(f"{repo_id}'s {name} has {sizes[name] / MB:.1f} MB; the limit here is "
                                  f"{limit // MB} MB")
     return [name for name in FILE_LIMITS if name in sizes]
+
+
+def check_required(names: Iterable[str], required: Iterable[str], what: str, repo_id: str) -> None:
+    """Every required file is among the repository's `names`."""
+    if missing := [name for name in required if name not in names]:
+        raise ModelLoadError(f"{repo_id} has no {missing[0]}: it is not {what}")
 
 
 def read_json(path: Path, repo_id: str) -> Any:

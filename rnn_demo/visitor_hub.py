@@ -31,7 +31,8 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from . import hub_deadline
 from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
 from .sentiment.tokenizer import TOKENIZER_NAME
-from .visitor_checks import FILE_LIMITS, MB, check_config, check_files, check_tokenizer, check_weights, read_json
+from .visitor_checks import (FILE_LIMITS, MB, REQUIRED, check_config, check_files, check_required, check_tokenizer,
+                             check_weights, read_json)
 
 LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_SECONDS", "60"))  # a load's deadline, downloads included
 BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downloads
@@ -78,11 +79,11 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
         raise ModelLoadError(f"could not download {repo_id}: the Hub answered {status}") from None
 
 
-def find(repo_id: str, revision: str | None, task: str) -> tuple[str, list[str]]:
+def find(repo_id: str, revision: str | None) -> tuple[str, list[str]]:
     """The commit `revision` is at and the files to download, once their sizes on the Hub are within bounds."""
     info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, token=False)
     sizes = {sibling.rfilename: sibling.size for sibling in info.siblings or []}
-    return info.sha, check_files(sizes, task, repo_id)
+    return info.sha, check_files(sizes, repo_id)
 
 
 def download(repo_id: str, commit: str, name: str, directory: Path) -> Path:
@@ -104,6 +105,7 @@ def fetch(repo_id: str, commit: str, names: list[str], task: str, directory: Pat
     """Download the repository's files into `directory`, checking each as it comes: config.json first (its
     fields and the parameters it implies), then the weights' header against it, then the tokenizer."""
     config = check_config(read_json(download(repo_id, commit, CONFIG_NAME, directory), repo_id), task, repo_id)
+    check_required(names, REQUIRED[task], f"a complete rnn-demo {task} model", repo_id)
     for name in names[1:]:
         path = download(repo_id, commit, name, directory)
         if name == WEIGHTS_NAME:
@@ -151,7 +153,7 @@ class VisitorModels:
     def _fetch_and_build(self, repo_id: str, revision: str | None, deadline: float) -> tuple[Any, str]:
         with tempfile.TemporaryDirectory(prefix="rnn-demo-visitor-", dir=self.folder) as folder:
             with explained(repo_id, revision, self.seconds), hub_deadline.bounded(deadline):
-                commit, names = find(repo_id, revision, self.task)
+                commit, names = find(repo_id, revision)
                 if (model := self._cached(repo_id, commit)) is not None:
                     return model, commit
                 fetch(repo_id, commit, names, self.task, Path(folder))

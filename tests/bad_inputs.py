@@ -215,6 +215,9 @@ CASES = [
              "is not in the list of choices"),
     BadInput("text_load_from_hub", "a repository id that is not user/name", "refused; the tab keeps its model",
              _api("text_load_from_hub", "not a repo!!", ""), "is not a Hub model id"),
+    BadInput("text_load_from_hub", "a model id while the Hub cannot be reached (this Space runs offline)",
+             "refused: the Hub cannot be reached from this Space right now; the tab keeps its model",
+             _api("text_load_from_hub", "user/model", ""), "the Hub cannot be reached from this Space right now"),
     # sentiment
     BadInput("classify", "an empty or blank review", "refused: the review is empty", _api("classify", "   ", "gru"),
              "the review is empty"),

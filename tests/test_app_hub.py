@@ -57,10 +57,10 @@ def test_bad_loads_are_clear_errors_and_the_tab_keeps_working(hub_app, api_name,
 def test_every_tab_runs_a_loaded_model(hub_app):
     _, url = hub_app
     client = Client(url, verbose=False)
-    assert "user/plays" in client.predict("user/plays", "", api_name="/text_load_from_hub")
+    assert md_text("user/plays") in client.predict("user/plays", "", api_name="/text_load_from_hub")
     text = client.predict("ROMEO:", "lstm", 20, 0.8, 0, 1.0, 3, "", api_name="/generate")
     assert text.startswith("ROMEO:") and len(text) == len("ROMEO:") + 20
-    assert "user/demand" in client.predict("user/demand", "main", api_name="/forecast_load_from_hub")
+    assert md_text("user/demand") in client.predict("user/demand", "main", api_name="/forecast_load_from_hub")
     table = client.predict("gru", api_name="/backtest")
     assert table["data"][0][0] == "user/demand (median, 80% interval)"
 
@@ -75,7 +75,7 @@ def test_a_hung_hub_costs_those_loads_only_and_the_next_load_works(hub_app):
         assert "Traceback" not in str(raised.value)
     label, _, _ = client.predict("A superb film.", "gru", api_name="/classify")  # the tab went on serving
     assert label["label"] in ("negative", "positive")
-    assert "user/reviews" in client.predict("user/reviews", "", api_name="/sentiment_load_from_hub")
+    assert md_text("user/reviews") in client.predict("user/reviews", "", api_name="/sentiment_load_from_hub")
 
 
 def _page_config(url: str) -> str:

@@ -215,6 +215,7 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
     million = {**SENTIMENT, "labels": labels}
     huge = {**SENTIMENT, "vocab_size": 50_000, "embedding_dim": 1024, "hidden_size": 1024}
     tokens = train_tokenizer(REVIEWS, vocab_size=30, min_frequency=1).get_vocab_size()
+    (no_tokenizer := sentiment_folder(tmp_path / "g")).joinpath("tokenizer.json").unlink()
     repos = {  # repo -> (folder, what the refusal says, files it must never download)
         "user/million-labels": (sentiment_folder(tmp_path / "a", million),
                                 f"config.json has {len(json.dumps(million)) / 2 ** 20:.1f} MB; the limit here is 1 MB",
@@ -230,6 +231,8 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
         "user/wide-tokenizer": (sentiment_folder(tmp_path / "f", {**SENTIMENT, "vocab_size": 5},
                                                  {**SENTIMENT, "vocab_size": 5}),
                                 f"tokenizer.json has {tokens} tokens; the config's vocab_size is 5", []),
+        "user/no-tokenizer": (no_tokenizer, "has no tokenizer.json: it is not a complete rnn-demo sentiment model",
+                              [WEIGHTS_NAME]),
     }
     builds, folder = CountedBuilds(), tmp_path / "visitors"
     visitors = VisitorModels("sentiment", builds, folder=folder)
