@@ -29,6 +29,7 @@ from huggingface_hub.errors import (HfHubHTTPError, OfflineModeIsEnabled, Reposi
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
 from . import hub_deadline
+from .display import quoted
 from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
 from .sentiment.tokenizer import TOKENIZER_NAME
 from .visitor_checks import (FILE_LIMITS, MB, REQUIRED, check_config, check_files, check_required, check_tokenizer,
@@ -46,7 +47,7 @@ hub_deadline.install()  # process-wide, but it bounds only the calls made inside
 def check_repo_id(repo_id: str) -> str:
     repo_id = (repo_id or "").strip()
     if not REPO_ID.match(repo_id) or ".." in repo_id:
-        raise ModelLoadError(f"{repo_id!r} is not a Hub model id: use the form user/name")
+        raise ModelLoadError(f"{quoted(repo_id)} is not a Hub model id: use the form user/name")
     return repo_id
 
 
@@ -66,7 +67,7 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
         raise ModelLoadError(f"{repo_id} has too many files for this app (the Hub's list of them is over "
                              f"{hub_deadline.API_ANSWER_BYTES // MB} MB)") from None
     except RevisionNotFoundError:
-        raise ModelLoadError(f"{repo_id} has no revision {revision!r}") from None
+        raise ModelLoadError(f"{repo_id} has no revision {quoted(revision)}") from None
     except RepositoryNotFoundError:
         raise ModelLoadError(f"no public model repository {repo_id!r} (private repositories cannot be "
                              "loaded here)") from None
@@ -77,6 +78,8 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "an error"
         raise ModelLoadError(f"could not download {repo_id}: the Hub answered {status}") from None
+    except (httpx2.HTTPError, OSError) as error:  # an answer the client could not read, a full disk
+        raise ModelLoadError(f"could not download {repo_id} ({type(error).__name__}); try again later") from None
 
 
 def find(repo_id: str, revision: str | None) -> tuple[str, list[str]]:
@@ -141,7 +144,8 @@ class VisitorModels:
 
     def get(self, repo_id: str, commit: str) -> Any:
         """A model loaded before (reloaded if it was evicted meanwhile)."""
-        return self._cached(repo_id, commit) or self.load(repo_id, commit)[0]
+        model = self._cached(repo_id, commit)
+        return model if model is not None else self.load(repo_id, commit)[0]
 
     def _cached(self, repo_id: str, commit: str) -> Any:
         with self.lock:

@@ -247,6 +247,17 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
     assert [p for p in folder.rglob("*") if p.is_file()] == []  # nor left a file behind
 
 
+def test_a_repository_whose_list_of_files_is_too_long_is_refused_as_it_comes(hub, tmp_path, monkeypatch):
+    from rnn_demo import hub_deadline
+
+    publish("user/crowded", sentiment_folder(tmp_path / "m"))
+    monkeypatch.setattr(hub_deadline, "API_ANSWER_BYTES", 300)  # the Hub's JSON about it is longer than that
+    builds = CountedBuilds()
+    with pytest.raises(ModelLoadError, match="user/crowded has too many files for this app"):
+        VisitorModels("sentiment", builds, folder=tmp_path / "v").load("user/crowded")
+    assert builds.calls == [] and gets(hub, "config.json") == 0
+
+
 def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, tmp_path):
     publish("user/reviews", sentiment_folder(tmp_path / "m"))
     folder = tmp_path / "visitors"
@@ -256,6 +267,15 @@ def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, t
     message = str(raised.value)
     assert "holds a 'sentiment' model, not a 'text' one" in message and "user/reviews" in message
     assert str(tmp_path) not in message and "/tmp" not in message and str(folder) not in message
+
+
+def test_a_long_repository_id_or_revision_is_quoted_cut_short(hub, tmp_path):
+    publish("user/fine", sentiment_folder(tmp_path / "m"))
+    visitors = VisitorModels("sentiment", CountedBuilds(), folder=tmp_path / "v")
+    for repo_id, revision in (("x" * 10_000, ""), ("user/fine", "y" * 10_000)):
+        with pytest.raises(ModelLoadError) as raised:
+            visitors.load(repo_id, revision)
+        assert len(str(raised.value)) < 200 and "…" in str(raised.value)
 
 
 def test_the_status_note_shows_the_repository_id_as_text(hub, tmp_path):
