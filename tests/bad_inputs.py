@@ -179,6 +179,17 @@ def _tiny_rows(client: Client, folder: Path) -> object:
     return client.predict(handle_file(str(tiny_rows_file(folder))), "", "gru", api_name="/classify_csv")
 
 
+def _long_stop_strings(client: Client, folder: Path) -> str:
+    """Stop strings of 1 to 100 characters taken from a seeded text: each run shows that text up to the stop."""
+    free = client.predict("ROMEO:", "lstm", 400, 0.8, 0, 1.0, 1, "", api_name="/generate")
+    kept = 0
+    for length in (1, 4, 6, 25, 100):
+        stop = free[200:200 + length]
+        shown = client.predict("ROMEO:", "lstm", 400, 0.8, 0, 1.0, 1, stop, api_name="/generate")
+        kept += shown == free[: free.index(stop, len("ROMEO:"))]
+    return f"{kept} of 5 stopped texts are the seed's text up to the stop string"
+
+
 CONTROLS = "ROMEO: \x00\x07\u202e 😀"
 CASES = [
     # text generation
@@ -209,6 +220,9 @@ CASES = [
     BadInput("generate", "seed -5", "refused: -1 (random) or a seed", generate(seed=-5), "less than minimum value -1"),
     BadInput("generate", "a stop string over 100 characters", "refused: at most 100", generate(stop="x" * 101),
              "at most 100 characters"),
+    BadInput("generate", "stop strings of 1 to 100 characters", "stops just before the stop string; the text is "
+             "the same seed's text up to there", _long_stop_strings,
+             "5 of 5 stopped texts are the seed's text up to the stop string", refused=False),
     BadInput("generate", "an unknown cell", "refused, naming the cells", generate(cell="transformer"),
              "is not in the list of choices"),
     BadInput("text_model_info", "an unknown cell", "refused, naming the cells", _api("text_model_info", "lstm2"),
