@@ -330,6 +330,9 @@ CASES = [
              "refused before parsing: rows are counted as the CSV reader counts them",
              forecast_upload(series_csv(steps=200_001, freq="30min").to_csv(index=False, lineterminator="\r")),
              "the limit is 200,000"),
+    BadInput("forecast", "a first row of 20,000 fields under a header of 2", "refused before parsing, naming the row "
+             "and both counts", forecast_upload("time,value\n" + ",".join(["1"] * 20_000) + "\n"),
+             "data row 1 has 20,000 fields but the header has 2"),
     BadInput("forecast", "a value of 1e12 in the last week", "refused as implausible, naming its time and value",
              forecast_upload(_outlier(1e12)), "1 values are implausible for this series: 1e+12 at 2024-01-30 04:00:00"),
     BadInput("forecast", "a value of 1e300", "refused, naming its time and value: too large to compute with",

@@ -12,27 +12,50 @@ from .data import listed, series_from_frame
 from .infer import Series
 
 MAX_ROWS = 200_000
+MAX_COLUMNS = 1_000
 TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
 VALUE_COLUMNS = ("value", "demand", "load", "y")
 # a quoted field as pandas' parser sees one: a quote that opens a field (at the start, after a comma or a line
-# end) up to the next quote; a quote inside a field is an ordinary character
-QUOTED_FIELD = re.compile(r'"(?<![^,\r\n]")[^"]*+(?:""[^"]*+)*+"')  # a doubled quote "" stays inside
+# end) up to its closing quote (a doubled quote "" stays inside); a quote inside a field is an ordinary character
+QUOTED_FIELD = re.compile(r'"(?<![^,\r\n]")[^"]*+(?:""[^"]*+)*+"')
 BLANK_LINES = re.compile(r"\n\n+")
 
 
-def line_ends(text: str) -> int:
-    """How many line ends `text` has, as pandas' parser counts them: `\\n`, `\\r\\n` and a lone `\\r` each end one.
-    Never fewer than the rows the parser reads (less one), quoted or not: a quick bound."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
+def plain_rows(text: str) -> str:
+    """`text` cut into rows as pandas' `read_csv` cuts it, one row a line: `\\n`, `\\r\\n` and a lone `\\r` each end a
+    row, quoted fields are emptied (their line ends and commas are not the file's), blank lines are dropped."""
+    if '"' in text:
+        text = QUOTED_FIELD.sub('""', text)
+    return BLANK_LINES.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
 
 
 def data_rows(text: str) -> int:
-    """The rows pandas' `read_csv` reads from `text` below its header: lines ended by `\\n`, `\\r\\n` or a lone
-    `\\r`, line ends inside quoted fields not counted, blank lines skipped."""
-    if '"' in text:
-        text = QUOTED_FIELD.sub('""', text)
-    text = BLANK_LINES.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
-    return text.count("\n") if text else 0
+    """The rows `read_csv` reads from `text` below its header."""
+    return plain_rows(text).count("\n")
+
+
+def check_shape(text: str) -> None:
+    """Before parsing: at most MAX_ROWS rows and MAX_COLUMNS columns, and no row with more fields than the header
+    (pandas would read it askew, and a wide first row stalls it for minutes)."""
+    rows = plain_rows(text)
+    if rows.count("\n") > MAX_ROWS:
+        raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: upload the recent part")
+    commas = [line.count(",") for line in rows.split("\n")]
+    if commas[0] >= MAX_COLUMNS:
+        raise ValueError(f"the header has {commas[0] + 1:,} columns; the limit is {MAX_COLUMNS:,}: keep the time and "
+                         "value columns")
+    wider = next((row for row, count in enumerate(commas) if count > commas[0]), None)
+    if wider is not None:
+        raise ValueError(f"data row {wider:,} has {commas[wider] + 1:,} fields but the header has {commas[0] + 1:,}: "
+                         "put cells that hold a comma in double quotes, or remove the extra fields")
+
+
+def _read_csv(text: str, **options) -> pd.DataFrame:
+    """The CSV's cells as text; a file pandas cannot read is a clear error."""
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
 
 
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
@@ -54,17 +77,15 @@ def read_series_upload(data: bytes, time_column: str | None = None,
                        value_column: str | None = None) -> tuple[Series, list[str]]:
     """The uploaded CSV as a regular series (working days: Monday to Friday), and notes for the user."""
     text, notes = decode_upload(data)
-    if line_ends(text) > MAX_ROWS and data_rows(text) > MAX_ROWS:  # before parsing: a huge file is refused at once
-        raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: upload the recent part")
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
-    columns = [str(c) for c in frame.columns]
+    check_shape(text)
+    columns = [str(c) for c in _read_csv(text, nrows=0).columns]
     time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
     if time_name == value_name:
         raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
+    # only the two columns: a wide file costs no more than a narrow one
+    frame = _read_csv(text, usecols=[columns.index(time_name), columns.index(value_name)])
+    frame.columns = [str(c) for c in frame.columns]
     dataset, repairs = series_from_frame(frame, time_name, value_name)
     series = Series.from_dataset(dataset)
     notes += repairs
