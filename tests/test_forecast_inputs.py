@@ -304,3 +304,15 @@ def test_empty_metrics_tables_have_their_real_headers():
     assert view.metrics.empty and list(view.metrics.columns) == METRIC_COLUMNS
     assert METRIC_COLUMNS == ["forecaster", "MAE", "MAPE %", "MASE", "coverage 80%", "width 80%"]
     assert not any("left blank" in note for note in view.notes)
+
+
+def test_the_plot_never_draws_a_point_that_is_not_a_number():
+    from rnn_demo.forecast.plot import forecast_figure
+
+    times = pd.date_range("2024-01-01", periods=4, freq="h")
+    frame = pd.DataFrame({"time": times, "history": [1.0, 2.0, np.nan, np.nan], "actual": np.nan,
+                          "median": [np.nan, np.nan, 3.0, np.inf], "lower": [np.nan, np.nan, 2.0, -np.inf],
+                          "upper": [np.nan, np.nan, 4.0, np.inf], "naive": [np.nan, np.nan, 1.0, 2.0]})
+    traces = {trace.name: trace for trace in forecast_figure(frame).data}
+    assert list(traces["forecast (median)"].y) == [3.0] and list(traces["80% interval"].y) == [2.0]
+    assert all(np.isfinite(y) for trace in traces.values() for y in trace.y)
