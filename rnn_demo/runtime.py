@@ -41,10 +41,13 @@ def configure_threads(threads: int | None = None) -> int:
 # glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core) and keeps what is
 # freed inside them for reuse; under many users the app's threads (gradio's workers, the generation loops)
 # leave freed memory scattered over many arenas, and the resident size creeps up with every request
-# (`bench load --seconds 1800`: see the README's "Many users at once"). Two arenas and a trim of what is
-# free every minute hand it back to the system.
-M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+# (`bench load --seconds 1800`: see the README's "Reliability"). Python's own objects stay flat under load
+# (tracemalloc), so it is native memory. Two arenas, a fixed mmap threshold (glibc otherwise raises it
+# after each large free, so torch's large buffers then land in the heap and fragment it, instead of being
+# mapped and unmapped whole) and a trim of what is free every minute hand it back to the system.
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # mallopt's parameter numbers, from glibc's malloc.h
 ARENAS = 2
+MMAP_THRESHOLD = 256 * 1024  # bytes: larger blocks are mapped on their own and returned when freed
 TRIM_SECONDS = 60.0
 
 
@@ -63,12 +66,13 @@ def trim_memory() -> bool:
 
 
 def start_memory_trimmer(every: float = TRIM_SECONDS, arenas: int = ARENAS) -> threading.Thread | None:
-    """Cap glibc's arenas (for threads started from now on) and trim free memory every `every` seconds in a
-    daemon thread; None where the C library is not glibc."""
+    """Cap glibc's arenas (for threads started from now on), fix its mmap threshold, and trim free memory every
+    `every` seconds in a daemon thread; None where the C library is not glibc."""
     libc = _libc()
     if libc is None:
         return None
     libc.mallopt(M_ARENA_MAX, arenas)
+    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
     def trim_forever() -> None:
         while True:
