@@ -1,7 +1,8 @@
-"""rnn-demo: what recurrent neural networks can do, one tab per task. This file only puts the tabs together;
-each tab's widgets and handlers live in rnn_demo/ui/."""
+"""rnn-demo: what recurrent neural networks can do, one tab per task. This file only puts the tabs together,
+in the order of the registry (rnn_demo/tasks.py); each tab's widgets and handlers live in rnn_demo/ui/."""
 from __future__ import annotations
 
+import importlib
 import os
 
 import gradio as gr
@@ -9,13 +10,13 @@ import gradio as gr
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
-from rnn_demo.ui import forecast_tab, sentiment_tab, text_tab
+from rnn_demo.tasks import TABS, TASKS
 from rnn_demo.uploads import MAX_BYTES
 
 MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
 HOUR = 3600
 
-for task in ("text", "sentiment", "forecast"):
+for task in TASKS:
     model_dirs(task)  # the Hub models a Space names in its environment, fetched once before the UI is built
 
 # delete_cache: every hour, gradio removes uploads and result files older than an hour
@@ -24,12 +25,9 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
                 "running on the CPU of this Space.")
     if MODEL_NOTES:
         gr.Markdown("**Models:** " + " ".join(MODEL_NOTES), elem_id="model-sources")
-    with gr.Tab("Text generation"):
-        text_tab.build()
-    with gr.Tab("Sentiment"):
-        sentiment_tab.build()
-    with gr.Tab("Forecasting"):
-        forecast_tab.build()
+    for tab in TABS:
+        with gr.Tab(tab.title):
+            importlib.import_module(tab.module).build()
 
 # Events that run a model use the worker pools of rnn_demo/runtime.py; the queue holds QUEUE_SIZE
 # waiting requests, and beyond that a user is told the app is busy.

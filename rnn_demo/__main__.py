@@ -6,18 +6,25 @@ import json
 import sys
 from pathlib import Path
 
+from collections.abc import Callable
+
 from .backbone import CELLS
 from .hub import MODELS_DIR, ModelLoadError
 from .hub_sync import HubTransferError
-from .forecast import cli as forecast_cli
-from .sentiment import cli as sentiment_cli
-from .text import cli as text_cli
+from .tasks import TASKS, all_benches, task_names
 from .wheels import DataError
 
-TASK_CLIS = {"text": text_cli, "sentiment": sentiment_cli, "forecast": forecast_cli}
-TASKS = tuple(TASK_CLIS)
-BENCH_MODELS = {"generate": "text-lstm", "sentiment": "sentiment-gru", "sentiment-baseline": None,
-                "forecast": "forecast-gru", "load": None, "csv-refusal": None}
+
+def bench_load(args: argparse.Namespace) -> dict:
+    """The launched app under concurrent clients of every tab: latencies, throughput, memory over time."""
+    from .bench_load import bench_load as measure
+
+    return measure(args.clients, args.seconds, args.warmup)
+
+
+def benches() -> dict[str, Callable[[argparse.Namespace], dict]]:
+    """Every `bench` command: the registry's (each task's and tab's), and the app under load."""
+    return {**all_benches(), "load": bench_load}
 
 
 class DEFAULTS(argparse.ArgumentDefaultsHelpFormatter):
@@ -34,9 +41,6 @@ def _add_train_arguments(p: argparse.ArgumentParser, task: str, d: dict) -> None
     p.add_argument("--cell", choices=list(CELLS), default=d["cell"], help="recurrent cell")
     p.add_argument("--data", default=None, help="a Hub dataset id or local path for datasets.load_dataset; "
                    "default: the protocol dataset")
-    if "embedding_dim" in d:  # the tasks that read text
-        p.add_argument("--text-column", default="text", help="the column holding the text in --data")
-        p.add_argument("--embedding-dim", type=int, default=d["embedding_dim"], help="input embedding size")
     p.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="units per recurrent layer")
     p.add_argument("--layers", type=int, default=d["layers"], help="stacked recurrent layers")
     p.add_argument("--dropout", type=float, default=d["dropout"], help="dropout on embeddings, between layers, before the head")
@@ -58,21 +62,21 @@ def _add_train_arguments(p: argparse.ArgumentParser, task: str, d: dict) -> None
 def _add_task_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prepare", help="download, convert, split and cache a task's protocol dataset",
                        formatter_class=DEFAULTS)
-    p.add_argument("task", choices=TASKS, help="whose protocol dataset to prepare")
+    p.add_argument("task", choices=task_names(), help="whose protocol dataset to prepare")
     train = sub.add_parser("train", help="train a model and save the best checkpoint in Hub layout")
     sub_tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
     evaluate = sub.add_parser("evaluate", help="the protocol metrics of a model on the reporting split")
     evaluate_tasks = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
-    for task, cli in TASK_CLIS.items():
-        p = sub_tasks.add_parser(task, help=cli.TRAIN_HELP, formatter_class=DEFAULTS)
-        _add_train_arguments(p, task, cli.TRAIN_DEFAULTS)
-        cli.add_train_arguments(p)
+    for task, spec in TASKS.items():
+        p = sub_tasks.add_parser(task, help=spec.cli.train_help, formatter_class=DEFAULTS)
+        _add_train_arguments(p, task, spec.cli.train_defaults)
+        spec.cli.add_train_arguments(p)
         p = evaluate_tasks.add_parser(task, help=f"score {task} models on the protocol", formatter_class=DEFAULTS)
-        p.add_argument("--model", default=str(MODELS_DIR / cli.DEFAULT_MODEL), help="model directory or Hub repo id")
+        p.add_argument("--model", default=str(MODELS_DIR / spec.default_model), help="model directory or Hub repo id")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
         p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
-        cli.add_evaluate_arguments(p)
+        spec.cli.add_evaluate_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,14 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop", default="", help="stop before this string appears")
     p = sub.add_parser("push", help="upload a model directory to the Hugging Face Hub as one commit",
                        formatter_class=DEFAULTS)
-    p.add_argument("task", choices=TASKS, help="the model's task (checked against its config.json)")
+    p.add_argument("task", choices=task_names(), help="the model's task (checked against its config.json)")
     p.add_argument("--model", required=True, help="the model directory (config.json, weights, model card)")
     p.add_argument("--repo-id", required=True, help="user/name on the Hub; created if it does not exist")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.add_argument("--revision", default=None, help="the branch to commit to (created if needed); default: main")
     p = sub.add_parser("push-dataset", help="upload a task's prepared protocol dataset to the Hub (training "
                        "accepts the repo id back with --data)", formatter_class=DEFAULTS)
-    p.add_argument("task", choices=TASKS, help="whose protocol dataset to upload")
+    p.add_argument("task", choices=task_names(), help="whose protocol dataset to upload")
     p.add_argument("--repo-id", required=True, help="user/name of the dataset repository; created if needed")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p = sub.add_parser("pull", help="download a model repository from the Hub (its task is read from config.json)",
@@ -106,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", default=None, help="a branch, tag or commit sha; default: main")
     p.add_argument("--out", type=Path, default=None, help="directory to put the model in; default: the Hub cache")
     p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
-    p.add_argument("what", choices=list(BENCH_MODELS), help="what to measure")
-    p.add_argument("--model", default=None, help="model directory; default: models/text-lstm for generate, "
-                   "models/sentiment-gru for sentiment (sentiment-baseline trains its own), models/forecast-gru for forecast")
+    p.add_argument("what", choices=list(benches()), help="what to measure: " + "; ".join(
+        f"{name}: {run.__doc__.splitlines()[0].rstrip('.')}" for name, run in benches().items()).replace("%", "%%"))
+    p.add_argument("--model", default=None, help="model directory; default: the bundled model each bench names")
     p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--clients", type=int, default=32, help="load: concurrent clients")
@@ -119,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
-    print(TASK_CLIS[args.task].prepare())
+    print(TASKS[args.task].cli.prepare())
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -133,13 +137,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     name = f"{args.task}-{args.cell}"
     settings = TrainSettings(max_steps=args.max_steps, lr=args.lr, clip_norm=args.clip_norm, weight_decay=args.weight_decay,
                              eval_every=args.eval_every, seed=args.seed)
-    state = TASK_CLIS[args.task].train(args, settings, args.out or MODELS_DIR / name,
+    state = TASKS[args.task].cli.train(args, settings, args.out or MODELS_DIR / name,
                                        args.run_dir or Path("checkpoints") / name, pick_device(args.device))
     print(f"done: best selection loss {state['best_selection_loss']:.4f} at step {state['best_step']}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    _print(TASK_CLIS[args.task].evaluate(args), args.json)
+    _print(TASKS[args.task].cli.evaluate(args), args.json)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -161,40 +165,10 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from . import bench
-    from .hub import load_model
     from .runtime import configure_threads
 
     configure_threads(args.threads)
-    path = args.model or (MODELS_DIR / BENCH_MODELS[args.what] if BENCH_MODELS[args.what] else None)
-    if args.what == "load":
-        from .bench_load import bench_load
-
-        result = bench_load(args.clients, args.seconds, args.warmup)
-    elif args.what == "csv-refusal":
-        result = bench.bench_csv_refusal()
-    elif args.what == "sentiment-baseline":
-        from .sentiment.baseline import tfidf_baseline
-        from .sentiment.data import protocol_dataset
-
-        result = tfidf_baseline(protocol_dataset())
-    elif args.what == "forecast":
-        from .forecast.infer import protocol_series
-        from .forecast.model import Forecaster
-
-        result = bench.bench_forecast(load_model(Forecaster, path, "cpu"), *protocol_series())
-    elif args.what == "generate":
-        from .text.model import CharLM
-
-        result = bench.bench_generate(load_model(CharLM, path, "cpu"), chars=args.chars)
-    else:
-        from .sentiment.data import protocol_dataset
-        from .sentiment.model import ReviewClassifier
-        from .sentiment.tokenizer import load_tokenizer
-
-        result = bench.bench_sentiment(load_model(ReviewClassifier, path, "cpu"), load_tokenizer(path),
-                                       list(protocol_dataset()["test"]["text"]))
-    _print(result, args.json)
+    _print(benches()[args.what](args), args.json)
 
 
 def cmd_push(args: argparse.Namespace) -> None:
@@ -206,14 +180,14 @@ def cmd_push(args: argparse.Namespace) -> None:
 def cmd_push_dataset(args: argparse.Namespace) -> None:
     from .hub_sync import push_dataset
 
-    cli = TASK_CLIS[args.task]
-    print(push_dataset(cli.prepare(), args.repo_id, cli.DATASET_CARD, private=args.private))
+    cli = TASKS[args.task].cli
+    print(push_dataset(cli.prepare(), args.repo_id, cli.dataset_card, private=args.private))
 
 
 def cmd_pull(args: argparse.Namespace) -> None:
     from .hub_sync import pull_model
 
-    print(pull_model(args.repo_id, revision=args.revision, out=args.out))
+    print(pull_model(args.repo_id, task_names(), revision=args.revision, out=args.out))
 
 
 def _print(result: dict, as_json: bool) -> None:

@@ -1,20 +1,26 @@
 """Model directories in the Hub's layout: config.json, model.safetensors and a README.md model card.
 
-This module and `hub_sync.py` (push and pull) are the ones that talk to the Hugging Face Hub. Weights
-are only ever read with safetensors; a repository that offers nothing but a pickle is refused.
+The Hub's modules share what is here: the layout's file names, the one download of a model repository
+(`download_model`) and the one check that a config is of the expected task (`check_task`). Beside this one, three
+modules talk to the Hub: `hub_sync.py` (push and pull from the command line), `model_sources.py` (the models
+a Space names, fetched at start) and `visitor_hub.py` (models that visitors load, bounded). Weights are only
+ever read with safetensors; a repository that offers nothing but a pickle is refused.
 """
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 import torch
-from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download
+from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from .display import quoted
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))
@@ -45,6 +51,10 @@ class HubModel(PyTorchModelHubMixin):
     """
 
     config: Any
+
+    def num_parameters(self) -> int:
+        """The number of trained values (weights and biases) the model holds."""
+        return sum(p.numel() for p in self.parameters())  # type: ignore[attr-defined]
 
     def _save_pretrained(self, save_directory: Path) -> None:
         dtype = getattr(torch, self.config.storage_dtype)
@@ -78,6 +88,27 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ModelLoadError(f"corrupt {config_path}: {error}") from error
 
 
+def check_task(config: dict[str, Any], task: str | Collection[str], where: str | Path, needed_by: str = "") -> str:
+    """The config's task, if it is `task` (or one of several); else a ModelLoadError naming `where`, what it
+    holds and the tasks that would do (`needed_by`, e.g. "this tab", says who needs them)."""
+    found = config.get("task")
+    expected = (task,) if isinstance(task, str) else tuple(task)
+    if found not in expected:
+        holds = "no rnn-demo model" if found is None else f"a {quoted(found, 20)} model"
+        wanted = f"a {expected[0]!r} one" if len(expected) == 1 else f"one of {', '.join(map(repr, expected))}"
+        raise ModelLoadError(f"{where} holds {holds}; {needed_by} needs {wanted}" if needed_by
+                             else f"{where} holds {holds}, not {wanted}")
+    return found
+
+
+def download_model(repo_id: str, *, revision: str | None = None, token: str | bool | None = None,
+                   local_dir: str | Path | None = None, local_files_only: bool = False) -> Path:
+    """A model repository's files (MODEL_FILES only) in the Hub cache, or in `local_dir`; the Hub client's errors
+    pass through for the caller to explain."""
+    return Path(snapshot_download(repo_id, revision=revision, token=token, local_dir=local_dir,
+                                  local_files_only=local_files_only, allow_patterns=MODEL_FILES))
+
+
 def is_repo_id(path: str | Path) -> bool:
     """True for what can only be a Hub repository id ("name" or "owner/name"), not a local path."""
     text = str(path)
@@ -86,27 +117,25 @@ def is_repo_id(path: str | Path) -> bool:
 
 def load_model(cls: type[M], path: str | Path, device: str | torch.device | None = None,
                revision: str | None = None) -> M:
-    """Load a model of class `cls` from a local directory or a Hub repository id.
+    """Load a model of class `cls` from a local directory or a Hub repository id (downloaded by `download_model`).
 
     Every failure (missing directory, missing file, corrupt weights, a config of another task
     or with wrong fields) becomes a ModelLoadError naming the path.
     """
     device = pick_device(str(device) if device else None)
-    if Path(path).is_dir():
-        config = read_config(path)
-        task = config.get("task")
-        if task != cls.task:  # type: ignore[attr-defined]
-            raise ModelLoadError(f"{path} holds a {task!r} model, not a {cls.task!r} one")  # type: ignore[attr-defined]
-    elif not is_repo_id(path):
-        raise ModelLoadError(f"no model directory at {path}")
+    directory = Path(path)
+    if not directory.is_dir():
+        if not is_repo_id(path):
+            raise ModelLoadError(f"no model directory at {path}")
+        try:
+            directory = download_model(str(path), revision=revision)
+        except (OSError, ValueError, HfHubHTTPError) as error:
+            raise ModelLoadError(f"cannot download {path} from the Hub: {error}") from error
+    check_task(read_config(directory), cls.task, path)  # type: ignore[attr-defined]
     try:
-        model = cls.from_pretrained(str(path), revision=revision, map_location=str(device))
-    except ModelLoadError:
-        raise
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError, HfHubHTTPError, SafetensorError) as error:
+        model = cls.from_pretrained(str(directory), map_location=str(device))
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, SafetensorError) as error:
         raise ModelLoadError(f"cannot load a model from {path}: {error}") from error
-    if model.config.task != cls.task:  # type: ignore[attr-defined]
-        raise ModelLoadError(f"{path} holds a {model.config.task!r} model, not a {cls.task!r} one")  # type: ignore[attr-defined]
     return model
 
 

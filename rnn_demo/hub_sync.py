@@ -1,6 +1,7 @@
 """Push a model directory to the Hugging Face Hub as one commit, and pull one back.
 
-The token comes from `HF_TOKEN` or the stored login of `huggingface_hub` (or is passed in); it never
+The caller names the task of a push, and the tasks a pull accepts (the command line hands it the task registry's
+names). The token comes from `HF_TOKEN` or the stored login of `huggingface_hub` (or is passed in); it never
 appears in what these functions print or raise. A pull into a directory downloads beside it first and
 swaps it in only once complete, so an interrupted pull leaves the existing copy as it was.
 """
@@ -11,13 +12,14 @@ import tempfile
 from pathlib import Path
 
 import httpx2
-from huggingface_hub import HfApi, get_token, snapshot_download
+from collections.abc import Collection
+
+from huggingface_hub import HfApi, get_token
 from huggingface_hub.errors import (HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
-from .hub import CONFIG_NAME, MODEL_FILES, WEIGHTS_NAME, ModelLoadError, read_config
+from .hub import CONFIG_NAME, MODEL_FILES, WEIGHTS_NAME, ModelLoadError, check_task, download_model, read_config
 
-TASKS = ("text", "sentiment", "forecast")
 # what a failed transfer raises: the Hub client's errors, and its HTTP library's (a connection closed mid-file)
 TRANSFER_ERRORS = (HfHubHTTPError, httpx2.HTTPError, OSError, RuntimeError, ValueError)
 
@@ -52,8 +54,7 @@ def _explain(error: Exception, repo_id: str, revision: str | None, token: str | 
 def check_model_dir(directory: Path, task: str) -> dict:
     """The directory's config, if it holds a complete model of `task` with its card; else a clear error."""
     config = read_config(directory)
-    if config.get("task") != task:
-        raise ModelLoadError(f"{directory} holds a {config.get('task')!r} model, not a {task!r} one")
+    check_task(config, task, directory)
     for name in (WEIGHTS_NAME, "README.md"):
         if not (directory / name).is_file():
             hint = (f": write it with `python -m rnn_demo evaluate {task} --model {directory} --write-card`"
@@ -99,20 +100,20 @@ def push_dataset(dataset, repo_id: str, card: dict, *, private: bool = False, to
     return f"{HfApi(token=token).endpoint}/datasets/{repo_id}"
 
 
-def pull_model(repo_id: str, *, revision: str | None = None, out: str | Path | None = None,
+def pull_model(repo_id: str, tasks: Collection[str], *, revision: str | None = None, out: str | Path | None = None,
                token: str | None = None) -> Path:
     """Download a model repository (into the Hub cache, or into `out`) and return its directory.
 
-    The task is read from the repository's config.json; anything but an rnn-demo model is refused."""
+    The task is read from the repository's config.json; anything but a model of one of `tasks` is refused."""
     if out is None:
         path = _download(repo_id, revision, token, local_dir=None)
-        _check_pulled(path, repo_id)
+        _check_pulled(path, repo_id, tasks)
         return path
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        _check_pulled(_download(repo_id, revision, token, local_dir=staging), repo_id)
+        _check_pulled(_download(repo_id, revision, token, local_dir=staging), repo_id, tasks)
         shutil.rmtree(staging / ".cache", ignore_errors=True)  # the client's bookkeeping, not the model
         previous = out.with_name(f".{out.name}-previous")
         if out.exists():
@@ -126,16 +127,12 @@ def pull_model(repo_id: str, *, revision: str | None = None, out: str | Path | N
 
 def _download(repo_id: str, revision: str | None, token: str | None, local_dir: Path | None) -> Path:
     try:
-        return Path(snapshot_download(repo_id, revision=revision, token=token, local_dir=local_dir,
-                                      allow_patterns=MODEL_FILES))
+        return download_model(repo_id, revision=revision, token=token, local_dir=local_dir)
     except TRANSFER_ERRORS as error:
         raise _explain(error, repo_id, revision, token) from None
 
 
-def _check_pulled(path: Path, repo_id: str) -> None:
+def _check_pulled(path: Path, repo_id: str, tasks: Collection[str]) -> None:
     if not (path / CONFIG_NAME).is_file():
         raise HubTransferError(f"{repo_id} has no {CONFIG_NAME}: it is not an rnn-demo model")
-    task = read_config(path).get("task")
-    if task not in TASKS:
-        raise HubTransferError(f"{repo_id} holds no rnn-demo model (config.json task {task!r}; "
-                               f"expected one of {', '.join(TASKS)})")
+    check_task(read_config(path), tasks, repo_id)

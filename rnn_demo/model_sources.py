@@ -1,5 +1,7 @@
 """Where each tab's models come from: the bundled `models/` directories, or Hub repositories a Space names.
 
+Handed a task's name by its tab (or by `app.py` before the UI is built); it knows no task itself.
+
 `RNN_DEMO_<TASK>_REPO` (TEXT, SENTIMENT, FORECAST) names a Hub model repository to start on instead
 of the bundled model of the cell its config.json gives; with `{cell}` in it (e.g. `you/sentiment-{cell}`)
 it names one repository per cell. `RNN_DEMO_<TASK>_REVISION` pins a revision. These downloads use the
@@ -14,10 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import httpx2
-from huggingface_hub import constants, snapshot_download
+from huggingface_hub import constants
 
 from .backbone import CELLS, check_cell
-from .hub import MODEL_FILES, MODELS_DIR, card_metrics, read_config
+from .hub import MODELS_DIR, ModelLoadError, card_metrics, check_task, download_model, read_config
 
 PROBE_SECONDS = 2.0
 NOTES: list[str] = []  # what the app says about where its models came from
@@ -40,10 +42,6 @@ def hub_reachable() -> tuple[bool, float]:
         return False, time.monotonic() - started
 
 
-def _fetch(repo_id: str, revision: str | None, online: bool) -> Path:
-    return Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES, local_files_only=not online))
-
-
 @lru_cache(maxsize=None)
 def model_dirs(task: str) -> dict[str, Path]:
     """Each cell's model directory for `task`: the bundled ones, replaced where the environment names a Hub repo."""
@@ -56,15 +54,16 @@ def model_dirs(task: str) -> dict[str, Path]:
     repos = {cell: pattern.format(cell=cell) for cell in CELLS} if "{cell}" in pattern else {None: pattern}
     for cell, repo_id in repos.items():
         try:
-            directory = _fetch(repo_id, revision, online)
+            directory = download_model(repo_id, revision=revision, local_files_only=not online)
             config = read_config(directory)
+            check_task(config, task, repo_id)
+        except ModelLoadError as error:
+            NOTES.append(f"{task}: {error}; the bundled models are used.")
+            continue
         except Exception as error:  # any failure: the bundled model stays, and the app says why
             reason = "the Hub is unreachable and it is not cached" if not online else type(error).__name__
             NOTES.append(f"{task}: could not use {repo_id} ({reason}); the bundled models are used "
                          f"(Hub check {seconds:.2f} s).")
-            continue
-        if config.get("task") != task:
-            NOTES.append(f"{task}: {repo_id} holds a {config.get('task')!r} model; the bundled models are used.")
             continue
         dirs[config["cell"]] = directory
         NOTES.append(f"{task}: the {config['cell']} model is {repo_id}" + (f" at {revision}" if revision else "")

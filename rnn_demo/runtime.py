@@ -8,16 +8,14 @@ import time
 
 import torch
 
-from .text.batcher import MAX_BATCH
-
 # Generation at batch 1 is a chain of small matrix-vector products; on a 2-core Space one
 # intra-op thread per request serves concurrent users better than two threads contending.
 SERVE_THREADS = int(os.environ.get("RNN_DEMO_THREADS", "1"))
 
-# gradio concurrency groups for events that run a model, each a pool of workers of SERVE_THREADS
-# threads. Generation: every user of a model is stepped in one batch by one thread
-# (text/batcher.py), so a generation handler mostly waits for its characters; the pool admits as
-# many as a batch holds. Short requests (a review, a forecast, the backtest) share one worker per
+# gradio concurrency groups ("lanes") for events that run a model, each a pool of workers of SERVE_THREADS
+# threads. A tab may add a lane of its own with `lane()`: the text tab's generation lane admits as many
+# handlers as its batched loop steps at once (text/batcher.py), since each mostly waits for its characters.
+# Short requests (a review, a forecast, the backtest) share one worker per
 # remaining core: measured with `bench load` on 2 cores, two of them
 # at once beside generation ran slower in total than one, all contending for the interpreter. A CSV
 # file of reviews gets its own worker, so a large file never holds up the others; so does the next-
@@ -25,10 +23,16 @@ SERVE_THREADS = int(os.environ.get("RNN_DEMO_THREADS", "1"))
 # a prompt once for the table and the generation): long prompts queue behind each other, never in
 # front of someone's review. The rest wait in the queue.
 CORES = os.cpu_count() or 2
-GENERATION = {"concurrency_id": "generation", "concurrency_limit": MAX_BATCH}
-QUICK = {"concurrency_id": "quick", "concurrency_limit": max(1, CORES - 1)}
-PROMPTS = {"concurrency_id": "prompts", "concurrency_limit": 1}
-FILES = {"concurrency_id": "files", "concurrency_limit": 1}
+
+
+def lane(name: str, workers: int) -> dict[str, str | int]:
+    """The keyword arguments that put an event in the concurrency group `name`, of `workers` at a time."""
+    return {"concurrency_id": name, "concurrency_limit": workers}
+
+
+QUICK = lane("quick", max(1, CORES - 1))
+PROMPTS = lane("prompts", 1)
+FILES = lane("files", 1)
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
 
 

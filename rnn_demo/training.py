@@ -1,4 +1,5 @@
-"""The generic training loop: any task plugs in through the small `Task` protocol.
+"""The generic training loop: any task plugs in through the small `Task` protocol (and into the command line
+through `TaskCLI`).
 
 The loop owns the optimizer, learning-rate schedule, gradient clipping, progress bar,
 periodic selection, best checkpoint and resume; it knows nothing about what a batch holds.
@@ -7,6 +8,7 @@ model goes wherever the task's `save_best` puts it.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import shlex
@@ -45,6 +47,37 @@ class Task(Protocol):
 
     def selection_loss(self, model: torch.nn.Module) -> float:
         """The loss on the held-out selection data (lower is better); never the reported split."""
+
+
+class TaskCLI(Protocol):
+    """A task's part of the command line (`python -m rnn_demo train|evaluate|prepare|bench ...`).
+
+    The command line adds the options every task's training shares (with `train_defaults`), then the task's own.
+    Subclass it to inherit the defaults: no evaluation options, no benchmarks."""
+
+    train_help: str  # one line for `train --help`
+    train_defaults: dict[str, Any]  # the shared options' defaults: cell, hidden_size, layers, dropout, batch_size, ...
+    dataset_card: dict[str, str]  # push-dataset's card for the protocol data: license, pretty_name, text
+
+    def add_train_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """The task's own training options (its data columns, its sizes)."""
+
+    def add_evaluate_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """The task's own evaluation options; none unless it has some."""
+
+    def prepare(self) -> Any:
+        """Download, convert, split and cache the protocol dataset; return it (a DatasetDict)."""
+
+    def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
+              device: torch.device) -> dict:
+        """Train with `fit`, the best model saved in `out`; return the loop state at the end."""
+
+    def evaluate(self, args: argparse.Namespace) -> dict:
+        """The protocol metrics of `args.model` on the reporting split (and the card written if asked)."""
+
+    def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
+        """The task's `bench` commands by name, each measuring its baseline in the same run; none by default."""
+        return {}
 
 
 def learning_rate(step: int, s: TrainSettings) -> float:

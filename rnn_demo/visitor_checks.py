@@ -1,52 +1,89 @@
 """What a visitor's Hub model must satisfy before the app builds it, checked from what is cheap to read first.
 
 In order: each file's size on the Hub (before downloading it); every field of config.json by type and range, and
-the number of parameters the config implies, by formula (`state_shapes()` of each task's config), before the
+the number of parameters the config implies, by formula (`state_shapes()` of the task's config), before the
 weights are downloaded; then the weights' safetensors header (read without the tensors) against the tensors the
-config implies; and a tokenizer's size against the embedding. Whatever fails is a ModelLoadError naming the
-repository, the file and the problem; nothing is built before all of this passes.
+config implies; and the task's own files (a sentiment model's tokenizer against its embedding). Whatever fails is
+a ModelLoadError naming the repository, the file and the problem; nothing is built before all of this passes.
+
+Each task declares its bounds as a `ConfigLimits` beside its config (e.g. `text/model.py`); this module knows
+no task.
 """
 from __future__ import annotations
 
 import json
 import math
 import struct
-from collections.abc import Iterable
-from dataclasses import fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .backbone import Shapes, num_parameters
 from .display import quoted
-from .forecast.features import FEATURES
-from .forecast.model import ForecastConfig
-from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
-from .sentiment.model import SentimentConfig
-from .sentiment.tokenizer import TOKENIZER_NAME
-from .text.model import CharLMConfig
+from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError, check_task
 
 MB = 1024 * 1024
-FILE_LIMITS = {CONFIG_NAME: 1 * MB, WEIGHTS_NAME: 50 * MB, TOKENIZER_NAME: 5 * MB, "training.json": 1 * MB,
-               "README.md": 1 * MB}  # every file a load may download (hub.MODEL_FILES), in bytes
+FILE_LIMITS = {CONFIG_NAME: 1 * MB, WEIGHTS_NAME: 50 * MB, "training.json": 1 * MB,
+               "README.md": 1 * MB}  # the files of every task a load may download, in bytes (config.json first)
 MAX_PARAMETERS = FILE_LIMITS[WEIGHTS_NAME] // 2  # what fits the weights limit in float16: 26,214,400
 MAX_HEADER_BYTES = 100_000  # a safetensors header: a few KB for these models
 WEIGHT_DTYPES = {"F32": 4, "F16": 2, "BF16": 2}  # bytes per value
-CONFIGS = {"text": CharLMConfig, "sentiment": SentimentConfig, "forecast": ForecastConfig}
-REQUIRED = {"text": (), "sentiment": (TOKENIZER_NAME,), "forecast": ()}  # beyond config.json and the weights
 
-# Every field of the three configs, by kind: (lowest, highest) for numbers, characters for strings, and for lists
-# (item type, most items, characters per item or the items' range).
-WHOLE = {"hidden_size": (1, 1024), "num_layers": (1, 4), "embedding_dim": (1, 1024), "vocab_size": (2, 50_000),
-         "max_tokens": (1, 5000), "window": (1, 2016), "horizon": (1, 1440), "day": (1, 1440), "week": (1, 10_080),
-         "step_minutes": (1, 10_080)}
-REAL = {"dropout": (0.0, 0.99), "interval_widening": (-10.0, 10.0), "train_mean": (-1e12, 1e12),
-        "train_std": (0.0, 1e12)}
-FLAGS = ("bidirectional",)
-STRINGS = {"cell": 16, "task": 16, "storage_dtype": 16, "unit": 16}
-CHOICES = {"storage_dtype": ("float32", "float16", "bfloat16")}
-LISTS = {"vocab": (str, 5000, 5), "labels": (str, 32, 64), "features": (str, 16, 64),
-         "quantiles": (float, 99, (0.001, 0.999))}
-DISTINCT = ("vocab", "labels")
+# The fields every task's config shares (the backbone's and the storage's), with their bounds.
+SHARED_WHOLE = {"hidden_size": (1, 1024), "num_layers": (1, 4)}
+SHARED_REAL = {"dropout": (0.0, 0.99)}
+SHARED_STRINGS = {"cell": 16, "task": 16, "storage_dtype": 16}
+SHARED_CHOICES = {"storage_dtype": ("float32", "float16", "bfloat16")}
+
+FileCheck = Callable[[Path, Any, str], None]  # (downloaded file, the checked config, repo id): raises ModelLoadError
+
+
+@dataclass(frozen=True)
+class TaskFile:
+    """A file a task's model needs beyond config.json and the weights: its size limit and its check once downloaded."""
+
+    limit: int  # bytes
+    check: FileCheck
+
+
+@dataclass(frozen=True)
+class ConfigLimits:
+    """What a visitor's model of one task may hold, declared by the task beside its config.
+
+    Every field of `config` (a dataclass with a `task` default and `state_shapes()`) has one bound: (lowest,
+    highest) for whole and real numbers, characters for strings, and for lists (item type, most items, characters
+    per item or the items' range). The shared fields' bounds (SHARED_*) are added. `problem` checks what types
+    cannot say (returns a message or None); `files` are the task's own files, all required."""
+
+    config: type
+    whole: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    real: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+    strings: Mapping[str, int] = field(default_factory=dict)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    lists: Mapping[str, tuple[type, int, Any]] = field(default_factory=dict)
+    distinct: tuple[str, ...] = ()
+    files: Mapping[str, TaskFile] = field(default_factory=dict)
+    problem: Callable[[dict[str, Any]], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        for name, shared in (("whole", SHARED_WHOLE), ("real", SHARED_REAL), ("strings", SHARED_STRINGS),
+                             ("choices", SHARED_CHOICES)):
+            object.__setattr__(self, name, {**shared, **getattr(self, name)})
+        bounded = {*self.whole, *self.real, *self.flags, *self.strings, *self.lists}
+        if unbounded := [f.name for f in fields(self.config) if f.name not in bounded]:
+            raise ValueError(f"{self.config.__name__} has fields without a bound: {', '.join(unbounded)}")
+
+    @property
+    def task(self) -> str:
+        """The task's name: its config's `task` default."""
+        return next(f.default for f in fields(self.config) if f.name == "task")
+
+    @property
+    def file_limits(self) -> dict[str, int]:
+        """Every file a load of this task may download, with its size limit in bytes (config.json first)."""
+        return {**FILE_LIMITS, **{name: file.limit for name, file in self.files.items()}}
 
 
 def shown(value: Any) -> str:
@@ -59,22 +96,22 @@ def _number(value: int | float) -> str:
     return f"{value:,}" if abs(value) < 10 ** 15 else f"a number of {len(str(abs(int(value))))} digits"
 
 
-def _scalar_problem(name: str, value: Any) -> str | None:
-    if name in WHOLE:
-        low, high = WHOLE[name]
+def _scalar_problem(limits: ConfigLimits, name: str, value: Any) -> str | None:
+    if name in limits.whole:
+        low, high = limits.whole[name]
         if type(value) is not int:
             return f"{name} must be a whole number, not {shown(value)}"
         return None if low <= value <= high else f"{name} is {_number(value)}; it must be between {low:,} and {high:,}"
-    if name in REAL:
-        return _real_problem(name, value, *REAL[name])
-    if name in FLAGS:
+    if name in limits.real:
+        return _real_problem(name, value, *limits.real[name])
+    if name in limits.flags:
         return None if type(value) is bool else f"{name} must be true or false, not {shown(value)}"
     if type(value) is not str:
         return f"{name} must be a string, not {shown(value)}"
-    if len(value) > STRINGS[name]:
-        return f"{name} has {len(value):,} characters; the limit is {STRINGS[name]}"
-    if name in CHOICES and value not in CHOICES[name]:
-        return f"{name} must be one of {', '.join(CHOICES[name])}, not {quoted(value)}"
+    if len(value) > limits.strings[name]:
+        return f"{name} has {len(value):,} characters; the limit is {limits.strings[name]}"
+    if name in limits.choices and value not in limits.choices[name]:
+        return f"{name} must be one of {', '.join(limits.choices[name])}, not {quoted(value)}"
     return None
 
 
@@ -84,8 +121,8 @@ def _real_problem(name: str, value: Any, low: float, high: float) -> str | None:
     return None if low <= value <= high else f"{name} must be a finite number between {low:g} and {high:g}, not {shown(value)}"
 
 
-def _list_problem(name: str, value: Any) -> str | None:
-    kind, most, each = LISTS[name]
+def _list_problem(limits: ConfigLimits, name: str, value: Any) -> str | None:
+    kind, most, each = limits.lists[name]
     if type(value) is not list:
         return f"{name} must be a list, not {shown(value)}"
     if len(value) > most:
@@ -97,39 +134,27 @@ def _list_problem(name: str, value: Any) -> str | None:
             return f"{name}[{index}] must be a string, not {shown(item)}"
         if kind is str and len(item) > each:
             return f"{name}[{index}] has {len(item):,} characters; the limit is {each}"
-    if name in DISTINCT and len(set(value)) < len(value):
+    if name in limits.distinct and len(set(value)) < len(value):
         return f"{name} must all differ"
     return None
 
 
-def _task_problem(task: str, values: dict[str, Any]) -> str | None:
-    """What each tab needs beyond the types: a text model's characters, a forecaster's inputs and unit."""
-    vocab = values.get("vocab", [])
-    if task == "text" and (long := next((i for i, ch in enumerate(vocab) if i and len(ch) != 1), None)):
-        return f"vocab[{long}] must be one character, not {quoted(vocab[long])}"
-    if task == "forecast" and values.get("features", list(FEATURES)) != list(FEATURES):
-        return f"features must be the app's: {', '.join(FEATURES)}"
-    if task == "forecast" and any(ch in "<>&" or not ch.isprintable() for ch in values.get("unit", "")):
-        return "unit may not hold <, >, & or control characters"
-    return None
-
-
-def check_config(raw: Any, task: str, repo_id: str) -> Any:
-    """The task's config built from a repository's config.json (parsed) once every field is within bounds and the
+def check_config(raw: Any, limits: ConfigLimits, repo_id: str) -> Any:
+    """The task's config built from a repository's config.json (parsed) once every field is within `limits` and the
     parameters it implies fit MAX_PARAMETERS; keys the config does not have are dropped. No model is built."""
     if not isinstance(raw, dict):
         raise ModelLoadError(f"{repo_id}'s {CONFIG_NAME} must hold a JSON object, not {shown(raw)}")
-    if raw.get("task") != task:
-        raise ModelLoadError(f"{repo_id} holds a {quoted(raw.get('task'))} model; this tab needs a {task!r} one")
-    names = {field.name for field in fields(CONFIGS[task])}
+    check_task(raw, limits.task, repo_id, needed_by="this tab")
+    names = {field.name for field in fields(limits.config)}
     values = {name: value for name, value in raw.items() if name in names}
     for name, value in values.items():
-        problem = _list_problem(name, value) if name in LISTS else _scalar_problem(name, value)
+        problem = (_list_problem(limits, name, value) if name in limits.lists
+                   else _scalar_problem(limits, name, value))
         if problem:
             raise ModelLoadError(f"{repo_id}'s {CONFIG_NAME} does not fit this app: {problem}")
-    problem = _task_problem(task, values)
+    problem = limits.problem(values) if limits.problem else None
     try:
-        config = None if problem else CONFIGS[task](**values)
+        config = None if problem else limits.config(**values)
     except (TypeError, ValueError) as error:
         problem = str(error)
     if problem is None and (count := num_parameters(config.state_shapes())) > MAX_PARAMETERS:
@@ -140,15 +165,16 @@ def check_config(raw: Any, task: str, repo_id: str) -> Any:
     return config
 
 
-def check_files(sizes: dict[str, int | None], repo_id: str) -> list[str]:
+def check_files(sizes: dict[str, int | None], limits: ConfigLimits, repo_id: str) -> list[str]:
     """The files of the repository to download (config.json first), once each is within its size limit (sizes
-    from the Hub's metadata, None where it gave none). Only files named in FILE_LIMITS are ever downloaded."""
+    from the Hub's metadata, None where it gave none). Only files named in `limits.file_limits` are ever
+    downloaded."""
     check_required(sizes, (CONFIG_NAME, WEIGHTS_NAME), "an rnn-demo model", repo_id)
-    for name, limit in FILE_LIMITS.items():
+    for name, limit in limits.file_limits.items():
         if (sizes.get(name) or 0) > limit:
             raise ModelLoadError(f"{repo_id}'s {name} has {sizes[name] / MB:.1f} MB; the limit here is "
                                  f"{limit // MB} MB")
-    return [name for name in FILE_LIMITS if name in sizes]
+    return [name for name in limits.file_limits if name in sizes]
 
 
 def check_required(names: Iterable[str], required: Iterable[str], what: str, repo_id: str) -> None:
@@ -232,13 +258,13 @@ def check_weights(path: Path, config: Any, repo_id: str) -> None:
 
 
 def check_tokenizer(path: Path, config: Any, repo_id: str) -> None:
-    """A sentiment model's tokenizer reads (its file size already bounded) and gives ids the embedding has."""
+    """A `tokenizers` file reads (its size already bounded) and gives no id beyond the config's `vocab_size`."""
     from tokenizers import Tokenizer
 
     try:
         tokens = Tokenizer.from_file(str(path)).get_vocab_size(with_added_tokens=True)
     except Exception as error:  # noqa: BLE001 - tokenizers raises a bare Exception for a file it cannot read
-        raise ModelLoadError(f"{repo_id}'s {TOKENIZER_NAME} cannot be read: {quoted(str(error), 200)}") from None
+        raise ModelLoadError(f"{repo_id}'s {path.name} cannot be read: {quoted(str(error), 200)}") from None
     if tokens > config.vocab_size:
-        raise ModelLoadError(f"{repo_id}'s {TOKENIZER_NAME} has {tokens:,} tokens; the config's vocab_size is "
+        raise ModelLoadError(f"{repo_id}'s {path.name} has {tokens:,} tokens; the config's vocab_size is "
                              f"{config.vocab_size:,}")

@@ -31,9 +31,7 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from . import hub_deadline
 from .display import quoted
 from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
-from .sentiment.tokenizer import TOKENIZER_NAME
-from .visitor_checks import (FILE_LIMITS, MB, REQUIRED, check_config, check_files, check_required, check_tokenizer,
-                             check_weights, read_json)
+from .visitor_checks import MB, ConfigLimits, check_config, check_files, check_required, check_weights, read_json
 
 LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_SECONDS", "60"))  # a load's deadline, downloads included
 BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downloads
@@ -82,15 +80,15 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
         raise ModelLoadError(f"could not download {repo_id} ({type(error).__name__}); try again later") from None
 
 
-def find(repo_id: str, revision: str | None) -> tuple[str, list[str]]:
+def find(repo_id: str, revision: str | None, limits: ConfigLimits) -> tuple[str, list[str]]:
     """The commit `revision` is at and the files to download, once their sizes on the Hub are within bounds."""
     info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, token=False)
     sizes = {sibling.rfilename: sibling.size for sibling in info.siblings or []}
-    return info.sha, check_files(sizes, repo_id)
+    return info.sha, check_files(sizes, limits, repo_id)
 
 
-def download(repo_id: str, commit: str, name: str, directory: Path) -> Path:
-    """One file of the repository into `directory`, anonymously, refused past its size limit."""
+def download(repo_id: str, commit: str, name: str, directory: Path, limit: int) -> Path:
+    """One file of the repository into `directory`, anonymously, refused past `limit` bytes."""
     path, received = directory / name, 0
     url = hf_hub_url(repo_id, name, revision=commit)
     with get_session().stream("GET", url, headers=build_hf_headers(token=False)) as response:
@@ -98,37 +96,41 @@ def download(repo_id: str, commit: str, name: str, directory: Path) -> Path:
         with path.open("wb") as file:
             for chunk in response.iter_bytes(MB):
                 received += len(chunk)
-                if received > FILE_LIMITS[name]:
-                    raise ModelLoadError(f"{repo_id}'s {name} is over {FILE_LIMITS[name] // MB} MB, the limit here")
+                if received > limit:
+                    raise ModelLoadError(f"{repo_id}'s {name} is over {limit // MB} MB, the limit here")
                 file.write(chunk)
     return path
 
 
-def fetch(repo_id: str, commit: str, names: list[str], task: str, directory: Path) -> None:
+def fetch(repo_id: str, commit: str, names: list[str], limits: ConfigLimits, directory: Path) -> None:
     """Download the repository's files into `directory`, checking each as it comes: config.json first (its
-    fields and the parameters it implies), then the weights' header against it, then the tokenizer."""
-    config = check_config(read_json(download(repo_id, commit, CONFIG_NAME, directory), repo_id), task, repo_id)
-    check_required(names, REQUIRED[task], f"a complete rnn-demo {task} model", repo_id)
+    fields and the parameters it implies), then the weights' header against it, then the task's own files."""
+    sizes = limits.file_limits
+    config = check_config(read_json(download(repo_id, commit, CONFIG_NAME, directory, sizes[CONFIG_NAME]), repo_id),
+                          limits, repo_id)
+    check_required(names, limits.files, f"a complete rnn-demo {limits.task} model", repo_id)
     for name in names[1:]:
-        path = download(repo_id, commit, name, directory)
+        path = download(repo_id, commit, name, directory, sizes[name])
         if name == WEIGHTS_NAME:
             check_weights(path, config, repo_id)
-        elif name == TOKENIZER_NAME:
-            check_tokenizer(path, config, repo_id)
+        elif name in limits.files:
+            limits.files[name].check(path, config, repo_id)
 
 
 class VisitorModels:
-    """Ready models by (repository, commit), at most `capacity` of them, the least recently used evicted.
+    """Ready models of one task by (repository, commit), at most `capacity` of them, the least recently used
+    evicted. `limits` (the task's own, from its config's module) bound what a repository may hold.
 
     A load has `seconds` in all (downloads included; then building the model); its files go to a temporary
     folder under `folder` (default: the system's), deleted once the model is built or the load fails."""
 
-    def __init__(self, task: str, build: Callable[[Path], Any], capacity: int = CACHE_SIZE,
+    def __init__(self, limits: ConfigLimits, build: Callable[[Path], Any], capacity: int = CACHE_SIZE,
                  seconds: float = LOAD_SECONDS, folder: Path | None = None) -> None:
-        self.task, self.build, self.capacity, self.seconds, self.folder = task, build, capacity, seconds, folder
+        self.limits, self.build, self.capacity, self.seconds, self.folder = limits, build, capacity, seconds, folder
+        self.task = limits.task
         self.models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{task}")
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{self.task}")
         if folder is not None:
             Path(folder).mkdir(parents=True, exist_ok=True)
 
@@ -157,10 +159,10 @@ class VisitorModels:
     def _fetch_and_build(self, repo_id: str, revision: str | None, deadline: float) -> tuple[Any, str]:
         with tempfile.TemporaryDirectory(prefix="rnn-demo-visitor-", dir=self.folder) as folder:
             with explained(repo_id, revision, self.seconds), hub_deadline.bounded(deadline):
-                commit, names = find(repo_id, revision)
+                commit, names = find(repo_id, revision, self.limits)
                 if (model := self._cached(repo_id, commit)) is not None:
                     return model, commit
-                fetch(repo_id, commit, names, self.task, Path(folder))
+                fetch(repo_id, commit, names, self.limits, Path(folder))
             model = self._build(repo_id, Path(folder))
         with self.lock:
             self.models[(repo_id, commit)] = model

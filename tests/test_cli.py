@@ -92,7 +92,7 @@ def test_a_hub_repository_id_goes_to_the_hub(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}
     result = run_cli("generate", "--model", "rnn-demo/text-lstm", "--max-new-chars", "5", env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "cannot load a model from rnn-demo/text-lstm" in result.stderr, result.stderr
+    assert "cannot download rnn-demo/text-lstm from the Hub" in result.stderr, result.stderr
 
 
 def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path):

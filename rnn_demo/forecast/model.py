@@ -11,6 +11,7 @@ from torch import nn
 
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import REPO_URL, HubModel
+from ..visitor_checks import ConfigLimits
 from .features import FEATURES
 
 
@@ -52,6 +53,24 @@ class ForecastConfig:
         return {**backbone_shapes(self.cell, features, hidden, self.num_layers),
                 "head.0.weight": (hidden, hidden + features), "head.0.bias": (hidden,),
                 "head.3.weight": (len(self.quantiles), hidden), "head.3.bias": (len(self.quantiles),)}
+
+
+def _inputs_problem(values: dict) -> str | None:
+    """A visitor's forecaster reads the app's features, and its unit is shown on the page: plain text only."""
+    if values.get("features", list(FEATURES)) != list(FEATURES):
+        return f"features must be the app's: {', '.join(FEATURES)}"
+    if any(ch in "<>&" or not ch.isprintable() for ch in values.get("unit", "")):
+        return "unit may not hold <, >, & or control characters"
+    return None
+
+
+# What a visitor's forecaster may hold (visitor_checks.py), every field bounded; the shared fields' bounds are added.
+VISITOR_LIMITS = ConfigLimits(
+    ForecastConfig,
+    whole={"window": (1, 2016), "horizon": (1, 1440), "day": (1, 1440), "week": (1, 10_080), "step_minutes": (1, 10_080)},
+    real={"interval_widening": (-10.0, 10.0), "train_mean": (-1e12, 1e12), "train_std": (0.0, 1e12)},
+    strings={"unit": 16}, lists={"features": (str, 16, 64), "quantiles": (float, 99, (0.001, 0.999))},
+    problem=_inputs_problem)
 
 
 def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:

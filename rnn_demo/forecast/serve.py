@@ -1,5 +1,5 @@
 """The forecasting tab's plain functions: bundled forecasters, the Victoria series or an upload, one
-forecast with its plot and metrics, and the protocol backtest. `app.py` wires these to widgets."""
+forecast with its plot and metrics, and the protocol backtest. `ui/forecast_tab.py` wires these to widgets."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from .. import model_sources
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
-from .model import Forecaster
+from .model import VISITOR_LIMITS, Forecaster
 from .stamps import offset_text
 from .upload import read_series_upload
 from ..visitor_hub import VisitorModels
@@ -36,7 +36,7 @@ def bundled_forecaster(cell: str) -> Forecaster:
     return load_model(Forecaster, model_dir(cell), pick_device())
 
 
-VISITORS = VisitorModels("forecast", lambda directory: load_model(Forecaster, directory, pick_device()))
+VISITORS = VisitorModels(VISITOR_LIMITS, lambda directory: load_model(Forecaster, directory, pick_device()))
 
 
 
@@ -52,7 +52,7 @@ def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen forecaster and its card's backtest MASE and coverage."""
     model = bundled_forecaster(cell)
     metrics, config = card_metrics(model_dir(cell)), model.config
-    parameters = sum(p.numel() for p in model.parameters())
+    parameters = model.num_parameters()
     measured = (f"backtest MASE {metrics['mase']:.3f}, 80% interval coverage {metrics['coverage80']:.0%}"
                 if "mase" in metrics else "backtest not measured yet")
     return (f"**{CELL_LABELS[cell]}**: {config.num_layers} x {config.hidden_size} units, {parameters:,} parameters; "

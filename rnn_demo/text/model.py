@@ -11,7 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
+from ..display import quoted
 from ..hub import REPO_URL, HubModel
+from ..visitor_checks import ConfigLimits
 
 UNKNOWN = "<unk>"
 
@@ -43,6 +45,19 @@ class CharLMConfig:
         return {"embed.weight": (self.vocab_size, self.embedding_dim),
                 **backbone_shapes(self.cell, self.embedding_dim, self.hidden_size, self.num_layers),
                 "head.weight": (self.vocab_size, self.hidden_size), "head.bias": (self.vocab_size,)}
+
+
+def _vocab_problem(values: dict) -> str | None:
+    """Each entry of a text model's vocabulary after the unknown symbol is one character."""
+    vocab = values.get("vocab", [])
+    if long := next((i for i, ch in enumerate(vocab) if i and len(ch) != 1), None):
+        return f"vocab[{long}] must be one character, not {quoted(vocab[long])}"
+    return None
+
+
+# What a visitor's text model may hold (visitor_checks.py), every field bounded; the shared fields' bounds are added.
+VISITOR_LIMITS = ConfigLimits(CharLMConfig, whole={"embedding_dim": (1, 1024)}, lists={"vocab": (str, 5000, 5)},
+                              distinct=("vocab",), problem=_vocab_problem)
 
 
 class CharLM(nn.Module, HubModel, library_name="rnn-demo", tags=["text-generation", "char-rnn"],

@@ -1,6 +1,6 @@
 """The text tab's plain functions: bundled models, streamed generation with UI-friendly updates.
 
-`app.py` wires these to widgets; tests call them directly.
+`ui/text_tab.py` wires these to widgets; tests call them directly.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..hub import card_metrics, load_model, pick_device
 from .. import model_sources
 from .batcher import BatchedGeneration
 from .infer import Sampling, check_prompt, next_char_table
-from .model import CharLM
+from .model import VISITOR_LIMITS, CharLM
 from .stepper import CharStepper
 from ..visitor_hub import VisitorModels
 
@@ -38,7 +38,7 @@ def bundled_stepper(cell: str) -> CharStepper:
     return CharStepper(load_model(CharLM, model_dir(cell), pick_device()))
 
 
-VISITORS = VisitorModels("text", lambda directory: CharStepper(load_model(CharLM, directory, pick_device())))
+VISITORS = VisitorModels(VISITOR_LIMITS, lambda directory: CharStepper(load_model(CharLM, directory, pick_device())))
 
 
 def stepper_for(cell: str, loaded: tuple[str, str] | None = None) -> CharStepper:
@@ -103,7 +103,7 @@ def model_summary(cell: str) -> str:
     directory = model_dir(cell)
     stepper = bundled_stepper(cell)
     config = stepper.config
-    parameters = stepper.parameters
+    parameters = stepper.parameter_count
     metrics = card_metrics(directory)
     metric = (f"{metrics['nats_per_char']:.3f} nats/char ({metrics['bits_per_char']:.3f} bits/char) on the "
               "validation plays" if "nats_per_char" in metrics else "validation metric not measured yet")

@@ -14,10 +14,15 @@ scores text through `run`, measures the model exactly as the app serves it. With
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from .model import CharLM, CharLMConfig
 from .primed import PrimedPrompts
+
+if TYPE_CHECKING:  # batcher.py imports this module
+    from .batcher import BatchedGeneration
 
 PRECISIONS = ("int8", "float32")
 
@@ -96,7 +101,7 @@ class CharStepper:
         if self.precision == "int8" and not int8_supported(self.device, model.config.hidden_size):
             raise ValueError(f"int8 needs a CPU and a hidden size that is a multiple of {INT8_WIDTH_MULTIPLE} "
                              f"(this model: {model.config.hidden_size} on {self.device}); use float32")
-        self.parameters = sum(p.numel() for p in model.parameters())
+        self.parameter_count = model.num_parameters()  # the trained model's, as its card gives it
         self.update = CELL_UPDATES[model.config.cell]
         w = dict(rnn.named_parameters())
         with torch.no_grad():
@@ -109,7 +114,7 @@ class CharStepper:
         self.head = Projection(model.head.weight, model.head.bias, self.precision)
         # The loop that generates for this model's users at once (text/batcher.py), made on first use and
         # kept here so that it goes when the model does (a visitor's model, evicted).
-        self.generation: object | None = None
+        self.generation: BatchedGeneration | None = None
         self.primed = PrimedPrompts()  # prompts read once for the table and the generation (text/primed.py)
 
     def initial_state(self, batch: int) -> LayerState:

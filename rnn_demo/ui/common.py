@@ -11,6 +11,7 @@ import gradio as gr
 from ..backbone import CELL_LABELS
 from ..hub import ModelLoadError
 from ..model_sources import best_cell
+from ..tasks import TaskSpec
 from ..visitor_hub import VisitorModels
 
 USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
@@ -67,13 +68,13 @@ def cell_choices(cells: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(CELL_LABELS[cell], cell) for cell in cells]
 
 
-def starting_cell(task: str, cells: list[str], metric: str, higher_is_better: bool = False) -> str | None:
-    """The cell a tab starts on: the best `metric` its model card reports; or None once the tab says that no
-    model is bundled."""
+def starting_cell(task: TaskSpec, cells: list[str]) -> str | None:
+    """The cell a task's tab starts on: the best value of the task's metric its model cards report; or None once
+    the tab says that no model is bundled."""
     if not cells:
-        gr.Markdown(f"No {task} model is bundled yet: train one with `python -m rnn_demo train {task}`.")
+        gr.Markdown(f"No {task.name} model is bundled yet: train one with `python -m rnn_demo train {task.name}`.")
         return None
-    return best_cell(task, cells, metric, higher_is_better)
+    return best_cell(task.name, cells, task.metric, task.higher_is_better)
 
 
 @shows_errors

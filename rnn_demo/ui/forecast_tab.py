@@ -6,8 +6,10 @@ import gradio as gr
 from ..forecast import serve as forecast
 from ..forecast.plot import forecast_figure
 from ..runtime import QUICK
+from ..tasks import TASKS
 from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
+TASK = TASKS["forecast"]
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
@@ -47,7 +49,7 @@ def _series_controls() -> list[gr.components.Component]:
 
 def build() -> None:
     cells = forecast.bundled_cells()
-    best = starting_cell("forecast", cells, "mase")  # the best bundled model, by its card
+    best = starting_cell(TASK, cells)  # the best bundled model, by its card
     if best is None:
         return
     gr.Markdown("A recurrent network reads the last week of half-hourly electricity demand in Victoria (Australia) "
@@ -66,7 +68,7 @@ def build() -> None:
             series = _series_controls()
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(forecast.model_summary(best))
-            loaded = hub_loader("forecast", forecast.VISITORS)
+            loaded = hub_loader(TASK.name, forecast.VISITORS)
             forecast_button = gr.Button("Forecast", variant="primary")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")

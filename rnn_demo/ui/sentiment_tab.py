@@ -5,8 +5,10 @@ import gradio as gr
 
 from ..runtime import FILES, QUICK
 from ..sentiment import serve as sentiment
+from ..tasks import TASKS
 from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
+TASK = TASKS["sentiment"]
 EXAMPLES = [
     ["A beautiful, moving film. The performances are superb and the ending stayed with me for days."],
     ["Two hours of my life I will never get back. The plot makes no sense and the acting is wooden."],
@@ -52,7 +54,7 @@ def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
 
 def build() -> None:
     cells = sentiment.bundled_cells()
-    best = starting_cell("sentiment", cells, "accuracy", higher_is_better=True)  # the best bundled model, by its card
+    best = starting_cell(TASK, cells)  # the best bundled model, by its card
     if best is None:
         return
     gr.Markdown("A recurrent classifier trained on 35,592 IMDB movie reviews reads a review word by word and "
@@ -69,7 +71,7 @@ def build() -> None:
         with gr.Column(scale=2):
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(sentiment.model_summary(best))
-            loaded = hub_loader("sentiment", sentiment.VISITORS)
+            loaded = hub_loader(TASK.name, sentiment.VISITORS)
             label = gr.Label(num_top_classes=2, label="Sentiment")
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")

@@ -6,11 +6,15 @@ from collections.abc import Iterator
 import gradio as gr
 
 from ..display import visible
-from ..runtime import GENERATION, PROMPTS
+from ..runtime import PROMPTS, lane
+from ..tasks import TASKS
 from ..text import serve as text
+from ..text.batcher import MAX_BATCH
 from ..text.infer import MAX_NEW_CHARS
 from .common import cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
+TASK = TASKS["text"]
+GENERATION = lane("generation", MAX_BATCH)  # every user of a model is stepped in one batch by one thread
 EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
     ["KING HENRY V:\nOnce more unto the breach, dear friends, once more;\n"],
@@ -55,7 +59,7 @@ def _sampling_controls() -> list[gr.components.Component]:
 
 def build() -> None:
     cells = text.bundled_cells()
-    best = starting_cell("text", cells, "nats_per_char")  # the best bundled model, by its card
+    best = starting_cell(TASK, cells)  # the best bundled model, by its card
     if best is None:
         return
     gr.Markdown("A character-level language model trained on 34 of Shakespeare's plays writes new text, one "
@@ -73,7 +77,7 @@ def build() -> None:
         with gr.Column(scale=2):
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(text.model_summary(best))
-            loaded = hub_loader("text", text.VISITORS)
+            loaded = hub_loader(TASK.name, text.VISITORS)
             sampling = _sampling_controls()
             gr.Markdown("What the model expects next after the prompt, before temperature, top-k and top-p "
                         "reshape it: the distribution each generated character is drawn from.")
