@@ -8,8 +8,9 @@ name and limits.
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .forecast.cli import ForecastCLI
 from .forecast.model import VISITOR_LIMITS as FORECAST_LIMITS
@@ -27,12 +28,13 @@ Bench = Callable[[argparse.Namespace], dict]  # a `bench` command: the parsed op
 @dataclass(frozen=True)
 class Tab:
     """One tab of the app: its title, the module of `rnn_demo/ui/` whose `build()` fills it (imported by the
-    app only, so the command line never loads gradio), and the `bench` commands of a tab that is not a task
-    (a task's come from its TaskCLI)."""
+    app only, so the command line never loads gradio), and for a tab that is not a task, the module whose
+    `BENCHES` (name -> Bench) it adds to `bench` (imported when the command line lists them; a task's benches
+    come from its TaskCLI)."""
 
     title: str
     module: str
-    benches: dict[str, Bench] = field(default_factory=dict)
+    benches: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,4 +81,5 @@ def task_names() -> tuple[str, ...]:
 def all_benches() -> dict[str, Bench]:
     """Every `bench` command of the registry: each task's, then those of the other tabs."""
     return {**{name: run for spec in TASKS.values() for name, run in spec.cli.benches().items()},
-            **{name: run for tab in TABS for name, run in tab.benches.items()}}
+            **{name: run for tab in TABS if tab.benches
+               for name, run in importlib.import_module(tab.benches).BENCHES.items()}}

@@ -1,0 +1,140 @@
+"""The Inside tab's plain functions, on the bundled text models (or a visitor's Hub text model): each section's
+figures and tables from the UI's inputs, every input checked. `ui/inside_tab.py` wires these to widgets; tests
+call them directly.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import plotly.graph_objects as go
+
+from .. import model_sources
+from ..backbone import CELL_LABELS, check_cell
+from ..hub import card_metrics, load_model, pick_device
+from ..text.model import VISITOR_LIMITS, CharLM
+from ..visitor_hub import VisitorModels
+from .compare import biggest_gains, coloured, compare_cells
+from .memory import LOOK_BACK, check_position, influence_at
+from .plots import influence_figure, unrolled_figure
+from .probe import check_passage, read_passage
+from .units import FEATURES, most_striking, rank_units, saturation, unit_trace
+from .unrolled import check_layer, shown, unrolled_view
+
+MAX_UNITS_SHOWN = 512
+COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "protocol: validation plays (nats/char)"]
+RANKING_COLUMNS = ["feature", "layer", "state", "unit", "correlation"]
+SATURATION_COLUMNS = ["layer", "gate", "shut (< 0.1)", "open (> 0.9)", "saturated"]
+KEPT = ("h", "c", "i", "f", "o", "r", "z")  # what the units section reads of a passage
+GAIN_COLUMNS = ["position", "text before [character]", "vanilla RNN (nats)", "LSTM (nats)", "LSTM's gain (nats)"]
+
+
+def bundled_cells() -> list[str]:
+    return model_sources.available_cells("text")
+
+
+@lru_cache(maxsize=None)
+def bundled_model(cell: str) -> CharLM:
+    """The bundled text model of `cell` in float32 (as trained), loaded once and shared."""
+    if check_cell(cell) not in bundled_cells():
+        raise ValueError(f"no bundled text model for {cell!r}: choose one of {', '.join(bundled_cells())}")
+    return load_model(CharLM, model_sources.model_dir("text", cell), pick_device())
+
+
+# Text models visitors load from the Hub for this tab (the text tab serves its own in int8; this one reads them as
+# trained). Shared by every visitor, bounded like the other tabs' loads.
+VISITORS = VisitorModels(VISITOR_LIMITS, lambda directory: load_model(CharLM, directory, pick_device()))
+
+
+def model_for(cell: str, loaded: tuple[str, str] | None = None) -> CharLM:
+    """The visitor's Hub model (repo id, commit) if they loaded one, else the bundled one of `cell`."""
+    return VISITORS.get(*loaded) if loaded else bundled_model(cell)
+
+
+def check_units(units: float | None) -> int:
+    if units is None or units != units or not 1 <= units <= MAX_UNITS_SHOWN:
+        raise ValueError(f"units shown must be between 1 and {MAX_UNITS_SHOWN}, not {units}")
+    return int(units)
+
+
+def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None
+             ) -> tuple[go.Figure, list[list], str]:
+    """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations."""
+    model = model_for(cell, loaded)
+    view = unrolled_view(model, text, layer)
+    figure = unrolled_figure(view, min(check_units(units), model.config.hidden_size))
+    rows = [[t + 1, ch, ", ".join(f"{c} {p:.1%}" for c, p in view.next_chars[t])]
+            for t, ch in enumerate(view.characters)]
+    return figure, rows, view.equations
+
+
+def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]], list[list]]:
+    """Section 4 on the bundled models: each one's mean surprisal beside its protocol metric, the passage coloured
+    by each one's surprisal (in the order of `bundled_cells()`), and where the LSTM beats the vanilla RNN most."""
+    cells = bundled_cells()
+    results = compare_cells({cell: bundled_model(cell) for cell in cells}, text)
+    table = []
+    for cell, result in zip(cells, results):
+        metric = card_metrics(model_sources.model_dir("text", cell)).get("nats_per_char")
+        table.append([CELL_LABELS[cell], round(result.mean, 3), None if metric is None else round(metric, 3)])
+    by_cell = dict(zip(cells, results))
+    gains = biggest_gains(text, by_cell["lstm"], by_cell["rnn"]) if {"lstm", "rnn"} <= set(by_cell) else []
+    return table, [coloured(text, result) for result in results], gains
+
+
+def _coloured(reading, layer: int, kind: str, unit: int) -> list[tuple[str, float]]:
+    """The passage coloured by one unit, scaled by its largest |activation| over the passage (±1 at the peak)."""
+    trace = unit_trace(reading, layer, kind, unit)
+    peak = max(map(abs, trace), default=0.0) or 1.0
+    return [(ch, round(value / peak, 3)) for ch, value in zip(reading.text, trace)]
+
+
+def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
+                   loaded: tuple[str, str] | None = None) -> tuple[list[tuple[str, float]], str]:
+    """Section 2: the passage coloured by one unit (layer from 1; kind "h", or "c" for the LSTM; unit from 0)."""
+    model = model_for(cell, loaded)
+    index = check_layer(model, layer)
+    if unit is None or unit != unit or int(unit) != unit:
+        raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not {unit}")
+    reading = read_passage(model, text, keep=KEPT)
+    trace = unit_trace(reading, index, kind, int(unit))
+    low, high = min(trace), max(trace)
+    return _coloured(reading, index, kind, int(unit)), (f"Layer {index + 1}, {kind} unit {int(unit)}: from {low:.3f} "
+                                                         f"to {high:.3f} over the passage; red positive, blue negative.")
+
+
+def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
+    """Section 2: per feature of the text, the units most correlated with it; the passage coloured by the most
+    striking one (and its layer from 1, kind and unit, to put in the controls); the gates' saturation."""
+    reading = read_passage(model_for(cell, loaded), text, keep=KEPT)
+    ranking = rank_units(reading)
+    rows = [[FEATURES[name][0], score.layer + 1, score.kind, score.unit, round(score.correlation, 3)]
+            for name, scores in ranking.best.items() for score in scores[:3]]
+    rows += [[FEATURES[name][0], None, None, None, f"not measurable: {why}"]
+             for name, why in ranking.not_measurable.items()]
+    gates = [[k + 1, gate, f"{value.low:.1%}", f"{value.high:.1%}", f"{value.both:.1%}"]
+             for k, layer in enumerate(saturation(reading)) for gate, value in layer.items()]
+    best = most_striking(ranking)
+    if best is None:
+        return rows, [], 1, "h", 0, gates, "No feature varies over this passage: try a longer one, with line breaks."
+    name, score = best
+    note = (f"Opened on layer {score.layer + 1}, {score.kind} unit {score.unit}: correlation {score.correlation:+.2f} "
+            f"with {FEATURES[name][0]}.")
+    return rows, _coloured(reading, score.layer, score.kind, score.unit), score.layer + 1, score.kind, score.unit, \
+        gates, note
+
+
+def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
+    """Section 3: the bundled cells' influence by distance for predicting the character after `position` (0-based;
+    blank: the last position that has a next character), looking back at most LOOK_BACK characters."""
+    text = check_passage(text)
+    last = len(text) - 2
+    if position is None or position == "":
+        position = last
+    if position != position or int(position) != position:
+        raise ValueError(f"the position must be a whole number from 0 to {last}, not {position}")
+    position = check_position(len(text), int(position))
+    curves = influence_at({cell: bundled_model(cell) for cell in bundled_cells()}, text, position, LOOK_BACK)
+    before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])
+    title = f"Predicting {shown(text[position + 1])} after …{before}"
+    return influence_figure(curves, title), (f"Position {position}: the models read the {min(position, LOOK_BACK) + 1} "
+                                             f"characters up to it and predict the next one, {shown(text[position + 1])}.")

@@ -1,0 +1,108 @@
+"""The from-scratch cells (rnn_demo/inside/cells.py) compute exactly what PyTorch's nn.RNN, nn.GRU and nn.LSTM do,
+for every cell, 1 to 3 layers, a batch of several sequences, random and bundled weights; the batched replay gives
+what the step-by-step unroll records."""
+import pytest
+import torch
+from torch import nn
+
+from rnn_demo.hub import load_model
+from rnn_demo.inside.cells import GATES, layer_outputs, replay, single_layers, unroll, weights_of
+from rnn_demo.inside.probe import read_passage
+from rnn_demo.text.model import CharLM
+from tests.conftest import ROOT
+
+MODULES = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+TOLERANCE = 1e-5  # float32, every layer's outputs and the final state
+
+
+def _difference(ours, theirs) -> float:
+    if isinstance(theirs, tuple):
+        return max((a - b).abs().max().item() for a, b in zip(ours, theirs))
+    return (ours - theirs).abs().max().item()
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("cell", list(MODULES))
+def test_the_cells_equal_pytorch_with_random_weights(cell, layers):
+    torch.manual_seed(layers)
+    module = MODULES[cell](6, 9, num_layers=layers, batch_first=True)
+    x = torch.randn(4, 13, 6)  # (batch, time, inputs)
+    state = torch.randn(layers, 4, 9)
+    state = (state, torch.randn(layers, 4, 9)) if cell == "lstm" else state
+    for start in (None, state):
+        outputs, final = module(x, start)
+        unrolled = unroll(cell, weights_of(module), x, start, record=True)
+        assert _difference(unrolled.outputs, outputs) <= TOLERANCE
+        assert _difference(unrolled.state, final) <= TOLERANCE
+    # every layer's outputs: the single-layer modules, layer by layer
+    for ours, theirs in zip(unrolled.layers, layer_outputs(single_layers(module), x)):
+        assert ours["h"].shape == (4, 13, 9)
+    assert set(unrolled.layers[0]) >= {"input_term", "recurrent_term", "h_prev", "h", *GATES[cell]}
+
+
+@pytest.mark.parametrize("cell", list(MODULES))
+def test_a_relu_rnn_and_gradients_through_the_cells_equal_pytorch(cell):
+    torch.manual_seed(3)
+    kwargs = {"nonlinearity": "relu"} if cell == "rnn" else {}
+    module = MODULES[cell](3, 5, num_layers=2, batch_first=True, **kwargs)
+    x = torch.randn(2, 7, 3, requires_grad=True)
+    module(x)[0].sum().backward()
+    expected = x.grad.clone()
+    x.grad = None
+    unroll(cell, weights_of(module), x, nonlinearity=kwargs.get("nonlinearity", "tanh")).outputs.sum().backward()
+    assert (x.grad - expected).abs().max().item() <= TOLERANCE
+
+
+@pytest.mark.parametrize("cell", list(MODULES))
+def test_the_batched_replay_gives_what_the_unroll_records(cell):
+    torch.manual_seed(5)
+    module = MODULES[cell](4, 6, num_layers=2, batch_first=True).eval()
+    x = torch.randn(3, 10, 4)
+    with torch.no_grad():
+        stepped = unroll(cell, weights_of(module), x, record=True)
+        replayed = replay(cell, weights_of(module), x, layer_outputs(single_layers(module), x))
+    for ours, theirs in zip(replayed.layers, stepped.layers):
+        assert set(ours) == set(theirs)
+        assert max((ours[name] - theirs[name]).abs().max().item() for name in ours) <= TOLERANCE
+    assert _difference(replayed.state, stepped.state) <= TOLERANCE
+
+
+@pytest.mark.filterwarnings("ignore:TF32 acceleration")  # torch's note when the oneDNN flags are set
+@pytest.mark.parametrize("cell", list(MODULES))
+def test_the_cells_reproduce_the_bundled_text_models(cell):
+    """Against PyTorch's own (ATen) kernels the cells agree to the last bit; its oneDNN path on the CPU, the default,
+    sums in another order: the outputs agree to 1e-5, the LSTM's cell state (up to about 50 here) to 1e-5 of its
+    size, a few float32 roundings."""
+    model = load_model(CharLM, ROOT / "models" / f"text-{cell}", "cpu")
+    ids = torch.randint(1, model.config.vocab_size, (2, 300), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        x = model.embed(ids)
+        unrolled = unroll(cell, weights_of(model.backbone.rnn), x, record=True)
+        with torch.backends.mkldnn.flags(enabled=False):
+            outputs, final = model.backbone.rnn(x)
+            every_layer = layer_outputs(single_layers(model.backbone.rnn), x)
+        fast_outputs, fast_final = model.backbone.rnn(x)
+    assert _difference(unrolled.outputs, outputs) <= TOLERANCE and _difference(unrolled.state, final) <= TOLERANCE
+    for ours, theirs in zip(unrolled.layers, every_layer):
+        assert (ours["h"] - theirs).abs().max().item() <= TOLERANCE
+    assert _difference(unrolled.outputs, fast_outputs) <= TOLERANCE
+    finals = fast_final if cell == "lstm" else (fast_final,)
+    for ours, theirs in zip(unrolled.state if cell == "lstm" else (unrolled.state,), finals):
+        assert (ours - theirs).abs().max().item() <= TOLERANCE * max(1.0, theirs.abs().max().item())
+
+
+def test_a_passage_read_fast_equals_the_step_by_step_reading():
+    model = load_model(CharLM, ROOT / "models" / "text-lstm", "cpu")
+    fast, slow = read_passage(model, "ROMEO:\nBut soft!"), read_passage(model, "ROMEO:\nBut soft!", step_by_step=True)
+    assert fast.log_probs.shape == (len("ROMEO:\nBut soft!"), model.config.vocab_size)
+    assert (fast.log_probs - slow.log_probs).abs().max().item() <= TOLERANCE
+    for ours, theirs in zip(fast.layers, slow.layers):
+        assert max((ours[name] - theirs[name]).abs().max().item() for name in ours) <= TOLERANCE
+
+
+@pytest.mark.parametrize("text, message", [("", "the passage is empty"), ("  \n", "the passage is empty"),
+                                           ("x" * 3001, "the passage has 3,001 characters; the limit here is 3,000")])
+def test_a_passage_is_checked_before_it_is_read(text, message):
+    model = load_model(CharLM, ROOT / "models" / "text-rnn", "cpu")
+    with pytest.raises(ValueError, match=message):
+        read_passage(model, text)
