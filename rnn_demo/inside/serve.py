@@ -17,7 +17,7 @@ from .compare import biggest_gains, coloured, compare_cells
 from .memory import LOOK_BACK, check_position, influence_at
 from .plots import influence_figure, unrolled_figure
 from .probe import check_passage, read_passage
-from .units import FEATURES, most_striking, rank_units, saturation, unit_trace
+from .units import FEATURES, coloured_passage, most_striking, rank_units, saturation, unit_trace
 from .unrolled import check_layer, shown, unrolled_view
 
 MAX_UNITS_SHOWN = 512
@@ -81,13 +81,6 @@ def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]]
     return table, [coloured(text, result) for result in results], gains
 
 
-def _coloured(reading, layer: int, kind: str, unit: int) -> list[tuple[str, float]]:
-    """The passage coloured by one unit, scaled by its largest |activation| over the passage (±1 at the peak)."""
-    trace = unit_trace(reading, layer, kind, unit)
-    peak = max(map(abs, trace), default=0.0) or 1.0
-    return [(ch, round(value / peak, 3)) for ch, value in zip(reading.text, trace)]
-
-
 def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
                    loaded: tuple[str, str] | None = None) -> tuple[list[tuple[str, float]], str]:
     """Section 2: the passage coloured by one unit (layer from 1; kind "h", or "c" for the LSTM; unit from 0)."""
@@ -98,7 +91,7 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
     reading = read_passage(model, text, keep=KEPT)
     trace = unit_trace(reading, index, kind, int(unit))
     low, high = min(trace), max(trace)
-    return _coloured(reading, index, kind, int(unit)), (f"Layer {index + 1}, {kind} unit {int(unit)}: from {low:.3f} "
+    return coloured_passage(reading, index, kind, int(unit)), (f"Layer {index + 1}, {kind} unit {int(unit)}: from {low:.3f} "
                                                          f"to {high:.3f} over the passage; red positive, blue negative.")
 
 
@@ -119,7 +112,7 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
     name, score = best
     note = (f"Opened on layer {score.layer + 1}, {score.kind} unit {score.unit}: correlation {score.correlation:+.2f} "
             f"with {FEATURES[name][0]}.")
-    return rows, _coloured(reading, score.layer, score.kind, score.unit), score.layer + 1, score.kind, score.unit, \
+    return rows, coloured_passage(reading, score.layer, score.kind, score.unit), score.layer + 1, score.kind, score.unit, \
         gates, note
 
 
