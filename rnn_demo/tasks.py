@@ -70,6 +70,7 @@ TABS: list[Tab] = [
     TASKS["text"].tab,
     TASKS["sentiment"].tab,
     TASKS["forecast"].tab,
+    Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench"),
 ]
 
 

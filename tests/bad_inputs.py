@@ -371,6 +371,38 @@ CASES = [
              _api("forecast_model_info", "lstm2"), "is not in the list of choices"),
     BadInput("forecast_load_from_hub", "a repository id with two slashes", "refused; the tab keeps its model",
              _api("forecast_load_from_hub", "a/b/c", ""), "is not a Hub model id"),
+    # inside the network
+    BadInput("inside_unrolled", "an empty input", "refused: type a few characters (up to 12)",
+             _api("inside_unrolled", "", "lstm", 1, 48), "type a few characters to unroll (up to 12)"),
+    BadInput("inside_unrolled", "13 characters", "refused: unrolling shows up to 12",
+             _api("inside_unrolled", "x" * 13, "lstm", 1, 48), "unrolling shows up to 12"),
+    BadInput("inside_unrolled", "a layer the model does not have", "refused, naming the layers",
+             _api("inside_unrolled", "ROMEO", "lstm", 3, 48), "this model has layers 1 to 2"),
+    BadInput("inside_unrolled", "characters the model never saw (emoji, controls)",
+             "unrolls them as the unknown symbol, and names them", _api("inside_unrolled", "RO\x00😀", "lstm", 1, 48),
+             "Read as unknown (the model never saw them in training): ␀ 😀", refused=False),
+    BadInput("inside_find_units", "an empty passage", "refused: the passage is empty",
+             _api("inside_find_units", "  \n ", "lstm"), "the passage is empty"),
+    BadInput("inside_find_units", "a passage over 3,000 characters", "refused: the limit is 3,000",
+             _api("inside_find_units", "x" * 3001, "lstm"), "the limit here is 3,000"),
+    BadInput("inside_find_units", "a passage with no line breaks", "answers; features that do not vary are named "
+             "as not measurable", _api("inside_find_units", "To be or not to be", "gru"), "not measurable",
+             refused=False),
+    BadInput("inside_colour_by_unit", "a unit index out of range", "refused, naming the units",
+             _api("inside_colour_by_unit", "ROMEO:\nBut soft", "gru", 1, "h", 100_000), "is out of range: each layer "
+             "of this model has units 0 to"),
+    BadInput("inside_colour_by_unit", "the cell state of a GRU", 'refused: "c" exists only for the LSTM',
+             _api("inside_colour_by_unit", "ROMEO:\nBut soft", "gru", 1, "c", 0), '"c" exists only for the LSTM'),
+    BadInput("inside_memory", "a position past the end", "refused, naming the positions",
+             _api("inside_memory", "ROMEO:\nBut soft", 500), "is past the end: choose 0 to 13"),
+    BadInput("inside_memory", "a one-character passage", "refused: it needs a next character to predict",
+             _api("inside_memory", "R", None), "it needs at least 2"),
+    BadInput("inside_compare", "a passage over 3,000 characters", "refused: the limit is 3,000",
+             _api("inside_compare", "x" * 3001), "the limit here is 3,000"),
+    BadInput("inside_compare", "a one-character passage", "refused: the first character has nothing before it",
+             _api("inside_compare", "R"), "needs at least two characters"),
+    BadInput("inside_load_from_hub", "a repository id that is not user/name", "refused; the tab keeps its model",
+             _api("inside_load_from_hub", "not a repo!!", ""), "is not a Hub model id"),
 ]
 
 

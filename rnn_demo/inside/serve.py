@@ -50,6 +50,17 @@ def model_for(cell: str, loaded: tuple[str, str] | None = None) -> CharLM:
     return VISITORS.get(*loaded) if loaded else bundled_model(cell)
 
 
+def unknown_note(text: str, model: CharLM) -> str:
+    """A sentence naming the characters of `text` the model never saw in training (read as its unknown symbol),
+    or "" if there are none."""
+    known = set(model.config.vocab[1:])
+    unknown = sorted({ch for ch in text if ch not in known})
+    if not unknown:
+        return ""
+    listed = " ".join(shown(ch) for ch in unknown[:20]) + (" …" if len(unknown) > 20 else "")
+    return f" Read as unknown (the model never saw them in training): {listed}."
+
+
 def check_units(units: float | None) -> int:
     if units is None or units != units or not 1 <= units <= MAX_UNITS_SHOWN:
         raise ValueError(f"units shown must be between 1 and {MAX_UNITS_SHOWN}, not {units}")
@@ -57,19 +68,21 @@ def check_units(units: float | None) -> int:
 
 
 def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None
-             ) -> tuple[go.Figure, list[list], str]:
-    """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations."""
+             ) -> tuple[go.Figure, list[list], str, str]:
+    """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations, a
+    note on characters the model does not know ("" if none)."""
     model = model_for(cell, loaded)
     view = unrolled_view(model, text, layer)
     figure = unrolled_figure(view, min(check_units(units), model.config.hidden_size))
     rows = [[t + 1, ch, ", ".join(f"{c} {p:.1%}" for c, p in view.next_chars[t])]
             for t, ch in enumerate(view.characters)]
-    return figure, rows, view.equations
+    return figure, rows, view.equations, unknown_note(text, model).strip()
 
 
-def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]], list[list]]:
+def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]], list[list], str]:
     """Section 4 on the bundled models: each one's mean surprisal beside its protocol metric, the passage coloured
-    by each one's surprisal (in the order of `bundled_cells()`), and where the LSTM beats the vanilla RNN most."""
+    by each one's surprisal (in the order of `bundled_cells()`), where the LSTM beats the vanilla RNN most, and a
+    note on characters the models do not know ("" if none; the bundled models share one vocabulary)."""
     cells = bundled_cells()
     results = compare_cells({cell: bundled_model(cell) for cell in cells}, text)
     table = []
@@ -78,7 +91,7 @@ def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]]
         table.append([CELL_LABELS[cell], round(result.mean, 3), None if metric is None else round(metric, 3)])
     by_cell = dict(zip(cells, results))
     gains = biggest_gains(text, by_cell["lstm"], by_cell["rnn"]) if {"lstm", "rnn"} <= set(by_cell) else []
-    return table, [coloured(text, result) for result in results], gains
+    return table, [coloured(text, result) for result in results], gains, unknown_note(text, bundled_model(cells[0])).strip()
 
 
 def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
@@ -91,14 +104,16 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
     reading = read_passage(model, text, keep=KEPT)
     trace = unit_trace(reading, index, kind, int(unit))
     low, high = min(trace), max(trace)
-    return coloured_passage(reading, index, kind, int(unit)), (f"Layer {index + 1}, {kind} unit {int(unit)}: from {low:.3f} "
-                                                         f"to {high:.3f} over the passage; red positive, blue negative.")
+    note = (f"Layer {index + 1}, {kind} unit {int(unit)}: from {low:.3f} to {high:.3f} over the passage; red positive, "
+            f"blue negative.{unknown_note(text, model)}")
+    return coloured_passage(reading, index, kind, int(unit)), note
 
 
 def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
     """Section 2: per feature of the text, the units most correlated with it; the passage coloured by the most
     striking one (and its layer from 1, kind and unit, to put in the controls); the gates' saturation."""
-    reading = read_passage(model_for(cell, loaded), text, keep=KEPT)
+    model = model_for(cell, loaded)
+    reading = read_passage(model, text, keep=KEPT)
     ranking = rank_units(reading)
     rows = [[FEATURES[name][0], score.layer + 1, score.kind, score.unit, round(score.correlation, 3)]
             for name, scores in ranking.best.items() for score in scores[:3]]
@@ -108,10 +123,11 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
              for k, layer in enumerate(saturation(reading)) for gate, value in layer.items()]
     best = most_striking(ranking)
     if best is None:
-        return rows, [], 1, "h", 0, gates, "No feature varies over this passage: try a longer one, with line breaks."
+        return rows, [], 1, "h", 0, gates, ("No feature varies over this passage: try a longer one, with line breaks."
+                                            + unknown_note(text, model))
     name, score = best
     note = (f"Opened on layer {score.layer + 1}, {score.kind} unit {score.unit}: correlation {score.correlation:+.2f} "
-            f"with {FEATURES[name][0]}.")
+            f"with {FEATURES[name][0]}.{unknown_note(text, model)}")
     return rows, coloured_passage(reading, score.layer, score.kind, score.unit), score.layer + 1, score.kind, score.unit, \
         gates, note
 
@@ -129,5 +145,7 @@ def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
     curves = influence_at({cell: bundled_model(cell) for cell in bundled_cells()}, text, position, LOOK_BACK)
     before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])
     title = f"Predicting {shown(text[position + 1])} after …{before}"
-    return influence_figure(curves, title), (f"Position {position}: the models read the {min(position, LOOK_BACK) + 1} "
-                                             f"characters up to it and predict the next one, {shown(text[position + 1])}.")
+    window = text[max(0, position - LOOK_BACK):position + 2]
+    note = (f"Position {position}: the models read the {min(position, LOOK_BACK) + 1} characters up to it and predict "
+            f"the next one, {shown(text[position + 1])}.{unknown_note(window, bundled_model(bundled_cells()[0]))}")
+    return influence_figure(curves, title), note

@@ -197,7 +197,7 @@ def unit_trace(reading: Reading, layer: int, kind: str, unit: int) -> list[float
     if not 0 <= layer < layers:
         raise ValueError(f"layer {layer} is out of range: this model has layers 0 to {layers - 1}")
     if not 0 <= unit < hidden:
-        raise ValueError(f"unit {unit} is out of range: layer {layer} has units 0 to {hidden - 1}")
+        raise ValueError(f"unit {unit} is out of range: each layer of this model has units 0 to {hidden - 1}")
     return reading.layers[layer][kind][:, unit].tolist()
 
 

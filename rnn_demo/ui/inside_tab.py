@@ -1,6 +1,8 @@
 """The Inside the network tab: how the bundled text models compute, section by section, on text a visitor chooses."""
 from __future__ import annotations
 
+from functools import partial
+
 import gradio as gr
 
 from ..inside import serve as inside
@@ -8,7 +10,7 @@ from ..inside.probe import MAX_PASSAGE
 from ..inside.shapes import USES, shapes_html
 from ..inside.unrolled import MAX_UNROLLED
 from ..runtime import PROMPTS, QUICK
-from .common import cell_choices, clear_first, shows_errors
+from .common import BUNDLED_NOTE, cell_choices, clear_first, load_from_hub, shows_errors
 
 PASSAGE = ("WESTMORELAND:\nMy liege, this haste was hot in question,\nAnd many limits of the charge set down\n"
            "But yesternight: when all athwart there came\nA post from Wales loaden with heavy news;\n\n"
@@ -36,13 +38,16 @@ MEMORY_TEXT = ("### 3. How far back each cell remembers\nHow much does the chara
                "each earlier input, by distance (up to 256 back), for the three cells. In the vanilla RNN it falls "
                "steadily: the vanishing gradient; the gates of the GRU and LSTM keep it alive much further. Averaged "
                "over the validation plays, the README gives each cell's curve.")
+HUB_TEXT = ("A character-level text model of this project on the Hub (for example one you trained) can be opened here "
+            "too, in place of the bundled one of the chosen cell, in sections 1 and 2; sections 3 and 4 compare the "
+            "three bundled models.")
 SHAPES_TEXT = "### 5. The four shapes of a recurrent network\nInputs x (blue), recurrent states h (grey), outputs y (red)."
 
 
 @shows_errors
 def unroll_input(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None):
-    figure, rows, equations = inside.unrolled(text, cell, layer, units, loaded)
-    return figure, rows, f"```\n{equations}\n```"
+    figure, rows, equations, note = inside.unrolled(text, cell, layer, units, loaded)
+    return figure, rows, f"```\n{equations}\n```\n\n{note}"
 
 
 @shows_errors
@@ -64,11 +69,31 @@ def memory_at(passage: str, position: float | None, progress: gr.Progress = gr.P
 
 @shows_errors
 def compare_cells(passage: str):
-    table, colourings, gains = inside.compare(passage)
-    return (table, *colourings, gains)
+    table, colourings, gains, note = inside.compare(passage)
+    return (table, *colourings, gains, note)
 
 
-def _unrolled_section(cells: list[str]) -> None:
+def _hub_box() -> gr.State:
+    """The tab's own "Load a text model from the Hub" box (the text tab serves its models in int8; this tab reads
+    them as trained); returns the session's choice: None (bundled) or (repo id, commit)."""
+    loaded = gr.State(None)
+    with gr.Accordion("Load a text model from the Hub", open=False):
+        gr.Markdown(HUB_TEXT)
+        with gr.Row():
+            repo_id = gr.Textbox(label="Repository id", placeholder="user/name of an rnn-demo text model")
+            revision = gr.Textbox(label="Revision", placeholder="branch, tag or commit (default: main)")
+        with gr.Row():
+            load_button = gr.Button("Load from the Hub", size="sm")
+            reset_button = gr.Button("Back to the bundled models", size="sm")
+        status = gr.Markdown(BUNDLED_NOTE)
+    load_button.click(partial(load_from_hub, inside.VISITORS), [repo_id, revision], [loaded, status],
+                      api_name="inside_load_from_hub")
+    reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name="inside_use_bundled",
+                       api_visibility="private")
+    return loaded
+
+
+def _unrolled_section(cells: list[str], loaded: gr.State) -> None:
     gr.Markdown(UNROLLED_TEXT)
     with gr.Row():
         text = gr.Textbox(value="ROMEO:\nBut", label=f"Input (up to {MAX_UNROLLED} characters)",
@@ -82,11 +107,11 @@ def _unrolled_section(cells: list[str]) -> None:
     table = gr.Dataframe(headers=["step", "read", "likeliest next characters"], label="After each step",
                          interactive=False)
     clear_first(button.click, [equations], "inside_clear_unrolled")
-    button.click(unroll_input, [text, cell, layer, units], [plot, table, equations], api_name="inside_unrolled",
+    button.click(unroll_input, [text, cell, layer, units, loaded], [plot, table, equations], api_name="inside_unrolled",
                  **QUICK)
 
 
-def _units_section(passage: gr.Textbox, cells: list[str]) -> None:
+def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> None:
     gr.Markdown(UNITS_TEXT)
     with gr.Row():
         cell = gr.Radio(cell_choices(cells), value=cells[-1], label="Cell")
@@ -104,16 +129,18 @@ def _units_section(passage: gr.Textbox, cells: list[str]) -> None:
                                interactive=False)
         gates = gr.Dataframe(headers=inside.SATURATION_COLUMNS, label="Gate saturation", interactive=False)
     clear_first(find_button.click, [note], "inside_clear_units")
-    find_button.click(find_units, [passage, cell], [ranking, coloured, layer, kind, unit, gates, note],
+    find_button.click(find_units, [passage, cell, loaded], [ranking, coloured, layer, kind, unit, gates, note],
                       api_name="inside_find_units", **PROMPTS)
     clear_first(colour_button.click, [note], "inside_clear_unit")
-    colour_button.click(colour_by_unit, [passage, cell, layer, kind, unit], [coloured, note],
+    colour_button.click(colour_by_unit, [passage, cell, layer, kind, unit, loaded], [coloured, note],
                         api_name="inside_colour_by_unit", **PROMPTS)
 
 
 def _memory_section(passage: gr.Textbox) -> None:
     gr.Markdown(MEMORY_TEXT)
-    position = gr.Number(value=None, precision=0, minimum=0,
+    # starts on the last position of the opening passage: gradio's Number shows and sends 0 for value=None (a
+    # visitor who empties the box sends None: the end)
+    position = gr.Number(value=len(PASSAGE) - 2, precision=0, minimum=0,
                          label="Position in the passage (from 0; blank: the end): the prediction of the next character")
     button = gr.Button("Measure how far back each cell looks", variant="primary")
     note = gr.Markdown()
@@ -125,13 +152,15 @@ def _memory_section(passage: gr.Textbox) -> None:
 def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
     gr.Markdown(COMPARE_TEXT)
     button = gr.Button("Compare the cells on the passage", variant="primary")
+    note = gr.Markdown()
     table = gr.Dataframe(headers=inside.COMPARE_COLUMNS, label="Mean surprisal", interactive=False)
     with gr.Row():
         colourings = [gr.HighlightedText(label=f"{label}: surprisal", show_legend=False, combine_adjacent=False)
                       for label, _ in cell_choices(cells)]
     gains = gr.Dataframe(headers=inside.GAIN_COLUMNS, label="Where the LSTM beats the vanilla RNN most",
                          interactive=False)
-    button.click(compare_cells, [passage], [table, *colourings, gains], api_name="inside_compare", **PROMPTS)
+    clear_first(button.click, [note], "inside_clear_compare")
+    button.click(compare_cells, [passage], [table, *colourings, gains, note], api_name="inside_compare", **PROMPTS)
 
 
 def build() -> None:
@@ -140,10 +169,11 @@ def build() -> None:
         gr.Markdown("No text model is bundled yet: train one with `python -m rnn_demo train text`.")
         return
     gr.Markdown(INTRO)
-    _unrolled_section(cells)
+    loaded = _hub_box()
+    _unrolled_section(cells, loaded)
     passage = gr.Textbox(value=PASSAGE, lines=8, max_length=MAX_PASSAGE,
                          label=f"Passage for the sections below (up to {MAX_PASSAGE:,} characters)")
-    _units_section(passage, cells)
+    _units_section(passage, cells, loaded)
     _memory_section(passage)
     _compare_section(passage, cells)
     gr.Markdown(SHAPES_TEXT)
