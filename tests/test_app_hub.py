@@ -65,6 +65,20 @@ def test_every_tab_runs_a_loaded_model(hub_app):
     assert table["data"][0][0] == "user/demand (median, 80% interval)"
 
 
+def test_the_inside_tab_opens_a_visitors_text_model(hub_app):
+    _, url = hub_app
+    client = Client(url, verbose=False)
+    _, _, bundled = client.predict("ROMEO", "lstm", 1, 8, api_name="/inside_unrolled")
+    assert "c_t = f ⊙ c_{t-1} + i ⊙ g" in bundled
+    assert md_text("user/plays") in client.predict("user/plays", "", api_name="/inside_load_from_hub")
+    _, _, visitors = client.predict("ROMEO", "lstm", 1, 8, api_name="/inside_unrolled")
+    assert visitors.startswith("```\nh_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)")  # user/plays is a vanilla RNN
+    *_, note = client.predict("ROMEO:\nBut soft", "lstm", api_name="/inside_find_units")
+    assert note.startswith("Opened on layer")
+    with pytest.raises(Exception, match="holds a 'sentiment' model; this tab needs a 'text' one"):
+        client.predict("user/reviews", "", api_name="/inside_load_from_hub")
+
+
 def test_a_hung_hub_costs_those_loads_only_and_the_next_load_works(hub_app):
     hub, url = hub_app
     client = Client(url, verbose=False)
