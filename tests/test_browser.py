@@ -1,33 +1,20 @@
 """The tabs in a real headless Chromium (Debian's package) against the launched app on the bundled weights."""
 import re
-import shutil
 import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.appserver import ROOT, launched_app
-
-OUTPUT = ROOT / "test-output"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from tests.browser import OUTPUT, app_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
 def page():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is not installed: run the README's test command"
-    with launched_app() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(url)
+    with app_page() as page:
         page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30_000)
         yield page
-        browser.close()
 
 
 def _set_length(page, n: int) -> None:

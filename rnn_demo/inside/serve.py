@@ -146,6 +146,7 @@ def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
     before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])
     title = f"Predicting {shown(text[position + 1])} after …{before}"
     window = text[max(0, position - LOOK_BACK):position + 2]
-    note = (f"Position {position}: the models read the {min(position, LOOK_BACK) + 1} characters up to it and predict "
+    read = min(position, LOOK_BACK) + 1
+    note = (f"Position {position}: the models read the {read} character{'s' if read > 1 else ''} up to it and predict "
             f"the next one, {shown(text[position + 1])}.{unknown_note(window, bundled_model(bundled_cells()[0]))}")
     return influence_figure(curves, title), note

@@ -41,6 +41,14 @@ MEMORY_TEXT = ("### 3. How far back each cell remembers\nHow much does the chara
 HUB_TEXT = ("A character-level text model of this project on the Hub (for example one you trained) can be opened here "
             "too, in place of the bundled one of the chosen cell, in sections 1 and 2; sections 3 and 4 compare the "
             "three bundled models.")
+# A passage coloured character by character should read as text, line breaks kept: gradio lays a coloured piece out
+# as a padded word in a flex row, with a space after it. Here the pieces flow as monospace text instead, each
+# character's own span carrying its colour, and a newline breaks the line.
+CHARACTERS = "inside-characters"
+CHARACTERS_CSS = (f"<style>.{CHARACTERS} .textfield {{display: block !important; line-height: 1.7;}} "
+                  f".{CHARACTERS} .token.highlighted {{margin: 0 !important; padding: 0 !important; font-size: 0;}} "
+                  f".{CHARACTERS} .text {{font-size: var(--text-md); font-family: var(--font-mono); "
+                  f"background-color: inherit;}}</style>")
 SHAPES_TEXT = "### 5. The four shapes of a recurrent network\nInputs x (blue), recurrent states h (grey), outputs y (red)."
 
 
@@ -123,7 +131,7 @@ def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> N
         colour_button = gr.Button("Colour the passage by this unit")
     note = gr.Markdown()
     coloured = gr.HighlightedText(label="The passage, coloured by the unit", show_legend=False,
-                                  combine_adjacent=False)
+                                  combine_adjacent=False, elem_classes=CHARACTERS)
     with gr.Row():
         ranking = gr.Dataframe(headers=inside.RANKING_COLUMNS, label="The units most correlated with each feature",
                                interactive=False)
@@ -155,7 +163,8 @@ def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
     note = gr.Markdown()
     table = gr.Dataframe(headers=inside.COMPARE_COLUMNS, label="Mean surprisal", interactive=False)
     with gr.Row():
-        colourings = [gr.HighlightedText(label=f"{label}: surprisal", show_legend=False, combine_adjacent=False)
+        colourings = [gr.HighlightedText(label=f"{label}: surprisal", show_legend=False, combine_adjacent=False,
+                                         elem_classes=CHARACTERS)
                       for label, _ in cell_choices(cells)]
     gains = gr.Dataframe(headers=inside.GAIN_COLUMNS, label="Where the LSTM beats the vanilla RNN most",
                          interactive=False)
@@ -169,6 +178,7 @@ def build() -> None:
         gr.Markdown("No text model is bundled yet: train one with `python -m rnn_demo train text`.")
         return
     gr.Markdown(INTRO)
+    gr.HTML(CHARACTERS_CSS)
     loaded = _hub_box()
     _unrolled_section(cells, loaded)
     passage = gr.Textbox(value=PASSAGE, lines=8, max_length=MAX_PASSAGE,

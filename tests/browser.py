@@ -1,0 +1,29 @@
+"""The launched app in a real headless Chromium (Debian's package), for the browser tests."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.appserver import ROOT, launched_app
+
+OUTPUT = ROOT / "test-output"  # screenshots, on every run
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def app_page(width: int = 1400, height: int = 1100) -> Iterator[object]:
+    """A Playwright page showing app.py, launched on the bundled weights."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is not installed: run the README's test command"
+    with launched_app() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(url)
+        try:
+            yield page
+        finally:
+            browser.close()
