@@ -371,6 +371,12 @@ CASES = [
              _api("forecast_model_info", "lstm2"), "is not in the list of choices"),
     BadInput("forecast_load_from_hub", "a repository id with two slashes", "refused; the tab keeps its model",
              _api("forecast_load_from_hub", "a/b/c", ""), "is not a Hub model id"),
+    BadInput("classify_compare", "an empty or blank review", "refused: the review is empty",
+             _api("classify_compare", "   "), "the review is empty"),
+    BadInput("forecast_compare", "the upload chosen with no file", "refused: upload a CSV file first",
+             _api("forecast_compare", "upload", None, "", "", ""), "upload a CSV file first"),
+    BadInput("forecast_compare", "an origin that is not a time", "refused, as the single forecast is",
+             _api("forecast_compare", "victoria", None, "", "", "next tuesday"), "cannot read 'next tuesday' as a time"),
     # inside the network
     BadInput("inside_unrolled", "an empty input", "refused: type a few characters (up to 12)",
              _api("inside_unrolled", "", "lstm", 1, 48), "type a few characters to unroll (up to 12)"),

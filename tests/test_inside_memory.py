@@ -10,8 +10,8 @@ from torch import nn
 
 from rnn_demo.hub import load_model
 from rnn_demo.inside.cells import unroll, weights_of
-from rnn_demo.inside.memory import (by_distance, check_position, draw, gradient_norms, influence, influence_at,
-                                    measure, normalised_mean, reach, sample_positions)
+from rnn_demo.inside.memory import (by_distance, check_position, draw, gradient_norms, influence, influence_at, main,
+                                    measure, normalised_mean, reach, sample_positions, table)
 from rnn_demo.text.data import encode
 from rnn_demo.text.model import CharLM
 from tests.conftest import ROOT, TINY_TEXT, tiny_model
@@ -176,3 +176,14 @@ def test_the_bundled_models_answer_one_position():
     got = influence_at(models, text, len(text) - 2)
     for norms in got.values():
         assert len(norms) == 257 and all(math.isfinite(v) and v >= 0 for v in norms) and norms[0] > 0
+
+
+@pytest.mark.slow
+def test_the_readme_gives_the_memory_commands_figures(tmp_path, capsys):
+    figures = main(["--out", str(tmp_path / "memory.png"), "--threads", "2"])  # the README's command, its defaults
+    printed = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text()
+    assert table(figures["cells"]) in printed and table(figures["cells"]) in readme
+    assert "python -m rnn_demo.inside.memory --out docs/memory.png" in readme
+    with Image.open(tmp_path / "memory.png") as ours, Image.open(ROOT / "docs" / "memory.png") as theirs:
+        assert ours.size == theirs.size

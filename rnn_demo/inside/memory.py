@@ -164,6 +164,22 @@ def summary(values: torch.Tensor) -> dict:
             "at": {str(d): float(f"{values[d].item():.4g}") for d in DISTANCES if d < len(values)}}
 
 
+def table(cells: dict[str, dict]) -> str:
+    """The README's table of the curves' figures (summary() per cell), as Markdown."""
+    def short(value: float) -> str:  # 1.5e-3, not 1.5e-03
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+
+    far = [d for d in DISTANCES if d >= 50]
+    lines = ["| cell | reach, 10% | reach, 1% | " + " | ".join(f"at d = {d}" for d in far) + " |",
+             "| --- | ---: | ---: | " + " | ".join("---:" for _ in far) + " |"]
+    for cell, figures in cells.items():
+        values = [short(figures["at"][str(d)]) for d in far if str(d) in figures["at"]]
+        lines.append(f"| {CELL_LABELS.get(cell, cell)} | {figures['reach_10pct']} | {figures['reach_1pct']} | "
+                     + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
 def _ticks(top: int) -> list[int]:
     """Round x ticks 0 .. top, at most about 9."""
     step = next(s * 10 ** k for k in range(10) for s in (1, 2, 5) if top / (s * 10 ** k) <= 8)
@@ -247,8 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        for cell, (_, s) in results.items():
-            print(f"{CELL_LABELS[cell]:12} 10%: {s['reach_10pct']}  1%: {s['reach_1pct']}  ({s['seconds']} s)")
+        print(table(figures["cells"]))
     return figures
 
 

@@ -74,9 +74,9 @@ def equations(model: CharLM, layer: int) -> str:
     source = "the character's embedding" if layer == 0 else f"layer {layer}'s output h_t"
     stacked = (f"W_ih stacks the {gates} gates' input matrices (W_i{'/W_i'.join(GATES[cell])}): " if gates > 1
                else "W_ih: ")
-    return (f"{EQUATIONS[cell].format()}\n\nLayer {layer + 1}: x_t ({inputs},) is {source}; h_t ({hidden},). "
-            f"{stacked}({gates * hidden}, {inputs}); W_hh ({gates * hidden}, {hidden}); b_ih and b_hh "
-            f"({gates * hidden},). h_0 = 0" + (", c_0 = 0." if cell == "lstm" else "."))
+    return (f"{EQUATIONS[cell].format()}\n\nLayer {layer + 1}: x_t ({inputs},) is {source}; h_t ({hidden},).\n"
+            f"{stacked}({gates * hidden}, {inputs});\nW_hh ({gates * hidden}, {hidden}); b_ih and b_hh "
+            f"({gates * hidden},).\nh_0 = 0" + (", c_0 = 0." if cell == "lstm" else "."))
 
 
 def _rows(cell: str, record: dict[str, torch.Tensor]) -> list[tuple[str, torch.Tensor]]:

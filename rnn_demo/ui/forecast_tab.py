@@ -7,6 +7,7 @@ from ..forecast import serve as forecast
 from ..forecast.plot import forecast_figure
 from ..runtime import QUICK
 from ..tasks import TASKS
+from . import compare
 from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
 TASK = TASKS["forecast"]
@@ -71,6 +72,8 @@ def build() -> None:
             loaded = hub_loader(TASK.name, forecast.VISITORS)
             forecast_button = gr.Button("Forecast", variant="primary")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
+            compare_button = gr.Button(compare.compare_label(cells))
+    compare.forecast_box(series, compare_button)
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")

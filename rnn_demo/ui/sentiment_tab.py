@@ -6,6 +6,7 @@ import gradio as gr
 from ..runtime import FILES, QUICK
 from ..sentiment import serve as sentiment
 from ..tasks import TASKS
+from . import compare
 from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
 TASK = TASKS["sentiment"]
@@ -64,6 +65,7 @@ def build() -> None:
             review = gr.Textbox(label="Review", lines=6, placeholder="Paste or type a movie review")
             gr.Examples(EXAMPLES, inputs=[review], label="Reviews")
             classify_button = gr.Button("Classify", variant="primary")
+            compare_button = gr.Button(compare.compare_label(cells), variant="secondary")
             words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
                                        combine_adjacent=False)
             gr.Markdown(COLOURS)
@@ -73,6 +75,7 @@ def build() -> None:
             summary = gr.Markdown(sentiment.model_summary(best))
             loaded = hub_loader(TASK.name, sentiment.VISITORS)
             label = gr.Label(num_top_classes=2, label="Sentiment")
+    compare.sentiment_box(review, compare_button)
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
     clear_first(classify_button.click, [label, words, notes], "sentiment_clear_review")
