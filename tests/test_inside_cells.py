@@ -7,9 +7,10 @@ from torch import nn
 
 from rnn_demo.hub import load_model
 from rnn_demo.inside.cells import GATES, layer_outputs, replay, single_layers, unroll, weights_of
+from rnn_demo.inside import probe
 from rnn_demo.inside.probe import read_passage
 from rnn_demo.text.model import CharLM
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY_TEXT, tiny_model
 
 MODULES = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 TOLERANCE = 1e-5  # float32, every layer's outputs and the final state
@@ -97,6 +98,19 @@ def test_a_passage_read_fast_equals_the_step_by_step_reading():
     assert fast.log_probs.shape == (len("ROMEO:\nBut soft!"), model.config.vocab_size)
     assert (fast.log_probs - slow.log_probs).abs().max().item() <= TOLERANCE
     for ours, theirs in zip(fast.layers, slow.layers):
+        assert max((ours[name] - theirs[name]).abs().max().item() for name in ours) <= TOLERANCE
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+@pytest.mark.parametrize("cell", list(MODULES))
+def test_a_passage_read_in_pieces_equals_the_step_by_step_reading(monkeypatch, cell, layers):
+    monkeypatch.setattr(probe, "PIECE", 4)  # 38 characters: ten pieces, the last one short
+    model, text = tiny_model(cell, layers=layers, seed=3), TINY_TEXT[:38]
+    fast, slow = read_passage(model, text), read_passage(model, text, step_by_step=True)
+    assert (fast.log_probs - slow.log_probs).abs().max().item() <= TOLERANCE
+    assert len(fast.layers) == layers
+    for ours, theirs in zip(fast.layers, slow.layers):
+        assert ours.keys() == theirs.keys()
         assert max((ours[name] - theirs[name]).abs().max().item() for name in ours) <= TOLERANCE
 
 

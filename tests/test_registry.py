@@ -10,7 +10,7 @@ import pytest
 
 from rnn_demo.__main__ import build_parser, main
 from rnn_demo.hub import ModelLoadError, load_model
-from rnn_demo.tasks import TABS, TASKS, Tab, TaskSpec
+from rnn_demo.tasks import TABS, TASKS, Tab, TaskSpec, all_benches
 from rnn_demo.visitor_hub import VisitorModels
 from tests.hubserver import hub_environment, local_hub
 
@@ -145,7 +145,8 @@ def _subcommands(parser, command):
 
 def test_the_registry_declares_the_three_tasks_and_their_tabs():
     assert list(TASKS) == ["text", "sentiment", "forecast"]
-    assert [tab.title for tab in TABS] == ["Text generation", "Sentiment", "Forecasting"]
+    assert [tab.title for tab in TABS] == ["Text generation", "Sentiment", "Forecasting", "Inside the network"]
+    assert "inside" in all_benches()  # a tab that is not a task brings its benches
     for name, spec in TASKS.items():
         assert spec.limits.task == name and spec.tab in TABS
     with pytest.raises(ValueError, match="task 'text' is handed the limits of 'sentiment' models"):

@@ -3,6 +3,7 @@ on distinct passages of the validation plays per repetition."""
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -29,6 +30,22 @@ def _timed(run, inputs: list) -> dict[str, float]:
     return {"median_s": round(float(np.median(seconds)), 3), "max_s": round(max(seconds), 3)}
 
 
+def cpu() -> str:
+    """This machine's CPU model and the vector instructions PyTorch uses on it, e.g. "Intel(R) Xeon(R) Processor
+    (AVX512)": speed figures depend on both."""
+    import platform
+
+    import torch
+
+    name = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            name = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), name)
+    except OSError:
+        pass
+    return f"{name} ({torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores)"
+
+
 def bench_inside(args: argparse.Namespace) -> dict:
     """Each section of the Inside tab on 2,000-character passages (distinct each repetition), bundled models."""
     import torch
@@ -37,7 +54,7 @@ def bench_inside(args: argparse.Namespace) -> dict:
 
     serve.compare(_passages(1, 100)[0])  # load the models first: not timed
     passages = _passages(REPEATS + 1)[1:]
-    result = {"threads": torch.get_num_threads(), "passage_chars": PASSAGE_CHARS, "repeats": REPEATS}
+    result = {"cpu": cpu(), "threads": torch.get_num_threads(), "passage_chars": PASSAGE_CHARS, "repeats": REPEATS}
     result["unrolled_12_chars"] = _timed(lambda text: serve.unrolled(text[:12], "lstm", 1, 48), passages)
     result["find_units_lstm"] = _timed(lambda text: serve.find_units(text, "lstm"), passages)
     result["colour_by_unit_lstm"] = _timed(lambda text: serve.colour_by_unit(text, "lstm", 1, "c", 0), passages)

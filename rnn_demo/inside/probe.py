@@ -7,6 +7,7 @@ cells by the tests), layer k's while layer k + 1 runs. All in float32, from the 
 """
 from __future__ import annotations
 
+import queue
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from ..text.model import CharLM
 from .cells import LayerWeights, replay_layer, single_layers, unroll, weights_of
 
 MAX_PASSAGE = 3000  # characters a passage may hold
+PIECE = 250  # steps layer 1 reads before the layers above take them up (see _pipelined)
 
 _FAST: weakref.WeakKeyDictionary[CharLM, list[nn.RNNBase]] = weakref.WeakKeyDictionary()
 _FAST_LOCK = threading.Lock()
@@ -77,6 +79,35 @@ def next_char_log_probs(model: CharLM, text: str, limit: int = MAX_PASSAGE) -> t
     return ids[0], torch.log_softmax(logits[0], -1)
 
 
+def _run_pieces(modules: list[nn.RNNBase], pieces: queue.SimpleQueue) -> list[torch.Tensor]:
+    """Layers 2 and up, piece by piece as layer 1's outputs arrive on `pieces` (None: no more), each carrying its
+    state from piece to piece: each layer's outputs (1, time, hidden)."""
+    with torch.inference_mode():
+        states, outputs = [None] * len(modules), [[] for _ in modules]
+        while (piece := pieces.get()) is not None:
+            for k, module in enumerate(modules):
+                piece, states[k] = module(piece, states[k])  # (1, piece, hidden)
+                outputs[k].append(piece)
+        return [torch.cat(chunks, 1) for chunks in outputs]
+
+
+def _pipelined(modules: list[nn.RNNBase], x: torch.Tensor) -> list[torch.Tensor]:
+    """Each layer's outputs (1, time, hidden) from x (1, time, inputs), from zero states, on two cores: this thread
+    reads the passage through layer 1 a PIECE of steps at a time, and the replay worker runs the layers above on
+    each piece as soon as it is out (a wavefront), so a 2-layer model takes about one layer's time plus a piece."""
+    pieces: queue.SimpleQueue = queue.SimpleQueue()
+    above = _REPLAY.submit(_run_pieces, modules[1:], pieces) if len(modules) > 1 else None
+    state, first = None, []
+    try:
+        for start in range(0, x.shape[1], PIECE):
+            out, state = modules[0](x[:, start:start + PIECE], state)  # (1, piece, hidden)
+            first.append(out)
+            pieces.put(out)
+    finally:
+        pieces.put(None)  # the worker stops, whatever happened here
+    return [torch.cat(first, 1), *(above.result() if above else [])]
+
+
 def _replayed(cell: str, layer: LayerWeights, x: torch.Tensor, h: torch.Tensor,
               keep: tuple[str, ...] | None) -> dict[str, torch.Tensor]:
     with torch.inference_mode():  # thread-local: the worker enters it itself
@@ -100,12 +131,13 @@ def read_passage(model: CharLM, text: str, limit: int = MAX_PASSAGE, step_by_ste
                   for layer in unrolled.layers]
         outputs = unrolled.outputs
     else:
-        jobs, inputs = [], x
-        for module, weights in zip(_fast_layers(model), layer_weights(model)):
-            outputs, _ = module(inputs)  # (1, time, hidden)
-            jobs.append(_REPLAY.submit(_replayed, cell, weights, inputs, outputs, keep))
-            inputs = outputs
-        layers = [job.result() for job in jobs]
+        outputs_by_layer = _pipelined(_fast_layers(model), x)
+        inputs = [x, *outputs_by_layer[:-1]]
+        weights = layer_weights(model)
+        later = _REPLAY.submit(lambda: [_replayed(cell, w, x_k, h, keep) for w, x_k, h in
+                                        zip(weights[1:], inputs[1:], outputs_by_layer[1:])])
+        layers = [_replayed(cell, weights[0], x, outputs_by_layer[0], keep), *later.result()]
+        outputs = outputs_by_layer[-1]
     log_probs = torch.log_softmax(model.head(outputs[0]), -1)  # (time, vocab)
     known = set(vocab[1:])
     return Reading(text, cell, ids[0], sorted({ch for ch in text if ch not in known}), layers, log_probs, vocab)
