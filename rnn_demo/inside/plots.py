@@ -4,11 +4,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..backbone import CELL_LABELS
 from .unrolled import UnrolledView
 
 DIVERGING = "RdBu_r"  # negative blue, positive red, zero white
 CELL_COLOURS = {"rnn": "#1f77b4", "gru": "#2ca02c", "lstm": "#d62728"}
-CELL_NAMES = {"rnn": "Vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
 
 
 def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
@@ -17,6 +17,7 @@ def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
     steps = len(view.characters)
     titles = [f"step {t + 1}: read {ch!s} → next: {view.next_chars[t][0][0]} ({view.next_chars[t][0][1]:.0%})"
               for t, ch in enumerate(view.characters)]
+    titles[0] += " · from the zero state: h_0 = 0"
     figure = make_subplots(rows=steps, cols=1, subplot_titles=titles, vertical_spacing=0.25 / steps)
     shown = view.values[:, :, :units]  # (steps, rows, units)
     for t in range(steps):
@@ -35,7 +36,7 @@ def influence_figure(curves: dict[str, list[float]], title: str = "") -> go.Figu
     figure = go.Figure()
     for cell, values in curves.items():
         distances = [d for d, value in enumerate(values) if value == value and value > 0]
-        figure.add_trace(go.Scatter(x=distances, y=[values[d] for d in distances], name=CELL_NAMES.get(cell, cell),
+        figure.add_trace(go.Scatter(x=distances, y=[values[d] for d in distances], name=CELL_LABELS.get(cell, cell),
                                     mode="lines", line={"color": CELL_COLOURS.get(cell), "width": 2}))
     figure.update_layout(height=380, title=title, xaxis_title="characters back", yaxis_type="log",
                          yaxis_title="gradient norm", margin={"l": 60, "r": 20, "t": 40, "b": 40},

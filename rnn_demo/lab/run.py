@@ -1,0 +1,147 @@
+"""One lab run: a LabNet trained on a problem from a seed, yielding after every step what the plots show: the
+loss, the accuracy (or the adding problem's squared error), the total gradient norm before clipping, the largest
+state, and every few steps the gradient norm of the loss with respect to each time step's hidden state.
+
+This is an instrument, not the project's training loop (`training.fit` trains models to keep: checkpoints,
+selection, AdamW with clipping always on). Here clipping is a setting, plain SGD is offered beside Adam because
+exploding gradients only wreck the run when the step follows the gradient's size, and a run stops at the first
+non-finite number, saying whether the forward activations or the gradients blew up.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from .net import CELLS, LabNet
+from .problems import PROBLEMS, input_size, make_batch, output_size
+
+BATCH = 32
+PROFILE_EVERY = 10  # steps between two measurements of the gradient profile over time
+OPTIMIZERS = ("adam", "sgd")
+BOUNDS = {"length": (5, 200), "hidden": (4, 128), "scale": (0.1, 3.0), "lr": (1e-5, 10.0), "clip": (0.01, 1000.0),
+          "steps": (1, 3000), "seed": (0, 2**31 - 1), "keep_bias": (-5.0, 5.0)}
+HUGE = 1e6  # a state this large has exploded (a tanh or gated state stays within 1)
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """Everything a run depends on: the same settings give the same curves on the same machine."""
+
+    problem: str = "first"
+    length: int = 50  # T: distractors between the symbol and the query, or the adding problem's steps
+    cell: str = "lstm"
+    hidden: int = 32
+    scale: float | None = None  # each recurrent weight block's spectral radius at the start; None: PyTorch's init
+    lr: float = 0.01
+    optimizer: str = "adam"
+    clip: float | None = 1.0  # the gradient-norm threshold; None: no clipping
+    steps: int = 300
+    seed: int = 0
+    keep_bias: float | None = None  # the LSTM's forget-gate / the GRU's update-gate bias at the start; None: PyTorch's
+
+    def check(self) -> LabSettings:
+        """The settings if every one is known and within BOUNDS; else a ValueError naming the valid range."""
+        for name, options in (("problem", PROBLEMS), ("cell", CELLS), ("optimizer", OPTIMIZERS)):
+            if getattr(self, name) not in options:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(options)}")
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if name in ("clip", "scale", "keep_bias") and value is None:
+                continue
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+                raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {value}")
+            if name in ("length", "hidden", "steps", "seed") and int(value) != value:
+                raise ValueError(f"{name} must be a whole number, not {value}")
+        return self
+
+
+@dataclass
+class LabStep:
+    """What one training step measured. profile: ||dL/dh_t|| for t = 1 .. time (every PROFILE_EVERY steps, else
+    None); score: the batch's accuracy ("first") or mean squared error ("adding")."""
+
+    step: int
+    loss: float
+    score: float
+    grad_norm: float  # before clipping
+    largest_state: float  # max |h_t| over the batch and the steps
+    seconds: float
+    profile: list[float] | None = None
+    diverged: str | None = None  # why the run stopped at this step, if it did
+    gates: dict[str, float] = field(default_factory=dict)  # each gate's mean over the batch and the steps
+
+
+def _loss_and_score(problem: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
+    if problem == "first":
+        loss = torch.nn.functional.cross_entropy(outputs, targets)
+        return loss, (outputs.argmax(-1) == targets).float().mean().item()
+    loss = torch.nn.functional.mse_loss(outputs[:, 0], targets)
+    return loss, loss.item()
+
+
+def _diagnosis(loss: torch.Tensor, largest_state: float, grad_norm: float) -> str | None:
+    """None while the run is healthy; else what blew up, in words for the visitor."""
+    if not math.isfinite(largest_state) or largest_state > HUGE:
+        return ("the forward activations exploded (the state grew without bound as it was carried through time): "
+                "clipping the gradients cannot fix this; lower the recurrent scale or use tanh or a gated cell")
+    if not math.isfinite(loss.item()) or not math.isfinite(grad_norm):
+        return ("the gradients exploded (their norm is no longer a finite number): clipping them, or a smaller "
+                "learning rate, keeps the run finite")
+    return None
+
+
+def gradient_profile(states: list[torch.Tensor]) -> list[float]:
+    """||dL/dh_t|| for each step's state h_t (batch, hidden), after a backward pass of the loss L on states that
+    `retain_grad()` was called on: how much of the loss's signal reaches step t (0 where none does)."""
+    return [h.grad.norm().item() if h.grad is not None else 0.0 for h in states]
+
+
+def _optimizer(settings: LabSettings, model: LabNet) -> torch.optim.Optimizer:
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=settings.lr)
+    return torch.optim.Adam(model.parameters(), lr=settings.lr)
+
+
+def run_lab(settings: LabSettings, seconds: float = math.inf) -> Iterator[LabStep]:
+    """Train as `settings` say, yielding a LabStep after every step, until `settings.steps`, `seconds` of wall time,
+    or the first non-finite number (that step says why). Data come from their own generator, the same for every
+    cell, so two runs with one seed see the same sequences."""
+    settings.check()
+    weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(settings.seed + 1)
+    model = LabNet(settings.cell, input_size(settings.problem), settings.hidden, output_size(settings.problem),
+                   settings.scale, weights, settings.keep_bias)
+    optimizer, started = _optimizer(settings, model), time.perf_counter()
+    for step in range(1, settings.steps + 1):
+        batch = make_batch(settings.problem, BATCH, settings.length, data)
+        outputs, unrolled = model(batch.inputs)
+        states = unrolled.steps[0]  # each h_t (batch, hidden)
+        for h in states:
+            h.retain_grad()
+        loss, score = _loss_and_score(settings.problem, outputs, batch.targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip or math.inf).item()
+        largest = max(h.detach().abs().max().item() for h in states)
+        measured = LabStep(step, loss.item(), score, grad_norm, largest, round(time.perf_counter() - started, 3),
+                           diverged=_diagnosis(loss, largest, grad_norm),
+                           gates={name: value.detach().mean().item() for name, value in unrolled.layers[0].items()
+                                  if name in ("i", "f", "o", "r", "z")})
+        if step % PROFILE_EVERY == 1 or step == settings.steps or measured.diverged:
+            measured.profile = gradient_profile(states)
+        if measured.diverged is None:
+            optimizer.step()
+        yield measured
+        if measured.diverged or time.perf_counter() - started > seconds:
+            return
+
+
+def summary(settings: LabSettings, steps: list[LabStep]) -> dict:
+    """A run's settings and its last figures (the score averaged over the last 20 steps)."""
+    tail = [s.score for s in steps[-20:]]
+    return {"settings": asdict(settings), "steps": len(steps), "seconds": steps[-1].seconds if steps else 0.0,
+            "final_score": sum(tail) / len(tail) if tail else None,
+            "diverged": steps[-1].diverged if steps else None}

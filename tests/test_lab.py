@@ -1,0 +1,114 @@
+"""The gradient lab's instrument (rnn_demo/lab/): the problems, the network on the from-scratch cells, the gradient
+profile against closed forms and autograd, determinism, bounds and the diagnosis of a run that blows up."""
+import math
+
+import pytest
+import torch
+
+from rnn_demo.lab.net import LabNet, spectral_radius
+from rnn_demo.lab.problems import FIRST_INPUTS, SYMBOLS, adding, first_symbol, make_batch
+from rnn_demo.lab.run import LabSettings, gradient_profile, run_lab
+
+
+def test_first_symbol_sequences_carry_the_answer_only_at_the_start():
+    batch = first_symbol(64, 7, torch.Generator().manual_seed(0))
+    assert batch.inputs.shape == (64, 9, FIRST_INPUTS) and batch.targets.shape == (64,)
+    ids = batch.inputs.argmax(-1)  # (batch, time)
+    assert torch.equal(ids[:, 0], batch.targets) and (ids[:, 0] < SYMBOLS).all()
+    assert ((ids[:, 1:-1] >= SYMBOLS) & (ids[:, 1:-1] < FIRST_INPUTS - 1)).all()  # distractors only
+    assert (ids[:, -1] == FIRST_INPUTS - 1).all()  # the query
+    assert torch.equal(batch.inputs.sum(-1), torch.ones(64, 9))  # one-hot
+
+
+def test_the_adding_problem_marks_one_number_in_each_half_and_sums_them():
+    batch = adding(50, 10, torch.Generator().manual_seed(1))
+    values, markers = batch.inputs[..., 0], batch.inputs[..., 1]
+    assert torch.equal(markers[:, :5].sum(1), torch.ones(50)) and torch.equal(markers[:, 5:].sum(1), torch.ones(50))
+    torch.testing.assert_close(batch.targets, (values * markers).sum(1))
+    with pytest.raises(ValueError, match="choose one of first, adding"):
+        make_batch("copy", 2, 5, torch.Generator())
+
+
+def _linear_relu_net(hidden: int, decay: float) -> LabNet:
+    """A ReLU RNN that is linear on positive inputs: h_t = x_t + decay * h_{t-1}, the readout the sum of h_T."""
+    net = LabNet("rnn-relu", hidden, hidden, 1, None, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        net.w_ih.copy_(torch.eye(hidden))
+        net.w_hh.copy_(decay * torch.eye(hidden))
+        net.b_ih.zero_()
+        net.b_hh.zero_()
+        net.readout.weight.fill_(1.0)
+    return net
+
+
+def test_the_gradient_profile_is_the_closed_form_of_a_linear_rnn():
+    # L = sum over the batch of sum(h_T) and h_T = sum_t decay^(T-t) x_t: dL/dh_t = decay^(T-t) (1, ..., 1) per
+    # sequence, so ||dL/dh_t|| = decay^(T-t) sqrt(batch * hidden).
+    hidden, time, batch, decay = 6, 15, 3, 0.5
+    net = _linear_relu_net(hidden, decay)
+    outputs, unrolled = net(torch.rand(batch, time, hidden) + 0.1)
+    for h in unrolled.steps[0]:
+        h.retain_grad()
+    outputs.sum().backward()
+    expected = [decay ** (time - 1 - t) * math.sqrt(batch * hidden) for t in range(time)]
+    assert gradient_profile(unrolled.steps[0]) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["rnn-tanh", "gru", "lstm"])
+def test_the_gradient_profile_equals_autograd_for_each_cell(cell):
+    net = LabNet(cell, 3, 5, 2, 1.5, torch.Generator().manual_seed(2), keep_bias=1.0)
+    outputs, unrolled = net(torch.randn(4, 9, 3, generator=torch.Generator().manual_seed(3)))
+    states = unrolled.steps[0]
+    loss = torch.nn.functional.cross_entropy(outputs, torch.tensor([0, 1, 1, 0]))
+    direct = torch.autograd.grad(loss, states, retain_graph=True)
+    for h in states:
+        h.retain_grad()
+    loss.backward()
+    assert gradient_profile(states) == pytest.approx([g.norm().item() for g in direct], rel=1e-6)
+
+
+def test_the_recurrent_blocks_start_at_the_chosen_spectral_radius():
+    net = LabNet("lstm", 3, 16, 2, 2.5, torch.Generator().manual_seed(4), keep_bias=2.0)
+    assert [spectral_radius(block) for block in net.w_hh.detach().split(16)] == pytest.approx([2.5] * 4, rel=1e-6)
+    assert torch.equal(net.b_ih[16:32].detach(), torch.full((16,), 2.0))  # the forget gate, open at the start
+    assert torch.equal(net.b_hh[16:32].detach(), torch.zeros(16))
+
+
+def test_the_same_settings_and_seed_give_the_same_run():
+    settings = LabSettings(problem="adding", length=12, cell="gru", hidden=8, steps=15, seed=5)
+    first, again = list(run_lab(settings)), list(run_lab(settings))
+    assert [(s.loss, s.grad_norm, s.profile) for s in first] == [(s.loss, s.grad_norm, s.profile) for s in again]
+    other = list(run_lab(LabSettings(problem="adding", length=12, cell="gru", hidden=8, steps=15, seed=6)))
+    assert [s.loss for s in other] != [s.loss for s in first]
+    assert [s.step for s in first] == list(range(1, 16)) and first[0].profile and len(first[0].profile) == 12
+
+
+def test_the_run_stops_at_its_wall_time():
+    steps = list(run_lab(LabSettings(length=20, hidden=8, steps=3000), seconds=0.0))
+    assert len(steps) == 1
+
+
+def test_forward_activations_that_explode_are_told_from_exploding_gradients():
+    steps = list(run_lab(LabSettings(length=200, cell="rnn-relu", hidden=16, scale=3.0, steps=5)))
+    assert len(steps) == 1 and "forward activations exploded" in steps[0].diverged
+    assert "clipping the gradients cannot fix this" in steps[0].diverged
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"problem": "copy"}, "unknown problem 'copy': choose one of first, adding"),
+    ({"cell": "transformer"}, "unknown cell 'transformer': choose one of rnn-tanh, rnn-relu, gru, lstm"),
+    ({"optimizer": "lbfgs"}, "choose one of adam, sgd"),
+    ({"length": 201}, "length must be a number from 5 to 200, not 201"),
+    ({"length": 4}, "length must be a number from 5 to 200"),
+    ({"hidden": 129}, "hidden must be a number from 4 to 128"),
+    ({"hidden": 8.5}, "hidden must be a whole number"),
+    ({"scale": 3.5}, "scale must be a number from 0.1 to 3"),
+    ({"lr": float("nan")}, "lr must be a number from 1e-05 to 10, not nan"),
+    ({"clip": float("inf")}, "clip must be a number from 0.01 to 1000, not inf"),
+    ({"steps": 3001}, "steps must be a number from 1 to 3000"),
+    ({"seed": -1}, "seed must be a number from 0 to"),
+    ({"keep_bias": 9}, "keep_bias must be a number from -5 to 5"),
+])
+def test_settings_out_of_range_are_refused_with_the_range(change, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        LabSettings(**change).check()
