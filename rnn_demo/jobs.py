@@ -1,0 +1,188 @@
+"""One slot for the app's heavy work (gradient-lab runs; later trainings and forecast adaptations): at most one
+job at a time, the others waiting in line with their position shown, each job bounded in wall time, stopped when
+its visitor presses Stop or leaves, and run in a separate worker process at one thread and a lower priority, so
+the other tabs keep their latency and a hung job costs its own request only (the process is killed and replaced).
+
+A job is a generator function named "module:function", called in the worker with keyword arguments and yielding
+picklable items; the visitor's handler iterates `JobSlot.run(...)`, which yields `Waiting`, then the items, then
+a `Finished`. The worker checks for Stop between two items.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+NICENESS = 10  # the worker's priority below the app's: the tabs' requests come first on a busy CPU
+GRACE_SECONDS = 5.0  # how long a stopped or timed-out job has to answer before its process is killed
+POLL_SECONDS = 0.5  # how often a waiting visitor hears their position
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The visitor's place in line: 1 is next."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a job ended: "done", "stopped", "time limit" (the items so far stand) or "failed" (message says why)."""
+
+    reason: str
+    message: str = ""
+
+
+def _worker_main(jobs: Connection, stop: mp.Event) -> None:  # runs in the worker process
+    os.nice(NICENESS)
+    import torch
+
+    torch.set_num_threads(1)
+    while True:
+        target, kwargs, seconds = jobs.recv()
+        jobs.send(_run_one(jobs, stop, target, kwargs, seconds))
+
+
+def _run_one(jobs: Connection, stop: mp.Event, target: str, kwargs: dict, seconds: float) -> Finished:
+    deadline = time.monotonic() + seconds
+    module, name = target.split(":")
+    try:
+        for item in getattr(importlib.import_module(module), name)(**kwargs):
+            jobs.send(item)
+            if stop.is_set():
+                return Finished("stopped")
+            if time.monotonic() > deadline:
+                return Finished("time limit", f"the run reached its limit of {seconds:g} s")
+    except ValueError as error:  # the job's own check of its input: the message is for the visitor
+        return Finished("failed", str(error))
+    except Exception as error:  # noqa: BLE001 - anything else is reported, and the worker goes on
+        return Finished("failed", f"the job failed ({type(error).__name__}): {error}")
+    return Finished("done")
+
+
+class _Worker:
+    """The worker process and its pipe; replaced when it has to be killed."""
+
+    def __init__(self) -> None:
+        context = mp.get_context("spawn")  # a fresh interpreter: no server threads or locks copied into it
+        self.stop = context.Event()
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, self.stop), daemon=True,
+                                       name="rnn-demo-job")
+        self.process.start()
+        child.close()
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class JobSlot:
+    """At most one job at a time for the whole app; visitors (by an owner id, e.g. the session) get one each."""
+
+    def __init__(self) -> None:
+        self.line: list[str] = []  # owners in order; the first one's job is running (or starting)
+        self.stopping: set[str] = set()  # owners who pressed Stop or left
+        self.changed = threading.Condition()
+        self.worker: _Worker | None = None
+
+    def position(self, owner: str) -> int | None:
+        """0 while `owner`'s job runs, k >= 1 while k - 1 are ahead of it, None if it has none."""
+        with self.changed:
+            return self.line.index(owner) if owner in self.line else None
+
+    def run(self, owner: str, target: str, kwargs: dict, seconds: float) -> Iterator[Waiting | Finished | object]:
+        """Queue `owner`'s job, wait for the slot (yielding Waiting), run it (yielding its items), then a Finished.
+        Closing the iterator (the visitor's Stop, or their leaving) stops the job and frees the slot."""
+        with self.changed:
+            if owner in self.line:
+                raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
+            self.line.append(owner)
+        try:
+            while (ahead := self.position(owner)) != 0:
+                if owner in self.stopping:
+                    yield Finished("stopped")
+                    return
+                yield Waiting(ahead)
+                with self.changed:
+                    self.changed.wait(POLL_SECONDS)
+            yield from self._running(owner, target, kwargs, seconds)
+        finally:
+            with self.changed:
+                self.line.remove(owner)
+                self.stopping.discard(owner)
+                self.changed.notify_all()
+
+    def stop(self, owner: str) -> bool:
+        """Stop `owner`'s job (it ends after its current item, its items so far kept) or take it out of the line;
+        False if they have none. Their handler then yields Finished("stopped")."""
+        with self.changed:
+            if owner not in self.line:
+                return False
+            self.stopping.add(owner)
+            if self.line[0] == owner and self.worker is not None:
+                self.worker.stop.set()
+            self.changed.notify_all()
+            return True
+
+    def _running(self, owner: str, target: str, kwargs: dict, seconds: float) -> Iterator[object]:
+        with self.changed:
+            if self.worker is None or not self.worker.alive():
+                self.worker = _Worker()
+            worker, finished, stopped = self.worker, None, owner in self.stopping
+            worker.stop.clear()
+        if stopped:  # Stop came as its turn did
+            yield Finished("stopped")
+            return
+        worker.connection.send((target, kwargs, seconds))
+        try:
+            while finished is None:
+                if not worker.connection.poll(seconds + GRACE_SECONDS):  # hung between two items: kill it
+                    self._replace(worker)
+                    finished = Finished("time limit", f"the run stopped answering within {seconds:g} s")
+                elif isinstance(message := worker.connection.recv(), Finished):
+                    finished = message
+                else:
+                    yield message
+        except (EOFError, OSError):
+            self._replace(worker)
+            finished = Finished("failed", "the worker process ended unexpectedly; the next run starts a new one")
+        finally:
+            if finished is None:  # closed early: the visitor stopped or left
+                self._stop(worker)
+        yield finished
+
+    def _stop(self, worker: _Worker) -> None:
+        """Ask the running job to stop and wait for its Finished, reading past its last items; kill it if it does
+        not answer within GRACE_SECONDS."""
+        worker.stop.set()
+        deadline = time.monotonic() + GRACE_SECONDS
+        try:
+            while (left := deadline - time.monotonic()) > 0 and worker.connection.poll(left):
+                if isinstance(worker.connection.recv(), Finished):
+                    return
+        except (EOFError, OSError):
+            pass
+        self._replace(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        if self.worker is worker:
+            self.worker = None
+
+    def close(self) -> None:
+        """Kill the worker process (tests; the app's worker ends with it, as a daemon)."""
+        if self.worker is not None:
+            self._replace(self.worker)
+
+
+SLOT = JobSlot()  # the app's one slot, shared by every tab that runs heavy jobs

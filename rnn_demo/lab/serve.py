@@ -1,0 +1,143 @@
+"""The Gradient lab tab's plain functions: the settings from the UI (checked), the job the worker runs (one run, or
+two side by side on the same data), the presets, and the plots of what the runs measured so far. The tab wires these
+to widgets and the job slot (rnn_demo/jobs.py); tests call them directly."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .net import CELL_NAMES
+from .problems import SYMBOLS
+from .run import LabSettings, LabStep, run_lab
+
+LAB_SECONDS = 30.0  # a run's wall time in the job slot (a comparison shares it between its two runs)
+JOB = "rnn_demo.lab.serve:lab_job"
+COLOURS = ("#d62728", "#1f77b4")  # run A, run B
+PRESETS: dict[str, tuple[LabSettings, LabSettings | None]] = {}  # filled below, from measured settings
+
+
+def settings_from_ui(problem: str, length: float, cell: str, hidden: float, scale: float | None, lr: float,
+                     optimizer: str, clip: float | None, steps: float, seed: float,
+                     keep_bias: float | None = None) -> LabSettings:
+    """LabSettings from the widgets' values (numbers arrive as floats; a blank scale, clip or bias means none),
+    checked: a ValueError names the valid range."""
+    def whole(name: str, value: float) -> int:
+        if value is None or value != value or int(value) != value:
+            raise ValueError(f"{name} must be a whole number, not {value}")
+        return int(value)
+
+    return LabSettings(problem=problem, length=whole("length", length), cell=cell, hidden=whole("hidden", hidden),
+                       scale=scale, lr=lr, optimizer=optimizer, clip=clip, steps=whole("steps", steps),
+                       seed=whole("seed", seed), keep_bias=keep_bias).check()
+
+
+def lab_job(runs: list[dict]) -> Iterator[tuple[int, LabStep]]:
+    """Runs in the job slot's worker: each settings dict of `runs` (one or two) trained step by step, in turns,
+    yielding (which run, its step), until every run has ended (its steps done or diverged)."""
+    going = [run_lab(LabSettings(**settings).check()) for settings in runs]
+    alive = set(range(len(going)))
+    while alive:
+        for index in sorted(alive):
+            measured = next(going[index], None)
+            if measured is None:
+                alive.discard(index)
+            else:
+                yield index, measured
+
+
+def chance(settings: LabSettings) -> float | None:
+    """The score of guessing: 1 / SYMBOLS for "first"; for "adding" the squared error of always answering 1."""
+    return 1 / SYMBOLS if settings.problem == "first" else 1 / 6
+
+
+def label(settings: LabSettings) -> str:
+    scale = "PyTorch's init" if settings.scale is None else f"radius {settings.scale:g}"
+    clip = "no clipping" if settings.clip is None else f"clip {settings.clip:g}"
+    return f"{CELL_NAMES[settings.cell]}, T = {settings.length}, {scale}, {settings.optimizer} lr {settings.lr:g}, {clip}"
+
+
+def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Figure:
+    """Loss and score against the step (one colour per run), and the gradient norm before clipping on a log axis
+    with each run's threshold drawn."""
+    score = "accuracy" if runs[0].problem == "first" else "squared error"
+    figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", score, "gradient norm before clipping"))
+    for k, (settings, history) in enumerate(zip(runs, steps)):
+        x, name, colour = [s.step for s in history], f"{'AB'[k]}: {label(settings)}", COLOURS[k]
+        figure.add_trace(go.Scatter(x=x, y=[_finite(s.loss) for s in history], name=name, legendgroup=str(k),
+                                    line={"color": colour}), row=1, col=1)
+        figure.add_trace(go.Scatter(x=x, y=[s.score for s in history], name=name, legendgroup=str(k), showlegend=False,
+                                    line={"color": colour}), row=1, col=2)
+        figure.add_trace(go.Scatter(x=x, y=[_finite(s.grad_norm) for s in history], name=name, legendgroup=str(k),
+                                    showlegend=False, line={"color": colour}), row=1, col=3)
+        if settings.clip is not None:
+            figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=1, col=3)
+    figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=1, col=2,
+                     annotation_text="chance" if runs[0].problem == "first" else "always 1")
+    figure.update_yaxes(type="log", row=1, col=3)
+    figure.update_xaxes(title_text="training step")
+    figure.update_layout(height=360, margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
+    return figure
+
+
+def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Figure:
+    """||dL/dh_t|| against the time step t, at the latest measurement of each run (solid) and its first (dotted):
+    how much of the loss's signal reaches each step, from the end (right) back to the start (left)."""
+    figure = go.Figure()
+    for k, history in enumerate(steps):
+        measured = [s for s in history if s.profile]
+        for s, dash in ((measured[0], "dot"), (measured[-1], "solid")) if measured else ():
+            figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)), y=[max(v, 1e-30) for v in s.profile],
+                                        name=f"{'AB'[k]} at step {s.step}", line={"color": COLOURS[k], "dash": dash}))
+    figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)")
+    figure.update_xaxes(title_text="time step t (the answer is read after the last)")
+    figure.update_layout(height=340, margin={"l": 60, "r": 10, "t": 30, "b": 40},
+                         title="How much gradient reaches each time step", legend={"orientation": "h", "y": -0.3})
+    return figure
+
+
+def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
+    """A line per run: its step, loss and score, and, if it diverged, why."""
+    lines = []
+    for k, (settings, history) in enumerate(zip(runs, steps)):
+        if not history:
+            continue
+        last, tail = history[-1], [s.score for s in history[-20:]]
+        score = "accuracy" if settings.problem == "first" else "squared error"
+        line = (f"**{'AB'[k]}** ({label(settings)}): step {last.step} of {settings.steps}, loss {last.loss:.4g}, "
+                f"{score} {sum(tail) / len(tail):.3f} over the last {len(tail)} steps, largest state "
+                f"{last.largest_state:.3g}")
+        lines.append(line + (f". **The run diverged at step {last.step}:** {last.diverged}." if last.diverged else "."))
+    return "\n\n".join(lines)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def preset(name: str) -> tuple[dict, dict | None]:
+    """A preset's settings (and its comparison's) as dicts of the UI's fields."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    first, second = PRESETS[name]
+    return asdict(first), asdict(second) if second else None
+
+
+def _preset(name: str, first: LabSettings, second: LabSettings | None = None) -> None:
+    PRESETS[name] = (first.check(), second.check() if second else None)
+
+
+_preset("vanilla RNN forgets at T = 100; the GRU remembers",
+        LabSettings(problem="first", length=100, cell="rnn-tanh", lr=0.003, steps=400),
+        LabSettings(problem="first", length=100, cell="gru", lr=0.01, keep_bias=3.0, steps=400))
+_preset("exploding gradients without clipping",
+        LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.5, optimizer="sgd", lr=0.5, clip=None,
+                    steps=300),
+        LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.5, optimizer="sgd", lr=0.5, clip=1.0,
+                    steps=300))
+_preset("ReLU activations explode: clipping cannot help",
+        LabSettings(problem="first", length=100, cell="rnn-relu", scale=2.0, clip=1.0, steps=50))
+_preset("the LSTM remembers", replace(LabSettings(), cell="lstm", length=50, lr=0.01, keep_bias=3.0, steps=600))

@@ -1,0 +1,32 @@
+"""Jobs for tests/test_jobs.py, run in the job slot's worker process (importable there by name)."""
+import os
+import time
+
+
+def count(n: int, pause: float = 0.0):
+    for i in range(n):
+        time.sleep(pause)
+        yield i
+
+
+def surroundings():
+    import torch
+
+    yield {"niceness": os.nice(0), "threads": torch.get_num_threads(), "pid": os.getpid()}
+
+
+def hang():
+    yield "started"
+    time.sleep(3600)
+    yield "never"
+
+
+def refuse(value: int):
+    if value < 0:
+        raise ValueError(f"value must be at least 0, not {value}")
+    yield value
+
+
+def crash():
+    yield "started"
+    os._exit(3)

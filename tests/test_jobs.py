@@ -1,0 +1,83 @@
+"""The job slot (rnn_demo/jobs.py) with a real worker process: one job at a time, a line with positions, Stop,
+time limits, a job that hangs or dies costing its own run only, and the worker's lower priority and one thread."""
+import threading
+import time
+
+import pytest
+
+from rnn_demo.jobs import Finished, JobSlot, Waiting
+
+pytestmark = pytest.mark.slow  # a worker process starts (and is replaced) several times
+
+
+@pytest.fixture(scope="module")
+def slot():
+    slot = JobSlot()
+    yield slot
+    slot.close()
+
+
+def test_a_job_streams_its_items_then_finishes(slot):
+    assert list(slot.run("a", "tests.jobs_targets:count", {"n": 4}, seconds=30)) == [0, 1, 2, 3, Finished("done")]
+    assert slot.position("a") is None
+
+
+def test_the_worker_runs_at_a_lower_priority_and_one_thread(slot):
+    (seen, finished) = list(slot.run("a", "tests.jobs_targets:surroundings", {}, seconds=30))
+    assert seen["niceness"] >= 10 and seen["threads"] == 1 and finished == Finished("done")
+
+
+def test_a_second_visitor_waits_in_line_with_their_position(slot):
+    first = slot.run("first", "tests.jobs_targets:count", {"n": 6, "pause": 0.2}, seconds=30)
+    assert next(first) == 0  # running
+    second = slot.run("second", "tests.jobs_targets:count", {"n": 1}, seconds=30)
+    assert next(second) == Waiting(1) and slot.position("second") == 1
+    with pytest.raises(ValueError, match="you already have a run going or waiting"):
+        next(slot.run("second", "tests.jobs_targets:count", {"n": 1}, seconds=30))
+    rest = []
+    runner = threading.Thread(target=lambda: rest.extend(first))
+    runner.start()
+    later = list(second)
+    runner.join()
+    assert rest == [1, 2, 3, 4, 5, Finished("done")]
+    assert set(later[:-2]) <= {Waiting(1)} and later[-2:] == [0, Finished("done")]
+
+
+def test_stop_frees_the_slot_at_once_for_the_next_job(slot):
+    job = slot.run("a", "tests.jobs_targets:count", {"n": 1000, "pause": 0.05}, seconds=60)
+    assert next(job) == 0
+    started = time.monotonic()
+    job.close()  # Stop, or the visitor left
+    assert slot.position("a") is None and time.monotonic() - started < 2
+    assert list(slot.run("b", "tests.jobs_targets:count", {"n": 2}, seconds=30)) == [0, 1, Finished("done")]
+
+
+def test_a_job_ends_at_its_time_limit_with_its_items_so_far(slot):
+    items = list(slot.run("a", "tests.jobs_targets:count", {"n": 1000, "pause": 0.05}, seconds=0.5))
+    assert items[-1] == Finished("time limit", "the run reached its limit of 0.5 s") and 3 <= len(items) - 1 <= 20
+
+
+def test_a_job_that_hangs_is_killed_and_the_next_one_runs(slot):
+    items = list(slot.run("a", "tests.jobs_targets:hang", {}, seconds=0.5))
+    assert items == ["started", Finished("time limit", "the run stopped answering within 0.5 s")]
+    assert list(slot.run("b", "tests.jobs_targets:surroundings", {}, seconds=30))[-1] == Finished("done")
+
+
+def test_a_refused_input_and_a_dead_worker_are_reported_and_the_slot_goes_on(slot):
+    assert list(slot.run("a", "tests.jobs_targets:refuse", {"value": -1}, seconds=30)) == [
+        Finished("failed", "value must be at least 0, not -1")]
+    items = list(slot.run("a", "tests.jobs_targets:crash", {}, seconds=30))
+    assert items[0] == "started" and items[-1].reason == "failed" and "ended unexpectedly" in items[-1].message
+    assert list(slot.run("a", "tests.jobs_targets:count", {"n": 1}, seconds=30)) == [0, Finished("done")]
+
+
+def test_stop_by_owner_ends_a_running_job_after_its_item_and_takes_a_waiting_one_out(slot):
+    running = slot.run("a", "tests.jobs_targets:count", {"n": 1000, "pause": 0.05}, seconds=60)
+    waiting = slot.run("b", "tests.jobs_targets:count", {"n": 1}, seconds=60)
+    assert next(running) == 0 and next(waiting) == Waiting(1)
+    assert slot.stop("b") and slot.stop("a") and not slot.stop("nobody")
+    assert list(waiting) == [Finished("stopped")]
+    rest = list(running)
+    assert rest[-1] == Finished("stopped") and len(rest) <= 3
+    assert slot.position("a") is None and slot.position("b") is None
+    assert list(slot.run("a", "tests.jobs_targets:count", {"n": 2}, seconds=30)) == [0, 1, Finished("done")]
