@@ -10,13 +10,17 @@ a `Finished`. The worker checks for Stop between two items.
 from __future__ import annotations
 
 import importlib
-import multiprocessing as mp
+import json
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 NICENESS = 10  # the worker's priority below the app's: the tabs' requests come first on a busy CPU
 GRACE_SECONDS = 5.0  # how long a stopped or timed-out job has to answer before its process is killed
@@ -38,23 +42,37 @@ class Finished:
     message: str = ""
 
 
-def _worker_main(jobs: Connection, stop: mp.Event) -> None:  # runs in the worker process
+def _send(connection: Connection, message: object) -> None:
+    connection.send_bytes(json.dumps(message).encode())
+
+
+def _receive(connection: Connection) -> object:
+    return json.loads(connection.recv_bytes())
+
+
+def _worker_main(descriptor: int) -> None:  # runs in the worker process
     os.nice(NICENESS)
     import torch
 
     torch.set_num_threads(1)
+    jobs = Connection(descriptor)
     while True:
-        target, kwargs, seconds = jobs.recv()
-        jobs.send(_run_one(jobs, stop, target, kwargs, seconds))
+        try:
+            job = _receive(jobs)
+        except EOFError:  # the app has ended
+            return
+        if job == "stop":  # a Stop that came after its job had ended
+            continue
+        _send(jobs, asdict(_run_one(jobs, job["target"], job["kwargs"], job["seconds"])))
 
 
-def _run_one(jobs: Connection, stop: mp.Event, target: str, kwargs: dict, seconds: float) -> Finished:
+def _run_one(jobs: Connection, target: str, kwargs: dict, seconds: float) -> Finished:
     deadline = time.monotonic() + seconds
     module, name = target.split(":")
     try:
         for item in getattr(importlib.import_module(module), name)(**kwargs):
-            jobs.send(item)
-            if stop.is_set():
+            _send(jobs, {"item": item})
+            if jobs.poll() and _receive(jobs) == "stop":
                 return Finished("stopped")
             if time.monotonic() > deadline:
                 return Finished("time limit", f"the run reached its limit of {seconds:g} s")
@@ -66,23 +84,30 @@ def _run_one(jobs: Connection, stop: mp.Event, target: str, kwargs: dict, second
 
 
 class _Worker:
-    """The worker process and its pipe; replaced when it has to be killed."""
+    """The worker process (`python -m rnn_demo.jobs`, so it imports nothing of the app) and its socket, over which
+    go JSON messages only; replaced when it has to be killed."""
 
     def __init__(self) -> None:
-        context = mp.get_context("spawn")  # a fresh interpreter: no server threads or locks copied into it
-        self.stop = context.Event()
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, self.stop), daemon=True,
-                                       name="rnn-demo-job")
-        self.process.start()
-        child.close()
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen([sys.executable, "-m", "rnn_demo.jobs", str(theirs.fileno())],
+                                        pass_fds=[theirs.fileno()], cwd=Path(__file__).resolve().parent.parent)
+        theirs.close()
+        self.connection = Connection(ours.detach())
 
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
+
+    def send(self, message: object) -> None:
+        _send(self.connection, message)
+
+    def receive(self) -> object:
+        """An item, or a Finished."""
+        message = _receive(self.connection)
+        return message["item"] if "item" in message else Finished(**message)
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(timeout=5)
+        self.process.wait(timeout=5)
         self.connection.close()
 
 
@@ -94,6 +119,7 @@ class JobSlot:
         self.stopping: set[str] = set()  # owners who pressed Stop or left
         self.changed = threading.Condition()
         self.worker: _Worker | None = None
+        self.running = False  # the worker has a job (a Stop may be sent to it)
 
     def position(self, owner: str) -> int | None:
         """0 while `owner`'s job runs, k >= 1 while k - 1 are ahead of it, None if it has none."""
@@ -129,8 +155,8 @@ class JobSlot:
             if owner not in self.line:
                 return False
             self.stopping.add(owner)
-            if self.line[0] == owner and self.worker is not None:
-                self.worker.stop.set()
+            if self.line[0] == owner and self.worker is not None and self.running:
+                self.worker.send("stop")
             self.changed.notify_all()
             return True
 
@@ -139,17 +165,17 @@ class JobSlot:
             if self.worker is None or not self.worker.alive():
                 self.worker = _Worker()
             worker, finished, stopped = self.worker, None, owner in self.stopping
-            worker.stop.clear()
+            self.running = not stopped
         if stopped:  # Stop came as its turn did
             yield Finished("stopped")
             return
-        worker.connection.send((target, kwargs, seconds))
+        worker.send({"target": target, "kwargs": kwargs, "seconds": seconds})
         try:
             while finished is None:
                 if not worker.connection.poll(seconds + GRACE_SECONDS):  # hung between two items: kill it
                     self._replace(worker)
                     finished = Finished("time limit", f"the run stopped answering within {seconds:g} s")
-                elif isinstance(message := worker.connection.recv(), Finished):
+                elif isinstance(message := worker.receive(), Finished):
                     finished = message
                 else:
                     yield message
@@ -157,6 +183,8 @@ class JobSlot:
             self._replace(worker)
             finished = Finished("failed", "the worker process ended unexpectedly; the next run starts a new one")
         finally:
+            with self.changed:
+                self.running = False
             if finished is None:  # closed early: the visitor stopped or left
                 self._stop(worker)
         yield finished
@@ -164,11 +192,11 @@ class JobSlot:
     def _stop(self, worker: _Worker) -> None:
         """Ask the running job to stop and wait for its Finished, reading past its last items; kill it if it does
         not answer within GRACE_SECONDS."""
-        worker.stop.set()
         deadline = time.monotonic() + GRACE_SECONDS
         try:
+            worker.send("stop")
             while (left := deadline - time.monotonic()) > 0 and worker.connection.poll(left):
-                if isinstance(worker.connection.recv(), Finished):
+                if isinstance(worker.receive(), Finished):
                     return
         except (EOFError, OSError):
             pass
@@ -186,3 +214,7 @@ class JobSlot:
 
 
 SLOT = JobSlot()  # the app's one slot, shared by every tab that runs heavy jobs
+
+
+if __name__ == "__main__":
+    _worker_main(int(sys.argv[1]))

@@ -71,6 +71,7 @@ TABS: list[Tab] = [
     TASKS["sentiment"].tab,
     TASKS["forecast"].tab,
     Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench"),
+    Tab("Gradient lab", "rnn_demo.ui.lab_tab"),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -188,6 +189,31 @@ def _long_stop_strings(client: Client, folder: Path) -> str:
         shown = client.predict("ROMEO:", "lstm", 400, 0.8, 0, 1.0, 1, stop, api_name="/generate")
         kept += shown == free[: free.index(stop, len("ROMEO:"))]
     return f"{kept} of 5 stopped texts are the seed's text up to the stop string"
+
+
+LAB_FIELDS = ("problem", "length", "cell", "hidden", "scale_on", "scale", "lr", "optimizer", "clip_on", "clip", "steps",
+              "seed", "bias_on", "keep_bias")  # rnn_demo/ui/lab_tab.py's FIELDS
+
+
+def lab_values(**changes: object) -> list:
+    """One lab run's settings as the API takes them: a short run, with `changes`."""
+    values = dict(zip(LAB_FIELDS, ["first", 10, "lstm", 8, False, 1.0, 0.01, "adam", True, 1.0, 20, 0, False, 3.0]))
+    return list({**values, **changes}.values())
+
+
+def lab_run(**changes: object) -> Callable[[Client, Path], object]:
+    return _api("lab_run", *lab_values(**changes), False, *lab_values())
+
+
+def _second_lab_run(client: Client, folder: Path) -> object:
+    first = client.submit(*lab_values(steps=3000, length=200, hidden=128), False, *lab_values(), api_name="/lab_run")
+    try:
+        deadline = time.monotonic() + 30
+        while not first.outputs() and time.monotonic() < deadline:  # its first step is out: it holds the slot
+            time.sleep(0.1)
+        return client.predict(*lab_values(), False, *lab_values(), api_name="/lab_run")
+    finally:
+        first.cancel()
 
 
 CONTROLS = "ROMEO: \x00\x07\u202e 😀"
@@ -409,6 +435,24 @@ CASES = [
              _api("inside_compare", "R"), "needs at least two characters"),
     BadInput("inside_load_from_hub", "a repository id that is not user/name", "refused; the tab keeps its model",
              _api("inside_load_from_hub", "not a repo!!", ""), "is not a Hub model id"),
+    # gradient lab
+    BadInput("lab_run", "3,001 training steps", "refused: the range is 1 to 3,000", lab_run(steps=3001),
+             "greater than maximum value 3000"),
+    BadInput("lab_run", "T = 201", "refused: the range is 5 to 200", lab_run(length=201),
+             "greater than maximum value 200"),
+    BadInput("lab_run", "a learning rate of 0", "refused: the range is 1e-05 to 10", lab_run(lr=0),
+             "less than minimum value 1e-05"),
+    BadInput("lab_run", "a learning rate that is not a number (NaN)", "refused: the range is 1e-05 to 10",
+             _json_call("lab_run", json.dumps([*lab_values(), False, *lab_values()]).replace("0.01", "NaN", 1)),
+             "lr must be a number from 1e-05 to 10, not nan"),
+    BadInput("lab_run", "a spectral radius of 5", "refused: the range is 0.1 to 3", lab_run(scale_on=True, scale=5.0),
+             "greater than maximum value 3.0"),
+    BadInput("lab_run", "runs A and B on different problems", "refused: compare two runs on the same problem",
+             _api("lab_run", *lab_values(), True, *lab_values(problem="adding")), "compare two runs on the same problem"),
+    BadInput("lab_run", "a second run while the visitor's first is going", "refused: stop it, or wait for it",
+             _second_lab_run, "you already have a run going or waiting"),
+    BadInput("lab_preset", "a preset that does not exist", "refused, naming the presets",
+             _api("lab_preset", "the transformer wins"), "is not in the list of choices"),
 ]
 
 

@@ -15,7 +15,7 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     public = {dep.api_name for dep in app.demo.fns.values() if dep.api_visibility == "public"}
     expected = {"generate", "next_characters", "text_model_info", "text_load_from_hub",
                 "inside_unrolled", "inside_find_units", "inside_colour_by_unit", "inside_memory", "inside_compare",
-                "inside_load_from_hub"}
+                "inside_load_from_hub", "lab_run", "lab_preset"}
     if bundled_cells():
         expected |= {"classify", "classify_csv", "sentiment_model_info", "sentiment_load_from_hub", "classify_compare"}
     if forecast_cells():
@@ -23,7 +23,7 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     assert public == expected  # and nothing else: UI-only twins are private, none is called "false"
     assert all(dep.api_name for dep in app.demo.fns.values())
     tabs = {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}
-    assert {"Text generation", "Sentiment", "Forecasting", "Inside the network"} <= tabs
+    assert {"Text generation", "Sentiment", "Forecasting", "Inside the network", "Gradient lab"} <= tabs
 
 
 def _generate(client, prompt="ROMEO:", cell="lstm", n=80, temperature=0.8, top_k=0, top_p=1.0, seed=1, stop=""):

@@ -1,0 +1,149 @@
+"""The Gradient lab tab: a visitor trains small recurrent networks live on problems that need a long memory and
+watches the gradients, one run or two side by side. Runs go through the app's one job slot (rnn_demo/jobs.py)."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+import gradio as gr
+
+from ..jobs import SLOT, Finished, Waiting
+from ..lab import serve as lab
+from ..lab.net import CELL_NAMES
+from ..lab.problems import PROBLEMS
+from ..lab.run import BOUNDS, OPTIMIZERS, LabSettings, LabStep
+from ..runtime import lane
+from .common import shows_errors
+
+INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a problem whose answer lies far back: "
+         "**remember the first symbol** (one of 4 symbols, then T distractors, then the question) or **the adding "
+         "problem** (T numbers, two of them marked: give their sum). The right-hand plot is the lesson: the gradient "
+         "of the loss with respect to the hidden state at each time step. Where it falls to nothing, the network "
+         "cannot learn from that far back: the vanishing gradient. A spectral radius above 1 makes a vanilla RNN's "
+         "gradients explode instead; clipping caps the step, but cannot save a ReLU network whose states themselves "
+         "blow up. One run at a time on this Space: others wait in line (your place is shown); at most "
+         f"{lab.LAB_SECONDS:g} s of training per run.")
+LAB_LANE = lane("lab", 8)  # handlers that mostly wait: for the slot (their place in line shown) or for its items
+UPDATE_SECONDS = 0.4  # at most this often the plots are sent while a run trains
+FIELDS = ("problem", "length", "cell", "hidden", "scale_on", "scale", "lr", "optimizer", "clip_on", "clip", "steps",
+          "seed", "bias_on", "keep_bias")
+
+
+def _settings_widgets(name: str, defaults: LabSettings) -> dict[str, gr.components.Component]:
+    """One run's settings, in FIELDS order."""
+    w: dict[str, gr.components.Component] = {}
+    with gr.Column():
+        gr.Markdown(f"**Run {name}**")
+        w["problem"] = gr.Radio([(text, key) for key, text in PROBLEMS.items()], value=defaults.problem, label="Problem")
+        w["length"] = gr.Slider(*BOUNDS["length"], value=defaults.length, step=1, label="T: how far back the answer is")
+        w["cell"] = gr.Radio([(text, key) for key, text in CELL_NAMES.items()], value=defaults.cell, label="Cell")
+        w["hidden"] = gr.Slider(*BOUNDS["hidden"], value=defaults.hidden, step=1, label="Hidden units")
+        with gr.Row():
+            w["scale_on"] = gr.Checkbox(value=defaults.scale is not None, label="Set the recurrent weights' spectral radius")
+            w["scale"] = gr.Slider(*BOUNDS["scale"], value=defaults.scale or 1.0, step=0.05, label="Spectral radius")
+        with gr.Row():
+            w["lr"] = gr.Number(value=defaults.lr, minimum=BOUNDS["lr"][0], maximum=BOUNDS["lr"][1], label="Learning rate")
+            w["optimizer"] = gr.Radio(list(OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
+        with gr.Row():
+            w["clip_on"] = gr.Checkbox(value=defaults.clip is not None, label="Clip the gradient norm")
+            w["clip"] = gr.Number(value=defaults.clip or 1.0, minimum=BOUNDS["clip"][0], maximum=BOUNDS["clip"][1],
+                                  label="Clipping threshold")
+        with gr.Row():
+            w["steps"] = gr.Slider(*BOUNDS["steps"], value=defaults.steps, step=1, label="Training steps")
+            w["seed"] = gr.Number(value=defaults.seed, precision=0, minimum=0, label="Seed")
+        with gr.Row():
+            w["bias_on"] = gr.Checkbox(value=defaults.keep_bias is not None,
+                                       label="Open the keep gate at the start (LSTM forget, GRU update)")
+            w["keep_bias"] = gr.Slider(*BOUNDS["keep_bias"], value=defaults.keep_bias or 3.0, step=0.5,
+                                       label="Its bias")
+    return w
+
+
+def _settings(values: list) -> LabSettings:
+    """LabSettings from one run's widget values, in FIELDS order."""
+    v = dict(zip(FIELDS, values))
+    return lab.settings_from_ui(v["problem"], v["length"], v["cell"], v["hidden"],
+                                v["scale"] if v["scale_on"] else None, v["lr"], v["optimizer"],
+                                v["clip"] if v["clip_on"] else None, v["steps"], v["seed"],
+                                v["keep_bias"] if v["bias_on"] else None)
+
+
+@shows_errors
+def run_lab(request: gr.Request, *values):
+    """Stream (status, training plot, gradient plot) while run A (and B if asked) trains in the job slot. `values`:
+    run A's settings (FIELDS order), whether to run B, run B's. (gradio hands `request` in first.)"""
+    count = len(FIELDS)
+    runs = [_settings(list(values[:count]))] + ([_settings(list(values[count + 1:]))] if values[count] else [])
+    if len(runs) == 2 and runs[0].problem != runs[1].problem:
+        raise ValueError("compare two runs on the same problem: choose the same one for A and B")
+    history: list[list] = [[] for _ in runs]
+    sent = 0.0
+    for update in SLOT.run(request.session_hash or "api", lab.JOB, {"runs": [asdict(r) for r in runs]},
+                           lab.LAB_SECONDS * len(runs)):
+        if isinstance(update, Waiting):
+            yield f"Waiting for the lab: {update.position} run(s) ahead of yours.", gr.skip(), gr.skip()
+        elif isinstance(update, Finished):
+            yield _finished(update, runs, history), *_plots(runs, history)
+        else:
+            index, measured = update
+            history[index].append(LabStep(**measured))
+            if time.monotonic() - sent > UPDATE_SECONDS:
+                sent = time.monotonic()
+                yield lab.status(runs, history), *_plots(runs, history)
+
+
+def _plots(runs: list[LabSettings], history: list[list]) -> tuple:
+    return lab.training_figure(runs, history), lab.profile_figure(runs, history)
+
+
+def _finished(update: Finished, runs: list[LabSettings], history: list[list]) -> str:
+    if update.reason == "failed":
+        raise ValueError(update.message)
+    ending = {"done": "Finished.", "stopped": "Stopped.", "time limit": f"Stopped at the time limit: {update.message}."}
+    return f"{ending[update.reason]}\n\n{lab.status(runs, history)}"
+
+
+def stop_lab(request: gr.Request) -> str:
+    return "Stopping…" if SLOT.stop(request.session_hash or "api") else "Nothing is running."
+
+
+def load_preset(name: str) -> list:
+    """Both runs' widget values (FIELDS order, twice) and the compare box, from a preset."""
+    first, second = lab.preset(name)
+    return [*_values(first), second is not None, *_values(second or first)]
+
+
+def _values(settings: dict) -> list:
+    s = LabSettings(**settings)
+    return [s.problem, s.length, s.cell, s.hidden, s.scale is not None, s.scale or 1.0, s.lr, s.optimizer,
+            s.clip is not None, s.clip or 1.0, s.steps, s.seed, s.keep_bias is not None, s.keep_bias or 3.0]
+
+
+def build() -> None:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        preset = gr.Dropdown(list(lab.PRESETS), value=None, label="Presets: the classic demonstrations")
+        load = gr.Button("Load the preset", size="sm")
+    with gr.Row():
+        first = _settings_widgets("A", LabSettings())
+        with gr.Column():
+            compare = gr.Checkbox(value=False, label="Run B beside A, on the same data")
+            second = _settings_widgets("B", LabSettings(cell="rnn-tanh"))
+    with gr.Row():
+        start = gr.Button("Train", variant="primary")
+        stop = gr.Button("Stop")
+    status = gr.Markdown()
+    with gr.Row():
+        training = gr.Plot(label="Training")
+    profile = gr.Plot(label="Gradient reaching each time step")
+    inputs = [*first.values(), compare, *second.values()]
+    load.click(shows_errors(load_preset), preset, inputs, api_name="lab_preset")
+    start.click(run_lab, inputs, [status, training, profile], api_name="lab_run", **LAB_LANE)
+    stop.click(stop_lab, None, status, api_name="lab_stop", api_visibility="private", queue=False)  # API: cancel the job
+    root = gr.context.Context.root_block
+    if root is not None:  # the visitor leaves: their run stops and frees the slot
+        root.unload(_visitor_left)
+
+
+def _visitor_left(request: gr.Request) -> None:
+    SLOT.stop(request.session_hash)
