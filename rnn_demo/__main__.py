@@ -11,7 +11,7 @@ from collections.abc import Callable
 from .backbone import CELLS
 from .hub import MODELS_DIR, ModelLoadError
 from .hub_sync import HubTransferError
-from .tasks import TASKS, all_benches, task_names
+from .tasks import TASKS, add_tab_commands, all_benches, task_names
 from .wheels import DataError
 
 
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=60.0, help="load: how long the clients send measured requests")
     p.add_argument("--warmup", type=float, default=30.0, help="load: seconds of the same load before measuring")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_tab_commands(sub)
     return parser
 
 
@@ -202,7 +203,7 @@ COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
+        (getattr(args, "run", None) or COMMANDS[args.command])(args)
     except (DataError, ModelLoadError, HubTransferError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

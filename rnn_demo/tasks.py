@@ -35,6 +35,7 @@ class Tab:
     title: str
     module: str
     benches: str | None = None
+    commands: str | None = None  # a module whose add_commands(subparsers) adds the tab's own commands
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,20 @@ TABS: list[Tab] = [
     TASKS["sentiment"].tab,
     TASKS["forecast"].tab,
     Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench"),
-    Tab("Gradient lab", "rnn_demo.ui.lab_tab"),
+    Tab("Gradient lab", "rnn_demo.ui.lab_tab", benches="rnn_demo.lab.bench", commands="rnn_demo.lab.sweep"),
 ]
 
 
 def task_names() -> tuple[str, ...]:
     """The registered tasks' names, in the order they were declared."""
     return tuple(TASKS)
+
+
+def add_tab_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands of the tabs that are not tasks (each sets its handler as the parsed options' `run`)."""
+    for tab in TABS:
+        if tab.commands:
+            importlib.import_module(tab.commands).add_commands(sub)
 
 
 def all_benches() -> dict[str, Bench]:

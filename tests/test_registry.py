@@ -145,8 +145,10 @@ def _subcommands(parser, command):
 
 def test_the_registry_declares_the_three_tasks_and_their_tabs():
     assert list(TASKS) == ["text", "sentiment", "forecast"]
-    assert [tab.title for tab in TABS] == ["Text generation", "Sentiment", "Forecasting", "Inside the network"]
-    assert "inside" in all_benches()  # a tab that is not a task brings its benches
+    assert [tab.title for tab in TABS] == ["Text generation", "Sentiment", "Forecasting", "Inside the network",
+                                           "Gradient lab"]
+    assert {"inside", "lab"} <= set(all_benches())  # a tab that is not a task brings its benches
+    assert build_parser().parse_args(["lab", "sweep", "--lengths", "10"]).lengths == [10]  # and its commands
     for name, spec in TASKS.items():
         assert spec.limits.task == name and spec.tab in TABS
     with pytest.raises(ValueError, match="task 'text' is handed the limits of 'sentiment' models"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from .net import CELL_NAMES
 from .problems import SYMBOLS
 from .run import LabSettings, LabStep, run_lab
+from .sweep import settings_for
 
 LAB_SECONDS = 30.0  # a run's wall time in the job slot (a comparison shares it between its two runs)
 JOB = "rnn_demo.lab.serve:lab_job"
@@ -77,6 +78,8 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
             figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=1, col=3)
     figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=1, col=2,
                      annotation_text="chance" if runs[0].problem == "first" else "always 1")
+    figure.update_yaxes(type="log", row=1, col=1)  # a run that blows up would flatten a linear axis
+    figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", row=1, col=2)
     figure.update_yaxes(type="log", row=1, col=3)
     figure.update_xaxes(title_text="training step")
     figure.update_layout(height=360, margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
@@ -90,7 +93,8 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
     for k, history in enumerate(steps):
         measured = [s for s in history if s.profile]
         for s, dash in ((measured[0], "dot"), (measured[-1], "solid")) if measured else ():
-            figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)), y=[max(v, 1e-30) for v in s.profile],
+            figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)),
+                                        y=[v if 0 < v < math.inf else None for v in s.profile],  # log axis: no 0
                                         name=f"{'AB'[k]} at step {s.step}", line={"color": COLOURS[k], "dash": dash}))
     figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)")
     figure.update_xaxes(title_text="time step t (the answer is read after the last)")
@@ -108,8 +112,10 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
         last, tail = history[-1], [s.score for s in history[-20:]]
         score = "accuracy" if settings.problem == "first" else "squared error"
         line = (f"**{'AB'[k]}** ({label(settings)}): step {last.step} of {settings.steps}, loss {last.loss:.4g}, "
-                f"{score} {sum(tail) / len(tail):.3f} over the last {len(tail)} steps, largest state "
+                f"{score} {sum(tail) / len(tail):.3g} over the last {len(tail)} steps, largest state "
                 f"{last.largest_state:.3g}")
+        if last.gates:  # from the same cells as the gradients: how open each gate is on average
+            line += ", mean gates " + ", ".join(f"{name} {value:.2f}" for name, value in last.gates.items())
         lines.append(line + (f". **The run diverged at step {last.step}:** {last.diverged}." if last.diverged else "."))
     return "\n\n".join(lines)
 
@@ -130,13 +136,12 @@ def _preset(name: str, first: LabSettings, second: LabSettings | None = None) ->
     PRESETS[name] = (first.check(), second.check() if second else None)
 
 
-# Each preset shows what its name says, as measured (tests/test_lab.py runs them; the README gives the figures).
-_preset("the vanilla RNN forgets at T = 100; the GRU remembers",
-        LabSettings(problem="first", length=100, cell="rnn-tanh", lr=0.01, steps=300),
-        LabSettings(problem="first", length=100, cell="gru", lr=0.01, keep_bias=3.0, steps=300))
-_preset("the LSTM remembers at T = 80; the vanilla RNN does not",
-        LabSettings(problem="first", length=80, cell="lstm", lr=0.003, keep_bias=3.0, steps=300),
-        LabSettings(problem="first", length=80, cell="rnn-tanh", lr=0.003, steps=300))
+# Each preset shows what its name says, as measured (tests/test_lab.py runs them; the README gives the figures). The
+# memory presets are runs of the summary sweep (the same budget), so the sweep's table and the presets agree.
+_preset("the vanilla RNN forgets at T = 40; the GRU remembers", settings_for("rnn-tanh", 40), settings_for("gru", 40))
+_preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("lstm", 80), settings_for("rnn-tanh", 80))
+_preset("the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not",
+        settings_for("lstm", 80), replace(settings_for("lstm", 80), keep_bias=None))
 _preset("exploding gradients without clipping; clipped, the run goes on",
         LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1, clip=None,
                     steps=300),

@@ -1,0 +1,82 @@
+"""`python -m rnn_demo bench lab`: a lab run's wall time at one thread (as the job slot's worker runs it), and the
+Sentiment tab's latency in the launched app without a lab run and with one going, measured in the same run."""
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import numpy as np
+
+from ..inside.bench import cpu
+from .run import LabSettings, run_lab
+
+RUN = LabSettings(problem="first", length=100, cell="lstm", hidden=64, lr=0.003, keep_bias=3.0, steps=300)
+REVIEW = "The first half is gripping and the photography is lovely, but the last act falls apart completely."
+PHASE_SECONDS = 20.0
+
+
+def _run_seconds(settings: LabSettings) -> float:
+    import torch
+
+    torch.set_num_threads(1)
+    steps = list(run_lab(settings))
+    return steps[-1].seconds
+
+
+def _classify_latencies(client, seconds: float) -> list[float]:
+    """One visitor classifying reviews back to back for `seconds`: each request's latency in seconds."""
+    latencies, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        client.predict(REVIEW, "gru", api_name="/classify")
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def _figures(latencies: list[float]) -> dict:
+    return {"requests": len(latencies), "p50_ms": round(1000 * float(np.percentile(latencies, 50)), 1),
+            "p95_ms": round(1000 * float(np.percentile(latencies, 95)), 1)}
+
+
+def _lab_settings_values() -> list:
+    from ..ui.lab_tab import FIELDS
+
+    settings = dict(zip(FIELDS, ["first", RUN.length, RUN.cell, RUN.hidden, False, 1.0, RUN.lr, RUN.optimizer, True,
+                                 RUN.clip, 3000, RUN.seed, True, RUN.keep_bias]))
+    return list(settings.values())
+
+
+def bench_lab(args: argparse.Namespace) -> dict:
+    """A lab run (LSTM, T = 100, 64 units, 300 steps) at one thread; classify latency in the app without and with
+    lab runs going."""
+    from gradio_client import Client
+
+    from ..launch import launched_app
+
+    result = {"cpu": cpu(), "run": {"settings": f"LSTM, T = {RUN.length}, {RUN.hidden} units, {RUN.steps} steps",
+                                    "seconds": round(_run_seconds(RUN), 1)}}
+    with launched_app() as url:
+        visitor, labber = Client(url, verbose=False), Client(url, verbose=False)
+        _classify_latencies(visitor, 5.0)  # warm up: not counted
+        result["classify_alone"] = _figures(_classify_latencies(visitor, PHASE_SECONDS))
+        values, stop = _lab_settings_values(), threading.Event()
+
+        def keep_the_lab_busy() -> None:  # back-to-back lab runs (each up to the slot's 30 s) while we measure
+            while not stop.is_set():
+                try:
+                    labber.predict(*values, False, *values, api_name="/lab_run")
+                except Exception:  # noqa: BLE001 - the app is closing at the end of the bench
+                    return
+
+        busy = threading.Thread(target=keep_the_lab_busy, daemon=True)
+        busy.start()
+        time.sleep(3.0)  # the worker process has started and is training
+        result["classify_with_a_lab_run"] = _figures(_classify_latencies(visitor, PHASE_SECONDS))
+        stop.set()
+    alone, busy_p95 = result["classify_alone"]["p95_ms"], result["classify_with_a_lab_run"]["p95_ms"]
+    result["p95_ratio"] = round(busy_p95 / alone, 2)
+    return result
+
+
+BENCHES = {"lab": bench_lab}

@@ -1,0 +1,47 @@
+"""The Gradient lab tab in a real headless Chromium against the launched app: a preset loaded and trained, its two
+runs streamed to the page, the diverged run told apart; a screenshot for the README."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import OUTPUT, app_page
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+PRESET = "exploding gradients without clipping; clipped, the run goes on"
+
+
+@pytest.fixture(scope="module")
+def page():
+    with app_page(height=1400) as page:
+        page.get_by_role("tab", name="Gradient lab").click()
+        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+        yield page
+
+
+def test_a_preset_trains_live_and_says_which_run_diverged(page):
+    page.get_by_label("Presets: the classic demonstrations").click()
+    page.get_by_role("option", name=PRESET).click()
+    page.get_by_role("button", name="Load the preset").click()
+    expect(page.get_by_label("Run B beside A, on the same data")).to_be_checked(timeout=10_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("The run diverged at step")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Finished.")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("the gradients exploded")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"B \(vanilla RNN \(tanh\), T = 50, radius 2, sgd lr 0.1, clip 1\): step 300 of 300"))
+           ).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(page.get_by_text("How much gradient reaches each time step")).to_be_visible()
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "lab-tab.png"), full_page=True)
+
+
+def test_stop_ends_a_long_run(page):
+    page.get_by_label("Presets: the classic demonstrations").click()
+    page.get_by_role("option", name="the LSTM remembers at T = 80; the vanilla RNN does not").click()
+    page.get_by_role("button", name="Load the preset").click()
+    expect(page.get_by_label("Run B beside A, on the same data")).to_be_checked(timeout=10_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text("Stopped.")).to_be_visible(timeout=30_000)
