@@ -45,3 +45,24 @@ def test_stop_ends_a_long_run(page):
     expect(page.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Stopped.")).to_be_visible(timeout=30_000)
+
+
+def test_a_visitor_who_leaves_frees_the_slot(page):
+    other = page.context.browser.new_page()
+    other.goto(page.url)
+    other.get_by_role("tab", name="Gradient lab").click()
+    other.get_by_label("Presets: the classic demonstrations").click()
+    other.get_by_role("option", name="the LSTM remembers at T = 80; the vanilla RNN does not").click()
+    other.get_by_role("button", name="Load the preset").click()
+    expect(other.get_by_label("Run B beside A, on the same data")).to_be_checked(timeout=10_000)
+    other.get_by_role("button", name="Train", exact=True).click()
+    expect(other.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
+    other.close()  # leaves mid-run: the app hears it (gradio's unload) and stops the run
+    page.get_by_label("Presets: the classic demonstrations").click()
+    page.get_by_role("option", name="ReLU states explode: clipping cannot help").click()
+    page.get_by_role("button", name="Load the preset").click()
+    expect(page.get_by_label("Run B beside A, on the same data")).not_to_be_checked(timeout=10_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    # the other visitor's two runs would hold the slot for about 30 s; freed, this one is done in seconds
+    expect(page.get_by_text("Finished.")).to_be_visible(timeout=12_000)
+    expect(page.get_by_text("The run diverged at step 1")).to_be_visible()
