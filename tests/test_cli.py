@@ -97,6 +97,7 @@ def test_a_hub_repository_id_goes_to_the_hub(tmp_path):
 
 def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path):
     from rnn_demo.hub import load_model
+    from rnn_demo.sentiment.data import load_reviews
     from rnn_demo.sentiment.infer import predict_ids
     from rnn_demo.sentiment.model import ReviewClassifier
     from rnn_demo.sentiment.tokenizer import encode_batch, load_tokenizer
@@ -104,14 +105,17 @@ def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path)
     words = {"positive": "great superb moving", "negative": "dull boring awful"}
     path = tmp_path / "reviews.csv"
     path.write_text("review,sentiment\n" + "".join(
-        f"{words[label]} film number {i},{label}\n" for i in range(80) for label in words))
+        f"{words[label]} film. Number {i} was it,{label}\n" for i in range(80) for label in words))
     out = tmp_path / "model"
     result = run_cli("train", "sentiment", "--data", str(path), "--text-column", "review", "--label-column", "sentiment",
                      "--hidden-size", "16", "--embedding-dim", "8", "--vocab-size", "200", "--batch-size", "8",
                      "--max-steps", "60", "--eval-every", "30", "--lr", "0.01", "--threads", "1", "--out", str(out),
-                     "--run-dir", str(tmp_path / "run"))
+                     "--run-dir", str(tmp_path / "run"), "--short-crops", "2")
     assert result.returncode == 0, result.stderr[-2000:]
     assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json", "README.md"}
+    record = json.loads((out / "training.json").read_text())
+    reviews = len(load_reviews(str(path), "review", "sentiment")["train"])
+    assert record["short_crops_per_review"] == 2 and record["train_reviews"] == 3 * reviews  # each: itself, 2 crops
     model, tokenizer = load_model(ReviewClassifier, out), load_tokenizer(out)
     probs = predict_ids(model, encode_batch(tokenizer, ["a superb moving film", "an awful boring film"], 100))
     assert probs[0, 1] > 0.5 > probs[1, 1]

@@ -10,7 +10,8 @@ import time
 from datasets import DatasetDict
 
 from .data import texts_and_labels
-from .evaluate import classification_report
+from .evaluate import SHORT_TEXT_CHECK, classification_report
+from .short_texts import leaning, short_texts
 
 C_GRID = (1.0, 4.0, 16.0, 64.0)
 
@@ -35,8 +36,11 @@ def tfidf_baseline(dataset: DatasetDict, c_grid: tuple[float, ...] = C_GRID) -> 
         predicted = _fit(train, train_y, c).predict(selection)
         selection_accuracy[c] = sum(int(p == y) for p, y in zip(predicted, selection_y)) / len(selection)
     best_c = max(selection_accuracy, key=selection_accuracy.get)
+    short, short_y = short_texts(selection, selection_y)  # its model must not have seen the selection reviews
+    short_check = {"check": SHORT_TEXT_CHECK, **leaning(_fit(train, train_y, best_c).predict(short).tolist(), short_y)}
     model = _fit(train + selection, train_y + selection_y, best_c)
     report = classification_report(model.predict(test).tolist(), test_y, 2)
     return {"model": "tfidf-1-2gram-logreg", "C": best_c, "selection_accuracy": selection_accuracy,
             "test_accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4),
-            "confusion": report["confusion"], "seconds": round(time.perf_counter() - started, 1)}
+            "confusion": report["confusion"], "short_texts": short_check,
+            "seconds": round(time.perf_counter() - started, 1)}

@@ -28,10 +28,14 @@ class SentimentCLI(TaskCLI):
         p.add_argument("--vocab-size", type=int, default=20000, help="words in the tokenizer trained on the train split")
         p.add_argument("--max-train-tokens", type=int, default=400, help="training reviews are cut to this many tokens")
         p.add_argument("--unidirectional", action="store_true", help="read reviews left to right only")
+        p.add_argument("--short-crops", type=int, default=0,
+                       help="sentence runs cut from each training review and added with its label (short texts)")
 
     def add_evaluate_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--deletion-reviews", type=int, default=500,
                        help="test reviews for the attribution deletion check (0: skip it)")
+        p.add_argument("--short-texts", action="store_true",
+                       help="instead: the short-text check, single sentences of the selection reviews")
 
     def prepare(self) -> object:
         from .data import protocol_dataset
@@ -47,7 +51,8 @@ class SentimentCLI(TaskCLI):
                                  hidden_size=args.hidden_size, num_layers=args.layers,
                                  bidirectional=not args.unidirectional, dropout=args.dropout)
         return train_sentiment(config, settings, out, run_dir, args.data, args.text_column, args.label_column,
-                               args.batch_size, args.max_train_tokens, device, resume=not args.no_resume)
+                               args.batch_size, args.max_train_tokens, device, resume=not args.no_resume,
+                               short_crops=args.short_crops)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
@@ -57,8 +62,12 @@ class SentimentCLI(TaskCLI):
         from .tokenizer import load_tokenizer
 
         model = load_model(ReviewClassifier, args.model, args.device)
-        texts, labels = texts_and_labels(protocol_dataset()["test"])
         tokenizer = load_tokenizer(args.model)
+        if args.short_texts:
+            from .evaluate import evaluate_short_texts
+
+            return evaluate_short_texts(model, tokenizer, *texts_and_labels(protocol_dataset()["selection"]))
+        texts, labels = texts_and_labels(protocol_dataset()["test"])
         result = evaluate_classifier(model, tokenizer, texts, labels)
         if args.deletion_reviews:
             from .faithfulness import deletion_check

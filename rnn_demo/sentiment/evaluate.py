@@ -34,3 +34,15 @@ def evaluate_classifier(model: ReviewClassifier, tokenizer: Tokenizer, texts: li
     return {f"{split}_accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4),
             "confusion": report["confusion"], "labels": model.config.labels, "examples": len(texts),
             "examples_per_s": round(len(texts) / seconds, 1)}
+
+
+def evaluate_short_texts(model: ReviewClassifier, tokenizer: Tokenizer, reviews: list[str], labels: list[int]) -> dict:
+    """The short-text check (short_texts.py) of `reviews` (the selection split's): accuracy and the positive share."""
+    from .short_texts import leaning, short_texts
+
+    texts, text_labels = short_texts(reviews, labels)
+    probs = predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens))
+    return {"check": SHORT_TEXT_CHECK, **leaning(probs.argmax(-1).tolist(), text_labels)}
+
+
+SHORT_TEXT_CHECK = "first and last sentence (4 to 40 words) of each selection review, with its label"

@@ -9,6 +9,7 @@ from ..training import TrainSettings, fit, write_training_record
 from .data import load_reviews, texts_and_labels
 from .infer import pad_batch, predict_ids
 from .model import ReviewClassifier, SentimentConfig
+from .short_texts import sentence_crops
 from .tokenizer import TOKENIZER_NAME, encode_batch, load_tokenizer, train_tokenizer
 
 BUCKET_BATCHES = 50  # batches drawn together and sorted by length, so a batch holds reviews of similar length
@@ -64,8 +65,10 @@ class ReviewTask:
 def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
                     source: str | None = None, text_column: str = "text", label_column: str = "label",
                     batch_size: int = 64, max_train_tokens: int = 400,
-                    device: torch.device = torch.device("cpu"), resume: bool = True) -> dict:
-    """Train a review classifier; the best checkpoint by selection error is saved to `out_dir` in Hub layout."""
+                    device: torch.device = torch.device("cpu"), resume: bool = True, short_crops: int = 0) -> dict:
+    """Train a review classifier; the best checkpoint by selection error is saved to `out_dir` in Hub layout.
+    `short_crops`: runs of 1 to 3 sentences cut from each training review, with its label, added to the training
+    reviews (short_texts.sentence_crops), so the model sees short texts too; the tokenizer is trained on the reviews."""
     dataset = load_reviews(source, text_column, label_column)
     (train_texts, train_labels), (selection_texts, selection_labels) = (
         texts_and_labels(dataset["train"]), texts_and_labels(dataset["selection"]))
@@ -79,6 +82,9 @@ def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: P
     config.vocab_size = tokenizer.get_vocab_size()
     torch.manual_seed(settings.seed)
     model = ReviewClassifier(config).to(device)
+    if short_crops:
+        crops, crop_labels = sentence_crops(train_texts, train_labels, short_crops, settings.seed)
+        train_texts, train_labels = train_texts + crops, train_labels + crop_labels
     task = ReviewTask(encode_batch(tokenizer, train_texts, max_train_tokens), train_labels,
                       encode_batch(tokenizer, selection_texts, config.max_tokens), selection_labels,
                       batch_size, device, settings.seed)
@@ -88,6 +94,7 @@ def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: P
         tokenizer.save(str(out_dir / TOKENIZER_NAME))
         write_training_record(out_dir, state, settings, selection_cross_entropy=round(state["best_selection_loss"], 4),
                               batch_size=batch_size, max_train_tokens=max_train_tokens, source=source or "imdb",
-                              train_reviews=len(task.ids), steps_per_epoch=task.steps_per_epoch)
+                              train_reviews=len(task.ids), steps_per_epoch=task.steps_per_epoch,
+                              short_crops_per_review=short_crops)
 
     return fit(model, task, settings, run_dir, save_best, resume)

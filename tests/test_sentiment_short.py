@@ -1,0 +1,44 @@
+"""The short-text check's pieces (rnn_demo/sentiment/short_texts.py) on literal reviews."""
+import pytest
+
+from rnn_demo.sentiment.short_texts import first_and_last, leaning, sentence_crops, sentences, short_texts
+
+REVIEW = ('I saw this film last week. It was "wonderful!" Then again, Mr. Smith was bad.<br /><br />Overall a 7/10... '
+          "Worth it? Yes!")
+
+
+def test_sentences_end_at_stops_before_a_capital_and_at_html_breaks_but_not_after_titles():
+    assert sentences(REVIEW) == ["I saw this film last week.", 'It was "wonderful!"', "Then again, Mr. Smith was bad.",
+                                 "Overall a 7/10...", "Worth it?", "Yes!"]
+    assert sentences("A 3.5 star film. 2 stars for the cast.") == ["A 3.5 star film.", "2 stars for the cast."]
+    assert sentences("no capital. after this") == ["no capital. after this"]
+    assert sentences("  <br />  ") == []
+
+
+def test_the_first_and_last_sentences_of_four_to_forty_words_are_kept():
+    assert first_and_last(REVIEW) == ["I saw this film last week.", "Then again, Mr. Smith was bad."]
+    assert first_and_last("Great fun for everyone here. Bad.") == ["Great fun for everyone here."]
+    assert first_and_last("Yes! No! " + "word " * 41 + ".") == []
+
+
+def test_short_texts_carry_their_reviews_labels():
+    texts, labels = short_texts([REVIEW, "A dull and lifeless film. Avoid."], [1, 0])
+    assert texts == ["I saw this film last week.", "Then again, Mr. Smith was bad.", "A dull and lifeless film."]
+    assert labels == [1, 1, 0]
+
+
+def test_leaning_gives_the_share_of_positive_against_the_true_share():
+    figures = leaning([1, 1, 1, 0], [1, 0, 0, 0])
+    assert figures["accuracy"] == 0.5 and figures["positive_share"] == 0.75 and figures["true_positive_share"] == 0.25
+    assert figures["share_gap_points"] == pytest.approx(50.0)
+
+
+def test_sentence_crops_are_seeded_runs_of_a_reviews_sentences_with_its_label():
+    reviews = [REVIEW, "One sentence only, no crop.", "A dull film. Avoid it. Really."]
+    crops, labels = sentence_crops(reviews, [1, 1, 0], per_review=3, seed=4)
+    assert len(crops) == 6 and labels == [1, 1, 1, 0, 0, 0]
+    for crop, review in zip(crops, [REVIEW] * 3 + ["A dull film. Avoid it. Really."] * 3):
+        parts = sentences(crop)
+        assert 1 <= len(parts) <= 3 and " ".join(parts) in " ".join(sentences(review))
+    assert sentence_crops(reviews, [1, 1, 0], per_review=3, seed=4) == (crops, labels)
+    assert sentence_crops(reviews, [1, 1, 0], per_review=3, seed=5) != (crops, labels)
