@@ -140,3 +140,14 @@ def test_bench_load_runs_clients_against_a_launched_app():
     assert report["failures"] == 0 and report["requests"] >= 3 and report["rss_end_mb"] > 0
     assert all(report[task]["requests"] >= 1 and report[task]["p95_ms"] >= report[task]["p50_ms"]
                for task in ("generate", "classify", "forecast"))
+
+
+@pytest.mark.slow
+def test_evaluate_sentiment_short_texts_reports_accuracy_and_leaning(tiny_models_dir):
+    result = run_cli("evaluate", "sentiment", "--model", str(tiny_models_dir / "sentiment-gru"), "--short-texts",
+                     "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    assert figures["texts"] == 7910 and figures["true_positive_share"] == 0.5133
+    assert 0 <= figures["accuracy"] <= 1 and figures["share_gap_points"] == pytest.approx(
+        100 * (figures["positive_share"] - figures["true_positive_share"]), abs=0.01)

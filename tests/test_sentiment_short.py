@@ -42,3 +42,21 @@ def test_sentence_crops_are_seeded_runs_of_a_reviews_sentences_with_its_label():
         assert 1 <= len(parts) <= 3 and " ".join(parts) in " ".join(sentences(review))
     assert sentence_crops(reviews, [1, 1, 0], per_review=3, seed=4) == (crops, labels)
     assert sentence_crops(reviews, [1, 1, 0], per_review=3, seed=5) != (crops, labels)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_the_readme_gives_each_bundled_models_short_text_figures(cell):
+    from rnn_demo.hub import load_model
+    from rnn_demo.sentiment.data import protocol_dataset, texts_and_labels
+    from rnn_demo.sentiment.evaluate import evaluate_short_texts
+    from rnn_demo.sentiment.model import ReviewClassifier
+    from rnn_demo.sentiment.tokenizer import load_tokenizer
+    from tests.conftest import ROOT
+
+    directory = ROOT / "models" / f"sentiment-{cell}"
+    figures = evaluate_short_texts(load_model(ReviewClassifier, directory), load_tokenizer(directory),
+                                   *texts_and_labels(protocol_dataset()["selection"]))
+    row = (f"| `models/sentiment-{cell}` | {figures['accuracy']:.2%} | {figures['positive_share']:.2%} | "
+           f"{figures['share_gap_points']:+.2f} points |")
+    assert figures["texts"] == 7910 and row in (ROOT / "README.md").read_text()
