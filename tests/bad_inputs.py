@@ -16,6 +16,8 @@ import pandas as pd
 from gradio_client import Client, handle_file
 
 from rnn_demo.display import md_text
+from rnn_demo.lab.run import LabSettings
+from rnn_demo.lab.serve import FIELDS, to_widgets
 from rnn_demo.bench import write_tiny_rows
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256)) * 4  # a picture renamed .csv
@@ -191,13 +193,9 @@ def _long_stop_strings(client: Client, folder: Path) -> str:
     return f"{kept} of 5 stopped texts are the seed's text up to the stop string"
 
 
-LAB_FIELDS = ("problem", "length", "cell", "hidden", "scale_on", "scale", "lr", "optimizer", "clip_on", "clip", "steps",
-              "seed", "bias_on", "keep_bias")  # rnn_demo/ui/lab_tab.py's FIELDS
-
-
 def lab_values(**changes: object) -> list:
-    """One lab run's settings as the API takes them: a short run, with `changes`."""
-    values = dict(zip(LAB_FIELDS, ["first", 10, "lstm", 8, False, 1.0, 0.01, "adam", True, 1.0, 20, 0, False, 3.0]))
+    """One lab run's settings as the API takes them: a short run, with `changes` (by the names of lab FIELDS)."""
+    values = dict(zip(FIELDS, to_widgets(LabSettings(length=10, hidden=8, steps=20))))
     return list({**values, **changes}.values())
 
 

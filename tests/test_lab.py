@@ -7,7 +7,7 @@ import torch
 
 from rnn_demo.lab.net import CELL_NAMES, LabNet, spectral_radius
 from rnn_demo.lab.problems import FIRST_INPUTS, SYMBOLS, adding, first_symbol, make_batch
-from rnn_demo.lab.serve import PRESETS
+from rnn_demo.lab.serve import PRESETS, from_widgets, to_widgets
 from rnn_demo.lab.run import LabSettings, gradient_profile, run_lab, summary
 from tests.conftest import ROOT
 
@@ -166,3 +166,11 @@ def test_the_readme_gives_the_sweeps_figures_the_presets_rerun(presets):
         row = next(line for line in readme if line.startswith(f"| {CELL_NAMES[cell]} | ")).split(" | ")
         # the same machine gives the same figure; another CPU's float roundings may move a run at chance a little
         assert float(row[header.index(f"T = {length}")]) == pytest.approx(figures["final_score"], abs=0.05), cell
+
+
+def test_the_widgets_values_give_back_the_settings():
+    for pair in PRESETS.values():
+        for settings in filter(None, pair):
+            assert from_widgets(to_widgets(settings)) == settings
+    with pytest.raises(ValueError, match="length must be a whole number, not 10.5"):
+        from_widgets(to_widgets(LabSettings())[:1] + [10.5] + to_widgets(LabSettings())[2:])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..inside.bench import cpu
 from .run import LabSettings, run_lab
+from .serve import to_widgets
 
 RUN = LabSettings(problem="first", length=100, cell="lstm", hidden=64, lr=0.003, keep_bias=3.0, steps=300)
 REVIEW = "The first half is gripping and the photography is lovely, but the last act falls apart completely."
@@ -39,14 +41,6 @@ def _figures(latencies: list[float]) -> dict:
             "p95_ms": round(1000 * float(np.percentile(latencies, 95)), 1)}
 
 
-def _lab_settings_values() -> list:
-    from ..ui.lab_tab import FIELDS
-
-    settings = dict(zip(FIELDS, ["first", RUN.length, RUN.cell, RUN.hidden, False, 1.0, RUN.lr, RUN.optimizer, True,
-                                 RUN.clip, 3000, RUN.seed, True, RUN.keep_bias]))
-    return list(settings.values())
-
-
 def bench_lab(args: argparse.Namespace) -> dict:
     """A lab run (LSTM, T = 100, 64 units, 300 steps) at one thread; classify latency in the app without and with
     lab runs going."""
@@ -60,7 +54,7 @@ def bench_lab(args: argparse.Namespace) -> dict:
         visitor, labber = Client(url, verbose=False), Client(url, verbose=False)
         _classify_latencies(visitor, 5.0)  # warm up: not counted
         result["classify_alone"] = _figures(_classify_latencies(visitor, PHASE_SECONDS))
-        values, stop = _lab_settings_values(), threading.Event()
+        values, stop = to_widgets(replace(RUN, steps=3000)), threading.Event()  # each stops at the slot's 30 s
 
         def keep_the_lab_busy() -> None:  # back-to-back lab runs (each up to the slot's 30 s) while we measure
             while not stop.is_set():

@@ -36,6 +36,26 @@ def settings_from_ui(problem: str, length: float, cell: str, hidden: float, scal
                        seed=whole("seed", seed), keep_bias=keep_bias).check()
 
 
+# One run's settings as the tab's widgets hold them (and the API takes them), in this order; a checkbox says whether
+# the value after it is used (unchecked: PyTorch's init, no clipping, PyTorch's gate bias).
+FIELDS = ("problem", "length", "cell", "hidden", "scale_on", "scale", "lr", "optimizer", "clip_on", "clip", "steps",
+          "seed", "bias_on", "keep_bias")
+
+
+def from_widgets(values: list) -> LabSettings:
+    """Checked LabSettings from one run's widget values, in FIELDS order."""
+    v = dict(zip(FIELDS, values))
+    return settings_from_ui(v["problem"], v["length"], v["cell"], v["hidden"], v["scale"] if v["scale_on"] else None,
+                            v["lr"], v["optimizer"], v["clip"] if v["clip_on"] else None, v["steps"], v["seed"],
+                            v["keep_bias"] if v["bias_on"] else None)
+
+
+def to_widgets(s: LabSettings) -> list:
+    """One run's widget values, in FIELDS order (a setting that is off keeps its slider at a usable value)."""
+    return [s.problem, s.length, s.cell, s.hidden, s.scale is not None, s.scale or 1.0, s.lr, s.optimizer,
+            s.clip is not None, s.clip or 1.0, s.steps, s.seed, s.keep_bias is not None, s.keep_bias or 3.0]
+
+
 def lab_job(runs: list[dict]) -> Iterator[tuple[int, dict]]:
     """Runs in the job slot's worker: each settings dict of `runs` (one or two) trained step by step, in turns,
     yielding (which run, its LabStep as a dict), until every run has ended (its steps done or diverged)."""

@@ -88,10 +88,14 @@ def load_from_hub(visitors: VisitorModels, repo_id: str, revision: str) -> tuple
                                "in place of the bundled models, for this session.")
 
 
-def hub_loader(task: str, visitors: VisitorModels) -> gr.State:
-    """A "Load from the Hub" box; returns the session's choice: None (bundled) or (repo id, commit)."""
-    loaded = gr.State(None)
-    with gr.Accordion("Load a model from the Hub", open=False):
+def hub_loader(task: str, visitors: VisitorModels, name: str | None = None, title: str = "Load a model from the Hub",
+               intro: str | None = None) -> gr.State:
+    """A "Load from the Hub" box for `task` models (its events named after `name`, default the task); returns the
+    session's choice: None (bundled) or (repo id, commit)."""
+    loaded, name = gr.State(None), name or task
+    with gr.Accordion(title, open=False):
+        if intro:
+            gr.Markdown(intro)
         with gr.Row():
             repo_id = gr.Textbox(label="Repository id", placeholder=f"user/name of an rnn-demo {task} model")
             revision = gr.Textbox(label="Revision", placeholder="branch, tag or commit (default: main)")
@@ -100,7 +104,7 @@ def hub_loader(task: str, visitors: VisitorModels) -> gr.State:
             reset_button = gr.Button("Back to the bundled models", size="sm")
         status = gr.Markdown(BUNDLED_NOTE)
     load_button.click(partial(load_from_hub, visitors), [repo_id, revision], [loaded, status],
-                      api_name=f"{task}_load_from_hub")
-    reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{task}_use_bundled",
+                      api_name=f"{name}_load_from_hub")
+    reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{name}_use_bundled",
                        api_visibility="private")
     return loaded

@@ -1,8 +1,6 @@
 """The Inside the network tab: how the bundled text models compute, section by section, on text a visitor chooses."""
 from __future__ import annotations
 
-from functools import partial
-
 import gradio as gr
 
 from ..inside import serve as inside
@@ -10,7 +8,7 @@ from ..inside.probe import MAX_PASSAGE
 from ..inside.shapes import USES, shapes_html
 from ..inside.unrolled import MAX_UNROLLED
 from ..runtime import PROMPTS, QUICK
-from .common import BUNDLED_NOTE, cell_choices, clear_first, load_from_hub, shows_errors
+from .common import cell_choices, clear_first, hub_loader, shows_errors
 
 PASSAGE = ("WESTMORELAND:\nMy liege, this haste was hot in question,\nAnd many limits of the charge set down\n"
            "But yesternight: when all athwart there came\nA post from Wales loaden with heavy news;\n\n"
@@ -79,26 +77,6 @@ def memory_at(passage: str, position: float | None, progress: gr.Progress = gr.P
 def compare_cells(passage: str):
     table, colourings, gains, note = inside.compare(passage)
     return (table, *colourings, gains, note)
-
-
-def _hub_box() -> gr.State:
-    """The tab's own "Load a text model from the Hub" box (the text tab serves its models in int8; this tab reads
-    them as trained); returns the session's choice: None (bundled) or (repo id, commit)."""
-    loaded = gr.State(None)
-    with gr.Accordion("Load a text model from the Hub", open=False):
-        gr.Markdown(HUB_TEXT)
-        with gr.Row():
-            repo_id = gr.Textbox(label="Repository id", placeholder="user/name of an rnn-demo text model")
-            revision = gr.Textbox(label="Revision", placeholder="branch, tag or commit (default: main)")
-        with gr.Row():
-            load_button = gr.Button("Load from the Hub", size="sm")
-            reset_button = gr.Button("Back to the bundled models", size="sm")
-        status = gr.Markdown(BUNDLED_NOTE)
-    load_button.click(partial(load_from_hub, inside.VISITORS), [repo_id, revision], [loaded, status],
-                      api_name="inside_load_from_hub")
-    reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name="inside_use_bundled",
-                       api_visibility="private")
-    return loaded
 
 
 def _unrolled_section(cells: list[str], loaded: gr.State) -> None:
@@ -179,7 +157,8 @@ def build() -> None:
         return
     gr.Markdown(INTRO)
     gr.HTML(CHARACTERS_CSS)
-    loaded = _hub_box()
+    # its own box: the text tab serves its models in int8, this tab reads them as trained
+    loaded = hub_loader("text", inside.VISITORS, name="inside", title="Load a text model from the Hub", intro=HUB_TEXT)
     _unrolled_section(cells, loaded)
     passage = gr.Textbox(value=PASSAGE, lines=8, max_length=MAX_PASSAGE,
                          label=f"Passage for the sections below (up to {MAX_PASSAGE:,} characters)")

@@ -30,12 +30,10 @@ SWEEP_TEXT = ("Each cell trained on *remember the first symbol* for 300 steps of
               "sequences a step, seed 0; the GRU's update gate and the LSTM's forget gate opened at the start, bias 3), "
               "at each T: the accuracy over the last 20 steps. Made by `python -m rnn_demo lab sweep`.")
 UPDATE_SECONDS = 0.4  # at most this often the plots are sent while a run trains
-FIELDS = ("problem", "length", "cell", "hidden", "scale_on", "scale", "lr", "optimizer", "clip_on", "clip", "steps",
-          "seed", "bias_on", "keep_bias")
 
 
 def _settings_widgets(name: str, defaults: LabSettings) -> dict[str, gr.components.Component]:
-    """One run's settings, in FIELDS order."""
+    """One run's settings, in lab.FIELDS order."""
     w: dict[str, gr.components.Component] = {}
     with gr.Column():
         gr.Markdown(f"**Run {name}**")
@@ -61,24 +59,17 @@ def _settings_widgets(name: str, defaults: LabSettings) -> dict[str, gr.componen
                                        label="Open the keep gate at the start (LSTM forget, GRU update)")
             w["keep_bias"] = gr.Slider(*BOUNDS["keep_bias"], value=defaults.keep_bias or 3.0, step=0.5,
                                        label="Its bias")
+    assert tuple(w) == lab.FIELDS, "the widgets must be made in FIELDS order"
     return w
-
-
-def _settings(values: list) -> LabSettings:
-    """LabSettings from one run's widget values, in FIELDS order."""
-    v = dict(zip(FIELDS, values))
-    return lab.settings_from_ui(v["problem"], v["length"], v["cell"], v["hidden"],
-                                v["scale"] if v["scale_on"] else None, v["lr"], v["optimizer"],
-                                v["clip"] if v["clip_on"] else None, v["steps"], v["seed"],
-                                v["keep_bias"] if v["bias_on"] else None)
 
 
 @shows_errors
 def run_lab(request: gr.Request, *values):
     """Stream (status, training plot, gradient plot) while run A (and B if asked) trains in the job slot. `values`:
-    run A's settings (FIELDS order), whether to run B, run B's. (gradio hands `request` in first.)"""
-    count = len(FIELDS)
-    runs = [_settings(list(values[:count]))] + ([_settings(list(values[count + 1:]))] if values[count] else [])
+    run A's settings (lab.FIELDS order), whether to run B, run B's. (gradio hands `request` in first.)"""
+    count = len(lab.FIELDS)
+    runs = [lab.from_widgets(list(values[:count]))] + ([lab.from_widgets(list(values[count + 1:]))] if values[count]
+                                                       else [])
     if len(runs) == 2 and runs[0].problem != runs[1].problem:
         raise ValueError("compare two runs on the same problem: choose the same one for A and B")
     history: list[list] = [[] for _ in runs]
@@ -113,15 +104,9 @@ def stop_lab(request: gr.Request) -> str:
 
 
 def load_preset(name: str) -> list:
-    """Both runs' widget values (FIELDS order, twice) and the compare box, from a preset."""
+    """Both runs' widget values (lab.FIELDS order, twice) and the compare box, from a preset."""
     first, second = lab.preset(name)
-    return [*_values(first), second is not None, *_values(second or first)]
-
-
-def _values(settings: dict) -> list:
-    s = LabSettings(**settings)
-    return [s.problem, s.length, s.cell, s.hidden, s.scale is not None, s.scale or 1.0, s.lr, s.optimizer,
-            s.clip is not None, s.clip or 1.0, s.steps, s.seed, s.keep_bias is not None, s.keep_bias or 3.0]
+    return [*lab.to_widgets(LabSettings(**first)), second is not None, *lab.to_widgets(LabSettings(**(second or first)))]
 
 
 def build() -> None:
