@@ -47,6 +47,7 @@ def test_sentence_crops_are_seeded_runs_of_a_reviews_sentences_with_its_label():
 @pytest.mark.slow
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
 def test_the_readme_gives_each_bundled_models_short_text_figures(cell):
+    from rnn_demo.backbone import CELL_LABELS
     from rnn_demo.hub import load_model
     from rnn_demo.sentiment.data import protocol_dataset, texts_and_labels
     from rnn_demo.sentiment.evaluate import evaluate_short_texts
@@ -57,6 +58,6 @@ def test_the_readme_gives_each_bundled_models_short_text_figures(cell):
     directory = ROOT / "models" / f"sentiment-{cell}"
     figures = evaluate_short_texts(load_model(ReviewClassifier, directory), load_tokenizer(directory),
                                    *texts_and_labels(protocol_dataset()["selection"]))
-    row = (f"| `models/sentiment-{cell}` | {figures['accuracy']:.2%} | {figures['positive_share']:.2%} | "
+    row = (f"| {CELL_LABELS[cell]} (bundled) | {figures['accuracy']:.2%} | {figures['positive_share']:.2%} | "
            f"{figures['share_gap_points']:+.2f} points |")
     assert figures["texts"] == 7910 and row in (ROOT / "README.md").read_text()
