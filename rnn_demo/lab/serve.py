@@ -15,7 +15,7 @@ from .problems import SYMBOLS
 from .run import LabSettings, LabStep, run_lab
 from .sweep import settings_for
 
-LAB_SECONDS = 30.0  # a run's wall time in the job slot (a comparison shares it between its two runs)
+LAB_SECONDS = 30.0  # a run's wall time in the job slot (a comparison of two runs gets twice this)
 JOB = "rnn_demo.lab.serve:lab_job"
 COLOURS = ("#d62728", "#1f77b4")  # run A, run B
 PRESETS: dict[str, tuple[LabSettings, LabSettings | None]] = {}  # filled below, from measured settings
@@ -70,7 +70,7 @@ def lab_job(runs: list[dict]) -> Iterator[tuple[int, dict]]:
                 yield index, asdict(measured)
 
 
-def chance(settings: LabSettings) -> float | None:
+def chance(settings: LabSettings) -> float:
     """The score of guessing: 1 / SYMBOLS for "first"; for "adding" the squared error of always answering 1."""
     return 1 / SYMBOLS if settings.problem == "first" else 1 / 6
 
