@@ -9,6 +9,7 @@ from tests.browser import OUTPUT, app_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PRESET = "exploding gradients without clipping; clipped, the run goes on"
+LONG = "the LSTM remembers at T = 80; the vanilla RNN does not"  # a run long enough to stop or leave
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +20,18 @@ def page():
         yield page
 
 
-def test_a_preset_trains_live_and_says_which_run_diverged(page):
+def _train_preset(page, name: str, compare: bool = True) -> None:
+    """Choose the preset `name`, load it (checking that it sets run B on or off as `compare`), press Train."""
     page.get_by_label("Presets: the classic demonstrations").click()
-    page.get_by_role("option", name=PRESET).click()
+    page.get_by_role("option", name=name).click()
     page.get_by_role("button", name="Load the preset").click()
-    expect(page.get_by_label("Run B beside A, on the same data")).to_be_checked(timeout=10_000)
+    box = expect(page.get_by_label("Run B beside A, on the same data"))
+    (box.to_be_checked if compare else box.not_to_be_checked)(timeout=10_000)
     page.get_by_role("button", name="Train", exact=True).click()
+
+
+def test_a_preset_trains_live_and_says_which_run_diverged(page):
+    _train_preset(page, PRESET)
     expect(page.get_by_text("The run diverged at step")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Finished.")).to_be_visible(timeout=90_000)
     expect(page.get_by_text("the gradients exploded")).to_be_visible()
@@ -37,11 +44,7 @@ def test_a_preset_trains_live_and_says_which_run_diverged(page):
 
 
 def test_stop_ends_a_long_run(page):
-    page.get_by_label("Presets: the classic demonstrations").click()
-    page.get_by_role("option", name="the LSTM remembers at T = 80; the vanilla RNN does not").click()
-    page.get_by_role("button", name="Load the preset").click()
-    expect(page.get_by_label("Run B beside A, on the same data")).to_be_checked(timeout=10_000)
-    page.get_by_role("button", name="Train", exact=True).click()
+    _train_preset(page, LONG)
     expect(page.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Stopped.")).to_be_visible(timeout=30_000)
@@ -51,18 +54,10 @@ def test_a_visitor_who_leaves_frees_the_slot(page):
     other = page.context.browser.new_page()
     other.goto(page.url)
     other.get_by_role("tab", name="Gradient lab").click()
-    other.get_by_label("Presets: the classic demonstrations").click()
-    other.get_by_role("option", name="the LSTM remembers at T = 80; the vanilla RNN does not").click()
-    other.get_by_role("button", name="Load the preset").click()
-    expect(other.get_by_label("Run B beside A, on the same data")).to_be_checked(timeout=10_000)
-    other.get_by_role("button", name="Train", exact=True).click()
+    _train_preset(other, LONG)
     expect(other.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
-    other.close()  # leaves mid-run: the app hears it (gradio's unload) and stops the run
-    page.get_by_label("Presets: the classic demonstrations").click()
-    page.get_by_role("option", name="ReLU states explode: clipping cannot help").click()
-    page.get_by_role("button", name="Load the preset").click()
-    expect(page.get_by_label("Run B beside A, on the same data")).not_to_be_checked(timeout=10_000)
-    page.get_by_role("button", name="Train", exact=True).click()
-    # the other visitor's two runs would hold the slot for about 30 s; freed, this one is done in seconds
-    expect(page.get_by_text("Finished.")).to_be_visible(timeout=12_000)
+    other.close()  # leaves mid-run: gradio cancels the event (and the tab's unload hook stops the run too)
+    _train_preset(page, "ReLU states explode: clipping cannot help", compare=False)
+    # the other visitor's two runs would hold the slot for up to 60 s; freed, this one is done in seconds
+    expect(page.get_by_text("Finished.")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("The run diverged at step 1")).to_be_visible()
