@@ -144,12 +144,11 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def preset(name: str) -> tuple[dict, dict | None]:
-    """A preset's settings (and its comparison's) as dicts of the UI's fields."""
+def preset(name: str) -> tuple[LabSettings, LabSettings | None]:
+    """A preset's settings (and its comparison's, or None)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    first, second = PRESETS[name]
-    return asdict(first), asdict(second) if second else None
+    return PRESETS[name]
 
 
 def _preset(name: str, first: LabSettings, second: LabSettings | None = None) -> None:

@@ -106,7 +106,7 @@ def stop_lab(request: gr.Request) -> str:
 def load_preset(name: str) -> list:
     """Both runs' widget values (lab.FIELDS order, twice) and the compare box, from a preset."""
     first, second = lab.preset(name)
-    return [*lab.to_widgets(LabSettings(**first)), second is not None, *lab.to_widgets(LabSettings(**(second or first)))]
+    return [*lab.to_widgets(first), second is not None, *lab.to_widgets(second or first)]
 
 
 def build() -> None:
