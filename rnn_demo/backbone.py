@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
+from torch import _VF, nn
 
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 CELL_LABELS: dict[str, str] = {"rnn": "Vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
@@ -83,3 +83,33 @@ class Backbone(nn.Module):
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         outputs, state = self.rnn(x, state)  # (batch, time, hidden * directions)
         return outputs, state
+
+    def forward_padded(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x (batch, time, input_size), right-padded to lengths (batch,) -> outputs (batch, time, hidden * directions),
+        equal to running packed sequences and zero at padding; the final state is not computed.
+
+        For training: on CPU the packed path's backward takes a slice of the whole packed input at each step and
+        fills a gradient the size of that input, so a batch costs time * time; here each direction of each layer
+        runs unpacked (its backward is linear in time), the reverse one over each sequence reversed in its length."""
+        time = torch.arange(x.size(1), device=x.device)  # (time,)
+        valid = (time < lengths.to(x.device)[:, None]).unsqueeze(-1)  # (batch, time, 1)
+        reverse = torch.where(valid.squeeze(-1), lengths.to(x.device)[:, None] - 1 - time, time)  # (batch, time)
+        flip = lambda t: t.gather(1, reverse.unsqueeze(-1).expand_as(t))  # noqa: E731  (its own inverse)
+        for layer in range(self.rnn.num_layers):
+            if layer:
+                x = nn.functional.dropout(x, self.rnn.dropout, self.training)
+            outputs = [self._one_direction(x, layer, "")]
+            if self.rnn.bidirectional:
+                outputs.append(flip(self._one_direction(flip(x), layer, "_reverse")))
+            x = torch.cat(outputs, -1).masked_fill(~valid, 0.0)  # (batch, time, hidden * directions)
+        return x
+
+    def _one_direction(self, x: torch.Tensor, layer: int, suffix: str) -> torch.Tensor:
+        """One direction of one layer, left to right over the whole padded time: (batch, time, hidden)."""
+        names = [f"{kind}_{part}_l{layer}{suffix}" for kind, part in
+                 (("weight", "ih"), ("weight", "hh"), ("bias", "ih"), ("bias", "hh"))]
+        weights = [getattr(self.rnn, name) for name in names]
+        h0 = x.new_zeros(1, x.size(0), self.rnn.hidden_size)
+        run = {"rnn": _VF.rnn_tanh, "gru": _VF.gru, "lstm": _VF.lstm}[self.cell]
+        state = (h0, h0) if self.cell == "lstm" else h0
+        return run(x, state, weights, True, 1, 0.0, self.training, False, True)[0]

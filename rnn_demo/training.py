@@ -184,6 +184,19 @@ def write_training_record(directory: Path, state: dict, settings: TrainSettings,
     (Path(directory) / "training.json").write_text(json.dumps(record, indent=2))
 
 
+def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
+    """Append a scoring of the test split (date, command, figures) to `test_scorings` in training.json beside a
+    local model, so its record shows every look at the test split. Models without a record (Hub ids) are skipped."""
+    path = Path(directory) / "training.json"
+    if not path.is_file():
+        return
+    record = json.loads(path.read_text())
+    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    record.setdefault("test_scorings", []).append({"date": when, "command": command, **figures})
+    path.write_text(json.dumps(record, indent=2))
+
+
 def _as_tensors(carry: Any) -> list[torch.Tensor] | None:
     """The carry as a list of tensors, or None when it is not made of tensors (it is then not saved)."""
     if isinstance(carry, torch.Tensor):

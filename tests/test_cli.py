@@ -151,3 +151,20 @@ def test_evaluate_sentiment_short_texts_reports_accuracy_and_leaning(tiny_models
     assert figures["texts"] == 7910 and figures["true_positive_share"] == 0.5133
     assert 0 <= figures["accuracy"] <= 1 and figures["share_gap_points"] == pytest.approx(
         100 * (figures["positive_share"] - figures["true_positive_share"]), abs=0.01)
+
+
+@pytest.mark.slow
+def test_evaluate_sentiment_logs_its_test_scoring_and_writes_the_card(tiny_models_dir, tmp_path):
+    import shutil
+
+    model = tmp_path / "sentiment-gru"
+    shutil.copytree(tiny_models_dir / "sentiment-gru", model)
+    result = run_cli("evaluate", "sentiment", "--model", str(model), "--deletion-reviews", "0", "--write-card",
+                     "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    logged = json.loads((model / "training.json").read_text())["test_scorings"]
+    assert [entry["test_accuracy"] for entry in logged] == [figures["test_accuracy"]]
+    assert "evaluate sentiment" in logged[0]["command"]
+    card = (model / "README.md").read_text()
+    assert f"accuracy {figures['short_texts']['accuracy']:.2%}" in card and "scored 1 time(s)" in card

@@ -36,6 +36,26 @@ def test_forward_contract(cell):
     assert loss.ndim == 0 and loss.item() > 0
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("layers, bidirectional", [(1, True), (2, True), (2, False)])
+def test_padded_run_equals_the_packed_one_with_its_gradients(cell, layers, bidirectional):
+    """forward_padded (training's fast path) gives the packed run's outputs and weight gradients; padding stays zero."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(0)
+    backbone = Backbone(cell, 5, 7, layers, 0.0, bidirectional)
+    lengths = torch.tensor([9, 3, 6, 1])
+    x = torch.randn(4, 9, 5) * (torch.arange(9)[None, :, None] < lengths[:, None, None])  # (batch, time, input)
+    packed, _ = backbone(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    expected, _ = pad_packed_sequence(packed, batch_first=True, total_length=9)
+    padded = backbone.forward_padded(x, lengths)
+    torch.testing.assert_close(padded, expected)
+    assert padded[1, 3:].abs().sum() == 0
+    for want, got in zip(torch.autograd.grad(expected.square().sum(), backbone.parameters()),
+                         torch.autograd.grad(padded.square().sum(), backbone.parameters())):
+        torch.testing.assert_close(got, want)
+
+
 def test_state_is_passed_not_stored():
     """Two users interleaved on one model get exactly what each would get alone."""
     model = tiny_model("lstm")

@@ -37,6 +37,7 @@ def test_bundled_text_model_as_served_meets_its_bar_and_its_card(cell, validatio
 
 
 SENTIMENT_BAR = 0.89  # issue 3: test accuracy of the best bundled cell
+TFIDF_TEST_ACCURACY = 0.9193  # issue 16: the best cell must reach the TF-IDF line (`bench sentiment-baseline`)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,13 @@ def test_bundled_sentiment_models_match_their_cards(sentiment_accuracy):
 
 def test_best_bundled_sentiment_cell_meets_the_bar(sentiment_accuracy):
     assert max(sentiment_accuracy.values()) >= SENTIMENT_BAR
+    assert max(sentiment_accuracy.values()) >= TFIDF_TEST_ACCURACY
+
+
+def test_the_readme_states_the_tfidf_line():
+    from tests.conftest import ROOT
+
+    assert f"| {TFIDF_TEST_ACCURACY:.2%} | {TFIDF_TEST_ACCURACY:.4f} | - | " in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize("cell", bundled_cells())

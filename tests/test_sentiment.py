@@ -80,8 +80,13 @@ def test_forward_contract_and_loss():
     ids = pad_batch([[3, 4, 5], [6, 7]])
     assert ids.tolist() == [[3, 4, 5], [6, 7, 0]]
     logits, state, loss = model(ids, targets=torch.tensor([1, 0]))
-    assert logits.shape == (2, 2) and state.shape == (2, 2, 16) and loss.ndim == 0
-    assert model(ids)[2] is None
+    assert logits.shape == (2, 2) and state is None and loss.ndim == 0  # a training step: no final state
+    logits_again, state, no_loss = model(ids)
+    assert state.shape == (2, 2, 16) and no_loss is None
+    model.eval()
+    with torch.no_grad():
+        _, _, packed_loss = model(ids, targets=torch.tensor([1, 0]))
+    assert torch.allclose(model(ids, targets=torch.tensor([1, 0]))[2], packed_loss, atol=1e-6)
 
 
 def test_bucketed_batches_cover_each_review_once_per_epoch():
@@ -197,3 +202,13 @@ def test_tfidf_baseline_chooses_c_on_selection_and_scores_test():
                             c_grid=(0.01, 10.0))
     assert result["test_accuracy"] == 1.0 and set(result["selection_accuracy"]) == {0.01, 10.0}
     assert result["C"] == max(result["selection_accuracy"], key=result["selection_accuracy"].get)
+
+
+def test_mcnemar_counts_the_disagreements_and_gives_the_exact_p_value():
+    from rnn_demo.sentiment.evaluate import mcnemar
+
+    labels = [1] * 100
+    result = mcnemar([1] * 60 + [0] * 40, [0] * 60 + [1] * 40, labels)
+    assert result == {"only_first_right": 60, "only_second_right": 40, "p_value": 0.0569}  # scipy binomtest: 0.05689
+    assert mcnemar([1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1])["p_value"] == 0.25
+    assert mcnemar([1, 0], [1, 0], [1, 1]) == {"only_first_right": 0, "only_second_right": 0, "p_value": 1.0}

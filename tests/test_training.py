@@ -76,3 +76,19 @@ def test_batched_metric_equals_the_plain_loss_when_context_is_complete():
 def test_a_short_run_is_not_all_warm_up():
     s = TrainSettings(max_steps=30, warmup_steps=100, lr=1.0)
     assert learning_rate(2, s) == 1.0 and learning_rate(29, s) < 1.0
+
+
+def test_test_scorings_are_appended_to_the_training_record(tmp_path):
+    import json
+
+    from rnn_demo.training import log_test_scoring
+
+    log_test_scoring(tmp_path, {"test_accuracy": 0.5})  # no record: nothing written
+    assert not (tmp_path / "training.json").exists()
+    (tmp_path / "training.json").write_text(json.dumps({"step": 3}))
+    log_test_scoring(tmp_path, {"test_accuracy": 0.5})
+    log_test_scoring(tmp_path, {"test_accuracy": 0.75})
+    record = json.loads((tmp_path / "training.json").read_text())
+    assert record["step"] == 3 and [entry["test_accuracy"] for entry in record["test_scorings"]] == [0.5, 0.75]
+    assert all(entry["date"].endswith("UTC") and entry["command"].startswith("python -m rnn_demo")
+               for entry in record["test_scorings"])

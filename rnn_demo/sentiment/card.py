@@ -23,6 +23,29 @@ at random, by {deletion['margin_drop_random_k']:.2f}.
 """
 
 
+def _short_text_section(short: dict | None, directory: Path) -> str:
+    if not short:
+        return ""
+    return f"""
+## Short texts
+
+On one-sentence texts ({short['check']}; {short['texts']:,} texts, {short['true_positive_share']:.2%} positive):
+accuracy {short['accuracy']:.2%}, "positive" predicted for {short['positive_share']:.2%} ({short['share_gap_points']:+.2f} points against the true share).
+Reproduce: `python -m rnn_demo evaluate sentiment --model {directory} --short-texts --json`
+"""
+
+
+def _training_lines(training: dict) -> str:
+    lines = []
+    if training.get("short_crops_per_review"):
+        lines.append(f"- Short texts in training: {training['short_crops_per_review']} runs of 1 to 3 sentences cut "
+                     "from each training review, with its label, mixed with the whole reviews.")
+    if training.get("test_scorings"):
+        lines.append(f"- The test split has been scored {len(training['test_scorings'])} time(s), each logged "
+                     "under `test_scorings` in `training.json`.")
+    return "".join(line + "\n" for line in lines)
+
+
 def write_sentiment_card(directory: Path, config: SentimentConfig, result: dict, parameters: int) -> None:
     """README.md with model-index metadata for the test accuracy and macro F1, and how the model was made."""
     path = Path(directory) / "training.json"
@@ -46,14 +69,14 @@ On the IMDB protocol's test split ({result['examples']:,} reviews, never used fo
 | positive | {pos_neg:,} | {pos_pos:,} |
 
 Reproduce: `python -m rnn_demo evaluate sentiment --model {directory} --json`
-{_explanation_section(result.get("attribution_deletion"))}
+{_explanation_section(result.get("attribution_deletion"))}{_short_text_section(result.get("short_texts"), directory)}
 ## Training
 
 - Data: the protocol's training reviews (a tenth held out by hash to choose the checkpoint by cross-entropy).
 - Command: `{training.get('command', 'unknown')}`
 - Best checkpoint at step {training.get('step', '?')}, {training.get('seconds', 0) / 60:.0f} minutes of wall time \
 to that step on a 2-core CPU.
-"""
+{_training_lines(training)}"""
     write_model_card(
         directory, title=f"rnn-demo sentiment {label}", summary="Tells positive from negative movie reviews.",
         tags=["text-classification", "sentiment-analysis", config.cell], datasets=["imdb"],

@@ -56,6 +56,7 @@ class SentimentCLI(TaskCLI):
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
+        from ..training import log_test_scoring
         from .data import protocol_dataset, texts_and_labels
         from .evaluate import evaluate_classifier
         from .model import ReviewClassifier
@@ -69,12 +70,17 @@ class SentimentCLI(TaskCLI):
             return evaluate_short_texts(model, tokenizer, *texts_and_labels(protocol_dataset()["selection"]))
         texts, labels = texts_and_labels(protocol_dataset()["test"])
         result = evaluate_classifier(model, tokenizer, texts, labels)
+        log_test_scoring(args.model, {"test_accuracy": result["test_accuracy"], "macro_f1": result["macro_f1"]})
         if args.deletion_reviews:
             from .faithfulness import deletion_check
 
             result["attribution_deletion"] = deletion_check(model, tokenizer, texts[:args.deletion_reviews])
         if args.write_card:
             from .card import write_sentiment_card
+            from .evaluate import evaluate_short_texts
+
+            result["short_texts"] = evaluate_short_texts(model, tokenizer,
+                                                         *texts_and_labels(protocol_dataset()["selection"]))
 
             write_sentiment_card(args.model, model.config, result, model.num_parameters())
         return result
@@ -97,11 +103,26 @@ def bench_sentiment(args: argparse.Namespace) -> dict:
 
 
 def bench_baseline(args: argparse.Namespace) -> dict:
-    """TF-IDF and logistic regression trained and scored on the protocol: the accuracy to beat."""
+    """TF-IDF and logistic regression trained and scored on the protocol, the accuracy to beat, against the
+    recurrent classifier --model (default sentiment-gru) on the same test reviews, with McNemar's test."""
+    from ..hub import load_model
+    from ..training import log_test_scoring
     from .baseline import tfidf_baseline
     from .data import protocol_dataset
+    from .infer import predict_ids
+    from .model import ReviewClassifier
+    from .tokenizer import encode_batch, load_tokenizer
 
-    return tfidf_baseline(protocol_dataset())
+    path = args.model or MODELS_DIR / "sentiment-gru"
+    model, tokenizer = load_model(ReviewClassifier, path, "cpu"), load_tokenizer(path)
+
+    def rival(texts: list[str]) -> list[int]:
+        return predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens)).argmax(-1).tolist()
+
+    result = {"rival": str(path), **tfidf_baseline(protocol_dataset(), rival=rival)}
+    log_test_scoring(path, {"test_accuracy": result["rival_test_accuracy"], "tfidf_test_accuracy":
+                            result["test_accuracy"], "mcnemar_p_value": result["mcnemar"]["p_value"]})
+    return result
 
 
 def bench_csv_refusal(args: argparse.Namespace) -> dict:

@@ -1,6 +1,7 @@
 """The protocol metrics of a review classifier: test accuracy, macro F1, the confusion matrix, speed."""
 from __future__ import annotations
 
+import math
 import time
 
 from tokenizers import Tokenizer
@@ -46,3 +47,13 @@ def evaluate_short_texts(model: ReviewClassifier, tokenizer: Tokenizer, reviews:
 
 
 SHORT_TEXT_CHECK = "first and last sentence (4 to 40 words) of each selection review, with its label"
+
+
+def mcnemar(predicted_a: list[int], predicted_b: list[int], labels: list[int]) -> dict:
+    """McNemar's exact test of two classifiers on the same examples: of the examples exactly one of them gets right,
+    how many each gets, and the two-sided p-value of so uneven a split if both were equally accurate (binomial, 1/2)."""
+    only_a = sum(int(a == y != b) for a, b, y in zip(predicted_a, predicted_b, labels))
+    only_b = sum(int(b == y != a) for a, b, y in zip(predicted_a, predicted_b, labels))
+    n, fewer = only_a + only_b, min(only_a, only_b)
+    tail = sum(math.comb(n, k) for k in range(fewer + 1)) / 2 ** n if n else 1.0
+    return {"only_first_right": only_a, "only_second_right": only_b, "p_value": round(min(1.0, 2 * tail), 4)}

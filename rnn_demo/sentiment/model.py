@@ -70,13 +70,18 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(self.backbone.output_size, len(config.labels))
 
-    def encode(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
+    def encode(self, ids: torch.Tensor, state: State | None = None,
+               for_training: bool = False) -> tuple[torch.Tensor, torch.Tensor, State | None]:
         """ids (batch, time) -> states (batch, time, hidden * directions), valid mask (batch, time), final state.
 
-        Padding never reaches the recurrence: sequences are packed by their lengths."""
+        Padding never reaches the recurrence: sequences are packed by their lengths. With `for_training` the
+        backbone runs unpacked instead (Backbone.forward_padded: the same outputs, a backward linear in time on
+        the CPU) and the final state is None."""
         mask = ids != 0  # (batch, time)
         lengths = mask.sum(1).clamp_min(1).cpu()
         x = self.drop(self.embed(ids))  # (batch, time, embedding)
+        if for_training:
+            return self.backbone.forward_padded(x, lengths), mask, None
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         outputs, state = self.backbone(packed, state)
         outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=ids.size(1))
@@ -84,9 +89,12 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
 
     def forward(
         self, ids: torch.Tensor, state: State | None = None, targets: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, State, torch.Tensor | None]:
-        """ids (batch, time) -> logits (batch, labels), final state, mean cross-entropy or None."""
-        outputs, mask, state = self.encode(ids, state)
+    ) -> tuple[torch.Tensor, State | None, torch.Tensor | None]:
+        """ids (batch, time) -> logits (batch, labels), final state, mean cross-entropy or None.
+
+        A training step (targets given, gradients on, no state) skips the final state (None): nothing carries it."""
+        training_step = targets is not None and state is None and torch.is_grad_enabled()
+        outputs, mask, state = self.encode(ids, state, for_training=training_step)
         pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)  # (batch, hidden * directions)
         logits = self.head(self.drop(pooled))  # (batch, labels)
         loss = F.cross_entropy(logits, targets) if targets is not None else None
