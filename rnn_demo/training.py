@@ -176,10 +176,14 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     return meta["loop"], carry
 
 
+def command_line() -> str:
+    """The running rnn_demo command, as a user would type it."""
+    return "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
 def write_training_record(directory: Path, state: dict, settings: TrainSettings, **details: Any) -> None:
     """training.json beside a best model: the command that made it, the step and wall time to it, the settings."""
-    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    record = {"command": command, "step": state["step"], "seconds": round(state["seconds"], 1), **details,
+    record = {"command": command_line(), "step": state["step"], "seconds": round(state["seconds"], 1), **details,
               "settings": asdict(settings)}
     (Path(directory) / "training.json").write_text(json.dumps(record, indent=2))
 
@@ -191,9 +195,8 @@ def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
     if not path.is_file():
         return
     record = json.loads(path.read_text())
-    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    record.setdefault("test_scorings", []).append({"date": when, "command": command, **figures})
+    record.setdefault("test_scorings", []).append({"date": when, "command": command_line(), **figures})
     path.write_text(json.dumps(record, indent=2))
 
 
