@@ -58,16 +58,18 @@ class SentimentCLI(TaskCLI):
         from ..hub import load_model
         from ..training import log_test_scoring
         from .data import protocol_dataset, texts_and_labels
-        from .evaluate import evaluate_classifier
+        from .evaluate import evaluate_classifier, evaluate_short_texts
         from .model import ReviewClassifier
         from .tokenizer import load_tokenizer
 
         model = load_model(ReviewClassifier, args.model, args.device)
         tokenizer = load_tokenizer(args.model)
-        if args.short_texts:
-            from .evaluate import evaluate_short_texts
 
+        def short_text_check() -> dict:  # on the selection reviews
             return evaluate_short_texts(model, tokenizer, *texts_and_labels(protocol_dataset()["selection"]))
+
+        if args.short_texts:
+            return short_text_check()
         texts, labels = texts_and_labels(protocol_dataset()["test"])
         result = evaluate_classifier(model, tokenizer, texts, labels)
         log_test_scoring(args.model, {"test_accuracy": result["test_accuracy"], "macro_f1": result["macro_f1"]})
@@ -77,11 +79,8 @@ class SentimentCLI(TaskCLI):
             result["attribution_deletion"] = deletion_check(model, tokenizer, texts[:args.deletion_reviews])
         if args.write_card:
             from .card import write_sentiment_card
-            from .evaluate import evaluate_short_texts
 
-            result["short_texts"] = evaluate_short_texts(model, tokenizer,
-                                                         *texts_and_labels(protocol_dataset()["selection"]))
-
+            result["short_texts"] = short_text_check()
             write_sentiment_card(args.model, model.config, result, model.num_parameters())
         return result
 
@@ -109,17 +108,14 @@ def bench_baseline(args: argparse.Namespace) -> dict:
     from ..training import log_test_scoring
     from .baseline import tfidf_baseline
     from .data import protocol_dataset
-    from .infer import predict_ids
+    from .evaluate import predicted_labels
     from .model import ReviewClassifier
-    from .tokenizer import encode_batch, load_tokenizer
+    from .tokenizer import load_tokenizer
 
     path = args.model or MODELS_DIR / "sentiment-gru"
     model, tokenizer = load_model(ReviewClassifier, path, "cpu"), load_tokenizer(path)
-
-    def rival(texts: list[str]) -> list[int]:
-        return predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens)).argmax(-1).tolist()
-
-    result = {"rival": str(path), **tfidf_baseline(protocol_dataset(), rival=rival)}
+    result = {"rival": str(path), **tfidf_baseline(protocol_dataset(),
+                                                   rival=lambda texts: predicted_labels(model, tokenizer, texts))}
     log_test_scoring(path, {"test_accuracy": result["rival_test_accuracy"], "tfidf_test_accuracy":
                             result["test_accuracy"], "mcnemar_p_value": result["mcnemar"]["p_value"]})
     return result

@@ -25,13 +25,18 @@ def classification_report(predicted: list[int], labels: list[int], n_classes: in
     return {"accuracy": correct / max(1, len(labels)), "macro_f1": sum(f1s) / n_classes, "confusion": confusion}
 
 
+def predicted_labels(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str]) -> list[int]:
+    """Each text's likeliest label index, texts read up to the model's max_tokens."""
+    return predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens)).argmax(-1).tolist()
+
+
 def evaluate_classifier(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str], labels: list[int],
                         split: str = "test") -> dict:
     """`{split}_accuracy`, `macro_f1`, `confusion`, `examples_per_s` (tokenizing included)."""
     started = time.perf_counter()
-    probs = predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens))
+    predicted = predicted_labels(model, tokenizer, texts)
     seconds = time.perf_counter() - started
-    report = classification_report(probs.argmax(-1).tolist(), labels, len(model.config.labels))
+    report = classification_report(predicted, labels, len(model.config.labels))
     return {f"{split}_accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4),
             "confusion": report["confusion"], "labels": model.config.labels, "examples": len(texts),
             "examples_per_s": round(len(texts) / seconds, 1)}
@@ -42,8 +47,7 @@ def evaluate_short_texts(model: ReviewClassifier, tokenizer: Tokenizer, reviews:
     from .short_texts import leaning, short_texts
 
     texts, text_labels = short_texts(reviews, labels)
-    probs = predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens))
-    return {"check": SHORT_TEXT_CHECK, **leaning(probs.argmax(-1).tolist(), text_labels)}
+    return {"check": SHORT_TEXT_CHECK, **leaning(predicted_labels(model, tokenizer, texts), text_labels)}
 
 
 SHORT_TEXT_CHECK = "first and last sentence (4 to 40 words) of each selection review, with its label"
