@@ -19,7 +19,7 @@ RETRY_AFTER = 1.0  # seconds a refused client waits before its next request, as 
 TASKS = {
     "generate": (("ROMEO:\n", "lstm", 300, 0.8, 0, 1.0, -1, ""), "/generate"),
     "classify": ((REVIEW, "gru"), "/classify"),
-    "forecast": (("victoria", None, "", "", "2014-12-01 00:00", "gru"), "/forecast"),
+    "forecast": (("victoria", None, "", "", "2014-12-01 00:00", True, "gru"), "/forecast"),
 }
 
 

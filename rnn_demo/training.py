@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Callable, Protocol
 
 import torch
@@ -89,20 +90,34 @@ def learning_rate(step: int, s: TrainSettings) -> float:
     return s.lr * (s.min_lr_ratio + (1 - s.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path,
+def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path | None,
         save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None) -> dict:
     """Train `model` on `task` up to `settings.max_steps` steps (or stop early at step `until`, to go on
     later with resume); return the loop state at the end."""
+    run = training_run(model, task, settings, run_dir, save_best, resume, until)
+    while True:
+        try:
+            next(run)
+        except StopIteration as end:
+            return end.value
+
+
+def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path | None,
+                 save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None,
+                 progress: bool = True) -> Iterator[dict]:
+    """The loop as a generator: yields the loop state after each selection (its `history` ends with that
+    selection), returns it at the end. Closing it stops the run there; the best model so far has been handed to
+    `save_best`. `run_dir` None: no checkpoints and no resume (a short run in memory, e.g. in the app)."""
     torch.manual_seed(settings.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     state = {"step": 0, "best_selection_loss": math.inf, "best_step": None, "seconds": 0.0, "history": []}
     carry = None
-    if resume and (run_dir / "last" / "trainer_state.json").is_file():
+    if run_dir is not None and resume and (run_dir / "last" / "trainer_state.json").is_file():
         state, carry = load_checkpoint(run_dir / "last", model, optimizer)
     started = time.time() - state["seconds"]
     last_step = min(settings.max_steps, until or settings.max_steps)
     bar = tqdm(range(state["step"], last_step), initial=state["step"], total=settings.max_steps,
-               desc="train", unit="step", dynamic_ncols=True)
+               desc="train", unit="step", dynamic_ncols=True, disable=not progress)
     for step in bar:
         model.train()
         tick = time.time()
@@ -120,7 +135,9 @@ def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Pa
         if state["step"] % settings.eval_every == 0 or state["step"] == last_step:
             state["seconds"] = time.time() - started
             _select(model, task, state, save_best, bar)
-            save_checkpoint(run_dir / "last", model, optimizer, state, carry)
+            if run_dir is not None:
+                save_checkpoint(run_dir / "last", model, optimizer, state, carry)
+            yield state
     state["seconds"] = time.time() - started
     return state
 
@@ -129,7 +146,8 @@ def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable
     model.eval()
     selection = task.selection_loss(model)
     state["history"].append({"step": state["step"], "selection_loss": selection})
-    bar.write(f"step {state['step']}: selection loss {selection:.4f} (best {state['best_selection_loss']:.4f})")
+    if not bar.disable:
+        bar.write(f"step {state['step']}: selection loss {selection:.4f} (best {state['best_selection_loss']:.4f})")
     if selection < state["best_selection_loss"]:
         state["best_selection_loss"], state["best_step"] = selection, state["step"]
         save_best(model, dict(state))

@@ -66,7 +66,7 @@ def classify_csv(data: bytes | str | None, column: str = "") -> Callable[[Client
 
 
 def forecast_upload(data: bytes | str, origin: str = "") -> Callable[[Client, Path], object]:
-    return _api("forecast", "upload", None, "", "", origin, "gru", files={1: ("series.csv", data)})
+    return _api("forecast", "upload", None, "", "", origin, True, "gru", files={1: ("series.csv", data)})
 
 
 def series_csv(steps: int = 24 * 30, freq: str = "h", values: np.ndarray | None = None) -> pd.DataFrame:
@@ -322,14 +322,14 @@ CASES = [
              _api("sentiment_load_from_hub", "", ""), "is not a Hub model id"),
     # forecasting
     BadInput("forecast", "an origin between time steps", "refused: it must be a time step",
-             _api("forecast", "victoria", None, "", "", "2014-12-01 00:10", "gru"), "must be a time step"),
+             _api("forecast", "victoria", None, "", "", "2014-12-01 00:10", True, "gru"), "must be a time step"),
     BadInput("forecast", "an origin that is not a time", "refused, with the form to use",
-             _api("forecast", "victoria", None, "", "", "soon", "gru"), "cannot read 'soon' as a time"),
+             _api("forecast", "victoria", None, "", "", "soon", True, "gru"), "cannot read 'soon' as a time"),
     BadInput("forecast", "an origin without a week of history before it", "refused, naming the first possible origin",
-             _api("forecast", "victoria", None, "", "", "2014-01-02 00:00", "gru"),
+             _api("forecast", "victoria", None, "", "", "2014-01-02 00:00", True, "gru"),
              "must be a time step of the series from 2014-01-15"),
     BadInput("forecast", "upload chosen, no file", "refused: upload a CSV file first",
-             _api("forecast", "upload", None, "", "", "", "gru"), "upload a CSV file first"),
+             _api("forecast", "upload", None, "", "", "", True, "gru"), "upload a CSV file first"),
     BadInput("forecast", "a 0-byte file", "refused: the file is empty", forecast_upload(b""), "the file is empty"),
     BadInput("forecast", "a binary file", "refused: not a text CSV file", forecast_upload(PNG), "not a text CSV file"),
     BadInput("forecast", "a CSV with 5 columns, none called time or value", "refused: name the columns, listing them",
@@ -342,7 +342,10 @@ CASES = [
              "the series is not regular"),
     BadInput("forecast", "a value that is not a number", "refused, naming the row and the value",
              forecast_upload(_not_numbers()), "values are not numbers, the first in data row 11"),
-    BadInput("forecast", "fewer steps than a week and a day", "refused, naming the steps needed",
+    BadInput("forecast", "a quarter-hourly series", "refused: half-hourly or hourly steps only, resample it",
+             forecast_upload(series_csv(steps=96 * 30, freq="15min").to_csv(index=False)),
+             "the forecaster reads half-hourly (30 minutes) or hourly (60 minutes) series"),
+    BadInput("forecast", "fewer steps than two weeks", "refused, naming the steps needed",
              forecast_upload(series_csv(steps=300).to_csv(index=False)), "a forecast needs at least"),
     BadInput("forecast", "a constant series", "forecasts it; MASE is left blank, and the notes say why",
              forecast_upload(series_csv(values=np.full(720, 7.0)).to_csv(index=False), "2024-01-29 00:00"),
@@ -381,13 +384,13 @@ CASES = [
              "Read 720 steps from column", refused=False,
              holds=lambda answer: md_text(FORECAST_MARKUP) in answer[2] and FORECAST_MARKUP not in answer[2]),
     BadInput("forecast", "an origin with a UTC offset", "read in the series' wall-clock time, and said",
-             _api("forecast", "victoria", None, "", "", "2014-12-25T00:00:00+11:00", "gru"),
+             _api("forecast", "victoria", None, "", "", "2014-12-25T00:00:00+11:00", True, "gru"),
              "The origin's UTC offset (+11:00) was set aside", refused=False),
     BadInput("forecast", "a 10,000-character origin", "refused without echoing it: at most 64 characters",
-             _api("forecast", "victoria", None, "", "", "2" * 10_000, "gru"), "the origin has 10,000 characters; at "
+             _api("forecast", "victoria", None, "", "", "2" * 10_000, True, "gru"), "the origin has 10,000 characters; at "
              "most 64 are read"),
     BadInput("forecast", "no origin: past the end of the data", "forecasts; the day's metrics table is empty, under its "
-             "real headers", _api("forecast", "victoria", None, "", "", "", "gru"), "past the end of the data",
+             "real headers", _api("forecast", "victoria", None, "", "", "", True, "gru"), "past the end of the data",
              refused=False, holds=lambda answer: answer[1]["headers"][:2] == ["forecaster", "MAE"]),
     BadInput("backtest", "an unknown cell", "refused, naming the cells", _api("backtest", "transformer"),
              "is not in the list of choices"),

@@ -1,7 +1,6 @@
 """The app through its API, as other programs use a Space: a launched server and gradio_client."""
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,8 +103,10 @@ def test_classify_csv_returns_one_row_per_row(client, tmp_path):
 
 
 def _forecast(client, origin="2014-12-01 00:00", cell="gru", source="victoria", upload=None, time_column="",
-              value_column=""):
-    return client.predict(source, upload, time_column, value_column, origin, cell, api_name="/forecast")
+              value_column="", adapt=False):
+    plot, metrics, notes, _ = client.predict(source, upload, time_column, value_column, origin, adapt, cell,
+                                             api_name="/forecast")
+    return plot, metrics, notes
 
 
 @pytest.mark.slow
@@ -138,18 +139,24 @@ def test_backtest_reports_the_model_beside_both_baselines(client):
 
 
 @pytest.mark.slow
-def test_forecast_of_an_uploaded_series_in_another_unit_and_step(client, tmp_path):
+def test_an_hourly_upload_in_another_unit_is_adapted_and_checked_on_its_held_out_weeks(client, tmp_path):
     from gradio_client import handle_file
 
-    times = pd.date_range("2024-01-01", periods=24 * 30, freq="h")
-    values = 500 + 100 * np.sin(2 * np.pi * np.arange(len(times)) / 24)
+    from tests.test_forecast_adapt import hourly_demand
+
+    series = hourly_demand(weeks=5)
     path = tmp_path / "load.csv"
-    pd.DataFrame({"timestamp": times, "megawatts": values}).to_csv(path, index=False)
-    plot, metrics, notes = _forecast(client, origin="2024-01-29 00:00", source="upload", upload=handle_file(str(path)),
-                                     value_column="megawatts")
+    pd.DataFrame({"timestamp": series.times, "megawatts": series.values}).to_csv(path, index=False)
+    plot, metrics, notes, held_out = client.predict("upload", handle_file(str(path)), "", "megawatts", "", True, "gru",
+                                                    api_name="/forecast")
     median = next(t for t in json.loads(plot["plot"])["data"] if t.get("name") == "forecast (median)")
-    assert all(300 < y < 700 for y in median["y"] if y is not None)  # scaled back to the upload's own unit
-    assert "step of 0 days 01:00:00" in notes and "trained on 30-minute steps" in notes
+    assert sum(y is not None for y in median["y"]) == 24  # the next day, hourly
+    assert all(600 < y < 1400 for y in median["y"] if y is not None)  # scaled back to the upload's own unit
+    rows = {row[0]: dict(zip(held_out["headers"], row)) for row in held_out["data"]}
+    assert set(rows) == {"adapted model (median, 80% interval)", "bundled model as it was",
+                         "seasonal naive, lag 24 (yesterday)", "seasonal naive, lag 168 (last week)"}
+    assert 0.78 <= rows["adapted model (median, 80% interval)"]["coverage 80%"] <= 0.85
+    assert "Adapted to your series" in notes and "the forecast shown is" in notes and "trained on 30-minute" not in notes
 
 
 @pytest.mark.slow

@@ -133,7 +133,9 @@ def test_metrics_on_literal_forecasts():
     actual, forecast = np.array([[10.0, 20.0]]), np.array([[11.0, 18.0]])
     assert point_metrics(forecast, actual, scale=1.5) == pytest.approx({"mae": 1.5, "mape": 10.0, "mase": 1.0})
     lower, upper = np.array([[9.0, 21.0]]), np.array([[12.0, 22.0]])
-    assert interval_metrics(lower, upper, actual) == pytest.approx({"coverage80": 0.5, "width80": 2.0})
+    # widths 3 and 1; 10 falls inside, 20 falls 1 below: interval scores 3 and 1 + 10 x 1
+    assert interval_metrics(lower, upper, actual) == pytest.approx({"coverage80": 0.5, "width80": 2.0,
+                                                                    "interval_score80": 7.0})
     values = np.arange(10.0)
     assert mase_scale(values, lag=3) == 3.0
     assert seasonal_naive(values, np.array([6]), horizon=2, lag=3).tolist() == [[3.0, 4.0]]
@@ -144,7 +146,7 @@ def test_backtest_scores_every_test_midnight_and_the_baselines():
     result = backtest(tiny_forecaster(), series, test_start=len(series) - 3 * 4)
     assert result["origins"] == 3 and result["first_origin"] == "2024-01-12 00:00:00"
     assert result["seasonal_naive_8"]["mae"] == 0.0 and result["seasonal_naive_4"]["mae"] > 0
-    assert set(result["model"]) == {"mae", "mape", "mase", "coverage80", "width80"}
+    assert set(result["model"]) == {"mae", "mape", "mase", "coverage80", "width80", "interval_score80"}
 
 
 def test_forecast_past_the_end_and_origins_out_of_range():

@@ -302,7 +302,7 @@ def test_empty_metrics_tables_have_their_real_headers():
 
     view = forecast_for(bundled_cells()[0], "")  # past the end: nothing to compare with
     assert view.metrics.empty and list(view.metrics.columns) == METRIC_COLUMNS
-    assert METRIC_COLUMNS == ["forecaster", "MAE", "MAPE %", "MASE", "coverage 80%", "width 80%"]
+    assert METRIC_COLUMNS == ["forecaster", "MAE", "MAPE %", "MASE", "coverage 80%", "width 80%", "interval score 80%"]
     assert not any("left blank" in note for note in view.notes)
 
 

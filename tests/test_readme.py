@@ -76,7 +76,8 @@ def test_forecast_table_states_what_the_cards_measured():
     assert set(rows) == {f"forecast-{cell}" for cell in forecast_cells()}
     for name, cells in rows.items():
         card = card_metrics(MODELS_DIR / name)
-        for key, digits in (("mae", 4), ("mape", 2), ("mase", 4), ("coverage80", 3), ("width80", 3)):
+        for key, digits in (("mae", 4), ("mape", 2), ("mase", 4), ("coverage80", 3), ("width80", 3),
+                            ("interval_score80", 3)):
             assert f"{card[key]:.{digits}f}" in cells, (name, key)
         size = (MODELS_DIR / name / "model.safetensors").stat().st_size
         assert f"{size / 1000:.0f} KB" in cells, name

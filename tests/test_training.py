@@ -39,6 +39,21 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
         assert torch.equal(value, resumed.state_dict()[name]), name
 
 
+def test_a_run_in_memory_yields_each_selection_and_stops_when_closed(tmp_path):
+    from rnn_demo.training import training_run
+
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=VOCAB, embedding_dim=8, hidden_size=16))
+    task = TextTask(TEXT, TINY_TEXT, VOCAB, batch_size=4, seq_len=16, device=torch.device("cpu"))
+    saved: list[int] = []
+    run = training_run(model, task, TrainSettings(max_steps=40, eval_every=5, lr=1e-2), None,
+                       lambda m, s: saved.append(s["step"]), progress=False)
+    steps = [state["step"] for _, state in zip(range(3), run)]  # three selections, then the visitor stops
+    run.close()
+    assert steps == [5, 10, 15] and saved and saved[-1] <= 15
+    assert not any(tmp_path.iterdir())  # and nothing was written to disk
+
+
 def test_learning_rate_warms_up_then_decays():
     s = TrainSettings(max_steps=100, warmup_steps=10, lr=1.0, min_lr_ratio=0.1)
     assert learning_rate(0, s) == 0.1 and learning_rate(9, s) == 1.0

@@ -10,17 +10,27 @@ from .data import LICENSE
 from .model import ForecastConfig
 
 METRIC_NAMES = {"mase": "MASE", "mae": "MAE (GW)", "mape": "MAPE (%)", "coverage80": "80% interval coverage",
-                "width80": "80% interval mean width (GW)"}
+                "width80": "80% interval mean width (GW)", "interval_score80": "80% interval score (Winkler, GW)"}
 
 
 def _metrics_table(result: dict) -> str:
-    rows = ["| forecaster | MAE (GW) | MAPE (%) | MASE | 80% coverage | 80% width (GW) |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = ["| forecaster | MAE (GW) | MAPE (%) | MASE | 80% coverage | 80% width (GW) | 80% interval score (GW) |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, label in (("model", "this model"), ("seasonal_naive_48", "seasonal naive, lag 48 (yesterday)"),
                         ("seasonal_naive_336", "seasonal naive, lag 336 (last week)")):
         m = result[name]
-        interval = (f"{m['coverage80']:.3f} | {m['width80']:.3f}" if "coverage80" in m else "- | -")
+        interval = (f"{m['coverage80']:.3f} | {m['width80']:.3f} | {m['interval_score80']:.3f}" if "coverage80" in m
+                    else "- | - | -")
         rows.append(f"| {label} | {m['mae']:.4f} | {m['mape']:.2f} | {m['mase']:.4f} | {interval} |")
     return "\n".join(rows)
+
+
+def _calibration_line(result: dict) -> str:
+    check = result.get("calibration")
+    if not check:
+        return ""
+    return (f"On the {check['days']} hold-out days it was calibrated on, the 80% interval covers "
+            f"{check['coverage80']:.1%} (width {check['width80']:.3f} GW, interval score {check['interval_score80']:.3f}).")
 
 
 def write_forecast_card(directory: Path, config: ForecastConfig, result: dict, parameters: int) -> None:
@@ -45,6 +55,8 @@ checkpoint selection or calibration); MASE is scaled by the in-sample MAE of the
 the training part ({result['mase_scale']} GW).
 
 {_metrics_table(result)}
+
+The interval score is Winkler's: the interval's width, plus 10 times how far an actual value falls outside it (lower is better). {_calibration_line(result)}
 
 Reproduce: `python -m rnn_demo evaluate forecast --model {directory} --json`
 

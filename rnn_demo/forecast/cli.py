@@ -45,12 +45,14 @@ class ForecastCLI(TaskCLI):
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
-        from .evaluate import backtest
+        from .evaluate import backtest, calibration_check
         from .infer import protocol_series
         from .model import Forecaster
 
         model = load_model(Forecaster, args.model, args.device)
-        result = backtest(model, *protocol_series())
+        series, test_start = protocol_series()
+        result = backtest(model, series, test_start)
+        result["calibration"] = calibration_check(model, series, test_start, _validation_days(args.model))
         if args.write_card:
             from .card import write_forecast_card
 
@@ -59,6 +61,14 @@ class ForecastCLI(TaskCLI):
 
     def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
         return {"forecast": bench_forecast}
+
+
+def _validation_days(model: str) -> int:
+    """The days a local model's interval was calibrated on (its training record), else the default's 28."""
+    import json
+
+    record = Path(model) / "training.json"
+    return json.loads(record.read_text()).get("validation_days", 28) if record.is_file() else 28
 
 
 def bench_forecast(args: argparse.Namespace) -> dict:

@@ -27,13 +27,26 @@ def point_metrics(forecast: np.ndarray, actual: np.ndarray, scale: float) -> dic
 
 
 def interval_metrics(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    """The share of actual values inside [lower, upper] and the interval's mean width."""
-    return {"coverage80": float(((actual >= lower) & (actual <= upper)).mean()), "width80": float((upper - lower).mean())}
+    """The share of actual values inside the 80% interval [lower, upper], its mean width, and its mean interval score
+    (Winkler's: the width, plus 2 / 0.2 times how far an actual value falls outside; lower is better)."""
+    outside = np.maximum(lower - actual, 0) + np.maximum(actual - upper, 0)
+    return {"coverage80": float(((actual >= lower) & (actual <= upper)).mean()), "width80": float((upper - lower).mean()),
+            "interval_score80": float((upper - lower + outside / 0.1).mean())}
 
 
 def test_origins(series: Series, test_start: int, horizon: int) -> np.ndarray:
     """Every midnight of the test window whose whole forecast day lies inside the series."""
     return midnights(series.times, test_start, len(series) - horizon + 1)
+
+
+def calibration_check(model: Forecaster, series: Series, test_start: int, days: int) -> dict:
+    """The 80% interval on the `days` days before the test window (the training part's hold-out, where it was
+    calibrated): its coverage, width and interval score there, at each midnight."""
+    config = model.config
+    origins = midnights(series.times, test_start - days * config.day, test_start - config.horizon + 1)
+    actual = series.values[origins[:, None] + np.arange(config.horizon)[None]]
+    _, lower, upper = interval_of(model, forecast_quantiles(model, series, origins))
+    return {"days": int(origins.size), **{k: round(v, 4) for k, v in interval_metrics(lower, upper, actual).items()}}
 
 
 def backtest(model: Forecaster, series: Series, test_start: int) -> dict:

@@ -3,7 +3,8 @@
 (No `from __future__ import annotations` here: the Hub mixin reads the `config` annotation at run time.)
 """
 
-from dataclasses import dataclass, field
+from copy import deepcopy
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +14,9 @@ from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import REPO_URL, HubModel
 from ..visitor_checks import ConfigLimits
 from .features import FEATURES
+
+
+STEPS = {30: "half-hourly", 60: "hourly"}  # series steps (minutes) a forecaster reads
 
 
 @dataclass
@@ -46,6 +50,22 @@ class ForecastConfig:
             raise ValueError(f"quantiles must be increasing and include the median 0.5, got {self.quantiles}")
         if self.horizon > self.day:
             raise ValueError(f"horizon {self.horizon} exceeds one day ({self.day} steps)")
+
+    def for_step(self, minutes: float) -> "ForecastConfig":
+        """This config read in real time for a series of `minutes` steps: the same week of window, day of horizon and
+        day and week lags, counted in that series' steps (24 and 168 for hourly data). Only STEPS are accepted."""
+        if minutes not in STEPS:
+            accepted = " or ".join(f"{name} ({m} minutes)" for m, name in STEPS.items())
+            raise ValueError(f"the series has a step of {minutes:g} minutes; the forecaster reads {accepted} series: "
+                             "resample it to one of these")
+        if minutes == self.step_minutes:
+            return self
+        ratio = self.step_minutes / minutes
+        spans = {name: getattr(self, name) * ratio for name in ("window", "horizon", "day", "week")}
+        if any(span != int(span) or span < 1 for span in spans.values()):
+            raise ValueError(f"this model's spans ({self.step_minutes}-minute steps) do not divide into "
+                             f"{minutes:g}-minute steps")
+        return replace(self, step_minutes=int(minutes), **{name: int(span) for name, span in spans.items()})
 
     def state_shapes(self) -> Shapes:
         """Forecaster's state_dict shapes for this config, by formula: nothing is built or allocated."""
@@ -105,6 +125,16 @@ class Forecaster(nn.Module, HubModel, library_name="rnn-demo", tags=["time-serie
         quantiles = self._ordered(self.head(future))  # (batch, horizon, quantiles)
         loss = pinball_loss(quantiles, targets, self.quantile_levels) if targets is not None else None
         return quantiles, state, loss
+
+    def for_step(self, minutes: float) -> "Forecaster":
+        """This forecaster for a series of `minutes` steps (ForecastConfig.for_step): itself at its own step, else a
+        copy with the config in that series' steps (the weights do not depend on the sequence's length)."""
+        config = self.config.for_step(minutes)
+        if config is self.config:
+            return self
+        copy = deepcopy(self)
+        copy.config = config
+        return copy
 
     def _ordered(self, raw: torch.Tensor) -> torch.Tensor:
         """raw (..., quantiles) -> increasing quantiles: the median, then positive steps outwards."""

@@ -16,7 +16,8 @@ from .. import model_sources
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
-from .model import VISITOR_LIMITS, Forecaster
+from .adapt import MODEL_ROW, Adaptation, adaptation_notes, naive_rows
+from .model import STEPS, VISITOR_LIMITS, ForecastConfig, Forecaster
 from .stamps import offset_text
 from .upload import read_series_upload
 from ..visitor_hub import VisitorModels
@@ -133,11 +134,25 @@ def parse_origin(text: str | None, series: Series, earliest: int) -> int:
     return locate_origin(text, series, earliest)[0]
 
 
-def forecast_view(series: Series, origin: int, model: Forecaster, scale: float | None) -> ForecastView:
+MODEL_LABEL = "model (median, 80% interval)"
+
+
+def forecast_view(series: Series, origin: int, model: Forecaster, scale: float | None,
+                  label: str = MODEL_LABEL) -> ForecastView:
     """Forecast the `horizon` steps from `origin`; actuals, and metrics, where the data reach that far."""
     config = model.config
     median, lower, upper = (a[0] for a in interval_of(model, forecast_quantiles(model, series, np.array([origin]))))
     notes = _forecast_checks(series, origin, median, lower, min_history(config.window, config.week))
+    view = day_view(series, origin, config, (median, lower, upper), label, scale)
+    view.notes = notes + view.notes
+    return view
+
+
+def day_view(series: Series, origin: int, config: ForecastConfig, shown: tuple[np.ndarray, ...], label: str,
+             scale: float | None) -> ForecastView:
+    """The shown forecast (median, lower, upper: (horizon,) each) from `origin` beside the last-week naive, with the
+    actual values and the day's metrics where the data reach that far."""
+    median, lower, upper = shown
     naive = seasonal_naive(np.concatenate([series.values, np.full(config.horizon, np.nan)]), np.array([origin]),
                            config.horizon, config.week)[0]
     step = series.times[1] - series.times[0]
@@ -151,12 +166,27 @@ def forecast_view(series: Series, origin: int, model: Forecaster, scale: float |
     if known == config.horizon:
         actual = ahead["actual"].to_numpy()
         scale = scale or mase_scale(series.values[:origin], config.week)
-        rows = {"model (median, 80% interval)": {**point_metrics(median, actual, scale),
-                                                 **interval_metrics(lower, upper, actual)},
+        rows = {label: {**point_metrics(median, actual, scale), **interval_metrics(lower, upper, actual)},
                 "seasonal naive (last week)": point_metrics(naive, actual, scale)}
         metrics = _metrics_frame(rows)
-    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics,
-                        notes=notes + _undefined_metrics(metrics))
+    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=_undefined_metrics(metrics))
+
+
+def adapted_view(series: Series, origin: int, adaptation: Adaptation) -> ForecastView:
+    """The forecast `adaptation` chose to show from `origin`: the adapted model's, or the better naive's with an 80%
+    interval from that naive's held-out errors; notes say which and why."""
+    model = adaptation.model
+    if adaptation.shown == MODEL_ROW:
+        view = forecast_view(series, origin, model, None, MODEL_ROW)
+    else:
+        lag = naive_rows(model.config)[adaptation.shown]
+        padded = np.concatenate([series.values, np.full(model.config.horizon, np.nan)])
+        naive = seasonal_naive(padded, np.array([origin]), model.config.horizon, lag)[0]
+        low, high = adaptation.naive_errors
+        view = day_view(series, origin, model.config, (naive, naive + low, naive + high),
+                        f"{adaptation.shown}, 80% interval from its held-out errors", None)
+    view.notes = adaptation_notes(adaptation, series, origin) + view.notes
+    return view
 
 
 def _forecast_checks(series: Series, origin: int, median: np.ndarray, lower: np.ndarray, span: int) -> list[str]:
@@ -189,7 +219,8 @@ def _undefined_metrics(metrics: pd.DataFrame) -> list[str]:
     return notes
 
 
-METRIC_NAMES = {"mae": "MAE", "mape": "MAPE %", "mase": "MASE", "coverage80": "coverage 80%", "width80": "width 80%"}
+METRIC_NAMES = {"mae": "MAE", "mape": "MAPE %", "mase": "MASE", "coverage80": "coverage 80%", "width80": "width 80%",
+                "interval_score80": "interval score 80%"}
 METRIC_COLUMNS = ["forecaster", *METRIC_NAMES.values()]
 
 
@@ -203,36 +234,44 @@ def _metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     return frame.rename(columns=METRIC_NAMES).reset_index(names="forecaster")
 
 
-def load_upload(path: str, time_column: str | None, value_column: str | None, model: Forecaster) -> tuple[Series, list[str]]:
-    """An uploaded series and what the user should know about reading it with `model`."""
+def step_minutes(series: Series) -> float:
+    """The series' step in minutes."""
+    return (series.times[1] - series.times[0]) / pd.Timedelta(minutes=1)
+
+
+def load_upload(path: str, time_column: str | None, value_column: str | None,
+                model: Forecaster) -> tuple[Series, Forecaster, list[str]]:
+    """An uploaded series, `model` in the series' step (half-hourly or hourly: Forecaster.for_step, any other step
+    refused by name) and what the user should know about reading it."""
     series, notes = read_series_upload(Path(path).read_bytes(), time_column or None, value_column or None)
+    model = model.for_step(step_minutes(series))
     config = model.config
     if len(series) < min_history(config.window, config.week):
         raise ValueError(f"the series has {len(series):,} steps; a forecast needs at least "
-                         f"{min_history(config.window, config.week):,} (two weeks at the model's step)")
-    step = series.times[1] - series.times[0]
-    if step != pd.Timedelta(minutes=config.step_minutes):
-        notes.append(f"The upload has a step of {step}; the model was trained on {config.step_minutes}-minute steps. "
-                     f"It forecasts the next {config.horizon} steps with day and week lags of {config.day} and "
-                     f"{config.week} steps, so treat the result with care.")
+                         f"{min_history(config.window, config.week):,} (two weeks of {STEPS[config.step_minutes]} "
+                         "steps)")
     notes.append("The model scales the upload by the mean and spread of the week before the origin.")
-    return series, notes
+    return series, model, notes
 
 
 def forecast_for(cell: str, origin: str | None = None, upload: str | None = None, time_column: str | None = None,
-                 value_column: str | None = None, loaded: tuple[str, str] | None = None) -> ForecastView:
+                 value_column: str | None = None, loaded: tuple[str, str] | None = None,
+                 adaptation: Adaptation | None = None) -> ForecastView:
     """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
-    (or the visitor's Hub model)."""
+    (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py)."""
     model = forecaster_for(cell, loaded)
     if upload:
-        series, notes = load_upload(upload, time_column, value_column, model)
+        series, model, notes = load_upload(upload, time_column, value_column, model)
         scale = None
     else:
         (series, test_start), notes = victoria(), []
         scale = mase_scale(series.values[:test_start], model.config.week)
     index, origin_notes = locate_origin(origin, series, min_history(model.config.window, model.config.week))
     notes += origin_notes
-    view = forecast_view(series, index, model, scale)
+    if upload and adaptation is not None:
+        view = adapted_view(series, index, adaptation)
+    else:
+        view = forecast_view(series, index, model, scale)
     if not upload:
         view.unit = model.config.unit
     if index == len(series):

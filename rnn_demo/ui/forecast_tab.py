@@ -4,27 +4,54 @@ from __future__ import annotations
 import gradio as gr
 
 from ..forecast import serve as forecast
+from ..forecast.own_series import holdout_frame, own_series_forecast
+from ..jobs import SLOT
 from ..forecast.plot import forecast_figure
-from ..runtime import QUICK
+from ..runtime import QUICK, lane
 from ..tasks import TASKS
 from . import compare
 from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 
 TASK = TASKS["forecast"]
+FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
 
 
 @shows_errors
-def forecast_demand(source: str, upload: str | None, time_column: str, value_column: str, origin: str,
-                    cell: str, loaded: tuple[str, str] | None = None) -> tuple[object, object, str]:
-    """The forecast plot, the window's metrics beside the seasonal naive forecast, and notes."""
-    if source == "upload" and not upload:
+def forecast_demand(request: gr.Request, source: str, upload: str | None, time_column: str, value_column: str,
+                    origin: str, adapt: bool, cell: str, loaded: tuple[str, str] | None = None,
+                    adapted: dict | None = None):
+    """Stream (plot, the day's metrics, notes, the held-out table, the session's adapted models). The Victoria
+    series is forecast at once; an upload first adapts the model to it (in the job slot, cached per upload)
+    unless `adapt` is off. (gradio hands `request` in first.)"""
+    if source != "upload":
+        view = forecast.forecast_for(cell, origin, None, time_column, value_column, loaded)
+        yield _shown(view, None, adapted)
+        return
+    if not upload:
         raise gr.Error("upload a CSV file first, or choose the Victoria series")
-    view = forecast.forecast_for(cell, origin, upload if source == "upload" else None, time_column, value_column,
-                                 loaded)
-    return forecast_figure(view.frame, view.unit), view.metrics, bullets(view.notes)
+    if not adapt:
+        view = forecast.forecast_for(cell, origin, upload, time_column, value_column, loaded)
+        yield _shown(view, None, adapted)
+        return
+    adapted = dict(adapted or {})
+    for update in own_series_forecast(request.session_hash or "api", cell, origin, upload, time_column, value_column,
+                                      loaded, adapted):
+        if isinstance(update, str):
+            yield gr.skip(), gr.skip(), update, gr.skip(), gr.skip()
+        else:
+            yield _shown(*update, adapted)
+
+
+def _shown(view: forecast.ForecastView, adaptation, adapted: dict | None) -> tuple:
+    return (forecast_figure(view.frame, view.unit), view.metrics, bullets(view.notes), holdout_frame(adaptation),
+            adapted or {})
+
+
+def stop_adapting(request: gr.Request) -> str:
+    return "Stopping…" if SLOT.stop(request.session_hash or "api") else "Nothing is being adapted."
 
 
 @shows_errors
@@ -35,17 +62,19 @@ def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.
 
 
 def _series_controls() -> list[gr.components.Component]:
-    """Series, upload, its columns and the origin: the forecast's inputs before the cell."""
+    """Series, upload, its columns, the origin and whether to adapt: the forecast's inputs before the cell."""
     source = gr.Radio(SOURCES, value="victoria", label="Series")
     with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
         upload = gr.File(label="CSV", file_types=[".csv"], type="filepath")
         with gr.Row():
             time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
             value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
+        adapt = gr.Checkbox(value=True, label="Adapt the model to my series first (fine-tuned on its history, "
+                                              "the last two weeks held out to check it against the naive forecasts)")
     origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", max_length=forecast.ORIGIN_CHARS,
                         placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
     gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
-    return [source, upload, time_column, value_column, origin]
+    return [source, upload, time_column, value_column, origin, adapt]
 
 
 def build() -> None:
@@ -63,6 +92,9 @@ def build() -> None:
             metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
                                    headers=forecast.METRIC_COLUMNS, interactive=False)
             notes = gr.Markdown(bullets(initial.notes))
+            holdout = gr.Dataframe(forecast.empty_metrics(), interactive=False, headers=forecast.METRIC_COLUMNS,
+                                   label="Your series' held-out last two weeks: the adapted model against the naive "
+                                         "forecasts (uploads only)")
             backtest = gr.Dataframe(forecast.empty_metrics(), label="Backtest on the last 8 weeks of 2014 (the protocol)",
                                     headers=forecast.METRIC_COLUMNS, interactive=False)
         with gr.Column(scale=2):
@@ -70,13 +102,17 @@ def build() -> None:
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(forecast.model_summary(best))
             loaded = hub_loader(TASK.name, forecast.VISITORS)
-            forecast_button = gr.Button("Forecast", variant="primary")
+            with gr.Row():
+                forecast_button = gr.Button("Forecast", variant="primary")
+                stop = gr.Button("Stop adapting", size="sm")
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
             compare_button = gr.Button(compare.compare_label(cells))
-    compare.forecast_box(series, compare_button)
+    adapted = gr.State({})  # this session's adapted models, by upload (own_series.CACHE_SIZE at most)
+    compare.forecast_box(series[:5], compare_button)
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
-    forecast_button.click(forecast_demand, [*series, cell, loaded], [plot, metrics, notes], api_name="forecast",
-                          **QUICK)
+    forecast_button.click(forecast_demand, [*series, cell, loaded, adapted], [plot, metrics, notes, holdout, adapted],
+                          api_name="forecast", **FORECAST_LANE)
+    stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)

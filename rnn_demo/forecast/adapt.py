@@ -1,0 +1,188 @@
+"""A forecaster adapted to a visitor's own series: fine-tuned on the series' history, its last two weeks held out.
+
+The held-out days choose the number of fine-tuning steps (the bundled model as it was, step 0, is a candidate),
+then calibrate the 80% interval on that series (conformal, as at training), then score the adapted model against
+both seasonal naives. If it does not beat the better naive there, the naive is the forecast shown, with an 80%
+interval from its own held-out errors. All of it runs in the app's job slot (`adapt_job`); the result travels as
+JSON (`Adaptation.to_json`) and is cached per upload for the visitor's session.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+
+from ..training import TrainSettings, training_run
+from .evaluate import interval_metrics, mase_scale, point_metrics
+from .features import min_history
+from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
+from .model import ForecastConfig, Forecaster
+from .train import ForecastTask, conformal_widening
+
+HOLDOUT_DAYS = 14  # the series' last days, held out to choose, calibrate and score
+TRAINING_DAYS = 7  # days of forecast origins the series must give before its held-out part, at least
+SETTINGS = TrainSettings(max_steps=300, lr=1e-3, warmup_steps=10, eval_every=25, clip_norm=1.0, seed=0)
+BATCH_SIZE = 32
+SECONDS = 30.0  # the fine-tuning's own budget; the held-out scoring comes after it
+MAX_PARAMETERS = 200_000  # larger forecasters (a visitor's) are used as they are
+MODEL_ROW, ORIGINAL_ROW = "adapted model (median, 80% interval)", "bundled model as it was"
+
+
+def naive_rows(config: ForecastConfig) -> dict[str, int]:
+    """The seasonal naive baselines' table rows and lags: yesterday and last week, in the series' steps."""
+    return {f"seasonal naive, lag {config.day} (yesterday)": config.day,
+            f"seasonal naive, lag {config.week} (last week)": config.week}
+
+
+def holdout_start(series: Series, config: ForecastConfig) -> int:
+    """The first held-out step; a clear error when the series is too short to hold out and still train."""
+    needed = min_history(config.window, config.week) + (TRAINING_DAYS + HOLDOUT_DAYS) * config.day
+    if len(series) < needed:
+        raise ValueError(f"adapting the model needs {needed // config.day} days of this series (two weeks of history "
+                         f"for the first forecast, {TRAINING_DAYS} days to learn from, {HOLDOUT_DAYS} held out); it "
+                         f"has {len(series) / config.day:.1f}")
+    return len(series) - HOLDOUT_DAYS * config.day
+
+
+@dataclass
+class Adaptation:
+    """What adapting gave: the model, how it did on the held-out days beside the baselines, what to show."""
+
+    model: Forecaster  # fine-tuned (or as it was, if no step helped), its interval calibrated on the held-out days
+    steps: int  # fine-tuning steps chosen on the held-out days (0: the bundled model as it was)
+    table: dict[str, dict[str, float]]  # held-out metrics by row: the adapted model, as it was, the two naives
+    shown: str  # the row whose forecast is shown: MODEL_ROW, or the better naive's
+    naive_errors: tuple[float, float]  # the shown naive's 10% and 90% held-out error quantiles: its 80% interval
+    holdout_start: int  # the first held-out step of the series
+    seconds: float
+
+    def to_json(self) -> dict:
+        """Plain JSON (the job slot's messages and the session's cache): weights as lists of floats."""
+        weights = {name: value.tolist() for name, value in self.model.state_dict().items()}
+        return {**{k: v for k, v in asdict(self).items() if k != "model"}, "config": asdict(self.model.config),
+                "weights": weights}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Adaptation":
+        model = Forecaster(ForecastConfig(**data["config"]))
+        model.load_state_dict({name: torch.tensor(value) for name, value in data["weights"].items()})
+        fields = {k: v for k, v in data.items() if k not in ("config", "weights")}
+        return cls(model=model.eval(), **{**fields, "naive_errors": tuple(fields["naive_errors"])})
+
+
+def _holdout_table(model: Forecaster, original: Forecaster, series: Series, origins: np.ndarray,
+                   scale: float) -> dict[str, dict[str, float]]:
+    """Every held-out day forecast by the adapted model, the model as it was and both naives."""
+    config = model.config
+    actual = series.values[origins[:, None] + np.arange(config.horizon)[None]]  # (days, horizon)
+    table = {}
+    for row, forecaster in ((MODEL_ROW, model), (ORIGINAL_ROW, original)):
+        median, lower, upper = interval_of(forecaster, forecast_quantiles(forecaster, series, origins))
+        table[row] = {**point_metrics(median, actual, scale), **interval_metrics(lower, upper, actual)}
+    for row, lag in naive_rows(config).items():
+        table[row] = point_metrics(seasonal_naive(series.values, origins, config.horizon, lag), actual, scale)
+    return {row: {k: round(v, 4) for k, v in metrics.items()} for row, metrics in table.items()}
+
+
+def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
+          settings: TrainSettings = SETTINGS) -> Iterator[dict]:
+    """Fine-tune a copy of `original` (already in the series' step: Forecaster.for_step) on `series`; yields
+    {"step", "selection_loss", "best_step"} after each held-out scoring, returns the Adaptation."""
+    started = time.perf_counter()
+    config = original.config
+    start = holdout_start(series, config)
+    model = copy.deepcopy(original).float()
+    task = ForecastTask(series, config, start, BATCH_SIZE, torch.device("cpu"), settings.seed)
+    best = {"loss": task.selection_loss(model), "step": 0, "weights": copy.deepcopy(model.state_dict())}
+
+    def keep_best(candidate: Forecaster, state: dict) -> None:
+        if state["best_selection_loss"] < best["loss"]:
+            best.update(loss=state["best_selection_loss"], step=state["step"],
+                        weights=copy.deepcopy(candidate.state_dict()))
+
+    run = training_run(model, task, settings, None, keep_best, progress=False)
+    for state in run:
+        yield {"step": state["step"], "selection_loss": state["history"][-1]["selection_loss"],
+               "best_step": best["step"]}
+        if time.perf_counter() - started > seconds:
+            run.close()
+    model.load_state_dict(best["weights"])
+    model.eval()
+    model.config = replace(config, interval_widening=conformal_widening(model, task))
+    scale = mase_scale(series.values[:start], config.week)
+    table = _holdout_table(model, original, series, task.selection_origins, scale)
+    return _verdict(model, best["step"], table, series, task.selection_origins, time.perf_counter() - started)
+
+
+def finished_adaptation(original: Forecaster, series: Series, seconds: float = SECONDS,
+                        settings: TrainSettings = SETTINGS) -> tuple[list[dict], Adaptation]:
+    """`adapt` run to its end: its progress reports and the Adaptation."""
+    run, progress = adapt(original, series, seconds, settings), []
+    while True:
+        try:
+            progress.append(next(run))
+        except StopIteration as end:
+            return progress, end.value
+
+
+def _verdict(model: Forecaster, steps: int, table: dict, series: Series, origins: np.ndarray,
+             seconds: float) -> Adaptation:
+    """Show the model if it beats the better naive on the held-out days, else that naive. (By MAE: the ranking is
+    MASE's, and it stays defined where MASE's scale is zero, as for a series that repeats every week.)"""
+    naives = naive_rows(model.config)
+    better = min(naives, key=lambda row: table[row]["mae"])
+    shown = MODEL_ROW if table[MODEL_ROW]["mae"] < table[better]["mae"] else better
+    horizon = model.config.horizon
+    actual = series.values[origins[:, None] + np.arange(horizon)[None]]
+    errors = actual - seasonal_naive(series.values, origins, horizon, naives[better])
+    low, high = np.quantile(errors, [0.1, 0.9])
+    return Adaptation(model, steps, table, shown, (float(low), float(high)),
+                      len(series) - HOLDOUT_DAYS * model.config.day, round(seconds, 2))
+
+
+def adapt_job(path: str, time_column: str | None, value_column: str | None, model: dict,
+              seconds: float = SECONDS) -> Iterator[dict]:
+    """Runs in the job slot's worker: the upload read again, `model` ({"config", "weights"}, in the series' step)
+    adapted to it; yields progress dicts, then {"adaptation": Adaptation.to_json()}."""
+    from pathlib import Path
+
+    from .upload import read_series_upload
+
+    series, _ = read_series_upload(Path(path).read_bytes(), time_column, value_column)
+    forecaster = Forecaster(ForecastConfig(**model["config"]))
+    forecaster.load_state_dict({name: torch.tensor(value) for name, value in model["weights"].items()})
+    adaptation = yield from adapt(forecaster.eval(), series, seconds)
+    yield {"adaptation": adaptation.to_json()}
+
+
+def adaptation_notes(adaptation: Adaptation, series: Series, origin: int) -> list[str]:
+    """What the visitor should know: how the model was adapted, which forecast is shown and why, and whether the
+    origin's day was seen while adapting."""
+    table, steps, start = adaptation.table, adaptation.steps, adaptation.holdout_start
+    naives = naive_rows(adaptation.model.config)
+    better = min(naives, key=lambda row: table[row]["mae"])
+    tuned = f"fine-tuned for {steps} steps" if steps else "left as it was (no number of fine-tuning steps did better)"
+    held = table[MODEL_ROW]
+    notes = [f"Adapted to your series in {adaptation.seconds:.0f} s: the bundled model {tuned} on the series up to "
+             f"{series.times[start]:%Y-%m-%d %H:%M}. The last {HOLDOUT_DAYS} days were held out: they chose the number "
+             f"of steps, calibrated the 80% interval (it covers {held['coverage80']:.0%} of them, "
+             f"{held['width80']:.4g} wide on average) and are scored in the held-out table."]
+    if adaptation.shown == MODEL_ROW:
+        notes.append(f"On the held-out days the adapted model's MAE is {held['mae']:.4g}, against "
+                     f"{table[better]['mae']:.4g} for {better}, the better naive: the forecast shown is the adapted "
+                     "model's.")
+    else:
+        notes.append(f"On the held-out days the adapted model (MAE {held['mae']:.4g}) does not beat the {better} (MAE "
+                     f"{table[better]['mae']:.4g}): the forecast shown is that naive, with an 80% interval from its "
+                     "errors on those days.")
+    if origin < start:
+        notes.append("This origin lies before the held-out days: the model was fine-tuned on this part of the series, "
+                     "so this day's errors flatter it.")
+    elif origin < len(series):
+        notes.append("This origin lies in the held-out days, which chose and calibrated the model: this day's errors "
+                     "flatter it a little.")
+    return notes

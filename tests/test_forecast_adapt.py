@@ -1,0 +1,151 @@
+"""Forecasts on a visitor's own series: hourly as well as half-hourly, the bundled model adapted to the upload with
+its last two weeks held out, the naive shown where the model cannot beat it, cached per upload, run in the job slot."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnn_demo.forecast.adapt import (HOLDOUT_DAYS, MODEL_ROW, Adaptation, adaptation_notes, finished_adaptation,
+                                     naive_rows)
+from rnn_demo.forecast.infer import Series, protocol_series
+from rnn_demo.forecast.model import ForecastConfig
+from rnn_demo.training import TrainSettings
+from tests.test_forecast import tiny_forecaster
+
+QUICK = TrainSettings(max_steps=150, lr=1e-3, warmup_steps=10, eval_every=25, seed=0)  # no time budget: repeatable
+
+
+def hourly_demand(weeks: int = 8, seed: int = 0) -> Series:
+    """A synthetic hourly grid in MW: a morning and an evening peak, quieter weekends, a wandering level, noise."""
+    times = pd.date_range("2024-03-04", periods=weeks * 168, freq="h")
+    hour = np.arange(len(times)) % 24
+    rng = np.random.default_rng(seed)
+    values = (1000 + 120 * np.sin(2 * np.pi * (hour - 7) / 24) + 60 * np.sin(4 * np.pi * hour / 24)
+              - 150 * (times.day_of_week >= 5) + 0.3 * np.cumsum(rng.normal(0, 8, len(times)))
+              + rng.normal(0, 15, len(times)))
+    return Series(times, values, (times.day_of_week < 5).astype(float))
+
+
+def victoria_elsewhere() -> Series:
+    """Eight winter weeks of the Victoria training part in MW, moved 26 weeks on (a summer's dates, same weekdays)."""
+    series, _ = protocol_series()
+    start = 48 * 7 * 20
+    part = slice(start, start + 48 * 7 * 8)
+    times = series.times[part] + pd.Timedelta(weeks=26)
+    return Series(times, series.values[part] * 1000, (times.day_of_week < 5).astype(float))
+
+
+def test_an_hourly_series_is_read_in_real_time_and_other_steps_are_refused_by_name():
+    hourly = ForecastConfig().for_step(60)
+    assert (hourly.window, hourly.horizon, hourly.day, hourly.week) == (168, 24, 24, 168)
+    assert ForecastConfig().for_step(30) == ForecastConfig()
+    for minutes in (15, 45, 1440):
+        with pytest.raises(ValueError, match=r"step of .* minutes; the forecaster reads half-hourly \(30 minutes\) or "
+                                             r"hourly \(60 minutes\) series"):
+            ForecastConfig().for_step(minutes)
+
+
+def test_an_adaptation_round_trips_through_json():
+    model = tiny_forecaster()
+    adaptation = Adaptation(model, 25, {MODEL_ROW: {"mae": 1.0}}, MODEL_ROW, (-1.0, 2.0), 40, 1.5)
+    again = Adaptation.from_json(adaptation.to_json())
+    assert again.model.config == model.config and again.naive_errors == (-1.0, 2.0) and again.holdout_start == 40
+    for name, value in model.state_dict().items():
+        assert np.array_equal(value.numpy(), again.model.state_dict()[name].numpy()), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [hourly_demand, victoria_elsewhere], ids=["synthetic-hourly", "victoria-in-mw"])
+def test_the_adapted_model_beats_the_better_naive_on_the_held_out_weeks(make):
+    from rnn_demo.forecast.serve import bundled_forecaster, step_minutes
+
+    series = make()
+    model = bundled_forecaster("gru").for_step(step_minutes(series))
+    progress, adaptation = finished_adaptation(model, series, math.inf, QUICK)
+    table, naives = adaptation.table, naive_rows(model.config)
+    assert [p["step"] for p in progress] == [25, 50, 75, 100, 125, 150]
+    assert adaptation.shown == MODEL_ROW
+    assert table[MODEL_ROW]["mae"] < min(table[row]["mae"] for row in naives)
+    assert 0.78 <= table[MODEL_ROW]["coverage80"] <= 0.85  # calibrated on these very days
+    assert adaptation.holdout_start == len(series) - HOLDOUT_DAYS * model.config.day
+    notes = " ".join(adaptation_notes(adaptation, series, len(series)))
+    assert "the forecast shown is the adapted model's" in notes and "covers" in notes
+
+
+@pytest.mark.slow
+def test_a_series_that_repeats_every_week_falls_back_to_the_naive_with_a_note():
+    from rnn_demo.forecast.serve import adapted_view, bundled_forecaster
+
+    week = 1000 + 200 * np.sin(np.linspace(0, 14 * np.pi, 336)) + np.linspace(0, 300, 336)
+    times = pd.date_range("2024-01-01", periods=336 * 6, freq="30min")
+    series = Series(times, np.tile(week, 6), (times.day_of_week < 5).astype(float))
+    few = TrainSettings(max_steps=50, lr=1e-3, warmup_steps=10, eval_every=25, seed=0)
+    _, adaptation = finished_adaptation(bundled_forecaster("gru"), series, math.inf, few)
+    last_week = naive_rows(adaptation.model.config)
+    assert adaptation.shown == list(last_week)[1] and adaptation.table[adaptation.shown]["mae"] == 0
+    view = adapted_view(series, len(series) - 48, adaptation)  # a held-out day: the naive is exact there
+    shown = view.frame.dropna(subset=["median"])
+    assert np.allclose(shown["median"], shown["actual"]) and np.allclose(shown["lower"], shown["upper"])
+    assert any("does not beat" in note and "the forecast shown is that naive" in note for note in view.notes)
+
+
+def _upload(tmp_path, series: Series, name: str = "grid.csv") -> str:
+    path = tmp_path / name
+    pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
+    return str(path)
+
+
+def test_a_series_too_short_to_hold_out_two_weeks_is_forecast_as_it_is_with_a_note(tmp_path):
+    from rnn_demo.forecast.own_series import own_series_forecast
+    from rnn_demo.jobs import JobSlot
+
+    slot = JobSlot()
+    updates = list(own_series_forecast("me", "gru", "", _upload(tmp_path, hourly_demand(weeks=4)), None, "mw", None,
+                                       {}, slot))
+    assert len(updates) == 1 and slot.worker is None  # no job was started
+    view, adaptation = updates[0]
+    assert adaptation is None and any(note.startswith("Not adapted to your series: adapting the model needs 35 days")
+                                      for note in view.notes)
+
+
+def test_an_adapted_model_is_reused_from_the_session_cache_and_the_other_steps_are_refused(tmp_path):
+    from rnn_demo.forecast.own_series import own_series_forecast, upload_key
+    from rnn_demo.forecast.serve import bundled_forecaster
+    from rnn_demo.jobs import JobSlot
+
+    series = hourly_demand(weeks=5)
+    path = _upload(tmp_path, series)
+    _, adaptation = finished_adaptation(bundled_forecaster("gru").for_step(60), series, math.inf,
+                                        TrainSettings(max_steps=25, eval_every=25, warmup_steps=5))
+    cache, slot = {upload_key(path, None, "mw", "gru"): adaptation.to_json()}, JobSlot()
+    (view, again), = own_series_forecast("me", "gru", "", path, None, "mw", None, cache, slot)
+    assert slot.worker is None and again.table == adaptation.table  # no job: the session's copy
+    assert len(view.frame.dropna(subset=["median"])) == 24  # the next day, hourly
+    quarter_hours = Series(pd.date_range("2024-01-01", periods=96 * 30, freq="15min"), np.ones(96 * 30),
+                           np.ones(96 * 30))
+    with pytest.raises(ValueError, match=r"step of 15 minutes; the forecaster reads half-hourly"):
+        list(own_series_forecast("me", "gru", "", _upload(tmp_path, quarter_hours, "q.csv"), None, "mw", None, {}, slot))
+
+
+@pytest.mark.slow
+def test_stop_ends_an_adaptation_in_the_job_slot_and_the_forecast_says_so(tmp_path):
+    from rnn_demo.forecast.own_series import own_series_forecast
+    from rnn_demo.jobs import JobSlot
+
+    slot, cache = JobSlot(), {}
+    try:
+        statuses, final = [], None
+        for update in own_series_forecast("me", "gru", "", _upload(tmp_path, hourly_demand(weeks=5)), None, "mw",
+                                          None, cache, slot):
+            if isinstance(update, str):
+                statuses.append(update)
+                slot.stop("me")  # at the first progress report
+            else:
+                final = update
+        assert statuses and statuses[0].startswith("Adapting the model to your series: step 25")
+        view, adaptation = final
+        assert adaptation is None and cache == {} and "You stopped the adaptation" in " ".join(view.notes)
+        assert slot.position("me") is None  # the slot is free again
+    finally:
+        slot.close()
