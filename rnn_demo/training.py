@@ -106,8 +106,9 @@ def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, ru
                  save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None,
                  progress: bool = True) -> Iterator[dict]:
     """The loop as a generator: yields the loop state after each selection (its `history` ends with that
-    selection), returns it at the end. Closing it stops the run there; the best model so far has been handed to
-    `save_best`. `run_dir` None: no checkpoints and no resume (a short run in memory, e.g. in the app)."""
+    selection's loss and the mean training loss since the one before), returns it at the end. Closing it stops the
+    run there; the best model so far has been handed to `save_best`. `run_dir` None: no checkpoints and no resume
+    (a short run in memory, e.g. in the app)."""
     torch.manual_seed(settings.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     state = {"step": 0, "best_selection_loss": math.inf, "best_step": None, "seconds": 0.0, "history": []}
@@ -118,6 +119,7 @@ def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, ru
     last_step = min(settings.max_steps, until or settings.max_steps)
     bar = tqdm(range(state["step"], last_step), initial=state["step"], total=settings.max_steps,
                desc="train", unit="step", dynamic_ncols=True, disable=not progress)
+    losses: list[float] = []  # the training losses since the last selection
     for step in bar:
         model.train()
         tick = time.time()
@@ -130,11 +132,14 @@ def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, ru
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
         optimizer.step()
         rate = task.batch_units(batch) / max(time.time() - tick, 1e-9)
-        bar.set_postfix(loss=f"{loss.item():.3f}", units_per_s=f"{rate:,.0f}")
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}", units_per_s=f"{rate:,.0f}")
         state["step"] = step + 1
         if state["step"] % settings.eval_every == 0 or state["step"] == last_step:
             state["seconds"] = time.time() - started
             _select(model, task, state, save_best, bar)
+            state["history"][-1]["train_loss"] = sum(losses) / len(losses)
+            losses.clear()
             if run_dir is not None:
                 save_checkpoint(run_dir / "last", model, optimizer, state, carry)
             yield state

@@ -114,7 +114,7 @@ def test_forecast_compare_through_the_api(client):
     plot, table, notes = client.predict("victoria", None, "", "", CHRISTMAS, api_name="/forecast_compare")
     traces = {trace.get("name"): trace for trace in json.loads(plot["plot"])["data"]}
     for cell in ("gru", "lstm"):
-        single_plot, _, _ = client.predict("victoria", None, "", "", CHRISTMAS, cell, api_name="/forecast")
+        single_plot, _, _, _ = client.predict("victoria", None, "", "", CHRISTMAS, True, cell, api_name="/forecast")
         single = next(t for t in json.loads(single_plot["plot"])["data"] if t.get("name") == "forecast (median)")
         assert traces[f"{CELL_LABELS[cell]} forecast (median)"]["y"] == pytest.approx(single["y"])
     assert [row[0] for row in table["data"]] == ["GRU (median, 80% interval)", "LSTM (median, 80% interval)",

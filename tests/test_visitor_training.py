@@ -1,0 +1,115 @@
+"""A visitor's own training data (the Train tab), checked before training: small literal files of each kind, and
+each way they can be wrong."""
+import re
+
+import pandas as pd
+import pytest
+
+from rnn_demo.visitor_training.data import (MAX_LABELS, MIN_TEXT_CHARS, held_out_row, labelled_upload,
+                                            series_upload, text_upload)
+
+VERSE = "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate.\n"
+
+
+def test_a_text_is_split_at_a_line_break_with_its_vocabulary_and_preview():
+    prepared = text_upload((VERSE * 40).encode())
+    assert prepared.task == "text" and prepared.train + prepared.held_out == VERSE * 40
+    assert prepared.train.endswith("\n") and 0.08 < len(prepared.held_out) / len(VERSE * 40) < 0.12
+    assert prepared.summary["vocabulary"] == len(set(VERSE)) + 1  # and the unknown symbol
+    assert prepared.preview[0] == ["Shall I compare thee to a summer's day?"]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "the file is empty"),
+    (b"short text\n", f"at least {MIN_TEXT_CHARS:,} are needed"),
+    ("".join(chr(0x4E00 + i) for i in range(2_500)).encode(), "different characters; at most 300"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00" * 300, "binary data"),
+])
+def test_texts_that_cannot_train_a_model_are_refused_by_name(data, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        text_upload(data)
+
+
+def _reviews(tmp_path, rows: list[tuple[str, str]], header=("text", "label")):
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame(rows, columns=list(header)).to_csv(path, index=False)
+    return path
+
+
+def _labelled(n: int = 200, labels=("good", "bad")) -> list[tuple[str, str]]:
+    return [(f"review number {i} was {labels[i % len(labels)]}", labels[i % len(labels)]) for i in range(n)]
+
+
+def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_path):
+    rows = _labelled() + [("", "good"), ("no label here", "")]
+    prepared = labelled_upload(_reviews(tmp_path, rows), None, None)
+    (train, train_ids), (held, _) = prepared.train, prepared.held_out
+    assert len(train) + len(held) == 200 and all(held_out_row(text) for text in held)
+    assert not any(held_out_row(text) for text in train) and 5 <= len(held) <= 40
+    assert prepared.summary["labels"] == {"good": train_ids.count(0), "bad": train_ids.count(1)}
+    assert "2 row(s) without a text or a label were left out." in prepared.notes
+    named = labelled_upload(_reviews(tmp_path, rows, header=("body", "stars")), "body", "stars")
+    assert named.summary["rows"] == 200
+
+
+@pytest.mark.parametrize("rows, columns, message", [
+    (_labelled(labels=("good",)), (None, None), "one label only ('good')"),
+    (_labelled(labels=tuple(f"l{i}" for i in range(MAX_LABELS + 1))), (None, None), "11 different labels; at most 10"),
+    (_labelled(16), (None, None), "too little data: each label needs at least 10 training rows"),
+    (_labelled(), (None, "stars"), "no column 'stars'; the file's columns are: text, label"),
+    (_labelled(), ("label", "label"), "the text and label columns must differ"),
+])
+def test_labelled_files_that_cannot_train_a_classifier_are_refused_by_name(tmp_path, rows, columns, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        labelled_upload(_reviews(tmp_path, rows), *columns)
+
+
+def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
+    times = pd.date_range("2024-01-01", periods=24 * 40, freq="h")
+    path = tmp_path / "series.csv"
+    pd.DataFrame({"time": times, "mw": range(len(times))}).to_csv(path, index=False)
+    prepared = series_upload(path, None, "mw")
+    assert prepared.summary["step (minutes)"] == 60 and prepared.summary["training steps"] == 24 * 26
+    pd.DataFrame({"time": times[:24 * 30], "mw": range(24 * 30)}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="needs 35 days of this series"):
+        series_upload(path, None, "mw")
+
+
+@pytest.mark.parametrize("kind", ["text", "sentiment", "forecast"])
+def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_layout(tmp_path, kind):
+    """A few seconds of the Train tab's job on a small file of each kind: progress after each held-out scoring
+    (the held-out loss falling), then a folder the task's own loader reads."""
+    from rnn_demo.hub import load_model
+    from rnn_demo.visitor_training.job import train_job
+    from tests.test_forecast_adapt import hourly_demand
+
+    if kind == "text":
+        path, columns = tmp_path / "verse.txt", {}
+        path.write_text(VERSE * 100)
+    elif kind == "sentiment":
+        path, columns = _reviews(tmp_path, [(f"this film was {'great fun' if i % 2 else 'dull and long'} {i}",
+                                             "pos" if i % 2 else "neg") for i in range(300)]), {}
+    else:
+        series, path, columns = hourly_demand(weeks=6), tmp_path / "grid.csv", {"value": "mw"}
+        pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
+    items = list(train_job(kind, str(path), columns, "gru", "tiny", 6, str(tmp_path / "model")))
+    progress, final = items[:-1], items[-1]
+    assert len(progress) >= 2 and progress[-1]["held_out_loss"] < progress[0]["held_out_loss"]
+    assert {"step", "train_loss", "held_out_loss", "metric", "value", "seconds"} <= set(progress[-1])
+    assert final == {"model_dir": str(tmp_path / "model")}
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.sentiment.model import ReviewClassifier
+    from rnn_demo.text.model import CharLM
+
+    model = load_model({"text": CharLM, "sentiment": ReviewClassifier, "forecast": Forecaster}[kind],
+                       final["model_dir"], "cpu")
+    assert model.config.cell == "gru" and (tmp_path / "model" / "training.json").is_file()
+
+
+def test_the_training_job_refuses_an_unknown_task_or_size():
+    from rnn_demo.visitor_training.job import train_job
+
+    with pytest.raises(ValueError, match="no task 'poetry': choose one of text, sentiment, forecast"):
+        next(train_job("poetry", "x", {}, "gru", "tiny", 3, "out"))
+    with pytest.raises(ValueError, match="no size 'huge': choose one of tiny, small"):
+        next(train_job("text", "x", {}, "gru", "huge", 3, "out"))
