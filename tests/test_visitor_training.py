@@ -1,6 +1,7 @@
 """A visitor's own training data (the Train tab), checked before training: small literal files of each kind, and
 each way they can be wrong."""
 import re
+import zipfile
 
 import pandas as pd
 import pytest
@@ -104,6 +105,13 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     model = load_model({"text": CharLM, "sentiment": ReviewClassifier, "forecast": Forecaster}[kind],
                        final["model_dir"], "cpu")
     assert model.config.cell == "gru" and (tmp_path / "model" / "training.json").is_file()
+    from rnn_demo.visitor_training.job import zipped
+
+    with zipfile.ZipFile(zipped(final["model_dir"], tmp_path / "model.zip")) as archive:
+        assert {"config.json", "model.safetensors", "README.md", "training.json"} <= set(archive.namelist())
+    card = (tmp_path / "model" / "README.md").read_text()
+    best = next(p for p in progress if p["step"] == progress[-1]["best_step"])
+    assert f"{best['metric']} {best['value']:.4f}" in card and "trained on a visitor's own data" in card
 
 
 def test_the_training_job_refuses_an_unknown_task_or_size():

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..training import TrainSettings, training_run, write_training_record
+from .card import write_visitor_card
 from .data import Prepared, labelled_upload, series_upload, text_upload
 
 SIZES = {  # presets that train in a few minutes on one thread of a free CPU Space
@@ -113,17 +114,19 @@ def prepare(kind: str, path: str, columns: dict[str, str | None]) -> Prepared:
     raise ValueError(f"no task {kind!r}: choose one of {', '.join(BUILDERS)}")
 
 
-def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float,
-              out_dir: str) -> Iterator[dict]:
+def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
+              data_name: str = "an uploaded file") -> Iterator[dict]:
     """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`;
-    yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}."""
+    yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}: the
+    best checkpoint's folder with its card (None if the run ended before its first scoring)."""
     if kind not in SIZES:
         raise ValueError(f"no task {kind!r}: choose one of {', '.join(SIZES)}")
     if size not in SIZES[kind]:
         raise ValueError(f"no size {size!r}: choose one of {', '.join(SIZES[kind])}")
     seconds = min(float(seconds), MAX_SECONDS)
     started = time.perf_counter()
-    built = BUILDERS[kind](prepare(kind, path, columns), cell, size)
+    prepared = prepare(kind, path, columns)
+    built = BUILDERS[kind](prepared, cell, size)
     folder = Path(out_dir)
     settings = TrainSettings(max_steps=1_000_000, lr=3e-3, min_lr_ratio=1.0, warmup_steps=20,
                              eval_every=EVAL_EVERY[kind], seed=0)  # constant rate after warm-up: no schedule to end
@@ -138,13 +141,30 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
         write_training_record(folder, state, settings, held_out_loss=round(state["best_selection_loss"], 5),
                               size=size, budget_seconds=seconds)
 
-    run = training_run(built.model, built.task, settings, None, save_best, progress=False)
+    run, best = training_run(built.model, built.task, settings, None, save_best, progress=False), None
     for state in run:
         entry = state["history"][-1]
         name, value = built.metric(built.model)
-        yield {"step": state["step"], "train_loss": entry["train_loss"], "held_out_loss": entry["selection_loss"],
-               "metric": name, "value": value, "best_step": state["best_step"],
-               "seconds": round(time.perf_counter() - started, 2), "budget": seconds}
+        progress = {"step": state["step"], "train_loss": entry["train_loss"], "held_out_loss": entry["selection_loss"],
+                    "metric": name, "value": value, "best_step": state["best_step"],
+                    "seconds": round(time.perf_counter() - started, 2), "budget": seconds}
+        best = progress if state["best_step"] == state["step"] else best
+        yield progress
         if time.perf_counter() - started > seconds:
             run.close()
-    yield {"model_dir": str(folder)}
+    if best is not None:
+        write_visitor_card(folder, kind, cell, size, data_name, prepared.summary, best, seconds)
+    yield {"model_dir": str(folder) if best is not None else None}
+
+
+def zipped(folder: str | Path, into: str | Path) -> Path:
+    """The model folder (its Hub layout: config.json, model.safetensors, README.md, ...) as a zip file `into`, for
+    "Download"; only plain files at its top level, as the Hub layout has them."""
+    import zipfile
+
+    folder, into = Path(folder), Path(into)
+    with zipfile.ZipFile(into, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, arcname=path.name)
+    return into

@@ -1,0 +1,50 @@
+"""The model card of a model a visitor trained in the Train tab, written by the code that writes the bundled models'
+cards (`hub.write_model_card`): the data described, the held-out metric, the settings and the wall time."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..backbone import CELL_LABELS
+from ..hub import REPO_URL, write_model_card
+
+TASK_TYPES = {"text": "text-generation", "sentiment": "text-classification", "forecast": "time-series-forecasting"}
+METRIC_TYPES = {"bits per character": "bits_per_char", "accuracy": "accuracy", "MASE": "mase"}
+WHAT = {"text": "a character-level language model", "sentiment": "a text classifier",
+        "forecast": "a day-ahead forecaster with an 80% interval"}
+
+
+def _summary_lines(summary: dict[str, object]) -> str:
+    return "\n".join(f"- {name}: {value:,}" if isinstance(value, int) else f"- {name}: {value}"
+                     for name, value in summary.items())
+
+
+def write_visitor_card(folder: str | Path, kind: str, cell: str, size: str, data_name: str,
+                       summary: dict[str, object], best: dict, budget: float) -> None:
+    """README.md for a visitor's model in `folder`: `best` is the training job's progress entry of the best step
+    (its held-out metric and loss), `summary` what data.py measured of the file."""
+    metric = {"type": METRIC_TYPES[best["metric"]], "name": f"held-out {best['metric']}",
+              "value": round(best["value"], 4)}
+    body = f"""Trained in the [rnn-demo]({REPO_URL}) app's Train tab on a visitor's own data: {WHAT[kind]}, a \
+{CELL_LABELS[cell]} of the "{size}" size preset.
+
+## Data
+
+The file: {data_name}, as the app read it:
+
+{_summary_lines(summary)}
+
+## Evaluation
+
+On the held-out part (which also chose the checkpoint, so the figure flatters the model a little): \
+{best['metric']} {best['value']:.4f}, held-out loss {best['held_out_loss']:.4f}, at step {best['step']:,}.
+
+## Training
+
+The project's own training loop (`rnn_demo.training.training_run`): AdamW, learning rate 0.003 after a 20-step \
+warm-up, the held-out part scored every 25 steps, the best checkpoint kept; {best['seconds']:.0f} s of wall time to \
+that step, on one thread of the app's CPU (the run had {budget:.0f} s and stops at the first scoring past them).
+"""
+    write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",
+                     summary=f"{WHAT[kind][0].upper()}{WHAT[kind][1:]} trained on a visitor's own data.",
+                     tags=[kind, cell, "trained-in-the-app"], datasets=[], metrics=[metric],
+                     task_type=TASK_TYPES[kind], dataset_name=data_name, body=body, license="other")
