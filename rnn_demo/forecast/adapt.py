@@ -61,17 +61,26 @@ class Adaptation:
     seconds: float
 
     def to_json(self) -> dict:
-        """Plain JSON (the job slot's messages and the session's cache): weights as lists of floats."""
-        weights = {name: value.tolist() for name, value in self.model.state_dict().items()}
-        return {**{k: v for k, v in asdict(self).items() if k != "model"}, "config": asdict(self.model.config),
-                "weights": weights}
+        """Plain JSON (the job slot's messages and the session's cache): the model as `model_to_json` gives it."""
+        return {**{k: v for k, v in asdict(self).items() if k != "model"}, **model_to_json(self.model)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Adaptation":
-        model = Forecaster(ForecastConfig(**data["config"]))
-        model.load_state_dict({name: torch.tensor(value) for name, value in data["weights"].items()})
         fields = {k: v for k, v in data.items() if k not in ("config", "weights")}
-        return cls(model=model.eval(), **{**fields, "naive_errors": tuple(fields["naive_errors"])})
+        return cls(model=model_from_json(data), **{**fields, "naive_errors": tuple(fields["naive_errors"])})
+
+
+def model_to_json(model: Forecaster) -> dict:
+    """{"config", "weights"}: a (small) forecaster as plain JSON, weights as lists of floats, to cross the job slot."""
+    return {"config": asdict(model.config), "weights": {name: value.tolist() for name, value in
+                                                        model.state_dict().items()}}
+
+
+def model_from_json(data: dict) -> Forecaster:
+    """The forecaster `model_to_json` wrote, in evaluation mode."""
+    model = Forecaster(ForecastConfig(**data["config"]))
+    model.load_state_dict({name: torch.tensor(value) for name, value in data["weights"].items()})
+    return model.eval()
 
 
 def _holdout_table(model: Forecaster, original: Forecaster, series: Series, origins: np.ndarray,
@@ -153,9 +162,7 @@ def adapt_job(path: str, time_column: str | None, value_column: str | None, mode
     from .upload import read_series_upload
 
     series, _ = read_series_upload(Path(path).read_bytes(), time_column, value_column)
-    forecaster = Forecaster(ForecastConfig(**model["config"]))
-    forecaster.load_state_dict({name: torch.tensor(value) for name, value in model["weights"].items()})
-    adaptation = yield from adapt(forecaster.eval(), series, seconds)
+    adaptation = yield from adapt(model_from_json(model), series, seconds)
     yield {"adaptation": adaptation.to_json()}
 
 

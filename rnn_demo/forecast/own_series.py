@@ -5,15 +5,14 @@ one heavy job at a time with the visitor's place in line shown, then cached per 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from ..jobs import SLOT, Finished, JobSlot, Waiting
-from .adapt import MAX_PARAMETERS, SECONDS, Adaptation, holdout_start
-from .serve import ForecastView, _metrics_frame, empty_metrics, forecast_for, forecaster_for, load_upload
+from .adapt import MAX_PARAMETERS, SECONDS, Adaptation, holdout_start, model_to_json
+from .serve import ForecastView, empty_metrics, metrics_frame, forecast_for, forecaster_for, load_upload
 
 JOB = "rnn_demo.forecast.adapt:adapt_job"
 SLOT_SECONDS = SECONDS + 30  # the fine-tuning's budget, then scoring the held-out days, with room for a busy CPU
@@ -28,7 +27,7 @@ def upload_key(path: str, time_column: str | None, value_column: str | None, mod
 
 def holdout_frame(adaptation: Adaptation | None) -> pd.DataFrame:
     """The held-out days' table (the adapted model, as it was, both naives); no rows without an adaptation."""
-    return _metrics_frame(adaptation.table) if adaptation is not None else empty_metrics()
+    return metrics_frame(adaptation.table) if adaptation is not None else empty_metrics()
 
 
 def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, time_column: str | None,
@@ -60,9 +59,8 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
 def _adapt_in_slot(owner: str, slot: JobSlot, upload: str, time_column: str | None, value_column: str | None,
                    model, cache: dict, key: str) -> Iterator[str]:
     """Run the adaptation job, yielding status lines; store its result in `cache`; return notes on how it ended."""
-    weights = {name: value.tolist() for name, value in model.state_dict().items()}
     kwargs = {"path": upload, "time_column": time_column or None, "value_column": value_column or None,
-              "model": {"config": asdict(model.config), "weights": weights}}
+              "model": model_to_json(model)}
     for update in slot.run(owner, JOB, kwargs, SLOT_SECONDS):
         if isinstance(update, Waiting):
             yield f"Waiting for the CPU: {update.position} heavy job(s) ahead of yours (lab runs, adaptations)."

@@ -168,7 +168,7 @@ def day_view(series: Series, origin: int, config: ForecastConfig, shown: tuple[n
         scale = scale or mase_scale(series.values[:origin], config.week)
         rows = {label: {**point_metrics(median, actual, scale), **interval_metrics(lower, upper, actual)},
                 "seasonal naive (last week)": point_metrics(naive, actual, scale)}
-        metrics = _metrics_frame(rows)
+        metrics = metrics_frame(rows)
     return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=_undefined_metrics(metrics))
 
 
@@ -229,7 +229,7 @@ def empty_metrics() -> pd.DataFrame:
     return pd.DataFrame(columns=METRIC_COLUMNS)
 
 
-def _metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
+def metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index").round(4)
     return frame.rename(columns=METRIC_NAMES).reset_index(names="forecaster")
 
@@ -286,6 +286,6 @@ def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataF
     series, test_start = victoria()
     result = backtest(forecaster_for(cell, loaded), series, test_start)
     name = loaded[0] if loaded else CELL_LABELS[cell]
-    return _metrics_frame({f"{name} (median, 80% interval)": result["model"],
+    return metrics_frame({f"{name} (median, 80% interval)": result["model"],
                            "seasonal naive, lag 48 (yesterday)": result["seasonal_naive_48"],
                            "seasonal naive, lag 336 (last week)": result["seasonal_naive_336"]})

@@ -5,8 +5,8 @@ import gradio as gr
 
 from ..forecast import serve as forecast
 from ..forecast.own_series import holdout_frame, own_series_forecast
-from ..jobs import SLOT
 from ..forecast.plot import forecast_figure
+from ..jobs import SLOT
 from ..runtime import QUICK, lane
 from ..tasks import TASKS
 from . import compare
