@@ -153,8 +153,7 @@ def day_view(series: Series, origin: int, config: ForecastConfig, shown: tuple[n
     """The shown forecast (median, lower, upper: (horizon,) each) from `origin` beside the last-week naive, with the
     actual values and the day's metrics where the data reach that far."""
     median, lower, upper = shown
-    naive = seasonal_naive(np.concatenate([series.values, np.full(config.horizon, np.nan)]), np.array([origin]),
-                           config.horizon, config.week)[0]
+    naive = naive_day(series, origin, config.horizon, config.week)
     step = series.times[1] - series.times[0]
     start = max(0, origin - HISTORY_DAYS * config.day)
     future = pd.date_range(series.times[0] + origin * step, periods=config.horizon, freq=step)
@@ -172,6 +171,12 @@ def day_view(series: Series, origin: int, config: ForecastConfig, shown: tuple[n
     return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=_undefined_metrics(metrics))
 
 
+def naive_day(series: Series, origin: int, horizon: int, lag: int) -> np.ndarray:
+    """(horizon,): the seasonal naive forecast of `lag` from `origin`, which may be the series' end."""
+    padded = np.concatenate([series.values, np.full(horizon, np.nan)])  # so that the steps past the end index
+    return seasonal_naive(padded, np.array([origin]), horizon, lag)[0]
+
+
 def adapted_view(series: Series, origin: int, adaptation: Adaptation) -> ForecastView:
     """The forecast `adaptation` chose to show from `origin`: the adapted model's, or the better naive's with an 80%
     interval from that naive's held-out errors; notes say which and why."""
@@ -179,9 +184,7 @@ def adapted_view(series: Series, origin: int, adaptation: Adaptation) -> Forecas
     if adaptation.shown == MODEL_ROW:
         view = forecast_view(series, origin, model, None, MODEL_ROW)
     else:
-        lag = naive_rows(model.config)[adaptation.shown]
-        padded = np.concatenate([series.values, np.full(model.config.horizon, np.nan)])
-        naive = seasonal_naive(padded, np.array([origin]), model.config.horizon, lag)[0]
+        naive = naive_day(series, origin, model.config.horizon, naive_rows(model.config)[adaptation.shown])
         low, high = adaptation.naive_errors
         view = day_view(series, origin, model.config, (naive, naive + low, naive + high),
                         f"{adaptation.shown}, 80% interval from its held-out errors", None)
