@@ -100,9 +100,11 @@ def _rss_at(samples: list, second: float) -> float:
     return next(rss for t, rss in samples if t >= second)
 
 
-def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -> dict:
+def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, with_training: bool = False) -> dict:
     """Run `clients` concurrent clients against a freshly launched app: `warmup` seconds under the same load
-    (not counted: caches, allocator arenas and gradio's per-session state fill up), then `seconds` measured."""
+    (not counted: caches, allocator arenas and gradio's per-session state fill up), then `seconds` measured.
+    `with_training`: then the same again while a visitor's training runs in the job slot (the Train tab), each
+    task's latency reported beside the first measurement's."""
     from gradio_client import Client
 
     process, url = start_app(timeout=120)
@@ -114,6 +116,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -
         app_cpu, own_cpu = _cpu_seconds(process.pid), _cpu_seconds(os.getpid())
         records, samples = _run_clients(url, process.pid, clients, warmup, seconds)
         app_cpu, own_cpu = _cpu_seconds(process.pid) - app_cpu, _cpu_seconds(os.getpid()) - own_cpu
+        training = _with_training(url, process.pid, clients, warmup, seconds) if with_training else None
     finally:
         stop_app(process)
     rss_start, rss_end = _rss_at(samples, warmup), samples[-1][1]
@@ -135,4 +138,43 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0) -
         refused = [ms for *_, ms, error in records if error]
         result["refused"] = {"p50_ms": _ms(refused, 0.5), "p95_ms": _ms(refused, 0.95)}
         result["errors"] = errors[:5]
+    if training is not None:
+        result["with_training"] = training
+        for name in TASKS:
+            training[name]["p95_vs_without"] = round(training[name]["p95_ms"] / result[name]["p95_ms"], 2)
     return result
+
+
+def _latencies(records: list) -> dict:
+    result = {"requests": len(records), "failures": sum(1 for *_, error in records if error)}
+    for name in TASKS:
+        served = [ms for _, task, ms, error in records if task == name and not error]
+        result[name] = {"requests": len(served), "p50_ms": _ms(served, 0.5), "p95_ms": _ms(served, 0.95)}
+    return result
+
+
+def _with_training(url: str, pid: int, clients: int, warmup: float, seconds: float) -> dict:
+    """The clients' latencies while a visitor trains a small text model in the job slot, started first and still
+    going when they end (its budget covers the measurement; its last progress step is reported)."""
+    import tempfile
+
+    from gradio_client import Client, handle_file
+
+    from .visitor_training.job import MAX_SECONDS
+
+    with tempfile.TemporaryDirectory() as folder:
+        text = Path(folder) / "plays.txt"
+        text.write_text(REVIEW * 40 + "\n")
+        trainer = Client(url, verbose=False)
+        job = trainer.submit("text", handle_file(str(text)), "", "", "train", "", "", "", "", "gru", "small",
+                             MAX_SECONDS, api_name="/train")
+        deadline = time.monotonic() + 60
+        while not any(str(out[0]).startswith("Training: step") for out in job.outputs()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the training did not start within 60 s: {job.outputs()[-1:]}")
+            time.sleep(0.5)
+        records, _ = _run_clients(url, pid, clients, warmup, seconds)
+        last = str(job.outputs()[-1][0])
+        trainer.predict(api_name="/train_stop")
+        job.result(timeout=60)
+    return {**_latencies(records), "training_still_going": last.startswith("Training: step"), "training_status": last}

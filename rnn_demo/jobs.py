@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -69,13 +70,14 @@ def _worker_main(descriptor: int) -> None:  # runs in the worker process
 def _run_one(jobs: Connection, target: str, kwargs: dict, seconds: float) -> Finished:
     deadline = time.monotonic() + seconds
     module, name = target.split(":")
-    try:
-        for item in getattr(importlib.import_module(module), name)(**kwargs):
-            _send(jobs, {"item": item})
-            if jobs.poll() and _receive(jobs) == "stop":
-                return Finished("stopped")
-            if time.monotonic() > deadline:
-                return Finished("time limit", f"the run reached its limit of {seconds:g} s")
+    try:  # the job is closed before its Finished is sent: what it does on closing (a `finally`) is done by then
+        with closing(getattr(importlib.import_module(module), name)(**kwargs)) as items:
+            for item in items:
+                _send(jobs, {"item": item})
+                if jobs.poll() and _receive(jobs) == "stop":
+                    return Finished("stopped")
+                if time.monotonic() > deadline:
+                    return Finished("time limit", f"the run reached its limit of {seconds:g} s")
     except ValueError as error:  # the job's own check of its input: the message is for the visitor
         return Finished("failed", str(error))
     except Exception as error:  # noqa: BLE001 - anything else is reported, and the worker goes on
@@ -120,6 +122,7 @@ class JobSlot:
         self.changed = threading.Condition()
         self.worker: _Worker | None = None
         self.running = False  # the worker has a job (a Stop may be sent to it)
+        self.winding_down = False  # a job closed early is being stopped: the next one waits for its worker
 
     def position(self, owner: str) -> int | None:
         """0 while `owner`'s job runs, k >= 1 while k - 1 are ahead of it, None if it has none."""
@@ -162,6 +165,8 @@ class JobSlot:
 
     def _running(self, owner: str, target: str, kwargs: dict, seconds: float) -> Iterator[object]:
         with self.changed:
+            while self.winding_down:
+                self.changed.wait()
             if self.worker is None or not self.worker.alive():
                 self.worker = _Worker()
             worker, finished, stopped = self.worker, None, owner in self.stopping
@@ -185,9 +190,25 @@ class JobSlot:
         finally:
             with self.changed:
                 self.running = False
-            if finished is None:  # closed early: the visitor stopped or left
-                self._stop(worker)
+            if finished is None:  # closed early (the visitor cancelled or left): stopped without making them wait
+                self._wind_down(worker)
         yield finished
+
+    def _wind_down(self, worker: _Worker) -> None:
+        """Stop the job of a closed handler in a thread of its own: closing returns at once, even when a busy CPU
+        keeps the worker from answering; the next job waits until the worker is free (or replaced)."""
+        with self.changed:
+            self.winding_down = True
+
+        def stop() -> None:
+            try:
+                self._stop(worker)
+            finally:
+                with self.changed:
+                    self.winding_down = False
+                    self.changed.notify_all()
+
+        threading.Thread(target=stop, name="job-stop", daemon=True).start()
 
     def _stop(self, worker: _Worker) -> None:
         """Ask the running job to stop and wait for its Finished, reading past its last items; kill it if it does

@@ -73,6 +73,7 @@ TABS: list[Tab] = [
     TASKS["forecast"].tab,
     Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench"),
     Tab("Gradient lab", "rnn_demo.ui.lab_tab", benches="rnn_demo.lab.bench", commands="rnn_demo.lab.sweep"),
+    Tab("Train your own", "rnn_demo.ui.train_tab"),  # after the task tabs: it hands them the models it trains
 ]
 
 

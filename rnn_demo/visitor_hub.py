@@ -9,6 +9,7 @@ ModelLoadError with a message for the visitor, and whatever model they were usin
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -129,6 +130,7 @@ class VisitorModels:
         self.limits, self.build, self.capacity, self.seconds, self.folder = limits, build, capacity, seconds, folder
         self.task = limits.task
         self.models: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self.trained: dict[tuple[str, str], Path] = {}  # models trained here (the Train tab): their folders
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{self.task}")
         if folder is not None:
@@ -147,7 +149,34 @@ class VisitorModels:
     def get(self, repo_id: str, commit: str) -> Any:
         """A model loaded before (reloaded if it was evicted meanwhile)."""
         model = self._cached(repo_id, commit)
-        return model if model is not None else self.load(repo_id, commit)[0]
+        if model is not None:
+            return model
+        if (repo_id, commit) in self.trained:
+            return self._keep((repo_id, commit), self._build_trained(repo_id, commit))
+        return self.load(repo_id, commit)[0]
+
+    def adopt(self, name: str, folder: str | Path) -> tuple[str, str]:
+        """Serve a model trained here (a folder in the Hub layout) under `name`, as a loaded one; its "commit" is
+        a digest of its weights. Returns the (name, commit) the task's handlers take as `loaded`."""
+        folder = Path(folder)
+        commit = "trained-" + hashlib.sha256((folder / WEIGHTS_NAME).read_bytes()).hexdigest()[:12]
+        with self.lock:
+            self.trained[(name, commit)] = folder
+        self._keep((name, commit), self._build_trained(name, commit))
+        return name, commit
+
+    def _build_trained(self, name: str, commit: str) -> Any:
+        folder = self.trained[(name, commit)]
+        if not (folder / WEIGHTS_NAME).is_file():
+            raise ModelLoadError(f"{name} is no longer on this Space (its session ended): train it again")
+        return self._build(name, folder)
+
+    def _keep(self, key: tuple[str, str], model: Any) -> Any:
+        with self.lock:
+            self.models[key] = model
+            while len(self.models) > self.capacity:
+                self.models.popitem(last=False)
+        return model
 
     def _cached(self, repo_id: str, commit: str) -> Any:
         with self.lock:
@@ -164,11 +193,7 @@ class VisitorModels:
                     return model, commit
                 fetch(repo_id, commit, names, self.limits, Path(folder))
             model = self._build(repo_id, Path(folder))
-        with self.lock:
-            self.models[(repo_id, commit)] = model
-            while len(self.models) > self.capacity:
-                self.models.popitem(last=False)
-        return model, commit
+        return self._keep((repo_id, commit), model), commit
 
     def _build(self, repo_id: str, directory: Path) -> Any:
         """The model built from checked files; a failure names the repository, never the server's folders."""

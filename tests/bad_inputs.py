@@ -193,6 +193,17 @@ def _long_stop_strings(client: Client, folder: Path) -> str:
     return f"{kept} of 5 stopped texts are the seed's text up to the stop string"
 
 
+def train(task="text", data: bytes | str | None = None, name="data.txt", dataset="", columns=("", "", "", ""),
+          cell="gru", size="tiny", seconds=10) -> Callable[[Client, Path], object]:
+    """A Train tab call: `data` uploaded as `name` (or the Hub `dataset`), refused before any training starts."""
+    files = {1: (name, data)} if data is not None else None
+    return _api("train", task, None, dataset, "", "train", *columns, cell, size, seconds, files=files)
+
+
+def _labelled_csv(labels: int, rows: int = 200) -> str:
+    return "text,label\n" + "".join(f"review number {i},label{i % labels}\n" for i in range(rows))
+
+
 def lab_values(**changes: object) -> list:
     """One lab run's settings as the API takes them: a short run, with `changes` (by the names of lab FIELDS)."""
     values = dict(zip(FIELDS, to_widgets(LabSettings(length=10, hidden=8, steps=20))))
@@ -454,6 +465,39 @@ CASES = [
              _second_lab_run, "you already have a run going or waiting"),
     BadInput("lab_preset", "a preset that does not exist", "refused, naming the presets",
              _api("lab_preset", "the transformer wins"), "is not in the list of choices"),
+    # train your own
+    BadInput("train", "a text file of 500 characters", "refused: at least 2,000 are needed",
+             train(data="to be or not " * 40), "at least 2,000 are needed"),
+    BadInput("train", "a text of 400 different characters", "refused: at most 300",
+             train(data="".join(chr(0x4E00 + i) for i in range(400)) * 10), "at most 300 can be learned"),
+    BadInput("train", "a picture renamed .txt", "refused: it holds binary data",
+             train(data=PNG, name="verse.txt"), "it holds binary data"),
+    BadInput("train", "a labelled CSV with one label only", "refused: a classifier needs two or more",
+             train("sentiment", _labelled_csv(1), "reviews.csv"), "a classifier needs two or more"),
+    BadInput("train", "a labelled CSV with 30 labels", "refused: at most 10",
+             train("sentiment", _labelled_csv(30, 600), "reviews.csv"), "at most 10 are learned here"),
+    BadInput("train", "a labelled CSV with 3 rows per label", "refused: too little data to hold out a part",
+             train("sentiment", _labelled_csv(2, 6), "reviews.csv"), "too little data"),
+    BadInput("train", "a label column that does not exist", "refused, naming the file's columns",
+             train("sentiment", _labelled_csv(2), "reviews.csv", columns=("text", "stars", "", "")),
+             "no column 'stars'"),
+    BadInput("train", "a series of 10 days", "refused: needs 35 days",
+             train("forecast", series_csv(24 * 10).to_csv(index=False), "grid.csv"), "needs 35 days"),
+    BadInput("train", "no file and no dataset", "refused: upload a file or name a Hub dataset",
+             train(), "upload a file, or name a Hub dataset"),
+    BadInput("train", "a dataset id that is not one", "refused: use the form user/name",
+             train(dataset="not a dataset!!"), "is not a Hub dataset id"),
+    BadInput("train", "a time budget of 1,000 s", "refused: the range is 5 to 180",
+             train(data="to be or not " * 400, seconds=1000), "greater than maximum value 180"),
+    BadInput("train", "a size that does not exist", "refused, naming the sizes",
+             train(data="to be or not " * 400, size="huge"), "is not in the list of choices"),
+    BadInput("train_check", "a text file of 500 characters", "refused: at least 2,000 are needed",
+             _api("train_check", "text", None, "", "", "train", "", "", "", "",
+                  files={1: ("short.txt", "to be or not " * 40)}), "at least 2,000 are needed"),
+    BadInput("train_stop", "Stop with nothing training", "refused: nothing of yours is running",
+             _api("train_stop"), "nothing of yours is running"),
+    BadInput("train_push", "Push before any training", "refused: train a model first",
+             _api("train_push", "my-model"), "train a model first"),
 ]
 
 

@@ -14,7 +14,7 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     public = {dep.api_name for dep in app.demo.fns.values() if dep.api_visibility == "public"}
     expected = {"generate", "next_characters", "text_model_info", "text_load_from_hub",
                 "inside_unrolled", "inside_find_units", "inside_colour_by_unit", "inside_memory", "inside_compare",
-                "inside_load_from_hub", "lab_run", "lab_preset"}
+                "inside_load_from_hub", "lab_run", "lab_preset", "train", "train_check", "train_stop", "train_push"}
     if bundled_cells():
         expected |= {"classify", "classify_csv", "sentiment_model_info", "sentiment_load_from_hub", "classify_compare"}
     if forecast_cells():

@@ -1,39 +1,13 @@
-"""The quality bars, asserted on the bundled weights as the app serves them, on the protocol's validation plays.
-
-The model cards (and, through test_readme.py, the README) must state exactly what is measured here.
+"""The sentiment and forecasting quality bars, asserted on the bundled weights with the protocol's test data (the text
+models' are in test_quality_text.py). The model cards (and, through test_readme.py, the README) must state exactly
+what is measured here.
 """
 import pytest
 
-from rnn_demo.hub import MODELS_DIR, card_metrics, load_model
+from rnn_demo.hub import card_metrics, load_model
 from rnn_demo.sentiment.serve import bundled_cells
-from rnn_demo.text.data import protocol_dataset, split_text
-from rnn_demo.text.evaluate import evaluate_model
-from rnn_demo.text.model import CharLM
-from rnn_demo.text.serve import CELLS_OFFERED
-from rnn_demo.text.stepper import CharStepper
-
-# Issue 2's bars in nats/char; the vanilla RNN has none, it reports its figure.
-BARS = {"lstm": 1.50, "gru": 1.55, "rnn": None}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def validation_text() -> str:
-    return split_text(protocol_dataset(), "validation")
-
-
-@pytest.mark.parametrize("cell", CELLS_OFFERED)
-def test_bundled_text_model_as_served_meets_its_bar_and_its_card(cell, validation_text):
-    directory = MODELS_DIR / f"text-{cell}"
-    stepper = CharStepper(load_model(CharLM, directory, "cpu"))
-    assert stepper.precision == "int8", "the app serves int8 on the CPU: the bar is asserted on that arithmetic"
-    measured = evaluate_model(stepper, validation_text)
-    card = card_metrics(directory)
-    assert card["nats_per_char"] == measured["val_nats_per_char"]
-    assert card["bits_per_char"] == measured["val_bits_per_char"]
-    if BARS[cell] is not None:
-        assert measured["val_nats_per_char"] <= BARS[cell]
 
 
 SENTIMENT_BAR = 0.89  # issue 3: test accuracy of the best bundled cell

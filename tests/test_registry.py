@@ -146,7 +146,7 @@ def _subcommands(parser, command):
 def test_the_registry_declares_the_three_tasks_and_their_tabs():
     assert list(TASKS) == ["text", "sentiment", "forecast"]
     assert [tab.title for tab in TABS] == ["Text generation", "Sentiment", "Forecasting", "Inside the network",
-                                           "Gradient lab"]
+                                           "Gradient lab", "Train your own"]
     assert {"inside", "lab"} <= set(all_benches())  # a tab that is not a task brings its benches
     assert build_parser().parse_args(["lab", "sweep", "--lengths", "10"]).lengths == [10]  # and its commands
     for name, spec in TASKS.items():

@@ -78,7 +78,7 @@ def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
 
 @pytest.mark.parametrize("kind", ["text", "sentiment", "forecast"])
 def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_layout(tmp_path, kind):
-    """A few seconds of the Train tab's job on a small file of each kind: progress after each held-out scoring
+    """50 steps of the Train tab's job on a small file of each kind: progress after each held-out scoring
     (the held-out loss falling), then a folder the task's own loader reads."""
     from rnn_demo.hub import load_model
     from rnn_demo.visitor_training.job import train_job
@@ -93,7 +93,7 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     else:
         series, path, columns = hourly_demand(weeks=6), tmp_path / "grid.csv", {"value": "mw"}
         pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
-    items = list(train_job(kind, str(path), columns, "gru", "tiny", 6, str(tmp_path / "model")))
+    items = list(train_job(kind, str(path), columns, "gru", "tiny", 120, str(tmp_path / "model"), max_steps=50))
     progress, final = items[:-1], items[-1]
     assert len(progress) >= 2 and progress[-1]["held_out_loss"] < progress[0]["held_out_loss"]
     assert {"step", "train_loss", "held_out_loss", "metric", "value", "seconds"} <= set(progress[-1])
@@ -121,3 +121,24 @@ def test_the_training_job_refuses_an_unknown_task_or_size():
         next(train_job("poetry", "x", {}, "gru", "tiny", 3, "out"))
     with pytest.raises(ValueError, match="no size 'huge': choose one of tiny, small"):
         next(train_job("text", "x", {}, "gru", "huge", 3, "out"))
+
+
+def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
+    """A loaded dataset's columns become the file an upload would be: class labels by name, columns found by their
+    usual names or named, and a missing one refused with the dataset's columns."""
+    from datasets import ClassLabel, Dataset, Features, Value
+
+    from rnn_demo.visitor_training.hub_data import write_columns
+
+    reviews = Dataset.from_dict({"sentence": ["so good", "so bad"], "label": [1, 0]},
+                                features=Features({"sentence": Value("string"),
+                                                   "label": ClassLabel(names=["neg", "pos"])}))
+    path = write_columns("sentiment", reviews, {}, tmp_path / "reviews.csv")
+    assert path.read_text().splitlines() == ["text,label", "so good,pos", "so bad,neg"]
+    lines = Dataset.from_dict({"verse": ["to be", None, "or not"]})
+    path = write_columns("text", lines, {"text": "verse"}, tmp_path / "text.txt")
+    assert path.read_text() == "to be\n\nor not\n"
+    with pytest.raises(ValueError, match="name the text column: .* its columns are: 'verse'"):
+        write_columns("text", lines, {}, tmp_path / "text.txt")
+    with pytest.raises(ValueError, match="no column 'value'; its columns are: 'verse'"):
+        write_columns("forecast", lines, {"time": "verse", "value": "value"}, tmp_path / "series.csv")

@@ -17,6 +17,9 @@ from ..visitor_hub import VisitorModels
 USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
 MESSAGE_LIMIT = 600  # characters of an error message shown: a message quoting user input must not fill the screen
 BUNDLED_NOTE = "Using the bundled models: choose a cell."
+# Each task tab's session model (None: bundled, or (repository or name, commit)) and the note saying which it is,
+# made by its hub_loader: the Train tab sets them when a visitor's model is trained.
+SESSION_MODELS: dict[str, tuple[gr.State, gr.Markdown]] = {}
 
 
 def user_error(error: Exception) -> gr.Error:
@@ -107,4 +110,6 @@ def hub_loader(task: str, visitors: VisitorModels, name: str | None = None, titl
                       api_name=f"{name}_load_from_hub")
     reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{name}_use_bundled",
                        api_visibility="private")
+    if name == task:
+        SESSION_MODELS[task] = (loaded, status)
     return loaded

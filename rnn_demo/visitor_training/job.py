@@ -115,8 +115,9 @@ def prepare(kind: str, path: str, columns: dict[str, str | None]) -> Prepared:
 
 
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
-              data_name: str = "an uploaded file") -> Iterator[dict]:
-    """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`;
+              data_name: str = "an uploaded file", max_steps: int | None = None) -> Iterator[dict]:
+    """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`
+    (and `max_steps`, if given);
     yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}: the
     best checkpoint's folder with its card (None if the run ended before its first scoring)."""
     if kind not in SIZES:
@@ -128,7 +129,7 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     prepared = prepare(kind, path, columns)
     built = BUILDERS[kind](prepared, cell, size)
     folder = Path(out_dir)
-    settings = TrainSettings(max_steps=1_000_000, lr=3e-3, min_lr_ratio=1.0, warmup_steps=20,
+    settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=3e-3, min_lr_ratio=1.0, warmup_steps=20,
                              eval_every=EVAL_EVERY[kind], seed=0)  # constant rate after warm-up: no schedule to end
 
     def save_best(model: torch.nn.Module, state: dict) -> None:
@@ -142,18 +143,21 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
                               size=size, budget_seconds=seconds)
 
     run, best = training_run(built.model, built.task, settings, None, save_best, progress=False), None
-    for state in run:
-        entry = state["history"][-1]
-        name, value = built.metric(built.model)
-        progress = {"step": state["step"], "train_loss": entry["train_loss"], "held_out_loss": entry["selection_loss"],
-                    "metric": name, "value": value, "best_step": state["best_step"],
-                    "seconds": round(time.perf_counter() - started, 2), "budget": seconds}
-        best = progress if state["best_step"] == state["step"] else best
-        yield progress
-        if time.perf_counter() - started > seconds:
-            run.close()
-    if best is not None:
-        write_visitor_card(folder, kind, cell, size, data_name, prepared.summary, best, seconds)
+    try:
+        for state in run:
+            entry = state["history"][-1]
+            name, value = built.metric(built.model)
+            progress = {"step": state["step"], "train_loss": entry["train_loss"],
+                        "held_out_loss": entry["selection_loss"], "metric": name, "value": value,
+                        "best_step": state["best_step"], "seconds": round(time.perf_counter() - started, 2),
+                        "budget": seconds}
+            best = progress if state["best_step"] == state["step"] else best
+            yield progress
+            if time.perf_counter() - started > seconds:
+                run.close()
+    finally:  # also when the visitor's Stop closes this job: the best checkpoint so far gets its card
+        if best is not None:
+            write_visitor_card(folder, kind, cell, size, data_name, prepared.summary, best, seconds)
     yield {"model_dir": str(folder) if best is not None else None}
 
 

@@ -1,0 +1,195 @@
+"""The Train tab: a visitor trains a small model of any task on their own data (an upload or a Hub dataset), watches
+it learn, then uses it in the task's tab for their session, downloads it or pushes it to the Hub with their own
+sign-in. Trainings share the app's one job slot with lab runs and forecast adaptations (rnn_demo/jobs.py); the plain
+functions are in rnn_demo/visitor_training/serve.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+from gradio.utils import get_space
+
+from ..backbone import CELL_LABELS
+from ..jobs import SLOT, Finished, Waiting
+from ..runtime import lane
+from ..visitor_training import serve as training
+from ..visitor_training.job import DEFAULT_SECONDS, MAX_SECONDS, SIZES
+from .common import SESSION_MODELS, cell_choices, shows_errors
+
+INTRO = ("### Train your own\nUpload a text file (a character language model learns to write like it), a CSV of texts "
+         "and labels (a classifier: two or more labels) or a series CSV of times and values (a day-ahead "
+         "forecaster, half-hourly or hourly), or name a Hub dataset. A tenth of the data (for a series, its last two "
+         "weeks) is held out: it chooses the checkpoint and gives the metric. One training at a time on this Space "
+         f"(lab runs and forecast adaptations share the CPU; your place in line is shown), at most {MAX_SECONDS:g} s "
+         "each. The trained model then works in its task's tab for your session.")
+SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}
+TRAIN_LANE = lane("train", 8)  # handlers that mostly wait: for the slot or for its items
+NOT_ON_A_SPACE = ("Signing in with Hugging Face works when this app runs on a Space. Here, download the model and "
+                  "push it with `python -m rnn_demo push`, or call this app's API with your own token "
+                  "(`gradio_client.Client(url, oauth_token=...)`).")
+RUNS: dict[str, str] = {}  # session -> its current run's folder
+
+
+def _columns(text: str | None, label: str | None, time: str | None, value: str | None) -> dict[str, str | None]:
+    """The columns named (a blank box, or None from the page, means: found by name)."""
+    named = {"text": text, "label": label, "time": time, "value": value}
+    return {role: (name or "").strip() or None for role, name in named.items()}
+
+
+def _new_run(owner: str):
+    training.remove_run(RUNS.pop(owner, None))
+    folder = training.FOLDERS.new_run()
+    RUNS[owner] = str(folder)
+    return folder
+
+
+@shows_errors
+def check_data(request: gr.Request, task: str, upload: str | None, dataset: str, config: str, split: str,
+               text: str, label: str, time: str, value: str):
+    """(summary, preview rows) of what a training would use, without training."""
+    columns = _columns(text, label, time, value)
+    source = training.source_of(task, upload, dataset, config, split, columns,
+                                 _new_run(request.session_hash or "api"))
+    prepared = training.check_data(task, source, columns)
+    return training.summary_markdown(prepared, source), training.preview_frame(prepared)
+
+
+def _outputs(status, progress=None, figure=None, card=None, download=None, task=None, loaded=None) -> tuple:
+    """One value per output: the tab's own, then each task tab's session model and note (skipped but for `task`)."""
+    skip = gr.skip()
+    tabs = []
+    for name in SESSION_MODELS:
+        tabs += [loaded, _using_note(name)] if name == task and loaded else [skip, skip]
+    return (status, skip if progress is None else progress, skip if figure is None else figure,
+            skip if card is None else card, skip if download is None else download, *tabs)
+
+
+def _using_note(task: str) -> str:
+    return (f"Using **{training.TRAINED_NAME}** (in the Train tab) in place of the bundled models, for this session.")
+
+
+@shows_errors
+def train_model(request: gr.Request, task: str, upload: str | None, dataset: str, config: str, split: str,
+                text: str, label: str, time: str, value: str, cell: str, size: str, seconds: float):
+    """Stream the training's status, progress bar, plot; at the end its card and zip, and the model in its tab."""
+    owner = request.session_hash or "api"
+    seconds = training.check_settings(task, cell, size, seconds)
+    columns = _columns(text, label, time, value)
+    folder = _new_run(owner)
+    source = training.source_of(task, upload, dataset, config, split, columns, folder)
+    prepared = training.check_data(task, source, columns)
+    history: list[dict] = []
+    yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),
+                   training.progress_figure(history), "", None)
+    ending = "Finished."
+    for update in training.train_in_slot(owner, task, source, columns, cell, size, seconds, folder):
+        if isinstance(update, Waiting):
+            yield _outputs(f"Waiting for the CPU: {update.position} heavy job(s) ahead of yours (trainings, lab "
+                           "runs, forecast adaptations).")
+        elif isinstance(update, Finished):
+            ending = {"stopped": "Stopped: the best checkpoint so far is kept.",
+                      "time limit": f"Stopped at the time limit ({update.message})."}.get(update.reason, ending)
+        else:
+            history.append(update)
+            yield _outputs(training.status_line(update), training.progress_html(update, seconds),
+                           training.progress_figure(history))
+    yield _finished(task, folder, ending, history, seconds)
+
+
+def _finished(task: str, folder, ending: str, history: list[dict], seconds: float) -> tuple:
+    model = training.trained_model(folder)
+    if model is None:
+        return _outputs(f"{ending} The run ended before its first held-out scoring, so there is no model: give it "
+                        "more time.")
+    loaded = training.use_in_tab(task, model) if task in SESSION_MODELS else None
+    where = (f"It is now the model of the **{training.TASK_TITLES[task]}** tab, for your session."
+             if loaded else "")
+    last = history[-1] if history else None
+    return _outputs(f"{ending} {where}", training.progress_html(last, seconds) if last else None,
+                    training.progress_figure(history), training.card_text(model),
+                    str(training.download_zip(model)), task, loaded)
+
+
+@shows_errors
+def stop_training(request: gr.Request) -> str:
+    if not SLOT.stop(request.session_hash or "api"):
+        raise ValueError("nothing of yours is running: there is no training to stop")
+    return "Stopping…"
+
+
+@shows_errors
+def push_to_hub(request: gr.Request, repo_name: str, oauth_token: gr.OAuthToken | None) -> str:
+    """Push the session's trained model with the visitor's own token (their sign-in, or the API's oauth_token)."""
+    from ..hub import read_config
+
+    folder = RUNS.get(request.session_hash or "api")
+    model = training.trained_model(Path(folder)) if folder else None
+    task = read_config(model)["task"] if model else ""
+    url = training.push_trained(model, task, repo_name, oauth_token.token if oauth_token else None)
+    return f"Pushed: {url}"
+
+
+def _visitor_left(request: gr.Request) -> None:
+    SLOT.stop(request.session_hash)
+    training.remove_run(RUNS.pop(request.session_hash, None))
+
+
+def _data_widgets() -> dict[str, gr.components.Component]:
+    w: dict[str, gr.components.Component] = {}
+    w["task"] = gr.Radio([(title, name) for name, title in training.TASK_TITLES.items()], value="text", label="Task")
+    with gr.Tab("Upload a file"):
+        w["upload"] = gr.File(label="A .txt file, or a .csv", file_types=[".txt", ".csv", ".tsv"], type="filepath",
+                              elem_id="train-upload")
+    with gr.Tab("A Hub dataset"):
+        with gr.Row():
+            w["dataset"] = gr.Textbox(label="Dataset id", placeholder="user/name")
+            w["config"] = gr.Textbox(label="Config", placeholder="(default)")
+            w["split"] = gr.Textbox(label="Split", value="train")
+    with gr.Accordion("Columns (default: found by name)", open=False):
+        with gr.Row():
+            w["text"] = gr.Textbox(label="Text column", placeholder="text, review, …")
+            w["label"] = gr.Textbox(label="Label column", placeholder="label, sentiment, …")
+            w["time"] = gr.Textbox(label="Time column", placeholder="time, timestamp, …")
+            w["value"] = gr.Textbox(label="Value column", placeholder="value, demand, …")
+    return w
+
+
+def build() -> None:
+    gr.Markdown(INTRO)
+    data = _data_widgets()
+    check = gr.Button("Check the data", size="sm")
+    summary = gr.Markdown()
+    preview = gr.Dataframe(label="Preview: the first rows as they will be read", interactive=False, wrap=True)
+    with gr.Row():
+        cell = gr.Radio(cell_choices(list(CELL_LABELS)), value="gru", label="Recurrent cell")
+        size = gr.Radio([(SIZE_TEXT[s], s) for s in SIZES["text"]], value="tiny", label="Size")
+        seconds = gr.Slider(5, MAX_SECONDS, value=DEFAULT_SECONDS, step=5, label="Time budget (seconds)")
+    with gr.Row():
+        start = gr.Button("Train", variant="primary")
+        stop = gr.Button("Stop")
+    status = gr.Markdown()
+    progress = gr.HTML()
+    plot = gr.Plot(label="Training", elem_id="train-plot")
+    with gr.Row():
+        download = gr.File(label="Download (the model in the Hub layout, zipped)", interactive=False,
+                           elem_id="train-download")
+        with gr.Column():
+            if get_space() is not None:
+                gr.LoginButton()
+            else:
+                gr.Markdown(NOT_ON_A_SPACE)
+            repo_name = gr.Textbox(label="Repository name", placeholder="my-first-rnn (under your account)")
+            push = gr.Button("Push to the Hub")
+            pushed = gr.Markdown()
+    with gr.Accordion("The model card", open=False):
+        card = gr.Markdown()
+    inputs = list(data.values())
+    check.click(check_data, inputs, [summary, preview], api_name="train_check")
+    session_outputs = [component for pair in SESSION_MODELS.values() for component in pair]
+    start.click(train_model, [*inputs, cell, size, seconds], [status, progress, plot, card, download,
+                                                                *session_outputs], api_name="train", **TRAIN_LANE)
+    stop.click(stop_training, None, status, api_name="train_stop", queue=False)
+    push.click(push_to_hub, repo_name, pushed, api_name="train_push")
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.unload(_visitor_left)

@@ -1,0 +1,216 @@
+"""The Train tab's plain functions: a visitor's data (an upload or a Hub dataset) checked and previewed, their
+training run in the app's job slot (jobs.py) with its progress drawn, the trained model handed to its task's tab
+for the session, zipped for download, and pushed to the Hub with the visitor's own token. `ui/train_tab.py` wires
+them to widgets; tests call them directly.
+"""
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..backbone import CELL_LABELS
+from ..display import md_text
+from ..jobs import SLOT, Finished, JobSlot, Waiting
+from ..sentiment.serve import ResultFiles
+from .data import Prepared
+from .job import MAX_SECONDS, SIZES, prepare, zipped
+
+JOB = "rnn_demo.visitor_training.job:train_job"
+SLOT_GRACE = 60.0  # after the training's budget: the last scoring, the card, a busy CPU
+TRAINED_NAME = "your model, trained here"
+TASK_TITLES = {"text": "Text generation", "sentiment": "Sentiment", "forecast": "Forecasting"}
+
+
+class TrainingFolders(ResultFiles):
+    """Visitors' training folders (data read from the Hub, the trained model, its zip): one per run, pruned an hour
+    after their last change, removed when their visitor leaves and when the app ends."""
+
+    PREFIX = "rnn-demo-trained-"
+
+    def new_run(self) -> Path:
+        return Path(tempfile.mkdtemp(dir=self.folder))
+
+
+FOLDERS = TrainingFolders(keep_seconds=3600)
+
+
+@dataclass
+class Source:
+    """The file a run trains on and how its card names it."""
+
+    path: str
+    name: str
+
+
+def source_of(task: str, upload: str | None, dataset: str | None, config: str | None, split: str | None,
+              columns: dict[str, str | None], folder: Path) -> Source:
+    """The upload, or else the Hub dataset's columns written out as the upload would be (hub_data.py)."""
+    if upload:
+        return Source(upload, f"an uploaded file ({md_text(Path(upload).name)})")
+    if not (dataset or "").strip():
+        raise ValueError("upload a file, or name a Hub dataset, to train on")
+    from .hub_data import dataset_file
+
+    path = dataset_file(task, dataset, config, split, columns, folder)
+    return Source(str(path), f"the Hub dataset {md_text(dataset.strip())} (split {md_text(split or 'train')})")
+
+
+def check_data(task: str, source: Source, columns: dict[str, str | None]) -> Prepared:
+    """The source read and checked for `task` as the training job will read it (bad input: ValueError)."""
+    return prepare(task, source.path, columns)
+
+
+def summary_markdown(prepared: Prepared, source: Source) -> str:
+    """What will be used, for the visitor to read before training starts."""
+    lines = [f"**{TASK_TITLES[prepared.task]}** on {source.name}:"]
+    for name, value in prepared.summary.items():
+        if isinstance(value, dict):  # labels and their training rows
+            value = ", ".join(f"{md_text(label)} ({count:,})" for label, count in value.items())
+        lines.append(f"- {name}: {value:,}" if isinstance(value, int) else f"- {name}: {value}")
+    lines += [f"- note: {note}" for note in prepared.notes]
+    return "\n".join(lines)
+
+
+def preview_frame(prepared: Prepared) -> pd.DataFrame:
+    """The first rows as they will be read, under the task's column names."""
+    headers = {"text": ["first lines"], "sentiment": ["text", "label"], "forecast": ["time", "value"]}[prepared.task]
+    return pd.DataFrame(prepared.preview, columns=headers)
+
+
+def check_settings(task: str, cell: str, size: str, seconds: float) -> float:
+    """The time budget in seconds, once the task, cell and size are known ones."""
+    if task not in SIZES:
+        raise ValueError(f"no task {task!r}: choose one of {', '.join(SIZES)}")
+    if cell not in CELL_LABELS:
+        raise ValueError(f"no cell {cell!r}: choose one of {', '.join(CELL_LABELS)}")
+    if size not in SIZES[task]:
+        raise ValueError(f"no size {size!r}: choose one of {', '.join(SIZES[task])}")
+    if seconds is None or not 5 <= float(seconds) <= MAX_SECONDS:
+        raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {seconds}")
+    return float(seconds)
+
+
+def train_in_slot(owner: str, task: str, source: Source, columns: dict, cell: str, size: str, seconds: float,
+                  folder: Path, slot: JobSlot = SLOT) -> Iterator[Waiting | dict | Finished]:
+    """The training job in the slot: Waiting while others run, a progress dict after each held-out scoring, then
+    how it ended. The best checkpoint so far is in `folder` / "model" (with its card) whenever it ended."""
+    kwargs = {"kind": task, "path": source.path, "columns": columns, "cell": cell, "size": size,
+              "seconds": seconds, "out_dir": str(folder / "model"), "data_name": source.name}
+    for update in slot.run(owner, JOB, kwargs, seconds + SLOT_GRACE):
+        if isinstance(update, Finished) and update.reason == "failed":
+            raise ValueError(update.message)
+        if isinstance(update, dict) and "model_dir" in update:
+            continue  # the folder is known; whether it holds a model is checked by trained_model()
+        yield update
+
+
+def trained_model(folder: Path) -> Path | None:
+    """The run's model folder if training got as far as a checkpoint with its card."""
+    model = folder / "model"
+    return model if (model / "model.safetensors").is_file() and (model / "README.md").is_file() else None
+
+
+def use_in_tab(task: str, model_folder: Path) -> tuple[str, str]:
+    """Serve the trained model in its task's tab for this session, as a visitor's Hub model is: the `loaded`
+    value the tab's handlers take."""
+    visitors = importlib.import_module(f"rnn_demo.{task}.serve").VISITORS
+    return visitors.adopt(TRAINED_NAME, model_folder)
+
+
+def download_zip(model_folder: Path) -> Path:
+    """The model's Hub layout zipped, named after its task and cell (rnn-demo-text-gru.zip)."""
+    from ..hub import read_config
+
+    config = read_config(model_folder)
+    return zipped(model_folder, model_folder.parent / f"rnn-demo-{config['task']}-{config['cell']}.zip")
+
+
+def card_text(model_folder: Path) -> str:
+    """The model card without its YAML front matter, for the page."""
+    text = (model_folder / "README.md").read_text(encoding="utf-8")
+    return text.split("---", 2)[2].strip() if text.startswith("---") else text
+
+
+def progress_figure(history: list[dict]) -> go.Figure:
+    """Training and held-out loss against the step, and the task's metric on the held-out part."""
+    metric = history[-1]["metric"] if history else "metric"
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", f"held-out {metric}"))
+    steps = [h["step"] for h in history]
+    figure.add_trace(go.Scatter(x=steps, y=[h["train_loss"] for h in history], name="training loss",
+                                mode="lines+markers"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=[h["held_out_loss"] for h in history], name="held-out loss",
+                                mode="lines+markers"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=[h["value"] for h in history], name=f"held-out {metric}",
+                                mode="lines+markers"), row=1, col=2)
+    figure.update_xaxes(title_text="training step")
+    figure.update_layout(height=340, margin={"l": 40, "r": 10, "t": 40, "b": 40},
+                         legend={"orientation": "h", "y": -0.3})
+    return figure
+
+
+def progress_html(progress: dict | None, budget: float) -> str:
+    """A progress bar of the time budget with the time left (HTML, numbers only)."""
+    seconds = min(float(progress["seconds"]), budget) if progress else 0.0
+    step = f", step {int(progress['step']):,}" if progress else ""
+    return (f'<div id="train-progress"><progress value="{seconds:.1f}" max="{budget:.1f}" style="width:100%">'
+            f'</progress><div>{seconds:.0f} s of {budget:.0f} s{step}; about {max(0.0, budget - seconds):.0f} s '
+            "left</div></div>")
+
+
+def status_line(progress: dict) -> str:
+    return (f"Training: step {progress['step']:,}, training loss {progress['train_loss']:.4g}, held-out loss "
+            f"{progress['held_out_loss']:.4g}, held-out {progress['metric']} {progress['value']:.4g} (best at step "
+            f"{progress['best_step']:,}).")
+
+
+def remove_run(folder: Path | str | None) -> None:
+    """A visitor's run folder, removed (they left, or started another run)."""
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+SIGN_IN_FIRST = ("Sign in with Hugging Face first (the button above): the model goes to your account, pushed with "
+                 "your permission, never with this Space's token.")
+PUSH_SECONDS = 120.0
+
+
+def push_trained(model_folder: Path | None, task: str, repo_name: str, token: str | None) -> str:
+    """Push the trained model to `repo_name` ("name" under the visitor's account, or "owner/name") with the
+    visitor's own `token`; returns the commit's URL."""
+    import time
+
+    from .. import hub_deadline
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from ..hub_sync import HubTransferError, push_model
+    from ..visitor_hub import check_repo_id
+
+    if model_folder is None:
+        raise ValueError("train a model first: there is nothing to push yet")
+    if not token:
+        raise ValueError(SIGN_IN_FIRST)
+    name = (repo_name or "").strip()
+    if not name:
+        raise ValueError("name the repository to push to, for example my-first-rnn")
+    try:
+        with hub_deadline.bounded(time.monotonic() + PUSH_SECONDS):
+            if "/" not in name:
+                from huggingface_hub import HfApi
+
+                name = f"{HfApi(token=token).whoami()['name']}/{name}"
+            return push_model(model_folder, task, check_repo_id(name).strip(), token=token)
+    except hub_deadline.DeadlinePassed:
+        raise ValueError(f"pushing took longer than {PUSH_SECONDS:.0f} s: try again later") from None
+    except HubTransferError as error:
+        raise ValueError(str(error)) from None
+    except HfHubHTTPError as error:  # whoami: the sign-in's token refused
+        status = error.response.status_code if error.response is not None else "an error"
+        raise ValueError(f"the Hub did not accept your sign-in (it answered {status}): sign in again") from None

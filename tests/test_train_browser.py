@@ -1,0 +1,52 @@
+"""The Train tab in a real headless Chromium against the launched app: a visitor uploads a text file, trains a tiny
+model for a few seconds and watches the loss plot grow, then writes with it in the Text generation tab and
+downloads it; a screenshot for the README."""
+import re
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import OUTPUT, app_page
+from tests.test_train_tab import WORDS
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+BUDGET = 10  # seconds of training
+
+
+def _points(page) -> int:
+    """The markers drawn on the training plot so far (one per held-out scoring and curve)."""
+    return page.locator("#train-plot .js-plotly-plot .scatterlayer .points path").count()
+
+
+def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(tmp_path):
+    path = tmp_path / "letters.txt"
+    path.write_text((WORDS * 4 + "\n") * 120)
+    with app_page(height=1500) as page:
+        page.get_by_role("tab", name="Train your own").click()
+        page.locator("#train-upload input[type=file]").set_input_files(str(path))
+        expect(page.locator("#train-upload").get_by_text("letters.txt")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Check the data").click()
+        expect(page.get_by_text("held-out characters")).to_be_visible(timeout=30_000)
+        budget = page.get_by_label("number input for Time budget (seconds)")
+        budget.fill(str(BUDGET))
+        budget.press("Enter")
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text("Training: step").first).to_be_visible(timeout=60_000)
+        first = _points(page)
+        expect(page.locator("#train-progress progress")).to_be_visible()
+        expect(page.get_by_text("now the model of the Text generation tab")).to_be_visible(timeout=90_000)
+        assert _points(page) > first > 0, "the plot did not grow while the model trained"
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "train-tab.png"), full_page=True)
+        with page.expect_download() as download:
+            page.locator("#train-download a").first.click()
+        with zipfile.ZipFile(download.value.path()) as archive:
+            assert {"config.json", "model.safetensors", "README.md"} <= set(archive.namelist())
+        page.get_by_role("tab", name="Text generation").click()
+        page.get_by_label("Prompt", exact=True).fill("ab")
+        page.get_by_role("button", name="Generate", exact=True).click()
+        output = page.get_by_label("Prompt and generated text")
+        expect(output).to_have_value(re.compile(r"^ab[\s\S]{100,}"), timeout=60_000)
+        written = output.input_value()[2:]
+        assert set(written) <= set(WORDS + "\n"), written
