@@ -167,7 +167,7 @@ def _with_training(url: str, pid: int, clients: int, warmup: float, seconds: flo
         text.write_text(REVIEW * 40 + "\n")
         trainer = Client(url, verbose=False)
         job = trainer.submit("text", handle_file(str(text)), "", "", "train", "", "", "", "", "gru", "small",
-                             MAX_SECONDS, api_name="/train")
+                             MAX_SECONDS, 0.003, 0, api_name="/train")
         deadline = time.monotonic() + 60
         while not any(str(out[0]).startswith("Training: step") for out in job.outputs()):
             if time.monotonic() > deadline:

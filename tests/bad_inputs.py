@@ -194,10 +194,10 @@ def _long_stop_strings(client: Client, folder: Path) -> str:
 
 
 def train(task="text", data: bytes | str | None = None, name="data.txt", dataset="", columns=("", "", "", ""),
-          cell="gru", size="tiny", seconds=10) -> Callable[[Client, Path], object]:
+          cell="gru", size="tiny", seconds=10, lr=0.003, seed=0) -> Callable[[Client, Path], object]:
     """A Train tab call: `data` uploaded as `name` (or the Hub `dataset`), refused before any training starts."""
     files = {1: (name, data)} if data is not None else None
-    return _api("train", task, None, dataset, "", "train", *columns, cell, size, seconds, files=files)
+    return _api("train", task, None, dataset, "", "train", *columns, cell, size, seconds, lr, seed, files=files)
 
 
 def _labelled_csv(labels: int, rows: int = 200) -> str:
@@ -491,13 +491,15 @@ CASES = [
              train(data="to be or not " * 400, seconds=1000), "greater than maximum value 180"),
     BadInput("train", "a size that does not exist", "refused, naming the sizes",
              train(data="to be or not " * 400, size="huge"), "is not in the list of choices"),
+    BadInput("train", "a learning rate of 1", "refused: the range is 0.0001 to 0.05",
+             train(data="to be or not " * 400, lr=1.0), "greater than maximum value 0.05"),
     BadInput("train_check", "a text file of 500 characters", "refused: at least 2,000 are needed",
              _api("train_check", "text", None, "", "", "train", "", "", "", "",
                   files={1: ("short.txt", "to be or not " * 40)}), "at least 2,000 are needed"),
     BadInput("train_stop", "Stop with nothing training", "refused: nothing of yours is running",
              _api("train_stop"), "nothing of yours is running"),
-    BadInput("train_push", "Push before any training", "refused: train a model first",
-             _api("train_push", "my-model"), "train a model first"),
+    BadInput("train_push", "Push without signing in", "refused: sign in with Hugging Face first",
+             _api("train_push", "my-model"), "Sign in with Hugging Face first"),
 ]
 
 

@@ -30,3 +30,14 @@ def refuse(value: int):
 def crash():
     yield "started"
     os._exit(3)
+
+
+def slow_to_stop(marker: str, pause: float = 1.5):
+    """Items every `pause` seconds (a Stop is read only between them); on closing, writes `marker`."""
+    try:
+        for i in range(1000):
+            yield i
+            time.sleep(pause)
+    finally:
+        with open(marker, "w") as out:
+            out.write("closed")

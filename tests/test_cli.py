@@ -134,12 +134,16 @@ def test_bench_sentiment_reports_latency_and_what_batching_buys(tiny_models_dir)
 
 @pytest.mark.slow
 def test_bench_load_runs_clients_against_a_launched_app():
-    result = run_cli("bench", "load", "--clients", "3", "--seconds", "4", "--json", timeout=240)
+    result = run_cli("bench", "load", "--clients", "3", "--seconds", "4", "--warmup", "2", "--with-training",
+                     "--json", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["failures"] == 0 and report["requests"] >= 3 and report["rss_end_mb"] > 0
-    assert all(report[task]["requests"] >= 1 and report[task]["p95_ms"] >= report[task]["p50_ms"]
-               for task in ("generate", "classify", "forecast"))
+    for figures in (report, report["with_training"]):  # and again while a visitor's training runs
+        assert all(figures[task]["requests"] >= 1 and figures[task]["p95_ms"] >= figures[task]["p50_ms"]
+                   for task in ("generate", "classify", "forecast"))
+    assert report["with_training"]["training_still_going"] and report["with_training"]["failures"] == 0
+    assert report["with_training"]["classify"]["p95_vs_without"] > 0
 
 
 @pytest.mark.slow

@@ -52,6 +52,18 @@ def test_stop_frees_the_slot_at_once_for_the_next_job(slot):
     assert list(slot.run("b", "tests.jobs_targets:count", {"n": 2}, seconds=30)) == [0, 1, Finished("done")]
 
 
+def test_closing_a_job_returns_at_once_even_when_the_worker_is_slow_to_stop(slot, tmp_path):
+    """A cancel must not wait for a busy worker; the next job starts once the closed one has run its `finally`."""
+    marker = tmp_path / "closed"
+    job = slot.run("a", "tests.jobs_targets:slow_to_stop", {"marker": str(marker)}, seconds=60)
+    assert next(job) == 0
+    started = time.monotonic()
+    job.close()
+    assert time.monotonic() - started < 0.5 and slot.position("a") is None
+    assert list(slot.run("b", "tests.jobs_targets:count", {"n": 1}, seconds=30)) == [0, Finished("done")]
+    assert marker.read_text() == "closed"  # the closed job finished (its finally ran) before the next one started
+
+
 def test_a_job_ends_at_its_time_limit_with_its_items_so_far(slot):
     items = list(slot.run("a", "tests.jobs_targets:count", {"n": 1000, "pause": 0.05}, seconds=0.5))
     assert items[-1] == Finished("time limit", "the run reached its limit of 0.5 s") and 3 <= len(items) - 1 <= 20

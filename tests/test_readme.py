@@ -35,7 +35,7 @@ def test_exactly_two_set_up_commands_and_ci_runs_the_second():
     assert README.count("```bash\npip install") + README.count("```bash\napt-get") == 2
     start, tests = _bash_block_after("<!-- start-app -->"), _bash_block_after("<!-- run-tests -->")
     assert len(start) == 1 and "requirements.txt" in start[0] and "app.py" in start[0]
-    assert len(tests) == 1 and "requirements-dev.txt" in tests[0] and tests[0].endswith("python -m pytest -n auto --dist loadscope")
+    assert len(tests) == 1 and "requirements-dev.txt" in tests[0] and tests[0].endswith("python -m pytest -n auto")
     assert "<!-- run-tests -->" in (ROOT / ".ci" / "run").read_text()
 
 

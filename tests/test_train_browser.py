@@ -2,6 +2,7 @@
 model for a few seconds and watches the loss plot grow, then writes with it in the Text generation tab and
 downloads it; a screenshot for the README."""
 import re
+import time
 import zipfile
 
 import pytest
@@ -11,7 +12,7 @@ from tests.browser import OUTPUT, app_page
 from tests.test_train_tab import WORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-BUDGET = 10  # seconds of training
+BUDGET = 20  # seconds of training: a scoring every second or so, each drawn as it comes
 
 
 def _points(page) -> int:
@@ -32,11 +33,14 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
         budget.fill(str(BUDGET))
         budget.press("Enter")
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text("Training: step").first).to_be_visible(timeout=60_000)
-        first = _points(page)
+        finished = page.get_by_text("now the model of the Text generation tab")
+        drawn, deadline = set(), time.monotonic() + 120  # the plot's marker counts seen while it trains
+        while not finished.is_visible() and time.monotonic() < deadline:
+            drawn.add(_points(page))
+            time.sleep(0.1)
+        expect(finished).to_be_visible()
         expect(page.locator("#train-progress progress")).to_be_visible()
-        expect(page.get_by_text("now the model of the Text generation tab")).to_be_visible(timeout=90_000)
-        assert _points(page) > first > 0, "the plot did not grow while the model trained"
+        assert len(drawn - {0}) >= 2, f"the plot did not grow while the model trained: {sorted(drawn)}"
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "train-tab.png"), full_page=True)
         with page.expect_download() as download:

@@ -37,7 +37,7 @@ def train_app(tiny_models_dir, tmp_path_factory):
 def _train(client: Client, task: str, upload=None, dataset="", columns=("", "", "", ""), seconds=SECONDS,
            cell="gru"):
     return client.predict(task, handle_file(str(upload)) if upload else None, dataset, "", "train", *columns, cell,
-                          "tiny", seconds, api_name="/train")
+                          "tiny", seconds, 0.003, 0, api_name="/train")
 
 
 def _letters(tmp_path):
@@ -100,7 +100,7 @@ def test_stop_keeps_the_best_checkpoint_so_far(train_app, tmp_path):
     _, url = train_app
     client = Client(url, verbose=False)
     job = client.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "gru", "tiny",
-                        120, api_name="/train")
+                        120, 0.003, 0, api_name="/train")
     deadline = time.monotonic() + 60
     while not any(str(out[0]).startswith("Training: step") for out in job.outputs()) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -113,13 +113,13 @@ def test_a_second_visitor_waits_in_line_with_their_place_shown(train_app, tmp_pa
     _, url = train_app
     first, second = Client(url, verbose=False), Client(url, verbose=False)
     running = first.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "gru",
-                           "tiny", 15, api_name="/train")
+                           "tiny", 10, 0.003, 0, api_name="/train")
     deadline = time.monotonic() + 60
     while not any(str(out[0]).startswith("Training: step") for out in running.outputs()) and \
             time.monotonic() < deadline:
         time.sleep(0.2)
     waiting = second.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "rnn",
-                            "tiny", 5, api_name="/train")
+                            "tiny", 5, 0.003, 0, api_name="/train")
     statuses = []
     watcher = threading.Thread(target=lambda: statuses.extend(str(out[0]) for out in waiting))
     watcher.start()
@@ -130,12 +130,12 @@ def test_a_second_visitor_waits_in_line_with_their_place_shown(train_app, tmp_pa
 
 def test_push_goes_with_the_visitors_token_and_asks_for_a_sign_in_without_one(train_app, tmp_path):
     hub, url = train_app
-    anonymous = Client(url, verbose=False)
-    _train(anonymous, "text", _letters(tmp_path))
-    with pytest.raises(Exception, match=re.escape(SIGN_IN_FIRST[:60])):
-        anonymous.predict("my-letters", api_name="/train_push")
     visitor = Client(url, verbose=False, oauth_token=hub.token)
+    with pytest.raises(Exception, match="train a model first"):
+        visitor.predict("my-letters", api_name="/train_push")
     _train(visitor, "text", _letters(tmp_path))
+    with pytest.raises(Exception, match=re.escape(SIGN_IN_FIRST[:60])):  # the same app, a visitor not signed in
+        Client(url, verbose=False).predict("my-letters", api_name="/train_push")
     pushed = visitor.predict("my-letters", api_name="/train_push")
     assert pushed.startswith("Pushed: ") and "user/my-letters" in pushed and hub.token not in pushed
     files = hub.files("user/my-letters")

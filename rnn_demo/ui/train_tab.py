@@ -13,7 +13,7 @@ from ..backbone import CELL_LABELS
 from ..jobs import SLOT, Finished, Waiting
 from ..runtime import lane
 from ..visitor_training import serve as training
-from ..visitor_training.job import DEFAULT_SECONDS, MAX_SECONDS, SIZES
+from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, SIZES
 from .common import SESSION_MODELS, cell_choices, shows_errors
 
 INTRO = ("### Train your own\nUpload a text file (a character language model learns to write like it), a CSV of texts "
@@ -28,6 +28,8 @@ NOT_ON_A_SPACE = ("Signing in with Hugging Face works when this app runs on a Sp
                   "push it with `python -m rnn_demo push`, or call this app's API with your own token "
                   "(`gradio_client.Client(url, oauth_token=...)`).")
 RUNS: dict[str, str] = {}  # session -> its current run's folder
+USING_TRAINED = (f"Using **{training.TRAINED_NAME}** (in the Train tab) in place of the bundled models, for this "
+                 "session.")
 
 
 def _columns(text: str | None, label: str | None, time: str | None, value: str | None) -> dict[str, str | None]:
@@ -36,7 +38,11 @@ def _columns(text: str | None, label: str | None, time: str | None, value: str |
     return {role: (name or "").strip() or None for role, name in named.items()}
 
 
-def _new_run(owner: str):
+def _new_run(owner: str) -> Path:
+    """A fresh folder for the visitor's run; their previous run's folder (and model) goes, unless a run of theirs
+    is still going or waiting (then this one is refused, as the job slot would)."""
+    if SLOT.position(owner) is not None:
+        raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
     training.remove_run(RUNS.pop(owner, None))
     folder = training.FOLDERS.new_run()
     RUNS[owner] = str(folder)
@@ -44,13 +50,17 @@ def _new_run(owner: str):
 
 
 @shows_errors
-def check_data(request: gr.Request, task: str, upload: str | None, dataset: str, config: str, split: str,
-               text: str, label: str, time: str, value: str):
-    """(summary, preview rows) of what a training would use, without training."""
+def check_data(task: str, upload: str | None, dataset: str, config: str, split: str, text: str, label: str,
+               time: str, value: str):
+    """(summary, preview rows) of what a training would use, without training (a Hub dataset is read into a
+    folder of its own, removed afterwards: the visitor's trained model stays)."""
     columns = _columns(text, label, time, value)
-    source = training.source_of(task, upload, dataset, config, split, columns,
-                                 _new_run(request.session_hash or "api"))
-    prepared = training.check_data(task, source, columns)
+    folder = training.FOLDERS.new_run()
+    try:
+        source = training.source_of(task, upload, dataset, config, split, columns, folder)
+        prepared = training.check_data(task, source, columns)
+    finally:
+        training.remove_run(folder)
     return training.summary_markdown(prepared, source), training.preview_frame(prepared)
 
 
@@ -59,21 +69,19 @@ def _outputs(status, progress=None, figure=None, card=None, download=None, task=
     skip = gr.skip()
     tabs = []
     for name in SESSION_MODELS:
-        tabs += [loaded, _using_note(name)] if name == task and loaded else [skip, skip]
+        tabs += [loaded, USING_TRAINED] if name == task and loaded else [skip, skip]
     return (status, skip if progress is None else progress, skip if figure is None else figure,
             skip if card is None else card, skip if download is None else download, *tabs)
 
 
-def _using_note(task: str) -> str:
-    return (f"Using **{training.TRAINED_NAME}** (in the Train tab) in place of the bundled models, for this session.")
-
-
 @shows_errors
 def train_model(request: gr.Request, task: str, upload: str | None, dataset: str, config: str, split: str,
-                text: str, label: str, time: str, value: str, cell: str, size: str, seconds: float):
+                text: str, label: str, time: str, value: str, cell: str, size: str, seconds: float,
+                lr: float = DEFAULT_LR, seed: float = 0):
     """Stream the training's status, progress bar, plot; at the end its card and zip, and the model in its tab."""
     owner = request.session_hash or "api"
-    seconds = training.check_settings(task, cell, size, seconds)
+    settings = training.check_settings(task, cell, size, seconds, lr, seed)
+    seconds = settings.seconds
     columns = _columns(text, label, time, value)
     folder = _new_run(owner)
     source = training.source_of(task, upload, dataset, config, split, columns, folder)
@@ -82,7 +90,7 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
     yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),
                    training.progress_figure(history), "", None)
     ending = "Finished."
-    for update in training.train_in_slot(owner, task, source, columns, cell, size, seconds, folder):
+    for update in training.train_in_slot(owner, task, source, columns, settings, folder):
         if isinstance(update, Waiting):
             yield _outputs(f"Waiting for the CPU: {update.position} heavy job(s) ahead of yours (trainings, lab "
                            "runs, forecast adaptations).")
@@ -164,6 +172,10 @@ def build() -> None:
         cell = gr.Radio(cell_choices(list(CELL_LABELS)), value="gru", label="Recurrent cell")
         size = gr.Radio([(SIZE_TEXT[s], s) for s in SIZES["text"]], value="tiny", label="Size")
         seconds = gr.Slider(5, MAX_SECONDS, value=DEFAULT_SECONDS, step=5, label="Time budget (seconds)")
+    with gr.Accordion("Advanced", open=False):
+        with gr.Row():
+            lr = gr.Number(value=DEFAULT_LR, minimum=LR_RANGE[0], maximum=LR_RANGE[1], label="Learning rate (AdamW)")
+            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
     with gr.Row():
         start = gr.Button("Train", variant="primary")
         stop = gr.Button("Stop")
@@ -186,7 +198,7 @@ def build() -> None:
     inputs = list(data.values())
     check.click(check_data, inputs, [summary, preview], api_name="train_check")
     session_outputs = [component for pair in SESSION_MODELS.values() for component in pair]
-    start.click(train_model, [*inputs, cell, size, seconds], [status, progress, plot, card, download,
+    start.click(train_model, [*inputs, cell, size, seconds, lr, seed], [status, progress, plot, card, download,
                                                                 *session_outputs], api_name="train", **TRAIN_LANE)
     stop.click(stop_training, None, status, api_name="train_stop", queue=False)
     push.click(push_to_hub, repo_name, pushed, api_name="train_push")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import REPO_URL, write_model_card
+from ..training import TrainSettings
 
 TASK_TYPES = {"text": "text-generation", "sentiment": "text-classification", "forecast": "time-series-forecasting"}
 METRIC_TYPES = {"bits per character": "bits_per_char", "accuracy": "accuracy", "MASE": "mase"}
@@ -19,7 +20,7 @@ def _summary_lines(summary: dict[str, object]) -> str:
 
 
 def write_visitor_card(folder: str | Path, kind: str, cell: str, size: str, data_name: str,
-                       summary: dict[str, object], best: dict, budget: float) -> None:
+                       summary: dict[str, object], best: dict, budget: float, settings: TrainSettings) -> None:
     """README.md for a visitor's model in `folder`: `best` is the training job's progress entry of the best step
     (its held-out metric and loss), `summary` what data.py measured of the file."""
     metric = {"type": METRIC_TYPES[best["metric"]], "name": f"held-out {best['metric']}",
@@ -40,8 +41,9 @@ On the held-out part (which also chose the checkpoint, so the figure flatters th
 
 ## Training
 
-The project's own training loop (`rnn_demo.training.training_run`): AdamW, learning rate 0.003 after a 20-step \
-warm-up, the held-out part scored every 25 steps, the best checkpoint kept; {best['seconds']:.0f} s of wall time to \
+The project's own training loop (`rnn_demo.training.training_run`): AdamW, learning rate {settings.lr:g} after a \
+{settings.warmup_steps}-step warm-up, seed {settings.seed}, the held-out part scored every {settings.eval_every} steps, \
+the best checkpoint kept; {best['seconds']:.0f} s of wall time to \
 that step, on one thread of the app's CPU (the run had {budget:.0f} s and stops at the first scoring past them).
 """
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",

@@ -25,6 +25,7 @@ SIZES = {  # presets that train in a few minutes on one thread of a free CPU Spa
     "forecast": {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}},
 }
 DEFAULT_SECONDS, MAX_SECONDS = 120.0, 180.0
+DEFAULT_LR, LR_RANGE = 3e-3, (1e-4, 0.05)  # AdamW's rate, constant after a short warm-up
 EVAL_EVERY = {"text": 25, "sentiment": 25, "forecast": 25}  # steps between two held-out scorings
 HELD_OUT_CHARS = 20_000  # of a text's held-out part scored at each selection (all of it is in the card's metric)
 DEVICE = torch.device("cpu")
@@ -115,7 +116,8 @@ def prepare(kind: str, path: str, columns: dict[str, str | None]) -> Prepared:
 
 
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
-              data_name: str = "an uploaded file", max_steps: int | None = None) -> Iterator[dict]:
+              data_name: str = "an uploaded file", max_steps: int | None = None, lr: float = DEFAULT_LR,
+              seed: int = 0) -> Iterator[dict]:
     """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`
     (and `max_steps`, if given);
     yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}: the
@@ -129,8 +131,8 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     prepared = prepare(kind, path, columns)
     built = BUILDERS[kind](prepared, cell, size)
     folder = Path(out_dir)
-    settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=3e-3, min_lr_ratio=1.0, warmup_steps=20,
-                             eval_every=EVAL_EVERY[kind], seed=0)  # constant rate after warm-up: no schedule to end
+    settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=lr, min_lr_ratio=1.0, warmup_steps=20,
+                             eval_every=EVAL_EVERY[kind], seed=seed)  # constant rate after warm-up: no schedule to end
 
     def save_best(model: torch.nn.Module, state: dict) -> None:
         if kind == "forecast":
@@ -157,7 +159,7 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
                 run.close()
     finally:  # also when the visitor's Stop closes this job: the best checkpoint so far gets its card
         if best is not None:
-            write_visitor_card(folder, kind, cell, size, data_name, prepared.summary, best, seconds)
+            write_visitor_card(folder, kind, cell, size, data_name, prepared.summary, best, seconds, settings)
     yield {"model_dir": str(folder) if best is not None else None}
 
 

@@ -9,7 +9,7 @@ import importlib
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +21,7 @@ from ..display import md_text
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..sentiment.serve import ResultFiles
 from .data import Prepared
-from .job import MAX_SECONDS, SIZES, prepare, zipped
+from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, SIZES, prepare, zipped
 
 JOB = "rnn_demo.visitor_training.job:train_job"
 SLOT_GRACE = 60.0  # after the training's budget: the last scoring, the card, a busy CPU
@@ -85,8 +85,20 @@ def preview_frame(prepared: Prepared) -> pd.DataFrame:
     return pd.DataFrame(prepared.preview, columns=headers)
 
 
-def check_settings(task: str, cell: str, size: str, seconds: float) -> float:
-    """The time budget in seconds, once the task, cell and size are known ones."""
+@dataclass
+class RunSettings:
+    """What the visitor chose for a run, checked."""
+
+    cell: str
+    size: str
+    seconds: float
+    lr: float = DEFAULT_LR
+    seed: int = 0
+
+
+def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = DEFAULT_LR,
+                   seed: float = 0) -> RunSettings:
+    """The run's settings once the task, cell and size are known ones and the numbers in range."""
     if task not in SIZES:
         raise ValueError(f"no task {task!r}: choose one of {', '.join(SIZES)}")
     if cell not in CELL_LABELS:
@@ -95,16 +107,20 @@ def check_settings(task: str, cell: str, size: str, seconds: float) -> float:
         raise ValueError(f"no size {size!r}: choose one of {', '.join(SIZES[task])}")
     if seconds is None or not 5 <= float(seconds) <= MAX_SECONDS:
         raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {seconds}")
-    return float(seconds)
+    if lr is None or not LR_RANGE[0] <= float(lr) <= LR_RANGE[1]:
+        raise ValueError(f"the learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not {lr}")
+    if seed is None or seed != int(seed) or not 0 <= seed < 2**31:
+        raise ValueError(f"the seed must be a whole number from 0 to {2**31 - 1}, not {seed}")
+    return RunSettings(cell, size, float(seconds), float(lr), int(seed))
 
 
-def train_in_slot(owner: str, task: str, source: Source, columns: dict, cell: str, size: str, seconds: float,
-                  folder: Path, slot: JobSlot = SLOT) -> Iterator[Waiting | dict | Finished]:
+def train_in_slot(owner: str, task: str, source: Source, columns: dict, settings: RunSettings, folder: Path,
+                  slot: JobSlot = SLOT) -> Iterator[Waiting | dict | Finished]:
     """The training job in the slot: Waiting while others run, a progress dict after each held-out scoring, then
     how it ended. The best checkpoint so far is in `folder` / "model" (with its card) whenever it ended."""
-    kwargs = {"kind": task, "path": source.path, "columns": columns, "cell": cell, "size": size,
-              "seconds": seconds, "out_dir": str(folder / "model"), "data_name": source.name}
-    for update in slot.run(owner, JOB, kwargs, seconds + SLOT_GRACE):
+    kwargs = {"kind": task, "path": source.path, "columns": columns, "out_dir": str(folder / "model"),
+              "data_name": source.name, **asdict(settings)}
+    for update in slot.run(owner, JOB, kwargs, settings.seconds + SLOT_GRACE):
         if isinstance(update, Finished) and update.reason == "failed":
             raise ValueError(update.message)
         if isinstance(update, dict) and "model_dir" in update:
@@ -193,10 +209,10 @@ def push_trained(model_folder: Path | None, task: str, repo_name: str, token: st
     from ..hub_sync import HubTransferError, push_model
     from ..visitor_hub import check_repo_id
 
-    if model_folder is None:
-        raise ValueError("train a model first: there is nothing to push yet")
     if not token:
         raise ValueError(SIGN_IN_FIRST)
+    if model_folder is None:
+        raise ValueError("train a model first: there is nothing to push yet")
     name = (repo_name or "").strip()
     if not name:
         raise ValueError("name the repository to push to, for example my-first-rnn")
