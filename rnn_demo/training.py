@@ -16,12 +16,15 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from collections.abc import Iterator
-from typing import Any, Callable, Protocol
+from collections.abc import Generator, Iterator
+from typing import Any, Callable, Protocol, TypeVar
 
 import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -94,12 +97,17 @@ def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Pa
         save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None) -> dict:
     """Train `model` on `task` up to `settings.max_steps` steps (or stop early at step `until`, to go on
     later with resume); return the loop state at the end."""
-    run = training_run(model, task, settings, run_dir, save_best, resume, until)
+    return drained(training_run(model, task, settings, run_dir, save_best, resume, until))[1]
+
+
+def drained(run: Generator[T, None, R]) -> tuple[list[T], R]:
+    """Every item a generator yields, and the value it returns."""
+    items: list[T] = []
     while True:
         try:
-            next(run)
+            items.append(next(run))
         except StopIteration as end:
-            return end.value
+            return items, end.value
 
 
 def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path | None,

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from ..training import TrainSettings, training_run
+from ..training import TrainSettings, drained, training_run
 from .evaluate import interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
@@ -130,12 +130,7 @@ def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
 def finished_adaptation(original: Forecaster, series: Series, seconds: float = SECONDS,
                         settings: TrainSettings = SETTINGS) -> tuple[list[dict], Adaptation]:
     """`adapt` run to its end: its progress reports and the Adaptation."""
-    run, progress = adapt(original, series, seconds, settings), []
-    while True:
-        try:
-            progress.append(next(run))
-        except StopIteration as end:
-            return progress, end.value
+    return drained(adapt(original, series, seconds, settings))
 
 
 def _verdict(model: Forecaster, steps: int, table: dict, series: Series, origins: np.ndarray,
