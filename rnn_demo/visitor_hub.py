@@ -160,7 +160,8 @@ class VisitorModels:
         a digest of its weights. Returns the (name, commit) the task's handlers take as `loaded`."""
         folder = Path(folder)
         commit = "trained-" + hashlib.sha256((folder / WEIGHTS_NAME).read_bytes()).hexdigest()[:12]
-        with self.lock:
+        with self.lock:  # the folders of models trained here go when their visitors do: so do their entries
+            self.trained = {key: path for key, path in self.trained.items() if path.is_dir()}
             self.trained[(name, commit)] = folder
         self._keep((name, commit), self._build_trained(name, commit))
         return name, commit
