@@ -120,8 +120,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
     finally:
         stop_app(process)
     rss_start, rss_end = _rss_at(samples, warmup), samples[-1][1]
-    result = {"clients": clients, "seconds": seconds, "warmup_seconds": warmup, "requests": len(records),
-              "failures": sum(1 for *_, error in records if error),
+    result = {"clients": clients, "seconds": seconds, "warmup_seconds": warmup, **_latencies(records),
               "rss_after_one_request_mb": round(rss_after_one, 1), "rss_start_mb": rss_start, "rss_end_mb": rss_end,
               "rss_growth": round(rss_end / rss_start - 1, 3),
               # MB per hour over the measured part, and over its second half: a leak keeps its slope, a plateau not
@@ -130,9 +129,6 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
               "rss_mb_every_2s": [rss for _, rss in samples],
               # the clients run on the same machine: the CPU seconds each side used, warm-up included
               "app_cpu_s": round(app_cpu, 1), "clients_cpu_s": round(own_cpu, 1)}
-    for name in TASKS:
-        served = [ms for _, task, ms, error in records if task == name and not error]
-        result[name] = {"requests": len(served), "p50_ms": _ms(served, 0.5), "p95_ms": _ms(served, 0.95)}
     errors = sorted({error for *_, error in records if error})
     if errors:  # how soon a refused client heard so: a "busy" answer, not a hang
         refused = [ms for *_, ms, error in records if error]
@@ -146,6 +142,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
 
 
 def _latencies(records: list) -> dict:
+    """Requests, failures, and each task's p50 and p95 over its served requests."""
     result = {"requests": len(records), "failures": sum(1 for *_, error in records if error)}
     for name in TASKS:
         served = [ms for _, task, ms, error in records if task == name and not error]
@@ -160,14 +157,14 @@ def _with_training(url: str, pid: int, clients: int, warmup: float, seconds: flo
 
     from gradio_client import Client, handle_file
 
-    from .visitor_training.job import MAX_SECONDS
+    from .visitor_training.job import DEFAULT_LR, MAX_SECONDS
 
     with tempfile.TemporaryDirectory() as folder:
         text = Path(folder) / "plays.txt"
         text.write_text(REVIEW * 40 + "\n")
         trainer = Client(url, verbose=False)
         job = trainer.submit("text", handle_file(str(text)), "", "", "train", "", "", "", "", "gru", "small",
-                             MAX_SECONDS, 0.003, 0, api_name="/train")
+                             MAX_SECONDS, DEFAULT_LR, 0, api_name="/train")
         deadline = time.monotonic() + 60
         while not any(str(out[0]).startswith("Training: step") for out in job.outputs()):
             if time.monotonic() > deadline:
