@@ -51,12 +51,15 @@ def _add_train_arguments(p: argparse.ArgumentParser, task: str, d: dict) -> None
     p.add_argument("--clip-norm", type=float, default=1.0, help="gradient-norm clipping threshold")
     p.add_argument("--weight-decay", type=float, default=d.get("weight_decay", 0.0), help="AdamW weight decay")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available (under "
+                   "accelerate launch: each process's GPU, or cpu)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: torch's choice")
     p.add_argument("--out", type=Path, default=None, help=f"where the best model goes; default: models/{task}-CELL")
     p.add_argument("--run-dir", type=Path, default=None,
                    help=f"resumable checkpoints; default: checkpoints/{task}-CELL (resumes if present)")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --run-dir holds a checkpoint")
+    p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
+                   help="stop at this step with a checkpoint written; the same command without it goes on from there")
 
 
 def _add_task_commands(sub: argparse._SubParsersAction) -> None:
@@ -132,7 +135,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
-    from .hub import pick_device
+    from .parallel import one_cpu_process_note, replicas_for
     from .training import TrainSettings
 
     if args.threads:
@@ -140,9 +143,15 @@ def cmd_train(args: argparse.Namespace) -> None:
     name = f"{args.task}-{args.cell}"
     settings = TrainSettings(max_steps=args.max_steps, lr=args.lr, clip_norm=args.clip_norm, weight_decay=args.weight_decay,
                              eval_every=args.eval_every, seed=args.seed)
+    replicas = replicas_for(args.device)
+    if replicas.is_main:
+        print("training on " + ", ".join(f"{key} {value}" for key, value in replicas.record().items()), flush=True)
+    if note := one_cpu_process_note():
+        print(note, file=sys.stderr)
     state = TASKS[args.task].cli.train(args, settings, args.out or MODELS_DIR / name,
-                                       args.run_dir or Path("checkpoints") / name, pick_device(args.device))
-    print(f"done: best selection loss {state['best_selection_loss']:.4f} at step {state['best_step']}")
+                                       args.run_dir or Path("checkpoints") / name, replicas)
+    if replicas.is_main:
+        print(f"done: best selection loss {state['best_selection_loss']:.4f} at step {state['best_step']}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

@@ -4,13 +4,15 @@ through `TaskCLI`).
 The loop owns the optimizer, learning-rate schedule, gradient clipping, progress bar,
 periodic selection, best checkpoint and resume; it knows nothing about what a batch holds.
 A run directory holds `last/` (weights, optimizer and loop state, to resume) and the best
-model goes wherever the task's `save_best` puts it.
+model goes wherever the task's `save_best` puts it. The same loop trains on several processes (GPUs, machines)
+when `accelerate launch` starts it: `parallel.py` holds what the ranks share.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 import shlex
 import sys
 import time
@@ -22,6 +24,8 @@ from typing import Any, Callable, Protocol, TypeVar
 import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
+
+from .parallel import OneReplica, launched
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,7 +48,8 @@ class Task(Protocol):
         """The batch of optimizer step `step`; deterministic, so a resumed run sees the same data."""
 
     def loss(self, model: torch.nn.Module, batch: Any, carry: Any) -> tuple[torch.Tensor, Any]:
-        """(mean loss, carry for the next step), e.g. the detached recurrent state."""
+        """(mean loss, carry for the next step), e.g. the detached recurrent state. Carried tensors hold the batch
+        in dimension 1, as recurrent states do (layers, batch, hidden): a checkpoint joins the ranks' rows there."""
 
     def batch_units(self, batch: Any) -> int:
         """How many units (characters, reviews, ...) a batch holds, for the throughput display."""
@@ -73,8 +78,9 @@ class TaskCLI(Protocol):
         """Download, convert, split and cache the protocol dataset; return it (a DatasetDict)."""
 
     def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
-              device: torch.device) -> dict:
-        """Train with `fit`, the best model saved in `out`; return the loop state at the end."""
+              replicas: OneReplica) -> dict:
+        """Train with `fit` on `replicas` (its device; its shard of each batch when several processes train), the best
+        model saved in `out`, stopping early at `args.stop_at`; return the loop state at the end."""
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         """The protocol metrics of `args.model` on the reporting split (and the card written if asked)."""
@@ -94,10 +100,11 @@ def learning_rate(step: int, s: TrainSettings) -> float:
 
 
 def fit(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path | None,
-        save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None) -> dict:
+        save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None,
+        replicas: OneReplica | None = None) -> dict:
     """Train `model` on `task` up to `settings.max_steps` steps (or stop early at step `until`, to go on
     later with resume); return the loop state at the end."""
-    return drained(training_run(model, task, settings, run_dir, save_best, resume, until))[1]
+    return drained(training_run(model, task, settings, run_dir, save_best, resume, until, replicas=replicas))[1]
 
 
 def drained(run: Generator[T, None, R]) -> tuple[list[T], R]:
@@ -112,64 +119,90 @@ def drained(run: Generator[T, None, R]) -> tuple[list[T], R]:
 
 def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path | None,
                  save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None,
-                 progress: bool = True) -> Iterator[dict]:
+                 progress: bool = True, replicas: OneReplica | None = None) -> Iterator[dict]:
     """The loop as a generator: yields the loop state after each selection (its `history` ends with that
     selection's loss and the mean training loss since the one before), returns it at the end. Closing it stops the
     run there; the best model so far has been handed to `save_best`. `run_dir` None: no checkpoints and no resume
-    (a short run in memory, e.g. in the app)."""
-    torch.manual_seed(settings.seed)
+    (a short run in memory, e.g. in the app). `replicas`: this process's part when several train together
+    (parallel.py; the task then batches this rank's rows); only the main rank selects, saves and shows progress."""
+    replicas = replicas or OneReplica(next(model.parameters()).device)
+    torch.manual_seed(settings.seed + replicas.shard.rank)  # the ranks' dropout masks differ
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     state = {"step": 0, "best_selection_loss": math.inf, "best_step": None, "seconds": 0.0, "history": []}
     carry = None
-    if run_dir is not None and resume and (run_dir / "last" / "trainer_state.json").is_file():
-        state, carry = load_checkpoint(run_dir / "last", model, optimizer)
+    if run_dir is not None and resume and replicas.from_main((run_dir / "last" / "trainer_state.json").is_file()):
+        state, carry = load_checkpoint(run_dir / "last", model, optimizer, replicas)
+    trained, optimizer = replicas.prepare(model, optimizer)  # `trained` shares `model`'s parameters
     started = time.time() - state["seconds"]
     last_step = min(settings.max_steps, until or settings.max_steps)
     bar = tqdm(range(state["step"], last_step), initial=state["step"], total=settings.max_steps,
-               desc="train", unit="step", dynamic_ncols=True, disable=not progress)
-    losses: list[float] = []  # the training losses since the last selection
+               desc="train", unit="step", dynamic_ncols=True, disable=not (progress and replicas.is_main))
+    losses: list[float] = []  # this rank's training losses since the last selection
     for step in bar:
-        model.train()
         tick = time.time()
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, settings)
         batch = task.batch(step)
-        loss, carry = task.loss(model, batch, carry)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
-        optimizer.step()
-        rate = task.batch_units(batch) / max(time.time() - tick, 1e-9)
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.3f}", units_per_s=f"{rate:,.0f}")
+        loss, carry = _optimizer_step(trained, optimizer, task, batch, carry, learning_rate(step, settings),
+                                      settings.clip_norm, replicas)
+        rate = task.batch_units(batch) * replicas.shard.world / max(time.time() - tick, 1e-9)
+        losses.append(loss)
+        bar.set_postfix(loss=f"{loss:.3f}", units_per_s=f"{rate:,.0f}")
         state["step"] = step + 1
         if state["step"] % settings.eval_every == 0 or state["step"] == last_step:
             state["seconds"] = time.time() - started
-            _select(model, task, state, save_best, bar)
-            state["history"][-1]["train_loss"] = sum(losses) / len(losses)
+            _select(model, task, state, save_best, bar, replicas)
+            state["history"][-1]["train_loss"] = replicas.mean(sum(losses) / len(losses))
             losses.clear()
             if run_dir is not None:
-                save_checkpoint(run_dir / "last", model, optimizer, state, carry)
+                save_checkpoint(run_dir / "last", model, optimizer, state, carry, replicas)
             yield state
     state["seconds"] = time.time() - started
     return state
 
 
-def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable, bar: tqdm) -> None:
+def _optimizer_step(trained: torch.nn.Module, optimizer: torch.optim.Optimizer, task: Task, batch: Any, carry: Any,
+                    lr: float, clip_norm: float, replicas: OneReplica) -> tuple[float, Any]:
+    """One step on `batch`: forward, backward (gradients averaged over the ranks), clip, update; the loss and carry."""
+    trained.train()
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    loss, carry = task.loss(trained, batch, carry)
+    optimizer.zero_grad(set_to_none=True)
+    replicas.backward(loss)
+    replicas.clip(trained, clip_norm)
+    optimizer.step()
+    return loss.item(), carry
+
+
+def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable, bar: tqdm,
+            replicas: OneReplica) -> None:
+    """The selection loss (the main rank's, told to all), and the model handed to `save_best` if it is the best."""
     model.eval()
-    selection = task.selection_loss(model)
+    selection = math.nan
+    if replicas.is_main:
+        with replicas.full_precision(model) as module:
+            selection = task.selection_loss(module)
+    selection = replicas.from_main(selection)
     state["history"].append({"step": state["step"], "selection_loss": selection})
     if not bar.disable:
         bar.write(f"step {state['step']}: selection loss {selection:.4f} (best {state['best_selection_loss']:.4f})")
     if selection < state["best_selection_loss"]:
         state["best_selection_loss"], state["best_step"] = selection, state["step"]
-        save_best(model, dict(state))
+        if replicas.is_main:
+            with replicas.full_precision(model) as module:
+                save_best(module, dict(state))
 
 
 def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict,
-                    carry: Any = None) -> None:
-    """Everything a resumed run needs to continue exactly: weights, optimizer moments, the random
-    generator, the carried tensors (e.g. a recurrent state) and the loop state; safetensors and JSON only."""
+                    carry: Any = None, replicas: OneReplica | None = None) -> None:
+    """Everything a resumed run needs to continue exactly: weights, optimizer moments, each rank's random
+    generator, the carried tensors (e.g. a recurrent state, every rank's rows) and the loop state; safetensors and
+    JSON only. Every rank calls it (the ranks' parts are gathered); the main rank writes."""
+    replicas = replicas or OneReplica(torch.device("cpu"))
+    carried = _as_tensors(carry)
+    joined = [replicas.joined(t, 1) for t in carried or []]  # (layers, batch, hidden): all ranks' rows
+    generators = replicas.joined(torch.get_rng_state()[None], 0)  # (ranks, state)
+    if not replicas.is_main:
+        return
     directory.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
               str(directory / "weights.safetensors"))
@@ -177,9 +210,7 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     tensors = {f"{index}.{key}": value.cpu().contiguous()
                for index, moments in opt["state"].items() for key, value in moments.items()}
     save_file(tensors, str(directory / "optimizer.safetensors"))
-    carried = _as_tensors(carry)
-    save_file({"rng": torch.get_rng_state(), **{f"carry.{i}": t.detach().cpu().contiguous()
-                                                 for i, t in enumerate(carried or [])}},
+    save_file({"rng": generators, **{f"carry.{i}": t.contiguous() for i, t in enumerate(joined)}},
               str(directory / "extra.safetensors"))
     meta = {"loop": state, "param_groups": opt["param_groups"], "carry": None if carried is None else
             ("tuple" if isinstance(carry, tuple) else "tensor")}
@@ -188,8 +219,14 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     tmp.replace(directory / "trainer_state.json")
 
 
-def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, Any]:
-    """Restore what `save_checkpoint` wrote; return the loop state and the carry."""
+def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                    replicas: OneReplica | None = None) -> tuple[dict, Any]:
+    """Restore what `save_checkpoint` wrote; return the loop state and this rank's carry. Each rank takes its own
+    random generator back when the number of ranks is the one that wrote it (else it keeps its seeded one)."""
+    replicas = replicas or OneReplica(torch.device("cpu"))
+    if not (directory / "trainer_state.json").is_file():  # the main rank found it: a folder not shared by machines
+        raise ValueError(f"{directory} holds no checkpoint on this machine, but does on the main process's: "
+                         "training on several machines needs --run-dir on a filesystem they all share")
     meta = json.loads((directory / "trainer_state.json").read_text())
     device = next(model.parameters()).device
     model.load_state_dict(load_file(str(directory / "weights.safetensors"), device=str(device)))
@@ -200,16 +237,26 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     optimizer.load_state_dict({"state": moments, "param_groups": meta["param_groups"]})
     extra_path = directory / "extra.safetensors"
     extra = load_file(str(extra_path)) if extra_path.is_file() else {}
-    if "rng" in extra:
-        torch.set_rng_state(extra.pop("rng"))
-    carried = [extra[f"carry.{i}"].to(device) for i in range(len(extra))]
+    generators = extra.pop("rng", None)
+    if generators is not None:
+        generators = generators[None] if generators.dim() == 1 else generators  # (ranks, state); once (state,)
+        if len(generators) == replicas.shard.world:
+            torch.set_rng_state(generators[replicas.shard.rank].clone())
+    carried = [extra[f"carry.{i}"] for i in range(len(extra))]  # (layers, batch, hidden)
+    carried = [t[:, replicas.shard.rows(t.size(1))].to(device) for t in carried]
     carry = {"tuple": tuple(carried), "tensor": carried[0] if carried else None}.get(meta.get("carry"))
     return meta["loop"], carry
 
 
 def command_line() -> str:
-    """The running rnn_demo command, as a user would type it."""
-    return "python -m rnn_demo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    """The running rnn_demo command, as a user would type it (started by accelerate launch: with its process count
+    and precision)."""
+    start = "python -m rnn_demo "
+    if launched():
+        world, precision = int(os.environ.get("WORLD_SIZE", "1")), os.environ.get("ACCELERATE_MIXED_PRECISION", "no")
+        start = ("accelerate launch " + (f"--multi_gpu --num_processes {world} " if world > 1 else "")
+                 + (f"--mixed_precision {precision} " if precision != "no" else "") + "-m rnn_demo ")
+    return start + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def write_training_record(directory: Path, state: dict, settings: TrainSettings, **details: Any) -> None:

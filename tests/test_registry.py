@@ -104,13 +104,14 @@ class ToyCLI(TaskCLI):
     def prepare(self):
         return "generated from a seed"
 
-    def train(self, args, settings, out, run_dir, device):
+    def train(self, args, settings, out, run_dir, replicas):
         model = ToySum(ToyConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers))
 
         def save_best(model, state):
             model.save_pretrained(out)
             (out / "README.md").write_text("---\\nlibrary_name: rnn-demo\\n---\\n# toy\\n")
-        return fit(model, SumTask(), settings, run_dir, save_best, resume=not args.no_resume)
+        return fit(model, SumTask(), settings, run_dir, save_best, resume=not args.no_resume, until=args.stop_at,
+                   replicas=replicas)
 
     def evaluate(self, args):
         from rnn_demo.hub import load_model

@@ -5,9 +5,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
 
 from ..hub import MODELS_DIR
+from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
 
 
@@ -34,14 +34,15 @@ class ForecastCLI(TaskCLI):
         return protocol_dataset()
 
     def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
-              device: torch.device) -> dict:
+              replicas: OneReplica) -> dict:
         from .model import ForecastConfig
         from .train import train_forecast
 
         config = ForecastConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
                                 dropout=args.dropout, window=args.window)
         return train_forecast(config, settings, out, run_dir, args.data, args.time_column, args.value_column,
-                              args.validation_days, args.batch_size, device, resume=not args.no_resume)
+                              args.validation_days, args.batch_size, replicas,
+                              resume=not args.no_resume, until=args.stop_at)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..parallel import OneReplica, Shard
 from ..training import TrainSettings, fit, write_training_record
 from .data import load_series
 from .features import calendar, extend_times, midnights, min_history, window_inputs, window_scale, window_targets
@@ -19,11 +20,13 @@ from .model import ForecastConfig, Forecaster, pinball_loss
 
 
 class ForecastTask:
-    """Batches of windows at random origins; the selection loss is the hold-out days' mean pinball loss."""
+    """Batches of windows at random origins; the selection loss is the hold-out days' mean pinball loss.
+    Trained on several processes, every rank draws the same origins and windows its own rows of them (`shard`)."""
 
     def __init__(self, series: Series, config: ForecastConfig, validation_start: int, batch_size: int,
-                 device: torch.device, seed: int = 0) -> None:
+                 device: torch.device, seed: int = 0, shard: Shard = Shard()) -> None:
         self.series, self.config, self.batch_size, self.device, self.seed = series, config, batch_size, device, seed
+        self.rows = shard.rows(batch_size)
         times, workday = extend_times(series.times, series.workday, config.horizon)
         self.calendar = calendar(times, workday)  # (steps + horizon, 5)
         first = min_history(config.window, config.week)
@@ -34,7 +37,7 @@ class ForecastTask:
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, step])
-        origins = rng.choice(self.origins, self.batch_size, replace=False)
+        origins = rng.choice(self.origins, self.batch_size, replace=False)[self.rows]
         c = self.config
         x, center, scale = window_inputs(self.series.values, self.calendar, origins, c.window, c.horizon, c.day, c.week)
         targets = window_targets(self.series.values, origins, c.horizon, center, scale)
@@ -76,20 +79,21 @@ def conformal_widening(model: Forecaster, task: ForecastTask, coverage: float = 
 def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
                    source: str | None = None, time_column: str = "time", value_column: str = "value",
                    validation_days: int = 28, batch_size: int = 64,
-                   device: torch.device = torch.device("cpu"), resume: bool = True) -> dict:
+                   replicas: OneReplica = OneReplica(torch.device("cpu")), resume: bool = True,
+                   until: int | None = None) -> dict:
     """Train a forecaster; the best checkpoint, its interval calibrated, is saved to `out_dir` in Hub layout."""
     train = Series.from_dataset(load_series(source, time_column, value_column)["train"])
     config.train_mean, config.train_std = float(train.values.mean()), float(train.values.std())
     validation_start = len(train) - validation_days * config.day
     torch.manual_seed(settings.seed)
-    model = Forecaster(config).to(device)
-    task = ForecastTask(train, config, validation_start, batch_size, device, settings.seed)
+    model = Forecaster(config).to(replicas.device)
+    task = ForecastTask(train, config, validation_start, batch_size, replicas.device, settings.seed, replicas.shard)
 
     def save_best(best: Forecaster, state: dict) -> None:
         best.config.interval_widening = conformal_widening(best, task)
         best.save_pretrained(out_dir)
         write_training_record(out_dir, state, settings, selection_pinball=round(state["best_selection_loss"], 5),
                               batch_size=batch_size, source=source or "elecdemand", validation_days=validation_days,
-                              interval_widening=round(best.config.interval_widening, 4))
+                              interval_widening=round(best.config.interval_widening, 4), **replicas.record())
 
-    return fit(model, task, settings, run_dir, save_best, resume)
+    return fit(model, task, settings, run_dir, save_best, resume, until, replicas)

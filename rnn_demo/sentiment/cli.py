@@ -5,9 +5,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
 
 from ..hub import MODELS_DIR
+from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
 
 
@@ -43,7 +43,7 @@ class SentimentCLI(TaskCLI):
         return protocol_dataset()
 
     def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
-              device: torch.device) -> dict:
+              replicas: OneReplica) -> dict:
         from .model import SentimentConfig
         from .train import train_sentiment
 
@@ -51,8 +51,8 @@ class SentimentCLI(TaskCLI):
                                  hidden_size=args.hidden_size, num_layers=args.layers,
                                  bidirectional=not args.unidirectional, dropout=args.dropout)
         return train_sentiment(config, settings, out, run_dir, args.data, args.text_column, args.label_column,
-                               args.batch_size, args.max_train_tokens, device, resume=not args.no_resume,
-                               short_crops=args.short_crops)
+                               args.batch_size, args.max_train_tokens, replicas, resume=not args.no_resume,
+                               short_crops=args.short_crops, until=args.stop_at)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model

@@ -5,9 +5,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
 
 from ..hub import MODELS_DIR
+from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
 from .stepper import PRECISIONS
 
@@ -36,14 +36,14 @@ class TextCLI(TaskCLI):
         return protocol_dataset()
 
     def train(self, args: argparse.Namespace, settings: TrainSettings, out: Path, run_dir: Path,
-              device: torch.device) -> dict:
+              replicas: OneReplica) -> dict:
         from .model import CharLMConfig
         from .train import train_text
 
         config = CharLMConfig(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
                               num_layers=args.layers, dropout=args.dropout)
         return train_text(config, settings, out, run_dir, args.data, args.text_column, args.batch_size, args.seq_len,
-                          device, resume=not args.no_resume)
+                          replicas, resume=not args.no_resume, until=args.stop_at)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from ..backbone import State, detach_state
+from ..parallel import OneReplica, Shard
 from ..training import TrainSettings, fit, write_training_record
 from .data import build_vocab, encode, load_text_dataset, split_text
 from .evaluate import nats_per_char
@@ -26,13 +27,15 @@ class TextTask:
 
     The recurrent state is carried from one step to the next (detached), so the model learns
     from context longer than one step; it is reset at the start of every pass over the data.
+    Trained on several processes, each holds its own streams (`shard`), contiguous parts of the text.
     """
 
     def __init__(self, train_text: str, selection_text: str, vocab: list[str], batch_size: int,
-                 seq_len: int, device: torch.device) -> None:
+                 seq_len: int, device: torch.device, shard: Shard = Shard()) -> None:
         ids = torch.tensor(encode(train_text, vocab), dtype=torch.long)
         length = len(ids) // batch_size
-        self.streams = ids[: batch_size * length].view(batch_size, length).to(device)  # (batch, length)
+        streams = ids[: batch_size * length].view(batch_size, length)  # (batch, length): every rank's streams
+        self.streams = streams[shard.rows(batch_size)].to(device)  # (batch / ranks, length)
         self.seq_len = seq_len
         self.steps_per_pass = (length - 1) // seq_len
         self.selection_text = selection_text
@@ -57,19 +60,20 @@ class TextTask:
 
 def train_text(config: CharLMConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
                source: str | None = None, text_column: str = "text", batch_size: int = 64,
-               seq_len: int = 128, device: torch.device = torch.device("cpu"), resume: bool = True) -> dict:
+               seq_len: int = 128, replicas: OneReplica = OneReplica(torch.device("cpu")), resume: bool = True,
+               until: int | None = None) -> dict:
     """Train a character LM; the best checkpoint by selection loss is saved to `out_dir` in Hub layout."""
     dataset = load_text_dataset(source, text_column)
     train_text, selection_text = split_text(dataset, "train"), split_text(dataset, "selection")
     config.vocab = build_vocab(train_text)
     torch.manual_seed(settings.seed)
-    model = CharLM(config).to(device)
-    task = TextTask(train_text, selection_text, config.vocab, batch_size, seq_len, device)
+    model = CharLM(config).to(replicas.device)
+    task = TextTask(train_text, selection_text, config.vocab, batch_size, seq_len, replicas.device, replicas.shard)
 
     def save_best(best: CharLM, state: dict) -> None:
         best.save_pretrained(out_dir)
         write_training_record(out_dir, state, settings, selection_nats_per_char=round(state["best_selection_loss"], 4),
                               batch_size=batch_size, seq_len=seq_len, source=source or "shakespeare",
-                              train_characters=len(train_text))
+                              train_characters=len(train_text), **replicas.record())
 
-    return fit(model, task, settings, run_dir, save_best, resume)
+    return fit(model, task, settings, run_dir, save_best, resume, until, replicas)
