@@ -1,4 +1,4 @@
-"""The command line: `python -m rnn_demo <command> ...`; see `python -m rnn_demo --help`."""
+"""The command line: `python -m rnn_demo <command> ...` (installed: `rnn-demo <command> ...`); see `--help`."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from .backbone import CELLS
-from .hub import MODELS_DIR, ModelLoadError
+from .hub import MODELS_DIR, ModelLoadError, bundled_model
 from .hub_sync import HubTransferError
 from .tasks import TASKS, add_tab_commands, all_benches, task_names
 from .wheels import DataError
@@ -75,7 +75,7 @@ def _add_task_commands(sub: argparse._SubParsersAction) -> None:
         _add_train_arguments(p, task, spec.cli.train_defaults)
         spec.cli.add_train_arguments(p)
         p = evaluate_tasks.add_parser(task, help=f"score {task} models on the protocol", formatter_class=DEFAULTS)
-        p.add_argument("--model", default=str(MODELS_DIR / spec.default_model), help="model directory or Hub repo id")
+        p.add_argument("--model", default=bundled_model(spec.default_model), help="model directory or Hub repo id")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
         p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
@@ -83,11 +83,12 @@ def _add_task_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
+    installed = Path(sys.argv[0]).name == "rnn-demo"  # the console script of the installed package
+    parser = argparse.ArgumentParser(prog="rnn-demo" if installed else "python -m rnn_demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_task_commands(sub)
     p = sub.add_parser("generate", help="write text with a text model", formatter_class=DEFAULTS)
-    p.add_argument("--model", default=str(MODELS_DIR / "text-lstm"), help="model directory or Hub repo id")
+    p.add_argument("--model", default=bundled_model("text-lstm"), help="model directory or Hub repo id")
     p.add_argument("--prompt", default="", help="text to continue (empty: start from a new line)")
     p.add_argument("--max-new-chars", type=int, default=400, help="characters to generate")
     p.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: wilder")
@@ -99,24 +100,30 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=DEFAULTS)
     p.add_argument("task", choices=task_names(), help="the model's task (checked against its config.json)")
     p.add_argument("--model", required=True, help="the model directory (config.json, weights, model card)")
-    p.add_argument("--repo-id", required=True, help="user/name on the Hub; created if it does not exist")
+    p.add_argument("--repo-id", default=None, help="user/name on the Hub; created if it does not exist; default for a "
+                   "bundled model: its repository in rnn_demo/project.py")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.add_argument("--revision", default=None, help="the branch to commit to (created if needed); default: main")
     p = sub.add_parser("push-dataset", help="upload a task's prepared protocol dataset to the Hub (training "
                        "accepts the repo id back with --data)", formatter_class=DEFAULTS)
     p.add_argument("task", choices=task_names(), help="whose protocol dataset to upload")
-    p.add_argument("--repo-id", required=True, help="user/name of the dataset repository; created if needed")
+    p.add_argument("--repo-id", default=None, help="user/name of the dataset repository; created if needed; default: "
+                   "the task's in rnn_demo/project.py, as the model cards name it")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p = sub.add_parser("pull", help="download a model repository from the Hub (its task is read from config.json)",
                        formatter_class=DEFAULTS)
     p.add_argument("repo_id", help="user/name on the Hub")
     p.add_argument("--revision", default=None, help="a branch, tag or commit sha; default: main")
     p.add_argument("--out", type=Path, default=None, help="directory to put the model in; default: the Hub cache")
+    sub.add_parser("cards", help="rewrite what the bundled models' cards and the Space's front matter take from "
+                   "rnn_demo/project.py (the link, datasets, Use section; the measured figures stay)",
+                   formatter_class=DEFAULTS)
     p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
     p.add_argument("what", choices=list(benches()), help="what to measure: " + "; ".join(
         f"{name}: {run.__doc__.splitlines()[0].rstrip('.')}" for name, run in benches().items()).replace("%", "%%"))
     p.add_argument("--model", default=None, help="model directory; default: the bundled model each bench names")
     p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
+    p.add_argument("--device", default=None, help="generate: cpu or cuda; default: cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--clients", type=int, default=32, help="load: concurrent clients")
     p.add_argument("--seconds", type=float, default=60.0, help="load: how long the clients send measured requests")
@@ -186,14 +193,24 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def cmd_push(args: argparse.Namespace) -> None:
     from .hub_sync import push_model
 
-    print(push_model(args.model, args.task, args.repo_id, private=args.private, revision=args.revision))
+    from .backbone import CELLS
+    from .project import model_repo
+
+    name = Path(args.model).name
+    if args.repo_id is None and name not in {f"{args.task}-{cell}" for cell in CELLS}:
+        raise ValueError(f"name the repository with --repo-id (only bundled models, folders named {args.task}-CELL, "
+                         "have one in rnn_demo/project.py)")
+    repo_id = args.repo_id or model_repo(name)
+    print(push_model(args.model, args.task, repo_id, private=args.private, revision=args.revision))
 
 
 def cmd_push_dataset(args: argparse.Namespace) -> None:
     from .hub_sync import push_dataset
 
+    from .project import DATASETS
+
     cli = TASKS[args.task].cli
-    print(push_dataset(cli.prepare(), args.repo_id, cli.dataset_card, private=args.private))
+    print(push_dataset(cli.prepare(), args.repo_id or DATASETS[args.task], cli.dataset_card, private=args.private))
 
 
 def cmd_pull(args: argparse.Namespace) -> None:
@@ -202,13 +219,25 @@ def cmd_pull(args: argparse.Namespace) -> None:
     print(pull_model(args.repo_id, task_names(), revision=args.revision, out=args.out))
 
 
+def cmd_cards(args: argparse.Namespace) -> None:
+    from .hub import ROOT
+    from .usage import refresh_card, refresh_front_matter
+
+    if (ROOT / "README.md").is_file():  # in a checkout: the Space's front matter
+        refresh_front_matter(ROOT / "README.md")
+    for task in task_names():
+        for directory in sorted(MODELS_DIR.glob(f"{task}-*")):
+            refresh_card(directory, task)
+            print(directory / "README.md")
+
+
 def _print(result: dict, as_json: bool) -> None:
     print(json.dumps(result) if as_json else "\n".join(f"{k}: {v}" for k, v in result.items()))
 
 
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
             "bench": cmd_bench, "push": cmd_push, "push-dataset": cmd_push_dataset,
-            "pull": cmd_pull}
+            "pull": cmd_pull, "cards": cmd_cards}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,8 @@ def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, rep
     batched_chars_per_s = _rate(lambda: _users_at_once(batcher, users, chars), users * chars, repeats)
     return {
         "cell": model.config.cell,
+        "device": str(stepper.device),
+        "precision": stepper.precision,
         "hidden_size": model.config.hidden_size,
         "num_layers": model.config.num_layers,
         "threads": torch.get_num_threads(),

@@ -21,15 +21,24 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .display import quoted
+from .project import model_repo
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))
+MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))  # installed, ROOT is site-packages: set it
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 MODEL_FILES = [CONFIG_NAME, WEIGHTS_NAME, "tokenizer.json", "training.json", "README.md"]  # a model repository's files
-REPO_URL = "https://github.com/rnn-demo/rnn-demo"
 
 M = TypeVar("M", bound="HubModel")
+NO_BUNDLED_FOLDER = ("no folder here holds the bundled models (RNN_DEMO_MODELS, or a checkout's models/): set "
+                     "RNN_DEMO_MODELS to a folder that holds them, reach the Hub, or pass --model")
+
+
+def bundled_model(name: str) -> str:
+    """Where the bundled model `name` (e.g. "text-lstm") is read from: RNN_DEMO_MODELS/name or, in a checkout,
+    models/name; else (an installed package, no folder set) its Hub repository as project.py names it."""
+    folder = MODELS_DIR / name
+    return str(folder) if (folder / CONFIG_NAME).is_file() else model_repo(name)
 
 
 class ModelLoadError(RuntimeError):
@@ -115,6 +124,20 @@ def is_repo_id(path: str | Path) -> bool:
     return not Path(text).exists() and not text.startswith(("/", ".", "~")) and text.count("/") <= 1
 
 
+def model_folder(path: str | Path, revision: str | None = None) -> Path:
+    """The local folder of a model: `path` itself, or a Hub repository id's download (`download_model`)."""
+    directory = Path(path)
+    if directory.is_dir():
+        return directory
+    if not is_repo_id(path):
+        raise ModelLoadError(f"no model directory at {path}")
+    try:
+        return download_model(str(path), revision=revision)
+    except (OSError, ValueError, HfHubHTTPError) as error:
+        hint = f" ({NO_BUNDLED_FOLDER})" if str(path).startswith(model_repo("")) else ""
+        raise ModelLoadError(f"cannot download {path} from the Hub: {error}{hint}") from error
+
+
 def load_model(cls: type[M], path: str | Path, device: str | torch.device | None = None,
                revision: str | None = None) -> M:
     """Load a model of class `cls` from a local directory or a Hub repository id (downloaded by `download_model`).
@@ -123,14 +146,7 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
     or with wrong fields) becomes a ModelLoadError naming the path.
     """
     device = pick_device(str(device) if device else None)
-    directory = Path(path)
-    if not directory.is_dir():
-        if not is_repo_id(path):
-            raise ModelLoadError(f"no model directory at {path}")
-        try:
-            directory = download_model(str(path), revision=revision)
-        except (OSError, ValueError, HfHubHTTPError) as error:
-            raise ModelLoadError(f"cannot download {path} from the Hub: {error}") from error
+    directory = model_folder(path, revision)
     check_task(read_config(directory), cls.task, path)  # type: ignore[attr-defined]
     try:
         model = cls.from_pretrained(str(directory), map_location=str(device))

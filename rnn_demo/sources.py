@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from datasets import DatasetDict, load_dataset
+if TYPE_CHECKING:  # imported when a source is opened: models load and run without `datasets`
+    from datasets import DatasetDict
 
 BUILDERS = {".txt": "text", ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 
@@ -13,6 +15,8 @@ def open_source(source: str) -> DatasetDict:
 
     A single file becomes the `train` split; its format comes from its extension.
     """
+    from datasets import load_dataset
+
     path = Path(source)
     if path.is_file():
         builder = BUILDERS.get(path.suffix.lower())

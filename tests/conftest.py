@@ -36,7 +36,7 @@ MAX_WORKERS = 4  # `-n auto` on a large machine: each worker launches its own ap
 # The longest modules (measured: `--durations`), started first so that none is left running alone at the end
 FIRST = ("test_quality_text.py", "test_cli.py", "test_quality.py", "test_hub_roundtrip.py", "test_app_hub.py",
          "test_train_tab.py", "test_parallel.py", "test_lab.py", "test_lab_browser.py", "test_forecast_adapt.py",
-         "test_train_browser.py", "test_app.py")
+         "test_train_browser.py", "test_app.py", "test_package.py")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -6,6 +6,7 @@ import torch
 
 from rnn_demo.forecast.model import Forecaster
 from rnn_demo.hub import load_model
+from rnn_demo.project import DATASETS, model_repo
 from rnn_demo.sentiment.model import ReviewClassifier
 from rnn_demo.text.model import CharLM
 from tests.conftest import run_cli
@@ -124,13 +125,23 @@ def test_push_refuses_a_directory_of_another_task(hub, tiny_models_dir):
     assert result.returncode == 1 and "holds a 'text' model, not a 'sentiment' one" in result.stderr
 
 
-def test_a_pushed_protocol_dataset_trains_a_model_back(hub, tmp_path):
-    pushed = _cli(hub, "push-dataset", "forecast", "--repo-id", "user/victoria")
+def test_push_without_a_repo_id_takes_a_bundled_model_to_the_repository_its_card_names(hub, tmp_path,
+                                                                                       tiny_models_dir):
+    pushed = _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-gru"))
     assert pushed.returncode == 0, pushed.stderr[-2000:]
-    assert pushed.stdout.strip() == f"{hub.endpoint}/datasets/user/victoria"
-    card = hub.files("user/victoria", repo_type="dataset")["README.md"].decode()
+    assert f"{hub.endpoint}/{model_repo('text-gru')}/commit/" in pushed.stdout
+    (tmp_path / "mine").symlink_to(tiny_models_dir / "text-gru", target_is_directory=True)
+    unnamed = _cli(hub, "push", "text", "--model", str(tmp_path / "mine"))
+    assert unnamed.returncode == 1 and "name the repository with --repo-id" in unnamed.stderr
+
+
+def test_a_pushed_protocol_dataset_trains_a_model_back(hub, tmp_path):
+    pushed = _cli(hub, "push-dataset", "forecast")  # to the repository the cards and the Space name
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    assert pushed.stdout.strip() == f"{hub.endpoint}/datasets/{DATASETS['forecast']}"
+    card = hub.files(DATASETS["forecast"], repo_type="dataset")["README.md"].decode()
     assert "license: gpl-3.0" in card and "fpp2" in card and "configs:" in card
-    trained = _cli(hub, "train", "forecast", "--data", "user/victoria", "--hidden-size", "8", "--max-steps", "4",
+    trained = _cli(hub, "train", "forecast", "--data", DATASETS["forecast"], "--hidden-size", "8", "--max-steps", "4",
                    "--eval-every", "2", "--threads", "1", "--out", str(tmp_path / "m"), "--run-dir", str(tmp_path / "r"))
     assert trained.returncode == 0, trained.stderr[-2000:]
     from rnn_demo.forecast.data import protocol_dataset

@@ -99,10 +99,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(processes: int, *args: str) -> subprocess.CompletedProcess:
+def launch(processes: int, *args: str, form: str = "--multi_gpu") -> subprocess.CompletedProcess:
     """`accelerate launch --multi_gpu --num_processes N -m rnn_demo train ... --device cpu`, as the README gives it:
     with no GPU (or --device cpu) the ranks train on the CPU and talk through gloo."""
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+    command = [sys.executable, "-m", "accelerate.commands.launch", form, "--num_processes", str(processes),
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                "--main_process_port", str(free_port()), "-m", "rnn_demo", "train", *args, "--device", "cpu"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -155,16 +155,34 @@ def test_a_stopped_two_process_run_goes_on_where_it_stopped(text_runs: Path):
     assert state["step"] == 12 and [h["step"] for h in state["history"]] == [6, 12]  # no step taken twice
 
 
+FORECAST_TRAINING = ["forecast", "--cell", "gru", "--hidden-size", "8", "--max-steps", "20", "--eval-every", "10",
+                     "--threads", "1"]
+
+
+def scored(model: Path) -> dict:
+    result = run_cli("evaluate", "forecast", "--model", str(model), "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)["model"]
+
+
 @pytest.mark.slow
 def test_a_two_process_forecast_training_writes_a_model_evaluate_scores(tmp_path: Path):
     out = tmp_path / "forecast-gru"
-    launch(2, "forecast", "--cell", "gru", "--hidden-size", "8", "--max-steps", "20", "--eval-every", "10",
-           "--threads", "1", "--out", str(out), "--run-dir", str(tmp_path / "run"))
+    launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"))
     assert json.loads((out / "training.json").read_text())["processes"] == 2
-    result = run_cli("evaluate", "forecast", "--model", str(out), "--json")
-    assert result.returncode == 0, result.stderr[-2000:]
-    scores = json.loads(result.stdout)["model"]
+    scores = scored(out)
     assert 0 < scores["mase"] < 5 and 0 <= scores["coverage80"] <= 1, scores
+
+
+@pytest.mark.slow
+def test_accelerate_launch_cpu_trains_in_one_process_and_says_how_to_get_more(tmp_path: Path):
+    """Accelerate 1.15's `--cpu --num_processes 2` starts one process (several CPU ones only through mpirun): the
+    training runs, and the command says how to start several."""
+    out = tmp_path / "forecast-gru"
+    result = launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"), form="--cpu")
+    assert "accelerate launch --multi_gpu --num_processes N" in result.stderr
+    assert json.loads((out / "training.json").read_text())["processes"] == 1
+    assert 0 < scored(out)["mase"] < 5
 
 
 BF16_CHECK = """

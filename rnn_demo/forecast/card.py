@@ -5,7 +5,9 @@ import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import REPO_URL, write_model_card
+from ..hub import write_model_card
+from ..project import CODE_URL, DATASETS
+from ..usage import refresh_card
 from .data import LICENSE
 from .model import ForecastConfig
 
@@ -45,7 +47,7 @@ and then the calendar of the {config.horizon} half-hours to forecast; a small he
 ({parameters:,} parameters). Each window is scaled by its own mean and standard deviation. The 80% interval is \
 calibrated on the last {training.get('validation_days', '?')} days of the training part (conformal widening \
 {config.interval_widening:+.3f} window standard deviations). No temperature is used (the protocol's primary track). \
-Part of [rnn-demo]({REPO_URL}).
+Part of [rnn-demo]({CODE_URL}).
 
 ## Evaluation
 
@@ -71,7 +73,9 @@ to that step on a 2-core CPU.
     metrics = [{"type": key, "name": METRIC_NAMES[key], "value": result["model"][key]} for key in METRIC_NAMES]
     write_model_card(
         directory, title=f"rnn-demo forecast {label}", summary="Forecasts tomorrow's half-hourly electricity demand "
-        "with an 80% interval.", tags=["time-series-forecasting", "electricity", config.cell], datasets=["elecdemand"],
-        task_type="time-series-forecasting", dataset_name="Victoria electricity demand 2014 (fpp2), last 8 weeks",
-        metrics=metrics, body=body, license="gpl-3.0",
+        "with an 80% interval.", tags=["time-series-forecasting", "electricity", config.cell],
+        datasets=[DATASETS["forecast"]], task_type="time-series-forecasting",
+        dataset_name="Victoria electricity demand 2014 (fpp2), last 8 weeks", metrics=metrics, body=body,
+        license="gpl-3.0",
     )
+    refresh_card(directory, "forecast")

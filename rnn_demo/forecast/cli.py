@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-from ..hub import MODELS_DIR
+from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
 
@@ -79,4 +79,4 @@ def bench_forecast(args: argparse.Namespace) -> dict:
     from .infer import protocol_series
     from .model import Forecaster
 
-    return measure(load_model(Forecaster, args.model or MODELS_DIR / "forecast-gru", "cpu"), *protocol_series())
+    return measure(load_model(Forecaster, args.model or bundled_model("forecast-gru"), "cpu"), *protocol_series())

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
-from ..hub import REPO_URL, HubModel
+from ..hub import HubModel
+from ..project import CODE_URL
 from ..visitor_checks import ConfigLimits
 from .features import FEATURES
 
@@ -100,7 +101,7 @@ def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch
 
 
 class Forecaster(nn.Module, HubModel, library_name="rnn-demo", tags=["time-series-forecasting", "electricity"],
-                 repo_url=REPO_URL):
+                 repo_url=CODE_URL):
     """Maps one window (past steps, then the steps to forecast) to quantiles of the scaled future values."""
 
     task = "forecast"

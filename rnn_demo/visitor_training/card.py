@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import REPO_URL, write_model_card
+from ..hub import write_model_card
+from ..project import CODE_URL
 from ..training import TrainSettings
 
 TASK_TYPES = {"text": "text-generation", "sentiment": "text-classification", "forecast": "time-series-forecasting"}
@@ -25,7 +26,7 @@ def write_visitor_card(folder: str | Path, kind: str, cell: str, size: str, data
     (its held-out metric and loss), `summary` what data.py measured of the file."""
     metric = {"type": METRIC_TYPES[best["metric"]], "name": f"held-out {best['metric']}",
               "value": round(best["value"], 4)}
-    body = f"""Trained in the [rnn-demo]({REPO_URL}) app's Train tab on a visitor's own data: {WHAT[kind]}, a \
+    body = f"""Trained in the [rnn-demo]({CODE_URL}) app's Train tab on a visitor's own data: {WHAT[kind]}, a \
 {CELL_LABELS[cell]} of the "{size}" size preset.
 
 ## Data

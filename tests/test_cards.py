@@ -1,0 +1,111 @@
+"""The bundled models' cards, for people who only download a model: both "Use" ways, the plain-PyTorch snippet run
+against the package's float32 path, and the names they take from project.py."""
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from rnn_demo.backbone import CELLS
+from rnn_demo.hub import MODELS_DIR, load_model
+from rnn_demo.project import CODE_URL, DATASETS, INSTALL, model_repo
+from rnn_demo.usage import plain_snippet, refresh_card
+from tests.conftest import ROOT
+
+BUNDLED = [(task, f"{task}-{cell}") for task in ("text", "sentiment", "forecast") for cell in CELLS]
+TOLERANCE = 1e-5
+
+
+def card_of(name: str) -> str:
+    return (MODELS_DIR / name / "README.md").read_text(encoding="utf-8")
+
+
+def run_snippet(name: str) -> dict:
+    """The card's PyTorch-alone snippet run on the bundled folder (its `folder = ...` line pointed there)."""
+    code = plain_snippet(card_of(name))
+    line = f'folder = "rnn-demo-{name}"'
+    assert line in code
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints what it found
+        exec(compile(code.replace(line, f"folder = {str(MODELS_DIR / name)!r}"), f"{name}/README.md", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("task, name", BUNDLED)
+def test_every_card_shows_the_package_way_and_the_plain_way(task, name):
+    card = card_of(name)
+    use = card.split("\n## Use\n")[1]
+    assert f'pip install "{INSTALL}"' in use and f'"{model_repo(name)}"' in use
+    assert f"hf download {model_repo(name)} --local-dir rnn-demo-{name}" in plain_snippet(card)
+    assert "rnn_demo" not in plain_snippet(card)  # PyTorch alone
+    assert f"Part of [rnn-demo]({CODE_URL})" in card and "github.com/rnn-demo" not in card
+
+
+@pytest.mark.parametrize("task, name", BUNDLED)
+def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
+    """`python -m rnn_demo cards` would change nothing: the link, datasets and Use section are project.py's."""
+    shutil.copytree(MODELS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("*.safetensors"))
+    refresh_card(tmp_path / name, task)
+    assert (tmp_path / name / "README.md").read_text(encoding="utf-8") == card_of(name)
+    front = yaml.safe_load(card_of(name).split("---\n")[1])
+    assert front["datasets"] == [DATASETS[task]]
+    assert front["model-index"][0]["results"][0]["dataset"]["type"] == DATASETS[task]
+
+
+def test_the_space_front_matter_names_the_datasets_as_push_dataset_names_them():
+    front = yaml.safe_load((ROOT / "README.md").read_text(encoding="utf-8").split("---\n")[1])
+    assert front["datasets"] == list(DATASETS.values())
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_the_text_snippet_gives_the_package_next_character_probabilities(cell):
+    from rnn_demo.text.data import encode
+    from rnn_demo.text.model import CharLM
+
+    name = f"text-{cell}"
+    namespace = run_snippet(name)
+    model = load_model(CharLM, str(MODELS_DIR / name), "cpu")
+    ids = torch.tensor([encode(namespace["prompt"], model.config.vocab)])
+    with torch.inference_mode():
+        expected = torch.softmax(model(ids)[0][0, -1], -1)
+    assert namespace["probs"].shape == expected.shape
+    assert torch.allclose(namespace["probs"], expected, rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_the_sentiment_snippet_gives_the_package_verdict(cell):
+    from rnn_demo.sentiment.infer import classify_reviews
+    from rnn_demo.sentiment.model import ReviewClassifier
+    from rnn_demo.sentiment.tokenizer import load_tokenizer
+
+    name = f"sentiment-{cell}"
+    namespace = run_snippet(name)
+    model = load_model(ReviewClassifier, str(MODELS_DIR / name), "cpu")
+    expected = classify_reviews(model, load_tokenizer(MODELS_DIR / name), [namespace["review"]])[0]
+    assert np.allclose(namespace["probs"].tolist(), list(expected.values()), rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_the_forecast_snippet_gives_the_package_quantiles_for_a_window(cell):
+    from rnn_demo.forecast.features import calendar, extend_times, window_inputs
+    from rnn_demo.forecast.infer import forecast_quantiles, protocol_series
+    from rnn_demo.forecast.model import Forecaster
+
+    name = f"forecast-{cell}"
+    namespace = run_snippet(name)
+    model = load_model(Forecaster, str(MODELS_DIR / name), "cpu")
+    series, test_start = protocol_series()
+    c = model.config
+    times, workday = extend_times(series.times, series.workday, c.horizon)
+    x, center, scale = window_inputs(series.values, calendar(times, workday), np.array([test_start]), c.window,
+                                     c.horizon, c.day, c.week)
+    scaled = namespace["quantiles"](torch.from_numpy(x)).numpy()  # (1, horizon, quantiles)
+    expected = forecast_quantiles(model, series, np.array([test_start]))  # in GW
+    assert scaled.shape == expected.shape
+    assert np.allclose(scaled * scale[:, None, None] + center[:, None, None], expected, rtol=TOLERANCE, atol=TOLERANCE)

@@ -1,0 +1,132 @@
+"""On a GPU: generation, the batched loop, evaluation, training steps and the app's handlers, against the CPU.
+
+Skipped where no CUDA device is present; `scripts/gpu-check` runs them on a GPU machine (whose image has no gradio or
+datasets: nothing here imports them). TF32 is turned off so that float32 means float32 on both sides; results then
+agree within TOLERANCE (cuDNN's kernels sum in another order than the CPU's)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from rnn_demo.hub import MODELS_DIR, load_model
+from rnn_demo.text.infer import Sampling, generate
+from rnn_demo.text.model import CharLM
+from rnn_demo.text.stepper import CharStepper
+from tests.conftest import TINY_TEXT, tiny_model
+
+pytestmark = [pytest.mark.cuda,
+              pytest.mark.skipif(not torch.cuda.is_available(),
+                                 reason="no CUDA device here: scripts/gpu-check runs these on a GPU machine")]
+CUDA = torch.device("cuda")
+TOLERANCE = 1e-4  # float32 on the GPU against float32 on the CPU, TF32 off
+
+
+@pytest.fixture(autouse=True)
+def strict_float32():
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def bundled_text(cell: str = "lstm") -> tuple[CharLM, CharLM]:
+    """The bundled text model, on the CPU and on the GPU."""
+    return (load_model(CharLM, MODELS_DIR / f"text-{cell}", "cpu"), load_model(CharLM, MODELS_DIR / f"text-{cell}", CUDA))
+
+
+def test_the_gpu_serves_float32_and_predicts_as_the_cpu():
+    cpu, gpu = bundled_text()
+    stepper = CharStepper(gpu)
+    assert stepper.precision == "float32" and stepper.device.type == "cuda"
+    ids = torch.tensor([[gpu.config.vocab.index(c) for c in "ROMEO:\nWhat light"]])
+    with torch.inference_mode():
+        expected, on_gpu = cpu(ids)[0], gpu(ids.to(CUDA))[0].cpu()
+    assert torch.allclose(on_gpu, expected, rtol=0, atol=TOLERANCE)
+
+
+def test_generation_on_the_gpu_repeats_its_seed_and_writes_the_asked_length():
+    _, gpu = bundled_text()
+    stepper = CharStepper(gpu)
+    sampling = Sampling(max_new_chars=200, temperature=0.8, seed=7)
+    first, second = ("".join(generate(stepper, "ROMEO:", sampling)) for _ in range(2))
+    assert first == second and len(first) == 200
+
+
+def test_the_batched_loop_on_the_gpu_gives_each_user_their_own_text():
+    """Several users at once through the app's batched loop: each gets what `generate` alone gives their seed."""
+    from rnn_demo.text.batcher import BatchedGeneration
+
+    _, gpu = bundled_text("gru")
+    stepper = CharStepper(gpu)
+    batcher = BatchedGeneration(stepper)
+    settings = [Sampling(max_new_chars=120, temperature=0.9, seed=seed) for seed in range(6)]
+    results: dict[int, str] = {}
+
+    def user(index: int) -> None:
+        results[index] = "".join(batcher.stream("JULIET:", settings[index]))
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(len(settings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for index, sampling in enumerate(settings):
+        assert results[index] == "".join(generate(stepper, "JULIET:", sampling))
+
+
+def test_evaluation_on_the_gpu_equals_the_cpu():
+    from rnn_demo.text.evaluate import nats_per_char
+
+    cpu, gpu = bundled_text()
+    text = TINY_TEXT * 20
+    on_cpu = nats_per_char(CharStepper(cpu, "float32"), text)
+    on_gpu = nats_per_char(CharStepper(gpu, "float32"), text)
+    assert abs(on_gpu - on_cpu) < TOLERANCE, (on_gpu, on_cpu)
+
+
+def test_sentiment_and_forecast_models_run_on_the_gpu_as_on_the_cpu():
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.sentiment.model import ReviewClassifier
+
+    ids = torch.randint(1, 5000, (3, 50))
+    ids[1, 30:] = 0  # padding, packed away on both devices
+    for cls, x in ((ReviewClassifier, ids), (Forecaster, None)):
+        cpu, gpu = (load_model(cls, MODELS_DIR / f"{cls.task}-gru", device) for device in ("cpu", CUDA))
+        if x is None:
+            c = cpu.config
+            x = torch.randn(2, c.window + c.horizon, len(c.features), generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            expected, on_gpu = cpu(x)[0], gpu(x.to(CUDA))[0].cpu()
+        assert torch.allclose(on_gpu, expected, rtol=0, atol=TOLERANCE), cls.__name__
+
+
+def test_a_few_training_steps_on_the_gpu_follow_the_cpu():
+    from rnn_demo.text.train import TextTask
+    from rnn_demo.training import TrainSettings, fit
+
+    text, vocab = TINY_TEXT * 30, tiny_model().config.vocab
+    histories = []
+    for device in (torch.device("cpu"), CUDA):
+        model = tiny_model(cell="lstm").to(device)
+        task = TextTask(text, TINY_TEXT, vocab, batch_size=4, seq_len=32, device=device)
+        state = fit(model, task, TrainSettings(max_steps=6, eval_every=3, warmup_steps=1, lr=1e-2), None,
+                    lambda m, s: None)
+        histories.append([h["train_loss"] for h in state["history"]])
+    assert histories[0][-1] < histories[0][0]  # it learns
+    assert all(abs(a - b) < 1e-3 for a, b in zip(*histories)), histories  # six Adam steps apart: a looser bound
+
+
+def test_the_app_handlers_pick_the_gpu():
+    from rnn_demo.forecast.serve import bundled_forecaster
+    from rnn_demo.sentiment.serve import analyse, bundled_classifier
+    from rnn_demo.text.serve import bundled_stepper, stream_text
+
+    stepper = bundled_stepper("lstm")
+    assert stepper.device.type == "cuda" and stepper.precision == "float32"
+    assert len("".join(stream_text(stepper, "ROMEO:", Sampling(max_new_chars=50, seed=1)))) == 50
+    model, _ = bundled_classifier("gru")
+    assert next(model.parameters()).device.type == "cuda"
+    assert set(analyse("A wonderful, moving film.", "gru").probabilities) == set(model.config.labels)
+    assert next(bundled_forecaster("gru").parameters()).device.type == "cuda"

@@ -1,0 +1,76 @@
+"""The installable package: pyproject.toml's pins are requirements.txt's, and an install works outside the checkout."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def pins(lines: list[str]) -> list[str]:
+    """Requirement lines without comments, options (--extra-index-url) or blanks."""
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()
+            and not line.lstrip().startswith("-")]
+
+
+def test_the_package_pins_what_requirements_txt_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == pins((ROOT / "requirements.txt").read_text().splitlines())
+    assert project["scripts"] == {"rnn-demo": "rnn_demo.__main__:main"}
+
+
+def test_requirements_txt_points_pip_at_pytorch_cpu_wheels():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
+    assert lines.index("--extra-index-url https://download.pytorch.org/whl/cpu") < lines.index("torch==2.13.0")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package installed from a copy of its sources into a fresh virtual environment (its dependencies seen
+    from this Python's site-packages), as `pip install .` installs it."""
+    where = tmp_path_factory.mktemp("package")
+    source = where / "source"
+    shutil.copytree(ROOT / "rnn_demo", source / "rnn_demo", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", source)
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    result = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                             "--no-deps", "--no-build-isolation", "--no-index", str(source)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return venv
+
+
+def run_installed(venv: Path, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RNN_DEMO_MODELS")}
+    return subprocess.run([str(venv / "bin" / "rnn-demo"), *args], cwd=cwd, capture_output=True, text=True,
+                          env={**environment, "HF_HUB_OFFLINE": "1", **env}, timeout=300)
+
+
+@pytest.mark.slow
+def test_the_installed_command_works_from_another_directory(installed, tmp_path, tiny_models_dir):
+    helped = run_installed(installed, "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: rnn-demo") and "generate" in helped.stdout
+    where = subprocess.run([str(installed / "bin" / "python"), "-c", "import rnn_demo; print(rnn_demo.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert "site-packages" in where.stdout and str(ROOT) not in where.stdout  # the installed copy, not the checkout
+    written = run_installed(installed, "generate", "--prompt", "ROMEO:", "--max-new-chars", "30", "--seed", "1",
+                            cwd=tmp_path, RNN_DEMO_MODELS=str(tiny_models_dir))
+    assert written.returncode == 0, written.stderr[-2000:]
+    assert written.stdout.startswith("ROMEO:") and len(written.stdout.rstrip("\n")) == len("ROMEO:") + 30
+
+
+@pytest.mark.slow
+def test_without_a_models_folder_the_installed_command_says_where_to_get_them(installed, tmp_path):
+    result = run_installed(installed, "generate", "--max-new-chars", "5", cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.search(r"cannot download \S+/rnn-demo-text-lstm from the Hub", result.stderr), result.stderr[-2000:]
+    assert "set RNN_DEMO_MODELS to a folder that holds them" in result.stderr
