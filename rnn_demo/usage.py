@@ -25,7 +25,8 @@ weights = {name: tensor.float() for name, tensor in load_file(f"{folder}/model.s
 Cell = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[config["cell"]]
 '''
 
-TEXT = LOAD.replace("IMPORTS", "") + '''vocab = config["vocab"]
+TEXT = LOAD.replace("IMPORTS", "") + '''\
+vocab = config["vocab"]
 embed = torch.nn.Embedding(len(vocab), config["embedding_dim"])
 rnn = Cell(config["embedding_dim"], config["hidden_size"], config["num_layers"], batch_first=True)
 head = torch.nn.Linear(config["hidden_size"], len(vocab))
@@ -41,7 +42,8 @@ for p, i in zip(*probs.topk(5)):
     print(repr(vocab[i]), round(p.item(), 3))
 '''
 
-SENTIMENT = LOAD.replace("IMPORTS", "from tokenizers import Tokenizer\n") + '''tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
+SENTIMENT = LOAD.replace("IMPORTS", "from tokenizers import Tokenizer\n") + '''\
+tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
 embed = torch.nn.Embedding(config["vocab_size"], config["embedding_dim"])
 rnn = Cell(config["embedding_dim"], config["hidden_size"], config["num_layers"], batch_first=True,
            bidirectional=config["bidirectional"])
@@ -57,7 +59,8 @@ with torch.no_grad():
 print(dict(zip(config["labels"], probs.tolist())))
 '''
 
-FORECAST = LOAD.replace("IMPORTS", "import torch.nn.functional as F\n") + '''features, hidden, levels = len(config["features"]), config["hidden_size"], config["quantiles"]
+FORECAST = LOAD.replace("IMPORTS", "import torch.nn.functional as F\n") + '''\
+features, hidden, levels = len(config["features"]), config["hidden_size"], config["quantiles"]
 rnn = Cell(features, hidden, config["num_layers"], batch_first=True)
 head = torch.nn.Sequential(torch.nn.Linear(hidden + features, hidden), torch.nn.GELU(), torch.nn.Dropout(0.0),
                            torch.nn.Linear(hidden, len(levels)))

@@ -2,9 +2,14 @@
 against the package's float32 path, and the names they take from project.py."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +21,8 @@ from rnn_demo.backbone import CELLS
 from rnn_demo.hub import MODELS_DIR, load_model
 from rnn_demo.project import CODE_URL, DATASETS, INSTALL, model_repo
 from rnn_demo.usage import plain_snippet, refresh_card
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
+from tests.hubserver import hub_env, local_hub
 
 BUNDLED = [(task, f"{task}-{cell}") for task in ("text", "sentiment", "forecast") for cell in CELLS]
 TOLERANCE = 1e-5
@@ -109,3 +115,34 @@ def test_the_forecast_snippet_gives_the_package_quantiles_for_a_window(cell):
     expected = forecast_quantiles(model, series, np.array([test_start]))  # in GW
     assert scaled.shape == expected.shape
     assert np.allclose(scaled * scale[:, None, None] + center[:, None, None], expected, rtol=TOLERANCE, atol=TOLERANCE)
+
+
+SERIES = """from rnn_demo.forecast.infer import protocol_series
+whole, _ = protocol_series()
+times, values, workday = whole.times, whole.values, whole.workday
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["text", "sentiment", "forecast"])
+def test_the_package_way_runs_the_model_its_card_names_from_the_hub(task, tmp_path):
+    """`push` takes the bundled model to the repository its card names (on a local server that speaks the Hub's
+    API); the card's package snippet, run as written, downloads it from there and runs it."""
+    name = f"{task}-gru"
+    code = re.search(r"With the package.*?```python\n(.*?)```", card_of(name), re.S).group(1)
+    with local_hub() as hub:
+        env = {**os.environ, **hub_env(hub, tmp_path / "hf")}
+        pushed = run_cli("push", task, "--model", str(MODELS_DIR / name), env=env)
+        assert pushed.returncode == 0 and model_repo(name) in pushed.stdout, pushed.stderr[-2000:]
+        script = (SERIES if task == "forecast" else "") + code + ("\nprint(quantiles.shape)" if task == "forecast" else "")
+        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+                                capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    printed = result.stdout.strip()
+    if task == "text":
+        assert len(printed) >= 250  # 300 characters of Shakespeare-like text
+    elif task == "sentiment":
+        verdict = ast.literal_eval(printed)[0]  # the printed list of one {label: probability}
+        assert verdict["positive"] > 0.5
+    else:
+        assert printed == "(1, 48, 3)"

@@ -74,3 +74,27 @@ def test_without_a_models_folder_the_installed_command_says_where_to_get_them(in
     assert result.returncode == 1
     assert re.search(r"cannot download \S+/rnn-demo-text-lstm from the Hub", result.stderr), result.stderr[-2000:]
     assert "set RNN_DEMO_MODELS to a folder that holds them" in result.stderr
+
+
+IMPORTS_WITHOUT_THE_APP = """
+import importlib.abc, sys
+APP_ONLY = {"gradio", "gradio_client", "plotly", "authlib", "itsdangerous", "playwright"}
+
+class NoApp(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in APP_ONLY:
+            raise ImportError(f"{name} is the app's, not the model code's")
+
+sys.meta_path.insert(0, NoApp())
+import rnn_demo.__main__, rnn_demo.text.serve, rnn_demo.sentiment.serve, rnn_demo.forecast.serve, tests.test_cuda
+rnn_demo.__main__.build_parser().parse_args(["bench", "generate", "--device", "cuda"])
+print("ok")
+"""
+
+
+def test_the_model_code_and_the_cuda_checks_import_without_the_app():
+    """A GPU machine's image has no gradio (scripts/gpu-check): the models, their serving functions, the command line
+    and the cuda tests import without it."""
+    result = subprocess.run([sys.executable, "-c", IMPORTS_WITHOUT_THE_APP], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
