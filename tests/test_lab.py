@@ -174,3 +174,15 @@ def test_the_widgets_values_give_back_the_settings():
             assert from_widgets(to_widgets(settings)) == settings
     with pytest.raises(ValueError, match="length must be a whole number, not 10.5"):
         from_widgets(to_widgets(LabSettings())[:1] + [10.5] + to_widgets(LabSettings())[2:])
+
+
+def test_the_sweep_picture_draws_each_cell_and_chance(tmp_path):
+    from PIL import Image
+
+    from rnn_demo.lab.sweep import COLOURS, draw
+
+    results = {"cells": {cell: {"10": 0.9, "30": 0.6, "100": 0.3} for cell in COLOURS}}
+    image = Image.open(draw(results, tmp_path / "sweep.png")).convert("RGB")
+    assert image.size == (900, 480)
+    colours = {colour for _, colour in image.getcolors(maxcolors=100_000)}
+    assert all(colour in colours for colour in COLOURS.values())  # each cell's curve and legend

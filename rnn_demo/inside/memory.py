@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from ..backbone import CELL_LABELS
+from ..charts import LineChart
 from ..text.data import encode
 from ..text.model import CharLM
 from .probe import check_passage
@@ -188,42 +189,28 @@ def _ticks(top: int) -> list[int]:
 
 def draw(curves: dict[str, torch.Tensor], path: str | Path, title: str) -> Path:
     """A PNG (Pillow, which gradio already installs): the curves (distance,) by cell on a log y axis."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    width, height, (left, top, right, bottom) = 960, 560, (90, 60, 190, 70)
-    image = Image.new("RGB", (width, height), "white")
-    pen, font = ImageDraw.Draw(image), ImageFont.load_default(size=15)
+    chart = LineChart(960, 560, (90, 60, 190, 70))
+    left, top, plot_w, plot_h = chart.left, chart.top, chart.plot_w, chart.plot_h
     floor = min(v[v > 0].min().item() for v in curves.values() if (v > 0).any())
     low = math.floor(math.log10(floor))
     longest = max(len(v) for v in curves.values()) - 1
-    plot_w, plot_h = width - left - right, height - top - bottom
 
     def xy(d: float, value: float) -> tuple[float, float]:
         fall = (0.0 - math.log10(max(value, 10.0 ** low))) / -low if low else 0.0
         return left + plot_w * d / max(longest, 1), top + plot_h * fall
 
     for k in range(low, 1):  # y grid: one line per decade
-        y = xy(0, 10.0 ** k)[1]
-        pen.line([(left, y), (left + plot_w, y)], fill=(225, 225, 225))
-        pen.text((left - 8, y), f"1e{k}" if k else "1", fill="black", font=font, anchor="rm")
+        chart.y_grid(xy(0, 10.0 ** k)[1], f"1e{k}" if k else "1")
     for d in _ticks(longest):
-        x = xy(d, 1)[0]
-        pen.line([(x, top + plot_h), (x, top + plot_h + 5)], fill="black")
-        pen.text((x, top + plot_h + 8), str(d), fill="black", font=font, anchor="mt")
-    pen.rectangle([left, top, left + plot_w, top + plot_h], outline="black")
+        chart.x_label(xy(d, 1)[0], str(d), tick=True)
+    chart.frame()
     for row, (cell, values) in enumerate(curves.items()):
         points = [xy(d, v) for d, v in enumerate(values.tolist()) if v == v]  # NaN: not measured
-        pen.line(points, fill=COLOURS.get(cell, (0, 0, 0)), width=2)
-        y = top + 20 + 24 * row
-        pen.line([(left + plot_w + 15, y), (left + plot_w + 45, y)], fill=COLOURS.get(cell, (0, 0, 0)), width=3)
-        pen.text((left + plot_w + 52, y), CELL_LABELS.get(cell, cell), fill="black", font=font, anchor="lm")
-    pen.text((width / 2, 22), title, fill="black", font=font, anchor="mm")
-    pen.text((left + plot_w / 2, height - 22), "distance d back, in characters (0: the last character read)", fill="black",
-             font=font, anchor="mm")
-    pen.text((left, top - 8), "influence / its peak (log scale)", fill="black", font=font, anchor="ls")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return Path(path)
+        chart.pen.line(points, fill=COLOURS.get(cell, (0, 0, 0)), width=2)
+        chart.legend(row, COLOURS.get(cell, (0, 0, 0)), CELL_LABELS.get(cell, cell))
+    chart.titles(title, "distance d back, in characters (0: the last character read)")
+    chart.text((left, top - 8), "influence / its peak (log scale)", "ls")
+    return chart.save(path)
 
 
 def measure(models: dict[str, CharLM], text: str, positions: Sequence[int], look_back: int) -> dict:

@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from ..charts import LineChart
 from .net import CELL_NAMES
 from .problems import SYMBOLS
 from .run import LabSettings, run_lab, summary
@@ -38,45 +39,32 @@ def sweep(cells: tuple[str, ...] = CELLS, lengths: tuple[int, ...] = LENGTHS, bu
 
 def draw(results: dict, path: str | Path) -> Path:
     """A PNG (Pillow): accuracy against T (log scale) per cell, chance drawn."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    width, height, (left, top, right, bottom) = 900, 480, (80, 50, 200, 70)
-    image = Image.new("RGB", (width, height), "white")
-    pen, font = ImageDraw.Draw(image), ImageFont.load_default(size=15)
+    chart = LineChart(900, 480, (80, 50, 200, 70))
+    left, top, plot_w, plot_h = chart.left, chart.top, chart.plot_w, chart.plot_h
     lengths = sorted({int(t) for curve in results["cells"].values() for t in curve})
-    plot_w, plot_h = width - left - right, height - top - bottom
 
     def xy(length: float, accuracy: float) -> tuple[float, float]:
         span = math.log(lengths[-1] / lengths[0]) or 1.0
         return left + plot_w * math.log(length / lengths[0]) / span, top + plot_h * (1 - accuracy)
 
     for accuracy in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = xy(lengths[0], accuracy)[1]
-        pen.line([(left, y), (left + plot_w, y)], fill=(225, 225, 225))
-        pen.text((left - 8, y), f"{accuracy:.2f}", fill="black", font=font, anchor="rm")
+        chart.y_grid(xy(lengths[0], accuracy)[1], f"{accuracy:.2f}")
     for length in lengths:
-        x = xy(length, 0)[0]
-        pen.text((x, top + plot_h + 8), str(length), fill="black", font=font, anchor="mt")
+        chart.x_label(xy(length, 0)[0], str(length))
     chance = xy(lengths[0], 1 / SYMBOLS)[1]
-    pen.line([(left, chance), (left + plot_w, chance)], fill=(150, 150, 150), width=1)
-    pen.text((left + plot_w + 8, chance), "chance", fill=(120, 120, 120), font=font, anchor="lm")
+    chart.pen.line([(left, chance), (left + plot_w, chance)], fill=(150, 150, 150), width=1)
+    chart.text((left + plot_w + 8, chance), "chance", "lm", fill=(120, 120, 120))
     for row, (cell, curve) in enumerate(results["cells"].items()):
         points = [xy(int(t), value) for t, value in sorted(curve.items(), key=lambda item: int(item[0]))]
         colour = COLOURS.get(cell, (0, 0, 0))
-        pen.line(points, fill=colour, width=3)
+        chart.pen.line(points, fill=colour, width=3)
         for x, y in points:
-            pen.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
-        y = top + 20 + 24 * row
-        pen.line([(left + plot_w + 15, y), (left + plot_w + 45, y)], fill=colour, width=3)
-        pen.text((left + plot_w + 52, y), CELL_NAMES.get(cell, cell), fill="black", font=font, anchor="lm")
-    pen.rectangle([left, top, left + plot_w, top + plot_h], outline="black")
-    pen.text((width / 2, 22), "Remember the first symbol: accuracy after 300 steps, by T", fill="black", font=font,
-             anchor="mm")
-    pen.text((left + plot_w / 2, height - 22), "T: distractors between the symbol and the question (log scale)",
-             fill="black", font=font, anchor="mm")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return Path(path)
+            chart.pen.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
+        chart.legend(row, colour, CELL_NAMES.get(cell, cell))
+    chart.frame()
+    chart.titles("Remember the first symbol: accuracy after 300 steps, by T",
+                 "T: distractors between the symbol and the question (log scale)")
+    return chart.save(path)
 
 
 def table(results: dict) -> str:
