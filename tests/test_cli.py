@@ -74,6 +74,7 @@ def test_bench_generate_reports_both_paths(tiny_models_dir):
     assert figures["speedup"] == pytest.approx(figures["chars_per_s"] / figures["naive_chars_per_s"], rel=0.01)
     assert figures["users_at_once"] == 16 and figures["batched_chars_per_s"] > 0
     assert figures["batched_speedup"] == pytest.approx(figures["batched_chars_per_s"] / figures["chars_per_s"], rel=0.01)
+    assert figures["cpu"] and figures["device"] == "cpu" and figures["precision"] in ("int8", "float32")
 
 
 @pytest.mark.slow

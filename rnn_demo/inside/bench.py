@@ -3,10 +3,11 @@ on distinct passages of the validation plays per repetition."""
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import numpy as np
+
+from ..bench import cpu
 
 PASSAGE_CHARS = 2000
 REPEATS = 5
@@ -28,22 +29,6 @@ def _timed(run, inputs: list) -> dict[str, float]:
         run(item)
         seconds.append(time.perf_counter() - started)
     return {"median_s": round(float(np.median(seconds)), 3), "max_s": round(max(seconds), 3)}
-
-
-def cpu() -> str:
-    """This machine's CPU model and the vector instructions PyTorch uses on it, e.g. "Intel(R) Xeon(R) Processor
-    (AVX512)": speed figures depend on both."""
-    import platform
-
-    import torch
-
-    name = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as info:
-            name = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), name)
-    except OSError:
-        pass
-    return f"{name} ({torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores)"
 
 
 def bench_inside(args: argparse.Namespace) -> dict:

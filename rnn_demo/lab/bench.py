@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..inside.bench import cpu
+from ..bench import cpu
 from .run import LabSettings, run_lab
 
 RUN = LabSettings(problem="first", length=100, cell="lstm", hidden=64, lr=0.003, keep_bias=3.0, steps=300)
