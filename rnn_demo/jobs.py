@@ -163,6 +163,17 @@ class JobSlot:
             self.changed.notify_all()
             return True
 
+    def wait_ended(self, owner: str, seconds: float) -> bool:
+        """Whether `owner` has no job in the line, waiting up to `seconds` for it to leave (after a Stop). A job
+        leaves after its handler has passed on its Finished, so by then the visitor's page has its last word."""
+        deadline = time.monotonic() + seconds
+        with self.changed:
+            while owner in self.line:
+                if (left := deadline - time.monotonic()) <= 0:
+                    return False
+                self.changed.wait(left)
+            return True
+
     def _running(self, owner: str, target: str, kwargs: dict, seconds: float) -> Iterator[object]:
         with self.changed:
             while self.winding_down:

@@ -93,3 +93,14 @@ def test_stop_by_owner_ends_a_running_job_after_its_item_and_takes_a_waiting_one
     assert rest[-1] == Finished("stopped") and len(rest) <= 3
     assert slot.position("a") is None and slot.position("b") is None
     assert list(slot.run("a", "tests.jobs_targets:count", {"n": 2}, seconds=30)) == [0, 1, Finished("done")]
+
+
+def test_wait_ended_says_whether_a_visitors_job_has_left_the_line():
+    slot = JobSlot()
+    assert slot.wait_ended("nobody", 0.0)
+    slot.line.append("visitor")  # a job in the line that does not end within the wait
+    started = time.monotonic()
+    assert not slot.wait_ended("visitor", 0.3) and time.monotonic() - started >= 0.3
+    threading.Timer(0.1, lambda: (slot.line.remove("visitor"), slot.changed.acquire(), slot.changed.notify_all(),
+                                  slot.changed.release())).start()
+    assert slot.wait_ended("visitor", 5.0)

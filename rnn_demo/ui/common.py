@@ -61,6 +61,20 @@ def clear_first(trigger: Callable, outputs: list[gr.components.Component], name:
             api_name=name, api_visibility="private", queue=False)
 
 
+STOP_WAIT_SECONDS = 3.0  # how long a Stop handler waits for the job to end before it answers "Stopping…"
+
+
+def stop_job(owner: str, stopping: str = "Stopping…"):
+    """Stop `owner`'s job in the slot and say so on the page: `stopping` while it winds down, nothing (gr.skip) once
+    it has ended, since the job's handler has then already shown how it ended and must not be written over; None if
+    the visitor had no job."""
+    from ..jobs import SLOT
+
+    if not SLOT.stop(owner):
+        return None
+    return gr.skip() if SLOT.wait_ended(owner, STOP_WAIT_SECONDS) else stopping
+
+
 def bullets(notes: list[str]) -> str:
     """Notes for the user as a Markdown list."""
     return "\n".join(f"- {note}" for note in notes)

@@ -6,11 +6,10 @@ import gradio as gr
 from ..forecast import serve as forecast
 from ..forecast.own_series import holdout_frame, own_series_forecast
 from ..forecast.plot import forecast_figure
-from ..jobs import SLOT
 from ..runtime import QUICK, lane
 from ..tasks import TASKS
 from . import compare
-from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell, stop_job
 
 TASK = TASKS["forecast"]
 FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
@@ -50,8 +49,9 @@ def _shown(view: forecast.ForecastView, adaptation, adapted: dict | None) -> tup
             adapted or {})
 
 
-def stop_adapting(request: gr.Request) -> str:
-    return "Stopping…" if SLOT.stop(request.session_hash or "api") else "Nothing is being adapted."
+def stop_adapting(request: gr.Request) -> object:
+    said = stop_job(request.session_hash or "api")
+    return "Nothing is being adapted." if said is None else said
 
 
 @shows_errors

@@ -14,7 +14,7 @@ from ..lab.net import CELL_NAMES
 from ..lab.problems import PROBLEMS
 from ..lab.run import BOUNDS, OPTIMIZERS, LabSettings, LabStep
 from ..runtime import lane
-from .common import shows_errors
+from .common import shows_errors, stop_job
 
 INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a problem whose answer lies far back: "
          "**remember the first symbol** (one of 4 symbols, then T distractors, then the question) or **the adding "
@@ -99,8 +99,9 @@ def _finished(update: Finished, runs: list[LabSettings], history: list[list]) ->
     return f"{ending[update.reason]}\n\n{lab.status(runs, history)}"
 
 
-def stop_lab(request: gr.Request) -> str:
-    return "Stopping…" if SLOT.stop(request.session_hash or "api") else "Nothing is running."
+def stop_lab(request: gr.Request) -> object:
+    said = stop_job(request.session_hash or "api")
+    return "Nothing is running." if said is None else said
 
 
 def load_preset(name: str) -> list:
