@@ -55,15 +55,11 @@ class SentimentCLI(TaskCLI):
                                short_crops=args.short_crops, until=args.stop_at)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
-        from ..hub import load_model, model_folder
         from ..training import log_test_scoring
         from .data import protocol_dataset, texts_and_labels
         from .evaluate import evaluate_classifier, evaluate_short_texts
-        from .model import ReviewClassifier
-        from .tokenizer import load_tokenizer
 
-        model = load_model(ReviewClassifier, args.model, args.device)
-        tokenizer = load_tokenizer(model_folder(args.model))
+        model, tokenizer = load_classifier(args.model, args.device)
 
         def short_text_check() -> dict:  # on the selection reviews
             return evaluate_short_texts(model, tokenizer, *texts_and_labels(protocol_dataset()["selection"]))
@@ -91,29 +87,22 @@ class SentimentCLI(TaskCLI):
 def bench_sentiment(args: argparse.Namespace) -> dict:
     """Reviews per second, one at a time and batched, on the test reviews; default model sentiment-gru."""
     from ..bench import bench_sentiment as measure
-    from ..hub import load_model, model_folder
     from .data import protocol_dataset
-    from .model import ReviewClassifier
-    from .tokenizer import load_tokenizer
 
     path = args.model or bundled_model("sentiment-gru")
-    return measure(load_model(ReviewClassifier, path, "cpu"), load_tokenizer(model_folder(path)),
-                   list(protocol_dataset()["test"]["text"]))
+    return measure(*load_classifier(path, "cpu"), list(protocol_dataset()["test"]["text"]))
 
 
 def bench_baseline(args: argparse.Namespace) -> dict:
     """TF-IDF and logistic regression trained and scored on the protocol, the accuracy to beat, against the
     recurrent classifier --model (default sentiment-gru) on the same test reviews, with McNemar's test."""
-    from ..hub import load_model, model_folder
     from ..training import log_test_scoring
     from .baseline import tfidf_baseline
     from .data import protocol_dataset
     from .evaluate import predicted_labels
-    from .model import ReviewClassifier
-    from .tokenizer import load_tokenizer
 
     path = args.model or bundled_model("sentiment-gru")
-    model, tokenizer = load_model(ReviewClassifier, path, "cpu"), load_tokenizer(model_folder(path))
+    model, tokenizer = load_classifier(path, "cpu")
     result = {"rival": str(path), **tfidf_baseline(protocol_dataset(),
                                                    rival=lambda texts: predicted_labels(model, tokenizer, texts))}
     log_test_scoring(path, {"test_accuracy": result["rival_test_accuracy"], "tfidf_test_accuracy":
@@ -126,3 +115,13 @@ def bench_csv_refusal(args: argparse.Namespace) -> dict:
     from ..bench import bench_csv_refusal as measure
 
     return measure()
+
+
+def load_classifier(path: str, device: str | None) -> tuple:
+    """A classifier and its tokenizer from a model directory or Hub id, downloaded once."""
+    from ..hub import load_model, model_folder
+    from .model import ReviewClassifier
+    from .tokenizer import load_tokenizer
+
+    folder = model_folder(path)
+    return load_model(ReviewClassifier, folder, device), load_tokenizer(folder)
