@@ -7,6 +7,7 @@ import os
 
 import gradio as gr
 
+from rnn_demo.devices import page_note
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
@@ -21,8 +22,8 @@ for task in TASKS:
 
 # delete_cache: every hour, gradio removes uploads and result files older than an hour
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache=(HOUR, HOUR)) as demo:
-    gr.Markdown("# rnn-demo\nRecurrent neural networks (vanilla RNN, GRU, LSTM) trained by this project, "
-                "running on the CPU of this Space.")
+    gr.Markdown("# rnn-demo\nRecurrent neural networks (vanilla RNN, GRU, LSTM) trained by this project.")
+    gr.Markdown(page_note(), elem_id="device")
     if MODEL_NOTES:
         gr.Markdown("**Models:** " + " ".join(MODEL_NOTES), elem_id="model-sources")
     for tab in TABS:

@@ -1,13 +1,12 @@
 """Benchmark commands: the project's path and the baseline the issue names, measured in one run."""
 from __future__ import annotations
 
-import os
-import platform
 import threading
 import time
 
 import torch
 
+from .devices import cpu_name
 from .text.data import encode
 from .text.batcher import BatchedGeneration
 from .text.infer import Sampling, generate
@@ -15,18 +14,6 @@ from .text.model import CharLM
 from .text.stepper import CharStepper
 
 BENCH_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n"
-
-
-def cpu() -> str:
-    """This machine's CPU model and the vector instructions PyTorch uses on it, e.g. "Intel(R) Xeon(R) Processor
-    (AVX512)": speed figures depend on both."""
-    name = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as info:
-            name = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), name)
-    except OSError:
-        pass
-    return f"{name} ({torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores)"
 
 
 @torch.inference_mode()
@@ -78,7 +65,7 @@ def bench_generate(model: CharLM, chars: int = 1000, naive_chars: int = 300, rep
     batcher = BatchedGeneration(stepper)
     batched_chars_per_s = _rate(lambda: _users_at_once(batcher, users, chars), users * chars, repeats)
     return {
-        "cpu": cpu(),
+        "cpu": cpu_name(),
         **({"gpu": torch.cuda.get_device_name(stepper.device)} if stepper.device.type == "cuda" else {}),
         "cell": model.config.cell,
         "device": str(stepper.device),

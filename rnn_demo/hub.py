@@ -20,6 +20,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .devices import pick_device
 from .display import quoted
 from .project import model_repo
 
@@ -43,13 +44,6 @@ def bundled_model(name: str) -> str:
 
 class ModelLoadError(RuntimeError):
     """A model directory or repository is missing, incomplete or does not fit its task."""
-
-
-def pick_device(name: str | None = None) -> torch.device:
-    """The device to run on: `name` if given, else CUDA when available, else the CPU."""
-    if name:
-        return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 class HubModel(PyTorchModelHubMixin):

@@ -161,7 +161,7 @@ def replicas_for(device: str | None) -> OneReplica:
     """This process's part in a training: a rank of an Accelerate launch, else the only replica, on `device`
     (default: CUDA when available, else the CPU). Under a launch, `device` may only be "cpu" (Accelerate
     gives each rank its GPU)."""
-    from .hub import pick_device
+    from .devices import pick_device
 
     if not launched():
         return OneReplica(pick_device(device))

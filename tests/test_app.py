@@ -4,6 +4,8 @@ import json
 import pandas as pd
 import pytest
 
+from tests.test_devices import reported_here
+
 
 
 def test_app_builds_one_tab_per_task_and_names_its_events():
@@ -66,6 +68,7 @@ def test_empty_prompt_starts_from_a_new_line(client):
 def test_model_info_shows_the_cards_metric(client, endpoint, cell, label):
     info = client.predict(cell, api_name=endpoint)
     assert f"**{label}**" in info and "parameters" in info
+    assert info.endswith(".") and reported_here() in info.rsplit("Runs on ", 1)[1]  # the device, as torch names it
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import OUTPUT, app_page
+from tests.test_devices import reported_here
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -15,6 +16,10 @@ def page():
     with app_page() as page:
         page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30_000)
         yield page
+
+
+def test_the_page_names_the_device_its_models_run_on(page):
+    expect(page.locator("#device")).to_contain_text(reported_here())
 
 
 def _set_length(page, n: int) -> None:

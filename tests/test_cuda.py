@@ -130,3 +130,29 @@ def test_the_app_handlers_pick_the_gpu():
     assert next(model.parameters()).device.type == "cuda"
     assert set(analyse("A wonderful, moving film.", "gru").probabilities) == set(model.config.labels)
     assert next(bundled_forecaster("gru").parameters()).device.type == "cuda"
+
+
+def test_the_page_and_summaries_name_the_gpu_and_the_cpu_that_trains():
+    from rnn_demo.devices import page_note
+    from rnn_demo.text.serve import model_summary
+
+    gpu = torch.cuda.get_device_name(0)
+    assert gpu in page_note() and "training in the app" in page_note() and "runs on the CPU: " in page_note()
+    assert model_summary("lstm").endswith(f"Runs on the GPU: {gpu} (CUDA {torch.version.cuda}).")
+
+
+def test_a_forecast_adapted_to_an_upload_trains_on_the_cpu_from_a_model_served_on_the_gpu():
+    import math
+
+    from rnn_demo.devices import TRAINING_DEVICE
+    from rnn_demo.forecast.adapt import finished_adaptation
+    from rnn_demo.forecast.serve import bundled_forecaster
+    from rnn_demo.training import TrainSettings
+    from tests.test_forecast_adapt import hourly_demand
+
+    served = bundled_forecaster("gru").for_step(60)
+    assert next(served.parameters()).device.type == "cuda"
+    few = TrainSettings(max_steps=10, lr=1e-3, warmup_steps=2, eval_every=5, seed=0)
+    _, adaptation = finished_adaptation(served, hourly_demand(weeks=4), math.inf, few)
+    assert next(adaptation.model.parameters()).device == TRAINING_DEVICE
+    assert next(served.parameters()).device.type == "cuda"  # the served model stays where it was

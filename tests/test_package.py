@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 import tomllib
@@ -26,22 +27,46 @@ def test_the_package_pins_what_requirements_txt_pins():
     assert project["scripts"] == {"rnn-demo": "rnn_demo.__main__:main"}
 
 
-def test_requirements_txt_points_pip_at_pytorch_cpu_wheels():
-    lines = (ROOT / "requirements.txt").read_text().splitlines()
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
-    assert lines.index("--extra-index-url https://download.pytorch.org/whl/cpu") < lines.index("torch==2.13.0")
+def test_requirements_txt_lets_pip_take_pypis_torch_and_requirements_cpu_txt_adds_the_cpu_index():
+    """A GPU Space installs requirements.txt: PyPI's torch (the CUDA build on Linux x86_64), no other index;
+    requirements-cpu.txt is the same pins with PyTorch's CPU index beside PyPI, for a small CPU machine."""
+    runtime = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "torch==2.13.0" in pins(runtime)
+    assert not [line for line in runtime if line.lstrip().startswith("-")]  # no index, no option, nothing forced
+    cpu = (ROOT / "requirements-cpu.txt").read_text().splitlines()
+    assert pins(cpu) == [] and [line for line in cpu if line.startswith("-")] == [
+        "--extra-index-url https://download.pytorch.org/whl/cpu", "-r requirements.txt"]
+
+
+def test_the_dev_tools_build_the_package():
+    """`license = "MIT"` (PEP 639) needs setuptools 77 or later; requirements-dev.txt pins one, so the package
+    builds without build isolation in any environment the README's test command set up."""
+    pinned = [line for line in pins((ROOT / "requirements-dev.txt").read_text().splitlines())
+              if line.startswith("setuptools==")]
+    assert len(pinned) == 1 and int(pinned[0].split("==")[1].split(".")[0]) >= 77
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"] == ["setuptools>=77"]
+
+
+def environment_seeing(where: Path) -> Path:
+    """A new virtual environment of its own, isolated from the base interpreter's packages, that sees this
+    environment's site-packages (torch, gradio, setuptools...) through a .pth file, after its own."""
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    own = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    (Path(own) / "outer-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return venv
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The package installed from a copy of its sources into a fresh virtual environment (its dependencies seen
-    from this Python's site-packages), as `pip install .` installs it."""
+    """The package installed from a copy of its sources, as `pip install .` installs it, into a fresh virtual
+    environment that sees this one's dependencies (whether pytest runs in a venv or in the system Python)."""
     where = tmp_path_factory.mktemp("package")
     source = where / "source"
     shutil.copytree(ROOT / "rnn_demo", source / "rnn_demo", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", source)
-    venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    venv = environment_seeing(where)
     result = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
                              "--no-deps", "--no-build-isolation", "--no-index", str(source)],
                             capture_output=True, text=True, timeout=300)

@@ -1,5 +1,7 @@
 """The README and the bundle say what is true: set-up commands, model figures, weight sizes."""
+import os
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -37,6 +39,16 @@ def test_exactly_two_set_up_commands_and_ci_runs_the_second():
     assert len(start) == 1 and "requirements.txt" in start[0] and "app.py" in start[0]
     assert len(tests) == 1 and "requirements-dev.txt" in tests[0] and tests[0].endswith("python -m pytest -n auto")
     assert "<!-- run-tests -->" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_ci_runs_the_tests_in_a_fresh_isolated_virtual_environment():
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert '"$python" -m venv "$venv"' in lines and 'source "$venv/bin/activate"' in lines  # no system site-packages
+    assert lines.index('source "$venv/bin/activate"') < lines.index('bash -c "$command"')
+    if os.environ.get("CI") == "true":  # this very run is CI's: it must be inside that environment
+        assert sys.prefix != sys.base_prefix and Path(sys.executable).parent == Path(sys.prefix) / "bin"
+        settings = (Path(sys.prefix) / "pyvenv.cfg").read_text()
+        assert re.search(r"^include-system-site-packages = false$", settings, re.M), settings
 
 
 def _table_rows(task: str) -> dict[str, list[str]]:

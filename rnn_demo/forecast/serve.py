@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..backbone import CELL_LABELS
 from ..display import quoted
-from ..hub import card_metrics, load_model, pick_device
+from ..devices import pick_device, runs_on
+from ..hub import card_metrics, load_model
 from .. import model_sources
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
@@ -57,7 +58,7 @@ def model_summary(cell: str) -> str:
     measured = (f"backtest MASE {metrics['mase']:.3f}, 80% interval coverage {metrics['coverage80']:.0%}"
                 if "mase" in metrics else "backtest not measured yet")
     return (f"**{CELL_LABELS[cell]}**: {config.num_layers} x {config.hidden_size} units, {parameters:,} parameters; "
-            f"{measured} (Victoria, last 8 weeks of 2014).")
+            f"{measured} (Victoria, last 8 weeks of 2014). {runs_on(model)}")
 
 
 @dataclass

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ..bench import cpu
+from ..devices import cpu_name
 
 PASSAGE_CHARS = 2000
 REPEATS = 5
@@ -39,7 +39,7 @@ def bench_inside(args: argparse.Namespace) -> dict:
 
     serve.compare(_passages(1, 100)[0])  # load the models first: not timed
     passages = _passages(REPEATS + 1)[1:]
-    result = {"cpu": cpu(), "threads": torch.get_num_threads(), "passage_chars": PASSAGE_CHARS, "repeats": REPEATS}
+    result = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "passage_chars": PASSAGE_CHARS, "repeats": REPEATS}
     result["unrolled_12_chars"] = _timed(lambda text: serve.unrolled(text[:12], "lstm", 1, 48), passages)
     result["find_units_lstm"] = _timed(lambda text: serve.find_units(text, "lstm"), passages)
     result["colour_by_unit_lstm"] = _timed(lambda text: serve.colour_by_unit(text, "lstm", 1, "c", 0), passages)

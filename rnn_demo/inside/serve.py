@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 
 from .. import model_sources
 from ..backbone import CELL_LABELS, check_cell
-from ..hub import card_metrics, load_model, pick_device
+from ..devices import pick_device
+from ..hub import card_metrics, load_model
 from ..text.model import VISITOR_LIMITS, CharLM
 from ..visitor_hub import VisitorModels
 from .compare import biggest_gains, coloured, compare_cells

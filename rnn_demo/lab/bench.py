@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..bench import cpu
+from ..devices import cpu_name
 from .run import LabSettings, run_lab
 
 RUN = LabSettings(problem="first", length=100, cell="lstm", hidden=64, lr=0.003, keep_bias=3.0, steps=300)
@@ -48,7 +48,7 @@ def bench_lab(args: argparse.Namespace) -> dict:
     from ..launch import launched_app
     from .serve import to_widgets  # plotly, imported here: listing the benchmarks needs none of it
 
-    result = {"cpu": cpu(), "run": {"settings": f"LSTM, T = {RUN.length}, {RUN.hidden} units, {RUN.steps} steps",
+    result = {"cpu": cpu_name(), "run": {"settings": f"LSTM, T = {RUN.length}, {RUN.hidden} units, {RUN.steps} steps",
                                     "seconds": round(_run_seconds(RUN), 1)}}
     with launched_app() as url:
         visitor, labber = Client(url, verbose=False), Client(url, verbose=False)

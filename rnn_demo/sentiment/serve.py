@@ -19,7 +19,8 @@ from tokenizers import Tokenizer
 
 from ..backbone import CELL_LABELS
 from ..display import md_text, visible
-from ..hub import card_metrics, load_model, pick_device
+from ..devices import pick_device, runs_on
+from ..hub import card_metrics, load_model
 from .. import model_sources
 from .batch import MAX_ROWS, classify_table, read_review_table
 from .infer import Verdict, explain_review
@@ -62,7 +63,7 @@ def model_summary(cell: str) -> str:
     accuracy = (f"{metrics['accuracy']:.1%} accuracy on the IMDB test reviews" if "accuracy" in metrics
                 else "test accuracy not measured yet")
     return (f"**{CELL_LABELS[cell]}**: {direction}{config.num_layers} x {config.hidden_size} units, "
-            f"{parameters / 1e6:.1f}M parameters; {accuracy}.")
+            f"{parameters / 1e6:.1f}M parameters; {accuracy}. {runs_on(model)}")
 
 
 def analyse(text: str, cell: str, loaded: tuple[str, str] | None = None) -> Verdict:

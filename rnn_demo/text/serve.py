@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from functools import lru_cache, partial
 
 from ..backbone import CELL_LABELS, check_cell
-from ..hub import card_metrics, load_model, pick_device
+from ..devices import pick_device, runs_on
+from ..hub import card_metrics, load_model
 from .. import model_sources
 from .batcher import BatchedGeneration
 from .infer import Sampling, check_prompt, next_char_table
@@ -108,4 +109,4 @@ def model_summary(cell: str) -> str:
     metric = (f"{metrics['nats_per_char']:.3f} nats/char ({metrics['bits_per_char']:.3f} bits/char) on the "
               "validation plays" if "nats_per_char" in metrics else "validation metric not measured yet")
     return (f"**{CELL_LABELS[cell]}**: {config.num_layers} x {config.hidden_size} units, {parameters / 1e6:.1f}M "
-            f"parameters; {metric}.")
+            f"parameters; {metric}. {runs_on(stepper.device)}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..devices import TRAINING_DEVICE
 from ..training import TrainSettings, training_run, write_training_record
 from .card import write_visitor_card
 from .data import Prepared, labelled_upload, series_upload, text_upload
@@ -28,7 +29,7 @@ DEFAULT_SECONDS, MAX_SECONDS = 120.0, 180.0
 DEFAULT_LR, LR_RANGE = 3e-3, (1e-4, 0.05)  # AdamW's rate, constant after a short warm-up
 EVAL_EVERY = {"text": 25, "sentiment": 25, "forecast": 25}  # steps between two held-out scorings
 HELD_OUT_CHARS = 20_000  # of a text's held-out part scored at each selection (all of it is in the card's metric)
-DEVICE = torch.device("cpu")
+DEVICE = TRAINING_DEVICE
 
 
 @dataclass
