@@ -1,30 +1,41 @@
 """Training data named as a Hub dataset (the `load_dataset` id, config, split and columns), for the Train tab.
 
-Checked before anything is downloaded: the id's form, then the dataset's size from the Hub's file list
-(MAX_DATASET_BYTES). Read anonymously, never with the Space's token, into a temporary cache deleted afterwards,
-within LOAD_SECONDS (a hung Hub costs this request only). The chosen columns are written out as the file an upload
-would be (a text file, or a CSV), so what follows (the checks, the preview, the training) is the upload's own.
+Checked before anything is downloaded: the id's and the split's form (a split's name, never an expression such as
+`train+train`), then the dataset's size from the Hub's file list (MAX_DATASET_BYTES). Then read in a child process
+of its own (`python -m rnn_demo.visitor_training.hub_data`), anonymously, never with the Space's token, streamed row
+by row, with its memory (READ_MEMORY_BYTES), the size of each file it writes (MAX_FILE_BYTES) and its time
+(LOAD_SECONDS, every download of every thread included) bounded: the process is killed when it passes one, so a
+dataset that grows when read, or a Hub that trickles, costs that request only. The chosen columns are written as
+the file an upload would be (a text file, or a CSV), stopping as soon as they pass what an upload may hold, so
+what follows (the checks, the preview, the training) is the upload's own.
 """
 from __future__ import annotations
 
 import csv
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .. import hub_deadline
 from ..display import quoted
+from ..uploads import MAX_BYTES
 from .data import MAX_TEXT_CHARS
 
 MB = 1024 * 1024
-MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files
-LOAD_SECONDS = 90.0
+MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files, as the Hub lists them
+READ_MEMORY_BYTES = 1024 * MB  # the reading process's data (heap, private mappings): a batch of rows
+MAX_FILE_BYTES = MAX_DATASET_BYTES + MB  # any one file the reading process writes: a download, or the output
+LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_DATASET_SECONDS", "90"))
+CHILD_MARGIN = 3.0  # seconds: the reader says "took too long" itself before it is killed, when it can
 DATASET_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?$")
+NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")  # a config's or a split's name: no `+`, slices or percentages
 DEFAULT_COLUMNS = {  # what each task reads when no column is named: the first of these the dataset has
     "text": ("text", "content", "line"),
     "review": ("text", "review", "sentence", "content"),
@@ -33,7 +44,6 @@ DEFAULT_COLUMNS = {  # what each task reads when no column is named: the first o
     "value": ("value", "demand", "load", "y"),
 }
 FILE_NAMES = {"text": "text.txt", "sentiment": "reviews.csv", "forecast": "series.csv"}
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-dataset")
 
 
 def check_dataset_id(repo_id: str) -> str:
@@ -43,31 +53,83 @@ def check_dataset_id(repo_id: str) -> str:
     return repo_id
 
 
+def check_name(value: str | None, what: str, default: str | None) -> str | None:
+    """A config's or split's name as typed (blank: `default`); an expression or anything else is refused."""
+    value = (value or "").strip() or default
+    if value is not None and not NAME.match(value):
+        raise ValueError(f"{quoted(value)} is not a {what} name: give one name, such as train or test (letters, "
+                         "digits, '_', '-' and '.'; no '+', slices or percentages)")
+    return value
+
+
 def dataset_file(task: str, repo_id: str, config: str | None, split: str | None, columns: dict[str, str | None],
                  folder: Path) -> Path:
-    """The columns `task` reads from the Hub dataset, as a file in `folder` (FILE_NAMES[task])."""
+    """The columns `task` reads from the Hub dataset, as a file in `folder` (FILE_NAMES[task]), read by a bounded
+    child process; on any failure nothing it wrote is left behind."""
     if task not in FILE_NAMES:
         raise ValueError(f"no task {task!r}: choose one of {', '.join(FILE_NAMES)}")
-    repo_id = check_dataset_id(repo_id)
-    job = _POOL.submit(_fetch_and_write, task, repo_id, (config or "").strip() or None,
-                       (split or "").strip() or "train", columns, Path(folder), time.monotonic() + LOAD_SECONDS)
+    request = {"task": task, "repo_id": check_dataset_id(repo_id), "config": check_name(config, "config", None),
+               "split": check_name(split, "split", "train"), "columns": columns, "folder": str(folder),
+               "seconds": LOAD_SECONDS, "deadline": time.monotonic() + LOAD_SECONDS - CHILD_MARGIN}  # one clock (Linux)
+    out, cache = Path(folder) / FILE_NAMES[task], Path(folder) / "dataset-cache"
     try:
-        return job.result(timeout=LOAD_SECONDS + 5)
-    except FutureTimeout:
-        raise ValueError(f"loading the dataset {repo_id} took longer than {LOAD_SECONDS:.0f} s: the Hub is slow or "
-                         "cannot be reached from this Space right now; try again later") from None
-
-
-def _fetch_and_write(task: str, repo_id: str, config: str | None, split: str, columns: dict, folder: Path,
-                     deadline: float) -> Path:
-    cache = folder / "dataset-cache"
-    try:
-        with _explained(repo_id), hub_deadline.bounded(deadline):
-            _check_size(repo_id)
-            dataset = _load(repo_id, config, split, cache)
-        return write_columns(task, dataset, columns, folder / FILE_NAMES[task])
+        answer = _read_in_child(request)
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        return out
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def _read_in_child(request: dict) -> dict:
+    """Run the reading process on `request`; its JSON answer, or a ValueError saying which bound it passed."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")}
+    environment.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", USE_TORCH="0", USE_TF="0", USE_JAX="0",  # datasets alone
+                       ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2")  # memory as malloc's, few arenas
+    name = request["repo_id"]
+    try:
+        child = subprocess.run([sys.executable, "-m", "rnn_demo.visitor_training.hub_data"], input=json.dumps(request),
+                               capture_output=True, text=True, timeout=LOAD_SECONDS, env=environment,
+                               cwd=Path(__file__).resolve().parent.parent.parent)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed it
+        raise ValueError(f"loading the dataset {name} took longer than {LOAD_SECONDS:.0f} s: the Hub is slow or cannot "
+                         "be reached from this Space right now, or the dataset is too large to read here") from None
+    lines = child.stdout.strip().splitlines()
+    if child.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    if "MemoryError" in child.stderr or child.returncode in (-9, -25):  # out of memory, or SIGXFSZ: a file too large
+        raise ValueError(f"the dataset {name} grows too large when read: at most {READ_MEMORY_BYTES // MB:,} MB of "
+                         f"memory and {MAX_FILE_BYTES // MB} MB a file are used here; use a smaller dataset, or "
+                         "train with `python -m rnn_demo train` on your own machine")
+    raise ValueError(f"could not read the dataset {name} (the reader ended with code {child.returncode}); try "
+                     "again later")
+
+
+def _limit_this_process() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_DATA, (READ_MEMORY_BYTES, READ_MEMORY_BYTES))  # heap and private mappings
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+
+
+def _child_main() -> None:  # runs in the reading process
+    _limit_this_process()
+    request = json.loads(sys.stdin.read())
+    folder = Path(request["folder"])
+    try:
+        with _explained(request["repo_id"], request["seconds"]), hub_deadline.bounded(request["deadline"]):
+            _check_size(request["repo_id"])
+            dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
+            write_columns(request["task"], dataset, request["columns"], folder / FILE_NAMES[request["task"]])
+        print(json.dumps({"path": str(folder / FILE_NAMES[request["task"]])}))
+    except ValueError as error:
+        print(json.dumps({"error": str(error)}))
+    except MemoryError:
+        sys.stderr.write("MemoryError\n")
+        sys.exit(1)
 
 
 def _check_size(repo_id: str) -> None:
@@ -82,10 +144,11 @@ def _check_size(repo_id: str) -> None:
 
 
 def _load(repo_id: str, config: str | None, split: str, cache: Path):
+    """The split as a streamed (iterable) dataset: rows are read as they are written out, never all at once."""
     from datasets import load_dataset
 
     try:
-        return load_dataset(repo_id, config, split=split, token=False, cache_dir=str(cache))
+        return load_dataset(repo_id, config, split=split, token=False, cache_dir=str(cache), streaming=True)
     except ValueError as error:  # a config or split it does not have: datasets' message names the valid ones
         message = str(error).split("\n")[0][:400]
         raise ValueError(f"could not load the dataset {repo_id} (config {quoted(config or 'default')}, split "
@@ -93,14 +156,14 @@ def _load(repo_id: str, config: str | None, split: str, cache: Path):
 
 
 @contextmanager
-def _explained(repo_id: str) -> Iterator[None]:
+def _explained(repo_id: str, seconds: float) -> Iterator[None]:
     """The Hub's errors while reading the dataset as ValueErrors for the visitor."""
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
     try:
         yield
     except hub_deadline.DeadlinePassed:
-        raise ValueError(f"loading the dataset {repo_id} took longer than {LOAD_SECONDS:.0f} s: try again "
+        raise ValueError(f"loading the dataset {repo_id} took longer than {seconds:.0f} s: try again "
                          "later") from None
     except (RepositoryNotFoundError, FileNotFoundError):  # datasets' DatasetNotFoundError is a FileNotFoundError
         raise ValueError(f"no public dataset {quoted(repo_id)} on the Hub (private datasets cannot be read "
@@ -112,9 +175,16 @@ def _explained(repo_id: str) -> Iterator[None]:
         raise ValueError(f"could not read the dataset {repo_id} ({type(error).__name__}); try again later") from None
 
 
-def _column(dataset, wanted: str | None, role: str) -> str:
+def column_names(dataset) -> list[str]:
+    """A dataset's columns; a streamed one whose features are not declared shows them in its first row."""
+    if dataset.column_names is not None:
+        return list(dataset.column_names)
+    first = next(iter(dataset.take(1)), None)
+    return list(first) if first else []
+
+
+def _column(names: list[str], wanted: str | None, role: str) -> str:
     """The column for `role`: the one named, else the first of DEFAULT_COLUMNS[role] the dataset has."""
-    names = list(dataset.column_names)
     if wanted:
         if wanted not in names:
             raise ValueError(f"the dataset has no column {quoted(wanted)}; its columns are: "
@@ -127,35 +197,56 @@ def _column(dataset, wanted: str | None, role: str) -> str:
     return found
 
 
+def _too_large(what: str) -> ValueError:
+    return ValueError(f"the dataset's {what}, more than an upload may hold: choose a smaller config or split, or "
+                      "train with `python -m rnn_demo train` on your own machine")
+
+
 def write_columns(task: str, dataset, columns: dict, path: Path) -> Path:
-    """The columns `task` reads from a loaded `dataset`, written to `path` as an upload of that task would be."""
+    """The columns `task` reads from a loaded (or streamed) `dataset`, written to `path` as an upload of that task
+    would be; a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS, MAX_BYTES)."""
+    names = column_names(dataset)
     if task == "text":
-        return _write_text(dataset, _column(dataset, columns.get("text"), "text"), path)
+        return _write_text(_rows(dataset, [_column(names, columns.get("text"), "text")]), path)
     if task == "sentiment":
-        names = (_column(dataset, columns.get("text"), "review"), _column(dataset, columns.get("label"), "label"))
+        chosen = [_column(names, columns.get("text"), "review"), _column(names, columns.get("label"), "label")]
         header = ("text", "label")
     else:
-        names = (_column(dataset, columns.get("time"), "time"), _column(dataset, columns.get("value"), "value"))
+        chosen = [_column(names, columns.get("time"), "time"), _column(names, columns.get("value"), "value")]
         header = ("time", "value")
-    labels = getattr(dataset.features[names[-1]], "names", None)  # a ClassLabel column: its names, not numbers
+    feature = (dataset.features or {}).get(chosen[-1])
+    labels = getattr(feature, "names", None)  # a ClassLabel column: its names, not numbers
+    written = 0  # characters: at least one byte each
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)
-        for row in dataset.select_columns(list(names)).iter(batch_size=1000):
-            last = [labels[v] if labels and v is not None else v for v in row[names[-1]]]
-            writer.writerows(zip(row[names[0]], last))
+        for first, last in _rows(dataset, chosen):
+            row = (first, labels[last] if labels and last is not None else last)
+            written += sum(len(str(value)) for value in row) + 2
+            if written > MAX_BYTES:
+                raise _too_large(f"columns pass {MAX_BYTES // MB} MB")
+            writer.writerow(row)
     return path
 
 
-def _write_text(dataset, name: str, path: Path) -> Path:
-    """The column's rows, one per line, up to one character past MAX_TEXT_CHARS (the upload check refuses that)."""
+def _rows(dataset, names: list[str]) -> Iterable[tuple]:
+    """The chosen columns' values, row by row, read a thousand rows at a time."""
+    for batch in dataset.select_columns(names).iter(batch_size=1000):
+        yield from zip(*(batch[name] for name in names))
+
+
+def _write_text(rows: Iterable[tuple], path: Path) -> Path:
+    """The column's rows, one per line."""
     written = 0
     with open(path, "w", encoding="utf-8") as out:
-        for batch in dataset.select_columns([name]).iter(batch_size=1000):
-            for line in batch[name]:
-                piece = f"{'' if line is None else line}\n"
-                out.write(piece[:MAX_TEXT_CHARS + 1 - written])
-                written += len(piece)
-                if written > MAX_TEXT_CHARS:
-                    return path
+        for (line,) in rows:
+            piece = f"{'' if line is None else line}\n"
+            written += len(piece)
+            if written > MAX_TEXT_CHARS:
+                raise _too_large(f"text passes {MAX_TEXT_CHARS:,} characters")
+            out.write(piece)
     return path
+
+
+if __name__ == "__main__":
+    _child_main()

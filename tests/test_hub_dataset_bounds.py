@@ -1,0 +1,105 @@
+"""A Hub dataset for the Train tab is read in a bounded child process (visitor_training/hub_data.py): datasets that
+grow when read, split expressions and a trickling Hub cost that request only, leave nothing on disk and never
+grow the app's own process. Each case is an attack a red team made, against the project's local Hub server."""
+from __future__ import annotations
+
+import gzip
+import io
+import threading
+import time
+
+import pytest
+
+from rnn_demo.visitor_training import hub_data
+from tests.hubserver import hub_environment, local_hub
+
+pytestmark = pytest.mark.slow
+WORDS = "the quick brown fox jumps over the lazy dog. "
+
+
+def resident_mb() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 // 2**20
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A local Hub holding a healthy dataset and two small ones that grow when read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import Dataset
+    from huggingface_hub import HfApi
+
+    with local_hub() as hub, pytest.MonkeyPatch.context() as monkeypatch:
+        hub_environment(monkeypatch, hub, tmp_path_factory.mktemp("hf"))
+        api = HfApi(token=hub.token)
+        Dataset.from_dict({"line": [WORDS * 4] * 120}).push_to_hub("user/letters", token=hub.token)
+        one_line = io.BytesIO()  # 600 MB of one line, 2.7 MB gzipped
+        with gzip.GzipFile(fileobj=one_line, mode="wb", compresslevel=1) as packed:
+            for _ in range(600):
+                packed.write(b"a" * 2**20)
+        api.create_repo("user/one-long-line", repo_type="dataset")
+        api.upload_file(path_or_fileobj=one_line.getvalue(), path_in_repo="data.txt.gz", repo_id="user/one-long-line",
+                        repo_type="dataset")
+        rows = 4_000_000  # the same review again and again: about 80 MB as CSV, a few KB as parquet
+        table = pa.table({"text": pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int8()),
+                                                                 pa.array(["a lovely warm film"])),
+                          "label": pa.array([1] * rows, pa.int8())})
+        many = io.BytesIO()
+        pq.write_table(table, many, row_group_size=rows)
+        assert len(many.getvalue()) < 200_000
+        api.create_repo("user/many-rows", repo_type="dataset")
+        api.upload_file(path_or_fileobj=many.getvalue(), path_in_repo="data/train-00000.parquet",
+                        repo_id="user/many-rows", repo_type="dataset")
+        yield hub
+
+
+def load(task: str, repo_id: str, folder, split: str = "train", columns: dict | None = None):
+    return hub_data.dataset_file(task, repo_id, "", split, columns or {}, folder)
+
+
+def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):
+    path = load("text", "user/letters", tmp_path)
+    assert path == tmp_path / "text.txt" and path.read_text() == (WORDS * 4 + "\n") * 120
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["text.txt"]  # the reader's download cache is gone
+
+
+@pytest.mark.parametrize("repo_id, task, message", [
+    ("user/one-long-line", "text", r"the dataset user/one-long-line grows too large when read: at most 1,024 MB of "
+                                   r"memory"),
+    ("user/many-rows", "sentiment", r"the dataset's columns pass 50 MB, more than an upload may hold"),
+], ids=["600-MB-line-in-a-gzip", "4M-identical-rows-in-a-parquet"])
+def test_a_dataset_that_grows_when_read_is_refused_without_growing_the_app(hub, tmp_path, repo_id, task, message):
+    before = resident_mb()
+    with pytest.raises(ValueError, match=message):
+        load(task, repo_id, tmp_path)
+    assert resident_mb() - before < 50  # read in the child process: this one stays as it was
+    assert list(tmp_path.iterdir()) == []  # nothing written is left behind
+
+
+@pytest.mark.parametrize("split", ["train+train", "train[:50%]", "train[0:10]+train", "../train", ""])
+def test_a_split_is_one_name_never_an_expression(split):
+    if split == "":
+        assert hub_data.check_name(split, "split", "train") == "train"
+        return
+    with pytest.raises(ValueError, match=r"is not a split name: give one name, such as train or test") as refused:
+        hub_data.check_name(split, "split", "train")
+    assert split in str(refused.value)
+
+
+def test_a_trickling_hub_costs_its_request_only(hub, tmp_path, monkeypatch):
+    """The reader's every download, whatever thread makes it, is bounded: the process is killed at the deadline,
+    and a healthy dataset loads at once afterwards, with no thread of this process left behind."""
+    monkeypatch.setattr(hub_data, "LOAD_SECONDS", 8.0)
+    threads = threading.active_count()
+    hub.trickle(60, every=0.5, path="/datasets/user/letters/resolve")
+    try:
+        started = time.monotonic()
+        with pytest.raises(ValueError, match="loading the dataset user/letters took longer than 8 s"):
+            load("text", "user/letters", tmp_path)
+        assert time.monotonic() - started < 12
+    finally:
+        hub.clear_faults()
+    started = time.monotonic()
+    assert load("text", "user/letters", tmp_path).is_file() and time.monotonic() - started < 20
+    assert threading.active_count() <= threads
