@@ -7,6 +7,7 @@ import os
 
 import gradio as gr
 
+from rnn_demo.clients import SESSION_CAPACITY, guard_queue
 from rnn_demo.devices import page_note
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
@@ -38,10 +39,12 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+guard_queue(demo)  # one client's share of it, and no state kept for calls that name no session (clients.py)
 
 if __name__ == "__main__":
     configure_threads()  # at launch, not import: importing `demo` (tests, tools) leaves torch as it was
     start_memory_trimmer()  # before the server's threads start: they share two malloc arenas, trimmed each minute
     # larger uploads are refused before they reach a handler; gradio's /monitoring pages (every event's
     # timing, open to anyone by default) only when RNN_DEMO_MONITORING=1 asks for them
-    demo.launch(max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1")
+    demo.launch(max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1",
+                state_session_capacity=SESSION_CAPACITY)

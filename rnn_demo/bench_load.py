@@ -1,7 +1,10 @@
 """`bench load`: the app under many users. Launches `app.py`, then clients that each send one request after
 another for a while, mixing the three tasks: streamed generation of 300 characters, a 300-word review
 with its explanation, a day-ahead forecast. Reports requests, failures, latency per task and the
-app's resident memory once warm (after a warm-up under the same load) and at the end, sampled every 2 s."""
+app's resident memory once warm (after a warm-up under the same load) and at the end, sampled every 2 s.
+
+Clients are gradio_client sessions (one session each, as browsers are), or with `sessionless` plain HTTP calls of
+the API (`/gradio_api/call/...`) that name no session, so that every request makes a session of its own."""
 from __future__ import annotations
 
 import os
@@ -15,6 +18,13 @@ from .launch import start_app, stop_app
 REVIEW = " ".join(["A beautiful, moving film; the performances are superb, though the middle drags."] * 25)[:1800]
 REQUEST_TIMEOUT = 120.0  # seconds: a request not answered by then counts as a failure
 RETRY_AFTER = 1.0  # seconds a refused client waits before its next request, as a person told "busy" would
+# The clients all run here, so the app is launched as behind one proxy and each client says it comes from an address
+# of its own (TEST-NET-1, RFC 5737: never a real host), as visitors of a Space do: one client's share applies to each.
+BEHIND_A_PROXY = {"RNN_DEMO_TRUSTED_PROXIES": "1"}
+
+
+def client_headers(index: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"192.0.2.{index % 250 + 1}"}
 
 TASKS = {
     "generate": (("ROMEO:\n", "lstm", 300, 0.8, 0, 1.0, -1, ""), "/generate"),
@@ -30,10 +40,43 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _client_loop(url: str, index: int, deadline: float, records: list, lock: threading.Lock) -> None:
+def call_without_session(url: str, api_name: str, args: tuple, timeout: float = REQUEST_TIMEOUT,
+                         headers: dict | None = None) -> object:
+    """One API call as a plain HTTP client makes it: POST the inputs, read the event stream to its end; no session
+    hash is sent. Returns the last data sent; raises RuntimeError with the app's message on an error."""
+    import json
+    import urllib.request
+
+    base = f"{url.rstrip('/')}/gradio_api/call{api_name}"
+    posted = urllib.request.Request(base, data=json.dumps({"data": list(args)}).encode(),
+                                    headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(posted, timeout=timeout) as answer:
+            event_id = json.loads(answer.read())["event_id"]
+    except urllib.error.HTTPError as refused:
+        raise RuntimeError(refused.read().decode(errors="replace")[:200]) from None
+    event, data = "", None
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/{event_id}", headers=headers or {}),
+                                timeout=timeout) as stream:
+        for line in stream:
+            line = line.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line[len("event: "):]
+            elif line.startswith("data: "):
+                data = json.loads(line[len("data: "):])
+                if event == "error":
+                    raise RuntimeError(str(data)[:200])
+                if event == "complete":
+                    return data
+    raise RuntimeError(f"the event stream ended without a result (last event: {event or 'none'})")
+
+
+def _client_loop(url: str, index: int, deadline: float, records: list, lock: threading.Lock,
+                 sessionless: bool = False) -> None:
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    headers = client_headers(index)
+    client = None if sessionless else Client(url, verbose=False, headers=headers)
     names = list(TASKS)
     turn = index
     while time.monotonic() < deadline:
@@ -41,7 +84,10 @@ def _client_loop(url: str, index: int, deadline: float, records: list, lock: thr
         args, api_name = TASKS[name]
         started = time.monotonic()
         try:
-            client.submit(*args, api_name=api_name).result(timeout=REQUEST_TIMEOUT)
+            if client is None:
+                call_without_session(url, api_name, args, headers=headers)
+            else:
+                client.submit(*args, api_name=api_name).result(timeout=REQUEST_TIMEOUT)
             error = None
         except Exception as failure:  # a busy queue or a timeout is a failure; record what the client saw
             error = str(failure)[:200]
@@ -70,14 +116,16 @@ def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q), 1)
 
 
-def _run_clients(url: str, pid: int, clients: int, warmup: float, seconds: float) -> tuple[list, list]:
+def _run_clients(url: str, pid: int, clients: int, warmup: float, seconds: float,
+                 sessionless: bool = False) -> tuple[list, list]:
     """All clients for `warmup` + `seconds`; returns the requests started after the warm-up, and RSS samples."""
     records: list = []
     samples: list = []
     lock = threading.Lock()
     began = time.monotonic()
     deadline = began + warmup + seconds
-    threads = [threading.Thread(target=_client_loop, args=(url, i, deadline, records, lock)) for i in range(clients)]
+    threads = [threading.Thread(target=_client_loop, args=(url, i, deadline, records, lock, sessionless))
+               for i in range(clients)]
     threads.append(threading.Thread(target=_sample_rss, args=(pid, deadline, 2.0, samples)))
     for thread in threads:
         thread.start()
@@ -100,27 +148,29 @@ def _rss_at(samples: list, second: float) -> float:
     return next(rss for t, rss in samples if t >= second)
 
 
-def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, with_training: bool = False) -> dict:
+def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, with_training: bool = False,
+               sessionless: bool = False) -> dict:
     """Run `clients` concurrent clients against a freshly launched app: `warmup` seconds under the same load
     (not counted: caches, allocator arenas and gradio's per-session state fill up), then `seconds` measured.
     `with_training`: then the same again while a visitor's training runs in the job slot (the Train tab), each
-    task's latency reported beside the first measurement's."""
+    task's latency reported beside the first measurement's. `sessionless`: every request a new session."""
     from gradio_client import Client
 
-    process, url = start_app(timeout=120)
+    process, url = start_app(timeout=120, env=BEHIND_A_PROXY)
     try:
         first = Client(url, verbose=False)
         for args, api_name in TASKS.values():
             first.predict(*args, api_name=api_name)
         rss_after_one = _rss_mb(process.pid)
         app_cpu, own_cpu = _cpu_seconds(process.pid), _cpu_seconds(os.getpid())
-        records, samples = _run_clients(url, process.pid, clients, warmup, seconds)
+        records, samples = _run_clients(url, process.pid, clients, warmup, seconds, sessionless)
         app_cpu, own_cpu = _cpu_seconds(process.pid) - app_cpu, _cpu_seconds(os.getpid()) - own_cpu
         training = _with_training(url, process.pid, clients, warmup, seconds) if with_training else None
     finally:
         stop_app(process)
     rss_start, rss_end = _rss_at(samples, warmup), samples[-1][1]
-    result = {"clients": clients, "seconds": seconds, "warmup_seconds": warmup, **_latencies(records),
+    result = {"clients": clients, "sessionless": sessionless, "seconds": seconds, "warmup_seconds": warmup,
+              **_latencies(records),
               "rss_after_one_request_mb": round(rss_after_one, 1), "rss_start_mb": rss_start, "rss_end_mb": rss_end,
               "rss_growth": round(rss_end / rss_start - 1, 3),
               # MB per hour over the measured part, and over its second half: a leak keeps its slope, a plateau not

@@ -26,6 +26,7 @@ from pathlib import Path
 NICENESS = 10  # the worker's priority below the app's: the tabs' requests come first on a busy CPU
 GRACE_SECONDS = 5.0  # how long a stopped or timed-out job has to answer before its process is killed
 POLL_SECONDS = 0.5  # how often a waiting visitor hears their position
+PER_CLIENT_JOBS = 2  # jobs going or waiting from one client address (clients.py): two tabs of one person, not more
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class JobSlot:
 
     def __init__(self) -> None:
         self.line: list[str] = []  # owners in order; the first one's job is running (or starting)
+        self.clients: dict[str, str] = {}  # owner -> the client address it came from
         self.stopping: set[str] = set()  # owners who pressed Stop or left
         self.changed = threading.Condition()
         self.worker: _Worker | None = None
@@ -129,13 +131,20 @@ class JobSlot:
         with self.changed:
             return self.line.index(owner) if owner in self.line else None
 
-    def run(self, owner: str, target: str, kwargs: dict, seconds: float) -> Iterator[Waiting | Finished | object]:
+    def run(self, owner: str, target: str, kwargs: dict, seconds: float,
+            client: str | None = None) -> Iterator[Waiting | Finished | object]:
         """Queue `owner`'s job, wait for the slot (yielding Waiting), run it (yielding its items), then a Finished.
-        Closing the iterator (the visitor's Stop, or their leaving) stops the job and frees the slot."""
+        Closing the iterator (the visitor's Stop, or their leaving) stops the job and frees the slot. A `client`
+        (its address) has at most PER_CLIENT_JOBS jobs going or waiting, whatever owners it names."""
         with self.changed:
             if owner in self.line:
                 raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
+            if client is not None and sum(self.clients.get(o) == client for o in self.line) >= PER_CLIENT_JOBS:
+                raise ValueError(f"{PER_CLIENT_JOBS} heavy jobs from your address are going or waiting already "
+                                 "(trainings, lab runs, forecast adaptations): wait for one to finish")
             self.line.append(owner)
+            if client is not None:
+                self.clients[owner] = client
         try:
             while (ahead := self.position(owner)) != 0:
                 if owner in self.stopping:
@@ -148,6 +157,7 @@ class JobSlot:
         finally:
             with self.changed:
                 self.line.remove(owner)
+                self.clients.pop(owner, None)
                 self.stopping.discard(owner)
                 self.changed.notify_all()
 

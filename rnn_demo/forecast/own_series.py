@@ -32,7 +32,8 @@ def holdout_frame(adaptation: Adaptation | None) -> pd.DataFrame:
 
 def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, time_column: str | None,
                         value_column: str | None, loaded: tuple[str, str] | None, cache: dict,
-                        slot: JobSlot = SLOT) -> Iterator[str | tuple[ForecastView, Adaptation | None]]:
+                        slot: JobSlot = SLOT, client: str | None = None
+                        ) -> Iterator[str | tuple[ForecastView, Adaptation | None]]:
     """Adapt `cell`'s model (or the visitor's `loaded` one) to the upload unless `cache` holds it, yielding status
     lines while it waits and trains; then yield (the forecast, the adaptation). Bad input is refused before any job
     starts; a series too short to hold out two weeks, or a Stop, gives the model as it is, with a note."""
@@ -48,7 +49,8 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
         except ValueError as reason:
             notes.append(f"Not adapted to your series: {reason}. The forecast is the model's as it is.")
         else:
-            outcome = yield from _adapt_in_slot(owner, slot, upload, time_column, value_column, model, cache, key)
+            outcome = yield from _adapt_in_slot(owner, slot, upload, time_column, value_column, model, cache, key,
+                                                client)
             notes += outcome
     adaptation = Adaptation.from_json(cache[key]) if key in cache else None
     view = forecast_for(cell, origin, upload, time_column, value_column, loaded, adaptation)
@@ -57,11 +59,11 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
 
 
 def _adapt_in_slot(owner: str, slot: JobSlot, upload: str, time_column: str | None, value_column: str | None,
-                   model, cache: dict, key: str) -> Iterator[str]:
+                   model, cache: dict, key: str, client: str | None = None) -> Iterator[str]:
     """Run the adaptation job, yielding status lines; store its result in `cache`; return notes on how it ended."""
     kwargs = {"path": upload, "time_column": time_column or None, "value_column": value_column or None,
               "model": model_to_json(model)}
-    for update in slot.run(owner, JOB, kwargs, SLOT_SECONDS):
+    for update in slot.run(owner, JOB, kwargs, SLOT_SECONDS, client):
         if isinstance(update, Waiting):
             yield f"Waiting for the CPU: {update.position} heavy job(s) ahead of yours (lab runs, adaptations)."
         elif isinstance(update, Finished):

@@ -6,6 +6,7 @@ import gradio as gr
 from ..forecast import serve as forecast
 from ..forecast.own_series import holdout_frame, own_series_forecast
 from ..forecast.plot import forecast_figure
+from ..clients import client_address
 from ..runtime import QUICK, lane
 from ..tasks import TASKS
 from . import compare
@@ -37,7 +38,7 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
         return
     adapted = dict(adapted or {})
     for update in own_series_forecast(request.session_hash or "api", cell, origin, upload, time_column, value_column,
-                                      loaded, adapted):
+                                      loaded, adapted, client=client_address(request)):
         if isinstance(update, str):
             yield gr.skip(), gr.skip(), update, gr.skip(), gr.skip()
         else:

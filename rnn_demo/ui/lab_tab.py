@@ -8,6 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..clients import client_address
 from ..jobs import SLOT, Finished, Waiting
 from ..lab import serve as lab
 from ..lab.net import CELL_NAMES
@@ -75,7 +76,7 @@ def run_lab(request: gr.Request, *values):
     history: list[list] = [[] for _ in runs]
     sent = 0.0
     for update in SLOT.run(request.session_hash or "api", lab.JOB, {"runs": [asdict(r) for r in runs]},
-                           lab.LAB_SECONDS * len(runs)):
+                           lab.LAB_SECONDS * len(runs), client_address(request)):
         if isinstance(update, Waiting):
             yield f"Waiting for the lab: {update.position} run(s) ahead of yours.", gr.skip(), gr.skip()
         elif isinstance(update, Finished):

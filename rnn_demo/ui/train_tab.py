@@ -11,6 +11,7 @@ from gradio.utils import get_space
 
 from ..backbone import CELL_LABELS
 from ..jobs import SLOT, Finished, Waiting
+from ..clients import client_address
 from ..runtime import lane
 from ..visitor_training import serve as training
 from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, SIZES
@@ -84,13 +85,18 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
     seconds = settings.seconds
     columns = _columns(text, label, time, value)
     folder = _new_run(owner)
-    source = training.source_of(task, upload, dataset, config, split, columns, folder)
-    prepared = training.check_data(task, source, columns)
+    try:
+        source = training.source_of(task, upload, dataset, config, split, columns, folder)
+        prepared = training.check_data(task, source, columns)
+    except BaseException:
+        training.remove_run(RUNS.pop(owner, None))  # a refused run leaves nothing behind
+        raise
     history: list[dict] = []
     yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),
                    training.progress_figure(history), "", None)
     ending = "Finished."
-    for update in training.train_in_slot(owner, task, source, columns, settings, folder):
+    for update in training.train_in_slot(owner, task, source, columns, settings, folder,
+                                         client=client_address(request)):
         if isinstance(update, Waiting):
             yield _outputs(f"Waiting for the CPU: {update.position} heavy job(s) ahead of yours (trainings, lab "
                            "runs, forecast adaptations).")

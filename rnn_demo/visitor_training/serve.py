@@ -115,12 +115,12 @@ def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = 
 
 
 def train_in_slot(owner: str, task: str, source: Source, columns: dict, settings: RunSettings, folder: Path,
-                  slot: JobSlot = SLOT) -> Iterator[Waiting | dict | Finished]:
+                  slot: JobSlot = SLOT, client: str | None = None) -> Iterator[Waiting | dict | Finished]:
     """The training job in the slot: Waiting while others run, a progress dict after each held-out scoring, then
     how it ended. The best checkpoint so far is in `folder` / "model" (with its card) whenever it ended."""
     kwargs = {"kind": task, "path": source.path, "columns": columns, "out_dir": str(folder / "model"),
               "data_name": source.name, **asdict(settings)}
-    for update in slot.run(owner, JOB, kwargs, settings.seconds + SLOT_GRACE):
+    for update in slot.run(owner, JOB, kwargs, settings.seconds + SLOT_GRACE, client):
         if isinstance(update, Finished) and update.reason == "failed":
             raise ValueError(update.message)
         if isinstance(update, dict) and "model_dir" in update:

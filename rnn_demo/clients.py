@@ -1,0 +1,97 @@
+"""Who a request comes from, for fairness: the client's address, never the session hash, which a caller of the API
+chooses freely. Behind the Space's proxy the address is the one the proxy forwards (the last TRUSTED_PROXIES hops
+of X-Forwarded-For are the proxies'; a client cannot forge the entry its proxy adds).
+
+Two shares are bounded per client: the requests it has waiting in the app's queue (`guard_queue`,
+PER_CLIENT_WAITING of QUEUE_SIZE), and its heavy jobs going or waiting in the job slot (jobs.PER_CLIENT_JOBS). A
+request past its share is refused at once, so it never holds a place that another visitor needs.
+
+gradio keeps a session's state (a copy of the whole page's configuration, about 0.6 MB here, and the values its
+events returned) for its last SESSION_CAPACITY sessions. A plain API call that names no session gets a new one that
+no later request can name: `guard_queue` forgets it once its event has ended, so such calls leave nothing behind.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any, Protocol
+
+# on a Space one proxy stands in front of the app (SPACE_ID is set there); elsewhere the peer is the client
+TRUSTED_PROXIES = int(os.environ.get("RNN_DEMO_TRUSTED_PROXIES", "1" if os.environ.get("SPACE_ID") else "0"))
+PER_CLIENT_WAITING = 8  # requests one client may have waiting in the queue at once
+SESSION_CAPACITY = 500  # sessions whose state gradio keeps (its default, 10,000, would hold about 6 GB)
+FORGET_EVERY = 5.0  # seconds between two passes over the session-less events
+RESULT_KEPT_SECONDS = 60.0  # how long a session-less event's result waits to be read after it ended
+
+
+class HasClient(Protocol):
+    """A gr.Request, or the Starlette request gradio's queue holds: headers, and the peer's address."""
+
+    headers: Any
+    client: Any
+
+
+def client_address(request: HasClient | None, trusted_proxies: int | None = None) -> str:
+    """The address the request comes from, as the last of `trusted_proxies` proxies saw it."""
+    if request is None:
+        return "unknown"
+    hops = TRUSTED_PROXIES if trusted_proxies is None else trusted_proxies
+    headers = request.headers or {}
+    forwarded = [part.strip() for part in (headers.get("x-forwarded-for") or "").split(",") if part.strip()]
+    if hops > 0 and forwarded:
+        return forwarded[max(len(forwarded) - hops, 0)]
+    peer = request.client
+    host = getattr(peer, "host", None)
+    return str(host) if host else "unknown"
+
+
+def waiting_from(queue: Any, client: str) -> int:
+    """How many requests of `client` wait in gradio's queue (its events not yet started, over every lane)."""
+    return sum(client_address(event.request) == client
+               for lane in list(queue.event_queue_per_concurrency_id.values()) for event in list(lane.queue))
+
+
+def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING) -> None:
+    """After `demo.queue()`: refuse a request at the queue's door once its client has `limit` requests waiting, and
+    forget what the queue and the state keep of a request that named no session, a while after its event ended.
+
+    gradio bounds the queue as a whole (max_size) but not one client's share of it, and for an API call that names
+    no session it keeps the made-up session's state, message queue and event ids for good: this wraps the queue's
+    `push` (gradio's private Queue, checked against a launched app by tests/test_fairness.py)."""
+    queue, push = demo._queue, demo._queue.push
+    sessionless: dict[str, tuple[str, float | None]] = {}  # session -> (its event's id, when it was seen ended)
+    pruning: list[asyncio.Task] = []
+
+    async def guarded_push(body: Any, request: Any, username: str | None) -> tuple:
+        client = client_address(request)
+        if waiting_from(queue, client) >= limit:
+            return (False, f"You have {limit} requests waiting already: wait for them to finish before sending "
+                           "more (one client's share of the queue, so that every visitor is served).", "queue_full")
+        named = body.session_hash is not None
+        answer = await push(body, request, username)
+        if not named and answer[0]:
+            sessionless[body.session_hash] = (answer[1], None)  # the session the queue made up, and the event id
+            if not pruning:
+                pruning.append(asyncio.get_running_loop().create_task(forget_sessionless()))
+        return answer
+
+    async def forget_sessionless() -> None:  # on the server's event loop, as the queue's own bookkeeping is
+        while True:
+            await asyncio.sleep(FORGET_EVERY)
+            now, holder = time.monotonic(), getattr(demo, "state_holder", None)
+            for session, (event_id, ended) in list(sessionless.items()):
+                if event_id in queue.event_ids_to_events:  # waiting or running
+                    continue
+                if ended is None:
+                    sessionless[session] = (event_id, now)
+                elif now - ended > RESULT_KEPT_SECONDS:  # the caller has had the time to read its result
+                    del sessionless[session]
+                    queue.pending_messages_per_session.pop(session, None)
+                    queue.pending_event_ids_session.pop(session, None)
+                    if holder is not None:
+                        with holder.lock:
+                            holder.session_data.pop(session, None)
+                            holder.time_last_used.pop(session, None)
+
+    queue.push = guarded_push
