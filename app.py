@@ -13,6 +13,7 @@ from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
 from rnn_demo.tasks import TABS, TASKS
+from rnn_demo.ui.common import refuse_unreadable_numbers
 from rnn_demo.uploads import MAX_BYTES
 
 MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
@@ -30,6 +31,7 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
     for tab in TABS:
         with gr.Tab(tab.title):
             importlib.import_module(tab.module).build()
+    refuse_unreadable_numbers(demo)  # a number the API sends that gradio cannot read: refused by name
 
 # Events that run a model use the worker pools of rnn_demo/runtime.py; the queue holds QUEUE_SIZE
 # waiting requests, and beyond that a user is told the app is busy.

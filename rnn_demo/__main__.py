@@ -19,7 +19,7 @@ def bench_load(args: argparse.Namespace) -> dict:
     """The launched app under concurrent clients of every tab: latencies, throughput, memory over time."""
     from .bench_load import bench_load as measure
 
-    return measure(args.clients, args.seconds, args.warmup, args.with_training, args.sessionless)
+    return measure(args.clients, args.seconds, args.warmup, args.with_training, args.sessionless, args.with_flood)
 
 
 def benches() -> dict[str, Callable[[argparse.Namespace], dict]]:
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, default=30.0, help="load: seconds of the same load before measuring")
     p.add_argument("--with-training", action="store_true",
                    help="load: measure again while a visitor's training runs in the job slot (the Train tab)")
+    p.add_argument("--with-flood", action="store_true",
+                   help="load: measure again while one client floods heavy jobs under fresh sessions")
     p.add_argument("--sessionless", action="store_true",
                    help="load: plain HTTP calls of the API that name no session (each request a new session)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -7,9 +7,12 @@ Clients are gradio_client sessions (one session each, as browsers are), or with 
 the API (`/gradio_api/call/...`) that name no session, so that every request makes a session of its own."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from .bench import percentile
@@ -44,8 +47,6 @@ def call_without_session(url: str, api_name: str, args: tuple, timeout: float = 
                          headers: dict | None = None) -> object:
     """One API call as a plain HTTP client makes it: POST the inputs, read the event stream to its end; no session
     hash is sent. Returns the last data sent; raises RuntimeError with the app's message on an error."""
-    import json
-    import urllib.request
 
     base = f"{url.rstrip('/')}/gradio_api/call{api_name}"
     posted = urllib.request.Request(base, data=json.dumps({"data": list(args)}).encode(),
@@ -149,11 +150,12 @@ def _rss_at(samples: list, second: float) -> float:
 
 
 def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, with_training: bool = False,
-               sessionless: bool = False) -> dict:
+               sessionless: bool = False, with_flood: bool = False) -> dict:
     """Run `clients` concurrent clients against a freshly launched app: `warmup` seconds under the same load
     (not counted: caches, allocator arenas and gradio's per-session state fill up), then `seconds` measured.
     `with_training`: then the same again while a visitor's training runs in the job slot (the Train tab), each
-    task's latency reported beside the first measurement's. `sessionless`: every request a new session."""
+    task's latency reported beside the first measurement's; `with_flood`: the same while one client floods heavy
+    jobs (`_with_flood`). `sessionless`: every request a new session."""
     from gradio_client import Client
 
     process, url = start_app(timeout=120, env=BEHIND_A_PROXY)
@@ -166,6 +168,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
         records, samples = _run_clients(url, process.pid, clients, warmup, seconds, sessionless)
         app_cpu, own_cpu = _cpu_seconds(process.pid) - app_cpu, _cpu_seconds(os.getpid()) - own_cpu
         training = _with_training(url, process.pid, clients, warmup, seconds) if with_training else None
+        flooded = _with_flood(url, process.pid, clients, warmup, seconds) if with_flood else None
     finally:
         stop_app(process)
     rss_start, rss_end = _rss_at(samples, warmup), samples[-1][1]
@@ -184,10 +187,11 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
         refused = [ms for *_, ms, error in records if error]
         result["refused"] = {"p50_ms": _ms(refused, 0.5), "p95_ms": _ms(refused, 0.95)}
         result["errors"] = errors[:5]
-    if training is not None:
-        result["with_training"] = training
-        for name in TASKS:
-            training[name]["p95_vs_without"] = round(training[name]["p95_ms"] / result[name]["p95_ms"], 2)
+    for key, other in (("with_training", training), ("with_flood", flooded)):
+        if other is not None:
+            result[key] = other
+            for name in TASKS:
+                other[name]["p95_vs_without"] = round(other[name]["p95_ms"] / result[name]["p95_ms"], 2)
     return result
 
 
@@ -198,6 +202,50 @@ def _latencies(records: list) -> dict:
         served = [ms for _, task, ms, error in records if task == name and not error]
         result[name] = {"requests": len(served), "p50_ms": _ms(served, 0.5), "p95_ms": _ms(served, 0.95)}
     return result
+
+
+FLOOD_BURST, FLOOD_EVERY = 80, 1.0  # the red team's flood: 80 lab runs in a few seconds, then one a second
+
+
+def _with_flood(url: str, pid: int, clients: int, warmup: float, seconds: float) -> dict:
+    """The clients' latencies while one more client floods the app with heavy jobs as a red team did: FLOOD_BURST
+    lab runs of 3,000 steps at once, then one every FLOOD_EVERY seconds, each call under a session of its own, all
+    from one address (an attack on "one run per visitor"). Counts the flood's calls the queue took and those it
+    refused at its door."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .lab.run import LabSettings
+    from .lab.serve import to_widgets
+
+    heavy = to_widgets(LabSettings(length=200, hidden=128, steps=3000))
+    payload = json.dumps({"data": [*heavy, False, *heavy]}).encode()
+    headers = {"Content-Type": "application/json", "X-Forwarded-For": "192.0.2.250"}
+    counts, lock, stop = {"taken": 0, "refused": 0}, threading.Lock(), threading.Event()
+
+    def post(_: int = 0) -> None:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{url.rstrip('/')}/gradio_api/call/lab_run",
+                                                               data=payload, headers=headers), timeout=30):
+                outcome = "taken"
+        except (urllib.error.URLError, OSError):
+            outcome = "refused"
+        with lock:
+            counts[outcome] += 1
+
+    def flood() -> None:
+        with ThreadPoolExecutor(16) as burst:
+            list(burst.map(post, range(FLOOD_BURST)))
+        while not stop.wait(FLOOD_EVERY):
+            post()
+
+    flooder = threading.Thread(target=flood)
+    flooder.start()
+    try:
+        records, _ = _run_clients(url, pid, clients, warmup, seconds)
+    finally:
+        stop.set()
+        flooder.join()
+    return {**_latencies(records), "flood_calls": counts}
 
 
 def _with_training(url: str, pid: int, clients: int, warmup: float, seconds: float) -> dict:

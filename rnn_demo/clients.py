@@ -23,6 +23,7 @@ PER_CLIENT_WAITING = 8  # requests one client may have waiting in the queue at o
 SESSION_CAPACITY = 500  # sessions whose state gradio keeps (its default, 10,000, would hold about 6 GB)
 FORGET_EVERY = 5.0  # seconds between two passes over the session-less events
 RESULT_KEPT_SECONDS = 60.0  # how long a session-less event's result waits to be read after it ended
+REFUSAL_DELAY = 1.0  # seconds before a client past its share hears so
 
 
 class HasClient(Protocol):
@@ -66,6 +67,7 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING) -> None:
     async def guarded_push(body: Any, request: Any, username: str | None) -> tuple:
         client = client_address(request)
         if waiting_from(queue, client) >= limit:
+            await asyncio.sleep(REFUSAL_DELAY)  # costs the app nothing; slows a client that loops on refusals
             return (False, f"You have {limit} requests waiting already: wait for them to finish before sending "
                            "more (one client's share of the queue, so that every visitor is served).", "queue_full")
         named = body.session_hash is not None

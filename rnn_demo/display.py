@@ -6,6 +6,8 @@ character for one, so positions in the text stay where they were.
 """
 from __future__ import annotations
 
+import re
+
 KEPT = "\n\r\t"
 # C0 controls as Unicode's control pictures: NUL -> ␀, BEL -> ␇, DEL -> ␡
 PICTURES = {code: chr(0x2400 + code) for code in range(32) if chr(code) not in KEPT} | {0x7F: "\u2421"}
@@ -20,6 +22,24 @@ def visible(text: str) -> str:
 
 
 QUOTE_LIMIT = 80  # characters of a user's input that an error or note quotes back
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no encoder (the tokenizer's, JSON's) takes it
+
+
+def valid_unicode(text: str) -> tuple[str, int]:
+    """`text` with each lone surrogate (sent through the API as "\\ud800") read as \ufffd, and how many there were."""
+    return LONE_SURROGATE.subn("\ufffd", text)
+
+
+def number_text(value: object) -> str:
+    """A number in a message: as given when it is short, else in scientific form (a seed of 1e300 is not written out
+    in its 301 digits); anything else quoted."""
+    try:
+        large = abs(value) >= 1e15  # type: ignore[arg-type]
+    except TypeError:
+        return quoted(value)
+    return f"{float(value):.6g}" if large else str(value)  # type: ignore[arg-type]
 
 
 def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:

@@ -33,6 +33,10 @@ def lane(name: str, workers: int) -> dict[str, str | int]:
 QUICK = lane("quick", max(1, CORES - 1))
 PROMPTS = lane("prompts", 1)
 FILES = lane("files", 1)
+# Reading and forecasting an uploaded series (up to 50 MB of CSV) takes seconds of CPU: one at a time in the whole app,
+# whichever lane asked (a forecast's, which mostly waits for the job slot, or the cells' comparison in FILES), so that
+# eight of them at once cannot crowd out the quick requests on a 2-core machine.
+UPLOAD_WORK = threading.BoundedSemaphore(1)
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
 
 

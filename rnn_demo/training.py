@@ -259,9 +259,12 @@ def command_line() -> str:
     return start + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-def write_training_record(directory: Path, state: dict, settings: TrainSettings, **details: Any) -> None:
-    """training.json beside a best model: the command that made it, the step and wall time to it, the settings."""
-    record = {"command": command_line(), "step": state["step"], "seconds": round(state["seconds"], 1), **details,
+def write_training_record(directory: Path, state: dict, settings: TrainSettings, command: str | None = None,
+                          **details: Any) -> None:
+    """training.json beside a best model: the command that made it (default: the running one), the step and wall
+    time to it, the settings."""
+    record = {"command": command or command_line(), "step": state["step"], "seconds": round(state["seconds"], 1),
+              **details,
               "settings": asdict(settings)}
     (Path(directory) / "training.json").write_text(json.dumps(record, indent=2))
 

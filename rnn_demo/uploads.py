@@ -16,7 +16,7 @@ from typing import TypeVar
 MAX_BYTES = 50 * 1024 * 1024
 MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refused before it is parsed
 EMPTY = "the file is empty: upload a CSV file with a header row"
-BINARY = "this is not a text CSV file (it holds binary data)"
+BINARY = "this is not a text file: it holds binary data (save it as CSV or plain text)"
 NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-16: save it as UTF-8"
 LATIN1_NOTE = "The file is not UTF-8: it was read as Latin-1."
 T = TypeVar("T")

@@ -253,6 +253,10 @@ CASES = [
     BadInput("generate", "top-p 2", "refused: the range is 0.05 to 1", generate(top_p=2),
              "greater than maximum value 1"),
     BadInput("generate", "seed -5", "refused: -1 (random) or a seed", generate(seed=-5), "less than minimum value -1"),
+    BadInput("generate", "a seed that is not a number (NaN)", "refused: the seed must be a whole number",
+             _json_call("generate", '["ROMEO:", "lstm", 20, 0.8, 0, 1.0, NaN, ""]'), "Seed must be a whole number"),
+    BadInput("generate", "a seed of 1e300", "refused; the message shows the number short",
+             generate(seed=1e300), "got 1e+300"),
     BadInput("generate", "a stop string over 100 characters", "refused: at most 100", generate(stop="x" * 101),
              "at most 100 characters"),
     BadInput("generate", "stop strings of 1 to 100 characters", "stops just before the stop string; the text is "
@@ -285,8 +289,8 @@ CASES = [
     BadInput("classify_csv", "no file", "refused: upload a CSV file first", classify_csv(None),
              "upload a CSV file first"),
     BadInput("classify_csv", "a 0-byte file", "refused: the file is empty", classify_csv(b""), "the file is empty"),
-    BadInput("classify_csv", "a binary file (a picture renamed .csv)", "refused: not a text CSV file",
-             classify_csv(PNG), "not a text CSV file"),
+    BadInput("classify_csv", "a binary file (a picture renamed .csv)", "refused: not a text file",
+             classify_csv(PNG), "not a text file"),
     BadInput("classify_csv", "a file holding only a byte-order mark", "refused: the file is empty",
              classify_csv(b"\xef\xbb\xbf"), "the file is empty"),
     BadInput("classify_csv", "a UTF-16 file (with its byte-order mark)", "read as UTF-16, and says so",
@@ -342,7 +346,7 @@ CASES = [
     BadInput("forecast", "upload chosen, no file", "refused: upload a CSV file first",
              _api("forecast", "upload", None, "", "", "", True, "gru"), "upload a CSV file first"),
     BadInput("forecast", "a 0-byte file", "refused: the file is empty", forecast_upload(b""), "the file is empty"),
-    BadInput("forecast", "a binary file", "refused: not a text CSV file", forecast_upload(PNG), "not a text CSV file"),
+    BadInput("forecast", "a binary file", "refused: not a text file", forecast_upload(PNG), "not a text file"),
     BadInput("forecast", "a CSV with 5 columns, none called time or value", "refused: name the columns, listing them",
              forecast_upload("a,b,c,d,e\n1,2,3,4,5\n"), "name the time column: the file's columns are a, b, c, d, e"),
     BadInput("forecast", "missing values", "filled by linear interpolation, and counted",
@@ -432,6 +436,9 @@ CASES = [
     BadInput("inside_find_units", "a passage with no line breaks", "answers; features that do not vary are named "
              "as not measurable", _api("inside_find_units", "To be or not to be", "gru"), "not measurable",
              refused=False),
+    BadInput("inside_find_units", "a lone surrogate (half of a UTF-16 pair)", "answers; it is read as �",
+             _json_call("inside_find_units", '["ROMEO:\\nBut soft \\ud800 what light", "gru"]'), "\ufffd",
+             refused=False),
     BadInput("inside_colour_by_unit", "a unit index out of range", "refused, naming the units",
              _api("inside_colour_by_unit", "ROMEO:\nBut soft", "gru", 1, "h", 100_000), "is out of range: each layer "
              "of this model has units 0 to"),
@@ -445,6 +452,8 @@ CASES = [
              _api("inside_compare", "x" * 3001), "the limit here is 3,000"),
     BadInput("inside_compare", "a one-character passage", "refused: the first character has nothing before it",
              _api("inside_compare", "R"), "needs at least two characters"),
+    BadInput("inside_compare", "a lone surrogate (half of a UTF-16 pair)", "compares; it is read as �",
+             _json_call("inside_compare", '["ROMEO:\\nBut soft \\ud800 what light"]'), "\ufffd", refused=False),
     BadInput("inside_load_from_hub", "a repository id that is not user/name", "refused; the tab keeps its model",
              _api("inside_load_from_hub", "not a repo!!", ""), "is not a Hub model id"),
     # gradient lab
@@ -457,6 +466,10 @@ CASES = [
     BadInput("lab_run", "a learning rate that is not a number (NaN)", "refused: the range is 1e-05 to 10",
              _json_call("lab_run", json.dumps([*lab_values(), False, *lab_values()]).replace("0.01", "NaN", 1)),
              "lr must be a number from 1e-05 to 10, not nan"),
+    BadInput("lab_run", "T that is not a number", "refused: the range is 5 to 200", lab_run(length="ten"),
+             "T: how far back the answer is must be a number from 5 to 200, not 'ten'"),
+    BadInput("lab_run", "a seed of 1e300", "refused; the message shows the number short", lab_run(seed=1e300),
+             "not 1e+300"),
     BadInput("lab_run", "a spectral radius of 5", "refused: the range is 0.1 to 3", lab_run(scale_on=True, scale=5.0),
              "greater than maximum value 3.0"),
     BadInput("lab_run", "runs A and B on different problems", "refused: compare two runs on the same problem",
@@ -489,6 +502,8 @@ CASES = [
              train(dataset="not a dataset!!"), "is not a Hub dataset id"),
     BadInput("train", "a time budget of 1,000 s", "refused: the range is 5 to 180",
              train(data="to be or not " * 400, seconds=1000), "greater than maximum value 180"),
+    BadInput("train", "a time budget that is not a number", "refused: the range is 5 to 180",
+             train(data="to be or not " * 400, seconds="ten"), "must be a number from 5 to 180, not 'ten'"),
     BadInput("train", "a size that does not exist", "refused, naming the sizes",
              train(data="to be or not " * 400, size="huge"), "is not in the list of choices"),
     BadInput("train", "a learning rate of 1", "refused: the range is 0.0001 to 0.05",
@@ -499,7 +514,7 @@ CASES = [
     BadInput("train_stop", "Stop with nothing training", "refused: nothing of yours is running",
              _api("train_stop"), "nothing of yours is running"),
     BadInput("train_push", "Push without signing in", "refused: sign in with Hugging Face first",
-             _api("train_push", "my-model"), "Sign in with Hugging Face first"),
+             _api("train_push", "my-model", False), "Sign in with Hugging Face first"),
 ]
 
 

@@ -125,5 +125,5 @@ def client(tiny_models_dir: Path):
 
     from tests.appserver import launched_app
 
-    with launched_app(tiny_models_dir) as url:
+    with launched_app(tiny_models_dir, env={"RNN_DEMO_TRUSTED_PROXIES": "1"}) as url:  # as on a Space (clients.py)
         yield Client(url, verbose=False)

@@ -136,11 +136,14 @@ def test_bench_sentiment_reports_latency_and_what_batching_buys(tiny_models_dir)
 @pytest.mark.slow
 def test_bench_load_runs_clients_against_a_launched_app():
     result = run_cli("bench", "load", "--clients", "3", "--seconds", "4", "--warmup", "2", "--with-training",
-                     "--json", timeout=300)
+                     "--with-flood", "--sessionless", "--json", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
-    assert report["failures"] == 0 and report["requests"] >= 3 and report["rss_end_mb"] > 0
-    for figures in (report, report["with_training"]):  # and again while a visitor's training runs
+    assert report["sessionless"] and report["failures"] == 0 and report["requests"] >= 3 and report["rss_end_mb"] > 0
+    # again while a visitor's training runs, and while one client floods heavy jobs (most refused at once)
+    flood = report["with_flood"]
+    assert flood["failures"] == 0 and flood["flood_calls"]["taken"] >= 1
+    for figures in (report, report["with_training"], flood):
         assert all(figures[task]["requests"] >= 1 and figures[task]["p95_ms"] >= figures[task]["p50_ms"]
                    for task in ("generate", "classify", "forecast"))
     assert report["with_training"]["training_still_going"] and report["with_training"]["failures"] == 0

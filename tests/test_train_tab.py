@@ -132,11 +132,12 @@ def test_push_goes_with_the_visitors_token_and_asks_for_a_sign_in_without_one(tr
     hub, url = train_app
     visitor = Client(url, verbose=False, oauth_token=hub.token)
     with pytest.raises(Exception, match="train a model first"):
-        visitor.predict("my-letters", api_name="/train_push")
+        visitor.predict("my-letters", False, api_name="/train_push")
     _train(visitor, "text", _letters(tmp_path))
     with pytest.raises(Exception, match=re.escape(SIGN_IN_FIRST[:60])):  # the same app, a visitor not signed in
-        Client(url, verbose=False).predict("my-letters", api_name="/train_push")
-    pushed = visitor.predict("my-letters", api_name="/train_push")
-    assert pushed.startswith("Pushed: ") and "user/my-letters" in pushed and hub.token not in pushed
+        Client(url, verbose=False).predict("my-letters", False, api_name="/train_push")
+    pushed = visitor.predict("my-letters", True, api_name="/train_push")
+    assert pushed.startswith("Pushed to a private repository: ") and "user/my-letters" in pushed
+    assert hub.token not in pushed and hub.storage.repos["model", "user/my-letters"].private  # as the visitor chose
     files = hub.files("user/my-letters")
     assert {"config.json", "model.safetensors", "README.md"} <= set(files)

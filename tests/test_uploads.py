@@ -37,8 +37,8 @@ def test_latin1_is_read_with_a_note_and_streamed_from_the_start_again(tmp_path):
     (b"\xef\xbb\xbf", "the file is empty"),
     (b"\xff\xfe", "the file is empty"),
     (b"\xfe\xff\x00\n", "the file is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "not a text CSV file"),
-    (b"\xff\xfe" + "a\x00b".encode("utf-16-le"), "not a text CSV file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "not a text file"),
+    (b"\xff\xfe" + "a\x00b".encode("utf-16-le"), "not a text file"),
     (b"\xff\xfe\x00\xd8a\x00", "not valid UTF-16: save it as UTF-8"),
     (b"\xff\xfea", "not valid UTF-16: save it as UTF-8"),
 ])

@@ -1,5 +1,6 @@
 """A visitor's own training data (the Train tab), checked before training: small literal files of each kind, and
 each way they can be wrong."""
+import json
 import re
 import zipfile
 
@@ -105,6 +106,9 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     model = load_model({"text": CharLM, "sentiment": ReviewClassifier, "forecast": Forecaster}[kind],
                        final["model_dir"], "cpu")
     assert model.config.cell == "gru" and (tmp_path / "model" / "training.json").is_file()
+    record = json.loads((tmp_path / "model" / "training.json").read_text())
+    assert record["command"] == f"the rnn-demo app's Train tab: a {kind} model trained on an uploaded file (settings " \
+                                "below)"  # what ran: not the worker's command line (a socket's number)
     from rnn_demo.visitor_training.job import zipped
 
     with zipfile.ZipFile(zipped(final["model_dir"], tmp_path / "model.zip")) as archive:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..jobs import SLOT, Finished, JobSlot, Waiting
+from ..runtime import UPLOAD_WORK
 from .adapt import MAX_PARAMETERS, SECONDS, Adaptation, holdout_start, model_to_json
 from .serve import ForecastView, empty_metrics, metrics_frame, forecast_for, forecaster_for, load_upload
 
@@ -37,7 +38,8 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
     """Adapt `cell`'s model (or the visitor's `loaded` one) to the upload unless `cache` holds it, yielding status
     lines while it waits and trains; then yield (the forecast, the adaptation). Bad input is refused before any job
     starts; a series too short to hold out two weeks, or a Stop, gives the model as it is, with a note."""
-    series, model, _ = load_upload(upload, time_column, value_column, forecaster_for(cell, loaded))
+    with UPLOAD_WORK:  # read one upload at a time (runtime.py)
+        series, model, _ = load_upload(upload, time_column, value_column, forecaster_for(cell, loaded))
     key = upload_key(upload, time_column, value_column, f"{loaded[0]}@{loaded[1]}" if loaded else cell)
     notes: list[str] = []
     if key not in cache:

@@ -2,6 +2,7 @@
 forecast with its plot and metrics, and the protocol backtest. `ui/forecast_tab.py` wires these to widgets."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -13,6 +14,7 @@ from ..backbone import CELL_LABELS
 from ..display import quoted
 from ..devices import pick_device, runs_on
 from ..hub import card_metrics, load_model
+from ..runtime import UPLOAD_WORK
 from .. import model_sources
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
@@ -262,7 +264,15 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
                  value_column: str | None = None, loaded: tuple[str, str] | None = None,
                  adaptation: Adaptation | None = None) -> ForecastView:
     """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
-    (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py)."""
+    (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py). An
+    upload's work waits its turn (runtime.UPLOAD_WORK)."""
+    with UPLOAD_WORK if upload else nullcontext():
+        return _forecast_view(cell, origin, upload, time_column, value_column, loaded, adaptation)
+
+
+def _forecast_view(cell: str, origin: str | None, upload: str | None, time_column: str | None,
+                   value_column: str | None, loaded: tuple[str, str] | None,
+                   adaptation: Adaptation | None) -> ForecastView:
     model = forecaster_for(cell, loaded)
     if upload:
         series, model, notes = load_upload(upload, time_column, value_column, model)

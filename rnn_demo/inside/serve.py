@@ -4,13 +4,16 @@ call them directly.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 import plotly.graph_objects as go
 
 from .. import model_sources
 from ..backbone import CELL_LABELS, check_cell
 from ..devices import pick_device
+from ..display import valid_unicode
 from ..hub import card_metrics, load_model
 from ..text.model import VISITOR_LIMITS, CharLM
 from ..visitor_hub import VisitorModels
@@ -26,6 +29,7 @@ COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "proto
 RANKING_COLUMNS = ["feature", "layer", "state", "unit", "correlation"]
 SATURATION_COLUMNS = ["layer", "gate", "shut (< 0.1)", "open (> 0.9)", "saturated"]
 KEPT = ("h", "c", "i", "f", "o", "r", "z")  # what the units section reads of a passage
+T = TypeVar("T")
 GAIN_COLUMNS = ["position", "text before [character]", "vanilla RNN (nats)", "LSTM (nats)", "LSTM's gain (nats)"]
 
 
@@ -68,6 +72,16 @@ def check_units(units: float | None) -> int:
     return int(units)
 
 
+def reads_valid_unicode(section: Callable[..., T]) -> Callable[..., T]:
+    """`section` reading its passage (the first argument) with each lone surrogate, which the API can carry but no
+    page or JSON encoder can, as \ufffd: an unknown character to the models, as any other they never saw."""
+    @wraps(section)
+    def read(text: str | None, *args, **kwargs) -> T:
+        return section(valid_unicode(text or "")[0], *args, **kwargs)
+    return read
+
+
+@reads_valid_unicode
 def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None
              ) -> tuple[go.Figure, list[list], str, str]:
     """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations, a
@@ -80,6 +94,7 @@ def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str
     return figure, rows, view.equations, unknown_note(text, model).strip()
 
 
+@reads_valid_unicode
 def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]], list[list], str]:
     """Section 4 on the bundled models: each one's mean surprisal beside its protocol metric, the passage coloured
     by each one's surprisal (in the order of `bundled_cells()`), where the LSTM beats the vanilla RNN most, and a
@@ -95,6 +110,7 @@ def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]]
     return table, [coloured(text, result) for result in results], gains, unknown_note(text, bundled_model(cells[0])).strip()
 
 
+@reads_valid_unicode
 def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
                    loaded: tuple[str, str] | None = None) -> tuple[list[tuple[str, float]], str]:
     """Section 2: the passage coloured by one unit (layer from 1; kind "h", or "c" for the LSTM; unit from 0)."""
@@ -110,6 +126,7 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
     return coloured_passage(reading, index, kind, int(unit)), note
 
 
+@reads_valid_unicode
 def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
     """Section 2: per feature of the text, the units most correlated with it; the passage coloured by the most
     striking one (and its layer from 1, kind and unit, to put in the controls); the gates' saturation."""
@@ -133,6 +150,7 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
         gates, note
 
 
+@reads_valid_unicode
 def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
     """Section 3: the bundled cells' influence by distance for predicting the character after `position` (0-based;
     blank: the last position that has a next character), looking back at most LOOK_BACK characters."""

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from ..display import number_text
 from .net import CELLS, LabNet
 from .problems import PROBLEMS, input_size, make_batch, output_size
 
@@ -53,9 +54,9 @@ class LabSettings:
             if name in ("clip", "scale", "keep_bias") and value is None:
                 continue
             if not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
-                raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {value}")
+                raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {number_text(value)}")
             if name in ("length", "hidden", "steps", "seed") and int(value) != value:
-                raise ValueError(f"{name} must be a whole number, not {value}")
+                raise ValueError(f"{name} must be a whole number, not {number_text(value)}")
         return self
 
 

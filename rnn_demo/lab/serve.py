@@ -10,6 +10,7 @@ from dataclasses import asdict, replace
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..display import number_text
 from .net import CELL_NAMES
 from .problems import SYMBOLS
 from .run import LabSettings, LabStep, run_lab
@@ -28,7 +29,7 @@ def settings_from_ui(problem: str, length: float, cell: str, hidden: float, scal
     checked: a ValueError names the valid range."""
     def whole(name: str, value: float) -> int:
         if value is None or value != value or int(value) != value:
-            raise ValueError(f"{name} must be a whole number, not {value}")
+            raise ValueError(f"{name} must be a whole number, not {number_text(value)}")
         return int(value)
 
     return LabSettings(problem=problem, length=whole("length", length), cell=cell, hidden=whole("hidden", hidden),

@@ -1,24 +1,16 @@
 """What the UI and the command line call: reviews in, class probabilities out."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import torch
 from tokenizers import Tokenizer
 
+from ..display import valid_unicode
 from .model import ReviewClassifier
 from .tokenizer import UNK, encode_batch
 
 SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no encoder (the tokenizer's, JSON's) takes it
-
-
-def valid_unicode(text: str) -> tuple[str, int]:
-    """`text` with each lone surrogate (sent through the API as "\\ud800") read as �, and how many there were."""
-    return LONE_SURROGATE.subn("\ufffd", text)
-
-
 def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
     """Token id lists -> (batch, longest) right-padded with 0; an empty list keeps one padding slot."""
     ids = torch.zeros(len(sequences), max(1, max(map(len, sequences))), dtype=torch.long)

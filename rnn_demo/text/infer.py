@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..display import number_text
 from .data import encode
 from .stepper import CharStepper, LayerState
 
@@ -40,7 +41,7 @@ class Sampling:
         if len(self.stop) > 100:
             raise ValueError("the stop string may be at most 100 characters")
         if self.seed is not None and not 0 <= int(self.seed) < 2**63:
-            raise ValueError(f"seed must be between 0 and 2**63 - 1, or none for a different text each time, got {self.seed}")
+            raise ValueError(f"seed must be between 0 and 2**63 - 1, or none for a different text each time, got {number_text(self.seed)}")
         return self
 
 

@@ -9,6 +9,7 @@ from functools import partial, wraps
 import gradio as gr
 
 from ..backbone import CELL_LABELS
+from ..display import number_text
 from ..hub import ModelLoadError
 from ..model_sources import best_cell
 from ..tasks import TaskSpec
@@ -29,6 +30,31 @@ def user_error(error: Exception) -> gr.Error:
     if len(message) > MESSAGE_LIMIT:
         message = message[:MESSAGE_LIMIT] + "…"
     return gr.Error(html.escape(message, quote=False))
+
+
+def refuse_unreadable_numbers(blocks: gr.Blocks) -> None:
+    """Make every Number and Slider of `blocks` refuse, by its label, a value it cannot read ("abc", NaN where a
+    whole number is wanted, infinity): gradio's own reading raises a TypeError or ValueError there, which reaches an
+    API caller as an error with no message at all."""
+    for block in blocks.blocks.values():
+        if isinstance(block, (gr.Number, gr.Slider)):
+            block.preprocess = _read_or_refuse(block, block.preprocess)
+
+
+def _read_or_refuse(block: gr.Number | gr.Slider, read: Callable) -> Callable:
+    low, high = getattr(block, "minimum", None), getattr(block, "maximum", None)
+    span = f" from {low:g} to {high:g}" if low is not None and high is not None else ""
+    whole = " whole" if getattr(block, "precision", None) == 0 else ""
+
+    def read_or_refuse(payload: object) -> object:
+        try:
+            return read(payload)
+        except gr.Error:  # gradio's own refusal (out of range): its message stands
+            raise
+        except (TypeError, ValueError, OverflowError):
+            raise gr.Error(html.escape(f"{block.label or 'this value'} must be a{whole} number{span}, not "
+                                       f"{number_text(payload)}", quote=False)) from None
+    return read_or_refuse
 
 
 def shows_errors(handler: Callable) -> Callable:

@@ -9,7 +9,7 @@ import gradio as gr
 from ..backbone import CELL_LABELS
 from ..forecast import serve as forecast
 from ..forecast.compare import compare_forecasts
-from ..runtime import QUICK
+from ..runtime import FILES, QUICK
 from ..sentiment import serve as sentiment
 from ..sentiment.compare import agreement, compare_verdicts
 from .common import bullets, clear_first, shows_errors
@@ -82,4 +82,5 @@ def forecast_box(series: list[gr.components.Component], button: gr.Button) -> No
         notes = gr.Markdown()
     _opens(button, box, "forecast_open_compare")
     clear_first(button.click, [notes], "forecast_clear_compare")  # the table keeps its headers: see clear_first
-    button.click(compare_forecast, series, [plot, metrics, notes], api_name="forecast_compare", **QUICK)
+    # FILES: the series may be an upload of up to 50 MB, read three times (a review never waits behind it)
+    button.click(compare_forecast, series, [plot, metrics, notes], api_name="forecast_compare", **FILES)

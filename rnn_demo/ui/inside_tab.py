@@ -7,8 +7,12 @@ from ..inside import serve as inside
 from ..inside.probe import MAX_PASSAGE
 from ..inside.shapes import USES, shapes_html
 from ..inside.unrolled import MAX_UNROLLED
-from ..runtime import PROMPTS, QUICK
+from ..runtime import QUICK, lane
 from .common import cell_choices, clear_first, hub_loader, shows_errors
+
+# a passage read whole (units, memory, the cells compared): a lane of its own, so that it never holds up the text
+# tab's next-character table (the PROMPTS lane) nor a review (QUICK)
+INSIDE = lane("inside", 1)
 
 PASSAGE = ("WESTMORELAND:\nMy liege, this haste was hot in question,\nAnd many limits of the charge set down\n"
            "But yesternight: when all athwart there came\nA post from Wales loaden with heavy news;\n\n"
@@ -116,10 +120,10 @@ def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> N
         gates = gr.Dataframe(headers=inside.SATURATION_COLUMNS, label="Gate saturation", interactive=False)
     clear_first(find_button.click, [note], "inside_clear_units")
     find_button.click(find_units, [passage, cell, loaded], [ranking, coloured, layer, kind, unit, gates, note],
-                      api_name="inside_find_units", **PROMPTS)
+                      api_name="inside_find_units", **INSIDE)
     clear_first(colour_button.click, [note], "inside_clear_unit")
     colour_button.click(colour_by_unit, [passage, cell, layer, kind, unit, loaded], [coloured, note],
-                        api_name="inside_colour_by_unit", **PROMPTS)
+                        api_name="inside_colour_by_unit", **INSIDE)
 
 
 def _memory_section(passage: gr.Textbox) -> None:
@@ -132,7 +136,7 @@ def _memory_section(passage: gr.Textbox) -> None:
     note = gr.Markdown()
     plot = gr.Plot(label="Influence by distance")
     clear_first(button.click, [note], "inside_clear_memory")
-    button.click(memory_at, [passage, position], [plot, note], api_name="inside_memory", **PROMPTS)
+    button.click(memory_at, [passage, position], [plot, note], api_name="inside_memory", **INSIDE)
 
 
 def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
@@ -147,7 +151,7 @@ def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
     gains = gr.Dataframe(headers=inside.GAIN_COLUMNS, label="Where the LSTM beats the vanilla RNN most",
                          interactive=False)
     clear_first(button.click, [note], "inside_clear_compare")
-    button.click(compare_cells, [passage], [table, *colourings, gains, note], api_name="inside_compare", **PROMPTS)
+    button.click(compare_cells, [passage], [table, *colourings, gains, note], api_name="inside_compare", **INSIDE)
 
 
 def build() -> None:

@@ -132,15 +132,16 @@ def stop_training(request: gr.Request) -> str:
 
 
 @shows_errors
-def push_to_hub(request: gr.Request, repo_name: str, oauth_token: gr.OAuthToken | None) -> str:
-    """Push the session's trained model with the visitor's own token (their sign-in, or the API's oauth_token)."""
+def push_to_hub(request: gr.Request, repo_name: str, private: bool, oauth_token: gr.OAuthToken | None) -> str:
+    """Push the session's trained model with the visitor's own token (their sign-in, or the API's oauth_token), to a
+    public or a `private` repository."""
     from ..hub import read_config
 
     folder = RUNS.get(request.session_hash or "api")
     model = training.trained_model(Path(folder)) if folder else None
     task = read_config(model)["task"] if model else ""
-    url = training.push_trained(model, task, repo_name, oauth_token.token if oauth_token else None)
-    return f"Pushed: {url}"
+    url = training.push_trained(model, task, repo_name, oauth_token.token if oauth_token else None, bool(private))
+    return f"Pushed to a {'private' if private else 'public'} repository: {url}"
 
 
 def _visitor_left(request: gr.Request) -> None:
@@ -197,6 +198,7 @@ def build() -> None:
             else:
                 gr.Markdown(NOT_ON_A_SPACE)
             repo_name = gr.Textbox(label="Repository name", placeholder="my-first-rnn (under your account)")
+            private = gr.Checkbox(label="Private repository (only you can see it)", value=False)
             push = gr.Button("Push to the Hub")
             pushed = gr.Markdown()
     with gr.Accordion("The model card", open=False):
@@ -207,7 +209,7 @@ def build() -> None:
     start.click(train_model, [*inputs, cell, size, seconds, lr, seed], [status, progress, plot, card, download,
                                                                 *session_outputs], api_name="train", **TRAIN_LANE)
     stop.click(stop_training, None, status, api_name="train_stop", queue=False)
-    push.click(push_to_hub, repo_name, pushed, api_name="train_push")
+    push.click(push_to_hub, [repo_name, private], pushed, api_name="train_push")
     root = gr.context.Context.root_block
     if root is not None:
         root.unload(_visitor_left)

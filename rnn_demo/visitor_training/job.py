@@ -30,6 +30,8 @@ DEFAULT_LR, LR_RANGE = 3e-3, (1e-4, 0.05)  # AdamW's rate, constant after a shor
 EVAL_EVERY = {"text": 25, "sentiment": 25, "forecast": 25}  # steps between two held-out scorings
 HELD_OUT_CHARS = 20_000  # of a text's held-out part scored at each selection (all of it is in the card's metric)
 DEVICE = TRAINING_DEVICE
+# what ran, for training.json: the job slot's worker has no command line of its own (its argv is a socket's number)
+APP_COMMAND = "the rnn-demo app's Train tab: a {kind} model trained on {data} (settings below)"
 
 
 @dataclass
@@ -142,8 +144,8 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
             model.config.interval_widening = conformal_widening(model, built.task)
         model.save_pretrained(folder)
         built.save_extra(folder)
-        write_training_record(folder, state, settings, held_out_loss=round(state["best_selection_loss"], 5),
-                              size=size, budget_seconds=seconds)
+        write_training_record(folder, state, settings, command=APP_COMMAND.format(kind=kind, data=data_name),
+                              held_out_loss=round(state["best_selection_loss"], 5), size=size, budget_seconds=seconds)
 
     run, best = training_run(built.model, built.task, settings, None, save_best, progress=False), None
     try:

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..backbone import CELL_LABELS
-from ..display import md_text
+from ..display import md_text, number_text
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..sentiment.serve import ResultFiles
 from .data import Prepared
@@ -106,11 +106,11 @@ def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = 
     if size not in SIZES[task]:
         raise ValueError(f"no size {size!r}: choose one of {', '.join(SIZES[task])}")
     if seconds is None or not 5 <= float(seconds) <= MAX_SECONDS:
-        raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {seconds}")
+        raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {number_text(seconds)}")
     if lr is None or not LR_RANGE[0] <= float(lr) <= LR_RANGE[1]:
-        raise ValueError(f"the learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not {lr}")
+        raise ValueError(f"the learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not {number_text(lr)}")
     if seed is None or seed != int(seed) or not 0 <= seed < 2**31:
-        raise ValueError(f"the seed must be a whole number from 0 to {2**31 - 1}, not {seed}")
+        raise ValueError(f"the seed must be a whole number from 0 to {2**31 - 1}, not {number_text(seed)}")
     return RunSettings(cell, size, float(seconds), float(lr), int(seed))
 
 
@@ -198,9 +198,10 @@ SIGN_IN_FIRST = ("Sign in with Hugging Face first (the button above): the model 
 PUSH_SECONDS = 120.0
 
 
-def push_trained(model_folder: Path | None, task: str, repo_name: str, token: str | None) -> str:
-    """Push the trained model to `repo_name` ("name" under the visitor's account, or "owner/name") with the
-    visitor's own `token`; returns the commit's URL."""
+def push_trained(model_folder: Path | None, task: str, repo_name: str, token: str | None,
+                 private: bool = False) -> str:
+    """Push the trained model to `repo_name` ("name" under the visitor's account, or "owner/name"; made `private`
+    or public when it is new) with the visitor's own `token`; returns the commit's URL."""
     import time
 
     from .. import hub_deadline
@@ -222,7 +223,7 @@ def push_trained(model_folder: Path | None, task: str, repo_name: str, token: st
                 from huggingface_hub import HfApi
 
                 name = f"{HfApi(token=token).whoami()['name']}/{name}"
-            return push_model(model_folder, task, check_repo_id(name).strip(), token=token)
+            return push_model(model_folder, task, check_repo_id(name).strip(), token=token, private=private)
     except hub_deadline.DeadlinePassed:
         raise ValueError(f"pushing took longer than {PUSH_SECONDS:.0f} s: try again later") from None
     except HubTransferError as error:
