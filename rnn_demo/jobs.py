@@ -26,6 +26,9 @@ from pathlib import Path
 NICENESS = 10  # the worker's priority below the app's: the tabs' requests come first on a busy CPU
 GRACE_SECONDS = 5.0  # how long a stopped or timed-out job has to answer before its process is killed
 POLL_SECONDS = 0.5  # how often a waiting visitor hears their position
+# A worker's memory after a job: torch alone takes about 220 MB; a 50 MB upload's training left 1.7 GB,
+# which glibc keeps for the process. Past RECYCLE_MB the worker is replaced (about 3 s for the next job to start).
+RECYCLE_MB = 600.0
 PER_CLIENT_JOBS = 2  # jobs going or waiting from one client address (clients.py): two tabs of one person, not more
 
 
@@ -100,6 +103,14 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def resident_mb(self) -> float:
+        """The worker's resident memory (0 once it has ended)."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+
     def send(self, message: object) -> None:
         _send(self.connection, message)
 
@@ -117,7 +128,8 @@ class _Worker:
 class JobSlot:
     """At most one job at a time for the whole app; visitors (by an owner id, e.g. the session) get one each."""
 
-    def __init__(self) -> None:
+    def __init__(self, recycle_mb: float = RECYCLE_MB) -> None:
+        self.recycle_mb = recycle_mb  # a worker holding more after a job is replaced before the next
         self.line: list[str] = []  # owners in order; the first one's job is running (or starting)
         self.clients: dict[str, str] = {}  # owner -> the client address it came from
         self.stopping: set[str] = set()  # owners who pressed Stop or left
@@ -213,6 +225,8 @@ class JobSlot:
                 self.running = False
             if finished is None:  # closed early (the visitor cancelled or left): stopped without making them wait
                 self._wind_down(worker)
+            elif worker.resident_mb() > self.recycle_mb:  # a large job's memory stays with its process: start anew
+                self._replace(worker)
         yield finished
 
     def _wind_down(self, worker: _Worker) -> None:

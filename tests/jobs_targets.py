@@ -41,3 +41,12 @@ def slow_to_stop(marker: str, pause: float = 1.5):
     finally:
         with open(marker, "w") as out:
             out.write("closed")
+
+
+_KEPT: list[bytearray] = []
+
+
+def hold(mb: int):
+    """Keep `mb` MB in the worker after the job ends, as glibc keeps a large job's freed memory."""
+    _KEPT.append(bytearray(b"x" * (mb * 2**20)))
+    yield os.getpid()

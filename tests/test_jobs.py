@@ -104,3 +104,19 @@ def test_wait_ended_says_whether_a_visitors_job_has_left_the_line():
     threading.Timer(0.1, lambda: (slot.line.remove("visitor"), slot.changed.acquire(), slot.changed.notify_all(),
                                   slot.changed.release())).start()
     assert slot.wait_ended("visitor", 5.0)
+
+
+def test_a_worker_left_holding_much_memory_is_replaced_before_the_next_job():
+    """A 50 MB upload's training left the worker at 1.7 GB for good: past recycle_mb it is replaced."""
+    slot = JobSlot()
+    try:
+        (first, _) = list(slot.run("a", "tests.jobs_targets:surroundings", {}, seconds=30))
+        resting = slot.worker.resident_mb()
+        assert slot.worker.process.pid == first["pid"] and 0 < resting < slot.recycle_mb  # a small job: kept
+        slot.recycle_mb = resting + 150
+        (pid, _) = list(slot.run("a", "tests.jobs_targets:hold", {"mb": 300}, seconds=30))
+        assert pid == first["pid"] and slot.worker is None  # replaced once the job had ended
+        (after, _) = list(slot.run("a", "tests.jobs_targets:surroundings", {}, seconds=30))
+        assert after["pid"] != pid and slot.worker.resident_mb() < slot.recycle_mb
+    finally:
+        slot.close()
