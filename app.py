@@ -14,6 +14,8 @@ from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
 from rnn_demo.tasks import TABS, TASKS
 from rnn_demo.ui.common import refuse_unreadable_numbers
+from rnn_demo.ui.lab_tab import LAB_LANE
+from rnn_demo.ui.train_tab import TRAIN_LANE
 from rnn_demo.uploads import MAX_BYTES
 
 MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
@@ -41,7 +43,9 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
-guard_queue(demo)  # one client's share of it, and no state kept for calls that name no session (clients.py)
+# one client's share of it (of the job slot too, for the lanes whose handlers only queue a job), and no state
+# kept for calls that name no session (clients.py)
+guard_queue(demo, slot_lanes=(LAB_LANE["concurrency_id"], TRAIN_LANE["concurrency_id"]))
 
 if __name__ == "__main__":
     configure_threads()  # at launch, not import: importing `demo` (tests, tools) leaves torch as it was

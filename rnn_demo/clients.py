@@ -17,6 +17,8 @@ import os
 import time
 from typing import Any, Protocol
 
+from .jobs import PER_CLIENT_JOBS, SLOT
+
 # on a Space one proxy stands in front of the app (SPACE_ID is set there); elsewhere the peer is the client
 TRUSTED_PROXIES = int(os.environ.get("RNN_DEMO_TRUSTED_PROXIES", "1" if os.environ.get("SPACE_ID") else "0"))
 PER_CLIENT_WAITING = 8  # requests one client may have waiting in the queue at once
@@ -53,9 +55,22 @@ def waiting_from(queue: Any, client: str) -> int:
                for lane in list(queue.event_queue_per_concurrency_id.values()) for event in list(lane.queue))
 
 
-def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING) -> None:
-    """After `demo.queue()`: refuse a request at the queue's door once its client has `limit` requests waiting, and
-    forget what the queue and the state keep of a request that named no session, a while after its event ended.
+def _over_share(queue: Any, fn: Any, client: str, limit: int, slot_lanes: tuple[str, ...]) -> str | None:
+    """Why `client`'s request for `fn` is refused at the door, or None."""
+    if waiting_from(queue, client) >= limit:
+        return (f"You have {limit} requests waiting already: wait for them to finish before sending more (one "
+                "client's share of the queue, so that every visitor is served).")
+    if fn is not None and fn.concurrency_id in slot_lanes and SLOT.jobs_of(client) >= PER_CLIENT_JOBS:
+        return (f"{PER_CLIENT_JOBS} heavy jobs from your address are going or waiting already (trainings, lab runs, "
+                "forecast adaptations): wait for one to finish")
+    return None
+
+
+def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[str, ...] = ()) -> None:
+    """After `demo.queue()`: refuse a request at the queue's door once its client has `limit` requests waiting, or,
+    for an event of `slot_lanes` (whose handlers only queue a job in the job slot), once its client has its share of
+    the slot; and forget what the queue and the state keep of a request that named no session, a while after its
+    event ended.
 
     gradio bounds the queue as a whole (max_size) but not one client's share of it, and for an API call that names
     no session it keeps the made-up session's state, message queue and event ids for good: this wraps the queue's
@@ -66,10 +81,10 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING) -> None:
 
     async def guarded_push(body: Any, request: Any, username: str | None) -> tuple:
         client = client_address(request)
-        if waiting_from(queue, client) >= limit:
+        refusal = _over_share(queue, demo.fns.get(body.fn_index), client, limit, slot_lanes)
+        if refusal:
             await asyncio.sleep(REFUSAL_DELAY)  # costs the app nothing; slows a client that loops on refusals
-            return (False, f"You have {limit} requests waiting already: wait for them to finish before sending "
-                           "more (one client's share of the queue, so that every visitor is served).", "queue_full")
+            return False, refusal, "queue_full"
         named = body.session_hash is not None
         answer = await push(body, request, username)
         if not named and answer[0]:

@@ -138,6 +138,11 @@ class JobSlot:
         self.running = False  # the worker has a job (a Stop may be sent to it)
         self.winding_down = False  # a job closed early is being stopped: the next one waits for its worker
 
+    def jobs_of(self, client: str) -> int:
+        """How many jobs `client` (an address) has going or waiting."""
+        with self.changed:
+            return sum(self.clients.get(owner) == client for owner in self.line)
+
     def position(self, owner: str) -> int | None:
         """0 while `owner`'s job runs, k >= 1 while k - 1 are ahead of it, None if it has none."""
         with self.changed:
@@ -151,7 +156,7 @@ class JobSlot:
         with self.changed:
             if owner in self.line:
                 raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
-            if client is not None and sum(self.clients.get(o) == client for o in self.line) >= PER_CLIENT_JOBS:
+            if client is not None and self.jobs_of(client) >= PER_CLIENT_JOBS:  # (the condition's lock is an RLock)
                 raise ValueError(f"{PER_CLIENT_JOBS} heavy jobs from your address are going or waiting already "
                                  "(trainings, lab runs, forecast adaptations): wait for one to finish")
             self.line.append(owner)
