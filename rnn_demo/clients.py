@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any, Protocol
 
-from .jobs import PER_CLIENT_JOBS, SLOT
+from .jobs import PER_CLIENT_JOBS, SHARE_SPENT, SLOT
 
 # on a Space one proxy stands in front of the app (SPACE_ID is set there); elsewhere the peer is the client
 TRUSTED_PROXIES = int(os.environ.get("RNN_DEMO_TRUSTED_PROXIES", "1" if os.environ.get("SPACE_ID") else "0"))
@@ -61,8 +61,7 @@ def _over_share(queue: Any, fn: Any, client: str, limit: int, slot_lanes: tuple[
         return (f"You have {limit} requests waiting already: wait for them to finish before sending more (one "
                 "client's share of the queue, so that every visitor is served).")
     if fn is not None and fn.concurrency_id in slot_lanes and SLOT.jobs_of(client) >= PER_CLIENT_JOBS:
-        return (f"{PER_CLIENT_JOBS} heavy jobs from your address are going or waiting already (trainings, lab runs, "
-                "forecast adaptations): wait for one to finish")
+        return SHARE_SPENT
     return None
 
 

@@ -56,7 +56,8 @@ def page_note() -> str:
     """One line for the top of the page: where the served models run and where the app trains."""
     serving = pick_device()
     if serving == TRAINING_DEVICE:
-        why = "this torch is a build without CUDA" if torch.version.cuda is None else "torch sees no GPU on this machine"
+        why = ("this torch is a build without CUDA" if torch.version.cuda is None
+               else "torch sees no GPU on this machine")
         return f"Every model here runs on {device_name(serving)}; {why}."
     return (f"The served models run on {device_name(serving)}. Training in the app (Train your own, a forecast "
             f"fitted to your series, the gradient lab) runs on {device_name(TRAINING_DEVICE)}.")

@@ -30,6 +30,8 @@ POLL_SECONDS = 0.5  # how often a waiting visitor hears their position
 # which glibc keeps for the process. Past RECYCLE_MB the worker is replaced (about 3 s for the next job to start).
 RECYCLE_MB = 600.0
 PER_CLIENT_JOBS = 2  # jobs going or waiting from one client address (clients.py): two tabs of one person, not more
+SHARE_SPENT = (f"{PER_CLIENT_JOBS} heavy jobs from your address are going or waiting already (trainings, lab "
+               "runs, forecast adaptations): wait for one to finish")
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,7 @@ class JobSlot:
             if owner in self.line:
                 raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
             if client is not None and self.jobs_of(client) >= PER_CLIENT_JOBS:  # (the condition's lock is an RLock)
-                raise ValueError(f"{PER_CLIENT_JOBS} heavy jobs from your address are going or waiting already "
-                                 "(trainings, lab runs, forecast adaptations): wait for one to finish")
+                raise ValueError(SHARE_SPENT)
             self.line.append(owner)
             if client is not None:
                 self.clients[owner] = client

@@ -41,7 +41,8 @@ class Sampling:
         if len(self.stop) > 100:
             raise ValueError("the stop string may be at most 100 characters")
         if self.seed is not None and not 0 <= int(self.seed) < 2**63:
-            raise ValueError(f"seed must be between 0 and 2**63 - 1, or none for a different text each time, got {number_text(self.seed)}")
+            raise ValueError("seed must be between 0 and 2**63 - 1, or none for a different text each time, got "
+                             f"{number_text(self.seed)}")
         return self
 
 

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -90,17 +91,21 @@ def _read_in_child(request: dict) -> dict:
     environment.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", USE_TORCH="0", USE_TF="0", USE_JAX="0",  # datasets alone
                        ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2")  # memory as malloc's, few arenas
     name = request["repo_id"]
-    try:
-        child = subprocess.run([sys.executable, "-m", "rnn_demo.visitor_training.hub_data"], input=json.dumps(request),
-                               capture_output=True, text=True, timeout=LOAD_SECONDS, env=environment,
-                               cwd=Path(__file__).resolve().parent.parent.parent)
-    except subprocess.TimeoutExpired:  # subprocess.run has killed it
-        raise ValueError(f"loading the dataset {name} took longer than {LOAD_SECONDS:.0f} s: the Hub is slow or cannot "
-                         "be reached from this Space right now, or the dataset is too large to read here") from None
+    with tempfile.TemporaryFile() as log:  # its messages: a file, of which only the end is read back
+        try:
+            child = subprocess.run([sys.executable, "-m", "rnn_demo.visitor_training.hub_data"],
+                                   input=json.dumps(request), stdout=subprocess.PIPE, stderr=log, text=True,
+                                   timeout=LOAD_SECONDS, env=environment, cwd=Path(__file__).resolve().parents[2])
+        except subprocess.TimeoutExpired:  # subprocess.run has killed it
+            raise ValueError(f"loading the dataset {name} took longer than {LOAD_SECONDS:.0f} s: the Hub is slow or "
+                             "cannot be reached from this Space right now, or the dataset is too large to read "
+                             "here") from None
+        log.seek(max(0, log.seek(0, 2) - 4096))
+        last_words = log.read().decode(errors="replace")
     lines = child.stdout.strip().splitlines()
     if child.returncode == 0 and lines:
         return json.loads(lines[-1])
-    if "MemoryError" in child.stderr or child.returncode in (-9, -25):  # out of memory, or SIGXFSZ: a file too large
+    if "MemoryError" in last_words or child.returncode in (-9, -25):  # out of memory, or SIGXFSZ: a file too large
         raise ValueError(f"the dataset {name} grows too large when read: at most {READ_MEMORY_BYTES // MB:,} MB of "
                          f"memory and {MAX_FILE_BYTES // MB} MB a file are used here; use a smaller dataset, or "
                          "train with `python -m rnn_demo train` on your own machine")

@@ -108,7 +108,8 @@ def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = 
     if seconds is None or not 5 <= float(seconds) <= MAX_SECONDS:
         raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {number_text(seconds)}")
     if lr is None or not LR_RANGE[0] <= float(lr) <= LR_RANGE[1]:
-        raise ValueError(f"the learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not {number_text(lr)}")
+        raise ValueError(f"the learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not "
+                         f"{number_text(lr)}")
     if seed is None or seed != int(seed) or not 0 <= seed < 2**31:
         raise ValueError(f"the seed must be a whole number from 0 to {2**31 - 1}, not {number_text(seed)}")
     return RunSettings(cell, size, float(seconds), float(lr), int(seed))
