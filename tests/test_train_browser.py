@@ -26,7 +26,8 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
     with app_page(height=1500) as page:
         page.get_by_role("tab", name="Train your own").click()
         page.locator("#train-upload input[type=file]").set_input_files(str(path))
-        expect(page.locator("#train-upload").get_by_text("letters.txt")).to_be_visible(timeout=30_000)
+        # the file's row, by its name (gradio renders the stem and the extension in two elements)
+        expect(page.locator("#train-upload").get_by_role("cell", name="letters.txt")).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="Check the data").click()
         expect(page.get_by_text("held-out characters")).to_be_visible(timeout=30_000)
         budget = page.get_by_label("number input for Time budget (seconds)")
