@@ -43,17 +43,24 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def post_call(url: str, api_name: str, data: list, headers: dict | None = None,
+              timeout: float = REQUEST_TIMEOUT) -> str:
+    """POST one call of `api_name` ("/name") that names no session; its event id (a refusal: urllib's HTTPError)."""
+    posted = urllib.request.Request(f"{url.rstrip('/')}/gradio_api/call{api_name}",
+                                    data=json.dumps({"data": data}).encode(),
+                                    headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(posted, timeout=timeout) as answer:
+        return json.loads(answer.read())["event_id"]
+
+
 def call_without_session(url: str, api_name: str, args: tuple, timeout: float = REQUEST_TIMEOUT,
                          headers: dict | None = None) -> object:
     """One API call as a plain HTTP client makes it: POST the inputs, read the event stream to its end; no session
     hash is sent. Returns the last data sent; raises RuntimeError with the app's message on an error."""
 
     base = f"{url.rstrip('/')}/gradio_api/call{api_name}"
-    posted = urllib.request.Request(base, data=json.dumps({"data": list(args)}).encode(),
-                                    headers={"Content-Type": "application/json", **(headers or {})})
     try:
-        with urllib.request.urlopen(posted, timeout=timeout) as answer:
-            event_id = json.loads(answer.read())["event_id"]
+        event_id = post_call(url, api_name, list(args), headers, timeout)
     except urllib.error.HTTPError as refused:
         raise RuntimeError(refused.read().decode(errors="replace")[:200]) from None
     event, data = "", None
@@ -218,15 +225,12 @@ def _with_flood(url: str, pid: int, clients: int, warmup: float, seconds: float)
     from .lab.serve import to_widgets
 
     heavy = to_widgets(LabSettings(length=200, hidden=128, steps=3000))
-    payload = json.dumps({"data": [*heavy, False, *heavy]}).encode()
-    headers = {"Content-Type": "application/json", "X-Forwarded-For": "192.0.2.250"}
     counts, lock, stop = {"taken": 0, "refused": 0}, threading.Lock(), threading.Event()
 
     def post(_: int = 0) -> None:
         try:
-            with urllib.request.urlopen(urllib.request.Request(f"{url.rstrip('/')}/gradio_api/call/lab_run",
-                                                               data=payload, headers=headers), timeout=30):
-                outcome = "taken"
+            post_call(url, "/lab_run", [*heavy, False, *heavy], {"X-Forwarded-For": "192.0.2.250"}, timeout=30)
+            outcome = "taken"
         except (urllib.error.URLError, OSError):
             outcome = "refused"
         with lock:

@@ -4,7 +4,6 @@ behind. The attacks are a red team's, replayed against the launched app as clien
 (conftest's app trusts one proxy; each client names its own TEST-NET-1 address in X-Forwarded-For)."""
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from rnn_demo.bench import percentile
-from rnn_demo.bench_load import call_without_session
+from rnn_demo.bench_load import call_without_session, post_call
 from rnn_demo.clients import PER_CLIENT_WAITING, client_address
 from rnn_demo.jobs import PER_CLIENT_JOBS, JobSlot
 from tests.bad_inputs import lab_values
@@ -59,11 +58,8 @@ def test_one_client_has_at_most_its_share_of_the_job_slot_whatever_owners_it_nam
 
 def _post(url: str, api_name: str, data: list, headers: dict) -> tuple[int, str]:
     """POST one call that names no session; (HTTP status, event id or the refusal's text)."""
-    posted = urllib.request.Request(f"{url}gradio_api/call/{api_name}", data=json.dumps({"data": data}).encode(),
-                                    headers={"Content-Type": "application/json", **headers})
     try:
-        with urllib.request.urlopen(posted, timeout=30) as answer:
-            return answer.status, json.loads(answer.read())["event_id"]
+        return 200, post_call(url, f"/{api_name}", data, headers, timeout=30)
     except urllib.error.HTTPError as refused:
         return refused.code, refused.read().decode()
 
