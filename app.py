@@ -7,7 +7,7 @@ import os
 
 import gradio as gr
 
-from rnn_demo.clients import SESSION_CAPACITY, guard_queue
+from rnn_demo.clients import SESSION_CAPACITY, calm_idle_queue, guard_queue
 from rnn_demo.devices import page_note
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
@@ -46,6 +46,7 @@ demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
 # one client's share of it (of the job slot too, for the lanes whose handlers only queue a job), and no state
 # kept for calls that name no session (clients.py)
 guard_queue(demo, slot_lanes=(LAB_LANE["concurrency_id"], TRAIN_LANE["concurrency_id"]))
+calm_idle_queue(demo)
 
 if __name__ == "__main__":
     configure_threads()  # at launch, not import: importing `demo` (tests, tools) leaves torch as it was

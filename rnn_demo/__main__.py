@@ -245,12 +245,17 @@ COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .training import COMMAND_ARGS
+
     args = build_parser().parse_args(argv)
+    running = COMMAND_ARGS.set(sys.argv[1:] if argv is None else list(argv))
     try:
         (getattr(args, "run", None) or COMMANDS[args.command])(args)
     except (DataError, ModelLoadError, HubTransferError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    finally:
+        COMMAND_ARGS.reset(running)
     return 0
 
 

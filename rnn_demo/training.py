@@ -16,6 +16,7 @@ import os
 import shlex
 import sys
 import time
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from collections.abc import Generator, Iterator
@@ -248,6 +249,11 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     return meta["loop"], carry
 
 
+# The arguments of the rnn_demo command running (set by `__main__.main`, so that a command run in-process, as the
+# tests run them, records its own arguments and not the test runner's)
+COMMAND_ARGS: ContextVar[list[str] | None] = ContextVar("COMMAND_ARGS", default=None)
+
+
 def command_line() -> str:
     """The running rnn_demo command, as a user would type it (started by accelerate launch: with its process count
     and precision)."""
@@ -256,7 +262,8 @@ def command_line() -> str:
         world, precision = int(os.environ.get("WORLD_SIZE", "1")), os.environ.get("ACCELERATE_MIXED_PRECISION", "no")
         start = ("accelerate launch " + (f"--multi_gpu --num_processes {world} " if world > 1 else "")
                  + (f"--mixed_precision {precision} " if precision != "no" else "") + "-m rnn_demo ")
-    return start + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    args = COMMAND_ARGS.get()
+    return start + " ".join(shlex.quote(a) for a in (sys.argv[1:] if args is None else args))
 
 
 def write_training_record(directory: Path, state: dict, settings: TrainSettings, command: str | None = None,

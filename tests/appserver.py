@@ -1,4 +1,20 @@
-"""Launch app.py as users meet it (see rnn_demo/launch.py, which `bench load` uses too)."""
-from rnn_demo.launch import ROOT, free_port, launched_app
+"""Launch app.py as users meet it (see rnn_demo/launch.py, which `bench load` uses too), without the rewriting of
+gradio's type stubs at import (tests/quick_gradio.py)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rnn_demo import launch
+from rnn_demo.launch import ROOT, free_port
+from tests.quick_gradio import PREAMBLE
 
 __all__ = ["ROOT", "free_port", "launched_app"]
+
+
+@contextmanager
+def launched_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None) -> Iterator[str]:
+    """`rnn_demo.launch.launched_app` for the duration of the block; yields the URL."""
+    with launch.launched_app(models_dir, timeout, env, preamble=PREAMBLE) as url:
+        yield url

@@ -5,7 +5,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.appserver import ROOT, launched_app
+from tests.appserver import ROOT
 
 OUTPUT = ROOT / "test-output"  # screenshots, on every run
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -13,13 +13,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextmanager
-def app_page(width: int = 1400, height: int = 1100) -> Iterator[object]:
-    """A Playwright page showing app.py, launched on the bundled weights."""
+def app_page(url: str, width: int = 1400, height: int = 1100) -> Iterator[object]:
+    """A Playwright page showing the app at `url` (conftest's `bundled_app`: app.py on the bundled weights)."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
     assert executable, "Debian's chromium is not installed: run the README's test command"
-    with launched_app() as url, sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(url)

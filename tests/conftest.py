@@ -1,27 +1,30 @@
-"""Shared fixtures: tiny seeded models and a folder of tiny bundled-style models."""
+"""Shared fixtures (tiny seeded models, the committed tiny models, the command line run in this process, the
+launched app) and how the suite is spread over pytest-xdist's workers.
+
+The suite's time budget: the README's test command within 10 minutes on a 2-core machine, and the fast tests
+(`-m "not slow"`) within 2 minutes serially; tests/README.md says how a new test keeps to it.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import torch
-from filelock import FileLock
 
-from rnn_demo.text.model import UNKNOWN, CharLM, CharLMConfig
+from tests.quick_gradio import skip_component_stubs
+
+skip_component_stubs()  # before anything imports gradio
+
+from rnn_demo.text.model import UNKNOWN, CharLM, CharLMConfig  # noqa: E402
+from tests.tiny_models import FIXTURES as TINY_MODELS, TINY_TEXT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY_TEXT = """ROMEO:
-But soft, what light through yonder window breaks?
-It is the east, and Juliet is the sun.
-
-JULIET:
-O Romeo, Romeo! wherefore art thou Romeo?
-Deny thy father and refuse thy name.
-"""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,20 +36,61 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 MAX_WORKERS = 4  # `-n auto` on a large machine: each worker launches its own apps and browsers
-# The longest modules (measured: `--durations`), started first so that none is left running alone at the end
-FIRST = ("test_quality_text.py", "test_cli.py", "test_quality.py", "test_hub_roundtrip.py", "test_app_hub.py",
-         "test_train_tab.py", "test_parallel.py", "test_lab.py", "test_lab_browser.py", "test_forecast_adapt.py",
-         "test_train_browser.py", "test_app.py", "test_package.py")
+# Modules whose tests share one launched app on the bundled weights (the `bundled_app` fixture): one group, so
+# one worker and one launch
+BUNDLED_APP = ("test_browser.py", "test_inside_browser.py", "test_lab_browser.py", "test_train_browser.py",
+               "test_sentiment_compare.py")
+# Modules whose tests each re-measure one bundled model in full: one group per cell, spread over the workers
+PER_CELL = ("test_quality_text.py", "test_quality.py")
+CELLS = ("lstm", "gru", "rnn")
+# The longest groups (measured: `--durations`, summed per group), handed out first so that none is left running
+# alone at the end; the others follow in file order
+FIRST = ("test_quality_text[lstm]", "bundled-app", "test_hub_roundtrip", "test_quality_text[gru]",
+         "test_train_tab", "test_parallel", "test_cli", "test_lab", "test_quality[lstm]", "test_quality[gru]",
+         "test_app_hub", "test_bad_inputs", "test_app", "test_inside_memory", "test_forecast_adapt",
+         "test_quality_text[rnn]", "test_quality[rnn]", "test_quality", "test_hub_dataset_bounds", "test_package",
+         "test_jobs", "test_fairness", "test_hub_deadline", "test_tiny_models")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hooks: known only when it is loaded
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
+def group(nodeid: str) -> str:
+    """The unit pytest-xdist gives one worker: the module, or the modules of one shared app, or one cell's
+    measurement of the bundled models (a test parametrized by cell alone, as `test_x[lstm]`). Read from the test's
+    id alone, as the scheduler in the controlling process sees it."""
+    module = nodeid.split("::")[0].rsplit("/", 1)[-1]
+    if module in BUNDLED_APP:
+        return "bundled-app"
+    cell = nodeid.rpartition("[")[2].rstrip("]") if nodeid.endswith("]") else ""
+    if module in PER_CELL and cell in CELLS:
+        return f"{module.removesuffix('.py')}[{cell}]"
+    return module.removesuffix(".py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadscope` (pytest.ini) with the scope a group: pytest-xdist's own grouping (`--dist loadgroup` and
+    `xdist_group` marks) renames the tests' ids, which pytest 9 no longer lets it do."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest modules first: pytest-xdist hands out whole modules (`--dist loadscope`) in this order, so the
-    longest do not start last and leave one worker running alone at the end."""
-    items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
+    """The longest groups first (FIRST), each group's tests together in file order."""
+    def rank(item: pytest.Item) -> tuple[int, str]:
+        name = group(item.nodeid)
+        return (FIRST.index(name) if name in FIRST else len(FIRST)), "" if name in FIRST else str(item.path)
+    items.sort(key=rank)
 
 
 def tiny_model(cell: str = "lstm", layers: int = 2, seed: int = 0, hidden_size: int = 16) -> CharLM:
@@ -58,8 +102,33 @@ def tiny_model(cell: str = "lstm", layers: int = 2, seed: int = 0, hidden_size: 
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -m rnn_demo ARGS` in a new process: for the one smoke test of each command family (the others run
+    the command in this process, with the `cli` fixture)."""
     return subprocess.run([sys.executable, "-m", "rnn_demo", *args], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=timeout)
+
+
+@pytest.fixture
+def cli(capfd: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
+    """`python -m rnn_demo ARGS` run in this process (`main(argv)`), answered as `run_cli` answers: the exit code
+    and what the command wrote to stdout and stderr. Torch's thread count, which `--threads` changes for the
+    process, is put back after each command."""
+    from rnn_demo.__main__ import main
+
+    threads = torch.get_num_threads()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        capfd.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse: --help, or a usage error
+            code = exit.code if isinstance(exit.code, int) else 1
+        finally:
+            torch.set_num_threads(threads)
+        out, err = capfd.readouterr()
+        return subprocess.CompletedProcess(["python", "-m", "rnn_demo", *args], code, out, err)
+
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -71,51 +140,12 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path) -> Path:
-    """Tiny models (text: every cell; sentiment and forecast: two), trained by the real `train` command, laid out like
-    models/: each training a 1-thread process, two at a time; under pytest-xdist the first worker trains them and the
-    others wait for its folder (a lock in the run's shared temporary folder)."""
-    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else \
-        tmp_path_factory.getbasetemp()
-    directory = shared / "tiny-models"
-    with FileLock(str(shared / "tiny-models.lock")):
-        if not (directory / "done").is_file():
-            _train_tiny_models(directory, shared / "tiny-runs", tiny_corpus)
-            (directory / "done").write_text("")
+def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny models (tests/tiny_models.py: text, every cell; sentiment and forecast, two), laid out like models/:
+    this worker's own copy of the committed ones, which tests may change."""
+    directory = tmp_path_factory.mktemp("tiny") / "models"
+    shutil.copytree(TINY_MODELS, directory)
     return directory
-
-
-def _train_tiny_models(directory: Path, runs: Path, corpus: Path) -> None:
-    runs.mkdir(parents=True, exist_ok=True)
-    reviews = tiny_reviews_csv(runs / "reviews.csv")
-    trainings = {f"text-{cell}": ["text", "--cell", cell, "--data", str(corpus), "--hidden-size", "16",
-                                  "--layers", "2", "--embedding-dim", "8", "--max-steps", "12", "--eval-every", "6",
-                                  "--batch-size", "4", "--seq-len", "32"] for cell in ("lstm", "gru", "rnn")}
-    for cell in ("gru", "lstm"):
-        trainings[f"sentiment-{cell}"] = ["sentiment", "--cell", cell, "--data", str(reviews), "--text-column", "review",
-                                          "--label-column", "sentiment", "--hidden-size", "16", "--embedding-dim", "8",
-                                          "--vocab-size", "300", "--batch-size", "8", "--lr", "0.01",
-                                          "--max-steps", "40", "--eval-every", "20"]
-        # on the protocol series, as users train
-        trainings[f"forecast-{cell}"] = ["forecast", "--cell", cell, "--hidden-size", "8", "--max-steps", "20",
-                                         "--eval-every", "10"]
-
-    def train(name: str) -> subprocess.CompletedProcess:
-        return run_cli("train", *trainings[name], "--threads", "1", "--out", str(directory / name),
-                       "--run-dir", str(runs / name))
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for name, result in zip(trainings, pool.map(train, trainings)):
-            assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
-
-
-def tiny_reviews_csv(path: Path) -> Path:
-    """A small review file in the IMDB file's columns: clearly positive and clearly negative lines."""
-    words = {"positive": ["superb", "moving", "wonderful", "great"], "negative": ["dull", "boring", "awful", "waste"]}
-    rows = [f"A {words[label][i % 4]} and {words[label][(i + 1) % 4]} film number {i}.,{label}"
-            for i in range(80) for label in words]
-    path.write_text("review,sentiment\n" + "\n".join(rows) + "\n")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +157,32 @@ def client(tiny_models_dir: Path):
 
     with launched_app(tiny_models_dir, env={"RNN_DEMO_TRUSTED_PROXIES": "1"}) as url:  # as on a Space (clients.py)
         yield Client(url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def bundled_app() -> Iterator[str]:
+    """The URL of app.py launched on the bundled weights, offline, as a visitor meets it: one server for the
+    browser modules, whose group (`bundled-app`) runs on one worker; stopped when the group's last test ends."""
+    from tests.appserver import launched_app
+
+    with ExitStack() as stack:
+        url = stack.enter_context(launched_app())
+        AFTER_GROUP["bundled-app"] = stack.close
+        yield url
+
+
+AFTER_GROUP: dict[str, Callable[[], None]] = {}  # what to stop once a group's last test has run
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if "bundled_app" in item.fixturenames and group(item.nodeid) != "bundled-app":
+        pytest.fail(f"{item.path.name} uses the bundled app: add it to BUNDLED_APP in tests/conftest.py")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """An app launched for one group stops with it: an idle app costs a few percent of a core, for the rest of
+    the run."""
+    name = group(item.nodeid)
+    if name in AFTER_GROUP and (nextitem is None or group(nextitem.nodeid) != name):
+        AFTER_GROUP.pop(name)()

@@ -12,8 +12,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def page():
-    with app_page() as page:
+def page(bundled_app):
+    with app_page(bundled_app) as page:
         page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30_000)
         yield page
 

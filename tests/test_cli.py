@@ -1,3 +1,5 @@
+"""The command line (`python -m rnn_demo`), run in this process (conftest's `cli`: `main(argv)`), with one test
+of each command family run as users run it, in a new process (`run_cli`): help, train, generate, evaluate."""
 import json
 
 import pytest
@@ -5,25 +7,30 @@ import pytest
 from tests.conftest import run_cli
 
 
+def test_the_command_explains_itself_in_a_new_process():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "usage: python -m rnn_demo" in result.stdout
+
+
 @pytest.mark.parametrize("command", [[], ["prepare"], ["train"], ["train", "text"], ["train", "sentiment"], ["evaluate"],
                                      ["evaluate", "sentiment"], ["train", "forecast"], ["evaluate", "forecast"],
                                      ["generate"], ["bench"]])
-def test_every_command_explains_itself(command):
-    result = run_cli(*command, "--help")
+def test_every_command_explains_itself(cli, command):
+    result = cli(*command, "--help")
     assert result.returncode == 0 and "usage: python -m rnn_demo" in result.stdout
 
 
 @pytest.mark.parametrize("task, own_options", [("text", ["--seq-len", "--text-column"]),
                                                ("sentiment", ["--label-column", "--text-column"]),
                                                ("forecast", ["--time-column", "--value-column", "--validation-days"])])
-def test_train_help_explains_every_option(task, own_options):
-    out = run_cli("train", task, "--help").stdout
+def test_train_help_explains_every_option(cli, task, own_options):
+    out = cli("train", task, "--help").stdout
     for option in ("--cell", "--seed", "--max-steps", "--device", "--data", "--run-dir", "--weight-decay", *own_options):
         assert option in out
     assert "(default:" in out
 
 
-def test_forecaster_trains_on_a_local_csv_with_named_columns(tmp_path):
+def test_forecaster_trains_on_a_local_csv_with_named_columns(cli, tmp_path):
     import numpy as np
     import pandas as pd
 
@@ -37,38 +44,38 @@ def test_forecaster_trains_on_a_local_csv_with_named_columns(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     config = json.loads((out / "config.json").read_text())
     assert config["task"] == "forecast" and config["train_mean"] == pytest.approx(800, abs=5)
-    missing = run_cli("train", "forecast", "--data", str(tmp_path / "load.csv"), "--value-column", "mw",
+    missing = cli("train", "forecast", "--data", str(tmp_path / "load.csv"), "--value-column", "mw",
                       "--max-steps", "1", "--out", str(tmp_path / "other"), "--run-dir", str(tmp_path / "run2"))
     assert missing.returncode == 1 and "no column 'time'" in missing.stderr and "Traceback" not in missing.stderr
 
 
-def test_trained_model_is_a_hub_directory_that_generates(tiny_models_dir):
+def test_trained_model_is_a_hub_directory_that_generates(cli, tiny_models_dir):
     model = tiny_models_dir / "text-gru"
     assert {p.name for p in model.iterdir()} >= {"config.json", "model.safetensors", "README.md"}
     first = run_cli("generate", "--model", str(model), "--prompt", "ROMEO:", "--max-new-chars", "30", "--seed", "5")
-    again = run_cli("generate", "--model", str(model), "--prompt", "ROMEO:", "--max-new-chars", "30", "--seed", "5")
+    again = cli("generate", "--model", str(model), "--prompt", "ROMEO:", "--max-new-chars", "30", "--seed", "5")
     assert first.returncode == 0 and first.stdout == again.stdout
     assert first.stdout.startswith("ROMEO:") and len(first.stdout) == len("ROMEO:") + 30 + 1
 
 
-def test_generate_notes_unknown_characters(tiny_models_dir):
-    result = run_cli("generate", "--model", str(tiny_models_dir / "text-rnn"), "--prompt", "☃", "--max-new-chars", "5")
+def test_generate_notes_unknown_characters(cli, tiny_models_dir):
+    result = cli("generate", "--model", str(tiny_models_dir / "text-rnn"), "--prompt", "☃", "--max-new-chars", "5")
     assert result.returncode == 0 and "☃" in result.stderr
 
 
-def test_missing_model_is_a_clear_error_not_a_traceback(tmp_path):
-    result = run_cli("generate", "--model", str(tmp_path / "absent"))
+def test_missing_model_is_a_clear_error_not_a_traceback(cli, tmp_path):
+    result = cli("generate", "--model", str(tmp_path / "absent"))
     assert result.returncode == 1
     assert str(tmp_path / "absent") in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bad_sampling_value_is_a_clear_error(tiny_models_dir):
-    result = run_cli("generate", "--model", str(tiny_models_dir / "text-lstm"), "--temperature", "0")
+def test_bad_sampling_value_is_a_clear_error(cli, tiny_models_dir):
+    result = cli("generate", "--model", str(tiny_models_dir / "text-lstm"), "--temperature", "0")
     assert result.returncode == 1 and "temperature must be between" in result.stderr
 
 
-def test_bench_generate_reports_both_paths(tiny_models_dir):
-    result = run_cli("bench", "generate", "--model", str(tiny_models_dir / "text-lstm"), "--chars", "50", "--json")
+def test_bench_generate_reports_both_paths(cli, tiny_models_dir):
+    result = cli("bench", "generate", "--model", str(tiny_models_dir / "text-lstm"), "--chars", "50", "--json")
     figures = json.loads(result.stdout)
     assert figures["naive_chars_per_s"] > 0 and figures["chars_per_s"] > 0
     assert figures["speedup"] == pytest.approx(figures["chars_per_s"] / figures["naive_chars_per_s"], rel=0.01)
@@ -96,7 +103,7 @@ def test_a_hub_repository_id_goes_to_the_hub(tmp_path):
     assert "cannot download rnn-demo/text-lstm from the Hub" in result.stderr, result.stderr
 
 
-def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path):
+def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(cli, tmp_path):
     from rnn_demo.hub import load_model
     from rnn_demo.sentiment.data import load_reviews
     from rnn_demo.sentiment.infer import predict_ids
@@ -108,7 +115,7 @@ def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path)
     path.write_text("review,sentiment\n" + "".join(
         f"{words[label]} film. Number {i} was it,{label}\n" for i in range(80) for label in words))
     out = tmp_path / "model"
-    result = run_cli("train", "sentiment", "--data", str(path), "--text-column", "review", "--label-column", "sentiment",
+    result = cli("train", "sentiment", "--data", str(path), "--text-column", "review", "--label-column", "sentiment",
                      "--hidden-size", "16", "--embedding-dim", "8", "--vocab-size", "200", "--batch-size", "8",
                      "--max-steps", "60", "--eval-every", "30", "--lr", "0.01", "--threads", "1", "--out", str(out),
                      "--run-dir", str(tmp_path / "run"), "--short-crops", "2")
@@ -123,8 +130,8 @@ def test_train_sentiment_on_a_local_csv_makes_a_complete_hub_directory(tmp_path)
 
 
 @pytest.mark.slow
-def test_bench_sentiment_reports_latency_and_what_batching_buys(tiny_models_dir):
-    result = run_cli("bench", "sentiment", "--model", str(tiny_models_dir / "sentiment-gru"), "--json")
+def test_bench_sentiment_reports_latency_and_what_batching_buys(cli, tiny_models_dir):
+    result = cli("bench", "sentiment", "--model", str(tiny_models_dir / "sentiment-gru"), "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout)
     for key in ("predict_median_ms", "explain_median_ms", "batch_reviews_per_s", "batch_speedup"):
@@ -134,9 +141,9 @@ def test_bench_sentiment_reports_latency_and_what_batching_buys(tiny_models_dir)
 
 
 @pytest.mark.slow
-def test_bench_load_runs_clients_against_a_launched_app():
-    result = run_cli("bench", "load", "--clients", "3", "--seconds", "4", "--warmup", "2", "--with-training",
-                     "--with-flood", "--sessionless", "--json", timeout=300)
+def test_bench_load_runs_clients_against_a_launched_app(cli):
+    result = cli("bench", "load", "--clients", "3", "--seconds", "4", "--warmup", "2", "--with-training",
+                     "--with-flood", "--sessionless", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["sessionless"] and report["failures"] == 0 and report["requests"] >= 3 and report["rss_end_mb"] > 0
@@ -151,8 +158,8 @@ def test_bench_load_runs_clients_against_a_launched_app():
 
 
 @pytest.mark.slow
-def test_evaluate_sentiment_short_texts_reports_accuracy_and_leaning(tiny_models_dir):
-    result = run_cli("evaluate", "sentiment", "--model", str(tiny_models_dir / "sentiment-gru"), "--short-texts",
+def test_evaluate_sentiment_short_texts_reports_accuracy_and_leaning(cli, tiny_models_dir):
+    result = cli("evaluate", "sentiment", "--model", str(tiny_models_dir / "sentiment-gru"), "--short-texts",
                      "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout)
@@ -162,12 +169,12 @@ def test_evaluate_sentiment_short_texts_reports_accuracy_and_leaning(tiny_models
 
 
 @pytest.mark.slow
-def test_evaluate_sentiment_logs_its_test_scoring_and_writes_the_card(tiny_models_dir, tmp_path):
+def test_evaluate_sentiment_logs_its_test_scoring_and_writes_the_card(cli, tiny_models_dir, tmp_path):
     import shutil
 
     model = tmp_path / "sentiment-gru"
     shutil.copytree(tiny_models_dir / "sentiment-gru", model)
-    result = run_cli("evaluate", "sentiment", "--model", str(model), "--deletion-reviews", "0", "--write-card",
+    result = cli("evaluate", "sentiment", "--model", str(model), "--deletion-reviews", "0", "--write-card",
                      "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout)

@@ -200,3 +200,22 @@ def test_heavy_sections_never_share_a_lane_with_quick_requests():
     assert {lanes[name] for name in inside} == {"inside"}
     assert lanes["next_characters"] == "prompts" and lanes["classify"] == "quick"
     assert lanes["forecast_compare"] == lanes["classify_csv"] == "files"
+
+
+def test_an_idle_queue_polls_every_10_ms():
+    """gradio's queue looks for new events every 1 ms while it has none (about 7% of a core for an idle app);
+    calm_idle_queue sets the private attributes it reads, which must still exist in this gradio."""
+    import gradio as gr
+
+    import app
+    from rnn_demo.clients import IDLE_POLL, IDLE_PROGRESS_POLL, calm_idle_queue
+
+    assert app.demo._queue.sleep_when_free == IDLE_POLL
+    assert app.demo._queue.progress_update_sleep_when_free == IDLE_PROGRESS_POLL
+    with gr.Blocks() as demo:
+        gr.Textbox().submit(str.upper, gr.Textbox(), gr.Textbox())
+    demo.queue()
+    gradio_polls = demo._queue.sleep_when_free, demo._queue.progress_update_sleep_when_free
+    calm_idle_queue(demo)
+    assert gradio_polls <= (IDLE_POLL, IDLE_PROGRESS_POLL)  # gradio's own, no slower than ours
+    assert (demo._queue.sleep_when_free, demo._queue.progress_update_sleep_when_free) == (IDLE_POLL, IDLE_PROGRESS_POLL)

@@ -1,5 +1,6 @@
 """Push and pull every task's model through the real huggingface_hub client against a local Hub server."""
 import os
+from functools import partial
 
 import pytest
 import torch
@@ -19,15 +20,29 @@ MODELS = {"text": ("text-gru", CharLM), "sentiment": ("sentiment-gru", ReviewCla
 
 
 @pytest.fixture
-def hub(tmp_path):
+def hub(tmp_path, monkeypatch):
+    """A local Hub server, this process pointed at it, and `hub.env` for a new process."""
     with local_hub() as hub:
         hub.env = {**os.environ, **hub_env(hub, tmp_path / "hf")}
+        hub_environment(monkeypatch, hub, tmp_path / "hf")
         yield hub
 
 
-def _cli(hub, *args, token: str | None = None):
-    env = hub.env if token is None else {**hub.env, "HF_TOKEN": token}
-    return run_cli(*args, env=env, timeout=120)
+@pytest.fixture
+def run(hub, cli, monkeypatch):
+    """A command against the local Hub, run in this process (conftest's `cli`), with `token` as HF_TOKEN if given."""
+    def command(*args: str, token: str | None = None):
+        with monkeypatch.context() as patch:
+            if token is not None:
+                patch.setenv("HF_TOKEN", token)
+            return cli(*args)
+    return command
+
+
+def _in_a_new_process(hub, *args: str):
+    """A command against the local Hub as users run it (the text model's round trip, the smoke test of the Hub
+    commands)."""
+    return run_cli(*args, env=hub.env, timeout=120)
 
 
 def _files(directory):
@@ -46,35 +61,37 @@ def _same_outputs(task, cls, first, second):
 
 
 @pytest.mark.parametrize("task", list(MODELS))
-def test_push_then_pull_gives_identical_files_and_outputs(hub, tmp_path, tiny_models_dir, task):
+def test_push_then_pull_gives_identical_files_and_outputs(hub, run, tmp_path, tiny_models_dir, task):
     name, cls = MODELS[task]
-    pushed = _cli(hub, "push", task, "--model", str(tiny_models_dir / name), "--repo-id", f"user/{name}")
+    if task == "text":
+        run = partial(_in_a_new_process, hub)
+    pushed = run("push", task, "--model", str(tiny_models_dir / name), "--repo-id", f"user/{name}")
     assert pushed.returncode == 0, pushed.stderr[-2000:]
     assert f"{hub.endpoint}/user/{name}/commit/" in pushed.stdout
-    pulled = _cli(hub, "pull", f"user/{name}", "--out", str(tmp_path / "pulled"))
+    pulled = run("pull", f"user/{name}", "--out", str(tmp_path / "pulled"))
     assert pulled.returncode == 0, pulled.stderr[-2000:]
     original = _files(tiny_models_dir / name)
     assert _files(tmp_path / "pulled") == original
     assert hub.token not in pushed.stdout + pushed.stderr + pulled.stdout + pulled.stderr
     assert not any(hub.token.encode() in data for data in hub.files(f"user/{name}").values())  # cards included
     _same_outputs(task, cls, tiny_models_dir / name, tmp_path / "pulled")
-    in_cache = _cli(hub, "pull", f"user/{name}")  # no --out: into the Hub cache, whose path is printed
+    in_cache = run("pull", f"user/{name}")  # no --out: into the Hub cache, whose path is printed
     assert in_cache.returncode == 0 and _files(type(tmp_path)(in_cache.stdout.strip())) == original
 
 
-def test_pull_an_older_revision_after_a_second_push(hub, tmp_path, tiny_models_dir):
+def test_pull_an_older_revision_after_a_second_push(run, hub, tmp_path, tiny_models_dir):
     first_dir, second_dir = tiny_models_dir / "text-gru", tiny_models_dir / "text-lstm"
-    assert _cli(hub, "push", "text", "--model", str(first_dir), "--repo-id", "user/lm").returncode == 0
+    assert run("push", "text", "--model", str(first_dir), "--repo-id", "user/lm").returncode == 0
     first_sha = hub.head("user/lm")
-    assert _cli(hub, "push", "text", "--model", str(second_dir), "--repo-id", "user/lm").returncode == 0
-    assert _cli(hub, "pull", "user/lm", "--revision", first_sha, "--out", str(tmp_path / "old")).returncode == 0
-    assert _cli(hub, "pull", "user/lm", "--out", str(tmp_path / "new")).returncode == 0
+    assert run("push", "text", "--model", str(second_dir), "--repo-id", "user/lm").returncode == 0
+    assert run("pull", "user/lm", "--revision", first_sha, "--out", str(tmp_path / "old")).returncode == 0
+    assert run("pull", "user/lm", "--out", str(tmp_path / "new")).returncode == 0
     assert _files(tmp_path / "old") == _files(first_dir) and _files(tmp_path / "new") == _files(second_dir)
 
 
-def test_push_to_a_branch_and_from_pretrained_with_a_revision(hub, tmp_path, tiny_models_dir, monkeypatch):
+def test_push_to_a_branch_and_from_pretrained_with_a_revision(run, hub, tmp_path, tiny_models_dir, monkeypatch):
     directory = tiny_models_dir / "forecast-lstm"
-    assert _cli(hub, "push", "forecast", "--model", str(directory), "--repo-id", "user/fc",
+    assert run("push", "forecast", "--model", str(directory), "--repo-id", "user/fc",
                 "--revision", "experiment").returncode == 0
     hub_environment(monkeypatch, hub, tmp_path / "hf")
     model = Forecaster.from_pretrained("user/fc", revision="experiment")
@@ -83,65 +100,65 @@ def test_push_to_a_branch_and_from_pretrained_with_a_revision(hub, tmp_path, tin
         Forecaster.from_pretrained("user/fc", revision="no-such-branch")
 
 
-def test_a_wrong_token_is_a_clear_error_that_never_shows_the_token(hub, tiny_models_dir):
+def test_a_wrong_token_is_a_clear_error_that_never_shows_the_token(run, hub, tiny_models_dir):
     wrong = "hf_wrong_secret_value_123"
-    result = _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-rnn"), "--repo-id", "user/x",
+    result = run("push", "text", "--model", str(tiny_models_dir / "text-rnn"), "--repo-id", "user/x",
                   token=wrong)
     assert result.returncode == 1 and "refused the token (401" in result.stderr
     assert wrong not in result.stderr + result.stdout and "Traceback" not in result.stderr
 
 
-def test_a_missing_repository_is_a_clear_error(hub, tmp_path):
-    result = _cli(hub, "pull", "user/absent", "--out", str(tmp_path / "x"))
+def test_a_missing_repository_is_a_clear_error(run, hub, tmp_path):
+    result = run("pull", "user/absent", "--out", str(tmp_path / "x"))
     assert result.returncode == 1 and "no repository 'user/absent'" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "x").exists()
 
 
-def test_an_interrupted_pull_leaves_the_existing_copy_untouched(hub, tmp_path, tiny_models_dir):
-    assert _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
+def test_an_interrupted_pull_leaves_the_existing_copy_untouched(run, hub, tmp_path, tiny_models_dir):
+    assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
     out = tmp_path / "copy"
-    assert _cli(hub, "pull", "user/lm", "--out", str(out)).returncode == 0
+    assert run("pull", "user/lm", "--out", str(out)).returncode == 0
     before = _files(out)
-    assert _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-lstm"), "--repo-id", "user/lm").returncode == 0
+    assert run("push", "text", "--model", str(tiny_models_dir / "text-lstm"), "--repo-id", "user/lm").returncode == 0
     hub.cut_download("user/lm", "model.safetensors")  # every attempt: the client's retries fail too
-    result = _cli(hub, "pull", "user/lm", "--out", str(out))
+    result = run("pull", "user/lm", "--out", str(out))
     assert result.returncode == 1 and "was interrupted" in result.stderr and "Traceback" not in result.stderr
     assert _files(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".copy")]  # no staging left behind
 
 
-def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(hub, tiny_models_dir):
-    assert _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
+def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(run, hub, tiny_models_dir):
+    assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
     head = hub.head("user/lm")
     hub.break_lfs_uploads()
-    result = _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-lstm"), "--repo-id", "user/lm")
+    result = run("push", "text", "--model", str(tiny_models_dir / "text-lstm"), "--repo-id", "user/lm")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert hub.head("user/lm") == head
     assert hub.files("user/lm")["model.safetensors"] == (tiny_models_dir / "text-gru" / "model.safetensors").read_bytes()
 
 
-def test_push_refuses_a_directory_of_another_task(hub, tiny_models_dir):
-    result = _cli(hub, "push", "sentiment", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/x")
+def test_push_refuses_a_directory_of_another_task(run, hub, tiny_models_dir):
+    result = run("push", "sentiment", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/x")
     assert result.returncode == 1 and "holds a 'text' model, not a 'sentiment' one" in result.stderr
 
 
-def test_push_without_a_repo_id_takes_a_bundled_model_to_the_repository_its_card_names(hub, tmp_path,
+def test_push_without_a_repo_id_takes_a_bundled_model_to_the_repository_its_card_names(run, hub, tmp_path,
                                                                                        tiny_models_dir):
-    pushed = _cli(hub, "push", "text", "--model", str(tiny_models_dir / "text-gru"))
+    pushed = run("push", "text", "--model", str(tiny_models_dir / "text-gru"))
     assert pushed.returncode == 0, pushed.stderr[-2000:]
     assert f"{hub.endpoint}/{model_repo('text-gru')}/commit/" in pushed.stdout
     (tmp_path / "mine").symlink_to(tiny_models_dir / "text-gru", target_is_directory=True)
-    unnamed = _cli(hub, "push", "text", "--model", str(tmp_path / "mine"))
+    unnamed = run("push", "text", "--model", str(tmp_path / "mine"))
     assert unnamed.returncode == 1 and "name the repository with --repo-id" in unnamed.stderr
 
 
-def test_a_pushed_protocol_dataset_trains_a_model_back(hub, tmp_path):
-    pushed = _cli(hub, "push-dataset", "forecast")  # to the repository the cards and the Space name
+def test_a_pushed_protocol_dataset_trains_a_model_back(run, hub, tmp_path):
+    pushed = run("push-dataset", "forecast")  # to the repository the cards and the Space name
     assert pushed.returncode == 0, pushed.stderr[-2000:]
     assert pushed.stdout.strip() == f"{hub.endpoint}/datasets/{DATASETS['forecast']}"
     card = hub.files(DATASETS["forecast"], repo_type="dataset")["README.md"].decode()
     assert "license: gpl-3.0" in card and "fpp2" in card and "configs:" in card
-    trained = _cli(hub, "train", "forecast", "--data", DATASETS["forecast"], "--hidden-size", "8", "--max-steps", "4",
+    trained = run("train", "forecast", "--data", DATASETS["forecast"], "--hidden-size", "8", "--max-steps", "4",
                    "--eval-every", "2", "--threads", "1", "--out", str(tmp_path / "m"), "--run-dir", str(tmp_path / "r"))
     assert trained.returncode == 0, trained.stderr[-2000:]
     from rnn_demo.forecast.data import protocol_dataset

@@ -22,8 +22,8 @@ NOTE_OPENED = re.compile(r"Opened on layer (\d+), ([hc]) unit (\d+): correlation
 
 
 @pytest.fixture(scope="module")
-def page():
-    with app_page() as page:
+def page(bundled_app):
+    with app_page(bundled_app) as page:
         page.get_by_role("tab", name="Inside the network").click()
         page.get_by_role("button", name="Unroll", exact=True).wait_for(timeout=30_000)
         yield page

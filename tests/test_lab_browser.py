@@ -13,8 +13,8 @@ LONG = "the LSTM remembers at T = 80; the vanilla RNN does not"  # a run long en
 
 
 @pytest.fixture(scope="module")
-def page():
-    with app_page(height=1400) as page:
+def page(bundled_app):
+    with app_page(bundled_app, height=1400) as page:
         page.get_by_role("tab", name="Gradient lab").click()
         page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
         yield page

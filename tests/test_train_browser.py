@@ -20,10 +20,10 @@ def _points(page) -> int:
     return page.locator("#train-plot .js-plotly-plot .scatterlayer .points path").count()
 
 
-def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(tmp_path):
+def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(tmp_path, bundled_app):
     path = tmp_path / "letters.txt"
     path.write_text((WORDS * 4 + "\n") * 120)
-    with app_page(height=1500) as page:
+    with app_page(bundled_app, height=1500) as page:
         page.get_by_role("tab", name="Train your own").click()
         page.locator("#train-upload input[type=file]").set_input_files(str(path))
         # the file's row, by its name (gradio renders the stem and the extension in two elements)
