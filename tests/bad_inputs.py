@@ -223,6 +223,21 @@ def _second_lab_run(client: Client, folder: Path) -> object:
         return client.predict(*lab_values(), False, *lab_values(), api_name="/lab_run")
     finally:
         first.cancel()
+        _until_the_slot_is_free(client)
+
+
+def _until_the_slot_is_free(client: Client, seconds: float = 60) -> None:
+    """Wait until the client's cancelled job has left the job slot (a busy machine takes a while to stop its worker),
+    so that the rows after find the slot as a new visitor would."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            client.predict(api_name="/train_stop")  # stops it, if it is still going
+        except Exception as error:  # noqa: BLE001 (gradio_client raises its own AppError)
+            if "nothing of yours is running" in str(error):
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"the cancelled lab run still held the job slot after {seconds} s")
 
 
 CONTROLS = "ROMEO: \x00\x07\u202e 😀"

@@ -10,14 +10,20 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import pytest
-import torch
+# Torch's OpenMP threads wait for work by sleeping, not spinning, in every test process (the workers, and the apps and
+# commands they start inherit it): with more busy threads than the 2 cores, spinning burns the CPU the others need.
+# Set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from tests.quick_gradio import skip_component_stubs
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from tests.quick_gradio import skip_component_stubs  # noqa: E402
 
 skip_component_stubs()  # before anything imports gradio
 
@@ -36,25 +42,29 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 MAX_WORKERS = 4  # `-n auto` on a large machine: each worker launches its own apps and browsers
-# Modules whose tests share one launched app on the bundled weights (the `bundled_app` fixture): one group, so
-# one worker and one launch
-BUNDLED_APP = ("test_browser.py", "test_inside_browser.py", "test_lab_browser.py", "test_train_browser.py",
-               "test_sentiment_compare.py")
+# Modules whose tests share the launched apps (the `bundled_app` and `client` fixtures): one group, so one worker
+# and one launch of each, stopped when the group ends
+LAUNCHED_APPS = ("test_browser.py", "test_inside_browser.py", "test_lab_browser.py", "test_train_browser.py",
+                 "test_sentiment_compare.py", "test_app.py", "test_bad_inputs.py", "test_fairness.py",
+                 "test_forecast_compare.py", "test_inside_app.py", "test_lab_app.py", "test_sentiment_app.py")
+APP_FIXTURES = ("bundled_app", "client")
 # Modules whose tests each re-measure one bundled model in full: one group per cell, spread over the workers
 PER_CELL = ("test_quality_text.py", "test_quality.py")
 CELLS = ("lstm", "gru", "rnn")
 # The longest groups (measured: `--durations`, summed per group), handed out first so that none is left running
 # alone at the end; the others follow in file order
-FIRST = ("test_quality_text[lstm]", "bundled-app", "test_hub_roundtrip", "test_quality_text[gru]",
-         "test_train_tab", "test_parallel", "test_cli", "test_lab", "test_quality[lstm]", "test_quality[gru]",
-         "test_app_hub", "test_bad_inputs", "test_app", "test_inside_memory", "test_forecast_adapt",
-         "test_quality_text[rnn]", "test_quality[rnn]", "test_quality", "test_hub_dataset_bounds", "test_package",
-         "test_jobs", "test_fairness", "test_hub_deadline", "test_tiny_models")
+FIRST = ("launched-apps", "test_parallel", "test_quality_text[lstm]", "test_train_tab", "test_cli",
+         "test_quality_text[gru]", "test_quality[lstm]", "test_quality[gru]", "test_forecast_adapt", "test_app_hub",
+         "test_inside_memory", "test_lab", "test_quality_text[rnn]", "test_quality[rnn]", "test_quality", "test_jobs",
+         "test_hub_dataset_bounds", "test_hub_roundtrip", "test_hub_deadline", "test_package", "test_tiny_models")
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hooks: known only when it is loaded
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+    """One worker more than the cores: much of the suite waits (on the apps and commands it starts, on deadlines and
+    training budgets), and a waiting worker leaves its core to the others (2 cores: 3 workers, 10 min; 2 workers,
+    11 min 11 s, measured)."""
+    return max(1, min(MAX_WORKERS, (os.cpu_count() or 1) + 1))
 
 
 def group(nodeid: str) -> str:
@@ -62,8 +72,8 @@ def group(nodeid: str) -> str:
     measurement of the bundled models (a test parametrized by cell alone, as `test_x[lstm]`). Read from the test's
     id alone, as the scheduler in the controlling process sees it."""
     module = nodeid.split("::")[0].rsplit("/", 1)[-1]
-    if module in BUNDLED_APP:
-        return "bundled-app"
+    if module in LAUNCHED_APPS:
+        return "launched-apps"
     cell = nodeid.rpartition("[")[2].rstrip("]") if nodeid.endswith("]") else ""
     if module in PER_CELL and cell in CELLS:
         return f"{module.removesuffix('.py')}[{cell}]"
@@ -108,6 +118,16 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int 
                           env=env, timeout=timeout)
 
 
+@pytest.fixture(autouse=True)
+def _worker_threads() -> Iterator[None]:
+    """Torch's thread count put back after each test: commands run in this process (`--threads`), the lab and the
+    benchmarks change it for the whole process, and the worker must keep its share of the cores."""
+    threads = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def cli(capfd: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
     """`python -m rnn_demo ARGS` run in this process (`main(argv)`), answered as `run_cli` answers: the exit code
@@ -131,6 +151,28 @@ def cli(capfd: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProce
     return run
 
 
+class _NoSleepTime:
+    """The `time` module without its waits, for the Hub client's retry loops (every retry meets the fault anyway)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        pass
+
+
+@pytest.fixture
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """huggingface_hub waits 1 s between download retries and 1+2+4+8+8 s between upload retries: skip the waits (the
+    retries themselves still happen), in this process."""
+    import huggingface_hub.file_download
+    import huggingface_hub.utils._http
+
+    monkeypatch.setattr(huggingface_hub.file_download, "time", _NoSleepTime())
+    monkeypatch.setattr(huggingface_hub.utils._http, "time", _NoSleepTime())
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small local text file, read through datasets' "text" builder like any user file."""
@@ -150,33 +192,36 @@ def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def client(tiny_models_dir: Path):
-    """A gradio_client Client of app.py launched on the tiny models (one server for the whole session)."""
+    """A gradio_client Client of app.py launched on the tiny models, behind one trusted proxy: one server for the
+    modules of the `launched-apps` group, stopped when the group's last test ends."""
     from gradio_client import Client
 
     from tests.appserver import launched_app
 
-    with launched_app(tiny_models_dir, env={"RNN_DEMO_TRUSTED_PROXIES": "1"}) as url:  # as on a Space (clients.py)
+    with ExitStack() as stack:  # as on a Space, behind one proxy (clients.py)
+        url = stack.enter_context(launched_app(tiny_models_dir, env={"RNN_DEMO_TRUSTED_PROXIES": "1"}))
+        AFTER_GROUP["launched-apps"].append(stack.close)
         yield Client(url, verbose=False)
 
 
 @pytest.fixture(scope="session")
 def bundled_app() -> Iterator[str]:
     """The URL of app.py launched on the bundled weights, offline, as a visitor meets it: one server for the
-    browser modules, whose group (`bundled-app`) runs on one worker; stopped when the group's last test ends."""
+    browser modules, whose group (`launched-apps`) runs on one worker; stopped when the group's last test ends."""
     from tests.appserver import launched_app
 
     with ExitStack() as stack:
         url = stack.enter_context(launched_app())
-        AFTER_GROUP["bundled-app"] = stack.close
+        AFTER_GROUP["launched-apps"].append(stack.close)
         yield url
 
 
-AFTER_GROUP: dict[str, Callable[[], None]] = {}  # what to stop once a group's last test has run
+AFTER_GROUP: dict[str, list[Callable[[], None]]] = {"launched-apps": []}  # what to stop after a group's last test
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if "bundled_app" in item.fixturenames and group(item.nodeid) != "bundled-app":
-        pytest.fail(f"{item.path.name} uses the bundled app: add it to BUNDLED_APP in tests/conftest.py")
+    if set(APP_FIXTURES) & set(item.fixturenames) and group(item.nodeid) != "launched-apps":
+        pytest.fail(f"{item.path.name} uses a launched app: add it to LAUNCHED_APPS in tests/conftest.py")
 
 
 @pytest.hookimpl(trylast=True)
@@ -184,5 +229,6 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """An app launched for one group stops with it: an idle app costs a few percent of a core, for the rest of
     the run."""
     name = group(item.nodeid)
-    if name in AFTER_GROUP and (nextitem is None or group(nextitem.nodeid) != name):
-        AFTER_GROUP.pop(name)()
+    if AFTER_GROUP.get(name) and (nextitem is None or group(nextitem.nodeid) != name):
+        while AFTER_GROUP[name]:
+            AFTER_GROUP[name].pop()()

@@ -30,6 +30,7 @@ def test_train_help_explains_every_option(cli, task, own_options):
     assert "(default:" in out
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_forecaster_trains_on_a_local_csv_with_named_columns(cli, tmp_path):
     import numpy as np
     import pandas as pd
@@ -49,6 +50,7 @@ def test_forecaster_trains_on_a_local_csv_with_named_columns(cli, tmp_path):
     assert missing.returncode == 1 and "no column 'time'" in missing.stderr and "Traceback" not in missing.stderr
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_trained_model_is_a_hub_directory_that_generates(cli, tiny_models_dir):
     model = tiny_models_dir / "text-gru"
     assert {p.name for p in model.iterdir()} >= {"config.json", "model.safetensors", "README.md"}

@@ -132,6 +132,7 @@ def small_app():
             demo.close()
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_one_client_waits_with_at_most_its_share_of_the_queue(small_app):
     demo, url = small_app
     with ThreadPoolExecutor(24) as pool:
@@ -145,6 +146,7 @@ def test_one_client_waits_with_at_most_its_share_of_the_queue(small_app):
     assert all(f"You have {PER_CLIENT_WAITING} requests waiting already" in text for text in refused)
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_calls_that_name_no_session_are_forgotten_once_ended_and_read(small_app):
     """Each plain API call without a session made gradio keep a made-up session (0.6 MB of state on the app's page),
     its message queue and its event ids for good: they now go once the call has ended. A named session stays."""

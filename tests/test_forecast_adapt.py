@@ -109,6 +109,7 @@ def test_a_series_too_short_to_hold_out_two_weeks_is_forecast_as_it_is_with_a_no
                                       for note in view.notes)
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_an_adapted_model_is_reused_from_the_session_cache_and_the_other_steps_are_refused(tmp_path):
     from rnn_demo.forecast.own_series import own_series_forecast, upload_key
     from rnn_demo.forecast.serve import bundled_forecaster

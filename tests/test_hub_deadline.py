@@ -45,6 +45,7 @@ def timed_failure(visitors: VisitorModels, repo_id: str = "user/reviews") -> tup
     return str(raised.value), time.monotonic() - started
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_two_hung_loads_cost_those_loads_only_and_the_next_one_works(hub, tmp_path):
     visitors = classifiers(tmp_path)
     hub.hang(path="/api/models/user/reviews", times=2)  # accepted, never answered
@@ -55,6 +56,7 @@ def test_two_hung_loads_cost_those_loads_only_and_the_next_one_works(hub, tmp_pa
     assert commit == hub.head("user/reviews") and model.config.hidden_size == 4
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 @pytest.mark.parametrize("path, body_only", [("/api/models/user/reviews", False), ("/model.safetensors", True)],
                          ids=["headers of the repository's info", "body of the weights"])
 def test_a_trickling_hub_is_cut_at_the_deadline(hub, tmp_path, path, body_only):
@@ -76,6 +78,7 @@ def test_an_offline_or_unreachable_hub_is_said_so(hub, tmp_path, monkeypatch):
     assert "the Hub cannot be reached from this Space right now" in timed_failure(visitors)[0]
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_the_spaces_own_hub_calls_are_not_bounded_by_a_visitors_deadline(hub, tmp_path):
     classifiers(tmp_path, seconds=0.5)  # the bounded client is installed: it is process-wide
     hub.trickle(DEADLINE + 1, every=0.1, path="/resolve/main/config.json", times=1)

@@ -114,7 +114,7 @@ def test_a_missing_repository_is_a_clear_error(run, hub, tmp_path):
     assert "Traceback" not in result.stderr and not (tmp_path / "x").exists()
 
 
-def test_an_interrupted_pull_leaves_the_existing_copy_untouched(run, hub, tmp_path, tiny_models_dir):
+def test_an_interrupted_pull_leaves_the_existing_copy_untouched(run, hub, tmp_path, tiny_models_dir, no_retry_waits):
     assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
     out = tmp_path / "copy"
     assert run("pull", "user/lm", "--out", str(out)).returncode == 0
@@ -127,7 +127,7 @@ def test_an_interrupted_pull_leaves_the_existing_copy_untouched(run, hub, tmp_pa
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".copy")]  # no staging left behind
 
 
-def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(run, hub, tiny_models_dir):
+def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(run, hub, tiny_models_dir, no_retry_waits):
     assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
     head = hub.head("user/lm")
     hub.break_lfs_uploads()

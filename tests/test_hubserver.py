@@ -29,27 +29,6 @@ def hub(monkeypatch, tmp_path):
         yield server
 
 
-class _NoSleepTime:
-    """The `time` module without its waits, for the client's retry loops (every retry meets the fault anyway)."""
-
-    def __getattr__(self, name):
-        return getattr(time, name)
-
-    @staticmethod
-    def sleep(seconds):
-        pass
-
-
-@pytest.fixture
-def no_retry_waits(monkeypatch):
-    """huggingface_hub waits 1 s between download retries and 1+2+4+8+8 s between upload retries: skip the waits."""
-    import huggingface_hub.file_download
-    import huggingface_hub.utils._http
-
-    monkeypatch.setattr(huggingface_hub.file_download, "time", _NoSleepTime())
-    monkeypatch.setattr(huggingface_hub.utils._http, "time", _NoSleepTime())
-
-
 def make_model(folder: Path, version: int = 1) -> dict[str, bytes]:
     """A small model folder: config.json, README.md and a 1 MB random model.safetensors."""
     files = {"config.json": json.dumps({"hidden_size": 16, "version": version}).encode(),
@@ -299,6 +278,7 @@ def test_subprocess_client_uses_hub_env(tmp_path):
         assert list((tmp_path / "hub").iterdir())  # the subprocess cached under the given dir
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_a_hung_request_gets_no_answer_and_the_next_one_does(hub, tmp_path):
     api = HfApi()
     api.create_repo("user/slow")
@@ -314,6 +294,7 @@ def test_a_hung_request_gets_no_answer_and_the_next_one_does(hub, tmp_path):
     assert httpx2.get(url, timeout=5).json()["id"] == "user/slow"
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 @pytest.mark.parametrize("body_only", [False, True])
 def test_a_trickled_answer_defeats_read_timeouts_then_arrives_whole(hub, tmp_path, body_only):
     api = HfApi()

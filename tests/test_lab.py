@@ -123,12 +123,14 @@ def summary_of(settings: LabSettings) -> dict:
 @pytest.fixture(scope="module")
 def presets() -> dict[str, list[dict]]:
     """Every preset run as the lab's worker runs it (one thread): each run's summary."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     runs: dict[LabSettings, dict] = {}  # presets share runs (the LSTM at T = 80): each is trained once
     for pair in PRESETS.values():
         for settings in filter(None, pair):
             if settings not in runs:
                 runs[settings] = summary_of(settings)
+    torch.set_num_threads(threads)
     return {name: [runs[s] for s in pair if s is not None] for name, pair in PRESETS.items()}
 
 

@@ -117,6 +117,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_the_model_code_and_the_cuda_checks_import_without_the_app():
     """A GPU machine's image has no gradio (scripts/gpu-check): the models, their serving functions, the command line
     and the cuda tests import without it."""

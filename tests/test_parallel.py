@@ -209,6 +209,7 @@ print(json.dumps({"autocast": (autocast - plain).abs().max().item(), "full": (fu
 """
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_selection_and_saving_compute_in_float32_under_bf16_training():
     """With --mixed_precision bf16 the training forward runs under autocast; the selection loss, the forecast
     calibration and the saved model are computed from the float32 forward (Replicas.full_precision)."""

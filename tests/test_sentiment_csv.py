@@ -156,6 +156,7 @@ def _app_with_a_result(*then: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_results_are_removed_when_the_app_exits_or_at_the_next_start_after_a_kill():
     from rnn_demo.sentiment.serve import ResultFiles
 

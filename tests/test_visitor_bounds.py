@@ -227,6 +227,7 @@ def test_a_well_formed_repository_loads_and_leaves_no_files_behind(hub, tmp_path
     assert gets(hub, WEIGHTS_NAME) == 1
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_path):
     labels = [f"label {i}" for i in range(1_000_000)]
     million = {**SENTIMENT, "labels": labels}

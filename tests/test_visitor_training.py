@@ -77,6 +77,7 @@ def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
         series_upload(path, None, "mw")
 
 
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 @pytest.mark.parametrize("kind", ["text", "sentiment", "forecast"])
 def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_layout(tmp_path, kind):
     """50 steps of the Train tab's job on a small file of each kind: progress after each held-out scoring
