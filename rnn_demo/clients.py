@@ -123,4 +123,3 @@ def calm_idle_queue(demo: Any) -> None:
     queue = demo._queue
     queue.sleep_when_free = max(queue.sleep_when_free, IDLE_POLL)
     queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, IDLE_PROGRESS_POLL)
-

@@ -34,7 +34,8 @@ SENTIMENT = ["--text-column", "review", "--label-column", "sentiment", "--hidden
 FORECAST = ["--hidden-size", "8", "--max-steps", "20", "--eval-every", "10"]  # on the protocol series, as users train
 TRAININGS: dict[str, list[str]] = {
     **{f"text-{cell}": ["text", "--cell", cell, "--data", "plays.txt", *TEXT] for cell in ("lstm", "gru", "rnn")},
-    **{f"sentiment-{cell}": ["sentiment", "--cell", cell, "--data", "reviews.csv", *SENTIMENT] for cell in ("gru", "lstm")},
+    **{f"sentiment-{cell}": ["sentiment", "--cell", cell, "--data", "reviews.csv", *SENTIMENT]
+       for cell in ("gru", "lstm")},
     **{f"forecast-{cell}": ["forecast", "--cell", cell, *FORECAST] for cell in ("gru", "lstm")},
 }
 
