@@ -13,7 +13,7 @@ from rnn_demo.text.model import CharLM
 from tests.conftest import run_cli
 from tests.hubserver import hub_env, hub_environment, local_hub
 
-pytestmark = pytest.mark.slow  # the tiny models are trained by the real command first
+pytestmark = pytest.mark.slow  # a local Hub server per test, and the protocol data
 
 MODELS = {"text": ("text-gru", CharLM), "sentiment": ("sentiment-gru", ReviewClassifier),
           "forecast": ("forecast-gru", Forecaster)}
