@@ -12,7 +12,7 @@ from rnn_demo.sentiment.model import VISITOR_LIMITS as SENTIMENT_LIMITS
 from rnn_demo.visitor_hub import VisitorModels, check_repo_id
 from tests.hubserver import hub_environment, local_hub
 
-pytestmark = pytest.mark.slow  # the tiny models are trained by the real command first
+pytestmark = pytest.mark.slow  # a local Hub server per test, about 1 s each
 
 
 @pytest.fixture
