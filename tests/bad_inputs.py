@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from rnn_demo.display import md_text
 from rnn_demo.lab.run import LabSettings
 from rnn_demo.lab.serve import FIELDS, to_widgets
 from rnn_demo.bench import write_tiny_rows
+from rnn_demo.bench_load import call_without_session
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256)) * 4  # a picture renamed .csv
 
@@ -141,19 +141,10 @@ def _concurrent_uploads(client: Client, folder: Path) -> str:
 def _json_call(endpoint: str, arguments: str) -> Callable[[Client, Path], object]:
     """A call of `endpoint` over gradio's HTTP API with its arguments as JSON text, for what gradio_client cannot
     send: a lone surrogate, which JSON carries as an escape ("\\ud800", as a browser sends it) but Python cannot write
-    as UTF-8. Returns the answer, or raises with the error's message."""
+    as UTF-8, or NaN. Returns the answer, or raises with the error's message (bench_load.call_without_session, which
+    writes the arguments back as the same JSON)."""
     def call(client: Client, folder: Path) -> object:
-        url = f"{client.src.rstrip('/')}/gradio_api/call/{endpoint}"
-        posted = urllib.request.Request(url, data=f'{{"data": {arguments}}}'.encode(),
-                                        headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(posted, timeout=60) as answer:
-            event_id = json.load(answer)["event_id"]
-        with urllib.request.urlopen(f"{url}/{event_id}", timeout=120) as stream:
-            events = stream.read().decode().split("event: ")  # server-sent events: "event: name\ndata: JSON"
-        name, _, data = events[-1].partition("\ndata: ")
-        if name != "complete":
-            raise RuntimeError(f"{name}: {data.strip()}")
-        return json.loads(data)
+        return call_without_session(client.src, f"/{endpoint}", tuple(json.loads(arguments)))
     return call
 
 
