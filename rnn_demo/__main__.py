@@ -159,8 +159,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         print("training on " + ", ".join(f"{key} {value}" for key, value in replicas.record().items()), flush=True)
     if note := one_cpu_process_note():
         print(note, file=sys.stderr)
-    state = TASKS[args.task].cli.train(args, settings, args.out or MODELS_DIR / name,
-                                       args.run_dir or Path("checkpoints") / name, replicas)
+    try:
+        state = TASKS[args.task].cli.train(args, settings, args.out or MODELS_DIR / name,
+                                           args.run_dir or Path("checkpoints") / name, replicas)
+    finally:
+        replicas.finish()
     if replicas.is_main:
         print(f"done: best selection loss {state['best_selection_loss']:.4f} at step {state['best_step']}")
 

@@ -86,6 +86,9 @@ class OneReplica:
         """How the training ran, for training.json."""
         return {"processes": 1, "device": str(self.device)}
 
+    def finish(self) -> None:
+        """Leave the training: called once, after the last step (or on the way out of a failed one)."""
+
 
 class AcceleratedReplicas(OneReplica):
     """This process as one rank of an `accelerate launch` training (DDP; bf16 if launched with it).
@@ -145,6 +148,12 @@ class AcceleratedReplicas(OneReplica):
     def record(self) -> dict[str, Any]:
         return {"processes": self.shard.world, "device": str(self.device),
                 "mixed_precision": str(self.accelerator.mixed_precision)}
+
+    def finish(self) -> None:
+        # The process group must be destroyed before the interpreter exits: left to exit, gloo's threads are torn
+        # down mid-flight and a rank can die with "terminate called without an active exception" (SIGABRT) after
+        # a finished training, failing the launch.
+        self.accelerator.end_training()
 
 
 def one_cpu_process_note() -> str | None:
