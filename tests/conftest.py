@@ -202,7 +202,9 @@ def client(tiny_models_dir: Path):
     with ExitStack() as stack:  # as on a Space, behind one proxy (clients.py)
         url = stack.enter_context(launched_app(tiny_models_dir, env={"RNN_DEMO_TRUSTED_PROXIES": "1"}))
         AFTER_GROUP["launched-apps"].append(stack.close)
-        yield Client(url, verbose=False)
+        # gradio_client's plain POSTs (joining the queue, a cancel) take httpx's 5 s limit, which the app can miss
+        # while three workers share two cores (a lab run's cancel did, once, and left the run going): 60 s here
+        yield Client(url, verbose=False, httpx_kwargs={"timeout": 60})
 
 
 @pytest.fixture(scope="session")
