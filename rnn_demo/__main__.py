@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("repo_id", help="user/name on the Hub")
     p.add_argument("--revision", default=None, help="a branch, tag or commit sha; default: main")
     p.add_argument("--out", type=Path, default=None, help="directory to put the model in; default: the Hub cache")
+    p = sub.add_parser("publish", help="publish the datasets, the bundled models and the Space on the Hub, in that "
+                       "order (run again to finish a cut run; an unchanged repository gets no commit)",
+                       formatter_class=DEFAULTS)
+    p.add_argument("--owner", default=None, help="the Hub user or organization; default: rnn_demo/project.py's")
+    p.add_argument("--models", type=Path, default=MODELS_DIR, help="the folder of the models to publish")
+    p.add_argument("--dry-run", action="store_true", help="list every file and its destination; send nothing")
     sub.add_parser("cards", help="rewrite what the bundled models' cards and the Space's front matter take from "
                    "rnn_demo/project.py (the link, datasets, Use section; the measured figures stay)",
                    formatter_class=DEFAULTS)
@@ -226,6 +232,13 @@ def cmd_pull(args: argparse.Namespace) -> None:
     print(pull_model(args.repo_id, task_names(), revision=args.revision, out=args.out))
 
 
+def cmd_publish(args: argparse.Namespace) -> None:
+    from .project import HUB_OWNER
+    from .publish import publish
+
+    publish(args.owner or HUB_OWNER, models_dir=args.models, tasks=task_names(), dry_run=args.dry_run)
+
+
 def cmd_cards(args: argparse.Namespace) -> None:
     from .hub import ROOT
     from .usage import refresh_card, refresh_front_matter
@@ -244,7 +257,7 @@ def _print(result: dict, as_json: bool) -> None:
 
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
             "bench": cmd_bench, "push": cmd_push, "push-dataset": cmd_push_dataset,
-            "pull": cmd_pull, "cards": cmd_cards}
+            "pull": cmd_pull, "publish": cmd_publish, "cards": cmd_cards}
 
 
 def main(argv: list[str] | None = None) -> int:

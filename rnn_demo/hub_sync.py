@@ -68,15 +68,27 @@ def push_model(directory: str | Path, task: str, repo_id: str, *, private: bool 
     """Create `repo_id` if needed (and the branch `revision`) and upload the model directory as one commit.
 
     Returns the commit's URL."""
-    directory = Path(directory)
-    check_model_dir(directory, task)
+    check_model_dir(Path(directory), task)
+    return push_folder(directory, repo_id, "model", f"Upload rnn-demo {task} model", private=private,
+                       revision=revision, token=token)
+
+
+def push_folder(directory: str | Path, repo_id: str, repo_type: str, message: str, *, private: bool = False,
+                revision: str | None = None, token: str | None = None, variables: dict[str, str] | None = None) -> str:
+    """Create the repository (a gradio Space for "space") if needed, and the branch `revision`, then upload the
+    folder as one commit (a model's: MODEL_FILES only); none when the repository holds every file already. A
+    Space's `variables` are set after. Returns the commit's URL (the last one's, when nothing changed)."""
     api = HfApi(token=token)
     try:
-        api.create_repo(repo_id, private=private, exist_ok=True)
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True,
+                        space_sdk="gradio" if repo_type == "space" else None)
         if revision and revision != "main":
-            api.create_branch(repo_id, branch=revision, exist_ok=True)
-        commit = api.upload_folder(folder_path=str(directory), repo_id=repo_id, revision=revision,
-                                   allow_patterns=MODEL_FILES, commit_message=f"Upload rnn-demo {task} model")
+            api.create_branch(repo_id, repo_type=repo_type, branch=revision, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(directory), repo_id=repo_id, repo_type=repo_type, revision=revision,
+                                   allow_patterns=MODEL_FILES if repo_type == "model" else None,
+                                   commit_message=message)
+        for key, value in (variables or {}).items():
+            api.add_space_variable(repo_id, key, value)
     except TRANSFER_ERRORS as error:
         raise _explain(error, repo_id, revision, token) from None
     return commit.commit_url

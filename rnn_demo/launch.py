@@ -21,11 +21,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None, preamble: str = ""
-              ) -> tuple[subprocess.Popen, str]:
-    """Start `python app.py` (on `models_dir` if given; with `env` added, e.g. a local Hub's; after the Python code
-    `preamble`, if given) and wait until it answers; return the process and its URL. Without `env` the app runs
-    offline."""
+def start_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None, preamble: str = "",
+              app_dir: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start `python app.py` in `app_dir` (on `models_dir` if given; with `env` added, e.g. a local Hub's; after the
+    Python code `preamble`, if given) and wait until it answers; return the process and its URL. Without `env` the
+    app runs offline."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
@@ -34,7 +34,7 @@ def start_app(models_dir: Path | None = None, timeout: float = 90, env: dict | N
     log = tempfile.TemporaryFile("w+")  # a file, not a pipe: a long run cannot block the app on a full pipe
     command = ["-c", f"{preamble}\nimport runpy\nrunpy.run_path('app.py', run_name='__main__')"] if preamble else \
         ["app.py"]
-    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    process = subprocess.Popen([sys.executable, *command], cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                                text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
@@ -61,10 +61,10 @@ def stop_app(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def launched_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None, preamble: str = ""
-                 ) -> Iterator[str]:
+def launched_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None, preamble: str = "",
+                 app_dir: Path = ROOT) -> Iterator[str]:
     """`start_app` for the duration of the block; yields the URL."""
-    process, url = start_app(models_dir, timeout, env, preamble)
+    process, url = start_app(models_dir, timeout, env, preamble, app_dir)
     try:
         yield url
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from .backbone import CELLS
-from .project import CODE_URL, DATASETS, INSTALL, model_repo
+from .project import PROJECT, Project
 
 LOAD = '''import json
 import torch
@@ -117,15 +117,15 @@ quantiles = forecast_quantiles(model, series, [len(series)])  # (1, 48, 3): the 
 EXTRAS = {"text": "", "sentiment": ", `tokenizers`", "forecast": ""}
 
 
-def use_section(task: str, name: str) -> str:
+def use_section(task: str, name: str, project: Project = PROJECT) -> str:
     """The card's "## Use" section for the model in the folder `name`: a bundled model's (e.g. "text-lstm") names its
-    Hub repository, another's names `<user>/<name>` for its owner to fill in."""
+    Hub repository in `project`, another's names `<user>/<name>` for its owner to fill in."""
     bundled = name in {f"{task}-{cell}" for cell in CELLS}
-    repo, code, command = model_repo(name) if bundled else f"<user>/{name}", *PACKAGE[task]
+    repo, code, command = project.model_repo(name) if bundled else f"<user>/{name}", *PACKAGE[task]
     snippet = SNIPPETS[task].replace("FOLDER", f"rnn-demo-{name}").replace("REPO", repo)
     return f"""## Use
 
-With the package (`pip install "{INSTALL}"`):
+With the package (`pip install "{project.install}"`):
 
 ```python
 {code.replace("REPO", repo)}
@@ -146,27 +146,34 @@ def plain_snippet(card: str) -> str:
     return re.search(r"With PyTorch alone.*?```python\n(.*?)```", card, re.S).group(1)
 
 
-def refresh_card(directory: str | Path, task: str) -> None:
-    """Rewrite what the card in `directory` takes from project.py: the datasets, the link to the code, and the
-    "## Use" section (the last one); the measured figures stay."""
+def refresh_card(directory: str | Path, task: str, project: Project = PROJECT) -> None:
+    """Rewrite what the card in `directory` takes from project.py (`project`: the account it is published under):
+    the datasets, the link to the code, and the "## Use" section (the last one); the measured figures stay."""
     path = Path(directory) / "README.md"
     _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
     data = yaml.safe_load(front)
-    data["datasets"] = [DATASETS[task]]
+    data["datasets"] = [project.datasets[task]]
     for entry in data.get("model-index", []):
         for result in entry["results"]:
-            result["dataset"]["type"] = DATASETS[task]
-    body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({CODE_URL})", body)
-    body = body.split("\n## Use\n")[0].rstrip() + "\n\n" + use_section(task, Path(directory).name)
+            result["dataset"]["type"] = project.datasets[task]
+    body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)
+    body = body.split("\n## Use\n")[0].rstrip() + "\n\n" + use_section(task, Path(directory).name, project)
     front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
 
 
-def refresh_front_matter(readme: str | Path) -> None:
+def refresh_front_matter(readme: str | Path, project: Project = PROJECT) -> None:
     """The Space's README: its front matter's `datasets` list made the protocol datasets as push-dataset names them."""
     path = Path(readme)
-    text = path.read_text(encoding="utf-8")
-    listed = "datasets:\n" + "".join(f"- {repo}\n" for repo in DATASETS.values())
+    path.write_text(front_matter_list(path.read_text(encoding="utf-8"), "datasets", project.datasets.values()),
+                    encoding="utf-8")
+
+
+def front_matter_list(text: str, key: str, values) -> str:
+    """A README's `text` with its front matter's list `key` made `values` (added before the closing line if new)."""
+    listed = f"{key}:\n" + "".join(f"- {value}\n" for value in values)
     front, rest = text.split("\n---\n", 1)
-    front = re.sub(r"^datasets:\n(?:- .*\n?)+", listed, front + "\n", flags=re.M).rstrip("\n")
-    path.write_text(f"{front}\n---\n{rest}", encoding="utf-8")
+    pattern = rf"^{key}:\n(?:- .*\n?)+"
+    front = (re.sub(pattern, listed, front + "\n", flags=re.M) if re.search(pattern, front + "\n", flags=re.M)
+             else front + "\n" + listed).rstrip("\n")
+    return f"{front}\n---\n{rest}"

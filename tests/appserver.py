@@ -14,7 +14,10 @@ __all__ = ["ROOT", "free_port", "launched_app"]
 
 
 @contextmanager
-def launched_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None) -> Iterator[str]:
-    """`rnn_demo.launch.launched_app` for the duration of the block; yields the URL."""
-    with launch.launched_app(models_dir, timeout, env, preamble=PREAMBLE) as url:
+def launched_app(models_dir: Path | None = None, timeout: float = 90, env: dict | None = None,
+                 app_dir: Path = ROOT) -> Iterator[str]:
+    """`rnn_demo.launch.launched_app` for the duration of the block (app.py in `app_dir`); yields the URL. The
+    preamble is imported from this checkout's tests/ (on PYTHONPATH after the app's folder)."""
+    env = {**(env or {}), "PYTHONPATH": str(ROOT)} if app_dir != ROOT else env
+    with launch.launched_app(models_dir, timeout, env, preamble=PREAMBLE, app_dir=app_dir) as url:
         yield url

@@ -127,6 +127,7 @@ class Repo:
     created: str = field(default_factory=now_iso)
     branches: dict[str, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
+    variables: dict[str, dict] = field(default_factory=dict)  # a Space's: key -> {"value", "description", "updatedAt"}
 
     def resolve(self, revision: str) -> Commit:
         """The commit a branch name or a full commit sha points to, or RevisionNotFound."""
@@ -236,7 +237,9 @@ class HubHandler(BaseHTTPRequestHandler):
               ("POST", API + r"/branch/(?P<branch>[^/]+)", "create_branch"),
               ("POST", GIT + r"\.git/info/lfs/objects/batch", "lfs_batch"),
               ("PUT", r"/lfs-upload/(?P<ticket>[0-9a-f]+)", "lfs_put"),
-              ("GET", GIT + f"/resolve{REV}/(?P<path>.+)", "resolve")]
+              ("GET", GIT + f"/resolve{REV}/(?P<path>.+)", "resolve"),
+              ("GET", r"/api/spaces/(?P<id>[^/]+/[^/]+)/variables", "space_variables"),
+              ("POST", r"/api/spaces/(?P<id>[^/]+/[^/]+)/variables", "add_space_variable")]
 
     def do_GET(self):
         self._dispatch()
@@ -355,6 +358,19 @@ class HubHandler(BaseHTTPRequestHandler):
         url = f"{self.hub.endpoint}/{URL_PREFIXES[repo_type]}{repo_id}"
         self.storage.create_repo(repo_type, repo_id, bool(private), url)
         self._send_json({"url": url, "name": repo_id})
+
+    def route_space_variables(self, id: str) -> None:
+        self._require_write()
+        self._send_json(self._repo("spaces", id).variables)
+
+    def route_add_space_variable(self, id: str) -> None:
+        """Set one variable of a Space (`{"key", "value", "description"?}`); answers them all, as the Hub does."""
+        self._require_write()
+        repo, body = self._repo("spaces", id), self._json_body()
+        with self.storage.lock:
+            repo.variables[body["key"]] = {"value": body["value"], "description": body.get("description"),
+                                           "updatedAt": now_iso()}
+        self._send_json(repo.variables)
 
     def route_validate_yaml(self) -> None:
         self._read_body()

@@ -1,0 +1,140 @@
+"""`publish`: the project on the Hub in one command, under one account (`project.Project`).
+
+In order: the protocol datasets (the model cards name them), the bundled models (each card rewritten for the
+account), then the Space: the app's files without weights (`SPACE_FILES` of the checkout, `.gitattributes`
+included, so every binary goes through LFS), its front matter naming the models and datasets, and its variables
+(`RNN_DEMO_<TASK>_REPO`) pointing the app at the published models, so a Space without `models/` starts on them.
+
+Every step is a commit of files that huggingface_hub leaves out when the repository already holds them (and a
+commit with nothing left in it is not made), so a second run makes no new commit and a run cut in the middle
+finishes the job when run again. `--dry-run` lists every file and where it goes, without preparing or sending
+anything.
+"""
+from __future__ import annotations
+
+import fnmatch
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .hub import CONFIG_NAME, MODEL_FILES, ROOT, read_config
+from .project import Project
+from .usage import front_matter_list, refresh_card, refresh_front_matter
+
+# The checkout's files the Space holds (git-tracked ones only): the app, the package pip installs from the Space's
+# git repository, the README and its pictures. Not the weights (the Space reads the model repositories), not the tests.
+SPACE_FILES = ("app.py", "pyproject.toml", "requirements.txt", "requirements-cpu.txt", "README.md", ".gitattributes",
+               "rnn_demo/*.py", "rnn_demo/*/*.py", "docs/*.png", "docs/*/*.png")
+SUGGESTED_HARDWARE = "cpu-upgrade"  # the app is CPU-bound: more cores serve more visitors at once
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One repository's part of a publication: what goes where (`files`: path in the repository -> local path)."""
+
+    kind: str  # "model" or "space"
+    name: str  # a model's folder name (e.g. "text-lstm"), or "space"
+    repo_id: str
+    files: dict[str, Path]
+
+
+def model_uploads(models_dir: Path, tasks: tuple[str, ...], project: Project) -> list[Upload]:
+    """Each model folder `<task>-<cell>` under `models_dir` (one with a config.json), to its repository."""
+    uploads = []
+    for task in tasks:
+        for folder in sorted(models_dir.glob(f"{task}-*")):
+            if (folder / CONFIG_NAME).is_file():
+                files = {name: folder / name for name in MODEL_FILES if (folder / name).is_file()}
+                uploads.append(Upload("model", folder.name, project.model_repo(folder.name), files))
+    return uploads
+
+
+def space_files(root: Path = ROOT) -> dict[str, Path]:
+    """The checkout's git-tracked files that match SPACE_FILES (sorted)."""
+    try:
+        tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise ValueError(f"publish runs in a git checkout of the project (the Space's files are its tracked ones); "
+                         f"{root} is not one: {error}") from None
+    names = [name for name in tracked.splitlines() if any(fnmatch.fnmatchcase(name, p) for p in SPACE_FILES)]
+    return {name: root / name for name in sorted(names)}
+
+
+def space_variables(tasks: tuple[str, ...], project: Project) -> dict[str, str]:
+    """The Space's variables: each task's models, one repository per cell (model_sources.py reads them)."""
+    return {f"RNN_DEMO_{task.upper()}_REPO": project.model_repo(f"{task}-{{cell}}") for task in tasks}
+
+
+def space_readme(text: str, project: Project, models: list[str]) -> str:
+    """The Space's README: its front matter naming `models`, the project's datasets and the suggested hardware."""
+    text = front_matter_list(text, "models", models)
+    text = front_matter_list(text, "datasets", project.datasets.values())
+    front, rest = text.split("\n---\n", 1)
+    if "\nsuggested_hardware:" not in front:
+        front += f"\nsuggested_hardware: {SUGGESTED_HARDWARE}"
+    return f"{front}\n---\n{rest}"
+
+
+def describe(uploads: list[Upload], datasets: list[str], variables: dict[str, str]) -> Iterator[str]:
+    """The lines `--dry-run` prints: every file and its destination, in the order they are sent."""
+    for task, repo_id in datasets:
+        yield f"datasets/{repo_id}: the {task} protocol dataset (prepare {task}; one parquet file per split) and its card"
+    for upload in uploads:
+        prefix = {"model": "", "space": "spaces/"}[upload.kind]
+        for name, path in upload.files.items():
+            yield f"{prefix}{upload.repo_id}/{name} <- {path}"
+    for key, value in variables.items():
+        yield f"Space variable {key}={value}"
+
+
+def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bool = False,
+            datasets: Callable[[str], tuple[object, dict]] | None = None, token: str | None = None,
+            say: Callable[[str], None] = print) -> list[str]:
+    """Publish `tasks` under `owner` (see the module's docstring); returns the repositories' ids.
+
+    `datasets(task)` gives a task's prepared DatasetDict and its card ({"license", "pretty_name", "text"});
+    by default the task's protocol dataset, prepared as `prepare` does."""
+    project = Project(owner)
+    models = model_uploads(Path(models_dir), tasks, project)
+    dataset_repos = [(task, project.datasets[task]) for task in tasks]
+    space = Upload("space", "space", project.space_id, space_files())
+    variables = space_variables(tasks, project)
+    if dry_run:
+        for line in describe([*models, space], dataset_repos, variables):
+            say(line)
+        return []
+    from .hub_sync import push_dataset, push_folder
+
+    for task, repo_id in dataset_repos:
+        dataset, card = (datasets or _protocol_dataset)(task)
+        say(push_dataset(dataset, repo_id, card, token=token))
+    with tempfile.TemporaryDirectory(prefix="rnn-demo-publish-") as staging:
+        for upload in models:
+            folder = _staged(upload, Path(staging))
+            refresh_card(folder, read_config(folder)["task"], project)
+            say(push_folder(folder, upload.repo_id, "model", f"Publish the rnn-demo model {upload.name}", token=token))
+        folder = _staged(space, Path(staging))
+        refresh_front_matter(folder / "README.md", project)
+        readme = (folder / "README.md").read_text(encoding="utf-8")
+        (folder / "README.md").write_text(space_readme(readme, project, [u.repo_id for u in models]), encoding="utf-8")
+        say(push_folder(folder, space.repo_id, "space", "Publish the rnn-demo Space", token=token,
+                        variables=variables))
+    return [repo for _, repo in dataset_repos] + [u.repo_id for u in models] + [space.repo_id]
+
+
+def _protocol_dataset(task: str) -> tuple[object, dict]:
+    from .tasks import TASKS
+
+    return TASKS[task].cli.prepare(), TASKS[task].cli.dataset_card
+
+
+def _staged(upload: Upload, staging: Path) -> Path:
+    """A copy of `upload`'s files laid out as in its repository, in the folder `staging`/its name."""
+    folder = staging / upload.name
+    for name, path in upload.files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, folder / name)
+    return folder

@@ -1,0 +1,151 @@
+"""`publish`: the datasets, the models and the Space on a local Hub server, under another account; a second run
+makes no commit, a run cut after the models finishes when run again; `--dry-run` sends nothing. The checkout's
+`.gitattributes` marks every binary for the Hub's LFS, and the bundled weights are real files, not LFS pointers."""
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from datasets import Dataset, DatasetDict
+from gradio_client import Client
+from safetensors import safe_open
+
+from rnn_demo.hub import MODELS_DIR, card_metadata
+from rnn_demo.publish import SPACE_FILES, publish, space_files
+from rnn_demo.tasks import TASKS, task_names
+from tests.appserver import launched_app
+from tests.conftest import ROOT, TINY_MODELS
+from tests.hubserver import hub_env, hub_environment, local_hub
+
+OWNER = "test-user"
+
+
+def test_every_tracked_binary_is_marked_for_the_hubs_lfs():
+    tracked = subprocess.run(["git", "ls-files", "*.safetensors", "*.png"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert any(name.startswith("models/") for name in tracked) and any(name.startswith("docs/") for name in tracked)
+    attributes = subprocess.run(["git", "check-attr", "filter", "text", "--", *tracked], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.splitlines()
+    assert sorted(attributes) == sorted([f"{name}: filter: lfs" for name in tracked] +
+                                        [f"{name}: text: unset" for name in tracked])
+
+
+def test_the_bundled_weights_are_safetensors_not_lfs_pointers():
+    weights = sorted(MODELS_DIR.glob("*/model.safetensors"))
+    assert len(weights) == 9
+    for path in weights:
+        assert not path.read_bytes()[:100].startswith(b"version https://git-lfs"), path
+        with safe_open(str(path), "pt") as tensors:
+            assert len(list(tensors.keys())) > 0
+
+
+def test_the_space_holds_the_app_and_the_package_not_the_weights_or_the_tests():
+    names = set(space_files())
+    assert {"app.py", "requirements.txt", "pyproject.toml", "README.md", ".gitattributes", "rnn_demo/__init__.py",
+            "rnn_demo/text/model.py", "docs/memory.png"} <= names
+    assert not any(name.startswith(("models/", "tests/", ".ci/")) for name in names), SPACE_FILES
+
+
+def test_a_dry_run_lists_every_file_and_destination_and_sends_nothing(tiny_models_dir, tmp_path, monkeypatch):
+    lines = []
+    with local_hub() as hub:
+        hub_environment(monkeypatch, hub, tmp_path / "hf")
+        publish(OWNER, models_dir=tiny_models_dir, tasks=task_names(), dry_run=True, say=lines.append)
+        assert hub.requests == []
+    for folder in sorted(tiny_models_dir.iterdir()):
+        for path in folder.iterdir():
+            assert f"{OWNER}/rnn-demo-{folder.name}/{path.name} <- {path}" in lines
+    assert f"spaces/{OWNER}/rnn-demo/app.py <- {ROOT / 'app.py'}" in lines
+    assert f"datasets/{OWNER}/rnn-demo-shakespeare: the text protocol dataset" in "\n".join(lines)
+    assert f"Space variable RNN_DEMO_SENTIMENT_REPO={OWNER}/rnn-demo-sentiment-{{cell}}" in lines
+
+
+def _tiny_dataset(task: str) -> tuple[DatasetDict, dict]:
+    rows = {"text": ["To be, or not to be."] * 4} if task == "text" else {"text": ["a fine film", "dull"], "label": [1, 0]}
+    return DatasetDict({split: Dataset.from_dict(rows) for split in ("train", "test")}), TASKS[task].cli.dataset_card
+
+
+def _heads(hub) -> dict:
+    return {key: repo.branches["main"] for key, repo in hub.storage.repos.items()}
+
+
+def _publish(say=lambda line: None) -> list[str]:
+    return publish(OWNER, models_dir=TINY_MODELS, tasks=task_names(), datasets=_tiny_dataset, say=say)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """A local Hub that a publish of the tiny models and datasets was cut on after the models, then run again."""
+    def cut_after_the_models(line: str) -> None:
+        if "rnn-demo-text-rnn" in line:  # the last model's commit: the run is cut before the Space
+            raise KeyboardInterrupt
+
+    with local_hub() as hub, pytest.MonkeyPatch.context() as monkeypatch:
+        hub_environment(monkeypatch, hub, tmp_path_factory.mktemp("hf") / "publisher")
+        with pytest.raises(KeyboardInterrupt):
+            _publish(cut_after_the_models)
+        cut = _heads(hub)
+        assert ("space", f"{OWNER}/rnn-demo") not in cut and ("model", f"{OWNER}/rnn-demo-text-rnn") in cut
+        yield hub, _publish()
+
+
+@pytest.mark.slow
+def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path):
+    hub, repos = published
+    assert len(repos) == 3 + 7 + 1 and {repo for _, repo in _heads(hub)} == set(repos)
+    for task, repo_id in (("text", f"{OWNER}/rnn-demo-shakespeare"), ("sentiment", f"{OWNER}/rnn-demo-imdb")):
+        files = hub.files(repo_id, repo_type="dataset")
+        assert any(name.endswith(".parquet") for name in files)
+        assert f"license: {TASKS[task].cli.dataset_card['license']}" in files["README.md"].decode()
+
+    model = hub.files(f"{OWNER}/rnn-demo-text-lstm")
+    assert model["model.safetensors"] == (TINY_MODELS / "text-lstm" / "model.safetensors").read_bytes()
+    (tmp_path / "README.md").write_bytes(model["README.md"])
+    assert card_metadata(tmp_path)["datasets"] == [f"{OWNER}/rnn-demo-shakespeare"]
+    assert f'"{OWNER}/rnn-demo-text-lstm"' in model["README.md"].decode()  # the Use section's id
+
+    space = hub.files(f"{OWNER}/rnn-demo", repo_type="space")
+    assert set(space) == set(space_files())
+    front = yaml.safe_load(space["README.md"].decode().split("---\n")[1])
+    assert front["sdk"] == "gradio" and front["suggested_hardware"] == "cpu-upgrade"
+    assert sorted(front["models"]) == sorted(f"{OWNER}/rnn-demo-{folder.name}" for folder in TINY_MODELS.iterdir())
+    assert front["datasets"] == [f"{OWNER}/rnn-demo-shakespeare", f"{OWNER}/rnn-demo-imdb",
+                                 f"{OWNER}/rnn-demo-elecdemand"]
+    variables = hub.storage.repos["space", f"{OWNER}/rnn-demo"].variables
+    assert {key: value["value"] for key, value in variables.items()} == {
+        f"RNN_DEMO_{task.upper()}_REPO": f"{OWNER}/rnn-demo-{task}-{{cell}}" for task in task_names()}
+
+
+@pytest.mark.slow
+def test_a_second_publish_makes_no_commit(published):
+    hub, _ = published
+    heads = _heads(hub)
+    _publish()
+    assert _heads(hub) == heads
+
+
+def _answers(url: str) -> list:
+    """What every task tab answers through the API, seeded."""
+    client = Client(url, verbose=False)
+    return [client.predict("ROMEO:", "gru", 80, 0.8, 0, 1.0, 7, "", api_name="/generate"),
+            client.predict("A superb film, wonderfully acted.", "gru", api_name="/classify")[0],
+            client.predict("gru", api_name="/backtest")]
+
+
+@pytest.mark.slow
+def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(published, tiny_models_dir, tmp_path):
+    """The Space's repository in an empty folder (no models/), launched as the Hub runs it: its variables in the
+    environment, the Hub the local server. Every task tab answers as the checkout's app on the same models."""
+    from huggingface_hub import snapshot_download
+
+    hub, _ = published
+    space = Path(snapshot_download(f"{OWNER}/rnn-demo", repo_type="space", local_dir=tmp_path / "space"))
+    assert (space / "app.py").is_file() and not (space / "models").exists()
+    variables = {key: value["value"] for key, value in hub.storage.repos["space", f"{OWNER}/rnn-demo"].variables.items()}
+    with launched_app(env={**hub_env(hub, tmp_path / "hf"), **variables}, app_dir=space) as url:
+        page = urllib.request.urlopen(url + "config", timeout=10).read().decode()
+        assert f"text: the gru model is {OWNER}/rnn-demo-text-gru." in page
+        from_the_hub = _answers(url)
+    with launched_app(tiny_models_dir) as url:
+        assert _answers(url) == from_the_hub
