@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx2
 from collections.abc import Collection
 
-from huggingface_hub import HfApi, get_token
+from huggingface_hub import CommitInfo, HfApi, get_token
 from huggingface_hub.errors import (HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
@@ -70,14 +70,15 @@ def push_model(directory: str | Path, task: str, repo_id: str, *, private: bool 
     Returns the commit's URL."""
     check_model_dir(Path(directory), task)
     return push_folder(directory, repo_id, "model", f"Upload rnn-demo {task} model", private=private,
-                       revision=revision, token=token)
+                       revision=revision, token=token).commit_url
 
 
 def push_folder(directory: str | Path, repo_id: str, repo_type: str, message: str, *, private: bool = False,
-                revision: str | None = None, token: str | None = None, variables: dict[str, str] | None = None) -> str:
+                revision: str | None = None, token: str | None = None,
+                variables: dict[str, str] | None = None) -> CommitInfo:
     """Create the repository (a gradio Space for "space") if needed, and the branch `revision`, then upload the
     folder as one commit (a model's: MODEL_FILES only); none when the repository holds every file already. A
-    Space's `variables` are set after. Returns the commit's URL (the last one's, when nothing changed)."""
+    Space's `variables` are set after. Returns the commit (the last one, when nothing changed)."""
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True,
@@ -91,7 +92,7 @@ def push_folder(directory: str | Path, repo_id: str, repo_type: str, message: st
             api.add_space_variable(repo_id, key, value)
     except TRANSFER_ERRORS as error:
         raise _explain(error, repo_id, revision, token) from None
-    return commit.commit_url
+    return commit
 
 
 def push_dataset(dataset, repo_id: str, card: dict, *, private: bool = False, token: str | None = None) -> str:

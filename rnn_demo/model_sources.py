@@ -4,7 +4,8 @@ Handed a task's name by its tab (or by `app.py` before the UI is built); it know
 
 `RNN_DEMO_<TASK>_REPO` (TEXT, SENTIMENT, FORECAST) names a Hub model repository to start on instead
 of the bundled model of the cell its config.json gives; with `{cell}` in it (e.g. `you/sentiment-{cell}`)
-it names one repository per cell. `RNN_DEMO_<TASK>_REVISION` pins a revision. These downloads use the
+it names one repository per cell. `RNN_DEMO_<TASK>_REVISION` pins a revision: one for every repository, or one per
+cell (`lstm=<commit> gru=<commit>`, as `publish` sets it). These downloads use the
 Space's own token (the owner chose them). The Hub is probed once, with a short timeout, before any
 download: offline (or `HF_HUB_OFFLINE=1`) the app starts at once on what it has, and says so.
 """
@@ -49,10 +50,15 @@ def model_dirs(task: str) -> dict[str, Path]:
     pattern = os.environ.get(f"RNN_DEMO_{task.upper()}_REPO", "").strip()
     if not pattern:
         return dirs
-    revision = os.environ.get(f"RNN_DEMO_{task.upper()}_REVISION") or None
+    try:
+        revisions = pinned_revisions(os.environ.get(f"RNN_DEMO_{task.upper()}_REVISION", ""))
+    except ValueError as error:
+        NOTES.append(f"{task}: RNN_DEMO_{task.upper()}_REVISION names {error}; the bundled models are used.")
+        return dirs
     online, seconds = hub_reachable()
     repos = {cell: pattern.format(cell=cell) for cell in CELLS} if "{cell}" in pattern else {None: pattern}
     for cell, repo_id in repos.items():
+        revision = revisions.get(cell, revisions.get(None))
         try:
             directory = download_model(repo_id, revision=revision, local_files_only=not online)
             config = read_config(directory)
@@ -66,9 +72,25 @@ def model_dirs(task: str) -> dict[str, Path]:
                          f"(Hub check {seconds:.2f} s).")
             continue
         dirs[config["cell"]] = directory
-        NOTES.append(f"{task}: the {config['cell']} model is {repo_id}" + (f" at {revision}" if revision else "")
-                     + ("" if online else " (from the local cache: the Hub is unreachable)") + ".")
+        pinned = f" at {revision}" if revision and revision != directory.name else ""  # a branch or tag: named
+        cached = "" if online else " (from the local cache: the Hub is unreachable)"
+        NOTES.append(f"{task}: the {config['cell']} model is {repo_id}{pinned}{_commit(directory)}{cached}.")
     return dirs
+
+
+def pinned_revisions(value: str) -> dict[str | None, str]:
+    """RNN_DEMO_<TASK>_REVISION read: {None: revision} for one revision, {cell: revision} for `cell=revision` pairs
+    (separated by spaces or commas); {} when blank. A pair for a cell that does not exist is a ValueError."""
+    words = value.replace(",", " ").split()
+    if len(words) == 1 and "=" not in words[0]:
+        return {None: words[0]}
+    pairs = dict(word.partition("=")[::2] for word in words)
+    return {check_cell(cell): revision for cell, revision in pairs.items()}
+
+
+def _commit(directory: Path) -> str:
+    """", commit 0123456789" for a download in the Hub cache (its folder is named after the commit), else ""."""
+    return f", commit {directory.name[:10]}" if directory.parent.name == "snapshots" else ""
 
 
 def model_dir(task: str, cell: str) -> Path:

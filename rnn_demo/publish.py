@@ -63,9 +63,16 @@ def space_files(root: Path = ROOT) -> dict[str, Path]:
     return {name: root / name for name in sorted(names)}
 
 
-def space_variables(tasks: tuple[str, ...], project: Project) -> dict[str, str]:
-    """The Space's variables: each task's models, one repository per cell (model_sources.py reads them)."""
-    return {f"RNN_DEMO_{task.upper()}_REPO": project.model_repo(f"{task}-{{cell}}") for task in tasks}
+def space_variables(tasks: tuple[str, ...], project: Project, commits: dict[str, str]) -> dict[str, str]:
+    """The Space's variables (model_sources.py reads them): each task's models, one repository per cell, each
+    pinned to the commit published (`commits`: model folder name -> commit), so a rebuild gets the same files."""
+    variables = {}
+    for task in tasks:
+        variables[f"RNN_DEMO_{task.upper()}_REPO"] = project.model_repo(f"{task}-{{cell}}")
+        pins = [f"{name.removeprefix(task + '-')}={commit}" for name, commit in sorted(commits.items())
+                if name.startswith(task + "-")]
+        variables[f"RNN_DEMO_{task.upper()}_REVISION"] = " ".join(pins)
+    return variables
 
 
 def space_readme(text: str, project: Project, models: list[str]) -> str:
@@ -101,9 +108,9 @@ def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bo
     models = model_uploads(Path(models_dir), tasks, project)
     dataset_repos = [(task, project.datasets[task]) for task in tasks]
     space = Upload("space", "space", project.space_id, space_files())
-    variables = space_variables(tasks, project)
     if dry_run:
-        for line in describe([*models, space], dataset_repos, variables):
+        commits = {upload.name: "<its commit>" for upload in models}
+        for line in describe([*models, space], dataset_repos, space_variables(tasks, project, commits)):
             say(line)
         return []
     from .hub_sync import push_dataset, push_folder
@@ -111,17 +118,21 @@ def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bo
     for task, repo_id in dataset_repos:
         dataset, card = (datasets or _protocol_dataset)(task)
         say(push_dataset(dataset, repo_id, card, token=token))
+    commits = {}
     with tempfile.TemporaryDirectory(prefix="rnn-demo-publish-") as staging:
         for upload in models:
             folder = _staged(upload, Path(staging))
             refresh_card(folder, read_config(folder)["task"], project)
-            say(push_folder(folder, upload.repo_id, "model", f"Publish the rnn-demo model {upload.name}", token=token))
+            commit = push_folder(folder, upload.repo_id, "model", f"Publish the rnn-demo model {upload.name}",
+                                 token=token)
+            commits[upload.name] = commit.oid
+            say(commit.commit_url)
         folder = _staged(space, Path(staging))
         refresh_front_matter(folder / "README.md", project)
         readme = (folder / "README.md").read_text(encoding="utf-8")
         (folder / "README.md").write_text(space_readme(readme, project, [u.repo_id for u in models]), encoding="utf-8")
         say(push_folder(folder, space.repo_id, "space", "Publish the rnn-demo Space", token=token,
-                        variables=variables))
+                        variables=space_variables(tasks, project, commits)).commit_url)
     return [repo for _, repo in dataset_repos] + [u.repo_id for u in models] + [space.repo_id]
 
 

@@ -102,7 +102,7 @@ def test_a_space_starts_on_the_hub_models_its_environment_names(hub_app, tiny_mo
     hub, _ = hub_app
     env = {**hub_env(hub, tmp_path / "hf"), "RNN_DEMO_SENTIMENT_REPO": "user/reviews"}
     with launched_app(tiny_models_dir, env=env) as url:
-        assert "sentiment: the lstm model is user/reviews." in _page_config(url)
+        assert f"sentiment: the lstm model is user/reviews, commit {hub.head('user/reviews')[:10]}." in _page_config(url)
 
 
 def test_with_the_hub_unreachable_the_app_starts_at_once_on_bundled_models(tiny_models_dir, tmp_path):

@@ -59,6 +59,16 @@ def test_a_dry_run_lists_every_file_and_destination_and_sends_nothing(tiny_model
     assert f"spaces/{OWNER}/rnn-demo/app.py <- {ROOT / 'app.py'}" in lines
     assert f"datasets/{OWNER}/rnn-demo-shakespeare: the text protocol dataset" in "\n".join(lines)
     assert f"Space variable RNN_DEMO_SENTIMENT_REPO={OWNER}/rnn-demo-sentiment-{{cell}}" in lines
+    assert "Space variable RNN_DEMO_SENTIMENT_REVISION=gru=<its commit> lstm=<its commit>" in lines
+
+
+def test_a_space_pins_one_revision_for_all_its_repositories_or_one_per_cell():
+    from rnn_demo.model_sources import pinned_revisions
+
+    assert pinned_revisions("") == {} and pinned_revisions(" v1 ") == {None: "v1"}
+    assert pinned_revisions("lstm=0123abc, gru=4567def") == {"lstm": "0123abc", "gru": "4567def"}
+    with pytest.raises(ValueError, match="unknown cell 'lsm': choose one of 'rnn', 'gru', 'lstm'"):
+        pinned_revisions("lsm=0123abc")
 
 
 def _tiny_dataset(task: str) -> tuple[DatasetDict, dict]:
@@ -113,8 +123,11 @@ def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path
     assert front["datasets"] == [f"{OWNER}/rnn-demo-shakespeare", f"{OWNER}/rnn-demo-imdb",
                                  f"{OWNER}/rnn-demo-elecdemand"]
     variables = hub.storage.repos["space", f"{OWNER}/rnn-demo"].variables
+    pins = {task: " ".join(f"{folder.name.split('-')[1]}={hub.head(f'{OWNER}/rnn-demo-{folder.name}')}"
+                           for folder in sorted(TINY_MODELS.glob(f"{task}-*"))) for task in task_names()}
     assert {key: value["value"] for key, value in variables.items()} == {
-        f"RNN_DEMO_{task.upper()}_REPO": f"{OWNER}/rnn-demo-{task}-{{cell}}" for task in task_names()}
+        **{f"RNN_DEMO_{task.upper()}_REPO": f"{OWNER}/rnn-demo-{task}-{{cell}}" for task in task_names()},
+        **{f"RNN_DEMO_{task.upper()}_REVISION": pins[task] for task in task_names()}}
 
 
 @pytest.mark.slow
@@ -125,18 +138,18 @@ def test_a_second_publish_makes_no_commit(published):
     assert _heads(hub) == heads
 
 
-def _answers(url: str) -> list:
+def _answers(client: Client) -> list:
     """What every task tab answers through the API, seeded."""
-    client = Client(url, verbose=False)
     return [client.predict("ROMEO:", "gru", 80, 0.8, 0, 1.0, 7, "", api_name="/generate"),
             client.predict("A superb film, wonderfully acted.", "gru", api_name="/classify")[0],
             client.predict("gru", api_name="/backtest")]
 
 
 @pytest.mark.slow
-def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(published, tiny_models_dir, tmp_path):
+def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(published, client, tmp_path):
     """The Space's repository in an empty folder (no models/), launched as the Hub runs it: its variables in the
-    environment, the Hub the local server. Every task tab answers as the checkout's app on the same models."""
+    environment, the Hub the local server. Every task tab answers as the checkout's app (conftest's `client`) on
+    the same models."""
     from huggingface_hub import snapshot_download
 
     hub, _ = published
@@ -145,7 +158,9 @@ def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(publis
     variables = {key: value["value"] for key, value in hub.storage.repos["space", f"{OWNER}/rnn-demo"].variables.items()}
     with launched_app(env={**hub_env(hub, tmp_path / "hf"), **variables}, app_dir=space) as url:
         page = urllib.request.urlopen(url + "config", timeout=10).read().decode()
-        assert f"text: the gru model is {OWNER}/rnn-demo-text-gru." in page
-        from_the_hub = _answers(url)
-    with launched_app(tiny_models_dir) as url:
-        assert _answers(url) == from_the_hub
+        for folder in TINY_MODELS.iterdir():  # every published model, at the commit the variables pin
+            task, cell = folder.name.split("-")
+            repo_id = f"{OWNER}/rnn-demo-{folder.name}"
+            assert f"{task}: the {cell} model is {repo_id}, commit {hub.head(repo_id)[:10]}." in page
+        from_the_hub = _answers(Client(url, verbose=False))
+    assert _answers(client) == from_the_hub

@@ -107,6 +107,7 @@ def test_space_models_come_from_the_cache_when_offline(hub, monkeypatch):
         assert load_model(ReviewClassifier, directory, "cpu").config.cell == "lstm"
         assert (len(hub.requests) > requests) == online  # offline: not one request reaches the Hub
     assert model_sources.hub_reachable() == (False, 0.0)
-    assert model_sources.NOTES[-1] == "sentiment: the lstm model is user/s-lstm (from the local cache: the Hub is unreachable)."
+    assert model_sources.NOTES[-1] == (f"sentiment: the lstm model is user/s-lstm, commit {hub.head('user/s-lstm')[:10]} "
+                                       "(from the local cache: the Hub is unreachable).")
     model_sources.model_dirs.cache_clear()
     model_sources.hub_reachable.cache_clear()
