@@ -247,7 +247,7 @@ def cmd_cards(args: argparse.Namespace) -> None:
         refresh_front_matter(ROOT / "README.md")
     for task in task_names():
         for directory in sorted(MODELS_DIR.glob(f"{task}-*")):
-            refresh_card(directory, task)
+            refresh_card(directory, task, language=TASKS[task].cli.dataset_card.get("language"))
             print(directory / "README.md")
 
 

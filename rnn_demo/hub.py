@@ -15,7 +15,8 @@ from collections.abc import Collection
 from typing import Any, TypeVar
 
 import torch
-from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download, snapshot_download
+from huggingface_hub import (EvalResult, ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download,
+                             snapshot_download)
 from huggingface_hub.errors import HfHubHTTPError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -151,26 +152,22 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
 
 def write_model_card(directory: str | Path, *, title: str, summary: str, tags: list[str],
                      datasets: list[str], metrics: list[dict[str, Any]], task_type: str,
-                     dataset_name: str, body: str, license: str = "mit") -> None:
-    """Write README.md: YAML metadata (library, tags, dataset, model-index metrics) and a text body."""
+                     dataset_name: str, body: str, license: str = "mit", language: list[str] | None = None) -> None:
+    """Write README.md: YAML metadata (library, tags, the task as `pipeline_tag`, `language`, the dataset, the
+    metrics as `model-index`, built by huggingface_hub's ModelCardData and EvalResult) and a text body."""
     card_data = ModelCardData(
         library_name="rnn-demo",
         license=license,
+        language=language,
+        pipeline_tag=task_type,
         tags=["rnn-demo", "pytorch", "pytorch_model_hub_mixin", *tags],
         datasets=datasets,
         model_name=title,
-        eval_results=None,
+        eval_results=[EvalResult(task_type=task_type, dataset_type=datasets[0] if datasets else dataset_name,
+                                 dataset_name=dataset_name, metric_type=metric["type"], metric_value=metric["value"],
+                                 metric_name=metric.get("name")) for metric in metrics],
     )
-    data = card_data.to_dict()
-    data["model-index"] = [{
-        "name": title,
-        "results": [{
-            "task": {"type": task_type},
-            "dataset": {"name": dataset_name, "type": datasets[0] if datasets else dataset_name},
-            "metrics": metrics,
-        }],
-    }]
-    card = ModelCard(f"---\n{_yaml(data)}---\n\n# {title}\n\n{summary}\n\n{body}\n")
+    card = ModelCard(f"---\n{_yaml(card_data.to_dict())}---\n\n# {title}\n\n{summary}\n\n{body}\n")
     card.save(Path(directory) / "README.md")
 
 

@@ -96,21 +96,42 @@ def push_folder(directory: str | Path, repo_id: str, repo_type: str, message: st
 
 
 def push_dataset(dataset, repo_id: str, card: dict, *, private: bool = False, token: str | None = None) -> str:
-    """Upload a prepared DatasetDict with `DatasetDict.push_to_hub`, then give its card a licence and a text.
+    """Upload a prepared DatasetDict with `DatasetDict.push_to_hub`, then complete its card (`dataset_card_data`).
 
-    `card`: {"license", "pretty_name", "text"}. Returns the dataset's URL."""
+    `card`: a TaskCLI's `dataset_card`. Returns the dataset's URL."""
     from huggingface_hub import DatasetCard
 
     try:
         dataset.push_to_hub(repo_id, private=private, token=token)
         dataset_card = DatasetCard.load(repo_id, repo_type="dataset", token=token)  # keeps the configs push_to_hub wrote
-        dataset_card.data.license, dataset_card.data.pretty_name = card["license"], card["pretty_name"]
-        dataset_card.text = f"\n# {card['pretty_name']}\n\n{card['text']}\n\nPrepared by rnn-demo's `prepare` command.\n"
+        for key, value in dataset_card_data(card, {split: part.num_rows for split, part in dataset.items()}).items():
+            setattr(dataset_card.data, key, value)
+        dataset_card.text = dataset_card_text(card, {split: part.num_rows for split, part in dataset.items()})
         dataset_card.push_to_hub(repo_id, repo_type="dataset", token=token,
-                                 commit_message="Dataset card: source and licence")
+                                 commit_message="Dataset card: source, licence, splits")
     except TRANSFER_ERRORS as error:
         raise _explain(error, repo_id, None, token) from None
     return f"{HfApi(token=token).endpoint}/datasets/{repo_id}"
+
+
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                   (10_000_000, "1M<n<10M"))
+
+
+def dataset_card_data(card: dict, rows: dict[str, int]) -> dict:
+    """The dataset card's metadata: the card's licence, name, language and task categories, and the size category
+    of all `rows` (split -> number of rows)."""
+    total = sum(rows.values())
+    size = next((name for bound, name in SIZE_CATEGORIES if total < bound), "n>10M")
+    keys = ("license", "license_name", "license_link", "pretty_name", "language", "task_categories")
+    return {key: card[key] for key in keys if key in card} | {"size_categories": [size]}
+
+
+def dataset_card_text(card: dict, rows: dict[str, int]) -> str:
+    """The dataset card's text: what it is and how the protocol split it, its splits' sizes, its source."""
+    splits = "\n".join(f"| `{split}` | {count:,} |" for split, count in rows.items())
+    return (f"\n# {card['pretty_name']}\n\n{card['text']}\n\n| split | rows |\n| --- | ---: |\n{splits}\n\n"
+            f"Source: {card.get('source', 'see above')}. Prepared by rnn-demo's `prepare` command.\n")
 
 
 def pull_model(repo_id: str, tasks: Collection[str], *, revision: str | None = None, out: str | Path | None = None,

@@ -102,8 +102,8 @@ def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bo
             say: Callable[[str], None] = print) -> list[str]:
     """Publish `tasks` under `owner` (see the module's docstring); returns the repositories' ids.
 
-    `datasets(task)` gives a task's prepared DatasetDict and its card ({"license", "pretty_name", "text"});
-    by default the task's protocol dataset, prepared as `prepare` does."""
+    `datasets(task)` gives a task's prepared DatasetDict and its card (a TaskCLI's `dataset_card`); by default
+    the task's protocol dataset, prepared as `prepare` does."""
     project = Project(owner)
     models = model_uploads(Path(models_dir), tasks, project)
     dataset_repos = [(task, project.datasets[task]) for task in tasks]
@@ -115,25 +115,39 @@ def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bo
         return []
     from .hub_sync import push_dataset, push_folder
 
-    for task, repo_id in dataset_repos:
-        dataset, card = (datasets or _protocol_dataset)(task)
-        say(push_dataset(dataset, repo_id, card, token=token))
-    commits = {}
     with tempfile.TemporaryDirectory(prefix="rnn-demo-publish-") as staging:
-        for upload in models:
-            folder = _staged(upload, Path(staging))
-            refresh_card(folder, read_config(folder)["task"], project)
+        folders = _staged_cards(models, space, Path(staging), project)  # every card checked before anything is sent
+        for task, repo_id in dataset_repos:
+            dataset, card = (datasets or _protocol_dataset)(task)
+            say(push_dataset(dataset, repo_id, card, token=token))
+        commits = {}
+        for upload, folder in zip(models, folders):
             commit = push_folder(folder, upload.repo_id, "model", f"Publish the rnn-demo model {upload.name}",
                                  token=token)
             commits[upload.name] = commit.oid
             say(commit.commit_url)
-        folder = _staged(space, Path(staging))
-        refresh_front_matter(folder / "README.md", project)
-        readme = (folder / "README.md").read_text(encoding="utf-8")
-        (folder / "README.md").write_text(space_readme(readme, project, [u.repo_id for u in models]), encoding="utf-8")
-        say(push_folder(folder, space.repo_id, "space", "Publish the rnn-demo Space", token=token,
+        say(push_folder(folders[-1], space.repo_id, "space", "Publish the rnn-demo Space", token=token,
                         variables=space_variables(tasks, project, commits)).commit_url)
     return [repo for _, repo in dataset_repos] + [u.repo_id for u in models] + [space.repo_id]
+
+
+def _staged_cards(models: list[Upload], space: Upload, staging: Path, project: Project) -> list[Path]:
+    """The models' and then the Space's folders as they are published: each card rewritten for `project`, and
+    checked by the Hub's card validation (a ValueError names what it refuses)."""
+    from huggingface_hub import ModelCard, RepoCard
+
+    folders = []
+    for upload in models:
+        folder = _staged(upload, staging)
+        refresh_card(folder, read_config(folder)["task"], project)
+        ModelCard.load(folder / "README.md").validate(repo_type="model")
+        folders.append(folder)
+    folder = _staged(space, staging)
+    refresh_front_matter(folder / "README.md", project)
+    readme = space_readme((folder / "README.md").read_text(encoding="utf-8"), project, [u.repo_id for u in models])
+    (folder / "README.md").write_text(readme, encoding="utf-8")
+    RepoCard.load(folder / "README.md").validate(repo_type="space")
+    return [*folders, folder]
 
 
 def _protocol_dataset(task: str) -> tuple[object, dict]:

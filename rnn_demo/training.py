@@ -67,7 +67,9 @@ class TaskCLI(Protocol):
 
     train_help: str  # one line for `train --help`
     train_defaults: dict[str, Any]  # the shared options' defaults: cell, hidden_size, layers, dropout, batch_size, ...
-    dataset_card: dict[str, str]  # push-dataset's card for the protocol data: license, pretty_name, text
+    # push-dataset's card for the protocol data: license, pretty_name, text, source (a link), language and
+    # task_categories (lists), license_name and license_link for an "other" license
+    dataset_card: dict[str, Any]
 
     def add_train_arguments(self, parser: argparse.ArgumentParser) -> None:
         """The task's own training options (its data columns, its sizes)."""

@@ -146,9 +146,11 @@ def plain_snippet(card: str) -> str:
     return re.search(r"With PyTorch alone.*?```python\n(.*?)```", card, re.S).group(1)
 
 
-def refresh_card(directory: str | Path, task: str, project: Project = PROJECT) -> None:
+def refresh_card(directory: str | Path, task: str, project: Project = PROJECT, language: list[str] | None = None
+                 ) -> None:
     """Rewrite what the card in `directory` takes from project.py (`project`: the account it is published under):
-    the datasets, the link to the code, and the "## Use" section (the last one); the measured figures stay."""
+    the datasets, the link to the code, and the "## Use" section (the last one); the task of its model-index as
+    `pipeline_tag`, and `language` if given. The measured figures stay."""
     path = Path(directory) / "README.md"
     _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
     data = yaml.safe_load(front)
@@ -156,6 +158,9 @@ def refresh_card(directory: str | Path, task: str, project: Project = PROJECT) -
     for entry in data.get("model-index", []):
         for result in entry["results"]:
             result["dataset"]["type"] = project.datasets[task]
+            data["pipeline_tag"] = result["task"]["type"]
+    if language:
+        data["language"] = language
     body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)
     body = body.split("\n## Use\n")[0].rstrip() + "\n\n" + use_section(task, Path(directory).name, project)
     front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -59,6 +59,40 @@ def git_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+PIPELINE_TAGS = {"text-generation", "text-classification", "time-series-forecasting", "tabular-regression"}
+SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "n>10M"}
+LISTS = {"model": ("language", "tags", "datasets"), "dataset": ("language", "task_categories", "size_categories")}
+
+
+def card_errors(content: str, repo_type: str) -> list[str]:
+    """What the Hub's card validation would refuse, in a minimal schema: the front matter is a YAML mapping; its
+    list fields are lists of strings; a model's pipeline_tag is a known task and its model-index names a task, a
+    dataset and metrics with a type and a value; a dataset's task categories and size categories are known ones."""
+    import yaml
+
+    match = re.match(r"---\n(.*?)\n---\n", content, re.S)
+    data = yaml.safe_load(match[1]) if match else {}
+    if not isinstance(data, dict):
+        return ["the metadata is not a YAML mapping"]
+    errors = [f"{key} must be a list of strings" for key in LISTS.get(repo_type, ())
+              if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key]))]
+    if repo_type == "model" and data.get("pipeline_tag", "text-generation") not in PIPELINE_TAGS:
+        errors.append(f"pipeline_tag {data['pipeline_tag']!r} is not a task")
+    for entry in data.get("model-index", []) if repo_type == "model" else []:
+        for result in entry.get("results", []):
+            if not (result.get("task", {}).get("type") and result.get("dataset", {}).get("name")
+                    and result.get("dataset", {}).get("type")):
+                errors.append("a model-index result needs task.type, dataset.name and dataset.type")
+            if not all("type" in metric and "value" in metric for metric in result.get("metrics", [])):
+                errors.append("a model-index metric needs a type and a value")
+    if repo_type == "dataset":
+        errors += [f"task_categories: {value!r} is not a task" for value in data.get("task_categories") or []
+                   if value not in PIPELINE_TAGS]
+        errors += [f"size_categories: {value!r} is not a size category" for value in data.get("size_categories") or []
+                   if value not in SIZE_CATEGORIES]
+    return errors
+
+
 def is_true(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true")
 
@@ -373,7 +407,11 @@ class HubHandler(BaseHTTPRequestHandler):
         self._send_json(repo.variables)
 
     def route_validate_yaml(self) -> None:
-        self._read_body()
+        """A card's YAML metadata checked against a minimal schema (`card_errors`): 400 with the errors, as the Hub."""
+        body = self._json_body()
+        errors = card_errors(body.get("content", ""), body.get("repoType") or "model")
+        if errors:
+            raise HubError(400, "; ".join(errors))
         self._send_json({"errors": [], "warnings": []})
 
     def route_repo_info(self, type: str, id: str, rev: str = "main") -> None:

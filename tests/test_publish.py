@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 from datasets import Dataset, DatasetDict
+from huggingface_hub import DatasetCard, ModelCard
 from gradio_client import Client
 from safetensors import safe_open
 
-from rnn_demo.hub import MODELS_DIR, card_metadata
+from rnn_demo.hub import MODELS_DIR, card_metrics, write_model_card
 from rnn_demo.publish import SPACE_FILES, publish, space_files
 from rnn_demo.tasks import TASKS, task_names
 from tests.appserver import launched_app
@@ -71,6 +72,25 @@ def test_a_space_pins_one_revision_for_all_its_repositories_or_one_per_cell():
         pinned_revisions("lsm=0123abc")
 
 
+def test_a_model_cards_metadata_reads_back_as_written(tmp_path):
+    metrics = [{"type": "accuracy", "name": "test accuracy", "value": 0.9}, {"type": "f1", "value": 0.88}]
+    write_model_card(tmp_path, title="t", summary="s", tags=["x"], datasets=["me/data"], metrics=metrics,
+                     task_type="text-classification", dataset_name="data, test split", body="b", language=["en"])
+    data = ModelCard.load(tmp_path / "README.md").data
+    assert (data.pipeline_tag, data.language, data.datasets) == ("text-classification", ["en"], ["me/data"])
+    assert [(r.task_type, r.dataset_type, r.dataset_name, r.metric_type, r.metric_value) for r in data.eval_results] == [
+        ("text-classification", "me/data", "data, test split", m["type"], m["value"]) for m in metrics]
+    assert card_metrics(tmp_path) == {"accuracy": 0.9, "f1": 0.88}
+
+
+def test_the_bundled_cards_name_their_task_and_language():
+    for folder in sorted(MODELS_DIR.glob("*-*")):
+        data = ModelCard.load(folder / "README.md").data
+        task = folder.name.split("-")[0]
+        assert data.pipeline_tag == data.eval_results[0].task_type, folder
+        assert data.language == TASKS[task].cli.dataset_card.get("language"), folder
+
+
 def _tiny_dataset(task: str) -> tuple[DatasetDict, dict]:
     rows = {"text": ["To be, or not to be."] * 4} if task == "text" else {"text": ["a fine film", "dull"], "label": [1, 0]}
     return DatasetDict({split: Dataset.from_dict(rows) for split in ("train", "test")}), TASKS[task].cli.dataset_card
@@ -109,10 +129,19 @@ def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path
         assert any(name.endswith(".parquet") for name in files)
         assert f"license: {TASKS[task].cli.dataset_card['license']}" in files["README.md"].decode()
 
+    for task, repo_id in (("text", f"{OWNER}/rnn-demo-shakespeare"), ("sentiment", f"{OWNER}/rnn-demo-imdb")):
+        data = DatasetCard(hub.files(repo_id, repo_type="dataset")["README.md"].decode()).data
+        card = TASKS[task].cli.dataset_card
+        assert (data.license, data.pretty_name, data.language, data.task_categories, data.size_categories) == (
+            card["license"], card["pretty_name"], ["en"], card["task_categories"], ["n<1K"])
+    assert DatasetCard(hub.files(f"{OWNER}/rnn-demo-imdb", repo_type="dataset")["README.md"].decode()
+                       ).data.license_link == "https://ai.stanford.edu/~amaas/data/sentiment/"
+
     model = hub.files(f"{OWNER}/rnn-demo-text-lstm")
     assert model["model.safetensors"] == (TINY_MODELS / "text-lstm" / "model.safetensors").read_bytes()
-    (tmp_path / "README.md").write_bytes(model["README.md"])
-    assert card_metadata(tmp_path)["datasets"] == [f"{OWNER}/rnn-demo-shakespeare"]
+    data = ModelCard(model["README.md"].decode()).data
+    assert (data.pipeline_tag, data.language, data.datasets) == ("text-generation", ["en"],
+                                                                 [f"{OWNER}/rnn-demo-shakespeare"])
     assert f'"{OWNER}/rnn-demo-text-lstm"' in model["README.md"].decode()  # the Use section's id
 
     space = hub.files(f"{OWNER}/rnn-demo", repo_type="space")

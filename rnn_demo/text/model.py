@@ -62,7 +62,7 @@ VISITOR_LIMITS = ConfigLimits(CharLMConfig, whole={"embedding_dim": (1, 1024)}, 
 
 
 class CharLM(nn.Module, HubModel, library_name="rnn-demo", tags=["text-generation", "char-rnn"],
-             repo_url=CODE_URL):
+             repo_url=CODE_URL, pipeline_tag="text-generation", language=["en"]):
     """Predicts the next character. Holds weights only: the recurrent state is passed in and out."""
 
     task = "text"
