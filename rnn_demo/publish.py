@@ -64,10 +64,12 @@ def space_files(root: Path = ROOT) -> dict[str, Path]:
 
 
 def space_variables(tasks: tuple[str, ...], project: Project, commits: dict[str, str]) -> dict[str, str]:
-    """The Space's variables (model_sources.py reads them): each task's models, one repository per cell, each
-    pinned to the commit published (`commits`: model folder name -> commit), so a rebuild gets the same files."""
+    """The Space's variables: each task's published dataset (the forecasting tab reads its series from it), and its
+    models (model_sources.py), one repository per cell, each pinned to the commit published (`commits`: model folder
+    name -> commit), so a rebuild gets the same files."""
     variables = {}
     for task in tasks:
+        variables[f"RNN_DEMO_{task.upper()}_DATA"] = project.datasets[task]  # a tab that reads data at run time
         variables[f"RNN_DEMO_{task.upper()}_REPO"] = project.model_repo(f"{task}-{{cell}}")
         pins = [f"{name.removeprefix(task + '-')}={commit}" for name, commit in sorted(commits.items())
                 if name.startswith(task + "-")]

@@ -13,6 +13,7 @@ from gradio_client import Client
 from safetensors import safe_open
 
 from rnn_demo.hub import MODELS_DIR, card_metrics, write_model_card
+from rnn_demo.project import Project
 from rnn_demo.publish import SPACE_FILES, publish, space_files
 from rnn_demo.tasks import TASKS, task_names
 from tests.appserver import launched_app
@@ -92,6 +93,12 @@ def test_the_bundled_cards_name_their_task_and_language():
 
 
 def _tiny_dataset(task: str) -> tuple[DatasetDict, dict]:
+    """Small datasets for text and sentiment; the forecasting tab reads its series from the published one, so the
+    protocol's (17,520 rows, from the download cache)."""
+    if task == "forecast":
+        from rnn_demo.forecast.data import protocol_dataset
+
+        return protocol_dataset(), TASKS[task].cli.dataset_card
     rows = {"text": ["To be, or not to be."] * 4} if task == "text" else {"text": ["a fine film", "dull"], "label": [1, 0]}
     return DatasetDict({split: Dataset.from_dict(rows) for split in ("train", "test")}), TASKS[task].cli.dataset_card
 
@@ -156,7 +163,8 @@ def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path
                            for folder in sorted(TINY_MODELS.glob(f"{task}-*"))) for task in task_names()}
     assert {key: value["value"] for key, value in variables.items()} == {
         **{f"RNN_DEMO_{task.upper()}_REPO": f"{OWNER}/rnn-demo-{task}-{{cell}}" for task in task_names()},
-        **{f"RNN_DEMO_{task.upper()}_REVISION": pins[task] for task in task_names()}}
+        **{f"RNN_DEMO_{task.upper()}_REVISION": pins[task] for task in task_names()},
+        **{f"RNN_DEMO_{task.upper()}_DATA": repo for task, repo in Project(OWNER).datasets.items()}}
 
 
 @pytest.mark.slow
@@ -185,6 +193,7 @@ def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(publis
     space = Path(snapshot_download(f"{OWNER}/rnn-demo", repo_type="space", local_dir=tmp_path / "space"))
     assert (space / "app.py").is_file() and not (space / "models").exists()
     variables = {key: value["value"] for key, value in hub.storage.repos["space", f"{OWNER}/rnn-demo"].variables.items()}
+    asked = len(hub.requests)
     with launched_app(env={**hub_env(hub, tmp_path / "hf"), **variables}, app_dir=space) as url:
         page = urllib.request.urlopen(url + "config", timeout=10).read().decode()
         for folder in TINY_MODELS.iterdir():  # every published model, at the commit the variables pin
@@ -192,4 +201,6 @@ def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(publis
             repo_id = f"{OWNER}/rnn-demo-{folder.name}"
             assert f"{task}: the {cell} model is {repo_id}, commit {hub.head(repo_id)[:10]}." in page
         from_the_hub = _answers(Client(url, verbose=False))
+        # the forecasting tab's series came from the published dataset (read as the app starts), not from the wheel
+        assert any("rnn-demo-elecdemand" in path for _, path in hub.requests[asked:]), hub.requests[asked:]
     assert _answers(client) == from_the_hub

