@@ -49,19 +49,22 @@ def test_the_space_holds_the_app_and_the_package_not_the_weights_or_the_tests():
     assert not any(name.startswith(("models/", "tests/", ".ci/")) for name in names), SPACE_FILES
 
 
-def test_a_dry_run_lists_every_file_and_destination_and_sends_nothing(tiny_models_dir, tmp_path, monkeypatch):
-    lines = []
+def test_a_dry_run_lists_every_file_and_destination_and_sends_nothing(cli, tmp_path, monkeypatch):
+    """The real models and datasets, offline: nothing prepared, nothing sent."""
     with local_hub() as hub:
         hub_environment(monkeypatch, hub, tmp_path / "hf")
-        publish(OWNER, models_dir=tiny_models_dir, tasks=task_names(), dry_run=True, say=lines.append)
-        assert hub.requests == []
-    for folder in sorted(tiny_models_dir.iterdir()):
-        for path in folder.iterdir():
-            assert f"{OWNER}/rnn-demo-{folder.name}/{path.name} <- {path}" in lines
+        result = cli("publish", "--owner", OWNER, "--dry-run")
+        assert result.returncode == 0 and hub.requests == []
+    lines = result.stdout.splitlines()
+    for folder in sorted(MODELS_DIR.iterdir()):
+        for name in ("config.json", "model.safetensors", "README.md"):
+            assert f"{OWNER}/rnn-demo-{folder.name}/{name} <- {folder / name}" in lines
     assert f"spaces/{OWNER}/rnn-demo/app.py <- {ROOT / 'app.py'}" in lines
-    assert f"datasets/{OWNER}/rnn-demo-shakespeare: the text protocol dataset" in "\n".join(lines)
+    assert not any(line.startswith(f"spaces/{OWNER}/rnn-demo/models/") for line in lines)
+    for repo_id in Project(OWNER).datasets.values():
+        assert any(line.startswith(f"datasets/{repo_id}: ") for line in lines)
     assert f"Space variable RNN_DEMO_SENTIMENT_REPO={OWNER}/rnn-demo-sentiment-{{cell}}" in lines
-    assert "Space variable RNN_DEMO_SENTIMENT_REVISION=gru=<its commit> lstm=<its commit>" in lines
+    assert "Space variable RNN_DEMO_SENTIMENT_REVISION=gru=<its commit> lstm=<its commit> rnn=<its commit>" in lines
 
 
 def test_a_space_pins_one_revision_for_all_its_repositories_or_one_per_cell():
