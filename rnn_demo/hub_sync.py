@@ -104,9 +104,10 @@ def push_dataset(dataset, repo_id: str, card: dict, *, private: bool = False, to
     try:
         dataset.push_to_hub(repo_id, private=private, token=token)
         dataset_card = DatasetCard.load(repo_id, repo_type="dataset", token=token)  # keeps the configs push_to_hub wrote
-        for key, value in dataset_card_data(card, {split: part.num_rows for split, part in dataset.items()}).items():
+        rows = {split: part.num_rows for split, part in dataset.items()}
+        for key, value in dataset_card_data(card, rows).items():
             setattr(dataset_card.data, key, value)
-        dataset_card.text = dataset_card_text(card, {split: part.num_rows for split, part in dataset.items()})
+        dataset_card.text = dataset_card_text(card, rows)
         dataset_card.push_to_hub(repo_id, repo_type="dataset", token=token,
                                  commit_message="Dataset card: source, licence, splits")
     except TRANSFER_ERRORS as error:

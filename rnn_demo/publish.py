@@ -3,7 +3,8 @@
 In order: the protocol datasets (the model cards name them), the bundled models (each card rewritten for the
 account), then the Space: the app's files without weights (`SPACE_FILES` of the checkout, `.gitattributes`
 included, so every binary goes through LFS), its front matter naming the models and datasets, and its variables
-(`RNN_DEMO_<TASK>_REPO`) pointing the app at the published models, so a Space without `models/` starts on them.
+(`space_variables`) pointing the app at the published models, each at the commit published, and at the published
+datasets, so a Space without `models/` starts on them.
 
 Every step is a commit of files that huggingface_hub leaves out when the repository already holds them (and a
 commit with nothing left in it is not made), so a second run makes no new commit and a run cut in the middle
@@ -22,12 +23,13 @@ from pathlib import Path
 
 from .hub import CONFIG_NAME, MODEL_FILES, ROOT, read_config
 from .project import Project
-from .usage import front_matter_list, refresh_card, refresh_front_matter
+from .usage import front_matter_list, refresh_card
 
-# The checkout's files the Space holds (git-tracked ones only): the app, the package pip installs from the Space's
-# git repository, the README and its pictures. Not the weights (the Space reads the model repositories), not the tests.
+# The checkout's files the Space holds (git-tracked ones only; fnmatch's `*` spans folders): the app, the package pip
+# installs from the Space's git repository, the README and its pictures. Not the weights (the Space reads the model
+# repositories), not the tests.
 SPACE_FILES = ("app.py", "pyproject.toml", "requirements.txt", "requirements-cpu.txt", "README.md", ".gitattributes",
-               "rnn_demo/*.py", "rnn_demo/*/*.py", "docs/*.png", "docs/*/*.png")
+               "rnn_demo/*.py", "docs/*.png")
 SUGGESTED_HARDWARE = "cpu-upgrade"  # the app is CPU-bound: more cores serve more visitors at once
 
 
@@ -87,7 +89,7 @@ def space_readme(text: str, project: Project, models: list[str]) -> str:
     return f"{front}\n---\n{rest}"
 
 
-def describe(uploads: list[Upload], datasets: list[str], variables: dict[str, str]) -> Iterator[str]:
+def describe(uploads: list[Upload], datasets: list[tuple[str, str]], variables: dict[str, str]) -> Iterator[str]:
     """The lines `--dry-run` prints: every file and its destination, in the order they are sent."""
     for task, repo_id in datasets:
         yield f"datasets/{repo_id}: the {task} protocol dataset (prepare {task}; one parquet file per split) and its card"
@@ -145,7 +147,6 @@ def _staged_cards(models: list[Upload], space: Upload, staging: Path, project: P
         ModelCard.load(folder / "README.md").validate(repo_type="model")
         folders.append(folder)
     folder = _staged(space, staging)
-    refresh_front_matter(folder / "README.md", project)
     readme = space_readme((folder / "README.md").read_text(encoding="utf-8"), project, [u.repo_id for u in models])
     (folder / "README.md").write_text(readme, encoding="utf-8")
     RepoCard.load(folder / "README.md").validate(repo_type="space")

@@ -8,6 +8,7 @@ link to the code, the datasets) and leaves the measured figures as they are.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -174,7 +175,7 @@ def refresh_front_matter(readme: str | Path, project: Project = PROJECT) -> None
                     encoding="utf-8")
 
 
-def front_matter_list(text: str, key: str, values) -> str:
+def front_matter_list(text: str, key: str, values: Iterable[str]) -> str:
     """A README's `text` with its front matter's list `key` made `values` (added before the closing line if new)."""
     listed = f"{key}:\n" + "".join(f"- {value}\n" for value in values)
     front, rest = text.split("\n---\n", 1)
