@@ -12,7 +12,7 @@ from rnn_demo.devices import page_note
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
-from rnn_demo.tasks import TABS, TASKS
+from rnn_demo.tasks import TASKS, tabs
 from rnn_demo.ui.common import refuse_unreadable_numbers
 from rnn_demo.ui.lab_tab import LAB_LANE
 from rnn_demo.ui.train_tab import TRAIN_LANE
@@ -30,7 +30,7 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
     gr.Markdown(page_note(), elem_id="device")
     if MODEL_NOTES:
         gr.Markdown("**Models:** " + " ".join(MODEL_NOTES), elem_id="model-sources")
-    for tab in TABS:
+    for tab in tabs():
         with gr.Tab(tab.title):
             importlib.import_module(tab.module).build()
     refuse_unreadable_numbers(demo)  # a number the API sends that gradio cannot read: refused by name

@@ -87,15 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnn-demo" if installed else "python -m rnn_demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_task_commands(sub)
-    p = sub.add_parser("generate", help="write text with a text model", formatter_class=DEFAULTS)
-    p.add_argument("--model", default=bundled_model("text-lstm"), help="model directory or Hub repo id")
-    p.add_argument("--prompt", default="", help="text to continue (empty: start from a new line)")
-    p.add_argument("--max-new-chars", type=int, default=400, help="characters to generate")
-    p.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: wilder")
-    p.add_argument("--top-k", type=int, default=0, help="sample only from the k likeliest characters (0: all)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this total probability")
-    p.add_argument("--seed", type=int, default=None, help="fix for reproducible output; default: random")
-    p.add_argument("--stop", default="", help="stop before this string appears")
     p = sub.add_parser("push", help="upload a model directory to the Hugging Face Hub as one commit",
                        formatter_class=DEFAULTS)
     p.add_argument("task", choices=task_names(), help="the model's task (checked against its config.json)")
@@ -121,9 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--owner", default=None, help="the Hub user or organization; default: rnn_demo/project.py's")
     p.add_argument("--models", type=Path, default=MODELS_DIR, help="the folder of the models to publish")
     p.add_argument("--dry-run", action="store_true", help="list every file and its destination; send nothing")
-    sub.add_parser("cards", help="rewrite what the bundled models' cards and the Space's front matter take from "
-                   "rnn_demo/project.py (the link, datasets, Use section; the measured figures stay)",
-                   formatter_class=DEFAULTS)
+    p = sub.add_parser("cards", help="rewrite what the bundled models' cards and the Space's front matter take from "
+                       "rnn_demo/project.py and the tasks' plug-ins (the link, datasets, Use section; the measured "
+                       "figures stay)", formatter_class=DEFAULTS)
+    p.add_argument("--models", type=Path, default=MODELS_DIR, help="the folder of the models (another than the "
+                   "bundled ones: the Space's front matter is left alone)")
     p = sub.add_parser("bench", help="speed benchmarks, the baseline measured in the same run", formatter_class=DEFAULTS)
     p.add_argument("what", choices=list(benches()), help="what to measure: " + "; ".join(
         f"{name}: {run.__doc__.splitlines()[0].rstrip('.')}" for name, run in benches().items()).replace("%", "%%"))
@@ -178,24 +171,6 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     _print(TASKS[args.task].cli.evaluate(args), args.json)
 
 
-def cmd_generate(args: argparse.Namespace) -> None:
-    from .hub import load_model
-    from .text.infer import Sampling, check_prompt, generate
-    from .text.model import CharLM
-    from .text.stepper import CharStepper
-
-    stepper = CharStepper(load_model(CharLM, args.model))
-    _, unknown = check_prompt(args.prompt, stepper.vocab)
-    if unknown:
-        print(f"note: characters the model does not know, read as <unk>: {''.join(unknown)!r}", file=sys.stderr)
-    sampling = Sampling(args.max_new_chars, args.temperature, args.top_k, args.top_p, args.seed, args.stop)
-    sys.stdout.write(args.prompt)
-    for piece in generate(stepper, args.prompt, sampling):
-        sys.stdout.write(piece)
-        sys.stdout.flush()
-    sys.stdout.write("\n")
-
-
 def cmd_bench(args: argparse.Namespace) -> None:
     from .runtime import configure_threads
 
@@ -220,10 +195,11 @@ def cmd_push(args: argparse.Namespace) -> None:
 def cmd_push_dataset(args: argparse.Namespace) -> None:
     from .hub_sync import push_dataset
 
-    from .project import DATASETS
+    from .tasks import dataset_repos
 
     cli = TASKS[args.task].cli
-    print(push_dataset(cli.prepare(), args.repo_id or DATASETS[args.task], cli.dataset_card, private=args.private))
+    print(push_dataset(cli.prepare(), args.repo_id or dataset_repos()[args.task], cli.dataset_card,
+                       private=args.private))
 
 
 def cmd_pull(args: argparse.Namespace) -> None:
@@ -241,13 +217,14 @@ def cmd_publish(args: argparse.Namespace) -> None:
 
 def cmd_cards(args: argparse.Namespace) -> None:
     from .hub import ROOT
+    from .tasks import dataset_repos
     from .usage import refresh_card, refresh_front_matter
 
-    if (ROOT / "README.md").is_file():  # in a checkout: the Space's front matter
-        refresh_front_matter(ROOT / "README.md")
-    for task in task_names():
-        for directory in sorted(MODELS_DIR.glob(f"{task}-*")):
-            refresh_card(directory, task, language=TASKS[task].cli.dataset_card.get("language"))
+    if args.models == MODELS_DIR and (ROOT / "README.md").is_file():  # in a checkout: the Space's front matter
+        refresh_front_matter(ROOT / "README.md", dataset_repos().values())
+    for task, spec in TASKS.items():
+        for directory in sorted(Path(args.models).glob(f"{task}-*")):
+            refresh_card(directory, task, spec.use, spec.dataset, language=spec.cli.dataset_card.get("language"))
             print(directory / "README.md")
 
 
@@ -255,7 +232,7 @@ def _print(result: dict, as_json: bool) -> None:
     print(json.dumps(result) if as_json else "\n".join(f"{k}: {v}" for k, v in result.items()))
 
 
-COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
+COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate,
             "bench": cmd_bench, "push": cmd_push, "push-dataset": cmd_push_dataset,
             "pull": cmd_pull, "publish": cmd_publish, "cards": cmd_cards}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from .bench import percentile
 from .launch import start_app, stop_app
+from .tasks import TASKS
 
-REVIEW = " ".join(["A beautiful, moving film; the performances are superb, though the middle drags."] * 25)[:1800]
 REQUEST_TIMEOUT = 120.0  # seconds: a request not answered by then counts as a failure
 RETRY_AFTER = 1.0  # seconds a refused client waits before its next request, as a person told "busy" would
 # The clients all run here, so the app is launched as behind one proxy and each client says it comes from an address
@@ -29,11 +29,8 @@ BEHIND_A_PROXY = {"RNN_DEMO_TRUSTED_PROXIES": "1"}
 def client_headers(index: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"192.0.2.{index % 250 + 1}"}
 
-TASKS = {
-    "generate": (("ROMEO:\n", "lstm", 300, 0.8, 0, 1.0, -1, ""), "/generate"),
-    "classify": ((REVIEW, "gru"), "/classify"),
-    "forecast": (("victoria", None, "", "", "2014-12-01 00:00", True, "gru"), "/forecast"),
-}
+CALLS = {api_name.strip("/"): (args, api_name)  # one request of each task's tab, as its plug-in gives it
+         for api_name, args in (spec.load_call for spec in TASKS.values() if spec.load_call)}
 
 
 def _rss_mb(pid: int) -> float:
@@ -85,11 +82,11 @@ def _client_loop(url: str, index: int, deadline: float, records: list, lock: thr
 
     headers = client_headers(index)
     client = None if sessionless else Client(url, verbose=False, headers=headers)
-    names = list(TASKS)
+    names = list(CALLS)
     turn = index
     while time.monotonic() < deadline:
         name = names[turn % len(names)]
-        args, api_name = TASKS[name]
+        args, api_name = CALLS[name]
         started = time.monotonic()
         try:
             if client is None:
@@ -168,7 +165,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
     process, url = start_app(timeout=120, env=BEHIND_A_PROXY)
     try:
         first = Client(url, verbose=False)
-        for args, api_name in TASKS.values():
+        for args, api_name in CALLS.values():
             first.predict(*args, api_name=api_name)
         rss_after_one = _rss_mb(process.pid)
         app_cpu, own_cpu = _cpu_seconds(process.pid), _cpu_seconds(os.getpid())
@@ -197,7 +194,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
     for key, other in (("with_training", training), ("with_flood", flooded)):
         if other is not None:
             result[key] = other
-            for name in TASKS:
+            for name in CALLS:
                 other[name]["p95_vs_without"] = round(other[name]["p95_ms"] / result[name]["p95_ms"], 2)
     return result
 
@@ -205,7 +202,7 @@ def bench_load(clients: int = 32, seconds: float = 60.0, warmup: float = 30.0, w
 def _latencies(records: list) -> dict:
     """Requests, failures, and each task's p50 and p95 over its served requests."""
     result = {"requests": len(records), "failures": sum(1 for *_, error in records if error)}
-    for name in TASKS:
+    for name in CALLS:
         served = [ms for _, task, ms, error in records if task == name and not error]
         result[name] = {"requests": len(served), "p50_ms": _ms(served, 0.5), "p95_ms": _ms(served, 0.95)}
     return result
@@ -253,20 +250,23 @@ def _with_flood(url: str, pid: int, clients: int, warmup: float, seconds: float)
 
 
 def _with_training(url: str, pid: int, clients: int, warmup: float, seconds: float) -> dict:
-    """The clients' latencies while a visitor trains a small text model in the job slot, started first and still
-    going when they end (its budget covers the measurement; its last progress step is reported)."""
+    """The clients' latencies while a visitor trains a small model in the job slot (the first trainable task, on
+    its tiny model's data), started first and still going when they end (its budget covers the measurement; its
+    last progress step is reported)."""
     import tempfile
 
     from gradio_client import Client, handle_file
 
-    from .visitor_training.job import DEFAULT_LR, MAX_SECONDS
+    from .tasks import trainable_tasks
+    from .visitor_training.job import DEFAULT_LR, MAX_SECONDS, column_roles
 
+    spec = next(spec for spec in trainable_tasks().values() if spec.tiny and spec.tiny.files)
+    (name, data), size = next(iter(spec.tiny.files.items())), list(spec.visitor.sizes)[-1]
     with tempfile.TemporaryDirectory() as folder:
-        text = Path(folder) / "plays.txt"
-        text.write_text(REVIEW * 40 + "\n")
+        (Path(folder) / name).write_text(data)
         trainer = Client(url, verbose=False)
-        job = trainer.submit("text", handle_file(str(text)), "", "", "train", "", "", "", "", "gru", "small",
-                             MAX_SECONDS, DEFAULT_LR, 0, api_name="/train")
+        job = trainer.submit(spec.name, handle_file(str(Path(folder) / name)), "", "", "train",
+                             *[""] * len(column_roles()), "gru", size, MAX_SECONDS, DEFAULT_LR, 0, api_name="/train")
         deadline = time.monotonic() + 60
         while not any(str(out[0]).startswith("Training: step") for out in job.outputs()):
             if time.monotonic() > deadline:

@@ -7,6 +7,7 @@ character for one, so positions in the text stay where they were.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 KEPT = "\n\r\t"
 # C0 controls as Unicode's control pictures: NUL -> ␀, BEL -> ␇, DEL -> ␡
@@ -57,3 +58,11 @@ def md_text(text: object) -> str:
     """A user's text (a column name, a repository id) for a Markdown note: every ASCII punctuation character
     backslash-escaped, so it shows as typed and never becomes a tag, a link or an image."""
     return visible(str(text)).translate(MARKDOWN_SPECIAL)
+
+
+def column_list(names: Iterable[object], shown: int = 20, width: int = 40) -> str:
+    """A file's column names for a message, as plain text: controls made visible, each cut to `width` characters
+    with an ellipsis, the first `shown` of them and how many more."""
+    texts = [visible(str(name)) for name in names]
+    listed = ", ".join(text if len(text) <= width else text[:width] + "…" for text in texts[:shown])
+    return listed + (f" and {len(texts) - shown:,} more" if len(texts) > shown else "")

@@ -34,11 +34,10 @@ class Project:
         """What `pip install` takes."""
         return f"rnn-demo @ git+{self.code_url}"
 
-    @property
-    def datasets(self) -> dict[str, str]:
-        """The protocol datasets as `push-dataset` names them, by task."""
-        return {"text": f"{self.owner}/rnn-demo-shakespeare", "sentiment": f"{self.owner}/rnn-demo-imdb",
-                "forecast": f"{self.owner}/rnn-demo-elecdemand"}
+    def dataset_repo(self, name: str) -> str:
+        """The Hub id of the protocol dataset `name` (a task plug-in's `dataset`, e.g. "rnn-demo-shakespeare");
+        `tasks.dataset_repos` gives them by task."""
+        return f"{self.owner}/{name}"
 
     def model_repo(self, name: str) -> str:
         """The Hub repository of the bundled model `name` (a folder name under models/, e.g. "text-lstm")."""
@@ -46,5 +45,5 @@ class Project:
 
 
 PROJECT = Project()
-SPACE_ID, CODE_URL, INSTALL, DATASETS = PROJECT.space_id, PROJECT.code_url, PROJECT.install, PROJECT.datasets
+SPACE_ID, CODE_URL, INSTALL = PROJECT.space_id, PROJECT.code_url, PROJECT.install
 model_repo = PROJECT.model_repo

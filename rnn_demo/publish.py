@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .hub import CONFIG_NAME, MODEL_FILES, ROOT, read_config
 from .project import Project
+from .tasks import TASKS, dataset_repos
 from .usage import front_matter_list, refresh_card
 
 # The checkout's files the Space holds (git-tracked ones only; fnmatch's `*` spans folders): the app, the package pip
@@ -71,7 +72,7 @@ def space_variables(tasks: tuple[str, ...], project: Project, commits: dict[str,
     name -> commit), so a rebuild gets the same files."""
     variables = {}
     for task in tasks:
-        variables[f"RNN_DEMO_{task.upper()}_DATA"] = project.datasets[task]  # a tab that reads data at run time
+        variables[f"RNN_DEMO_{task.upper()}_DATA"] = dataset_repos(project)[task]  # a tab that reads data at run time
         variables[f"RNN_DEMO_{task.upper()}_REPO"] = project.model_repo(f"{task}-{{cell}}")
         pins = [f"{name.removeprefix(task + '-')}={commit}" for name, commit in sorted(commits.items())
                 if name.startswith(task + "-")]
@@ -82,7 +83,7 @@ def space_variables(tasks: tuple[str, ...], project: Project, commits: dict[str,
 def space_readme(text: str, project: Project, models: list[str]) -> str:
     """The Space's README: its front matter naming `models`, the project's datasets and the suggested hardware."""
     text = front_matter_list(text, "models", models)
-    text = front_matter_list(text, "datasets", project.datasets.values())
+    text = front_matter_list(text, "datasets", dataset_repos(project).values())
     front, rest = text.split("\n---\n", 1)
     if "\nsuggested_hardware:" not in front:
         front += f"\nsuggested_hardware: {SUGGESTED_HARDWARE}"
@@ -110,18 +111,18 @@ def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bo
     the task's protocol dataset, prepared as `prepare` does."""
     project = Project(owner)
     models = model_uploads(Path(models_dir), tasks, project)
-    dataset_repos = [(task, project.datasets[task]) for task in tasks]
+    datasets_sent = [(task, dataset_repos(project)[task]) for task in tasks]
     space = Upload("space", "space", project.space_id, space_files())
     if dry_run:
         commits = {upload.name: "<its commit>" for upload in models}
-        for line in describe([*models, space], dataset_repos, space_variables(tasks, project, commits)):
+        for line in describe([*models, space], datasets_sent, space_variables(tasks, project, commits)):
             say(line)
         return []
     from .hub_sync import push_dataset, push_folder
 
     with tempfile.TemporaryDirectory(prefix="rnn-demo-publish-") as staging:
         folders = _staged_cards(models, space, Path(staging), project)  # every card checked before anything is sent
-        for task, repo_id in dataset_repos:
+        for task, repo_id in datasets_sent:
             dataset, card = (datasets or _protocol_dataset)(task)
             say(push_dataset(dataset, repo_id, card, token=token))
         commits = {}
@@ -132,7 +133,7 @@ def publish(owner: str, *, models_dir: Path, tasks: tuple[str, ...], dry_run: bo
             say(commit.commit_url)
         say(push_folder(folders[-1], space.repo_id, "space", "Publish the rnn-demo Space", token=token,
                         variables=space_variables(tasks, project, commits)).commit_url)
-    return [repo for _, repo in dataset_repos] + [u.repo_id for u in models] + [space.repo_id]
+    return [repo for _, repo in datasets_sent] + [u.repo_id for u in models] + [space.repo_id]
 
 
 def _staged_cards(models: list[Upload], space: Upload, staging: Path, project: Project) -> list[Path]:
@@ -143,7 +144,8 @@ def _staged_cards(models: list[Upload], space: Upload, staging: Path, project: P
     folders = []
     for upload in models:
         folder = _staged(upload, staging)
-        refresh_card(folder, read_config(folder)["task"], project)
+        spec = TASKS[read_config(folder)["task"]]
+        refresh_card(folder, spec.name, spec.use, spec.dataset, project)
         ModelCard.load(folder / "README.md").validate(repo_type="model")
         folders.append(folder)
     folder = _staged(space, staging)
@@ -154,8 +156,6 @@ def _staged_cards(models: list[Upload], space: Upload, staging: Path, project: P
 
 
 def _protocol_dataset(task: str) -> tuple[object, dict]:
-    from .tasks import TASKS
-
     return TASKS[task].cli.prepare(), TASKS[task].cli.dataset_card
 
 

@@ -1,80 +1,51 @@
-"""The tasks and the app's tabs, declared once: the command line, the app and the tab modules read them here.
+"""The registry: the tasks and the app's tabs, declared once; the command line, the app and every shared part loop over
+them here.
 
-A new task is one package (a config with its `VISITOR_LIMITS`, a model, a `TaskCLI`, a `serve.py`), one line
-in TASKS and one tab module in `rnn_demo/ui/`; a tab that is not a task is one line in TABS. The modules below
-the top level (`hub_sync`, `visitor_hub`, `model_sources`) never import this one: they are handed a task's
-name and limits.
+A new task is one package holding a `plugin.py` (its `PLUGIN`, the contract of plugin.py) and one line in
+TASK_PACKAGES (or, for a package of your own beside this one, its name in the RNN_DEMO_TASKS environment variable:
+the app, the command line and the app's worker processes all read it); a tab that is not a task is one line in
+OTHER_TABS. This is the one module outside the task packages
+that imports them. The modules below it (`hub_sync`, `visitor_hub`, `model_sources`, ...) never import it: they are
+handed a task's name and limits.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from .forecast.cli import ForecastCLI
-from .forecast.model import VISITOR_LIMITS as FORECAST_LIMITS
-from .sentiment.cli import SentimentCLI
-from .sentiment.model import VISITOR_LIMITS as SENTIMENT_LIMITS
-from .text.cli import TextCLI
-from .text.model import VISITOR_LIMITS as TEXT_LIMITS
-from .training import TaskCLI
-from .visitor_checks import ConfigLimits
-
+from .plugin import Tab, TaskPlugin
+from .project import PROJECT, Project
 
 Bench = Callable[[argparse.Namespace], dict]  # a `bench` command: the parsed options -> the measured figures
 
-
-@dataclass(frozen=True)
-class Tab:
-    """One tab of the app: its title, the module of `rnn_demo/ui/` whose `build()` fills it (imported by the
-    app only, so the command line never loads gradio), and for a tab that is not a task, the module whose
-    `BENCHES` (name -> Bench) it adds to `bench` (imported when the command line lists them; a task's benches
-    come from its TaskCLI)."""
-
-    title: str
-    module: str
-    benches: str | None = None
-    commands: str | None = None  # a module whose add_commands(subparsers) adds the tab's own commands
+TASK_PACKAGES = (  # the tasks, in the order of their tabs
+    "rnn_demo.text",
+    "rnn_demo.sentiment",
+    "rnn_demo.forecast",
+)
+MORE_TASKS = "RNN_DEMO_TASKS"  # more task packages, importable names separated by spaces: plug-ins of your own
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """One task: its name (in config.json, on the command line, in model directories `<name>-<cell>`), its part
-    of the command line, its tab, the model-card metric that picks the tab's starting cell, the bounds of a
-    visitor's model, and the model `evaluate` scores by default."""
-
-    name: str
-    cli: TaskCLI
-    tab: Tab
-    metric: str  # a metric type in the model card's model-index
-    higher_is_better: bool
-    limits: ConfigLimits
-    default_model: str  # a directory under models/
-
-    def __post_init__(self) -> None:
-        if self.limits.task != self.name:
-            raise ValueError(f"task {self.name!r} is handed the limits of {self.limits.task!r} models")
+def plugin_of(package: str) -> TaskPlugin:
+    """The PLUGIN of the task package `package` (its `plugin.py`)."""
+    return importlib.import_module(f"{package}.plugin").PLUGIN
 
 
-TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
-    TaskSpec("text", TextCLI(), Tab("Text generation", "rnn_demo.ui.text_tab"), "nats_per_char", False,
-             TEXT_LIMITS, "text-lstm"),
-    TaskSpec("sentiment", SentimentCLI(), Tab("Sentiment", "rnn_demo.ui.sentiment_tab"), "accuracy", True,
-             SENTIMENT_LIMITS, "sentiment-gru"),
-    TaskSpec("forecast", ForecastCLI(), Tab("Forecasting", "rnn_demo.ui.forecast_tab"), "mase", False,
-             FORECAST_LIMITS, "forecast-gru"),
-)}
+TASKS: dict[str, TaskPlugin] = {plugin.name: plugin for plugin in map(
+    plugin_of, (*TASK_PACKAGES, *os.environ.get(MORE_TASKS, "").split()))}
 
-# The app's tabs, left to right: each task's, then those that are not tasks (one line each).
-TABS: list[Tab] = [
-    TASKS["text"].tab,
-    TASKS["sentiment"].tab,
-    TASKS["forecast"].tab,
-    Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench"),
+OTHER_TABS: list[Tab] = [  # the tabs that are not tasks, after the tasks' own
+    Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench", builds_on=("text",)),
     Tab("Gradient lab", "rnn_demo.ui.lab_tab", benches="rnn_demo.lab.bench", commands="rnn_demo.lab.sweep"),
     Tab("Train your own", "rnn_demo.ui.train_tab"),  # after the task tabs: it hands them the models it trains
 ]
+
+
+def tabs() -> list[Tab]:
+    """The app's tabs, left to right: each task's (a task added to TASKS gets its tab), then the others."""
+    return [spec.tab for spec in TASKS.values()] + OTHER_TABS
 
 
 def task_names() -> tuple[str, ...]:
@@ -82,9 +53,21 @@ def task_names() -> tuple[str, ...]:
     return tuple(TASKS)
 
 
+def trainable_tasks() -> dict[str, TaskPlugin]:
+    """The tasks a visitor can train in the Train tab (those with a `visitor` part)."""
+    return {name: spec for name, spec in TASKS.items() if spec.visitor is not None}
+
+
+def dataset_repos(project: Project = PROJECT) -> dict[str, str]:
+    """The protocol datasets' Hub ids under `project`'s account, by task."""
+    return {name: project.dataset_repo(spec.dataset) for name, spec in TASKS.items()}
+
+
 def add_tab_commands(sub: argparse._SubParsersAction) -> None:
-    """The commands of the tabs that are not tasks (each sets its handler as the parsed options' `run`)."""
-    for tab in TABS:
+    """The commands of the tasks and of the other tabs (each sets its handler as the parsed options' `run`)."""
+    for spec in TASKS.values():
+        spec.cli.add_commands(sub)
+    for tab in OTHER_TABS:
         if tab.commands:
             importlib.import_module(tab.commands).add_commands(sub)
 
@@ -92,5 +75,5 @@ def add_tab_commands(sub: argparse._SubParsersAction) -> None:
 def all_benches() -> dict[str, Bench]:
     """Every `bench` command of the registry: each task's, then those of the other tabs."""
     return {**{name: run for spec in TASKS.values() for name, run in spec.cli.benches().items()},
-            **{name: run for tab in TABS if tab.benches
+            **{name: run for tab in OTHER_TABS if tab.benches
                for name, run in importlib.import_module(tab.benches).BENCHES.items()}}

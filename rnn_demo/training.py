@@ -92,6 +92,9 @@ class TaskCLI(Protocol):
         """The task's `bench` commands by name, each measuring its baseline in the same run; none by default."""
         return {}
 
+    def add_commands(self, sub: argparse._SubParsersAction) -> None:
+        """The task's own commands (each sets its handler as the parsed options' `run`); none by default."""
+
 
 def learning_rate(step: int, s: TrainSettings) -> float:
     """Linear warm-up (at most a tenth of the run), then cosine decay down to `min_lr_ratio * lr` at `max_steps`."""

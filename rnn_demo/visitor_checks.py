@@ -2,9 +2,10 @@
 
 In order: each file's size on the Hub (before downloading it); every field of config.json by type and range, and
 the number of parameters the config implies, by formula (`state_shapes()` of the task's config), before the
-weights are downloaded; then the weights' safetensors header (read without the tensors) against the tensors the
-config implies; and the task's own files (a sentiment model's tokenizer against its embedding). Whatever fails is
-a ModelLoadError naming the repository, the file and the problem; nothing is built before all of this passes.
+weights are downloaded; then the weights' safetensors header against the tensors the config implies: its length
+bounded first (the file's first 8 bytes), then the header read by the safetensors library itself (`safe_open`,
+never the tensors); and the task's own files (a sentiment model's tokenizer against its embedding). Whatever fails
+is a ModelLoadError naming the repository, the file and the problem; nothing is built before all of this passes.
 
 Each task declares its bounds as a `ConfigLimits` beside its config (e.g. `text/model.py`); this module knows
 no task.
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from safetensors import SafetensorError, safe_open
 
 from .backbone import Shapes, num_parameters
 from .display import quoted
@@ -191,25 +195,50 @@ def read_json(path: Path, repo_id: str) -> Any:
         raise ModelLoadError(f"{repo_id}'s {path.name} is not valid JSON") from None
 
 
-def _header(path: Path) -> tuple[dict, int]:
-    """A safetensors file's header (its tensors by name) and the size of its data; ValueError says what is wrong."""
+def _header_length(path: Path) -> tuple[int, int]:
+    """The length a safetensors file gives its header (its first 8 bytes) and the size of its data, once within
+    MAX_HEADER_BYTES and the file: checked before the library reads anything."""
     size = path.stat().st_size
     with path.open("rb") as file:
         prefix = file.read(8)
-        length = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else size
-        if length > MAX_HEADER_BYTES:
-            raise ValueError(f"its header would be {length:,} bytes; the limit is {MAX_HEADER_BYTES:,}")
-        if 8 + length > size:
-            raise ValueError("it ends inside its header")
-        raw = file.read(length)
+    length = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else size
+    if length > MAX_HEADER_BYTES:
+        raise ValueError(f"its header would be {length:,} bytes; the limit is {MAX_HEADER_BYTES:,}")
+    if 8 + length > size:
+        raise ValueError("it ends inside its header")
+    return length, size - 8 - length
+
+
+def _tensors(path: Path) -> dict[str, tuple[str, list[int]]]:
+    """Each tensor's dtype and shape, as the safetensors library reads them from the header (never the tensors);
+    ValueError says what is wrong with a file it refuses."""
+    length, data_size = _header_length(path)
+    try:
+        with safe_open(str(path), framework="pt") as weights:
+            slices = {name: weights.get_slice(name) for name in weights.keys()}
+            return {name: (part.get_dtype(), list(part.get_shape())) for name, part in slices.items()}
+    except SafetensorError as error:
+        with path.open("rb") as file:
+            raw = file.read(8 + length)[8:]  # bounded above
+        raise ValueError(_refusal(raw, data_size, str(error))) from None
+
+
+def _refusal(raw: bytes, data_size: int, reason: str) -> str:
+    """Why the library refused a file (`reason`, its message), naming the tensor at fault where the header's JSON
+    shows which: the library decides, this only words its refusal for the visitor."""
     try:
         header = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         header = None
     if not isinstance(header, dict):
-        raise ValueError("it is not a safetensors file (its header is not a JSON object)")
+        return "it is not a safetensors file (its header is not a JSON object)"
+    if named := re.search(r"invalid offset for tensor `(.*)`", reason):
+        return f"the data of {quoted(named[1])} is not where its header says"
     header.pop("__metadata__", None)
-    return header, size - 8 - length
+    for name, entry in header.items():
+        if problem := _tensor_problem(name, entry, data_size):
+            return problem
+    return f"the safetensors library refuses it: {quoted(reason.removeprefix('Error while deserializing header: '))}"
 
 
 def _tensor_problem(name: str, entry: Any, data_size: int) -> str | None:
@@ -228,27 +257,26 @@ def _tensor_problem(name: str, entry: Any, data_size: int) -> str | None:
 
 
 def _weights_problem(path: Path, expected: Shapes) -> str | None:
-    header, data_size = _header(path)
-    for name, entry in header.items():
-        if problem := _tensor_problem(name, entry, data_size):
-            return problem
-    spans = sorted(entry["data_offsets"] for entry in header.values())
-    starts, ends = [start for start, _ in spans], [end for _, end in spans]
-    if spans and (starts != [0, *ends[:-1]] or ends[-1] != data_size):
-        return "its tensors' data overlap or leave gaps"
-    if missing := sorted(expected.keys() - header.keys()):
+    tensors = _tensors(path)
+    for name, (dtype, shape) in tensors.items():
+        if dtype not in WEIGHT_DTYPES:
+            return f"{quoted(name)} has dtype {quoted(dtype, 12)}; the app reads F32, F16 or BF16"
+        if len(shape) > 4:
+            return f"{quoted(name)} has shape {shown(shape)}"
+    if missing := sorted(expected.keys() - tensors.keys()):
         return f"it lacks {', '.join(missing[:4])}{', …' if len(missing) > 4 else ''}"
-    if extra := sorted(header.keys() - expected.keys()):
+    if extra := sorted(tensors.keys() - expected.keys()):
         return f"it holds {quoted(extra[0])}{' and more' if len(extra) > 1 else ''}, which the config does not"
     for name, shape in expected.items():
-        if header[name]["shape"] != list(shape):
-            return f"{name} has shape {shown(header[name]['shape'])}; the config implies {list(shape)}"
+        if tensors[name][1] != list(shape):
+            return f"{name} has shape {shown(tensors[name][1])}; the config implies {list(shape)}"
     return None
 
 
 def check_weights(path: Path, config: Any, repo_id: str) -> None:
     """The safetensors file holds exactly the tensors `config` implies, with their shapes, as float32, float16
-    or bfloat16: read from its header alone (bounded before it is read), never the tensors."""
+    or bfloat16: its header's length bounded first (8 bytes read), then the header read by the safetensors library
+    (`safe_open`), never the tensors."""
     try:
         problem = _weights_problem(path, config.state_shapes())
     except ValueError as error:

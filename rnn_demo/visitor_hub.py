@@ -6,6 +6,13 @@ private repositories. Everything is bounded before a model is built (visitor_che
 timeouts and the load a deadline (hub_deadline.py), and the files go to a temporary folder deleted as soon as
 the model is built or the load fails, never to the Hub cache. A load that fails for any reason raises
 ModelLoadError with a message for the visitor, and whatever model they were using stays in place.
+
+A load makes its few requests itself, on an HTTP client of its own (`hub_deadline.bounded`), rather than through
+huggingface_hub's functions, whose one client is the whole process's: the repository's info with its files' sizes
+(`GET /api/models/{repo}[/revision/{revision}]?blobs=true`, what `HfApi.model_info` asks), then each file from its
+`hf_hub_url`, streamed. huggingface_hub's public helpers build the headers (`build_hf_headers(token=False)`) and
+read the errors (`hf_raise_for_status`), so a refusal reads as it would through `HfApi`. Nothing in the process
+changes: the Space's own Hub calls keep huggingface_hub's client.
 """
 from __future__ import annotations
 
@@ -22,9 +29,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import HfApi, get_session, hf_hub_url
+from huggingface_hub import constants, hf_hub_url
 from huggingface_hub.errors import (HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
@@ -39,8 +47,6 @@ BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downlo
 CACHE_SIZE = 4
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 UNREACHABLE = "the Hub cannot be reached from this Space right now"
-
-hub_deadline.install()  # process-wide, but it bounds only the calls made inside hub_deadline.bounded()
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -81,18 +87,36 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
         raise ModelLoadError(f"could not download {repo_id} ({type(error).__name__}); try again later") from None
 
 
-def find(repo_id: str, revision: str | None, limits: ConfigLimits) -> tuple[str, list[str]]:
+def find(client: httpx2.Client, repo_id: str, revision: str | None, limits: ConfigLimits) -> tuple[str, list[str]]:
     """The commit `revision` is at and the files to download, once their sizes on the Hub are within bounds."""
-    info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, token=False)
-    sizes = {sibling.rfilename: sibling.size for sibling in info.siblings or []}
-    return info.sha, check_files(sizes, limits, repo_id)
+    url = f"{constants.ENDPOINT}/api/models/{repo_id}"
+    if revision is not None:
+        url += f"/revision/{quote(revision, safe='')}"
+    response = client.get(url, params={"blobs": True}, headers=build_hf_headers(token=False))
+    hf_raise_for_status(response)
+    commit, sizes = files_of(response, repo_id)
+    return commit, check_files(sizes, limits, repo_id)
 
 
-def download(repo_id: str, commit: str, name: str, directory: Path, limit: int) -> Path:
+def files_of(response: httpx2.Response, repo_id: str) -> tuple[str, dict[str, int | None]]:
+    """The commit and the files' sizes (None where the Hub gives none) in the Hub's JSON about a repository."""
+    try:
+        info = response.json()
+    except ValueError:
+        info = None
+    siblings = info.get("siblings") if isinstance(info, dict) else None
+    if not (isinstance(siblings, list) and isinstance(info.get("sha"), str)):
+        raise ModelLoadError(f"could not load {repo_id}: the Hub's answer about it is not what this app reads")
+    sizes = {entry["rfilename"]: entry.get("size") for entry in siblings
+             if isinstance(entry, dict) and isinstance(entry.get("rfilename"), str)}
+    return info["sha"], {name: size if type(size) is int else None for name, size in sizes.items()}
+
+
+def download(client: httpx2.Client, repo_id: str, commit: str, name: str, directory: Path, limit: int) -> Path:
     """One file of the repository into `directory`, anonymously, refused past `limit` bytes."""
     path, received = directory / name, 0
     url = hf_hub_url(repo_id, name, revision=commit)
-    with get_session().stream("GET", url, headers=build_hf_headers(token=False)) as response:
+    with client.stream("GET", url, headers=build_hf_headers(token=False)) as response:
         hf_raise_for_status(response)
         with path.open("wb") as file:
             for chunk in response.iter_bytes(MB):
@@ -103,15 +127,16 @@ def download(repo_id: str, commit: str, name: str, directory: Path, limit: int) 
     return path
 
 
-def fetch(repo_id: str, commit: str, names: list[str], limits: ConfigLimits, directory: Path) -> None:
+def fetch(client: httpx2.Client, repo_id: str, commit: str, names: list[str], limits: ConfigLimits,
+          directory: Path) -> None:
     """Download the repository's files into `directory`, checking each as it comes: config.json first (its
     fields and the parameters it implies), then the weights' header against it, then the task's own files."""
     sizes = limits.file_limits
-    config = check_config(read_json(download(repo_id, commit, CONFIG_NAME, directory, sizes[CONFIG_NAME]), repo_id),
-                          limits, repo_id)
+    config_path = download(client, repo_id, commit, CONFIG_NAME, directory, sizes[CONFIG_NAME])
+    config = check_config(read_json(config_path, repo_id), limits, repo_id)
     check_required(names, limits.files, f"a complete rnn-demo {limits.task} model", repo_id)
     for name in names[1:]:
-        path = download(repo_id, commit, name, directory, sizes[name])
+        path = download(client, repo_id, commit, name, directory, sizes[name])
         if name == WEIGHTS_NAME:
             check_weights(path, config, repo_id)
         elif name in limits.files:
@@ -188,11 +213,11 @@ class VisitorModels:
 
     def _fetch_and_build(self, repo_id: str, revision: str | None, deadline: float) -> tuple[Any, str]:
         with tempfile.TemporaryDirectory(prefix="rnn-demo-visitor-", dir=self.folder) as folder:
-            with explained(repo_id, revision, self.seconds), hub_deadline.bounded(deadline):
-                commit, names = find(repo_id, revision, self.limits)
+            with explained(repo_id, revision, self.seconds), hub_deadline.bounded(deadline) as client:
+                commit, names = find(client, repo_id, revision, self.limits)
                 if (model := self._cached(repo_id, commit)) is not None:
                     return model, commit
-                fetch(repo_id, commit, names, self.limits, Path(folder))
+                fetch(client, repo_id, commit, names, self.limits, Path(folder))
             model = self._build(repo_id, Path(folder))
         return self._keep((repo_id, commit), model), commit
 

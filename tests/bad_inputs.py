@@ -17,7 +17,7 @@ from gradio_client import Client, handle_file
 from rnn_demo.display import md_text
 from rnn_demo.lab.run import LabSettings
 from rnn_demo.lab.serve import FIELDS, to_widgets
-from rnn_demo.bench import write_tiny_rows
+from rnn_demo.sentiment.bench import write_tiny_rows
 from rnn_demo.bench_load import call_without_session
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256)) * 4  # a picture renamed .csv

@@ -28,7 +28,8 @@ from tests.quick_gradio import skip_component_stubs  # noqa: E402
 skip_component_stubs()  # before anything imports gradio
 
 from rnn_demo.text.model import UNKNOWN, CharLM, CharLMConfig  # noqa: E402
-from tests.tiny_models import FIXTURES as TINY_MODELS, TINY_TEXT  # noqa: E402
+from rnn_demo.text.plugin import TINY_PLAY as TINY_TEXT  # noqa: E402
+from tests.tiny_models import FIXTURES as TINY_MODELS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

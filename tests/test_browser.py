@@ -70,7 +70,7 @@ def test_switch_cell_and_use_an_example(page):
 
 
 def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
-    from rnn_demo.ui.sentiment_tab import EXAMPLES as SENTIMENT_EXAMPLES
+    from rnn_demo.sentiment.tab import EXAMPLES as SENTIMENT_EXAMPLES
 
     from rnn_demo.backbone import CELL_LABELS
     from rnn_demo.hub import card_metrics

@@ -19,7 +19,8 @@ import yaml
 
 from rnn_demo.backbone import CELLS
 from rnn_demo.hub import MODELS_DIR, load_model
-from rnn_demo.project import CODE_URL, DATASETS, INSTALL, model_repo
+from rnn_demo.project import CODE_URL, INSTALL, model_repo
+from rnn_demo.tasks import TASKS, dataset_repos
 from rnn_demo.usage import plain_snippet, refresh_card
 from tests.conftest import ROOT
 from tests.hubserver import hub_environment, local_hub
@@ -57,16 +58,16 @@ def test_every_card_shows_the_package_way_and_the_plain_way(task, name):
 def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
     """`python -m rnn_demo cards` would change nothing: the link, datasets and Use section are project.py's."""
     shutil.copytree(MODELS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("*.safetensors"))
-    refresh_card(tmp_path / name, task)
+    refresh_card(tmp_path / name, task, TASKS[task].use, TASKS[task].dataset)
     assert (tmp_path / name / "README.md").read_text(encoding="utf-8") == card_of(name)
     front = yaml.safe_load(card_of(name).split("---\n")[1])
-    assert front["datasets"] == [DATASETS[task]]
-    assert front["model-index"][0]["results"][0]["dataset"]["type"] == DATASETS[task]
+    assert front["datasets"] == [dataset_repos()[task]]
+    assert front["model-index"][0]["results"][0]["dataset"]["type"] == dataset_repos()[task]
 
 
 def test_the_space_front_matter_names_the_datasets_as_push_dataset_names_them():
     front = yaml.safe_load((ROOT / "README.md").read_text(encoding="utf-8").split("---\n")[1])
-    assert front["datasets"] == list(DATASETS.values())
+    assert front["datasets"] == list(dataset_repos().values())
 
 
 @pytest.mark.parametrize("cell", list(CELLS))

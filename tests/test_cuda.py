@@ -119,17 +119,17 @@ def test_a_few_training_steps_on_the_gpu_follow_the_cpu():
 
 
 def test_the_app_handlers_pick_the_gpu():
-    from rnn_demo.forecast.serve import bundled_forecaster
-    from rnn_demo.sentiment.serve import analyse, bundled_classifier
-    from rnn_demo.text.serve import bundled_stepper, stream_text
+    from rnn_demo.forecast import serve as forecast
+    from rnn_demo.sentiment import serve as sentiment
+    from rnn_demo.text import serve as text
 
-    stepper = bundled_stepper("lstm")
+    stepper = text.SHELF.bundled("lstm")
     assert stepper.device.type == "cuda" and stepper.precision == "float32"
-    assert len("".join(stream_text(stepper, "ROMEO:", Sampling(max_new_chars=50, seed=1)))) == 50
-    model, _ = bundled_classifier("gru")
+    assert len("".join(text.stream_text(stepper, "ROMEO:", Sampling(max_new_chars=50, seed=1)))) == 50
+    model, _ = sentiment.SHELF.bundled("gru")
     assert next(model.parameters()).device.type == "cuda"
-    assert set(analyse("A wonderful, moving film.", "gru").probabilities) == set(model.config.labels)
-    assert next(bundled_forecaster("gru").parameters()).device.type == "cuda"
+    assert set(sentiment.analyse("A wonderful, moving film.", "gru").probabilities) == set(model.config.labels)
+    assert next(forecast.SHELF.bundled("gru").parameters()).device.type == "cuda"
 
 
 def test_the_page_and_summaries_name_the_gpu_and_the_cpu_that_trains():
@@ -146,11 +146,11 @@ def test_a_forecast_adapted_to_an_upload_trains_on_the_cpu_from_a_model_served_o
 
     from rnn_demo.devices import TRAINING_DEVICE
     from rnn_demo.forecast.adapt import finished_adaptation
-    from rnn_demo.forecast.serve import bundled_forecaster
+    from rnn_demo.forecast.serve import SHELF
     from rnn_demo.training import TrainSettings
     from tests.test_forecast_adapt import hourly_demand
 
-    served = bundled_forecaster("gru").for_step(60)
+    served = SHELF.bundled("gru").for_step(60)
     assert next(served.parameters()).device.type == "cuda"
     few = TrainSettings(max_steps=10, lr=1e-3, warmup_steps=2, eval_every=5, seed=0)
     _, adaptation = finished_adaptation(served, hourly_demand(weeks=4), math.inf, few)

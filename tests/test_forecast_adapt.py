@@ -58,10 +58,10 @@ def test_an_adaptation_round_trips_through_json():
 @pytest.mark.slow
 @pytest.mark.parametrize("make", [hourly_demand, victoria_elsewhere], ids=["synthetic-hourly", "victoria-in-mw"])
 def test_the_adapted_model_beats_the_better_naive_on_the_held_out_weeks(make):
-    from rnn_demo.forecast.serve import bundled_forecaster, step_minutes
+    from rnn_demo.forecast.serve import SHELF, step_minutes
 
     series = make()
-    model = bundled_forecaster("gru").for_step(step_minutes(series))
+    model = SHELF.bundled("gru").for_step(step_minutes(series))
     progress, adaptation = finished_adaptation(model, series, math.inf, QUICK)
     table, naives = adaptation.table, naive_rows(model.config)
     assert [p["step"] for p in progress] == [25, 50, 75, 100, 125, 150]
@@ -75,13 +75,13 @@ def test_the_adapted_model_beats_the_better_naive_on_the_held_out_weeks(make):
 
 @pytest.mark.slow
 def test_a_series_that_repeats_every_week_falls_back_to_the_naive_with_a_note():
-    from rnn_demo.forecast.serve import adapted_view, bundled_forecaster
+    from rnn_demo.forecast.serve import SHELF, adapted_view
 
     week = 1000 + 200 * np.sin(np.linspace(0, 14 * np.pi, 336)) + np.linspace(0, 300, 336)
     times = pd.date_range("2024-01-01", periods=336 * 6, freq="30min")
     series = Series(times, np.tile(week, 6), (times.day_of_week < 5).astype(float))
     few = TrainSettings(max_steps=50, lr=1e-3, warmup_steps=10, eval_every=25, seed=0)
-    _, adaptation = finished_adaptation(bundled_forecaster("gru"), series, math.inf, few)
+    _, adaptation = finished_adaptation(SHELF.bundled("gru"), series, math.inf, few)
     last_week = naive_rows(adaptation.model.config)
     assert adaptation.shown == list(last_week)[1] and adaptation.table[adaptation.shown]["mae"] == 0
     view = adapted_view(series, len(series) - 48, adaptation)  # a held-out day: the naive is exact there
@@ -112,12 +112,12 @@ def test_a_series_too_short_to_hold_out_two_weeks_is_forecast_as_it_is_with_a_no
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_an_adapted_model_is_reused_from_the_session_cache_and_the_other_steps_are_refused(tmp_path):
     from rnn_demo.forecast.own_series import own_series_forecast, upload_key
-    from rnn_demo.forecast.serve import bundled_forecaster
+    from rnn_demo.forecast.serve import SHELF
     from rnn_demo.jobs import JobSlot
 
     series = hourly_demand(weeks=5)
     path = _upload(tmp_path, series)
-    _, adaptation = finished_adaptation(bundled_forecaster("gru").for_step(60), series, math.inf,
+    _, adaptation = finished_adaptation(SHELF.bundled("gru").for_step(60), series, math.inf,
                                         TrainSettings(max_steps=25, eval_every=25, warmup_steps=5))
     cache, slot = {upload_key(path, None, "mw", "gru"): adaptation.to_json()}, JobSlot()
     (view, again), = own_series_forecast("me", "gru", "", path, None, "mw", None, cache, slot)

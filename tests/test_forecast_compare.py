@@ -84,7 +84,7 @@ def test_a_bad_origin_is_refused_as_in_the_single_view(origin, message):
 
 
 def test_a_bad_upload_is_refused_as_in_the_single_view(tmp_path):
-    from rnn_demo.ui.compare import compare_forecast
+    from rnn_demo.forecast.tab import compare_forecast
 
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
@@ -96,7 +96,7 @@ def test_a_bad_upload_is_refused_as_in_the_single_view(tmp_path):
 
 def test_the_tab_wires_the_button_to_a_plot_a_table_and_notes():
     from rnn_demo.runtime import FILES
-    from rnn_demo.ui import forecast_tab
+    from rnn_demo.forecast import tab as forecast_tab
 
     with gr.Blocks() as tab:
         forecast_tab.build()

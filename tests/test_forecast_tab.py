@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def tab() -> gr.Blocks:
-    from rnn_demo.ui import forecast_tab
+    from rnn_demo.forecast import tab as forecast_tab
 
     with gr.Blocks() as demo:
         forecast_tab.build()

@@ -80,7 +80,7 @@ def test_an_offline_or_unreachable_hub_is_said_so(hub, tmp_path, monkeypatch):
 
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_the_spaces_own_hub_calls_are_not_bounded_by_a_visitors_deadline(hub, tmp_path):
-    classifiers(tmp_path, seconds=0.5)  # the bounded client is installed: it is process-wide
+    classifiers(tmp_path, seconds=0.5)  # a visitors' loader with a short deadline: it bounds its own client only
     hub.trickle(DEADLINE + 1, every=0.1, path="/resolve/main/config.json", times=1)
     started = time.monotonic()
     path = hf_hub_download("user/reviews", "config.json", cache_dir=tmp_path / "cache")  # a pull, say: no deadline

@@ -7,7 +7,8 @@ import torch
 
 from rnn_demo.forecast.model import Forecaster
 from rnn_demo.hub import load_model
-from rnn_demo.project import DATASETS, model_repo
+from rnn_demo.project import model_repo
+from rnn_demo.tasks import dataset_repos
 from rnn_demo.sentiment.model import ReviewClassifier
 from rnn_demo.text.model import CharLM
 from tests.conftest import run_cli
@@ -155,10 +156,10 @@ def test_push_without_a_repo_id_takes_a_bundled_model_to_the_repository_its_card
 def test_a_pushed_protocol_dataset_trains_a_model_back(run, hub, tmp_path):
     pushed = run("push-dataset", "forecast")  # to the repository the cards and the Space name
     assert pushed.returncode == 0, pushed.stderr[-2000:]
-    assert pushed.stdout.strip() == f"{hub.endpoint}/datasets/{DATASETS['forecast']}"
-    card = hub.files(DATASETS["forecast"], repo_type="dataset")["README.md"].decode()
+    assert pushed.stdout.strip() == f"{hub.endpoint}/datasets/{dataset_repos()['forecast']}"
+    card = hub.files(dataset_repos()["forecast"], repo_type="dataset")["README.md"].decode()
     assert "license: gpl-3.0" in card and "fpp2" in card and "configs:" in card
-    trained = run("train", "forecast", "--data", DATASETS["forecast"], "--hidden-size", "8", "--max-steps", "4",
+    trained = run("train", "forecast", "--data", dataset_repos()["forecast"], "--hidden-size", "8", "--max-steps", "4",
                    "--eval-every", "2", "--threads", "1", "--out", str(tmp_path / "m"), "--run-dir", str(tmp_path / "r"))
     assert trained.returncode == 0, trained.stderr[-2000:]
     from rnn_demo.forecast.data import protocol_dataset

@@ -15,7 +15,7 @@ from safetensors import safe_open
 from rnn_demo.hub import MODELS_DIR, card_metrics, write_model_card
 from rnn_demo.project import Project
 from rnn_demo.publish import SPACE_FILES, publish, space_files
-from rnn_demo.tasks import TASKS, task_names
+from rnn_demo.tasks import TASKS, dataset_repos, task_names
 from tests.appserver import launched_app
 from tests.conftest import ROOT, TINY_MODELS
 from tests.hubserver import hub_env, hub_environment, local_hub
@@ -61,7 +61,7 @@ def test_a_dry_run_lists_every_file_and_destination_and_sends_nothing(cli, tmp_p
             assert f"{OWNER}/rnn-demo-{folder.name}/{name} <- {folder / name}" in lines
     assert f"spaces/{OWNER}/rnn-demo/app.py <- {ROOT / 'app.py'}" in lines
     assert not any(line.startswith(f"spaces/{OWNER}/rnn-demo/models/") for line in lines)
-    for repo_id in Project(OWNER).datasets.values():
+    for repo_id in dataset_repos(Project(OWNER)).values():
         assert any(line.startswith(f"datasets/{repo_id}: ") for line in lines)
     assert f"Space variable RNN_DEMO_SENTIMENT_REPO={OWNER}/rnn-demo-sentiment-{{cell}}" in lines
     assert "Space variable RNN_DEMO_SENTIMENT_REVISION=gru=<its commit> lstm=<its commit> rnn=<its commit>" in lines
@@ -167,7 +167,7 @@ def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path
     assert {key: value["value"] for key, value in variables.items()} == {
         **{f"RNN_DEMO_{task.upper()}_REPO": f"{OWNER}/rnn-demo-{task}-{{cell}}" for task in task_names()},
         **{f"RNN_DEMO_{task.upper()}_REVISION": pins[task] for task in task_names()},
-        **{f"RNN_DEMO_{task.upper()}_DATA": repo for task, repo in Project(OWNER).datasets.items()}}
+        **{f"RNN_DEMO_{task.upper()}_DATA": repo for task, repo in dataset_repos(Project(OWNER)).items()}}
 
 
 @pytest.mark.slow

@@ -59,7 +59,7 @@ def test_the_agreement_line_names_the_label_or_each_cells_verdict():
 
 
 def test_the_handler_gives_each_cells_label_words_and_notes_then_the_agreement(verdicts):
-    from rnn_demo.ui.compare import compare_review
+    from rnn_demo.sentiment.tab import compare_review
 
     values = compare_review(REVIEW)
     assert len(values) == 3 * len(verdicts) + 1 and values[-1] == agreement(verdicts)
@@ -72,7 +72,7 @@ def test_the_handler_gives_each_cells_label_words_and_notes_then_the_agreement(v
 
 def test_the_tab_wires_the_button_to_one_label_and_words_per_cell():
     from rnn_demo.runtime import QUICK
-    from rnn_demo.ui import sentiment_tab
+    from rnn_demo.sentiment import tab as sentiment_tab
 
     with gr.Blocks() as tab:
         sentiment_tab.build()

@@ -128,7 +128,7 @@ def test_a_huge_file_of_tiny_rows_is_refused_holding_almost_nothing(tmp_path):
 
 
 def test_results_are_named_after_the_upload_in_a_folder_per_request():
-    from rnn_demo.sentiment.serve import ResultFiles
+    from rnn_demo.result_files import ResultFiles
 
     results = ResultFiles()
     first, second = results.new_file("/x/reviews.csv"), results.new_file("/y/reviews.csv")
@@ -139,7 +139,7 @@ def test_results_are_named_after_the_upload_in_a_folder_per_request():
 
 
 def test_old_results_are_pruned_on_a_timer_whatever_the_traffic():
-    from rnn_demo.sentiment.serve import ResultFiles
+    from rnn_demo.result_files import ResultFiles
 
     results = ResultFiles(keep_seconds=0.3, every=0.1)
     path = results.new_file("reviews.csv")
@@ -158,7 +158,7 @@ def _app_with_a_result(*then: str) -> subprocess.Popen:
 
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_results_are_removed_when_the_app_exits_or_at_the_next_start_after_a_kill():
-    from rnn_demo.sentiment.serve import ResultFiles
+    from rnn_demo.result_files import ResultFiles
 
     exits = _app_with_a_result()
     folder = Path(exits.stdout.readline().strip())

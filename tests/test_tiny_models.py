@@ -5,7 +5,7 @@ import json
 import pytest
 from safetensors.torch import load_file
 
-from tests.tiny_models import FIXTURES, TRAININGS, VOLATILE, train_tiny_models
+from tests.tiny_models import FIXTURES, VOLATILE, train_tiny_models, trainings
 
 pytestmark = pytest.mark.slow  # the forecasters train on the protocol's demand series
 
@@ -19,8 +19,8 @@ def _record(path) -> tuple[dict, dict]:
 
 def test_train_reproduces_the_committed_tiny_models(tmp_path):
     trained = train_tiny_models(tmp_path)
-    assert sorted(p.name for p in FIXTURES.iterdir()) == sorted(TRAININGS)
-    for name in TRAININGS:
+    assert sorted(p.name for p in FIXTURES.iterdir()) == sorted(trainings())
+    for name in trainings():
         committed, made = FIXTURES / name, trained / name
         assert sorted(p.name for p in committed.iterdir()) == sorted(p.name for p in made.iterdir()), name
         weights, again = load_file(committed / "model.safetensors"), load_file(made / "model.safetensors")

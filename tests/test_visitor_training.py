@@ -7,8 +7,10 @@ import zipfile
 import pandas as pd
 import pytest
 
-from rnn_demo.visitor_training.data import (MAX_LABELS, MIN_TEXT_CHARS, held_out_row, labelled_upload,
-                                            series_upload, text_upload)
+from rnn_demo.forecast.visitor import series_upload
+from rnn_demo.sentiment.visitor import MAX_LABELS, labelled_upload
+from rnn_demo.text.visitor import MIN_TEXT_CHARS, text_upload
+from rnn_demo.visitor_training.data import held_out_row
 
 VERSE = "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate.\n"
 

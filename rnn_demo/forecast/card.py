@@ -6,10 +6,11 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
-from ..project import CODE_URL, DATASETS
+from ..project import CODE_URL, PROJECT
 from ..usage import refresh_card
-from .data import LICENSE
+from .data import DATASET, LICENSE
 from .model import ForecastConfig
+from .use import USE
 
 METRIC_NAMES = {"mase": "MASE", "mae": "MAE (GW)", "mape": "MAPE (%)", "coverage80": "80% interval coverage",
                 "width80": "80% interval mean width (GW)", "interval_score80": "80% interval score (Winkler, GW)"}
@@ -74,8 +75,8 @@ to that step on a 2-core CPU.
     write_model_card(
         directory, title=f"rnn-demo forecast {label}", summary="Forecasts tomorrow's half-hourly electricity demand "
         "with an 80% interval.", tags=["time-series-forecasting", "electricity", config.cell],
-        datasets=[DATASETS["forecast"]], task_type="time-series-forecasting",
+        datasets=[PROJECT.dataset_repo(DATASET)], task_type="time-series-forecasting",
         dataset_name="Victoria electricity demand 2014 (fpp2), last 8 weeks", metrics=metrics, body=body,
         license="gpl-3.0",
     )
-    refresh_card(directory, "forecast")
+    refresh_card(directory, "forecast", USE, DATASET)

@@ -76,7 +76,7 @@ def _validation_days(model: str) -> int:
 
 def bench_forecast(args: argparse.Namespace) -> dict:
     """One forecast's latency and the batched backtest against origin by origin, default model forecast-gru."""
-    from ..bench import bench_forecast as measure
+    from .bench import bench_forecast as measure
     from ..hub import load_model
     from .infer import protocol_series
     from .model import Forecaster

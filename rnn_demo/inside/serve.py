@@ -5,18 +5,18 @@ call them directly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import wraps
+from pathlib import Path
 from typing import TypeVar
 
 import plotly.graph_objects as go
 
-from .. import model_sources
-from ..backbone import CELL_LABELS, check_cell
+from ..backbone import CELL_LABELS
 from ..devices import pick_device
 from ..display import valid_unicode
 from ..hub import card_metrics, load_model
+from ..shelf import ModelShelf
 from ..text.model import VISITOR_LIMITS, CharLM
-from ..visitor_hub import VisitorModels
 from .compare import biggest_gains, coloured, compare_cells
 from .memory import LOOK_BACK, check_position, influence_at
 from .plots import influence_figure, unrolled_figure
@@ -33,26 +33,17 @@ T = TypeVar("T")
 GAIN_COLUMNS = ["position", "text before [character]", "vanilla RNN (nats)", "LSTM (nats)", "LSTM's gain (nats)"]
 
 
-def bundled_cells() -> list[str]:
-    return model_sources.available_cells("text")
+def load_text_model(directory: Path) -> CharLM:
+    """The text model in `directory` in float32 (as trained), on the device this process serves from."""
+    return load_model(CharLM, directory, pick_device())
 
 
-@lru_cache(maxsize=None)
-def bundled_model(cell: str) -> CharLM:
-    """The bundled text model of `cell` in float32 (as trained), loaded once and shared."""
-    if check_cell(cell) not in bundled_cells():
-        raise ValueError(f"no bundled text model for {cell!r}: choose one of {', '.join(bundled_cells())}")
-    return load_model(CharLM, model_sources.model_dir("text", cell), pick_device())
-
-
-# Text models visitors load from the Hub for this tab (the text tab serves its own in int8; this one reads them as
-# trained). Shared by every visitor, bounded like the other tabs' loads.
-VISITORS = VisitorModels(VISITOR_LIMITS, lambda directory: load_model(CharLM, directory, pick_device()))
-
-
-def model_for(cell: str, loaded: tuple[str, str] | None = None) -> CharLM:
-    """The visitor's Hub model (repo id, commit) if they loaded one, else the bundled one of `cell`."""
-    return VISITORS.get(*loaded) if loaded else bundled_model(cell)
+# The bundled text models, loaded once and shared, and the text models visitors load from the Hub for this tab (the
+# text tab serves its own in int8; this one reads them as trained), shared by every visitor and bounded like the
+# other tabs' loads: SHELF.for_cell(cell, loaded)
+SHELF = ModelShelf("text", load_text_model, VISITOR_LIMITS)
+VISITORS = SHELF.visitors
+bundled_cells = SHELF.cells  # bundled_cells(): the cells with a text model
 
 
 def unknown_note(text: str, model: CharLM) -> str:
@@ -86,7 +77,7 @@ def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str
              ) -> tuple[go.Figure, list[list], str, str]:
     """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations, a
     note on characters the model does not know ("" if none)."""
-    model = model_for(cell, loaded)
+    model = SHELF.for_cell(cell, loaded)
     view = unrolled_view(model, text, layer)
     figure = unrolled_figure(view, min(check_units(units), model.config.hidden_size))
     rows = [[t + 1, ch, ", ".join(f"{c} {p:.1%}" for c, p in view.next_chars[t])]
@@ -100,21 +91,21 @@ def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]]
     by each one's surprisal (in the order of `bundled_cells()`), where the LSTM beats the vanilla RNN most, and a
     note on characters the models do not know ("" if none; the bundled models share one vocabulary)."""
     cells = bundled_cells()
-    results = compare_cells({cell: bundled_model(cell) for cell in cells}, text)
+    results = compare_cells({cell: SHELF.bundled(cell) for cell in cells}, text)
     table = []
     for cell, result in zip(cells, results):
-        metric = card_metrics(model_sources.model_dir("text", cell)).get("nats_per_char")
+        metric = card_metrics(SHELF.model_dir(cell)).get("nats_per_char")
         table.append([CELL_LABELS[cell], round(result.mean, 3), None if metric is None else round(metric, 3)])
     by_cell = dict(zip(cells, results))
     gains = biggest_gains(text, by_cell["lstm"], by_cell["rnn"]) if {"lstm", "rnn"} <= set(by_cell) else []
-    return table, [coloured(text, result) for result in results], gains, unknown_note(text, bundled_model(cells[0])).strip()
+    return table, [coloured(text, result) for result in results], gains, unknown_note(text, SHELF.bundled(cells[0])).strip()
 
 
 @reads_valid_unicode
 def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
                    loaded: tuple[str, str] | None = None) -> tuple[list[tuple[str, float]], str]:
     """Section 2: the passage coloured by one unit (layer from 1; kind "h", or "c" for the LSTM; unit from 0)."""
-    model = model_for(cell, loaded)
+    model = SHELF.for_cell(cell, loaded)
     index = check_layer(model, layer)
     if unit is None or unit != unit or int(unit) != unit:
         raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not {unit}")
@@ -130,7 +121,7 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
 def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
     """Section 2: per feature of the text, the units most correlated with it; the passage coloured by the most
     striking one (and its layer from 1, kind and unit, to put in the controls); the gates' saturation."""
-    model = model_for(cell, loaded)
+    model = SHELF.for_cell(cell, loaded)
     reading = read_passage(model, text, keep=KEPT)
     ranking = rank_units(reading)
     rows = [[FEATURES[name][0], score.layer + 1, score.kind, score.unit, round(score.correlation, 3)]
@@ -161,11 +152,11 @@ def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
     if position != position or int(position) != position:
         raise ValueError(f"the position must be a whole number from 0 to {last}, not {position}")
     position = check_position(len(text), int(position))
-    curves = influence_at({cell: bundled_model(cell) for cell in bundled_cells()}, text, position, LOOK_BACK)
+    curves = influence_at({cell: SHELF.bundled(cell) for cell in bundled_cells()}, text, position, LOOK_BACK)
     before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])
     title = f"Predicting {shown(text[position + 1])} after …{before}"
     window = text[max(0, position - LOOK_BACK):position + 2]
     read = min(position, LOOK_BACK) + 1
     note = (f"Position {position}: the models read the {read} character{'s' if read > 1 else ''} up to it and predict "
-            f"the next one, {shown(text[position + 1])}.{unknown_note(window, bundled_model(bundled_cells()[0]))}")
+            f"the next one, {shown(text[position + 1])}.{unknown_note(window, SHELF.bundled(bundled_cells()[0]))}")
     return influence_figure(curves, title), note

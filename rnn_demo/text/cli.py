@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,10 +69,42 @@ class TextCLI(TaskCLI):
     def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
         return {"generate": bench_generate}
 
+    def add_commands(self, sub: argparse._SubParsersAction) -> None:
+        p = sub.add_parser("generate", help="write text with a text model",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p.add_argument("--model", default=bundled_model("text-lstm"), help="model directory or Hub repo id")
+        p.add_argument("--prompt", default="", help="text to continue (empty: start from a new line)")
+        p.add_argument("--max-new-chars", type=int, default=400, help="characters to generate")
+        p.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: wilder")
+        p.add_argument("--top-k", type=int, default=0, help="sample only from the k likeliest characters (0: all)")
+        p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this total probability")
+        p.add_argument("--seed", type=int, default=None, help="fix for reproducible output (default: random)")
+        p.add_argument("--stop", default="", help="stop before this string appears")
+        p.set_defaults(run=generate_command)
+
+
+def generate_command(args: argparse.Namespace) -> None:
+    """`generate`: the text streamed to stdout as it is written; unknown prompt characters noted on stderr."""
+    from ..hub import load_model
+    from .infer import Sampling, check_prompt, generate
+    from .model import CharLM
+    from .stepper import CharStepper
+
+    stepper = CharStepper(load_model(CharLM, args.model))
+    _, unknown = check_prompt(args.prompt, stepper.vocab)
+    if unknown:
+        print(f"note: characters the model does not know, read as <unk>: {''.join(unknown)!r}", file=sys.stderr)
+    sampling = Sampling(args.max_new_chars, args.temperature, args.top_k, args.top_p, args.seed, args.stop)
+    sys.stdout.write(args.prompt)
+    for piece in generate(stepper, args.prompt, sampling):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
 
 def bench_generate(args: argparse.Namespace) -> dict:
     """Characters per second of one user and of many at once (batched), default model text-lstm."""
-    from ..bench import bench_generate as measure
+    from .bench import bench_generate as measure
     from ..hub import load_model
     from .model import CharLM
 

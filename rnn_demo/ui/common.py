@@ -12,7 +12,7 @@ from ..backbone import CELL_LABELS
 from ..display import number_text
 from ..hub import ModelLoadError
 from ..model_sources import best_cell
-from ..tasks import TaskSpec
+from ..plugin import TaskPlugin
 from ..visitor_hub import VisitorModels
 
 USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
@@ -111,7 +111,7 @@ def cell_choices(cells: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(CELL_LABELS[cell], cell) for cell in cells]
 
 
-def starting_cell(task: TaskSpec, cells: list[str]) -> str | None:
+def starting_cell(task: TaskPlugin, cells: list[str]) -> str | None:
     """The cell a task's tab starts on: the best value of the task's metric its model cards report; or None once
     the tab says that no model is bundled."""
     if not cells:

@@ -14,16 +14,11 @@ from ..jobs import SLOT, Finished, Waiting
 from ..clients import client_address
 from ..runtime import lane
 from ..visitor_training import serve as training
-from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, SIZES
+from ..tasks import trainable_tasks
+from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, column_roles, size_names
 from .common import SESSION_MODELS, cell_choices, shows_errors
 
-INTRO = ("### Train your own\nUpload a text file (a character language model learns to write like it), a CSV of texts "
-         "and labels (a classifier: two or more labels) or a series CSV of times and values (a day-ahead "
-         "forecaster, half-hourly or hourly), or name a Hub dataset. A tenth of the data (for a series, its last two "
-         "weeks) is held out: it chooses the checkpoint and gives the metric. One training at a time on this Space "
-         f"(lab runs and forecast adaptations share the CPU; your place in line is shown), at most {MAX_SECONDS:g} s "
-         "each. The trained model then works in its task's tab for your session.")
-SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}
+SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}  # other presets: shown by name
 TRAIN_LANE = lane("train", 8)  # handlers that mostly wait: for the slot or for its items
 NOT_ON_A_SPACE = ("Signing in with Hugging Face works when this app runs on a Space. Here, download the model and "
                   "push it with `python -m rnn_demo push`, or call this app's API with your own token "
@@ -33,10 +28,18 @@ USING_TRAINED = (f"Using **{training.TRAINED_NAME}** (in the Train tab) in place
                  "session.")
 
 
-def _columns(text: str | None, label: str | None, time: str | None, value: str | None) -> dict[str, str | None]:
-    """The columns named (a blank box, or None from the page, means: found by name)."""
-    named = {"text": text, "label": label, "time": time, "value": value}
-    return {role: (name or "").strip() or None for role, name in named.items()}
+def intro() -> str:
+    return ("### Train your own\nUpload " + ", ".join(spec.visitor.upload for spec in trainable_tasks().values()) +
+            ", or name a Hub dataset. A part of the data (a tenth; for a series, its last two weeks) is held out: it "
+            "chooses the checkpoint and gives the metric. One training at a time on this Space (lab runs and forecast "
+            f"adaptations share the CPU; your place in line is shown), at most {MAX_SECONDS:g} s each. The trained "
+            "model then works in its task's tab for your session.")
+
+
+def _columns(names: tuple[str | None, ...]) -> dict[str, str | None]:
+    """The columns named in the boxes of column_roles(), in order (a blank box, or None from the page, means: found by
+    name)."""
+    return {role: (name or "").strip() or None for role, name in zip(column_roles(), names)}
 
 
 def _new_run(owner: str) -> Path:
@@ -51,11 +54,10 @@ def _new_run(owner: str) -> Path:
 
 
 @shows_errors
-def check_data(task: str, upload: str | None, dataset: str, config: str, split: str, text: str, label: str,
-               time: str, value: str):
+def check_data(task: str, upload: str | None, dataset: str, config: str, split: str, *names: str):
     """(summary, preview rows) of what a training would use, without training (a Hub dataset is read into a
-    folder of its own, removed afterwards: the visitor's trained model stays)."""
-    columns = _columns(text, label, time, value)
+    folder of its own, removed afterwards: the visitor's trained model stays). `names`: the boxes of column_roles()."""
+    columns = _columns(names)
     folder = training.FOLDERS.new_run()
     try:
         source = training.source_of(task, upload, dataset, config, split, columns, folder)
@@ -77,13 +79,15 @@ def _outputs(status, progress=None, figure=None, card=None, download=None, task=
 
 @shows_errors
 def train_model(request: gr.Request, task: str, upload: str | None, dataset: str, config: str, split: str,
-                text: str, label: str, time: str, value: str, cell: str, size: str, seconds: float,
-                lr: float = DEFAULT_LR, seed: float = 0):
-    """Stream the training's status, progress bar, plot; at the end its card and zip, and the model in its tab."""
+                *values: object):
+    """Stream the training's status, progress bar, plot; at the end its card and zip, and the model in its tab.
+    `values`: the boxes of column_roles(), then the cell, size, seconds, learning rate and seed."""
     owner = request.session_hash or "api"
+    count = len(column_roles())
+    names, (cell, size, seconds, lr, seed) = values[:count], (*values[count:], DEFAULT_LR, 0)[:5]
     settings = training.check_settings(task, cell, size, seconds, lr, seed)
     seconds = settings.seconds
-    columns = _columns(text, label, time, value)
+    columns = _columns(names)
     folder = _new_run(owner)
     try:
         source = training.source_of(task, upload, dataset, config, split, columns, folder)
@@ -116,7 +120,7 @@ def _finished(task: str, folder, ending: str, history: list[dict], seconds: floa
         return _outputs(f"{ending} The run ended before its first held-out scoring, so there is no model: give it "
                         "more time.")
     loaded = training.use_in_tab(task, model) if task in SESSION_MODELS else None
-    where = (f"It is now the model of the **{training.TASK_TITLES[task]}** tab, for your session."
+    where = (f"It is now the model of the **{trainable_tasks()[task].tab.title}** tab, for your session."
              if loaded else "")
     last = history[-1] if history else None
     return _outputs(f"{ending} {where}", training.progress_html(last, seconds) if last else None,
@@ -151,7 +155,9 @@ def _visitor_left(request: gr.Request) -> None:
 
 def _data_widgets() -> dict[str, gr.components.Component]:
     w: dict[str, gr.components.Component] = {}
-    w["task"] = gr.Radio([(title, name) for name, title in training.TASK_TITLES.items()], value="text", label="Task")
+    tasks = trainable_tasks()
+    w["task"] = gr.Radio([(spec.tab.title, name) for name, spec in tasks.items()], value=next(iter(tasks)),
+                         label="Task")
     with gr.Tab("Upload a file"):
         w["upload"] = gr.File(label="A .txt file, or a .csv", file_types=[".txt", ".csv", ".tsv"], type="filepath",
                               elem_id="train-upload")
@@ -162,22 +168,21 @@ def _data_widgets() -> dict[str, gr.components.Component]:
             w["split"] = gr.Textbox(label="Split", value="train")
     with gr.Accordion("Columns (default: found by name)", open=False):
         with gr.Row():
-            w["text"] = gr.Textbox(label="Text column", placeholder="text, review, …")
-            w["label"] = gr.Textbox(label="Label column", placeholder="label, sentiment, …")
-            w["time"] = gr.Textbox(label="Time column", placeholder="time, timestamp, …")
-            w["value"] = gr.Textbox(label="Value column", placeholder="value, demand, …")
+            for name, role in column_roles().items():
+                w[f"column {name}"] = gr.Textbox(label=role.label, placeholder=role.placeholder)
     return w
 
 
 def build() -> None:
-    gr.Markdown(INTRO)
+    gr.Markdown(intro())
     data = _data_widgets()
     check = gr.Button("Check the data", size="sm")
     summary = gr.Markdown()
     preview = gr.Dataframe(label="Preview: the first rows as they will be read", interactive=False, wrap=True)
     with gr.Row():
         cell = gr.Radio(cell_choices(list(CELL_LABELS)), value="gru", label="Recurrent cell")
-        size = gr.Radio([(SIZE_TEXT[s], s) for s in SIZES["text"]], value="tiny", label="Size")
+        sizes = size_names()
+        size = gr.Radio([(SIZE_TEXT.get(s, s), s) for s in sizes], value=sizes[0], label="Size")
         seconds = gr.Slider(5, MAX_SECONDS, value=DEFAULT_SECONDS, step=5, label="Time budget (seconds)")
     with gr.Accordion("Advanced", open=False):
         with gr.Row():

@@ -6,13 +6,10 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
+from ..plugin import VisitorTraining
 from ..project import CODE_URL
 from ..training import TrainSettings
 
-TASK_TYPES = {"text": "text-generation", "sentiment": "text-classification", "forecast": "time-series-forecasting"}
-METRIC_TYPES = {"bits per character": "bits_per_char", "accuracy": "accuracy", "MASE": "mase"}
-WHAT = {"text": "a character-level language model", "sentiment": "a text classifier",
-        "forecast": "a day-ahead forecaster with an 80% interval"}
 
 
 def _summary_lines(summary: dict[str, object]) -> str:
@@ -20,13 +17,15 @@ def _summary_lines(summary: dict[str, object]) -> str:
                      for name, value in summary.items())
 
 
-def write_visitor_card(folder: str | Path, kind: str, cell: str, size: str, data_name: str,
+def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cell: str, size: str, data_name: str,
                        summary: dict[str, object], best: dict, budget: float, settings: TrainSettings) -> None:
-    """README.md for a visitor's model in `folder`: `best` is the training job's progress entry of the best step
-    (its held-out metric and loss), `summary` what data.py measured of the file."""
-    metric = {"type": METRIC_TYPES[best["metric"]], "name": f"held-out {best['metric']}",
+    """README.md for a visitor's model of the task `kind` (`part`: its Train tab part) in `folder`: `best` is the
+    training job's progress entry of the best step (its held-out metric and loss), `summary` what the task's reader
+    measured of the file."""
+    what = part.what
+    metric = {"type": part.metric_type, "name": f"held-out {best['metric']}",
               "value": round(best["value"], 4)}
-    body = f"""Trained in the [rnn-demo]({CODE_URL}) app's Train tab on a visitor's own data: {WHAT[kind]}, a \
+    body = f"""Trained in the [rnn-demo]({CODE_URL}) app's Train tab on a visitor's own data: {what}, a \
 {CELL_LABELS[cell]} of the "{size}" size preset.
 
 ## Data
@@ -48,6 +47,6 @@ the best checkpoint kept; {best['seconds']:.0f} s of wall time to \
 that step, on one thread of the app's CPU (the run had {budget:.0f} s and stops at the first scoring past them).
 """
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",
-                     summary=f"{WHAT[kind][0].upper()}{WHAT[kind][1:]} trained on a visitor's own data.",
+                     summary=f"{what[0].upper()}{what[1:]} trained on a visitor's own data.",
                      tags=[kind, cell, "trained-in-the-app"], datasets=[], metrics=[metric],
-                     task_type=TASK_TYPES[kind], dataset_name=data_name, body=body, license="other")
+                     task_type=part.task_type, dataset_name=data_name, body=body, license="other")

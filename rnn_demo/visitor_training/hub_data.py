@@ -5,9 +5,11 @@ Checked before anything is downloaded: the id's and the split's form (a split's 
 of its own (`python -m rnn_demo.visitor_training.hub_data`), anonymously, never with the Space's token, streamed row
 by row, with its memory (READ_MEMORY_BYTES), the size of each file it writes (MAX_FILE_BYTES) and its time
 (LOAD_SECONDS, every download of every thread included) bounded: the process is killed when it passes one, so a
-dataset that grows when read, or a Hub that trickles, costs that request only. The chosen columns are written as
-the file an upload would be (a text file, or a CSV), stopping as soon as they pass what an upload may hold, so
-what follows (the checks, the preview, the training) is the upload's own.
+dataset that grows when read, or a Hub that trickles, costs that request only. As the process reads this one
+dataset and nothing else, huggingface_hub's client is bounded there process-wide (`hub_deadline.bound_process`:
+timeouts, and the deadline checked inside each transfer), which the app's own process never is. The chosen
+columns are written as the file an upload would be (a text file, or a CSV), stopping as soon as they pass what an
+upload may hold, so what follows (the checks, the preview, the training) is the upload's own.
 """
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ from pathlib import Path
 
 from .. import hub_deadline
 from ..display import quoted
+from ..plugin import ColumnRole
 from ..uploads import MAX_BYTES
 from .data import MAX_TEXT_CHARS
+from .job import visitor_part
 
 MB = 1024 * 1024
 MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files, as the Hub lists them
@@ -37,14 +41,7 @@ LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_DATASET_SECONDS", "90"))
 CHILD_MARGIN = 3.0  # seconds: the reader says "took too long" itself before it is killed, when it can
 DATASET_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?$")
 NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")  # a config's or a split's name: no `+`, slices or percentages
-DEFAULT_COLUMNS = {  # what each task reads when no column is named: the first of these the dataset has
-    "text": ("text", "content", "line"),
-    "review": ("text", "review", "sentence", "content"),
-    "label": ("label", "sentiment", "labels"),
-    "time": ("time", "timestamp", "datetime", "date"),
-    "value": ("value", "demand", "load", "y"),
-}
-FILE_NAMES = {"text": "text.txt", "sentiment": "reviews.csv", "forecast": "series.csv"}
+
 
 
 def check_dataset_id(repo_id: str) -> str:
@@ -65,14 +62,13 @@ def check_name(value: str | None, what: str, default: str | None) -> str | None:
 
 def dataset_file(task: str, repo_id: str, config: str | None, split: str | None, columns: dict[str, str | None],
                  folder: Path) -> Path:
-    """The columns `task` reads from the Hub dataset, as a file in `folder` (FILE_NAMES[task]), read by a bounded
-    child process; on any failure nothing it wrote is left behind."""
-    if task not in FILE_NAMES:
-        raise ValueError(f"no task {task!r}: choose one of {', '.join(FILE_NAMES)}")
+    """The columns `task` reads from the Hub dataset, as a file in `folder` (the name its plug-in gives), read by a
+    bounded child process; on any failure nothing it wrote is left behind."""
+    file_name = visitor_part(task).hub_file
     request = {"task": task, "repo_id": check_dataset_id(repo_id), "config": check_name(config, "config", None),
                "split": check_name(split, "split", "train"), "columns": columns, "folder": str(folder),
                "seconds": LOAD_SECONDS, "deadline": time.monotonic() + LOAD_SECONDS - CHILD_MARGIN}  # one clock (Linux)
-    out, cache = Path(folder) / FILE_NAMES[task], Path(folder) / "dataset-cache"
+    out, cache = Path(folder) / file_name, Path(folder) / "dataset-cache"
     try:
         answer = _read_in_child(request)
         if "error" in answer:
@@ -123,13 +119,15 @@ def _limit_this_process() -> None:
 def _child_main() -> None:  # runs in the reading process
     _limit_this_process()
     request = json.loads(sys.stdin.read())
+    hub_deadline.bound_process(request["deadline"])  # this process reads this one dataset, nothing else
     folder = Path(request["folder"])
     try:
-        with _explained(request["repo_id"], request["seconds"]), hub_deadline.bounded(request["deadline"]):
+        with _explained(request["repo_id"], request["seconds"]):
             _check_size(request["repo_id"])
             dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
-            write_columns(request["task"], dataset, request["columns"], folder / FILE_NAMES[request["task"]])
-        print(json.dumps({"path": str(folder / FILE_NAMES[request["task"]])}))
+            path = folder / visitor_part(request["task"]).hub_file
+            write_columns(request["task"], dataset, request["columns"], path)
+        print(json.dumps({"path": str(path)}))
     except ValueError as error:
         print(json.dumps({"error": str(error)}))
     except MemoryError:
@@ -188,16 +186,16 @@ def column_names(dataset) -> list[str]:
     return list(first) if first else []
 
 
-def _column(names: list[str], wanted: str | None, role: str) -> str:
-    """The column for `role`: the one named, else the first of DEFAULT_COLUMNS[role] the dataset has."""
+def _column(names: list[str], wanted: str | None, role: ColumnRole) -> str:
+    """The column for `role`: the one named, else the first of the role's guesses the dataset has."""
     if wanted:
         if wanted not in names:
             raise ValueError(f"the dataset has no column {quoted(wanted)}; its columns are: "
                              f"{', '.join(map(quoted, names))}")
         return wanted
-    found = next((name for name in DEFAULT_COLUMNS[role] if name in names), None)
+    found = next((name for name in role.guesses if name in names), None)
     if found is None:
-        raise ValueError(f"name the {role} column: the dataset has none called {' or '.join(DEFAULT_COLUMNS[role])}; "
+        raise ValueError(f"name the {role.name} column: the dataset has none called {' or '.join(role.guesses)}; "
                          f"its columns are: {', '.join(map(quoted, names))}")
     return found
 
@@ -208,26 +206,23 @@ def _too_large(what: str) -> ValueError:
 
 
 def write_columns(task: str, dataset, columns: dict, path: Path) -> Path:
-    """The columns `task` reads from a loaded (or streamed) `dataset`, written to `path` as an upload of that task
-    would be; a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS, MAX_BYTES)."""
-    names = column_names(dataset)
-    if task == "text":
-        return _write_text(_rows(dataset, [_column(names, columns.get("text"), "text")]), path)
-    if task == "sentiment":
-        chosen = [_column(names, columns.get("text"), "review"), _column(names, columns.get("label"), "label")]
-        header = ("text", "label")
-    else:
-        chosen = [_column(names, columns.get("time"), "time"), _column(names, columns.get("value"), "value")]
-        header = ("time", "value")
-    feature = (dataset.features or {}).get(chosen[-1])
-    labels = getattr(feature, "names", None)  # a ClassLabel column: its names, not numbers
+    """The columns `task` reads from a loaded (or streamed) `dataset` (its plug-in's column roles), written to `path`
+    as an upload of that task would be: a `.txt` file's one column a line per row, else a CSV under the roles' names
+    (a ClassLabel column by its label names); a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS,
+    MAX_BYTES)."""
+    names, roles = column_names(dataset), visitor_part(task).columns
+    chosen = [_column(names, columns.get(role.name), role) for role in roles]
+    if path.suffix == ".txt":
+        return _write_text(_rows(dataset, chosen[:1]), path)
+    features = dataset.features or {}
+    labels = [getattr(features.get(name), "names", None) for name in chosen]  # a ClassLabel column: its names
     written = 0  # characters: at least one byte each
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(header)
-        for first, last in _rows(dataset, chosen):
-            row = (first, labels[last] if labels and last is not None else last)
-            written += sum(len(str(value)) for value in row) + 2
+        writer.writerow([role.name for role in roles])
+        for values in _rows(dataset, chosen):
+            row = [named[value] if named and value is not None else value for named, value in zip(labels, values)]
+            written += sum(len(str(value)) for value in row) + len(row)
             if written > MAX_BYTES:
                 raise _too_large(f"columns pass {MAX_BYTES // MB} MB")
             writer.writerow(row)

@@ -5,7 +5,6 @@ them to widgets; tests call them directly.
 """
 from __future__ import annotations
 
-import importlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,14 +18,14 @@ from plotly.subplots import make_subplots
 from ..backbone import CELL_LABELS
 from ..display import md_text, number_text
 from ..jobs import SLOT, Finished, JobSlot, Waiting
-from ..sentiment.serve import ResultFiles
+from ..result_files import ResultFiles
 from .data import Prepared
-from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, SIZES, prepare, zipped
+from ..tasks import TASKS
+from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, check_size, prepare, visitor_part, zipped
 
 JOB = "rnn_demo.visitor_training.job:train_job"
 SLOT_GRACE = 60.0  # after the training's budget: the last scoring, the card, a busy CPU
 TRAINED_NAME = "your model, trained here"
-TASK_TITLES = {"text": "Text generation", "sentiment": "Sentiment", "forecast": "Forecasting"}
 
 
 class TrainingFolders(ResultFiles):
@@ -70,7 +69,7 @@ def check_data(task: str, source: Source, columns: dict[str, str | None]) -> Pre
 
 def summary_markdown(prepared: Prepared, source: Source) -> str:
     """What will be used, for the visitor to read before training starts."""
-    lines = [f"**{TASK_TITLES[prepared.task]}** on {source.name}:"]
+    lines = [f"**{TASKS[prepared.task].tab.title}** on {source.name}:"]
     for name, value in prepared.summary.items():
         if isinstance(value, dict):  # labels and their training rows
             value = ", ".join(f"{md_text(label)} ({count:,})" for label, count in value.items())
@@ -81,8 +80,7 @@ def summary_markdown(prepared: Prepared, source: Source) -> str:
 
 def preview_frame(prepared: Prepared) -> pd.DataFrame:
     """The first rows as they will be read, under the task's column names."""
-    headers = {"text": ["first lines"], "sentiment": ["text", "label"], "forecast": ["time", "value"]}[prepared.task]
-    return pd.DataFrame(prepared.preview, columns=headers)
+    return pd.DataFrame(prepared.preview, columns=list(visitor_part(prepared.task).preview_headers))
 
 
 @dataclass
@@ -99,12 +97,10 @@ class RunSettings:
 def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = DEFAULT_LR,
                    seed: float = 0) -> RunSettings:
     """The run's settings once the task, cell and size are known ones and the numbers in range."""
-    if task not in SIZES:
-        raise ValueError(f"no task {task!r}: choose one of {', '.join(SIZES)}")
+    visitor_part(task)
     if cell not in CELL_LABELS:
         raise ValueError(f"no cell {cell!r}: choose one of {', '.join(CELL_LABELS)}")
-    if size not in SIZES[task]:
-        raise ValueError(f"no size {size!r}: choose one of {', '.join(SIZES[task])}")
+    check_size(task, size)
     if seconds is None or not 5 <= float(seconds) <= MAX_SECONDS:
         raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {number_text(seconds)}")
     if lr is None or not LR_RANGE[0] <= float(lr) <= LR_RANGE[1]:
@@ -138,8 +134,7 @@ def trained_model(folder: Path) -> Path | None:
 def use_in_tab(task: str, model_folder: Path) -> tuple[str, str]:
     """Serve the trained model in its task's tab for this session, as a visitor's Hub model is: the `loaded`
     value the tab's handlers take."""
-    visitors = importlib.import_module(f"rnn_demo.{task}.serve").VISITORS
-    return visitors.adopt(TRAINED_NAME, model_folder)
+    return TASKS[task].visitor_models().adopt(TRAINED_NAME, model_folder)
 
 
 def download_zip(model_folder: Path) -> Path:
@@ -196,19 +191,19 @@ def remove_run(folder: Path | str | None) -> None:
 
 SIGN_IN_FIRST = ("Sign in with Hugging Face first (the button above): the model goes to your account, pushed with "
                  "your permission, never with this Space's token.")
-PUSH_SECONDS = 120.0
+PUSH_SECONDS = 120.0  # the whole push, its process's start (about 2 s) included
+PUSH_JOB = "rnn_demo.visitor_training.serve:push_job"
 
 
 def push_trained(model_folder: Path | None, task: str, repo_name: str, token: str | None,
                  private: bool = False) -> str:
     """Push the trained model to `repo_name` ("name" under the visitor's account, or "owner/name"; made `private`
-    or public when it is new) with the visitor's own `token`; returns the commit's URL."""
-    import time
+    or public when it is new) with the visitor's own `token`; returns the commit's URL.
 
+    The push runs in a child process of its own (`push_job`, through `hub_deadline.run_in_child`), bounded by
+    PUSH_SECONDS: it goes through huggingface_hub's upload, whose one client is process-wide, so it is bounded where
+    that harms no one, and a Hub that hangs costs that process only, killed at the deadline."""
     from .. import hub_deadline
-    from huggingface_hub.errors import HfHubHTTPError
-
-    from ..hub_sync import HubTransferError, push_model
     from ..visitor_hub import check_repo_id
 
     if not token:
@@ -218,16 +213,32 @@ def push_trained(model_folder: Path | None, task: str, repo_name: str, token: st
     name = (repo_name or "").strip()
     if not name:
         raise ValueError("name the repository to push to, for example my-first-rnn")
+    if "/" in name:
+        check_repo_id(name)  # a bad name is said at once, without starting a process
     try:
-        with hub_deadline.bounded(time.monotonic() + PUSH_SECONDS):
-            if "/" not in name:
-                from huggingface_hub import HfApi
-
-                name = f"{HfApi(token=token).whoami()['name']}/{name}"
-            return push_model(model_folder, task, check_repo_id(name).strip(), token=token, private=private)
+        return hub_deadline.run_in_child(PUSH_JOB, {"model_folder": str(model_folder), "task": task, "name": name,
+                                                    "token": token, "private": private}, PUSH_SECONDS)
     except hub_deadline.DeadlinePassed:
         raise ValueError(f"pushing took longer than {PUSH_SECONDS:.0f} s: try again later") from None
-    except HubTransferError as error:
+    except hub_deadline.ChildFailed as error:
+        raise ValueError(f"could not push: {error}; try again later") from None
+
+
+def push_job(model_folder: str, task: str, name: str, token: str, private: bool) -> str:
+    """Runs in push_trained's child process: the visitor's account for a bare `name` (whoami), then the push;
+    what fails is a ValueError for the visitor (its message never holds the token)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from ..hub import ModelLoadError
+    from ..hub_sync import HubTransferError, push_model
+    from ..visitor_hub import check_repo_id
+
+    try:
+        if "/" not in name:
+            name = f"{HfApi(token=token).whoami()['name']}/{name}"
+        return push_model(Path(model_folder), task, check_repo_id(name).strip(), token=token, private=private)
+    except (HubTransferError, ModelLoadError) as error:
         raise ValueError(str(error)) from None
     except HfHubHTTPError as error:  # whoami: the sign-in's token refused
         status = error.response.status_code if error.response is not None else "an error"

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..backbone import CELL_LABELS
 from ..runtime import FILES, QUICK
-from ..sentiment import serve as sentiment
-from ..tasks import TASKS
-from . import compare
-from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from ..ui import compare
+from ..ui.common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from . import serve as sentiment
+from .compare import agreement, compare_verdicts
+from .plugin import PLUGIN
 
-TASK = TASKS["sentiment"]
+TASK = PLUGIN
 EXAMPLES = [
     ["A beautiful, moving film. The performances are superb and the ending stayed with me for days."],
     ["Two hours of my life I will never get back. The plot makes no sense and the acting is wooden."],
@@ -75,8 +77,41 @@ def build() -> None:
             summary = gr.Markdown(sentiment.model_summary(best))
             loaded = hub_loader(TASK.name, sentiment.VISITORS)
             label = gr.Label(num_top_classes=2, label="Sentiment")
-    compare.sentiment_box(review, compare_button)
+    sentiment_box(review, compare_button)
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
     clear_first(classify_button.click, [label, words, notes], "sentiment_clear_review")
     classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify", **QUICK)
+
+
+@shows_errors
+def compare_review(review: str) -> tuple[object, ...]:
+    """For each bundled cell (sentiment.serve.bundled_cells()'s order): its label probabilities, the review coloured
+    word by word and its notes; then one line saying whether the cells agree. 3 x cells + 1 values."""
+    verdicts = compare_verdicts(review)
+    values: list[object] = []
+    for verdict in verdicts.values():
+        values += [verdict.probabilities, verdict.spans, bullets(verdict.notes)]
+    return (*values, agreement(verdicts))
+
+
+def sentiment_box(review: gr.Textbox, button: gr.Button) -> None:
+    """Below the tab: an accordion with, per bundled cell, its verdict, coloured words and notes side by side; filled
+    by `button` from `review` (api_name "classify_compare")."""
+    cells = sentiment.bundled_cells()
+    outputs: list[gr.components.Component] = []
+    with gr.Accordion("The cells compared on this review", open=False, elem_id="sentiment-compare") as box:
+        agree = gr.Markdown()
+        with gr.Row():
+            for cell in cells:
+                with gr.Column(min_width=240):
+                    label = gr.Label(num_top_classes=2, label=CELL_LABELS[cell])
+                    words = gr.HighlightedText(label=f"{CELL_LABELS[cell]}: each word's share of the decision",
+                                               show_legend=False, combine_adjacent=False)
+                    outputs += [label, words, gr.Markdown()]
+    outputs.append(agree)
+    compare.opens(button, box, "sentiment_open_compare")
+    # no stale words or notes after an error; the labels stay (a Label emptied in the page throws in gradio 6)
+    clear_first(button.click, [block for block in outputs if not isinstance(block, gr.Label)],
+                "sentiment_clear_compare")
+    button.click(compare_review, review, outputs, api_name="classify_compare", **QUICK)

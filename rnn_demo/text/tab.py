@@ -7,13 +7,13 @@ import gradio as gr
 
 from ..display import visible
 from ..runtime import PROMPTS, lane
-from ..tasks import TASKS
-from ..text import serve as text
-from ..text.batcher import MAX_BATCH
-from ..text.infer import MAX_NEW_CHARS
-from .common import cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from ..ui.common import cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from . import serve as text
+from .batcher import MAX_BATCH
+from .infer import MAX_NEW_CHARS
+from .plugin import PLUGIN
 
-TASK = TASKS["text"]
+TASK = PLUGIN
 GENERATION = lane("generation", MAX_BATCH)  # every user of a model is stepped in one batch by one thread
 EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
@@ -28,7 +28,7 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
                   seed: float | None, stop: str, loaded: tuple[str, str] | None = None) -> Iterator[str]:
     """Stream the prompt followed by the generated text, control characters made visible."""
     prompt = prompt or ""
-    stepper = text.stepper_for(cell, loaded)
+    stepper = text.SHELF.for_cell(cell, loaded)
     sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
     shown = visible(prompt)
     for generated in text.stream_text(stepper, prompt, sampling):  # a visitor's vocabulary may hold controls too
@@ -39,7 +39,7 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
 def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = None) -> tuple[dict[str, float], str]:
     """The model's next-character probabilities after the prompt, and a note on the prompt."""
     prompt = prompt or ""
-    stepper = text.stepper_for(cell, loaded)
+    stepper = text.SHELF.for_cell(cell, loaded)
     return text.candidates(stepper, prompt), text.prompt_note(prompt, stepper)
 
 

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..forecast import serve as forecast
-from ..forecast.own_series import holdout_frame, own_series_forecast
-from ..forecast.plot import forecast_figure
 from ..clients import client_address
-from ..runtime import QUICK, lane
-from ..tasks import TASKS
-from . import compare
-from .common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell, stop_job
+from ..runtime import FILES, QUICK, lane
+from ..ui import compare
+from ..ui.common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell, stop_job
+from . import serve as forecast
+from .compare import compare_forecasts
+from .own_series import holdout_frame, own_series_forecast
+from .plot import forecast_figure
+from .plugin import PLUGIN
 
-TASK = TASKS["forecast"]
+TASK = PLUGIN
 FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
@@ -109,7 +110,7 @@ def build() -> None:
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
             compare_button = gr.Button(compare.compare_label(cells))
     adapted = gr.State({})  # this session's adapted models, by upload (own_series.CACHE_SIZE at most)
-    compare.forecast_box(series[:5], compare_button)
+    forecast_box(series[:5], compare_button)
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
@@ -117,3 +118,29 @@ def build() -> None:
                           api_name="forecast", **FORECAST_LANE)
     stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
+
+
+@shows_errors
+def compare_forecast(source: str, upload: str | None, time_column: str, value_column: str, origin: str
+                     ) -> tuple[object, object, str]:
+    """The forecast tab's series inputs -> the bundled cells' forecasts on one plot, the day's errors with a row per
+    cell and the naive, and notes."""
+    if source == "upload" and not upload:
+        raise gr.Error("upload a CSV file first, or choose the Victoria series")
+    comparison = compare_forecasts(origin, upload if source == "upload" else None, time_column, value_column)
+    return comparison.figure, comparison.metrics, bullets(comparison.notes)
+
+
+def forecast_box(series: list[gr.components.Component], button: gr.Button) -> None:
+    """Below the tab: an accordion with the bundled cells' forecasts on one plot, their errors and notes; filled by
+    `button` from the tab's `series` inputs (source, upload, time column, value column, origin; api_name
+    "forecast_compare")."""
+    with gr.Accordion("The cells on one plot", open=False, elem_id="forecast-compare") as box:
+        plot = gr.Plot(label="Demand: history, each cell's forecast and 80% interval, and the naive forecast")
+        metrics = gr.Dataframe(forecast.empty_metrics(), label="This day's errors, cell by cell",
+                               headers=forecast.METRIC_COLUMNS, interactive=False)
+        notes = gr.Markdown()
+    compare.opens(button, box, "forecast_open_compare")
+    clear_first(button.click, [notes], "forecast_clear_compare")  # the table keeps its headers: see clear_first
+    # FILES: the series may be an upload of up to 50 MB, read three times (a review never waits behind it)
+    button.click(compare_forecast, series, [plot, metrics, notes], api_name="forecast_compare", **FILES)

@@ -1,0 +1,65 @@
+"""The forecasting task's part of the Train tab (plugin.VisitorTraining): a visitor's series CSV read as the
+forecasting tab reads it, and a small forecaster built on it (its last days held out by the task itself), trained by
+the shared job (visitor_training/job.py); its interval is calibrated before each save."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..plugin import ColumnRole, VisitorTraining
+from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared
+from .adapt import HOLDOUT_DAYS, holdout_start
+from .evaluate import mase_scale
+from .infer import forecast_quantiles, interval_of
+from .model import ForecastConfig, Forecaster
+from .serve import step_minutes
+from .train import ForecastTask, conformal_widening
+from .upload import read_series_upload
+
+SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
+
+
+def series_upload(path: str | Path, time_column: str | None, value_column: str | None) -> Prepared:
+    """A series CSV, read as the forecasting tab reads it (half-hourly or hourly); its last days are held out by
+    the forecasting task itself (adapt.HOLDOUT_DAYS), so it needs as many days as adapting does."""
+    series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column)
+    config = ForecastConfig().for_step(step_minutes(series))
+    start = holdout_start(series, config)
+    summary = {"steps": len(series), "step (minutes)": config.step_minutes, "training steps": start,
+               "held-out days": HOLDOUT_DAYS, "from": str(series.times[0]), "to": str(series.times[-1])}
+    preview = [[str(t), f"{v:.6g}"] for t, v in zip(series.times[:PREVIEW_ROWS], series.values[:PREVIEW_ROWS])]
+    return Prepared("forecast", series, None, summary, preview, notes)
+
+
+def read_series(path: str | Path, columns: dict[str, str | None]) -> Prepared:
+    return series_upload(path, columns.get("time"), columns.get("value"))
+
+
+def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> Built:
+    series = prepared.train
+    config = ForecastConfig(cell=cell, unit="", **SIZES[size]).for_step(step_minutes(series))
+    start = holdout_start(series, config)
+    config.train_mean, config.train_std = float(series.values[:start].mean()), float(series.values[:start].std())
+    task = ForecastTask(series, config, start, batch_size=32, device=device)
+    scale = mase_scale(series.values[:start], config.week)
+
+    def mase(model: torch.nn.Module) -> float:
+        median, _, _ = interval_of(model, forecast_quantiles(model, series, task.selection_origins, calibrated=False))
+        return float(np.abs(median - task.actual(task.selection_origins)).mean() / scale) if scale else math.nan
+
+    def calibrate(model: torch.nn.Module) -> None:  # the 80% interval, widened on the held-out days
+        model.config.interval_widening = conformal_widening(model, task)
+
+    return Built(Forecaster(config), task, metric=mase, before_save=calibrate)
+
+
+VISITOR = VisitorTraining(
+    upload="a series CSV of times and values (a day-ahead forecaster, half-hourly or hourly)",
+    what="a day-ahead forecaster with an 80% interval", task_type="time-series-forecasting",
+    metric="MASE", metric_type="mase",
+    columns=(ColumnRole("time", "Time column", ("time", "timestamp", "datetime", "date")),
+             ColumnRole("value", "Value column", ("value", "demand", "load", "y"))),
+    preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv")

@@ -1,0 +1,32 @@
+"""The "## Use" section of the sentiment model cards (usage.py lays it out): the package's way, and PyTorch alone."""
+from __future__ import annotations
+
+from ..plugin import Use
+from ..usage import LOAD
+
+PLAIN = LOAD.replace("IMPORTS", "from tokenizers import Tokenizer\n") + '''\
+tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
+embed = torch.nn.Embedding(config["vocab_size"], config["embedding_dim"])
+rnn = Cell(config["embedding_dim"], config["hidden_size"], config["num_layers"], batch_first=True,
+           bidirectional=config["bidirectional"])
+head = torch.nn.Linear(config["hidden_size"] * (2 if config["bidirectional"] else 1), len(config["labels"]))
+for name, module in (("embed.", embed), ("backbone.rnn.", rnn), ("head.", head)):
+    module.load_state_dict({k[len(name):]: v for k, v in weights.items() if k.startswith(name)})
+
+review = "A moving story, wonderfully acted; I was never bored."
+ids = torch.tensor([tokenizer.encode(review).ids[:config["max_tokens"]]])
+with torch.no_grad():
+    outputs, _ = rnn(embed(ids))  # (1, tokens, hidden * directions)
+    probs = torch.softmax(head(outputs.amax(1))[0], -1)  # max over the tokens, then the head: (labels,)
+print(dict(zip(config["labels"], probs.tolist())))
+'''
+
+USE = Use(PLAIN, package="""from huggingface_hub import snapshot_download
+from rnn_demo.sentiment.infer import classify_reviews
+from rnn_demo.sentiment.model import ReviewClassifier
+from rnn_demo.sentiment.tokenizer import load_tokenizer
+
+folder = snapshot_download("REPO")
+model, tokenizer = ReviewClassifier.from_pretrained(folder), load_tokenizer(folder)
+print(classify_reviews(model, tokenizer, ["A moving story, wonderfully acted; I was never bored."]))""",
+          command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`")

@@ -1,0 +1,111 @@
+"""The sentiment task's part of the Train tab (plugin.VisitorTraining): a visitor's CSV of texts and labels (any
+labels, two to MAX_LABELS) checked and split, and a small classifier with its own tokenizer built on it, trained by
+the shared job (visitor_training/job.py)."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import torch
+
+from ..display import column_list, quoted
+from ..plugin import ColumnRole, VisitorTraining
+from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
+from .batch import read_review_table
+from .infer import predict_ids
+from .model import ReviewClassifier, SentimentConfig
+from .tokenizer import TOKENIZER_NAME, encode_batch, train_tokenizer
+from .train import ReviewTask
+
+MIN_ROWS_PER_LABEL, MAX_LABELS, MAX_LABEL_CHARS = 10, 10, 40
+SIZES = {"tiny": {"vocab_size": 5_000, "embedding_dim": 32, "hidden_size": 32},
+         "small": {"vocab_size": 10_000, "embedding_dim": 64, "hidden_size": 64}}
+LABEL_COLUMNS = ("label", "sentiment", "labels")
+
+
+def _labels_of(raw: list[str]) -> list[str]:
+    """The distinct labels in first-seen order; refused when there are too few, too many or too long ones."""
+    labels = list(dict.fromkeys(raw))
+    if len(labels) < 2:
+        raise ValueError(f"the label column holds one label only ({quoted(labels[0]) if labels else 'none'}): a "
+                         "classifier needs two or more")
+    if len(labels) > MAX_LABELS:
+        raise ValueError(f"the label column holds {len(labels):,} different labels; at most {MAX_LABELS} are learned "
+                         "here: is it the right column?")
+    long = next((label for label in labels if len(label) > MAX_LABEL_CHARS), None)
+    if long is not None:
+        raise ValueError(f"the label {quoted(shortened(long, 60))} has {len(long):,} characters; labels may have at "
+                         f"most {MAX_LABEL_CHARS}: is it the right column?")
+    return labels
+
+
+def _split(kept: list[tuple[str, str]], labels: list[str]) -> dict[bool, tuple[list[str], list[int]]]:
+    """The rows as (texts, label ids), by whether they are held out (held_out_row)."""
+    parts: dict[bool, tuple[list[str], list[int]]] = {False: ([], []), True: ([], [])}
+    for text, label in kept:
+        texts, ids = parts[held_out_row(text)]
+        texts.append(text)
+        ids.append(labels.index(label))
+    return parts
+
+
+def labelled_upload(path: str | Path, text_column: str | None, label_column: str | None) -> Prepared:
+    """A CSV of texts and labels: read with the sentiment tab's streamed CSV checks, rows without a text or a label
+    dropped (and counted), a tenth held out by hash, every label needing MIN_ROWS_PER_LABEL rows in the training
+    part."""
+    table = read_review_table(path, text_column)
+    label_name = label_column or next((c for c in LABEL_COLUMNS[:2] if c in table.header), None)
+    if label_name is None or label_name not in table.header:
+        named = f"no column {quoted(label_name)}" if label_name else "no column named label or sentiment"
+        raise ValueError(f"{named}; the file's columns are: {column_list(table.header)}")
+    label_index = table.header.index(label_name)
+    if label_index == table.column:
+        raise ValueError(f"the text and label columns must differ (both are {quoted(label_name)})")
+    rows = [(record[table.column].strip(), record[label_index].strip()) for record in table.records()]
+    kept = [(text, label) for text, label in rows if text and label]
+    notes = list(table.notes)
+    if len(kept) < len(rows):
+        notes.append(f"{len(rows) - len(kept):,} row(s) without a text or a label were left out.")
+    labels = _labels_of([label for _, label in kept])
+    parts = _split(kept, labels)
+    counts = Counter(parts[False][1])
+    scarce = [labels[i] for i in range(len(labels)) if counts[i] < MIN_ROWS_PER_LABEL]
+    if scarce or not parts[True][0]:
+        raise ValueError(f"too little data: each label needs at least {MIN_ROWS_PER_LABEL} training rows and a tenth "
+                         f"of the rows is held out (labels short of rows: {', '.join(map(quoted, scarce)) or 'none'}; "
+                         f"held-out rows: {len(parts[True][0])})")
+    summary = {"rows": len(kept), "training rows": len(parts[False][0]), "held-out rows": len(parts[True][0]),
+               "labels": {label: counts[i] for i, label in enumerate(labels)}}
+    preview = [[shortened(text), label] for text, label in kept[:PREVIEW_ROWS]]
+    return Prepared("sentiment", parts[False], parts[True], summary, preview, notes)
+
+
+def read_labelled(path: str | Path, columns: dict[str, str | None]) -> Prepared:
+    return labelled_upload(path, columns.get("text"), columns.get("label"))
+
+
+def build_classifier(prepared: Prepared, cell: str, size: str, device: str) -> Built:
+    (texts, labels), (held_texts, held_labels) = prepared.train, prepared.held_out
+    preset = dict(SIZES[size])
+    tokenizer = train_tokenizer(texts, preset.pop("vocab_size"))
+    config = SentimentConfig(vocab_size=tokenizer.get_vocab_size(), cell=cell, labels=list(prepared.summary["labels"]),
+                             max_tokens=400, dropout=0.3, **preset)
+    held_ids = encode_batch(tokenizer, held_texts, config.max_tokens)
+    task = ReviewTask(encode_batch(tokenizer, texts, config.max_tokens), labels, held_ids, held_labels,
+                      batch_size=min(32, len(texts)), device=device)
+
+    def accuracy(model: torch.nn.Module) -> float:
+        predicted = predict_ids(model, held_ids).argmax(-1)
+        return float((predicted == torch.tensor(held_labels)).float().mean())
+
+    return Built(ReviewClassifier(config), task, metric=accuracy,
+                 save_extra=lambda folder: tokenizer.save(str(folder / TOKENIZER_NAME)))
+
+
+VISITOR = VisitorTraining(
+    upload="a CSV of texts and labels (a classifier: two or more labels)", what="a text classifier",
+    task_type="text-classification", metric="accuracy", metric_type="accuracy",
+    columns=(ColumnRole("text", "Text column", ("text", "review", "sentence", "content")),
+             ColumnRole("label", "Label column", LABEL_COLUMNS)),
+    preview_headers=("text", "label"), sizes=SIZES, read=read_labelled, build=build_classifier,
+    hub_file="reviews.csv")

@@ -1,0 +1,30 @@
+"""The "## Use" section of the text model cards (usage.py lays it out): the package's way, and PyTorch alone."""
+from __future__ import annotations
+
+from ..plugin import Use
+from ..usage import LOAD
+
+PLAIN = LOAD.replace("IMPORTS", "") + '''\
+vocab = config["vocab"]
+embed = torch.nn.Embedding(len(vocab), config["embedding_dim"])
+rnn = Cell(config["embedding_dim"], config["hidden_size"], config["num_layers"], batch_first=True)
+head = torch.nn.Linear(config["hidden_size"], len(vocab))
+for name, module in (("embed.", embed), ("backbone.rnn.", rnn), ("head.", head)):
+    module.load_state_dict({k[len(name):]: v for k, v in weights.items() if k.startswith(name)})
+
+prompt = "ROMEO:"
+ids = torch.tensor([[vocab.index(c) if c in vocab else 0 for c in prompt]])  # 0: "<unk>"
+with torch.no_grad():
+    outputs, state = rnn(embed(ids))  # (1, time, hidden); `state` goes on with the next character
+    probs = torch.softmax(head(outputs[0, -1]), -1)  # (vocab,): the next character
+for p, i in zip(*probs.topk(5)):
+    print(repr(vocab[i]), round(p.item(), 3))
+'''
+
+USE = Use(PLAIN, package="""from rnn_demo.text.infer import Sampling, generate
+from rnn_demo.text.model import CharLM
+from rnn_demo.text.stepper import CharStepper
+
+stepper = CharStepper(CharLM.from_pretrained("REPO"))  # int8 weights on a CPU, float32 on a GPU
+print("".join(generate(stepper, "ROMEO:", Sampling(max_new_chars=300, temperature=0.8, seed=1))))""",
+          command='rnn-demo generate --model REPO --prompt "ROMEO:"')

@@ -1,0 +1,128 @@
+"""The import graph of rnn_demo/, read from the source (every import: at the top, inside functions, under
+TYPE_CHECKING): the shared code never imports a task package (only the registry, `tasks.py`, does; and a tab that is
+not a task, the tasks it declares it builds on), a task package imports no other task and nothing that loops over the
+registry, and no module takes part in a cycle. (tests/test_hub_no_patch.py walks them for private modules of
+huggingface_hub.)"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from rnn_demo.tasks import OTHER_TABS, TASKS
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rnn_demo"
+REGISTRY = "rnn_demo.tasks"
+
+
+def _module_names() -> dict[str, Path]:
+    names = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return names
+
+
+MODULES = _module_names()
+
+
+def _imported(module: str, path: Path) -> set[str]:
+    """Every name `module` imports, resolved: a module of rnn_demo where the name is one, else the name itself."""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])]) \
+                if node.level else node.module
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
+    return found
+
+
+GRAPH = {module: _imported(module, path) for module, path in MODULES.items()}
+EDGES = {module: {name for name in names if name in MODULES} for module, names in GRAPH.items()}
+
+
+def _task_of(module: str) -> str | None:
+    return next((name for name in TASKS if module == f"rnn_demo.{name}" or module.startswith(f"rnn_demo.{name}.")),
+                None)
+
+
+def _builds_on(module: str) -> set[str]:
+    """The tasks a module may import: those its tab declares (`Tab.builds_on`), for the tab's modules and packages."""
+    allowed = set()
+    for tab in OTHER_TABS:
+        places = {place for place in (tab.module, tab.benches, tab.commands) if place}
+        places |= {place.rsplit(".", 1)[0] for place in places if place.rsplit(".", 1)[0] != "rnn_demo.ui"}
+        if any(module == place or module.startswith(place + ".") for place in places):
+            allowed |= set(tab.builds_on)
+    return allowed
+
+
+def _reaching_the_registry() -> set[str]:
+    """The modules that import the registry, directly or through others."""
+    reaching, grown = {REGISTRY}, True
+    while grown:
+        more = {module for module, names in EDGES.items() if names & reaching} - reaching
+        reaching |= more
+        grown = bool(more)
+    return reaching
+
+
+def test_the_walk_sees_every_kind_of_import():
+    assert "rnn_demo.tasks" in EDGES["rnn_demo.visitor_training.job"]  # a relative import at the top
+    assert "rnn_demo.hub" in EDGES["rnn_demo.text.cli"]  # an import inside a function
+    assert "rnn_demo.training" in EDGES["rnn_demo.plugin"]  # an import under TYPE_CHECKING
+    assert "rnn_demo.text.serve" in EDGES["rnn_demo.text.tab"]  # `from . import serve`
+
+
+def test_shared_code_imports_no_task_package():
+    wrong = sorted(f"{module} imports {name}" for module, names in EDGES.items() if module != REGISTRY
+                   and _task_of(module) is None for name in names
+                   if (task := _task_of(name)) is not None and task not in _builds_on(module))
+    assert wrong == []
+
+
+def test_a_task_package_imports_no_other_task_and_nothing_above_it():
+    above = _reaching_the_registry()
+    wrong = sorted(f"{module} imports {name}" for module, names in EDGES.items() if (task := _task_of(module))
+                   for name in names if _task_of(name) not in (None, task) or (name in above and _task_of(name) is None))
+    assert wrong == []
+
+
+def test_no_module_takes_part_in_a_cycle():
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for name in sorted(EDGES[module]):
+            if name not in index:
+                visit(name)
+                low[module] = min(low[module], low[name])
+            elif name in stack:
+                low[module] = min(low[module], index[name])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                name = stack.pop()
+                component.append(name)
+                if name == module:
+                    break
+            if len(component) > 1:  # (a module importing itself, as `python -m` runs it, is no cycle)
+                cycles.append(sorted(component))
+
+    for module in sorted(EDGES):
+        if module not in index:
+            visit(module)
+    assert cycles == []
+
+
+def test_the_registry_loads_each_task_by_its_package_name():
+    source = MODULES[REGISTRY].read_text(encoding="utf-8")
+    for name in TASKS:
+        assert f'"rnn_demo.{name}",' in source  # one line each in TASK_PACKAGES
