@@ -71,6 +71,8 @@ def _worker_main(descriptor: int) -> None:  # runs in the worker process
         if job == "stop":  # a Stop that came after its job had ended
             continue
         _send(jobs, asdict(_run_one(jobs, job["target"], job["kwargs"], job["seconds"])))
+        if torch.cuda.is_initialized():  # the job took the GPU: its cached memory goes back for the served models
+            torch.cuda.empty_cache()
 
 
 def _run_one(jobs: Connection, target: str, kwargs: dict, seconds: float) -> Finished:

@@ -7,7 +7,7 @@ import torch
 
 from rnn_demo.text.batcher import BatchedGeneration
 from rnn_demo.text.infer import Sampling, generate
-from rnn_demo.text.stepper import CharStepper
+from rnn_demo.text.stepper import STEP_ROWS, CharStepper
 from tests.conftest import tiny_model
 
 REQUESTS = [  # different prompts, lengths, settings and stop strings in one batch
@@ -71,11 +71,28 @@ def test_unseeded_users_of_one_batch_get_texts_of_their_own():
     assert all(len(text) == 80 for text in texts) and len(set(texts)) == 6
 
 
-def test_float32_models_step_each_row_alone_with_the_same_result():
+def test_float32_models_batch_their_users_with_the_same_result():
+    """float32 steps go in fixed blocks of STEP_ROWS rows (`generate` alone too), so a batch of users, one block or
+    two, gives each what `generate` gives them alone."""
     stepper = CharStepper(tiny_model(hidden_size=20))  # not a multiple of 16: float32
-    batcher = BatchedGeneration(stepper)
-    assert stepper.precision == "float32" and not batcher.rows_independent
-    assert _together(batcher, REQUESTS) == ["".join(generate(stepper, p, s)) for p, s in REQUESTS]
+    assert stepper.precision == "float32"
+    assert _together(BatchedGeneration(stepper), REQUESTS) == ["".join(generate(stepper, p, s)) for p, s in REQUESTS]
+    many = [("ROMEO:", Sampling(40, 0.9, 0, 1.0, seed)) for seed in range(STEP_ROWS + 3)]
+    assert (_together(BatchedGeneration(stepper, max_batch=len(many)), many)
+            == ["".join(generate(stepper, p, s)) for p, s in many])
+
+
+def test_a_float32_step_gives_each_row_the_numbers_it_has_alone():
+    stepper = CharStepper(tiny_model(hidden_size=20))
+    ids = torch.arange(1, STEP_ROWS + 5) % len(stepper.vocab)  # two blocks
+    state = [(torch.randn(len(ids), 20, generator=torch.Generator().manual_seed(k)), c if c is None else
+              torch.randn(len(ids), 20, generator=torch.Generator().manual_seed(9 + k)))
+             for k, (_, c) in enumerate(stepper.initial_state(len(ids)))]
+    together, _ = stepper.step(ids, state)
+    for row in (0, 7, STEP_ROWS, len(ids) - 1):
+        alone, _ = stepper.step(ids[row:row + 1], [(h[row:row + 1], c if c is None else c[row:row + 1])
+                                                    for h, c in state])
+        assert torch.equal(alone[0], together[row])
 
 
 def test_the_loop_goes_with_its_model():

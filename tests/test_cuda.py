@@ -137,15 +137,14 @@ def test_the_page_and_summaries_name_the_gpu_and_the_cpu_that_trains():
     from rnn_demo.text.serve import model_summary
 
     gpu = torch.cuda.get_device_name(0)
-    assert gpu in page_note() and "training in the app" in page_note() and "runs on the CPU: " in page_note()
+    assert gpu in page_note() and "and so does training in the app" in page_note()
     assert model_summary("lstm").endswith(f"Runs on the GPU: {gpu} (CUDA {torch.version.cuda}).")
 
 
-def test_a_forecast_adapted_to_an_upload_trains_on_the_cpu_from_a_model_served_on_the_gpu():
+def test_a_forecast_adapted_to_an_upload_trains_on_the_gpu_and_comes_back_as_json():
     import math
 
-    from rnn_demo.devices import TRAINING_DEVICE
-    from rnn_demo.forecast.adapt import finished_adaptation
+    from rnn_demo.forecast.adapt import Adaptation, finished_adaptation
     from rnn_demo.forecast.serve import SHELF
     from rnn_demo.training import TrainSettings
     from tests.test_forecast_adapt import hourly_demand
@@ -153,6 +152,54 @@ def test_a_forecast_adapted_to_an_upload_trains_on_the_cpu_from_a_model_served_o
     served = SHELF.bundled("gru").for_step(60)
     assert next(served.parameters()).device.type == "cuda"
     few = TrainSettings(max_steps=10, lr=1e-3, warmup_steps=2, eval_every=5, seed=0)
-    _, adaptation = finished_adaptation(served, hourly_demand(weeks=4), math.inf, few)
-    assert next(adaptation.model.parameters()).device == TRAINING_DEVICE
+    progress, adaptation = finished_adaptation(served, hourly_demand(weeks=4), math.inf, few)
+    assert next(adaptation.model.parameters()).device.type == "cuda" and progress[-1]["step"] == 10
     assert next(served.parameters()).device.type == "cuda"  # the served model stays where it was
+    back = Adaptation.from_json(adaptation.to_json())  # as it crosses the job slot: plain JSON, on the CPU
+    assert back.table == adaptation.table and next(back.model.parameters()).device.type == "cpu"
+
+
+def test_many_users_on_the_gpu_each_get_what_generate_alone_gives_them():
+    """More users than one float32 block (STEP_ROWS) stepped together: every row's numbers are those of its block's
+    fixed shape, so each user's seeded text is `generate`'s, whoever else is generating."""
+    from rnn_demo.text.batcher import MAX_GPU_BATCH, BatchedGeneration
+    from rnn_demo.text.stepper import STEP_ROWS
+
+    _, gpu = bundled_text("lstm")
+    stepper = CharStepper(gpu)
+    batcher = BatchedGeneration(stepper)
+    assert batcher.max_batch == MAX_GPU_BATCH > STEP_ROWS
+    settings = [Sampling(max_new_chars=60, temperature=1.0, seed=seed) for seed in range(STEP_ROWS + 5)]
+    results: dict[int, str] = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, "".join(batcher.stream("ROMEO:",
+                                                                                                 settings[i]))))
+               for i in range(len(settings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [results[i] for i in range(len(settings))] == ["".join(generate(stepper, "ROMEO:", s)) for s in settings]
+
+
+def test_a_train_tab_job_trains_on_the_gpu(tmp_path):
+    from rnn_demo.hub import read_config
+    from rnn_demo.visitor_training.job import train_job
+
+    text = tmp_path / "verse.txt"
+    text.write_text(TINY_TEXT * 60)
+    updates = list(train_job("text", str(text), {}, "gru", "tiny", 20, str(tmp_path / "model"), max_steps=60))
+    progress = [update for update in updates if "step" in update]
+    assert progress[-1]["step"] >= 50 and progress[-1]["value"] < progress[0]["value"] + 1e-6
+    assert updates[-1]["model_dir"] and read_config(tmp_path / "model")["task"] == "text"
+    model = load_model(CharLM, tmp_path / "model", "cpu")  # saved from the GPU, read anywhere
+    assert model.config.cell == "gru"
+
+
+def test_a_lab_run_on_the_gpu_follows_the_cpu():
+    from rnn_demo.lab.run import LabSettings, run_lab
+
+    settings = LabSettings(problem="adding", length=30, cell="lstm", hidden=32, steps=20, seed=3).check()
+    on_cpu, on_gpu = list(run_lab(settings, device="cpu")), list(run_lab(settings, device=CUDA))
+    assert len(on_gpu) == len(on_cpu) == 20 and on_gpu[0].profile and on_gpu[-1].gates
+    assert abs(on_gpu[0].loss - on_cpu[0].loss) < TOLERANCE  # the same weights and data: the first step agrees
+    assert all(abs(a.loss - b.loss) < 1e-2 for a, b in zip(on_cpu, on_gpu))

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from ..devices import TRAINING_DEVICE
+from ..devices import training_device
 from ..training import TrainSettings, drained, training_run
 from .evaluate import interval_metrics, mase_scale, point_metrics
 from .features import min_history
@@ -105,8 +105,9 @@ def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
     started = time.perf_counter()
     config = original.config
     start = holdout_start(series, config)
-    model = copy.deepcopy(original).float().to(TRAINING_DEVICE)  # the served copy may sit on a GPU
-    task = ForecastTask(series, config, start, BATCH_SIZE, TRAINING_DEVICE, settings.seed)
+    device = training_device()  # the job slot's worker: the GPU if there is one
+    model = copy.deepcopy(original).float().to(device)
+    task = ForecastTask(series, config, start, BATCH_SIZE, device, settings.seed)
     best = {"loss": task.selection_loss(model), "step": 0, "weights": copy.deepcopy(model.state_dict())}
 
     def keep_best(candidate: Forecaster, state: dict) -> None:

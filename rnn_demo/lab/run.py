@@ -107,22 +107,24 @@ def _optimizer(settings: LabSettings, model: LabNet) -> torch.optim.Optimizer:
     return torch.optim.Adam(model.parameters(), lr=settings.lr)
 
 
-def run_lab(settings: LabSettings, seconds: float = math.inf) -> Iterator[LabStep]:
-    """Train as `settings` say, yielding a LabStep after every step, until `settings.steps`, `seconds` of wall time,
-    or the first non-finite number (that step says why). Data come from their own generator, the same for every
-    cell, so two runs with one seed see the same sequences."""
+def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.device | str = "cpu"
+            ) -> Iterator[LabStep]:
+    """Train as `settings` say on `device`, yielding a LabStep after every step, until `settings.steps`, `seconds`
+    of wall time, or the first non-finite number (that step says why). Weights and data come from their own
+    generators on the CPU, the same for every cell and device, so two runs with one seed see the same sequences."""
     settings.check()
     weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(settings.seed + 1)
     model = LabNet(settings.cell, input_size(settings.problem), settings.hidden, output_size(settings.problem),
-                   settings.scale, weights, settings.keep_bias)
+                   settings.scale, weights, settings.keep_bias).to(device)
     optimizer, started = _optimizer(settings, model), time.perf_counter()
     for step in range(1, settings.steps + 1):
         batch = make_batch(settings.problem, BATCH, settings.length, data)
-        outputs, unrolled = model(batch.inputs)
+        inputs, targets = batch.inputs.to(device), batch.targets.to(device)
+        outputs, unrolled = model(inputs)
         states = unrolled.steps[0]  # each h_t (batch, hidden)
         for h in states:
             h.retain_grad()
-        loss, score = _loss_and_score(settings.problem, outputs, batch.targets)
+        loss, score = _loss_and_score(settings.problem, outputs, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip or math.inf).item()

@@ -10,6 +10,7 @@ from dataclasses import asdict, replace
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..devices import training_device
 from ..display import number_text
 from .net import CELL_NAMES
 from .problems import SYMBOLS
@@ -60,7 +61,8 @@ def to_widgets(s: LabSettings) -> list:
 def lab_job(runs: list[dict]) -> Iterator[tuple[int, dict]]:
     """Runs in the job slot's worker: each settings dict of `runs` (one or two) trained step by step, in turns,
     yielding (which run, its LabStep as a dict), until every run has ended (its steps done or diverged)."""
-    going = [run_lab(LabSettings(**settings).check()) for settings in runs]
+    device = training_device()  # the GPU, where there is one: the same budget buys more steps
+    going = [run_lab(LabSettings(**settings).check(), device=device) for settings in runs]
     alive = set(range(len(going)))
     while alive:
         for index in sorted(alive):

@@ -7,11 +7,14 @@ admits waiting requests between steps (each primed on its prompt in its user's t
 request's own settings and random generator, hands each user their new characters, and drops rows that
 finish, stop or are cancelled. The thread ends when no request is left and starts again with the next.
 
-Results do not depend on who else is generating: on the int8 path every row of a batched product is
-computed exactly as on its own (a test checks it against `generate`), so a seed repeats its text under
-any load. float32 products are not row-independent (BLAS blocks by batch size), so for float32 models
-(on a GPU, or with a hidden size the int8 kernel cannot take) the loop steps each row on its own: users
-still take turns character by character, and nobody waits for another's whole text.
+Results do not depend on who else is generating, so a seed repeats its text under any load (tests check each
+user's text against `generate` alone, on the CPU and, in tests/test_cuda.py, on a GPU): on the int8 path every row
+of a batched product is computed exactly as on its own; float32 products (on a GPU, or with a hidden size the int8
+kernel cannot take) are not row-independent across shapes (BLAS and cuBLAS pick their kernel, and the order of a
+sum, by the batch size), so the stepper runs every float32 step, `generate`'s single row included, as blocks of
+exactly STEP_ROWS rows (stepper.py): one call for up to 16 users, the same numbers for each row whatever the others.
+What batching does not keep: unseeded users draw from the shared random stream, so their texts depend on the order
+of the draws (as they would alone, from one run to the next).
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ import torch
 from .infer import HeldBackText, Sampling, filter_logits, primed, seeded_generator, without_unknown
 from .stepper import CharStepper, LayerState
 
-MAX_BATCH = 16  # rows stepped together; more requests wait for a free row
+MAX_BATCH = 16  # rows stepped together on a CPU; more requests wait for a free row
+MAX_GPU_BATCH = 64  # ... on a GPU, where 64 rows (four float32 blocks) cost about what one does
 DONE = object()  # the end of a request's pieces
 
 
@@ -71,8 +75,7 @@ class BatchedGeneration:
 
     def __init__(self, stepper: CharStepper, max_batch: int | None = None) -> None:
         self.stepper = stepper
-        self.max_batch = max_batch or MAX_BATCH
-        self.rows_independent = stepper.precision == "int8"  # may rows share one product and stay exact?
+        self.max_batch = max_batch or (MAX_GPU_BATCH if stepper.device.type == "cuda" else MAX_BATCH)
         self._waiting: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards the decision to start or end the loop's thread
         self._running = False
@@ -167,21 +170,8 @@ class BatchedGeneration:
             return [], None, None
         if len(going) < len(active):
             state = _rows(state, torch.tensor(going, device=self.stepper.device))
-        logits, state = self._step(torch.tensor(ids, device=self.stepper.device), state)
+        logits, state = self.stepper.step(torch.tensor(ids, device=self.stepper.device), state)
         return [active[row] for row in going], logits, state
-
-    def _step(self, ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
-        """One step of every row: ids (rows,) -> logits (rows, vocab), the next state."""
-        if self.rows_independent:
-            return self.stepper.step(ids, state)
-        logits, stepped = None, None  # float32: each row alone, so its numbers match `generate` exactly
-        for row in range(len(ids)):
-            one = torch.tensor([row], device=ids.device)
-            row_logits, row_state = self.stepper.step(ids[row:row + 1], _rows(state, one))
-            logits = row_logits if logits is None else torch.cat([logits, row_logits])
-            stepped = _stack(stepped, row_state)
-        return logits, stepped
-
 
 def sample_rows(logits: torch.Tensor, requests: list[Request]) -> list[int | None]:
     """One character id per row of logits (rows, vocab), None for a cancelled request. Rows with the same

@@ -91,6 +91,30 @@ def _rnn(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c: None):
 
 
 CELL_UPDATES = {"lstm": _lstm, "gru": _gru, "rnn": _rnn}
+STEP_ROWS = 16  # a float32 step's rows: a block of this many, padded (see CharStepper.step)
+
+
+def _row_slice(state: LayerState, start: int, rows: int) -> LayerState:
+    return [(h[start:start + rows], None if c is None else c[start:start + rows]) for h, c in state]
+
+
+def _joined(states: list[LayerState]) -> LayerState:
+    """The rows of several states, one after another."""
+    return [(torch.cat([state[k][0] for state in states]),
+             None if states[0][k][1] is None else torch.cat([state[k][1] for state in states]))
+            for k in range(len(states[0]))]
+
+
+def _padded(ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
+    """ids (n,) and the state's rows padded with zeros to STEP_ROWS rows."""
+    missing = STEP_ROWS - len(ids)
+    if missing == 0:
+        return ids, state
+
+    def pad(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, x.new_zeros(missing, *x.shape[1:])])
+
+    return pad(ids), [(pad(h), None if c is None else pad(c)) for h, c in state]
 
 
 class CharStepper:
@@ -149,7 +173,22 @@ class CharStepper:
 
     @torch.inference_mode()
     def step(self, ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
-        """One character per sequence: ids (batch,) -> logits (batch, vocab), the next state."""
+        """One character per sequence: ids (batch,) -> logits (batch, vocab), the next state.
+
+        In float32 the rows go in blocks of exactly STEP_ROWS (the last padded with zeros): BLAS and cuBLAS choose
+        their kernel, and so the order of a sum, by the product's shape, so a fixed shape keeps each row's numbers
+        the same whoever else is stepped with it (int8 rows are computed one by one in the kernel already)."""
+        if self.precision == "int8":
+            return self._step(ids, state)
+        logits, states = [], []
+        for start in range(0, len(ids), STEP_ROWS):
+            rows = min(STEP_ROWS, len(ids) - start)
+            block_logits, block_state = self._step(*_padded(ids[start:start + rows], _row_slice(state, start, rows)))
+            logits.append(block_logits[:rows])
+            states.append(_row_slice(block_state, 0, rows))
+        return torch.cat(logits), _joined(states)
+
+    def _step(self, ids: torch.Tensor, state: LayerState) -> tuple[torch.Tensor, LayerState]:
         new_state: LayerState = []
         x = None  # (batch, hidden)
         for k, (h, c) in enumerate(state):

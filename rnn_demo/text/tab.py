@@ -5,16 +5,17 @@ from collections.abc import Iterator
 
 import gradio as gr
 
+from ..devices import pick_device
 from ..display import visible
 from ..runtime import PROMPTS, lane
 from ..ui.common import cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 from . import serve as text
-from .batcher import MAX_BATCH
+from .batcher import MAX_BATCH, MAX_GPU_BATCH
 from .infer import MAX_NEW_CHARS
 from .plugin import PLUGIN
 
 TASK = PLUGIN
-GENERATION = lane("generation", MAX_BATCH)  # every user of a model is stepped in one batch by one thread
+GENERATION = lane("generation", MAX_GPU_BATCH if pick_device().type == "cuda" else MAX_BATCH)  # one batch, one thread
 EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
     ["KING HENRY V:\nOnce more unto the breach, dear friends, once more;\n"],

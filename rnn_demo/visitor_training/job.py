@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ..devices import TRAINING_DEVICE
+from ..devices import training_device
 from ..plugin import ColumnRole, VisitorTraining
 from ..tasks import trainable_tasks
 from ..training import TrainSettings, training_run, write_training_record
@@ -21,7 +21,6 @@ from .data import Prepared
 
 DEFAULT_SECONDS, MAX_SECONDS = 120.0, 180.0
 DEFAULT_LR, LR_RANGE = 3e-3, (1e-4, 0.05)  # AdamW's rate, constant after a short warm-up
-DEVICE = TRAINING_DEVICE
 # what ran, for training.json: the job slot's worker has no command line of its own (its argv is a socket's number)
 APP_COMMAND = "the rnn-demo app's Train tab: a {kind} model trained on {data} (settings below)"
 
@@ -63,17 +62,16 @@ def prepare(kind: str, path: str, columns: dict[str, str | None]) -> Prepared:
 
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
               data_name: str = "an uploaded file", max_steps: int | None = None, lr: float = DEFAULT_LR,
-              seed: int = 0) -> Iterator[dict]:
+              seed: int = 0, device: str | None = None) -> Iterator[dict]:
     """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`
-    (and `max_steps`, if given);
-    yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}: the
+    (and `max_steps`, if given) on `device` (default: the GPU if there is one, else the CPU); yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}: the
     best checkpoint's folder with its card (None if the run ended before its first scoring)."""
     part = visitor_part(kind)
     check_size(kind, size)
     seconds = min(float(seconds), MAX_SECONDS)
     started = time.perf_counter()
     prepared = part.read(path, columns)
-    built = part.build(prepared, cell, size, DEVICE)
+    built = part.build(prepared, cell, size, torch.device(device) if device else training_device())
     folder = Path(out_dir)
     settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=lr, min_lr_ratio=1.0, warmup_steps=20,
                              eval_every=part.eval_every, seed=seed)  # constant rate after warm-up: no schedule to end
