@@ -21,8 +21,9 @@ from rnn_demo.uploads import MAX_BYTES
 MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
 HOUR = 3600
 
-for task in TASKS:
-    model_dirs(task)  # the Hub models a Space names in its environment, fetched once before the UI is built
+for spec in TASKS.values():
+    for kind in spec.model_kinds:
+        model_dirs(kind)  # the Hub models a Space names in its environment, fetched once before the UI is built
 
 # delete_cache: every hour, gradio removes uploads and result files older than an hour
 with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache=(HOUR, HOUR)) as demo:

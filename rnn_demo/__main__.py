@@ -185,9 +185,9 @@ def cmd_push(args: argparse.Namespace) -> None:
     from .project import model_repo
 
     name = Path(args.model).name
-    if args.repo_id is None and name not in {f"{args.task}-{cell}" for cell in CELLS}:
-        raise ValueError(f"name the repository with --repo-id (only bundled models, folders named {args.task}-CELL, "
-                         "have one in rnn_demo/project.py)")
+    if args.repo_id is None and not (name.startswith(f"{args.task}-") and name.rsplit("-", 1)[1] in CELLS):
+        raise ValueError(f"name the repository with --repo-id (only bundled models, folders named {args.task}-CELL "
+                         f"or {args.task}-VARIANT-CELL, have one in rnn_demo/project.py)")
     repo_id = args.repo_id or model_repo(name)
     print(push_model(args.model, args.task, repo_id, private=args.private, revision=args.revision))
 

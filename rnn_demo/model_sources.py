@@ -26,8 +26,20 @@ PROBE_SECONDS = 2.0
 NOTES: list[str] = []  # what the app says about where its models came from
 
 
-def bundled_dirs(task: str) -> dict[str, Path]:
-    return {cell: MODELS_DIR / f"{task}-{cell}" for cell in CELLS if (MODELS_DIR / f"{task}-{cell}" / "config.json").is_file()}
+def bundled_dirs(kind: str) -> dict[str, Path]:
+    """The bundled models of `kind` by cell: the folders `<kind>-<cell>` under models/. A kind is a task's name, or
+    the task's name and a variant of its models (`forecast-temperature`: the forecasting task's temperature track)."""
+    return {cell: MODELS_DIR / f"{kind}-{cell}" for cell in CELLS if (MODELS_DIR / f"{kind}-{cell}" / "config.json").is_file()}
+
+
+def task_of(kind: str) -> str:
+    """The task whose models a kind holds ("forecast" for "forecast-temperature")."""
+    return kind.split("-", 1)[0]
+
+
+def variable(kind: str, what: str) -> str:
+    """The Space variable naming `what` (REPO, REVISION) for a kind: RNN_DEMO_FORECAST_TEMPERATURE_REPO."""
+    return f"RNN_DEMO_{kind.upper().replace('-', '_')}_{what}"
 
 
 @lru_cache(maxsize=1)
@@ -44,16 +56,17 @@ def hub_reachable() -> tuple[bool, float]:
 
 
 @lru_cache(maxsize=None)
-def model_dirs(task: str) -> dict[str, Path]:
-    """Each cell's model directory for `task`: the bundled ones, replaced where the environment names a Hub repo."""
-    dirs = bundled_dirs(task)
-    pattern = os.environ.get(f"RNN_DEMO_{task.upper()}_REPO", "").strip()
+def model_dirs(kind: str) -> dict[str, Path]:
+    """Each cell's model directory for `kind` (a task, or a task's variant): the bundled ones, replaced where the
+    environment names a Hub repo."""
+    dirs, task = bundled_dirs(kind), task_of(kind)
+    pattern = os.environ.get(variable(kind, "REPO"), "").strip()
     if not pattern:
         return dirs
     try:
-        revisions = pinned_revisions(os.environ.get(f"RNN_DEMO_{task.upper()}_REVISION", ""))
+        revisions = pinned_revisions(os.environ.get(variable(kind, "REVISION"), ""))
     except ValueError as error:
-        NOTES.append(f"{task}: RNN_DEMO_{task.upper()}_REVISION names {error}; the bundled models are used.")
+        NOTES.append(f"{kind}: {variable(kind, 'REVISION')} names {error}; the bundled models are used.")
         return dirs
     online, seconds = hub_reachable()
     repos = {cell: pattern.format(cell=cell) for cell in CELLS} if "{cell}" in pattern else {None: pattern}
@@ -64,17 +77,17 @@ def model_dirs(task: str) -> dict[str, Path]:
             config = read_config(directory)
             check_task(config, task, repo_id)
         except ModelLoadError as error:
-            NOTES.append(f"{task}: {error}; the bundled models are used.")
+            NOTES.append(f"{kind}: {error}; the bundled models are used.")
             continue
         except Exception as error:  # any failure: the bundled model stays, and the app says why
             reason = "the Hub is unreachable and it is not cached" if not online else type(error).__name__
-            NOTES.append(f"{task}: could not use {repo_id} ({reason}); the bundled models are used "
+            NOTES.append(f"{kind}: could not use {repo_id} ({reason}); the bundled models are used "
                          f"(Hub check {seconds:.2f} s).")
             continue
         dirs[config["cell"]] = directory
         pinned = f" at {revision}" if revision and revision != directory.name else ""  # a branch or tag: named
         cached = "" if online else " (from the local cache: the Hub is unreachable)"
-        NOTES.append(f"{task}: the {config['cell']} model is {repo_id}{pinned}{_commit(directory)}{cached}.")
+        NOTES.append(f"{kind}: the {config['cell']} model is {repo_id}{pinned}{_commit(directory)}{cached}.")
     return dirs
 
 

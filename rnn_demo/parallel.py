@@ -150,9 +150,11 @@ class AcceleratedReplicas(OneReplica):
                 "mixed_precision": str(self.accelerator.mixed_precision)}
 
     def finish(self) -> None:
-        # The process group must be destroyed before the interpreter exits: left to exit, gloo's threads are torn
-        # down mid-flight and a rank can die with "terminate called without an active exception" (SIGABRT) after
-        # a finished training, failing the launch.
+        # The process group must be gone before the interpreter exits: left to exit, gloo's threads are torn down
+        # mid-flight and a rank can die with "terminate called without an active exception" (SIGABRT) after a
+        # finished training, failing the launch. The DDP wrapper Accelerate keeps of the model holds the group too,
+        # so it goes first (free_memory drops every prepared object and collects them), then the group itself.
+        self.accelerator.free_memory()
         self.accelerator.end_training()
 
 

@@ -57,6 +57,7 @@ class ColumnRole:
     name: str
     label: str
     guesses: tuple[str, ...]
+    optional: bool = False  # a column the task reads where there is one (a temperature), else goes without
 
     @property
     def placeholder(self) -> str:
@@ -85,12 +86,14 @@ class VisitorTraining:
 
 @dataclass(frozen=True)
 class TinyModel:
-    """The tests' tiny models of a task: `train` run with `args` for each of `cells`, in a folder where `files`
-    (name -> text) are written first."""
+    """The tests' tiny models of a task: `train` run with `args` for each of `cells` (folders `<task>-<cell>`), in a
+    folder where `files` (name -> text) are written first; and for each of `variants` (name -> more arguments) the
+    same again with those arguments added (folders `<task>-<variant>-<cell>`)."""
 
     cells: tuple[str, ...]
     args: tuple[str, ...]
     files: dict[str, str] = field(default_factory=dict)
+    variants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,18 @@ class TaskPlugin:
     use: Use
     served: str  # "module:name" of the VisitorModels holding the models visitors bring to the tab (Hub, Train tab)
     visitor: VisitorTraining | None = None
+    variants: tuple[str, ...] = ()  # other kinds of models its tab serves: folders <name>-<variant>-<cell>
     tiny: TinyModel | None = None
     load_call: tuple[str, tuple] | None = None
 
     def __post_init__(self) -> None:
         if self.limits.task != self.name:
             raise ValueError(f"task {self.name!r} is handed the limits of {self.limits.task!r} models")
+
+    @property
+    def model_kinds(self) -> tuple[str, ...]:
+        """The kinds of bundled models the task serves (model_sources.py): its own, then its variants'."""
+        return (self.name, *(f"{self.name}-{variant}" for variant in self.variants))
 
     def visitor_models(self) -> VisitorModels:
         """The tab's models that visitors bring (imported on first use: the tab's serving code is the app's)."""

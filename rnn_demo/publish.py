@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .hub import CONFIG_NAME, MODEL_FILES, ROOT, read_config
+from .model_sources import task_of, variable
 from .project import Project
 from .tasks import TASKS, dataset_repos
 from .usage import front_matter_list, refresh_card
@@ -67,16 +68,18 @@ def space_files(root: Path = ROOT) -> dict[str, Path]:
 
 
 def space_variables(tasks: tuple[str, ...], project: Project, commits: dict[str, str]) -> dict[str, str]:
-    """The Space's variables: each task's published dataset (the forecasting tab reads its series from it), and its
-    models (model_sources.py), one repository per cell, each pinned to the commit published (`commits`: model folder
-    name -> commit), so a rebuild gets the same files."""
+    """The Space's variables: each task's published dataset (the forecasting tab reads its series from it), and for
+    each kind of model published (a task, or a task's variant such as forecast-temperature; `commits`: model folder
+    `<kind>-<cell>` -> commit) its repositories, one per cell (model_sources.py), each pinned to the commit published,
+    so a rebuild gets the same files."""
     variables = {}
     for task in tasks:
         variables[f"RNN_DEMO_{task.upper()}_DATA"] = dataset_repos(project)[task]  # a tab that reads data at run time
-        variables[f"RNN_DEMO_{task.upper()}_REPO"] = project.model_repo(f"{task}-{{cell}}")
-        pins = [f"{name.removeprefix(task + '-')}={commit}" for name, commit in sorted(commits.items())
-                if name.startswith(task + "-")]
-        variables[f"RNN_DEMO_{task.upper()}_REVISION"] = " ".join(pins)
+    for kind in sorted({name.rsplit("-", 1)[0] for name in commits if task_of(name) in tasks}):
+        variables[variable(kind, "REPO")] = project.model_repo(f"{kind}-{{cell}}")
+        pins = [f"{name.rsplit('-', 1)[1]}={commit}" for name, commit in sorted(commits.items())
+                if name.rsplit("-", 1)[0] == kind]
+        variables[variable(kind, "REVISION")] = " ".join(pins)
     return variables
 
 

@@ -32,7 +32,7 @@ def use_section(task: str, use: Use, name: str, project: Project = PROJECT) -> s
     """The card's "## Use" section (`use`: the task's snippets) for the model in the folder `name`: a bundled model's
     (e.g. "text-lstm") names its Hub repository in `project`, another's names `<user>/<name>` for its owner to fill
     in."""
-    bundled = name in {f"{task}-{cell}" for cell in CELLS}
+    bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
     repo = project.model_repo(name) if bundled else f"<user>/{name}"
     code, command = use.package, use.command
     snippet = use.snippet.replace("FOLDER", f"rnn-demo-{name}").replace("REPO", repo)

@@ -184,7 +184,7 @@ def _long_stop_strings(client: Client, folder: Path) -> str:
     return f"{kept} of 5 stopped texts are the seed's text up to the stop string"
 
 
-def train(task="text", data: bytes | str | None = None, name="data.txt", dataset="", columns=("", "", "", ""),
+def train(task="text", data: bytes | str | None = None, name="data.txt", dataset="", columns=("", "", "", "", ""),
           cell="gru", size="tiny", seconds=10, lr=0.003, seed=0) -> Callable[[Client, Path], object]:
     """A Train tab call: `data` uploaded as `name` (or the Hub `dataset`), refused before any training starts."""
     files = {1: (name, data)} if data is not None else None
@@ -498,7 +498,7 @@ CASES = [
     BadInput("train", "a labelled CSV with 3 rows per label", "refused: too little data to hold out a part",
              train("sentiment", _labelled_csv(2, 6), "reviews.csv"), "too little data"),
     BadInput("train", "a label column that does not exist", "refused, naming the file's columns",
-             train("sentiment", _labelled_csv(2), "reviews.csv", columns=("text", "stars", "", "")),
+             train("sentiment", _labelled_csv(2), "reviews.csv", columns=("text", "stars", "", "", "")),
              "no column 'stars'"),
     BadInput("train", "a series of 10 days", "refused: needs 35 days",
              train("forecast", series_csv(24 * 10).to_csv(index=False), "grid.csv"), "needs 35 days"),
@@ -515,7 +515,7 @@ CASES = [
     BadInput("train", "a learning rate of 1", "refused: the range is 0.0001 to 0.05",
              train(data="to be or not " * 400, lr=1.0), "greater than maximum value 0.05"),
     BadInput("train_check", "a text file of 500 characters", "refused: at least 2,000 are needed",
-             _api("train_check", "text", None, "", "", "train", "", "", "", "",
+             _api("train_check", "text", None, "", "", "train", "", "", "", "", "",
                   files={1: ("short.txt", "to be or not " * 40)}), "at least 2,000 are needed"),
     BadInput("train_stop", "Stop with nothing training", "refused: nothing of yours is running",
              _api("train_stop"), "nothing of yours is running"),

@@ -20,7 +20,8 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     if bundled_cells():
         expected |= {"classify", "classify_csv", "sentiment_model_info", "sentiment_load_from_hub", "classify_compare"}
     if forecast_cells():
-        expected |= {"forecast", "backtest", "forecast_model_info", "forecast_load_from_hub", "forecast_compare"}
+        expected |= {"forecast", "backtest", "forecast_model_info", "forecast_load_from_hub", "forecast_compare",
+                     "forecast_temperature"}
     assert public == expected  # and nothing else: UI-only twins are private, none is called "false"
     assert all(dep.api_name for dep in app.demo.fns.values())
     tabs = {block.label for block in app.demo.blocks.values() if type(block).__name__ == "Tab"}

@@ -66,8 +66,12 @@ def test_missing_values_are_interpolated_and_said():
     frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=6, freq="h").astype(str),
                           "v": ["", "2", "NA", "n/a", "5", None]})
     series, notes = series_from_frame(frame, "t", "v")
-    assert series["value"] == [2.0, 2.0, 3.0, 4.0, 5.0, 5.0]  # ends: the nearest value
-    assert notes == ["4 missing values were filled by linear interpolation between their neighbours."]
+    assert series["value"][:5] == [2.0, 2.0, 3.0, 4.0, 5.0]  # the start: the nearest value
+    assert np.isnan(series["value"][5])  # after the last value: a step to forecast, never filled
+    assert notes == ["3 missing values were filled by linear interpolation between their neighbours.",
+                     "1 row(s) after the last value have no value: they are read as the steps to forecast (the "
+                     "forecast starts after the last value)."]
+    assert len(Series.from_dataset(series)) == 5
     with pytest.raises(ValueError, match="every value is missing"):
         series_from_frame(frame.assign(v=""), "t", "v")
 

@@ -133,7 +133,8 @@ def published(tmp_path_factory):
 @pytest.mark.slow
 def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path):
     hub, repos = published
-    assert len(repos) == 3 + 7 + 1 and {repo for _, repo in _heads(hub)} == set(repos)
+    models = len([folder for folder in TINY_MODELS.iterdir()])  # 9: the temperature track's two included
+    assert len(repos) == 3 + models + 1 and {repo for _, repo in _heads(hub)} == set(repos)
     for task, repo_id in (("text", f"{OWNER}/rnn-demo-shakespeare"), ("sentiment", f"{OWNER}/rnn-demo-imdb")):
         files = hub.files(repo_id, repo_type="dataset")
         assert any(name.endswith(".parquet") for name in files)
@@ -162,11 +163,14 @@ def test_publish_makes_the_datasets_the_models_and_the_space(published, tmp_path
     assert front["datasets"] == [f"{OWNER}/rnn-demo-shakespeare", f"{OWNER}/rnn-demo-imdb",
                                  f"{OWNER}/rnn-demo-elecdemand"]
     variables = hub.storage.repos["space", f"{OWNER}/rnn-demo"].variables
-    pins = {task: " ".join(f"{folder.name.split('-')[1]}={hub.head(f'{OWNER}/rnn-demo-{folder.name}')}"
-                           for folder in sorted(TINY_MODELS.glob(f"{task}-*"))) for task in task_names()}
+    kinds = sorted({folder.name.rsplit("-", 1)[0] for folder in TINY_MODELS.iterdir()})  # forecast-temperature too
+    assert "forecast-temperature" in kinds
+    pins = {kind: " ".join(f"{folder.name.rsplit('-', 1)[1]}={hub.head(f'{OWNER}/rnn-demo-{folder.name}')}"
+                           for folder in sorted(TINY_MODELS.glob(f"{kind}-*")) if folder.name.rsplit("-", 1)[0] == kind)
+            for kind in kinds}
     assert {key: value["value"] for key, value in variables.items()} == {
-        **{f"RNN_DEMO_{task.upper()}_REPO": f"{OWNER}/rnn-demo-{task}-{{cell}}" for task in task_names()},
-        **{f"RNN_DEMO_{task.upper()}_REVISION": pins[task] for task in task_names()},
+        **{f"RNN_DEMO_{kind.upper().replace('-', '_')}_REPO": f"{OWNER}/rnn-demo-{kind}-{{cell}}" for kind in kinds},
+        **{f"RNN_DEMO_{kind.upper().replace('-', '_')}_REVISION": pins[kind] for kind in kinds},
         **{f"RNN_DEMO_{task.upper()}_DATA": repo for task, repo in dataset_repos(Project(OWNER)).items()}}
 
 
@@ -200,9 +204,9 @@ def test_the_space_downloaded_from_the_hub_starts_on_the_published_models(publis
     with launched_app(env={**hub_env(hub, tmp_path / "hf"), **variables}, app_dir=space) as url:
         page = urllib.request.urlopen(url + "config", timeout=10).read().decode()
         for folder in TINY_MODELS.iterdir():  # every published model, at the commit the variables pin
-            task, cell = folder.name.split("-")
+            kind, cell = folder.name.rsplit("-", 1)  # a task, or a task's variant (forecast-temperature)
             repo_id = f"{OWNER}/rnn-demo-{folder.name}"
-            assert f"{task}: the {cell} model is {repo_id}, commit {hub.head(repo_id)[:10]}." in page
+            assert f"{kind}: the {cell} model is {repo_id}, commit {hub.head(repo_id)[:10]}." in page
         from_the_hub = _answers(Client(url, verbose=False))
         # the forecasting tab's series came from the published dataset (read as the app starts), not from the wheel
         assert any("rnn-demo-elecdemand" in path for _, path in hub.requests[asked:]), hub.requests[asked:]

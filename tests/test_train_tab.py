@@ -34,7 +34,7 @@ def train_app(tiny_models_dir, tmp_path_factory):
             yield hub, url
 
 
-def _train(client: Client, task: str, upload=None, dataset="", columns=("", "", "", ""), seconds=SECONDS,
+def _train(client: Client, task: str, upload=None, dataset="", columns=("", "", "", "", ""), seconds=SECONDS,
            cell="gru"):
     return client.predict(task, handle_file(str(upload)) if upload else None, dataset, "", "train", *columns, cell,
                           "tiny", seconds, 0.003, 0, api_name="/train")
@@ -49,7 +49,7 @@ def _letters(tmp_path):
 def test_a_text_upload_trains_a_model_the_text_tab_then_uses(train_app, tmp_path):
     _, url = train_app
     client = Client(url, verbose=False)
-    summary, preview = client.predict("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "",
+    summary, preview = client.predict("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "",
                                       api_name="/train_check")
     assert "held-out characters" in summary and preview["data"][0][0].startswith("abba")
     status, _, _, card, download, *_ = _train(client, "text", _letters(tmp_path))
@@ -69,7 +69,7 @@ def test_a_labelled_csv_trains_a_classifier_the_sentiment_tab_then_uses(train_ap
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"body": [f"{'a lovely warm film' if i % 2 else 'a cold grim bore'} {i}" for i in range(300)],
                   "verdict": ["yay" if i % 2 else "nay" for i in range(300)]}).to_csv(path, index=False)
-    status, *_ = _train(client, "sentiment", path, columns=("body", "verdict", "", ""))
+    status, *_ = _train(client, "sentiment", path, columns=("body", "verdict", "", "", ""))
     assert "now the model of the **Sentiment** tab" in status, status
     label, _, _ = client.predict("a lovely warm film", "gru", api_name="/classify")
     assert label["label"] == "yay" and {c["label"] for c in label["confidences"]} == {"yay", "nay"}
@@ -81,26 +81,26 @@ def test_a_series_csv_trains_a_forecaster(train_app, tmp_path):
     _, url = train_app
     series, path = hourly_demand(weeks=6), tmp_path / "grid.csv"
     pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
-    status, _, _, card, _, *_ = _train(Client(url, verbose=False), "forecast", path, columns=("", "", "", "mw"))
+    status, _, _, card, _, *_ = _train(Client(url, verbose=False), "forecast", path, columns=("", "", "", "mw", ""))
     assert "now the model of the **Forecasting** tab" in status and "MASE" in card
 
 
 def test_a_hub_dataset_trains_like_an_upload(train_app):
     _, url = train_app
     client = Client(url, verbose=False)
-    status, _, _, card, _, *_ = _train(client, "text", dataset="user/letters", columns=("line", "", "", ""))
+    status, _, _, card, _, *_ = _train(client, "text", dataset="user/letters", columns=("line", "", "", "", ""))
     assert "now the model of the **Text generation** tab" in status and f"Hub dataset {md_text('user/letters')}" in card
     with pytest.raises(Exception, match="no public dataset 'user/nothing-here'"):
         _train(client, "text", dataset="user/nothing-here")
     with pytest.raises(Exception, match="no column 'verse'; its columns are: 'line'"):
-        _train(client, "text", dataset="user/letters", columns=("verse", "", "", ""))
+        _train(client, "text", dataset="user/letters", columns=("verse", "", "", "", ""))
 
 
 def test_stop_keeps_the_best_checkpoint_so_far(train_app, tmp_path):
     _, url = train_app
     client = Client(url, verbose=False)
-    job = client.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "gru", "tiny",
-                        120, 0.003, 0, api_name="/train")
+    job = client.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "", "gru",
+                        "tiny", 120, 0.003, 0, api_name="/train")
     deadline = time.monotonic() + 60
     while not any(str(out[0]).startswith("Training: step") for out in job.outputs()) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -112,13 +112,13 @@ def test_stop_keeps_the_best_checkpoint_so_far(train_app, tmp_path):
 def test_a_second_visitor_waits_in_line_with_their_place_shown(train_app, tmp_path):
     _, url = train_app
     first, second = Client(url, verbose=False), Client(url, verbose=False)
-    running = first.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "gru",
+    running = first.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "", "gru",
                            "tiny", 10, 0.003, 0, api_name="/train")
     deadline = time.monotonic() + 60
     while not any(str(out[0]).startswith("Training: step") for out in running.outputs()) and \
             time.monotonic() < deadline:
         time.sleep(0.2)
-    waiting = second.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "rnn",
+    waiting = second.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "", "rnn",
                             "tiny", 5, 0.003, 0, api_name="/train")
     statuses = []
     watcher = threading.Thread(target=lambda: statuses.extend(str(out[0]) for out in waiting))

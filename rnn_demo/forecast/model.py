@@ -14,7 +14,7 @@ from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import HubModel
 from ..project import CODE_URL
 from ..visitor_checks import ConfigLimits
-from .features import FEATURES
+from .features import FEATURES, TEMPERATURE_FEATURES
 
 
 STEPS = {30: "half-hourly", 60: "hourly"}  # series steps (minutes) a forecaster reads
@@ -68,6 +68,11 @@ class ForecastConfig:
                              f"{minutes:g}-minute steps")
         return replace(self, step_minutes=int(minutes), **{name: int(span) for name, span in spans.items()})
 
+    @property
+    def reads_temperature(self) -> bool:
+        """Whether this forecaster is of the temperature track (it reads the temperature, the forecast day's too)."""
+        return "temperature" in self.features
+
     def state_shapes(self) -> Shapes:
         """Forecaster's state_dict shapes for this config, by formula: nothing is built or allocated."""
         features, hidden = len(self.features), self.hidden_size
@@ -78,8 +83,9 @@ class ForecastConfig:
 
 def _inputs_problem(values: dict) -> str | None:
     """A visitor's forecaster reads the app's features, and its unit is shown on the page: plain text only."""
-    if values.get("features", list(FEATURES)) != list(FEATURES):
-        return f"features must be the app's: {', '.join(FEATURES)}"
+    if values.get("features", list(FEATURES)) not in (list(FEATURES), [*FEATURES, *TEMPERATURE_FEATURES]):
+        return (f"features must be the app's: {', '.join(FEATURES)}, and for the temperature track "
+                f"{', '.join(TEMPERATURE_FEATURES)} after them")
     if any(ch in "<>&" or not ch.isprintable() for ch in values.get("unit", "")):
         return "unit may not hold <, >, & or control characters"
     return None

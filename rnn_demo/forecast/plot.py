@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 COLOURS = {"history": "#444444", "actual": "#111111", "median": "#d62728", "band": "rgba(214, 39, 40, 0.18)",
-           "naive": "#1f77b4"}
+           "naive": "#1f77b4", "oracle": "#2ca02c", "oracle_band": "rgba(44, 160, 44, 0.18)", "temperature": "#ff7f0e"}
 
 
 def _curve(frame: pd.DataFrame, column: str, **style) -> go.Scatter:
@@ -30,6 +30,22 @@ def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
     if frame["actual"].notna().any():
         figure.add_trace(_curve(frame, "actual", name="actual", line={"color": COLOURS["actual"], "width": 2}))
     figure.add_trace(_curve(frame, "median", name="forecast (median)", line={"color": COLOURS["median"], "width": 2.5}))
+    if "median_temperature" in frame:
+        _with_temperature(figure, frame)
     figure.update_layout(height=420, margin={"l": 50, "r": 20, "t": 30, "b": 40}, hovermode="x unified",
                          yaxis_title=f"demand ({unit})", legend={"orientation": "h", "y": -0.15})
     return figure
+
+
+def _with_temperature(figure: go.Figure, frame: pd.DataFrame) -> None:
+    """The oracle-temperature forecast (median and 80% band) and the temperature, on an axis of its own (°C)."""
+    figure.add_trace(_curve(frame, "upper_temperature", name="90% quantile, oracle temperature", showlegend=False,
+                            line={"width": 0}, hoverinfo="skip"))
+    figure.add_trace(_curve(frame, "lower_temperature", name="80% interval, oracle temperature", fill="tonexty",
+                            fillcolor=COLOURS["oracle_band"], line={"width": 0}))
+    figure.add_trace(_curve(frame, "median_temperature", name="forecast with oracle temperature (median)",
+                            line={"color": COLOURS["oracle"], "width": 2.5}))
+    figure.add_trace(_curve(frame, "temperature", name="temperature (°C, right axis)", yaxis="y2",
+                            line={"color": COLOURS["temperature"], "width": 1, "dash": "dash"}))
+    figure.update_layout(yaxis2={"title": "temperature (°C)", "overlaying": "y", "side": "right", "showgrid": False},
+                         margin={"r": 60})

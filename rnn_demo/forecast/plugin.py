@@ -11,6 +11,7 @@ from .visitor import VISITOR
 PLUGIN = TaskPlugin(
     "forecast", ForecastCLI(), Tab("Forecasting", "rnn_demo.forecast.tab"), metric="mase", higher_is_better=False,
     limits=VISITOR_LIMITS, default_model="forecast-gru", dataset=DATASET, use=USE,
-    served="rnn_demo.forecast.serve:VISITORS", visitor=VISITOR,
-    tiny=TinyModel(("gru", "lstm"), ("--hidden-size", "8", "--max-steps", "20", "--eval-every", "10")),  # the protocol
+    served="rnn_demo.forecast.serve:VISITORS", visitor=VISITOR, variants=("temperature",),
+    tiny=TinyModel(("gru", "lstm"), ("--hidden-size", "8", "--max-steps", "20", "--eval-every", "10"),  # the protocol
+                   variants={"temperature": ("--temperature",)}),
     load_call=("/forecast", ("victoria", None, "", "", "2014-12-01 00:00", True, "gru")))

@@ -35,6 +35,9 @@ def load_forecaster(directory: Path) -> Forecaster:
 # The bundled forecasters, loaded once and shared by every user, and the visitors' Hub forecasters:
 # SHELF.for_cell(cell, loaded)
 SHELF = ModelShelf("forecast", load_forecaster, VISITOR_LIMITS)
+# The oracle-temperature forecasters (models/forecast-temperature-<cell>): the temperature track, for the Victoria
+# series beside the primary model (temperature.py) and for uploads that give the coming day's temperature
+TEMPERATURE_SHELF = ModelShelf("forecast-temperature", load_forecaster, VISITOR_LIMITS)
 VISITORS = SHELF.visitors
 model_dir = SHELF.model_dir  # model_dir(cell): bundled, or a Hub repo the Space names
 bundled_cells = SHELF.cells  # bundled_cells(): the cells with a model
@@ -236,11 +239,16 @@ def step_minutes(series: Series) -> float:
     return (series.times[1] - series.times[0]) / pd.Timedelta(minutes=1)
 
 
-def load_upload(path: str, time_column: str | None, value_column: str | None,
-                model: Forecaster) -> tuple[Series, Forecaster, list[str]]:
-    """An uploaded series, `model` in the series' step (half-hourly or hourly: Forecaster.for_step, any other step
-    refused by name) and what the user should know about reading it."""
-    series, notes = read_series_upload(Path(path).read_bytes(), time_column or None, value_column or None)
+def load_upload(path: str, time_column: str | None, value_column: str | None, model: Forecaster,
+                temperature_column: str | None = None, with_temperature: Forecaster | None = None
+                ) -> tuple[Series, Forecaster, list[str]]:
+    """An uploaded series, the model for it in the series' step (half-hourly or hourly: Forecaster.for_step, any
+    other step refused by name) and what the user should know about reading it. The model is `with_temperature`
+    (a temperature-track forecaster) where the upload gives the temperature up to the coming day's, else `model`."""
+    series, notes = read_series_upload(Path(path).read_bytes(), time_column or None, value_column or None,
+                                       temperature_column or None)
+    model, why = _model_for(series, model, with_temperature)
+    notes += why
     model = model.for_step(step_minutes(series))
     config = model.config
     if len(series) < min_history(config.window, config.week):
@@ -251,22 +259,46 @@ def load_upload(path: str, time_column: str | None, value_column: str | None,
     return series, model, notes
 
 
+def temperature_model(cell: str, loaded: tuple[str, str] | None) -> Forecaster | None:
+    """The temperature-track forecaster an upload with the coming day's temperature gets: `cell`'s where one is
+    bundled (none for a visitor's own Hub model)."""
+    return TEMPERATURE_SHELF.bundled(cell) if not loaded and cell in TEMPERATURE_SHELF.cells() else None
+
+
+def _model_for(series: Series, model: Forecaster, with_temperature: Forecaster | None
+               ) -> tuple[Forecaster, list[str]]:
+    """The forecaster an upload gets, and a note on the temperature when it has some."""
+    ahead = series.temperature is not None and len(series.temperature) > len(series)
+    if model.config.reads_temperature:  # a visitor's own temperature-track model
+        if not ahead:
+            raise ValueError("this forecaster reads the temperature: upload a temperature column with the coming "
+                             "day's temperatures in the rows after the last value")
+        return model, []
+    if series.temperature is None:
+        return model, []
+    if ahead and with_temperature is not None:
+        return with_temperature, ["Your series gives the temperature, the coming day's too: the forecast is the "
+                                  "temperature-aware model's (trained with the observed temperature of each day)."]
+    return model, ["The temperature column is not used: " + ("no temperature-aware model is bundled." if ahead else
+                   "it gives no temperature for the steps to forecast (the rows after the last value).")]
+
+
 def forecast_for(cell: str, origin: str | None = None, upload: str | None = None, time_column: str | None = None,
                  value_column: str | None = None, loaded: tuple[str, str] | None = None,
-                 adaptation: Adaptation | None = None) -> ForecastView:
+                 adaptation: Adaptation | None = None, temperature_column: str | None = None) -> ForecastView:
     """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
     (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py). An
     upload's work waits its turn (runtime.UPLOAD_WORK)."""
     with UPLOAD_WORK if upload else nullcontext():
-        return _forecast_view(cell, origin, upload, time_column, value_column, loaded, adaptation)
+        return _forecast_view(cell, origin, upload, (time_column, value_column, temperature_column), loaded,
+                              adaptation)
 
 
-def _forecast_view(cell: str, origin: str | None, upload: str | None, time_column: str | None,
-                   value_column: str | None, loaded: tuple[str, str] | None,
-                   adaptation: Adaptation | None) -> ForecastView:
+def _forecast_view(cell: str, origin: str | None, upload: str | None, columns: tuple[str | None, ...],
+                   loaded: tuple[str, str] | None, adaptation: Adaptation | None) -> ForecastView:
     model = SHELF.for_cell(cell, loaded)
     if upload:
-        series, model, notes = load_upload(upload, time_column, value_column, model)
+        series, model, notes = load_upload(upload, *columns[:2], model, columns[2], temperature_model(cell, loaded))
         scale = None
     else:
         (series, test_start), notes = victoria(), []

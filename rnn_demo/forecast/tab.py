@@ -12,6 +12,7 @@ from .compare import compare_forecasts
 from .own_series import holdout_frame, own_series_forecast
 from .plot import forecast_figure
 from .plugin import PLUGIN
+from .temperature import TEMPERATURE_SHELF, oracle_view
 
 TASK = PLUGIN
 FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
@@ -23,10 +24,11 @@ ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:
 @shows_errors
 def forecast_demand(request: gr.Request, source: str, upload: str | None, time_column: str, value_column: str,
                     origin: str, adapt: bool, cell: str, loaded: tuple[str, str] | None = None,
-                    adapted: dict | None = None):
+                    adapted: dict | None = None, temperature_column: str | None = None):
     """Stream (plot, the day's metrics, notes, the held-out table, the session's adapted models). The Victoria
     series is forecast at once; an upload first adapts the model to it (in the job slot, cached per upload)
-    unless `adapt` is off. (gradio hands `request` in first.)"""
+    unless `adapt` is off; with a temperature column giving the coming day's, the temperature-aware model. (gradio
+    hands `request` in first; the temperature column comes last, so that API callers without it are answered.)"""
     if source != "upload":
         view = forecast.forecast_for(cell, origin, None, time_column, value_column, loaded)
         yield _shown(view, None, adapted)
@@ -34,12 +36,14 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
     if not upload:
         raise gr.Error("upload a CSV file first, or choose the Victoria series")
     if not adapt:
-        view = forecast.forecast_for(cell, origin, upload, time_column, value_column, loaded)
+        view = forecast.forecast_for(cell, origin, upload, time_column, value_column, loaded,
+                                     temperature_column=temperature_column)
         yield _shown(view, None, adapted)
         return
     adapted = dict(adapted or {})
     for update in own_series_forecast(request.session_hash or "api", cell, origin, upload, time_column, value_column,
-                                      loaded, adapted, client=client_address(request)):
+                                      loaded, adapted, client=client_address(request),
+                                      temperature_column=temperature_column):
         if isinstance(update, str):
             yield gr.skip(), gr.skip(), update, gr.skip(), gr.skip()
         else:
@@ -57,6 +61,14 @@ def stop_adapting(request: gr.Request) -> object:
 
 
 @shows_errors
+def forecast_with_temperature(origin: str, cell: str) -> tuple:
+    """The Victoria series' day from `origin`: `cell`'s forecast and the oracle-temperature one, with the
+    temperature (plot, the day's metrics for both, notes)."""
+    view = oracle_view(cell, origin)
+    return forecast_figure(view.frame, view.unit), view.metrics, bullets(view.notes)
+
+
+@shows_errors
 def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.Progress = gr.Progress()) -> object:
     """The protocol backtest of the chosen model beside the seasonal naive baselines."""
     progress(0.1, desc="forecasting 56 days at once")
@@ -71,12 +83,14 @@ def _series_controls() -> list[gr.components.Component]:
         with gr.Row():
             time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
             value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
+        temperature = gr.Textbox(label="Temperature column (°C; optional)",
+                                 placeholder="default: temperature or temp; rows after the last value: the coming day's")
         adapt = gr.Checkbox(value=True, label="Adapt the model to my series first (fine-tuned on its history, "
                                               "the last two weeks held out to check it against the naive forecasts)")
     origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", max_length=forecast.ORIGIN_CHARS,
                         placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
     gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
-    return [source, upload, time_column, value_column, origin, adapt]
+    return [source, upload, time_column, value_column, origin, adapt, temperature]
 
 
 def build() -> None:
@@ -107,6 +121,8 @@ def build() -> None:
             with gr.Row():
                 forecast_button = gr.Button("Forecast", variant="primary")
                 stop = gr.Button("Stop adapting", size="sm")
+            oracle_button = gr.Button("Beside it: the forecast with oracle temperature (Victoria)",
+                                      visible=bool(TEMPERATURE_SHELF.cells()))
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
             compare_button = gr.Button(compare.compare_label(cells))
     adapted = gr.State({})  # this session's adapted models, by upload (own_series.CACHE_SIZE at most)
@@ -114,10 +130,14 @@ def build() -> None:
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
-    forecast_button.click(forecast_demand, [*series, cell, loaded, adapted], [plot, metrics, notes, holdout, adapted],
+    forecast_button.click(forecast_demand, [*series[:6], cell, loaded, adapted, series[6]],
+                          [plot, metrics, notes, holdout, adapted],
                           api_name="forecast", **FORECAST_LANE)
     stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
+    clear_first(oracle_button.click, [notes], "forecast_clear_temperature")
+    oracle_button.click(forecast_with_temperature, [series[4], cell], [plot, metrics, notes],
+                        api_name="forecast_temperature", **QUICK)
 
 
 @shows_errors

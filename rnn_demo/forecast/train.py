@@ -14,7 +14,7 @@ import torch
 from ..parallel import OneReplica, Shard
 from ..training import TrainSettings, fit, write_training_record
 from .data import load_series
-from .features import calendar, extend_times, midnights, min_history, window_inputs, window_scale, window_targets
+from .features import extend_times, known_rows, midnights, min_history, window_inputs, window_scale, window_targets
 from .infer import INTERVAL, Series, forecast_quantiles
 from .model import ForecastConfig, Forecaster, pinball_loss
 
@@ -28,7 +28,7 @@ class ForecastTask:
         self.series, self.config, self.batch_size, self.device, self.seed = series, config, batch_size, device, seed
         self.rows = shard.rows(batch_size)
         times, workday = extend_times(series.times, series.workday, config.horizon)
-        self.calendar = calendar(times, workday)  # (steps + horizon, 5)
+        self.calendar = known_rows(times, workday, series.temperature, config.features)  # (steps + horizon, 5 or 8)
         first = min_history(config.window, config.week)
         self.origins = np.arange(first, validation_start - config.horizon + 1)  # whole forecast day before hold-out
         self.selection_origins = midnights(series.times, validation_start, len(series) - config.horizon + 1)

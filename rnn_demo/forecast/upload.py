@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..display import md_text, quoted
 from ..uploads import decode_upload
+from .covariates import TEMPERATURE_COLUMNS
 from .data import listed, series_from_frame
 from .infer import Series
 
@@ -73,9 +74,21 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
                      f"(by default one of {', '.join(preferred)})")
 
 
-def read_series_upload(data: bytes, time_column: str | None = None,
-                       value_column: str | None = None) -> tuple[Series, list[str]]:
-    """The uploaded CSV as a regular series (working days: Monday to Friday), and notes for the user."""
+def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
+    """The temperature column: the one named, else one called as TEMPERATURE_COLUMNS (none: the series has none)."""
+    if named:
+        if named not in columns:
+            raise ValueError(f"no column {quoted(named)}; the file's columns are: {listed(columns)}")
+        if named in taken:
+            raise ValueError(f"the temperature column must differ from the time and value columns ({quoted(named)})")
+        return named
+    return next((c for c in columns if c.strip().lower() in TEMPERATURE_COLUMNS and c not in taken), None)
+
+
+def read_series_upload(data: bytes, time_column: str | None = None, value_column: str | None = None,
+                       temperature_column: str | None = None) -> tuple[Series, list[str]]:
+    """The uploaded CSV as a regular series (working days: Monday to Friday), its temperature where it has a column
+    for it (named, or called as TEMPERATURE_COLUMNS), and notes for the user."""
     text, notes = decode_upload(data)
     check_shape(text)
     columns = [str(c) for c in _read_csv(text, nrows=0).columns]
@@ -83,12 +96,18 @@ def read_series_upload(data: bytes, time_column: str | None = None,
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
     if time_name == value_name:
         raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
-    # only the two columns: a wide file costs no more than a narrow one
-    frame = _read_csv(text, usecols=[columns.index(time_name), columns.index(value_name)])
+    temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
+    # only the columns read: a wide file costs no more than a narrow one
+    read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
+    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in read))
     frame.columns = [str(c) for c in frame.columns]
-    dataset, repairs = series_from_frame(frame, time_name, value_name)
+    dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name)
     series = Series.from_dataset(dataset)
     notes += repairs
     notes.append(f"Read {len(series):,} steps from column “{md_text(value_name)}” over “{md_text(time_name)}”; "
                  "working days are taken as Monday to Friday.")
+    if temperature_name:
+        ahead = 0 if series.temperature is None else len(series.temperature) - len(series)
+        notes.append(f"Read the temperature (°C) from column “{md_text(temperature_name)}”"
+                     + (f", {ahead:,} step(s) of it past the last value (the coming day's)." if ahead else "."))
     return series, notes

@@ -12,7 +12,9 @@ import torch
 from ..plugin import ColumnRole, VisitorTraining
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared
 from .adapt import HOLDOUT_DAYS, holdout_start
+from .covariates import TEMPERATURE_COLUMNS
 from .evaluate import mase_scale
+from .features import FEATURES, TEMPERATURE_FEATURES
 from .infer import forecast_quantiles, interval_of
 from .model import ForecastConfig, Forecaster
 from .serve import step_minutes
@@ -22,25 +24,29 @@ from .upload import read_series_upload
 SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
 
 
-def series_upload(path: str | Path, time_column: str | None, value_column: str | None) -> Prepared:
-    """A series CSV, read as the forecasting tab reads it (half-hourly or hourly); its last days are held out by
-    the forecasting task itself (adapt.HOLDOUT_DAYS), so it needs as many days as adapting does."""
-    series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column)
+def series_upload(path: str | Path, time_column: str | None, value_column: str | None,
+                  temperature_column: str | None = None) -> Prepared:
+    """A series CSV, read as the forecasting tab reads it (half-hourly or hourly, with its temperature where it has
+    a column for it); its last days are held out by the forecasting task itself (adapt.HOLDOUT_DAYS), so it needs as
+    many days as adapting does."""
+    series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column, temperature_column)
     config = ForecastConfig().for_step(step_minutes(series))
     start = holdout_start(series, config)
     summary = {"steps": len(series), "step (minutes)": config.step_minutes, "training steps": start,
-               "held-out days": HOLDOUT_DAYS, "from": str(series.times[0]), "to": str(series.times[-1])}
+               "held-out days": HOLDOUT_DAYS, "from": str(series.times[0]), "to": str(series.times[-1]),
+               "temperature": "read (°C): the model learns from it" if series.temperature is not None else "none"}
     preview = [[str(t), f"{v:.6g}"] for t, v in zip(series.times[:PREVIEW_ROWS], series.values[:PREVIEW_ROWS])]
     return Prepared("forecast", series, None, summary, preview, notes)
 
 
 def read_series(path: str | Path, columns: dict[str, str | None]) -> Prepared:
-    return series_upload(path, columns.get("time"), columns.get("value"))
+    return series_upload(path, columns.get("time"), columns.get("value"), columns.get("temperature"))
 
 
 def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> Built:
     series = prepared.train
-    config = ForecastConfig(cell=cell, unit="", **SIZES[size]).for_step(step_minutes(series))
+    features = [*FEATURES, *(TEMPERATURE_FEATURES if series.temperature is not None else ())]
+    config = ForecastConfig(cell=cell, unit="", features=features, **SIZES[size]).for_step(step_minutes(series))
     start = holdout_start(series, config)
     config.train_mean, config.train_std = float(series.values[:start].mean()), float(series.values[:start].std())
     task = ForecastTask(series, config, start, batch_size=32, device=device)
@@ -61,5 +67,7 @@ VISITOR = VisitorTraining(
     what="a day-ahead forecaster with an 80% interval", task_type="time-series-forecasting",
     metric="MASE", metric_type="mase",
     columns=(ColumnRole("time", "Time column", ("time", "timestamp", "datetime", "date")),
-             ColumnRole("value", "Value column", ("value", "demand", "load", "y"))),
+             ColumnRole("value", "Value column", ("value", "demand", "load", "y")),
+             ColumnRole("temperature", "Temperature column (°C, optional)", TEMPERATURE_COLUMNS,
+                        optional=True)),
     preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv")

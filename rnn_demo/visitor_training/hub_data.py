@@ -210,7 +210,9 @@ def write_columns(task: str, dataset, columns: dict, path: Path) -> Path:
     as an upload of that task would be: a `.txt` file's one column a line per row, else a CSV under the roles' names
     (a ClassLabel column by its label names); a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS,
     MAX_BYTES)."""
-    names, roles = column_names(dataset), visitor_part(task).columns
+    names = column_names(dataset)
+    roles = [role for role in visitor_part(task).columns  # an optional column the dataset lacks: gone without
+             if not role.optional or columns.get(role.name) or any(name in names for name in role.guesses)]
     chosen = [_column(names, columns.get(role.name), role) for role in roles]
     if path.suffix == ".txt":
         return _write_text(_rows(dataset, chosen[:1]), path)

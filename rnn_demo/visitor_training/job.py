@@ -45,7 +45,8 @@ def column_roles() -> dict[str, ColumnRole]:
     for spec in trainable_tasks().values():
         for role in spec.visitor.columns:
             known = roles.get(role.name, role)
-            roles[role.name] = ColumnRole(role.name, known.label, tuple(dict.fromkeys(known.guesses + role.guesses)))
+            roles[role.name] = ColumnRole(role.name, known.label, tuple(dict.fromkeys(known.guesses + role.guesses)),
+                                          known.optional and role.optional)
     return roles
 
 

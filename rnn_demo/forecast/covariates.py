@@ -1,0 +1,77 @@
+"""What an uploaded series says beyond its values: gaps, the steps to forecast, and a temperature column.
+
+Blank values are never filled silently. Gaps inside the series are filled by linear interpolation between their
+neighbours (the nearest value before the first one), and a note says how many. Rows after the last value are the
+steps to forecast: their value stays blank, and a temperature given in them is the coming day's (the usual way to
+pass a weather forecast of a known-future input), which a temperature-aware model reads. A temperature column is
+degrees Celsius: values that look like Fahrenheit or Kelvin, or no temperature where a value is, are clear errors;
+gaps in it are filled like the values', with a note.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TEMPERATURE_COLUMNS = ("temperature", "temp", "temperature_c", "air_temperature", "t2m")  # tried when none is named
+CELSIUS_RANGE = (-60.0, 60.0)  # what a temperature in degrees Celsius can plausibly be, anywhere people live
+
+
+def fill_inside(values: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(values with the gaps before the last value filled, which rows come after the last value (the steps to
+    forecast, left blank), notes). `filled` marks rows added for a clock change (interpolated, said elsewhere)."""
+    missing = np.isnan(values)
+    known = np.flatnonzero(~missing)
+    future = np.arange(len(values)) > known[-1]
+    inside = missing & ~future
+    if inside.any():
+        values = values.copy()
+        values[inside] = np.interp(np.flatnonzero(inside), known, values[known])
+    notes = []
+    if (inside & ~filled).any():
+        notes.append(f"{int((inside & ~filled).sum()):,} missing values were filled by linear interpolation between "
+                     "their neighbours.")
+    if future.any():
+        notes.append(f"{int(future.sum()):,} row(s) after the last value have no value: they are read as the steps "
+                     "to forecast (the forecast starts after the last value).")
+    return values, future, notes
+
+
+def _unit_problem(known: np.ndarray) -> str | None:
+    """Why the known temperatures do not read as degrees Celsius, or None."""
+    middle = float(np.median(known))
+    if middle > 150:
+        return (f"the temperature column reads like Kelvin (median {middle:.1f}): give degrees Celsius "
+                "(subtract 273.15)")
+    if middle > 45 or known.max() > CELSIUS_RANGE[1] and middle > 30:
+        return (f"the temperature column reads like Fahrenheit (median {middle:.1f}): give degrees Celsius "
+                "((°F - 32) x 5 / 9)")
+    outside = known[(known < CELSIUS_RANGE[0]) | (known > CELSIUS_RANGE[1])]
+    if outside.size:
+        return (f"{outside.size:,} temperatures lie outside {CELSIUS_RANGE[0]:g} to {CELSIUS_RANGE[1]:g} °C (the "
+                f"first: {outside[0]:.6g}): give degrees Celsius, and leave unknown ones blank")
+    return None
+
+
+def checked_temperature(temperature: np.ndarray, future: np.ndarray) -> tuple[list[float], list[str]]:
+    """The temperature column (°C, NaN where blank) checked and filled: (its values, notes). `future` marks the
+    steps to forecast, whose temperatures must all be given (or none of them: then there is no coming day's)."""
+    missing = np.isnan(temperature)
+    known = temperature[~missing]
+    if known.size == 0:
+        raise ValueError("the temperature column is empty: fill it in degrees Celsius, or leave the column out")
+    problem = _unit_problem(known)
+    if problem:
+        raise ValueError(problem)
+    notes, ahead = [], missing & future
+    if ahead.any() and not ahead[future].all():
+        raise ValueError(f"{int(ahead.sum()):,} of the {int(future.sum()):,} rows after the last value have no "
+                         "temperature: give the coming day's temperature in each of them")
+    if future.any() and ahead[future].all():
+        notes.append("The rows after the last value give no temperature: the forecast cannot use the temperature.")
+    inside = missing & ~future
+    if inside.any():
+        temperature = temperature.copy()
+        given = np.flatnonzero(~missing)
+        temperature[inside] = np.interp(np.flatnonzero(inside), given, temperature[given])
+        notes.append(f"{int(inside.sum()):,} missing temperatures were filled by linear interpolation between their "
+                     "neighbours.")
+    return temperature.tolist(), notes
