@@ -69,6 +69,19 @@ def forecast_upload(data: bytes | str, origin: str = "") -> Callable[[Client, Pa
     return _api("forecast", "upload", None, "", "", origin, True, "gru", files={1: ("series.csv", data)})
 
 
+def temperature_csv(temperature: np.ndarray | None = None, future: int = 0, blank_future_temperature: int = 0) -> str:
+    """A month of hourly values with a temperature column (°C unless given), then `future` rows with no value: the
+    coming day's temperatures, the last `blank_future_temperature` of them blank."""
+    frame = series_csv(steps=24 * 30 + future)
+    frame["temperature"] = 15 + 5 * np.sin(np.arange(len(frame)) / 7) if temperature is None else temperature
+    frame["value"] = frame["value"].astype(object)
+    frame.loc[len(frame) - future:, "value"] = ""
+    if blank_future_temperature:
+        frame["temperature"] = frame["temperature"].astype(object)
+        frame.loc[len(frame) - blank_future_temperature:, "temperature"] = ""
+    return frame.to_csv(index=False)
+
+
 def series_csv(steps: int = 24 * 30, freq: str = "h", values: np.ndarray | None = None) -> pd.DataFrame:
     times = pd.date_range("2024-01-01", periods=steps, freq=freq)
     if values is None:
@@ -368,6 +381,21 @@ CASES = [
              "the forecaster reads half-hourly (30 minutes) or hourly (60 minutes) series"),
     BadInput("forecast", "fewer steps than two weeks", "refused, naming the steps needed",
              forecast_upload(series_csv(steps=300).to_csv(index=False)), "a forecast needs at least"),
+    BadInput("forecast", "a temperature column in Fahrenheit", "refused: it reads like Fahrenheit, give °C",
+             forecast_upload(temperature_csv(70 + 10 * np.sin(np.arange(720) / 7))), "reads like Fahrenheit"),
+    BadInput("forecast", "a temperature column in Kelvin", "refused: it reads like Kelvin, give °C",
+             forecast_upload(temperature_csv(288 + 5 * np.sin(np.arange(720) / 7))), "reads like Kelvin"),
+    BadInput("forecast", "rows after the last value with some of the coming day's temperatures blank",
+             "refused, counting the rows without one", forecast_upload(temperature_csv(future=24,
+                                                                                      blank_future_temperature=5)),
+             "5 of the 24 rows after the last value have no temperature"),
+    BadInput("forecast", "blank values at the end of the file", "read as the steps to forecast, never filled, and said",
+             forecast_upload(series_csv().to_csv(index=False) + "2024-01-31 00:00:00,\n2024-01-31 01:00:00,\n"),
+             "2 row(s) after the last value have no value: they are read as the steps to forecast", refused=False),
+    BadInput("forecast", "gaps in the temperature column", "filled by linear interpolation, and counted",
+             forecast_upload(temperature_csv(np.where(np.arange(720) % 100 == 50, np.nan,
+                                                      15 + 5 * np.sin(np.arange(720) / 7)))),
+             "7 missing temperatures were filled", refused=False),
     BadInput("forecast", "a constant series", "forecasts it; MASE is left blank, and the notes say why",
              forecast_upload(series_csv(values=np.full(720, 7.0)).to_csv(index=False), "2024-01-29 00:00"),
              "MASE is left blank",
@@ -425,6 +453,11 @@ CASES = [
              _api("forecast_compare", "upload", None, "", "", ""), "upload a CSV file first"),
     BadInput("forecast_compare", "an origin that is not a time", "refused, as the single forecast is",
              _api("forecast_compare", "victoria", None, "", "", "next tuesday"), "cannot read 'next tuesday' as a time"),
+    BadInput("forecast_temperature", "an origin past the last day with observed temperatures",
+             "refused, naming the last origin the oracle can forecast",
+             _api("forecast_temperature", "2015-01-01 00:00", "gru"), "choose an origin up to 2014-12-31 00:00"),
+    BadInput("forecast_temperature", "an unknown cell", "refused, naming the cells",
+             _api("forecast_temperature", "", "transformer"), "is not in the list of choices"),
     # inside the network
     BadInput("inside_unrolled", "an empty input", "refused: type a few characters (up to 12)",
              _api("inside_unrolled", "", "lstm", 1, 48), "type a few characters to unroll (up to 12)"),

@@ -111,6 +111,20 @@ def test_forecast_tab_plots_the_forecast_band_and_runs_the_backtest(page):
     page.screenshot(path=str(OUTPUT / "forecast-tab.png"), full_page=True)
 
 
+def test_the_forecast_with_oracle_temperature_is_drawn_beside_the_primary_one(page):
+    """The oracle-temperature view: both forecasts of a Victoria day, the actual demand, and the temperature on an
+    axis of its own; the notes say what the oracle is."""
+    page.get_by_role("tab", name="Forecasting").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=20_000)
+    page.get_by_label("Forecast origin (the first half-hour forecast)").fill("2014-12-01 00:00")
+    page.get_by_role("button", name="Beside it: the forecast with oracle temperature (Victoria)").click()
+    legend = page.locator(".js-plotly-plot .legendtext")
+    expect(legend.filter(has_text="forecast with oracle temperature (median)")).to_have_count(1, timeout=20_000)
+    expect(legend.filter(has_text="temperature (°C, right axis)")).to_have_count(1)
+    expect(legend.filter(has_text="actual")).to_have_count(1)
+    expect(page.get_by_text("standing in for a weather forecast")).to_be_visible()
+
+
 def test_an_error_shows_its_message_as_text_and_clears_the_last_runs_notes(page):
     """A refused origin: the toast quotes the input as typed (HTML shown, not rendered, no image fetched) and
     the notes of the previous forecast go, so nothing on show belongs to another run."""

@@ -25,7 +25,8 @@ from rnn_demo.usage import plain_snippet, refresh_card
 from tests.conftest import ROOT
 from tests.hubserver import hub_environment, local_hub
 
-BUNDLED = [(task, f"{task}-{cell}") for task in ("text", "sentiment", "forecast") for cell in CELLS]
+BUNDLED = [(task, folder.name) for task in ("text", "sentiment", "forecast")  # a task's variants too
+           for folder in sorted(MODELS_DIR.glob(f"{task}-*")) if (folder / "config.json").is_file()]
 TOLERANCE = 1e-5
 
 
@@ -98,20 +99,19 @@ def test_the_sentiment_snippet_gives_the_package_verdict(cell):
     assert np.allclose(namespace["probs"].tolist(), list(expected.values()), rtol=0, atol=TOLERANCE)
 
 
-@pytest.mark.parametrize("cell", list(CELLS))
-def test_the_forecast_snippet_gives_the_package_quantiles_for_a_window(cell):
-    from rnn_demo.forecast.features import calendar, extend_times, window_inputs
+@pytest.mark.parametrize("name", [f"forecast-{variant}{cell}" for variant in ("", "temperature-") for cell in CELLS])
+def test_the_forecast_snippet_gives_the_package_quantiles_for_a_window(name):
+    from rnn_demo.forecast.features import extend_times, known_rows, window_inputs
     from rnn_demo.forecast.infer import forecast_quantiles, protocol_series
     from rnn_demo.forecast.model import Forecaster
 
-    name = f"forecast-{cell}"
     namespace = run_snippet(name)
     model = load_model(Forecaster, str(MODELS_DIR / name), "cpu")
     series, test_start = protocol_series()
     c = model.config
     times, workday = extend_times(series.times, series.workday, c.horizon)
-    x, center, scale = window_inputs(series.values, calendar(times, workday), np.array([test_start]), c.window,
-                                     c.horizon, c.day, c.week)
+    rows = known_rows(times, workday, series.temperature, c.features)  # the calendar, and the temperature if read
+    x, center, scale = window_inputs(series.values, rows, np.array([test_start]), c.window, c.horizon, c.day, c.week)
     scaled = namespace["quantiles"](torch.from_numpy(x)).numpy()  # (1, horizon, quantiles)
     expected = forecast_quantiles(model, series, np.array([test_start]))  # in GW
     assert scaled.shape == expected.shape

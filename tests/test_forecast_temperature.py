@@ -140,3 +140,32 @@ def test_temperature_gaps_are_filled_and_said_and_missing_future_rows_noted():
     assert series.temperature[1] == 21.0 and "1 missing temperatures were filled" in " ".join(notes)
     series, notes = read_series_upload(_upload(rows=8, future=4, temperature=["20"] * 8 + [""] * 4))
     assert len(series.temperature) == 8 and any("give no temperature" in note for note in notes)
+
+
+def _temperature_upload(path, weeks: int = 6):
+    """An hourly grid with a temperature column, then a day of rows with the coming day's temperature and no demand."""
+    from tests.test_forecast_adapt import hourly_demand
+
+    series = hourly_demand(weeks=weeks)
+    hours = np.arange(len(series) + 24)
+    temperature = 18 + 8 * np.sin(2 * np.pi * (hours % 24 - 9) / 24) + 3 * np.sin(hours / 100)
+    times = series.times.append(pd.date_range(series.times[-1] + pd.Timedelta(hours=1), periods=24, freq="h"))
+    demand = [f"{value:.3f}" for value in series.values] + [""] * 24
+    pd.DataFrame({"time": times, "mw": demand, "temp": temperature.round(2)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with_it(client, tmp_path):
+    """Through the API: an hourly series whose file ends with the coming day's temperatures (blank demand) is read
+    with its temperature, the temperature-aware model is adapted to it in the job slot, and its day is forecast."""
+    from gradio_client import handle_file
+
+    path = _temperature_upload(tmp_path / "grid.csv")
+    plot, _, notes, holdout = client.predict("upload", handle_file(str(path)), "", "mw", "", True, "gru", "temp",
+                                                api_name="/forecast")
+    assert "24 row(s) after the last value have no value: they are read as the steps to forecast" in notes
+    assert "the forecast is the temperature-aware model's" in notes and "24 step(s) of it past the last value" in notes
+    assert "Adapted to your series" in notes and holdout["data"]  # adapted, with its held-out table
+    names = [trace["name"] for trace in json.loads(plot["plot"])["data"]]
+    assert "forecast (median)" in names and "actual" not in names  # the coming day: nothing to compare with yet

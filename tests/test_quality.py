@@ -106,3 +106,34 @@ def test_best_bundled_forecaster_beats_the_naive_baselines_with_calibrated_inter
     assert 0.72 <= best["model"]["coverage80"] <= 0.88 and best["model"]["interval_score80"] <= INTERVAL_SCORE_BAR
     calibration = calibration_check(load_model(Forecaster, model_dir(cell), "cpu"), *victoria(), days=28)
     assert calibration["days"] == 28 and 0.78 <= calibration["coverage80"] <= 0.82
+
+
+ORACLE_MASE_BAR = 0.42  # issue 35: level with the protocol's reference on the oracle-temperature track
+
+
+def test_best_oracle_temperature_forecaster_is_level_with_the_reference():
+    """Issue 35: the best bundled temperature-aware forecaster scores MASE <= 0.42 on the 56 test days with its 80%
+    interval covering 72-88% of them; every bundled one's card holds what the backtest measures, and its training
+    record logs its test scorings."""
+    import json
+
+    from rnn_demo.forecast.card import METRIC_NAMES
+    from rnn_demo.forecast.evaluate import ORACLE, backtest, track_of
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.forecast.serve import TEMPERATURE_SHELF, victoria
+
+    series, test_start = victoria()
+    results = {}
+    for cell in TEMPERATURE_SHELF.cells():
+        directory = TEMPERATURE_SHELF.model_dir(cell)
+        model = load_model(Forecaster, directory, "cpu")
+        result = backtest(model, series, test_start)
+        card = card_metrics(directory)
+        assert track_of(model.config) == ORACLE and result["track"] == ORACLE, cell
+        assert {key: card[key] for key in METRIC_NAMES} == {key: result["model"][key] for key in METRIC_NAMES}, cell
+        assert "Oracle temperature" in (directory / "README.md").read_text(encoding="utf-8"), cell
+        assert json.loads((directory / "training.json").read_text())["test_scorings"], cell
+        results[cell] = result["model"]
+    assert results, "no bundled oracle-temperature forecaster"
+    best = min(results.values(), key=lambda metrics: metrics["mase"])
+    assert best["mase"] <= ORACLE_MASE_BAR and 0.72 <= best["coverage80"] <= 0.88, results

@@ -95,6 +95,19 @@ def test_forecast_table_states_what_the_cards_measured():
         assert f"{size / 1000:.0f} KB" in cells, name
 
 
+def test_oracle_temperature_table_states_what_the_cards_measured():
+    from rnn_demo.forecast.serve import TEMPERATURE_SHELF
+
+    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")]
+            for m in re.finditer(r"^\| `models/(forecast-temperature-\w+)` \|(.*)$", README, re.M)}
+    assert set(rows) == {f"forecast-temperature-{cell}" for cell in TEMPERATURE_SHELF.cells()} and rows
+    for name, cells in rows.items():
+        card = card_metrics(MODELS_DIR / name)
+        for key, digits in (("mae", 4), ("mape", 2), ("mase", 4), ("coverage80", 3), ("width80", 3),
+                            ("interval_score80", 3)):
+            assert f"{card[key]:.{digits}f}" in cells, (name, key)
+
+
 def test_bundled_weights_fit_a_space():
     sizes = {p.parent.name: p.stat().st_size for p in MODELS_DIR.glob("*/model.safetensors")}
     assert sizes and all(size < 10 * MB for size in sizes.values()), sizes

@@ -17,7 +17,8 @@ def bench_forecast(model, series, test_start: int, repeats: int = 50) -> dict:
     from .evaluate import backtest, test_origins
     from .infer import forecast_quantiles
 
-    last = np.array([len(series)])
+    # past the end; a temperature-aware model forecasts the last day instead, whose temperatures are known
+    last = np.array([len(series) - (model.config.horizon if model.config.reads_temperature else 0)])
     forecast_median, forecast_p95 = percentiles_ms(lambda: forecast_quantiles(model, series, last), repeats)
     backtest(model, series, test_start)  # warm-up
     batched = min(timed(lambda: backtest(model, series, test_start)) for _ in range(5))
@@ -37,8 +38,10 @@ def bench_adaptation(model, series, test_start: int, weeks: int = 8) -> dict:
 
     steps = weeks * 7 * model.config.day
     part = slice(test_start - steps, test_start)
-    half_hourly = Series(series.times[part], series.values[part], series.workday[part])
-    hourly = Series(half_hourly.times[::2], half_hourly.values.reshape(-1, 2).mean(1), half_hourly.workday[::2])
+    temperature = None if series.temperature is None else series.temperature[part]
+    half_hourly = Series(series.times[part], series.values[part], series.workday[part], temperature=temperature)
+    hourly = Series(half_hourly.times[::2], half_hourly.values.reshape(-1, 2).mean(1), half_hourly.workday[::2],
+                    temperature=None if temperature is None else temperature.reshape(-1, 2).mean(1))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -47,6 +47,14 @@ def _calibration_line(result: dict) -> str:
             f"{check['coverage80']:.1%} (width {check['width80']:.3f} GW, interval score {check['interval_score80']:.3f}).")
 
 
+def _scorings_line(training: dict) -> str:
+    """How often the test weeks were scored (`evaluate` logs each scoring in training.json), when they were logged."""
+    scorings = training.get("test_scorings", [])
+    return (f"- The test weeks have been scored {len(scorings)} time(s) with this model (this card's figures "
+            "included), each logged under `test_scorings` in `training.json`; none chose a setting.\n"
+            if scorings else "")
+
+
 def write_forecast_card(directory: Path, config: ForecastConfig, result: dict, parameters: int) -> None:
     """README.md with model-index metadata for the backtest metrics, and how the model was made."""
     path = Path(directory) / "training.json"
@@ -81,7 +89,7 @@ Reproduce: `python -m rnn_demo evaluate forecast --model {directory} --json`
 - Command: `{training.get('command', 'unknown')}`
 - Best checkpoint at step {training.get('step', '?')}, {training.get('seconds', 0) / 60:.1f} minutes of wall time \
 to that step on a 2-core CPU.
-"""
+{_scorings_line(training)}"""
     metrics = [{"type": key, "name": METRIC_NAMES[key], "value": result["model"][key]} for key in METRIC_NAMES]
     oracle = track_of(config) == ORACLE
     write_model_card(

@@ -86,10 +86,16 @@ def _validation_days(model: str) -> int:
 
 
 def bench_forecast(args: argparse.Namespace) -> dict:
-    """One forecast's latency and the batched backtest against origin by origin, default model forecast-gru."""
+    """One forecast's latency and the batched backtest against origin by origin, default model forecast-gru; and the
+    same of the oracle-temperature GRU beside it (`oracle_temperature`) when it is bundled."""
     from .bench import bench_forecast as measure
     from ..hub import load_model
     from .infer import protocol_series
     from .model import Forecaster
 
-    return measure(load_model(Forecaster, args.model or bundled_model("forecast-gru"), "cpu"), *protocol_series())
+    series = protocol_series()
+    figures = measure(load_model(Forecaster, args.model or bundled_model("forecast-gru"), "cpu"), *series)
+    oracle = Path(bundled_model("forecast-temperature-gru"))
+    if args.model is None and (oracle / "config.json").is_file():
+        figures["oracle_temperature"] = measure(load_model(Forecaster, oracle, "cpu"), *series)
+    return figures
