@@ -125,6 +125,24 @@ def test_the_forecast_with_oracle_temperature_is_drawn_beside_the_primary_one(pa
     expect(page.get_by_text("standing in for a weather forecast")).to_be_visible()
 
 
+def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with_it(page, tmp_path):
+    """A series whose file ends with the coming day's temperatures (its demand blank): found by its columns' names,
+    adapted in the job slot with the temperature-aware model, and its coming day forecast."""
+    from tests.test_forecast_temperature import temperature_upload
+
+    path = temperature_upload(tmp_path / "grid.csv", names=("demand", "temperature"))
+    page.get_by_role("tab", name="Forecasting").click()
+    page.get_by_role("radio", name="My CSV upload").check()
+    page.get_by_text("Upload a CSV (a time column and a value column, regular steps)").click()
+    page.locator("#forecast-upload input[type=file]").set_input_files(str(path))
+    page.get_by_label("Forecast origin (the first half-hour forecast)").fill("")
+    page.get_by_role("button", name="Forecast", exact=True).click()
+    expect(page.get_by_text("the forecast is the temperature-aware model's")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Adapted to your series")).to_be_visible()
+    expect(page.get_by_text("they are read as the steps to forecast")).to_be_visible()
+    page.get_by_role("radio", name="Victoria electricity demand, 2014 (bundled)").check()
+
+
 def test_an_error_shows_its_message_as_text_and_clears_the_last_runs_notes(page):
     """A refused origin: the toast quotes the input as typed (HTML shown, not rendered, no image fetched) and
     the notes of the previous forecast go, so nothing on show belongs to another run."""

@@ -142,7 +142,7 @@ def test_temperature_gaps_are_filled_and_said_and_missing_future_rows_noted():
     assert len(series.temperature) == 8 and any("give no temperature" in note for note in notes)
 
 
-def _temperature_upload(path, weeks: int = 6):
+def temperature_upload(path, weeks: int = 6, names: tuple[str, str] = ("mw", "temp")):
     """An hourly grid with a temperature column, then a day of rows with the coming day's temperature and no demand."""
     from tests.test_forecast_adapt import hourly_demand
 
@@ -151,7 +151,7 @@ def _temperature_upload(path, weeks: int = 6):
     temperature = 18 + 8 * np.sin(2 * np.pi * (hours % 24 - 9) / 24) + 3 * np.sin(hours / 100)
     times = series.times.append(pd.date_range(series.times[-1] + pd.Timedelta(hours=1), periods=24, freq="h"))
     demand = [f"{value:.3f}" for value in series.values] + [""] * 24
-    pd.DataFrame({"time": times, "mw": demand, "temp": temperature.round(2)}).to_csv(path, index=False)
+    pd.DataFrame({"time": times, names[0]: demand, names[1]: temperature.round(2)}).to_csv(path, index=False)
     return path
 
 
@@ -161,7 +161,7 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
     with its temperature, the temperature-aware model is adapted to it in the job slot, and its day is forecast."""
     from gradio_client import handle_file
 
-    path = _temperature_upload(tmp_path / "grid.csv")
+    path = temperature_upload(tmp_path / "grid.csv")
     plot, _, notes, holdout = client.predict("upload", handle_file(str(path)), "", "mw", "", True, "gru", "temp",
                                                 api_name="/forecast")
     assert "24 row(s) after the last value have no value: they are read as the steps to forecast" in notes
@@ -169,3 +169,20 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
     assert "Adapted to your series" in notes and holdout["data"]  # adapted, with its held-out table
     names = [trace["name"] for trace in json.loads(plot["plot"])["data"]]
     assert "forecast (median)" in names and "actual" not in names  # the coming day: nothing to compare with yet
+
+
+def test_the_train_tabs_forecasting_task_reads_a_temperature_column(tmp_path):
+    """Train your own: a series with a temperature column builds a temperature-aware forecaster; without one, today's."""
+    from rnn_demo.forecast.visitor import VISITOR, build_forecaster
+
+    assert "temperature" in [role.name for role in VISITOR.columns]
+    path = temperature_upload(tmp_path / "grid.csv")
+    prepared = VISITOR.read(path, {"value": "mw", "temperature": "temp"})
+    assert prepared.summary["temperature"].startswith("read")
+    assert build_forecaster(prepared, "gru", "tiny", "cpu").model.config.reads_temperature
+    plain = VISITOR.read(path, {"value": "mw", "temperature": None, "time": None})
+    assert plain.summary["temperature"].startswith("read")  # found by its name, "temp"
+    without = tmp_path / "plain.csv"
+    pd.read_csv(path).drop(columns="temp").dropna().to_csv(without, index=False)
+    built = build_forecaster(VISITOR.read(without, {"value": "mw"}), "gru", "tiny", "cpu")
+    assert not built.model.config.reads_temperature

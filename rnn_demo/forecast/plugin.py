@@ -14,4 +14,4 @@ PLUGIN = TaskPlugin(
     served="rnn_demo.forecast.serve:VISITORS", visitor=VISITOR, variants=("temperature",),
     tiny=TinyModel(("gru", "lstm"), ("--hidden-size", "8", "--max-steps", "20", "--eval-every", "10"),  # the protocol
                    variants={"temperature": ("--temperature",)}),
-    load_call=("/forecast", ("victoria", None, "", "", "2014-12-01 00:00", True, "gru")))
+    load_call=("/forecast", ("victoria", None, "", "", "2014-12-01 00:00", True, "gru", "")))  # "": temperature column

@@ -79,7 +79,7 @@ def _series_controls() -> list[gr.components.Component]:
     """Series, upload, its columns, the origin and whether to adapt: the forecast's inputs before the cell."""
     source = gr.Radio(SOURCES, value="victoria", label="Series")
     with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
-        upload = gr.File(label="CSV", file_types=[".csv"], type="filepath")
+        upload = gr.File(label="CSV", file_types=[".csv"], type="filepath", elem_id="forecast-upload")
         with gr.Row():
             time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
             value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")
