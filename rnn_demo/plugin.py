@@ -82,6 +82,7 @@ class VisitorTraining:
     build: Callable[[Prepared, str, str, str], Built]
     hub_file: str  # the file a Hub dataset's columns are written to: "*.txt" (one column, a line per row) or "*.csv"
     eval_every: int = 25  # steps between two held-out scorings
+    sample: str | None = None  # a file of the checkout's samples/ that trains it (samples.py), offered in the tab
 
 
 @dataclass(frozen=True)

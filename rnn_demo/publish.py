@@ -28,10 +28,10 @@ from .tasks import TASKS, dataset_repos
 from .usage import front_matter_list, refresh_card
 
 # The checkout's files the Space holds (git-tracked ones only; fnmatch's `*` spans folders): the app, the package pip
-# installs from the Space's git repository, the README and its pictures. Not the weights (the Space reads the model
-# repositories), not the tests.
+# installs from the Space's git repository, the README and its pictures, the sample files the tabs offer. Not the
+# weights (the Space reads the model repositories), not the tests.
 SPACE_FILES = ("app.py", "pyproject.toml", "requirements.txt", "requirements-cpu.txt", "README.md", ".gitattributes",
-               "rnn_demo/*.py", "docs/*.png")
+               "rnn_demo/*.py", "docs/*.png", "samples/*")
 SUGGESTED_HARDWARE = "cpu-upgrade"  # the app is CPU-bound: more cores serve more visitors at once
 
 

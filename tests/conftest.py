@@ -48,7 +48,7 @@ MAX_WORKERS = 4  # `-n auto` on a large machine: each worker launches its own ap
 LAUNCHED_APPS = ("test_browser.py", "test_inside_browser.py", "test_lab_browser.py", "test_train_browser.py",
                  "test_sentiment_compare.py", "test_app.py", "test_bad_inputs.py", "test_fairness.py",
                  "test_forecast_compare.py", "test_inside_app.py", "test_lab_app.py", "test_sentiment_app.py",
-                 "test_publish.py", "test_forecast_temperature.py")
+                 "test_publish.py", "test_forecast_temperature.py", "test_samples.py")
 APP_FIXTURES = ("bundled_app", "client")
 # Modules whose tests each re-measure one bundled model in full: one group per cell, spread over the workers
 PER_CELL = ("test_quality_text.py", "test_quality.py")

@@ -5,6 +5,7 @@ import gradio as gr
 
 from ..clients import client_address
 from ..runtime import FILES, QUICK, lane
+from ..samples import samples
 from ..ui import compare
 from ..ui.common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell, stop_job
 from . import serve as forecast
@@ -16,6 +17,7 @@ from .temperature import TEMPERATURE_SHELF, oracle_view
 
 TASK = PLUGIN
 FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
+SAMPLE_FILES = ("demand-half-hourly.csv", "demand-hourly.csv")
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
@@ -80,6 +82,9 @@ def _series_controls() -> list[gr.components.Component]:
     source = gr.Radio(SOURCES, value="victoria", label="Series")
     with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
         upload = gr.File(label="CSV", file_types=[".csv"], type="filepath", elem_id="forecast-upload")
+        if samples(*SAMPLE_FILES):
+            gr.Examples([[path] for path in samples(*SAMPLE_FILES)], inputs=[upload], label="Sample files: click to "
+                        "use one (half-hourly with the temperature and the day to forecast; hourly, in MW)")
         with gr.Row():
             time_column = gr.Textbox(label="Time column", placeholder="default: time, timestamp or date")
             value_column = gr.Textbox(label="Value column", placeholder="default: value or demand")

@@ -70,4 +70,5 @@ VISITOR = VisitorTraining(
              ColumnRole("value", "Value column", ("value", "demand", "load", "y")),
              ColumnRole("temperature", "Temperature column (°C, optional)", TEMPERATURE_COLUMNS,
                         optional=True)),
-    preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv")
+    preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv",
+    sample="demand-half-hourly.csv")

@@ -4,7 +4,8 @@ RNN most.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import torch
@@ -37,14 +38,20 @@ def surprisal(model: CharLM, text: str) -> Surprisal:
     return Surprisal(model.config.cell, [float("nan"), *(-after).tolist()])
 
 
-def compare_cells(models: dict[str, CharLM], text: str) -> list[Surprisal]:
+def compare_cells(models: dict[str, CharLM], text: str,
+                  progress: Callable[[float, str], None] | None = None) -> list[Surprisal]:
     """Each model's surprisal over the same passage (at most MAX_PASSAGE characters), in the order given; the
-    models read it two at a time, the largest first."""
+    models read it two at a time, the largest first; `progress` hears the share of them done as each finishes."""
     text = check_passage(text, MAX_PASSAGE)
     if len(text) < 2:
         raise ValueError("the passage needs at least two characters: the first has nothing before it to predict it")
     order = sorted(models.values(), key=lambda model: -model.num_parameters())
-    results = dict(zip(map(id, order), _READERS.map(lambda model: surprisal(model, text), order)))
+    futures = {_READERS.submit(surprisal, model, text): id(model) for model in order}
+    results = {}
+    for done, future in enumerate(as_completed(futures), 1):
+        results[futures[future]] = future.result()
+        if progress:
+            progress(done / len(order), "reading the passage with each cell")
     return [results[id(model)] for model in models.values()]
 
 

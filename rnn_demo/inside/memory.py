@@ -137,15 +137,20 @@ def reach(values: torch.Tensor, fraction: float = 0.01) -> int | None:
     return None if last + 1 >= len(values) else last + 1
 
 
-def influence_at(models: dict[str, CharLM], text: str, position: int,
-                 look_back: int = LOOK_BACK) -> dict[str, list[float]]:
+def influence_at(models: dict[str, CharLM], text: str, position: int, look_back: int = LOOK_BACK,
+                 progress: Callable[[float, str], None] | None = None) -> dict[str, list[float]]:
     """For the UI: each model's influence at one position of the passage, by distance 0 .. min(position,
-    look_back) (the distances its window reaches, so no NaN), keyed as `models` is. One backward per model."""
+    look_back) (the distances its window reaches, so no NaN), keyed as `models` is. One backward per model, each
+    told to `progress` (the share done, what comes next) before it starts."""
     text = check_passage(text)
     check_position(len(text), position)
     reached = min(position, look_back) + 1
-    return {name: influence(model, text, [position], look_back)[0, :reached].tolist()
-            for name, model in models.items()}
+    curves = {}
+    for done, (name, model) in enumerate(models.items()):
+        if progress:
+            progress(done / len(models), f"a backward pass through the {name} model")
+        curves[name] = influence(model, text, [position], look_back)[0, :reached].tolist()
+    return curves
 
 
 def sample_positions(length: int, count: int, look_back: int, seed: int) -> list[int]:

@@ -86,12 +86,13 @@ def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str
 
 
 @reads_valid_unicode
-def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]], list[list], str]:
+def compare(text: str, progress: Callable[[float, str], None] | None = None
+            ) -> tuple[list[list], list[list[tuple[str, float | None]]], list[list], str]:
     """Section 4 on the bundled models: each one's mean surprisal beside its protocol metric, the passage coloured
     by each one's surprisal (in the order of `bundled_cells()`), where the LSTM beats the vanilla RNN most, and a
     note on characters the models do not know ("" if none; the bundled models share one vocabulary)."""
     cells = bundled_cells()
-    results = compare_cells({cell: SHELF.bundled(cell) for cell in cells}, text)
+    results = compare_cells({cell: SHELF.bundled(cell) for cell in cells}, text, progress)
     table = []
     for cell, result in zip(cells, results):
         metric = card_metrics(SHELF.model_dir(cell)).get("nats_per_char")
@@ -103,13 +104,17 @@ def compare(text: str) -> tuple[list[list], list[list[tuple[str, float | None]]]
 
 @reads_valid_unicode
 def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
-                   loaded: tuple[str, str] | None = None) -> tuple[list[tuple[str, float]], str]:
+                   loaded: tuple[str, str] | None = None,
+                   progress: Callable[[float, str], None] = lambda share, what: None
+                   ) -> tuple[list[tuple[str, float]], str]:
     """Section 2: the passage coloured by one unit (layer from 1; kind "h", or "c" for the LSTM; unit from 0)."""
     model = SHELF.for_cell(cell, loaded)
     index = check_layer(model, layer)
     if unit is None or unit != unit or int(unit) != unit:
         raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not {unit}")
+    progress(0.0, "reading the passage, every unit kept")
     reading = read_passage(model, text, keep=KEPT)
+    progress(0.8, f"colouring by unit {int(unit)}")
     trace = unit_trace(reading, index, kind, int(unit))
     low, high = min(trace), max(trace)
     note = (f"Layer {index + 1}, {kind} unit {int(unit)}: from {low:.3f} to {high:.3f} over the passage; red positive, "
@@ -118,12 +123,16 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
 
 
 @reads_valid_unicode
-def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
+def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None,
+               progress: Callable[[float, str], None] = lambda share, what: None):
     """Section 2: per feature of the text, the units most correlated with it; the passage coloured by the most
     striking one (and its layer from 1, kind and unit, to put in the controls); the gates' saturation."""
     model = SHELF.for_cell(cell, loaded)
+    progress(0.0, "reading the passage, every unit and gate kept")
     reading = read_passage(model, text, keep=KEPT)
+    progress(0.5, "correlating each unit with each feature of the text")
     ranking = rank_units(reading)
+    progress(0.9, "the gates' saturation")
     rows = [[FEATURES[name][0], score.layer + 1, score.kind, score.unit, round(score.correlation, 3)]
             for name, scores in ranking.best.items() for score in scores[:3]]
     rows += [[FEATURES[name][0], None, None, None, f"not measurable: {why}"]
@@ -142,7 +151,8 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None):
 
 
 @reads_valid_unicode
-def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
+def memory_at(text: str, position: float | None, progress: Callable[[float, str], None] | None = None
+              ) -> tuple[go.Figure, str]:
     """Section 3: the bundled cells' influence by distance for predicting the character after `position` (0-based;
     blank: the last position that has a next character), looking back at most LOOK_BACK characters."""
     text = check_passage(text)
@@ -152,7 +162,7 @@ def memory_at(text: str, position: float | None) -> tuple[go.Figure, str]:
     if position != position or int(position) != position:
         raise ValueError(f"the position must be a whole number from 0 to {last}, not {position}")
     position = check_position(len(text), int(position))
-    curves = influence_at({cell: SHELF.bundled(cell) for cell in bundled_cells()}, text, position, LOOK_BACK)
+    curves = influence_at({cell: SHELF.bundled(cell) for cell in bundled_cells()}, text, position, LOOK_BACK, progress)
     before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])
     title = f"Predicting {shown(text[position + 1])} after …{before}"
     window = text[max(0, position - LOOK_BACK):position + 2]

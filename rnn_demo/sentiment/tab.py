@@ -5,6 +5,7 @@ import gradio as gr
 
 from ..backbone import CELL_LABELS
 from ..runtime import FILES, QUICK
+from ..samples import samples
 from ..ui import compare
 from ..ui.common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
 from . import serve as sentiment
@@ -47,6 +48,9 @@ def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
         with gr.Row():
             upload = gr.File(label="CSV with a header row", file_types=[".csv"], type="filepath")
             column = gr.Textbox(label="Text column", placeholder="default: text or review, or the only column")
+        if samples("reviews.csv"):
+            gr.Examples([[path] for path in samples("reviews.csv")], inputs=[upload],
+                        label="A sample file (64 labelled reviews): click to use it, or download it from the box")
         csv_button = gr.Button("Classify file")
         result_file = gr.File(label="Result: your rows with the predicted label and probabilities")
         csv_summary = gr.Markdown()

@@ -108,4 +108,4 @@ VISITOR = VisitorTraining(
     columns=(ColumnRole("text", "Text column", ("text", "review", "sentence", "content")),
              ColumnRole("label", "Label column", LABEL_COLUMNS)),
     preview_headers=("text", "label"), sizes=SIZES, read=read_labelled, build=build_classifier,
-    hub_file="reviews.csv")
+    hub_file="reviews.csv", sample="reviews.csv")

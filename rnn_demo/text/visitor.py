@@ -61,4 +61,5 @@ VISITOR = VisitorTraining(
     what="a character-level language model", task_type="text-generation",
     metric="bits per character", metric_type="bits_per_char",
     columns=(ColumnRole("text", "Text column", ("text", "content", "line")),),  # of a Hub dataset
-    preview_headers=("first lines",), sizes=SIZES, read=read_text, build=build_text, hub_file="text.txt")
+    preview_headers=("first lines",), sizes=SIZES, read=read_text, build=build_text, hub_file="text.txt",
+    sample="text.txt")

@@ -1,6 +1,8 @@
 """The Inside the network tab: how the bundled text models compute, section by section, on text a visitor chooses."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gradio as gr
 
 from ..inside import serve as inside
@@ -54,6 +56,11 @@ CHARACTERS_CSS = (f"<style>.{CHARACTERS} .textfield {{display: block !important;
 SHAPES_TEXT = "### 5. The four shapes of a recurrent network\nInputs x (blue), recurrent states h (grey), outputs y (red)."
 
 
+def told(progress: gr.Progress) -> Callable[[float, str], None]:
+    """A plain function's progress (share done, what comes next) shown by gradio's progress bar."""
+    return lambda share, what: progress(share, desc=what)
+
+
 @shows_errors
 def unroll_input(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None):
     figure, rows, equations, note = inside.unrolled(text, cell, layer, units, loaded)
@@ -61,25 +68,25 @@ def unroll_input(text: str, cell: str, layer: float, units: float, loaded: tuple
 
 
 @shows_errors
-def find_units(passage: str, cell: str, loaded: tuple[str, str] | None = None):
-    return inside.find_units(passage, cell, loaded)
+def find_units(passage: str, cell: str, loaded: tuple[str, str] | None = None,
+               progress: gr.Progress = gr.Progress()):
+    return inside.find_units(passage, cell, loaded, told(progress))
 
 
 @shows_errors
 def colour_by_unit(passage: str, cell: str, layer: float, kind: str, unit: float,
-                   loaded: tuple[str, str] | None = None):
-    return inside.colour_by_unit(passage, cell, layer, kind, unit, loaded)
+                   loaded: tuple[str, str] | None = None, progress: gr.Progress = gr.Progress()):
+    return inside.colour_by_unit(passage, cell, layer, kind, unit, loaded, told(progress))
 
 
 @shows_errors
 def memory_at(passage: str, position: float | None, progress: gr.Progress = gr.Progress()):
-    progress(0.1, desc="a backward pass per cell")
-    return inside.memory_at(passage, position)
+    return inside.memory_at(passage, position, told(progress))
 
 
 @shows_errors
-def compare_cells(passage: str):
-    table, colourings, gains, note = inside.compare(passage)
+def compare_cells(passage: str, progress: gr.Progress = gr.Progress()):
+    table, colourings, gains, note = inside.compare(passage, told(progress))
     return (table, *colourings, gains, note)
 
 

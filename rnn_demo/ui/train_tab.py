@@ -13,6 +13,7 @@ from ..backbone import CELL_LABELS
 from ..jobs import SLOT, Finished, Waiting
 from ..clients import client_address
 from ..runtime import lane
+from ..samples import sample
 from ..visitor_training import serve as training
 from ..tasks import trainable_tasks
 from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, column_roles, size_names
@@ -161,6 +162,11 @@ def _data_widgets() -> dict[str, gr.components.Component]:
     with gr.Tab("Upload a file"):
         w["upload"] = gr.File(label="A .txt file, or a .csv", file_types=[".txt", ".csv", ".tsv"], type="filepath",
                               elem_id="train-upload")
+        offered = [[sample(spec.visitor.sample), name] for name, spec in tasks.items()
+                   if spec.visitor.sample and sample(spec.visitor.sample)]
+        if offered:
+            gr.Examples(offered, inputs=[w["upload"], w["task"]], label="Sample files, one per task: click to use one "
+                        "(the task follows), or download it from the box")
     with gr.Tab("A Hub dataset"):
         with gr.Row():
             w["dataset"] = gr.Textbox(label="Dataset id", placeholder="user/name")
