@@ -1,7 +1,9 @@
 """The launched app in a real headless Chromium (Debian's package), for the browser tests."""
 from __future__ import annotations
 
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,3 +29,16 @@ def app_page(url: str, width: int = 1400, height: int = 1100) -> Iterator[object
             yield page
         finally:
             browser.close()
+
+
+def progress_widths(page, seconds: float) -> list[float]:
+    """The widths (percent) gradio's progress bar shows over `seconds`, read every 0.2 s while it is there."""
+    widths, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        bars = page.locator(".progress-bar")
+        style = bars.first.get_attribute("style") if bars.count() else None
+        found = re.search(r"width:\s*([\d.]+)%", style or "")
+        if found:
+            widths.append(float(found[1]))
+        time.sleep(0.2)
+    return widths

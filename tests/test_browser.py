@@ -5,7 +5,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, app_page
+from tests.browser import OUTPUT, app_page, progress_widths
 from tests.test_devices import reported_here
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -137,6 +137,8 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
     page.locator("#forecast-upload input[type=file]").set_input_files(str(path))
     page.get_by_label("Forecast origin (the first half-hour forecast)").fill("")
     page.get_by_role("button", name="Forecast", exact=True).click()
+    widths = progress_widths(page, 6)  # the adaptation's progress, by its steps
+    assert len(set(widths)) >= 2 and widths == sorted(widths), widths
     expect(page.get_by_text("the forecast is the temperature-aware model's")).to_be_visible(timeout=120_000)
     expect(page.get_by_text("Adapted to your series")).to_be_visible()
     expect(page.get_by_text("they are read as the steps to forecast")).to_be_visible()

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, app_page
+from tests.browser import OUTPUT, app_page, progress_widths
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PRESET = "exploding gradients without clipping; clipped, the run goes on"
@@ -48,6 +48,14 @@ def test_stop_ends_a_long_run(page):
     expect(page.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Stopped.")).to_be_visible(timeout=30_000)
+
+
+def test_a_run_shows_a_progress_bar_that_moves(page):
+    """A long run's progress: gradio's bar over the outputs, widening with the steps taken."""
+    _train_preset(page, LONG)
+    widths = progress_widths(page, 4)
+    expect(page.get_by_text(re.compile(r"^(Finished|Stopped)"))).to_be_visible(timeout=90_000)
+    assert len(set(widths)) >= 2 and widths == sorted(widths), widths
 
 
 def test_a_visitor_who_leaves_frees_the_slot(page):

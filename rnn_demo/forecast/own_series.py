@@ -12,10 +12,21 @@ import pandas as pd
 
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..runtime import UPLOAD_WORK
-from .adapt import MAX_PARAMETERS, SECONDS, Adaptation, holdout_start, model_to_json
+from .adapt import MAX_PARAMETERS, SECONDS, SETTINGS, Adaptation, holdout_start, model_to_json
 from .serve import SHELF, ForecastView, empty_metrics, forecast_for, load_upload, metrics_frame, temperature_model
 
 JOB = "rnn_demo.forecast.adapt:adapt_job"
+
+
+class Status(str):
+    """A status line for the visitor, with the share of the adaptation's steps done (`share`, 0 to 1)."""
+
+    share: float = 0.0
+
+    def __new__(cls, text: str, share: float = 0.0) -> "Status":
+        line = super().__new__(cls, text)
+        line.share = share
+        return line
 SLOT_SECONDS = SECONDS + 30  # the fine-tuning's budget, then scoring the held-out days, with room for a busy CPU
 CACHE_SIZE = 3  # adapted models kept per session (the oldest dropped first)
 
@@ -85,6 +96,7 @@ def _adapt_in_slot(owner: str, slot: JobSlot, upload: str, columns: tuple[str | 
             while len(cache) > CACHE_SIZE:
                 cache.pop(next(iter(cache)))
         else:
-            yield (f"Adapting the model to your series: step {update['step']}, held-out loss "
-                   f"{update['selection_loss']:.4g} (best so far at step {update['best_step']}).")
+            yield Status(f"Adapting the model to your series: step {update['step']}, held-out loss "
+                         f"{update['selection_loss']:.4g} (best so far at step {update['best_step']}).",
+                         min(1.0, update["step"] / SETTINGS.max_steps))
     return []

@@ -26,7 +26,8 @@ ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:
 @shows_errors
 def forecast_demand(request: gr.Request, source: str, upload: str | None, time_column: str, value_column: str,
                     origin: str, adapt: bool, cell: str, loaded: tuple[str, str] | None = None,
-                    adapted: dict | None = None, temperature_column: str | None = None):
+                    adapted: dict | None = None, temperature_column: str | None = None,
+                    progress: gr.Progress = gr.Progress()):
     """Stream (plot, the day's metrics, notes, the held-out table, the session's adapted models). The Victoria
     series is forecast at once; an upload first adapts the model to it (in the job slot, cached per upload)
     unless `adapt` is off; with a temperature column giving the coming day's, the temperature-aware model. (gradio
@@ -47,6 +48,7 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
                                       loaded, adapted, client=client_address(request),
                                       temperature_column=temperature_column):
         if isinstance(update, str):
+            progress(getattr(update, "share", 0.0), desc="adapting the model to your series")
             yield gr.skip(), gr.skip(), update, gr.skip(), gr.skip()
         else:
             yield _shown(*update, adapted)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from ..backbone import CELL_LABELS
 from ..charts import LineChart
@@ -221,7 +222,7 @@ def draw(curves: dict[str, torch.Tensor], path: str | Path, title: str) -> Path:
 def measure(models: dict[str, CharLM], text: str, positions: Sequence[int], look_back: int) -> dict:
     """Each model's curve on the same positions, its summary and seconds: {cell: (curve, summary)}."""
     results = {}
-    for cell, model in models.items():
+    for cell, model in tqdm(models.items(), desc="influence by distance, per cell", unit="cell", disable=None):
         started = time.perf_counter()
         values = curve(model, text, positions, look_back)  # (look_back + 1,)
         results[cell] = (values, {**summary(values), "seconds": round(time.perf_counter() - started, 1)})

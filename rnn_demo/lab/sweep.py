@@ -8,6 +8,8 @@ import math
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from ..charts import LineChart
 from .net import CELL_NAMES
 from .problems import SYMBOLS
@@ -28,12 +30,12 @@ def sweep(cells: tuple[str, ...] = CELLS, lengths: tuple[int, ...] = LENGTHS, bu
     """{cell: {T: the accuracy over the last 20 steps}}, and the settings and seconds of each run."""
     shared = {name: value for name, value in asdict(budget).items() if name not in ("cell", "length", "keep_bias")}
     results: dict = {"budget": {**shared, "keep_bias of the gated cells": KEEP_BIAS}, "cells": {}, "seconds": {}}
-    for cell in cells:
-        for length in lengths:
-            settings = settings_for(cell, length, budget)
-            figures = summary(settings, list(run_lab(settings)))
-            results["cells"].setdefault(cell, {})[str(length)] = round(figures["final_score"], 3)
-            results["seconds"].setdefault(cell, {})[str(length)] = figures["seconds"]
+    runs = [(cell, length) for cell in cells for length in lengths]
+    for cell, length in tqdm(runs, desc="lab sweep: a run per cell and T", unit="run", disable=None):
+        settings = settings_for(cell, length, budget)
+        figures = summary(settings, list(run_lab(settings)))
+        results["cells"].setdefault(cell, {})[str(length)] = round(figures["final_score"], 3)
+        results["seconds"].setdefault(cell, {})[str(length)] = figures["seconds"]
     return results
 
 

@@ -12,6 +12,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from .data import encode
 from .stepper import CharStepper
@@ -43,15 +44,17 @@ def _chunk_batch(ids: torch.Tensor, plan: list[tuple[int, int, int]]) -> tuple[t
 
 @torch.inference_mode()
 def nats_per_char(stepper: CharStepper, text: str, chunks: int = 64, warmup: int = 256,
-                  segment: int = 512) -> float:
+                  segment: int = 512, progress: bool = False) -> float:
     """Mean next-character cross-entropy (nats) over the whole of `text`.
 
-    All pieces run as one batch, `segment` characters at a time with the state carried."""
+    All pieces run as one batch, `segment` characters at a time with the state carried; `progress`: a tqdm bar of
+    the segments (on a terminal)."""
     ids = torch.tensor(encode(text, stepper.vocab), dtype=torch.long)
     inputs, targets = _chunk_batch(ids, chunk_plan(len(ids) - 1, chunks, warmup))
     inputs, targets = inputs.to(stepper.device), targets.to(stepper.device)
     total, state = 0.0, None
-    for start in range(0, inputs.size(1), segment):
+    for start in tqdm(range(0, inputs.size(1), segment), desc="scoring the text", unit="segment", leave=False,
+                      disable=None if progress else True):
         logits, state = stepper.run(inputs[:, start:start + segment], state)  # (pieces, segment, vocab)
         total += F.cross_entropy(logits.flatten(0, 1), targets[:, start:start + segment].flatten(),
                                  ignore_index=-100, reduction="sum").item()
@@ -61,7 +64,7 @@ def nats_per_char(stepper: CharStepper, text: str, chunks: int = 64, warmup: int
 def evaluate_model(stepper: CharStepper, text: str, split: str = "val") -> dict[str, float | str]:
     """The protocol metric as a dict: `{split}_nats_per_char`, `{split}_bits_per_char`, how it was run."""
     started = time.time()
-    nats = nats_per_char(stepper, text)
+    nats = nats_per_char(stepper, text, progress=True)
     return {
         f"{split}_nats_per_char": round(nats, 4),
         f"{split}_bits_per_char": round(nats / math.log(2), 4),

@@ -65,9 +65,10 @@ def _settings_widgets(name: str, defaults: LabSettings) -> dict[str, gr.componen
 
 
 @shows_errors
-def run_lab(request: gr.Request, *values):
-    """Stream (status, training plot, gradient plot) while run A (and B if asked) trains in the job slot. `values`:
-    run A's settings (lab.FIELDS order), whether to run B, run B's. (gradio hands `request` in first.)"""
+def run_lab(request: gr.Request, progress: gr.Progress = gr.Progress(), *values):
+    """Stream (status, training plot, gradient plot) while run A (and B if asked) trains in the job slot, with a
+    progress bar of the steps taken. `values`: run A's settings (lab.FIELDS order), whether to run B, run B's.
+    (gradio hands `request` and `progress` in first.)"""
     count = len(lab.FIELDS)
     runs = [lab.from_widgets(list(values[:count]))] + ([lab.from_widgets(list(values[count + 1:]))] if values[count]
                                                        else [])
@@ -86,6 +87,8 @@ def run_lab(request: gr.Request, *values):
             history[index].append(LabStep(**measured))
             if time.monotonic() - sent > UPDATE_SECONDS:
                 sent = time.monotonic()
+                done = sum(len(steps) for steps in history) / sum(run.steps for run in runs)
+                progress(done, desc=f"step {len(history[0])} of {runs[0].steps}")
                 yield lab.status(runs, history), *_plots(runs, history)
 
 
