@@ -1,7 +1,6 @@
 """The launched app in a real headless Chromium (Debian's package), for the browser tests."""
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -31,14 +30,15 @@ def app_page(url: str, width: int = 1400, height: int = 1100) -> Iterator[object
             browser.close()
 
 
-def progress_widths(page, seconds: float) -> list[float]:
-    """The widths (percent) gradio's progress bar shows over `seconds`, read every 0.2 s while it is there."""
-    widths, deadline = [], time.monotonic() + seconds
+def progress_values(page, seconds: float = 120) -> list[float]:
+    """The shares done (0 to 1) the page's progress bar (an HTML <progress> in the streamed status) shows, from now
+    until it has come and gone (the work ended) or `seconds` have passed, read every 0.2 s."""
+    values, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
-        bars = page.locator(".progress-bar")
-        style = bars.first.get_attribute("style") if bars.count() else None
-        found = re.search(r"width:\s*([\d.]+)%", style or "")
-        if found:
-            widths.append(float(found[1]))
+        shown = page.locator("progress:visible").evaluate_all("bars => bars.map(bar => bar.value)")
+        if shown:
+            values.append(max(shown))
+        elif values:  # it came and went
+            break
         time.sleep(0.2)
-    return widths
+    return values

@@ -5,7 +5,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, app_page, progress_widths
+from tests.browser import OUTPUT, app_page, progress_values
 from tests.test_devices import reported_here
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -16,6 +16,39 @@ def page(bundled_app):
     with app_page(bundled_app) as page:
         page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30_000)
         yield page
+
+
+def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
+    """A fresh page: within 10 s of its load event, each tab shows its example: the text tab a scene, the sentiment
+    tab a verdict with its colours, the forecasting tab its day, the Inside tab every section, the lab a finished
+    preset run (checked by clicking through the tabs only)."""
+    fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1100})
+    fresh.goto(page.url)  # returns at the page's load event
+    deadline = time.monotonic() + 10
+
+    def within() -> float:
+        return max(1.0, (deadline - time.monotonic()) * 1000)
+
+    expect(fresh.get_by_label("Prompt and generated text")).to_have_value(re.compile(r"ROMEO:\n.{100,}", re.S),
+                                                                          timeout=within())
+    fresh.get_by_role("tab", name="Sentiment").click()
+    expect(fresh.get_by_text("An example review, classified")).to_be_visible(timeout=within())
+    fresh.get_by_role("tab", name="Forecasting").click()
+    expect(fresh.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=within())
+    fresh.get_by_role("tab", name="Inside the network").click()
+    expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())  # unrolled, memory
+    striking = fresh.get_by_text(re.compile(r"^Opened on layer \d+, [hc] unit \d+")).first  # the most striking unit
+    expect(striking).to_be_visible(timeout=within())
+    expect(fresh.get_by_text("Where the LSTM beats the vanilla RNN most")).to_be_visible(timeout=within())
+    fresh.get_by_role("tab", name="Gradient lab").click()
+    expect(fresh.get_by_text("An example, the preset")).to_be_visible(timeout=within())
+    expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())
+    OUTPUT.mkdir(exist_ok=True)  # the first visit, tab by tab, for the README
+    for tab, name in (("Text generation", "text"), ("Sentiment", "sentiment"), ("Inside the network", "inside"),
+                      ("Gradient lab", "lab")):
+        fresh.get_by_role("tab", name=tab).click()
+        fresh.screenshot(path=str(OUTPUT / f"first-visit-{name}.png"), full_page=True)
+    fresh.close()
 
 
 def test_the_page_names_the_device_its_models_run_on(page):
@@ -136,13 +169,15 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
     page.get_by_text("Upload a CSV (a time column and a value column, regular steps)").click()
     page.locator("#forecast-upload input[type=file]").set_input_files(str(path))
     page.get_by_label("Forecast origin (the first half-hour forecast)").fill("")
-    page.get_by_role("button", name="Forecast", exact=True).click()
-    widths = progress_widths(page, 6)  # the adaptation's progress, by its steps
-    assert len(set(widths)) >= 2 and widths == sorted(widths), widths
-    expect(page.get_by_text("the forecast is the temperature-aware model's")).to_be_visible(timeout=120_000)
-    expect(page.get_by_text("Adapted to your series")).to_be_visible()
-    expect(page.get_by_text("they are read as the steps to forecast")).to_be_visible()
-    page.get_by_role("radio", name="Victoria electricity demand, 2014 (bundled)").check()
+    try:
+        page.get_by_role("button", name="Forecast", exact=True).click()
+        shares = progress_values(page)  # the adaptation's progress, by its steps
+        expect(page.get_by_text("the forecast is the temperature-aware model's")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Adapted to your series")).to_be_visible()
+        expect(page.get_by_text("they are read as the steps to forecast")).to_be_visible()
+        assert len(set(shares)) >= 2 and shares == sorted(shares), shares
+    finally:  # the next tests forecast the Victoria series
+        page.get_by_role("radio", name="Victoria electricity demand, 2014 (bundled)").check()
 
 
 def test_an_error_shows_its_message_as_text_and_clears_the_last_runs_notes(page):

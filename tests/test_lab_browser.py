@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, app_page, progress_widths
+from tests.browser import OUTPUT, app_page, progress_values
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PRESET = "exploding gradients without clipping; clipped, the run goes on"
@@ -51,11 +51,11 @@ def test_stop_ends_a_long_run(page):
 
 
 def test_a_run_shows_a_progress_bar_that_moves(page):
-    """A long run's progress: gradio's bar over the outputs, widening with the steps taken."""
+    """A long run's progress: a bar in the streamed status, filling with the steps taken."""
     _train_preset(page, LONG)
-    widths = progress_widths(page, 4)
+    shares = progress_values(page)
     expect(page.get_by_text(re.compile(r"^(Finished|Stopped)"))).to_be_visible(timeout=90_000)
-    assert len(set(widths)) >= 2 and widths == sorted(widths), widths
+    assert len(set(shares)) >= 2 and shares == sorted(shares), shares
 
 
 def test_a_visitor_who_leaves_frees_the_slot(page):

@@ -7,7 +7,8 @@ from ..clients import client_address
 from ..runtime import FILES, QUICK, lane
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell, stop_job
+from ..ui.common import (bullets, cell_choices, clear_first, hub_loader, progress_line, shows_errors, starting_cell,
+                         stop_job)
 from . import serve as forecast
 from .compare import compare_forecasts
 from .own_series import holdout_frame, own_series_forecast
@@ -48,8 +49,9 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
                                       loaded, adapted, client=client_address(request),
                                       temperature_column=temperature_column):
         if isinstance(update, str):
-            progress(getattr(update, "share", 0.0), desc="adapting the model to your series")
-            yield gr.skip(), gr.skip(), update, gr.skip(), gr.skip()
+            share = getattr(update, "share", 0.0)
+            progress(share, desc="adapting the model to your series")
+            yield gr.skip(), gr.skip(), progress_line(share, f"{share:.0%} of the steps") + update, gr.skip(), gr.skip()
         else:
             yield _shown(*update, adapted)
 

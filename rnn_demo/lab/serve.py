@@ -160,14 +160,15 @@ def _preset(name: str, first: LabSettings, second: LabSettings | None = None) ->
 
 # Each preset shows what its name says, as measured (tests/test_lab.py runs them; the README gives the figures). The
 # memory presets are runs of the summary sweep (the same budget), so the sweep's table and the presets agree.
-_preset("the vanilla RNN forgets at T = 40; the GRU remembers", settings_for("rnn-tanh", 40), settings_for("gru", 40))
-_preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("lstm", 80), settings_for("rnn-tanh", 80))
-_preset("the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not",
-        settings_for("lstm", 80), replace(settings_for("lstm", 80), keep_bias=None))
+# first: the page's example (ui/lab_tab.py), a second's training
 _preset("exploding gradients without clipping; clipped, the run goes on",
         LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1, clip=None,
                     steps=300),
         LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1, clip=1.0,
                     steps=300))
+_preset("the vanilla RNN forgets at T = 40; the GRU remembers", settings_for("rnn-tanh", 40), settings_for("gru", 40))
+_preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("lstm", 80), settings_for("rnn-tanh", 80))
+_preset("the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not",
+        settings_for("lstm", 80), replace(settings_for("lstm", 80), keep_bias=None))
 _preset("ReLU states explode: clipping cannot help",
         LabSettings(problem="first", length=100, cell="rnn-relu", scale=2.0, clip=1.0, steps=50))

@@ -7,7 +7,7 @@ from ..backbone import CELL_LABELS
 from ..runtime import FILES, QUICK
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import bullets, cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from ..ui.common import bullets, cell_choices, clear_first, first_visit, hub_loader, shows_errors, starting_cell
 from . import serve as sentiment
 from .compare import agreement, compare_verdicts
 from .plugin import PLUGIN
@@ -86,6 +86,15 @@ def build() -> None:
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
     clear_first(classify_button.click, [label, words, notes], "sentiment_clear_review")
     classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify", **QUICK)
+    first_visit(lambda: example_verdict(best), [review, label, words, notes], "sentiment", **QUICK)
+
+
+def example_verdict(cell: str) -> tuple:
+    """The first visit's verdict: the first example review classified by `cell`'s model, each word coloured."""
+    review = EXAMPLES[0][0]
+    probabilities, spans, notes = classify_review(review, cell)
+    return review, probabilities, spans, ("An example review, classified; the colours say which words drove the "
+                                          "decision. Type or paste your own and press Classify.\n\n" + notes)
 
 
 @shows_errors

@@ -8,7 +8,7 @@ import gradio as gr
 from ..devices import pick_device
 from ..display import visible
 from ..runtime import PROMPTS, lane
-from ..ui.common import cell_choices, clear_first, hub_loader, shows_errors, starting_cell
+from ..ui.common import cell_choices, clear_first, first_visit, hub_loader, shows_errors, starting_cell
 from . import serve as text
 from .batcher import MAX_BATCH, MAX_GPU_BATCH
 from .infer import MAX_NEW_CHARS
@@ -99,3 +99,17 @@ def build() -> None:
     clear_first(probabilities_button.click, [chars, note], "clear_next_characters")
     probabilities_button.click(next_characters, [prompt, cell, loaded], [chars, note], api_name="next_characters",
                                **PROMPTS)
+    first_visit(lambda: example_scene(best), [prompt, output, chars, note], "text", **PROMPTS)
+
+
+EXAMPLE_SEED = 1
+
+
+def example_scene(cell: str) -> tuple[str, str, dict[str, float], str]:
+    """The first visit's scene: the first example prompt continued by `cell`'s model with seed EXAMPLE_SEED, what it
+    expects next after the prompt, and a line saying so."""
+    prompt = EXAMPLES[0][0]
+    *_, scene = generate_text(prompt, cell, 300, 0.8, 0, 1.0, EXAMPLE_SEED, "")
+    chars, _ = next_characters(prompt, cell)
+    return prompt, scene, chars, (f"An example: the {cell.upper()} model's scene from this prompt with seed "
+                                  f"{EXAMPLE_SEED} (temperature 0.8); press Generate for one of your own.")

@@ -87,6 +87,32 @@ def clear_first(trigger: Callable, outputs: list[gr.components.Component], name:
             api_name=name, api_visibility="private", queue=False)
 
 
+def first_visit(example: Callable[[], tuple | list], outputs: list[gr.components.Component], name: str,
+                **lane) -> None:
+    """A worked example in `outputs` as the page loads: `example()`'s values, computed on the first page load of the
+    process (not at start: the app starts as fast without them) and kept for every later visitor; the visitor's first
+    click replaces them. A failing example leaves the outputs empty, as before."""
+    kept: list = []
+
+    def shown() -> tuple | list:
+        if not kept:
+            try:
+                kept.append(example())
+            except Exception:  # noqa: BLE001 - an example is a nicety: the page works without it
+                return [gr.skip() for _ in outputs] if len(outputs) > 1 else gr.skip()
+        return kept[0]
+
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(shown, None, outputs, api_name=f"{name}_example", api_visibility="private", **lane)
+
+
+def progress_line(share: float, what: str) -> str:
+    """A progress bar the page keeps on show (an HTML <progress> in a Markdown output, `what` beside it), for work
+    that streams its own updates: gradio's own bar shows only between two of them."""
+    return f'<progress value="{max(0.0, min(1.0, share)):.3f}" max="1"></progress> {html.escape(what)}\n\n'
+
+
 STOP_WAIT_SECONDS = 3.0  # how long a Stop handler waits for the job to end before it answers "Stopping…"
 
 

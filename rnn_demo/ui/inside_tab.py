@@ -10,7 +10,7 @@ from ..inside.probe import MAX_PASSAGE
 from ..inside.shapes import USES, shapes_html
 from ..inside.unrolled import MAX_UNROLLED
 from ..runtime import QUICK, lane
-from .common import cell_choices, clear_first, hub_loader, shows_errors
+from .common import cell_choices, clear_first, first_visit, hub_loader, shows_errors
 
 # a passage read whole (units, memory, the cells compared): a lane of its own, so that it never holds up the text
 # tab's next-character table (the PROMPTS lane) nor a review (QUICK)
@@ -106,6 +106,8 @@ def _unrolled_section(cells: list[str], loaded: gr.State) -> None:
     clear_first(button.click, [equations], "inside_clear_unrolled")
     button.click(unroll_input, [text, cell, layer, units, loaded], [plot, table, equations], api_name="inside_unrolled",
                  **QUICK)
+    first_visit(lambda: unroll_input(text.value, cell.value, 1, 48), [plot, table, equations], "inside_unrolled",
+                **QUICK)
 
 
 def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> None:
@@ -131,6 +133,8 @@ def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> N
     clear_first(colour_button.click, [note], "inside_clear_unit")
     colour_button.click(colour_by_unit, [passage, cell, layer, kind, unit, loaded], [coloured, note],
                         api_name="inside_colour_by_unit", **INSIDE)
+    first_visit(lambda: find_units(PASSAGE, cell.value), [ranking, coloured, layer, kind, unit, gates, note],
+                "inside_units", **INSIDE)  # the most striking unit, on the default passage
 
 
 def _memory_section(passage: gr.Textbox) -> None:
@@ -144,6 +148,7 @@ def _memory_section(passage: gr.Textbox) -> None:
     plot = gr.Plot(label="Influence by distance")
     clear_first(button.click, [note], "inside_clear_memory")
     button.click(memory_at, [passage, position], [plot, note], api_name="inside_memory", **INSIDE)
+    first_visit(lambda: memory_at(PASSAGE, len(PASSAGE) - 2), [plot, note], "inside_memory", **INSIDE)
 
 
 def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
@@ -159,6 +164,7 @@ def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
                          interactive=False)
     clear_first(button.click, [note], "inside_clear_compare")
     button.click(compare_cells, [passage], [table, *colourings, gains, note], api_name="inside_compare", **INSIDE)
+    first_visit(lambda: compare_cells(PASSAGE), [table, *colourings, gains, note], "inside_compare", **INSIDE)
 
 
 def build() -> None:

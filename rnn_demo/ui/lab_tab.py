@@ -15,7 +15,7 @@ from ..lab.net import CELL_NAMES
 from ..lab.problems import PROBLEMS
 from ..lab.run import BOUNDS, OPTIMIZERS, LabSettings, LabStep
 from ..runtime import lane
-from .common import shows_errors, stop_job
+from .common import first_visit, progress_line, shows_errors, stop_job
 
 INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a problem whose answer lies far back: "
          "**remember the first symbol** (one of 4 symbols, then T distractors, then the question) or **the adding "
@@ -89,7 +89,8 @@ def run_lab(request: gr.Request, progress: gr.Progress = gr.Progress(), *values)
                 sent = time.monotonic()
                 done = sum(len(steps) for steps in history) / sum(run.steps for run in runs)
                 progress(done, desc=f"step {len(history[0])} of {runs[0].steps}")
-                yield lab.status(runs, history), *_plots(runs, history)
+                yield progress_line(done, f"{done:.0%} of the steps") + lab.status(runs, history), *_plots(runs,
+                                                                                                            history)
 
 
 def _plots(runs: list[LabSettings], history: list[list]) -> tuple:
@@ -114,6 +115,23 @@ def load_preset(name: str) -> list:
     return [*lab.to_widgets(first), second is not None, *lab.to_widgets(second or first)]
 
 
+EXAMPLE_LOOK = ("Look at the right-hand plot: each curve is how much gradient reaches each time step. Where a "
+                "curve falls to nothing, that run cannot learn from so far back; where it climbs off the top, the "
+                "gradients explode.")
+
+
+def example_run() -> list:
+    """The first visit's run: the first preset's two runs, finished (trained here once, on the first page load), its
+    widgets set, and a line on what to look at."""
+    name = next(iter(lab.PRESETS))
+    runs = [settings for settings in lab.preset(name) if settings is not None]
+    history: list[list] = [[] for _ in runs]
+    for index, measured in lab.lab_job([asdict(run) for run in runs]):
+        history[index].append(LabStep(**measured))
+    status = f"An example, the preset \"{name}\", run to its end: {EXAMPLE_LOOK}\n\n{lab.status(runs, history)}"
+    return [name, *load_preset(name), status, *_plots(runs, history)]
+
+
 def build() -> None:
     gr.Markdown(INTRO)
     with gr.Row():
@@ -136,6 +154,7 @@ def build() -> None:
     load.click(shows_errors(load_preset), preset, inputs, api_name="lab_preset")
     start.click(run_lab, inputs, [status, training, profile], api_name="lab_run", **LAB_LANE)
     stop.click(stop_lab, None, status, api_name="lab_stop", api_visibility="private", queue=False)  # API: cancel the job
+    first_visit(example_run, [preset, *inputs, status, training, profile], "lab", **LAB_LANE)
     root = gr.context.Context.root_block
     if root is not None:  # the visitor leaves: their run stops and frees the slot
         root.unload(_visitor_left)
