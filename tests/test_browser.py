@@ -21,7 +21,7 @@ def page(bundled_app):
 def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
     """A fresh page: within 10 s of its load event, each tab shows its example: the text tab a scene, the sentiment
     tab a verdict with its colours, the forecasting tab its day, the Inside tab every section, the lab a finished
-    preset run (checked by clicking through the tabs only)."""
+    preset run, the Train tab a finished run of its sample text (checked by clicking through the tabs only)."""
     fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1100})
     fresh.goto(page.url)  # returns at the page's load event
     deadline = time.monotonic() + 10
@@ -43,9 +43,12 @@ def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
     fresh.get_by_role("tab", name="Gradient lab").click()
     expect(fresh.get_by_text("An example, the preset")).to_be_visible(timeout=within())
     expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())
+    fresh.get_by_role("tab", name="Train your own").click()
+    expect(fresh.get_by_text("An example: a tiny GRU trained for 50 steps")).to_be_visible(timeout=within())
+    expect(fresh.locator("#train-plot .js-plotly-plot")).to_be_visible(timeout=within())
     OUTPUT.mkdir(exist_ok=True)  # the first visit, tab by tab, for the README
     for tab, name in (("Text generation", "text"), ("Sentiment", "sentiment"), ("Inside the network", "inside"),
-                      ("Gradient lab", "lab")):
+                      ("Gradient lab", "lab"), ("Train your own", "train")):
         fresh.get_by_role("tab", name=tab).click()
         fresh.screenshot(path=str(OUTPUT / f"first-visit-{name}.png"), full_page=True)
     fresh.close()

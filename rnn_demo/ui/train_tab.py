@@ -17,7 +17,7 @@ from ..samples import sample
 from ..visitor_training import serve as training
 from ..tasks import trainable_tasks
 from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, column_roles, size_names
-from .common import SESSION_MODELS, cell_choices, shows_errors
+from .common import SESSION_MODELS, cell_choices, first_visit, shows_errors
 
 SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}  # other presets: shown by name
 TRAIN_LANE = lane("train", 8)  # handlers that mostly wait: for the slot or for its items
@@ -154,6 +154,25 @@ def _visitor_left(request: gr.Request) -> None:
     training.remove_run(RUNS.pop(request.session_hash, None))
 
 
+EXAMPLE_SAMPLE, EXAMPLE_STEPS = "text.txt", 50
+
+
+def example_training() -> tuple:
+    """The first visit's run: a tiny GRU trained for EXAMPLE_STEPS steps on the sample text, in this process once
+    (about 3 s on 2 cores): its status, progress, plot and card, as a visitor's own run shows them."""
+    from ..visitor_training.job import train_job
+
+    folder = training.FOLDERS.new_run() / "model"
+    updates = list(train_job("text", sample(EXAMPLE_SAMPLE), {}, "gru", "tiny", 30.0, str(folder),
+                             data_name=f"the sample file {EXAMPLE_SAMPLE}", max_steps=EXAMPLE_STEPS))
+    history, card = [update for update in updates if "step" in update], training.card_text(folder)
+    training.remove_run(folder.parent)  # what the page shows is kept; the files go
+    status = (f"An example: a tiny GRU trained for {EXAMPLE_STEPS} steps on the sample text (a passage of *A "
+              "Midsummer Night's Dream*). Choose your file, or a sample below, and press Train for your own.")
+    last = history[-1]
+    return status, training.progress_html(last, last["seconds"]), training.progress_figure(history), card
+
+
 def _data_widgets() -> dict[str, gr.components.Component]:
     w: dict[str, gr.components.Component] = {}
     tasks = trainable_tasks()
@@ -221,6 +240,8 @@ def build() -> None:
                                                                 *session_outputs], api_name="train", **TRAIN_LANE)
     stop.click(stop_training, None, status, api_name="train_stop", queue=False)
     push.click(push_to_hub, [repo_name, private], pushed, api_name="train_push")
+    if sample(EXAMPLE_SAMPLE):
+        first_visit(example_training, [status, progress, plot, card], "train", **TRAIN_LANE)
     root = gr.context.Context.root_block
     if root is not None:
         root.unload(_visitor_left)
