@@ -14,7 +14,7 @@ from .compare import compare_forecasts
 from .own_series import holdout_frame, own_series_forecast
 from .plot import forecast_figure
 from .plugin import PLUGIN
-from .temperature import TEMPERATURE_SHELF, oracle_view
+from .temperature import oracle_view
 
 TASK = PLUGIN
 FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
@@ -131,7 +131,7 @@ def build() -> None:
                 forecast_button = gr.Button("Forecast", variant="primary")
                 stop = gr.Button("Stop adapting", size="sm")
             oracle_button = gr.Button("Beside it: the forecast with oracle temperature (Victoria)",
-                                      visible=bool(TEMPERATURE_SHELF.cells()))
+                                      visible=bool(forecast.TEMPERATURE_SHELF.cells()))
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
             compare_button = gr.Button(compare.compare_label(cells))
     adapted = gr.State({})  # this session's adapted models, by upload (own_series.CACHE_SIZE at most)

@@ -10,15 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ..backbone import CELL_LABELS
-from ..shelf import ModelShelf
 from .evaluate import interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import forecast_quantiles, interval_of
-from .model import VISITOR_LIMITS
-from .serve import SHELF, ForecastView, forecast_view, load_forecaster, locate_origin, metrics_frame, victoria
+from .serve import (SHELF, TEMPERATURE_SHELF, ForecastView, forecast_view, locate_origin, metrics_frame,
+                    victoria)
 
-KIND = "forecast-temperature"  # models/forecast-temperature-<cell>; RNN_DEMO_FORECAST_TEMPERATURE_REPO on a Space
-TEMPERATURE_SHELF = ModelShelf(KIND, load_forecaster, VISITOR_LIMITS)
 ORACLE_LABEL = "with oracle temperature (median, 80% interval)"
 ORACLE_NOTE = ("The oracle-temperature forecast reads the temperature observed on the day it forecasts, standing in "
                "for a weather forecast (the protocol's second track): a real forecast in hand would do a little worse.")
