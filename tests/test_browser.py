@@ -18,42 +18,6 @@ def page(bundled_app):
         yield page
 
 
-def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
-    """A fresh page: within 10 s of its load event, each tab shows its example: the text tab a scene, the sentiment
-    tab a verdict with its colours, the forecasting tab its day, the Inside tab every section, the lab a finished
-    preset run, the Train tab a finished run of its sample text (checked by clicking through the tabs only)."""
-    fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1100})
-    fresh.goto(page.url)  # returns at the page's load event
-    deadline = time.monotonic() + 10
-
-    def within() -> float:
-        return max(1.0, (deadline - time.monotonic()) * 1000)
-
-    expect(fresh.get_by_label("Prompt and generated text")).to_have_value(re.compile(r"ROMEO:\n.{100,}", re.S),
-                                                                          timeout=within())
-    fresh.get_by_role("tab", name="Sentiment").click()
-    expect(fresh.get_by_text("An example review, classified")).to_be_visible(timeout=within())
-    fresh.get_by_role("tab", name="Forecasting").click()
-    expect(fresh.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=within())
-    fresh.get_by_role("tab", name="Inside the network").click()
-    expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())  # unrolled, memory
-    striking = fresh.get_by_text(re.compile(r"^Opened on layer \d+, [hc] unit \d+")).first  # the most striking unit
-    expect(striking).to_be_visible(timeout=within())
-    expect(fresh.get_by_text("Where the LSTM beats the vanilla RNN most")).to_be_visible(timeout=within())
-    fresh.get_by_role("tab", name="Gradient lab").click()
-    expect(fresh.get_by_text("An example, the preset")).to_be_visible(timeout=within())
-    expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())
-    fresh.get_by_role("tab", name="Train your own").click()
-    expect(fresh.get_by_text("An example: a tiny GRU trained for 50 steps")).to_be_visible(timeout=within())
-    expect(fresh.locator("#train-plot .js-plotly-plot")).to_be_visible(timeout=within())
-    OUTPUT.mkdir(exist_ok=True)  # the first visit, tab by tab, for the README
-    for tab, name in (("Text generation", "text"), ("Sentiment", "sentiment"), ("Inside the network", "inside"),
-                      ("Gradient lab", "lab"), ("Train your own", "train")):
-        fresh.get_by_role("tab", name=tab).click()
-        fresh.screenshot(path=str(OUTPUT / f"first-visit-{name}.png"), full_page=True)
-    fresh.close()
-
-
 def test_the_page_names_the_device_its_models_run_on(page):
     expect(page.locator("#device")).to_contain_text(reported_here())
 
@@ -199,3 +163,40 @@ def test_an_error_shows_its_message_as_text_and_clears_the_last_runs_notes(page)
     assert page.locator("#injected").count() == 0, "the user's HTML was rendered in the toast"
     expect(notes).to_have_count(0, timeout=10_000)
     page.get_by_test_id("toast-close").last.click()
+
+
+def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
+    """A fresh page (the examples computed at the module's first page load, as for any visitor after the first):
+    within 10 s of its load event, each tab shows its example: the text tab a scene, the sentiment
+    tab a verdict with its colours, the forecasting tab its day, the Inside tab every section, the lab a finished
+    preset run, the Train tab a finished run of its sample text (checked by clicking through the tabs only)."""
+    fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1100})
+    fresh.goto(page.url)  # returns at the page's load event
+    deadline = time.monotonic() + 10
+
+    def within() -> float:
+        return max(1.0, (deadline - time.monotonic()) * 1000)
+
+    expect(fresh.get_by_label("Prompt and generated text")).to_have_value(re.compile(r"ROMEO:\n.{100,}", re.S),
+                                                                          timeout=within())
+    fresh.get_by_role("tab", name="Sentiment").click()
+    expect(fresh.get_by_text("An example review, classified")).to_be_visible(timeout=within())
+    fresh.get_by_role("tab", name="Forecasting").click()
+    expect(fresh.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=within())
+    fresh.get_by_role("tab", name="Inside the network").click()
+    expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())  # unrolled, memory
+    striking = fresh.get_by_text(re.compile(r"^Opened on layer \d+, [hc] unit \d+")).first  # the most striking unit
+    expect(striking).to_be_visible(timeout=within())
+    expect(fresh.get_by_text("Where the LSTM beats the vanilla RNN most")).to_be_visible(timeout=within())
+    fresh.get_by_role("tab", name="Gradient lab").click()
+    expect(fresh.get_by_text("An example, the preset")).to_be_visible(timeout=within())
+    expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())
+    fresh.get_by_role("tab", name="Train your own").click()
+    expect(fresh.get_by_text("An example: a tiny GRU trained for 50 steps")).to_be_visible(timeout=within())
+    expect(fresh.locator("#train-plot .js-plotly-plot")).to_be_visible(timeout=within())
+    OUTPUT.mkdir(exist_ok=True)  # the first visit, tab by tab, for the README
+    for tab, name in (("Text generation", "text"), ("Sentiment", "sentiment"), ("Inside the network", "inside"),
+                      ("Gradient lab", "lab"), ("Train your own", "train")):
+        fresh.get_by_role("tab", name=tab).click()
+        fresh.screenshot(path=str(OUTPUT / f"first-visit-{name}.png"), full_page=True)
+    fresh.close()

@@ -45,7 +45,7 @@ def test_a_preset_trains_live_and_says_which_run_diverged(page):
 
 def test_stop_ends_a_long_run(page):
     _train_preset(page, LONG)
-    expect(page.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"T = 80.*: step \d+ of 300")).first).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Stopped.")).to_be_visible(timeout=30_000)
 
@@ -63,7 +63,7 @@ def test_a_visitor_who_leaves_frees_the_slot(page):
     other.goto(page.url)
     other.get_by_role("tab", name="Gradient lab").click()
     _train_preset(other, LONG)
-    expect(other.get_by_text(re.compile(r"step \d+ of 300")).first).to_be_visible(timeout=60_000)
+    expect(other.get_by_text(re.compile(r"T = 80.*: step \d+ of 300")).first).to_be_visible(timeout=60_000)
     other.close()  # leaves mid-run: gradio cancels the event (and the tab's unload hook stops the run too)
     _train_preset(page, "ReLU states explode: clipping cannot help", compare=False)
     # the other visitor's two runs would hold the slot for up to 60 s; freed, this one is done in seconds
