@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import threading
 from collections.abc import Callable
 from functools import partial, wraps
 
@@ -87,20 +88,38 @@ def clear_first(trigger: Callable, outputs: list[gr.components.Component], name:
             api_name=name, api_visibility="private", queue=False)
 
 
+EXAMPLES: dict[str, Callable[[], tuple | list]] = {}  # the page's worked examples, by name (first_visit)
+_EXAMPLES_KEPT: dict[str, tuple | list | None] = {}  # ... once computed (None: it failed)
+_EXAMPLES_LOCK = threading.Lock()
+
+
+def _every_example() -> None:
+    """Compute every registered example not computed yet, one after another (the first page load of the process)."""
+    with _EXAMPLES_LOCK:
+        for name, example in EXAMPLES.items():
+            if name not in _EXAMPLES_KEPT:
+                try:
+                    _EXAMPLES_KEPT[name] = example()
+                except Exception:  # noqa: BLE001 - an example is a nicety: the page works without it
+                    _EXAMPLES_KEPT[name] = None
+
+
 def first_visit(example: Callable[[], tuple | list], outputs: list[gr.components.Component], name: str,
                 **lane) -> None:
     """A worked example in `outputs` as the page loads: `example()`'s values, computed on the first page load of the
     process (not at start: the app starts as fast without them) and kept for every later visitor; the visitor's first
-    click replaces them. A failing example leaves the outputs empty, as before."""
-    kept: list = []
+    click replaces them. The first load computes every tab's example before any arrives, so that none lands on a page
+    the visitor has started to use while the others are still being made (the examples of the whole page arrive
+    together). A failing example leaves its outputs as they were."""
+    EXAMPLES[name] = example
 
     def shown() -> tuple | list:
-        if not kept:
-            try:
-                kept.append(example())
-            except Exception:  # noqa: BLE001 - an example is a nicety: the page works without it
-                return [gr.skip() for _ in outputs] if len(outputs) > 1 else gr.skip()
-        return kept[0]
+        if name not in _EXAMPLES_KEPT:
+            _every_example()
+        values = _EXAMPLES_KEPT[name]
+        if values is None:
+            return [gr.skip() for _ in outputs] if len(outputs) > 1 else gr.skip()
+        return values
 
     root = gr.context.Context.root_block
     if root is not None:
