@@ -22,7 +22,7 @@ REFERENCES = {PRIMARY: {"model": "HistGradientBoosting on lags and the calendar"
 
 def track_of(config) -> str:
     """The protocol track a forecaster belongs to: the oracle-temperature one if it reads the temperature."""
-    return ORACLE if "temperature" in config.features else PRIMARY
+    return ORACLE if config.reads_temperature else PRIMARY
 
 
 def mase_scale(train_values: np.ndarray, lag: int = 336) -> float:
