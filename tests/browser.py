@@ -24,13 +24,17 @@ def app_page(url: str, width: int = 1400, height: int = 1100) -> Iterator[object
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(url)
-        # the page's worked examples arrive together (ui/common.py first_visit): a test drives the page after them,
-        # as a visitor does, so that none lands on inputs the test has already set
-        page.get_by_text("An example: the").first.wait_for(timeout=90_000)
+        examples_shown(page)
         try:
             yield page
         finally:
             browser.close()
+
+
+def examples_shown(page) -> None:
+    """Wait for the page's worked examples, which arrive together (ui/common.py first_visit): a test drives a page
+    after them, as a visitor does, so that none lands on inputs the test has already set."""
+    page.get_by_text("An example: the").first.wait_for(timeout=90_000)
 
 
 def progress_values(page, seconds: float = 120) -> list[float]:

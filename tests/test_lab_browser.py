@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, app_page, progress_values
+from tests.browser import OUTPUT, app_page, examples_shown, progress_values
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PRESET = "exploding gradients without clipping; clipped, the run goes on"
@@ -61,6 +61,7 @@ def test_a_run_shows_a_progress_bar_that_moves(page):
 def test_a_visitor_who_leaves_frees_the_slot(page):
     other = page.context.browser.new_page()
     other.goto(page.url)
+    examples_shown(other)
     other.get_by_role("tab", name="Gradient lab").click()
     _train_preset(other, LONG)
     expect(other.get_by_text(re.compile(r"T = 80.*: step \d+ of 300")).first).to_be_visible(timeout=60_000)
