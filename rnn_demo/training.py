@@ -27,6 +27,7 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from .parallel import OneReplica, launched
+from .scoring_clock import ScoringClock
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -125,12 +126,15 @@ def drained(run: Generator[T, None, R]) -> tuple[list[T], R]:
 
 def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, run_dir: Path | None,
                  save_best: Callable[[torch.nn.Module, dict], None], resume: bool = True, until: int | None = None,
-                 progress: bool = True, replicas: OneReplica | None = None) -> Iterator[dict]:
+                 progress: bool = True, replicas: OneReplica | None = None,
+                 clock: ScoringClock | None = None) -> Iterator[dict]:
     """The loop as a generator: yields the loop state after each selection (its `history` ends with that
     selection's loss and the mean training loss since the one before), returns it at the end. Closing it stops the
     run there; the best model so far has been handed to `save_best`. `run_dir` None: no checkpoints and no resume
     (a short run in memory, e.g. in the app). `replicas`: this process's part when several train together
-    (parallel.py; the task then batches this rank's rows); only the main rank selects, saves and shows progress."""
+    (parallel.py; the task then batches this rank's rows); only the main rank selects, saves and shows progress.
+    Selections come every `settings.eval_every` steps, or when `clock` says (a run with a time budget), and at the
+    last step."""
     replicas = replicas or OneReplica(next(model.parameters()).device)
     torch.manual_seed(settings.seed + replicas.shard.rank)  # the ranks' dropout masks differ
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
@@ -153,9 +157,12 @@ def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, ru
         losses.append(loss)
         bar.set_postfix(loss=f"{loss:.3f}", units_per_s=f"{rate:,.0f}")
         state["step"] = step + 1
-        if state["step"] % settings.eval_every == 0 or state["step"] == last_step:
-            state["seconds"] = time.time() - started
+        due = clock.due() if clock else state["step"] % settings.eval_every == 0
+        if due or state["step"] == last_step:
+            state["seconds"], scoring = time.time() - started, time.perf_counter()
             _select(model, task, state, save_best, bar, replicas)
+            if clock:
+                clock.scored(scoring)
             state["history"][-1]["train_loss"] = replicas.mean(sum(losses) / len(losses))
             losses.clear()
             if run_dir is not None:

@@ -8,7 +8,7 @@ import torch
 from rnn_demo.lab.net import CELL_NAMES, LabNet, spectral_radius
 from rnn_demo.lab.problems import FIRST_INPUTS, SYMBOLS, adding, first_symbol, make_batch
 from rnn_demo.lab.serve import PRESETS, from_widgets, to_widgets
-from rnn_demo.lab.run import LabSettings, gradient_profile, run_lab, summary
+from rnn_demo.lab.run import PROFILE_EVERY, LabSettings, _measured, gradient_profile, run_lab, summary
 from tests.conftest import ROOT
 
 
@@ -67,6 +67,48 @@ def test_the_gradient_profile_equals_autograd_for_each_cell(cell):
         h.retain_grad()
     loss.backward()
     assert gradient_profile(states) == pytest.approx([g.norm().item() for g in direct], rel=1e-6)
+
+
+def _from_scratch_step(net: LabNet, x: torch.Tensor, targets: torch.Tensor) -> dict:
+    """One step's figures as the lab measured them before it used the fused kernels: the from-scratch cells."""
+    outputs, unrolled = net(x)
+    states = unrolled.steps[0]
+    for h in states:
+        h.retain_grad()
+    loss = torch.nn.functional.cross_entropy(outputs, targets)
+    net.zero_grad(set_to_none=True)
+    loss.backward()
+    return {"loss": loss.item(), "profile": gradient_profile(states),
+            "largest": max(h.detach().abs().max().item() for h in states),
+            "gates": {n: v.mean().item() for n, v in unrolled.layers[0].items() if n in ("i", "f", "o", "r", "z")},
+            "grads": {n: p.grad.clone() for n, p in net.named_parameters()}}
+
+
+@pytest.mark.parametrize("cell", ["rnn-tanh", "rnn-relu", "gru", "lstm"])
+@pytest.mark.parametrize("profiled", [False, True])
+def test_a_fused_step_measures_what_the_from_scratch_cells_measure(cell, profiled):
+    settings = LabSettings(cell=cell, hidden=6, length=11, clip=None)
+    net = LabNet(cell, FIRST_INPUTS, 6, SYMBOLS, 1.2, torch.Generator().manual_seed(5), keep_bias=1.0)
+    batch = make_batch("first", 4, 11, torch.Generator().manual_seed(6))
+    expected = _from_scratch_step(net, batch.inputs, batch.targets)
+    measured = _measured(settings, net, batch.inputs, batch.targets, 1, profiled)
+    assert measured.loss == pytest.approx(expected["loss"], rel=1e-5)
+    assert measured.largest_state == pytest.approx(expected["largest"], rel=1e-5)
+    assert measured.gates == pytest.approx(expected["gates"], rel=1e-5) and (cell.startswith("rnn") or measured.gates)
+    for name, parameter in net.named_parameters():
+        torch.testing.assert_close(parameter.grad, expected["grads"][name], rtol=1e-4, atol=1e-6)
+    if profiled:
+        assert measured.profile == pytest.approx(expected["profile"], rel=1e-4)
+    else:
+        assert measured.profile is None
+
+
+def test_a_run_that_diverges_between_profiles_still_shows_the_profile_of_its_last_step():
+    # the exploding-gradients preset's unclipped run: its gradient norm is no longer finite at step 27
+    steps = list(run_lab(LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1,
+                                     clip=None, steps=300)))
+    assert "the gradients exploded" in steps[-1].diverged and steps[-1].step % PROFILE_EVERY != 1
+    assert len(steps[-1].profile) == 50 and steps[-2].profile is None
 
 
 def test_the_recurrent_blocks_start_at_the_chosen_spectral_radius():

@@ -54,6 +54,62 @@ def test_a_run_in_memory_yields_each_selection_and_stops_when_closed(tmp_path):
     assert not any(tmp_path.iterdir())  # and nothing was written to disk
 
 
+def test_the_scoring_clock_keeps_scoring_to_its_share_of_the_time_within_its_bounds():
+    import time
+
+    from rnn_demo.scoring_clock import ScoringClock
+
+    clock = ScoringClock(share=0.05, shortest=1.0, longest=3.0)
+    assert clock.gap == 1.0  # nothing scored yet: the first scoring after the shortest gap
+    for cost, gap in ((0.01, 1.0), (0.1, 1.9), (1.0, 3.0)):  # 19 times the cost, within 1 to 3 s
+        clock.cost = cost
+        assert abs(clock.gap - gap) < 1e-9
+    clock.cost, clock.last = 0.1, time.perf_counter() - 1.0
+    assert not clock.due()
+    clock.last = time.perf_counter() - 2.0
+    assert clock.due()
+    clock.last, clock.deadline = time.perf_counter(), time.perf_counter() - 0.01  # the budget is spent: score now
+    assert clock.due()
+    started = time.perf_counter() - 0.25
+    clock.scored(started)
+    assert 0.25 <= clock.cost < 1.0 and clock.last >= started + clock.cost
+
+
+class _Every:
+    """A clock that is due at the given steps (the loop asks once per step)."""
+
+    def __init__(self, steps: set[int]) -> None:
+        self.steps, self.asked, self.scorings = steps, 0, 0
+
+    def due(self) -> bool:
+        self.asked += 1
+        return self.asked in self.steps
+
+    def scored(self, started: float) -> None:
+        self.scorings += 1
+
+
+def test_a_run_with_a_clock_scores_when_the_clock_says_and_each_scoring_scores_once():
+    from rnn_demo.training import training_run
+    from rnn_demo.visitor_training.job import ScoredTask
+
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=VOCAB, embedding_dim=8, hidden_size=16))
+    task = TextTask(TEXT, TINY_TEXT, VOCAB, batch_size=4, seq_len=16, device=torch.device("cpu"))
+    passes: list[float] = []
+
+    def score(m):  # the held-out pass: the loss and a metric from it
+        passes.append(task.selection_loss(m))
+        return passes[-1], passes[-1] * 2
+
+    scored, clock = ScoredTask(task, score), _Every({3, 4, 11})
+    states = [dict(state) for state in training_run(model, scored, TrainSettings(max_steps=12, eval_every=5, lr=1e-2),
+                                                    None, lambda m, s: None, progress=False, clock=clock)]
+    assert [state["step"] for state in states] == [3, 4, 11, 12]  # the clock's steps and the last, not every 5
+    assert len(passes) == 4 == clock.scorings  # one held-out pass per scoring, each told to the clock
+    assert [h["selection_loss"] for h in states[-1]["history"]] == passes and scored.last_metric == passes[-1] * 2
+
+
 def test_learning_rate_warms_up_then_decays():
     s = TrainSettings(max_steps=100, warmup_steps=10, lr=1.0, min_lr_ratio=0.1)
     assert learning_rate(0, s) == 0.1 and learning_rate(9, s) == 1.0

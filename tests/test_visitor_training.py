@@ -82,8 +82,8 @@ def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 @pytest.mark.parametrize("kind", ["text", "sentiment", "forecast"])
 def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_layout(tmp_path, kind):
-    """50 steps of the Train tab's job on a small file of each kind: progress after each held-out scoring
-    (the held-out loss falling), then a folder the task's own loader reads."""
+    """5 s of the Train tab's job on a small file of each kind: progress after each held-out scoring (every 1 to 3 s,
+    so at least two; the held-out loss falling), then a folder the task's own loader reads."""
     from rnn_demo.hub import load_model
     from rnn_demo.visitor_training.job import train_job
     from tests.test_forecast_adapt import hourly_demand
@@ -97,11 +97,11 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     else:
         series, path, columns = hourly_demand(weeks=6), tmp_path / "grid.csv", {"value": "mw"}
         pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
-    items = list(train_job(kind, str(path), columns, "gru", "tiny", 120, str(tmp_path / "model"), max_steps=50))
+    items = list(train_job(kind, str(path), columns, "gru", "tiny", 5, str(tmp_path / "model")))
     progress, final = items[:-1], items[-1]
     assert len(progress) >= 2 and progress[-1]["held_out_loss"] < progress[0]["held_out_loss"]
     assert {"step", "train_loss", "held_out_loss", "metric", "value", "seconds"} <= set(progress[-1])
-    assert final == {"model_dir": str(tmp_path / "model")}
+    assert final == {"model_dir": str(tmp_path / "model"), "steps": progress[-1]["step"]}
     from rnn_demo.forecast.model import Forecaster
     from rnn_demo.sentiment.model import ReviewClassifier
     from rnn_demo.text.model import CharLM

@@ -9,6 +9,7 @@ JSON (`Adaptation.to_json`) and is cached per upload for the visitor's session.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from ..devices import training_device
+from ..scoring_clock import ScoringClock
 from ..training import TrainSettings, drained, training_run
 from .evaluate import interval_metrics, mase_scale, point_metrics
 from .features import min_history
@@ -101,7 +103,9 @@ def _holdout_table(model: Forecaster, original: Forecaster, series: Series, orig
 def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
           settings: TrainSettings = SETTINGS) -> Iterator[dict]:
     """Fine-tune a copy of `original` (already in the series' step: Forecaster.for_step) on `series`; yields
-    {"step", "selection_loss", "best_step"} after each held-out scoring, returns the Adaptation."""
+    {"step", "selection_loss", "best_step", "seconds"} after each held-out scoring, returns the Adaptation. With a
+    time budget the held-out days are scored by wall time (ScoringClock); without one (`seconds` infinite), every
+    `settings.eval_every` steps, so that a run repeats exactly."""
     started = time.perf_counter()
     config = original.config
     start = holdout_start(series, config)
@@ -115,10 +119,11 @@ def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
             best.update(loss=state["best_selection_loss"], step=state["step"],
                         weights=copy.deepcopy(candidate.state_dict()))
 
-    run = training_run(model, task, settings, None, keep_best, progress=False)
+    clock = ScoringClock(deadline=started + seconds) if math.isfinite(seconds) else None
+    run = training_run(model, task, settings, None, keep_best, progress=False, clock=clock)
     for state in run:
         yield {"step": state["step"], "selection_loss": state["history"][-1]["selection_loss"],
-               "best_step": best["step"]}
+               "best_step": best["step"], "seconds": round(time.perf_counter() - started, 3)}
         if time.perf_counter() - started > seconds:
             run.close()
     model.load_state_dict(best["weights"])

@@ -32,7 +32,9 @@ def bench_forecast(model, series, test_start: int, repeats: int = 50) -> dict:
 
 def bench_adaptation(model, series, test_start: int, weeks: int = 8) -> dict:
     """Wall time of adapting `model` to an upload of `weeks` weeks (the training part's last ones, as they are and
-    averaged to hourly), at one thread as in the app's job slot, under the adaptation's own time budget."""
+    averaged to hourly), at one thread as in the app's job slot, under the adaptation's own time budget; its
+    fine-tuning steps per second (from its start to its last scoring) beside a plain PyTorch loop's on the same
+    batches."""
     from .adapt import SECONDS, finished_adaptation
     from .infer import Series
 
@@ -49,8 +51,35 @@ def bench_adaptation(model, series, test_start: int, weeks: int = 8) -> dict:
         for name, upload, minutes in (("half_hourly", half_hourly, 30), ("hourly", hourly, 60)):
             started = time.perf_counter()
             progress, adaptation = finished_adaptation(model.for_step(minutes), upload)
-            figures[name] = {"seconds": round(time.perf_counter() - started, 2), "steps_run": progress[-1]["step"],
-                             "steps_chosen": adaptation.steps, "shown": adaptation.shown}
+            steps = progress[-1]["step"]
+            figures[name] = {"seconds": round(time.perf_counter() - started, 2), "steps_run": steps,
+                             "steps_chosen": adaptation.steps, "shown": adaptation.shown,
+                             "steps_per_s": round(steps / progress[-1]["seconds"], 1),
+                             "plain_loop_steps_per_s": round(_plain_steps_per_second(model.for_step(minutes), upload,
+                                                                                    steps), 1)}
     finally:
         torch.set_num_threads(threads)
     return {"threads": 1, "budget_s": SECONDS, **figures}
+
+
+def _plain_steps_per_second(model, series, steps: int) -> float:
+    """Steps per second of a plain PyTorch loop fine-tuning a copy of `model` on the adaptation's batches (its task,
+    batch size, optimizer, rate and clipping), with no held-out scoring: the most the adaptation's time can buy."""
+    import copy
+
+    from .adapt import BATCH_SIZE, SETTINGS, holdout_start
+    from .train import ForecastTask
+
+    model = copy.deepcopy(model).float()
+    task = ForecastTask(series, model.config, holdout_start(series, model.config), BATCH_SIZE, torch.device("cpu"),
+                        SETTINGS.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS.lr)
+    model.train()
+    started = time.perf_counter()
+    for step in range(steps):
+        loss, _ = task.loss(model, task.batch(step), None)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), SETTINGS.clip_norm)
+        optimizer.step()
+    return steps / (time.perf_counter() - started)

@@ -53,9 +53,11 @@ class ForecastTask:
     @torch.inference_mode()
     def selection_loss(self, model: Forecaster) -> float:
         """Mean pinball loss of the hold-out days' forecasts, in the series' unit (widening not applied)."""
-        quantiles = forecast_quantiles(model, self.series, self.selection_origins, calibrated=False)
-        actual = self.actual(self.selection_origins)
-        return float(pinball_loss(torch.from_numpy(quantiles), torch.from_numpy(actual),
+        return self.quantile_loss(forecast_quantiles(model, self.series, self.selection_origins, calibrated=False))
+
+    def quantile_loss(self, quantiles: np.ndarray) -> float:
+        """Mean pinball loss of the hold-out days' quantiles (days, horizon, quantiles)."""
+        return float(pinball_loss(torch.from_numpy(quantiles), torch.from_numpy(self.actual(self.selection_origins)),
                                   torch.tensor(self.config.quantiles, dtype=torch.float64)))
 
     def actual(self, origins: np.ndarray) -> np.ndarray:

@@ -52,14 +52,28 @@ def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> B
     task = ForecastTask(series, config, start, batch_size=32, device=device)
     scale = mase_scale(series.values[:start], config.week)
 
-    def mase(model: torch.nn.Module) -> float:
-        median, _, _ = interval_of(model, forecast_quantiles(model, series, task.selection_origins, calibrated=False))
-        return float(np.abs(median - task.actual(task.selection_origins)).mean() / scale) if scale else math.nan
+    def score(model: Forecaster) -> tuple[float, float]:  # the pinball loss and the median's MASE
+        quantiles = forecast_quantiles(model, series, task.selection_origins, calibrated=False)
+        median, _, _ = interval_of(model, quantiles)
+        error = np.abs(median - task.actual(task.selection_origins)).mean()
+        return task.quantile_loss(quantiles), float(error / scale) if scale else math.nan
 
     def calibrate(model: torch.nn.Module) -> None:  # the 80% interval, widened on the held-out days
         model.config.interval_widening = conformal_widening(model, task)
 
-    return Built(Forecaster(config), task, metric=mase, before_save=calibrate)
+    return Built(Forecaster(config), task, score, before_save=calibrate)
+
+
+def bench_file(folder: Path) -> Path:
+    """`bench train`'s series: the protocol's training part (2014 up to its test window), half-hourly demand."""
+    import pandas as pd
+
+    from .infer import protocol_series
+
+    series, test_start = protocol_series()
+    path = folder / "victoria-train.csv"
+    pd.DataFrame({"time": series.times[:test_start], "demand": series.values[:test_start]}).to_csv(path, index=False)
+    return path
 
 
 VISITOR = VisitorTraining(
@@ -71,4 +85,4 @@ VISITOR = VisitorTraining(
              ColumnRole("temperature", "Temperature column (°C, optional)", TEMPERATURE_COLUMNS,
                         optional=True)),
     preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv",
-    sample="demand-half-hourly.csv")
+    sample="demand-half-hourly.csv", bench_file=bench_file)

@@ -1,4 +1,5 @@
-"""`python -m rnn_demo bench lab`: a lab run's wall time at one thread (as the job slot's worker runs it), and the
+"""`python -m rnn_demo bench lab`: a lab run's wall time at one thread (as the job slot's worker runs it) beside the
+same run stepped through the from-scratch cells (as the lab trained before it used PyTorch's fused kernels), and the
 Sentiment tab's latency in the launched app without a lab run and with one going, measured in the same run."""
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..devices import cpu_name
-from .run import LabSettings, run_lab
+from .net import LabNet
+from .problems import input_size, make_batch, output_size
+from .run import BATCH, LabSettings, _loss_and_score, _optimizer, run_lab
 
 RUN = LabSettings(problem="first", length=100, cell="lstm", hidden=64, lr=0.003, keep_bias=3.0, steps=300)
 REVIEW = "The first half is gripping and the photography is lovely, but the last act falls apart completely."
@@ -23,6 +26,31 @@ def _run_seconds(settings: LabSettings) -> float:
     torch.set_num_threads(1)
     steps = list(run_lab(settings))
     return steps[-1].seconds
+
+
+def _from_scratch_seconds(settings: LabSettings) -> float:
+    """The baseline: the same run's steps through the from-scratch cells, every state kept for its gradient and the
+    gates recorded at every step (what each lab step took before), at one thread."""
+    import torch
+
+    torch.set_num_threads(1)
+    weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(settings.seed + 1)
+    model = LabNet(settings.cell, input_size(settings.problem), settings.hidden, output_size(settings.problem),
+                   settings.scale, weights, settings.keep_bias)
+    optimizer, started = _optimizer(settings, model), time.perf_counter()
+    for _ in range(settings.steps):
+        batch = make_batch(settings.problem, BATCH, settings.length, data)
+        outputs, unrolled = model(batch.inputs)
+        for h in unrolled.steps[0]:
+            h.retain_grad()
+        loss, _ = _loss_and_score(settings.problem, outputs, batch.targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip or float("inf"))
+        max(h.detach().abs().max().item() for h in unrolled.steps[0])
+        {name: value.detach().mean().item() for name, value in unrolled.layers[0].items()}
+        optimizer.step()
+    return time.perf_counter() - started
 
 
 def _classify_latencies(client, seconds: float) -> list[float]:
@@ -41,15 +69,17 @@ def _figures(latencies: list[float]) -> dict:
 
 
 def bench_lab(args: argparse.Namespace) -> dict:
-    """A lab run (LSTM, T = 100, 64 units, 300 steps) at one thread; classify latency in the app without and with
-    lab runs going."""
+    """A lab run (LSTM, T = 100, 64 units, 300 steps) at one thread, and the same through the from-scratch cells;
+    classify latency in the app without and with lab runs going."""
     from gradio_client import Client
 
     from ..launch import launched_app
     from .serve import to_widgets  # plotly, imported here: listing the benchmarks needs none of it
 
+    fused, scratch = _run_seconds(RUN), _from_scratch_seconds(RUN)
     result = {"cpu": cpu_name(), "run": {"settings": f"LSTM, T = {RUN.length}, {RUN.hidden} units, {RUN.steps} steps",
-                                    "seconds": round(_run_seconds(RUN), 1)}}
+                                    "seconds": round(fused, 1), "from_scratch_seconds": round(scratch, 1),
+                                    "speed_up": round(scratch / fused, 2)}}
     with launched_app() as url:
         visitor, labber = Client(url, verbose=False), Client(url, verbose=False)
         _classify_latencies(visitor, 5.0)  # warm up: not counted

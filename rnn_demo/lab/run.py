@@ -120,26 +120,37 @@ def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.devi
     for step in range(1, settings.steps + 1):
         batch = make_batch(settings.problem, BATCH, settings.length, data)
         inputs, targets = batch.inputs.to(device), batch.targets.to(device)
-        outputs, unrolled = model(inputs)
-        states = unrolled.steps[0]  # each h_t (batch, hidden)
-        for h in states:
-            h.retain_grad()
-        loss, score = _loss_and_score(settings.problem, outputs, targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip or math.inf).item()
-        largest = max(h.detach().abs().max().item() for h in states)
-        measured = LabStep(step, loss.item(), score, grad_norm, largest, round(time.perf_counter() - started, 3),
-                           diverged=_diagnosis(loss, largest, grad_norm),
-                           gates={name: value.detach().mean().item() for name, value in unrolled.layers[0].items()
-                                  if name in ("i", "f", "o", "r", "z")})
-        if step % PROFILE_EVERY == 1 or step == settings.steps or measured.diverged:
-            measured.profile = gradient_profile(states)
+        profiled = step % PROFILE_EVERY == 1 or step == settings.steps
+        measured = _measured(settings, model, inputs, targets, step, profiled)
+        if measured.diverged and not profiled:  # the step again, its states kept: the profile of what blew up
+            measured = _measured(settings, model, inputs, targets, step, profiled=True)
+        measured.seconds = round(time.perf_counter() - started, 3)
         if measured.diverged is None:
             optimizer.step()
         yield measured
         if measured.diverged or time.perf_counter() - started > seconds:
             return
+
+
+def _measured(settings: LabSettings, model: LabNet, inputs: torch.Tensor, targets: torch.Tensor, step: int,
+              profiled: bool) -> LabStep:
+    """One step's forward and backward pass (the gradients left in the model, clipped) and what it measured. Through
+    PyTorch's fused sequence kernel; `profiled`: one fused cell per step instead, each state's gradient kept for the
+    profile."""
+    if profiled:
+        kept = model.stepped_states(inputs)  # each h_t (batch, hidden)
+        for h in kept:
+            h.retain_grad()
+        states = torch.stack(kept, 1)  # (batch, time, hidden)
+    else:
+        states = model.fused_states(inputs)  # (batch, time, hidden)
+    loss, score = _loss_and_score(settings.problem, model.readout(states[:, -1]), targets)
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip or math.inf).item()
+    largest = states.detach().abs().max().item()
+    return LabStep(step, loss.item(), score, grad_norm, largest, 0.0, gradient_profile(kept) if profiled else None,
+                   _diagnosis(loss, largest, grad_norm), model.gate_means(inputs, states.detach()))
 
 
 def summary(settings: LabSettings, steps: list[LabStep]) -> dict:

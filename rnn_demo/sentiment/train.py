@@ -63,8 +63,14 @@ class ReviewTask:
     @torch.inference_mode()
     def selection_loss(self, model: ReviewClassifier) -> float:
         ids, labels = self.selection
-        probs = predict_ids(model, ids)  # (reviews, labels)
-        return float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), torch.tensor(labels)))
+        return held_out_figures(predict_ids(model, ids), labels)[0]
+
+
+def held_out_figures(probs: torch.Tensor, labels: list[int]) -> tuple[float, float]:
+    """The mean negative log-likelihood and the accuracy of class probabilities (reviews, labels) for `labels`."""
+    targets = torch.tensor(labels)
+    loss = torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), targets)
+    return float(loss), float((probs.argmax(-1) == targets).float().mean())
 
 
 def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import torch
-
 from ..display import column_list, quoted
 from ..plugin import ColumnRole, VisitorTraining
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
@@ -15,7 +13,7 @@ from .batch import read_review_table
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
 from .tokenizer import TOKENIZER_NAME, encode_batch, train_tokenizer
-from .train import ReviewTask
+from .train import ReviewTask, held_out_figures
 
 MIN_ROWS_PER_LABEL, MAX_LABELS, MAX_LABEL_CHARS = 10, 10, 40
 SIZES = {"tiny": {"vocab_size": 5_000, "embedding_dim": 32, "hidden_size": 32},
@@ -94,12 +92,30 @@ def build_classifier(prepared: Prepared, cell: str, size: str, device: str) -> B
     task = ReviewTask(encode_batch(tokenizer, texts, config.max_tokens), labels, held_ids, held_labels,
                       batch_size=min(32, len(texts)), device=device)
 
-    def accuracy(model: torch.nn.Module) -> float:
-        predicted = predict_ids(model, held_ids).argmax(-1)
-        return float((predicted == torch.tensor(held_labels)).float().mean())
+    def score(model: ReviewClassifier) -> tuple[float, float]:  # the loss and the accuracy
+        return held_out_figures(predict_ids(model, held_ids), held_labels)
 
-    return Built(ReviewClassifier(config), task, metric=accuracy,
+    return Built(ReviewClassifier(config), task, score,
                  save_extra=lambda folder: tokenizer.save(str(folder / TOKENIZER_NAME)))
+
+
+BENCH_ROWS = 5_000
+
+
+def bench_file(folder: Path) -> Path:
+    """`bench train`'s CSV: the first BENCH_ROWS reviews of the protocol's training split (never its test split),
+    with their labels."""
+    import csv
+
+    from .data import LABELS, protocol_dataset
+
+    path = folder / "reviews-5k.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["text", "label"])
+        writer.writerows((row["text"], LABELS[row["label"]])
+                         for row in protocol_dataset()["train"].select(range(BENCH_ROWS)))
+    return path
 
 
 VISITOR = VisitorTraining(
@@ -108,4 +124,4 @@ VISITOR = VisitorTraining(
     columns=(ColumnRole("text", "Text column", ("text", "review", "sentence", "content")),
              ColumnRole("label", "Label column", LABEL_COLUMNS)),
     preview_headers=("text", "label"), sizes=SIZES, read=read_labelled, build=build_classifier,
-    hub_file="reviews.csv", sample="reviews.csv")
+    hub_file="reviews.csv", sample="reviews.csv", bench_file=bench_file)

@@ -53,7 +53,23 @@ def build_text(prepared: Prepared, cell: str, size: str, device: str) -> Built:
     config = CharLMConfig(vocab=build_vocab(prepared.train), cell=cell, num_layers=1, dropout=0.1, **SIZES[size])
     task = TextTask(prepared.train, prepared.held_out[:HELD_OUT_CHARS], config.vocab, batch_size=16, seq_len=64,
                     device=device)
-    return Built(CharLM(config), task, metric=lambda model: task.selection_loss(model) / math.log(2))
+    def score(model: CharLM) -> tuple[float, float]:  # nats and bits per character
+        loss = task.selection_loss(model)
+        return loss, loss / math.log(2)
+
+    return Built(CharLM(config), task, score)
+
+
+BENCH_CHARS = 1_300_000
+
+
+def bench_file(folder: Path) -> Path:
+    """`bench train`'s text: the first BENCH_CHARS characters of the protocol's training plays."""
+    from .data import load_text_dataset, split_text
+
+    path = folder / "plays-1.3M.txt"
+    path.write_text(split_text(load_text_dataset(), "train")[:BENCH_CHARS], encoding="utf-8")
+    return path
 
 
 VISITOR = VisitorTraining(
@@ -62,4 +78,4 @@ VISITOR = VisitorTraining(
     metric="bits per character", metric_type="bits_per_char",
     columns=(ColumnRole("text", "Text column", ("text", "content", "line")),),  # of a Hub dataset
     preview_headers=("first lines",), sizes=SIZES, read=read_text, build=build_text, hub_file="text.txt",
-    sample="text.txt")
+    sample="text.txt", bench_file=bench_file)

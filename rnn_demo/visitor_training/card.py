@@ -8,6 +8,7 @@ from ..backbone import CELL_LABELS
 from ..hub import write_model_card
 from ..plugin import VisitorTraining
 from ..project import CODE_URL
+from ..scoring_clock import ScoringClock
 from ..training import TrainSettings
 
 
@@ -42,8 +43,9 @@ On the held-out part (which also chose the checkpoint, so the figure flatters th
 ## Training
 
 The project's own training loop (`rnn_demo.training.training_run`): AdamW, learning rate {settings.lr:g} after a \
-{settings.warmup_steps}-step warm-up, seed {settings.seed}, the held-out part scored every {settings.eval_every} steps, \
-the best checkpoint kept; {best['seconds']:.0f} s of wall time to \
+{settings.warmup_steps}-step warm-up, seed {settings.seed}, the held-out part scored by wall time \
+(every {ScoringClock.shortest:g} to {ScoringClock.longest:g} s, aiming at {ScoringClock.share:.0%} of the run), the best \
+checkpoint kept; {best['seconds']:.0f} s of wall time to \
 that step, on one thread of the app's CPU (the run had {budget:.0f} s and stops at the first scoring past them).
 """
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",

@@ -6,18 +6,20 @@ nothing here knows a task.
 """
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
 
 from ..devices import training_device
 from ..plugin import ColumnRole, VisitorTraining
+from ..scoring_clock import ScoringClock
 from ..tasks import trainable_tasks
 from ..training import TrainSettings, training_run, write_training_record
 from .card import write_visitor_card
-from .data import Prepared
+from .data import Built, Prepared
 
 DEFAULT_SECONDS, MAX_SECONDS = 120.0, 180.0
 DEFAULT_LR, LR_RANGE = 3e-3, (1e-4, 0.05)  # AdamW's rate, constant after a short warm-up
@@ -61,46 +63,79 @@ def prepare(kind: str, path: str, columns: dict[str, str | None]) -> Prepared:
     return visitor_part(kind).read(path, columns)
 
 
+class ScoredTask:
+    """The built task, its held-out part scored in one pass per selection (`Built.score`): the loop reads the loss
+    from it, the job the metric that came with it (`last_metric`)."""
+
+    def __init__(self, task: object, score: Callable[[torch.nn.Module], tuple[float, float]]) -> None:
+        self.task, self.score, self.last_metric = task, score, math.nan
+
+    def __getattr__(self, name: str) -> object:  # batch, loss, batch_units: the task's own
+        return getattr(self.task, name)
+
+    def selection_loss(self, model: torch.nn.Module) -> float:
+        loss, self.last_metric = self.score(model)
+        return loss
+
+
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
               data_name: str = "an uploaded file", max_steps: int | None = None, lr: float = DEFAULT_LR,
               seed: int = 0, device: str | None = None) -> Iterator[dict]:
     """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`
-    (and `max_steps`, if given) on `device` (default: the GPU if there is one, else the CPU); yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir"}: the
-    best checkpoint's folder with its card (None if the run ended before its first scoring)."""
+    (and `max_steps`, if given) on `device` (default: the GPU if there is one, else the CPU); yields a progress dict
+    after each held-out scoring (step, losses, the metric, seconds), then {"model_dir", "steps"}: the best
+    checkpoint's folder with its card (None if the run ended before its first scoring) and the steps taken.
+
+    The held-out part is scored by wall time (ScoringClock: at most a twentieth of the run), once per scoring;
+    the best weights are kept in memory and written, calibrated and carded once, when the run ends (also when
+    Stop closes it), so no step waits for the disk."""
     part = visitor_part(kind)
     check_size(kind, size)
     seconds = min(float(seconds), MAX_SECONDS)
     started = time.perf_counter()
     prepared = part.read(path, columns)
     built = part.build(prepared, cell, size, torch.device(device) if device else training_device())
-    folder = Path(out_dir)
     settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=lr, min_lr_ratio=1.0, warmup_steps=20,
-                             eval_every=part.eval_every, seed=seed)  # constant rate after warm-up: no schedule to end
+                             seed=seed)  # constant rate after warm-up: no schedule to end
+    best: dict = {}  # the best scoring's progress and weights
 
-    def save_best(model: torch.nn.Module, state: dict) -> None:
-        built.before_save(model)
-        model.save_pretrained(folder)
-        built.save_extra(folder)
-        write_training_record(folder, state, settings, command=APP_COMMAND.format(kind=kind, data=data_name),
-                              held_out_loss=round(state["best_selection_loss"], 5), size=size, budget_seconds=seconds)
+    def keep_best(model: torch.nn.Module, state: dict) -> None:
+        best["weights"] = {name: value.detach().clone() for name, value in model.state_dict().items()}
 
-    run, best = training_run(built.model, built.task, settings, None, save_best, progress=False), None
+    task, clock = ScoredTask(built.task, built.score), ScoringClock(deadline=started + seconds)
+    run = training_run(built.model, task, settings, None, keep_best, progress=False, clock=clock)
+    state = {"step": 0}
     try:
         for state in run:
             entry = state["history"][-1]
             progress = {"step": state["step"], "train_loss": entry["train_loss"],
-                        "held_out_loss": entry["selection_loss"], "metric": part.metric,
-                        "value": built.metric(built.model),
+                        "held_out_loss": entry["selection_loss"], "metric": part.metric, "value": task.last_metric,
                         "best_step": state["best_step"], "seconds": round(time.perf_counter() - started, 2),
                         "budget": seconds}
-            best = progress if state["best_step"] == state["step"] else best
+            best["progress"] = progress if state["best_step"] == state["step"] else best.get("progress")
             yield progress
             if time.perf_counter() - started > seconds:
                 run.close()
-    finally:  # also when the visitor's Stop closes this job: the best checkpoint so far gets its card
-        if best is not None:
-            write_visitor_card(folder, kind, part, cell, size, data_name, prepared.summary, best, seconds, settings)
-    yield {"model_dir": str(folder) if best is not None else None}
+    finally:  # also when the visitor's Stop closes this job: the best weights so far are written with their card
+        if best.get("progress"):
+            _write_best(Path(out_dir), built, best, prepared, part, cell, size, data_name, seconds, settings, kind)
+    yield {"model_dir": out_dir if best.get("progress") else None, "steps": state["step"]}
+
+
+def _write_best(folder: Path, built: Built, best: dict, prepared: Prepared, part: VisitorTraining, cell: str,
+                size: str, data_name: str, seconds: float, settings: TrainSettings, kind: str) -> None:
+    """The best weights in the Hub layout in `folder`, prepared for saving (`before_save`: the forecaster's interval
+    calibrated), with what else the task's folder needs, the training record and the card."""
+    model, progress = built.model, best["progress"]
+    model.load_state_dict(best["weights"])
+    model.eval()
+    built.before_save(model)
+    model.save_pretrained(folder)
+    built.save_extra(folder)
+    record = {"step": progress["step"], "seconds": progress["seconds"]}
+    write_training_record(folder, record, settings, command=APP_COMMAND.format(kind=kind, data=data_name),
+                          held_out_loss=round(progress["held_out_loss"], 5), size=size, budget_seconds=seconds)
+    write_visitor_card(folder, kind, part, cell, size, data_name, prepared.summary, progress, seconds, settings)
 
 
 def zipped(folder: str | Path, into: str | Path) -> Path:
