@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="generate: cpu or cuda; default: cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
     p.add_argument("--clients", type=int, default=32, help="load: concurrent clients")
-    p.add_argument("--seconds", type=float, default=60.0, help="load: how long the clients send measured requests; train: each training's time budget")
+    p.add_argument("--seconds", type=float, default=60.0,
+                   help="load: how long the clients send measured requests; train: each training's time budget")
     p.add_argument("--warmup", type=float, default=30.0, help="load: seconds of the same load before measuring")
     p.add_argument("--with-training", action="store_true",
                    help="load: measure again while a visitor's training runs in the job slot (the Train tab)")

@@ -1,6 +1,7 @@
 """The command line (`python -m rnn_demo`), run in this process (conftest's `cli`: `main(argv)`), with one test
 of each command family run as users run it, in a new process (`run_cli`): help, train, generate, evaluate."""
 import json
+import math
 
 import pytest
 
@@ -140,6 +141,24 @@ def test_bench_sentiment_reports_latency_and_what_batching_buys(cli, tiny_models
         assert figures[key] > 0, key
     assert figures["batch_speedup"] == pytest.approx(figures["batch_reviews_per_s"] / figures["single_reviews_per_s"],
                                                      rel=0.01)
+
+
+@pytest.mark.slow
+def test_bench_train_runs_the_train_tabs_job_and_a_plain_loop_on_each_task(cli):
+    result = cli("bench", "train", "--seconds", "3", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["threads"] == 1 and set(report["tasks"]) == {"text", "sentiment", "forecast"}
+    for kind, figures in report["tasks"].items():
+        job, plain = figures["job"], figures["plain_loop"]
+        assert job["steps"] >= 1 and plain["steps"] >= 1 and figures["scorings"] >= 1, kind
+        assert figures["steps_ratio"] == pytest.approx(job["steps"] / plain["steps"], abs=1e-3)
+        assert all(math.isfinite(f["held_out_loss"]) and math.isfinite(f["metric"]) for f in (job, plain))
+    text = report["tasks"]["text"]  # lower is better: the job is worse by how much its figure is higher
+    assert text["job_worse_by"] == pytest.approx(text["job"]["metric"] - text["plain_loop"]["metric"], abs=1e-4)
+    sentiment = report["tasks"]["sentiment"]  # higher is better
+    assert sentiment["job_worse_by"] == pytest.approx(sentiment["plain_loop"]["metric"] - sentiment["job"]["metric"],
+                                                      abs=1e-4)
 
 
 @pytest.mark.slow

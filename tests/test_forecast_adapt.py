@@ -1,6 +1,7 @@
 """Forecasts on a visitor's own series: hourly as well as half-hourly, the bundled model adapted to the upload with
 its last two weeks held out, the naive shown where the model cannot beat it, cached per upload, run in the job slot."""
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -144,9 +145,26 @@ def test_stop_ends_an_adaptation_in_the_job_slot_and_the_forecast_says_so(tmp_pa
                 slot.stop("me")  # at the first progress report
             else:
                 final = update
-        assert statuses and statuses[0].startswith("Adapting the model to your series: step 25")
+        assert statuses and re.match(r"Adapting the model to your series: step \d+, held-out loss", statuses[0])
         view, adaptation = final
         assert adaptation is None and cache == {} and "You stopped the adaptation" in " ".join(view.notes)
         assert slot.position("me") is None  # the slot is free again
     finally:
         slot.close()
+
+
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
+def test_adapting_under_a_time_budget_scores_by_the_clock_and_a_plain_loop_takes_the_same_batches():
+    import torch
+
+    from rnn_demo.forecast.bench import _plain_steps_per_second
+    from rnn_demo.forecast.model import Forecaster
+
+    torch.manual_seed(0)
+    small, series = Forecaster(ForecastConfig(hidden_size=8)).for_step(60), hourly_demand(weeks=6)
+    progress, _ = finished_adaptation(small, series, 30.0, QUICK)
+    steps = [p["step"] for p in progress]
+    assert steps[-1] == 150 and all(b > a for a, b in zip(steps, steps[1:]))
+    assert all(p["seconds"] > 0 for p in progress)
+    assert any(step % QUICK.eval_every for step in steps[:-1])  # scored by the clock, not every eval_every steps
+    assert _plain_steps_per_second(small, series, 20) > 0

@@ -91,6 +91,7 @@ class _Every:
 
 def test_a_run_with_a_clock_scores_when_the_clock_says_and_each_scoring_scores_once():
     from rnn_demo.training import training_run
+    from rnn_demo.visitor_training.data import Built
     from rnn_demo.visitor_training.job import ScoredTask
 
     torch.manual_seed(0)
@@ -102,12 +103,14 @@ def test_a_run_with_a_clock_scores_when_the_clock_says_and_each_scoring_scores_o
         passes.append(task.selection_loss(m))
         return passes[-1], passes[-1] * 2
 
-    scored, clock = ScoredTask(task, score), _Every({3, 4, 11})
+    scored, clock = ScoredTask(Built(model, task, score)), _Every({3, 4, 11})
     states = [dict(state) for state in training_run(model, scored, TrainSettings(max_steps=12, eval_every=5, lr=1e-2),
                                                     None, lambda m, s: None, progress=False, clock=clock)]
     assert [state["step"] for state in states] == [3, 4, 11, 12]  # the clock's steps and the last, not every 5
     assert len(passes) == 4 == clock.scorings  # one held-out pass per scoring, each told to the clock
     assert [h["selection_loss"] for h in states[-1]["history"]] == passes and scored.last_metric == passes[-1] * 2
+    chosen = ScoredTask(Built(model, task, score, chosen_by=lambda loss, metric: -metric))  # what chooses: its own
+    assert chosen.selection_loss(model) == -2 * passes[-1] and chosen.last_loss == passes[-1]
 
 
 def test_learning_rate_warms_up_then_decays():

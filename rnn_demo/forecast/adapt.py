@@ -119,7 +119,8 @@ def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
             best.update(loss=state["best_selection_loss"], step=state["step"],
                         weights=copy.deepcopy(candidate.state_dict()))
 
-    clock = ScoringClock(deadline=started + seconds) if math.isfinite(seconds) else None
+    # every second: a scoring of the held-out days takes 10-30 ms, and the tab's progress bar moves with each
+    clock = ScoringClock(deadline=started + seconds, longest=1.0) if math.isfinite(seconds) else None
     run = training_run(model, task, settings, None, keep_best, progress=False, clock=clock)
     for state in run:
         yield {"step": state["step"], "selection_loss": state["history"][-1]["selection_loss"],

@@ -82,6 +82,13 @@ def read_labelled(path: str | Path, columns: dict[str, str | None]) -> Prepared:
     return labelled_upload(path, columns.get("text"), columns.get("label"))
 
 
+def fewest_errors(loss: float, accuracy: float) -> float:
+    """What picks a visitor's checkpoint: the held-out error rate, the accuracy its card reports (the lowest loss
+    came earlier in a run and was less accurate: 0.84 against 0.86 after 120 s on 5,000 IMDB reviews), the loss
+    breaking ties."""
+    return (1.0 - accuracy) + 1e-4 * loss
+
+
 def build_classifier(prepared: Prepared, cell: str, size: str, device: str) -> Built:
     (texts, labels), (held_texts, held_labels) = prepared.train, prepared.held_out
     preset = dict(SIZES[size])
@@ -95,7 +102,7 @@ def build_classifier(prepared: Prepared, cell: str, size: str, device: str) -> B
     def score(model: ReviewClassifier) -> tuple[float, float]:  # the loss and the accuracy
         return held_out_figures(predict_ids(model, held_ids), held_labels)
 
-    return Built(ReviewClassifier(config), task, score,
+    return Built(ReviewClassifier(config), task, score, chosen_by=fewest_errors,
                  save_extra=lambda folder: tokenizer.save(str(folder / TOKENIZER_NAME)))
 
 

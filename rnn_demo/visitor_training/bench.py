@@ -21,6 +21,8 @@ from .data import Built
 from .job import DEFAULT_LR, train_job, visitor_part
 
 CELL, SIZE, SEED = "gru", "tiny", 0
+WARMUP_SECONDS = 5.0  # of the plain loop on a model thrown away, before either is timed: the first steps of a
+# process are slower (allocator, caches), and would count against whichever ran first
 
 
 def plain_loop(built: Built, seconds: float, settings: TrainSettings) -> int:
@@ -52,11 +54,13 @@ def _compare(kind: str, seconds: float, folder: Path) -> dict:
     """The job and the plain loop on `kind`'s bench file, each for `seconds`, scored alike."""
     part = visitor_part(kind)
     path = part.bench_file(folder)
+    settings = TrainSettings(lr=DEFAULT_LR, warmup_steps=20, min_lr_ratio=1.0, max_steps=1_000_000, seed=SEED)
+    thrown_away = part.build(part.read(path, {}), CELL, SIZE, torch.device("cpu"))
+    plain_loop(thrown_away, min(WARMUP_SECONDS, seconds), settings)
     torch.manual_seed(SEED)  # the same starting weights for both
     items = list(train_job(kind, str(path), {}, CELL, SIZE, seconds, str(folder / "job"), seed=SEED))
     torch.manual_seed(SEED)
     built = part.build(part.read(path, {}), CELL, SIZE, torch.device("cpu"))
-    settings = TrainSettings(lr=DEFAULT_LR, warmup_steps=20, min_lr_ratio=1.0, max_steps=1_000_000, seed=SEED)
     torch.manual_seed(SEED)
     plain_steps = plain_loop(built, seconds, settings)
     job_model = type(built.model).from_pretrained(items[-1]["model_dir"])

@@ -48,11 +48,13 @@ def held_out_row(text: str) -> bool:
 class Built:
     """A model ready to train on a visitor's data: the task object the loop reads (training.Task); `score`, the
     held-out loss (the task's selection loss) and metric (the plug-in's `VisitorTraining.metric`) from one pass over
-    the held-out part; what to do to the model before it is saved (`before_save`) and what else the saved folder
-    needs (`save_extra`, e.g. the tokenizer)."""
+    the held-out part; `chosen_by`, what picks the best checkpoint from those two (lower is better; default the
+    loss); what to do to the model before it is saved (`before_save`) and what else the saved folder needs
+    (`save_extra`, e.g. the tokenizer)."""
 
     model: torch.nn.Module
     task: object
     score: Callable[[torch.nn.Module], tuple[float, float]]
+    chosen_by: Callable[[float, float], float] = lambda loss, metric: loss
     save_extra: Callable[[Path], None] = lambda folder: None
     before_save: Callable[[torch.nn.Module], None] = lambda model: None

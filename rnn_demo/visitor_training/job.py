@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -64,18 +64,18 @@ def prepare(kind: str, path: str, columns: dict[str, str | None]) -> Prepared:
 
 
 class ScoredTask:
-    """The built task, its held-out part scored in one pass per selection (`Built.score`): the loop reads the loss
-    from it, the job the metric that came with it (`last_metric`)."""
+    """The built task, its held-out part scored in one pass per selection (`Built.score`): the loop reads what
+    chooses the checkpoint (`Built.chosen_by`), the job the loss and metric that came with it."""
 
-    def __init__(self, task: object, score: Callable[[torch.nn.Module], tuple[float, float]]) -> None:
-        self.task, self.score, self.last_metric = task, score, math.nan
+    def __init__(self, built: Built) -> None:
+        self.built, self.last_loss, self.last_metric = built, math.nan, math.nan
 
     def __getattr__(self, name: str) -> object:  # batch, loss, batch_units: the task's own
-        return getattr(self.task, name)
+        return getattr(self.built.task, name)
 
     def selection_loss(self, model: torch.nn.Module) -> float:
-        loss, self.last_metric = self.score(model)
-        return loss
+        self.last_loss, self.last_metric = self.built.score(model)
+        return self.built.chosen_by(self.last_loss, self.last_metric)
 
 
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
@@ -102,14 +102,13 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     def keep_best(model: torch.nn.Module, state: dict) -> None:
         best["weights"] = {name: value.detach().clone() for name, value in model.state_dict().items()}
 
-    task, clock = ScoredTask(built.task, built.score), ScoringClock(deadline=started + seconds)
+    task, clock = ScoredTask(built), ScoringClock(deadline=started + seconds)
     run = training_run(built.model, task, settings, None, keep_best, progress=False, clock=clock)
     state = {"step": 0}
     try:
         for state in run:
-            entry = state["history"][-1]
-            progress = {"step": state["step"], "train_loss": entry["train_loss"],
-                        "held_out_loss": entry["selection_loss"], "metric": part.metric, "value": task.last_metric,
+            progress = {"step": state["step"], "train_loss": state["history"][-1]["train_loss"],
+                        "held_out_loss": task.last_loss, "metric": part.metric, "value": task.last_metric,
                         "best_step": state["best_step"], "seconds": round(time.perf_counter() - started, 2),
                         "budget": seconds}
             best["progress"] = progress if state["best_step"] == state["step"] else best.get("progress")
