@@ -145,7 +145,7 @@ def test_bench_sentiment_reports_latency_and_what_batching_buys(cli, tiny_models
 
 @pytest.mark.slow
 def test_bench_train_runs_the_train_tabs_job_and_a_plain_loop_on_each_task(cli):
-    result = cli("bench", "train", "--seconds", "3", "--json")
+    result = cli("bench", "train", "--seconds", "1", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["threads"] == 1 and set(report["tasks"]) == {"text", "sentiment", "forecast"}

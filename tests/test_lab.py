@@ -8,7 +8,7 @@ import torch
 from rnn_demo.lab.net import CELL_NAMES, LabNet, spectral_radius
 from rnn_demo.lab.problems import FIRST_INPUTS, SYMBOLS, adding, first_symbol, make_batch
 from rnn_demo.lab.serve import PRESETS, from_widgets, to_widgets
-from rnn_demo.lab.run import PROFILE_EVERY, LabSettings, _measured, gradient_profile, run_lab, summary
+from rnn_demo.lab.run import PROFILE_EVERY, LabSettings, gradient_profile, measure_step, run_lab, summary
 from tests.conftest import ROOT
 
 
@@ -91,7 +91,7 @@ def test_a_fused_step_measures_what_the_from_scratch_cells_measure(cell, profile
     net = LabNet(cell, FIRST_INPUTS, 6, SYMBOLS, 1.2, torch.Generator().manual_seed(5), keep_bias=1.0)
     batch = make_batch("first", 4, 11, torch.Generator().manual_seed(6))
     expected = _from_scratch_step(net, batch.inputs, batch.targets)
-    measured = _measured(settings, net, batch.inputs, batch.targets, 1, profiled)
+    measured = measure_step(settings, net, batch.inputs, batch.targets, 1, profiled)
     assert measured.loss == pytest.approx(expected["loss"], rel=1e-5)
     assert measured.largest_state == pytest.approx(expected["largest"], rel=1e-5)
     assert measured.gates == pytest.approx(expected["gates"], rel=1e-5) and (cell.startswith("rnn") or measured.gates)

@@ -121,9 +121,9 @@ def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.devi
         batch = make_batch(settings.problem, BATCH, settings.length, data)
         inputs, targets = batch.inputs.to(device), batch.targets.to(device)
         profiled = step % PROFILE_EVERY == 1 or step == settings.steps
-        measured = _measured(settings, model, inputs, targets, step, profiled)
+        measured = measure_step(settings, model, inputs, targets, step, profiled)
         if measured.diverged and not profiled:  # the step again, its states kept: the profile of what blew up
-            measured = _measured(settings, model, inputs, targets, step, profiled=True)
+            measured = measure_step(settings, model, inputs, targets, step, profiled=True)
         measured.seconds = round(time.perf_counter() - started, 3)
         if measured.diverged is None:
             optimizer.step()
@@ -132,8 +132,8 @@ def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.devi
             return
 
 
-def _measured(settings: LabSettings, model: LabNet, inputs: torch.Tensor, targets: torch.Tensor, step: int,
-              profiled: bool) -> LabStep:
+def measure_step(settings: LabSettings, model: LabNet, inputs: torch.Tensor, targets: torch.Tensor, step: int,
+                 profiled: bool) -> LabStep:
     """One step's forward and backward pass (the gradients left in the model, clipped) and what it measured. Through
     PyTorch's fused sequence kernel; `profiled`: one fused cell per step instead, each state's gradient kept for the
     profile."""

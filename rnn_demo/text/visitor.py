@@ -15,7 +15,7 @@ from .train import TextTask
 
 MIN_TEXT_CHARS = 2_000
 MAX_CHARACTERS = 300  # distinct characters in a text: the language model's vocabulary
-HELD_OUT_CHARS = 20_000  # of the held-out part scored at each selection (all of it is in the card's metric)
+HELD_OUT_CHARS = 20_000  # the held-out part's first characters: scored at each selection, and the card's metric
 SIZES = {"tiny": {"embedding_dim": 32, "hidden_size": 128}, "small": {"embedding_dim": 64, "hidden_size": 256}}
 
 

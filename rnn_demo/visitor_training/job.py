@@ -86,7 +86,7 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     after each held-out scoring (step, losses, the metric, seconds), then {"model_dir", "steps"}: the best
     checkpoint's folder with its card (None if the run ended before its first scoring) and the steps taken.
 
-    The held-out part is scored by wall time (ScoringClock: at most a twentieth of the run), once per scoring;
+    The held-out part is scored by wall time (ScoringClock: aiming at a twentieth of the run), once per scoring;
     the best weights are kept in memory and written, calibrated and carded once, when the run ends (also when
     Stop closes it), so no step waits for the disk."""
     part = visitor_part(kind)
