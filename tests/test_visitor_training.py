@@ -119,6 +119,8 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     card = (tmp_path / "model" / "README.md").read_text()
     best = next(p for p in progress if p["step"] == progress[-1]["best_step"])
     assert f"{best['metric']} {best['value']:.4f}" in card and "trained on a visitor's own data" in card
+    chosen = "held-out error rate (the loss breaking ties)" if kind == "sentiment" else "held-out loss"
+    assert f"the checkpoint of lowest {chosen} kept" in card
 
 
 def test_the_training_job_refuses_an_unknown_task_or_size():

@@ -103,6 +103,7 @@ def build_classifier(prepared: Prepared, cell: str, size: str, device: str) -> B
         return held_out_figures(predict_ids(model, held_ids), held_labels)
 
     return Built(ReviewClassifier(config), task, score, chosen_by=fewest_errors,
+                 chosen_by_name="held-out error rate (the loss breaking ties)",
                  save_extra=lambda folder: tokenizer.save(str(folder / TOKENIZER_NAME)))
 
 

@@ -56,5 +56,6 @@ class Built:
     task: object
     score: Callable[[torch.nn.Module], tuple[float, float]]
     chosen_by: Callable[[float, float], float] = lambda loss, metric: loss
+    chosen_by_name: str = "held-out loss"  # what `chosen_by` is, for the card ("the checkpoint of lowest ...")
     save_extra: Callable[[Path], None] = lambda folder: None
     before_save: Callable[[torch.nn.Module], None] = lambda model: None
