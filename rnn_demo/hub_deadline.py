@@ -222,6 +222,20 @@ def _child_main() -> None:  # runs in the child process of run_in_child
     except Exception as error:  # noqa: BLE001 - any other failure: its kind only (a message might hold a secret)
         answer = {"failed": type(error).__name__}
     print(json.dumps(answer), flush=True)
+    exit_now(0)
+
+
+def exit_now(code: int) -> None:
+    """End a child process at once, its output flushed, skipping the interpreter's teardown: there, a daemon thread
+    (the watchdog, a download's progress bar, a library's pool) caught holding stderr's lock makes CPython abort
+    (SIGABRT), and the parent would read a finished job as failed. This happened under load in CI (the Hub-dataset
+    reader ended with code -6 after its work was done)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -205,7 +205,7 @@ def test_a_two_column_upload_needs_no_names_and_latin1_is_read():
 
 
 def test_origin_text_blank_exact_or_a_clear_error():
-    from rnn_demo.forecast.serve import parse_origin
+    from rnn_demo.forecast.origin import parse_origin
 
     series = toy_series(days=10)
     assert parse_origin("", series, 20) == len(series)

@@ -236,7 +236,7 @@ def hourly(days: int = 10, offsets: float | None = None) -> Series:
 
 
 def test_an_origin_with_an_offset_is_read_in_the_series_wall_clock_time():
-    from rnn_demo.forecast.serve import locate_origin
+    from rnn_demo.forecast.origin import locate_origin
 
     assert locate_origin("2024-01-08T00:00:00+11:00", hourly(), 20) == (168, [
         "The origin's UTC offset (+11:00) was set aside: this series' time stamps have none, so the origin is read "
@@ -251,7 +251,7 @@ def test_an_origin_with_an_offset_is_read_in_the_series_wall_clock_time():
                                   "1e400", "9" * 30, "\x00", "2024-01-08 00:00:00.000000001", "-1", "2024-01-08+25:00",
                                   "2024-01-08 00:00 Europe/London", "x" * 10_000, "1677-09-21", "2262-04-12", "T"])
 def test_the_origin_box_raises_nothing_but_clear_messages(text):
-    from rnn_demo.forecast.serve import parse_origin
+    from rnn_demo.forecast.origin import parse_origin
 
     try:
         parse_origin(text, hourly(), 20)
@@ -260,7 +260,7 @@ def test_the_origin_box_raises_nothing_but_clear_messages(text):
 
 
 def test_a_long_origin_is_not_echoed():
-    from rnn_demo.forecast.serve import parse_origin
+    from rnn_demo.forecast.origin import parse_origin
 
     with pytest.raises(ValueError, match="the origin has 10,000 characters; at most 64 are read") as raised:
         parse_origin("2" * 10_000, hourly(), 20)

@@ -29,7 +29,7 @@ def test_empty_tables_show_their_real_headers(tab):
 
 
 def test_the_origin_box_is_bounded(tab):
-    from rnn_demo.forecast.serve import ORIGIN_CHARS
+    from rnn_demo.forecast.origin import ORIGIN_CHARS
 
     assert _components(tab, gr.Textbox)["Forecast origin (the first half-hour forecast)"].max_length == ORIGIN_CHARS == 64
 

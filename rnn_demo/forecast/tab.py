@@ -11,6 +11,7 @@ from ..ui.common import (bullets, cell_choices, clear_first, hub_loader, progres
                          stop_job)
 from . import serve as forecast
 from .compare import compare_forecasts
+from .origin import ORIGIN_CHARS
 from .own_series import holdout_frame, own_series_forecast
 from .plot import forecast_figure
 from .plugin import PLUGIN
@@ -96,7 +97,7 @@ def _series_controls() -> list[gr.components.Component]:
                                  placeholder="default: temperature or temp; rows after the last value: the coming day's")
         adapt = gr.Checkbox(value=True, label="Adapt the model to my series first (fine-tuned on its history, "
                                               "the last two weeks held out to check it against the naive forecasts)")
-    origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", max_length=forecast.ORIGIN_CHARS,
+    origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", max_length=ORIGIN_CHARS,
                         placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
     gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
     return [source, upload, time_column, value_column, origin, adapt, temperature]

@@ -13,8 +13,8 @@ from ..backbone import CELL_LABELS
 from .evaluate import interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import forecast_quantiles, interval_of
-from .serve import (SHELF, TEMPERATURE_SHELF, ForecastView, forecast_view, locate_origin, metrics_frame,
-                    victoria)
+from .origin import locate_origin
+from .serve import SHELF, TEMPERATURE_SHELF, ForecastView, forecast_view, metrics_frame, victoria
 
 ORACLE_LABEL = "with oracle temperature (median, 80% interval)"
 ORACLE_NOTE = ("The oracle-temperature forecast reads the temperature observed on the day it forecasts, standing in "

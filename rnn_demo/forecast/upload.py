@@ -6,10 +6,10 @@ import re
 
 import pandas as pd
 
-from ..display import md_text, quoted
+from ..display import column_list, md_text, quoted
 from ..uploads import decode_upload
 from .covariates import TEMPERATURE_COLUMNS
-from .data import listed, series_from_frame
+from .data import series_from_frame
 from .infer import Series
 
 MAX_ROWS = 200_000
@@ -62,7 +62,7 @@ def _read_csv(text: str, **options) -> pd.DataFrame:
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
     if named:
         if named not in columns:
-            raise ValueError(f"no column {quoted(named)}; the file's columns are: {listed(columns)}")
+            raise ValueError(f"no column {quoted(named)}; the file's columns are: {column_list(columns)}")
         return named
     found = [c for c in columns if c.strip().lower() in preferred]
     rest = [c for c in columns if c != taken]
@@ -70,7 +70,7 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
         return found[0]
     if len(columns) == 2 and rest:
         return rest[0] if what == "value" else columns[0]
-    raise ValueError(f"name the {what} column: the file's columns are {listed(columns)} "
+    raise ValueError(f"name the {what} column: the file's columns are {column_list(columns)} "
                      f"(by default one of {', '.join(preferred)})")
 
 
@@ -78,7 +78,7 @@ def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, s
     """The temperature column: the one named, else one called as TEMPERATURE_COLUMNS (none: the series has none)."""
     if named:
         if named not in columns:
-            raise ValueError(f"no column {quoted(named)}; the file's columns are: {listed(columns)}")
+            raise ValueError(f"no column {quoted(named)}; the file's columns are: {column_list(columns)}")
         if named in taken:
             raise ValueError(f"the temperature column must differ from the time and value columns ({quoted(named)})")
         return named

@@ -85,6 +85,7 @@ def _read_in_child(request: dict) -> dict:
     """Run the reading process on `request`; its JSON answer, or a ValueError saying which bound it passed."""
     environment = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")}
     environment.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", USE_TORCH="0", USE_TF="0", USE_JAX="0",  # datasets alone
+                       HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1",  # no bar threads
                        ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2")  # memory as malloc's, few arenas
     name = request["repo_id"]
     with tempfile.TemporaryFile() as log:  # its messages: a file, of which only the end is read back
@@ -132,7 +133,8 @@ def _child_main() -> None:  # runs in the reading process
         print(json.dumps({"error": str(error)}))
     except MemoryError:
         sys.stderr.write("MemoryError\n")
-        sys.exit(1)
+        hub_deadline.exit_now(1)
+    hub_deadline.exit_now(0)  # the answer is out: no teardown that could abort (hub_deadline.exit_now)
 
 
 def _check_size(repo_id: str) -> None:
