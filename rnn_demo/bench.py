@@ -3,6 +3,7 @@ themselves are the tasks' (`bench.py` of each task package, listed by their Task
 tabs' (their `BENCHES`); `python -m rnn_demo bench` runs them, each with its baseline in the same run."""
 from __future__ import annotations
 
+import math
 import time
 
 
@@ -43,3 +44,26 @@ def status_mb(field: str) -> float:
     """A memory figure of this process from /proc/self/status (VmRSS: resident now, VmHWM: its peak), in MB."""
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) / 1024 for line in status if line.startswith(field + ":"))
+
+
+def plain_training(model, task, settings, seconds: float = math.inf, steps: int | None = None) -> tuple[int, float]:
+    """A plain PyTorch loop, the baseline of the training benchmarks: `model` trained on `task`'s batches and loss
+    (training.Task) with AdamW at `settings`' rate and warm-up and its gradient clipping, nothing else (no evaluation,
+    no checkpoint), for `seconds` or `steps`, whichever ends first. Returns the steps taken and their seconds."""
+    import torch
+
+    from .training import learning_rate
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
+    model.train()
+    carry, step, started = None, 0, time.perf_counter()
+    while time.perf_counter() - started < seconds and (steps is None or step < steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, settings)
+        loss, carry = task.loss(model, task.batch(step), carry)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+        optimizer.step()
+        step += 1
+    return step, time.perf_counter() - started

@@ -63,23 +63,17 @@ def bench_adaptation(model, series, test_start: int, weeks: int = 8) -> dict:
 
 
 def _plain_steps_per_second(model, series, steps: int) -> float:
-    """Steps per second of a plain PyTorch loop fine-tuning a copy of `model` on the adaptation's batches (its task,
-    batch size, optimizer, rate and clipping), with no held-out scoring: the most the adaptation's time can buy."""
+    """Steps per second of a plain PyTorch loop (bench.plain_training) fine-tuning a copy of `model` on the
+    adaptation's batches (its task, batch size, optimizer, rate and clipping), with no held-out scoring: the most the
+    adaptation's time can buy."""
     import copy
 
+    from ..bench import plain_training
     from .adapt import BATCH_SIZE, SETTINGS, holdout_start
     from .train import ForecastTask
 
     model = copy.deepcopy(model).float()
     task = ForecastTask(series, model.config, holdout_start(series, model.config), BATCH_SIZE, torch.device("cpu"),
                         SETTINGS.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=SETTINGS.lr)
-    model.train()
-    started = time.perf_counter()
-    for step in range(steps):
-        loss, _ = task.loss(model, task.batch(step), None)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), SETTINGS.clip_norm)
-        optimizer.step()
-    return steps / (time.perf_counter() - started)
+    taken, seconds = plain_training(model, task, SETTINGS, steps=steps)
+    return taken / seconds

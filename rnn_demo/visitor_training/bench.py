@@ -1,7 +1,7 @@
 """`python -m rnn_demo bench train`: what a visitor's minutes buy. For each task a visitor can train, on the same
 file (the task's `bench_file`, from its protocol data), model size, seed and one thread, in one run: the Train tab's
 job (`job.train_job`, as the job slot's worker runs it, its file read and its model built inside its budget) against
-a plain PyTorch loop written here (the task's batches and loss, AdamW at the same rate and warm-up, the same
+a plain PyTorch loop (`bench.plain_training`: the task's batches and loss, AdamW at the same rate and warm-up, the same
 clipping, no evaluation and no checkpoint until its time is up). Both models are scored the same way at the end:
 the task's held-out scoring (`Built.score`) of the job's saved best model and of the plain loop's last one.
 """
@@ -9,39 +9,20 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
+from ..bench import plain_training
 from ..devices import cpu_name
 from ..tasks import trainable_tasks
-from ..training import TrainSettings, learning_rate
+from ..training import TrainSettings
 from .data import Built
 from .job import DEFAULT_LR, train_job, visitor_part
 
 CELL, SIZE, SEED = "gru", "tiny", 0
 WARMUP_SECONDS = 5.0  # of the plain loop on a model thrown away, before either is timed: the first steps of a
 # process are slower (allocator, caches), and would count against whichever ran first
-
-
-def plain_loop(built: Built, seconds: float, settings: TrainSettings) -> int:
-    """Train `built.model` on its task's batches for `seconds`: AdamW, the job's warm-up and clipping, nothing else.
-    Returns the steps taken."""
-    model, task = built.model, built.task
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
-    model.train()
-    carry, step, deadline = None, 0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, settings)
-        loss, carry = task.loss(model, task.batch(step), carry)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
-        optimizer.step()
-        step += 1
-    return step
 
 
 def _scored(built: Built, model: torch.nn.Module) -> dict:
@@ -56,13 +37,13 @@ def _compare(kind: str, seconds: float, folder: Path) -> dict:
     path = part.bench_file(folder)
     settings = TrainSettings(lr=DEFAULT_LR, warmup_steps=20, min_lr_ratio=1.0, max_steps=1_000_000, seed=SEED)
     thrown_away = part.build(part.read(path, {}), CELL, SIZE, torch.device("cpu"))
-    plain_loop(thrown_away, min(WARMUP_SECONDS, seconds), settings)
+    plain_training(thrown_away.model, thrown_away.task, settings, min(WARMUP_SECONDS, seconds))
     torch.manual_seed(SEED)  # the same starting weights for both
     items = list(train_job(kind, str(path), {}, CELL, SIZE, seconds, str(folder / "job"), seed=SEED))
     torch.manual_seed(SEED)
     built = part.build(part.read(path, {}), CELL, SIZE, torch.device("cpu"))
     torch.manual_seed(SEED)
-    plain_steps = plain_loop(built, seconds, settings)
+    plain_steps, _ = plain_training(built.model, built.task, settings, seconds)
     job_model = type(built.model).from_pretrained(items[-1]["model_dir"])
     job, plain = {"steps": items[-1]["steps"], **_scored(built, job_model)}, {"steps": plain_steps,
                                                                              **_scored(built, built.model)}
