@@ -107,16 +107,24 @@ def _optimizer(settings: LabSettings, model: LabNet) -> torch.optim.Optimizer:
     return torch.optim.Adam(model.parameters(), lr=settings.lr)
 
 
+def starting_point(settings: LabSettings, device: torch.device | str = "cpu"
+                   ) -> tuple[LabNet, torch.optim.Optimizer, torch.Generator]:
+    """A run's network on `device`, its optimizer, and the generator its batches come from: weights and data from
+    generators of their own seeded by `settings.seed`, so every run with one seed starts alike."""
+    weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(settings.seed + 1)
+    model = LabNet(settings.cell, input_size(settings.problem), settings.hidden, output_size(settings.problem),
+                   settings.scale, weights, settings.keep_bias).to(device)
+    return model, _optimizer(settings, model), data
+
+
 def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.device | str = "cpu"
             ) -> Iterator[LabStep]:
     """Train as `settings` say on `device`, yielding a LabStep after every step, until `settings.steps`, `seconds`
     of wall time, or the first non-finite number (that step says why). Weights and data come from their own
     generators on the CPU, the same for every cell and device, so two runs with one seed see the same sequences."""
     settings.check()
-    weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(settings.seed + 1)
-    model = LabNet(settings.cell, input_size(settings.problem), settings.hidden, output_size(settings.problem),
-                   settings.scale, weights, settings.keep_bias).to(device)
-    optimizer, started = _optimizer(settings, model), time.perf_counter()
+    model, optimizer, data = starting_point(settings, device)
+    started = time.perf_counter()
     for step in range(1, settings.steps + 1):
         batch = make_batch(settings.problem, BATCH, settings.length, data)
         inputs, targets = batch.inputs.to(device), batch.targets.to(device)

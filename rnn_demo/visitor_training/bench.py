@@ -36,12 +36,13 @@ def _compare(kind: str, seconds: float, folder: Path) -> dict:
     part = visitor_part(kind)
     path = part.bench_file(folder)
     settings = TrainSettings(lr=DEFAULT_LR, warmup_steps=20, min_lr_ratio=1.0, max_steps=1_000_000, seed=SEED)
-    thrown_away = part.build(part.read(path, {}), CELL, SIZE, torch.device("cpu"))
+    prepared = part.read(path, {})  # the plain loop's data; the job reads the file itself, inside its budget
+    thrown_away = part.build(prepared, CELL, SIZE, torch.device("cpu"))
     plain_training(thrown_away.model, thrown_away.task, settings, min(WARMUP_SECONDS, seconds))
     torch.manual_seed(SEED)  # the same starting weights for both
     items = list(train_job(kind, str(path), {}, CELL, SIZE, seconds, str(folder / "job"), seed=SEED))
     torch.manual_seed(SEED)
-    built = part.build(part.read(path, {}), CELL, SIZE, torch.device("cpu"))
+    built = part.build(prepared, CELL, SIZE, torch.device("cpu"))
     torch.manual_seed(SEED)
     plain_steps, _ = plain_training(built.model, built.task, settings, seconds)
     job_model = type(built.model).from_pretrained(items[-1]["model_dir"])
