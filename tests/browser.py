@@ -37,14 +37,17 @@ def examples_shown(page) -> None:
     page.get_by_text("An example: the").first.wait_for(timeout=90_000)
 
 
-def progress_values(page, seconds: float = 120) -> list[float]:
+def progress_values(page, seconds: float = 120, distinct: int | None = None) -> list[float]:
     """The shares done (0 to 1) the page's progress bar (an HTML <progress> in the streamed status) shows, from now
-    until it has come and gone (the work ended) or `seconds` have passed, read every 0.2 s."""
+    until it has come and gone (the work ended), or has shown `distinct` different shares, or `seconds` have passed,
+    read every 0.2 s."""
     values, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
         shown = page.locator("progress:visible").evaluate_all("bars => bars.map(bar => bar.value)")
         if shown:
             values.append(max(shown))
+            if distinct and len(set(values)) >= distinct:
+                break
         elif values:  # it came and went
             break
         time.sleep(0.2)

@@ -43,19 +43,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 MAX_WORKERS = 4  # `-n auto` on a large machine: each worker launches its own apps and browsers
-# Modules whose tests share the launched apps (the `bundled_app` and `client` fixtures): one group, so one worker
-# and one launch of each, stopped when the group ends
-LAUNCHED_APPS = ("test_browser.py", "test_inside_browser.py", "test_lab_browser.py", "test_train_browser.py",
-                 "test_sentiment_compare.py", "test_app.py", "test_bad_inputs.py", "test_fairness.py",
-                 "test_forecast_compare.py", "test_inside_app.py", "test_lab_app.py", "test_sentiment_app.py",
-                 "test_publish.py", "test_forecast_temperature.py", "test_samples.py")
-APP_FIXTURES = ("bundled_app", "client")
+# The modules that share a launched app, by the app's fixture: one group per app (conftest's `group`), so one worker
+# and one launch of it, stopped when the group ends. Two groups, not one: one worker running both would carry about
+# 290 s of the suite alone.
+SHARED_APPS = {
+    "bundled_app": ("test_browser.py", "test_inside_browser.py", "test_lab_browser.py", "test_train_browser.py"),
+    "client": ("test_sentiment_compare.py", "test_app.py", "test_bad_inputs.py", "test_fairness.py",
+               "test_forecast_compare.py", "test_inside_app.py", "test_lab_app.py", "test_sentiment_app.py",
+               "test_publish.py", "test_forecast_temperature.py", "test_samples.py"),
+}
+APP_GROUP = {fixture: f"{fixture}-modules" for fixture in SHARED_APPS}  # the group of the modules that use it
 # Modules whose tests each re-measure one bundled model in full: one group per cell, spread over the workers
 PER_CELL = ("test_quality_text.py", "test_quality.py")
 CELLS = ("lstm", "gru", "rnn")
 # The longest groups (measured: `--durations`, summed per group), handed out first so that none is left running
 # alone at the end; the others follow in file order
-FIRST = ("launched-apps", "test_parallel", "test_quality_text[lstm]", "test_train_tab", "test_cli",
+FIRST = ("client-modules", "bundled_app-modules", "test_parallel", "test_quality_text[lstm]", "test_train_tab", "test_cli",
          "test_quality_text[gru]", "test_quality[lstm]", "test_quality[gru]", "test_forecast_adapt", "test_app_hub",
          "test_inside_memory", "test_lab", "test_quality_text[rnn]", "test_quality[rnn]", "test_quality", "test_jobs",
          "test_hub_dataset_bounds", "test_hub_roundtrip", "test_hub_deadline", "test_package", "test_tiny_models")
@@ -74,8 +77,9 @@ def group(nodeid: str) -> str:
     measurement of the bundled models (a test parametrized by cell alone, as `test_x[lstm]`). Read from the test's
     id alone, as the scheduler in the controlling process sees it."""
     module = nodeid.split("::")[0].rsplit("/", 1)[-1]
-    if module in LAUNCHED_APPS:
-        return "launched-apps"
+    for fixture, modules in SHARED_APPS.items():
+        if module in modules:
+            return APP_GROUP[fixture]
     cell = nodeid.rpartition("[")[2].rstrip("]") if nodeid.endswith("]") else ""
     if module in PER_CELL and cell in CELLS:
         return f"{module.removesuffix('.py')}[{cell}]"
@@ -196,14 +200,14 @@ def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def client(tiny_models_dir: Path):
     """A gradio_client Client of app.py launched on the tiny models, behind one trusted proxy: one server for the
-    modules of the `launched-apps` group, stopped when the group's last test ends."""
+    modules that use it (one group, `client-modules`), stopped when the group's last test ends."""
     from gradio_client import Client
 
     from tests.appserver import launched_app
 
     with ExitStack() as stack:  # as on a Space, behind one proxy (clients.py)
         url = stack.enter_context(launched_app(tiny_models_dir, env={"RNN_DEMO_TRUSTED_PROXIES": "1"}))
-        AFTER_GROUP["launched-apps"].append(stack.close)
+        AFTER_GROUP[APP_GROUP["client"]].append(stack.close)
         # gradio_client's plain POSTs (joining the queue, a cancel) take httpx's 5 s limit, which the app can miss
         # while three workers share two cores (a lab run's cancel did, once, and left the run going): 60 s here
         yield Client(url, verbose=False, httpx_kwargs={"timeout": 60})
@@ -212,21 +216,23 @@ def client(tiny_models_dir: Path):
 @pytest.fixture(scope="session")
 def bundled_app() -> Iterator[str]:
     """The URL of app.py launched on the bundled weights, offline, as a visitor meets it: one server for the
-    browser modules, whose group (`launched-apps`) runs on one worker; stopped when the group's last test ends."""
+    browser modules (one group, `bundled_app-modules`, on one worker); stopped when the group's last test ends."""
     from tests.appserver import launched_app
 
     with ExitStack() as stack:
         url = stack.enter_context(launched_app())
-        AFTER_GROUP["launched-apps"].append(stack.close)
+        AFTER_GROUP[APP_GROUP["bundled_app"]].append(stack.close)
         yield url
 
 
-AFTER_GROUP: dict[str, list[Callable[[], None]]] = {"launched-apps": []}  # what to stop after a group's last test
+AFTER_GROUP: dict[str, list[Callable[[], None]]] = {name: [] for name in APP_GROUP.values()}  # stopped after a group
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if set(APP_FIXTURES) & set(item.fixturenames) and group(item.nodeid) != "launched-apps":
-        pytest.fail(f"{item.path.name} uses a launched app: add it to LAUNCHED_APPS in tests/conftest.py")
+    for fixture, name in APP_GROUP.items():
+        if fixture in item.fixturenames and group(item.nodeid) != name:
+            pytest.fail(f"{item.path.name} uses the launched app `{fixture}`: add it to SHARED_APPS[{fixture!r}] "
+                        "in tests/conftest.py")
 
 
 @pytest.hookimpl(trylast=True)

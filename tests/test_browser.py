@@ -5,6 +5,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from rnn_demo.sentiment.compare import agreement, compare_verdicts
+from rnn_demo.sentiment.serve import bundled_cells
 from tests.browser import OUTPUT, app_page, progress_values
 from tests.test_devices import reported_here
 
@@ -89,6 +91,24 @@ def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
     assert coloured.count() >= len(review.split()) // 2, "the review is not coloured word by word"
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "sentiment-tab.png"), full_page=True)
+
+
+def test_the_comparison_shows_every_cells_verdict_in_the_page(page):
+    """In Chromium on the bundled weights: the button opens the accordion and fills a label and coloured words per
+    cell, twice in a row, with no error thrown in the page."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.get_by_role("tab", name="Sentiment").click()
+    for review in ("A beautiful, moving film. The performances are superb.",
+                   "Two hours of my life I will never get back. The acting is wooden."):
+        page.get_by_label("Review", exact=True).fill(review)
+        page.get_by_role("button", name="Compare the three cells").click()
+        page.get_by_text(agreement(compare_verdicts(review)).replace("**", "")).wait_for(timeout=20_000)
+        fields = page.locator("#sentiment-compare [data-testid='highlighted-text:textfield']")
+        expect(fields).to_have_count(len(bundled_cells()))
+        for number in range(len(bundled_cells())):
+            expect(fields.nth(number).locator(".token.highlighted").first).to_be_visible()
+    assert not errors, errors
 
 
 def test_forecast_tab_plots_the_forecast_band_and_runs_the_backtest(page):

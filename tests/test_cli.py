@@ -163,7 +163,7 @@ def test_bench_train_runs_the_train_tabs_job_and_a_plain_loop_on_each_task(cli):
 
 @pytest.mark.slow
 def test_bench_load_runs_clients_against_a_launched_app(cli):
-    result = cli("bench", "load", "--clients", "3", "--seconds", "4", "--warmup", "2", "--with-training",
+    result = cli("bench", "load", "--clients", "3", "--seconds", "3", "--warmup", "1", "--with-training",
                      "--with-flood", "--sessionless", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)

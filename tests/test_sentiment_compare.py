@@ -3,13 +3,11 @@ single view gives for that cell, its word colours cover the review, and the endp
 the launched app's API."""
 import gradio as gr
 import pytest
-from playwright.sync_api import expect
 
 from rnn_demo.backbone import CELL_LABELS
 from rnn_demo.sentiment.compare import agreement, compare_verdicts, top_label
 from rnn_demo.sentiment.infer import Verdict
 from rnn_demo.sentiment.serve import analyse, bundled_cells
-from tests.test_browser import page  # noqa: F401 (the fixture: Chromium on the launched app)
 
 REVIEW = ("The first half is gripping and the photography is lovely,\nbut the last act falls apart completely. "
           "Oh, and <br /><br />the music: superb!")
@@ -104,23 +102,3 @@ def test_classify_compare_through_the_api(client):
     assert values[-1].startswith(("All 2 cells say", "The cells disagree"))
     with pytest.raises(Exception, match="the review is empty"):
         client.predict("   ", api_name="/classify_compare")
-
-
-@pytest.mark.slow
-@pytest.mark.browser
-def test_the_comparison_shows_every_cells_verdict_in_the_page(page):
-    """In Chromium on the bundled weights: the button opens the accordion and fills a label and coloured words per
-    cell, twice in a row, with no error thrown in the page."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.get_by_role("tab", name="Sentiment").click()
-    for review in ("A beautiful, moving film. The performances are superb.",
-                   "Two hours of my life I will never get back. The acting is wooden."):
-        page.get_by_label("Review", exact=True).fill(review)
-        page.get_by_role("button", name="Compare the three cells").click()
-        page.get_by_text(agreement(compare_verdicts(review)).replace("**", "")).wait_for(timeout=20_000)
-        fields = page.locator("#sentiment-compare [data-testid='highlighted-text:textfield']")
-        expect(fields).to_have_count(len(bundled_cells()))
-        for number in range(len(bundled_cells())):
-            expect(fields.nth(number).locator(".token.highlighted").first).to_be_visible()
-    assert not errors, errors

@@ -12,7 +12,7 @@ from tests.browser import OUTPUT, app_page
 from tests.test_train_tab import WORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-BUDGET = 20  # seconds of training: a scoring every second or so, each drawn as it comes
+BUDGET = 10  # seconds of training: a scoring every 1 to 3 s, each drawn as it comes, and enough to learn the letters
 
 
 def _points(page) -> int:

@@ -16,7 +16,8 @@ from tests.hubserver import hub_env, hub_environment, local_hub
 
 pytestmark = pytest.mark.slow
 WORDS = "abba baba caca acab "  # a text of four letters: a model trained on it writes only these
-SECONDS = 8  # each training's budget: a tiny model gets a few held-out scorings in it
+SECONDS = 8  # the budget of a training whose model must have learnt: a tiny model gets a few held-out scorings in it
+QUICK = 5  # the least budget the tab takes: for a test that needs a trained model, not a good one
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_a_labelled_csv_trains_a_classifier_the_sentiment_tab_then_uses(train_ap
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"body": [f"{'a lovely warm film' if i % 2 else 'a cold grim bore'} {i}" for i in range(300)],
                   "verdict": ["yay" if i % 2 else "nay" for i in range(300)]}).to_csv(path, index=False)
-    status, *_ = _train(client, "sentiment", path, columns=("body", "verdict", "", "", ""))
+    status, *_ = _train(client, "sentiment", path, columns=("body", "verdict", "", "", ""), seconds=QUICK)
     assert "now the model of the **Sentiment** tab" in status, status
     label, _, _ = client.predict("a lovely warm film", "gru", api_name="/classify")
     assert label["label"] == "yay" and {c["label"] for c in label["confidences"]} == {"yay", "nay"}
@@ -81,14 +82,16 @@ def test_a_series_csv_trains_a_forecaster(train_app, tmp_path):
     _, url = train_app
     series, path = hourly_demand(weeks=6), tmp_path / "grid.csv"
     pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
-    status, _, _, card, _, *_ = _train(Client(url, verbose=False), "forecast", path, columns=("", "", "", "mw", ""))
+    status, _, _, card, _, *_ = _train(Client(url, verbose=False), "forecast", path, columns=("", "", "", "mw", ""),
+                                         seconds=QUICK)
     assert "now the model of the **Forecasting** tab" in status and "MASE" in card
 
 
 def test_a_hub_dataset_trains_like_an_upload(train_app):
     _, url = train_app
     client = Client(url, verbose=False)
-    status, _, _, card, _, *_ = _train(client, "text", dataset="user/letters", columns=("line", "", "", "", ""))
+    status, _, _, card, _, *_ = _train(client, "text", dataset="user/letters", columns=("line", "", "", "", ""),
+                                       seconds=QUICK)
     assert "now the model of the **Text generation** tab" in status and f"Hub dataset {md_text('user/letters')}" in card
     with pytest.raises(Exception, match="no public dataset 'user/nothing-here'"):
         _train(client, "text", dataset="user/nothing-here")
@@ -113,13 +116,13 @@ def test_a_second_visitor_waits_in_line_with_their_place_shown(train_app, tmp_pa
     _, url = train_app
     first, second = Client(url, verbose=False), Client(url, verbose=False)
     running = first.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "", "gru",
-                           "tiny", 10, 0.003, 0, api_name="/train")
+                           "tiny", SECONDS, 0.003, 0, api_name="/train")
     deadline = time.monotonic() + 60
     while not any(str(out[0]).startswith("Training: step") for out in running.outputs()) and \
             time.monotonic() < deadline:
         time.sleep(0.2)
     waiting = second.submit("text", handle_file(str(_letters(tmp_path))), "", "", "train", "", "", "", "", "", "rnn",
-                            "tiny", 5, 0.003, 0, api_name="/train")
+                            "tiny", QUICK, 0.003, 0, api_name="/train")
     statuses = []
     watcher = threading.Thread(target=lambda: statuses.extend(str(out[0]) for out in waiting))
     watcher.start()
@@ -133,7 +136,7 @@ def test_push_goes_with_the_visitors_token_and_asks_for_a_sign_in_without_one(tr
     visitor = Client(url, verbose=False, oauth_token=hub.token)
     with pytest.raises(Exception, match="train a model first"):
         visitor.predict("my-letters", False, api_name="/train_push")
-    _train(visitor, "text", _letters(tmp_path))
+    _train(visitor, "text", _letters(tmp_path), seconds=QUICK)
     with pytest.raises(Exception, match=re.escape(SIGN_IN_FIRST[:60])):  # the same app, a visitor not signed in
         Client(url, verbose=False).predict("my-letters", False, api_name="/train_push")
     pushed = visitor.predict("my-letters", True, api_name="/train_push")
