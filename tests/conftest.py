@@ -1,7 +1,7 @@
 """Shared fixtures (tiny seeded models, the committed tiny models, the command line run in this process, the
 launched app) and how the suite is spread over pytest-xdist's workers.
 
-The suite's time budget: the README's test command within 10 minutes on a 2-core machine, and the fast tests
+The suite's time budget: the README's test command within 6 minutes on a 2-core machine, and the fast tests
 (`-m "not slow"`) within 2 minutes serially; tests/README.md says how a new test keeps to it.
 """
 from __future__ import annotations

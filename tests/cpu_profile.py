@@ -1,0 +1,88 @@
+"""A CPU-time profile of the suite: `python -m pytest -n auto -p tests.cpu_profile`.
+
+On two cores the suite is bound by CPU (both cores stay busy from its first test to its last), so a test's cost is
+the CPU its processes use, not its wall time, which counts the waits on the other workers. Each test is charged the
+CPU seconds its worker's process tree used while it ran: the worker, every process it started (the apps, their job
+workers, Chromium, the commands) and every child already reaped. A shared app's background work is charged to
+whichever test is running beside it, and a group's last test gets back (negatively) what stopping its app reaps.
+The summary, at the end of the run: the groups (tests/conftest.py's `group`) and the tests that cost the most.
+Reading /proc twice per test costs about 10 ms each time: use it to profile, not in CI.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+TICK = os.sysconf("SC_CLK_TCK")
+_charged: list[tuple[str, float, float]] = []  # (test id, CPU seconds of the tree, wall seconds)
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by `root` and its live descendants, each with its reaped children."""
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = sum(int(ticks) for ticks in fields[11:15]) / TICK  # utime, stime, cutime, cstime
+    total = 0.0
+    for pid, seconds in cpu.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        total += seconds if ancestor == root else 0.0
+    return total
+
+
+def _folder() -> Path:
+    """Where the workers leave their rows for the controlling process (its pid names it)."""
+    controller = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"rnn-demo-cpu-profile-{controller}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    import time
+
+    cpu, wall = tree_cpu(os.getpid()), time.perf_counter()
+    yield
+    _charged.append((item.nodeid, tree_cpu(os.getpid()) - cpu, time.perf_counter() - wall))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _charged:
+        _folder().mkdir(exist_ok=True)
+        name = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        (_folder() / f"{name}.json").write_text(json.dumps(_charged))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    from tests.conftest import group
+
+    if os.environ.get("PYTEST_XDIST_WORKER") or not _folder().is_dir():
+        return
+    rows = [row for path in sorted(_folder().glob("*.json")) for row in json.loads(path.read_text())]
+    for path in _folder().glob("*.json"):
+        path.unlink()
+    _folder().rmdir()
+    by_group, walls = Counter(), Counter()
+    for test, cpu, wall in rows:
+        by_group[group(test)] += cpu
+        walls[group(test)] += wall
+    write = terminalreporter.write_line
+    terminalreporter.section("CPU seconds by group (each test's process tree), wall seconds beside")
+    write(f"all tests: {sum(by_group.values()):.1f} CPU s")
+    for name, cpu in by_group.most_common(20):
+        write(f"{cpu:8.1f} {walls[name]:8.1f}  {name}")
+    terminalreporter.section("the tests that cost the most CPU")
+    for test, cpu, wall in sorted(rows, key=lambda row: -row[1])[:25]:
+        write(f"{cpu:8.1f} {wall:8.1f}  {test}")
