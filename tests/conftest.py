@@ -58,10 +58,11 @@ PER_CELL = ("test_quality_text.py", "test_quality.py")
 CELLS = ("lstm", "gru", "rnn")
 # The longest groups (measured: `--durations`, summed per group), handed out first so that none is left running
 # alone at the end; the others follow in file order
-FIRST = ("client-modules", "bundled_app-modules", "test_parallel", "test_quality_text[lstm]", "test_train_tab", "test_cli",
-         "test_quality_text[gru]", "test_quality[lstm]", "test_quality[gru]", "test_forecast_adapt", "test_app_hub",
-         "test_inside_memory", "test_lab", "test_quality_text[rnn]", "test_quality[rnn]", "test_quality", "test_jobs",
-         "test_hub_dataset_bounds", "test_hub_roundtrip", "test_hub_deadline", "test_package", "test_tiny_models")
+FIRST = ("client-modules", "bundled_app-modules", "test_parallel", "test_quality_text[lstm]", "test_train_tab",
+         "test_cli", "test_quality_text[gru]", "test_quality[lstm]", "test_quality[gru]", "test_forecast_adapt",
+         "test_app_hub", "test_inside_memory", "test_lab", "test_quality_text[rnn]", "test_quality[rnn]",
+         "test_quality", "test_jobs", "test_hub_dataset_bounds", "test_hub_roundtrip", "test_hub_deadline",
+         "test_package", "test_tiny_models")
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hooks: known only when it is loaded

@@ -14,8 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from rnn_demo.forecast.train import ForecastTask
 from rnn_demo.__main__ import main
+from rnn_demo.forecast.train import ForecastTask
 from rnn_demo.parallel import Shard, replicas_for
 from rnn_demo.sentiment.train import ReviewTask
 from rnn_demo.text.train import TextTask
