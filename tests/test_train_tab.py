@@ -10,6 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from rnn_demo.display import md_text
+from rnn_demo.visitor_training.job import MIN_SECONDS
 from rnn_demo.visitor_training.serve import SIGN_IN_FIRST
 from tests.appserver import launched_app
 from tests.hubserver import hub_env, hub_environment, local_hub
@@ -17,7 +18,7 @@ from tests.hubserver import hub_env, hub_environment, local_hub
 pytestmark = pytest.mark.slow
 WORDS = "abba baba caca acab "  # a text of four letters: a model trained on it writes only these
 SECONDS = 8  # the budget of a training whose model must have learnt: a tiny model gets a few held-out scorings in it
-QUICK = 5  # the least budget the tab takes: for a test that needs a trained model, not a good one
+QUICK = MIN_SECONDS  # the least budget the tab takes: for a test that needs a trained model, not a good one
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ from ..runtime import lane
 from ..samples import sample
 from ..visitor_training import serve as training
 from ..tasks import trainable_tasks
-from ..visitor_training.job import DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, column_roles, size_names
+from ..visitor_training.job import (DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, MIN_SECONDS, column_roles,
+                                   size_names)
 from .common import SESSION_MODELS, cell_choices, first_visit, shows_errors
 
 SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}  # other presets: shown by name
@@ -208,7 +209,7 @@ def build() -> None:
         cell = gr.Radio(cell_choices(list(CELL_LABELS)), value="gru", label="Recurrent cell")
         sizes = size_names()
         size = gr.Radio([(SIZE_TEXT.get(s, s), s) for s in sizes], value=sizes[0], label="Size")
-        seconds = gr.Slider(5, MAX_SECONDS, value=DEFAULT_SECONDS, step=5, label="Time budget (seconds)")
+        seconds = gr.Slider(MIN_SECONDS, MAX_SECONDS, value=DEFAULT_SECONDS, step=5, label="Time budget (seconds)")
     with gr.Accordion("Advanced", open=False):
         with gr.Row():
             lr = gr.Number(value=DEFAULT_LR, minimum=LR_RANGE[0], maximum=LR_RANGE[1], label="Learning rate (AdamW)")

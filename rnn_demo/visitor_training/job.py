@@ -21,7 +21,7 @@ from ..training import TrainSettings, training_run, write_training_record
 from .card import write_visitor_card
 from .data import Built, Prepared
 
-DEFAULT_SECONDS, MAX_SECONDS = 120.0, 180.0
+MIN_SECONDS, DEFAULT_SECONDS, MAX_SECONDS = 5.0, 120.0, 180.0
 DEFAULT_LR, LR_RANGE = 3e-3, (1e-4, 0.05)  # AdamW's rate, constant after a short warm-up
 # what ran, for training.json: the job slot's worker has no command line of its own (its argv is a socket's number)
 APP_COMMAND = "the rnn-demo app's Train tab: a {kind} model trained on {data} (settings below)"

@@ -21,7 +21,7 @@ from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..result_files import ResultFiles
 from .data import Prepared
 from ..tasks import TASKS
-from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, check_size, prepare, visitor_part, zipped
+from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, MIN_SECONDS, check_size, prepare, visitor_part, zipped
 
 JOB = "rnn_demo.visitor_training.job:train_job"
 SLOT_GRACE = 60.0  # after the training's budget: the last scoring, the card, a busy CPU
@@ -101,8 +101,9 @@ def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = 
     if cell not in CELL_LABELS:
         raise ValueError(f"no cell {cell!r}: choose one of {', '.join(CELL_LABELS)}")
     check_size(task, size)
-    if seconds is None or not 5 <= float(seconds) <= MAX_SECONDS:
-        raise ValueError(f"the time budget must be between 5 and {MAX_SECONDS:g} seconds, not {number_text(seconds)}")
+    if seconds is None or not MIN_SECONDS <= float(seconds) <= MAX_SECONDS:
+        raise ValueError(f"the time budget must be between {MIN_SECONDS:g} and {MAX_SECONDS:g} seconds, not "
+                         f"{number_text(seconds)}")
     if lr is None or not LR_RANGE[0] <= float(lr) <= LR_RANGE[1]:
         raise ValueError(f"the learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not "
                          f"{number_text(lr)}")
