@@ -151,7 +151,8 @@ def build() -> None:
     profile = gr.Plot(label="Gradient reaching each time step")
     _sweep_picture()
     inputs = [*first.values(), compare, *second.values()]
-    load.click(shows_errors(load_preset), preset, inputs, api_name="lab_preset")
+    # answered at once, not in the queue: a Train pressed while the load waited in line would train the old settings
+    load.click(shows_errors(load_preset), preset, inputs, api_name="lab_preset", queue=False)
     start.click(run_lab, inputs, [status, training, profile], api_name="lab_run", **LAB_LANE)
     stop.click(stop_lab, None, status, api_name="lab_stop", api_visibility="private", queue=False)  # API: cancel the job
     first_visit(example_run, [preset, *inputs, status, training, profile], "lab", **LAB_LANE)
