@@ -136,23 +136,27 @@ def _worker_threads() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def cli(capfd: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
-    """`python -m rnn_demo ARGS` run in this process (`main(argv)`), answered as `run_cli` answers: the exit code
-    and what the command wrote to stdout and stderr. Torch's thread count, which `--threads` changes for the
-    process, is put back after each command."""
+def main_in_process(*args: str) -> int:
+    """`python -m rnn_demo ARGS` run in this process (`main(argv)`): its exit code. Torch's thread count, which
+    `--threads` changes for the process, is put back after the command."""
     from rnn_demo.__main__ import main
 
     threads = torch.get_num_threads()
+    try:
+        return main(list(args))
+    except SystemExit as exit:  # argparse: --help, or a usage error
+        return exit.code if isinstance(exit.code, int) else 1
+    finally:
+        torch.set_num_threads(threads)
 
+
+@pytest.fixture
+def cli(capfd: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
+    """`main_in_process(ARGS)`, answered as `run_cli` answers: the exit code and what the command wrote to stdout
+    and stderr."""
     def run(*args: str) -> subprocess.CompletedProcess:
         capfd.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exit:  # argparse: --help, or a usage error
-            code = exit.code if isinstance(exit.code, int) else 1
-        finally:
-            torch.set_num_threads(threads)
+        code = main_in_process(*args)
         out, err = capfd.readouterr()
         return subprocess.CompletedProcess(["python", "-m", "rnn_demo", *args], code, out, err)
 

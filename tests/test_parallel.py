@@ -14,13 +14,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from rnn_demo.__main__ import main
 from rnn_demo.forecast.train import ForecastTask
 from rnn_demo.parallel import Shard, replicas_for
 from rnn_demo.sentiment.train import ReviewTask
 from rnn_demo.text.train import TextTask
 from rnn_demo.training import command_line
-from tests.conftest import ROOT, TINY_TEXT
+from tests.conftest import ROOT, TINY_TEXT, main_in_process
 from tests.test_forecast import tiny_config, toy_series
 
 TEXT = TINY_TEXT * 30
@@ -127,12 +126,8 @@ def text_runs(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path) -> Pa
     process; two processes; two processes stopped at step 6 and then run again to go on."""
     runs = tmp_path_factory.mktemp("parallel")
     data = ["--data", str(tiny_corpus)]
-    threads = torch.get_num_threads()
-    try:  # the one-process run in this process (`--threads` sets this process's torch threads: put back after)
-        assert main(["train", *TINY_TEXT_TRAINING, *data, "--out", str(runs / "one"), "--run-dir",
-                     str(runs / "one-run")]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    assert main_in_process("train", *TINY_TEXT_TRAINING, *data, "--out", str(runs / "one"), "--run-dir",
+                           str(runs / "one-run")) == 0  # the one-process run, in this process
     for name, extra in (("two", []), ("resumed", ["--stop-at", "6"]), ("resumed", [])):
         launch(2, *TINY_TEXT_TRAINING, *data, *extra, "--out", str(runs / name), "--run-dir", str(runs / f"{name}-run"))
     return runs
