@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_TEXT_CHARS = 5_000_000  # a text a visitor trains on, uploaded or read from a Hub dataset
 MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refused before it is parsed
 EMPTY = "the file is empty: upload a CSV file with a header row"
 BINARY = "this is not a text file: it holds binary data (save it as CSV or plain text)"

@@ -126,3 +126,52 @@ def test_the_registry_loads_each_task_by_its_package_name():
     source = MODULES[REGISTRY].read_text(encoding="utf-8")
     for name in TASKS:
         assert f'"rnn_demo.{name}",' in source  # one line each in TASK_PACKAGES
+
+
+def _run_at_start(statements: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """The imports among `statements` that run when the module is imported: not in a function, a class's method or an
+    `if TYPE_CHECKING:` block."""
+    found = []
+    for statement in statements:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            found.append(statement)
+        elif isinstance(statement, ast.If) and not (isinstance(statement.test, ast.Name)
+                                                    and statement.test.id == "TYPE_CHECKING"):
+            found += _run_at_start(statement.body) + _run_at_start(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            found += _run_at_start(statement.body + statement.orelse + statement.finalbody
+                                   + [line for handler in statement.handlers for line in handler.body])
+        elif isinstance(statement, ast.With):
+            found += _run_at_start(statement.body)
+    return found
+
+
+def _imported_at_start(module: str) -> set[str]:
+    """What `module` (its packages' `__init__` first) and the modules of rnn_demo it imports at their top import there."""
+    parts = module.split(".")
+    seen, todo = set(), [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        package = name.split(".") if MODULES[name].name == "__init__.py" else name.split(".")[:-1]
+        for node in _run_at_start(ast.parse(MODULES[name].read_text(encoding="utf-8")).body):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [
+                ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])])
+                if node.level else node.module]
+            for found in names:
+                inner = [f"{found}.{alias.name}" for alias in node.names if f"{found}.{alias.name}" in MODULES]
+                for item in inner or [found]:
+                    if item in MODULES and item not in seen:
+                        todo.append(item)
+                    seen.add(item)
+    return seen
+
+
+def test_the_hub_dataset_reader_starts_without_torch_or_the_registry():
+    """The process that reads a visitor's Hub dataset (`python -m rnn_demo.visitor_training.hub_data`) is told the
+    task's file and columns: starting it costs the `datasets` import, not torch's and every task's (about 1 s)."""
+    started = _imported_at_start("rnn_demo.visitor_training.hub_data")
+    assert {"rnn_demo.hub_deadline", "rnn_demo.uploads"} <= started  # the walk follows the reader's own imports
+    assert not {name for name in started if name == "torch" or name.startswith("torch.")}
+    assert REGISTRY not in started and "rnn_demo.visitor_training.job" not in started
+    assert "torch" in _imported_at_start("rnn_demo.visitor_training.job")  # and sees torch where it is imported

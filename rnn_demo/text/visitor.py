@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..plugin import ColumnRole, VisitorTraining
-from ..uploads import decode_upload
-from ..visitor_training.data import HELD_OUT_SHARE, MAX_TEXT_CHARS, PREVIEW_ROWS, Built, Prepared, shortened
+from ..uploads import MAX_TEXT_CHARS, decode_upload
+from ..visitor_training.data import HELD_OUT_SHARE, PREVIEW_ROWS, Built, Prepared, shortened
 from .data import build_vocab
 from .model import CharLM, CharLMConfig
 from .train import TextTask

@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 
 HELD_OUT_SHARE = 0.1  # of a text's characters (its end) or of a table's rows (by hash of the text)
-MAX_TEXT_CHARS = 5_000_000  # a text a visitor trains on, uploaded or read from a Hub dataset
 PREVIEW_ROWS, PREVIEW_CHARS = 5, 300
 HELD_OUT_SALT = b"rnn-demo: held out\n"
 
