@@ -89,6 +89,19 @@ def test_forward_contract_and_loss():
     assert torch.allclose(model(ids, targets=torch.tensor([1, 0]))[2], packed_loss, atol=1e-6)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_classify_gives_the_forwards_logits_by_the_faster_way(cell):
+    """Many reviews go through `classify`: an LSTM batch padded by less than a quarter of its positions runs unpacked
+    (oneDNN's fused LSTM on the CPU), the rest packed, with the forward's logits either way."""
+    model = tiny_classifier(cell, True).eval()
+    alike, uneven = pad_batch([[3, 4, 5, 6], [6, 7, 8, 9], [5, 5, 6]]), pad_batch([[3, 4, 5, 6, 7, 8, 9, 3], [6], [7]])
+    with torch.inference_mode():
+        for ids, unpacked in ((alike, cell == "lstm"), (uneven, False)):
+            lengths = (ids != 0).sum(1)
+            assert model.backbone.faster_unpacked(model.embed(ids), lengths) == unpacked
+            assert torch.allclose(model.classify(ids), model(ids)[0], atol=1e-6)
+
+
 def test_bucketed_batches_cover_each_review_once_per_epoch():
     lengths = [i % 37 for i in range(1000)]
     batches = bucketed_batches(lengths, 16, torch.Generator().manual_seed(0))

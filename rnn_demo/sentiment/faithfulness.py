@@ -18,7 +18,7 @@ from .tokenizer import encode_batch
 
 
 def _margins(model: ReviewClassifier, ids: list[list[int]]) -> torch.Tensor:
-    logits, _, _ = model(pad_batch(ids).to(next(model.parameters()).device))
+    logits = model.classify(pad_batch(ids).to(next(model.parameters()).device))  # (reviews, labels)
     return (logits[:, -1] - logits[:, 0]).float().cpu()  # (reviews,)
 
 

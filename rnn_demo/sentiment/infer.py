@@ -32,7 +32,7 @@ def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int =
     for start in tqdm(range(0, len(order), batch_size), desc="classifying the reviews", unit="batch", leave=False,
                       disable=None if progress else True):
         rows = order[start:start + batch_size]
-        logits, _, _ = model(pad_batch([ids[i] for i in rows]).to(device))
+        logits = model.classify(pad_batch([ids[i] for i in rows]).to(device))  # (batch, labels)
         probs[rows] = torch.softmax(logits.float(), -1).cpu()
     return probs
 

@@ -71,17 +71,17 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(self.backbone.output_size, len(config.labels))
 
-    def encode(self, ids: torch.Tensor, state: State | None = None,
-               for_training: bool = False) -> tuple[torch.Tensor, torch.Tensor, State | None]:
+    def encode(self, ids: torch.Tensor, state: State | None = None, for_training: bool = False,
+               final_state: bool = True) -> tuple[torch.Tensor, torch.Tensor, State | None]:
         """ids (batch, time) -> states (batch, time, hidden * directions), valid mask (batch, time), final state.
 
-        Padding never reaches the recurrence: sequences are packed by their lengths. With `for_training` the
-        backbone runs unpacked instead (Backbone.forward_padded: the same outputs, a backward linear in time on
-        the CPU) and the final state is None."""
+        Padding never reaches the recurrence: sequences are packed by their lengths. With `for_training`, or
+        without `final_state` where it is faster (Backbone.faster_unpacked), the backbone runs unpacked instead
+        (Backbone.forward_padded: the same outputs, a backward linear in time on the CPU) and the state is None."""
         mask = ids != 0  # (batch, time)
         lengths = mask.sum(1).clamp_min(1).cpu()
         x = self.drop(self.embed(ids))  # (batch, time, embedding)
-        if for_training:
+        if for_training or (not final_state and state is None and self.backbone.faster_unpacked(x, lengths)):
             return self.backbone.forward_padded(x, lengths), mask, None
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         outputs, state = self.backbone(packed, state)
@@ -96,10 +96,18 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         A training step (targets given, gradients on, no state) skips the final state (None): nothing carries it."""
         training_step = targets is not None and state is None and torch.is_grad_enabled()
         outputs, mask, state = self.encode(ids, state, for_training=training_step)
-        pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)  # (batch, hidden * directions)
-        logits = self.head(self.drop(pooled))  # (batch, labels)
+        logits = self._pooled_logits(outputs, mask)
         loss = F.cross_entropy(logits, targets) if targets is not None else None
         return logits, state, loss
+
+    def classify(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (batch, time) -> logits (batch, labels), forward's without the final state: the fastest way to
+        classify many reviews (see encode)."""
+        return self._pooled_logits(*self.encode(ids, final_state=False)[:2])
+
+    def _pooled_logits(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)  # (batch, hidden * directions)
+        return self.head(self.drop(pooled))  # (batch, labels)
 
     def explain(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ids (batch, time) -> logits (batch, labels), contributions (batch, time).
@@ -110,7 +118,7 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         end. A word contributes the changes it made to the pooled features, weighted by their effect on
         the margin logit[-1] - logit[0]: contributions plus the bias difference equal the margin exactly,
         and a word that moved no pooled feature gets nothing, wherever the max fell."""
-        outputs, mask, _ = self.encode(ids)  # (batch, time, features), (batch, time)
+        outputs, mask, _ = self.encode(ids, final_state=False)  # (batch, time, features), (batch, time)
         pooled, winner = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1)  # (batch, features) each
         logits = self.head(self.drop(pooled))  # (batch, labels)
         changes, on_path = self._state_changes(outputs, winner)  # (batch, time, features) each
