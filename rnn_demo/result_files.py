@@ -1,13 +1,12 @@
 """Files the app makes for its users, kept in a temporary folder of its own only as long as they are needed.
 
-A tab writes a result (a classified CSV) with `new_file`; gradio serves its own copy of it. Subclasses keep other
+A tab writes a result (a classified CSV) in a `new_folder`; gradio serves its own copy of it. Subclasses keep other
 things the same way (visitor_training/serve.py: visitors' training runs).
 """
 from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -16,7 +15,7 @@ from pathlib import Path
 
 
 class ResultFiles:
-    """Files made for users (a CSV of their reviews classified; a subclass's own, e.g. visitors' training runs) in a
+    """Files made for users (a CSV of their reviews classified, visitors' training runs), a folder per request, in a
     folder of this app's own: made on first use, pruned of files older than `keep_seconds` every `every` seconds by
     a daemon thread whatever the traffic, and removed at exit. gradio serves its own copy of a result, so ours only
     has to outlive the request. A folder left by an app that was killed (SIGTERM skips `atexit`) is removed when the
@@ -39,10 +38,9 @@ class ResultFiles:
                 threading.Thread(target=self._prune_forever, name="rnn-demo-results", daemon=True).start()
             return self._folder
 
-    def new_file(self, upload: str | Path) -> Path:
-        """A fresh path named after the upload (reviews.csv -> reviews-classified.csv), in a folder of its own."""
-        stem = re.sub(r"[^\w.-]+", "_", Path(upload).stem).strip("._-")[:100] or "reviews"
-        return Path(tempfile.mkdtemp(dir=self.folder)) / f"{stem}-classified.csv"
+    def new_folder(self) -> Path:
+        """A fresh folder for one request's files (pruned as a whole), in this app's folder."""
+        return Path(tempfile.mkdtemp(dir=self.folder))
 
     def prune(self) -> None:
         """Remove the results older than keep_seconds."""

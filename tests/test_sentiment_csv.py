@@ -129,20 +129,21 @@ def test_a_huge_file_of_tiny_rows_is_refused_holding_almost_nothing(tmp_path):
 
 def test_results_are_named_after_the_upload_in_a_folder_per_request():
     from rnn_demo.result_files import ResultFiles
+    from rnn_demo.sentiment.serve import result_file
 
     results = ResultFiles()
-    first, second = results.new_file("/x/reviews.csv"), results.new_file("/y/reviews.csv")
+    first, second = result_file("/x/reviews.csv", results), result_file("/y/reviews.csv", results)
     assert first.name == second.name == "reviews-classified.csv" and first.parent != second.parent
     assert first.parent.parent == second.parent.parent == results.folder
-    assert results.new_file("/x/my reviews (2).csv").name == "my_reviews_2-classified.csv"
-    assert results.new_file("/x/..csv").name == "reviews-classified.csv"
+    assert result_file("/x/my reviews (2).csv", results).name == "my_reviews_2-classified.csv"
+    assert result_file("/x/..csv", results).name == "reviews-classified.csv"
 
 
 def test_old_results_are_pruned_on_a_timer_whatever_the_traffic():
     from rnn_demo.result_files import ResultFiles
 
     results = ResultFiles(keep_seconds=0.3, every=0.1)
-    path = results.new_file("reviews.csv")
+    path = results.new_folder() / "reviews-classified.csv"
     path.write_text("a review")
     deadline = time.monotonic() + 10
     while path.parent.exists() and time.monotonic() < deadline:
@@ -151,7 +152,7 @@ def test_old_results_are_pruned_on_a_timer_whatever_the_traffic():
 
 
 def _app_with_a_result(*then: str) -> subprocess.Popen:
-    code = ("from rnn_demo.sentiment.serve import RESULTS\nRESULTS.new_file('r.csv').write_text('x')\n"
+    code = ("from rnn_demo.sentiment.serve import RESULTS, result_file\nresult_file('r.csv').write_text('x')\n"
             "print(RESULTS.folder, flush=True)\n" + "\n".join(then))
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
 

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,13 +58,19 @@ def analyse(text: str, cell: str, loaded: tuple[str, str] | None = None) -> Verd
 RESULTS = ResultFiles()
 
 
+def result_file(upload: str | Path, results: ResultFiles = RESULTS) -> Path:
+    """A fresh path named after the upload (reviews.csv -> reviews-classified.csv), in a folder of its own."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(upload).stem).strip("._-")[:100] or "reviews"
+    return results.new_folder() / f"{stem}-classified.csv"
+
+
 def classify_upload(path: str, column: str | None, cell: str,
                     on_progress: Callable[[int, int], None] | None = None,
                     loaded: tuple[str, str] | None = None) -> tuple[str, str]:
     """Classify an uploaded CSV file: (path of the result CSV, named after the upload; a Markdown summary)."""
     model, tokenizer = SHELF.for_cell(cell, loaded)
     table = read_review_table(path, (column or "").strip() or None)
-    result = RESULTS.new_file(path)
+    result = result_file(path)
     with open(result, "w", encoding="utf-8", newline="") as out:
         empty = classify_table(model, tokenizer, table, out, on_progress)
     summary = [f"Classified {table.rows - empty:,} reviews from column **{md_text(table.header[table.column])}**"

@@ -50,7 +50,7 @@ def _new_run(owner: str) -> Path:
     if SLOT.position(owner) is not None:
         raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
     training.remove_run(RUNS.pop(owner, None))
-    folder = training.FOLDERS.new_run()
+    folder = training.FOLDERS.new_folder()
     RUNS[owner] = str(folder)
     return folder
 
@@ -60,7 +60,7 @@ def check_data(task: str, upload: str | None, dataset: str, config: str, split: 
     """(summary, preview rows) of what a training would use, without training (a Hub dataset is read into a
     folder of its own, removed afterwards: the visitor's trained model stays). `names`: the boxes of column_roles()."""
     columns = _columns(names)
-    folder = training.FOLDERS.new_run()
+    folder = training.FOLDERS.new_folder()
     try:
         source = training.source_of(task, upload, dataset, config, split, columns, folder)
         prepared = training.check_data(task, source, columns)
@@ -163,7 +163,7 @@ def example_training() -> tuple:
     (about 3 s on 2 cores): its status, progress, plot and card, as a visitor's own run shows them."""
     from ..visitor_training.job import train_job
 
-    folder = training.FOLDERS.new_run() / "model"
+    folder = training.FOLDERS.new_folder() / "model"
     updates = list(train_job("text", sample(EXAMPLE_SAMPLE), {}, "gru", "tiny", 30.0, str(folder),
                              data_name=f"the sample file {EXAMPLE_SAMPLE}", max_steps=EXAMPLE_STEPS))
     history, card = [update for update in updates if "step" in update], training.card_text(folder)

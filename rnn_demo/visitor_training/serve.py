@@ -6,7 +6,6 @@ them to widgets; tests call them directly.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,9 +32,6 @@ class TrainingFolders(ResultFiles):
     after their last change, removed when their visitor leaves and when the app ends."""
 
     PREFIX = "rnn-demo-trained-"
-
-    def new_run(self) -> Path:
-        return Path(tempfile.mkdtemp(dir=self.folder))
 
 
 FOLDERS = TrainingFolders(keep_seconds=3600)
