@@ -25,14 +25,36 @@ def _module_names() -> dict[str, Path]:
 MODULES = _module_names()
 
 
-def _imported(module: str, path: Path) -> set[str]:
-    """Every name `module` imports, resolved: a module of rnn_demo where the name is one, else the name itself."""
+def _run_at_start(statements: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """The imports among `statements` that run when the module is imported: not in a function, a class's method or an
+    `if TYPE_CHECKING:` block."""
+    found = []
+    for statement in statements:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            found.append(statement)
+        elif isinstance(statement, ast.If) and not (isinstance(statement.test, ast.Name)
+                                                    and statement.test.id == "TYPE_CHECKING"):
+            found += _run_at_start(statement.body) + _run_at_start(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            found += _run_at_start(statement.body + statement.orelse + statement.finalbody
+                                   + [line for handler in statement.handlers for line in handler.body])
+        elif isinstance(statement, ast.With):
+            found += _run_at_start(statement.body)
+    return found
+
+
+def _imported(module: str, path: Path, at_start: bool = False) -> set[str]:
+    """Every name `module` imports (with `at_start`, only the imports that run when it is imported), resolved: a module
+    of rnn_demo where the name is one, else the name itself."""
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = _run_at_start(tree.body) if at_start else [
+        node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
+        else:
             base = ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])]) \
                 if node.level else node.module
             for alias in node.names:
@@ -128,24 +150,6 @@ def test_the_registry_loads_each_task_by_its_package_name():
         assert f'"rnn_demo.{name}",' in source  # one line each in TASK_PACKAGES
 
 
-def _run_at_start(statements: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
-    """The imports among `statements` that run when the module is imported: not in a function, a class's method or an
-    `if TYPE_CHECKING:` block."""
-    found = []
-    for statement in statements:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            found.append(statement)
-        elif isinstance(statement, ast.If) and not (isinstance(statement.test, ast.Name)
-                                                    and statement.test.id == "TYPE_CHECKING"):
-            found += _run_at_start(statement.body) + _run_at_start(statement.orelse)
-        elif isinstance(statement, ast.Try):
-            found += _run_at_start(statement.body + statement.orelse + statement.finalbody
-                                   + [line for handler in statement.handlers for line in handler.body])
-        elif isinstance(statement, ast.With):
-            found += _run_at_start(statement.body)
-    return found
-
-
 def _imported_at_start(module: str) -> set[str]:
     """What `module` (its packages' `__init__` first) and the modules of rnn_demo it imports at their top import there."""
     parts = module.split(".")
@@ -153,17 +157,10 @@ def _imported_at_start(module: str) -> set[str]:
     while todo:
         name = todo.pop()
         seen.add(name)
-        package = name.split(".") if MODULES[name].name == "__init__.py" else name.split(".")[:-1]
-        for node in _run_at_start(ast.parse(MODULES[name].read_text(encoding="utf-8")).body):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [
-                ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])])
-                if node.level else node.module]
-            for found in names:
-                inner = [f"{found}.{alias.name}" for alias in node.names if f"{found}.{alias.name}" in MODULES]
-                for item in inner or [found]:
-                    if item in MODULES and item not in seen:
-                        todo.append(item)
-                    seen.add(item)
+        for found in _imported(name, MODULES[name], at_start=True) - seen:
+            seen.add(found)
+            if found in MODULES:
+                todo.append(found)
     return seen
 
 
