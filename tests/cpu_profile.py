@@ -22,9 +22,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 _charged: list[tuple[str, float, float]] = []  # (test id, CPU seconds of the tree, wall seconds)
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds used so far by `root` and its live descendants, each with its reaped children."""
-    parents, cpu = {}, {}
+def processes() -> dict[int, tuple[int, int, float, float]]:
+    """Every live process: pid -> (its parent, its start tick, its CPU seconds, its reaped children's)."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -32,15 +32,22 @@ def tree_cpu(root: int) -> float:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # ended meanwhile
             continue
-        parents[int(entry)] = int(fields[1])
-        cpu[int(entry)] = sum(int(ticks) for ticks in fields[11:15]) / TICK  # utime, stime, cutime, cstime
-    total = 0.0
-    for pid, seconds in cpu.items():
-        ancestor = pid
-        while ancestor not in (root, 0, 1) and ancestor in parents:
-            ancestor = parents[ancestor]
-        total += seconds if ancestor == root else 0.0
-    return total
+        times = [int(ticks) / TICK for ticks in fields[11:15]]  # utime, stime, cutime, cstime
+        found[int(entry)] = int(fields[1]), int(fields[19]), times[0] + times[1], times[2] + times[3]
+    return found
+
+
+def descends(pid: int, root: int, live: dict[int, tuple]) -> bool:
+    """Whether `pid` is `root` or one of its live descendants (`live`: `processes()`)."""
+    while pid not in (root, 0, 1) and pid in live:
+        pid = live[pid][0]
+    return pid == root
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by `root` and its live descendants, each with its reaped children."""
+    live = processes()
+    return sum(own + children for pid, (_, _, own, children) in live.items() if descends(pid, root, live))
 
 
 def _folder() -> Path:

@@ -16,7 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
+from tests.cpu_profile import TICK, descends, processes
+
 KINDS = (  # (kind, what its command line holds), the first match wins
     ("Chromium", "chrom"), ("Playwright's driver", "playwright"), ("job workers", "rnn_demo.jobs"),
     ("launched apps", "app.py"), ("Hub dataset readers", "visitor_training.hub_data"),
@@ -29,23 +30,11 @@ def kind_of(command: str) -> str:
     return next((kind for kind, mark in KINDS if mark in command), "other")
 
 
-def _stat(pid: str) -> tuple[int, int, float] | None:
-    """(parent, start tick, CPU seconds) of a live process, None if it has ended."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[1]), int(fields[19]), (int(fields[11]) + int(fields[12])) / TICK
-
-
 def sample(root: int, seen: dict[tuple[int, int], list]) -> None:
     """Record the CPU so far of `root` and each of its descendants, keyed by (pid, start tick)."""
-    stats = {int(pid): stat for pid in os.listdir("/proc") if pid.isdigit() and (stat := _stat(pid))}
-    for pid, (_, start, cpu) in stats.items():
-        ancestor = pid
-        while ancestor not in (root, 0, 1) and ancestor in stats:
-            ancestor = stats[ancestor][0]
-        if ancestor != root:
+    live = processes()
+    for pid, (_, start, cpu, _) in live.items():
+        if not descends(pid, root, live):
             continue
         if (pid, start) not in seen:
             try:
