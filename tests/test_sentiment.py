@@ -102,6 +102,21 @@ def test_classify_gives_the_forwards_logits_by_the_faster_way(cell):
             assert torch.allclose(model.classify(ids), model(ids)[0], atol=1e-6)
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_deletion_check_does_not_depend_on_how_the_reviews_are_batched(cell):
+    """The reviews go sorted by length in batches (reviews_per_batch on the CPU); each one's random words are drawn
+    in the reviews' order, so one at a time, a few at a time and the default give the same figures."""
+    from rnn_demo.sentiment.faithfulness import deletion_check
+
+    tokenizer = train_tokenizer([r for r, _ in REVIEWS] * 3, vocab_size=50)
+    words = " ".join(r for r, _ in REVIEWS).split()
+    texts = [" ".join((words * 9)[i: i + 20 + 13 * (i % 4)]) for i in range(11)]  # 20 to 59 words, unsorted
+    model = tiny_classifier(cell)
+    figures = [deletion_check(model, tokenizer, texts, batch_size=size) for size in (1, 4, None)]
+    assert figures[0]["reviews"] == len(texts) and figures[0]["margin_drop_top_k"] != 0
+    assert figures[0] == figures[1] == figures[2]
+
+
 def test_bucketed_batches_cover_each_review_once_per_epoch():
     lengths = [i % 37 for i in range(1000)]
     batches = bucketed_batches(lengths, 16, torch.Generator().manual_seed(0))

@@ -12,7 +12,7 @@ import random
 import torch
 from tokenizers import Tokenizer
 
-from .infer import pad_batch
+from .infer import pad_batch, reviews_per_batch
 from .model import ReviewClassifier
 from .tokenizer import encode_batch
 
@@ -28,26 +28,34 @@ def _without(ids: list[int], positions: set[int]) -> list[int]:
 
 @torch.inference_mode()
 def deletion_check(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str], k: int = 5,
-                   batch_size: int = 64, seed: int = 0) -> dict:
+                   batch_size: int | None = None, seed: int = 0) -> dict:
     """Mean fall of the margin towards the predicted label when the top-k credited or k random words go.
 
-    Reviews shorter than 4k tokens are skipped (deleting k words would gut them)."""
+    Reviews shorter than 4k tokens are skipped (deleting k words would gut them). The random words are drawn in the
+    reviews' order, then the reviews go in batches of similar length (predict_ids' reason), so the figures do not
+    depend on the batching (`batch_size` reviews a batch, default `reviews_per_batch`)."""
     model.eval()
+    device = next(model.parameters()).device
+    batch_size = batch_size or reviews_per_batch(device)
     rng = random.Random(seed)
     ids = [r for r in encode_batch(tokenizer, texts, model.config.max_tokens) if len(r) >= 4 * k]
-    top_drops, random_drops = [], []
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start:start + batch_size]
+    chance = [set(rng.sample(range(len(r)), k)) for r in ids]
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    top_drops, random_drops = [0.0] * len(ids), [0.0] * len(ids)  # by review, in input order
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        batch = [ids[i] for i in rows]
         padded = pad_batch(batch)  # (batch, time)
-        logits, contributions = model.explain(padded.to(next(model.parameters()).device))
+        logits, contributions = model.explain(padded.to(device))
         margins = (logits[:, -1] - logits[:, 0]).float().cpu()  # explain's logits are the forward's
         sign = torch.where(margins >= 0, 1.0, -1.0)  # (batch,) towards the prediction
         margins = margins * sign
         credited = (contributions.float().cpu() * sign[:, None]).masked_fill(padded == 0, float("-inf"))
         top = [set(row.topk(k).indices.tolist()) for row in credited]
-        chance = [set(rng.sample(range(len(r)), k)) for r in batch]
-        top_drops += (margins - _margins(model, [_without(r, t) for r, t in zip(batch, top)]) * sign).tolist()
-        random_drops += (margins - _margins(model, [_without(r, c) for r, c in zip(batch, chance)]) * sign).tolist()
+        top_fall = margins - _margins(model, [_without(r, t) for r, t in zip(batch, top)]) * sign
+        random_fall = margins - _margins(model, [_without(ids[i], chance[i]) for i in rows]) * sign
+        for i, by_top, by_chance in zip(rows, top_fall.tolist(), random_fall.tolist()):
+            top_drops[i], random_drops[i] = by_top, by_chance
     n = max(1, len(top_drops))
     return {"reviews": len(top_drops), "k": k, "margin_drop_top_k": round(sum(top_drops) / n, 3),
             "margin_drop_random_k": round(sum(random_drops) / n, 3)}

@@ -20,13 +20,27 @@ def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
     return ids
 
 
+# Reviews per forward pass when classifying many. On the CPU small batches are faster: each step's products stay in
+# the cache and reviews sorted by length pad less. The bundled classifiers' 9,941 test reviews at one thread (AMD EPYC
+# with AVX-512, 2026-12-06), 256 a batch against 32: GRU 25.8 s against 18.4, LSTM 16.9 against 11.7, RNN 14.4 against
+# 8.5, the same predictions; on a third of them at two threads, 256 against 64: GRU 6.1 s against 5.4, LSTM 4.6
+# against 3.0, RNN 3.4 against 2.5. A batch grows with the threads, which split its products; a GPU takes large ones.
+CPU_BATCH_PER_THREAD, GPU_BATCH = 32, 256
+
+
+def reviews_per_batch(device: torch.device) -> int:
+    """How many reviews go through the model at once on `device` when many are classified."""
+    return CPU_BATCH_PER_THREAD * torch.get_num_threads() if device.type == "cpu" else GPU_BATCH
+
+
 @torch.inference_mode()
-def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int = 256,
+def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int | None = None,
                 progress: bool = False) -> torch.Tensor:
-    """Class probabilities (reviews, labels) for token id lists, batched by similar length, in input order;
-    `progress`: a tqdm bar of the batches (on a terminal)."""
+    """Class probabilities (reviews, labels) for token id lists, batched by similar length (`batch_size` reviews a
+    batch, default `reviews_per_batch`), in input order; `progress`: a tqdm bar of the batches (on a terminal)."""
     model.eval()
     device = next(model.parameters()).device
+    batch_size = batch_size or reviews_per_batch(device)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     probs = torch.empty(len(ids), len(model.config.labels))
     for start in tqdm(range(0, len(order), batch_size), desc="classifying the reviews", unit="batch", leave=False,
@@ -102,11 +116,13 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores), notes)
 
 
-def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str]) -> list[dict[str, float]]:
-    """Label probabilities per review, batched, in input order; an empty review gets {} (nothing to classify)."""
+def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str],
+                     batch_size: int | None = None) -> list[dict[str, float]]:
+    """Label probabilities per review, batched (predict_ids), in input order; an empty review gets {} (nothing to
+    classify)."""
     readable = [i for i, text in enumerate(texts) if text and text.strip()]
     valid = [valid_unicode(texts[i])[0] for i in readable]
-    probs = predict_ids(model, encode_batch(tokenizer, valid, model.config.max_tokens))
+    probs = predict_ids(model, encode_batch(tokenizer, valid, model.config.max_tokens), batch_size)
     results: list[dict[str, float]] = [{} for _ in texts]
     for row, p in zip(readable, probs.tolist()):
         results[row] = dict(zip(model.config.labels, p))
