@@ -5,7 +5,8 @@ the CPU its processes use, not its wall time, which counts the waits on the othe
 CPU seconds its worker's process tree used while it ran: the worker, every process it started (the apps, their job
 workers, Chromium, the commands) and every child already reaped. A shared app's background work is charged to
 whichever test is running beside it, and a group's last test gets back (negatively) what stopping its app reaps.
-The summary, at the end of the run: the groups (tests/conftest.py's `group`) and the tests that cost the most.
+The summary, at the end of the run: the groups (tests/conftest.py's `group`) and the tests that cost the most, then
+when each worker's tests ended.
 Reading /proc twice per test costs about 10 ms each time: use it to profile, not in CI.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 TICK = os.sysconf("SC_CLK_TCK")
-_charged: list[tuple[str, float, float]] = []  # (test id, CPU seconds of the tree, wall seconds)
+_charged: list[tuple[str, float, float, float, str]] = []  # (test id, CPU s of the tree, wall s, start, worker)
 
 
 def processes() -> dict[int, tuple[int, int, float, float]]:
@@ -60,9 +61,10 @@ def _folder() -> Path:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     import time
 
-    cpu, wall = tree_cpu(os.getpid()), time.perf_counter()
+    cpu, wall, start = tree_cpu(os.getpid()), time.perf_counter(), time.time()
     yield
-    _charged.append((item.nodeid, tree_cpu(os.getpid()) - cpu, time.perf_counter() - wall))
+    _charged.append((item.nodeid, tree_cpu(os.getpid()) - cpu, time.perf_counter() - wall, start,
+                     os.environ.get("PYTEST_XDIST_WORKER", "main")))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -82,7 +84,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         path.unlink()
     _folder().rmdir()
     by_group, walls = Counter(), Counter()
-    for test, cpu, wall in rows:
+    for test, cpu, wall, _, _ in rows:
         by_group[group(test)] += cpu
         walls[group(test)] += wall
     write = terminalreporter.write_line
@@ -91,5 +93,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for name, cpu in by_group.most_common(20):
         write(f"{cpu:8.1f} {walls[name]:8.1f}  {name}")
     terminalreporter.section("the tests that cost the most CPU")
-    for test, cpu, wall in sorted(rows, key=lambda row: -row[1])[:25]:
+    for test, cpu, wall, _, _ in sorted(rows, key=lambda row: -row[1])[:25]:
         write(f"{cpu:8.1f} {wall:8.1f}  {test}")
+    _write_timeline(terminalreporter, rows)
+
+
+def _write_timeline(terminalreporter, rows: list) -> None:
+    """When each worker's tests ended, in seconds from the first test's start, and its last group's start: a worker
+    ending well before the others shows a tail that one group ran alone (conftest's FIRST orders the groups)."""
+    from tests.conftest import group
+
+    began = min(row[3] for row in rows)
+    terminalreporter.section("the workers' timelines (seconds from the first test's start)")
+    for worker in sorted({row[4] for row in rows}):
+        mine = sorted((row for row in rows if row[4] == worker), key=lambda row: row[3])
+        last = group(mine[-1][0])
+        last_start = min(row[3] for row in mine if group(row[0]) == last) - began
+        end = max(row[3] + row[2] for row in mine) - began
+        terminalreporter.write_line(f"{worker}: {len(mine)} tests, ended at {end:.0f} s; its last group, {last}, "
+                                    f"started at {last_start:.0f} s")
