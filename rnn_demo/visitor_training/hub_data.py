@@ -212,14 +212,6 @@ def _too_large(what: str) -> ValueError:
                       "train with `python -m rnn_demo train` on your own machine")
 
 
-def write_columns(task: str, dataset, columns: dict, path: Path) -> Path:
-    """The columns `task` reads from a loaded (or streamed) `dataset` (its plug-in's column roles), written to `path`
-    as an upload of that task would be (`write_roles`)."""
-    from .job import visitor_part
-
-    return write_roles(visitor_part(task).columns, dataset, columns, path)
-
-
 def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path) -> Path:
     """The columns of `dataset` that play `task_roles` (`columns` names them, else each role's guesses), written to
     `path` as an upload would be: a `.txt` file's one column a line per row, else a CSV under the roles' names (a
