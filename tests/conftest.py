@@ -6,10 +6,13 @@ The suite's time budget: the README's test command within 6 minutes on a 2-core 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import string
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -19,6 +22,12 @@ from pathlib import Path
 # commands they start inherit it): with more busy threads than the 2 cores, spinning burns the CPU the others need.
 # Set before torch is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The files gradio keeps (the launched apps' uploads and results, gradio_client's downloads) go to a folder of the
+# run's own, removed when it ends (pytest_unconfigure): an app stopped by a signal never clears its own, which left
+# about 70 MB in /tmp/gradio a run. Made by the first process (the workers inherit it), before gradio is imported.
+GRADIO_FILES = None if "GRADIO_TEMP_DIR" in os.environ else tempfile.mkdtemp(prefix="rnn-demo-gradio-")
+if GRADIO_FILES:
+    os.environ["GRADIO_TEMP_DIR"] = GRADIO_FILES
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -40,6 +49,26 @@ def pytest_configure(config: pytest.Config) -> None:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if GRADIO_FILES:
+        shutil.rmtree(GRADIO_FILES, ignore_errors=True)
+    _remove_download_stages(since=STARTED)
+
+
+STARTED = time.time()
+
+
+def _remove_download_stages(since: float) -> None:
+    """gradio_client (client.py, `_download_file`) moves each file it downloads out of a folder of its own in the temp
+    folder, named by 40 hex digits, and leaves that folder there, empty: the run removes the empty ones made since it
+    started."""
+    for folder in Path(tempfile.gettempdir()).iterdir():
+        if len(folder.name) == 40 and set(folder.name) <= set(string.hexdigits.lower()):
+            with contextlib.suppress(OSError):  # not empty, not a folder, or gone: left as it is
+                if folder.stat().st_mtime >= since:
+                    folder.rmdir()
 
 
 MAX_WORKERS = 4  # `-n auto` on a large machine: each worker launches its own apps and browsers

@@ -1,5 +1,7 @@
 """The app through its API, as other programs use a Space: a launched server and gradio_client."""
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -102,6 +104,9 @@ def test_classify_csv_returns_one_row_per_row(client, tmp_path):
     rows = list(csv.reader(open(result, encoding="utf-8")))
     assert [r[0] for r in rows] == ["id", "1", "2", "3"] and rows[2][2:] == ["", "", ""]
     assert "Classified 2 reviews" in summary and "1 empty rows" in summary
+    # the app's copy of the upload and the client's download are kept in the run's own folder (conftest), not in /tmp
+    kept = Path(os.environ["GRADIO_TEMP_DIR"])
+    assert Path(result).is_relative_to(kept) and any(kept.rglob("in.csv"))
     with pytest.raises(Exception, match="no column 'body'"):
         client.predict(handle_file(str(path)), "body", "gru", api_name="/classify_csv")
 
