@@ -133,7 +133,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest groups first (FIRST), each group's tests together in file order."""
+    """The longest groups first (FIRST), each group's tests together in file order. With every module collected, a
+    name in FIRST that no group has (a typo, a module renamed) stops the run."""
+    if {item.path.name for item in items} == {path.name for path in Path(__file__).parent.glob("test_*.py")}:
+        if unknown := set(FIRST) - {group(item.nodeid) for item in items}:
+            raise pytest.UsageError(f"tests/conftest.py's FIRST names groups that no test has: {sorted(unknown)}")
+
     def rank(item: pytest.Item) -> tuple[int, str]:
         name = group(item.nodeid)
         return (FIRST.index(name) if name in FIRST else len(FIRST)), "" if name in FIRST else str(item.path)
