@@ -22,12 +22,6 @@ from pathlib import Path
 # commands they start inherit it): with more busy threads than the 2 cores, spinning burns the CPU the others need.
 # Set before torch is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-# The files gradio keeps (the launched apps' uploads and results, gradio_client's downloads) go to a folder of the
-# run's own, removed when it ends (pytest_unconfigure): an app stopped by a signal never clears its own, which left
-# about 70 MB in /tmp/gradio a run. Made by the first process (the workers inherit it), before gradio is imported.
-GRADIO_FILES = None if "GRADIO_TEMP_DIR" in os.environ else tempfile.mkdtemp(prefix="rnn-demo-gradio-")
-if GRADIO_FILES:
-    os.environ["GRADIO_TEMP_DIR"] = GRADIO_FILES
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -43,9 +37,21 @@ from tests.tiny_models import FIXTURES as TINY_MODELS  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
+STARTED = time.time()  # when this process began: what gradio_client leaves in the temp folder after it is the run's
+GRADIO_FILES: str | None = None  # the folder gradio keeps its files in, where this process made it
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist each worker computes with its share of the cores: two workers at 2 threads each on a
-    2-core machine would make both wait on each other's spinning threads."""
+    2-core machine would make both wait on each other's spinning threads.
+
+    The files gradio keeps (the launched apps' uploads and results, gradio_client's downloads) go to a folder of the
+    run's own, removed when it ends: an app stopped by a signal never clears its own, which left about 70 MB in
+    /tmp/gradio a run. The first process makes it, before any test module imports gradio; the workers, and the apps
+    they launch, inherit it."""
+    global GRADIO_FILES
+    if "GRADIO_TEMP_DIR" not in os.environ:
+        GRADIO_FILES = os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="rnn-demo-gradio-")
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
@@ -55,9 +61,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if GRADIO_FILES:
         shutil.rmtree(GRADIO_FILES, ignore_errors=True)
     _remove_download_stages(since=STARTED)
-
-
-STARTED = time.time()
 
 
 def _remove_download_stages(since: float) -> None:
