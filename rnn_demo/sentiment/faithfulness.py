@@ -12,7 +12,7 @@ import random
 import torch
 from tokenizers import Tokenizer
 
-from .infer import pad_batch, reviews_per_batch
+from .infer import length_batches, pad_batch, reviews_per_batch
 from .model import ReviewClassifier
 from .tokenizer import encode_batch
 
@@ -32,18 +32,15 @@ def deletion_check(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[st
     """Mean fall of the margin towards the predicted label when the top-k credited or k random words go.
 
     Reviews shorter than 4k tokens are skipped (deleting k words would gut them). The random words are drawn in the
-    reviews' order, then the reviews go in batches of similar length (predict_ids' reason), so the figures do not
+    reviews' order, then the reviews go in batches of similar length (length_batches), so the figures do not
     depend on the batching (`batch_size` reviews a batch, default `reviews_per_batch`)."""
     model.eval()
     device = next(model.parameters()).device
-    batch_size = batch_size or reviews_per_batch(device)
     rng = random.Random(seed)
     ids = [r for r in encode_batch(tokenizer, texts, model.config.max_tokens) if len(r) >= 4 * k]
     chance = [set(rng.sample(range(len(r)), k)) for r in ids]
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     top_drops, random_drops = [0.0] * len(ids), [0.0] * len(ids)  # by review, in input order
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
+    for rows in length_batches(ids, batch_size or reviews_per_batch(device)):
         batch = [ids[i] for i in rows]
         padded = pad_batch(batch)  # (batch, time)
         logits, contributions = model.explain(padded.to(device))

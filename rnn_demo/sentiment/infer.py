@@ -12,6 +12,8 @@ from .model import ReviewClassifier
 from .tokenizer import UNK, encode_batch
 
 SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
+
+
 def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
     """Token id lists -> (batch, longest) right-padded with 0; an empty list keeps one padding slot."""
     ids = torch.zeros(len(sequences), max(1, max(map(len, sequences))), dtype=torch.long)
@@ -33,6 +35,13 @@ def reviews_per_batch(device: torch.device) -> int:
     return CPU_BATCH_PER_THREAD * torch.get_num_threads() if device.type == "cpu" else GPU_BATCH
 
 
+def length_batches(ids: list[list[int]], batch_size: int) -> list[list[int]]:
+    """The row numbers of `ids` sorted by length, cut into batches of `batch_size`: a batch of similar lengths pads
+    little."""
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
 @torch.inference_mode()
 def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int | None = None,
                 progress: bool = False) -> torch.Tensor:
@@ -40,12 +49,9 @@ def predict_ids(model: ReviewClassifier, ids: list[list[int]], batch_size: int |
     batch, default `reviews_per_batch`), in input order; `progress`: a tqdm bar of the batches (on a terminal)."""
     model.eval()
     device = next(model.parameters()).device
-    batch_size = batch_size or reviews_per_batch(device)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     probs = torch.empty(len(ids), len(model.config.labels))
-    for start in tqdm(range(0, len(order), batch_size), desc="classifying the reviews", unit="batch", leave=False,
-                      disable=None if progress else True):
-        rows = order[start:start + batch_size]
+    for rows in tqdm(length_batches(ids, batch_size or reviews_per_batch(device)), desc="classifying the reviews",
+                     unit="batch", leave=False, disable=None if progress else True):
         logits = model.classify(pad_batch([ids[i] for i in rows]).to(device))  # (batch, labels)
         probs[rows] = torch.softmax(logits.float(), -1).cpu()
     return probs
