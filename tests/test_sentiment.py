@@ -6,7 +6,7 @@ from rnn_demo.sentiment.data import LABELS, load_reviews, reviews_dataset, split
 from rnn_demo.sentiment.evaluate import classification_report
 from rnn_demo.sentiment.infer import classify_reviews, explain_review, pad_batch, predict_ids, review_spans
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
-from rnn_demo.sentiment.tokenizer import encode_batch, train_tokenizer
+from rnn_demo.sentiment.tokenizer import MOST_CHARS, encode_batch, first_tokens, train_tokenizer
 from rnn_demo.sentiment.train import ReviewTask, bucketed_batches
 
 REVIEWS = [
@@ -192,6 +192,31 @@ def test_a_one_megabyte_paste_is_read_up_to_the_cap_and_says_so():
     assert sum(score is not None for _, score in verdict.spans) == 1000
     shown = "".join(piece for piece, _ in verdict.spans)
     assert len(shown) < 10_000 and shown.endswith("more characters, not read)")  # the page is not sent 1 MB back
+
+
+@pytest.mark.parametrize("text", [
+    "superb film. " * 2_000,  # the prefix holds the first tokens at once
+    "A moving film.<br /><br />Superb, " * 500,  # line breaks the normalizer replaces, near every cut
+    ("x" * 40 + " ") * 1_000,  # long words: the prefix grows (16 characters a token at first) until it holds them
+    "superb film",  # short: read whole
+])
+def test_the_first_tokens_are_those_of_the_whole_text(text):
+    tokenizer = _trained_tokenizer()
+    whole = tokenizer.encode(text)
+    (first,) = first_tokens(tokenizer, [text], max_tokens=100)
+    assert first.ids == whole.ids[:100] and first.offsets == whole.offsets[:100]
+    assert first.cut == (len(whole.ids) > 100)
+
+
+def test_a_text_is_tokenized_from_a_bounded_prefix_and_says_it_was_cut():
+    tokenizer = _trained_tokenizer()
+    spaced = "superb " + " " * 10_000_000 + "film"  # 10 MB: its second word lies past what is ever read
+    (first,) = first_tokens(tokenizer, [spaced], max_tokens=100)
+    assert first.ids == [tokenizer.token_to_id("superb")] and first.cut
+    verdict = explain_review(tiny_classifier(), tokenizer, spaced)
+    assert any(f"only its first {MOST_CHARS:,} characters were read (of 10,000,011)" in n for n in verdict.notes)
+    (many,) = first_tokens(tokenizer, ["superb film " * 1_000_000], max_tokens=100)  # 12 MB of words
+    assert len(many.ids) == 100 and many.cut and many.offsets[-1][1] == 12 * 50 - 1
 
 
 def test_a_lone_surrogate_is_read_as_a_replacement_character_and_said():

@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from ..display import valid_unicode
 from .model import ReviewClassifier
-from .tokenizer import UNK, encode_batch
+from .tokenizer import MOST_CHARS, UNK, FirstTokens, encode_batch, first_tokens
 
 SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
 
@@ -86,10 +86,13 @@ def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
     return spans
 
 
-def _notes(n_tokens: int, n_read: int, n_unknown: int, max_tokens: int) -> list[str]:
-    notes = []
-    if n_tokens > max_tokens:
-        notes.append(f"Long review: only its first {max_tokens:,} tokens were read ({n_tokens - max_tokens:,} not read).")
+def _notes(tokens: FirstTokens, text_chars: int, n_unknown: int, max_tokens: int) -> list[str]:
+    notes, n_read = [], len(tokens.ids)
+    if tokens.cut and n_read == max_tokens:
+        notes.append(f"Long review: only its first {max_tokens:,} tokens were read (up to character "
+                     f"{tokens.offsets[-1][1]:,} of {text_chars:,}).")
+    elif tokens.cut:
+        notes.append(f"Long review: only its first {MOST_CHARS:,} characters were read (of {text_chars:,}).")
     if n_unknown == n_read:
         notes.append("None of these words are in the model's English vocabulary: the prediction means little.")
     elif n_unknown > n_read / 2:
@@ -103,9 +106,9 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     if not text or not text.strip():
         raise ValueError("the review is empty: enter some text to classify")
     text, surrogates = valid_unicode(text)
-    encoding = tokenizer.encode(text)
     max_tokens = model.config.max_tokens
-    ids, offsets = encoding.ids[:max_tokens], encoding.offsets[:max_tokens]
+    tokens = first_tokens(tokenizer, [text], max_tokens)[0]
+    ids, offsets = tokens.ids, tokens.offsets
     if not ids:
         raise ValueError("the review has no words to read")
     device = next(model.parameters()).device
@@ -115,7 +118,7 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
     unknown_id = tokenizer.token_to_id(UNK)
     unknown = sum(i == unknown_id for i in ids)
-    notes = _notes(len(encoding.ids), len(ids), unknown, max_tokens)
+    notes = _notes(tokens, len(text), unknown, max_tokens)
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
