@@ -283,16 +283,3 @@ def check_weights(path: Path, config: Any, repo_id: str) -> None:
         problem = str(error)
     if problem:
         raise ModelLoadError(f"{repo_id}'s {WEIGHTS_NAME} does not fit this app: {problem}")
-
-
-def check_tokenizer(path: Path, config: Any, repo_id: str) -> None:
-    """A `tokenizers` file reads (its size already bounded) and gives no id beyond the config's `vocab_size`."""
-    from tokenizers import Tokenizer
-
-    try:
-        tokens = Tokenizer.from_file(str(path)).get_vocab_size(with_added_tokens=True)
-    except Exception as error:  # noqa: BLE001 - tokenizers raises a bare Exception for a file it cannot read
-        raise ModelLoadError(f"{repo_id}'s {path.name} cannot be read: {quoted(str(error), 200)}") from None
-    if tokens > config.vocab_size:
-        raise ModelLoadError(f"{repo_id}'s {path.name} has {tokens:,} tokens; the config's vocab_size is "
-                             f"{config.vocab_size:,}")

@@ -1,4 +1,6 @@
 """The sentiment task on small literal inputs and tiny models: data rules, tokenizer, model, training pieces."""
+import json
+
 import pytest
 import torch
 
@@ -6,7 +8,7 @@ from rnn_demo.sentiment.data import LABELS, load_reviews, reviews_dataset, split
 from rnn_demo.sentiment.evaluate import classification_report
 from rnn_demo.sentiment.infer import classify_reviews, explain_review, pad_batch, predict_ids, review_spans
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
-from rnn_demo.sentiment.tokenizer import MOST_CHARS, encode_batch, first_tokens, train_tokenizer
+from rnn_demo.sentiment.tokenizer import MOST_CHARS, encode_batch, first_tokens, train_tokenizer, unsafe_part
 from rnn_demo.sentiment.train import ReviewTask, bucketed_batches
 
 REVIEWS = [
@@ -265,3 +267,17 @@ def test_mcnemar_counts_the_disagreements_and_gives_the_exact_p_value():
     assert result == {"only_first_right": 60, "only_second_right": 40, "p_value": 0.0569}  # scipy binomtest: 0.05689
     assert mcnemar([1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1])["p_value"] == 0.25
     assert mcnemar([1, 0], [1, 0], [1, 1]) == {"only_first_right": 0, "only_second_right": 0, "p_value": 1.0}
+
+
+def test_a_tokenizer_json_holds_only_what_this_app_runs_for_a_visitor():
+    ours = json.loads(_trained_tokenizer().to_str())
+    assert unsafe_part(ours) is None  # what train_tokenizer writes (the bundled models' too) passes
+    replace = {"type": "Replace", "pattern": {"String": "a"}, "content": "aaaaaaaaaa"}
+    for crafted, problem in [
+        ({"normalizer": {"type": "Sequence", "normalizers": [replace] * 6}}, "step 'Replace' is not one of"),
+        ({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}] * 9}}, "9 steps; the limit is 8"),
+        ({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+$"}}}, "step 'Split' is not one of"),
+        ({"padding": {"strategy": {"Fixed": 10 ** 8}}}, "it sets padding"),
+        ({"post_processor": {"type": "TemplateProcessing"}}, "it sets post_processor"),
+    ]:
+        assert problem in unsafe_part({**ours, **crafted}), crafted

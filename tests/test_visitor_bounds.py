@@ -193,6 +193,21 @@ def sentiment_folder(folder: Path, config: dict | None = None, weights_config: d
     return folder
 
 
+def crafted_tokenizer(vocab: dict[str, int] | None = None, replaces: int = 0, pad_to: int = 0) -> bytes:
+    """A tokenizer.json a visitor could publish: the app's own, with `vocab`'s ids, a chain of `replaces` steps
+    that each make every "a" ten (1 KB that would make a 100-character review 3.5 GB), padding to `pad_to`."""
+    from tokenizers import Tokenizer, models, normalizers
+
+    tokenizer = train_tokenizer(REVIEWS, vocab_size=SENTIMENT["vocab_size"], min_frequency=1)
+    if vocab:
+        tokenizer.model = models.WordLevel({"<pad>": 0, "<unk>": 1, **vocab}, unk_token="<unk>")
+    if replaces:
+        tokenizer.normalizer = normalizers.Sequence([normalizers.Replace("a", "a" * 10)] * replaces)
+    if pad_to:
+        tokenizer.enable_padding(length=pad_to)
+    return Tokenizer.to_str(tokenizer).encode()
+
+
 def publish(repo_id: str, folder: Path) -> None:
     api = HfApi()
     api.create_repo(repo_id)
@@ -232,7 +247,8 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
     labels = [f"label {i}" for i in range(1_000_000)]
     million = {**SENTIMENT, "labels": labels}
     huge = {**SENTIMENT, "vocab_size": 50_000, "embedding_dim": 1024, "hidden_size": 1024}
-    tokens = train_tokenizer(REVIEWS, vocab_size=30, min_frequency=1).get_vocab_size()
+    vocab = train_tokenizer(REVIEWS, vocab_size=30, min_frequency=1).get_vocab()
+    token, largest = max(vocab.items(), key=lambda item: item[1])
     (no_tokenizer := sentiment_folder(tmp_path / "g")).joinpath("tokenizer.json").unlink()
     repos = {  # repo -> (folder, what the refusal says, files it must never download)
         "user/million-labels": (sentiment_folder(tmp_path / "a", million),
@@ -248,7 +264,14 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
                            "backbone.rnn.weight_ih_l0 has shape [24, 4]; the config implies [12, 4]", []),
         "user/wide-tokenizer": (sentiment_folder(tmp_path / "f", {**SENTIMENT, "vocab_size": 5},
                                                  {**SENTIMENT, "vocab_size": 5}),
-                                f"tokenizer.json has {tokens} tokens; the config's vocab_size is 5", []),
+                                f"tokenizer.json gives the token '{token}' the id {largest}; the config's vocab_size is 5",
+                                []),
+        "user/sparse-tokenizer": (sentiment_folder(tmp_path / "h", tokenizer=crafted_tokenizer(vocab={"great": 40_000})),
+                                  "gives the token 'great' the id 40,000; the config's vocab_size is 30", []),
+        "user/tokenizer-bomb": (sentiment_folder(tmp_path / "i", tokenizer=crafted_tokenizer(replaces=6)),
+                                "its normalizer step 'Replace' is not one of BertNormalizer", []),
+        "user/padded-tokenizer": (sentiment_folder(tmp_path / "j", tokenizer=crafted_tokenizer(pad_to=10**8)),
+                                  "it sets padding, which this app's tokenizers never do", []),
         "user/no-tokenizer": (no_tokenizer, "has no tokenizer.json: it is not a complete rnn-demo sentiment model",
                               [WEIGHTS_NAME]),
     }

@@ -13,8 +13,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import HubModel
 from ..project import CODE_URL
-from ..visitor_checks import MB, ConfigLimits, TaskFile, check_tokenizer
-from .tokenizer import TOKENIZER_NAME
+from ..visitor_checks import MB, ConfigLimits, TaskFile
+from .tokenizer import TOKENIZER_NAME, check_tokenizer
 
 
 @dataclass

@@ -6,11 +6,16 @@ lower-cased; words and runs of punctuation are tokens; offsets point into the or
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tokenizers import Encoding, Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+from ..display import quoted
+from ..hub import ModelLoadError
 
 PAD, UNK = "<pad>", "<unk>"  # ids 0 and 1
 TOKENIZER_NAME = "tokenizer.json"
@@ -21,11 +26,20 @@ TOKENIZER_NAME = "tokenizer.json"
 FIRST_LOOK, MOST_CHARS, MARGIN = 16, 256_000, 32
 
 
+LINE_BREAKS = {"type": "Replace", "pattern": {"Regex": r"<br\s*/?>"}, "content": " "}  # as tokenizer.json holds it
+# What a visitor's tokenizer.json may hold (check_tokenizer): steps that lengthen a text by a bounded factor at most,
+# with no pattern of the file's own (a chain of Replace steps multiplied a 100-character review into 3.5 GB).
+SAFE_NORMALIZERS = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Strip", "StripAccents", "BertNormalizer"}
+SAFE_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
+MAX_STEPS = 8  # of each: a safe step repeated (BertNormalizer spaces out CJK characters each time) still grows a text
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 2) -> Tokenizer:
     """A word-level tokenizer of at most `vocab_size` tokens (the two specials included)."""
     tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
     tokenizer.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(r"<br\s*/?>"), " "), normalizers.NFKC(), normalizers.Lowercase()])
+        normalizers.Replace(Regex(LINE_BREAKS["pattern"]["Regex"]), LINE_BREAKS["content"]), normalizers.NFKC(),
+        normalizers.Lowercase()])
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
                                         show_progress=False)
@@ -77,3 +91,44 @@ def first_tokens(tokenizer: Tokenizer, texts: Sequence[str], max_tokens: int) ->
 def encode_batch(tokenizer: Tokenizer, texts: list[str], max_tokens: int) -> list[list[int]]:
     """Token ids per text, cut to the first `max_tokens` (first_tokens)."""
     return [tokens.ids for tokens in first_tokens(tokenizer, texts, max_tokens)]
+
+
+def _steps(part: dict | None, key: str) -> list:
+    """A normalizer's or pre-tokenizer's steps: [] for none, the list of a Sequence, else the one step."""
+    if part is None:
+        return []
+    steps = part.get(key) if isinstance(part, dict) and part.get("type") == "Sequence" else None
+    return steps if isinstance(steps, list) else [part]
+
+
+def unsafe_part(data: dict) -> str | None:
+    """What in a tokenizer.json's JSON this app does not run for a visitor, or None: normalizers and pre-tokenizers
+    beyond the safe kinds (and the line-break step) or MAX_STEPS, padding, truncation, a post-processor."""
+    for key in ("padding", "truncation", "post_processor"):
+        if data.get(key) is not None:
+            return f"it sets {key}, which this app's tokenizers never do"
+    for part, key, safe, also in (("normalizer", "normalizers", SAFE_NORMALIZERS, " or this app's <br /> Replace"),
+                                  ("pre_tokenizer", "pretokenizers", SAFE_PRE_TOKENIZERS, "")):
+        if len(steps := _steps(data.get(part), key)) > MAX_STEPS:
+            return f"its {part} has {len(steps):,} steps; the limit is {MAX_STEPS}"
+        for step in steps:
+            kind = step.get("type") if isinstance(step, dict) else None
+            if kind not in safe and step != LINE_BREAKS:
+                return f"its {part} step {quoted(str(kind), 40)} is not one of {', '.join(sorted(safe))}{also}"
+    return None
+
+
+def check_tokenizer(path: Path, config: Any, repo_id: str) -> None:
+    """A visitor's tokenizer.json (its size already bounded) holds only safe steps (unsafe_part), reads, and gives no
+    id at or beyond the config's `vocab_size`."""
+    try:
+        problem = unsafe_part(json.loads(path.read_bytes()))
+        vocab = Tokenizer.from_file(str(path)).get_vocab(with_added_tokens=True)
+    except Exception as error:  # noqa: BLE001 - tokenizers raises a bare Exception for a file it cannot read
+        raise ModelLoadError(f"{repo_id}'s {path.name} cannot be read: {quoted(str(error), 200)}") from None
+    if problem:
+        raise ModelLoadError(f"{repo_id}'s {path.name} does not fit this app: {problem}")
+    token, largest = max(vocab.items(), key=lambda item: item[1], default=("", -1))
+    if largest >= config.vocab_size:
+        raise ModelLoadError(f"{repo_id}'s {path.name} gives the token {quoted(token, 40)} the id {largest:,}; the "
+                             f"config's vocab_size is {config.vocab_size:,}")
