@@ -260,6 +260,9 @@ CASES = [
     BadInput("generate", "control characters, a direction override and emoji",
              "generates; the echoed prompt shows them as symbols (␀ ␇ �), never acting on them",
              generate(prompt=CONTROLS), "ROMEO: ␀␇� 😀", refused=False),
+    BadInput("generate", "a lone surrogate (half of a UTF-16 pair)", "generates; the echoed prompt shows it as � (the "
+             "page's event stream cannot carry it)", _json_call("generate", '["ROMEO \\ud800:", "lstm", 20, 0.8, 0, 1, 1, ""]'),
+             "ROMEO �:", refused=False),
     BadInput("next_characters", "characters the model never saw (emoji, controls)",
              "answers, and lists the characters read as unknown", _api("next_characters", CONTROLS, "lstm"),
              "never saw in training", refused=False),

@@ -5,6 +5,7 @@ def test_controls_and_direction_overrides_become_visible_one_for_one():
     text = "ok\x00\x07\x7f \u202eevil\u2066 \x85"
     shown = visible(text)
     assert shown == "ok\u2400\u2407\u2421 \ufffdevil\ufffd \ufffd" and len(shown) == len(text)
+    assert visible("ROMEO \ud800:\udfff") == "ROMEO \ufffd:\ufffd"  # lone surrogates: no encoder takes them
 
 
 def test_newlines_tabs_emoji_and_accents_stay_as_they_are():

@@ -211,6 +211,16 @@ def test_a_silent_unit_colours_nothing():
     assert pieces == [("a", 0.0), ("b", 0.0), ("\n", 0.0)]
 
 
+def test_the_coloured_passages_show_controls_and_direction_overrides_as_symbols():
+    """A right-to-left override echoed as it is would show the rest of the passage reversed."""
+    from rnn_demo.inside.compare import coloured, surprisal
+
+    text = "a\u202eb\x00\n"
+    pieces = coloured_passage(read_passage(_biased("rnn", {}), text), 0, "h", 0)
+    assert [ch for ch, _ in pieces] == ["a", "\ufffd", "b", "\u2400", "\n"]
+    assert [ch for ch, _ in coloured(text, surprisal(_model("gru"), text))] == ["a", "\ufffd", "b", "\u2400", "\n"]
+
+
 @pytest.mark.slow
 def test_the_bundled_lstm_has_a_line_position_unit():
     from rnn_demo.text.data import protocol_dataset, split_text

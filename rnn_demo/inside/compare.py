@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..display import visible
 from ..text.model import CharLM
 from .probe import MAX_PASSAGE, check_passage, next_char_log_probs
 from .unrolled import shown
@@ -57,8 +58,9 @@ def compare_cells(models: dict[str, CharLM], text: str,
 
 def coloured(text: str, result: Surprisal, scale: float = 5.0) -> list[tuple[str, float | None]]:
     """The passage for a HighlightedText: each character with its surprisal scaled to [0, 1] (`scale` nats and
-    more is full colour); newlines kept as their own pieces, the first character uncoloured."""
-    return [(ch, None if value != value else round(min(value / scale, 1.0), 3)) for ch, value in zip(text, result.nats)]
+    more is full colour); newlines kept as their own pieces, controls shown as symbols, the first uncoloured."""
+    return [(visible(ch), None if value != value else round(min(value / scale, 1.0), 3))
+            for ch, value in zip(text, result.nats)]
 
 
 def biggest_gains(text: str, better: Surprisal, worse: Surprisal, count: int = 10,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..display import visible
 from .probe import Reading
 
 Feature = Callable[[str], list[float]]  # text -> one float per character
@@ -205,11 +206,11 @@ def coloured_passage(reading: Reading, layer: int, kind: str, unit: int) -> list
     """The passage for gradio's HighlightedText: one (character, value) pair per character, newlines included as
     their own pieces, value the unit's activation divided by its largest |activation| over the passage (so the
     strongest character is ±1 whatever the unit's range: c is unbounded, h within tanh's range but often small);
-    all 0 for a unit that stays at 0."""
+    all 0 for a unit that stays at 0; controls shown as symbols (display.visible)."""
     trace = unit_trace(reading, layer, kind, unit)
     peak = max((abs(v) for v in trace), default=0.0)
     scale = 1.0 / peak if peak > 0 else 0.0
-    return [(ch, max(-1.0, min(1.0, value * scale))) for ch, value in zip(reading.text, trace)]
+    return [(visible(ch), max(-1.0, min(1.0, value * scale))) for ch, value in zip(reading.text, trace)]
 
 
 @dataclass(frozen=True)
