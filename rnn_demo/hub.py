@@ -147,6 +147,9 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
         model = cls.from_pretrained(str(directory), map_location=str(device))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, SafetensorError) as error:
         raise ModelLoadError(f"cannot load a model from {path}: {error}") from error
+    if broken := next((name for name, tensor in model.state_dict().items()
+                       if tensor.is_floating_point() and not torch.isfinite(tensor).all()), None):
+        raise ModelLoadError(f"cannot load a model from {path}: its weights hold NaN or infinite values ({broken})")
     return model
 
 

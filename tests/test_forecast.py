@@ -129,8 +129,12 @@ def test_forward_contract_ordered_quantiles_and_pinball_loss():
     predicted, levels = torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([0.1, 0.5, 0.9])
     # target 2.5: errors 1.5, 0.5, -0.5 -> 0.15, 0.25, 0.05
     assert pinball_loss(predicted, torch.tensor([2.5]), levels).item() == pytest.approx((0.15 + 0.25 + 0.05) / 3)
-    with pytest.raises(ValueError, match="include the median"):
-        ForecastConfig(quantiles=[0.1, 0.9])
+    for quantiles in ([0.1, 0.9], [0.25, 0.5, 0.75], [0.9, 0.5, 0.1]):  # the median and the 80% interval, in order
+        with pytest.raises(ValueError, match="include the median 0.5 and the 80% interval's 0.1 and 0.9"):
+            ForecastConfig(quantiles=quantiles)
+    for steps in ({"horizon": 49}, {"week": 24}):  # a seasonal naive's lag must reach past the horizon
+        with pytest.raises(ValueError, match="must come in that order"):
+            ForecastConfig(**steps)
 
 
 def test_metrics_on_literal_forecasts():

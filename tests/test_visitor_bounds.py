@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from huggingface_hub import HfApi
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from rnn_demo.display import md_text
 from rnn_demo.forecast.model import Forecaster, ForecastConfig
@@ -70,6 +70,8 @@ def test_a_config_out_of_bounds_is_refused_naming_the_field(change, message):
     ({"unit": "<img src=x>"}, "unit may not hold"),
     ({"window": 100_000}, "window is 100,000; it must be between 1 and 2,016"),
     ({"train_std": float("inf")}, "train_std must be a finite number"),
+    ({"quantiles": [0.25, 0.5, 0.75]}, "include the median 0.5 and the 80% interval's 0.1 and 0.9"),
+    ({"week": 24}, "the day (48) and the week (24) must come in that order"),
 ])
 def test_forecast_config_fields_are_bounded(change, message):
     config = {**vars(ForecastConfig(hidden_size=4)), **change}
@@ -85,6 +87,17 @@ def test_text_vocabularies_are_single_characters_within_the_limit():
         check_config({**config, "vocab": [*config["vocab"][:3], "ab"]}, TEXT_LIMITS, "user/t")
     with pytest.raises(ModelLoadError, match="vocab has 6,001 entries; the limit is 5,000"):
         check_config({**config, "vocab": ["<unk>", *map(chr, range(0x4E00, 0x4E00 + 6000))]}, TEXT_LIMITS, "user/t")
+    with pytest.raises(ModelLoadError, match="vocab holds no character besides the unknown symbol"):
+        check_config({**config, "vocab": ["<unk>"]}, TEXT_LIMITS, "user/t")
+
+
+def test_weights_that_hold_nan_or_infinity_are_refused_once_read(tmp_path):
+    folder = sentiment_folder(tmp_path / "nan")
+    weights = load_file(str(folder / WEIGHTS_NAME))
+    weights["head.bias"][1] = float("inf")
+    save_file(weights, str(folder / WEIGHTS_NAME))
+    with pytest.raises(ModelLoadError, match=r"its weights hold NaN or infinite values \(head.bias\)"):
+        load_model(ReviewClassifier, folder, "cpu")
 
 
 def test_every_config_field_and_every_model_file_has_its_bound():

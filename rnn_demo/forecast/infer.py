@@ -10,9 +10,7 @@ import pandas as pd
 import torch
 
 from .features import extend_times, known_rows, min_history, window_inputs
-from .model import Forecaster
-
-INTERVAL = (0.1, 0.9)  # the quantiles bounding the 80% interval
+from .model import INTERVAL, Forecaster
 
 
 @dataclass

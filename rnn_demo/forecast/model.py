@@ -16,7 +16,7 @@ from ..project import CODE_URL
 from ..visitor_checks import ConfigLimits
 from .features import FEATURES, TEMPERATURE_FEATURES
 
-
+INTERVAL = (0.1, 0.9)  # the quantiles bounding the 80% interval
 STEPS = {30: "half-hourly", 60: "hourly"}  # series steps (minutes) a forecaster reads
 
 
@@ -47,10 +47,12 @@ class ForecastConfig:
 
     def __post_init__(self) -> None:
         check_cell(self.cell)
-        if 0.5 not in self.quantiles or self.quantiles != sorted(self.quantiles):
-            raise ValueError(f"quantiles must be increasing and include the median 0.5, got {self.quantiles}")
-        if self.horizon > self.day:
-            raise ValueError(f"horizon {self.horizon} exceeds one day ({self.day} steps)")
+        if not {0.5, *INTERVAL} <= set(self.quantiles) or self.quantiles != sorted(self.quantiles):
+            raise ValueError(f"quantiles must be increasing and include the median 0.5 and the 80% interval's "
+                             f"{INTERVAL[0]} and {INTERVAL[1]}, got {self.quantiles}")
+        if not self.horizon <= self.day <= self.week:
+            raise ValueError(f"the horizon ({self.horizon} steps), the day ({self.day}) and the week ({self.week}) must "
+                             "come in that order: the seasonal naives forecast each step from a day and a week before")
 
     def for_step(self, minutes: float) -> "ForecastConfig":
         """This config read in real time for a series of `minutes` steps: the same week of window, day of horizon and

@@ -49,8 +49,10 @@ class CharLMConfig:
 
 
 def _vocab_problem(values: dict) -> str | None:
-    """Each entry of a text model's vocabulary after the unknown symbol is one character."""
+    """A text model's vocabulary holds characters to write after the unknown symbol, each one character."""
     vocab = values.get("vocab", [])
+    if len(vocab) < 2:
+        return "vocab holds no character besides the unknown symbol: the model has nothing to write"
     if long := next((i for i, ch in enumerate(vocab) if i and len(ch) != 1), None):
         return f"vocab[{long}] must be one character, not {quoted(vocab[long])}"
     return None
