@@ -58,6 +58,7 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
 
 @pytest.mark.parametrize("rows, columns, message", [
     (_labelled(labels=("good",)), (None, None), "one label only ('good')"),
+    ([("a fine film", "")] * 40, (None, None), "no row has both a text and a label: is it an unlabelled split"),
     (_labelled(labels=tuple(f"l{i}" for i in range(MAX_LABELS + 1))), (None, None), "11 different labels; at most 10"),
     (_labelled(16), (None, None), "too little data: each label needs at least 10 training rows"),
     (_labelled(), (None, "stars"), "no column 'stars'; the file's columns are: text, label"),
@@ -148,6 +149,10 @@ def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
                                                    "label": ClassLabel(names=["neg", "pos"])}))
     path = write_columns("sentiment", reviews, {}, tmp_path / "reviews.csv")
     assert path.read_text().splitlines() == ["text,label", "so good,pos", "so bad,neg"]
+    unlabelled = Dataset.from_dict({"sentence": ["so good", "not marked"], "label": [1, -1]},
+                                   features=reviews.features)  # -1: the datasets' mark of a row with no label
+    path = write_columns("sentiment", unlabelled, {}, tmp_path / "unlabelled.csv")
+    assert path.read_text().splitlines() == ["text,label", "so good,pos", "not marked,"]
     lines = Dataset.from_dict({"verse": ["to be", None, "or not"]})
     path = write_columns("text", lines, {"text": "verse"}, tmp_path / "text.txt")
     assert path.read_text() == "to be\n\nor not\n"

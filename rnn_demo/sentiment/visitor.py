@@ -24,9 +24,11 @@ LABEL_COLUMNS = ("label", "sentiment", "labels")
 def _labels_of(raw: list[str]) -> list[str]:
     """The distinct labels in first-seen order; refused when there are too few, too many or too long ones."""
     labels = list(dict.fromkeys(raw))
+    if not labels:
+        raise ValueError("no row has both a text and a label: is it an unlabelled split (a test split, IMDB's "
+                         "unsupervised one) or the wrong column?")
     if len(labels) < 2:
-        raise ValueError(f"the label column holds one label only ({quoted(labels[0]) if labels else 'none'}): a "
-                         "classifier needs two or more")
+        raise ValueError(f"the label column holds one label only ({quoted(labels[0])}): a classifier needs two or more")
     if len(labels) > MAX_LABELS:
         raise ValueError(f"the label column holds {len(labels):,} different labels; at most {MAX_LABELS} are learned "
                          "here: is it the right column?")

@@ -215,7 +215,7 @@ def _too_large(what: str) -> ValueError:
 def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path) -> Path:
     """The columns of `dataset` that play `task_roles` (`columns` names them, else each role's guesses), written to
     `path` as an upload would be: a `.txt` file's one column a line per row, else a CSV under the roles' names (a
-    ClassLabel column by its label names); a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS,
+    ClassLabel column by its label names, an unlabelled row's -1 left blank); a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS,
     MAX_BYTES)."""
     names = column_names(dataset)
     roles = [role for role in task_roles  # an optional column the dataset lacks: gone without
@@ -230,12 +230,18 @@ def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: 
         writer = csv.writer(out)
         writer.writerow([role.name for role in roles])
         for values in _rows(dataset, chosen):
-            row = [named[value] if named and value is not None else value for named, value in zip(labels, values)]
+            row = [_label_name(named, value) if named else value for named, value in zip(labels, values)]
             written += sum(len(str(value)) for value in row) + len(row)
             if written > MAX_BYTES:
                 raise _too_large(f"columns pass {MAX_BYTES // MB} MB")
             writer.writerow(row)
     return path
+
+
+def _label_name(names: list[str], value: int | None) -> str | None:
+    """A ClassLabel value's name; None (no label) for -1, the datasets' mark of an unlabelled row (a test split's),
+    and for any value outside the names."""
+    return names[value] if isinstance(value, int) and 0 <= value < len(names) else None
 
 
 def _rows(dataset, names: list[str]) -> Iterable[tuple]:
