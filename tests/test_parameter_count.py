@@ -16,8 +16,8 @@ CONFIGS = [  # (model class, config fields) of every task, several sizes
                         "bidirectional": False, "labels": ["bad", "fine", "good"]}),
     (ReviewClassifier, {"vocab_size": 20, "embedding_dim": 9, "hidden_size": 5, "num_layers": 2, "bidirectional": True}),
     (Forecaster, {"hidden_size": 8, "num_layers": 1}),
-    (Forecaster, {"hidden_size": 5, "num_layers": 3, "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]}),
-    (Forecaster, {"hidden_size": 3, "num_layers": 2, "quantiles": [0.5]}),
+    (Forecaster, {"hidden_size": 5, "num_layers": 3, "quantiles": [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]}),
+    (Forecaster, {"hidden_size": 3, "num_layers": 2, "quantiles": [0.1, 0.5, 0.9], "horizon": 24}),
 ]
 
 
