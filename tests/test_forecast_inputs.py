@@ -247,6 +247,21 @@ def test_an_origin_with_an_offset_is_read_in_the_series_wall_clock_time():
         "starts there."])
 
 
+def test_an_origin_with_an_offset_lands_on_its_instant_across_a_clock_change():
+    """Each step's instant is read with its own offset: hourly wall-clock steps that go from UTC+11 to UTC+10 at
+    step 170 (the clocks going back); a step the series filled in (no offset of its own) found at its neighbours'."""
+    from rnn_demo.forecast.origin import locate_origin
+
+    series = hourly(offsets=660.0)
+    series.offsets[170:] = 600
+    assert locate_origin("2024-01-08T02:00:00+10:00", series, 20)[0] == 170  # was read at step 169's +11:00: 171
+    assert locate_origin("2024-01-07T15:00:00Z", series, 20)[0] == 169  # 02:00 at +11: the hour before the change
+    series.offsets[[168, 200]] = np.nan  # steps filled in where the upload had none
+    assert locate_origin("2024-01-08T00:00:00+11:00", series, 20)[0] == 168
+    assert locate_origin("2024-01-09T08:00:00+10:00", series, 20)[0] == 200
+    assert locate_origin("2024-01-11T00:00:00+10:00", series, 20) == (len(series), [])  # past the end
+
+
 @pytest.mark.parametrize("text", ["2024-01-08T00:00:00+11:00", "2024-01-08 00:00 UTC", "NaT", "now", "99999-01-01",
                                   "1e400", "9" * 30, "\x00", "2024-01-08 00:00:00.000000001", "-1", "2024-01-08+25:00",
                                   "2024-01-08 00:00 Europe/London", "x" * 10_000, "1677-09-21", "2262-04-12", "T"])

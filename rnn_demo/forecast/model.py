@@ -51,8 +51,9 @@ class ForecastConfig:
             raise ValueError(f"quantiles must be increasing and include the median 0.5 and the 80% interval's "
                              f"{INTERVAL[0]} and {INTERVAL[1]}, got {self.quantiles}")
         if not self.horizon <= self.day <= self.week:
-            raise ValueError(f"the horizon ({self.horizon} steps), the day ({self.day}) and the week ({self.week}) must "
-                             "come in that order: the seasonal naives forecast each step from a day and a week before")
+            raise ValueError(f"the horizon ({self.horizon} steps), the day ({self.day}) and the week ({self.week}) "
+                             "must come in that order: the seasonal naives forecast each step from a day and a week "
+                             "before")
 
     def for_step(self, minutes: float) -> "ForecastConfig":
         """This config read in real time for a series of `minutes` steps: the same week of window, day of horizon and

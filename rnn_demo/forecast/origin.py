@@ -10,6 +10,7 @@ from .infer import Series
 from .stamps import offset_text
 
 ORIGIN_CHARS = 64  # the origin box's limit: any time stamp fits
+MINUTE = pd.Timedelta(minutes=1)
 
 
 def _origin_stamp(text: str) -> pd.Timestamp:
@@ -27,21 +28,29 @@ def _origin_stamp(text: str) -> pd.Timestamp:
 
 
 def _in_local_time(stamp: pd.Timestamp, series: Series) -> tuple[pd.Timestamp, list[str]]:
-    """An origin with a UTC offset as a wall-clock time of the series: its own wall-clock time if the series has no
-    offsets or the same one there, else the same instant at the series' offset."""
+    """An origin with a UTC offset as a wall-clock time of the series: the step at the same instant, each step's
+    instant read with its own offset, so that an origin across a clock change lands where it happened (a step the
+    series filled in, with no offset of its own, at its nearest neighbour's); the time as written if the stamps have
+    no offsets."""
     wall = stamp.tz_localize(None)
-    given = stamp.utcoffset() / pd.Timedelta(minutes=1)
-    known = series.offsets[~np.isnan(series.offsets)] if series.offsets is not None else np.array([])
-    if not len(known):
-        return wall, [f"The origin's UTC offset ({offset_text(given)}) was set aside: this series' time stamps have "
-                      f"none, so the origin is read as the wall-clock time {wall:%Y-%m-%d %H:%M}."]
-    index = min(int(series.times.searchsorted(wall)), len(series) - 1)
-    local = series.offsets[index] if not np.isnan(series.offsets[index]) else known[-1]
-    if local == given:
+    if series.offsets is None or np.isnan(series.offsets).all():
+        return wall, [f"The origin's UTC offset ({offset_text(stamp.utcoffset() / MINUTE)}) was set aside: this "
+                      "series' time stamps have none, so the origin is read as the wall-clock time "
+                      f"{wall:%Y-%m-%d %H:%M}."]
+    known = np.flatnonzero(~np.isnan(series.offsets))  # steps with an offset (not one the series filled in)
+    instants = series.times[known] - pd.to_timedelta(series.offsets[known], unit="min")  # those steps in UTC
+    utc, step = wall - stamp.utcoffset(), series.times[1] - series.times[0]
+    if len(same := np.flatnonzero(instants == utc)):
+        local = series.times[known[same[0]]]
+    elif known[-1] == len(series) - 1 and utc == instants[-1] + step:  # the step after the series: past its end
+        local = series.times[-1] + step
+    else:  # no step with an offset at that instant: read at the nearest one's (a filled-in step, or out of range)
+        nearest = known[min(int(instants.searchsorted(utc)), len(known) - 1)]
+        local = utc + pd.Timedelta(minutes=series.offsets[nearest])
+    if local == wall:
         return wall, []
-    moved = wall + pd.Timedelta(minutes=local - given)
-    return moved, [f"The origin {stamp.isoformat()} is {moved:%Y-%m-%d %H:%M} in the series' own time "
-                   f"(UTC{offset_text(local)}): the forecast starts there."]
+    return local, [f"The origin {stamp.isoformat()} is {local:%Y-%m-%d %H:%M} in the series' own time "
+                   f"(UTC{offset_text((local - utc) / MINUTE)}): the forecast starts there."]
 
 
 def locate_origin(text: str | None, series: Series, earliest: int) -> tuple[int, list[str]]:
