@@ -262,6 +262,17 @@ def test_an_origin_with_an_offset_lands_on_its_instant_across_a_clock_change():
     assert locate_origin("2024-01-11T00:00:00+10:00", series, 20) == (len(series), [])  # past the end
 
 
+def test_a_date_that_reads_two_ways_is_refused_and_one_way_is_read():
+    from rnn_demo.forecast.origin import locate_origin
+
+    for text in ("1/8/2024", "08.01.2024 00:00", "1/08/24"):  # 1 August or 8 January
+        with pytest.raises(ValueError, match="reads as day 1 of month 8 or as month 1, day 8: write the origin year "
+                                             "first|reads as day 8 of month 1 or as month 8, day 1"):
+            locate_origin(text, hourly(), 20)
+    assert locate_origin("13/1/2024", hourly(days=40), 20)[0] == 12 * 24  # 13 January: the one reading
+    assert locate_origin("2/2/2024", hourly(days=40), 20)[0] == 32 * 24  # the same either way
+
+
 @pytest.mark.parametrize("text", ["2024-01-08T00:00:00+11:00", "2024-01-08 00:00 UTC", "NaT", "now", "99999-01-01",
                                   "1e400", "9" * 30, "\x00", "2024-01-08 00:00:00.000000001", "-1", "2024-01-08+25:00",
                                   "2024-01-08 00:00 Europe/London", "x" * 10_000, "1677-09-21", "2262-04-12", "T"])

@@ -2,6 +2,8 @@
 wall-clock time) and found among the series' time steps, with a clear error that names the valid range."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -11,13 +13,18 @@ from .stamps import offset_text
 
 ORIGIN_CHARS = 64  # the origin box's limit: any time stamp fits
 MINUTE = pd.Timedelta(minutes=1)
+AMBIGUOUS = re.compile(r"\s*0?([1-9]|1[0-2])[/.]0?([1-9]|1[0-2])[/.]\d")  # day and month, either way round
 
 
 def _origin_stamp(text: str) -> pd.Timestamp:
-    """The origin as typed, read as a time: a clear error for anything else."""
+    """The origin as typed, read as a time: a clear error for anything else, and for a date that reads as two
+    (5/6/2014: 5 June or 6 May)."""
     if len(text) > ORIGIN_CHARS:
         raise ValueError(f"the origin has {len(text):,} characters; at most {ORIGIN_CHARS} are read: use a form like "
                          "2014-12-01 00:00")
+    if (both := AMBIGUOUS.match(text)) and both[1] != both[2]:
+        raise ValueError(f"{quoted(text)} reads as day {both[1]} of month {both[2]} or as month {both[1]}, day "
+                         f"{both[2]}: write the origin year first, as in 2014-12-01 00:00")
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError, OverflowError):
