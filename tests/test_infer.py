@@ -70,6 +70,7 @@ def test_filter_logits_top_k_and_top_p():
     assert filter_logits(logits, 1.0, 2, 1.0)[0].tolist() == pytest.approx([0.625, 0.375, 0, 0])
     assert filter_logits(logits, 1.0, 0, 0.7)[0].tolist() == pytest.approx([0.625, 0.375, 0, 0])
     assert filter_logits(logits, 1.0, 0, 0.5)[0].tolist() == pytest.approx([1, 0, 0, 0])
+    assert filter_logits(logits, 1.0, 0, 1e-50)[0].tolist() == pytest.approx([1, 0, 0, 0])  # below float32's range
     flat = filter_logits(logits, 100.0, 0, 1.0)[0]
     assert flat.max() - flat.min() < 0.02
 

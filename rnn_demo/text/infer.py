@@ -67,6 +67,7 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
     if top_p < 1.0:
         sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
         drop = sorted_probs.cumsum(-1) - sorted_probs >= top_p  # keep the smallest set reaching top_p
+        drop[..., 0] = False  # and the likeliest always (a top_p below float32's range, 1e-50, dropped every one)
         probs = probs.masked_fill(drop.scatter(-1, order, drop), 0.0)
         probs = probs / probs.sum(-1, keepdim=True)
     return probs
