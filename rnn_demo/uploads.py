@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -81,3 +82,12 @@ def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tupl
             raise ValueError(NOT_UTF16) from None
     with closing(upload_lines(path, "latin-1")) as lines:
         return consume(lines), "latin-1", [LATIN1_NOTE]
+
+
+def header_delimiter(line: str) -> str:
+    """The delimiter a header line implies: a comma, unless the line (outside quotes) has none but has semicolons or
+    tabs (then the more frequent). Only the header decides: a guess from prose (a sniffer's) goes wrong."""
+    bare = re.sub(r'"[^"]*"', "", line)
+    counts = {delimiter: bare.count(delimiter) for delimiter in ";\t"}
+    likely = max(counts, key=counts.get)
+    return likely if "," not in bare and counts[likely] else ","

@@ -62,6 +62,28 @@ def test_rows_wider_than_the_header_and_wide_headers_are_refused_before_parsing(
     assert list(series.values) == [1.5, 1.5, 1.5]
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_european_export_is_read_as_the_same_series_and_says_how(delimiter):
+    """Semicolons (or tabs) between columns, decimal commas, day-first dates: Excel's CSV in much of Europe."""
+    times = pd.date_range("2024-01-01", periods=24 * 10, freq="h")
+    frame = pd.DataFrame({"time": times.strftime("%d.%m.%Y %H:%M"), "value": 1500.25 + np.arange(len(times)) % 24})
+    ours, notes = read_series_upload(frame.to_csv(index=False, sep=delimiter, decimal=",").encode())
+    theirs, _ = read_series_upload(frame.to_csv(index=False).encode())
+    assert np.array_equal(ours.values, theirs.values) and ours.times.equals(theirs.times)
+    assert any("read with the comma as its decimal mark" in note for note in notes), notes
+    with pytest.raises(ValueError, match="data row 1 has 3 fields but the header has 2: put cells that hold a "
+                                         "semicolon in double quotes"):
+        read_series_upload(b"time;value\n2024-01-01 00:00;1;5\n")
+
+
+def test_a_mistyped_year_is_named_with_its_row():
+    rows = "".join(f"2024-01-01 {h:02d}:00,1\n" for h in range(5))
+    text = "time,value\n" + rows.replace("2024-01-01 03", "0224-01-01 03")
+    with pytest.raises(ValueError, match="the time stamp in data row 4, '0224-01-01 03:00', is outside the years 1678 "
+                                         "to 2261 that a series may span: is its year mistyped?"):
+        read_series_upload(text.encode())
+
+
 # implausible values
 
 def realistic_series() -> dict[str, np.ndarray]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn_demo.sentiment.batch import MAX_ROWS, classify_table, header_delimiter, read_review_table, safe_cell
+from rnn_demo.sentiment.batch import MAX_ROWS, classify_table, read_review_table, safe_cell
+from rnn_demo.uploads import header_delimiter
 from rnn_demo.sentiment.data import LABELS
 from tests.test_sentiment import _trained_tokenizer, tiny_classifier
 

@@ -170,6 +170,11 @@ def read_stamps(cells: pd.Series) -> Stamps:
     text = cells.astype(str).str.strip()
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
+    if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
+        row = int(np.argmax(outside))
+        raise ValueError(f"the time stamp in data row {row + 1}, {quoted(cells.iloc[row])}, is outside the years "
+                         f"{pd.Timestamp.min.year + 1} to {pd.Timestamp.max.year - 1} that a series may span: is its "
+                         "year mistyped?")
     wall = wall.as_unit("ns")
     if wall.isna().any():
         row = int(np.argmax(wall.isna()))

@@ -7,26 +7,32 @@ import re
 import pandas as pd
 
 from ..display import column_list, md_text, quoted
-from ..uploads import decode_upload
+from ..uploads import decode_upload, header_delimiter
 from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
 
 MAX_ROWS = 200_000
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_COLUMNS = 1_000
 TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
 VALUE_COLUMNS = ("value", "demand", "load", "y")
-# a quoted field as pandas' parser sees one: a quote that opens a field (at the start, after a comma or a line
-# end) up to its closing quote (a doubled quote "" stays inside); a quote inside a field is an ordinary character
-QUOTED_FIELD = re.compile(r'"(?<![^,\r\n]")[^"]*+(?:""[^"]*+)*+"')
 BLANK_LINES = re.compile(r"\n\n+")
+MAX_HEADER_CHARS = 65_536  # where the header line is looked for: the delimiter is read from it
 
 
-def plain_rows(text: str) -> str:
+def quoted_field(delimiter: str) -> re.Pattern:
+    """A quoted field as pandas' parser sees one: a quote that opens a field (at the start, after the delimiter or a
+    line end) up to its closing quote (a doubled quote "" stays inside); a quote inside a field is an ordinary
+    character."""
+    return re.compile(f'"(?<![^{re.escape(delimiter)}\\r\\n]")[^"]*+(?:""[^"]*+)*+"')
+
+
+def plain_rows(text: str, delimiter: str = ",") -> str:
     """`text` cut into rows as pandas' `read_csv` cuts it, one row a line: `\\n`, `\\r\\n` and a lone `\\r` each end a
-    row, quoted fields are emptied (their line ends and commas are not the file's), blank lines are dropped."""
+    row, quoted fields are emptied (their line ends and delimiters are not the file's), blank lines are dropped."""
     if '"' in text:
-        text = QUOTED_FIELD.sub('""', text)
+        text = quoted_field(delimiter).sub('""', text)
     return BLANK_LINES.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
 
 
@@ -35,20 +41,21 @@ def data_rows(text: str) -> int:
     return plain_rows(text).count("\n")
 
 
-def check_shape(text: str) -> None:
+def check_shape(text: str, delimiter: str = ",") -> None:
     """Before parsing: at most MAX_ROWS rows and MAX_COLUMNS columns, and no row with more fields than the header
     (pandas would read it askew, and a wide first row stalls it for minutes)."""
-    rows = plain_rows(text)
+    rows = plain_rows(text, delimiter)
     if rows.count("\n") > MAX_ROWS:
         raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: upload the recent part")
-    commas = [line.count(",") for line in rows.split("\n")]
+    commas = [line.count(delimiter) for line in rows.split("\n")]
     if commas[0] >= MAX_COLUMNS:
         raise ValueError(f"the header has {commas[0] + 1:,} columns; the limit is {MAX_COLUMNS:,}: keep the time and "
                          "value columns")
     wider = next((row for row, count in enumerate(commas) if count > commas[0]), None)
     if wider is not None:
         raise ValueError(f"data row {wider:,} has {commas[wider] + 1:,} fields but the header has {commas[0] + 1:,}: "
-                         "put cells that hold a comma in double quotes, or remove the extra fields")
+                         f"put cells that hold a {DELIMITER_NAMES[delimiter]} in double quotes, or remove the extra "
+                         "fields")
 
 
 def _read_csv(text: str, **options) -> pd.DataFrame:
@@ -57,6 +64,13 @@ def _read_csv(text: str, **options) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
+
+
+def decimal_commas(cells: pd.Series) -> pd.Series:
+    """Cells that hold a comma read with it as the decimal mark and points as thousands separators (1.234,5 ->
+    1234.5); the others as they are."""
+    comma = cells.str.contains(",", regex=False)
+    return cells.where(~comma, cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
 
 
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
@@ -90,8 +104,9 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
     """The uploaded CSV as a regular series (working days: Monday to Friday), its temperature where it has a column
     for it (named, or called as TEMPERATURE_COLUMNS), and notes for the user."""
     text, notes = decode_upload(data)
-    check_shape(text)
-    columns = [str(c) for c in _read_csv(text, nrows=0).columns]
+    delimiter = header_delimiter(re.split(r"[\r\n]", text[:MAX_HEADER_CHARS].lstrip("\r\n"), maxsplit=1)[0])
+    check_shape(text, delimiter)
+    columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
     if time_name == value_name:
@@ -99,8 +114,12 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
     # only the columns read: a wide file costs no more than a narrow one
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
-    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in read))
+    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in read), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
+    if delimiter != ",":  # a European export: decimal commas
+        frame[read[1:]] = frame[read[1:]].apply(decimal_commas)
+        notes.append(f"The file's columns are separated by {DELIMITER_NAMES[delimiter]}s: a number with a comma was "
+                     "read with the comma as its decimal mark (1.234,5 as 1234.5).")
     dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name)
     series = Series.from_dataset(dataset)
     notes += repairs

@@ -8,7 +8,6 @@ header and counts; the second holds a chunk of rows at a time.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import TextIO
 from tokenizers import Tokenizer
 
 from ..display import column_list, quoted
-from ..uploads import EMPTY, read_upload, upload_lines
+from ..uploads import EMPTY, header_delimiter, read_upload, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
@@ -53,15 +52,6 @@ class ReviewTable:
             _, _, reader = _open_table(lines)
             for record in reader:
                 yield record or [""] * len(self.header)
-
-
-def header_delimiter(line: str) -> str:
-    """The delimiter a header line implies: a comma, unless the line (outside quotes) has none but has semicolons or
-    tabs (then the more frequent). Only the header decides: a guess from prose (a sniffer's) goes wrong."""
-    bare = re.sub(r'"[^"]*"', "", line)
-    counts = {delimiter: bare.count(delimiter) for delimiter in ";\t"}
-    likely = max(counts, key=counts.get)
-    return likely if "," not in bare and counts[likely] else ","
 
 
 def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str]]]:
