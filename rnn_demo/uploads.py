@@ -91,3 +91,12 @@ def header_delimiter(line: str) -> str:
     counts = {delimiter: bare.count(delimiter) for delimiter in ";\t"}
     likely = max(counts, key=counts.get)
     return likely if "," not in bare and counts[likely] else ","
+
+
+def find_column(header: list[str], name: str) -> str | None:
+    """The header's column called `name`: the same name, else the one name that matches it with spaces around and
+    case set aside (a hand-written "id, text" has the column " text"); None when there is none."""
+    if name in header:
+        return name
+    matches = [column for column in header if column.strip().casefold() == name.strip().casefold()]
+    return matches[0] if len(matches) == 1 else None

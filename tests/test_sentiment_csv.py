@@ -116,6 +116,12 @@ def test_bad_csv_uploads_are_clear_errors(tmp_path, data, column, message):
         read_review_table(_upload(tmp_path, data), column)
 
 
+@pytest.mark.parametrize("column", [None, "text", " text", "TEXT"])
+def test_a_hand_written_header_with_spaces_after_its_commas_finds_its_column(tmp_path, column):
+    table = read_review_table(_upload(tmp_path, b"id, text\n1, a great film\n"), column)
+    assert table.header[table.column] == " text"
+
+
 def test_a_huge_file_of_tiny_rows_is_refused_holding_almost_nothing(tmp_path):
     path = _upload(tmp_path, b"text\n" + b"a\n" * 10_000_000)
     tracemalloc.start()

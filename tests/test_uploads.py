@@ -3,7 +3,7 @@ streamed from its path (the Sentiment tab), with the same rules: UTF-8, UTF-16 b
 binary refused; a file with nothing in it called empty."""
 import pytest
 
-from rnn_demo.uploads import decode_upload, read_upload
+from rnn_demo.uploads import decode_upload, find_column, read_upload
 
 TEXT = "time,value\n2024-01-01,café 😀\n"
 
@@ -52,3 +52,11 @@ def test_empty_binary_and_broken_utf16_files_are_clear_errors(tmp_path, data, me
     else:
         with pytest.raises(ValueError, match=message):
             read_upload(path, "".join)
+
+
+def test_a_column_is_found_by_its_name_with_spaces_and_case_set_aside():
+    header = ["id", " Text ", "label"]  # "id, Text ,label": a hand-written header
+    assert find_column(header, "text") == find_column(header, " text") == " Text "
+    assert find_column(header, "label") == "label" and find_column(header, "stars") is None
+    assert find_column(["text", "Text"], "TEXT") is None  # two would match: neither is guessed
+    assert find_column(["text", "Text"], "Text") == "Text"  # the exact name first

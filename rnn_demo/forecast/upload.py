@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ..display import column_list, md_text, quoted
-from ..uploads import decode_upload, header_delimiter
+from ..uploads import decode_upload, find_column, header_delimiter
 from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
@@ -73,11 +73,16 @@ def decimal_commas(cells: pd.Series) -> pd.Series:
     return cells.where(~comma, cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
 
 
+def _named(columns: list[str], name: str) -> str:
+    """The column a visitor named (find_column), or a clear error that lists the file's columns."""
+    if (found := find_column(columns, name)) is None:
+        raise ValueError(f"no column {quoted(name)}; the file's columns are: {column_list(columns)}")
+    return found
+
+
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
     if named:
-        if named not in columns:
-            raise ValueError(f"no column {quoted(named)}; the file's columns are: {column_list(columns)}")
-        return named
+        return _named(columns, named)
     found = [c for c in columns if c.strip().lower() in preferred]
     rest = [c for c in columns if c != taken]
     if found:
@@ -91,8 +96,7 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
     """The temperature column: the one named, else one called as TEMPERATURE_COLUMNS (none: the series has none)."""
     if named:
-        if named not in columns:
-            raise ValueError(f"no column {quoted(named)}; the file's columns are: {column_list(columns)}")
+        named = _named(columns, named)
         if named in taken:
             raise ValueError(f"the temperature column must differ from the time and value columns ({quoted(named)})")
         return named

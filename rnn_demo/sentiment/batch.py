@@ -19,7 +19,7 @@ from typing import TextIO
 from tokenizers import Tokenizer
 
 from ..display import column_list, quoted
-from ..uploads import EMPTY, header_delimiter, read_upload, upload_lines
+from ..uploads import EMPTY, find_column, header_delimiter, read_upload, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
@@ -67,11 +67,13 @@ def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str
 
 
 def text_column(header: list[str], column: str | None) -> int:
-    """The index of the text column: `column`, else the first of TEXT_COLUMNS present, else the only column."""
+    """The index of the text column: `column`, else the first of TEXT_COLUMNS present, else the only column (names
+    matched as `find_column` does)."""
     if len(header) > MAX_COLUMNS:
         raise ValueError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")
-    wanted = [column] if column else [c for c in TEXT_COLUMNS if c in header] or (header if len(header) == 1 else [])
-    if not wanted or wanted[0] not in header:
+    found = [find_column(header, name) for name in ([column] if column else TEXT_COLUMNS)]
+    wanted = [name for name in found if name is not None] or (header if len(header) == 1 and not column else [])
+    if not wanted:
         named = f"no column {quoted(column)}" if column else f"no column named {' or '.join(TEXT_COLUMNS)}"
         raise ValueError(f"{named}; the file's columns are: {column_list(header)}")
     return header.index(wanted[0])

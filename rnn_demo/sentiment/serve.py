@@ -73,8 +73,9 @@ def classify_upload(path: str, column: str | None, cell: str,
     result = result_file(path)
     with open(result, "w", encoding="utf-8", newline="") as out:
         empty = classify_table(model, tokenizer, table, out, on_progress)
-    summary = [f"Classified {table.rows - empty:,} reviews from column **{md_text(table.header[table.column])}**"
-               f" (at most {MAX_ROWS:,} rows per file)."]
+    column = md_text(table.header[table.column].strip())
+    summary = [f"Classified {table.rows - empty:,} reviews from column **{column}** (at most {MAX_ROWS:,} rows per "
+               "file)."]
     if empty:
         summary.append(f"{empty:,} empty rows kept, with no prediction.")
     return str(result), " ".join(summary + table.notes)

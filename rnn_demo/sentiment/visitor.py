@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..display import column_list, quoted
 from ..plugin import ColumnRole, VisitorTraining
+from ..uploads import find_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
 from .batch import read_review_table
 from .infer import predict_ids
@@ -54,9 +55,10 @@ def labelled_upload(path: str | Path, text_column: str | None, label_column: str
     dropped (and counted), a tenth held out by hash, every label needing MIN_ROWS_PER_LABEL rows in the training
     part."""
     table = read_review_table(path, text_column)
-    label_name = label_column or next((c for c in LABEL_COLUMNS[:2] if c in table.header), None)
-    if label_name is None or label_name not in table.header:
-        named = f"no column {quoted(label_name)}" if label_name else "no column named label or sentiment"
+    names = [find_column(table.header, name) for name in ([label_column] if label_column else LABEL_COLUMNS[:2])]
+    label_name = next((name for name in names if name is not None), None)
+    if label_name is None:
+        named = f"no column {quoted(label_column)}" if label_column else "no column named label or sentiment"
         raise ValueError(f"{named}; the file's columns are: {column_list(table.header)}")
     label_index = table.header.index(label_name)
     if label_index == table.column:
