@@ -212,6 +212,14 @@ def test_the_readme_gives_the_sweeps_figures_the_presets_rerun(presets):
         assert float(row[header.index(f"T = {length}")]) == pytest.approx(figures["final_score"], abs=0.05), cell
 
 
+def test_the_two_runs_of_every_preset_have_labels_that_differ():
+    from rnn_demo.lab.serve import label
+
+    for name, (a, b) in PRESETS.items():
+        if b is not None:
+            assert label(a) != label(b), name  # the forget-gate preset's runs differ in the gate's bias alone
+
+
 def test_the_widgets_values_give_back_the_settings():
     for pair in PRESETS.values():
         for settings in filter(None, pair):

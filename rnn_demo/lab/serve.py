@@ -78,8 +78,14 @@ def chance(settings: LabSettings) -> float:
     return 1 / SYMBOLS if settings.problem == "first" else 1 / 6
 
 
+KEEP_GATE_NAMES = {"lstm": "forget", "gru": "update"}  # the gate whose starting bias `keep_bias` sets (net.KEEP_GATE)
+
+
 def label(settings: LabSettings) -> str:
+    """A run's settings in a few words: every one in which two runs of a preset may differ."""
     scale = "PyTorch's init" if settings.scale is None else f"radius {settings.scale:g}"
+    if settings.keep_bias is not None and settings.cell in KEEP_GATE_NAMES:
+        scale += f", {KEEP_GATE_NAMES[settings.cell]}-gate bias {settings.keep_bias:g}"
     clip = "no clipping" if settings.clip is None else f"clip {settings.clip:g}"
     return f"{CELL_NAMES[settings.cell]}, T = {settings.length}, {scale}, {settings.optimizer} lr {settings.lr:g}, {clip}"
 
