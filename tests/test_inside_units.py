@@ -163,6 +163,10 @@ def test_unit_trace_names_the_valid_ranges():
             unit_trace(gru, layer, "h", unit)
     with pytest.raises(ValueError, match="only for the LSTM"):
         unit_trace(gru, 0, "c", 0)
+    with pytest.raises(ValueError, match=r"^unit 1e\+300 is out of range"):  # what the number box gives for 1e300
+        unit_trace(gru, 0, "h", int(1e300))
+    with pytest.raises(ValueError, match=r"^layer 1e\+300 is out of range"):
+        unit_trace(gru, int(1e300), "h", 0)
     with pytest.raises(ValueError, match='"h"'):
         unit_trace(gru, 0, "x", 0)
 

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from ..backbone import CELL_LABELS
 from ..charts import LineChart
+from ..display import number_text
 from ..text.data import encode
 from ..text.model import CharLM
 from .probe import check_passage
@@ -65,9 +66,9 @@ def check_position(length: int, position: int) -> int:
                          "on predicting the character after a position")
     last = length - 2
     if position < 0:
-        raise ValueError(f"position {position} is before the first character: choose 0 to {last}")
+        raise ValueError(f"position {number_text(position)} is before the first character: choose 0 to {last}")
     if position > last:
-        raise ValueError(f"position {position} is past the end: choose 0 to {last} (the passage has {length} "
+        raise ValueError(f"position {number_text(position)} is past the end: choose 0 to {last} (the passage has {length} "
                          "characters and the last one has no next character to predict)")
     return position
 

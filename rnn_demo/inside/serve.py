@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from ..backbone import CELL_LABELS
 from ..devices import pick_device
-from ..display import valid_unicode
+from ..display import number_text, valid_unicode
 from ..hub import card_metrics, load_model
 from ..shelf import ModelShelf
 from ..text.model import VISITOR_LIMITS, CharLM
@@ -59,7 +59,7 @@ def unknown_note(text: str, model: CharLM) -> str:
 
 def check_units(units: float | None) -> int:
     if units is None or units != units or not 1 <= units <= MAX_UNITS_SHOWN:
-        raise ValueError(f"units shown must be between 1 and {MAX_UNITS_SHOWN}, not {units}")
+        raise ValueError(f"units shown must be between 1 and {MAX_UNITS_SHOWN}, not {number_text(units)}")
     return int(units)
 
 
@@ -111,7 +111,7 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
     model = SHELF.for_cell(cell, loaded)
     index = check_layer(model, layer)
     if unit is None or unit != unit or int(unit) != unit:
-        raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not {unit}")
+        raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not {number_text(unit)}")
     progress(0.0, "reading the passage, every unit kept")
     reading = read_passage(model, text, keep=KEPT)
     progress(0.8, f"colouring by unit {int(unit)}")
@@ -160,7 +160,7 @@ def memory_at(text: str, position: float | None, progress: Callable[[float, str]
     if position is None or position == "":
         position = last
     if position != position or int(position) != position:
-        raise ValueError(f"the position must be a whole number from 0 to {last}, not {position}")
+        raise ValueError(f"the position must be a whole number from 0 to {last}, not {number_text(position)}")
     position = check_position(len(text), int(position))
     curves = influence_at({cell: SHELF.bundled(cell) for cell in bundled_cells()}, text, position, LOOK_BACK, progress)
     before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..display import visible
+from ..display import number_text, visible
 from .probe import Reading
 
 Feature = Callable[[str], list[float]]  # text -> one float per character
@@ -196,9 +196,9 @@ def unit_trace(reading: Reading, layer: int, kind: str, unit: int) -> list[float
         raise ValueError(f'the cell state "c" exists only for the LSTM; this model is a {reading.cell.upper()}: '
                          'choose "h"')
     if not 0 <= layer < layers:
-        raise ValueError(f"layer {layer} is out of range: this model has layers 0 to {layers - 1}")
+        raise ValueError(f"layer {number_text(layer)} is out of range: this model has layers 0 to {layers - 1}")
     if not 0 <= unit < hidden:
-        raise ValueError(f"unit {unit} is out of range: each layer of this model has units 0 to {hidden - 1}")
+        raise ValueError(f"unit {number_text(unit)} is out of range: each layer of this model has units 0 to {hidden - 1}")
     return reading.layers[layer][kind][:, unit].tolist()
 
 

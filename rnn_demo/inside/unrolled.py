@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..display import visible
+from ..display import number_text, visible
 from ..text.model import CharLM
 from .cells import GATES
 from .probe import read_passage
@@ -62,7 +62,7 @@ def check_layer(model: CharLM, layer: int | float | None) -> int:
     """The layer as a 0-based index, from the UI's 1-based number; a clear error outside 1..layers."""
     layers = model.config.num_layers
     if layer is None or layer != layer or int(layer) != layer or not 1 <= int(layer) <= layers:
-        raise ValueError(f"layer {layer} does not exist: this model has layers 1 to {layers}")
+        raise ValueError(f"layer {number_text(layer)} does not exist: this model has layers 1 to {layers}")
     return int(layer) - 1
 
 
