@@ -20,8 +20,19 @@ MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refus
 EMPTY = "the file is empty: upload a CSV file with a header row"
 BINARY = "this is not a text file: it holds binary data (save it as CSV or plain text)"
 NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-16: save it as UTF-8"
-LATIN1_NOTE = "The file is not UTF-8: it was read as Latin-1."
+# A file that is not UTF-8 is read as Windows-1252, as Excel saves CSV in Western Europe and the Americas: Latin-1
+# with Windows' quotes, dashes and € where Latin-1 has invisible controls; its five undefined bytes read as Latin-1
+# reads them, so that nothing is lost.
+FALLBACK, FALLBACK_ERRORS = "cp1252", "rnn-demo-latin-1"
+LATIN1_NOTE = "The file is not UTF-8: it was read as Windows-1252 (Latin-1 with Windows' quotes, dashes and €)."
 T = TypeVar("T")
+
+
+def _as_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error(FALLBACK_ERRORS, _as_latin1)
 
 
 def bom_encoding(start: bytes) -> str:
@@ -36,7 +47,7 @@ def _check_size(size: int) -> None:
 
 
 def decode_upload(data: bytes) -> tuple[str, list[str]]:
-    """The upload as text, and a note when it was not UTF-8 (it is then read as Latin-1, losing nothing)."""
+    """The upload as text, and a note when it was not UTF-8 (it is then read as Windows-1252, losing nothing)."""
     _check_size(len(data))
     encoding = bom_encoding(data)
     try:
@@ -44,7 +55,7 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
     except UnicodeDecodeError:
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
-        text, notes = data.decode("latin-1"), [LATIN1_NOTE]
+        text, notes = data.decode(FALLBACK, errors=FALLBACK_ERRORS), [LATIN1_NOTE]
     if "\x00" in text:
         raise ValueError(BINARY)
     if not text.strip():  # nothing, blanks, or only a byte-order mark
@@ -55,7 +66,8 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
 def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
     """The lines of the file at `path` read as `encoding`, line ends kept (as `csv` wants them), one at a time;
     binary data and lines over `max_line_chars` characters are refused as they come."""
-    with open(path, encoding=encoding, newline="") as stream:
+    errors = FALLBACK_ERRORS if encoding == FALLBACK else "strict"
+    with open(path, encoding=encoding, errors=errors, newline="") as stream:
         number = 0
         while line := stream.readline(max_line_chars + 1):
             number += 1
@@ -69,7 +81,7 @@ def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE
 
 def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, str, list[str]]:
     """`consume(lines)` over the upload at `path`, streamed (see `upload_lines`) after its size is checked: as UTF-8
-    (or UTF-16, by its byte-order mark), else again from the start as Latin-1. Returns what `consume` returned, the
+    (or UTF-16, by its byte-order mark), else again from the start as Windows-1252 (FALLBACK). Returns what `consume` returned, the
     encoding to read the file with again, and notes for the user. `consume` stops reading where it likes."""
     _check_size(os.path.getsize(path))
     with open(path, "rb") as file:
@@ -80,8 +92,8 @@ def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tupl
     except UnicodeDecodeError:
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
-    with closing(upload_lines(path, "latin-1")) as lines:
-        return consume(lines), "latin-1", [LATIN1_NOTE]
+    with closing(upload_lines(path, FALLBACK)) as lines:
+        return consume(lines), FALLBACK, [LATIN1_NOTE]
 
 
 def header_delimiter(line: str) -> str:
