@@ -81,8 +81,9 @@ def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE
 
 def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, str, list[str]]:
     """`consume(lines)` over the upload at `path`, streamed (see `upload_lines`) after its size is checked: as UTF-8
-    (or UTF-16, by its byte-order mark), else again from the start as Windows-1252 (FALLBACK). Returns what `consume` returned, the
-    encoding to read the file with again, and notes for the user. `consume` stops reading where it likes."""
+    (or UTF-16, by its byte-order mark), else again from the start as Windows-1252 (FALLBACK). Returns what `consume`
+    returned, the encoding to read the file with again, and notes for the user. `consume` stops reading where it
+    likes."""
     _check_size(os.path.getsize(path))
     with open(path, "rb") as file:
         encoding = bom_encoding(file.read(2))

@@ -33,11 +33,11 @@ def test_latin1_is_read_with_a_note_and_streamed_from_the_start_again(tmp_path):
 
 
 def test_an_excel_file_from_windows_keeps_its_quotes_dashes_and_euros(tmp_path):
-    data = "text\n“Worth every €” – superb\n".encode("cp1252") + b"\x81\x9d\n"  # bytes Windows-1252 leaves undefined
+    data = "text\n“Worth every €” – superb\n".encode("cp1252") + b"\x81\x9d\n"  # two bytes cp1252 leaves undefined
     path = tmp_path / "upload.csv"
     path.write_bytes(data)
     text, _ = decode_upload(data)
-    assert text == "text\n“Worth every €” – superb\n\x81\x9d\n" == read_upload(path, "".join)[0]  # as Latin-1 reads them
+    assert text == "text\n“Worth every €” – superb\n\x81\x9d\n" == read_upload(path, "".join)[0]  # those as Latin-1
 
 
 @pytest.mark.parametrize("data, message", [

@@ -277,9 +277,10 @@ def test_crafted_repositories_are_refused_before_any_model_is_built(hub, tmp_pat
                            "backbone.rnn.weight_ih_l0 has shape [24, 4]; the config implies [12, 4]", []),
         "user/wide-tokenizer": (sentiment_folder(tmp_path / "f", {**SENTIMENT, "vocab_size": 5},
                                                  {**SENTIMENT, "vocab_size": 5}),
-                                f"tokenizer.json gives the token '{token}' the id {largest}; the config's vocab_size is 5",
-                                []),
-        "user/sparse-tokenizer": (sentiment_folder(tmp_path / "h", tokenizer=crafted_tokenizer(vocab={"great": 40_000})),
+                                f"tokenizer.json gives the token '{token}' the id {largest}; the config's vocab_size "
+                                "is 5", []),
+        "user/sparse-tokenizer": (sentiment_folder(tmp_path / "h",
+                                                   tokenizer=crafted_tokenizer(vocab={"great": 40_000})),
                                   "gives the token 'great' the id 40,000; the config's vocab_size is 30", []),
         "user/tokenizer-bomb": (sentiment_folder(tmp_path / "i", tokenizer=crafted_tokenizer(replaces=6)),
                                 "its normalizer step 'Replace' is not one of BertNormalizer", []),

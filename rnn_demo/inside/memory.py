@@ -68,8 +68,8 @@ def check_position(length: int, position: int) -> int:
     if position < 0:
         raise ValueError(f"position {number_text(position)} is before the first character: choose 0 to {last}")
     if position > last:
-        raise ValueError(f"position {number_text(position)} is past the end: choose 0 to {last} (the passage has {length} "
-                         "characters and the last one has no next character to predict)")
+        raise ValueError(f"position {number_text(position)} is past the end: choose 0 to {last} (the passage has "
+                         f"{length} characters and the last one has no next character to predict)")
     return position
 
 

@@ -111,7 +111,8 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
     model = SHELF.for_cell(cell, loaded)
     index = check_layer(model, layer)
     if unit is None or unit != unit or int(unit) != unit:
-        raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not {number_text(unit)}")
+        raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not "
+                         f"{number_text(unit)}")
     progress(0.0, "reading the passage, every unit kept")
     reading = read_passage(model, text, keep=KEPT)
     progress(0.8, f"colouring by unit {int(unit)}")

@@ -198,7 +198,8 @@ def unit_trace(reading: Reading, layer: int, kind: str, unit: int) -> list[float
     if not 0 <= layer < layers:
         raise ValueError(f"layer {number_text(layer)} is out of range: this model has layers 0 to {layers - 1}")
     if not 0 <= unit < hidden:
-        raise ValueError(f"unit {number_text(unit)} is out of range: each layer of this model has units 0 to {hidden - 1}")
+        raise ValueError(f"unit {number_text(unit)} is out of range: each layer of this model has units 0 to "
+                         f"{hidden - 1}")
     return reading.layers[layer][kind][:, unit].tolist()
 
 

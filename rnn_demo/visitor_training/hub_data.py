@@ -215,8 +215,8 @@ def _too_large(what: str) -> ValueError:
 def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path) -> Path:
     """The columns of `dataset` that play `task_roles` (`columns` names them, else each role's guesses), written to
     `path` as an upload would be: a `.txt` file's one column a line per row, else a CSV under the roles' names (a
-    ClassLabel column by its label names, an unlabelled row's -1 left blank); a ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS,
-    MAX_BYTES)."""
+    ClassLabel column by its label names, an unlabelled row's -1 left blank); a ValueError as soon as they pass an
+    upload's limits (MAX_TEXT_CHARS, MAX_BYTES)."""
     names = column_names(dataset)
     roles = [role for role in task_roles  # an optional column the dataset lacks: gone without
              if not role.optional or columns.get(role.name) or any(name in names for name in role.guesses)]
