@@ -1,5 +1,5 @@
 """Uploaded files, read safely: size-capped, binary refused, UTF-8 (or UTF-16 with its byte-order mark), else
-Latin-1 (which loses nothing).
+Windows-1252 (which loses nothing: see FALLBACK).
 
 `decode_upload` reads a file's bytes at once (the forecasting tab); `read_upload` streams a file from its path, line
 by line, so that a reader can stop at its own limits without ever holding the whole file.
@@ -24,7 +24,7 @@ NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-
 # with Windows' quotes, dashes and € where Latin-1 has invisible controls; its five undefined bytes read as Latin-1
 # reads them, so that nothing is lost.
 FALLBACK, FALLBACK_ERRORS = "cp1252", "rnn-demo-latin-1"
-LATIN1_NOTE = "The file is not UTF-8: it was read as Windows-1252 (Latin-1 with Windows' quotes, dashes and €)."
+FALLBACK_NOTE = "The file is not UTF-8: it was read as Windows-1252 (Latin-1 with Windows' quotes, dashes and €)."
 T = TypeVar("T")
 
 
@@ -55,7 +55,7 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
     except UnicodeDecodeError:
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
-        text, notes = data.decode(FALLBACK, errors=FALLBACK_ERRORS), [LATIN1_NOTE]
+        text, notes = data.decode(FALLBACK, errors=FALLBACK_ERRORS), [FALLBACK_NOTE]
     if "\x00" in text:
         raise ValueError(BINARY)
     if not text.strip():  # nothing, blanks, or only a byte-order mark
@@ -94,7 +94,7 @@ def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tupl
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
     with closing(upload_lines(path, FALLBACK)) as lines:
-        return consume(lines), FALLBACK, [LATIN1_NOTE]
+        return consume(lines), FALLBACK, [FALLBACK_NOTE]
 
 
 def header_delimiter(line: str) -> str:
