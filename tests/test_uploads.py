@@ -1,6 +1,6 @@
 """The shared upload reader on small literal files: a file's bytes decoded at once (the forecasting tab) or
-streamed from its path (the Sentiment tab), with the same rules: UTF-8, UTF-16 by its byte-order mark, else Windows-1252;
-binary refused; a file with nothing in it called empty."""
+streamed from its path (the Sentiment tab), with the same rules: UTF-8, UTF-16 by its byte-order mark, else
+Windows-1252; binary refused; a file with nothing in it called empty."""
 import pytest
 
 from rnn_demo.uploads import decode_upload, find_column, read_upload
