@@ -76,6 +76,14 @@ def test_a_european_export_is_read_as_the_same_series_and_says_how(delimiter):
         read_series_upload(b"time;value\n2024-01-01 00:00;1;5\n")
 
 
+@pytest.mark.parametrize("stamp", ["{:02d}:00", "{}:00 pm"])
+def test_times_of_day_with_no_date_are_refused(stamp):
+    """pandas reads 05:00 as today at 05:00: 30 days of hours would be one day, and another one tomorrow."""
+    text = "time,value\n" + "".join(f"{stamp.format(h % 12 + 1)},1\n" for h in range(24 * 30))
+    with pytest.raises(ValueError, match="the time stamps hold no date .* give each row its date and time"):
+        read_series_upload(text.encode())
+
+
 def test_a_mistyped_year_is_named_with_its_row():
     rows = "".join(f"2024-01-01 {h:02d}:00,1\n" for h in range(5))
     text = "time,value\n" + rows.replace("2024-01-01 03", "0224-01-01 03")
