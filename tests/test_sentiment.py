@@ -179,6 +179,7 @@ def test_explain_review_gives_probabilities_words_and_notes():
 @pytest.mark.parametrize("text, note", [
     ("Это был отличный фильм", "None of these words"),
     ("superb " * 1200, "only its first 1,000 tokens"),
+    ("??? !!!", "no words, only punctuation or symbols"),
 ])
 def test_unreadable_or_long_reviews_still_get_a_prediction_with_a_note(text, note):
     verdict = explain_review(tiny_classifier(), _trained_tokenizer(), text)
@@ -228,7 +229,7 @@ def test_a_lone_surrogate_is_read_as_a_replacement_character_and_said():
     assert classify_reviews(tiny_classifier(), _trained_tokenizer(), ["superb \udfff film"])[0]
 
 
-@pytest.mark.parametrize("text", ["", "   \n\t "])
+@pytest.mark.parametrize("text", ["", "   \n\t ", "\u200b", "\ufeff\u2060 \u200e"])  # zero-width and direction marks
 def test_empty_review_is_a_clear_error(text):
     with pytest.raises(ValueError, match="empty"):
         explain_review(tiny_classifier(), _trained_tokenizer(), text)
@@ -236,7 +237,7 @@ def test_empty_review_is_a_clear_error(text):
 
 def test_classify_reviews_keeps_order_and_empty_rows():
     model, tokenizer = tiny_classifier(), _trained_tokenizer()
-    texts = ["superb film", "", "dull and boring, far too long", "  "]
+    texts = ["superb film", "", "dull and boring, far too long", " \u200b "]
     results = classify_reviews(model, tokenizer, texts)
     assert len(results) == 4 and results[1] == {} and results[3] == {}
     alone = classify_reviews(model, tokenizer, [texts[2]])[0]

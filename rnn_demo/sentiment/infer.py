@@ -1,6 +1,7 @@
 """What the UI and the command line call: reviews in, class probabilities out."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import torch
@@ -12,6 +13,8 @@ from .model import ReviewClassifier
 from .tokenizer import MOST_CHARS, UNK, FirstTokens, encode_batch, first_tokens
 
 SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
+# a character that shows: not a space, nor a zero-width or direction mark, joiner or byte-order mark
+SHOWING = re.compile(r"[^\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
 
 
 def pad_batch(sequences: list[list[int]]) -> torch.Tensor:
@@ -86,6 +89,11 @@ def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
     return spans
 
 
+def shows_something(text: str | None) -> bool:
+    """Whether `text` holds a character that shows (SHOWING): a review of spaces and zero-width marks is empty."""
+    return bool(text and SHOWING.search(text))
+
+
 def _notes(tokens: FirstTokens, text_chars: int, n_unknown: int, max_tokens: int) -> list[str]:
     notes, n_read = [], len(tokens.ids)
     if tokens.cut and n_read == max_tokens:
@@ -103,7 +111,7 @@ def _notes(tokens: FirstTokens, text_chars: int, n_unknown: int, max_tokens: int
 @torch.inference_mode()
 def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> Verdict:
     """Classify one review and split the decision over its words (see ReviewClassifier.explain)."""
-    if not text or not text.strip():
+    if not shows_something(text):
         raise ValueError("the review is empty: enter some text to classify")
     text, surrogates = valid_unicode(text)
     max_tokens = model.config.max_tokens
@@ -119,6 +127,8 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     unknown_id = tokenizer.token_to_id(UNK)
     unknown = sum(i == unknown_id for i in ids)
     notes = _notes(tokens, len(text), unknown, max_tokens)
+    if not any(ch.isalnum() for start, end in offsets for ch in text[start:end]):
+        notes.append("The review has no words, only punctuation or symbols: the prediction means little.")
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
@@ -129,7 +139,7 @@ def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[
                      batch_size: int | None = None) -> list[dict[str, float]]:
     """Label probabilities per review, batched (predict_ids), in input order; an empty review gets {} (nothing to
     classify)."""
-    readable = [i for i, text in enumerate(texts) if text and text.strip()]
+    readable = [i for i, text in enumerate(texts) if shows_something(text)]
     valid = [valid_unicode(texts[i])[0] for i in readable]
     probs = predict_ids(model, encode_batch(tokenizer, valid, model.config.max_tokens), batch_size)
     results: list[dict[str, float]] = [{} for _ in texts]
