@@ -18,7 +18,8 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_TEXT_CHARS = 5_000_000  # a text a visitor trains on, uploaded or read from a Hub dataset
 MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refused before it is parsed
 EMPTY = "the file is empty: upload a CSV file with a header row"
-BINARY = "this is not a text file: it holds binary data (save it as CSV or plain text)"
+BINARY = ("this is not a text file: it holds binary data, or text saved as UTF-16 with no byte-order mark or as UTF-32 "
+          "(save it as UTF-8 CSV or plain text)")
 NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-16: save it as UTF-8"
 # A file that is not UTF-8 is read as Windows-1252, as Excel saves CSV in Western Europe and the Americas: Latin-1
 # with Windows' quotes, dashes and € where Latin-1 has invisible controls; its five undefined bytes read as Latin-1

@@ -48,6 +48,8 @@ def test_an_excel_file_from_windows_keeps_its_quotes_dashes_and_euros(tmp_path):
     (b"\xfe\xff\x00\n", "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "not a text file"),
     (b"\xff\xfe" + "a\x00b".encode("utf-16-le"), "not a text file"),
+    ("text\nfine\n".encode("utf-16-le"), "or text saved as UTF-16 with no byte-order mark or as UTF-32"),
+    ("text\nfine\n".encode("utf-32-le"), "save it as UTF-8"),
     (b"\xff\xfe\x00\xd8a\x00", "not valid UTF-16: save it as UTF-8"),
     (b"\xff\xfea", "not valid UTF-16: save it as UTF-8"),
 ])
