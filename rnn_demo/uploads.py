@@ -114,3 +114,12 @@ def find_column(header: list[str], name: str) -> str | None:
         return name
     matches = [column for column in header if column.strip().casefold() == name.strip().casefold()]
     return matches[0] if len(matches) == 1 else None
+
+
+EXCEL_SEPARATOR = re.compile(r"sep=(.)\s*$")  # Excel's first line naming the delimiter: sep=;
+
+
+def separator_line(line: str) -> str | None:
+    """The delimiter an Excel `sep=;` line names, or None for any other line."""
+    found = EXCEL_SEPARATOR.match(line.lstrip("\ufeff"))
+    return found[1] if found else None

@@ -71,6 +71,9 @@ def test_a_european_export_is_read_as_the_same_series_and_says_how(delimiter):
     theirs, _ = read_series_upload(frame.to_csv(index=False).encode())
     assert np.array_equal(ours.values, theirs.values) and ours.times.equals(theirs.times)
     assert any("read with the comma as its decimal mark" in note for note in notes), notes
+    excel, _ = read_series_upload(f"sep={delimiter}\r\n".encode() + frame.to_csv(index=False, sep=delimiter,
+                                                                              decimal=",").encode())
+    assert np.array_equal(excel.values, theirs.values)  # Excel's first line naming the delimiter
     with pytest.raises(ValueError, match="data row 1 has 3 fields but the header has 2: put cells that hold a "
                                          "semicolon in double quotes"):
         read_series_upload(b"time;value\n2024-01-01 00:00;1;5\n")

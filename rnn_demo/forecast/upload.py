@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ..display import column_list, md_text, quoted
-from ..uploads import decode_upload, find_column, header_delimiter
+from ..uploads import decode_upload, find_column, header_delimiter, separator_line
 from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
@@ -108,7 +108,11 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
     """The uploaded CSV as a regular series (working days: Monday to Friday), its temperature where it has a column
     for it (named, or called as TEMPERATURE_COLUMNS), and notes for the user."""
     text, notes = decode_upload(data)
-    delimiter = header_delimiter(re.split(r"[\r\n]", text[:MAX_HEADER_CHARS].lstrip("\r\n"), maxsplit=1)[0])
+    first = re.split(r"[\r\n]", text[:MAX_HEADER_CHARS].lstrip("\r\n"), maxsplit=1)[0]
+    if named := separator_line(first):  # Excel's `sep=;` line: the delimiter named, the header below it
+        delimiter, text = named, text[text.index(first) + len(first):]
+    else:
+        delimiter = header_delimiter(first)
     check_shape(text, delimiter)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)

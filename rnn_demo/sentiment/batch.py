@@ -19,7 +19,7 @@ from typing import TextIO
 from tokenizers import Tokenizer
 
 from ..display import column_list, quoted
-from ..uploads import EMPTY, find_column, header_delimiter, read_upload, upload_lines
+from ..uploads import EMPTY, find_column, header_delimiter, read_upload, separator_line, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
@@ -55,13 +55,17 @@ class ReviewTable:
 
 
 def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str]]]:
-    """The delimiter, the header (the first line that is not blank) and a reader of the rows after it."""
+    """The delimiter, the header (the first line that is not blank, after an Excel `sep=;` line, which names the
+    delimiter) and a reader of the rows after it."""
     for line in lines:
         if line.strip():
             break
     else:
         raise ValueError(EMPTY)
-    delimiter = header_delimiter(line)
+    if named := separator_line(line):
+        delimiter, line = named, next(lines, "")
+    else:
+        delimiter = header_delimiter(line)
     reader = csv.reader(chain([line], lines), delimiter=delimiter)
     return delimiter, next(reader), reader
 
