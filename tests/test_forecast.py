@@ -166,6 +166,16 @@ def test_forecast_past_the_end_and_origins_out_of_range():
         forecast_quantiles(model, series, np.array([len(series) + 1]))
 
 
+def test_a_day_the_data_do_not_cover_has_no_metrics_and_says_why():
+    from rnn_demo.forecast.serve import forecast_view
+
+    model, series = tiny_forecaster(), toy_series(days=10)
+    assert len(forecast_view(series, len(series) - 4, model, None).metrics) == 2  # the whole day known: both rows
+    partial = forecast_view(series, len(series) - 1, model, None)
+    assert partial.metrics.empty and "The data end 1 of the day's 4 steps after the origin" in " ".join(partial.notes)
+    assert not any("The data end" in note for note in forecast_view(series, len(series), model, None).notes)
+
+
 def test_calibration_widens_the_interval_to_the_asked_coverage():
     from rnn_demo.forecast.train import ForecastTask, conformal_widening
 

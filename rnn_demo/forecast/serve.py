@@ -100,7 +100,11 @@ def day_view(series: Series, origin: int, config: ForecastConfig, shown: tuple[n
         rows = {label: {**point_metrics(median, actual, scale), **interval_metrics(lower, upper, actual)},
                 "seasonal naive (last week)": point_metrics(naive, actual, scale)}
         metrics = metrics_frame(rows)
-    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=_undefined_metrics(metrics))
+    notes = _undefined_metrics(metrics)
+    if 0 < known < config.horizon:
+        notes.append(f"The data end {known} of the day's {config.horizon} steps after the origin: its metrics need "
+                     "every step, so the table is left empty.")
+    return ForecastView(pd.concat([history, ahead], ignore_index=True), metrics, notes=notes)
 
 
 def naive_day(series: Series, origin: int, horizon: int, lag: int) -> np.ndarray:
