@@ -14,6 +14,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
+from .display import quoted
+
 MAX_BYTES = 50 * 1024 * 1024
 MAX_TEXT_CHARS = 5_000_000  # a text a visitor trains on, uploaded or read from a Hub dataset
 MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refused before it is parsed
@@ -116,10 +118,16 @@ def find_column(header: list[str], name: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-EXCEL_SEPARATOR = re.compile(r"sep=(.)\s*$")  # Excel's first line naming the delimiter: sep=;
+EXCEL_SEPARATOR = re.compile(r"sep=(.?)\s*$")  # Excel's first line naming the delimiter: sep=;
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}  # the delimiters the app reads
 
 
 def separator_line(line: str) -> str | None:
-    """The delimiter an Excel `sep=;` line names, or None for any other line."""
+    """The delimiter an Excel `sep=;` line names, or None for any other line; one the app does not read (sep=|) is
+    a clear error."""
     found = EXCEL_SEPARATOR.match(line.lstrip("\ufeff"))
+    if found and found[1] not in DELIMITER_NAMES:
+        *others, last = (f"{name}s" for name in DELIMITER_NAMES.values())
+        raise ValueError(f"the file's first line, {quoted(line.strip())}, names a delimiter this app does not read: "
+                         f"save it with {', '.join(others)} or {last} between the columns")
     return found[1] if found else None

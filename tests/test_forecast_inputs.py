@@ -74,6 +74,8 @@ def test_a_european_export_is_read_as_the_same_series_and_says_how(delimiter):
     excel, _ = read_series_upload(f"sep={delimiter}\r\n".encode() + frame.to_csv(index=False, sep=delimiter,
                                                                               decimal=",").encode())
     assert np.array_equal(excel.values, theirs.values)  # Excel's first line naming the delimiter
+    with pytest.raises(ValueError, match="'sep=|', names a delimiter this app does not read"):
+        read_series_upload(b"sep=|\ntime|value\n2024-01-01 00:00|1\n")
     with pytest.raises(ValueError, match="data row 1 has 3 fields but the header has 2: put cells that hold a "
                                          "semicolon in double quotes"):
         read_series_upload(b"time;value\n2024-01-01 00:00;1;5\n")

@@ -116,6 +116,8 @@ def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
     (b"text\n\"" + b"a" * 140_000, None, "row 2 has a cell over 131,072 characters.*close the quote"),
     (b"text\n" + b"a," * 600_000 + b"\n", None, "line 2 of the file is over 1,000,000 characters"),
     (",".join(map(str, range(1001))).encode(), None, "1,001 columns; the limit is 1,000"),
+    (b"sep=|\nid|text\n1|a\n", None, "names a delimiter this app does not read: save it with commas, semicolons or "
+                                    "tabs"),
 ])
 def test_bad_csv_uploads_are_clear_errors(tmp_path, data, column, message):
     with pytest.raises(ValueError, match=message):

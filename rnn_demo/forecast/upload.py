@@ -7,13 +7,12 @@ import re
 import pandas as pd
 
 from ..display import column_list, md_text, quoted
-from ..uploads import decode_upload, find_column, header_delimiter, separator_line
+from ..uploads import DELIMITER_NAMES, decode_upload, find_column, header_delimiter, separator_line
 from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
 
 MAX_ROWS = 200_000
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_COLUMNS = 1_000
 TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
 VALUE_COLUMNS = ("value", "demand", "load", "y")

@@ -19,7 +19,7 @@ from typing import TextIO
 from tokenizers import Tokenizer
 
 from ..display import column_list, quoted
-from ..uploads import EMPTY, find_column, header_delimiter, read_upload, separator_line, upload_lines
+from ..uploads import DELIMITER_NAMES, EMPTY, find_column, header_delimiter, read_upload, separator_line, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
@@ -30,7 +30,6 @@ CHUNK_ROWS = 256
 CHUNK_CHARS = 4_000_000  # a chunk of rows held while classifying stops at this many characters too
 SHOWN_ROWS = 5  # row numbers an error names
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP's list)
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 @dataclass
@@ -95,7 +94,7 @@ def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str) 
     more = f" ({count:,} rows in all)" if count > len(bad) else ""
     example = f' ("like{delimiter} this")' if delimiter != "\t" else ""
     return (f"{rows} {_and([str(n) for n in fields])} fields, the header has {width}{more}: put quotes around a cell "
-            f"that contains a {DELIMITERS[delimiter]}{example}, so that every row has the header's {width} fields")
+            f"that contains a {DELIMITER_NAMES[delimiter]}{example}, so that every row has the header's {width} fields")
 
 
 def _scan(lines: Iterator[str], column: str | None) -> tuple[str, list[str], int, int]:
@@ -133,7 +132,7 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     header's, binary data, an over-long line or cell."""
     (delimiter, header, index, rows), encoding, notes = read_upload(path, partial(_scan, column=column))
     if delimiter != ",":
-        notes.append(f"The file was read as {DELIMITERS[delimiter]}-separated (its header has no comma); "
+        notes.append(f"The file was read as {DELIMITER_NAMES[delimiter]}-separated (its header has no comma); "
                      "the result is too.")
     if encoding == "utf-16":
         notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
