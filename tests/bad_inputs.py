@@ -145,7 +145,7 @@ def _concurrent_uploads(client: Client, folder: Path) -> str:
         data = "id,text\n" + "".join(f"{i},a superb film {i}\n" for i in ids)
         own = Client(client.src, verbose=False)
         result, _ = own.predict(_file(folder, f"upload-{index}.csv", data), "", "gru", api_name="/classify_csv")
-        return [row.split(",")[0] for row in Path(result).read_text(encoding="utf-8").splitlines()[1:]] == ids
+        return [row.split(",")[0] for row in Path(result).read_text(encoding="utf-8-sig").splitlines()[1:]] == ids
     with ThreadPoolExecutor(4) as pool:
         kept = sum(pool.map(one, range(4)))
     return f"{kept} of 4 files came back with their own rows"
@@ -164,6 +164,7 @@ def _json_call(endpoint: str, arguments: str) -> Callable[[Client, Path], object
 def result_rows(answer: object, delimiter: str = ",") -> list[list[str]]:
     """The rows of the classified file that /classify_csv returned (its path, then the summary)."""
     with open(answer[0], encoding="utf-8", newline="") as file:
+        assert file.read(1) == "\ufeff"  # the byte-order mark Excel needs to read UTF-8
         return list(csv.reader(file, delimiter=delimiter))
 
 

@@ -56,6 +56,8 @@ def analyse(text: str, cell: str, loaded: tuple[str, str] | None = None) -> Verd
 
 
 RESULTS = ResultFiles()
+# UTF-8 with a byte-order mark: Excel reads a CSV without one in the locale's code page (a "é" became "Ã©")
+RESULT_ENCODING = "utf-8-sig"
 
 
 def result_file(upload: str | Path, results: ResultFiles = RESULTS) -> Path:
@@ -71,7 +73,7 @@ def classify_upload(path: str, column: str | None, cell: str,
     model, tokenizer = SHELF.for_cell(cell, loaded)
     table = read_review_table(path, (column or "").strip() or None)
     result = result_file(path)
-    with open(result, "w", encoding="utf-8", newline="") as out:
+    with open(result, "w", encoding=RESULT_ENCODING, newline="") as out:
         empty = classify_table(model, tokenizer, table, out, on_progress)
     column = md_text(table.header[table.column].strip())
     summary = [f"Classified {table.rows - empty:,} reviews from column **{column}** (at most {MAX_ROWS:,} rows per "
