@@ -125,6 +125,8 @@ def test_an_upload_with_a_temperature_column_and_future_rows():
     (["20"] * 9 + ["", "21", ""], 4, "2 of the 4 rows after the last value have no temperature"),
     ([""] * 12, 4, "the temperature column is empty"),
     (["20"] * 5 + ["-80"] + ["20"] * 6, 4, "1 temperatures lie outside -60 to 60 °C"),
+    ([""] * 8 + ["21"] * 4, 4, "8 of the series' 8 rows have no temperature: the model would read temperatures made up"),
+    ([""] * 5 + ["20"] * 7, 4, "5 of the series' 8 rows have no temperature"),  # more than half
 ])
 def test_bad_temperature_columns_are_clear_errors(temperature, future, message):
     from rnn_demo.forecast.upload import read_series_upload
@@ -138,6 +140,10 @@ def test_temperature_gaps_are_filled_and_said_and_missing_future_rows_noted():
 
     series, notes = read_series_upload(_upload(rows=8, future=4, temperature=["20", "", "22"] + ["21"] * 9))
     assert series.temperature[1] == 21.0 and "1 missing temperatures were filled" in " ".join(notes)
+    series, notes = read_series_upload(_upload(rows=8, future=4, temperature=["", "", "22"] + ["21"] * 9))
+    assert list(series.temperature[:2]) == [22.0, 22.0]
+    assert "2 missing temperatures were filled by linear interpolation between their neighbours (2 of them, before the " \
+           "first temperature given or after the last, with the nearest one)." in notes
     series, notes = read_series_upload(_upload(rows=8, future=4, temperature=["20"] * 8 + [""] * 4))
     assert len(series.temperature) == 8 and any("give no temperature" in note for note in notes)
 

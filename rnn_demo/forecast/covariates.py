@@ -5,7 +5,7 @@ neighbours (the nearest value before the first one), and a note says how many. R
 steps to forecast: their value stays blank, and a temperature given in them is the coming day's (the usual way to
 pass a weather forecast of a known-future input), which a temperature-aware model reads. A temperature column is
 degrees Celsius: values that look like Fahrenheit or Kelvin, or no temperature where a value is, are clear errors;
-gaps in it are filled like the values', with a note.
+gaps in it are filled like the values', with a note, unless they are most of it (MOST_FILLED): an error too.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 
 TEMPERATURE_COLUMNS = ("temperature", "temp", "temperature_c", "air_temperature", "t2m")  # tried when none is named
 CELSIUS_RANGE = (-60.0, 60.0)  # what a temperature in degrees Celsius can plausibly be, anywhere people live
+MOST_FILLED = 0.5  # the share of the series' temperatures that may be missing (and filled)
 
 
 def fill_inside(values: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -68,10 +69,15 @@ def checked_temperature(temperature: np.ndarray, future: np.ndarray) -> tuple[li
     if future.any() and ahead[future].all():
         notes.append("The rows after the last value give no temperature: the forecast cannot use the temperature.")
     inside = missing & ~future
+    if inside.sum() > MOST_FILLED * (~future).sum():
+        raise ValueError(f"{int(inside.sum()):,} of the series' {int((~future).sum()):,} rows have no temperature: the "
+                         f"model would read temperatures made up for most of them. Fill at least "
+                         f"{1 - MOST_FILLED:.0%} of them, or leave the column out")
     if inside.any():
-        temperature = temperature.copy()
-        given = np.flatnonzero(~missing)
+        temperature, given = temperature.copy(), np.flatnonzero(~missing)
         temperature[inside] = np.interp(np.flatnonzero(inside), given, temperature[given])
+        ends = int((inside & ((np.arange(len(inside)) < given[0]) | (np.arange(len(inside)) > given[-1]))).sum())
         notes.append(f"{int(inside.sum()):,} missing temperatures were filled by linear interpolation between their "
-                     "neighbours.")
+                     "neighbours" + (f" ({ends:,} of them, before the first temperature given or after the last, with "
+                                     "the nearest one)." if ends else "."))
     return temperature.tolist(), notes
