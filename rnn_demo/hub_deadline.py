@@ -36,11 +36,12 @@ import huggingface_hub
 from huggingface_hub import constants
 from huggingface_hub.errors import OfflineModeIsEnabled
 
+from .child_env import visitor_environment
+
 CONNECT_SECONDS = 5.0  # to open a connection to the Hub
 READ_SECONDS = 15.0  # between two reads of an answer
 API_ANSWER_BYTES = 4 * 1024 * 1024  # the Hub's JSON about one repository (its files' list): more is refused
 CHILD_MARGIN = 3.0  # seconds: a child says "took too long" itself before it is killed, when it can
-SPACE_TOKENS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")  # never handed to a child: it acts for a visitor
 
 
 class DeadlinePassed(Exception):
@@ -181,8 +182,7 @@ def run_in_child(target: str, kwargs: dict[str, Any], seconds: float) -> Any:
     raises is raised here with its message; DeadlinePassed when the time ran out; ChildFailed otherwise. The child
     never gets the Space's token: `target` is handed the visitor's own in `kwargs` where it needs one."""
     request = {"target": target, "kwargs": kwargs, "deadline": time.monotonic() + seconds - CHILD_MARGIN}
-    environment = {key: value for key, value in os.environ.items() if key not in SPACE_TOKENS}
-    environment.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    environment = visitor_environment(HF_HUB_DISABLE_PROGRESS_BARS="1")
     try:  # stdin: the kwargs (a token among them) never show in the process's command line or environment
         child = subprocess.run([sys.executable, "-m", "rnn_demo.hub_deadline"], input=json.dumps(request),
                                stdout=subprocess.PIPE, text=True, timeout=seconds, env=environment,

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from .child_env import visitor_environment
+
 NICENESS = 10  # the worker's priority below the app's: the tabs' requests come first on a busy CPU
 GRACE_SECONDS = 5.0  # how long a stopped or timed-out job has to answer before its process is killed
 POLL_SECONDS = 0.5  # how often a waiting visitor hears their position
@@ -100,7 +102,8 @@ class _Worker:
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen([sys.executable, "-m", "rnn_demo.jobs", str(theirs.fileno())],
-                                        pass_fds=[theirs.fileno()], cwd=Path(__file__).resolve().parent.parent)
+                                        pass_fds=[theirs.fileno()], cwd=Path(__file__).resolve().parent.parent,
+                                        env=visitor_environment())  # a visitor's job never holds the Space's token
         theirs.close()
         self.connection = Connection(ours.detach())
 

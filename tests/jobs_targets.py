@@ -15,6 +15,10 @@ def surroundings():
     yield {"niceness": os.nice(0), "threads": torch.get_num_threads(), "pid": os.getpid()}
 
 
+def tokens():
+    yield {name: os.environ.get(name) for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_DISABLE_IMPLICIT_TOKEN")}
+
+
 def hang():
     yield "started"
     time.sleep(3600)

@@ -27,6 +27,18 @@ def test_the_worker_runs_at_a_lower_priority_and_one_thread(slot):
     assert seen["niceness"] >= 10 and seen["threads"] == 1 and finished == Finished("done")
 
 
+def test_the_worker_never_holds_the_spaces_hub_token(monkeypatch):
+    """A visitor's job (a training, a lab run) runs code on the visitor's data: it must not act as the Space."""
+    monkeypatch.setenv("HF_TOKEN", "hf_the_spaces_own")
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "hf_the_spaces_own")
+    own = JobSlot()  # its worker starts now, with this environment
+    try:
+        (seen, finished) = list(own.run("a", "tests.jobs_targets:tokens", {}, seconds=30))
+    finally:
+        own.close()
+    assert seen == {"HF_TOKEN": None, "HUGGING_FACE_HUB_TOKEN": None, "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"}, seen
+
+
 def test_a_second_visitor_waits_in_line_with_their_position(slot):
     first = slot.run("first", "tests.jobs_targets:count", {"n": 6, "pause": 0.2}, seconds=30)
     assert next(first) == 0  # running

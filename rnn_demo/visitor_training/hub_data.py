@@ -29,6 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .. import hub_deadline
+from ..child_env import visitor_environment
 from ..display import quoted
 from ..plugin import ColumnRole
 from ..uploads import MAX_BYTES, MAX_TEXT_CHARS
@@ -87,10 +88,9 @@ def dataset_file(task: str, repo_id: str, config: str | None, split: str | None,
 
 def _read_in_child(request: dict) -> dict:
     """Run the reading process on `request`; its JSON answer, or a ValueError saying which bound it passed."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")}
-    environment.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", USE_TORCH="0", USE_TF="0", USE_JAX="0",  # datasets alone
-                       HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1",  # no bar threads
-                       ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2")  # memory as malloc's, few arenas
+    environment = visitor_environment(USE_TORCH="0", USE_TF="0", USE_JAX="0",  # datasets alone
+                                      HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1",
+                                      ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2")  # malloc's, few arenas
     name = request["repo_id"]
     with tempfile.TemporaryFile() as log:  # its messages: a file, of which only the end is read back
         try:
