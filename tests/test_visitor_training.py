@@ -11,6 +11,7 @@ from rnn_demo.forecast.visitor import series_upload
 from rnn_demo.sentiment.visitor import MAX_LABELS, labelled_upload
 from rnn_demo.text.visitor import MIN_TEXT_CHARS, text_upload
 from rnn_demo.visitor_training.data import held_out_row
+from rnn_demo.visitor_training.job import column_roles
 
 VERSE = "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate.\n"
 
@@ -160,3 +161,27 @@ def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
         write_columns("text", lines, {}, tmp_path / "text.txt")
     with pytest.raises(ValueError, match="no column 'value'; its columns are: 'verse'"):
         write_columns("forecast", lines, {"time": "verse", "value": "value"}, tmp_path / "series.csv")
+
+
+def test_a_refused_train_press_leaves_the_visitors_previous_model_where_it_was(tmp_path):
+    """Refused data (or a spent share of the job slot) costs the visitor nothing: their last model stays theirs."""
+    import types
+
+    from rnn_demo.ui import train_tab
+    from rnn_demo.visitor_training import serve as training
+
+    previous = training.FOLDERS.new_folder()
+    (previous / "model").mkdir()
+    train_tab.RUNS["visitor-1"] = str(previous)
+    short = tmp_path / "short.txt"
+    short.write_text("to be or not " * 40)
+    request = types.SimpleNamespace(session_hash="visitor-1", headers={}, client=types.SimpleNamespace(host="1.2.3.4"))
+    before = set(training.FOLDERS.folder.iterdir())
+    try:
+        with pytest.raises(Exception, match="at least 2,000 are needed"):
+            list(train_tab.train_model(request, "text", str(short), "", "", "train", *[""] * len(column_roles()),
+                                       "gru", "tiny", 5, 3e-3, 0))
+        assert train_tab.RUNS["visitor-1"] == str(previous) and (previous / "model").is_dir()
+        assert set(training.FOLDERS.folder.iterdir()) == before  # the refused run's own folder is gone
+    finally:
+        training.remove_run(train_tab.RUNS.pop("visitor-1"))

@@ -4,6 +4,7 @@ sign-in. Trainings share the app's one job slot with lab runs and forecast adapt
 functions are in rnn_demo/visitor_training/serve.py."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import gradio as gr
@@ -45,14 +46,18 @@ def _columns(names: tuple[str | None, ...]) -> dict[str, str | None]:
 
 
 def _new_run(owner: str) -> Path:
-    """A fresh folder for the visitor's run; their previous run's folder (and model) goes, unless a run of theirs
-    is still going or waiting (then this one is refused, as the job slot would)."""
+    """A fresh folder for the visitor's run, refused while a run of theirs is still going or waiting (as the job
+    slot would). Their previous run (and model) stays until this one is accepted (`_accepted`)."""
     if SLOT.position(owner) is not None:
         raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
+    return training.FOLDERS.new_folder()
+
+
+def _accepted(owner: str, folder: Path) -> bool:
+    """The job slot took the visitor's new run: it becomes theirs, and their previous run (and model) goes."""
     training.remove_run(RUNS.pop(owner, None))
-    folder = training.FOLDERS.new_folder()
     RUNS[owner] = str(folder)
-    return folder
+    return True
 
 
 @shows_errors
@@ -90,19 +95,21 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
     settings = training.check_settings(task, cell, size, seconds, lr, seed)
     seconds = settings.seconds
     columns = _columns(names)
-    folder = _new_run(owner)
-    try:
+    folder, accepted = _new_run(owner), False
+    try:  # a refused run leaves nothing behind, and the visitor's previous model where it was
         source = training.source_of(task, upload, dataset, config, split, columns, folder)
         prepared = training.check_data(task, source, columns)
-    except BaseException:
-        training.remove_run(RUNS.pop(owner, None))  # a refused run leaves nothing behind
-        raise
-    history: list[dict] = []
-    yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),
-                   training.progress_figure(history), "", None)
+        history: list[dict] = []
+        yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),
+                       training.progress_figure(history), "", None)
+        updates = training.train_in_slot(owner, task, source, columns, settings, folder, client=client_address(request))
+        first = next(updates, None)  # the slot refuses a run (the visitor's share spent) before its first update
+        accepted = _accepted(owner, folder)
+    finally:
+        if not accepted:
+            training.remove_run(folder)
     ending = "Finished."
-    for update in training.train_in_slot(owner, task, source, columns, settings, folder,
-                                         client=client_address(request)):
+    for update in itertools.chain([first] if first is not None else [], updates):
         if isinstance(update, Waiting):
             yield _outputs(f"Waiting for the CPU: {update.position} heavy job(s) ahead of yours (trainings, lab "
                            "runs, forecast adaptations).")
