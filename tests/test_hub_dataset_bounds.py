@@ -34,6 +34,8 @@ def hub(tmp_path_factory):
         hub_environment(monkeypatch, hub, tmp_path_factory.mktemp("hf"))
         api = HfApi(token=hub.token)
         Dataset.from_dict({"line": [WORDS * 4] * 120}).push_to_hub("user/letters", token=hub.token)
+        Dataset.from_dict({"review": [f"a {word} film, number {i}" for i in range(150) for word in ("good", "bad")],
+                           "stars": ["5", "1"] * 150}).push_to_hub("user/stars", token=hub.token)
         one_line = io.BytesIO()  # 600 MB of one line, 2.7 MB gzipped
         with gzip.GzipFile(fileobj=one_line, mode="wb", compresslevel=1) as packed:
             for _ in range(600):
@@ -62,6 +64,16 @@ def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):
     path = load("text", "user/letters", tmp_path)
     assert path == tmp_path / "text.txt" and path.read_text() == (WORDS * 4 + "\n") * 120
     assert sorted(p.name for p in tmp_path.iterdir()) == ["text.txt"]  # the reader's download cache is gone
+
+
+def test_a_datasets_columns_named_in_the_boxes_are_read_under_their_roles(hub, tmp_path):
+    """The file a Hub dataset is written to names its columns by their roles: the visitor's names are not its."""
+    from rnn_demo.visitor_training import serve as training
+
+    source = training.source_of("sentiment", None, "user/stars", "", "train", {"text": "review", "label": "stars"},
+                                tmp_path)
+    assert source.columns == {"text": "text", "label": "label"}
+    assert training.check_data("sentiment", source).summary["labels"].keys() == {"5", "1"}
 
 
 @pytest.mark.parametrize("repo_id, task, message", [

@@ -346,13 +346,13 @@ def test_a_registered_task_trains_in_the_train_tab(toy, tmp_path):
     assert "Numbers column" in {block.label for block in page.blocks.values() if isinstance(block, gr.Textbox)}
     columns = {"numbers": None}
     source = training.source_of("toy", str(_numbers_csv(tmp_path / "sums.csv")), None, None, None, columns, tmp_path)
-    prepared = training.check_data("toy", source, columns)
+    prepared = training.check_data("toy", source)
     assert prepared.summary == {"rows": 40} and training.preview_frame(prepared).columns.tolist() == ["numbers"]
     with pytest.raises(ValueError, match="no size 'small': choose one of tiny, wee"):
         training.check_settings("toy", "gru", "small", 10)
     slot, folder = JobSlot(), tmp_path / "run"
     try:
-        updates = list(training.train_in_slot("visitor", "toy", source, columns,
+        updates = list(training.train_in_slot("visitor", "toy", source,
                                               training.check_settings("toy", "gru", "tiny", 5), folder, slot=slot))
     finally:
         slot.close()

@@ -68,7 +68,7 @@ def check_data(task: str, upload: str | None, dataset: str, config: str, split: 
     folder = training.FOLDERS.new_folder()
     try:
         source = training.source_of(task, upload, dataset, config, split, columns, folder)
-        prepared = training.check_data(task, source, columns)
+        prepared = training.check_data(task, source)
     finally:
         training.remove_run(folder)
     return training.summary_markdown(prepared, source), training.preview_frame(prepared)
@@ -98,11 +98,11 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
     folder, accepted = _new_run(owner), False
     try:  # a refused run leaves nothing behind, and the visitor's previous model where it was
         source = training.source_of(task, upload, dataset, config, split, columns, folder)
-        prepared = training.check_data(task, source, columns)
+        prepared = training.check_data(task, source)
         history: list[dict] = []
         yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),
                        training.progress_figure(history), "", None)
-        updates = training.train_in_slot(owner, task, source, columns, settings, folder, client=client_address(request))
+        updates = training.train_in_slot(owner, task, source, settings, folder, client=client_address(request))
         first = next(updates, None)  # the slot refuses a run (the visitor's share spent) before its first update
         accepted = _accepted(owner, folder)
     finally:

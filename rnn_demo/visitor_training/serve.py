@@ -39,28 +39,31 @@ FOLDERS = TrainingFolders(keep_seconds=3600)
 
 @dataclass
 class Source:
-    """The file a run trains on and how its card names it."""
+    """The file a run trains on, how its card names it, and the names of its columns that play each role (None:
+    the task's usual names)."""
 
     path: str
     name: str
+    columns: dict[str, str | None]
 
 
 def source_of(task: str, upload: str | None, dataset: str | None, config: str | None, split: str | None,
               columns: dict[str, str | None], folder: Path) -> Source:
     """The upload, or else the Hub dataset's columns written out as the upload would be (hub_data.py)."""
     if upload:
-        return Source(upload, f"an uploaded file ({md_text(Path(upload).name)})")
+        return Source(upload, f"an uploaded file ({md_text(Path(upload).name)})", columns)
     if not (dataset or "").strip():
         raise ValueError("upload a file, or name a Hub dataset, to train on")
     from .hub_data import dataset_file
 
     path = dataset_file(task, dataset, config, split, columns, folder)
-    return Source(str(path), f"the Hub dataset {md_text(dataset.strip())} (split {md_text(split or 'train')})")
+    written = {role: role if name else None for role, name in columns.items()}  # the file names them by their roles
+    return Source(str(path), f"the Hub dataset {md_text(dataset.strip())} (split {md_text(split or 'train')})", written)
 
 
-def check_data(task: str, source: Source, columns: dict[str, str | None]) -> Prepared:
+def check_data(task: str, source: Source) -> Prepared:
     """The source read and checked for `task` as the training job will read it (bad input: ValueError)."""
-    return prepare(task, source.path, columns)
+    return prepare(task, source.path, source.columns)
 
 
 def summary_markdown(prepared: Prepared, source: Source) -> str:
@@ -108,11 +111,11 @@ def check_settings(task: str, cell: str, size: str, seconds: float, lr: float = 
     return RunSettings(cell, size, float(seconds), float(lr), int(seed))
 
 
-def train_in_slot(owner: str, task: str, source: Source, columns: dict, settings: RunSettings, folder: Path,
+def train_in_slot(owner: str, task: str, source: Source, settings: RunSettings, folder: Path,
                   slot: JobSlot = SLOT, client: str | None = None) -> Iterator[Waiting | dict | Finished]:
     """The training job in the slot: Waiting while others run, a progress dict after each held-out scoring, then
     how it ended. The best checkpoint so far is in `folder` / "model" (with its card) whenever it ended."""
-    kwargs = {"kind": task, "path": source.path, "columns": columns, "out_dir": str(folder / "model"),
+    kwargs = {"kind": task, "path": source.path, "columns": source.columns, "out_dir": str(folder / "model"),
               "data_name": source.name, **asdict(settings)}
     for update in slot.run(owner, JOB, kwargs, settings.seconds + SLOT_GRACE, client):
         if isinstance(update, Finished) and update.reason == "failed":
