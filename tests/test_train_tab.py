@@ -143,5 +143,10 @@ def test_push_goes_with_the_visitors_token_and_asks_for_a_sign_in_without_one(tr
     pushed = visitor.predict("my-letters", True, api_name="/train_push")
     assert pushed.startswith("Pushed to a private repository: ") and "user/my-letters" in pushed
     assert hub.token not in pushed and hub.storage.repos["model", "user/my-letters"].private  # as the visitor chose
+    again = visitor.predict("my-letters", False, api_name="/train_push")  # a push keeps a repository's visibility
+    assert again.startswith("Pushed to a private repository: ")  # and says the one it has
+    hub.storage.create_repo("model", "user/shown", False, "")  # the visitor's public repository
+    with pytest.raises(Exception, match="user/shown exists and is public: pushing to it would publish your model"):
+        visitor.predict("shown", True, api_name="/train_push")
     files = hub.files("user/my-letters")
     assert {"config.json", "model.safetensors", "README.md"} <= set(files)

@@ -153,7 +153,8 @@ def push_to_hub(request: gr.Request, repo_name: str, private: bool, oauth_token:
     folder = RUNS.get(request.session_hash or "api")
     model = training.trained_model(Path(folder)) if folder else None
     task = read_config(model)["task"] if model else ""
-    url = training.push_trained(model, task, repo_name, oauth_token.token if oauth_token else None, bool(private))
+    url, private = training.push_trained(model, task, repo_name, oauth_token.token if oauth_token else None,
+                                         bool(private))
     return f"Pushed to a {'private' if private else 'public'} repository: {url}"
 
 

@@ -196,9 +196,10 @@ PUSH_JOB = "rnn_demo.visitor_training.serve:push_job"
 
 
 def push_trained(model_folder: Path | None, task: str, repo_name: str, token: str | None,
-                 private: bool = False) -> str:
+                 private: bool = False) -> tuple[str, bool]:
     """Push the trained model to `repo_name` ("name" under the visitor's account, or "owner/name"; made `private`
-    or public when it is new) with the visitor's own `token`; returns the commit's URL.
+    or public when it is new) with the visitor's own `token`; returns the commit's URL and whether the repository is
+    private. A `private` push to a repository that exists and is public is refused: it would publish the model.
 
     The push runs in a child process of its own (`push_job`, through `hub_deadline.run_in_child`), bounded by
     PUSH_SECONDS: it goes through huggingface_hub's upload, whose one client is process-wide, so it is bounded where
@@ -216,28 +217,38 @@ def push_trained(model_folder: Path | None, task: str, repo_name: str, token: st
     if "/" in name:
         check_repo_id(name)  # a bad name is said at once, without starting a process
     try:
-        return hub_deadline.run_in_child(PUSH_JOB, {"model_folder": str(model_folder), "task": task, "name": name,
-                                                    "token": token, "private": private}, PUSH_SECONDS)
+        pushed = hub_deadline.run_in_child(PUSH_JOB, {"model_folder": str(model_folder), "task": task, "name": name,
+                                                      "token": token, "private": private}, PUSH_SECONDS)
+        return pushed["url"], pushed["private"]
     except hub_deadline.DeadlinePassed:
         raise ValueError(f"pushing took longer than {PUSH_SECONDS:.0f} s: try again later") from None
     except hub_deadline.ChildFailed as error:
         raise ValueError(f"could not push: {error}; try again later") from None
 
 
-def push_job(model_folder: str, task: str, name: str, token: str, private: bool) -> str:
-    """Runs in push_trained's child process: the visitor's account for a bare `name` (whoami), then the push;
-    what fails is a ValueError for the visitor (its message never holds the token)."""
+def push_job(model_folder: str, task: str, name: str, token: str, private: bool) -> dict:
+    """Runs in push_trained's child process: the visitor's account for a bare `name` (whoami), the repository's
+    visibility if it exists, then the push: {"url", "private"}; what fails is a ValueError for the visitor (its
+    message never holds the token)."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
     from ..hub import ModelLoadError
     from ..hub_sync import HubTransferError, push_model
     from ..visitor_hub import check_repo_id
 
+    api = HfApi(token=token)
     try:
-        if "/" not in name:
-            name = f"{HfApi(token=token).whoami()['name']}/{name}"
-        return push_model(Path(model_folder), task, check_repo_id(name).strip(), token=token, private=private)
+        name = check_repo_id(name if "/" in name else f"{api.whoami()['name']}/{name}").strip()
+        try:
+            existing = bool(api.repo_info(name).private)
+        except RepositoryNotFoundError:
+            existing = None
+        if private and existing is False:
+            raise ValueError(f"{name} exists and is public: pushing to it would publish your model. Push to a new "
+                             "name, or make the repository private on the Hub first")
+        url = push_model(Path(model_folder), task, name, token=token, private=private)
+        return {"url": url, "private": private if existing is None else existing}
     except (HubTransferError, ModelLoadError) as error:
         raise ValueError(str(error)) from None
     except HfHubHTTPError as error:  # whoami: the sign-in's token refused
