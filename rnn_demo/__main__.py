@@ -9,6 +9,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from .backbone import CELLS
+from .cli_args import device, positive_number, seconds, whole
 from .hub import MODELS_DIR, ModelLoadError, bundled_model
 from .hub_sync import HubTransferError
 from .tasks import TASKS, add_tab_commands, all_benches, task_names
@@ -41,24 +42,24 @@ def _add_train_arguments(p: argparse.ArgumentParser, task: str, d: dict) -> None
     p.add_argument("--cell", choices=list(CELLS), default=d["cell"], help="recurrent cell")
     p.add_argument("--data", default=None, help="a Hub dataset id or local path for datasets.load_dataset; "
                    "default: the protocol dataset")
-    p.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="units per recurrent layer")
-    p.add_argument("--layers", type=int, default=d["layers"], help="stacked recurrent layers")
+    p.add_argument("--hidden-size", type=whole(1), default=d["hidden_size"], help="units per recurrent layer")
+    p.add_argument("--layers", type=whole(1), default=d["layers"], help="stacked recurrent layers")
     p.add_argument("--dropout", type=float, default=d["dropout"], help="dropout on embeddings, between layers, before the head")
-    p.add_argument("--batch-size", type=int, default=d["batch_size"], help="sequences per step")
-    p.add_argument("--lr", type=float, default=d["lr"], help="peak learning rate (AdamW, cosine decay)")
-    p.add_argument("--max-steps", type=int, default=d["max_steps"], help="optimizer steps in all")
-    p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between selection evaluations")
-    p.add_argument("--clip-norm", type=float, default=1.0, help="gradient-norm clipping threshold")
+    p.add_argument("--batch-size", type=whole(1), default=d["batch_size"], help="sequences per step")
+    p.add_argument("--lr", type=positive_number, default=d["lr"], help="peak learning rate (AdamW, cosine decay)")
+    p.add_argument("--max-steps", type=whole(1), default=d["max_steps"], help="optimizer steps in all")
+    p.add_argument("--eval-every", type=whole(1), default=d["eval_every"], help="steps between selection evaluations")
+    p.add_argument("--clip-norm", type=positive_number, default=1.0, help="gradient-norm clipping threshold")
     p.add_argument("--weight-decay", type=float, default=d.get("weight_decay", 0.0), help="AdamW weight decay")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available (under "
-                   "accelerate launch: each process's GPU, or cpu)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: torch's choice")
+    p.add_argument("--device", type=device, default=None, help="cpu, cuda, cuda:1, ...; default: cuda if available "
+                   "(under accelerate launch: each process's GPU, or cpu)")
+    p.add_argument("--threads", type=whole(1), default=None, help="torch CPU threads; default: torch's choice")
     p.add_argument("--out", type=Path, default=None, help=f"where the best model goes; default: models/{task}-CELL")
     p.add_argument("--run-dir", type=Path, default=None,
                    help=f"resumable checkpoints; default: checkpoints/{task}-CELL (resumes if present)")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --run-dir holds a checkpoint")
-    p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
+    p.add_argument("--stop-at", type=whole(1), default=None, metavar="STEP",
                    help="stop at this step with a checkpoint written; the same command without it goes on from there")
 
 
@@ -77,7 +78,8 @@ def _add_task_commands(sub: argparse._SubParsersAction) -> None:
         p = evaluate_tasks.add_parser(task, help=f"score {task} models on the protocol", formatter_class=DEFAULTS)
         p.add_argument("--model", default=bundled_model(spec.default_model), help="model directory or Hub repo id")
         p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.add_argument("--device", default=None, help="cpu, cuda, ...; default: cuda if available, else cpu")
+        p.add_argument("--device", type=device, default=None,
+                       help="cpu, cuda, ...; default: cuda if available, else cpu")
         p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
         spec.cli.add_evaluate_arguments(p)
 
@@ -121,13 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=list(benches()), help="what to measure: " + "; ".join(
         f"{name}: {run.__doc__.splitlines()[0].rstrip('.')}" for name, run in benches().items()).replace("%", "%%"))
     p.add_argument("--model", default=None, help="model directory; default: the bundled model each bench names")
-    p.add_argument("--chars", type=int, default=1000, help="generate: characters generated per timed run")
-    p.add_argument("--device", default=None, help="generate: cpu or cuda; default: cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads; default: as the app runs")
-    p.add_argument("--clients", type=int, default=32, help="load: concurrent clients")
-    p.add_argument("--seconds", type=float, default=60.0,
+    p.add_argument("--chars", type=whole(1), default=1000, help="generate: characters generated per timed run")
+    p.add_argument("--device", type=device, default=None, help="generate: cpu or cuda; default: cpu")
+    p.add_argument("--threads", type=whole(1), default=None, help="torch CPU threads; default: as the app runs")
+    p.add_argument("--clients", type=whole(1), default=32, help="load: concurrent clients")
+    p.add_argument("--seconds", type=positive_number, default=60.0,
                    help="load: how long the clients send measured requests; train: each training's time budget")
-    p.add_argument("--warmup", type=float, default=30.0, help="load: seconds of the same load before measuring")
+    p.add_argument("--warmup", type=seconds, default=30.0, help="load: seconds of the same load before measuring")
     p.add_argument("--with-training", action="store_true",
                    help="load: measure again while a visitor's training runs in the job slot (the Train tab)")
     p.add_argument("--with-flood", action="store_true",
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     running = COMMAND_ARGS.set(sys.argv[1:] if argv is None else list(argv))
     try:
         (getattr(args, "run", None) or COMMANDS[args.command])(args)
-    except (DataError, ModelLoadError, HubTransferError, ValueError) as error:
+    except (DataError, ModelLoadError, HubTransferError, ValueError, OSError) as error:  # OSError: a path not found
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:

@@ -73,6 +73,28 @@ def test_missing_model_is_a_clear_error_not_a_traceback(cli, tmp_path):
     assert str(tmp_path / "absent") in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (("train", "forecast", "--eval-every", "0"), "argument --eval-every: '0' is not a whole number of at least 1"),
+    (("train", "text", "--threads", "-1"), "argument --threads: '-1' is not a whole number of at least 1"),
+    (("train", "sentiment", "--batch-size", "two"), "argument --batch-size: 'two' is not a whole number"),
+    (("train", "forecast", "--window", "0"), "argument --window: '0' is not a whole number of at least 1"),
+    (("train", "forecast", "--stop-at", "-1"), "argument --stop-at: '-1' is not a whole number of at least 1"),
+    (("train", "forecast", "--lr", "nan"), "argument --lr: 'nan' is not a number above 0"),
+    (("train", "forecast", "--device", "foo"), "argument --device: 'foo' is not a device: use cpu, cuda, cuda:N or mps"),
+    (("evaluate", "forecast", "--device", "gpu0"), "argument --device: 'gpu0' is not a device"),
+    (("bench", "load", "--seconds", "-5"), "argument --seconds: '-5' is not a number above 0"),
+])
+def test_bad_options_are_usage_errors_before_anything_runs(cli, args, message):
+    result = cli(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_data_that_is_not_there_is_a_clear_error(cli, tmp_path):
+    result = cli("train", "forecast", "--data", str(tmp_path / "absent.csv"), "--run-dir", str(tmp_path / "run"),
+                 "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
 def test_bad_sampling_value_is_a_clear_error(cli, tiny_models_dir):
     result = cli("generate", "--model", str(tiny_models_dir / "text-lstm"), "--temperature", "0")
     assert result.returncode == 1 and "temperature must be between" in result.stderr

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+from ..cli_args import whole
 from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
@@ -26,8 +27,8 @@ class ForecastCLI(TaskCLI):
     def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--time-column", default="time", help="the column holding the time stamps in --data")
         p.add_argument("--value-column", default="value", help="the column holding the values in --data")
-        p.add_argument("--window", type=int, default=336, help="past steps read before each forecast origin")
-        p.add_argument("--validation-days", type=int, default=28,
+        p.add_argument("--window", type=whole(1), default=336, help="past steps read before each forecast origin")
+        p.add_argument("--validation-days", type=whole(1), default=28,
                        help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
         p.add_argument("--temperature", action="store_true", help="the protocol's second track: also read the "
                        "temperature, the forecast day's included (an oracle for a weather forecast)")

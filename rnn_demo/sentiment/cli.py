@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+from ..cli_args import whole
 from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
@@ -28,15 +29,15 @@ class SentimentCLI(TaskCLI):
     def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--text-column", default="text", help="the column holding the text in --data")
         p.add_argument("--label-column", default="label", help="the column holding the label in --data (0/1 or names)")
-        p.add_argument("--embedding-dim", type=int, default=128, help="input embedding size")
-        p.add_argument("--vocab-size", type=int, default=20000, help="words in the tokenizer trained on the train split")
-        p.add_argument("--max-train-tokens", type=int, default=400, help="training reviews are cut to this many tokens")
+        p.add_argument("--embedding-dim", type=whole(1), default=128, help="input embedding size")
+        p.add_argument("--vocab-size", type=whole(3), default=20000, help="words in the tokenizer trained on the train split")
+        p.add_argument("--max-train-tokens", type=whole(1), default=400, help="training reviews are cut to this many tokens")
         p.add_argument("--unidirectional", action="store_true", help="read reviews left to right only")
-        p.add_argument("--short-crops", type=int, default=0,
+        p.add_argument("--short-crops", type=whole(0), default=0,
                        help="sentence runs cut from each training review and added with its label (short texts)")
 
     def add_evaluate_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("--deletion-reviews", type=int, default=500,
+        p.add_argument("--deletion-reviews", type=whole(0), default=500,
                        help="test reviews for the attribution deletion check (0: skip it)")
         p.add_argument("--short-texts", action="store_true",
                        help="instead: the short-text check, single sentences of the selection reviews")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+from ..cli_args import whole
 from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
@@ -26,8 +27,8 @@ class TextCLI(TaskCLI):
 
     def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--text-column", default="text", help="the column holding the text in --data")
-        p.add_argument("--embedding-dim", type=int, default=64, help="input embedding size")
-        p.add_argument("--seq-len", type=int, default=128, help="characters per stream per step (BPTT length)")
+        p.add_argument("--embedding-dim", type=whole(1), default=64, help="input embedding size")
+        p.add_argument("--seq-len", type=whole(1), default=128, help="characters per stream per step (BPTT length)")
 
     def add_evaluate_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--precision", choices=PRECISIONS, default=None,
