@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
+from ..display import md_text
 from ..hub import write_model_card
 from ..plugin import VisitorTraining
 from ..project import CODE_URL
@@ -32,7 +33,7 @@ def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cel
 
 ## Data
 
-The file: {data_name}, as the app read it:
+The file: {md_text(data_name)}, as the app read it:
 
 {_summary_lines(summary)}
 

@@ -39,8 +39,8 @@ FOLDERS = TrainingFolders(keep_seconds=3600)
 
 @dataclass
 class Source:
-    """The file a run trains on, how its card names it, and the names of its columns that play each role (None:
-    the task's usual names)."""
+    """The file a run trains on, how its card names it (plain text: Markdown escapes it where it is shown), and the
+    names of its columns that play each role (None: the task's usual names)."""
 
     path: str
     name: str
@@ -51,14 +51,15 @@ def source_of(task: str, upload: str | None, dataset: str | None, config: str | 
               columns: dict[str, str | None], folder: Path) -> Source:
     """The upload, or else the Hub dataset's columns written out as the upload would be (hub_data.py)."""
     if upload:
-        return Source(upload, f"an uploaded file ({md_text(Path(upload).name)})", columns)
+        return Source(upload, f"an uploaded file ({Path(upload).name})", columns)
     if not (dataset or "").strip():
         raise ValueError("upload a file, or name a Hub dataset, to train on")
     from .hub_data import dataset_file
 
     path = dataset_file(task, dataset, config, split, columns, folder)
     written = {role: role if name else None for role, name in columns.items()}  # the file names them by their roles
-    return Source(str(path), f"the Hub dataset {md_text(dataset.strip())} (split {md_text(split or 'train')})", written)
+    where = ", ".join([f"config {config.strip()}"] * bool((config or "").strip()) + [f"split {split or 'train'}"])
+    return Source(str(path), f"the Hub dataset {dataset.strip()} ({where})", written)
 
 
 def check_data(task: str, source: Source) -> Prepared:
@@ -68,7 +69,7 @@ def check_data(task: str, source: Source) -> Prepared:
 
 def summary_markdown(prepared: Prepared, source: Source) -> str:
     """What will be used, for the visitor to read before training starts."""
-    lines = [f"**{TASKS[prepared.task].tab.title}** on {source.name}:"]
+    lines = [f"**{TASKS[prepared.task].tab.title}** on {md_text(source.name)}:"]
     for name, value in prepared.summary.items():
         if isinstance(value, dict):  # labels and their training rows
             value = ", ".join(f"{md_text(label)} ({count:,})" for label, count in value.items())
