@@ -79,6 +79,10 @@ def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
     pd.DataFrame({"time": times[:24 * 30], "mw": range(24 * 30)}).to_csv(path, index=False)
     with pytest.raises(ValueError, match="needs 35 days of this series"):
         series_upload(path, None, "mw")
+    for values in ([7.0] * len(times), [h % 168 for h in range(len(times))]):  # flat; the same week again and again
+        pd.DataFrame({"time": times, "mw": values}).to_csv(path, index=False)
+        with pytest.raises(ValueError, match="repeats itself exactly from one week to the next .* MASE"):
+            series_upload(path, None, "mw")
 
 
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)

@@ -32,6 +32,10 @@ def series_upload(path: str | Path, time_column: str | None, value_column: str |
     series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column, temperature_column)
     config = ForecastConfig().for_step(step_minutes(series))
     start = holdout_start(series, config)
+    if not mase_scale(series.values[:start], config.week):
+        raise ValueError("the series repeats itself exactly from one week to the next before its held-out days (or "
+                         "never changes): last week's values already forecast it, a model has nothing to learn, and "
+                         "its error on the scale of last week's (MASE) is undefined")
     summary = {"steps": len(series), "step (minutes)": config.step_minutes, "training steps": start,
                "held-out days": HOLDOUT_DAYS, "from": str(series.times[0]), "to": str(series.times[-1]),
                "temperature": "read (°C): the model learns from it" if series.temperature is not None else "none"}
