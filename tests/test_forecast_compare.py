@@ -94,6 +94,16 @@ def test_a_bad_upload_is_refused_as_in_the_single_view(tmp_path):
         compare_forecast("upload", None, "", "", "")
 
 
+def test_an_upload_is_compared_with_its_named_temperature_column_and_said_unadapted(tmp_path):
+    from rnn_demo.forecast.compare import UNADAPTED
+    from tests.test_forecast_temperature import temperature_upload
+
+    path = temperature_upload(tmp_path / "grid.csv", names=("mw", "air"))  # "air": found only when named
+    comparison = compare_forecasts("", str(path), "", "mw", "air")
+    assert "the forecast is the temperature-aware model's" in " ".join(comparison.notes)
+    assert comparison.notes[-1] == UNADAPTED
+
+
 def test_the_tab_wires_the_button_to_a_plot_a_table_and_notes():
     from rnn_demo.runtime import FILES
     from rnn_demo.forecast import tab as forecast_tab
@@ -103,7 +113,7 @@ def test_the_tab_wires_the_button_to_a_plot_a_table_and_notes():
     by_name = {fn.api_name: fn for fn in tab.fns.values()}
     run, single = by_name["forecast_compare"], by_name["forecast"]
     assert [type(block) for block in run.outputs] == [gr.Plot, gr.Dataframe, gr.Markdown]
-    assert run.inputs == single.inputs[:5]  # the same series inputs as the Forecast button
+    assert run.inputs == [*single.inputs[:5], single.inputs[-1]]  # the Forecast button's series and temperature column
     # an upload of up to 50 MB may be read: the files lane, never the quick one that reviews use
     assert run.outputs[1].headers == METRIC_COLUMNS and run.concurrency_id == FILES["concurrency_id"]
     assert by_name["forecast_clear_compare"].outputs == run.outputs[2:]
@@ -112,7 +122,7 @@ def test_the_tab_wires_the_button_to_a_plot_a_table_and_notes():
 @pytest.mark.slow
 def test_forecast_compare_through_the_api(client):
     """The launched app bundles tiny GRU and LSTM forecasters: a median trace each, equal to /forecast's."""
-    plot, table, notes = client.predict("victoria", None, "", "", CHRISTMAS, api_name="/forecast_compare")
+    plot, table, notes = client.predict("victoria", None, "", "", CHRISTMAS, "", api_name="/forecast_compare")
     traces = {trace.get("name"): trace for trace in json.loads(plot["plot"])["data"]}
     for cell in ("gru", "lstm"):
         single_plot, _, _, _ = client.predict("victoria", None, "", "", CHRISTMAS, True, cell, api_name="/forecast")
@@ -122,6 +132,6 @@ def test_forecast_compare_through_the_api(client):
                                                  "seasonal naive (last week)"]
     assert np.isfinite([row[1] for row in table["data"]]).all()
     with pytest.raises(Exception, match="upload a CSV file first"):
-        client.predict("upload", None, "", "", "", api_name="/forecast_compare")
+        client.predict("upload", None, "", "", "", "", api_name="/forecast_compare")
     with pytest.raises(Exception, match="cannot read 'soon' as a time"):
-        client.predict("victoria", None, "", "", "soon", api_name="/forecast_compare")
+        client.predict("victoria", None, "", "", "soon", "", api_name="/forecast_compare")

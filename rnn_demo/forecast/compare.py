@@ -29,15 +29,22 @@ class ForecastComparison:
     notes: list[str] = field(default_factory=list)
 
 
+UNADAPTED = ("The cells are compared as they were trained, not adapted to your series (the single forecast above "
+             "adapts the chosen cell first, when asked).")
+
+
 def compare_forecasts(origin: str | None = None, upload: str | None = None, time_column: str | None = None,
-                      value_column: str | None = None) -> ForecastComparison:
-    """Every bundled cell's forecast of the Victoria series (or an upload) from `origin` (blank: its end), with the
-    plot, table and notes of the comparison. Bad input is refused as `forecast_for` refuses it."""
+                      value_column: str | None = None, temperature_column: str | None = None) -> ForecastComparison:
+    """Every bundled cell's forecast of the Victoria series (or an upload, with its temperature column) from `origin`
+    (blank: its end), with the plot, table and notes of the comparison. Bad input is refused as `forecast_for`
+    refuses it."""
     cells = bundled_cells()
     if not cells:
         raise ValueError("no forecaster is bundled: train one with `python -m rnn_demo train forecast`")
-    views = {cell: forecast_for(cell, origin, upload, time_column, value_column) for cell in cells}
-    return ForecastComparison(views, comparison_figure(views), comparison_metrics(views), comparison_notes(views))
+    views = {cell: forecast_for(cell, origin, upload, time_column, value_column, temperature_column=temperature_column)
+             for cell in cells}
+    notes = comparison_notes(views) + ([UNADAPTED] if upload else [])
+    return ForecastComparison(views, comparison_figure(views), comparison_metrics(views), notes)
 
 
 def _rgb(cell: str, alpha: float = 1.0) -> str:

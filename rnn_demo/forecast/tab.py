@@ -136,7 +136,7 @@ def build() -> None:
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
             compare_button = gr.Button(compare.compare_label(cells))
     adapted = gr.State({})  # this session's adapted models, by upload (own_series.CACHE_SIZE at most)
-    forecast_box(series[:5], compare_button)
+    forecast_box([*series[:5], series[6]], compare_button)  # the series, its origin and its temperature column
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
@@ -151,20 +151,21 @@ def build() -> None:
 
 
 @shows_errors
-def compare_forecast(source: str, upload: str | None, time_column: str, value_column: str, origin: str
-                     ) -> tuple[object, object, str]:
+def compare_forecast(source: str, upload: str | None, time_column: str, value_column: str, origin: str,
+                     temperature_column: str = "") -> tuple[object, object, str]:
     """The forecast tab's series inputs -> the bundled cells' forecasts on one plot, the day's errors with a row per
     cell and the naive, and notes."""
     if source == "upload" and not upload:
         raise gr.Error("upload a CSV file first, or choose the Victoria series")
-    comparison = compare_forecasts(origin, upload if source == "upload" else None, time_column, value_column)
+    comparison = compare_forecasts(origin, upload if source == "upload" else None, time_column, value_column,
+                                   (temperature_column or "").strip() or None)
     return comparison.figure, comparison.metrics, bullets(comparison.notes)
 
 
 def forecast_box(series: list[gr.components.Component], button: gr.Button) -> None:
     """Below the tab: an accordion with the bundled cells' forecasts on one plot, their errors and notes; filled by
-    `button` from the tab's `series` inputs (source, upload, time column, value column, origin; api_name
-    "forecast_compare")."""
+    `button` from the tab's `series` inputs (source, upload, time column, value column, origin, temperature column;
+    api_name "forecast_compare")."""
     with gr.Accordion("The cells on one plot", open=False, elem_id="forecast-compare") as box:
         plot = gr.Plot(label="Demand: history, each cell's forecast and 80% interval, and the naive forecast")
         metrics = gr.Dataframe(forecast.empty_metrics(), label="This day's errors, cell by cell",
