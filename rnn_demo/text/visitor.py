@@ -40,6 +40,8 @@ def text_upload(data: bytes) -> Prepared:
     if unseen:
         notes.append(f"{len(unseen)} character(s) appear only in the held-out part; the model reads them as unknown.")
     summary = {"characters": len(text), "training characters": len(train), "held-out characters": len(held_out),
+               "scored at each selection, and on the card": "all the held-out part" if len(held_out) <= HELD_OUT_CHARS
+               else f"the held-out part's first {HELD_OUT_CHARS:,} characters",
                "vocabulary": len(characters) + 1}  # + the unknown symbol
     preview = [[shortened(line)] for line in text.splitlines()[:PREVIEW_ROWS]]
     return Prepared("text", train, held_out, summary, preview, notes)
