@@ -21,7 +21,7 @@ def _summary_lines(summary: dict[str, object]) -> str:
 
 def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cell: str, size: str, data_name: str,
                        summary: dict[str, object], best: dict, budget: float, settings: TrainSettings,
-                       chosen_by: str = "held-out loss") -> None:
+                       chosen_by: str = "held-out loss", device: str = "cpu") -> None:
     """README.md for a visitor's model of the task `kind` (`part`: its Train tab part) in `folder`: `best` is the
     training job's progress entry of the best step (its held-out metric and loss), `summary` what the task's reader
     measured of the file."""
@@ -48,7 +48,8 @@ The project's own training loop (`rnn_demo.training.training_run`): AdamW, learn
 {settings.warmup_steps}-step warm-up, seed {settings.seed}, the held-out part scored by wall time \
 (every {ScoringClock.shortest:g} to {ScoringClock.longest:g} s, aiming at {ScoringClock.share:.0%} of the run), the \
 checkpoint of lowest {chosen_by} kept; {best['seconds']:.0f} s of wall time to \
-that step, on one thread of the app's CPU (the run had {budget:.0f} s and stops at the first scoring past them).
+that step, on {"one thread of the app's CPU" if device == "cpu" else "the app's GPU"} (the run had {budget:.0f} s and \
+stops at the first scoring past them).
 """
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",
                      summary=f"{what[0].upper()}{what[1:]} trained on a visitor's own data.",

@@ -135,7 +135,7 @@ def _write_best(folder: Path, built: Built, best: dict, prepared: Prepared, part
     write_training_record(folder, record, settings, command=APP_COMMAND.format(kind=kind, data=data_name),
                           held_out_loss=round(progress["held_out_loss"], 5), size=size, budget_seconds=seconds)
     write_visitor_card(folder, kind, part, cell, size, data_name, prepared.summary, progress, seconds, settings,
-                       chosen_by=built.chosen_by_name)
+                       chosen_by=built.chosen_by_name, device=next(model.parameters()).device.type)
 
 
 def zipped(folder: str | Path, into: str | Path) -> Path:
