@@ -229,6 +229,11 @@ def test_origin_text_blank_exact_or_a_clear_error():
                           ("next tuesday", "cannot read")):
         with pytest.raises(ValueError, match=message):
             parse_origin(text, series, 20)
+    with pytest.raises(ValueError, match=r"from 2024-01-06 00:00:00 to 2024-01-11 00:00:00"):  # the first allowed
+        parse_origin("2024-01-02", series, 20)
+    assert parse_origin("", series, len(series)) == len(series)  # history for the end only
+    with pytest.raises(ValueError, match="this series allows one origin, its end \\(2024-01-11 00:00:00\\)"):
+        parse_origin(str(series.times[-1]), series, len(series))
 
 
 def test_protocol_series_passes_the_benchmark_set_up_checks():

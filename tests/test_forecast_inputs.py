@@ -158,6 +158,8 @@ def test_a_forecast_that_is_not_a_number_is_refused_and_one_below_zero_is_noted(
     notes = _forecast_checks(series, 6, np.array([1.0, -3.0]), np.array([-4.0, -5.0]), span=4)
     assert len(notes) == 1 and "below zero (the median down to -3" in notes[0] and "9e+08 at 2024-01-01 03:00" in notes[0]
     assert _forecast_checks(series, 6, np.array([1.0, 2.0]), np.array([0.5, 1.0]), span=4) == []
+    zeros = Series(times, np.zeros(6), np.ones(6))  # float32's rounding of a forecast of zero: no note
+    assert _forecast_checks(zeros, 6, np.array([0.0, -2.1e-10]), np.array([-2.1e-10, 0.0]), span=4) == []
     series.values[0] = -1.0  # a series that goes below zero itself: no note
     assert _forecast_checks(series, 6, np.array([1.0, -3.0]), np.array([-4.0, -5.0]), span=4) == []
 

@@ -77,10 +77,14 @@ def locate_origin(text: str | None, series: Series, earliest: int) -> tuple[int,
         found = index < len(series) and series.times[index] == stamp and index >= earliest
     except (ValueError, TypeError, OverflowError):  # a time finer than the series' resolution, or out of range
         found = False
+    if not found and earliest >= len(series):  # history for the end only
+        raise ValueError(f"this series allows one origin, its end ({series.times[-1] + step}): a forecast reads "
+                         f"{earliest:,} steps before its origin and the series has {len(series):,}; got {stamp}. Leave "
+                         "the box blank")
     if not found:
-        raise ValueError(f"the origin must be a time step of the series from {series.times[min(earliest, len(series) - 1)]} "
-                         f"to {series.times[-1] + step} (every {step}); got {stamp}. Leave it blank to forecast "
-                         "past the end")
+        raise ValueError(f"the origin must be a time step of the series from {series.times[earliest]} to "
+                         f"{series.times[-1] + step} (every {step}); got {stamp}. Leave it blank to forecast past the "
+                         "end")
     return index, notes
 
 

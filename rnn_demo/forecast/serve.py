@@ -137,7 +137,8 @@ def _forecast_checks(series: Series, origin: int, median: np.ndarray, lower: np.
         raise ValueError(f"the forecast from {series.times[min(origin, len(series) - 1)]} is not a number: the values "
                          f"the model read are too large to compute with (the largest: {series.values[largest]:.6g} at "
                          f"{series.times[largest]}). Rescale the series, or correct that value")
-    if series.values.min() >= 0 and min(median.min(), lower.min()) < 0:
+    noise = 1e-6 * max(float(np.median(np.abs(series.values))), 1e-3)  # float32's rounding, no forecast below zero
+    if series.values.min() >= 0 and min(median.min(), lower.min()) < -noise:
         return [f"The forecast goes below zero (the median down to {median.min():.4g}, the 80% interval's lower bound "
                 f"to {lower.min():.4g}) although the series never does: check the values the model read before the "
                 f"origin (the largest: {series.values[largest]:.6g} at {series.times[largest]}), and treat this "
