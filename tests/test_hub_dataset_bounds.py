@@ -36,6 +36,10 @@ def hub(tmp_path_factory):
         Dataset.from_dict({"line": [WORDS * 4] * 120}).push_to_hub("user/letters", token=hub.token)
         Dataset.from_dict({"review": [f"a {word} film, number {i}" for i in range(150) for word in ("good", "bad")],
                            "stars": ["5", "1"] * 150}).push_to_hub("user/stars", token=hub.token)
+        for name, files in {"user/script": {"script.py": b"import datasets\n"}, "user/card-only": {}}.items():
+            api.create_repo(name, repo_type="dataset")
+            for path, data in {"README.md": b"---\nlicense: mit\n---\nsoon\n", **files}.items():
+                api.upload_file(path_or_fileobj=data, path_in_repo=path, repo_id=name, repo_type="dataset")
         one_line = io.BytesIO()  # 600 MB of one line, 2.7 MB gzipped
         with gzip.GzipFile(fileobj=one_line, mode="wb", compresslevel=1) as packed:
             for _ in range(600):
@@ -64,6 +68,15 @@ def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):
     path = load("text", "user/letters", tmp_path)
     assert path == tmp_path / "text.txt" and path.read_text() == (WORDS * 4 + "\n") * 120
     assert sorted(p.name for p in tmp_path.iterdir()) == ["text.txt"]  # the reader's download cache is gone
+
+
+@pytest.mark.parametrize("repo_id, message", [
+    ("user/script", "the dataset user/script is read by a loading script, which this app never runs"),
+    ("user/card-only", "the dataset user/card-only has no data files to read"),
+])
+def test_a_dataset_the_app_cannot_read_says_why(hub, tmp_path, repo_id, message):
+    with pytest.raises(ValueError, match=message):  # where it said "try again later", or that it did not exist
+        load("text", repo_id, tmp_path)
 
 
 def test_a_datasets_columns_named_in_the_boxes_are_read_under_their_roles(hub, tmp_path):

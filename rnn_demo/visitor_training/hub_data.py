@@ -175,9 +175,16 @@ def _explained(repo_id: str, seconds: float) -> Iterator[None]:
     except hub_deadline.DeadlinePassed:
         raise ValueError(f"loading the dataset {repo_id} took longer than {seconds:.0f} s: try again "
                          "later") from None
-    except (RepositoryNotFoundError, FileNotFoundError):  # datasets' DatasetNotFoundError is a FileNotFoundError
+    except (RepositoryNotFoundError, FileNotFoundError) as error:  # datasets' DatasetNotFoundError is one too
+        if "data file" in str(error):  # datasets' EmptyDatasetError: a repository with no file it reads
+            raise ValueError(f"the dataset {repo_id} has no data files to read (Parquet, CSV, JSON or text)") from None
         raise ValueError(f"no public dataset {quoted(repo_id)} on the Hub (private datasets cannot be read "
                          "here)") from None
+    except RuntimeError as error:
+        if "scripts are no longer supported" not in str(error):
+            raise
+        raise ValueError(f"the dataset {repo_id} is read by a loading script, which this app never runs: choose one "
+                         "of data files (Parquet, CSV, JSON or text)") from None
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "an error"
         raise ValueError(f"could not read the dataset {repo_id}: the Hub answered {status}") from None
