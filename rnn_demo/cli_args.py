@@ -1,5 +1,5 @@
 """Argument types of the command line, checked by argparse itself: a bad value is its one-line usage error
-(`error: argument --eval-every: 0 is not a whole number of at least 1`), never a traceback from deep inside."""
+(`error: argument --eval-every: '0' is not a whole number of at least 1`), never a traceback from deep inside."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable
 
-DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")  # what torch.device takes that this project runs on
+DEVICE = re.compile(r"cpu|cuda(:\d+)?")  # the devices this project runs on (README: CUDA when there is one, else CPU)
 
 
 def whole(least: int) -> Callable[[str], int]:
@@ -46,7 +46,7 @@ def seconds(text: str) -> float:
 
 
 def device(text: str) -> str:
-    """A type: cpu, cuda, cuda:N or mps (whether it is there is checked when it is used)."""
+    """A type: cpu, cuda or cuda:N (whether it is there is checked when it is used)."""
     if not DEVICE.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a device: use cpu, cuda, cuda:N or mps")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device: use cpu, cuda or cuda:N")
     return text

@@ -80,7 +80,7 @@ def test_missing_model_is_a_clear_error_not_a_traceback(cli, tmp_path):
     (("train", "forecast", "--window", "0"), "argument --window: '0' is not a whole number of at least 1"),
     (("train", "forecast", "--stop-at", "-1"), "argument --stop-at: '-1' is not a whole number of at least 1"),
     (("train", "forecast", "--lr", "nan"), "argument --lr: 'nan' is not a number above 0"),
-    (("train", "forecast", "--device", "foo"), "argument --device: 'foo' is not a device: use cpu, cuda, cuda:N or mps"),
+    (("train", "forecast", "--device", "foo"), "argument --device: 'foo' is not a device: use cpu, cuda or cuda:N"),
     (("evaluate", "forecast", "--device", "gpu0"), "argument --device: 'gpu0' is not a device"),
     (("bench", "load", "--seconds", "-5"), "argument --seconds: '-5' is not a number above 0"),
 ])

@@ -58,7 +58,8 @@ def source_of(task: str, upload: str | None, dataset: str | None, config: str | 
 
     path = dataset_file(task, dataset, config, split, columns, folder)
     written = {role: role if name else None for role, name in columns.items()}  # the file names them by their roles
-    where = ", ".join([f"config {config.strip()}"] * bool((config or "").strip()) + [f"split {split or 'train'}"])
+    config, split = (config or "").strip(), split or "train"
+    where = f"config {config}, split {split}" if config else f"split {split}"
     return Source(str(path), f"the Hub dataset {dataset.strip()} ({where})", written)
 
 
