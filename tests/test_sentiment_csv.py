@@ -63,7 +63,8 @@ def test_files_in_other_encodings_are_read_with_a_note(tmp_path, data, note, tex
 @pytest.mark.parametrize("first", ["sep=;\n", "\ufeffsep=;\r\n"])
 def test_an_excel_sep_line_names_the_delimiter_and_the_header_follows(tmp_path, first):
     table, rows, _ = _table_result(tmp_path, first + "id;text\n1;superb, moving\n")
-    assert table.delimiter == ";" and table.header == ["id", "text"] and rows[1][:2] == ["1", "superb, moving"]
+    assert table.delimiter == ";" and table.header == ["id", "text"] and rows[2][:2] == ["1", "superb, moving"]
+    assert rows[0] == ["sep=", ""] and rows[1][:2] == ["id", "text"]  # the result names its delimiter to Excel too
 
 
 @pytest.mark.parametrize("data, delimiter", [

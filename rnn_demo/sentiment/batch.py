@@ -44,18 +44,19 @@ class ReviewTable:
     column: int  # index of the text column
     rows: int
     notes: list[str] = field(default_factory=list)
+    separator_line: bool = False  # the file starts with Excel's `sep=;`: the result does too
 
     def records(self) -> Iterator[list[str]]:
         """The data rows in order, each with the header's fields (a blank line gives empty ones)."""
         with closing(upload_lines(self.path, self.encoding)) as lines:
-            _, _, reader = _open_table(lines)
+            *_, reader = _open_table(lines)
             for record in reader:
                 yield record or [""] * len(self.header)
 
 
-def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str]]]:
-    """The delimiter, the header (the first line that is not blank, after an Excel `sep=;` line, which names the
-    delimiter) and a reader of the rows after it."""
+def _open_table(lines: Iterator[str]) -> tuple[str, bool, list[str], Iterator[list[str]]]:
+    """The delimiter, whether an Excel `sep=;` line named it, the header (the first line that is not blank, after
+    such a line) and a reader of the rows after it."""
     for line in lines:
         if line.strip():
             break
@@ -66,7 +67,7 @@ def _open_table(lines: Iterator[str]) -> tuple[str, list[str], Iterator[list[str
     else:
         delimiter = header_delimiter(line)
     reader = csv.reader(chain([line], lines), delimiter=delimiter)
-    return delimiter, next(reader), reader
+    return delimiter, bool(named), next(reader), reader
 
 
 def text_column(header: list[str], column: str | None) -> int:
@@ -97,11 +98,12 @@ def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str) 
             f"that contains a {DELIMITER_NAMES[delimiter]}{example}, so that every row has the header's {width} fields")
 
 
-def _scan(lines: Iterator[str], column: str | None) -> tuple[str, list[str], int, int]:
-    """Read the table once to check it, holding no rows: (delimiter, header, text column, rows)."""
+def _scan(lines: Iterator[str], column: str | None) -> tuple[str, bool, list[str], int, int]:
+    """Read the table once to check it, holding no rows: (delimiter, named by a `sep=` line, header, text column,
+    rows)."""
     row = 0  # the row read last; the header is row 1
     try:
-        delimiter, header, reader = _open_table(lines)
+        delimiter, named, header, reader = _open_table(lines)
         row = 1
         index = text_column(header, column)
         bad, count = [], 0
@@ -116,7 +118,7 @@ def _scan(lines: Iterator[str], column: str | None) -> tuple[str, list[str], int
         raise ValueError(_csv_error(row + 1, error)) from None
     if count:
         raise ValueError(_ragged(bad, count, len(header), delimiter))
-    return delimiter, header, index, row - 1
+    return delimiter, named, header, index, row - 1
 
 
 def _csv_error(row: int, error: csv.Error) -> str:
@@ -130,13 +132,13 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     """Check an uploaded CSV, streamed from `path`, and find its text column (`column`, else one of TEXT_COLUMNS,
     else the only one). Refuses, naming the problem: over MAX_ROWS rows, rows whose field count is not the
     header's, binary data, an over-long line or cell."""
-    (delimiter, header, index, rows), encoding, notes = read_upload(path, partial(_scan, column=column))
+    (delimiter, named, header, index, rows), encoding, notes = read_upload(path, partial(_scan, column=column))
     if delimiter != ",":
         notes.append(f"The file was read as {DELIMITER_NAMES[delimiter]}-separated (its header has no comma); "
                      "the result is too.")
     if encoding == "utf-16":
         notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
-    return ReviewTable(Path(path), encoding, delimiter, header, index, rows, notes)
+    return ReviewTable(Path(path), encoding, delimiter, header, index, rows, notes, separator_line=named)
 
 
 def safe_cell(cell: str) -> str:
@@ -164,6 +166,8 @@ def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewT
     probability appended, every cell made safe for spreadsheets (`safe_cell`); returns the number of empty rows."""
     labels = model.config.labels
     writer = csv.writer(out, delimiter=table.delimiter)
+    if table.separator_line:
+        out.write(f"sep={table.delimiter}\r\n")
     writer.writerow(map(safe_cell, table.header + ["predicted"] + [f"p_{label}" for label in labels]))
     done = empty = 0
     for chunk in _chunks(table.records()):
