@@ -36,7 +36,9 @@ def hub(tmp_path_factory):
         Dataset.from_dict({"line": [WORDS * 4] * 120}).push_to_hub("user/letters", token=hub.token)
         Dataset.from_dict({"review": [f"a {word} film, number {i}" for i in range(150) for word in ("good", "bad")],
                            "stars": ["5", "1"] * 150}).push_to_hub("user/stars", token=hub.token)
-        for name, files in {"user/script": {"script.py": b"import datasets\n"}, "user/card-only": {}}.items():
+        ragged = b"text,label\n" + b"good film,pos\n" * 50 + b"x,y,z,w\n" + b"bad,neg\n" * 50
+        for name, files in {"user/script": {"script.py": b"import datasets\n"}, "user/card-only": {},
+                            "user/ragged": {"data.csv": ragged}}.items():
             api.create_repo(name, repo_type="dataset")
             for path, data in {"README.md": b"---\nlicense: mit\n---\nsoon\n", **files}.items():
                 api.upload_file(path_or_fileobj=data, path_in_repo=path, repo_id=name, repo_type="dataset")
@@ -73,10 +75,11 @@ def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):
 @pytest.mark.parametrize("repo_id, message", [
     ("user/script", "the dataset user/script is read by a loading script, which this app never runs"),
     ("user/card-only", "the dataset user/card-only has no data files to read"),
+    ("user/ragged", "could not read the dataset user/ragged: a data file of it is not a regular table .*line 52"),
 ])
 def test_a_dataset_the_app_cannot_read_says_why(hub, tmp_path, repo_id, message):
-    with pytest.raises(ValueError, match=message):  # where it said "try again later", or that it did not exist
-        load("text", repo_id, tmp_path)
+    with pytest.raises(ValueError, match=message):  # where it said "try again later", that it did not exist, or pandas'
+        load("sentiment", repo_id, tmp_path)
 
 
 def test_a_datasets_columns_named_in_the_boxes_are_read_under_their_roles(hub, tmp_path):

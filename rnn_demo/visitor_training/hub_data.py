@@ -190,6 +190,11 @@ def _explained(repo_id: str, seconds: float) -> Iterator[None]:
         raise ValueError(f"could not read the dataset {repo_id}: the Hub answered {status}") from None
     except OSError as error:
         raise ValueError(f"could not read the dataset {repo_id} ({type(error).__name__}); try again later") from None
+    except ValueError as error:  # our own messages pass; pandas' (a ragged CSV in the repository) get their context
+        if type(error).__name__ != "ParserError":
+            raise
+        raise ValueError(f"could not read the dataset {repo_id}: a data file of it is not a regular table "
+                         f"({quoted(str(error).strip().splitlines()[0], 120)})") from None
 
 
 def column_names(dataset) -> list[str]:
