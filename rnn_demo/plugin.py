@@ -81,6 +81,7 @@ class VisitorTraining:
     read: Callable[[str | Path, dict[str, str | None]], Prepared]
     build: Callable[[Prepared, str, str, str], Built]
     hub_file: str  # the file a Hub dataset's columns are written to: "*.txt" (one column, a line per row) or "*.csv"
+    max_rows: int | None = None  # the most rows `read` takes from a table: a Hub dataset's are counted as written
     sample: str | None = None  # a file of the checkout's samples/ that trains it (samples.py), offered in the tab
     # `bench train`'s file: written from the protocol data into the folder given, its path returned (None: not benched)
     bench_file: Callable[[Path], Path] | None = None

@@ -95,7 +95,7 @@ def test_a_datasets_columns_named_in_the_boxes_are_read_under_their_roles(hub, t
 @pytest.mark.parametrize("repo_id, task, message", [
     ("user/one-long-line", "text", r"the dataset user/one-long-line grows too large when read: at most 1,024 MB of "
                                    r"memory"),
-    ("user/many-rows", "sentiment", r"the dataset's columns pass 50 MB, more than an upload may hold"),
+    ("user/many-rows", "sentiment", r"the dataset's rows pass 20,000, more than an upload may hold"),
 ], ids=["600-MB-line-in-a-gzip", "4M-identical-rows-in-a-parquet"])
 def test_a_dataset_that_grows_when_read_is_refused_without_growing_the_app(hub, tmp_path, repo_id, task, message):
     before = resident_mb()
@@ -103,6 +103,17 @@ def test_a_dataset_that_grows_when_read_is_refused_without_growing_the_app(hub, 
         load(task, repo_id, tmp_path)
     assert resident_mb() - before < 50  # read in the child process: this one stays as it was
     assert list(tmp_path.iterdir()) == []  # nothing written is left behind
+
+
+def test_columns_past_an_uploads_size_are_refused_as_they_are_written(tmp_path):
+    """Rows of 30,000 characters: the 1,700th passes 50 MB (the task's row limit, 20,000, is not reached)."""
+    from datasets import Dataset
+
+    from rnn_demo.sentiment.visitor import VISITOR
+
+    wide = Dataset.from_dict({"text": ["a lovely warm film " * 1_600] * 2_000, "label": [1] * 2_000})
+    with pytest.raises(ValueError, match=r"the dataset's columns pass 50 MB, more than an upload may hold"):
+        hub_data.write_roles(VISITOR.columns, wide, {}, tmp_path / "reviews.csv", VISITOR.max_rows)
 
 
 @pytest.mark.parametrize("split", ["train+train", "train[:50%]", "train[0:10]+train", "../train", ""])

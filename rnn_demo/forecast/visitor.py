@@ -19,7 +19,7 @@ from .infer import forecast_quantiles, interval_of
 from .model import ForecastConfig, Forecaster
 from .serve import step_minutes
 from .train import ForecastTask, conformal_widening
-from .upload import read_series_upload
+from .upload import MAX_ROWS, read_series_upload
 
 SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
 
@@ -89,4 +89,4 @@ VISITOR = VisitorTraining(
              ColumnRole("temperature", "Temperature column (°C, optional)", TEMPERATURE_COLUMNS,
                         optional=True)),
     preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv",
-    sample="demand-half-hourly.csv", bench_file=bench_file)
+    max_rows=MAX_ROWS, sample="demand-half-hourly.csv", bench_file=bench_file)

@@ -10,7 +10,7 @@ from ..display import column_list, quoted
 from ..plugin import ColumnRole, VisitorTraining
 from ..uploads import find_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
-from .batch import read_review_table
+from .batch import MAX_ROWS, read_review_table
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
 from .tokenizer import TOKENIZER_NAME, encode_batch, train_tokenizer
@@ -136,4 +136,4 @@ VISITOR = VisitorTraining(
     columns=(ColumnRole("text", "Text column", ("text", "review", "sentence", "content")),
              ColumnRole("label", "Label column", LABEL_COLUMNS)),
     preview_headers=("text", "label"), sizes=SIZES, read=read_labelled, build=build_classifier,
-    hub_file="reviews.csv", sample="reviews.csv", bench_file=bench_file)
+    hub_file="reviews.csv", max_rows=MAX_ROWS, sample="reviews.csv", bench_file=bench_file)

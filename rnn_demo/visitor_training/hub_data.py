@@ -71,7 +71,7 @@ def dataset_file(task: str, repo_id: str, config: str | None, split: str | None,
     file_name, roles = part.hub_file, [asdict(role) for role in part.columns]
     request = {"file": file_name, "roles": roles, "repo_id": check_dataset_id(repo_id),
                "config": check_name(config, "config", None), "split": check_name(split, "split", "train"),
-               "columns": columns, "folder": str(folder),
+               "columns": columns, "folder": str(folder), "max_rows": part.max_rows,
                "seconds": LOAD_SECONDS, "deadline": time.monotonic() + LOAD_SECONDS - CHILD_MARGIN}  # one clock (Linux)
     out, cache = Path(folder) / file_name, Path(folder) / "dataset-cache"
     try:
@@ -132,7 +132,7 @@ def _child_main() -> None:  # runs in the reading process
             dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
             path = folder / request["file"]
             roles = [ColumnRole(**{**role, "guesses": tuple(role["guesses"])}) for role in request["roles"]]
-            write_roles(roles, dataset, request["columns"], path)
+            write_roles(roles, dataset, request["columns"], path, request["max_rows"])
         print(json.dumps({"path": str(path)}))
     except ValueError as error:
         print(json.dumps({"error": str(error)}))
@@ -224,11 +224,12 @@ def _too_large(what: str) -> ValueError:
                       "train with `python -m rnn_demo train` on your own machine")
 
 
-def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path) -> Path:
+def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path, max_rows: int | None = None
+                ) -> Path:
     """The columns of `dataset` that play `task_roles` (`columns` names them, else each role's guesses), written to
     `path` as an upload would be: a `.txt` file's one column a line per row, else a CSV under the roles' names (a
     ClassLabel column by its label names, an unlabelled row's -1 left blank); a ValueError as soon as they pass an
-    upload's limits (MAX_TEXT_CHARS, MAX_BYTES)."""
+    upload's limits (MAX_TEXT_CHARS, MAX_BYTES) or `max_rows` rows."""
     names = column_names(dataset)
     roles = [role for role in task_roles  # an optional column the dataset lacks: gone without
              if not role.optional or columns.get(role.name) or any(name in names for name in role.guesses)]
@@ -241,7 +242,9 @@ def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: 
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([role.name for role in roles])
-        for values in _rows(dataset, chosen):
+        for count, values in enumerate(_rows(dataset, chosen), start=1):
+            if max_rows and count > max_rows:
+                raise _too_large(f"rows pass {max_rows:,}")
             row = [_label_name(named, value) if named else value for named, value in zip(labels, values)]
             written += sum(len(str(value)) for value in row) + len(row)
             if written > MAX_BYTES:
