@@ -189,3 +189,17 @@ def test_a_refused_train_press_leaves_the_visitors_previous_model_where_it_was(t
         assert set(training.FOLDERS.folder.iterdir()) == before  # the refused run's own folder is gone
     finally:
         training.remove_run(train_tab.RUNS.pop("visitor-1"))
+
+
+def test_one_client_reads_one_hub_dataset_at_a_time_and_others_are_not_counted():
+    """Each Hub read is a process allowed 1 GB: a client's presses cannot hold every worker of the Train tab's lanes."""
+    from rnn_demo.visitor_training.serve import hub_read_share
+
+    with hub_read_share("1.2.3.4"):
+        with pytest.raises(ValueError, match="a Hub dataset of yours is being read already"):
+            with hub_read_share("1.2.3.4"):
+                pass
+        with hub_read_share("5.6.7.8"), hub_read_share(None), hub_read_share(None):  # another client; none counted
+            pass
+    with hub_read_share("1.2.3.4"):  # the share is back once the read ended
+        pass

@@ -61,13 +61,14 @@ def _accepted(owner: str, folder: Path) -> bool:
 
 
 @shows_errors
-def check_data(task: str, upload: str | None, dataset: str, config: str, split: str, *names: str):
+def check_data(request: gr.Request, task: str, upload: str | None, dataset: str, config: str, split: str,
+               *names: str):
     """(summary, preview rows) of what a training would use, without training (a Hub dataset is read into a
     folder of its own, removed afterwards: the visitor's trained model stays). `names`: the boxes of column_roles()."""
     columns = _columns(names)
     folder = training.FOLDERS.new_folder()
     try:
-        source = training.source_of(task, upload, dataset, config, split, columns, folder)
+        source = training.source_of(task, upload, dataset, config, split, columns, folder, client_address(request))
         prepared = training.check_data(task, source)
     finally:
         training.remove_run(folder)
@@ -97,7 +98,7 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
     columns = _columns(names)
     folder, accepted = _new_run(owner), False
     try:  # a refused run leaves nothing behind, and the visitor's previous model where it was
-        source = training.source_of(task, upload, dataset, config, split, columns, folder)
+        source = training.source_of(task, upload, dataset, config, split, columns, folder, client_address(request))
         prepared = training.check_data(task, source)
         history: list[dict] = []
         yield _outputs(training.summary_markdown(prepared, source), training.progress_html(None, seconds),

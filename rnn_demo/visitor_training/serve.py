@@ -6,7 +6,10 @@ them to widgets; tests call them directly.
 from __future__ import annotations
 
 import shutil
+import threading
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,16 +50,39 @@ class Source:
     columns: dict[str, str | None]
 
 
+HUB_READS_PER_CLIENT = 1  # Hub datasets one client address may have being read at once (a process each, up to 1 GB)
+_reading: Counter[str] = Counter()
+_reading_lock = threading.Lock()
+
+
+@contextmanager
+def hub_read_share(client: str | None) -> Iterator[None]:
+    """A place among `client`'s Hub reads (HUB_READS_PER_CLIENT), or a clear refusal; None: no client to count."""
+    with _reading_lock:
+        if client is not None and _reading[client] >= HUB_READS_PER_CLIENT:
+            raise ValueError("a Hub dataset of yours is being read already: wait for it to finish")
+        _reading[client or ""] += 1
+    try:
+        yield
+    finally:
+        with _reading_lock:
+            _reading[client or ""] -= 1
+            if not _reading[client or ""]:
+                del _reading[client or ""]
+
+
 def source_of(task: str, upload: str | None, dataset: str | None, config: str | None, split: str | None,
-              columns: dict[str, str | None], folder: Path) -> Source:
-    """The upload, or else the Hub dataset's columns written out as the upload would be (hub_data.py)."""
+              columns: dict[str, str | None], folder: Path, client: str | None = None) -> Source:
+    """The upload, or else the Hub dataset's columns written out as the upload would be (hub_data.py), read within
+    the `client`'s share (hub_read_share)."""
     if upload:
         return Source(upload, f"an uploaded file ({Path(upload).name})", columns)
     if not (dataset or "").strip():
         raise ValueError("upload a file, or name a Hub dataset, to train on")
     from .hub_data import dataset_file
 
-    path = dataset_file(task, dataset, config, split, columns, folder)
+    with hub_read_share(client):
+        path = dataset_file(task, dataset, config, split, columns, folder)
     written = {role: role if name else None for role, name in columns.items()}  # the file names them by their roles
     config, split = (config or "").strip(), split or "train"
     where = f"config {config}, split {split}" if config else f"split {split}"
