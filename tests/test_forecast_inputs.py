@@ -379,3 +379,23 @@ def test_the_plot_never_draws_a_point_that_is_not_a_number():
     traces = {trace.name: trace for trace in forecast_figure(frame).data}
     assert list(traces["forecast (median)"].y) == [3.0] and list(traces["80% interval"].y) == [2.0]
     assert all(np.isfinite(y) for trace in traces.values() for y in trace.y)
+
+
+def test_a_visitors_model_is_found_before_the_upload_lock_is_waited_for(tmp_path):
+    """A visitor's model evicted from the shared cache is reloaded from the Hub: that must not happen while holding
+    the lock every upload waits for (a hung Hub would stall every visitor's upload)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rnn_demo.forecast.own_series import own_series_forecast
+    from rnn_demo.forecast.serve import forecast_for
+    from rnn_demo.hub import ModelLoadError
+    from rnn_demo.runtime import UPLOAD_WORK
+
+    gone = ("not a repo id", "0" * 40)  # refused at once, as a reload that failed would be
+    with ThreadPoolExecutor(2) as pool, UPLOAD_WORK:  # another visitor's upload is being read (released first)
+        single = pool.submit(forecast_for, "gru", None, str(tmp_path / "series.csv"), loaded=gone)
+        adapted = pool.submit(lambda: next(own_series_forecast("a", "gru", None, str(tmp_path / "series.csv"), None,
+                                                               None, gone, {})))
+        for job in (single, adapted):
+            with pytest.raises(ModelLoadError, match="is not a Hub model id"):
+                job.result(timeout=20)  # not blocked behind the lock

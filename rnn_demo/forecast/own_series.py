@@ -51,9 +51,10 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
     """Adapt `cell`'s model (or the visitor's `loaded` one) to the upload unless `cache` holds it, yielding status
     lines while it waits and trains; then yield (the forecast, the adaptation). Bad input is refused before any job
     starts; a series too short to hold out two weeks, or a Stop, gives the model as it is, with a note."""
+    chosen = SHELF.for_cell(cell, loaded)  # before the upload lock: a visitor's model reloaded from the Hub waits alone
     with UPLOAD_WORK:  # read one upload at a time (runtime.py)
-        series, model, _ = load_upload(upload, time_column, value_column, SHELF.for_cell(cell, loaded),
-                                       temperature_column, temperature_model(cell, loaded))
+        series, model, _ = load_upload(upload, time_column, value_column, chosen, temperature_column,
+                                       temperature_model(cell, loaded))
     name = f"{loaded[0]}@{loaded[1]}" if loaded else cell + ("+temperature" if model.config.reads_temperature else "")
     key = upload_key(upload, time_column, value_column, name, temperature_column)
     notes: list[str] = []

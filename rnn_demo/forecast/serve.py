@@ -228,15 +228,17 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
                  adaptation: Adaptation | None = None, temperature_column: str | None = None) -> ForecastView:
     """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
     (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py). An
-    upload's work waits its turn (runtime.UPLOAD_WORK)."""
+    upload's work waits its turn (runtime.UPLOAD_WORK), the model found before it (a visitor's, reloaded from the Hub
+    if it was evicted, waits alone)."""
+    model = SHELF.for_cell(cell, loaded)
     with UPLOAD_WORK if upload else nullcontext():
-        return _forecast_view(cell, origin, upload, (time_column, value_column, temperature_column), loaded,
+        return _forecast_view(model, cell, origin, upload, (time_column, value_column, temperature_column), loaded,
                               adaptation)
 
 
-def _forecast_view(cell: str, origin: str | None, upload: str | None, columns: tuple[str | None, ...],
-                   loaded: tuple[str, str] | None, adaptation: Adaptation | None) -> ForecastView:
-    model = SHELF.for_cell(cell, loaded)
+def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str | None,
+                   columns: tuple[str | None, ...], loaded: tuple[str, str] | None,
+                   adaptation: Adaptation | None) -> ForecastView:
     if upload:
         series, model, notes = load_upload(upload, *columns[:2], model, columns[2], temperature_model(cell, loaded))
         scale = None
