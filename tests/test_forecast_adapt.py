@@ -1,5 +1,6 @@
 """Forecasts on a visitor's own series: hourly as well as half-hourly, the bundled model adapted to the upload with
 its last two weeks held out, the naive shown where the model cannot beat it, cached per upload, run in the job slot."""
+import json
 import math
 import re
 
@@ -54,6 +55,8 @@ def test_an_adaptation_round_trips_through_json():
     assert again.model.config == model.config and again.naive_errors == (-1.0, 2.0) and again.holdout_start == 40
     for name, value in model.state_dict().items():
         assert np.array_equal(value.numpy(), again.model.state_dict()[name].numpy()), name
+    parameters = sum(value.numel() for value in model.state_dict().values())
+    assert len(json.dumps(adaptation.to_json())) < 6 * parameters + 2_000  # kept in a session: float32 in base64
 
 
 @pytest.mark.slow

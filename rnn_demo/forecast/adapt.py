@@ -8,6 +8,7 @@ JSON (`Adaptation.to_json`) and is cached per upload for the visitor's session.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import math
 import time
@@ -74,15 +75,19 @@ class Adaptation:
 
 
 def model_to_json(model: Forecaster) -> dict:
-    """{"config", "weights"}: a (small) forecaster as plain JSON, weights as lists of floats, to cross the job slot."""
-    return {"config": asdict(model.config), "weights": {name: value.tolist() for name, value in
-                                                        model.state_dict().items()}}
+    """{"config", "weights"}: a (small) forecaster as plain JSON, to cross the job slot and to be kept in a visitor's
+    session: each weight as its float32 bytes in base64 (5.3 characters a parameter, where a list of floats took
+    about 32 bytes of the session's memory: 17 MB a session for three adaptations of the largest forecaster)."""
+    return {"config": asdict(model.config),
+            "weights": {name: [list(value.shape), base64.b64encode(value.float().numpy().tobytes()).decode("ascii")]
+                        for name, value in model.state_dict().items()}}
 
 
 def model_from_json(data: dict) -> Forecaster:
     """The forecaster `model_to_json` wrote, in evaluation mode."""
     model = Forecaster(ForecastConfig(**data["config"]))
-    model.load_state_dict({name: torch.tensor(value) for name, value in data["weights"].items()})
+    model.load_state_dict({name: torch.from_numpy(np.frombuffer(base64.b64decode(packed), np.float32).copy()
+                                                  ).reshape(shape) for name, (shape, packed) in data["weights"].items()})
     return model.eval()
 
 
