@@ -43,6 +43,7 @@ from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
 from .visitor_checks import MB, ConfigLimits, check_config, check_files, check_required, check_weights, read_json
 
 LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_SECONDS", "60"))  # a load's deadline, downloads included
+TRAINED_COMMIT = "trained-"  # the "commit" of a model trained here (adopt): a digest of its weights follows
 BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downloads
 CACHE_SIZE = 4
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
@@ -178,13 +179,16 @@ class VisitorModels:
             return model
         if (repo_id, commit) in self.trained:
             return self._keep((repo_id, commit), self._build_trained(repo_id, commit))
+        if commit.startswith(TRAINED_COMMIT):  # a model trained here whose folder has gone: no Hub repository
+            raise ModelLoadError(f"{repo_id} is no longer on this Space (a trained model is kept for a while, not "
+                                 "for ever): train it again")
         return self.load(repo_id, commit)[0]
 
     def adopt(self, name: str, folder: str | Path) -> tuple[str, str]:
         """Serve a model trained here (a folder in the Hub layout) under `name`, as a loaded one; its "commit" is
         a digest of its weights. Returns the (name, commit) the task's handlers take as `loaded`."""
         folder = Path(folder)
-        commit = "trained-" + hashlib.sha256((folder / WEIGHTS_NAME).read_bytes()).hexdigest()[:12]
+        commit = TRAINED_COMMIT + hashlib.sha256((folder / WEIGHTS_NAME).read_bytes()).hexdigest()[:12]
         with self.lock:  # the folders of models trained here go when their visitors do: so do their entries
             self.trained = {key: path for key, path in self.trained.items() if path.is_dir()}
             self.trained[(name, commit)] = folder

@@ -77,6 +77,20 @@ def test_models_are_shared_by_commit_and_the_least_recently_used_is_evicted(hub)
     assert again is not first and again.config == first.config
 
 
+def test_a_model_trained_here_whose_folder_has_gone_asks_to_train_again(tiny_models_dir, tmp_path):
+    import shutil
+
+    cache = classifiers(capacity=1)
+    for run, source in (("mine", "sentiment-gru"), ("theirs", "sentiment-lstm")):
+        shutil.copytree(tiny_models_dir / source, tmp_path / run)
+    name, commit = cache.adopt("your model, trained here", tmp_path / "mine")
+    shutil.rmtree(tmp_path / "mine")  # its hour is over (visitor_training.serve.FOLDERS)
+    cache.adopt("your model, trained here", tmp_path / "theirs")  # another visitor's: the cache makes room
+    assert (name, commit) not in cache.trained and (name, commit) not in cache.models
+    with pytest.raises(ModelLoadError, match="your model, trained here is no longer on this Space .* train it again"):
+        cache.get(name, commit)  # not a Hub id to reload: said so, not "not a Hub model id"
+
+
 def test_a_load_that_takes_too_long_is_refused(hub):
     cache = classifiers(seconds=0.0)
     with pytest.raises(ModelLoadError, match="took longer than 0 s"):
