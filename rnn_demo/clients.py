@@ -13,6 +13,7 @@ no later request can name: `guard_queue` forgets it once its event has ended, so
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import time
 from typing import Any, Protocol
@@ -47,10 +48,22 @@ def client_address(request: HasClient | None, trusted_proxies: int | None = None
     headers = request.headers or {}
     forwarded = [part.strip() for part in (headers.get("x-forwarded-for") or "").split(",") if part.strip()]
     if hops > 0 and forwarded:
-        return forwarded[max(len(forwarded) - hops, 0)]
+        return _as_counted(forwarded[max(len(forwarded) - hops, 0)])
     peer = request.client
     host = getattr(peer, "host", None)
-    return str(host) if host else "unknown"
+    return _as_counted(str(host)) if host else "unknown"
+
+
+def _as_counted(host: str) -> str:
+    """An address as a client's share counts it: an IPv6 one by its /64 (one host holds a whole /64, and could take
+    a new address for every request), an IPv4-mapped IPv6 one as its IPv4 address; anything else as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else str(address)
 
 
 def waiting_from(queue: Any, client: str) -> int:

@@ -35,6 +35,10 @@ def test_a_client_is_its_address_as_the_trusted_proxy_saw_it():
     assert client_address(request("10.0.0.1", "203.0.113.9"), trusted_proxies=1) == "203.0.113.9"
     assert client_address(request("10.0.0.1"), trusted_proxies=1) == "10.0.0.1"  # reached directly
     assert client_address(None) == "unknown"
+    # one IPv6 host holds a whole /64: its addresses are one client; an IPv4-mapped address is the IPv4 one
+    assert client_address(request("2001:db8:1:2::17"), trusted_proxies=0) == "2001:db8:1:2::/64"
+    assert client_address(request("10.0.0.1", "2001:db8:1:2:aaaa::1"), trusted_proxies=1) == "2001:db8:1:2::/64"
+    assert client_address(request("::ffff:203.0.113.9"), trusted_proxies=0) == "203.0.113.9"
 
 
 @pytest.mark.slow
