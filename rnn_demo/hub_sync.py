@@ -139,12 +139,16 @@ def pull_model(repo_id: str, tasks: Collection[str], *, revision: str | None = N
                token: str | None = None) -> Path:
     """Download a model repository (into the Hub cache, or into `out`) and return its directory.
 
-    The task is read from the repository's config.json; anything but a model of one of `tasks` is refused."""
+    The task is read from the repository's config.json; anything but a model of one of `tasks` is refused. An `out`
+    that exists is replaced only if it is empty or holds a model (its config.json): any other folder is left alone."""
     if out is None:
         path = _download(repo_id, revision, token, local_dir=None)
         _check_pulled(path, repo_id, tasks)
         return path
     out = Path(out)
+    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / CONFIG_NAME).is_file())):
+        raise HubTransferError(f"{out} exists and holds no model (no {CONFIG_NAME}): pulling would replace what it "
+                               "holds; name a new or empty folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:

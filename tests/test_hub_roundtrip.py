@@ -128,6 +128,18 @@ def test_an_interrupted_pull_leaves_the_existing_copy_untouched(run, hub, tmp_pa
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".copy")]  # no staging left behind
 
 
+def test_a_pull_into_a_folder_that_holds_no_model_leaves_it_alone(run, hub, tmp_path, tiny_models_dir):
+    assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
+    thesis = tmp_path / "thesis"
+    (thesis / "data").mkdir(parents=True)
+    (thesis / "thesis.tex").write_text("\\chapter{RNNs}")
+    result = run("pull", "user/lm", "--out", str(thesis))
+    assert result.returncode == 1 and "exists and holds no model (no config.json)" in result.stderr
+    assert (thesis / "thesis.tex").read_text() == "\\chapter{RNNs}" and (thesis / "data").is_dir()
+    (tmp_path / "empty").mkdir()
+    assert run("pull", "user/lm", "--out", str(tmp_path / "empty")).returncode == 0  # an empty folder is filled
+
+
 def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(run, hub, tiny_models_dir, no_retry_waits):
     assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
     head = hub.head("user/lm")
