@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))  # installed, ROOT is site-packages: set it
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
+CONFIG_BYTES = 8 * 2**20  # a config.json read from a model folder (a text model's vocabulary: a few KB)
 MODEL_FILES = [CONFIG_NAME, WEIGHTS_NAME, "tokenizer.json", "training.json", "README.md"]  # a model repository's files
 
 M = TypeVar("M", bound="HubModel")
@@ -86,10 +87,16 @@ def read_config(path: str | Path) -> dict[str, Any]:
     config_path = Path(path) / CONFIG_NAME
     if not config_path.is_file():
         raise ModelLoadError(f"no model at {path}: {CONFIG_NAME} is missing")
+    if config_path.stat().st_size > CONFIG_BYTES:
+        raise ModelLoadError(f"{config_path} has {config_path.stat().st_size / 2**20:.1f} MB: an rnn-demo config "
+                             f"holds less than {CONFIG_BYTES // 2**20} MB")
     try:
-        return json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelLoadError(f"corrupt {config_path}: {error}") from error
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise ModelLoadError(f"corrupt {config_path}: {type(error).__name__}: {str(error)[:200]}") from None
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"corrupt {config_path}: it holds a JSON {type(config).__name__}, not an object")
+    return config
 
 
 def check_task(config: dict[str, Any], task: str | Collection[str], where: str | Path, needed_by: str = "") -> str:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 import torch
@@ -138,3 +139,17 @@ def test_paths_and_hub_repository_ids_are_told_apart(tmp_path):
 
     assert is_repo_id("rnn-demo/text-lstm") and is_repo_id("gpt2")
     assert not is_repo_id(tmp_path) and not is_repo_id("./text-lstm") and not is_repo_id("a/b/c")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('["task", "text"]', "it holds a JSON list, not an object"),
+    ("[" * 100_000 + "]" * 100_000, "RecursionError"),
+    ('{"task": "text", "pad": "' + "x" * (9 * 2**20) + '"}', "has 9.0 MB: an rnn-demo config holds less than 8 MB"),
+])
+def test_a_config_json_that_is_not_a_small_object_is_a_clear_error(tmp_path, text, message):
+    """What `pull` and `generate --model REPO` read from a downloaded model: refused by name, never a traceback."""
+    from rnn_demo.hub import ModelLoadError, read_config
+
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(ModelLoadError, match=re.escape(message)):
+        read_config(tmp_path)
