@@ -9,6 +9,7 @@ ever read with safetensors; a repository that offers nothing but a pickle is ref
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from collections.abc import Collection
@@ -30,6 +31,7 @@ MODELS_DIR = Path(os.environ.get("RNN_DEMO_MODELS", ROOT / "models"))  # install
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 CONFIG_BYTES = 8 * 2**20  # a config.json read from a model folder (a text model's vocabulary: a few KB)
+CARD_FRONT_CHARS = 64 * 1024  # where a model card's YAML metadata is looked for (this project's: about 1 KB)
 MODEL_FILES = [CONFIG_NAME, WEIGHTS_NAME, "tokenizer.json", "training.json", "README.md"]  # a model repository's files
 
 M = TypeVar("M", bound="HubModel")
@@ -188,14 +190,30 @@ def _yaml(data: dict[str, Any]) -> str:
 
 
 def card_metadata(directory: str | Path) -> dict[str, Any]:
-    """The YAML metadata of a model directory's README.md (empty when there is none)."""
+    """The YAML metadata of a model directory's README.md, read from its first CARD_FRONT_CHARS characters with
+    yaml.safe_load (huggingface_hub's ModelCard.load reads the whole card and takes time quadratic in its tags: a
+    400 KB card 8 s); empty when there is none or it does not read."""
+    import yaml
+
     path = Path(directory) / "README.md"
     if not path.is_file():
         return {}
-    return ModelCard.load(path).data.to_dict()
+    with open(path, encoding="utf-8", errors="replace") as card:
+        head = card.read(CARD_FRONT_CHARS)
+    end = head.find("\n---", 3) if head.startswith("---") else -1
+    try:
+        data = yaml.safe_load(head[3:end]) if end > 0 else None
+    except (yaml.YAMLError, RecursionError):
+        data = None
+    return data if isinstance(data, dict) else {}
 
 
 def card_metrics(directory: str | Path) -> dict[str, float]:
-    """The model card's measured metrics by type (from its model-index), e.g. {"nats_per_char": 1.33}."""
-    results = card_metadata(directory).get("model-index", [{}])[0].get("results", [])
-    return {metric["type"]: metric["value"] for result in results for metric in result.get("metrics", [])}
+    """The model card's measured metrics by type (from its model-index), e.g. {"nats_per_char": 1.33}: numbers only,
+    whatever else a card of someone else's holds."""
+    index = card_metadata(directory).get("model-index")
+    results = index[0].get("results", []) if isinstance(index, list) and index and isinstance(index[0], dict) else []
+    metrics = [metric for result in results if isinstance(result, dict) for metric in result.get("metrics") or []]
+    return {metric["type"]: float(metric["value"]) for metric in metrics
+            if isinstance(metric, dict) and isinstance(metric.get("type"), str)
+            and isinstance(metric.get("value"), int | float) and math.isfinite(metric["value"])}

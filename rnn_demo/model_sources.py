@@ -74,8 +74,7 @@ def model_dirs(kind: str) -> dict[str, Path]:
         revision = revisions.get(cell, revisions.get(None))
         try:
             directory = download_model(repo_id, revision=revision, local_files_only=not online)
-            config = read_config(directory)
-            check_task(config, task, repo_id)
+            cell = checked_cell(directory, task, repo_id)
         except ModelLoadError as error:
             NOTES.append(f"{kind}: {error}; the bundled models are used.")
             continue
@@ -84,11 +83,29 @@ def model_dirs(kind: str) -> dict[str, Path]:
             NOTES.append(f"{kind}: could not use {repo_id} ({reason}); the bundled models are used "
                          f"(Hub check {seconds:.2f} s).")
             continue
-        dirs[config["cell"]] = directory
+        dirs[cell] = directory
         pinned = f" at {revision}" if revision and revision != directory.name else ""  # a branch or tag: named
         cached = "" if online else " (from the local cache: the Hub is unreachable)"
-        NOTES.append(f"{kind}: the {config['cell']} model is {repo_id}{pinned}{_commit(directory)}{cached}.")
+        NOTES.append(f"{kind}: the {cell} model is {repo_id}{pinned}{_commit(directory)}{cached}.")
     return dirs
+
+
+def checked_cell(directory: Path, task: str, repo_id: str) -> str:
+    """The cell of the model of `task` that the Space names, in `directory`, once it passes what a visitor's model
+    is held to (its config's fields and the parameters they imply, its weights' header, its task's own files), so
+    that a tab is never built on it to fail or to allocate what the config claims; a ModelLoadError otherwise."""
+    from .hub import WEIGHTS_NAME
+    from .tasks import TASKS
+    from .visitor_checks import check_config, check_weights
+
+    raw = read_config(directory)
+    check_task(raw, task, repo_id)
+    limits = TASKS[task].limits
+    config = check_config(raw, limits, repo_id)
+    check_weights(directory / WEIGHTS_NAME, config, repo_id)
+    for name, file in limits.files.items():
+        file.check(directory / name, config, repo_id)
+    return config.cell
 
 
 def pinned_revisions(value: str) -> dict[str | None, str]:

@@ -2,6 +2,7 @@
 config by type and range, the parameters its config implies, and its weights' header against that config. Crafted
 repositories on the local Hub server (tests/hubserver.py) are refused with a clear message, and no model is built."""
 import json
+import re
 import struct
 import typing
 from dataclasses import dataclass, fields
@@ -360,3 +361,31 @@ def test_forecast_and_text_repositories_are_checked_against_their_own_formulas(h
     with pytest.raises(ModelLoadError, match=r"backbone.rnn.weight_ih_l0 has shape \[64, 8\]; the config implies "
                                              r"\[128, 8\]"):
         VisitorModels(TEXT_LIMITS, lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load("user/plays")
+
+
+def test_a_spaces_named_model_is_held_to_a_visitors_bounds_before_a_tab_is_built_on_it(tiny_models_dir, tmp_path):
+    """model_sources.checked_cell: what a Space's RNN_DEMO_<TASK>_REPO names, once downloaded; the app starts on
+    the bundled model (and says why) where it fails, never builds a tab to crash on it."""
+    import shutil
+
+    from rnn_demo.hub import card_metrics
+    from rnn_demo.model_sources import checked_cell
+
+    good = shutil.copytree(tiny_models_dir / "text-gru", tmp_path / "good")
+    assert checked_cell(good, "text", "you/lm") == "gru"
+    config = json.loads((good / "config.json").read_text())
+    for name, change, message in [("list", {"cell": ["gru"]}, 'cell must be a string, not ["gru"]'),
+                                  ("huge", {"hidden_size": 200_000}, "hidden_size is 200,000"),
+                                  ("sentiment", {"task": "sentiment"}, "holds a 'sentiment' model")]:
+        folder = shutil.copytree(good, tmp_path / name)
+        (folder / "config.json").write_text(json.dumps({**config, **change}))
+        with pytest.raises(ModelLoadError, match=re.escape(message)):
+            checked_cell(folder, "text", f"you/{name}")
+    short = shutil.copytree(good, tmp_path / "short")
+    (short / WEIGHTS_NAME).write_bytes((good / WEIGHTS_NAME).read_bytes()[:-100])
+    with pytest.raises(ModelLoadError, match="model.safetensors does not fit this app"):
+        checked_cell(short, "text", "you/short")
+    (good / "README.md").write_text("---\nmodel-index:\n- name: theirs\n  results:\n  - metrics:\n"
+                                    "    - {type: nats_per_char, value: not measured}\n"
+                                    "    - {type: bits_per_char, value: 2}\n---\n# Their card\n")
+    assert card_metrics(good) == {"bits_per_char": 2.0}  # numbers only: a tab compares them
