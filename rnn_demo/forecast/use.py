@@ -33,10 +33,14 @@ x = torch.zeros(1, config["window"] + config["horizon"], features)  # your windo
 print(quantiles(x).shape)
 '''
 
-USE = Use(PLAIN, package="""from rnn_demo.forecast.infer import Series, forecast_quantiles
+USE = Use(PLAIN, package="""import numpy as np
+import pandas as pd
+from rnn_demo.forecast.infer import Series, forecast_quantiles
 from rnn_demo.forecast.model import Forecaster
 
 model = Forecaster.from_pretrained("REPO")
-series = Series(times, values, workday)  # your half-hourly pandas DatetimeIndex, demand, working-day flags (numpy)
+times = pd.date_range("2024-01-01", periods=3 * 7 * 48, freq="30min")  # your half-hourly times: two weeks at least
+values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / 48)  # your demand at those times (GW)
+series = Series(times, values, (times.day_of_week < 5).astype(float))  # working days: Monday to Friday
 quantiles = forecast_quantiles(model, series, [len(series)])  # (1, 48, 3): the next day's 10/50/90% quantiles""",
           command='rnn-demo evaluate forecast --model REPO')

@@ -26,7 +26,7 @@ from rnn_demo.sentiment.infer import classify_reviews
 from rnn_demo.sentiment.model import ReviewClassifier
 from rnn_demo.sentiment.tokenizer import load_tokenizer
 
-folder = snapshot_download("REPO")
+folder = snapshot_download("REPO", allow_patterns=["config.json", "model.safetensors", "tokenizer.json"])
 model, tokenizer = ReviewClassifier.from_pretrained(folder), load_tokenizer(folder)
 print(classify_reviews(model, tokenizer, ["A moving story, wonderfully acted; I was never bored."]))""",
           command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`")
