@@ -9,6 +9,7 @@ import gradio as gr
 
 from rnn_demo.clients import SESSION_CAPACITY, calm_idle_queue, guard_queue
 from rnn_demo.devices import page_note
+from rnn_demo.model_sources import LIMITS as MODEL_LIMITS
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
@@ -22,6 +23,7 @@ MAX_UPLOAD = f"{MAX_BYTES // (1024 * 1024)}mb"
 HOUR = 3600
 
 for spec in TASKS.values():
+    MODEL_LIMITS[spec.name] = spec.limits  # what a model the Space names is held to, as a visitor's is
     for kind in spec.model_kinds:
         model_dirs(kind)  # the Hub models a Space names in its environment, fetched once before the UI is built
 

@@ -20,10 +20,12 @@ import httpx2
 from huggingface_hub import constants
 
 from .backbone import CELLS, check_cell
+from .visitor_checks import ConfigLimits
 from .hub import MODELS_DIR, ModelLoadError, card_metrics, check_task, download_model, read_config
 
 PROBE_SECONDS = 2.0
 NOTES: list[str] = []  # what the app says about where its models came from
+LIMITS: dict[str, ConfigLimits] = {}  # each task's bounds on a visitor's model: app.py hands them over (the registry's)
 
 
 def bundled_dirs(kind: str) -> dict[str, Path]:
@@ -92,15 +94,16 @@ def model_dirs(kind: str) -> dict[str, Path]:
 
 def checked_cell(directory: Path, task: str, repo_id: str) -> str:
     """The cell of the model of `task` that the Space names, in `directory`, once it passes what a visitor's model
-    is held to (its config's fields and the parameters they imply, its weights' header, its task's own files), so
-    that a tab is never built on it to fail or to allocate what the config claims; a ModelLoadError otherwise."""
+    is held to (LIMITS[task]: its config's fields and the parameters they imply, its weights' header, its task's own
+    files), so that a tab is never built on it to fail or to allocate what the config claims; a ModelLoadError
+    otherwise. Without the task's limits (a caller that is not the app), its task and cell only."""
     from .hub import WEIGHTS_NAME
-    from .tasks import TASKS
     from .visitor_checks import check_config, check_weights
 
     raw = read_config(directory)
     check_task(raw, task, repo_id)
-    limits = TASKS[task].limits
+    if (limits := LIMITS.get(task)) is None:
+        return check_cell(raw.get("cell"))
     config = check_config(raw, limits, repo_id)
     check_weights(directory / WEIGHTS_NAME, config, repo_id)
     for name, file in limits.files.items():

@@ -363,13 +363,17 @@ def test_forecast_and_text_repositories_are_checked_against_their_own_formulas(h
         VisitorModels(TEXT_LIMITS, lambda d: load_model(CharLM, d, "cpu"), folder=tmp_path / "v").load("user/plays")
 
 
-def test_a_spaces_named_model_is_held_to_a_visitors_bounds_before_a_tab_is_built_on_it(tiny_models_dir, tmp_path):
+def test_a_spaces_named_model_is_held_to_a_visitors_bounds_before_a_tab_is_built_on_it(tiny_models_dir, tmp_path,
+                                                                                        monkeypatch):
     """model_sources.checked_cell: what a Space's RNN_DEMO_<TASK>_REPO names, once downloaded; the app starts on
     the bundled model (and says why) where it fails, never builds a tab to crash on it."""
     import shutil
 
+    from rnn_demo import model_sources
     from rnn_demo.hub import card_metrics
     from rnn_demo.model_sources import checked_cell
+
+    monkeypatch.setitem(model_sources.LIMITS, "text", TEXT_LIMITS)  # as app.py hands them over
 
     good = shutil.copytree(tiny_models_dir / "text-gru", tmp_path / "good")
     assert checked_cell(good, "text", "you/lm") == "gru"
