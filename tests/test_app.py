@@ -180,11 +180,11 @@ def test_a_review_never_waits_behind_long_prompts(client):
 
     queued = {Status.IN_QUEUE, Status.PROCESSING, Status.ITERATING, Status.PROGRESS, Status.FINISHED}
     others = [Client(client.src, verbose=False, headers={"X-Forwarded-For": f"192.0.2.{i}"}) for i in (11, 12, 13)]
-    prompts = []
-    for i in range(12):
-        prompts.append(others[i % 3].submit(f"{i} " + "x" * 3990, "lstm", api_name="/next_characters"))
-        while prompts[-1].status().code not in queued:  # the server holds it before the next is sent
-            time.sleep(0.01)
+    prompts = [others[i % 3].submit(f"{i} " + "x" * 3990, "lstm", api_name="/next_characters") for i in range(12)]
+    deadline = time.monotonic() + 60
+    while any(job.status().code not in queued for job in prompts):  # the server holds all of them before the review
+        assert time.monotonic() < deadline, [job.status().code for job in prompts]
+        time.sleep(0.01)
     label, _, _ = client.predict("A superb and moving film.", "gru", api_name="/classify")
     waiting = sum(not job.done() for job in prompts)
     assert label["label"] in {"positive", "negative"} and waiting >= 4, waiting
