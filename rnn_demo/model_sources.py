@@ -98,16 +98,15 @@ def checked_cell(directory: Path, task: str, repo_id: str) -> str:
     files), so that a tab is never built on it to fail or to allocate what the config claims; a ModelLoadError
     otherwise. Without the task's limits (a caller that is not the app), its task and cell only."""
     from .hub import WEIGHTS_NAME
-    from .visitor_checks import check_config, check_weights
+    from .visitor_checks import check_config, check_file
 
     raw = read_config(directory)
     check_task(raw, task, repo_id)
     if (limits := LIMITS.get(task)) is None:
         return check_cell(raw.get("cell"))
     config = check_config(raw, limits, repo_id)
-    check_weights(directory / WEIGHTS_NAME, config, repo_id)
-    for name, file in limits.files.items():
-        file.check(directory / name, config, repo_id)
+    for name in (WEIGHTS_NAME, *limits.files):
+        check_file(name, directory / name, config, limits, repo_id)
     return config.cell
 
 

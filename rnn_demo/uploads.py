@@ -9,12 +9,12 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
-from .display import quoted
+from .display import column_list, quoted
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_TEXT_CHARS = 5_000_000  # a text a visitor trains on, uploaded or read from a Hub dataset
@@ -118,16 +118,29 @@ def find_column(header: list[str], name: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def chosen_column(header: list[str], named: str | None, usual: Iterable[str] = ()) -> str | None:
+    """The column a visitor `named` (find_column), else the first of the `usual` names the header has (None when it
+    has none); a named column the header lacks is a ValueError listing the file's columns."""
+    if named:
+        if (found := find_column(header, named)) is None:
+            raise ValueError(f"no column {quoted(named)}; the file's columns are: {column_list(header)}")
+        return found
+    return next((found for name in usual if (found := find_column(header, name)) is not None), None)
+
+
 EXCEL_SEPARATOR = re.compile(r"sep=(.?)\s*$")  # Excel's first line naming the delimiter: sep=;
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}  # the delimiters the app reads
 
 
-def separator_line(line: str) -> str | None:
-    """The delimiter an Excel `sep=;` line names, or None for any other line; one the app does not read (sep=|) is
-    a clear error."""
-    found = EXCEL_SEPARATOR.match(line.lstrip("\ufeff"))
-    if found and found[1] not in DELIMITER_NAMES:
+def table_delimiter(first_line: str) -> tuple[str, bool]:
+    """The delimiter a table's first line gives, and whether it is an Excel `sep=;` line naming it (then the header
+    is the next line), else the header's own (header_delimiter); a `sep=` line naming one the app does not read
+    (sep=|) is a clear error."""
+    found = EXCEL_SEPARATOR.match(first_line.lstrip("\ufeff"))
+    if found is None:
+        return header_delimiter(first_line), False
+    if found[1] not in DELIMITER_NAMES:
         *others, last = (f"{name}s" for name in DELIMITER_NAMES.values())
-        raise ValueError(f"the file's first line, {quoted(line.strip())}, names a delimiter this app does not read: "
-                         f"save it with {', '.join(others)} or {last} between the columns")
-    return found[1] if found else None
+        raise ValueError(f"the file's first line, {quoted(first_line.strip())}, names a delimiter this app does not "
+                         f"read: save it with {', '.join(others)} or {last} between the columns")
+    return found[1], True

@@ -283,3 +283,12 @@ def check_weights(path: Path, config: Any, repo_id: str) -> None:
         problem = str(error)
     if problem:
         raise ModelLoadError(f"{repo_id}'s {WEIGHTS_NAME} does not fit this app: {problem}")
+
+
+def check_file(name: str, path: Path, config: Any, limits: ConfigLimits, repo_id: str) -> None:
+    """A model file, once downloaded, against the checked config: the weights' header (check_weights), or the task's
+    own check of its file (`limits.files`); other files are not read."""
+    if name == WEIGHTS_NAME:
+        check_weights(path, config, repo_id)
+    elif name in limits.files:
+        limits.files[name].check(path, config, repo_id)

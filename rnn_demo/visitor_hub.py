@@ -40,7 +40,7 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from . import hub_deadline
 from .display import quoted
 from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
-from .visitor_checks import MB, ConfigLimits, check_config, check_files, check_required, check_weights, read_json
+from .visitor_checks import MB, ConfigLimits, check_config, check_file, check_files, check_required, read_json
 
 LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_SECONDS", "60"))  # a load's deadline, downloads included
 TRAINED_COMMIT = "trained-"  # the "commit" of a model trained here (adopt): a digest of its weights follows
@@ -137,11 +137,7 @@ def fetch(client: httpx2.Client, repo_id: str, commit: str, names: list[str], li
     config = check_config(read_json(config_path, repo_id), limits, repo_id)
     check_required(names, limits.files, f"a complete rnn-demo {limits.task} model", repo_id)
     for name in names[1:]:
-        path = download(client, repo_id, commit, name, directory, sizes[name])
-        if name == WEIGHTS_NAME:
-            check_weights(path, config, repo_id)
-        elif name in limits.files:
-            limits.files[name].check(path, config, repo_id)
+        check_file(name, download(client, repo_id, commit, name, directory, sizes[name]), config, limits, repo_id)
 
 
 class VisitorModels:

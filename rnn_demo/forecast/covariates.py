@@ -76,7 +76,7 @@ def checked_temperature(temperature: np.ndarray, future: np.ndarray) -> tuple[li
     if inside.any():
         temperature, given = temperature.copy(), np.flatnonzero(~missing)
         temperature[inside] = np.interp(np.flatnonzero(inside), given, temperature[given])
-        ends = int((inside & ((np.arange(len(inside)) < given[0]) | (np.arange(len(inside)) > given[-1]))).sum())
+        ends = int(inside[:given[0]].sum() + inside[given[-1] + 1:].sum())  # before the first given, after the last
         notes.append(f"{int(inside.sum()):,} missing temperatures were filled by linear interpolation between their "
                      "neighbours" + (f" ({ends:,} of them, before the first temperature given or after the last, with "
                                      "the nearest one)." if ends else "."))

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ..display import column_list, md_text, quoted
-from ..uploads import DELIMITER_NAMES, decode_upload, find_column, header_delimiter, separator_line
+from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload, table_delimiter
 from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
@@ -72,16 +72,9 @@ def decimal_commas(cells: pd.Series) -> pd.Series:
     return cells.where(~comma, cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
 
 
-def _named(columns: list[str], name: str) -> str:
-    """The column a visitor named (find_column), or a clear error that lists the file's columns."""
-    if (found := find_column(columns, name)) is None:
-        raise ValueError(f"no column {quoted(name)}; the file's columns are: {column_list(columns)}")
-    return found
-
-
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
     if named:
-        return _named(columns, named)
+        return chosen_column(columns, named)
     found = [c for c in columns if c.strip().lower() in preferred]
     rest = [c for c in columns if c != taken]
     if found:
@@ -95,7 +88,7 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
     """The temperature column: the one named, else one called as TEMPERATURE_COLUMNS (none: the series has none)."""
     if named:
-        named = _named(columns, named)
+        named = chosen_column(columns, named)
         if named in taken:
             raise ValueError(f"the temperature column must differ from the time and value columns ({quoted(named)})")
         return named
@@ -108,10 +101,9 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
     for it (named, or called as TEMPERATURE_COLUMNS), and notes for the user."""
     text, notes = decode_upload(data)
     first = re.split(r"[\r\n]", text[:MAX_HEADER_CHARS].lstrip("\r\n"), maxsplit=1)[0]
-    if named := separator_line(first):  # Excel's `sep=;` line: the delimiter named, the header below it
-        delimiter, text = named, text[text.index(first) + len(first):]
-    else:
-        delimiter = header_delimiter(first)
+    delimiter, named = table_delimiter(first)
+    if named:  # Excel's `sep=;` line: the header is below it
+        text = text[text.index(first) + len(first):]
     check_shape(text, delimiter)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)

@@ -18,8 +18,8 @@ from typing import TextIO
 
 from tokenizers import Tokenizer
 
-from ..display import column_list, quoted
-from ..uploads import DELIMITER_NAMES, EMPTY, find_column, header_delimiter, read_upload, separator_line, upload_lines
+from ..display import column_list
+from ..uploads import DELIMITER_NAMES, EMPTY, chosen_column, read_upload, table_delimiter, upload_lines
 from .infer import classify_reviews
 from .model import ReviewClassifier
 
@@ -62,25 +62,22 @@ def _open_table(lines: Iterator[str]) -> tuple[str, bool, list[str], Iterator[li
             break
     else:
         raise ValueError(EMPTY)
-    if named := separator_line(line):
-        delimiter, line = named, next(lines, "")
-    else:
-        delimiter = header_delimiter(line)
+    delimiter, named = table_delimiter(line)
+    if named:
+        line = next(lines, "")
     reader = csv.reader(chain([line], lines), delimiter=delimiter)
-    return delimiter, bool(named), next(reader), reader
+    return delimiter, named, next(reader), reader
 
 
 def text_column(header: list[str], column: str | None) -> int:
     """The index of the text column: `column`, else the first of TEXT_COLUMNS present, else the only column (names
-    matched as `find_column` does)."""
+    matched as `uploads.chosen_column` does)."""
     if len(header) > MAX_COLUMNS:
         raise ValueError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")
-    found = [find_column(header, name) for name in ([column] if column else TEXT_COLUMNS)]
-    wanted = [name for name in found if name is not None] or (header if len(header) == 1 and not column else [])
-    if not wanted:
-        named = f"no column {quoted(column)}" if column else f"no column named {' or '.join(TEXT_COLUMNS)}"
-        raise ValueError(f"{named}; the file's columns are: {column_list(header)}")
-    return header.index(wanted[0])
+    name = chosen_column(header, column, TEXT_COLUMNS) or (header[0] if len(header) == 1 else None)
+    if name is None:
+        raise ValueError(f"no column named {' or '.join(TEXT_COLUMNS)}; the file's columns are: {column_list(header)}")
+    return header.index(name)
 
 
 def _and(items: list[str]) -> str:

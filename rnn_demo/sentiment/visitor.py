@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..display import column_list, quoted
 from ..plugin import ColumnRole, VisitorTraining
-from ..uploads import find_column
+from ..uploads import chosen_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
 from .batch import MAX_ROWS, read_review_table
 from .infer import predict_ids
@@ -55,11 +55,9 @@ def labelled_upload(path: str | Path, text_column: str | None, label_column: str
     dropped (and counted), a tenth held out by hash, every label needing MIN_ROWS_PER_LABEL rows in the training
     part."""
     table = read_review_table(path, text_column)
-    names = [find_column(table.header, name) for name in ([label_column] if label_column else LABEL_COLUMNS[:2])]
-    label_name = next((name for name in names if name is not None), None)
+    label_name = chosen_column(table.header, label_column, LABEL_COLUMNS[:2])
     if label_name is None:
-        named = f"no column {quoted(label_column)}" if label_column else "no column named label or sentiment"
-        raise ValueError(f"{named}; the file's columns are: {column_list(table.header)}")
+        raise ValueError(f"no column named label or sentiment; the file's columns are: {column_list(table.header)}")
     label_index = table.header.index(label_name)
     if label_index == table.column:
         raise ValueError(f"the text and label columns must differ (both are {quoted(label_name)})")

@@ -47,17 +47,16 @@ def _columns(names: tuple[str | None, ...]) -> dict[str, str | None]:
 
 def _new_run(owner: str) -> Path:
     """A fresh folder for the visitor's run, refused while a run of theirs is still going or waiting (as the job
-    slot would). Their previous run (and model) stays until this one is accepted (`_accepted`)."""
+    slot would). Their previous run (and model) stays until this one is accepted (`_accept`)."""
     if SLOT.position(owner) is not None:
         raise ValueError("you already have a run going or waiting: stop it, or wait for it to finish")
     return training.FOLDERS.new_folder()
 
 
-def _accepted(owner: str, folder: Path) -> bool:
+def _accept(owner: str, folder: Path) -> None:
     """The job slot took the visitor's new run: it becomes theirs, and their previous run (and model) goes."""
     training.remove_run(RUNS.pop(owner, None))
     RUNS[owner] = str(folder)
-    return True
 
 
 @shows_errors
@@ -105,7 +104,8 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
                        training.progress_figure(history), "", None)
         updates = training.train_in_slot(owner, task, source, settings, folder, client=client_address(request))
         first = next(updates, None)  # the slot refuses a run (the visitor's share spent) before its first update
-        accepted = _accepted(owner, folder)
+        _accept(owner, folder)
+        accepted = True
     finally:
         if not accepted:
             training.remove_run(folder)

@@ -58,17 +58,20 @@ _reading_lock = threading.Lock()
 @contextmanager
 def hub_read_share(client: str | None) -> Iterator[None]:
     """A place among `client`'s Hub reads (HUB_READS_PER_CLIENT), or a clear refusal; None: no client to count."""
+    if client is None:
+        yield
+        return
     with _reading_lock:
-        if client is not None and _reading[client] >= HUB_READS_PER_CLIENT:
+        if _reading[client] >= HUB_READS_PER_CLIENT:
             raise ValueError("a Hub dataset of yours is being read already: wait for it to finish")
-        _reading[client or ""] += 1
+        _reading[client] += 1
     try:
         yield
     finally:
         with _reading_lock:
-            _reading[client or ""] -= 1
-            if not _reading[client or ""]:
-                del _reading[client or ""]
+            _reading[client] -= 1
+            if not _reading[client]:
+                del _reading[client]
 
 
 def source_of(task: str, upload: str | None, dataset: str | None, config: str | None, split: str | None,
