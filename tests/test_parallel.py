@@ -53,7 +53,8 @@ def test_each_forecast_rank_windows_its_own_rows_of_the_same_draw():
     for step in (0, 7):
         inputs, targets = whole.batch(step)
         parts = [rank.batch(step) for rank in ranks]
-        assert torch.equal(torch.cat([p[0] for p in parts]), inputs) and torch.equal(torch.cat([p[1] for p in parts]), targets)
+        assert torch.equal(torch.cat([p[0] for p in parts]), inputs)
+        assert torch.equal(torch.cat([p[1] for p in parts]), targets)
 
 
 def test_each_review_rank_pads_its_own_rows_of_the_same_batch():
@@ -99,15 +100,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(processes: int, *args: str, form: str = "--multi_gpu") -> subprocess.CompletedProcess:
+def launch(processes: int, *args: str, scratch: Path, form: str = "--multi_gpu") -> subprocess.CompletedProcess:
     """`accelerate launch --multi_gpu --num_processes N -m rnn_demo train ... --device cpu`, as the README gives it:
-    with no GPU (or --device cpu) the ranks train on the CPU and talk through gloo."""
+    with no GPU (or --device cpu) the ranks train on the CPU and talk through gloo. `scratch`: the temporary folder
+    of the launch (torchelastic leaves a folder of its logs there, which in /tmp stayed after each run)."""
     # niced as the app's job worker is: two busy ranks must not starve the workers of tests running beside them
     command = ["nice", "-n", "10", sys.executable, "-m", "accelerate.commands.launch", form,
                "--num_processes", str(processes),
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                "--main_process_port", str(free_port()), "-m", "rnn_demo", "train", *args, "--device", "cpu"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    scratch.mkdir(exist_ok=True)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -129,7 +133,8 @@ def text_runs(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path) -> Pa
     assert main_in_process("train", *TINY_TEXT_TRAINING, *data, "--out", str(runs / "one"), "--run-dir",
                            str(runs / "one-run")) == 0  # the one-process run, in this process
     for name, extra in (("two", []), ("resumed", ["--stop-at", "6"]), ("resumed", [])):
-        launch(2, *TINY_TEXT_TRAINING, *data, *extra, "--out", str(runs / name), "--run-dir", str(runs / f"{name}-run"))
+        launch(2, *TINY_TEXT_TRAINING, *data, *extra, "--out", str(runs / name),
+               "--run-dir", str(runs / f"{name}-run"), scratch=runs / "tmp")
     return runs
 
 
@@ -170,7 +175,8 @@ def scored(cli, model: Path) -> dict:
 @pytest.mark.slow
 def test_a_two_process_forecast_training_writes_a_model_evaluate_scores(tmp_path: Path, cli):
     out = tmp_path / "forecast-gru"
-    launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"))
+    launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"),
+           scratch=tmp_path / "tmp")
     assert json.loads((out / "training.json").read_text())["processes"] == 2
     scores = scored(cli, out)
     assert 0 < scores["mase"] < 5 and 0 <= scores["coverage80"] <= 1, scores
@@ -181,7 +187,8 @@ def test_accelerate_launch_cpu_trains_in_one_process_and_says_how_to_get_more(tm
     """Accelerate 1.15's `--cpu --num_processes 2` starts one process (several CPU ones only through mpirun): the
     training runs, and the command says how to start several."""
     out = tmp_path / "forecast-gru"
-    result = launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"), form="--cpu")
+    result = launch(2, *FORECAST_TRAINING, "--out", str(out), "--run-dir", str(tmp_path / "run"),
+                    scratch=tmp_path / "tmp", form="--cpu")
     assert "accelerate launch --multi_gpu --num_processes N" in result.stderr
     assert json.loads((out / "training.json").read_text())["processes"] == 1
     from rnn_demo.forecast.model import Forecaster
