@@ -192,7 +192,8 @@ def cmd_push(args: argparse.Namespace) -> None:
         raise ValueError(f"name the repository with --repo-id (only bundled models, folders named {args.task}-CELL "
                          f"or {args.task}-VARIANT-CELL, have one in rnn_demo/project.py)")
     repo_id = args.repo_id or model_repo(name)
-    print(push_model(args.model, args.task, repo_id, private=args.private, revision=args.revision))
+    print(push_model(args.model, args.task, repo_id, private=args.private, revision=args.revision,
+                     use=TASKS[args.task].use))
 
 
 def cmd_push_dataset(args: argparse.Namespace) -> None:

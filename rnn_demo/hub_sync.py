@@ -19,6 +19,8 @@ from huggingface_hub.errors import (HfHubHTTPError, LocalEntryNotFoundError, Rep
                                     RevisionNotFoundError)
 
 from .hub import CONFIG_NAME, MODEL_FILES, WEIGHTS_NAME, ModelLoadError, check_task, download_model, read_config
+from .plugin import Use
+from .usage import card_for_repo
 
 # what a failed transfer raises: the Hub client's errors, and its HTTP library's (a connection closed mid-file)
 TRANSFER_ERRORS = (HfHubHTTPError, httpx2.HTTPError, OSError, RuntimeError, ValueError)
@@ -64,13 +66,31 @@ def check_model_dir(directory: Path, task: str) -> dict:
 
 
 def push_model(directory: str | Path, task: str, repo_id: str, *, private: bool = False,
-               revision: str | None = None, token: str | None = None) -> str:
-    """Create `repo_id` if needed (and the branch `revision`) and upload the model directory as one commit.
+               revision: str | None = None, token: str | None = None, use: Use | None = None) -> str:
+    """Create `repo_id` if needed (and the branch `revision`) and upload the model directory as one commit; with
+    `use` (the task's snippets) the card's "## Use" section, if it has one, names `repo_id` (the folder stays as it
+    is: a staged copy is uploaded).
 
     Returns the commit's URL."""
-    check_model_dir(Path(directory), task)
-    return push_folder(directory, repo_id, "model", f"Upload rnn-demo {task} model", private=private,
-                       revision=revision, token=token).commit_url
+    directory = Path(directory)
+    check_model_dir(directory, task)
+    card = (directory / "README.md").read_text(encoding="utf-8")
+    pushed_card = card_for_repo(card, task, use, directory.name, repo_id) if use else card
+
+    def push(folder: Path) -> str:
+        return push_folder(folder, repo_id, "model", f"Upload rnn-demo {task} model", private=private,
+                           revision=revision, token=token).commit_url
+
+    if pushed_card == card:
+        return push(directory)
+    with tempfile.TemporaryDirectory(prefix="rnn-demo-push-") as staging:
+        folder = Path(staging) / directory.name
+        folder.mkdir()
+        for name in MODEL_FILES:
+            if (directory / name).is_file():
+                shutil.copyfile(directory / name, folder / name)
+        (folder / "README.md").write_text(pushed_card, encoding="utf-8")
+        return push(folder)
 
 
 def push_folder(directory: str | Path, repo_id: str, repo_type: str, message: str, *, private: bool = False,

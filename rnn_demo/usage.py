@@ -28,14 +28,16 @@ Cell = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[config[
 '''  # the start of every task's plain snippet (its `Use.snippet`): IMPORTS stands for the task's own imports
 
 
-def use_section(task: str, use: Use, name: str, project: Project = PROJECT) -> str:
-    """The card's "## Use" section (`use`: the task's snippets) for the model in the folder `name`: a bundled model's
-    (e.g. "text-lstm") names its Hub repository in `project`, another's names `<user>/<name>` for its owner to fill
-    in."""
-    bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
-    repo = project.model_repo(name) if bundled else f"<user>/{name}"
+def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None) -> str:
+    """The card's "## Use" section (`use`: the task's snippets) for the model in the folder `name`: the repository
+    `repo` it is pushed to if given (its download folder named as the repository); else a bundled model's (e.g.
+    "text-lstm") names its Hub repository in `project`, another's names `<user>/<name>` for its owner to fill in."""
+    folder = repo.rsplit("/", 1)[-1] if repo else f"rnn-demo-{name}"
+    if repo is None:
+        bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
+        repo = project.model_repo(name) if bundled else f"<user>/{name}"
     code, command = use.package, use.command
-    snippet = use.snippet.replace("FOLDER", f"rnn-demo-{name}").replace("REPO", repo)
+    snippet = use.snippet.replace("FOLDER", folder).replace("REPO", repo)
     return f"""## Use
 
 With the package (`pip install "{project.install}"`):
@@ -52,6 +54,21 @@ With PyTorch alone (`torch`, `safetensors`{use.extras}), from the downloaded fol
 {snippet.rstrip()}
 ```
 """
+
+
+def with_use_section(card: str, section: str) -> str:
+    """A card's text (or its body) with `section` as its "## Use" section, the last one (added if it had none)."""
+    return card.split("\n## Use\n")[0].rstrip() + "\n\n" + section
+
+
+def card_for_repo(card: str, task: str, use: Use, name: str, repo: str) -> str:
+    """The card of the model in the folder `name` as pushed to `repo`: its "## Use" section names that repository,
+    so a model trained into a bundled model's folder name (the commands' default) and pushed to its owner's
+    repository does not send people to the project's. A card with no such section (the one `train` writes) stays as
+    it is."""
+    if "\n## Use\n" not in card:
+        return card
+    return with_use_section(card, use_section(task, use, name, repo=repo))
 
 
 def plain_snippet(card: str) -> str:
@@ -76,7 +93,7 @@ def refresh_card(directory: str | Path, task: str, use: Use, dataset: str, proje
     if language:
         data["language"] = language
     body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)
-    body = body.split("\n## Use\n")[0].rstrip() + "\n\n" + use_section(task, use, Path(directory).name, project)
+    body = with_use_section(body, use_section(task, use, Path(directory).name, project))
     front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
 

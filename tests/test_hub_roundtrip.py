@@ -1,5 +1,6 @@
 """Push and pull every task's model through the real huggingface_hub client against a local Hub server."""
 import os
+import shutil
 from functools import partial
 
 import pytest
@@ -8,7 +9,8 @@ import torch
 from rnn_demo.forecast.model import Forecaster
 from rnn_demo.hub import load_model
 from rnn_demo.project import model_repo
-from rnn_demo.tasks import dataset_repos
+from rnn_demo.tasks import TASKS, dataset_repos
+from rnn_demo.usage import refresh_card
 from rnn_demo.sentiment.model import ReviewClassifier
 from rnn_demo.text.model import CharLM
 from tests.conftest import run_cli
@@ -163,6 +165,26 @@ def test_push_without_a_repo_id_takes_a_bundled_model_to_the_repository_its_card
     (tmp_path / "mine").symlink_to(tiny_models_dir / "text-gru", target_is_directory=True)
     unnamed = run("push", "text", "--model", str(tmp_path / "mine"))
     assert unnamed.returncode == 1 and "name the repository with --repo-id" in unnamed.stderr
+
+
+def test_a_pushed_card_sends_people_to_the_repository_it_went_to(run, hub, tmp_path, tiny_models_dir):
+    """A model trained into a bundled model's folder name (the commands' default: models/text-gru), its card written,
+    pushed to its owner's repository: the card there names that repository and its download folder, not the
+    project's; the rest of the card, the other files and the local folder are as they were."""
+    folder = tmp_path / "text-gru"
+    shutil.copytree(tiny_models_dir / "text-gru", folder)
+    refresh_card(folder, "text", TASKS["text"].use, TASKS["text"].dataset)
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert f"{model_repo('text-gru')}\")" in card and "## Use" in card
+    pushed = run("push", "text", "--model", str(folder), "--repo-id", "user/my-lm")
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    files = hub.files("user/my-lm")
+    named = card.replace(model_repo("text-gru"), "user/my-lm").replace("rnn-demo-text-gru", "my-lm")
+    assert named != card and files.pop("README.md").decode() == named
+    assert files == {name: (folder / name).read_bytes() for name in files} and "model.safetensors" in files
+    assert (folder / "README.md").read_text(encoding="utf-8") == card
+    assert run("push", "text", "--model", str(folder)).returncode == 0  # to the project's repository: as it is
+    assert hub.files(model_repo("text-gru"))["README.md"].decode() == card
 
 
 def test_a_pushed_protocol_dataset_trains_a_model_back(run, hub, tmp_path):
