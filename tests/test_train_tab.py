@@ -7,6 +7,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+import yaml
 from gradio_client import Client, handle_file
 
 from rnn_demo.display import md_text
@@ -91,9 +92,13 @@ def test_a_series_csv_trains_a_forecaster(train_app, tmp_path):
 def test_a_hub_dataset_trains_like_an_upload(train_app):
     _, url = train_app
     client = Client(url, verbose=False)
-    status, _, _, card, _, *_ = _train(client, "text", dataset="user/letters", columns=("line", "", "", "", ""),
-                                       seconds=QUICK)
+    status, _, _, card, download, *_ = _train(client, "text", dataset="user/letters",
+                                              columns=("line", "", "", "", ""), seconds=QUICK)
     assert "now the model of the **Text generation** tab" in status and f"Hub dataset {md_text('user/letters')}" in card
+    with zipfile.ZipFile(download) as archive:  # the card's metadata links the dataset
+        front = yaml.safe_load(archive.read("README.md").decode().split("---\n")[1])
+    assert front["datasets"] == ["user/letters"] and front["model-index"][0]["results"][0]["dataset"]["type"] == \
+        "user/letters"
     with pytest.raises(Exception, match="no public dataset 'user/nothing-here'"):
         _train(client, "text", dataset="user/nothing-here")
     with pytest.raises(Exception, match="no column 'verse'; its columns are: 'line'"):

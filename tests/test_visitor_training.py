@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from rnn_demo.forecast.visitor import series_upload
+from rnn_demo.hub import card_metadata
 from rnn_demo.sentiment.visitor import MAX_LABELS, labelled_upload
 from rnn_demo.text.visitor import MIN_TEXT_CHARS, text_upload
 from rnn_demo.visitor_training.data import held_out_row
@@ -103,7 +104,9 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     else:
         series, path, columns = hourly_demand(weeks=6), tmp_path / "grid.csv", {"value": "mw"}
         pd.DataFrame({"time": series.times, "mw": series.values}).to_csv(path, index=False)
-    items = list(train_job(kind, str(path), columns, "gru", "tiny", 5, str(tmp_path / "model")))
+    hub = {"data_name": "the Hub dataset user/verse (split train)", "dataset_id": "user/verse"} if kind == "text" \
+        else {}  # the text model as if read from a Hub dataset: its card links it
+    items = list(train_job(kind, str(path), columns, "gru", "tiny", 5, str(tmp_path / "model"), **hub))
     progress, final = items[:-1], items[-1]
     assert len(progress) >= 2 and progress[-1]["held_out_loss"] < progress[0]["held_out_loss"]
     assert {"step", "train_loss", "held_out_loss", "metric", "value", "seconds"} <= set(progress[-1])
@@ -116,8 +119,12 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
                        final["model_dir"], "cpu")
     assert model.config.cell == "gru" and (tmp_path / "model" / "training.json").is_file()
     record = json.loads((tmp_path / "model" / "training.json").read_text())
-    assert record["command"] == f"the rnn-demo app's Train tab: a {kind} model trained on an uploaded file (settings " \
+    data_name = hub.get("data_name", "an uploaded file")
+    assert record["command"] == f"the rnn-demo app's Train tab: a {kind} model trained on {data_name} (settings " \
                                 "below)"  # what ran: not the worker's command line (a socket's number)
+    metadata = card_metadata(tmp_path / "model")
+    assert metadata.get("datasets", []) == ([hub["dataset_id"]] if hub else [])
+    assert metadata["model-index"][0]["results"][0]["dataset"]["name"] == data_name
     from rnn_demo.visitor_training.job import zipped
 
     with zipfile.ZipFile(zipped(final["model_dir"], tmp_path / "model.zip")) as archive:

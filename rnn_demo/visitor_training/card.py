@@ -21,10 +21,10 @@ def _summary_lines(summary: dict[str, object]) -> str:
 
 def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cell: str, size: str, data_name: str,
                        summary: dict[str, object], best: dict, budget: float, settings: TrainSettings,
-                       chosen_by: str = "held-out loss", device: str = "cpu") -> None:
+                       chosen_by: str = "held-out loss", device: str = "cpu", dataset_id: str | None = None) -> None:
     """README.md for a visitor's model of the task `kind` (`part`: its Train tab part) in `folder`: `best` is the
     training job's progress entry of the best step (its held-out metric and loss), `summary` what the task's reader
-    measured of the file."""
+    measured of the file, `dataset_id` the Hub dataset it came from (linked in the card's metadata), if it did."""
     what = part.what
     metric = {"type": part.metric_type, "name": f"held-out {best['metric']}",
               "value": round(best["value"], 4)}
@@ -53,5 +53,6 @@ stops at the first scoring past them).
 """
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",
                      summary=f"{what[0].upper()}{what[1:]} trained on a visitor's own data.",
-                     tags=[kind, cell, "trained-in-the-app"], datasets=[], metrics=[metric],
+                     tags=[kind, cell, "trained-in-the-app"],
+                     datasets=[dataset_id] if dataset_id else [], metrics=[metric],
                      task_type=part.task_type, dataset_name=data_name, body=body, license="other")

@@ -80,11 +80,13 @@ class ScoredTask:
 
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
               data_name: str = "an uploaded file", max_steps: int | None = None, lr: float = DEFAULT_LR,
-              seed: int = 0, device: str | None = None) -> Iterator[dict]:
+              seed: int = 0, device: str | None = None, dataset_id: str | None = None) -> Iterator[dict]:
     """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`
-    (and `max_steps`, if given) on `device` (default: the GPU if there is one, else the CPU); yields a progress dict
-    after each held-out scoring (step, losses, the metric, seconds), then {"model_dir", "steps"}: the best
-    checkpoint's folder with its card (None if the run ended before its first scoring) and the steps taken.
+    (and `max_steps`, if given) on `device` (default: the GPU if there is one, else the CPU); `data_name` says what
+    the file is in the card, `dataset_id` the Hub dataset it was read from, if it was (the card's `datasets`);
+    yields a progress dict after each held-out scoring (step, losses, the metric, seconds), then {"model_dir",
+    "steps"}: the best checkpoint's folder with its card (None if the run ended before its first scoring) and the
+    steps taken.
 
     The held-out part is scored by wall time (ScoringClock: aiming at a twentieth of the run), once per scoring;
     the best weights are kept in memory and written, calibrated and carded once, when the run ends (also when
@@ -117,14 +119,17 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
                 run.close()
     finally:  # also when the visitor's Stop closes this job: the best weights so far are written with their card
         if best.get("progress"):
-            _write_best(Path(out_dir), built, best, prepared, part, cell, size, data_name, seconds, settings, kind)
+            _write_best(Path(out_dir), built, best, prepared, part, cell, size, (data_name, dataset_id), seconds,
+                        settings, kind)
     yield {"model_dir": out_dir if best.get("progress") else None, "steps": state["step"]}
 
 
 def _write_best(folder: Path, built: Built, best: dict, prepared: Prepared, part: VisitorTraining, cell: str,
-                size: str, data_name: str, seconds: float, settings: TrainSettings, kind: str) -> None:
+                size: str, data: tuple[str, str | None], seconds: float, settings: TrainSettings, kind: str) -> None:
     """The best weights in the Hub layout in `folder`, prepared for saving (`before_save`: the forecaster's interval
-    calibrated), with what else the task's folder needs, the training record and the card."""
+    calibrated), with what else the task's folder needs, the training record and the card (`data`: the data's name
+    and Hub dataset id, if any)."""
+    data_name, dataset_id = data
     model, progress = built.model, best["progress"]
     model.load_state_dict(best["weights"])
     model.eval()
@@ -135,7 +140,8 @@ def _write_best(folder: Path, built: Built, best: dict, prepared: Prepared, part
     write_training_record(folder, record, settings, command=APP_COMMAND.format(kind=kind, data=data_name),
                           held_out_loss=round(progress["held_out_loss"], 5), size=size, budget_seconds=seconds)
     write_visitor_card(folder, kind, part, cell, size, data_name, prepared.summary, progress, seconds, settings,
-                       chosen_by=built.chosen_by_name, device=next(model.parameters()).device.type)
+                       chosen_by=built.chosen_by_name, device=next(model.parameters()).device.type,
+                       dataset_id=dataset_id)
 
 
 def zipped(folder: str | Path, into: str | Path) -> Path:

@@ -48,6 +48,7 @@ class Source:
     path: str
     name: str
     columns: dict[str, str | None]
+    hub_id: str | None = None  # the Hub dataset it was read from, if it was
 
 
 HUB_READS_PER_CLIENT = 1  # Hub datasets one client address may have being read at once (a process each, up to 1 GB)
@@ -89,7 +90,7 @@ def source_of(task: str, upload: str | None, dataset: str | None, config: str | 
     written = {role: role if name else None for role, name in columns.items()}  # the file names them by their roles
     config, split = (config or "").strip(), split or "train"
     where = f"config {config}, split {split}" if config else f"split {split}"
-    return Source(str(path), f"the Hub dataset {dataset.strip()} ({where})", written)
+    return Source(str(path), f"the Hub dataset {dataset.strip()} ({where})", written, dataset.strip())
 
 
 def check_data(task: str, source: Source) -> Prepared:
@@ -147,7 +148,7 @@ def train_in_slot(owner: str, task: str, source: Source, settings: RunSettings, 
     """The training job in the slot: Waiting while others run, a progress dict after each held-out scoring, then
     how it ended. The best checkpoint so far is in `folder` / "model" (with its card) whenever it ended."""
     kwargs = {"kind": task, "path": source.path, "columns": source.columns, "out_dir": str(folder / "model"),
-              "data_name": source.name, **asdict(settings)}
+              "data_name": source.name, "dataset_id": source.hub_id, **asdict(settings)}
     for update in slot.run(owner, JOB, kwargs, settings.seconds + SLOT_GRACE, client):
         if isinstance(update, Finished) and update.reason == "failed":
             raise ValueError(update.message)
