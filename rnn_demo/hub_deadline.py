@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,31 +106,57 @@ class BoundedTransport(httpx2.BaseTransport):
         connect, read = min(CONNECT_SECONDS, left), min(READ_SECONDS, left)
         request.extensions = {**request.extensions, "trace": self.budget.trace,
                               "timeout": {"connect": connect, "read": read, "write": read, "pool": connect}}
+        api = "/api/" in request.url.path
+        if api:  # uncompressed, so that API_ANSWER_BYTES bounds the JSON itself, not its gzipped size
+            request.headers["Accept-Encoding"] = "identity"
         try:
             response = self.transport.handle_request(request)
         except httpx2.TransportError:
             self.budget.remaining()  # past the deadline: say so, rather than how the socket broke
             raise
-        limit = API_ANSWER_BYTES if "/api/" in request.url.path else None
+        limit = API_ANSWER_BYTES if api else None
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower() if api else "identity"
         return httpx2.Response(response.status_code, headers=response.headers, extensions=response.extensions,
-                               stream=BoundedStream(response.stream, self.budget, limit))
+                               stream=BoundedStream(response.stream, self.budget, limit, encoding))
 
     def close(self) -> None:
         self.transport.close()
 
 
 class BoundedStream(httpx2.SyncByteStream):
-    """An answer's bytes, checked against the deadline at every chunk (and against `limit` bytes, if set)."""
+    """An answer's bytes, checked against the deadline at every chunk, and against `limit` bytes if set: the bytes
+    as the client decodes them, where the answer came compressed (`encoding`) although asked for uncompressed (a
+    gzip or deflate answer is counted as it decompresses; another encoding is refused, as it cannot be counted)."""
 
-    def __init__(self, stream: httpx2.SyncByteStream, budget: Budget, limit: int | None) -> None:
+    def __init__(self, stream: httpx2.SyncByteStream, budget: Budget, limit: int | None,
+                 encoding: str = "identity") -> None:
         self.stream, self.budget, self.limit = stream, budget, limit
+        self.decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip", "deflate") else None
+        self.encoded = encoding not in ("identity", "")
+
+    def _decoded_size(self, chunk: bytes) -> int:
+        """How many bytes `chunk` decodes to, never holding more than `limit` of them at once."""
+        if not self.encoded:
+            return len(chunk)
+        if self.decoder is None:
+            raise AnswerTooLarge()
+        size, data = 0, chunk
+        while data and not self.decoder.eof:
+            try:
+                size += len(self.decoder.decompress(data, self.limit + 1))
+            except zlib.error as error:
+                raise httpx2.DecodingError(f"a compressed answer that does not decompress: {error}") from None
+            data = self.decoder.unconsumed_tail
+            if size > self.limit:
+                break
+        return size
 
     def __iter__(self) -> Iterator[bytes]:
         received = 0
         try:
             for chunk in self.stream:
                 self.budget.remaining()
-                received += len(chunk)
+                received += len(chunk) if self.limit is None else self._decoded_size(chunk)
                 if self.limit is not None and received > self.limit:
                     raise AnswerTooLarge()
                 yield chunk

@@ -8,6 +8,7 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import httpx2
 import pytest
 import torch
 from huggingface_hub import HfApi
@@ -312,6 +313,31 @@ def test_a_repository_whose_list_of_files_is_too_long_is_refused_as_it_comes(hub
     with pytest.raises(ModelLoadError, match="user/crowded has too many files for this app"):
         VisitorModels(SENTIMENT_LIMITS, builds, folder=tmp_path / "v").load("user/crowded")
     assert builds.calls == [] and gets(hub, "config.json") == 0
+
+
+@pytest.mark.parametrize("gzip_json", ["asked", "always"])
+def test_the_bound_on_the_list_of_files_counts_it_uncompressed(hub, tmp_path, monkeypatch, gzip_json):
+    """A Hub that gzips its JSON where asked (the load asks for it uncompressed), or a proxy that gzips whatever is
+    asked (counted as it decompresses): the bound is on the list itself, which gzip makes several times smaller."""
+    from rnn_demo import hub_deadline
+
+    publish("user/crowded", sentiment_folder(tmp_path / "m"))
+    hub.gzip_json = gzip_json
+    answers = {}  # the repository's info as the Hub sends it: plain and gzipped sizes
+    with httpx2.Client() as client:
+        for encoding in ("identity", "gzip"):
+            answer = client.get(f"{hub.endpoint}/api/models/user/crowded", params={"blobs": True},
+                                headers={"Accept-Encoding": encoding})
+            answers[encoding] = int(answer.headers["Content-Length"]), len(answer.content)
+    plain, compressed = answers["identity"][1], min(answers["gzip"][0], answers["identity"][0])
+    assert compressed < plain, answers  # the bound lies between them
+    monkeypatch.setattr(hub_deadline, "API_ANSWER_BYTES", (compressed + plain) // 2)
+    builds = CountedBuilds()
+    with pytest.raises(ModelLoadError, match="user/crowded has too many files for this app"):
+        VisitorModels(SENTIMENT_LIMITS, builds, folder=tmp_path / "v").load("user/crowded")
+    assert builds.calls == [] and gets(hub, "config.json") == 0
+    monkeypatch.setattr(hub_deadline, "API_ANSWER_BYTES", plain + 1)  # within the bound, gzipped or not: it loads
+    assert VisitorModels(SENTIMENT_LIMITS, builds, folder=tmp_path / "w").load("user/crowded")
 
 
 def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, tmp_path):
