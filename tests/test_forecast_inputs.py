@@ -70,7 +70,7 @@ def test_a_european_export_is_read_as_the_same_series_and_says_how(delimiter):
     ours, notes = read_series_upload(frame.to_csv(index=False, sep=delimiter, decimal=",").encode())
     theirs, _ = read_series_upload(frame.to_csv(index=False).encode())
     assert np.array_equal(ours.values, theirs.values) and ours.times.equals(theirs.times)
-    assert any("read with the comma as its decimal mark" in note for note in notes), notes
+    assert any("Numbers were read with a decimal comma: “1500,25” as 1500.25." in note for note in notes), notes
     excel, _ = read_series_upload(f"sep={delimiter}\r\n".encode() + frame.to_csv(index=False, sep=delimiter,
                                                                               decimal=",").encode())
     assert np.array_equal(excel.values, theirs.values)  # Excel's first line naming the delimiter

@@ -11,6 +11,7 @@ from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload, table_delim
 from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
+from .numbers import plain_numbers
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
@@ -65,13 +66,6 @@ def _read_csv(text: str, **options) -> pd.DataFrame:
         raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
 
 
-def decimal_commas(cells: pd.Series) -> pd.Series:
-    """Cells that hold a comma read with it as the decimal mark and points as thousands separators (1.234,5 ->
-    1234.5); the others as they are."""
-    comma = cells.str.contains(",", regex=False)
-    return cells.where(~comma, cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-
-
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
     if named:
         return chosen_column(columns, named)
@@ -115,10 +109,10 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
     frame = _read_csv(text, usecols=sorted(columns.index(name) for name in read), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
-    if delimiter != ",":  # a European export: decimal commas
-        frame[read[1:]] = frame[read[1:]].apply(decimal_commas)
-        notes.append(f"The file's columns are separated by {DELIMITER_NAMES[delimiter]}s: a number with a comma was "
-                     "read with the comma as its decimal mark (1.234,5 as 1234.5).")
+    frame[read[1:]], how = plain_numbers(frame[read[1:]], delimiter)  # 1.234,5 or 1,234.5 as 1234.5
+    if how:
+        notes.append(how if delimiter == "," else f"The file's columns are separated by "
+                     f"{DELIMITER_NAMES[delimiter]}s. {how}")
     dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name)
     series = Series.from_dataset(dataset)
     notes += repairs
