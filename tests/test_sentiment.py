@@ -280,5 +280,12 @@ def test_a_tokenizer_json_holds_only_what_this_app_runs_for_a_visitor():
         ({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+$"}}}, "step 'Split' is not one of"),
         ({"padding": {"strategy": {"Fixed": 10 ** 8}}}, "it sets padding"),
         ({"post_processor": {"type": "TemplateProcessing"}}, "it sets post_processor"),
+        ({"model": {"type": "WordPiece", "vocab": {"<pad>": 0, "a": 1, "##a": 2}, "unk_token": "a",
+                    "max_input_chars_per_word": 10 ** 9}}, "its model is 'WordPiece'; this app runs word-level"),
+        ({"model": {"type": "BPE", "dropout": 0.5, "vocab": {}, "merges": []}}, "its model is 'BPE'"),
+        ({"model": {"type": "WordLevel", "vocab": {"<pad>": 0, "a": 1}, "unk_token": "[UNK]"}},
+         "its unknown token '[UNK]' is not in its vocabulary"),
+        ({"model": {"type": "WordLevel", "vocab": {"the": 0, "<pad>": 1, "<unk>": 2}, "unk_token": "<unk>"}},
+         "it does not give <pad> the id 0"),
     ]:
         assert problem in unsafe_part({**ours, **crafted}), crafted

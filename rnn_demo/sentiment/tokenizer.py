@@ -101,12 +101,31 @@ def _steps(part: dict | None, key: str) -> list:
     return steps if isinstance(steps, list) else [part]
 
 
+def _model_problem(model: Any) -> str | None:
+    """What makes a tokenizer.json's model other than this app's: a word-level one (WordPiece's longest-match search
+    took 64 s for one 16,000-character word, BPE's dropout gives random tokens) whose unknown token is in its
+    vocabulary (a word it does not know is an error otherwise) and that keeps the id 0 for <pad> (a word of id 0 was
+    taken for padding, and as many words dropped from the end of the review)."""
+    kind = model.get("type") if isinstance(model, dict) else None
+    if kind != "WordLevel":
+        return f"its model is {quoted(str(kind), 40)}; this app runs word-level ones (WordLevel) only"
+    vocab, unknown = model.get("vocab"), model.get("unk_token")
+    if not isinstance(vocab, dict) or not isinstance(unknown, str) or unknown not in vocab:
+        return f"its unknown token {quoted(str(unknown), 40)} is not in its vocabulary"
+    if vocab.get(PAD) != 0:
+        return f"it does not give {PAD} the id 0, which this app keeps for padding"
+    return None
+
+
 def unsafe_part(data: dict) -> str | None:
-    """What in a tokenizer.json's JSON this app does not run for a visitor, or None: normalizers and pre-tokenizers
-    beyond the safe kinds (and the line-break step) or MAX_STEPS, padding, truncation, a post-processor."""
+    """What in a tokenizer.json's JSON this app does not run for a visitor, or None: a model other than a word-level
+    one that keeps 0 for padding (_model_problem), normalizers and pre-tokenizers beyond the safe kinds (and the
+    line-break step) or MAX_STEPS, padding, truncation, a post-processor."""
     for key in ("padding", "truncation", "post_processor"):
         if data.get(key) is not None:
             return f"it sets {key}, which this app's tokenizers never do"
+    if problem := _model_problem(data.get("model")):
+        return problem
     for part, key, safe, also in (("normalizer", "normalizers", SAFE_NORMALIZERS, " or this app's <br /> Replace"),
                                   ("pre_tokenizer", "pretokenizers", SAFE_PRE_TOKENIZERS, "")):
         if len(steps := _steps(data.get(part), key)) > MAX_STEPS:
