@@ -6,7 +6,8 @@ import torch
 
 from rnn_demo.sentiment.data import LABELS, load_reviews, reviews_dataset, split_of, unique_rows
 from rnn_demo.sentiment.evaluate import classification_report
-from rnn_demo.sentiment.infer import classify_reviews, explain_review, pad_batch, predict_ids, review_spans
+from rnn_demo.sentiment.infer import (classify_reviews, colours_note, explain_review, pad_batch, predict_ids,
+                                     review_spans)
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
 from rnn_demo.sentiment.tokenizer import MOST_CHARS, encode_batch, first_tokens, train_tokenizer, unsafe_part
 from rnn_demo.sentiment.train import ReviewTask, bucketed_batches
@@ -174,6 +175,21 @@ def test_explain_review_gives_probabilities_words_and_notes():
     assert sum(verdict.probabilities.values()) == pytest.approx(1.0)
     scored = [score for _, score in verdict.spans if score is not None]
     assert len(scored) == 6 and max(abs(s) for s in scored) == pytest.approx(1.0) and verdict.notes == []
+
+
+def test_the_colours_are_named_for_a_model_whose_labels_are_not_the_legends():
+    """The words are credited with the last label's logit minus the first's: the legend's positive and negative for
+    the bundled models; a model of other labels, or another order, is told in a note (its colours were backwards
+    without a word for labels ["positive", "negative"])."""
+    assert colours_note(["negative", "positive"]) is None and colours_note(["Negative", "Positive "]) is None
+    assert colours_note(["positive", "negative"]) == ("For this model's labels, red words pushed the review towards "
+                                                      "*negative*, blue words towards *positive*.")
+    assert colours_note(["bad", "ok", "*great*"]).endswith("towards *\\*great\\**, blue words towards *bad* (the "
+                                                           "labels between them are not weighed).")  # escaped
+    model = tiny_classifier()
+    model.config.labels = ["positive", "negative"]
+    notes = explain_review(model, _trained_tokenizer(), "A superb, moving film.").notes
+    assert notes == [colours_note(["positive", "negative"])]
 
 
 @pytest.mark.parametrize("text, note", [

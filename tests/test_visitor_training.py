@@ -52,7 +52,8 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
     (train, train_ids), (held, _) = prepared.train, prepared.held_out
     assert len(train) + len(held) == 200 and all(held_out_row(text) for text in held)
     assert not any(held_out_row(text) for text in train) and 5 <= len(held) <= 40
-    assert prepared.summary["labels"] == {"good": train_ids.count(0), "bad": train_ids.count(1)}
+    assert prepared.summary["labels"] == {"bad": train_ids.count(0), "good": train_ids.count(1)}
+    assert list(prepared.summary["labels"]) == ["bad", "good"]  # sorted: the legend's blue, then red
     assert "2 row(s) without a text or a label were left out." in prepared.notes
     named = labelled_upload(_reviews(tmp_path, rows, header=("body", "stars")), "body", "stars")
     assert named.summary["rows"] == 200

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 from tokenizers import Tokenizer
 from tqdm.auto import tqdm
 
-from ..display import valid_unicode
+from ..display import md_text, valid_unicode
 from .model import ReviewClassifier
 from .tokenizer import MOST_CHARS, UNK, FirstTokens, encode_batch, first_tokens
 
@@ -108,6 +109,19 @@ def _notes(tokens: FirstTokens, text_chars: int, n_unknown: int, max_tokens: int
     return notes
 
 
+LEGEND_LABELS = ("negative", "positive")  # what the tab's legend calls blue and red: a model's first and last labels
+
+
+def colours_note(labels: Sequence[str]) -> str | None:
+    """What the colours mean for a model whose labels are not the legend's (None where they are): the margin the
+    words are credited with is the last label's logit minus the first's (ReviewClassifier.explain)."""
+    if [label.strip().lower() for label in labels] == list(LEGEND_LABELS):
+        return None
+    between = " (the labels between them are not weighed)" if len(labels) > 2 else ""
+    return (f"For this model's labels, red words pushed the review towards *{md_text(labels[-1])}*, blue words "
+            f"towards *{md_text(labels[0])}*{between}.")
+
+
 @torch.inference_mode()
 def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> Verdict:
     """Classify one review and split the decision over its words (see ReviewClassifier.explain)."""
@@ -124,9 +138,11 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
     scores = contributions[0, : len(ids)].float()
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
-    unknown_id = tokenizer.token_to_id(UNK)
+    unknown_id = tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", UNK))  # a visitor's may not be <unk>
     unknown = sum(i == unknown_id for i in ids)
     notes = _notes(tokens, len(text), unknown, max_tokens)
+    if how := colours_note(model.config.labels):
+        notes.append(how)
     if not any(ch.isalnum() for start, end in offsets for ch in text[start:end]):
         notes.append("The review has no words, only punctuation or symbols: the prediction means little.")
     if surrogates:

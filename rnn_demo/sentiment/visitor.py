@@ -23,8 +23,10 @@ LABEL_COLUMNS = ("label", "sentiment", "labels")
 
 
 def _labels_of(raw: list[str]) -> list[str]:
-    """The distinct labels in first-seen order; refused when there are too few, too many or too long ones."""
-    labels = list(dict.fromkeys(raw))
+    """The distinct labels, sorted (negative before positive, 0 before 1, bad before good: the legend's blue and red,
+    the first and last label, ReviewClassifier.explain); refused when there are too few, too many or too long
+    ones."""
+    labels = sorted(set(raw))
     if not labels:
         raise ValueError("no row has both a text and a label: is it an unlabelled split (a test split, IMDB's "
                          "unsupervised one) or the wrong column?")
