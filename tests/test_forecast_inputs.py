@@ -360,6 +360,27 @@ def test_forecast_errors_never_show_a_server_path(tmp_path):
         assert str(tmp_path) not in str(raised.value) and "/tmp" not in str(raised.value), name
 
 
+def test_a_visitors_hourly_forecaster_reads_the_half_hourly_series_a_day_ahead(tmp_path, tiny_models_dir):
+    """A model trained on an hourly upload (the Train tab) used on the Victoria series is read in its half-hour steps
+    (Forecaster.for_step), as an upload's model is: it ran as it was (24 steps, half a day ahead from 3.5 days of
+    history, its baselines' lags halved) and its backtest failed with a KeyError."""
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.forecast.serve import backtest_table, forecast_for
+    from rnn_demo.hub import load_model
+    from rnn_demo.tasks import TASKS
+
+    config = load_model(Forecaster, tiny_models_dir / "forecast-gru", "cpu").config.for_step(60)
+    assert (config.horizon, config.day) == (24, 24)
+    Forecaster(config).save_pretrained(tmp_path / "hourly")
+    loaded = TASKS["forecast"].visitor_models().adopt("your model, trained here", tmp_path / "hourly")
+    view = forecast_for("gru", "2014-12-01 00:00", loaded=loaded)
+    ahead = view.frame.dropna(subset=["median"])
+    assert len(ahead) == 48 and ahead["time"].iloc[-1] - ahead["time"].iloc[0] == pd.Timedelta("23h30min")
+    table = backtest_table("gru", loaded)
+    assert list(table["forecaster"])[1:] == ["seasonal naive, lag 48 (yesterday)",
+                                             "seasonal naive, lag 336 (last week)"]
+
+
 def test_empty_metrics_tables_have_their_real_headers():
     from rnn_demo.forecast.serve import METRIC_COLUMNS, bundled_cells, forecast_for
 

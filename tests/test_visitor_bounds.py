@@ -73,13 +73,26 @@ def test_a_config_out_of_bounds_is_refused_naming_the_field(change, message):
     ({"window": 100_000}, "window is 100,000; it must be between 1 and 2,016"),
     ({"train_std": float("inf")}, "train_std must be a finite number"),
     ({"quantiles": [0.25, 0.5, 0.75]}, "include the median 0.5 and the 80% interval's 0.1 and 0.9"),
-    ({"week": 24}, "the day (48) and the week (24) must come in that order"),
+    ({"horizon": 100}, "the horizon (100 steps), the day (48) and the week (336) must come in that order"),
+    ({"week": 24}, "day and week must count 24 hours and 7 days of 30-minute steps: 48 and 336"),
+    ({"day": 24, "horizon": 24}, "day and week must count 24 hours and 7 days of 30-minute steps: 48 and 336"),
+    ({"step_minutes": 60}, "day and week must count 24 hours and 7 days of 60-minute steps: 24 and 168"),
+    ({"step_minutes": 15}, "step_minutes must be one of 30, 60 (the series steps this app reads), not 15"),
+    ({"train_mean": 2e150}, "train_mean must be a finite number between -1e+150 and 1e+150"),
 ])
 def test_forecast_config_fields_are_bounded(change, message):
     config = {**vars(ForecastConfig(hidden_size=4)), **change}
     with pytest.raises(ModelLoadError) as raised:
         check_config(config, FORECAST_LIMITS, "user/f")
     assert message in str(raised.value)
+
+
+def test_a_forecaster_of_hourly_steps_or_of_large_units_is_a_visitors_model_too():
+    """What the Train tab makes loads back from the Hub: an hourly model, one trained on energy in joules (a mean of
+    5e12, refused before as over 1e12)."""
+    hourly = {**vars(ForecastConfig(hidden_size=4)), "step_minutes": 60, "day": 24, "week": 168, "window": 168,
+              "horizon": 24, "train_mean": 5.4e12, "train_std": 1e12}
+    assert check_config(hourly, FORECAST_LIMITS, "user/f").day == 24
 
 
 def test_text_vocabularies_are_single_characters_within_the_limit():

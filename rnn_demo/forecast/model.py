@@ -85,10 +85,18 @@ class ForecastConfig:
 
 
 def _inputs_problem(values: dict) -> str | None:
-    """A visitor's forecaster reads the app's features, and its unit is shown on the page: plain text only."""
+    """A visitor's forecaster reads the app's features, counts a real day and week in its steps (the day and week
+    lags, the seasonal naives it is compared with, the conversion to another step), and its unit is shown on the
+    page: plain text only."""
     if values.get("features", list(FEATURES)) not in (list(FEATURES), [*FEATURES, *TEMPERATURE_FEATURES]):
         return (f"features must be the app's: {', '.join(FEATURES)}, and for the temperature track "
                 f"{', '.join(TEMPERATURE_FEATURES)} after them")
+    step = values.get("step_minutes", 30)
+    if step not in STEPS:
+        return f"step_minutes must be one of {', '.join(map(str, STEPS))} (the series steps this app reads), not {step}"
+    day = 24 * 60 // step
+    if (values.get("day", 48), values.get("week", 336)) != (day, 7 * day):
+        return f"day and week must count 24 hours and 7 days of {step}-minute steps: {day} and {7 * day}"
     if any(ch in "<>&" or not ch.isprintable() for ch in values.get("unit", "")):
         return "unit may not hold <, >, & or control characters"
     return None
@@ -98,7 +106,8 @@ def _inputs_problem(values: dict) -> str | None:
 VISITOR_LIMITS = ConfigLimits(
     ForecastConfig,
     whole={"window": (1, 2016), "horizon": (1, 1440), "day": (1, 1440), "week": (1, 10_080), "step_minutes": (1, 10_080)},
-    real={"interval_widening": (-10.0, 10.0), "train_mean": (-1e12, 1e12), "train_std": (0.0, 1e12)},
+    # train_mean and train_std: as large as an upload's values may be (data.HUGE), so a model trained here loads back
+    real={"interval_widening": (-10.0, 10.0), "train_mean": (-1e150, 1e150), "train_std": (0.0, 1e150)},
     strings={"unit": 16}, lists={"features": (str, 16, 64), "quantiles": (float, 99, (0.001, 0.999))},
     problem=_inputs_problem)
 

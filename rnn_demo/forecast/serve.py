@@ -244,6 +244,7 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
         scale = None
     else:
         (series, test_start), notes = victoria(), []
+        model = model.for_step(step_minutes(series))  # a visitor's hourly model reads the half-hourly series
         scale = mase_scale(series.values[:test_start], model.config.week)
     index, origin_notes = locate_origin(origin, series, min_history(model.config.window, model.config.week))
     notes += origin_notes
@@ -263,8 +264,9 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
 def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataFrame:
     """The protocol backtest of the chosen model beside the seasonal naive baselines, as a table."""
     series, test_start = victoria()
-    result = backtest(SHELF.for_cell(cell, loaded), series, test_start)
-    name = loaded[0] if loaded else CELL_LABELS[cell]
+    model = SHELF.for_cell(cell, loaded).for_step(step_minutes(series))
+    result = backtest(model, series, test_start)
+    name, day, week = loaded[0] if loaded else CELL_LABELS[cell], model.config.day, model.config.week
     return metrics_frame({f"{name} (median, 80% interval)": result["model"],
-                           "seasonal naive, lag 48 (yesterday)": result["seasonal_naive_48"],
-                           "seasonal naive, lag 336 (last week)": result["seasonal_naive_336"]})
+                           f"seasonal naive, lag {day} (yesterday)": result[f"seasonal_naive_{day}"],
+                           f"seasonal naive, lag {week} (last week)": result[f"seasonal_naive_{week}"]})
