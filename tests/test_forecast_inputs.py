@@ -136,6 +136,24 @@ def test_implausible_values_are_flagged():
     assert implausible_values(np.full(5, 1e200)).all()  # too large to compute with, even when flat
 
 
+def test_a_series_of_tiny_values_is_refused_with_a_unit_to_use():
+    """A window's scale has a floor of 1e-8: demand of 1e-9 was forecast below zero (MAPE 80%), and errors of a
+    series of 1e-6 showed as 0.0; such a series is asked for in a smaller unit. From 0.001 up it is read."""
+    times = pd.date_range("2024-01-01", periods=24 * 14, freq="h")
+    shape = 1 + 0.5 * np.sin(np.arange(len(times)) * 2 * np.pi / 24)
+
+    def upload(values) -> bytes:
+        return pd.DataFrame({"time": times, "value": values}).to_csv(index=False).encode()
+
+    with pytest.raises(ValueError, match=r"all smaller than 0.001 \(the largest is 1.5e-09\): give the series in "
+                                         r"a smaller unit \(kW rather than MW, say\)"):
+        read_series_upload(upload(shape * 1e-9))
+    with pytest.raises(ValueError, match="the values are all 0: there is nothing to forecast"):
+        read_series_upload(upload(np.zeros(len(times))))
+    series, _ = read_series_upload(upload(shape * 1e-3))
+    assert np.allclose(series.values, shape * 1e-3)
+
+
 def test_an_outlier_is_refused_naming_its_time_and_value():
     stamps = pd.date_range("2024-01-01", periods=200, freq="h").astype(str).tolist()
     values = [500 + 100 * np.sin(i / 4) for i in range(200)]

@@ -165,6 +165,7 @@ def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list
 
 IMPLAUSIBLE = 20  # a value further than this many times the spread of the middle 90% beyond it is implausible
 HUGE = 1e150  # values whose squares overflow: a window scaled by its spread would not be finite
+TINY = 1e-3  # a series whose values are all smaller is refused: its forecasts and errors would not show
 
 
 def implausible_values(values: np.ndarray) -> np.ndarray:
@@ -180,7 +181,15 @@ def implausible_values(values: np.ndarray) -> np.ndarray:
 
 
 def check_plausible(times: pd.DatetimeIndex, values: np.ndarray) -> None:
-    """A clear error naming the implausible values (at most 3) and their times."""
+    """A clear error naming the implausible values (at most 3) and their times, or saying that all are tiny (below
+    TINY: a window's scale has a floor of 1e-8, so a series of 1e-9 was forecast below zero, and the errors of one
+    of 1e-6 showed as 0.0)."""
+    known = np.abs(values[~np.isnan(values)])
+    if len(known) and known.max() < TINY:
+        raise ValueError("the values are all 0: there is nothing to forecast" if known.max() == 0 else
+                         f"the values are all smaller than {TINY:g} (the largest is {known.max():.3g}): give the "
+                         "series in a smaller unit (kW rather than MW, say), so that its forecasts and their errors "
+                         "can be computed and shown")
     flagged = np.flatnonzero(implausible_values(values))
     if not len(flagged):
         return
