@@ -258,6 +258,17 @@ def test_day_first_dates_are_read_day_first_and_said():
     assert table["time"].dt.day.tolist() == list(range(1, 20)) and notes == []
 
 
+@pytest.mark.parametrize("separator", ["/", ".", "-"])
+def test_two_digit_years_are_read_as_posix_reads_them_and_said(separator):
+    """13/01/24 was refused as "not regular" (days up to 12 read month first, the rest day first); 99 is 1999."""
+    table, notes = read([f"{d:02d}{separator}01{separator}24 00:30" for d in range(1, 20)])
+    assert table["time"].tolist() == list(pd.date_range("2024-01-01 00:30", periods=19, freq="D"))
+    assert notes[1] == (f"Two-digit years were read as POSIX reads them (69 to 99 as 1969 to 1999, 00 to 68 as 2000 "
+                        f"to 2068): '01{separator}01{separator}24 00:30' is in 2024.")
+    table, notes = read([f"12/31/99 {h:02d}:00" for h in range(3)])  # month first
+    assert table["time"].iloc[0] == pd.Timestamp("1999-12-31") and "is in 1999" in notes[0]
+
+
 def test_ambiguous_dates_are_read_the_way_that_makes_a_regular_series():
     quarter_hours = pd.date_range("2024-03-01", periods=96 * 10, freq="15min")
     table, notes = read(quarter_hours.strftime("%d/%m/%Y %H:%M").tolist())

@@ -23,7 +23,7 @@ OFFSET_FORMS = ((6, r"[+-]\d{2}:\d{2}", False), (5, r"[+-]\d{4}", True), (3, r"[
 ANY_OFFSET = r"(?:[+-]\d{2}(?::?\d{2})?|[Zz]|UTC|GMT)$"
 ENDS_WITH_TIME = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$"
 LONGEST_OFFSET = 14 * 60  # minutes: UTC offsets in use run from -12:00 to +14:00
-DATE_FIRST = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?!\d)"  # 13/01/2024 or 01/13/2024, then anything
+DATE_FIRST = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"  # 13/01/2024, 01/13/2024 or 13/01/24, then anything
 # a time of day with no date (05:00, 5:00 pm): pandas gives it today's date
 TIME_ONLY = re.compile(r"\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
 ONE_DAY = pd.Timedelta(days=1)
@@ -100,22 +100,37 @@ def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
         return _parse(text), []
     parts = text.str.extract(DATE_FIRST)
     first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[2])
-    day_first, month_first = (text.str.replace(DATE_FIRST, order, regex=True) for order in (r"\4-\3-\1", r"\4-\1-\3"))
+    day_first, month_first = (text.str.replace(DATE_FIRST, _year_first(order), regex=True) for order in (3, 1))
+    years = [] if parts[3].str.len().max() == 4 else [
+        f"Two-digit years were read as POSIX reads them (69 to 99 as 1969 to 1999, 00 to 68 as 2000 to 2068): "
+        f"{quoted(text.iloc[0])} is in {_full_year(parts[3].iloc[0])}."]
     if (first > 12).any() and (second > 12).any():
         raise ValueError(f"the dates mix day-first and month-first forms: {quoted(text[first > 12].iloc[0])} "
                          f"and {quoted(text[second > 12].iloc[0])}; write every date the same way")
     if (first > 12).any():
         example = quoted(text[first > 12].iloc[0])
         return _parse(day_first), [f"Dates such as {example} are written day first (dd/mm/yyyy): every date was read "
-                                   "day first."]
+                                   "day first.", *years]
     if (second > 12).any():
-        return _parse(month_first), []
+        return _parse(month_first), years
     by_day, by_month = _parse(day_first), _parse(month_first)
     if _regular(by_day) and not _regular(by_month):
         return by_day, [f"Dates such as {quoted(text.iloc[0])} could be day first or month first; read day first "
                         "(dd/mm/yyyy) they make a regular series and read month first they do not, so they were "
-                        "read day first."]
-    return by_month, []
+                        "read day first.", *years]
+    return by_month, years
+
+
+def _full_year(year: str) -> str:
+    """A year of DATE_FIRST in four digits: a two-digit one as POSIX's strptime reads %y (69-99: 19xx, else 20xx)."""
+    return year if len(year) == 4 else f"{19 if int(year) >= 69 else 20}{year}"
+
+
+def _year_first(month_group: int):
+    """A DATE_FIRST match rewritten year-month-day, the month its group `month_group` (3: day first, 1: month
+    first), the year in four digits."""
+    day_group = 4 - month_group
+    return lambda match: f"{_full_year(match.group(4))}-{match.group(month_group)}-{match.group(day_group)}"
 
 
 def _odd_offsets(wall: pd.DatetimeIndex, offsets: np.ndarray) -> np.ndarray:
