@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn_demo.sentiment.batch import MAX_ROWS, classify_table, read_review_table, safe_cell
+from rnn_demo.sentiment.batch import (CHUNK_ROWS, FILE_SECONDS, MAX_ROWS, Classified, classify_table,
+                                     read_review_table, safe_cell)
 from rnn_demo.uploads import header_delimiter
 from rnn_demo.sentiment.data import LABELS
 from tests.test_sentiment import _trained_tokenizer, tiny_classifier
@@ -26,11 +27,12 @@ def _upload(folder: Path, data: bytes | str, name: str = "reviews.csv") -> Path:
     return path
 
 
-def _table_result(folder: Path, data: bytes | str, column=None):
+def _table_result(folder: Path, data: bytes | str, column=None, seconds: float = FILE_SECONDS):
     table = read_review_table(_upload(folder, data), column)
     out = io.StringIO(newline="")
-    empty = classify_table(tiny_classifier(), _trained_tokenizer(), table, out)
-    return table, list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=table.delimiter)), empty
+    done = classify_table(tiny_classifier(), _trained_tokenizer(), table, out, seconds=seconds)
+    assert done.unreached == 0 or seconds < FILE_SECONDS
+    return table, list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=table.delimiter)), done.empty
 
 
 def test_csv_upload_gets_one_output_row_per_input_row_in_order(tmp_path):
@@ -39,6 +41,26 @@ def test_csv_upload_gets_one_output_row_per_input_row_in_order(tmp_path):
     assert rows[0] == ["id", "review", "stars", "predicted", "p_negative", "p_positive"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "", "4"] and table.rows == 5 and empty == 2
     assert rows[2][3:] == ["", "", ""] and rows[4] == [""] * 6 and rows[1][3] in ("negative", "positive")
+
+
+@pytest.mark.slow  # the bundled GRU, through the tab's function
+def test_a_file_past_its_time_keeps_the_rows_it_did_not_reach_without_a_prediction(tmp_path, monkeypatch):
+    """A visitor's largest model took 45 times the bundled one's time (hours for a large file, the files lane held):
+    a file is classified for FILE_SECONDS at most, between chunks; the rest of its rows are kept, and said."""
+    data = "n,text\n" + "".join(f"{i},superb film {i}\n" for i in range(600))  # three chunks
+    table = read_review_table(_upload(tmp_path, data), None)
+    out = io.StringIO(newline="")
+    done = classify_table(tiny_classifier(), _trained_tokenizer(), table, out, seconds=0.0)  # past it at the second
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert done == Classified(empty=0, unreached=600 - CHUNK_ROWS, seconds=0.0) and len(rows) == 601
+    assert all(row[2] in ("negative", "positive") for row in rows[1:CHUNK_ROWS + 1])
+    assert all(row[2:] == ["", "", ""] for row in rows[CHUNK_ROWS + 1:]) and rows[-1][0] == "599"
+    from rnn_demo.sentiment import batch, serve
+
+    monkeypatch.setattr(batch, "FILE_SECONDS", 0.0)
+    _, summary = serve.classify_upload(str(_upload(tmp_path, data)), "", "gru")
+    assert (f"Classified {CHUNK_ROWS:,} reviews" in summary and f"The last {600 - CHUNK_ROWS:,} rows are kept without a "
+            "prediction: a file is classified for at most 0 s, and this model (" in summary), summary
 
 
 def test_csv_at_the_row_cap_keeps_every_row_in_order(tmp_path):

@@ -74,10 +74,14 @@ def classify_upload(path: str, column: str | None, cell: str,
     table = read_review_table(path, (column or "").strip() or None)
     result = result_file(path)
     with open(result, "w", encoding=RESULT_ENCODING, newline="") as out:
-        empty = classify_table(model, tokenizer, table, out, on_progress)
+        done = classify_table(model, tokenizer, table, out, on_progress)
     column = md_text(table.header[table.column].strip())
-    summary = [f"Classified {table.rows - empty:,} reviews from column **{column}** (at most {MAX_ROWS:,} rows per "
-               "file)."]
-    if empty:
-        summary.append(f"{empty:,} empty rows kept, with no prediction.")
+    summary = [f"Classified {table.rows - done.empty - done.unreached:,} reviews from column **{column}** (at most "
+               f"{MAX_ROWS:,} rows per file)."]
+    if done.empty:
+        summary.append(f"{done.empty:,} empty rows kept, with no prediction.")
+    if done.unreached:
+        summary.append(f"The last {done.unreached:,} rows are kept without a prediction: a file is classified for "
+                       f"at most {done.seconds:.0f} s, and this model ({model.num_parameters():,} parameters) took "
+                       "that long; classify them in a file of their own.")
     return str(result), " ".join(summary + table.notes)
