@@ -165,7 +165,10 @@ def pull_model(repo_id: str, tasks: Collection[str], *, revision: str | None = N
         path = _download(repo_id, revision, token, local_dir=None)
         _check_pulled(path, repo_id, tasks)
         return path
-    out = Path(out)
+    out = Path(out).resolve()
+    if out == Path.cwd().resolve() or out in Path.cwd().resolve().parents:  # "." would be renamed under the shell
+        raise HubTransferError(f"--out names the current folder or one above it ({out}): a pull swaps the whole "
+                               "folder for the model; name a folder in it, such as ./model")
     if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / CONFIG_NAME).is_file())):
         raise HubTransferError(f"{out} exists and holds no model (no {CONFIG_NAME}): pulling would replace what it "
                                "holds; name a new or empty folder")

@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from .hub import recount_scorings
 from .parallel import OneReplica, launched
 from .scoring_clock import ScoringClock
 
@@ -298,6 +299,7 @@ def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     record.setdefault("test_scorings", []).append({"date": when, "command": command_line(), **figures})
     path.write_text(json.dumps(record, indent=2))
+    recount_scorings(directory, len(record["test_scorings"]))
 
 
 def _as_tensors(carry: Any) -> list[torch.Tensor] | None:

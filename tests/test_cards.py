@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -63,6 +64,15 @@ def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
     front = yaml.safe_load(card_of(name).split("---\n")[1])
     assert front["datasets"] == [dataset_repos()[task]]
     assert front["model-index"][0]["results"][0]["dataset"]["type"] == dataset_repos()[task]
+
+
+@pytest.mark.parametrize("task, name", BUNDLED)
+def test_a_cards_count_of_test_scorings_is_the_records(task, name):
+    """The cards that say how often the test data were scored say what training.json logs (a benchmark's scoring
+    after the card was written had left the GRU's card one short)."""
+    scorings = json.loads((MODELS_DIR / name / "training.json").read_text()).get("test_scorings", [])
+    counts = re.findall(r"been scored (\d+) time\(s\)", card_of(name))
+    assert counts == ([str(len(scorings))] if scorings and task != "text" else []), counts
 
 
 def test_the_space_front_matter_names_the_datasets_as_push_dataset_names_them():

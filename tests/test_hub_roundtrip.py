@@ -130,7 +130,7 @@ def test_an_interrupted_pull_leaves_the_existing_copy_untouched(run, hub, tmp_pa
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".copy")]  # no staging left behind
 
 
-def test_a_pull_into_a_folder_that_holds_no_model_leaves_it_alone(run, hub, tmp_path, tiny_models_dir):
+def test_a_pull_into_a_folder_that_holds_no_model_leaves_it_alone(run, hub, tmp_path, tiny_models_dir, monkeypatch):
     assert run("push", "text", "--model", str(tiny_models_dir / "text-gru"), "--repo-id", "user/lm").returncode == 0
     thesis = tmp_path / "thesis"
     (thesis / "data").mkdir(parents=True)
@@ -140,6 +140,14 @@ def test_a_pull_into_a_folder_that_holds_no_model_leaves_it_alone(run, hub, tmp_
     assert (thesis / "thesis.tex").read_text() == "\\chapter{RNNs}" and (thesis / "data").is_dir()
     (tmp_path / "empty").mkdir()
     assert run("pull", "user/lm", "--out", str(tmp_path / "empty")).returncode == 0  # an empty folder is filled
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    for out in (".", ".."):  # the whole folder would be swapped under the shell: said before anything is downloaded
+        downloads = len(hub.requests)
+        result = run("pull", "user/lm", "--out", out)
+        assert result.returncode == 1 and "--out names the current folder or one above it" in result.stderr
+        assert "name a folder in it, such as ./model" in result.stderr and len(hub.requests) == downloads
+    assert list((tmp_path / "here").iterdir()) == []
 
 
 def test_an_interrupted_push_leaves_the_repository_at_its_previous_commit(run, hub, tiny_models_dir, no_retry_waits):
