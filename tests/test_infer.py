@@ -182,3 +182,31 @@ def test_concurrent_requests_for_one_prompt_prime_it_once():
     with ThreadPoolExecutor(8) as pool:
         tables = list(pool.map(lambda _: next_char_table(stepper, "JULIET:" * 300), range(8)))
     assert stepper.primed.computed == 1 and all(table == tables[0] for table in tables)
+
+
+def test_the_next_character_table_labels_controls_and_lone_surrogates_apart():
+    """A visitor's vocabulary may hold control, direction or lone-surrogate characters: the table showed them raw
+    (a lone surrogate failed gradio's event stream, an override reordered the labels); each is its symbol and code
+    point, the labels all different, blanks named."""
+    from rnn_demo.text.model import CharLM, CharLMConfig
+    from rnn_demo.text.serve import candidates
+
+    vocab = ["<unk>", "a", " ", "\n", "\r", "\x07", "\x1b", "\u202e", "\u200f", "\ud800"]
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=vocab, cell="gru", embedding_dim=4, hidden_size=16, num_layers=1)).eval()
+    table = candidates(CharStepper(model), "a", k=len(vocab))
+    assert len(table) == len(vocab)  # each its own label
+    assert {"<unk>", "a", "␣ space", "⏎ newline", "␍ carriage return", "␇ U+0007", "␛ U+001B", "\ufffd U+202E",
+            "\ufffd U+200F", "\ufffd U+D800"} == set(table)
+    assert all(label.encode("utf-8") for label in table)  # no lone surrogate left: every label encodes
+
+
+@pytest.mark.slow  # the bundled GRU, through the tab's handler
+def test_a_prompt_over_the_cap_is_refused_before_it_is_copied_to_show(monkeypatch):
+    import gradio as gr
+
+    from rnn_demo.text import tab
+
+    monkeypatch.setattr(tab, "visible", lambda text: pytest.fail("the prompt was copied to show"))
+    with pytest.raises(gr.Error, match=f"the limit is {MAX_PROMPT_CHARS:,}"):
+        next(tab.generate_text("x" * (MAX_PROMPT_CHARS + 1), "gru", 10, 0.8, 0, 1.0, 0, ""))

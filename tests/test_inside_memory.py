@@ -179,6 +179,16 @@ def test_the_bundled_models_answer_one_position():
 
 
 @pytest.mark.slow
+def test_the_plot_title_quotes_the_passage_as_typed_never_as_markup():
+    """plotly reads <b>, <br> and &entities; in a title: the quoted end of the passage is escaped."""
+    from rnn_demo.inside.serve import memory_at
+
+    figure, _ = memory_at("ROMEO:\nx<b>soft</b>ly<br>n &amp; ow", None)
+    title = figure.layout.title.text
+    assert title.endswith("…ft&lt;/b&gt;ly&lt;br&gt;n␣&amp;amp;␣o") and "<" not in title, title
+
+
+@pytest.mark.slow
 def test_the_readme_gives_the_memory_commands_figures(tmp_path, capsys):
     # the README's command (made with torch's default threads), on the worker's one thread: the figures do not
     # depend on it, and two threads on a busy 2-core machine cost twice the CPU for the same figures

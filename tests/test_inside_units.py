@@ -241,3 +241,19 @@ def test_the_bundled_lstm_has_a_line_position_unit():
     assert abs(ranking.best["line_position"][0].correlation) > 0.8
     assert abs(ranking.best["speaker_line"][0].correlation) > 0.5
     assert "brackets" in ranking.not_measurable  # the protocol drops stage directions
+
+
+@pytest.mark.slow  # the bundled GRU, through the tab's functions
+def test_a_unit_or_a_passage_out_of_bounds_is_refused_before_the_passage_is_read(monkeypatch):
+    """A refused request cost what a valid one does (0.6 s of the one Inside lane): the unit, the state kind and
+    the passage's length are checked first."""
+    from rnn_demo.inside import serve
+
+    monkeypatch.setattr(serve, "read_passage", lambda *args, **kwargs: pytest.fail("the passage was read"))
+    monkeypatch.setattr(serve, "valid_unicode", lambda text: pytest.fail("the passage was copied"))
+    for unit, kind, message in ((10 ** 300, "h", r"unit 1e\+300 is out of range: each layer of this model has units"),
+                                (999, "h", "unit 999 is out of range"), (0, "c", '"c" exists only for the LSTM')):
+        with pytest.raises(ValueError, match=message):
+            serve.colour_by_unit.__wrapped__("ROMEO:\nBut soft", "gru", 1, kind, unit)
+    with pytest.raises(ValueError, match="the limit here is 3,000"):
+        serve.find_units("x" * 20_000_000, "gru")

@@ -4,6 +4,7 @@ call them directly.
 """
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -20,8 +21,8 @@ from ..text.model import VISITOR_LIMITS, CharLM
 from .compare import biggest_gains, coloured, compare_cells
 from .memory import LOOK_BACK, check_position, influence_at
 from .plots import influence_figure, unrolled_figure
-from .probe import check_passage, read_passage
-from .units import FEATURES, coloured_passage, most_striking, rank_units, saturation, unit_trace
+from .probe import MAX_PASSAGE, check_passage, read_passage
+from .units import FEATURES, check_unit, coloured_passage, most_striking, rank_units, saturation, unit_trace
 from .unrolled import check_layer, shown, unrolled_view
 
 MAX_UNITS_SHOWN = 512
@@ -68,6 +69,8 @@ def reads_valid_unicode(section: Callable[..., T]) -> Callable[..., T]:
     page or JSON encoder can, as \ufffd: an unknown character to the models, as any other they never saw."""
     @wraps(section)
     def read(text: str | None, *args, **kwargs) -> T:
+        if len(text or "") > MAX_PASSAGE:  # refused before the passage is copied
+            check_passage(text)
         return section(valid_unicode(text or "")[0], *args, **kwargs)
     return read
 
@@ -113,6 +116,8 @@ def colour_by_unit(text: str, cell: str, layer: float, kind: str, unit: float,
     if unit is None or unit != unit or int(unit) != unit:
         raise ValueError(f"the unit must be a whole number from 0 to {model.config.hidden_size - 1}, not "
                          f"{number_text(unit)}")
+    config = model.config  # a unit or kind it does not have is said before the passage is read
+    check_unit(config.cell, config.num_layers, config.hidden_size, index, kind, int(unit))
     progress(0.0, "reading the passage, every unit kept")
     reading = read_passage(model, text, keep=KEPT)
     progress(0.8, f"colouring by unit {int(unit)}")
@@ -165,7 +170,8 @@ def memory_at(text: str, position: float | None, progress: Callable[[float, str]
     position = check_position(len(text), int(position))
     curves = influence_at({cell: SHELF.bundled(cell) for cell in bundled_cells()}, text, position, LOOK_BACK, progress)
     before = "".join(shown(ch) for ch in text[max(0, position - 20):position + 1])
-    title = f"Predicting {shown(text[position + 1])} after …{before}"
+    # plotly reads <b>, <br> and &entities; in a title: the passage's own are escaped, shown as typed
+    title = f"Predicting {html.escape(shown(text[position + 1]))} after …{html.escape(before)}"
     window = text[max(0, position - LOOK_BACK):position + 2]
     read = min(position, LOOK_BACK) + 1
     note = (f"Position {position}: the models read the {read} character{'s' if read > 1 else ''} up to it and predict "

@@ -189,18 +189,22 @@ def describe(ranking: Ranking, features: Mapping[str, tuple[str, Feature]] | Non
 def unit_trace(reading: Reading, layer: int, kind: str, unit: int) -> list[float]:
     """The activation of one unit (kind "h" or, for the LSTM, "c") after each character: one float per character.
     ValueError naming the valid range for a layer or unit out of range, or for "c" asked of a GRU or RNN."""
-    layers, hidden = len(reading.layers), reading.hidden_size
+    check_unit(reading.cell, len(reading.layers), reading.hidden_size, layer, kind, unit)
+    return reading.layers[layer][kind][:, unit].tolist()
+
+
+def check_unit(cell: str, layers: int, hidden: int, layer: int, kind: str, unit: int) -> None:
+    """A ValueError naming the valid range for a layer or unit out of range of a model of `cell` with `layers` of
+    `hidden` units, or for "c" asked of a GRU or RNN: checked before a passage is read for it."""
     if kind not in ("h", "c"):
         raise ValueError(f'kind must be "h" (hidden state) or "c" (cell state), not {kind!r}')
-    if kind == "c" and reading.cell != "lstm":
-        raise ValueError(f'the cell state "c" exists only for the LSTM; this model is a {reading.cell.upper()}: '
-                         'choose "h"')
+    if kind == "c" and cell != "lstm":
+        raise ValueError(f'the cell state "c" exists only for the LSTM; this model is a {cell.upper()}: choose "h"')
     if not 0 <= layer < layers:
         raise ValueError(f"layer {number_text(layer)} is out of range: this model has layers 0 to {layers - 1}")
     if not 0 <= unit < hidden:
         raise ValueError(f"unit {number_text(unit)} is out of range: each layer of this model has units 0 to "
                          f"{hidden - 1}")
-    return reading.layers[layer][kind][:, unit].tolist()
 
 
 def coloured_passage(reading: Reading, layer: int, kind: str, unit: int) -> list[tuple[str, float]]:

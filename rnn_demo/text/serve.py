@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..devices import pick_device, runs_on
+from ..display import visible
 from ..hub import card_metrics, load_model
 from ..shelf import ModelShelf
 from .batcher import BatchedGeneration
@@ -20,7 +21,7 @@ from .model import VISITOR_LIMITS, CharLM
 from .stepper import CharStepper
 
 CELLS_OFFERED = ("lstm", "gru", "rnn")
-SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}
+SHOWN = {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab", "\r": "␍ carriage return"}
 UPDATE_SECONDS = 0.05  # one user alone sees the text grow 20 times a second
 UPDATES_PER_SECOND = 40  # ... and all users of a model together about this many: each message costs the server
 RANDOM_SEED = -1  # the UI's seed for "a different text every time"
@@ -85,9 +86,19 @@ def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterat
     yield text
 
 
+def candidate_label(ch: str) -> str:
+    """A next character as the table shows it: named where it is blank; a control, direction or lone-surrogate
+    character (a visitor's vocabulary may hold one) as its symbol and code point, since `visible` shows several as
+    one symbol and the table's labels must differ; any other as itself."""
+    if ch in SHOWN:
+        return SHOWN[ch]
+    shown = visible(ch)
+    return ch if shown == ch else f"{shown} U+{ord(ch):04X}"
+
+
 def candidates(stepper: CharStepper, prompt: str, k: int = 10) -> dict[str, float]:
-    """The top-k next characters after the prompt, labelled for display, with probabilities."""
-    return {SHOWN.get(ch, ch): p for ch, p in next_char_table(stepper, prompt, k)}
+    """The top-k next characters after the prompt, labelled for display (candidate_label), with probabilities."""
+    return {candidate_label(ch): p for ch, p in next_char_table(stepper, prompt, k)}
 
 
 def model_summary(cell: str) -> str:

@@ -31,6 +31,7 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
     prompt = prompt or ""
     stepper = text.SHELF.for_cell(cell, loaded)
     sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
+    text.check_prompt(prompt, stepper.vocab)  # its length, before a copy of it is made to show
     shown = visible(prompt)
     for generated in text.stream_text(stepper, prompt, sampling):  # a visitor's vocabulary may hold controls too
         yield shown + visible(generated)
