@@ -220,6 +220,25 @@ def test_the_two_runs_of_every_preset_have_labels_that_differ():
             assert label(a) != label(b), name  # the forget-gate preset's runs differ in the gate's bias alone
 
 
+def test_run_b_trains_on_run_as_data_and_its_label_says_how_it_differs():
+    """"Run B beside A, on the same data": each run's data came from its own seed, so B of another seed saw other
+    sequences; and runs that differed in units or seed alone had one label."""
+    from dataclasses import asdict, replace
+
+    from rnn_demo.lab.serve import lab_job, label
+
+    a = LabSettings(cell="gru", length=10, hidden=8, steps=2)
+    b = replace(a, seed=7)
+    steps = {0: [], 1: []}
+    for index, measured in lab_job([asdict(a), asdict(b)]):
+        steps[index].append(measured)
+    alone = [{**vars(step), "seconds": None} for step in run_lab(b, data_seed=a.seed)]
+    assert [{**step, "seconds": None} for step in steps[1]] == alone  # B on A's sequences
+    assert [{**vars(step), "seconds": None} for step in run_lab(b)] != alone  # its own were others
+    assert label(b) == "GRU, 8 units, T = 10, PyTorch's init, adam lr 0.01, clip 1, seed 7"
+    assert label(replace(a, hidden=32)) != label(a)
+
+
 def test_the_widgets_values_give_back_the_settings():
     for pair in PRESETS.values():
         for settings in filter(None, pair):

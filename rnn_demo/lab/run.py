@@ -107,23 +107,26 @@ def _optimizer(settings: LabSettings, model: LabNet) -> torch.optim.Optimizer:
     return torch.optim.Adam(model.parameters(), lr=settings.lr)
 
 
-def starting_point(settings: LabSettings, device: torch.device | str = "cpu"
+def starting_point(settings: LabSettings, device: torch.device | str = "cpu", data_seed: int | None = None
                    ) -> tuple[LabNet, torch.optim.Optimizer, torch.Generator]:
     """A run's network on `device`, its optimizer, and the generator its batches come from: weights and data from
-    generators of their own seeded by `settings.seed`, so every run with one seed starts alike."""
-    weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(settings.seed + 1)
+    generators of their own seeded by `settings.seed` (the data by `data_seed` if given: run B draws run A's), so
+    every run with one seed starts alike."""
+    data_seed = settings.seed if data_seed is None else data_seed
+    weights, data = torch.Generator().manual_seed(settings.seed), torch.Generator().manual_seed(data_seed + 1)
     model = LabNet(settings.cell, input_size(settings.problem), settings.hidden, output_size(settings.problem),
                    settings.scale, weights, settings.keep_bias).to(device)
     return model, _optimizer(settings, model), data
 
 
-def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.device | str = "cpu"
-            ) -> Iterator[LabStep]:
+def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.device | str = "cpu",
+            data_seed: int | None = None) -> Iterator[LabStep]:
     """Train as `settings` say on `device`, yielding a LabStep after every step, until `settings.steps`, `seconds`
     of wall time, or the first non-finite number (that step says why). Weights and data come from their own
-    generators on the CPU, the same for every cell and device, so two runs with one seed see the same sequences."""
+    generators on the CPU, the same for every cell and device, so two runs with one seed (or one `data_seed`) see
+    the same sequences."""
     settings.check()
-    model, optimizer, data = starting_point(settings, device)
+    model, optimizer, data = starting_point(settings, device, data_seed)
     started = time.perf_counter()
     for step in range(1, settings.steps + 1):
         batch = make_batch(settings.problem, BATCH, settings.length, data)

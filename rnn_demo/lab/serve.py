@@ -59,10 +59,11 @@ def to_widgets(s: LabSettings) -> list:
 
 
 def lab_job(runs: list[dict]) -> Iterator[tuple[int, dict]]:
-    """Runs in the job slot's worker: each settings dict of `runs` (one or two) trained step by step, in turns,
-    yielding (which run, its LabStep as a dict), until every run has ended (its steps done or diverged)."""
+    """Runs in the job slot's worker: each settings dict of `runs` (one or two) trained step by step, in turns, on
+    the first run's data (its seed's: a second run of another seed differs in its starting weights alone), yielding
+    (which run, its LabStep as a dict), until every run has ended (its steps done or diverged)."""
     device = training_device()  # the GPU, where there is one: the same budget buys more steps
-    going = [run_lab(LabSettings(**settings).check(), device=device) for settings in runs]
+    going = [run_lab(LabSettings(**settings).check(), device=device, data_seed=runs[0]["seed"]) for settings in runs]
     alive = set(range(len(going)))
     while alive:
         for index in sorted(alive):
@@ -82,12 +83,14 @@ KEEP_GATE_NAMES = {"lstm": "forget", "gru": "update"}  # the gate whose starting
 
 
 def label(settings: LabSettings) -> str:
-    """A run's settings in a few words: every one in which two runs of a preset may differ."""
+    """A run's settings in a few words: every one in which two runs may differ but their problem and steps (the
+    status gives the steps)."""
     scale = "PyTorch's init" if settings.scale is None else f"radius {settings.scale:g}"
     if settings.keep_bias is not None and settings.cell in KEEP_GATE_NAMES:
         scale += f", {KEEP_GATE_NAMES[settings.cell]}-gate bias {settings.keep_bias:g}"
     clip = "no clipping" if settings.clip is None else f"clip {settings.clip:g}"
-    return f"{CELL_NAMES[settings.cell]}, T = {settings.length}, {scale}, {settings.optimizer} lr {settings.lr:g}, {clip}"
+    return (f"{CELL_NAMES[settings.cell]}, {settings.hidden} units, T = {settings.length}, {scale}, "
+            f"{settings.optimizer} lr {settings.lr:g}, {clip}, seed {settings.seed}")
 
 
 def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Figure:
