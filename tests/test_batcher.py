@@ -135,3 +135,20 @@ def test_a_failing_step_reaches_every_user_of_the_batch_and_the_loop_goes_on():
         "".join(batcher.stream("ROMEO:", Sampling(50, 0.8, 0, 1.0, 1)))
     stepper.step = step
     assert len("".join(batcher.stream("ROMEO:", Sampling(50, 0.8, 0, 1.0, 1)))) == 50
+
+
+def test_at_exit_a_running_loop_stops_at_its_next_step_and_is_waited_for():
+    """Python ends daemon threads where they next take the GIL: a loop ended inside a torch call aborted the process
+    ("terminate called without an active exception") after two of three short generations. At exit (stop_loops,
+    registered with atexit) each loop stops at its next step, its users told, and is waited for."""
+    from rnn_demo.text.batcher import _LOOPS, stop_loops
+
+    batcher = BatchedGeneration(CharStepper(tiny_model()))
+    stream = batcher.stream("ROMEO:", Sampling(2000, 0.8, 0, 1.0, 1))
+    next(stream)
+    assert batcher in _LOOPS and batcher._thread.is_alive()
+    started = time.monotonic()
+    stop_loops([batcher])
+    assert not batcher._thread.is_alive() and time.monotonic() - started < 2
+    with pytest.raises(RuntimeError, match="the app is stopping: generate again once it is back"):
+        "".join(stream)

@@ -5,7 +5,10 @@ At batch 1 a step's cost is reading the weights (see stepper.py), so 16 rows cos
 row (2 x 512 LSTM, int8: 0.31 ms for 1 row, 0.90 ms for 8). One thread per model runs the loop: it
 admits waiting requests between steps (each primed on its prompt in its user's thread), samples every row with that
 request's own settings and random generator, hands each user their new characters, and drops rows that
-finish, stop or are cancelled. The thread ends when no request is left and starts again with the next.
+finish, stop or are cancelled. The thread ends when no request is left and starts again with the next. At the
+interpreter's exit each running loop is stopped at its next step and waited for (`stop_loops`): Python ends its
+daemon threads where they next take the GIL, and one ended inside a torch call aborted the process ("terminate
+called without an active exception", exit code 134) after two of three short generations.
 
 Results do not depend on who else is generating, so a seed repeats its text under any load (tests check each
 user's text against `generate` alone, on the CPU and, in tests/test_cuda.py, on a GPU): on the int8 path every row
@@ -18,9 +21,11 @@ of the draws (as they would alone, from one run to the next).
 """
 from __future__ import annotations
 
+import atexit
 import queue
-from collections import defaultdict
 import threading
+import weakref
+from collections import defaultdict
 from collections.abc import Iterator
 
 import torch
@@ -31,6 +36,8 @@ from .stepper import CharStepper, LayerState
 MAX_BATCH = 16  # rows stepped together on a CPU; more requests wait for a free row
 MAX_GPU_BATCH = 64  # ... on a GPU, where 64 rows (four float32 blocks) cost about what one does
 DONE = object()  # the end of a request's pieces
+EXIT_SECONDS = 2.0  # how long the interpreter's exit waits for a running loop to stop
+_LOOPS: "weakref.WeakSet[BatchedGeneration]" = weakref.WeakSet()  # generations that have started a loop
 
 
 class Request:
@@ -79,6 +86,8 @@ class BatchedGeneration:
         self._waiting: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards the decision to start or end the loop's thread
         self._running = False
+        self._stopping = False  # set at exit: the loop ends at its next step
+        self._thread: threading.Thread | None = None
         self._users = 0
 
     @property
@@ -109,8 +118,10 @@ class BatchedGeneration:
     def _start_loop(self) -> None:
         """Start the loop's thread (the caller holds the lock); if it cannot start, nobody is left waiting."""
         try:
-            threading.Thread(target=self._serve, name="generation", daemon=True).start()
+            self._thread = threading.Thread(target=self._serve, name="generation", daemon=True)
+            self._thread.start()
             self._running = True
+            _LOOPS.add(self)
         except RuntimeError:  # e.g. "can't start new thread": the waiting users hear it in their own threads
             self._fail(self._drain(), "the generation loop could not start: try again in a moment")
 
@@ -132,6 +143,10 @@ class BatchedGeneration:
         try:
             while True:
                 with self._lock:
+                    if self._stopping:
+                        self._running = False
+                        self._fail(active + self._drain(), "the app is stopping: generate again once it is back")
+                        return
                     if not active and self._waiting.empty():
                         self._running = False
                         return
@@ -193,3 +208,17 @@ def sample_rows(logits: torch.Tensor, requests: list[Request]) -> list[int | Non
             if requests[row].generator is not None:
                 ids[row] = int(torch.multinomial(probs[i:i + 1], 1, generator=requests[row].generator)[0, 0])
     return ids
+
+
+@atexit.register
+def stop_loops(generations: list[BatchedGeneration] | None = None, seconds: float = EXIT_SECONDS) -> None:
+    """Stop the running loops of `generations` (default: every one started) at their next step, their users told,
+    and wait for them (at most `seconds` each), so that no loop is inside a torch call when the interpreter ends its
+    daemon threads."""
+    generations = list(_LOOPS) if generations is None else generations
+    for generation in generations:
+        with generation._lock:
+            generation._stopping = True
+    for generation in generations:
+        if generation._thread is not None:
+            generation._thread.join(seconds)
