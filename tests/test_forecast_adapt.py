@@ -62,10 +62,10 @@ def test_an_adaptation_round_trips_through_json():
 @pytest.mark.slow
 @pytest.mark.parametrize("make", [hourly_demand, victoria_elsewhere], ids=["synthetic-hourly", "victoria-in-mw"])
 def test_the_adapted_model_beats_the_better_naive_on_the_held_out_weeks(make):
-    from rnn_demo.forecast.serve import SHELF, step_minutes
+    from rnn_demo.forecast.serve import SHELF
 
     series = make()
-    model = SHELF.bundled("gru").for_step(step_minutes(series))
+    model = SHELF.bundled("gru").for_step(series.step_minutes)
     progress, adaptation = finished_adaptation(model, series, math.inf, QUICK)
     table, naives = adaptation.table, naive_rows(model.config)
     assert [p["step"] for p in progress] == [25, 50, 75, 100, 125, 150]

@@ -1,6 +1,7 @@
 """What a visitor's upload and origin can hold, on small literal inputs: row counts as pandas reads them, implausible
 values, UTC offsets and clock changes, day-first dates, tiny steps, origins with offsets, text shown as text."""
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -389,7 +390,7 @@ def test_forecast_errors_never_show_a_server_path(tmp_path):
         assert str(tmp_path) not in str(raised.value) and "/tmp" not in str(raised.value), name
 
 
-def test_a_visitors_hourly_forecaster_reads_the_half_hourly_series_a_day_ahead(tmp_path, tiny_models_dir):
+def test_a_visitors_hourly_forecaster_reads_the_half_hourly_series_a_day_ahead(tmp_path, tiny_models_dir, cli):
     """A model trained on an hourly upload (the Train tab) used on the Victoria series is read in its half-hour steps
     (Forecaster.for_step), as an upload's model is: it ran as it was (24 steps, half a day ahead from 3.5 days of
     history, its baselines' lags halved) and its backtest failed with a KeyError."""
@@ -408,6 +409,9 @@ def test_a_visitors_hourly_forecaster_reads_the_half_hourly_series_a_day_ahead(t
     table = backtest_table("gru", loaded)
     assert list(table["forecaster"])[1:] == ["seasonal naive, lag 48 (yesterday)",
                                              "seasonal naive, lag 336 (last week)"]
+    evaluated = cli("evaluate", "forecast", "--model", str(tmp_path / "hourly"), "--json")  # read in half-hours too
+    scored = json.loads(evaluated.stdout)
+    assert {"seasonal_naive_48", "seasonal_naive_336"} <= set(scored) and scored["horizon"] == 48
 
 
 def test_empty_metrics_tables_have_their_real_headers():

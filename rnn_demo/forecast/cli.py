@@ -58,8 +58,8 @@ class ForecastCLI(TaskCLI):
         from .infer import protocol_series
         from .model import Forecaster
 
-        model = load_model(Forecaster, args.model, args.device)
         series, test_start = protocol_series()
+        model = load_model(Forecaster, args.model, args.device).for_step(series.step_minutes)  # an hourly model too
         result = backtest(model, series, test_start)
         result["reference"] = REFERENCES[result["track"]]  # the protocol's, on this track (cited, not measured)
         result["calibration"] = calibration_check(model, series, test_start, _validation_days(args.model))

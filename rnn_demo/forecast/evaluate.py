@@ -64,7 +64,8 @@ def calibration_check(model: Forecaster, series: Series, test_start: int, days: 
 
 
 def backtest(model: Forecaster, series: Series, test_start: int) -> dict:
-    """The model and the baselines on the same origins; metrics rounded for reading, as one JSON-ready dict."""
+    """The model and the baselines on the same origins; metrics rounded for reading, as one JSON-ready dict. The
+    model reads the series in its own steps: callers give it the series' (Forecaster.for_step)."""
     horizon = model.config.horizon
     origins = test_origins(series, test_start, horizon)
     if origins.size == 0:

@@ -25,6 +25,11 @@ class Series:
     # the forecast day's temperatures (a weather forecast, or the oracle's observed ones). None: not known.
     temperature: np.ndarray | None = None
 
+    @property
+    def step_minutes(self) -> float:
+        """The series' step in minutes (the forecaster reads it in these: Forecaster.for_step)."""
+        return (self.times[1] - self.times[0]) / pd.Timedelta(minutes=1)
+
     @classmethod
     def from_dataset(cls, dataset) -> "Series":
         """From a `datasets.Dataset` with `time` (wall-clock), `value` and `workday` columns, `utc_offset` (minutes)

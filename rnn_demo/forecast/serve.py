@@ -174,11 +174,6 @@ def metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     return frame.rename(columns=METRIC_NAMES).reset_index(names="forecaster")
 
 
-def step_minutes(series: Series) -> float:
-    """The series' step in minutes."""
-    return (series.times[1] - series.times[0]) / pd.Timedelta(minutes=1)
-
-
 def load_upload(path: str, time_column: str | None, value_column: str | None, model: Forecaster,
                 temperature_column: str | None = None, with_temperature: Forecaster | None = None
                 ) -> tuple[Series, Forecaster, list[str]]:
@@ -189,7 +184,7 @@ def load_upload(path: str, time_column: str | None, value_column: str | None, mo
                                        temperature_column or None)
     model, why = _model_for(series, model, with_temperature)
     notes += why
-    model = model.for_step(step_minutes(series))
+    model = model.for_step(series.step_minutes)
     config = model.config
     if len(series) < min_history(config.window, config.week):
         raise ValueError(f"the series has {len(series):,} steps; a forecast needs at least "
@@ -244,7 +239,7 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
         scale = None
     else:
         (series, test_start), notes = victoria(), []
-        model = model.for_step(step_minutes(series))  # a visitor's hourly model reads the half-hourly series
+        model = model.for_step(series.step_minutes)  # a visitor's hourly model reads the half-hourly series
         scale = mase_scale(series.values[:test_start], model.config.week)
     index, origin_notes = locate_origin(origin, series, min_history(model.config.window, model.config.week))
     notes += origin_notes
@@ -264,7 +259,7 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
 def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataFrame:
     """The protocol backtest of the chosen model beside the seasonal naive baselines, as a table."""
     series, test_start = victoria()
-    model = SHELF.for_cell(cell, loaded).for_step(step_minutes(series))
+    model = SHELF.for_cell(cell, loaded).for_step(series.step_minutes)
     result = backtest(model, series, test_start)
     name, day, week = loaded[0] if loaded else CELL_LABELS[cell], model.config.day, model.config.week
     return metrics_frame({f"{name} (median, 80% interval)": result["model"],

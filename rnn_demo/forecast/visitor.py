@@ -17,7 +17,6 @@ from .evaluate import mase_scale
 from .features import FEATURES, TEMPERATURE_FEATURES
 from .infer import forecast_quantiles, interval_of
 from .model import ForecastConfig, Forecaster
-from .serve import step_minutes
 from .train import ForecastTask, conformal_widening
 from .upload import MAX_ROWS, read_series_upload
 
@@ -30,7 +29,7 @@ def series_upload(path: str | Path, time_column: str | None, value_column: str |
     a column for it); its last days are held out by the forecasting task itself (adapt.HOLDOUT_DAYS), so it needs as
     many days as adapting does."""
     series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column, temperature_column)
-    config = ForecastConfig().for_step(step_minutes(series))
+    config = ForecastConfig().for_step(series.step_minutes)
     start = holdout_start(series, config)
     if not mase_scale(series.values[:start], config.week):
         raise ValueError("the series repeats itself exactly from one week to the next before its held-out days (or "
@@ -50,7 +49,7 @@ def read_series(path: str | Path, columns: dict[str, str | None]) -> Prepared:
 def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> Built:
     series = prepared.train
     features = [*FEATURES, *(TEMPERATURE_FEATURES if series.temperature is not None else ())]
-    config = ForecastConfig(cell=cell, unit="", features=features, **SIZES[size]).for_step(step_minutes(series))
+    config = ForecastConfig(cell=cell, unit="", features=features, **SIZES[size]).for_step(series.step_minutes)
     start = holdout_start(series, config)
     config.train_mean, config.train_std = float(series.values[:start].mean()), float(series.values[:start].std())
     task = ForecastTask(series, config, start, batch_size=32, device=device)
