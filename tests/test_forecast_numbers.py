@@ -26,6 +26,9 @@ def read(cells: list[str], delimiter: str, temperature: list[str] | None = None)
     (["1\u202f234,5", "1'234"], ";", ["1234.5", "1234"], "as 1234.5"),  # a narrow no-break space, an apostrophe
     (["", "na", "-1.234,5"], ";", ["", "na", "-1234.5"], "“-1.234,5” as -1234.5"),  # missing cells untouched
     (["1.234.567", "987"], "\t", ["1234567", "987"], "“1.234.567” as 1234567"),  # a mark twice: a separator
+    (["1.393", "987"], "\t", ["1393", "987"], "“1.393” as 1393"),  # whole numbers beside it: grouped thousands
+    (["1,393", "987"], "\t", ["1393", "987"], "“1,393” as 1393"),
+    (["1,50E+03", "2,01E+03"], "\t", ["1.50E+03", "2.01E+03"], "“1,50E+03” as 1.50E+03"),  # a German exponent
 ])
 def test_the_file_says_its_decimal_mark_and_the_note_shows_a_cell_read(cells, delimiter, expected, example):
     written, note = read(cells, delimiter)
@@ -47,9 +50,10 @@ def test_a_file_that_settles_the_mark_both_ways_or_not_at_all_is_refused_by_exam
         read(["1.5", "2,5"], ";")
     with pytest.raises(ValueError, match="two ways: '20.5' with a decimal point, '1.234,5' with a decimal comma"):
         read(["1.234,5"], ";", temperature=["20.5"])  # one format for the whole file
-    with pytest.raises(ValueError, match=r"'1.393' as 1393 \(a separator between thousands\) or as 1.393 \(a "
-                                         r"decimal mark\), and no cell tells which"):
-        read(["1.393", "987"], "\t")
+    for delimiter in (";", "\t"):  # a Swiss export's three decimals (20.126 GWh) or German grouped thousands
+        with pytest.raises(ValueError, match=r"'20.126' as 20126 \(a separator between thousands\) or as 20.126 "
+                                             r"\(a decimal mark\), and no cell tells which"):
+            read(["20.126", "22.456"], delimiter)
 
 
 def test_a_german_export_with_grouped_whole_megawatts_reads_as_the_same_series():

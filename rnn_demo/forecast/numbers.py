@@ -4,9 +4,10 @@ cell of the file at once (a spreadsheet writes one format for a whole file), the
 What settles the decimal mark: a cell with both marks (`1.234,5`, `1,234.5`: the last one is the decimal mark), a
 mark not followed by three digits (`12,5`, `1414.1`), a number that starts `0` before its mark (`0,125`), a mark
 that comes twice (`1.234.567`: a separator) and an exponent (`1e3`). A file whose cells settle nothing (every mark
-followed by groups of three digits: `1.393`, `12,345`) is read in its delimiter's usual format: a comma-separated
-file has decimal points, a semicolon-separated one decimal commas; a tab-separated one is refused, with both
-readings. Cells that settle it both ways are refused by example. Spaces (also no-break and thin ones) and
+followed by groups of three digits: `1.393`, `12,345`) takes the mark for a separator between thousands where it
+also has whole numbers with no mark (`987` beside `1.393`: Excel's `#,##0`) and is refused with both readings where
+it has none (a Swiss `20.126;...` is as likely as a German `20.126;...`); a comma-separated file reads decimal points, as it always did here (a quoted `1,393` groups
+thousands). Cells that settle it both ways are refused by example. Spaces (also no-break and thin ones) and
 apostrophes between digits are thousands separators (`1 234,5`, `1'234.5`).
 """
 from __future__ import annotations
@@ -33,13 +34,16 @@ SETTLING = [
     (".", re.compile(SIGN + r"\d{4,}\.\d*$")),  # 1234.567: no separator after four digits
     (",", re.compile(SIGN + r"\d{4,},\d*$")),  # 1234,567
     (".", re.compile(SIGN + r"[\d.]*\d[eE][+-]?\d+$")),  # 1.5e3
+    (",", re.compile(SIGN + r"\d*,\d+[eE][+-]?\d+$")),  # 1,50E+03: a German exponent
 ]
-USUAL_MARK = {",": ".", ";": ","}  # by the file's delimiter, where no cell settles it
+USUAL_MARK = {",": ".", ";": ","}  # by the file's delimiter, where no cell has a mark that reads as a number
 SPACING = r"(?<=\d)[ \u00a0\u202f\u2009'\u2019](?=\d)"  # between digits: a thousands separator
 
 
-def decimal_mark(cells: pd.Series, delimiter: str) -> str:
-    """"." or ",": the decimal mark of the number cells `cells` (text, spacing removed), by what they settle."""
+def decimal_mark(cells: pd.Series, delimiter: str, whole_numbers: bool = False) -> str:
+    """"." or ",": the decimal mark of the number cells `cells` that hold a mark (text, spacing removed), by what they
+    settle; where none does, by `whole_numbers` (whether the file has number cells with no mark: 987 beside 1.393
+    says the mark separates thousands) or else by the delimiter (a comma-separated file: decimal points)."""
     shown: dict[str, str] = {}
     for mark, pattern in SETTLING:
         hits = cells[cells.str.match(pattern)]
@@ -51,8 +55,11 @@ def decimal_mark(cells: pd.Series, delimiter: str) -> str:
     if shown:
         return next(iter(shown))
     grouped = cells[cells.str.match(GROUPS["."]) | cells.str.match(GROUPS[","])]
-    if not len(grouped) or delimiter in USUAL_MARK:
+    kinds = {mark for mark in MARKS if grouped.str.contains(mark, regex=False).any()}
+    if not len(grouped) or delimiter == ",":  # a comma-separated file: decimal points (a quoted 1,393 groups)
         return USUAL_MARK.get(delimiter, ".")
+    if len(kinds) == 1 and whole_numbers:  # 1.393 beside 987: a separator between thousands
+        return "," if kinds == {"."} else "."
     example = grouped.iloc[0]
     plain = example.replace(".", "").replace(",", "")
     raise ValueError(f"the numbers can be read two ways: {quoted(example)} as {plain} (a separator between "
@@ -68,7 +75,7 @@ def plain_numbers(frame: pd.DataFrame, delimiter: str) -> tuple[pd.DataFrame, st
     spaced = stripped.apply(lambda column: column.str.replace(SPACING, "", regex=True))
     cells = pd.concat([spaced[column] for column in spaced.columns], ignore_index=True)
     marked = cells[cells.str.contains(r"\d[.,]|[.,]\d", regex=True)]
-    mark = decimal_mark(marked, delimiter)
+    mark = decimal_mark(marked, delimiter, whole_numbers=bool(cells.str.fullmatch(r"[+-]?\d+").any()))
     separator = "," if mark == "." else "."
 
     def plain(column: pd.Series) -> pd.Series:
