@@ -149,6 +149,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
     from .parallel import one_cpu_process_note, replicas_for
+    from .run_dir import claim as run_dir_claim
+    from .run_dir import run_options
     from .training import TrainSettings
 
     if args.threads:
@@ -161,9 +163,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         print("training on " + ", ".join(f"{key} {value}" for key, value in replicas.record().items()), flush=True)
     if note := one_cpu_process_note():
         print(note, file=sys.stderr)
+    out, run_dir = args.out or MODELS_DIR / name, args.run_dir or Path("checkpoints") / name
     try:
-        state = TASKS[args.task].cli.train(args, settings, args.out or MODELS_DIR / name,
-                                           args.run_dir or Path("checkpoints") / name, replicas)
+        run_dir_claim(run_dir, run_options(args, out), resume=not args.no_resume, is_main=replicas.is_main)
+        state = TASKS[args.task].cli.train(args, settings, out, run_dir, replicas)
     finally:
         replicas.finish()
     if replicas.is_main:

@@ -230,3 +230,26 @@ def test_evaluate_sentiment_logs_its_test_scoring_and_writes_the_card(cli, tiny_
     assert "evaluate sentiment" in logged[0]["command"]
     card = (model / "README.md").read_text()
     assert f"accuracy {figures['short_texts']['accuracy']:.2%}" in card and "scored 1 time(s)" in card
+
+
+def test_a_training_never_resumes_another_trainings_checkpoint(cli, tmp_path, tiny_corpus):
+    """The default --run-dir is checkpoints/<task>-<cell> whatever the data: a second training on other data
+    continued the first's checkpoint (it printed the other data's best loss and wrote no model). A run resumes a
+    checkpoint only under the options it was written with, save those that may change (how long it goes on)."""
+    tiny = ["--hidden-size", "16", "--layers", "1", "--embedding-dim", "8", "--batch-size", "4", "--seq-len", "16",
+            "--eval-every", "2", "--threads", "1", "--run-dir", str(tmp_path / "run")]
+    other = tmp_path / "other.txt"
+    other.write_text(tiny_corpus.read_text()[::-1])  # the same characters, other text
+    first = cli("train", "text", *tiny, "--data", str(tiny_corpus), "--max-steps", "2", "--out", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr[-2000:]
+    second = cli("train", "text", *tiny, "--data", str(other), "--max-steps", "4", "--out", str(tmp_path / "b"))
+    assert second.returncode == 1 and not (tmp_path / "b").exists()
+    assert f"{tmp_path / 'run'} holds the checkpoint of another training (--data: '{tiny_corpus}' there, " \
+           f"'{other}' now; --out: " in second.stderr and "with --no-resume, or give it its own --run-dir" in second.stderr
+    longer = cli("train", "text", *tiny, "--data", str(tiny_corpus), "--max-steps", "4", "--out", str(tmp_path / "a"))
+    assert longer.returncode == 0, longer.stderr[-2000:]  # the same training goes on to step 4
+    state = json.loads((tmp_path / "run" / "last" / "trainer_state.json").read_text())["loop"]
+    assert [entry["step"] for entry in state["history"]] == [2, 4]
+    fresh = cli("train", "text", *tiny, "--data", str(other), "--max-steps", "2", "--out", str(tmp_path / "b"),
+                "--no-resume")
+    assert fresh.returncode == 0 and (tmp_path / "b" / "model.safetensors").is_file()
