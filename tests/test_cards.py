@@ -139,17 +139,17 @@ def test_the_package_way_runs_the_models_the_cards_name_from_the_hub(tmp_path, m
     script = ""
     with local_hub() as hub:
         env = hub_environment(monkeypatch, hub, tmp_path / "hf")
-        for task in ("text", "sentiment", "forecast"):
-            name = f"{task}-gru"
+        for task, name in (("text", "text-gru"), ("sentiment", "sentiment-gru"), ("forecast", "forecast-gru"),
+                           ("forecast", "forecast-temperature-gru")):  # the temperature variant's card too
             push_model(MODELS_DIR / name, task, model_repo(name))
             code = re.search(r"With the package.*?```python\n(.*?)```", card_of(name), re.S).group(1)
             script += f"print({MARK.format(task)!r})\n" + code  # as written: the forecast's makes its own series
-        script += "\nprint(quantiles.shape)\n"  # the forecast snippet's result
+            script += "\nprint(quantiles.shape)\n" if task == "forecast" else ""  # the forecast snippet's result
         result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
                                 env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
                                 timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    text, sentiment, forecast = (part.strip() for part in re.split(r"=== \w+ ===", result.stdout)[1:])
+    text, sentiment, forecast, temperature = (part.strip() for part in re.split(r"=== \w+ ===", result.stdout)[1:])
     assert len(text) >= 250  # 300 characters of Shakespeare-like text
     assert ast.literal_eval(sentiment)[0]["positive"] > 0.5  # the printed list of one {label: probability}
-    assert forecast == "(1, 48, 3)"
+    assert forecast == temperature == "(1, 48, 3)"

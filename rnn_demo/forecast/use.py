@@ -41,6 +41,9 @@ from rnn_demo.forecast.model import Forecaster
 model = Forecaster.from_pretrained("REPO")
 times = pd.date_range("2024-01-01", periods=3 * 7 * 48, freq="30min")  # your half-hourly times: two weeks at least
 values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / 48)  # your demand at those times (GW)
-series = Series(times, values, (times.day_of_week < 5).astype(float))  # working days: Monday to Friday
+temperature = None  # a temperature-aware model reads it (°C): at those times and through the day ahead
+if model.config.reads_temperature:
+    temperature = 20 + 5 * np.sin(np.arange(len(times) + 48) * 2 * np.pi / 48)  # your observations and forecast
+series = Series(times, values, (times.day_of_week < 5).astype(float), temperature=temperature)  # workdays: Mon-Fri
 quantiles = forecast_quantiles(model, series, [len(series)])  # (1, 48, 3): the next day's 10/50/90% quantiles""",
           command='rnn-demo evaluate forecast --model REPO')
