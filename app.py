@@ -6,9 +6,11 @@ import importlib
 import os
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rnn_demo.clients import SESSION_CAPACITY, calm_idle_queue, guard_queue
 from rnn_demo.devices import page_note
+from rnn_demo.http_limits import RouteLimits
 from rnn_demo.model_sources import LIMITS as MODEL_LIMITS
 from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
@@ -56,5 +58,6 @@ if __name__ == "__main__":
     start_memory_trimmer()  # before the server's threads start: they share two malloc arenas, trimmed each minute
     # larger uploads are refused before they reach a handler; gradio's /monitoring pages (every event's
     # timing, open to anyone by default) only when RNN_DEMO_MONITORING=1 asks for them
+    # gradio's own routes bounded per client: deep links (a file per call, never deleted) off, uploads counted
     demo.launch(max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1",
-                state_session_capacity=SESSION_CAPACITY)
+                state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(RouteLimits)]})

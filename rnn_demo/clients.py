@@ -9,6 +9,9 @@ request past its share is refused at once, so it never holds a place that anothe
 gradio keeps a session's state (a copy of the whole page's configuration, about 0.6 MB here, and the values its
 events returned) for its last SESSION_CAPACITY sessions. A plain API call that names no session gets a new one that
 no later request can name: `guard_queue` forgets it once its event has ended, so such calls leave nothing behind.
+A caller names its sessions freely, so gradio's own eviction (the least recently used of all) let one client that
+opened 500 sessions wipe every other visitor's (a model trained or loaded for a session silently became the bundled
+one): `fair_sessions` evicts the oldest session of the client that holds the most instead.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import asyncio
 import ipaddress
 import os
 import time
+from collections import Counter
 from typing import Any, Protocol
 
 from .jobs import PER_CLIENT_JOBS, SHARE_SPENT, SLOT
@@ -46,7 +50,10 @@ def client_address(request: HasClient | None, trusted_proxies: int | None = None
         return "unknown"
     hops = TRUSTED_PROXIES if trusted_proxies is None else trusted_proxies
     headers = request.headers or {}
-    forwarded = [part.strip() for part in (headers.get("x-forwarded-for") or "").split(",") if part.strip()]
+    # every X-Forwarded-For line, in order: a proxy that adds a line of its own (not appending to the client's)
+    # puts the address it saw last; the first line alone would be the client's own claim
+    lines = headers.getlist("x-forwarded-for") if hasattr(headers, "getlist") else [headers.get("x-forwarded-for")]
+    forwarded = [part.strip() for line in lines for part in (line or "").split(",") if part.strip()]
     if hops > 0 and forwarded:
         return _as_counted(forwarded[max(len(forwarded) - hops, 0)])
     peer = request.client
@@ -94,6 +101,7 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[st
     queue, push = demo._queue, demo._queue.push
     sessionless: dict[str, tuple[str, float | None]] = {}  # session -> (its event's id, when it was seen ended)
     pruning: list[asyncio.Task] = []
+    owners: dict[str, str] = {}  # session -> the client that first named it at the queue's door
 
     async def guarded_push(body: Any, request: Any, username: str | None) -> tuple:
         client = client_address(request)
@@ -101,8 +109,13 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[st
         if refusal:
             await asyncio.sleep(REFUSAL_DELAY)  # costs the app nothing; slows a client that loops on refusals
             return False, refusal, "queue_full"
+        holder = getattr(demo, "state_holder", None)  # the launched app's, made at launch
+        if holder is not None and not getattr(holder, "fair", False):
+            fair_sessions(holder, owners)
         named = body.session_hash is not None
         answer = await push(body, request, username)
+        if named and answer[0]:
+            owners.setdefault(body.session_hash, client)
         if not named and answer[0]:
             sessionless[body.session_hash] = (answer[1], None)  # the session the queue made up, and the event id
             if not pruning:
@@ -128,6 +141,32 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[st
                             holder.time_last_used.pop(session, None)
 
     queue.push = guarded_push
+
+
+NO_OWNER = ""  # the owner of a session no queued request has named (a queue=False call): it holds no state yet
+
+
+def fair_sessions(holder: Any, owners: dict[str, str]) -> None:
+    """Make gradio's StateHolder `holder` evict fairly: past its capacity, the oldest session of the client holding
+    the most sessions (`owners`: session -> client; sessions none named count as one client, NO_OWNER, and go
+    first on a tie), never the session in use. Replaces its `update` (gradio's private eviction, checked against a
+    launched app by tests/test_fairness.py)."""
+    def update(session_id: str) -> None:
+        with holder.lock:
+            if session_id in holder.session_data:
+                holder.session_data.move_to_end(session_id)
+            while len(holder.session_data) > max(holder.capacity, 1):
+                counts = Counter(owners.get(s, NO_OWNER) for s in holder.session_data if s != session_id)
+                heaviest = max(counts, key=lambda owner: (counts[owner], owner == NO_OWNER))
+                victim = next(s for s in holder.session_data
+                              if s != session_id and owners.get(s, NO_OWNER) == heaviest)  # its oldest
+                del holder.session_data[victim]
+                holder.time_last_used.pop(victim, None)
+                owners.pop(victim, None)
+            if len(owners) > 2 * holder.capacity:  # sessions gradio dropped itself
+                for session in [s for s in owners if s not in holder.session_data]:
+                    del owners[session]
+    holder.update, holder.fair = update, True
 
 
 def calm_idle_queue(demo: Any) -> None:

@@ -1,6 +1,7 @@
 """The app through its API, as other programs use a Space: a launched server and gradio_client."""
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -200,3 +201,35 @@ def test_monitoring_is_off_unless_asked_for(client):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(client.src.rstrip("/") + "/" + path, timeout=10)
         assert refused.value.code == 403, path
+
+
+def test_deep_links_are_not_offered_and_uploads_are_counted_per_client(client):
+    """gradio's own routes, which no handler sees: a deep link wrote the caller's whole page state to a file that was
+    never deleted (9 GB an hour from one client), and uploads were bounded per file only (0.5 GB in 2.7 s)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from rnn_demo.http_limits import UPLOAD_BYTES
+
+    base = client.src.rstrip("/")
+    deep = httpx.get(f"{base}/gradio_api/deep_link", params={"session_hash": "abc"}, timeout=10)
+    assert deep.status_code == 404 and deep.json()["error"] == "this app offers no deep links"
+    address = urlsplit(base)
+
+    def upload_headers(length: str | None) -> str:  # the request's head only: refused before any body is read
+        with socket.create_connection((address.hostname, address.port), timeout=10) as raw:
+            declared = f"Content-Length: {length}\r\n" if length else "Transfer-Encoding: chunked\r\n"
+            raw.sendall(f"POST /gradio_api/upload HTTP/1.1\r\nHost: {address.netloc}\r\nX-Forwarded-For: "
+                        f"192.0.2.99\r\nContent-Type: multipart/form-data; boundary=x\r\n{declared}\r\n".encode())
+            answer = raw.makefile("rb")
+            head = b"".join(iter(answer.readline, b"\r\n")).decode()
+            length = int(re.search(r"content-length: (\d+)", head, re.I).group(1))
+            return head + answer.read(length).decode()
+
+    over = upload_headers(str(UPLOAD_BYTES + 1))
+    assert over.startswith("HTTP/1.1 429") and f"you have uploaded {UPLOAD_BYTES // 2**20} MB in the last 10 " \
+                                               "minutes, the most one visitor may" in over
+    assert upload_headers(None).startswith("HTTP/1.1 411")
+

@@ -39,6 +39,41 @@ def test_a_client_is_its_address_as_the_trusted_proxy_saw_it():
     assert client_address(request("2001:db8:1:2::17"), trusted_proxies=0) == "2001:db8:1:2::/64"
     assert client_address(request("10.0.0.1", "2001:db8:1:2:aaaa::1"), trusted_proxies=1) == "2001:db8:1:2::/64"
     assert client_address(request("::ffff:203.0.113.9"), trusted_proxies=0) == "203.0.113.9"
+    # a proxy that adds a header line of its own: the line it added, not the client's first one
+    from starlette.datastructures import Headers
+
+    lines = Headers(raw=[(b"x-forwarded-for", b"6.6.6.6"), (b"x-forwarded-for", b"203.0.113.7")])
+    assert client_address(SimpleNamespace(headers=lines, client=None), trusted_proxies=1) == "203.0.113.7"
+
+
+def test_a_client_opening_sessions_evicts_its_own_never_another_visitors():
+    """gradio evicts the least recently used session of all: one client naming 500 new sessions (46 s of requests
+    from one address) wiped every other visitor's, and a model trained for one silently became the bundled one.
+    fair_sessions evicts the oldest session of the client holding the most, on gradio's own StateHolder."""
+    import gradio as gr
+    from gradio.state_holder import StateHolder
+
+    from rnn_demo.clients import fair_sessions
+
+    with gr.Blocks() as blocks:
+        gr.State()
+    blocks.state_session_capacity = 4
+    holder, owners = StateHolder(), {}
+    holder.set_blocks(blocks)
+    fair_sessions(holder, owners)
+    owners["visitor"] = "192.0.2.7"
+    holder["visitor"].state_data[0] = "a model trained for this session"
+    for i in range(20):  # a flood of sessions, named at the queue's door, then by calls that never queue
+        owners[f"flood-{i}"] = "192.0.2.66"
+        holder[f"flood-{i}"]
+    for i in range(20):
+        holder[f"unqueued-{i}"]
+    assert "visitor" in holder and holder["visitor"].state_data[0] == "a model trained for this session"
+    assert len(holder.session_data) == 4 and set(owners) <= set(holder.session_data)
+    for visitor in ("a", "b", "c", "d"):  # one session each: the oldest goes, as gradio's own eviction does
+        owners[visitor] = f"198.51.100.{ord(visitor)}"
+        holder[visitor]
+    assert list(holder.session_data) == ["a", "b", "c", "d"]
 
 
 @pytest.mark.slow
@@ -225,3 +260,14 @@ def test_an_idle_queue_polls_every_10_ms():
     calm_idle_queue(demo)
     assert gradio_polls <= (IDLE_POLL, IDLE_PROGRESS_POLL)  # gradio's own, no slower than ours
     assert (demo._queue.sleep_when_free, demo._queue.progress_update_sleep_when_free) == (IDLE_POLL, IDLE_PROGRESS_POLL)
+
+
+def test_an_upload_budget_counts_each_clients_bytes_over_its_window():
+    from rnn_demo.http_limits import UploadBudget
+
+    budget = UploadBudget(budget=100, window=60)
+    assert budget.take("a", 60, now=0) and budget.take("a", 40, now=10)
+    assert not budget.take("a", 1, now=30)  # spent; nothing counted for the refusal
+    assert budget.take("b", 100, now=30)  # another client has its own
+    assert not budget.take("a", 61, now=61) and budget.take("a", 60, now=61)  # the first upload has left the window
+    assert not budget.take("c", 101, now=0) and "c" not in budget.spent  # larger than the whole budget: nothing kept

@@ -1,0 +1,82 @@
+"""Limits on gradio's own HTTP routes, which no handler of the app sees (an ASGI middleware, `RouteLimits`, handed to
+the app at launch):
+
+- `/gradio_api/deep_link` is not offered (404): gradio writes the whole page state of the caller's session to a
+  file for each call (264 KB to 620 KB here) and never deletes it; one client wrote 50 MB in 20 s (9 GB an hour).
+  The app links to nothing by session.
+- `/gradio_api/upload` takes at most UPLOAD_BYTES from one client (clients.client_address) in UPLOAD_WINDOW seconds,
+  counted by the Content-Length each upload declares (an upload that declares none is refused: 411): gradio keeps
+  uploads an hour and bounds only each file (one client uploaded 0.5 GB in 2.7 s).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from starlette.requests import Request
+
+from .clients import client_address
+from .uploads import MAX_BYTES
+
+UPLOAD_BYTES = 4 * MAX_BYTES  # what one client may upload in UPLOAD_WINDOW: four files of the largest size
+UPLOAD_WINDOW = 600.0
+
+
+class UploadBudget:
+    """Bytes each client has uploaded in the last `window` seconds, against `budget`."""
+
+    def __init__(self, budget: int = UPLOAD_BYTES, window: float = UPLOAD_WINDOW) -> None:
+        self.budget, self.window = budget, window
+        self.spent: defaultdict[str, deque[tuple[float, int]]] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def take(self, client: str, size: int, now: float | None = None) -> bool:
+        """Count `size` bytes for `client` if they fit in its budget; False (nothing counted) if they do not."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            spent = self.spent[client]
+            while spent and spent[0][0] <= now - self.window:
+                spent.popleft()
+            if sum(size for _, size in spent) + size > self.budget:
+                if not spent:
+                    del self.spent[client]
+                return False
+            spent.append((now, size))
+            return True
+
+
+class RouteLimits:
+    """The ASGI middleware: deep links refused, uploads counted against each client's UploadBudget."""
+
+    def __init__(self, app: Any, budget: UploadBudget | None = None) -> None:
+        self.app, self.budget = app, budget or UploadBudget()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"].rstrip("/")
+            if path.endswith("/deep_link"):
+                return await _answer(send, 404, "this app offers no deep links")
+            if scope["method"] == "POST" and path.endswith("/upload"):
+                refusal = self._upload_refusal(Request(scope))
+                if refusal:
+                    return await _answer(send, *refusal)
+        await self.app(scope, receive, send)
+
+    def _upload_refusal(self, request: Request) -> tuple[int, str] | None:
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit():
+            return 411, "an upload must declare its length (Content-Length)"
+        if not self.budget.take(client_address(request), int(declared)):
+            return 429, (f"you have uploaded {self.budget.budget // 2**20} MB in the last "
+                         f"{self.budget.window / 60:.0f} minutes, the most one visitor may: try again later")
+        return None
+
+
+async def _answer(send: Any, status: int, message: str) -> None:
+    body = json.dumps({"error": message, "detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
