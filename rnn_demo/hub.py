@@ -64,6 +64,15 @@ class HubModel(PyTorchModelHubMixin):
         """The number of trained values (weights and biases) the model holds."""
         return sum(p.numel() for p in self.parameters())  # type: ignore[attr-defined]
 
+    def save_pretrained(self, save_directory: str | Path, *, fresh_card: bool = False, **kwargs: Any) -> Any:
+        """huggingface_hub's save; with `fresh_card` (a training saving its model) a card already in the folder
+        goes first, so that the mixin writes its own: it never replaces one, and a model trained into the folder of
+        another (the default --out is the bundled model's) kept the old model's card, figures and all."""
+        card = Path(save_directory) / "README.md"
+        if fresh_card and card.is_file():
+            card.unlink()
+        return super().save_pretrained(save_directory, **kwargs)
+
     def _save_pretrained(self, save_directory: Path) -> None:
         dtype = getattr(torch, self.config.storage_dtype)
         tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self.state_dict().items()}

@@ -1,6 +1,7 @@
 """The command line (`python -m rnn_demo`), run in this process (conftest's `cli`: `main(argv)`), with one test
 of each command family run as users run it, in a new process (`run_cli`): help, train, generate, evaluate."""
 import json
+import shutil
 import math
 
 import pytest
@@ -253,3 +254,18 @@ def test_a_training_never_resumes_another_trainings_checkpoint(cli, tmp_path, ti
     fresh = cli("train", "text", *tiny, "--data", str(other), "--max-steps", "2", "--out", str(tmp_path / "b"),
                 "--no-resume")
     assert fresh.returncode == 0 and (tmp_path / "b" / "model.safetensors").is_file()
+
+
+def test_a_model_trained_into_another_models_folder_gets_a_card_of_its_own(cli, tmp_path, tiny_corpus):
+    """The default --out is the bundled model's folder; huggingface_hub's mixin never replaces a card, so a model
+    trained there kept the old one (its figures, its command), and `push` would have sent it with the new weights."""
+    from rnn_demo.hub import MODELS_DIR, card_metadata
+
+    out = tmp_path / "text-gru"
+    shutil.copytree(MODELS_DIR / "text-gru", out, ignore=shutil.ignore_patterns("*.safetensors"))
+    assert "model-index" in card_metadata(out)
+    trained = cli("train", "text", "--hidden-size", "16", "--layers", "1", "--embedding-dim", "8", "--batch-size", "4",
+                  "--seq-len", "16", "--max-steps", "2", "--threads", "1", "--data", str(tiny_corpus), "--out", str(out),
+                  "--run-dir", str(tmp_path / "run"))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "model-index" not in card_metadata(out) and "--max-steps 2800" not in (out / "README.md").read_text()

@@ -93,7 +93,7 @@ def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Pat
 
     def save_best(best: Forecaster, state: dict) -> None:
         best.config.interval_widening = conformal_widening(best, task)
-        best.save_pretrained(out_dir)
+        best.save_pretrained(out_dir, fresh_card=True)
         write_training_record(out_dir, state, settings, selection_pinball=round(state["best_selection_loss"], 5),
                               batch_size=batch_size, source=source or "elecdemand", validation_days=validation_days,
                               interval_widening=round(best.config.interval_widening, 4), **replicas.record())

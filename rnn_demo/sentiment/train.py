@@ -96,7 +96,7 @@ def train_sentiment(config: SentimentConfig, settings: TrainSettings, out_dir: P
                       batch_size, replicas.device, settings.seed, replicas.shard)
 
     def save_best(best: ReviewClassifier, state: dict) -> None:
-        best.save_pretrained(out_dir)
+        best.save_pretrained(out_dir, fresh_card=True)
         tokenizer.save(str(out_dir / TOKENIZER_NAME))
         write_training_record(out_dir, state, settings, selection_cross_entropy=round(state["best_selection_loss"], 4),
                               batch_size=batch_size, max_train_tokens=max_train_tokens, source=source or "imdb",

@@ -71,7 +71,7 @@ def train_text(config: CharLMConfig, settings: TrainSettings, out_dir: Path, run
     task = TextTask(train_text, selection_text, config.vocab, batch_size, seq_len, replicas.device, replicas.shard)
 
     def save_best(best: CharLM, state: dict) -> None:
-        best.save_pretrained(out_dir)
+        best.save_pretrained(out_dir, fresh_card=True)
         write_training_record(out_dir, state, settings, selection_nats_per_char=round(state["best_selection_loss"], 4),
                               batch_size=batch_size, seq_len=seq_len, source=source or "shakespeare",
                               train_characters=len(train_text), **replicas.record())
