@@ -1,6 +1,7 @@
 """Open any training source `datasets.load_dataset` accepts: a Hub id, a local folder or a data file."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,5 +24,17 @@ def open_source(source: str) -> DatasetDict:
         if builder is None:
             raise ValueError(f"cannot read {source}: use one of {', '.join(sorted(BUILDERS))}")
         kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-        return load_dataset(builder, data_files={"train": str(path)}, **kwargs)
-    return load_dataset(source)
+        return _read(lambda: load_dataset(builder, data_files={"train": str(path)}, **kwargs), source)
+    return _read(lambda: load_dataset(source), source)
+
+
+def _read(load: Callable[[], DatasetDict], source: str) -> DatasetDict:
+    """`load()`, with a file `datasets` cannot build a dataset from said as a ValueError naming it and why (its
+    DatasetGenerationError wraps the reader's error: pandas' on a malformed CSV, pyarrow's on a binary file)."""
+    from datasets.exceptions import DatasetGenerationError
+
+    try:
+        return load()
+    except DatasetGenerationError as error:
+        cause = error.__cause__ or error
+        raise ValueError(f"cannot read {source}: {type(cause).__name__}: {str(cause).strip()[:300]}") from None

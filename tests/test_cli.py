@@ -269,3 +269,21 @@ def test_a_model_trained_into_another_models_folder_gets_a_card_of_its_own(cli, 
                   "--run-dir", str(tmp_path / "run"))
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "model-index" not in card_metadata(out) and "--max-steps 2800" not in (out / "README.md").read_text()
+
+
+@pytest.mark.parametrize("task, name, content, message", [
+    ("text", "tiny.txt", "To be, or\nnot", "the training text has 9 characters: a step needs 4 streams of 17 at least"),
+    ("text", "numbers.csv", "text\n1\n2\n3\n", "row 1 of the train split's text column is not text (1)"),
+    ("text", "broken.csv", 'text\n"never closed\n', "cannot read {path}: ParserError: Error tokenizing data"),
+    ("sentiment", "few.csv", "text,label\ngood film,1\nbad film,0\n", "the training split has 1 reviews: a step needs"),
+    ("sentiment", "numbers.csv", "text,label\n5,1\n3,0\n", "a review 5 is not text: train on a column of text"),
+    ("forecast", "broken.csv", 'time,value\n"2024-01-01,1\n', "cannot read {path}: ParserError"),
+])
+def test_data_too_small_or_unreadable_is_a_clear_error_not_a_traceback(cli, tmp_path, task, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    result = cli("train", task, "--data", str(path), "--batch-size", "4", "--hidden-size", "16", "--max-steps", "2",
+                 *(["--seq-len", "16"] if task == "text" else []), "--out", str(tmp_path / "out"),
+                 "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: {message.format(path=path)}" in result.stderr, result.stderr[-1000:]

@@ -87,7 +87,7 @@ def load_reviews(source: str | None = None, text_column: str = "text", label_col
     for column in (text_column, label_column):
         if column not in columns:
             raise ValueError(f"{source} has no column {column!r}; columns: {', '.join(columns)}")
-    dataset = dataset.map(lambda row: {"text": row[text_column], "label": _label_id(row[label_column])},
+    dataset = dataset.map(lambda row: {"text": _review(row[text_column]), "label": _label_id(row[label_column])},
                           remove_columns=columns)
     if "selection" not in dataset:
         train = dataset["train"]
@@ -99,6 +99,12 @@ def load_reviews(source: str | None = None, text_column: str = "text", label_col
 def texts_and_labels(split: Dataset) -> tuple[list[str], list[int]]:
     """A split's reviews and labels as plain lists (`datasets` hands out lazy columns)."""
     return list(split["text"]), list(split["label"])
+
+
+def _review(text: object) -> str:
+    if not isinstance(text, str):
+        raise ValueError(f"a review {text!r} is not text: train on a column of text, each row a review")
+    return text
 
 
 def _label_id(label: int | str) -> int:

@@ -40,6 +40,9 @@ class ReviewTask:
         self.selection = (selection_ids, selection_labels)
         self.lengths = [len(sequence) for sequence in ids]
         self.steps_per_epoch = len(self._epoch(0))
+        if self.steps_per_epoch < 1:
+            raise ValueError(f"the training split has {len(ids):,} reviews: a step needs a batch of {batch_size}; "
+                             "give more reviews, or a smaller --batch-size")
         self._cached: tuple[int, list[list[int]]] | None = None
 
     def _epoch(self, epoch: int) -> list[list[int]]:

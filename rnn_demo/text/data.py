@@ -78,8 +78,14 @@ def load_text_dataset(source: str | None = None, text_column: str = "text") -> D
 
 
 def split_text(dataset: DatasetDict, split: str) -> str:
-    """The text of one split as one string, rows joined the protocol's way (one newline between)."""
-    return join_plays(list(dataset[split]["text"]))
+    """The text of one split as one string, rows joined the protocol's way (one newline between); a row that is not
+    text (a number, a blank cell) is a clear error naming it."""
+    rows = list(dataset[split]["text"])
+    odd = next((k for k, row in enumerate(rows) if not isinstance(row, str)), None)
+    if odd is not None:
+        raise ValueError(f"row {odd + 1:,} of the {split} split's text column is not text ({rows[odd]!r}): train "
+                         "on a column of text")
+    return join_plays(rows)
 
 
 def build_vocab(text: str) -> list[str]:

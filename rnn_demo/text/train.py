@@ -38,6 +38,10 @@ class TextTask:
         self.streams = streams[shard.rows(batch_size)].to(device)  # (batch / ranks, length)
         self.seq_len = seq_len
         self.steps_per_pass = (length - 1) // seq_len
+        if self.steps_per_pass < 1:
+            raise ValueError(f"the training text has {len(ids):,} characters: a step needs {batch_size} streams of "
+                             f"{seq_len + 1} at least ({batch_size * (seq_len + 1):,}); give more text, or a smaller "
+                             "--batch-size or --seq-len")
         self.selection_text = selection_text
 
     def batch(self, step: int) -> StreamBatch:
