@@ -305,3 +305,14 @@ def test_a_tokenizer_json_holds_only_what_this_app_runs_for_a_visitor():
          "it does not give <pad> the id 0"),
     ]:
         assert problem in unsafe_part({**ours, **crafted}), crafted
+
+
+def test_a_missing_or_broken_tokenizer_is_a_clear_error(tmp_path):
+    from rnn_demo.hub import ModelLoadError
+    from rnn_demo.sentiment.tokenizer import load_tokenizer
+
+    with pytest.raises(ModelLoadError, match="has no tokenizer.json: a sentiment model needs its tokenizer"):
+        load_tokenizer(tmp_path)
+    (tmp_path / "tokenizer.json").write_text('{"version": "1.0", "model": ')
+    with pytest.raises(ModelLoadError, match="tokenizer.json cannot be read: "):
+        load_tokenizer(tmp_path)

@@ -48,7 +48,14 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 
 
 
 def load_tokenizer(directory: str | Path) -> Tokenizer:
-    return Tokenizer.from_file(str(Path(directory) / TOKENIZER_NAME))
+    """The model folder's tokenizer.json; a missing or unreadable one is a ModelLoadError naming it."""
+    path = Path(directory) / TOKENIZER_NAME
+    if not path.is_file():
+        raise ModelLoadError(f"{directory} has no {TOKENIZER_NAME}: a sentiment model needs its tokenizer")
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as error:  # noqa: BLE001 - tokenizers raises a bare Exception for a file it cannot read
+        raise ModelLoadError(f"{path} cannot be read: {quoted(str(error), 200)}") from None
 
 
 @dataclass(frozen=True)
