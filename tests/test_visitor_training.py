@@ -54,6 +54,10 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
     assert not any(held_out_row(text) for text in train) and 5 <= len(held) <= 40
     assert prepared.summary["labels"] == {"bad": train_ids.count(0), "good": train_ids.count(1)}
     assert list(prepared.summary["labels"]) == ["bad", "good"]  # sorted: the legend's blue, then red
+    from rnn_demo.sentiment.visitor import _labels_of
+
+    assert _labels_of([str(stars) for stars in (10, 2, 1, 9)]) == ["1", "2", "9", "10"]  # as numbers, not text
+    assert _labels_of(["Positive", "negative"]) == ["negative", "Positive"]  # whatever their case
     assert "2 row(s) without a text or a label were left out." in prepared.notes
     named = labelled_upload(_reviews(tmp_path, rows, header=("body", "stars")), "body", "stars")
     assert named.summary["rows"] == 200

@@ -3,6 +3,8 @@ labels, two to MAX_LABELS) checked and split, and a small classifier with its ow
 the shared job (visitor_training/job.py)."""
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from pathlib import Path
 
@@ -22,11 +24,21 @@ SIZES = {"tiny": {"vocab_size": 5_000, "embedding_dim": 32, "hidden_size": 32},
 LABEL_COLUMNS = ("label", "sentiment", "labels")
 
 
+NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _label_order(labels: set[str]):
+    """The sort key of a file's labels: their value where every one is a number, else their casefolded text."""
+    if all(NUMBER.fullmatch(label.strip()) for label in labels):
+        return lambda label: (float(label), label)
+    return lambda label: (label.casefold(), label)
+
+
 def _labels_of(raw: list[str]) -> list[str]:
     """The distinct labels, sorted (negative before positive, 0 before 1, bad before good: the legend's blue and red,
-    the first and last label, ReviewClassifier.explain); refused when there are too few, too many or too long
-    ones."""
-    labels = sorted(set(raw))
+    the first and last label, ReviewClassifier.explain): as numbers where all are (star ratings 1 to 10), else
+    whatever their case; refused when there are too few, too many or too long ones."""
+    labels = sorted(set(raw), key=_label_order(set(raw)))
     if not labels:
         raise ValueError("no row has both a text and a label: is it an unlabelled split (a test split, IMDB's "
                          "unsupervised one) or the wrong column?")
