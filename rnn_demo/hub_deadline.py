@@ -53,6 +53,11 @@ class AnswerTooLarge(Exception):
     """An answer of the Hub's API was larger than API_ANSWER_BYTES."""
 
 
+class AnswerUncountable(Exception):
+    """An answer of the Hub's API came in an encoding whose decoded size cannot be counted as it comes (not gzip or
+    deflate, though asked for none): `args[0]` names it."""
+
+
 class ChildFailed(RuntimeError):
     """A child process of `run_in_child` failed other than by a ValueError or its deadline."""
 
@@ -132,14 +137,14 @@ class BoundedStream(httpx2.SyncByteStream):
                  encoding: str = "identity") -> None:
         self.stream, self.budget, self.limit = stream, budget, limit
         self.decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip", "deflate") else None
-        self.encoded = encoding not in ("identity", "")
+        self.encoded, self.encoding = encoding not in ("identity", ""), encoding
 
     def _decoded_size(self, chunk: bytes) -> int:
         """How many bytes `chunk` decodes to, never holding more than `limit` of them at once."""
         if not self.encoded:
             return len(chunk)
         if self.decoder is None:
-            raise AnswerTooLarge()
+            raise AnswerUncountable(self.encoding)
         size, data = 0, chunk
         while data and not self.decoder.eof:
             try:

@@ -69,6 +69,9 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
         yield
     except hub_deadline.DeadlinePassed:
         raise ModelLoadError(too_slow(repo_id, seconds)) from None
+    except hub_deadline.AnswerUncountable as error:
+        raise ModelLoadError(f"the Hub answered about {repo_id} in an encoding this app does not read "
+                             f"({quoted(str(error.args[0]), 20)}): try again later") from None
     except hub_deadline.AnswerTooLarge:
         raise ModelLoadError(f"{repo_id} has too many files for this app (the Hub's list of them is over "
                              f"{hub_deadline.API_ANSWER_BYTES // MB} MB)") from None

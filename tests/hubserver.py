@@ -359,10 +359,13 @@ class HubHandler(BaseHTTPRequestHandler):
 
     def _send_json(self, payload, status: int = 200, headers: dict | None = None) -> None:
         """JSON, gzipped as the hub's `gzip_json` says: "asked" where the request accepts gzip, "always" even where
-        it asked for identity (a proxy that compresses whatever it is asked), "never" by default."""
+        it asked for identity (a proxy that compresses whatever it is asked), "br" labelled brotli, "never" by
+        default."""
         body, mode = json.dumps(payload).encode(), self.hub.gzip_json
         if mode == "always" or (mode == "asked" and "gzip" in self.headers.get("Accept-Encoding", "")):
             body, headers = gzip.compress(body), {**(headers or {}), "Content-Encoding": "gzip"}
+        elif mode == "br":  # said to be brotli whatever was asked (the body as it is: a client must refuse first)
+            headers = {**(headers or {}), "Content-Encoding": "br"}
         self._send(status, body, headers)
 
     def _send_error(self, error: HubError) -> None:
@@ -609,7 +612,7 @@ class LocalHub:
 
     def __init__(self, token: str = "hf_test_token"):
         self.token, self.storage, self.requests = token, HubStorage(), []
-        self.gzip_json = "never"  # or "asked", "always": see HubHandler._send_json
+        self.gzip_json = "never"  # or "asked", "always", "br": see HubHandler._send_json
         self.release = threading.Event()  # set by clear_faults(): hung requests let go of their connections
         self.server = _Server(("127.0.0.1", 0), HubHandler)
         self.server.hub = self  # type: ignore[attr-defined]

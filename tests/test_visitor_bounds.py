@@ -353,6 +353,14 @@ def test_the_bound_on_the_list_of_files_counts_it_uncompressed(hub, tmp_path, mo
     assert VisitorModels(SENTIMENT_LIMITS, builds, folder=tmp_path / "w").load("user/crowded")
 
 
+def test_an_answer_in_an_encoding_that_cannot_be_counted_is_refused_for_what_it_is(hub, tmp_path):
+    publish("user/crowded", sentiment_folder(tmp_path / "m"))
+    hub.gzip_json = "br"  # not asked for, and not counted as it comes: neither "too many files" nor a traceback
+    with pytest.raises(ModelLoadError, match=r"the Hub answered about user/crowded in an encoding this app does not "
+                                             r"read \('br'\): try again later"):
+        VisitorModels(SENTIMENT_LIMITS, CountedBuilds(), folder=tmp_path / "v").load("user/crowded")
+
+
 def test_errors_from_building_name_the_repository_not_the_servers_folders(hub, tmp_path):
     publish("user/reviews", sentiment_folder(tmp_path / "m"))
     folder = tmp_path / "visitors"
