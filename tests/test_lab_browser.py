@@ -45,8 +45,8 @@ def test_a_preset_trains_live_and_says_which_run_diverged(page):
     expect(page.get_by_text("The run diverged at step")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Finished.")).to_be_visible(timeout=90_000)
     expect(page.get_by_text("the gradients exploded")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"B \(vanilla RNN \(tanh\), T = 50, radius 2, sgd lr 0.1, clip 1\): step 300 of 300"))
-           ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"B \(vanilla RNN \(tanh\), 32 units, T = 50, radius 2, sgd lr 0.1, clip 1, "
+                                       r"seed 0\): step 300 of 300"))).to_be_visible()
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
     expect(page.get_by_text("How much gradient reaches each time step")).to_be_visible()
     OUTPUT.mkdir(exist_ok=True)
