@@ -23,9 +23,9 @@ from collections.abc import Generator, Iterator
 from typing import Any, Callable, Protocol, TypeVar
 
 import torch
-from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from .checkpoints import checkpoint_in, load_checkpoint, save_checkpoint
 from .hub import recount_scorings
 from .parallel import OneReplica, launched
 from .scoring_clock import ScoringClock
@@ -141,7 +141,7 @@ def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, ru
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     state = {"step": 0, "best_selection_loss": math.inf, "best_step": None, "seconds": 0.0, "history": []}
     carry = None
-    if run_dir is not None and resume and replicas.from_main((run_dir / "last" / "trainer_state.json").is_file()):
+    if run_dir is not None and resume and replicas.from_main(replicas.is_main and checkpoint_in(run_dir / "last")):
         state, carry = load_checkpoint(run_dir / "last", model, optimizer, replicas)
     trained, optimizer = replicas.prepare(model, optimizer)  # `trained` shares `model`'s parameters
     started = time.time() - state["seconds"]
@@ -206,62 +206,6 @@ def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable
                 save_best(module, dict(state))
 
 
-def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict,
-                    carry: Any = None, replicas: OneReplica | None = None) -> None:
-    """Everything a resumed run needs to continue exactly: weights, optimizer moments, each rank's random
-    generator, the carried tensors (e.g. a recurrent state, every rank's rows) and the loop state; safetensors and
-    JSON only. Every rank calls it (the ranks' parts are gathered); the main rank writes."""
-    replicas = replicas or OneReplica(torch.device("cpu"))
-    carried = _as_tensors(carry)
-    joined = [replicas.joined(t, 1) for t in carried or []]  # (layers, batch, hidden): all ranks' rows
-    generators = replicas.joined(torch.get_rng_state()[None], 0)  # (ranks, state)
-    if not replicas.is_main:
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-              str(directory / "weights.safetensors"))
-    opt = optimizer.state_dict()
-    tensors = {f"{index}.{key}": value.cpu().contiguous()
-               for index, moments in opt["state"].items() for key, value in moments.items()}
-    save_file(tensors, str(directory / "optimizer.safetensors"))
-    save_file({"rng": generators, **{f"carry.{i}": t.contiguous() for i, t in enumerate(joined)}},
-              str(directory / "extra.safetensors"))
-    meta = {"loop": state, "param_groups": opt["param_groups"], "carry": None if carried is None else
-            ("tuple" if isinstance(carry, tuple) else "tensor")}
-    tmp = directory / "trainer_state.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1))
-    tmp.replace(directory / "trainer_state.json")
-
-
-def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    replicas: OneReplica | None = None) -> tuple[dict, Any]:
-    """Restore what `save_checkpoint` wrote; return the loop state and this rank's carry. Each rank takes its own
-    random generator back when the number of ranks is the one that wrote it (else it keeps its seeded one)."""
-    replicas = replicas or OneReplica(torch.device("cpu"))
-    if not (directory / "trainer_state.json").is_file():  # the main rank found it: a folder not shared by machines
-        raise ValueError(f"{directory} holds no checkpoint on this machine, but does on the main process's: "
-                         "training on several machines needs --run-dir on a filesystem they all share")
-    meta = json.loads((directory / "trainer_state.json").read_text())
-    device = next(model.parameters()).device
-    model.load_state_dict(load_file(str(directory / "weights.safetensors"), device=str(device)))
-    moments: dict[int, dict[str, torch.Tensor]] = {}
-    for name, value in load_file(str(directory / "optimizer.safetensors"), device=str(device)).items():
-        index, key = name.split(".", 1)
-        moments.setdefault(int(index), {})[key] = value if key != "step" else value.cpu()
-    optimizer.load_state_dict({"state": moments, "param_groups": meta["param_groups"]})
-    extra_path = directory / "extra.safetensors"
-    extra = load_file(str(extra_path)) if extra_path.is_file() else {}
-    generators = extra.pop("rng", None)
-    if generators is not None:
-        generators = generators[None] if generators.dim() == 1 else generators  # (ranks, state); once (state,)
-        if len(generators) == replicas.shard.world:
-            torch.set_rng_state(generators[replicas.shard.rank].clone())
-    carried = [extra[f"carry.{i}"] for i in range(len(extra))]  # (layers, batch, hidden)
-    carried = [t[:, replicas.shard.rows(t.size(1))].to(device) for t in carried]
-    carry = {"tuple": tuple(carried), "tensor": carried[0] if carried else None}.get(meta.get("carry"))
-    return meta["loop"], carry
-
-
 # The arguments of the rnn_demo command running (set by `__main__.main`, so that a command run in-process, as the
 # tests run them, records its own arguments and not the test runner's)
 COMMAND_ARGS: ContextVar[list[str] | None] = ContextVar("COMMAND_ARGS", default=None)
@@ -300,12 +244,3 @@ def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
     record.setdefault("test_scorings", []).append({"date": when, "command": command_line(), **figures})
     path.write_text(json.dumps(record, indent=2))
     recount_scorings(directory, len(record["test_scorings"]))
-
-
-def _as_tensors(carry: Any) -> list[torch.Tensor] | None:
-    """The carry as a list of tensors, or None when it is not made of tensors (it is then not saved)."""
-    if isinstance(carry, torch.Tensor):
-        return [carry]
-    if isinstance(carry, tuple) and carry and all(isinstance(t, torch.Tensor) for t in carry):
-        return list(carry)
-    return None

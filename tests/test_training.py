@@ -39,6 +39,30 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
         assert torch.equal(value, resumed.state_dict()[name]), name
 
 
+def test_a_save_interrupted_anywhere_leaves_a_whole_checkpoint_to_resume(tmp_path):
+    """A checkpoint was written file by file in place: a Ctrl-C between its files left new weights beside old
+    optimizer moments (resumed without a word), and a file cut short a traceback. A save now writes a folder of its
+    own and swaps it in with two renames."""
+    import shutil
+
+    import pytest
+
+    straight, _ = _train(tmp_path / "a", resume=False)
+    run = tmp_path / "b"
+    _train(run, until=7)
+    last, previous, partial = run / "last", run / "last.previous", run / "last.partial"
+    shutil.copytree(last, partial)  # a later save cut short while writing: its folder is never read
+    (partial / "weights.safetensors").write_bytes(b"cut short")
+    last.rename(previous)  # a later save cut short between its two renames: the previous checkpoint stands
+    resumed, state = _train(run)
+    assert state["step"] == 16 and not previous.exists() and not partial.exists()
+    for name, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[name]), name
+    (last / "weights.safetensors").write_bytes(b"damaged by hand")
+    with pytest.raises(ValueError, match="the checkpoint in .* is damaged .*: start afresh with --no-resume"):
+        _train(run, steps=20)
+
+
 def test_a_run_in_memory_yields_each_selection_and_stops_when_closed(tmp_path):
     from rnn_demo.training import training_run
 
