@@ -68,6 +68,11 @@ def test_generate_notes_unknown_characters(cli, tiny_models_dir):
     assert result.returncode == 0 and "☃" in result.stderr
 
 
+def test_bad_sampling_is_refused_before_anything_is_written(cli, tiny_models_dir):
+    result = cli("generate", "--model", str(tiny_models_dir / "text-rnn"), "--prompt", "ROMEO:", "--top-p", "1.5")
+    assert result.returncode == 1 and result.stdout == "" and "top_p" in result.stderr
+
+
 def test_missing_model_is_a_clear_error_not_a_traceback(cli, tmp_path):
     result = cli("generate", "--model", str(tmp_path / "absent"))
     assert result.returncode == 1

@@ -95,7 +95,8 @@ def generate_command(args: argparse.Namespace) -> None:
     _, unknown = check_prompt(args.prompt, stepper.vocab)
     if unknown:
         print(f"note: characters the model does not know, read as <unk>: {''.join(unknown)!r}", file=sys.stderr)
-    sampling = Sampling(args.max_new_chars, args.temperature, args.top_k, args.top_p, args.seed, args.stop)
+    # checked before anything is written: a bad --top-p printed the prompt, then its error
+    sampling = Sampling(args.max_new_chars, args.temperature, args.top_k, args.top_p, args.seed, args.stop).validated()
     sys.stdout.write(args.prompt)
     for piece in generate(stepper, args.prompt, sampling):
         sys.stdout.write(piece)
