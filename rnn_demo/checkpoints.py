@@ -68,20 +68,21 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     if not (directory / "trainer_state.json").is_file():  # the main rank found it: a folder not shared by machines
         raise ValueError(f"{directory} holds no checkpoint on this machine, but does on the main process's: "
                          "training on several machines needs --run-dir on a filesystem they all share")
-    meta = json.loads((directory / "trainer_state.json").read_text())
     device = next(model.parameters()).device
-    try:
+    try:  # a checkpoint written in place by an older version may be cut short anywhere
+        meta = json.loads((directory / "trainer_state.json").read_text())
         weights = load_file(str(directory / "weights.safetensors"), device=str(device))
-    except (OSError, SafetensorError) as error:
+        optimizer_file = load_file(str(directory / "optimizer.safetensors"), device=str(device))
+        extra_path = directory / "extra.safetensors"
+        extra = load_file(str(extra_path)) if extra_path.is_file() else {}
+    except (OSError, SafetensorError, ValueError) as error:  # json's errors are ValueErrors
         raise ValueError(f"the checkpoint in {directory} is damaged ({error}): start afresh with --no-resume") from None
     model.load_state_dict(weights)
     moments: dict[int, dict[str, torch.Tensor]] = {}
-    for name, value in load_file(str(directory / "optimizer.safetensors"), device=str(device)).items():
+    for name, value in optimizer_file.items():
         index, key = name.split(".", 1)
         moments.setdefault(int(index), {})[key] = value if key != "step" else value.cpu()
     optimizer.load_state_dict({"state": moments, "param_groups": meta["param_groups"]})
-    extra_path = directory / "extra.safetensors"
-    extra = load_file(str(extra_path)) if extra_path.is_file() else {}
     generators = extra.pop("rng", None)
     if generators is not None:
         generators = generators[None] if generators.dim() == 1 else generators  # (ranks, state); once (state,)

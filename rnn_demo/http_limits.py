@@ -23,6 +23,7 @@ from .uploads import MAX_BYTES
 
 UPLOAD_BYTES = 4 * MAX_BYTES  # what one client may upload in UPLOAD_WINDOW: four files of the largest size
 UPLOAD_WINDOW = 600.0
+FORGET_PAST = 1_000  # clients kept before those with nothing in the window are dropped
 
 
 class UploadBudget:
@@ -37,6 +38,9 @@ class UploadBudget:
         """Count `size` bytes for `client` if they fit in its budget; False (nothing counted) if they do not."""
         now = time.monotonic() if now is None else now
         with self.lock:
+            if len(self.spent) > FORGET_PAST:  # clients whose uploads have all left the window
+                for gone in [c for c, entries in self.spent.items() if entries[-1][0] <= now - self.window]:
+                    del self.spent[gone]
             spent = self.spent[client]
             while spent and spent[0][0] <= now - self.window:
                 spent.popleft()

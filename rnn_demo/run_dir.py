@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 from typing import Any
+
+from .checkpoints import checkpoint_in
 
 RUN_FILE = "run.json"
 MAY_CHANGE = {"max_steps", "stop_at", "eval_every", "no_resume", "threads", "device", "run_dir"}
@@ -22,6 +25,8 @@ def run_options(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     it saves to, `out`; paths as absolute ones."""
     options = {name: value for name, value in vars(args).items() if name not in MAY_CHANGE and not callable(value)}
     options["out"] = out
+    if isinstance(options.get("data"), str) and Path(options["data"]).exists():  # a local file, however written
+        options["data"] = Path(options["data"])
     options = {name: str(Path(value).resolve()) if isinstance(value, Path) else value
                for name, value in sorted(options.items())}
     return json.loads(json.dumps(options, default=str))  # as run.json gives them back
@@ -29,9 +34,16 @@ def run_options(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
 def claim(run_dir: Path, options: dict[str, Any], resume: bool, is_main: bool = True) -> None:
     """Check that a checkpoint in `run_dir` the run would resume was written under `options` (a ValueError naming
-    the options that differ, and what to do, if not), then record them there (the main process writes)."""
-    recorded_path = run_dir / RUN_FILE
-    if resume and (run_dir / "last" / "trainer_state.json").is_file() and recorded_path.is_file():
+    the options that differ, and what to do, if not; a save cut short between its renames is taken back first), then
+    record them there (the main process writes). A run that does not resume removes the checkpoint there first, so
+    that run.json never describes another training's: it would replace it at its first save anyway."""
+    recorded_path, last = run_dir / RUN_FILE, run_dir / "last"
+    if is_main and resume:
+        checkpoint_in(last)
+    elif is_main:
+        for folder in (last, last.with_name("last.previous"), last.with_name("last.partial")):
+            shutil.rmtree(folder, ignore_errors=True)
+    if resume and (last / "trainer_state.json").is_file() and recorded_path.is_file():
         recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
         differ = sorted(name for name in options.keys() | recorded.keys() if options.get(name) != recorded.get(name))
         if differ:

@@ -1,8 +1,9 @@
 """The command line (`python -m rnn_demo`), run in this process (conftest's `cli`: `main(argv)`), with one test
 of each command family run as users run it, in a new process (`run_cli`): help, train, generate, evaluate."""
 import json
-import shutil
 import math
+import os
+import shutil
 
 import pytest
 
@@ -256,9 +257,15 @@ def test_a_training_never_resumes_another_trainings_checkpoint(cli, tmp_path, ti
     assert longer.returncode == 0, longer.stderr[-2000:]  # the same training goes on to step 4
     state = json.loads((tmp_path / "run" / "last" / "trainer_state.json").read_text())["loop"]
     assert [entry["step"] for entry in state["history"]] == [2, 4]
+    failed = cli("train", "text", *tiny, "--data", str(tmp_path / "absent.txt"), "--max-steps", "2", "--no-resume",
+                 "--out", str(tmp_path / "b"))  # starts afresh: the other checkpoint goes, so run.json never lies
+    assert failed.returncode == 1 and not (tmp_path / "run" / "last").exists()
     fresh = cli("train", "text", *tiny, "--data", str(other), "--max-steps", "2", "--out", str(tmp_path / "b"),
                 "--no-resume")
     assert fresh.returncode == 0 and (tmp_path / "b" / "model.safetensors").is_file()
+    relative = cli("train", "text", *tiny, "--data", os.path.relpath(other), "--max-steps", "4", "--out",
+                   str(tmp_path / "b"))  # the same file, however written: it goes on
+    assert relative.returncode == 0, relative.stderr[-1000:]
 
 
 def test_a_model_trained_into_another_models_folder_gets_a_card_of_its_own(cli, tmp_path, tiny_corpus):
@@ -281,7 +288,9 @@ def test_a_model_trained_into_another_models_folder_gets_a_card_of_its_own(cli, 
     ("text", "numbers.csv", "text\n1\n2\n3\n", "row 1 of the train split's text column is not text (1)"),
     ("text", "broken.csv", 'text\n"never closed\n', "cannot read {path}: ParserError: Error tokenizing data"),
     ("sentiment", "few.csv", "text,label\ngood film,1\nbad film,0\n", "the training split has 1 reviews: a step needs"),
-    ("sentiment", "numbers.csv", "text,label\n5,1\n3,0\n", "a review 5 is not text: train on a column of text"),
+    ("sentiment", "numbers.csv", "text,label\n5,1\n3,0\n", "the review in data row 1 of its split is not text (5)"),
+    ("sentiment", "blank.csv", "text,label\ngood,1\n,0\n", "the review in data row 2 of its split is blank: fill or "
+                                                             "drop blank cells"),
     ("forecast", "broken.csv", 'time,value\n"2024-01-01,1\n', "cannot read {path}: ParserError"),
 ])
 def test_data_too_small_or_unreadable_is_a_clear_error_not_a_traceback(cli, tmp_path, task, name, content, message):

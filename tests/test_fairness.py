@@ -271,3 +271,13 @@ def test_an_upload_budget_counts_each_clients_bytes_over_its_window():
     assert budget.take("b", 100, now=30)  # another client has its own
     assert not budget.take("a", 61, now=61) and budget.take("a", 60, now=61)  # the first upload has left the window
     assert not budget.take("c", 101, now=0) and "c" not in budget.spent  # larger than the whole budget: nothing kept
+
+
+def test_the_upload_budget_forgets_clients_whose_uploads_have_left_the_window(monkeypatch):
+    from rnn_demo import http_limits
+
+    monkeypatch.setattr(http_limits, "FORGET_PAST", 10)
+    budget = http_limits.UploadBudget(budget=100, window=60)
+    for client in range(50):  # one upload each, long ago
+        assert budget.take(f"192.0.2.{client}", 1, now=0)
+    assert budget.take("198.51.100.1", 1, now=120) and len(budget.spent) <= 11

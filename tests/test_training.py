@@ -56,6 +56,7 @@ def test_a_save_interrupted_anywhere_leaves_a_whole_checkpoint_to_resume(tmp_pat
     last.rename(previous)  # a later save cut short between its two renames: the previous checkpoint stands
     resumed, state = _train(run)
     assert state["step"] == 16 and not previous.exists() and not partial.exists()
+    assert 5 not in state["saved_best"]  # it went on from step 7: a run started afresh selects at step 5
     for name, value in straight.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[name]), name
     (last / "weights.safetensors").write_bytes(b"damaged by hand")

@@ -87,8 +87,8 @@ def load_reviews(source: str | None = None, text_column: str = "text", label_col
     for column in (text_column, label_column):
         if column not in columns:
             raise ValueError(f"{source} has no column {column!r}; columns: {', '.join(columns)}")
-    dataset = dataset.map(lambda row: {"text": _review(row[text_column]), "label": _label_id(row[label_column])},
-                          remove_columns=columns)
+    dataset = dataset.map(lambda row, i: {"text": _review(row[text_column], i), "label": _label_id(row[label_column])},
+                          remove_columns=columns, with_indices=True)
     if "selection" not in dataset:
         train = dataset["train"]
         dataset["selection"] = train.filter(lambda row: split_of(row["text"]) == "selection")
@@ -101,9 +101,11 @@ def texts_and_labels(split: Dataset) -> tuple[list[str], list[int]]:
     return list(split["text"]), list(split["label"])
 
 
-def _review(text: object) -> str:
+def _review(text: object, index: int) -> str:
     if not isinstance(text, str):
-        raise ValueError(f"a review {text!r} is not text: train on a column of text, each row a review")
+        what = "is blank: fill or drop blank cells" if text is None else f"is not text ({text!r})"
+        raise ValueError(f"the review in data row {index + 1:,} of its split {what}; train on a column of text, each "
+                         "row a review")
     return text
 
 
