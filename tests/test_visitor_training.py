@@ -215,3 +215,17 @@ def test_one_client_reads_one_hub_dataset_at_a_time_and_others_are_not_counted()
             pass
     with hub_read_share("1.2.3.4"):  # the share is back once the read ended
         pass
+
+
+def test_a_files_labels_reach_the_card_as_text_never_as_markup(tmp_path):
+    """The page's summary escaped a visitor's labels, the model card (shown on the page, pushed to the Hub) did not:
+    a label named <img src=...> fetched an image from another site, [a](link) was a live link."""
+    from rnn_demo.visitor_training.card import summary_lines
+
+    labels = {"<img src=https://e.co/x.png>": 89, "[click me](https://e.co)": 89}
+    shown = summary_lines({"rows": 200, "labels": labels})
+    from rnn_demo.display import md_text
+
+    assert shown == (f"- rows: 200\n- labels: {md_text('<img src=https://e.co/x.png>')} (89), "
+                     f"{md_text('[click me](https://e.co)')} (89)"), shown
+    assert not re.search(r"(?<!\\)[<\[]", shown) and "](" not in shown  # every < and [ escaped

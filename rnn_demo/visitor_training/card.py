@@ -14,9 +14,14 @@ from ..training import TrainSettings
 
 
 
-def _summary_lines(summary: dict[str, object]) -> str:
-    return "\n".join(f"- {name}: {value:,}" if isinstance(value, int) else f"- {name}: {value}"
-                     for name, value in summary.items())
+def summary_lines(summary: dict[str, object]) -> str:
+    """What the task's reader measured of the file, as the page's summary shows it: a visitor's text (a label
+    named `<img src=...>` or `[a](link)`, from their file or a Hub dataset's) as text, never as Markdown or HTML."""
+    def shown(value: object) -> str:
+        if isinstance(value, dict):  # labels and their training rows
+            return ", ".join(f"{md_text(str(label))} ({count:,})" for label, count in value.items())
+        return f"{value:,}" if isinstance(value, int) else md_text(str(value))
+    return "\n".join(f"- {name}: {shown(value)}" for name, value in summary.items())
 
 
 def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cell: str, size: str, data_name: str,
@@ -35,7 +40,7 @@ def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cel
 
 The file: {md_text(data_name)}, as the app read it:
 
-{_summary_lines(summary)}
+{summary_lines(summary)}
 
 ## Evaluation
 

@@ -21,6 +21,7 @@ from ..backbone import CELL_LABELS
 from ..display import md_text, number_text
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..result_files import ResultFiles
+from .card import summary_lines
 from .data import Prepared
 from ..tasks import TASKS
 from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, MIN_SECONDS, check_size, prepare, visitor_part, zipped
@@ -100,11 +101,7 @@ def check_data(task: str, source: Source) -> Prepared:
 
 def summary_markdown(prepared: Prepared, source: Source) -> str:
     """What will be used, for the visitor to read before training starts."""
-    lines = [f"**{TASKS[prepared.task].tab.title}** on {md_text(source.name)}:"]
-    for name, value in prepared.summary.items():
-        if isinstance(value, dict):  # labels and their training rows
-            value = ", ".join(f"{md_text(label)} ({count:,})" for label, count in value.items())
-        lines.append(f"- {name}: {value:,}" if isinstance(value, int) else f"- {name}: {value}")
+    lines = [f"**{TASKS[prepared.task].tab.title}** on {md_text(source.name)}:", summary_lines(prepared.summary)]
     lines += [f"- note: {note}" for note in prepared.notes]
     return "\n".join(lines)
 
