@@ -68,3 +68,23 @@ def column_list(names: Iterable[object], shown: int = 20, width: int = 40) -> st
     texts = [visible(str(name)) for name in names]
     listed = ", ".join(text if len(text) <= width else text[:width] + "…" for text in texts[:shown])
     return listed + (f" and {len(texts) - shown:,} more" if len(texts) > shown else "")
+
+
+def looks(text: str) -> str:
+    """How `text` reads on a page: NFKC-normalized, its format characters (zero-width, direction marks) dropped, its
+    ends stripped, its case folded. Two labels that look alike this way are one to a reader."""
+    import unicodedata
+
+    normal = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf").strip().casefold()
+
+
+def look_alike(texts: Iterable[str]) -> tuple[str, str] | None:
+    """The first two of `texts` that read the same (`looks`), or None."""
+    seen: dict[str, str] = {}
+    for text in texts:
+        if (key := looks(text)) in seen:
+            return seen[key], text
+        seen[key] = text
+    return None
+

@@ -24,7 +24,7 @@ from typing import Any
 from safetensors import SafetensorError, safe_open
 
 from .backbone import Shapes, num_parameters
-from .display import quoted
+from .display import look_alike, looks, quoted
 from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError, check_task
 
 MB = 1024 * 1024
@@ -68,6 +68,8 @@ class ConfigLimits:
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lists: Mapping[str, tuple[type, int, Any]] = field(default_factory=dict)
     distinct: tuple[str, ...] = ()
+    # string lists a page shows as names (a classifier's labels): none that reads as nothing, no two that read alike
+    readable: tuple[str, ...] = ()
     files: Mapping[str, TaskFile] = field(default_factory=dict)
     problem: Callable[[dict[str, Any]], str | None] | None = None
 
@@ -138,6 +140,11 @@ def _list_problem(limits: ConfigLimits, name: str, value: Any) -> str | None:
             return f"{name}[{index}] must be a string, not {shown(item)}"
         if kind is str and len(item) > each:
             return f"{name}[{index}] has {len(item):,} characters; the limit is {each}"
+    if name in limits.readable:  # names a reader tells apart: none blank, none alike
+        if (blank := next((item for item in value if not looks(item)), None)) is not None:
+            return f"{name} holds an entry that shows nothing ({shown(blank)})"
+        if pair := look_alike(value):
+            return f"{name} must all read differently: {shown(pair[0])} and {shown(pair[1])} look alike"
     if name in limits.distinct and len(set(value)) < len(value):
         return f"{name} must all differ"
     return None

@@ -197,7 +197,8 @@ class VisitorModels:
     def _build_trained(self, name: str, commit: str) -> Any:
         folder = self.trained[(name, commit)]
         if not (folder / WEIGHTS_NAME).is_file():
-            raise ModelLoadError(f"{name} is no longer on this Space (its session ended): train it again")
+            raise ModelLoadError(f"{name} is no longer on this Space (a newer training of yours replaced it, or its "
+                                 "session ended): use the newer one, or train it again")
         return self._build(name, folder)
 
     def _keep(self, key: tuple[str, str], model: Any) -> Any:

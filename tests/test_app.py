@@ -163,7 +163,7 @@ def test_an_hourly_upload_in_another_unit_is_adapted_and_checked_on_its_held_out
     assert sum(y is not None for y in median["y"]) == 24  # the next day, hourly
     assert all(600 < y < 1400 for y in median["y"] if y is not None)  # scaled back to the upload's own unit
     rows = {row[0]: dict(zip(held_out["headers"], row)) for row in held_out["data"]}
-    assert set(rows) == {"adapted model (median, 80% interval)", "bundled model as it was",
+    assert set(rows) == {"adapted model (median, 80% interval)", "model as it was, before adapting",
                          "seasonal naive, lag 24 (yesterday)", "seasonal naive, lag 168 (last week)"}
     assert 0.78 <= rows["adapted model (median, 80% interval)"]["coverage 80%"] <= 0.85
     assert "Adapted to your series" in notes and "the forecast shown is" in notes and "trained on 30-minute" not in notes

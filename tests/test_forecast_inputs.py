@@ -399,11 +399,14 @@ def test_a_visitors_hourly_forecaster_reads_the_half_hourly_series_a_day_ahead(t
     from rnn_demo.hub import load_model
     from rnn_demo.tasks import TASKS
 
-    config = load_model(Forecaster, tiny_models_dir / "forecast-gru", "cpu").config.for_step(60)
+    from dataclasses import replace
+
+    config = replace(load_model(Forecaster, tiny_models_dir / "forecast-gru", "cpu").config.for_step(60), unit="kWh")
     assert (config.horizon, config.day) == (24, 24)
     Forecaster(config).save_pretrained(tmp_path / "hourly")
     loaded = TASKS["forecast"].visitor_models().adopt("your model, trained here", tmp_path / "hourly")
     view = forecast_for("gru", "2014-12-01 00:00", loaded=loaded)
+    assert view.unit == "GW"  # the series' unit, not the visitor's model's (a model trained here has none)
     ahead = view.frame.dropna(subset=["median"])
     assert len(ahead) == 48 and ahead["time"].iloc[-1] - ahead["time"].iloc[0] == pd.Timedelta("23h30min")
     table = backtest_table("gru", loaded)
@@ -453,3 +456,27 @@ def test_a_visitors_model_is_found_before_the_upload_lock_is_waited_for(tmp_path
         for job in (single, adapted):
             with pytest.raises(ModelLoadError, match="is not a Hub model id"):
                 job.result(timeout=20)  # not blocked behind the lock
+
+
+def test_a_visitors_temperature_model_on_victoria_says_it_reads_the_observed_temperature(tmp_path, tiny_models_dir):
+    """A model trained on the half-hourly sample (it has a temperature column) read the temperature observed on the
+    day it forecast, an oracle, without a word; from the series' end it was told to give what a visitor cannot."""
+    from dataclasses import replace
+
+    from rnn_demo.forecast.features import FEATURES, TEMPERATURE_FEATURES
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.forecast.serve import backtest_table, forecast_for
+    from rnn_demo.hub import load_model
+    from rnn_demo.tasks import TASKS
+
+    config = replace(load_model(Forecaster, tiny_models_dir / "forecast-gru", "cpu").config,
+                     features=[*FEATURES, *TEMPERATURE_FEATURES])
+    Forecaster(config).save_pretrained(tmp_path / "warm")
+    loaded = TASKS["forecast"].visitor_models().adopt("your model, trained here", tmp_path / "warm")
+    view = forecast_for("gru", "2014-12-01 00:00", loaded=loaded)
+    assert any("reads the temperature observed on the day it forecasts" in note for note in view.notes)
+    with pytest.raises(ValueError, match="the Victoria series gives up to its last whole day: choose an origin up to "
+                                         "2014-12-31 00:00"):
+        forecast_for("gru", "", loaded=loaded)
+    assert backtest_table("gru", loaded)["forecaster"][0] == ("your model, trained here (median, 80% interval, reading "
+                                                              "the observed temperature)")

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnn_demo.backbone import CELL_LABELS
+
 from rnn_demo.forecast.evaluate import ORACLE, PRIMARY, REFERENCES, track_of
 from rnn_demo.forecast.features import (FEATURES, TEMPERATURE_CENTER, TEMPERATURE_FEATURES, TEMPERATURE_SCALE,
                                         calendar, known_rows, temperature_rows)
@@ -93,6 +95,7 @@ def test_the_tab_shows_both_forecasts_and_the_temperature(client):
             "actual"} <= set(names)
     rows = [row[0] for row in metrics["data"]]
     assert any("oracle temperature" in row for row in rows) and len(rows) == 3
+    assert rows[1] == f"{CELL_LABELS['gru']} (median, 80% interval)"  # the bundled cell's, by name
     assert "standing in for a weather forecast" in notes
     with pytest.raises(Exception, match="needs the observed temperature of the day it forecasts"):
         client.predict("2015-01-01 00:00", "gru", api_name="/forecast_temperature")
@@ -192,3 +195,16 @@ def test_the_train_tabs_forecasting_task_reads_a_temperature_column(tmp_path):
     pd.read_csv(path).drop(columns="temp").dropna().to_csv(without, index=False)
     built = build_forecaster(VISITOR.read(without, {"value": "mw"}), "gru", "tiny", "cpu")
     assert not built.model.config.reads_temperature
+
+
+@pytest.mark.slow  # the bundled models, through the tab's handler
+def test_the_oracle_comparison_says_a_visitors_model_has_no_part_in_it():
+    """With a visitor's own model loaded, the button showed the bundled GRU's forecast in its place without a word."""
+    from rnn_demo.forecast.tab import forecast_with_temperature
+
+    _, _, notes = forecast_with_temperature("2014-12-01 00:00", "gru", ("user/my-grid", "0" * 40))
+    from rnn_demo.display import md_text
+
+    assert notes.startswith(f"- The oracle-temperature comparison is of the bundled GRU models: your model "
+                            f"({md_text('user/my-grid')}) has no part in it"), notes
+

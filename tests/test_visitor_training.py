@@ -7,6 +7,7 @@ import zipfile
 import pandas as pd
 import pytest
 
+from rnn_demo.display import quoted
 from rnn_demo.forecast.visitor import series_upload
 from rnn_demo.hub import card_metadata
 from rnn_demo.sentiment.visitor import MAX_LABELS, labelled_upload
@@ -58,6 +59,10 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
 
     assert _labels_of([str(stars) for stars in (10, 2, 1, 9)]) == ["1", "2", "9", "10"]  # as numbers, not text
     assert _labels_of(["Positive", "negative"]) == ["negative", "Positive"]  # whatever their case
+    with pytest.raises(ValueError, match="the labels 'pos' and 'Pos ' read alike"):
+        _labels_of(["pos", "Pos ", "neg"])
+    with pytest.raises(ValueError, match=re.escape(f"the label {quoted(chr(0x200B))} shows nothing on a page")):
+        _labels_of(["\u200b", "neg"])
     assert "2 row(s) without a text or a label were left out." in prepared.notes
     named = labelled_upload(_reviews(tmp_path, rows, header=("body", "stars")), "body", "stars")
     assert named.summary["rows"] == 200

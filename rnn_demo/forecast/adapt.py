@@ -1,6 +1,6 @@
 """A forecaster adapted to a visitor's own series: fine-tuned on the series' history, its last two weeks held out.
 
-The held-out days choose the number of fine-tuning steps (the bundled model as it was, step 0, is a candidate),
+The held-out days choose the number of fine-tuning steps (the model as it was, step 0, is a candidate),
 then calibrate the 80% interval on that series (conformal, as at training), then score the adapted model against
 both seasonal naives. If it does not beat the better naive there, the naive is the forecast shown, with an 80%
 interval from its own held-out errors. All of it runs in the app's job slot (`adapt_job`); the result travels as
@@ -33,7 +33,8 @@ SETTINGS = TrainSettings(max_steps=300, lr=1e-3, warmup_steps=10, eval_every=25,
 BATCH_SIZE = 32
 SECONDS = 30.0  # the fine-tuning's own budget; the held-out scoring comes after it
 MAX_PARAMETERS = 200_000  # larger forecasters (a visitor's) are used as they are
-MODEL_ROW, ORIGINAL_ROW = "adapted model (median, 80% interval)", "bundled model as it was"
+# the model adapted is the tab's: a bundled cell's, or a visitor's own (trained here or loaded from the Hub)
+MODEL_ROW, ORIGINAL_ROW = "adapted model (median, 80% interval)", "model as it was, before adapting"
 
 
 def naive_rows(config: ForecastConfig) -> dict[str, int]:
@@ -57,7 +58,7 @@ class Adaptation:
     """What adapting gave: the model, how it did on the held-out days beside the baselines, what to show."""
 
     model: Forecaster  # fine-tuned (or as it was, if no step helped), its interval calibrated on the held-out days
-    steps: int  # fine-tuning steps chosen on the held-out days (0: the bundled model as it was)
+    steps: int  # fine-tuning steps chosen on the held-out days (0: the model as it was)
     table: dict[str, dict[str, float]]  # held-out metrics by row: the adapted model, as it was, the two naives
     shown: str  # the row whose forecast is shown: MODEL_ROW, or the better naive's
     naive_errors: tuple[float, float]  # the shown naive's 10% and 90% held-out error quantiles: its 80% interval
@@ -182,7 +183,7 @@ def adaptation_notes(adaptation: Adaptation, series: Series, origin: int) -> lis
     better = min(naives, key=lambda row: table[row]["mae"])
     tuned = f"fine-tuned for {steps} steps" if steps else "left as it was (no number of fine-tuning steps did better)"
     held = table[MODEL_ROW]
-    notes = [f"Adapted to your series in {adaptation.seconds:.0f} s: the bundled model {tuned} on the series up to "
+    notes = [f"Adapted to your series in {adaptation.seconds:.0f} s: the tab's model {tuned} on the series up to "
              f"{series.times[start]:%Y-%m-%d %H:%M}. The last {HOLDOUT_DAYS} days were held out: they chose the number "
              f"of steps, calibrated the 80% interval (it covers {held['coverage80']:.0%} of them, "
              f"{held['width80']:.4g} wide on average) and are scored in the held-out table."]

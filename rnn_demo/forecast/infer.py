@@ -50,6 +50,9 @@ class Series:
         return len(self.values)
 
 
+PROTOCOL_UNIT = "GW"  # the unit of the Victoria series' values (fpp2's elecdemand: demand in GW)
+
+
 def protocol_series() -> tuple[Series, int]:
     """The Victoria protocol series (train then test, as a backtest reads it) and where its test window starts:
     from the Hub dataset RNN_DEMO_FORECAST_DATA names (as `publish` pushes it and sets it on the Space), else

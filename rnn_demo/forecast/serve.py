@@ -17,7 +17,7 @@ from ..runtime import UPLOAD_WORK
 from ..shelf import ModelShelf
 from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
 from .features import min_history
-from .infer import Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
+from .infer import PROTOCOL_UNIT, Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
 from .adapt import MODEL_ROW, Adaptation, adaptation_notes, naive_rows
 from .model import STEPS, VISITOR_LIMITS, ForecastConfig, Forecaster
 from .origin import locate_origin
@@ -63,7 +63,7 @@ class ForecastView:
     frame: pd.DataFrame  # time, and one column per curve: history, actual, median, lower, upper, naive
     metrics: pd.DataFrame  # forecaster x (MAE, MAPE, MASE, coverage, width); empty past the data's end
     notes: list[str] = field(default_factory=list)
-    unit: str = "series unit"  # of the values: the model's (GW) for the Victoria series
+    unit: str = "series unit"  # of the values: GW for the Victoria series
 
 
 MODEL_LABEL = "model (median, 80% interval)"
@@ -243,17 +243,31 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
         scale = mase_scale(series.values[:test_start], model.config.week)
     index, origin_notes = locate_origin(origin, series, min_history(model.config.window, model.config.week))
     notes += origin_notes
+    if not upload and model.config.reads_temperature:  # a visitor's temperature-track model, on Victoria
+        notes.append(_observed_temperature(series, index, model.config.horizon))
     if upload and adaptation is not None:
         view = adapted_view(series, index, adaptation)
     else:
         view = forecast_view(series, index, model, scale)
     if not upload:
-        view.unit = model.config.unit
+        view.unit = PROTOCOL_UNIT  # the series' own, whatever a visitor's model says (a model trained here has none)
     if index == len(series):
         notes.append("Forecast past the end of the data: there are no actual values to compare with; "
                      "the days ahead count as working days from Monday to Friday.")
     view.notes = notes + view.notes
     return view
+
+
+def _observed_temperature(series: Series, index: int, horizon: int) -> str:
+    """The note for a temperature-track model forecasting the Victoria series from `index`: it reads the temperature
+    observed on the day it forecasts (an oracle, standing in for a weather forecast); past the data's last whole day
+    there is none, which is said with the last origin that has it."""
+    last = len(series) - horizon
+    if index > last:
+        raise ValueError("this model reads the temperature of the day it forecasts, which the Victoria series gives up "
+                         f"to its last whole day: choose an origin up to {series.times[last]:%Y-%m-%d %H:%M}")
+    return ("This model reads the temperature observed on the day it forecasts, standing in for a weather forecast "
+            "(an oracle: a real forecast in hand would do a little worse).")
 
 
 def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataFrame:
@@ -262,6 +276,7 @@ def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataF
     model = SHELF.for_cell(cell, loaded).for_step(series.step_minutes)
     result = backtest(model, series, test_start)
     name, day, week = loaded[0] if loaded else CELL_LABELS[cell], model.config.day, model.config.week
-    return metrics_frame({f"{name} (median, 80% interval)": result["model"],
+    oracle = ", reading the observed temperature" if model.config.reads_temperature else ""  # a visitor's model
+    return metrics_frame({f"{name} (median, 80% interval{oracle})": result["model"],
                            f"seasonal naive, lag {day} (yesterday)": result[f"seasonal_naive_{day}"],
                            f"seasonal naive, lag {week} (last week)": result[f"seasonal_naive_{week}"]})

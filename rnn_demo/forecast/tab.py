@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..backbone import CELL_LABELS
 from ..clients import client_address
+from ..display import md_text
 from ..runtime import FILES, QUICK, lane
 from ..samples import samples
 from ..ui import compare
@@ -68,10 +70,14 @@ def stop_adapting(request: gr.Request) -> object:
 
 
 @shows_errors
-def forecast_with_temperature(origin: str, cell: str) -> tuple:
-    """The Victoria series' day from `origin`: `cell`'s forecast and the oracle-temperature one, with the
-    temperature (plot, the day's metrics for both, notes)."""
+def forecast_with_temperature(origin: str, cell: str, loaded: tuple[str, str] | None = None) -> tuple:
+    """The Victoria series' day from `origin`: `cell`'s bundled forecast and the oracle-temperature one, with the
+    temperature (plot, the day's metrics for both, notes); a visitor's own model (`loaded`) is said to have no part
+    in it, where the bundled one replaced theirs on the plot without a word."""
     view = oracle_view(cell, origin)
+    if loaded:
+        view.notes.insert(0, f"The oracle-temperature comparison is of the bundled {CELL_LABELS[cell]} models: your "
+                             f"model ({md_text(loaded[0])}) has no part in it; Forecast shows yours again.")
     return forecast_figure(view.frame, view.unit), view.metrics, bullets(view.notes)
 
 
@@ -146,7 +152,7 @@ def build() -> None:
     stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
     clear_first(oracle_button.click, [notes], "forecast_clear_temperature")
-    oracle_button.click(forecast_with_temperature, [series[4], cell], [plot, metrics, notes],
+    oracle_button.click(forecast_with_temperature, [series[4], cell, loaded], [plot, metrics, notes],
                         api_name="forecast_temperature", **QUICK)
 
 

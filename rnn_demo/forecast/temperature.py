@@ -39,7 +39,8 @@ def oracle_view(cell: str, origin: str | None = None) -> ForecastView:
     if index > last_day:
         raise ValueError(f"the oracle-temperature forecast needs the observed temperature of the day it forecasts: "
                          f"choose an origin up to {series.times[last_day]:%Y-%m-%d %H:%M}")
-    view = forecast_view(series, index, SHELF.bundled(cell), mase_scale(series.values[:test_start], config.week))
+    view = forecast_view(series, index, SHELF.bundled(cell), mase_scale(series.values[:test_start], config.week),
+                         label=f"{CELL_LABELS[cell]} (median, 80% interval)")  # the bundled cell's, by name
     median, lower, upper = (a[0] for a in interval_of(model, forecast_quantiles(model, series, np.array([index]))))
     future = view.frame["median"].notna().to_numpy()
     for column, values in (("median_temperature", median), ("lower_temperature", lower),

@@ -53,6 +53,7 @@ class SentimentConfig:
 VISITOR_LIMITS = ConfigLimits(SentimentConfig, whole={"embedding_dim": (1, 1024), "vocab_size": (2, 50_000),
                                                       "max_tokens": (1, 5000)},
                               flags=("bidirectional",), lists={"labels": (str, 32, 64)}, distinct=("labels",),
+                              readable=("labels",),
                               files={TOKENIZER_NAME: TaskFile(5 * MB, check_tokenizer)})
 
 

@@ -80,7 +80,7 @@ def build() -> None:
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(sentiment.model_summary(best))
             loaded = hub_loader(TASK.name, sentiment.VISITORS)
-            label = gr.Label(num_top_classes=2, label="Sentiment")
+            label = gr.Label(label="Sentiment")
     sentiment_box(review, compare_button)
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
@@ -118,7 +118,7 @@ def sentiment_box(review: gr.Textbox, button: gr.Button) -> None:
         with gr.Row():
             for cell in cells:
                 with gr.Column(min_width=240):
-                    label = gr.Label(num_top_classes=2, label=CELL_LABELS[cell])
+                    label = gr.Label(label=CELL_LABELS[cell])
                     words = gr.HighlightedText(label=f"{CELL_LABELS[cell]}: each word's share of the decision",
                                                show_legend=False, combine_adjacent=False)
                     outputs += [label, words, gr.Markdown()]
