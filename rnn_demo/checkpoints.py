@@ -29,7 +29,7 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     generators = replicas.joined(torch.get_rng_state()[None], 0)  # (ranks, state)
     if not replicas.is_main:
         return
-    staging = directory.with_name(f"{directory.name}.partial")  # written whole, then swapped in
+    staging, previous = _beside(directory)  # the checkpoint is written whole, then swapped in
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
@@ -43,7 +43,6 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     meta = {"loop": state, "param_groups": opt["param_groups"], "carry": None if carried is None else
             ("tuple" if isinstance(carry, tuple) else "tensor")}
     (staging / "trainer_state.json").write_text(json.dumps(meta, indent=1))
-    previous = directory.with_name(f"{directory.name}.previous")
     shutil.rmtree(previous, ignore_errors=True)
     if directory.exists():
         directory.rename(previous)  # two renames: a whole checkpoint is `directory` or, between them, `previous`
@@ -54,7 +53,7 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
 def checkpoint_in(directory: Path) -> bool:
     """Whether `directory` holds a whole checkpoint to resume (save_checkpoint's), taking back the previous one if
     a save was interrupted between its two renames."""
-    previous = directory.with_name(f"{directory.name}.previous")
+    previous = _beside(directory)[1]
     if not directory.exists() and (previous / "trainer_state.json").is_file():
         previous.rename(directory)
     return (directory / "trainer_state.json").is_file()
@@ -94,6 +93,15 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     return meta["loop"], carry
 
 
+def remove_checkpoint(directory: Path) -> None:
+    """The checkpoint in `directory` gone, with what a save cut short left beside it."""
+    for folder in (directory, *_beside(directory)):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _beside(directory: Path) -> tuple[Path, Path]:
+    """The folders a save writes beside `directory`: the one being written, and the previous checkpoint."""
+    return directory.with_name(f"{directory.name}.partial"), directory.with_name(f"{directory.name}.previous")
 
 
 def _as_tensors(carry: Any) -> list[torch.Tensor] | None:

@@ -74,8 +74,8 @@ class RouteLimits:
         if not declared.isdigit():
             return 411, "an upload must declare its length (Content-Length)"
         if not self.budget.take(client_address(request), int(declared)):
-            return 429, (f"you have uploaded {self.budget.budget // 2**20} MB in the last "
-                         f"{self.budget.window / 60:.0f} minutes, the most one visitor may: try again later")
+            return 429, (f"this upload would take you past the {self.budget.budget // 2**20} MB one visitor may upload "
+                         f"in {self.budget.window / 60:.0f} minutes: try again later")
         return None
 
 

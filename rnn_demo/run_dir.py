@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-from .checkpoints import checkpoint_in
+from .checkpoints import checkpoint_in, remove_checkpoint
 
 RUN_FILE = "run.json"
 MAY_CHANGE = {"max_steps", "stop_at", "eval_every", "no_resume", "threads", "device", "run_dir"}
@@ -41,8 +40,7 @@ def claim(run_dir: Path, options: dict[str, Any], resume: bool, is_main: bool = 
     if is_main and resume:
         checkpoint_in(last)
     elif is_main:
-        for folder in (last, last.with_name("last.previous"), last.with_name("last.partial")):
-            shutil.rmtree(folder, ignore_errors=True)
+        remove_checkpoint(last)
     if resume and (last / "trainer_state.json").is_file() and recorded_path.is_file():
         recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
         differ = sorted(name for name in options.keys() | recorded.keys() if options.get(name) != recorded.get(name))

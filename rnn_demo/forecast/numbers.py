@@ -6,8 +6,9 @@ mark not followed by three digits (`12,5`, `1414.1`), a number that starts `0` b
 that comes twice (`1.234.567`: a separator) and an exponent (`1e3`). A file whose cells settle nothing (every mark
 followed by groups of three digits: `1.393`, `12,345`) takes the mark for a separator between thousands where it
 also has whole numbers with no mark (`987` beside `1.393`: Excel's `#,##0`) and is refused with both readings where
-it has none (a Swiss `20.126;...` is as likely as a German `20.126;...`); a comma-separated file reads decimal points, as it always did here (a quoted `1,393` groups
-thousands). Cells that settle it both ways are refused by example. Spaces (also no-break and thin ones) and
+it has none (a Swiss `20.126;...` is as likely as a German `20.126;...`); a comma-separated file reads decimal
+points, as it always did here (a quoted `1,393` groups thousands). Cells that settle it both ways are refused by
+example. Spaces (also no-break and thin ones) and
 apostrophes between digits are thousands separators (`1 234,5`, `1'234.5`).
 """
 from __future__ import annotations
