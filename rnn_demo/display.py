@@ -70,21 +70,31 @@ def column_list(names: Iterable[object], shown: int = 20, width: int = 40) -> st
     return listed + (f" and {len(texts) - shown:,} more" if len(texts) > shown else "")
 
 
+# characters a page does not show, that join or shape nothing: zero-width space, word joiner, byte-order mark, soft
+# hyphen, direction marks and embeddings (ZWJ, ZWNJ and tag characters stay: they change what an emoji or a word is)
+INVISIBLE = dict.fromkeys([0x00AD, 0x200B, 0x2060, 0xFEFF, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                           *range(0x2066, 0x206A)])
+
+
 def looks(text: str) -> str:
-    """How `text` reads on a page: NFKC-normalized, its format characters (zero-width, direction marks) dropped, its
-    ends stripped, its case folded. Two labels that look alike this way are one to a reader."""
+    """How `text` reads on a page: NFKC-normalized (full-width letters, ① as 1), its INVISIBLE characters dropped,
+    its ends stripped, its case folded. Two labels that look alike this way are one to a reader."""
     import unicodedata
 
-    normal = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf").strip().casefold()
+    return unicodedata.normalize("NFKC", text).translate(INVISIBLE).strip().casefold()
 
 
-def look_alike(texts: Iterable[str]) -> tuple[str, str] | None:
-    """The first two of `texts` that read the same (`looks`), or None."""
+def unreadable(names: Iterable[str], what: str = "label") -> str | None:
+    """Why `names` (a classifier's labels, say) cannot be told apart on a page: the first that reads as nothing, or
+    the first two that read alike (`looks`, once each); None where every one reads as itself."""
     seen: dict[str, str] = {}
-    for text in texts:
-        if (key := looks(text)) in seen:
-            return seen[key], text
-        seen[key] = text
+    for name in names:
+        key = looks(name)
+        if not key:
+            return f"the {what} {quoted(name)} shows nothing on a page"
+        if key in seen:
+            return (f"the {what}s {quoted(seen[key])} and {quoted(name)} read alike on a page (the same letters once "
+                    "case, width, spacing and invisible characters are set aside)")
+        seen[key] = name
     return None
 

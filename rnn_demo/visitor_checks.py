@@ -24,7 +24,7 @@ from typing import Any
 from safetensors import SafetensorError, safe_open
 
 from .backbone import Shapes, num_parameters
-from .display import look_alike, looks, quoted
+from .display import quoted, unreadable
 from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError, check_task
 
 MB = 1024 * 1024
@@ -140,11 +140,8 @@ def _list_problem(limits: ConfigLimits, name: str, value: Any) -> str | None:
             return f"{name}[{index}] must be a string, not {shown(item)}"
         if kind is str and len(item) > each:
             return f"{name}[{index}] has {len(item):,} characters; the limit is {each}"
-    if name in limits.readable:  # names a reader tells apart: none blank, none alike
-        if (blank := next((item for item in value if not looks(item)), None)) is not None:
-            return f"{name} holds an entry that shows nothing ({shown(blank)})"
-        if pair := look_alike(value):
-            return f"{name} must all read differently: {shown(pair[0])} and {shown(pair[1])} look alike"
+    if name in limits.readable and (problem := unreadable(value, name.removesuffix("s"))):  # a reader tells apart
+        return problem
     if name in limits.distinct and len(set(value)) < len(value):
         return f"{name} must all differ"
     return None

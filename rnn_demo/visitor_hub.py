@@ -143,6 +143,11 @@ def fetch(client: httpx2.Client, repo_id: str, commit: str, names: list[str], li
         check_file(name, download(client, repo_id, commit, name, directory, sizes[name]), config, limits, repo_id)
 
 
+# a model trained here whose folder has gone: it is kept for a while, until its session ends or the next training
+GONE = ("{name} is no longer on this Space (a trained model is kept for a while: until its session ends, or until "
+        "the next training starts): train it again")
+
+
 class VisitorModels:
     """Ready models of one task by (repository, commit), at most `capacity` of them, the least recently used
     evicted. `limits` (the task's own, from its config's module) bound what a repository may hold.
@@ -179,8 +184,7 @@ class VisitorModels:
         if (repo_id, commit) in self.trained:
             return self._keep((repo_id, commit), self._build_trained(repo_id, commit))
         if commit.startswith(TRAINED_COMMIT):  # a model trained here whose folder has gone: no Hub repository
-            raise ModelLoadError(f"{repo_id} is no longer on this Space (a trained model is kept for a while, not "
-                                 "for ever): train it again")
+            raise ModelLoadError(GONE.format(name=repo_id))
         return self.load(repo_id, commit)[0]
 
     def adopt(self, name: str, folder: str | Path) -> tuple[str, str]:
@@ -197,8 +201,7 @@ class VisitorModels:
     def _build_trained(self, name: str, commit: str) -> Any:
         folder = self.trained[(name, commit)]
         if not (folder / WEIGHTS_NAME).is_file():
-            raise ModelLoadError(f"{name} is no longer on this Space (a newer training of yours replaced it, or its "
-                                 "session ended): use the newer one, or train it again")
+            raise ModelLoadError(GONE.format(name=name))
         return self._build(name, folder)
 
     def _keep(self, key: tuple[str, str], model: Any) -> Any:

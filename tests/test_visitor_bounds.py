@@ -27,7 +27,7 @@ from rnn_demo.forecast.model import VISITOR_LIMITS as FORECAST_LIMITS
 from rnn_demo.sentiment.model import VISITOR_LIMITS as SENTIMENT_LIMITS
 from rnn_demo.text.model import VISITOR_LIMITS as TEXT_LIMITS
 from rnn_demo.visitor_hub import VisitorModels
-from tests.conftest import tiny_model
+from tests.conftest import ROOT, tiny_model
 from tests.hubserver import hub_environment, local_hub
 
 SENTIMENT = {"task": "sentiment", "cell": "gru", "vocab_size": 30, "embedding_dim": 4, "hidden_size": 4,
@@ -41,11 +41,11 @@ REVIEWS = ["a good film", "a bad film", "good acting", "bad acting"] * 3
     ({"labels": [f"l{i}" for i in range(50_000)]}, "labels has 50,000 entries; the limit is 32"),
     ({"labels": ["x" * 1000, "y"]}, "labels[0] has 1,000 characters; the limit is 64"),
     ({"labels": ["a", 3]}, "labels[1] must be a string"),
-    ({"labels": ["same", "same"]}, 'labels must all read differently: "same" and "same" look alike'),
-    ({"labels": ["ok", "ok\u200b"]}, 'labels must all read differently: "ok" and "ok\\u200b" look alike'),
-    ({"labels": ["Positive", "positive ", "negative"]}, '"Positive" and "positive " look alike'),
-    ({"labels": ["", "x"]}, 'labels holds an entry that shows nothing ("")'),
-    ({"labels": ["\u200e", "x"]}, "labels holds an entry that shows nothing"),
+    ({"labels": ["same", "same"]}, "the labels 'same' and 'same' read alike on a page"),
+    ({"labels": ["ok", "ok\u200b"]}, "the labels 'ok' and 'ok\\u200b' read alike on a page"),
+    ({"labels": ["Positive", "positive ", "negative"]}, "'Positive' and 'positive ' read alike on a page"),
+    ({"labels": ["", "x"]}, "the label '' shows nothing on a page"),
+    ({"labels": ["\u200e", "x"]}, "shows nothing on a page"),
     ({"labels": "negative,positive"}, "labels must be a list"),
     ({"hidden_size": 16.0}, "hidden_size must be a whole number, not 16.0"),
     ({"hidden_size": True}, "hidden_size must be a whole number, not true"),
@@ -99,6 +99,14 @@ def test_a_forecaster_of_hourly_steps_or_of_large_units_is_a_visitors_model_too(
     assert check_config(hourly, FORECAST_LIMITS, "user/f").day == 24
 
 
+def test_labels_that_read_differently_are_kept_apart():
+    """Only invisible characters, case, width and spacing are set aside: an emoji joined by ZWJ, a word with a ZWNJ
+    and accented letters are other labels."""
+    labels = ["\U0001F468\u200d\U0001F469", "\U0001F468\U0001F469", "\u0645\u06cc\u200c\u062e", "\u0645\u06cc\u062e",
+              "résumé", "resume", "1", "01", "中文", "emoji \U0001F600"]
+    assert check_config({**SENTIMENT, "labels": labels}, SENTIMENT_LIMITS, "user/m").labels == labels
+
+
 def test_text_vocabularies_are_single_characters_within_the_limit():
     config = {**vars(tiny_model().config)}
     assert check_config(config, TEXT_LIMITS, "user/t").vocab == config["vocab"]
@@ -108,6 +116,8 @@ def test_text_vocabularies_are_single_characters_within_the_limit():
         check_config({**config, "vocab": ["<unk>", *map(chr, range(0x4E00, 0x4E00 + 6000))]}, TEXT_LIMITS, "user/t")
     with pytest.raises(ModelLoadError, match="vocab holds no character besides the unknown symbol"):
         check_config({**config, "vocab": ["<unk>"]}, TEXT_LIMITS, "user/t")
+    with pytest.raises(ModelLoadError, match="vocab must all differ"):  # characters are compared as they are
+        check_config({**config, "vocab": [*config["vocab"], config["vocab"][1]]}, TEXT_LIMITS, "user/t")
 
 
 def test_weights_that_hold_nan_or_infinity_are_refused_once_read(tmp_path):
@@ -444,3 +454,13 @@ def test_a_spaces_named_model_is_held_to_a_visitors_bounds_before_a_tab_is_built
                                     "    - {type: nats_per_char, value: not measured}\n"
                                     "    - {type: bits_per_char, value: 2}\n---\n# Their card\n")
     assert card_metrics(good) == {"bits_per_char": 2.0}  # numbers only: a tab compares them
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent.name for p in (ROOT / "models").glob("*/config.json")))
+def test_every_bundled_model_is_within_the_bounds_a_visitors_is_held_to(folder):
+    """A Space may name a model of the project's in its environment: it is held to a visitor's bounds
+    (model_sources.checked_cell), so the bundled ones must be within them, labels and vocabularies included."""
+    from rnn_demo.tasks import TASKS
+
+    config = json.loads((ROOT / "models" / folder / "config.json").read_text())
+    assert check_config(config, TASKS[config["task"]].limits, f"rnn-demo/{folder}") is not None

@@ -59,7 +59,7 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
 
     assert _labels_of([str(stars) for stars in (10, 2, 1, 9)]) == ["1", "2", "9", "10"]  # as numbers, not text
     assert _labels_of(["Positive", "negative"]) == ["negative", "Positive"]  # whatever their case
-    with pytest.raises(ValueError, match="the labels 'pos' and 'Pos ' read alike"):
+    with pytest.raises(ValueError, match="the labels 'pos' and 'Pos ' read alike on a page"):
         _labels_of(["pos", "Pos ", "neg"])
     with pytest.raises(ValueError, match=re.escape(f"the label {quoted(chr(0x200B))} shows nothing on a page")):
         _labels_of(["\u200b", "neg"])

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..display import column_list, look_alike, looks, quoted
+from ..display import column_list, quoted, unreadable
 from ..plugin import ColumnRole, VisitorTraining
 from ..uploads import chosen_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
@@ -47,15 +47,12 @@ def _labels_of(raw: list[str]) -> list[str]:
     if len(labels) > MAX_LABELS:
         raise ValueError(f"the label column holds {len(labels):,} different labels; at most {MAX_LABELS} are learned "
                          "here: is it the right column?")
-    if (blank := next((label for label in labels if not looks(label)), None)) is not None:
-        raise ValueError(f"the label {quoted(blank)} shows nothing on a page: give it a name, or leave those rows out")
-    if pair := look_alike(labels):
-        raise ValueError(f"the labels {quoted(pair[0])} and {quoted(pair[1])} read alike (case, spaces or invisible "
-                         "characters apart): make them one label, or tell them apart")
     long = next((label for label in labels if len(label) > MAX_LABEL_CHARS), None)
     if long is not None:
         raise ValueError(f"the label {quoted(shortened(long, 60))} has {len(long):,} characters; labels may have at "
                          f"most {MAX_LABEL_CHARS}: is it the right column?")
+    if problem := unreadable(labels):
+        raise ValueError(f"{problem}: give each label a name of its own (make alike ones one label)")
     return labels
 
 
