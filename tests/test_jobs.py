@@ -107,6 +107,29 @@ def test_stop_by_owner_ends_a_running_job_after_its_item_and_takes_a_waiting_one
     assert list(slot.run("a", "tests.jobs_targets:count", {"n": 2}, seconds=30)) == [0, 1, Finished("done")]
 
 
+def test_a_stop_as_a_large_job_starts_stops_it_and_never_garbles_the_worker(slot):
+    """A job's arguments over 16 KB go as their length, then their bytes; a Stop sent from the visitor's thread in
+    between garbled the message and killed the worker (10 trials in 10 with 60 KB before: "the worker process ended
+    unexpectedly"). Sends are one at a time, and the job goes before `running` lets a Stop follow it."""
+    for _ in range(5):
+        ended: dict[str, list] = {}
+        first = threading.Thread(target=lambda: ended.setdefault("a", list(slot.run(
+            "a", "tests.jobs_targets:count", {"n": 2, "pause": 0.05}, seconds=30))))
+        first.start()
+        while slot.position("a") != 0:
+            time.sleep(0.001)
+        second = threading.Thread(target=lambda: ended.setdefault("b", list(slot.run(
+            "b", "tests.jobs_targets:count_carrying", {"blob": "x" * 60_000, "n": 20, "pause": 0.05}, seconds=30))))
+        second.start()
+        deadline = time.monotonic() + 30
+        while (slot.position("b") != 0 or not slot.running) and time.monotonic() < deadline:
+            pass  # b presses Stop as its turn comes
+        slot.stop("b")
+        first.join(30)
+        second.join(30)
+        assert ended["b"][-1] == Finished("stopped"), ended["b"][-1]
+
+
 def test_wait_ended_says_whether_a_visitors_job_has_left_the_line():
     slot = JobSlot()
     assert slot.wait_ended("nobody", 0.0)
