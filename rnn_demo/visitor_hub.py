@@ -143,6 +143,9 @@ def fetch(client: httpx2.Client, repo_id: str, commit: str, names: list[str], li
         check_file(name, download(client, repo_id, commit, name, directory, sizes[name]), config, limits, repo_id)
 
 
+# a visitor's Hub model evicted from the cache, being loaded again (VisitorModels.get)
+RELOADING = ("{name} was set aside to make room for other visitors' models and is being loaded again from the Hub: "
+             "try again in a few seconds")
 # a model trained here whose folder has gone: it is kept for a while, until its session ends or the next training
 GONE = ("{name} is no longer on this Space (a trained model is kept for a while: until its session ends, or until "
         "the next training starts): train it again")
@@ -161,6 +164,8 @@ class VisitorModels:
         self.task = limits.task
         self.models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.trained: dict[tuple[str, str], Path] = {}  # models trained here (the Train tab): their folders
+        self.reloading: set[tuple[str, str]] = set()  # evicted models being loaded again
+        self.failed: dict[tuple[str, str], str] = {}  # why a reload failed, for its visitor's next request
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{self.task}")
         if folder is not None:
@@ -177,7 +182,10 @@ class VisitorModels:
             raise ModelLoadError(too_slow(repo_id, self.seconds)) from None
 
     def get(self, repo_id: str, commit: str) -> Any:
-        """A model loaded before (reloaded if it was evicted meanwhile)."""
+        """A model loaded before. One evicted meanwhile is loaded again in this cache's own pool, and the caller is
+        told to try again in a moment (or, once a reload has failed, why): reloaded inside the handler, it held a
+        one-worker lane, every visitor's reviews, for as long as the Hub took (a hung Hub: 11.5 s for a review of
+        the bundled model that takes 0.09 s alone)."""
         model = self._cached(repo_id, commit)
         if model is not None:
             return model
@@ -185,7 +193,29 @@ class VisitorModels:
             return self._keep((repo_id, commit), self._build_trained(repo_id, commit))
         if commit.startswith(TRAINED_COMMIT):  # a model trained here whose folder has gone: no Hub repository
             raise ModelLoadError(GONE.format(name=repo_id))
-        return self.load(repo_id, commit)[0]
+        key = (check_repo_id(repo_id), commit)
+        with self.lock:
+            failure = self.failed.pop(key, None)
+            starting = failure is None and key not in self.reloading
+            if starting:
+                self.reloading.add(key)
+        if failure is not None:
+            raise ModelLoadError(failure)
+        if starting:
+            self.pool.submit(self._reload, *key)
+        raise ModelLoadError(RELOADING.format(name=repo_id))
+
+    def _reload(self, repo_id: str, commit: str) -> None:
+        """Load an evicted model again (in the pool); a failure is kept for its visitor's next request."""
+        try:
+            self._fetch_and_build(repo_id, commit, time.monotonic() + self.seconds)
+        except Exception as error:  # noqa: BLE001 - said to the visitor at their next request
+            with self.lock:
+                self.failed[(repo_id, commit)] = str(error) if isinstance(error, ModelLoadError) else \
+                    f"{repo_id} could not be loaded again: {type(error).__name__}"
+        finally:
+            with self.lock:
+                self.reloading.discard((repo_id, commit))
 
     def adopt(self, name: str, folder: str | Path) -> tuple[str, str]:
         """Serve a model trained here (a folder in the Hub layout) under `name`, as a loaded one; its "commit" is

@@ -1,6 +1,7 @@
 """Visitors' Hub loads, against the local Hub server: anonymous, bounded, shared, evicted."""
 import json
 import shutil
+import time
 
 import pytest
 
@@ -73,8 +74,35 @@ def test_models_are_shared_by_commit_and_the_least_recently_used_is_evicted(hub)
     assert cache.load("user/s-gru")[0] is first  # a second visitor gets the same object
     cache.load("user/s-lstm")
     assert list(cache.models) == [("user/s-lstm", hub.head("user/s-lstm"))]
-    again = cache.get("user/s-gru", commit)  # evicted: loaded again, at the same commit
+    with pytest.raises(ModelLoadError, match="user/s-gru was set aside to make room for other visitors' models and "
+                                             "is being loaded again from the Hub: try again in a few seconds"):
+        cache.get("user/s-gru", commit)  # evicted: loaded again in the cache's pool, never in the asking handler
+    deadline = time.monotonic() + 30
+    while ("user/s-gru", commit) not in cache.models and time.monotonic() < deadline:
+        time.sleep(0.05)
+    again = cache.get("user/s-gru", commit)  # at the same commit
     assert again is not first and again.config == first.config
+
+
+def test_a_reload_on_a_hung_hub_never_holds_the_asking_handler_and_says_why_it_failed(hub):
+    """A hung Hub held a one-worker lane for the reload's whole deadline (11.5 s for a review of the bundled model
+    that takes 0.09 s alone, with a 12 s deadline): the handler hears at once, and its visitor, next time, why."""
+    cache = classifiers(capacity=1, seconds=2)
+    _, commit = cache.load("user/s-gru")
+    cache.load("user/s-lstm")
+    hub.hang(path="/api/models/user/s-gru")
+    started = time.monotonic()
+    with pytest.raises(ModelLoadError, match="being loaded again"):
+        cache.get("user/s-gru", commit)
+    assert time.monotonic() - started < 1
+    deadline = time.monotonic() + 30
+    while ("user/s-gru", commit) not in cache.failed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with pytest.raises(ModelLoadError, match="took longer than 2 s"):
+        cache.get("user/s-gru", commit)  # the failure, once; the next request tries again
+    hub.clear_faults()
+    with pytest.raises(ModelLoadError, match="being loaded again"):
+        cache.get("user/s-gru", commit)
 
 
 def test_a_model_trained_here_whose_folder_has_gone_asks_to_train_again(tiny_models_dir, tmp_path):
