@@ -70,18 +70,19 @@ def column_list(names: Iterable[object], shown: int = 20, width: int = 40) -> st
     return listed + (f" and {len(texts) - shown:,} more" if len(texts) > shown else "")
 
 
-# characters a page does not show, that join or shape nothing: zero-width space, word joiner, byte-order mark, soft
-# hyphen, direction marks and embeddings (ZWJ, ZWNJ and tag characters stay: they change what an emoji or a word is)
-INVISIBLE = dict.fromkeys([0x00AD, 0x200B, 0x2060, 0xFEFF, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                           *range(0x2066, 0x206A)])
+# format characters that change what a word or an emoji is (ZWNJ, ZWJ, tag characters): kept when names are compared
+SHAPING = {0x200C, 0x200D, *range(0xE0000, 0xE0080)}
 
 
-def looks(text: str) -> str:
-    """How `text` reads on a page: NFKC-normalized (full-width letters, ① as 1), its INVISIBLE characters dropped,
-    its ends stripped, its case folded. Two labels that look alike this way are one to a reader."""
+def looks(text: str, shaping: bool = True) -> str:
+    """How `text` reads on a page: NFKC-normalized (full-width letters, ① as 1), its format characters (zero-width,
+    direction marks, invisible operators) dropped but the SHAPING ones (unless `shaping` is False), its ends stripped,
+    its case folded. Two labels that look alike this way are one to a reader."""
     import unicodedata
 
-    return unicodedata.normalize("NFKC", text).translate(INVISIBLE).strip().casefold()
+    kept = SHAPING if shaping else set()
+    normal = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf" or ord(ch) in kept).strip().casefold()
 
 
 def unreadable(names: Iterable[str], what: str = "label") -> str | None:
@@ -90,7 +91,7 @@ def unreadable(names: Iterable[str], what: str = "label") -> str | None:
     seen: dict[str, str] = {}
     for name in names:
         key = looks(name)
-        if not key:
+        if not looks(name, shaping=False):  # joiners alone show nothing either
             return f"the {what} {quoted(name)} shows nothing on a page"
         if key in seen:
             return (f"the {what}s {quoted(seen[key])} and {quoted(name)} read alike on a page (the same letters once "

@@ -143,6 +143,7 @@ def fetch(client: httpx2.Client, repo_id: str, commit: str, names: list[str], li
         check_file(name, download(client, repo_id, commit, name, directory, sizes[name]), config, limits, repo_id)
 
 
+FAILURE_SECONDS = 60.0  # how long a failed reload's reason is the answer before another reload is tried
 # a visitor's Hub model evicted from the cache, being loaded again (VisitorModels.get)
 RELOADING = ("{name} was set aside to make room for other visitors' models and is being loaded again from the Hub: "
              "try again in a few seconds")
@@ -165,7 +166,7 @@ class VisitorModels:
         self.models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.trained: dict[tuple[str, str], Path] = {}  # models trained here (the Train tab): their folders
         self.reloading: set[tuple[str, str]] = set()  # evicted models being loaded again
-        self.failed: dict[tuple[str, str], str] = {}  # why a reload failed, for its visitor's next request
+        self.failed: dict[tuple[str, str], tuple[str, float]] = {}  # why a reload failed, and when
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{self.task}")
         if folder is not None:
@@ -193,29 +194,31 @@ class VisitorModels:
             return self._keep((repo_id, commit), self._build_trained(repo_id, commit))
         if commit.startswith(TRAINED_COMMIT):  # a model trained here whose folder has gone: no Hub repository
             raise ModelLoadError(GONE.format(name=repo_id))
-        key = (check_repo_id(repo_id), commit)
+        key, now = (check_repo_id(repo_id), commit), time.monotonic()
         with self.lock:
-            failure = self.failed.pop(key, None)
+            self.failed = {k: (why, when) for k, (why, when) in self.failed.items() if now - when < FAILURE_SECONDS}
+            failure = self.failed.get(key)
             starting = failure is None and key not in self.reloading
             if starting:
                 self.reloading.add(key)
-        if failure is not None:
-            raise ModelLoadError(failure)
+        if failure is not None:  # the same answer for FAILURE_SECONDS (one click may run two handlers), then a retry
+            raise ModelLoadError(f"{failure[0]}. Load it again from the Hub, or choose a bundled cell")
         if starting:
             self.pool.submit(self._reload, *key)
         raise ModelLoadError(RELOADING.format(name=repo_id))
 
     def _reload(self, repo_id: str, commit: str) -> None:
-        """Load an evicted model again (in the pool); a failure is kept for its visitor's next request."""
+        """Load an evicted model again (in the pool); a failure is kept FAILURE_SECONDS for its visitor."""
         try:
             self._fetch_and_build(repo_id, commit, time.monotonic() + self.seconds)
+            failure = None
         except Exception as error:  # noqa: BLE001 - said to the visitor at their next request
-            with self.lock:
-                self.failed[(repo_id, commit)] = str(error) if isinstance(error, ModelLoadError) else \
-                    f"{repo_id} could not be loaded again: {type(error).__name__}"
-        finally:
-            with self.lock:
-                self.reloading.discard((repo_id, commit))
+            failure = str(error) if isinstance(error, ModelLoadError) else \
+                f"{repo_id} could not be loaded again ({type(error).__name__})"
+        with self.lock:
+            self.reloading.discard((repo_id, commit))
+            if failure is not None:
+                self.failed[(repo_id, commit)] = (failure, time.monotonic())
 
     def adopt(self, name: str, folder: str | Path) -> tuple[str, str]:
         """Serve a model trained here (a folder in the Hub layout) under `name`, as a loaded one; its "commit" is
@@ -237,6 +240,7 @@ class VisitorModels:
     def _keep(self, key: tuple[str, str], model: Any) -> Any:
         with self.lock:
             self.models[key] = model
+            self.failed.pop(key, None)  # loaded after all: an old failure no longer stands
             while len(self.models) > self.capacity:
                 self.models.popitem(last=False)
         return model

@@ -480,3 +480,17 @@ def test_a_visitors_temperature_model_on_victoria_says_it_reads_the_observed_tem
         forecast_for("gru", "", loaded=loaded)
     assert backtest_table("gru", loaded)["forecaster"][0] == ("your model, trained here (median, 80% interval, reading "
                                                               "the observed temperature)")
+
+
+def test_the_forecast_after_an_adaptation_uses_the_model_found_before_it(tiny_models_dir):
+    """An adaptation takes a minute; a visitor's model evicted from the shared cache meanwhile was looked up again
+    after it and refused ("being loaded again"), the finished adaptation lost. The model found before the job is
+    the forecast's (own_series passes it on)."""
+    from rnn_demo.forecast.model import Forecaster
+    from rnn_demo.forecast.serve import forecast_for
+    from rnn_demo.hub import load_model
+
+    model = load_model(Forecaster, tiny_models_dir / "forecast-gru", "cpu")
+    view = forecast_for("gru", "2014-12-01 00:00", loaded=("user/evicted-meanwhile", "0" * 40), model=model)
+    assert len(view.frame.dropna(subset=["median"])) == model.config.horizon
+

@@ -464,3 +464,11 @@ def test_every_bundled_model_is_within_the_bounds_a_visitors_is_held_to(folder):
 
     config = json.loads((ROOT / "models" / folder / "config.json").read_text())
     assert check_config(config, TASKS[config["task"]].limits, f"rnn-demo/{folder}") is not None
+
+
+def test_labels_of_invisible_characters_alone_show_nothing():
+    from rnn_demo.display import unreadable
+
+    for invisible in ("\u200d", "\U000E0041", "\u2062", "\u061c"):  # a joiner, a tag, an invisible operator, ALM
+        assert unreadable(["pos", invisible]).endswith("shows nothing on a page"), ascii(invisible)
+    assert "read alike" in unreadable(["pos", "pos\u2062"]) and unreadable(["a\u200db", "ab"]) is None

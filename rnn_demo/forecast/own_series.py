@@ -71,7 +71,8 @@ def own_series_forecast(owner: str, cell: str, origin: str | None, upload: str, 
                                                 model, cache, key, client)
             notes += outcome
     adaptation = Adaptation.from_json(cache[key]) if key in cache else None
-    view = forecast_for(cell, origin, upload, time_column, value_column, loaded, adaptation, temperature_column)
+    view = forecast_for(cell, origin, upload, time_column, value_column, loaded, adaptation, temperature_column,
+                        model=chosen)  # the model found before the job: evicted meanwhile, it would be found again
     view.notes = notes + view.notes
     yield view, adaptation
 

@@ -220,12 +220,14 @@ def _model_for(series: Series, model: Forecaster, with_temperature: Forecaster |
 
 def forecast_for(cell: str, origin: str | None = None, upload: str | None = None, time_column: str | None = None,
                  value_column: str | None = None, loaded: tuple[str, str] | None = None,
-                 adaptation: Adaptation | None = None, temperature_column: str | None = None) -> ForecastView:
+                 adaptation: Adaptation | None = None, temperature_column: str | None = None, *,
+                 model: Forecaster | None = None) -> ForecastView:
     """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
     (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py). An
     upload's work waits its turn (runtime.UPLOAD_WORK), the model found before it (a visitor's, reloaded from the Hub
     if it was evicted, waits alone)."""
-    model = SHELF.for_cell(cell, loaded)
+    # `model`: found already (an adaptation's, whatever the shared cache did while it ran)
+    model = model if model is not None else SHELF.for_cell(cell, loaded)
     with UPLOAD_WORK if upload else nullcontext():
         return _forecast_view(model, cell, origin, upload, (time_column, value_column, temperature_column), loaded,
                               adaptation)
