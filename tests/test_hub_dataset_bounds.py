@@ -7,6 +7,7 @@ import gzip
 import io
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -67,9 +68,13 @@ def load(task: str, repo_id: str, folder, split: str = "train", columns: dict | 
 
 
 def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):
+    import os
+
+    hub_cache = Path(os.environ["HF_HUB_CACHE"])  # the app's own cache (its models'), as the reader would inherit it
     path = load("text", "user/letters", tmp_path)
     assert path == tmp_path / "text.txt" and path.read_text() == (WORDS * 4 + "\n") * 120
     assert sorted(p.name for p in tmp_path.iterdir()) == ["text.txt"]  # the reader's download cache is gone
+    assert not list(hub_cache.glob("datasets--*"))  # the card datasets fetches too: it stayed there for good
 
 
 @pytest.mark.parametrize("repo_id, message", [

@@ -88,9 +88,13 @@ def dataset_file(task: str, repo_id: str, config: str | None, split: str | None,
 
 def _read_in_child(request: dict) -> dict:
     """Run the reading process on `request`; its JSON answer, or a ValueError saying which bound it passed."""
+    # every Hub file the reader fetches goes to the run's folder, removed after it: datasets also fetches the card,
+    # to the default cache, where a visitor's 30 MB README stayed for good
+    home = Path(request["folder"]) / "dataset-cache" / "hf-home"
     environment = visitor_environment(USE_TORCH="0", USE_TF="0", USE_JAX="0",  # datasets alone
                                       HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1",
-                                      ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2")  # malloc's, few arenas
+                                      ARROW_DEFAULT_MEMORY_POOL="system", MALLOC_ARENA_MAX="2",  # malloc's, few arenas
+                                      HF_HOME=str(home), HF_HUB_CACHE=str(home / "hub"), HF_XET_CACHE=str(home / "xet"))
     name = request["repo_id"]
     with tempfile.TemporaryFile() as log:  # its messages: a file, of which only the end is read back
         try:
