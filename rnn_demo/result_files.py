@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 
 
+_MADE_HERE: set[Path] = set()  # the folders this process made (every ResultFiles of it)
+
+
 class ResultFiles:
     """Files made for users (a CSV of their reviews classified, visitors' training runs), a folder per request, in a
     folder of this app's own: made on first use, pruned of files older than `keep_seconds` every `every` seconds by
@@ -34,6 +37,7 @@ class ResultFiles:
             if self._folder is None:
                 self._remove_orphans()
                 self._folder = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-"))
+                _MADE_HERE.add(self._folder)
                 atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
                 threading.Thread(target=self._prune_forever, name="rnn-demo-results", daemon=True).start()
             return self._folder
@@ -58,10 +62,14 @@ class ResultFiles:
             self.prune()
 
     def _remove_orphans(self) -> None:
-        """Remove the results folders of apps that no longer run (their pid is in the folder's name)."""
+        """Remove the results folders of apps that no longer run (their pid is in the folder's name), and those of
+        an app that ran under this process's pid before it (a container restarted keeps its files and its pid 1)."""
         for folder in Path(tempfile.gettempdir()).glob(f"{self.PREFIX}*-*"):
             try:
-                os.kill(int(folder.name[len(self.PREFIX):].split("-")[0]), 0)
+                pid = int(folder.name[len(self.PREFIX):].split("-")[0])
+                if pid == os.getpid() and folder not in _MADE_HERE:
+                    raise ProcessLookupError(pid)  # not this process's: the last one's under the same pid
+                os.kill(pid, 0)
             except ProcessLookupError:
                 shutil.rmtree(folder, ignore_errors=True)
             except (ValueError, PermissionError):  # not one of ours, or another user's running app

@@ -209,6 +209,13 @@ def test_results_are_removed_when_the_app_exits_or_at_the_next_start_after_a_kil
     assert folder.exists()
     ResultFiles().folder  # the next app
     assert not folder.exists()
+    import tempfile
+
+    same_pid = Path(tempfile.mkdtemp(prefix=f"{ResultFiles.PREFIX}{os.getpid()}-"))  # a killed app's, under our pid
+    mine = ResultFiles().folder  # (a container restarted keeps its files and its pid 1)
+    assert not same_pid.exists() and mine.exists()
+    ResultFiles().folder  # another of this process's: its folders are kept
+    assert mine.exists()
 
 
 @pytest.mark.slow
