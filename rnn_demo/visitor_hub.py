@@ -202,7 +202,7 @@ class VisitorModels:
             if starting:
                 self.reloading.add(key)
         if failure is not None:  # the same answer for FAILURE_SECONDS (one click may run two handlers), then a retry
-            raise ModelLoadError(f"{failure[0]}. Load it again from the Hub, or choose a bundled cell")
+            raise ModelLoadError(f"{failure[0].rstrip('.')}. Load it again from the Hub, or choose a bundled cell")
         if starting:
             self.pool.submit(self._reload, *key)
         raise ModelLoadError(RELOADING.format(name=repo_id))

@@ -224,8 +224,8 @@ def forecast_for(cell: str, origin: str | None = None, upload: str | None = None
                  model: Forecaster | None = None) -> ForecastView:
     """The tab's forecast: the Victoria series (or an upload) from `origin` (blank: its end) with `cell`
     (or the visitor's Hub model); for an upload, the model adapted to it if `adaptation` is given (adapt.py). An
-    upload's work waits its turn (runtime.UPLOAD_WORK), the model found before it (a visitor's, reloaded from the Hub
-    if it was evicted, waits alone)."""
+    upload's work waits its turn (runtime.UPLOAD_WORK), the model found before it (`model`, if the caller found it
+    already; a visitor's evicted one is reloaded in the background, never under the lock)."""
     # `model`: found already (an adaptation's, whatever the shared cache did while it ran)
     model = model if model is not None else SHELF.for_cell(cell, loaded)
     with UPLOAD_WORK if upload else nullcontext():
