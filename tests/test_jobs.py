@@ -116,12 +116,12 @@ def test_a_stop_as_a_large_job_starts_stops_it_and_never_garbles_the_worker(slot
         first = threading.Thread(target=lambda: ended.setdefault("a", list(slot.run(
             "a", "tests.jobs_targets:count", {"n": 2, "pause": 0.05}, seconds=30))))
         first.start()
-        while slot.position("a") != 0:
-            time.sleep(0.001)
+        deadline = time.monotonic() + 30
+        while slot.position("a") != 0 and "a" not in ended and time.monotonic() < deadline:
+            time.sleep(0.001)  # a is running (or, on a slow machine, done already)
         second = threading.Thread(target=lambda: ended.setdefault("b", list(slot.run(
             "b", "tests.jobs_targets:count_carrying", {"blob": "x" * 60_000, "n": 20, "pause": 0.05}, seconds=30))))
         second.start()
-        deadline = time.monotonic() + 30
         while (slot.position("b") != 0 or not slot.running) and time.monotonic() < deadline:
             pass  # b presses Stop as its turn comes
         slot.stop("b")
