@@ -475,7 +475,8 @@ def test_a_visitors_temperature_model_on_victoria_says_it_reads_the_observed_tem
     loaded = TASKS["forecast"].visitor_models().adopt("your model, trained here", tmp_path / "warm")
     view = forecast_for("gru", "2014-12-01 00:00", loaded=loaded)
     assert any("reads the temperature observed on the day it forecasts" in note for note in view.notes)
-    with pytest.raises(ValueError, match="the Victoria series gives up to its last whole day: choose an origin up to "
+    with pytest.raises(ValueError, match="this model needs the observed temperature of the day it forecasts, which "
+                                         "the series gives up to its last whole day: choose an origin up to "
                                          "2014-12-31 00:00"):
         forecast_for("gru", "", loaded=loaded)
     assert backtest_table("gru", loaded)["forecaster"][0] == ("your model, trained here (median, 80% interval, reading "

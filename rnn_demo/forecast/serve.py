@@ -246,7 +246,9 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
     index, origin_notes = locate_origin(origin, series, min_history(model.config.window, model.config.week))
     notes += origin_notes
     if not upload and model.config.reads_temperature:  # a visitor's temperature-track model, on Victoria
-        notes.append(_observed_temperature(series, index, model.config.horizon))
+        check_observed_day(series, index, model.config.horizon, "this model")
+        notes.append("This model reads the temperature observed on the day it forecasts, standing in for a weather "
+                     "forecast (an oracle: a real forecast in hand would do a little worse).")
     if upload and adaptation is not None:
         view = adapted_view(series, index, adaptation)
     else:
@@ -260,16 +262,14 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
     return view
 
 
-def _observed_temperature(series: Series, index: int, horizon: int) -> str:
-    """The note for a temperature-track model forecasting the Victoria series from `index`: it reads the temperature
-    observed on the day it forecasts (an oracle, standing in for a weather forecast); past the data's last whole day
-    there is none, which is said with the last origin that has it."""
+def check_observed_day(series: Series, index: int, horizon: int, reader: str) -> None:
+    """A forecast from `index` that reads the temperature observed on the day it forecasts (`reader`: the oracle
+    model, or a visitor's temperature-track one) needs that day in the series: past its last whole day, a ValueError
+    names the last origin that has it."""
     last = len(series) - horizon
     if index > last:
-        raise ValueError("this model reads the temperature of the day it forecasts, which the Victoria series gives up "
+        raise ValueError(f"{reader} needs the observed temperature of the day it forecasts, which the series gives up "
                          f"to its last whole day: choose an origin up to {series.times[last]:%Y-%m-%d %H:%M}")
-    return ("This model reads the temperature observed on the day it forecasts, standing in for a weather forecast "
-            "(an oracle: a real forecast in hand would do a little worse).")
 
 
 def backtest_table(cell: str, loaded: tuple[str, str] | None = None) -> pd.DataFrame:

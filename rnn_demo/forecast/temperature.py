@@ -14,7 +14,8 @@ from .evaluate import interval_metrics, mase_scale, point_metrics
 from .features import min_history
 from .infer import forecast_quantiles, interval_of
 from .origin import locate_origin
-from .serve import SHELF, TEMPERATURE_SHELF, ForecastView, forecast_view, metrics_frame, victoria
+from .serve import (SHELF, TEMPERATURE_SHELF, ForecastView, check_observed_day, forecast_view, metrics_frame,
+                    victoria)
 
 ORACLE_LABEL = "with oracle temperature (median, 80% interval)"
 ORACLE_NOTE = ("The oracle-temperature forecast reads the temperature observed on the day it forecasts, standing in "
@@ -36,9 +37,7 @@ def oracle_view(cell: str, origin: str | None = None) -> ForecastView:
     config = model.config
     last_day = len(series) - config.horizon  # the oracle needs the day's temperatures: the data's last whole day
     index, notes = locate_origin(origin or str(series.times[last_day]), series, min_history(config.window, config.week))
-    if index > last_day:
-        raise ValueError(f"the oracle-temperature forecast needs the observed temperature of the day it forecasts: "
-                         f"choose an origin up to {series.times[last_day]:%Y-%m-%d %H:%M}")
+    check_observed_day(series, index, config.horizon, "the oracle-temperature forecast")
     view = forecast_view(series, index, SHELF.bundled(cell), mase_scale(series.values[:test_start], config.week),
                          label=f"{CELL_LABELS[cell]} (median, 80% interval)")  # the bundled cell's, by name
     median, lower, upper = (a[0] for a in interval_of(model, forecast_quantiles(model, series, np.array([index]))))
