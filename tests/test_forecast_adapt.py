@@ -127,10 +127,25 @@ def test_an_adapted_model_is_reused_from_the_session_cache_and_the_other_steps_a
     (view, again), = own_series_forecast("me", "gru", "", path, None, "mw", None, cache, slot)
     assert slot.worker is None and again.table == adaptation.table  # no job: the session's copy
     assert len(view.frame.dropna(subset=["median"])) == 24  # the next day, hourly
-    quarter_hours = Series(pd.date_range("2024-01-01", periods=96 * 30, freq="15min"), np.ones(96 * 30),
-                           np.ones(96 * 30))
-    with pytest.raises(ValueError, match=r"step of 15 minutes; the forecaster reads half-hourly"):
-        list(own_series_forecast("me", "gru", "", _upload(tmp_path, quarter_hours, "q.csv"), None, "mw", None, {}, slot))
+    every_45 = Series(pd.date_range("2024-01-01", periods=32 * 30, freq="45min"), np.ones(32 * 30), np.ones(32 * 30))
+    with pytest.raises(ValueError, match=r"step of 45 minutes; the forecaster reads half-hourly"):
+        list(own_series_forecast("me", "gru", "", _upload(tmp_path, every_45, "q.csv"), None, "mw", None, {}, slot))
+
+
+def test_a_quarter_hourly_series_is_averaged_into_half_hours_and_forecast(tmp_path):
+    from rnn_demo.forecast.own_series import own_series_forecast
+    from rnn_demo.jobs import JobSlot
+
+    hourly = hourly_demand(weeks=4)  # too short to adapt: forecast as it is, no job
+    times = pd.date_range(hourly.times[0], hourly.times[-1] + pd.Timedelta("45min"), freq="15min")
+    values = np.interp(times.asi8, hourly.times.asi8, hourly.values)  # (4 * 168 * 4,)
+    quarter_hours = Series(times, values, (times.day_of_week < 5).astype(float))
+    slot = JobSlot()
+    (view, adaptation), = own_series_forecast("me", "gru", "", _upload(tmp_path, quarter_hours, "q.csv"), None, "mw",
+                                              None, {}, slot)
+    assert adaptation is None and slot.worker is None
+    assert len(view.frame.dropna(subset=["median"])) == 48  # the next day, half-hourly
+    assert any(note.startswith("The series' 15-minute steps were averaged into half-hours") for note in view.notes)
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from rnn_demo.display import md_text
+from rnn_demo.forecast.coarsen import read_step, span_means
 from rnn_demo.forecast.data import implausible_values, series_from_frame, step_of
 from rnn_demo.forecast.infer import Series
 from rnn_demo.forecast.upload import data_rows, read_series_upload
@@ -227,6 +228,54 @@ def test_a_london_year_keeps_its_daily_cycle_in_local_time():
     assert any(note.startswith("The clocks went forward on 2024-03-31: the wall-clock times 01:00-02:00") for note in notes)
 
 
+@pytest.mark.parametrize("step, minutes", [("15min", 30), ("5min", 30), ("10min", 30), ("30s", 30), ("20min", 60),
+                                           ("12min", 60), ("30min", None), ("1h", None), ("45min", None), ("1D", None),
+                                           ("7min", None)])
+def test_a_series_finer_than_the_forecaster_reads_is_averaged_into_the_shortest_step_it_fills(step, minutes):
+    assert read_step(pd.Timedelta(step)) == minutes
+
+
+def test_each_span_is_the_mean_of_the_steps_stamped_inside_it_and_short_spans_at_the_ends_are_left_out():
+    times = pd.date_range("2024-01-01 00:15", periods=7, freq="15min")  # 00:15 ... 01:45
+    index, means, left_out = span_means(times, {"value": np.array([9, 1, 3, 5, 7, 2, 4.0]),
+                                                "temperature": np.array([9, 1, np.nan, 5, 7, np.nan, np.nan])},
+                                        30, whole=("value",))
+    assert index.tolist() == list(pd.date_range("2024-01-01 00:30", periods=3, freq="30min")) and left_out == 1
+    assert means["value"].tolist() == [2, 6, 3] and means["temperature"][:2].tolist() == [1, 6]
+    assert np.isnan(means["temperature"][2])  # none given: missing, for checked_temperature to fill or refuse
+    _, means, _ = span_means(times, {"value": np.array([9, 1, np.nan, 5, 7, 2, 4.0])}, 30, whole=("value",))
+    assert np.isnan(means["value"][0]) and means["value"][1:].tolist() == [6, 3]
+
+
+def test_a_five_minute_export_is_read_in_half_hours_with_its_coming_days_temperature_and_a_note():
+    times = pd.date_range("2024-01-01 00:05", periods=12 * 24 * 3 + 18, freq="5min")  # to 2024-01-04 01:30
+    values = [str(100 + i % 6) for i in range(12 * 24 * 3)] + [""] * 18  # after 01-04 00:00: the steps to forecast
+    frame = pd.DataFrame({"t": times.strftime("%Y/%m/%d %H:%M:%S"), "v": values,
+                          "c": [str(20 + (i % 6) / 2) for i in range(len(times))]})
+    dataset, notes = series_from_frame(frame, "t", "v", "c")
+    table = dataset.to_pandas()
+    assert (table["time"].diff().dropna() == pd.Timedelta("30min")).all()
+    assert table["time"].iloc[0] == pd.Timestamp("2024-01-01 00:30") and len(table) == 48 * 3 - 1 + 3
+    assert table["value"].iloc[:-3].tolist() == [102.5] * (48 * 3 - 1)  # 100 ... 105, six to a half-hour
+    # 01-04 00:00 holds the last value and five steps to forecast: it is forecast, with 00:30 and 01:00
+    assert table["time"].iloc[-3] == pd.Timestamp("2024-01-04 00:00") and np.isnan(table["value"].iloc[-3:]).all()
+    assert table["temperature"].iloc[-3:].tolist() == [21.25] * 3
+    assert ("The series' 5-minute steps were averaged into half-hours, the steps the forecaster reads (each half-hour "
+            "the mean of the values stamped inside it, in the file's unit). 6 step(s) at the ends, in a half-hour the "
+            "file does not cover whole, were left out.") in notes  # 00:05-00:25 on the first day, 01:30 on the last
+
+
+def test_a_quarter_hourly_day_of_clock_change_averages_in_wall_clock_time():
+    instants = pd.date_range("2024-03-30", "2024-04-01 23:45", freq="15min", tz="Europe/Berlin")
+    wall = instants.tz_localize(None)
+    table, notes = read([t.isoformat() for t in instants], (wall.hour * 60 + wall.minute).tolist())
+    times = pd.DatetimeIndex(table["time"])
+    assert (times[1:] - times[:-1] == pd.Timedelta("30min")).all() and len(times) == 3 * 48
+    assert table["value"].tolist() == [m + 7.5 for m in range(0, 1440, 30)] * 3  # 02:00-03:00 on the 31st filled
+    assert any(note.startswith("The clocks went forward on 2024-03-31") for note in notes)
+    assert any(note.startswith("The series' 15-minute steps were averaged into half-hours") for note in notes)
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"
@@ -271,11 +320,11 @@ def test_two_digit_years_are_read_as_posix_reads_them_and_said(separator):
 
 
 def test_ambiguous_dates_are_read_the_way_that_makes_a_regular_series():
-    quarter_hours = pd.date_range("2024-03-01", periods=96 * 10, freq="15min")
-    table, notes = read(quarter_hours.strftime("%d/%m/%Y %H:%M").tolist())
-    assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:45") and "read day first" in notes[0]
-    table, notes = read(quarter_hours.strftime("%m/%d/%Y %H:%M").tolist())
-    assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:45") and notes == []
+    half_hours = pd.date_range("2024-03-01", periods=48 * 10, freq="30min")
+    table, notes = read(half_hours.strftime("%d/%m/%Y %H:%M").tolist())
+    assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:30") and "read day first" in notes[0]
+    table, notes = read(half_hours.strftime("%m/%d/%Y %H:%M").tolist())
+    assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:30") and notes == []
 
 
 def test_dates_in_both_orders_are_refused():

