@@ -194,6 +194,8 @@ class JobSlot:
         with self.changed:
             if owner not in self.line:
                 return False
+            if owner in self.stopping:  # asked already: a Stop pressed again sends nothing more to the worker
+                return True
             self.stopping.add(owner)
             if self.line[0] == owner and self.worker is not None and self.running:
                 self.worker.send("stop")

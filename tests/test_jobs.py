@@ -107,6 +107,19 @@ def test_stop_by_owner_ends_a_running_job_after_its_item_and_takes_a_waiting_one
     assert list(slot.run("a", "tests.jobs_targets:count", {"n": 2}, seconds=30)) == [0, 1, Finished("done")]
 
 
+def test_stop_pressed_again_and_again_asks_the_worker_once(slot):
+    """Each "stop" sent waits in the worker's socket until the job's next item: a visitor pressing Stop thousands of
+    times while a slow item ran filled the socket, and the next send blocked under the slot's lock."""
+    running = slot.run("a", "tests.jobs_targets:count", {"n": 1000, "pause": 0.2}, seconds=60)
+    assert next(running) == 0
+    worker, sent = slot.worker, []
+    send = worker.send
+    worker.send = lambda message: (sent.append(message), send(message))
+    assert all(slot.stop("a") for _ in range(100))
+    rest = list(running)
+    assert rest[-1] == Finished("stopped") and sent == ["stop"]
+
+
 def test_a_stop_as_a_large_job_starts_stops_it_and_never_garbles_the_worker(slot):
     """A job's arguments over 16 KB go as their length, then their bytes; a Stop sent from the visitor's thread in
     between garbled the message and killed the worker (10 trials in 10 with 60 KB before: "the worker process ended
