@@ -225,14 +225,17 @@ def cmd_publish(args: argparse.Namespace) -> None:
 def cmd_cards(args: argparse.Namespace) -> None:
     from .hub import ROOT
     from .tasks import dataset_repos
-    from .usage import refresh_card, refresh_front_matter
+    from .usage import refresh_front_matter, refreshed_card
 
+    cards = {directory / "README.md": refreshed_card(directory, task, spec.use, spec.dataset,
+                                                     language=spec.cli.dataset_card.get("language"))
+             for task, spec in TASKS.items() for directory in sorted(Path(args.models).glob(f"{task}-*"))}
+    # every card read before any is written: a folder that cannot be refreshed leaves them all as they were
     if args.models == MODELS_DIR and (ROOT / "README.md").is_file():  # in a checkout: the Space's front matter
         refresh_front_matter(ROOT / "README.md", dataset_repos().values())
-    for task, spec in TASKS.items():
-        for directory in sorted(Path(args.models).glob(f"{task}-*")):
-            refresh_card(directory, task, spec.use, spec.dataset, language=spec.cli.dataset_card.get("language"))
-            print(directory / "README.md")
+    for path, text in cards.items():
+        path.write_text(text, encoding="utf-8")
+        print(path)
 
 
 def _print(result: dict, as_json: bool) -> None:

@@ -78,12 +78,25 @@ def plain_snippet(card: str) -> str:
 
 def refresh_card(directory: str | Path, task: str, use: Use, dataset: str, project: Project = PROJECT,
                  language: list[str] | None = None) -> None:
-    """Rewrite what the card in `directory` takes from project.py (`project`: the account it is published under):
-    the dataset (`dataset`: the task's protocol dataset, its name under the account), the link to the code, and the
-    "## Use" section (the last one; `use`: the task's snippets); the task of its model-index as `pipeline_tag`, and
-    `language` if given. The measured figures stay."""
+    """Rewrite what the card in `directory` takes from project.py: `refreshed_card`, written back."""
+    text = refreshed_card(directory, task, use, dataset, project, language)
+    (Path(directory) / "README.md").write_text(text, encoding="utf-8")
+
+
+def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, project: Project = PROJECT,
+                   language: list[str] | None = None) -> str:
+    """The card in `directory` with what it takes from project.py (`project`: the account it is published under)
+    made current: the dataset (`dataset`: the task's protocol dataset, its name under the account), the link to the
+    code, and the "## Use" section (the last one; `use`: the task's snippets); the task of its model-index as
+    `pipeline_tag`, and `language` if given. The measured figures stay. A folder without a card, or a card without
+    front matter, is a clear error."""
     path = Path(directory) / "README.md"
-    _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    if not path.is_file():
+        raise ValueError(f"{directory} has no model card (README.md): `evaluate` writes one (--write-card)")
+    parts = path.read_text(encoding="utf-8").split("---\n", 2)
+    if len(parts) < 3 or parts[0].strip():
+        raise ValueError(f"{path} does not start with front matter (lines between two `---`): it is not a model card")
+    _, front, body = parts
     data = yaml.safe_load(front)
     data["datasets"] = [project.dataset_repo(dataset)]
     for entry in data.get("model-index", []):
@@ -95,7 +108,7 @@ def refresh_card(directory: str | Path, task: str, use: Use, dataset: str, proje
     body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)
     body = with_use_section(body, use_section(task, use, Path(directory).name, project))
     front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    return f"---\n{front}---\n{body}"
 
 
 def refresh_front_matter(readme: str | Path, datasets: Iterable[str]) -> None:

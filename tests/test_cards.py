@@ -66,6 +66,27 @@ def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
     assert front["model-index"][0]["results"][0]["dataset"]["type"] == dataset_repos()[task]
 
 
+def test_cards_reads_every_card_before_writing_any(tmp_path, cli):
+    """A folder that cannot be refreshed (no card, or a README that is not one) stops `cards` before it has rewritten
+    the others, and is named."""
+    for name in ("forecast-gru", "text-lstm"):
+        shutil.copytree(MODELS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("*.safetensors"))
+        card = tmp_path / name / "README.md"
+        card.write_text(card.read_text(encoding="utf-8").replace(f"Part of [rnn-demo]({CODE_URL})",
+                                                                 "Part of [rnn-demo](https://example.org/old)"))
+    before = {path: path.read_text(encoding="utf-8") for path in tmp_path.glob("*/README.md")}
+    (tmp_path / "text-rnn").mkdir()  # sorted after forecast-gru and text-lstm
+    result = cli("cards", "--models", str(tmp_path))
+    assert result.returncode != 0 and f"{tmp_path / 'text-rnn'} has no model card (README.md)" in result.stderr
+    assert {path: path.read_text(encoding="utf-8") for path in tmp_path.glob("*/README.md")} == before
+    (tmp_path / "text-rnn" / "README.md").write_text("# notes\n")
+    assert "does not start with front matter" in cli("cards", "--models", str(tmp_path)).stderr
+    (tmp_path / "text-rnn" / "README.md").unlink()
+    (tmp_path / "text-rnn").rmdir()
+    assert cli("cards", "--models", str(tmp_path)).returncode == 0
+    assert all(f"Part of [rnn-demo]({CODE_URL})" in path.read_text(encoding="utf-8") for path in before)
+
+
 @pytest.mark.parametrize("task, name", BUNDLED)
 def test_a_cards_count_of_test_scorings_is_the_records(task, name):
     """The cards that say how often the test data were scored say what training.json logs (a benchmark's scoring
