@@ -6,7 +6,9 @@ the app at launch):
   The app links to nothing by session.
 - `/gradio_api/upload` takes at most UPLOAD_BYTES from one client (clients.client_address) in UPLOAD_WINDOW seconds,
   counted by the Content-Length each upload declares (an upload that declares none is refused: 411): gradio keeps
-  uploads an hour and bounds only each file (one client uploaded 0.5 GB in 2.7 s).
+  uploads an hour and bounds only each file (one client uploaded 0.5 GB in 2.7 s). All clients together may upload
+  at most ALL_UPLOAD_BYTES in KEPT_SECONDS, the longest gradio keeps an upload (503 past it): many addresses, each
+  within its own budget, would otherwise fill the disk.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from .uploads import MAX_BYTES
 
 UPLOAD_BYTES = 4 * MAX_BYTES  # what one client may upload in UPLOAD_WINDOW: four files of the largest size
 UPLOAD_WINDOW = 600.0
+ALL_UPLOAD_BYTES = 50 * MAX_BYTES  # what all clients together may upload in KEPT_SECONDS (2.5 GB)
+KEPT_SECONDS = 7200.0  # app.py's delete_cache: every hour, the files older than an hour go
+EVERYONE = "everyone"  # the one client of the app-wide budget
 FORGET_PAST = 1_000  # clients kept before those with nothing in the window are dropped
 
 
@@ -51,12 +56,21 @@ class UploadBudget:
             spent.append((now, size))
             return True
 
+    def give_back(self, client: str, size: int) -> None:
+        """Take back the last `size` bytes counted for `client` (an upload refused by another budget)."""
+        with self.lock:
+            spent = self.spent.get(client)
+            if spent and spent[-1][1] == size:
+                spent.pop()
+
 
 class RouteLimits:
-    """The ASGI middleware: deep links refused, uploads counted against each client's UploadBudget."""
+    """The ASGI middleware: deep links refused, uploads counted against each client's UploadBudget and against
+    everyone's."""
 
-    def __init__(self, app: Any, budget: UploadBudget | None = None) -> None:
+    def __init__(self, app: Any, budget: UploadBudget | None = None, everyone: UploadBudget | None = None) -> None:
         self.app, self.budget = app, budget or UploadBudget()
+        self.everyone = everyone or UploadBudget(ALL_UPLOAD_BYTES, KEPT_SECONDS)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -73,9 +87,14 @@ class RouteLimits:
         declared = request.headers.get("content-length", "")
         if not declared.isdigit():
             return 411, "an upload must declare its length (Content-Length)"
-        if not self.budget.take(client_address(request), int(declared)):
+        client, size = client_address(request), int(declared)
+        if not self.budget.take(client, size):
             return 429, (f"this upload would take you past the {self.budget.budget // 2**20} MB one visitor may upload "
                          f"in {self.budget.window / 60:.0f} minutes: try again later")
+        if not self.everyone.take(EVERYONE, size):
+            self.budget.give_back(client, size)
+            return 503, (f"the app has taken all the uploads it keeps at once ({self.everyone.budget // 2**20} MB "
+                         f"from all its visitors in {self.everyone.window / 3600:.0f} hours): try again later")
         return None
 
 

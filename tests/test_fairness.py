@@ -273,6 +273,33 @@ def test_an_upload_budget_counts_each_clients_bytes_over_its_window():
     assert not budget.take("c", 101, now=0) and "c" not in budget.spent  # larger than the whole budget: nothing kept
 
 
+def test_uploads_from_many_clients_together_stop_at_what_the_app_keeps_and_a_refusal_costs_its_client_nothing():
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from rnn_demo.http_limits import RouteLimits, UploadBudget
+
+    async def upload(request):
+        await request.body()
+        return PlainTextResponse("kept")
+
+    limits = {"budget": UploadBudget(budget=100, window=600), "everyone": UploadBudget(budget=150, window=7200)}
+    app = Starlette(routes=[Route("/gradio_api/upload", upload, methods=["POST"])])
+
+    def post(address: str, size: int):
+        with TestClient(RouteLimits(app, **limits), client=(address, 5000)) as http:
+            return http.post("/gradio_api/upload", content=b"x" * size)
+
+    assert post("192.0.2.1", 100).text == "kept"
+    refused = post("192.0.2.2", 60)  # within its own budget, past everyone's
+    assert refused.status_code == 503 and refused.json()["error"] == (
+        "the app has taken all the uploads it keeps at once (0 MB from all its visitors in 2 hours): try again later")
+    assert post("192.0.2.2", 50).text == "kept"  # the refused 60 bytes were not counted against it
+    assert post("192.0.2.3", 1).status_code == 503 and post("192.0.2.1", 1).status_code == 429
+
+
 def test_the_upload_budget_forgets_clients_whose_uploads_have_left_the_window(monkeypatch):
     from rnn_demo import http_limits
 
