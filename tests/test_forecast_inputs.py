@@ -197,8 +197,10 @@ def test_offsets_keep_the_wall_clock_time():
 def test_the_hour_repeated_when_the_clocks_go_back_is_averaged_and_said():
     stamps = ["2024-04-07T00:00:00+11:00", "2024-04-07T01:00:00+11:00", "2024-04-07T02:00:00+11:00",
               "2024-04-07T02:00:00+10:00", "2024-04-07T03:00:00+10:00", "2024-04-07T04:00:00+10:00"]
-    table, notes = read(stamps, [1, 2, 3, 5, 6, 7])
+    table, notes = read(stamps, [1, 2, 3, 5, 6, 7])  # whole numbers, as most operators write them
     assert table["time"].dt.hour.tolist() == [0, 1, 2, 3, 4] and table["value"].tolist() == [1, 2, 4, 6, 7]
+    table, _ = read(stamps, [1, 2, 3, 6, 6, 7])  # a repeated hour whose mean is a fraction
+    assert table["value"].tolist() == [1, 2, 4.5, 6, 7]
     assert "The clocks went back on 2024-04-07: the wall-clock times 02:00-03:00 came twice that night, and each " \
            "was kept once with the mean of its two readings." in notes
     assert not any("rows repeated" in note or "not in time order" in note for note in notes)

@@ -102,7 +102,7 @@ def _numbers(cells: pd.Series) -> pd.Series:
         row = int(np.argmax(bad.to_numpy()))
         raise ValueError(f"{int(bad.sum()):,} values are not numbers, the first in data row {row + 1}: "
                          f"{quoted(cells.iloc[row])}")
-    return values
+    return values.astype(float)  # whole numbers too: a repeated hour's mean, say, is not one
 
 
 def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
