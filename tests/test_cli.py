@@ -49,6 +49,17 @@ def test_forecaster_trains_on_a_local_csv_with_named_columns(cli, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     config = json.loads((out / "config.json").read_text())
     assert config["task"] == "forecast" and config["train_mean"] == pytest.approx(800, abs=5)
+    assert (config["step_minutes"], config["day"], config["window"], config["unit"]) == (30, 48, 336, "")
+    # an hourly series trains an hourly model: a day of 24 steps, a week's window of 168 (it trained as half-hourly,
+    # its "day" two days long, and named the protocol's GW)
+    pd.DataFrame({"ts": times[::2], "load_mw": load[::2]}).to_csv(tmp_path / "hourly.csv", index=False)
+    hourly = cli("train", "forecast", "--data", str(tmp_path / "hourly.csv"), "--time-column", "ts", "--value-column",
+                 "load_mw", "--hidden-size", "8", "--max-steps", "2", "--eval-every", "2", "--threads", "1", "--out",
+                 str(tmp_path / "hourly"), "--run-dir", str(tmp_path / "hourly-run"))
+    assert hourly.returncode == 0, hourly.stderr[-2000:]
+    config = json.loads((tmp_path / "hourly" / "config.json").read_text())
+    assert (config["step_minutes"], config["day"], config["week"], config["window"], config["horizon"],
+            config["unit"]) == (60, 24, 168, 168, 24, "")
     missing = cli("train", "forecast", "--data", str(tmp_path / "load.csv"), "--value-column", "mw",
                       "--max-steps", "1", "--out", str(tmp_path / "other"), "--run-dir", str(tmp_path / "run2"))
     assert missing.returncode == 1 and "no column 'time'" in missing.stderr and "Traceback" not in missing.stderr

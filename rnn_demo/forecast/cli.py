@@ -27,7 +27,8 @@ class ForecastCLI(TaskCLI):
     def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--time-column", default="time", help="the column holding the time stamps in --data")
         p.add_argument("--value-column", default="value", help="the column holding the values in --data")
-        p.add_argument("--window", type=whole(1), default=336, help="past steps read before each forecast origin")
+        p.add_argument("--window", type=whole(1), default=336, help="half-hours of the past read before each "
+                       "forecast origin (a model of an hourly --data reads the same span in hours: 168)")
         p.add_argument("--validation-days", type=whole(1), default=28,
                        help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
         p.add_argument("--temperature", action="store_true", help="the protocol's second track: also read the "

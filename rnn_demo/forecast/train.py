@@ -83,8 +83,14 @@ def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Pat
                    validation_days: int = 28, batch_size: int = 64,
                    replicas: OneReplica = OneReplica(torch.device("cpu")), resume: bool = True,
                    until: int | None = None) -> dict:
-    """Train a forecaster; the best checkpoint, its interval calibrated, is saved to `out_dir` in Hub layout."""
+    """Train a forecaster; the best checkpoint, its interval calibrated, is saved to `out_dir` in Hub layout.
+
+    `config` counts in half-hours; a series of another step (hourly) trains a model in its steps (a day of 24), and
+    a series other than the protocol's has no unit the model could name."""
     train = Series.from_dataset(load_series(source, time_column, value_column)["train"])
+    config = config.for_step(train.step_minutes)
+    if source not in (None, "elecdemand"):
+        config.unit = ""
     config.train_mean, config.train_std = float(train.values.mean()), float(train.values.std())
     validation_start = len(train) - validation_days * config.day
     torch.manual_seed(settings.seed)
