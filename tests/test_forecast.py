@@ -66,12 +66,14 @@ def test_missing_values_are_interpolated_and_said():
     frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=6, freq="h").astype(str),
                           "v": ["", "2", "NA", "n/a", "5", None]})
     series, notes = series_from_frame(frame, "t", "v")
-    assert series["value"][:5] == [2.0, 2.0, 3.0, 4.0, 5.0]  # the start: the nearest value
-    assert np.isnan(series["value"][5])  # after the last value: a step to forecast, never filled
-    assert notes == ["3 missing values were filled by linear interpolation between their neighbours.",
+    assert series["value"][:4] == [2.0, 3.0, 4.0, 5.0]  # the row before the first value: left out, never made up
+    assert np.isnan(series["value"][4])  # after the last value: a step to forecast, never filled
+    assert notes == ["The first row has no value: the series starts at the first that has one "
+                     "(2024-01-01 01:00:00).",
+                     "2 missing values were filled by linear interpolation between their neighbours.",
                      "1 row(s) after the last value have no value: they are read as the steps to forecast (the "
                      "forecast starts after the last value)."]
-    assert len(Series.from_dataset(series)) == 5
+    assert len(Series.from_dataset(series)) == 4
     with pytest.raises(ValueError, match="every value is missing"):
         series_from_frame(frame.assign(v=""), "t", "v")
 

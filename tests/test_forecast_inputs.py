@@ -278,6 +278,17 @@ def test_a_quarter_hourly_day_of_clock_change_averages_in_wall_clock_time():
     assert any(note.startswith("The series' 15-minute steps were averaged into half-hours") for note in notes)
 
 
+def test_rows_before_the_first_value_are_left_out_and_a_series_mostly_made_up_is_refused():
+    stamps = pd.date_range("2018-01-01", periods=10, freq="h").strftime("%Y-%m-%d %H:%M").tolist()
+    table, notes = read(stamps, ["N/A"] * 4 + [5, 6, "", 8, 9, 10])  # a bidding zone that began in April, say
+    assert table["time"].iloc[0] == pd.Timestamp("2018-01-01 04:00") and table["value"].tolist() == [5, 6, 7, 8, 9, 10]
+    assert "The first 4 rows have no value: the series starts at the first that has one (2018-01-01 04:00:00)." in notes
+    assert "1 missing values were filled by linear interpolation between their neighbours." in notes
+    with pytest.raises(ValueError, match="6 of the series' 10 values are missing: the forecast would read values made "
+                                         "up for most of it"):
+        read(stamps, [1] + [""] * 6 + [8, 9, 10])
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

@@ -1,7 +1,8 @@
 """What an uploaded series says beyond its values: gaps, the steps to forecast, and a temperature column.
 
 Blank values are never filled silently. Gaps inside the series are filled by linear interpolation between their
-neighbours (the nearest value before the first one), and a note says how many. Rows after the last value are the
+neighbours, and a note says how many, unless they are most of it (MOST_FILLED: an error); rows before the first
+value are left out (data.py). Rows after the last value are the
 steps to forecast: their value stays blank, and a temperature given in them is the coming day's (the usual way to
 pass a weather forecast of a known-future input), which a temperature-aware model reads. A temperature column is
 degrees Celsius: values that look like Fahrenheit or Kelvin, or no temperature where a value is, are clear errors;
@@ -13,16 +14,20 @@ import numpy as np
 
 TEMPERATURE_COLUMNS = ("temperature", "temp", "temperature_c", "air_temperature", "t2m")  # tried when none is named
 CELSIUS_RANGE = (-60.0, 60.0)  # what a temperature in degrees Celsius can plausibly be, anywhere people live
-MOST_FILLED = 0.5  # the share of the series' temperatures that may be missing (and filled)
+MOST_FILLED = 0.5  # the share of the series' values, or of its temperatures, that may be missing (and filled)
 
 
 def fill_inside(values: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(values with the gaps before the last value filled, which rows come after the last value (the steps to
-    forecast, left blank), notes). `filled` marks rows added for a clock change (interpolated, said elsewhere)."""
+    forecast, left blank), notes). `filled` marks rows added for a clock change (interpolated, said elsewhere).
+    More than MOST_FILLED of the values before the last missing is an error."""
     missing = np.isnan(values)
     known = np.flatnonzero(~missing)
     future = np.arange(len(values)) > known[-1]
     inside = missing & ~future
+    if inside.sum() > MOST_FILLED * (~future).sum():
+        raise ValueError(f"{int(inside.sum()):,} of the series' {int((~future).sum()):,} values are missing: the "
+                         f"forecast would read values made up for most of it. Upload the part that has values")
     if inside.any():
         values = values.copy()
         values[inside] = np.interp(np.flatnonzero(inside), known, values[known])

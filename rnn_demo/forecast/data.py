@@ -113,7 +113,8 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     Times are read at the wall-clock time they show (UTC offsets and day-first dates: see `stamps`). Rows are
     sorted by time, duplicated time stamps keep their first row, the hour repeated when the clocks go back keeps
     the mean of its readings, and missing values inside the series (and the hour skipped when the clocks go forward)
-    are filled by linear interpolation between their neighbours (the nearest value at the start), with a note.
+    are filled by linear interpolation between their neighbours, with a note (rows before the first value are left
+    out, and a series with more missing values than covariates.MOST_FILLED is refused).
     Rows after the last value are the steps to forecast: their value stays missing (NaN; `Series.from_dataset`
     keeps them as the known future of the temperature, covariates.py). Unreadable times, non-numeric or implausible
     values and irregular spacing are errors. A series finer than the forecaster reads (every 15 minutes, say) is
@@ -129,6 +130,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
         table["temperature"] = _numbers(frame[temperature_column]).to_numpy()
     table, notes = _in_order(table, stamps.notes)
     table, clock_notes = settle_clocks(table)
+    table = _from_first_value(table, notes)
     index = pd.DatetimeIndex(table["time"])
     step = step_of(index)
     values = table["value"].to_numpy(float)
@@ -150,6 +152,18 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     if stamps.offsets is not None:
         columns["utc_offset"] = table["offset"].tolist()  # minutes; NaN where unknown or filled
     return Dataset.from_dict(columns), notes + clock_notes
+
+
+def _from_first_value(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The rows from the first that has a value (a note in `notes` counts those left out before it): filled, they
+    would be a flat line the forecast, its errors' scale and an adaptation would read as history."""
+    known = table["value"].notna().to_numpy()
+    first = int(np.argmax(known)) if known.any() else 0
+    if first:
+        rows = "row has" if first == 1 else f"{first:,} rows have"
+        notes.append(f"The first {rows} no value: the series starts at the first that has one "
+                     f"({table['time'].iloc[first]}).")
+    return table.iloc[first:]
 
 
 def _averaged(index: pd.DatetimeIndex, table: pd.DataFrame, values: np.ndarray, future: np.ndarray, minutes: int):
