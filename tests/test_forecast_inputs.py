@@ -289,6 +289,15 @@ def test_rows_before_the_first_value_are_left_out_and_a_series_mostly_made_up_is
         read(stamps, [1] + [""] * 6 + [8, 9, 10])
 
 
+def test_a_file_of_two_regions_is_refused_and_a_few_repeats_keep_their_first():
+    hours = pd.date_range("2024-01-01", periods=48, freq="h").strftime("%Y-%m-%d %H:%M").tolist()
+    with pytest.raises(ValueError, match=r"48 time stamps come more than once with different values \(the first, "
+                                         r"2024-01-01 00:00:00: 7650 and 4790\): the file holds several series"):
+        read(hours + hours, [7650.0] * 48 + [4790.0] * 48)  # NSW1's rows, then VIC1's
+    table, notes = read(hours + hours[25:27], list(range(48)) + [99, 99])  # an hour told twice, local time, say
+    assert table["value"].tolist() == list(range(48)) and "2 rows repeated an earlier time stamp" in notes[-1]
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

@@ -192,8 +192,28 @@ def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list
     kept = table[~exact]
     repeated = exact | (kept["time"].duplicated() & ~clock_repeats(kept)).reindex(table.index, fill_value=False)
     if repeated.any():
+        _check_one_series(table, repeated)
         notes.append(f"{int(repeated.sum()):,} rows repeated an earlier time stamp: the first of each was kept.")
     return table[~repeated].drop(columns=keys[1:]), notes
+
+
+# the time stamps that may repeat with another value: an hour told twice when the clocks went back (local times
+# without offsets: 12 of 5-minute steps), or a tenth of the series
+MOST_DISAGREEING, AN_HOUR_TOLD_TWICE = 0.1, 12
+
+
+def _check_one_series(table: pd.DataFrame, repeated: pd.Series) -> None:
+    """A clear error where many time stamps repeat with other values: the file holds several series one after
+    another (two regions of an AEMO or EIA download, say), which keeping the first of each would splice."""
+    again = table[repeated]
+    first = table[~repeated].drop_duplicates("time").set_index("time")["value"].reindex(again["time"]).to_numpy()
+    differ = ~np.isclose(again["value"].to_numpy(float), first, equal_nan=True)
+    stamps = again["time"][differ]
+    if stamps.nunique() > max(MOST_DISAGREEING * table["time"].nunique(), AN_HOUR_TOLD_TWICE):
+        row = again[differ].iloc[0]
+        raise ValueError(f"{stamps.nunique():,} time stamps come more than once with different values (the first, "
+                         f"{row['time']}: {first[differ][0]:.6g} and {row['value']:.6g}): the file holds several "
+                         "series (regions or sources, say); upload the rows of one")
 
 
 IMPLAUSIBLE = 20  # a value further than this many times the spread of the middle 90% beyond it is implausible
