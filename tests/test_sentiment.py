@@ -4,12 +4,14 @@ import json
 import pytest
 import torch
 
+from rnn_demo.hub import MODELS_DIR
 from rnn_demo.sentiment.data import LABELS, load_reviews, reviews_dataset, split_of, unique_rows
 from rnn_demo.sentiment.evaluate import classification_report
 from rnn_demo.sentiment.infer import (classify_reviews, colours_note, explain_review, pad_batch, predict_ids,
                                      review_spans)
 from rnn_demo.sentiment.model import ReviewClassifier, SentimentConfig
-from rnn_demo.sentiment.tokenizer import MOST_CHARS, encode_batch, first_tokens, train_tokenizer, unsafe_part
+from rnn_demo.sentiment.tokenizer import (MOST_CHARS, encode_batch, first_tokens, load_tokenizer, train_tokenizer,
+                                         unsafe_part)
 from rnn_demo.sentiment.train import ReviewTask, bucketed_batches
 
 REVIEWS = [
@@ -162,6 +164,23 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
     assert spans == [("Great", 1.0), ("  ", None), ("film", 0.5), ("<br />", None), ("really", -0.2), (".", None)]
     long = review_spans("good " + "x" * 5000, [(0, 4)], [1.0], shown_chars=10)
     assert long[-1][0].endswith("(4,991 more characters, not read)")
+    # NFKC reads ½ as 1⁄2: three tokens over one character, shown once ("3½½½" before), with the largest score
+    assert review_spans("3½ stars", [(0, 2), (1, 2), (1, 2), (3, 8)], [0.1, -0.4, 0.2, 0.3]) == [
+        ("3½", -0.4), (" ", None), ("stars", 0.3)]
+
+
+@pytest.mark.parametrize("theirs, ours", [
+    ("I lo\u00adved it, won\u200bder\u2060ful.", "I loved it, wonderful."),  # copied from a web page
+    ("Don\u2019t miss \u201cTitanic\u201d", 'Don\'t miss "Titanic"'),  # a phone's or Word's quotes
+    ("wouldn&#39;t &amp;#039;it&apos;s &quot;ok&quot; &rsquo;", 'wouldn\'t \'it\'s "ok" \''),  # an HTML export's
+    ("Tom &amp; Jerry<BR>Great<Br/>&lt;br /&gt;film", "Tom & Jerry Great film"),
+])
+def test_text_from_other_sites_is_read_as_imdbs_reviews_are_written(theirs, ours):
+    tokenizer = load_tokenizer(MODELS_DIR / "sentiment-gru")
+    assert tokenizer.encode(theirs).tokens == tokenizer.encode(ours).tokens
+    assert _trained_tokenizer().encode(theirs).tokens == _trained_tokenizer().encode(ours).tokens  # a new model's too
+    offsets = tokenizer.encode(theirs).offsets  # still into the text as typed
+    assert all(0 <= start < end <= len(theirs) for start, end in offsets)
 
 
 def _trained_tokenizer():

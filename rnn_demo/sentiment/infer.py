@@ -74,10 +74,17 @@ def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
                  shown_chars: int = SHOWN_CHARS) -> list[tuple[str, float | None]]:
     """Cut `text` into the tokens at `offsets` (with their scores) and the gaps between them (None).
 
-    Text after the last scored token is shown up to `shown_chars` characters, then elided."""
+    Text after the last scored token is shown up to `shown_chars` characters, then elided. Tokens that overlap the
+    text shown already (NFKC reads one character as several: "3½" as "31⁄2") add to it rather than show it again:
+    the piece keeps the score of the largest size."""
     spans: list[tuple[str, float | None]] = []
     position = 0
     for (start, end), score in zip(offsets, scores):
+        if start < position and spans:  # within the last piece shown, or reaching past it
+            shown, kept = spans[-1]
+            spans[-1] = (shown + text[position:end], max(kept, score, key=abs))
+            position = max(position, end)
+            continue
         if start > position:
             spans.append((text[position:start], None))
         spans.append((text[start:end], score))

@@ -1,8 +1,11 @@
 """The review tokenizer: a `tokenizers` word-level model trained on the training reviews.
 
 It lives beside the weights as `tokenizer.json`, so a model directory is a complete Hub repository.
-HTML line breaks (`<br />`, frequent in IMDB reviews) become spaces; text is NFKC-normalized and
-lower-cased; words and runs of punctuation are tokens; offsets point into the original text.
+Text from other sites is first read as IMDB's reviews are written (CLEANUP): characters that do not show (a soft
+hyphen or a zero-width space copied from a web page, which split a word in two) are dropped, the HTML entities of
+apostrophes, quotes and ampersands and curly quotes become plain ones, and HTML line breaks (`<br />`, frequent in
+IMDB reviews) become spaces; then text is NFKC-normalized and lower-cased; words and runs of punctuation are
+tokens; offsets point into the original text.
 """
 from __future__ import annotations
 
@@ -22,11 +25,27 @@ TOKENIZER_NAME = "tokenizer.json"
 # A text is tokenized from a bounded prefix, never whole (a 10 MB paste took 4.7 s and 1.4 GB): max_tokens * FIRST_LOOK
 # characters at first (1,000 tokens of English take about 5,500), four times as many for a text whose prefix holds
 # too few tokens, and never more than MOST_CHARS. A token that ends MARGIN characters before the cut is what the
-# whole text gives (the normalizer's longest usual match, "<br />", is shorter).
+# whole text gives (the normalizer's longest usual match, "&lt;br /&gt;", is shorter).
 FIRST_LOOK, MOST_CHARS, MARGIN = 16, 256_000, 32
 
 
 LINE_BREAKS = {"type": "Replace", "pattern": {"Regex": r"<br\s*/?>"}, "content": " "}  # as tokenizer.json holds it
+
+
+def _replace(pattern: str, content: str) -> dict:
+    return {"type": "Replace", "pattern": {"Regex": pattern}, "content": content}
+
+
+# What other sites write, read as IMDB's reviews are (in this order, before NFKC): reviews with a soft hyphen inside
+# two words, curly quotes or `&#39;` flipped the bundled classifiers' verdicts.
+CLEANUP = [  # the patterns as tokenizer.json holds them (Oniguruma reads \uHHHH), so that the file shows what it drops
+    _replace(r"[\u00ad\u200b-\u200f\u2060\ufeff]", ""),  # soft hyphen, zero-width and direction marks
+    _replace("&amp;", "&"),  # first: &amp;#39; is an escaped &#39;
+    _replace(r"&(?:#0*39|#x0*27|apos|lsquo|rsquo|#8216|#8217);|[\u2018\u2019\u201a\u201b\u2032]", "'"),
+    _replace(r"&(?:#0*34|#x0*22|quot|ldquo|rdquo|#8220|#8221);|[\u201c\u201d\u201e\u201f\u2033]", '"'),
+    _replace(r"<[bB][rR]\s*/?>|&lt;[bB][rR]\s*/?&gt;", " "),  # <BR>, and an escaped <br />
+]
+
 # What a visitor's tokenizer.json may hold (check_tokenizer): steps that lengthen a text by a bounded factor at most,
 # with no pattern of the file's own (a chain of Replace steps multiplied a 100-character review into 3.5 GB).
 SAFE_NORMALIZERS = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Strip", "StripAccents", "BertNormalizer"}
@@ -38,8 +57,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 
     """A word-level tokenizer of at most `vocab_size` tokens (the two specials included)."""
     tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
     tokenizer.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(LINE_BREAKS["pattern"]["Regex"]), LINE_BREAKS["content"]), normalizers.NFKC(),
-        normalizers.Lowercase()])
+        *(normalizers.Replace(Regex(step["pattern"]["Regex"]), step["content"]) for step in CLEANUP),
+        normalizers.NFKC(), normalizers.Lowercase()])
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
                                         show_progress=False)
@@ -133,13 +152,13 @@ def unsafe_part(data: dict) -> str | None:
             return f"it sets {key}, which this app's tokenizers never do"
     if problem := _model_problem(data.get("model")):
         return problem
-    for part, key, safe, also in (("normalizer", "normalizers", SAFE_NORMALIZERS, " or this app's <br /> Replace"),
+    for part, key, safe, also in (("normalizer", "normalizers", SAFE_NORMALIZERS, " or this app's Replace steps"),
                                   ("pre_tokenizer", "pretokenizers", SAFE_PRE_TOKENIZERS, "")):
         if len(steps := _steps(data.get(part), key)) > MAX_STEPS:
             return f"its {part} has {len(steps):,} steps; the limit is {MAX_STEPS}"
         for step in steps:
             kind = step.get("type") if isinstance(step, dict) else None
-            if kind not in safe and step != LINE_BREAKS:
+            if kind not in safe and step != LINE_BREAKS and step not in CLEANUP:
                 return f"its {part} step {quoted(str(kind), 40)} is not one of {', '.join(sorted(safe))}{also}"
     return None
 
