@@ -1,5 +1,5 @@
-"""Uploaded files, read safely: size-capped, binary refused, UTF-8 (or UTF-16 with its byte-order mark), else
-Windows-1252 (which loses nothing: see FALLBACK).
+"""Uploaded files, read safely: size-capped, binary refused, UTF-8 (or UTF-16 with its byte-order mark), the bytes
+that are not UTF-8 read as Windows-1252 (which loses nothing: see FALLBACK).
 
 `decode_upload` reads a file's bytes at once (the forecasting tab); `read_upload` streams a file from its path, line
 by line, so that a reader can stop at its own limits without ever holding the whole file.
@@ -23,19 +23,28 @@ EMPTY = "the file is empty: upload a CSV file with a header row"
 BINARY = ("this is not a text file: it holds binary data, or text saved as UTF-16 with no byte-order mark or as UTF-32 "
           "(save it as UTF-8 CSV or plain text)")
 NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-16: save it as UTF-8"
-# A file that is not UTF-8 is read as Windows-1252, as Excel saves CSV in Western Europe and the Americas: Latin-1
-# with Windows' quotes, dashes and € where Latin-1 has invisible controls; its five undefined bytes read as Latin-1
-# reads them, so that nothing is lost.
-FALLBACK, FALLBACK_ERRORS = "cp1252", "rnn-demo-latin-1"
-FALLBACK_NOTE = "The file is not UTF-8: it was read as Windows-1252 (Latin-1 with Windows' quotes, dashes and €)."
+# A file that is not UTF-8 is read as UTF-8 where it is, and its other bytes as Windows-1252, as Excel saves CSV in
+# Western Europe and the Americas: Latin-1 with Windows' quotes, dashes and € where Latin-1 has invisible controls;
+# its five undefined bytes read as Latin-1 reads them, so that nothing is lost. A file of Windows-1252 reads as it
+# would whole (its bytes above 127 are not UTF-8), and one bad byte in a UTF-8 file no longer turns every other
+# row's ’ into â€™.
+FALLBACK, FALLBACK_ERRORS = "utf-8-sig, else cp1252", "rnn-demo-cp1252"
+FALLBACK_NOTE = ("The file is not all UTF-8: the bytes that are not were read as Windows-1252 (Latin-1 with Windows' "
+                 "quotes, dashes and €), the rest as UTF-8.")
 T = TypeVar("T")
 
 
-def _as_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
-    return error.object[error.start:error.end].decode("latin-1"), error.end
+def _as_cp1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    undecoded = error.object[error.start:error.end]
+    return "".join(bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in undecoded), error.end
 
 
-codecs.register_error(FALLBACK_ERRORS, _as_latin1)
+codecs.register_error(FALLBACK_ERRORS, _as_cp1252)
+
+
+def _codec(encoding: str) -> tuple[str, str]:
+    """The codec and error handler an encoding of this module names."""
+    return ("utf-8-sig", FALLBACK_ERRORS) if encoding == FALLBACK else (encoding, "strict")
 
 
 def bom_encoding(start: bytes) -> str:
@@ -50,7 +59,8 @@ def _check_size(size: int) -> None:
 
 
 def decode_upload(data: bytes) -> tuple[str, list[str]]:
-    """The upload as text, and a note when it was not UTF-8 (it is then read as Windows-1252, losing nothing)."""
+    """The upload as text, and a note when it was not all UTF-8 (its other bytes are then read as Windows-1252,
+    losing nothing)."""
     _check_size(len(data))
     encoding = bom_encoding(data)
     try:
@@ -58,7 +68,7 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
     except UnicodeDecodeError:
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
-        text, notes = data.decode(FALLBACK, errors=FALLBACK_ERRORS), [FALLBACK_NOTE]
+        text, notes = data.decode(*_codec(FALLBACK)), [FALLBACK_NOTE]
     if "\x00" in text:
         raise ValueError(BINARY)
     if not text.strip():  # nothing, blanks, or only a byte-order mark
@@ -69,8 +79,8 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
 def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
     """The lines of the file at `path` read as `encoding`, line ends kept (as `csv` wants them), one at a time;
     binary data and lines over `max_line_chars` characters are refused as they come."""
-    errors = FALLBACK_ERRORS if encoding == FALLBACK else "strict"
-    with open(path, encoding=encoding, errors=errors, newline="") as stream:
+    codec, errors = _codec(encoding)
+    with open(path, encoding=codec, errors=errors, newline="") as stream:
         number = 0
         while line := stream.readline(max_line_chars + 1):
             number += 1
@@ -84,7 +94,8 @@ def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE
 
 def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, str, list[str]]:
     """`consume(lines)` over the upload at `path`, streamed (see `upload_lines`) after its size is checked: as UTF-8
-    (or UTF-16, by its byte-order mark), else again from the start as Windows-1252 (FALLBACK). Returns what `consume`
+    (or UTF-16, by its byte-order mark), else again from the start with the bytes that are not UTF-8 read as
+    Windows-1252 (FALLBACK). Returns what `consume`
     returned, the encoding to read the file with again, and notes for the user. `consume` stops reading where it
     likes."""
     _check_size(os.path.getsize(path))

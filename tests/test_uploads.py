@@ -3,7 +3,7 @@ streamed from its path (the Sentiment tab), with the same rules: UTF-8, UTF-16 b
 Windows-1252; binary refused; a file with nothing in it called empty."""
 import pytest
 
-from rnn_demo.uploads import decode_upload, find_column, read_upload
+from rnn_demo.uploads import FALLBACK, decode_upload, find_column, read_upload
 
 TEXT = "time,value\n2024-01-01,café 😀\n"
 
@@ -28,8 +28,21 @@ def test_latin1_is_read_with_a_note_and_streamed_from_the_start_again(tmp_path):
     path.write_bytes(data)
     text, notes = decode_upload(data)
     assert text.endswith("café\n") and notes == [
-        "The file is not UTF-8: it was read as Windows-1252 (Latin-1 with Windows' quotes, dashes and €)."]
-    assert read_upload(path, "".join) == (text, "cp1252", notes)
+        "The file is not all UTF-8: the bytes that are not were read as Windows-1252 (Latin-1 with Windows' quotes, "
+        "dashes and €), the rest as UTF-8."]
+    assert read_upload(path, "".join) == (text, FALLBACK, notes)
+
+
+def test_one_byte_that_is_not_utf8_leaves_the_rest_of_a_utf8_file_as_written(tmp_path):
+    """Read whole as Windows-1252, every other row's ’ became â€™ and 😍 ðŸ˜\x8d, in what the model read and in the
+    file written back."""
+    rows = "review\nI didn’t like it 😍\n" * 3000 + "caf"
+    data = rows.encode("utf-8") + b"\xe9 au lait\n"  # one row pasted from a Windows-1252 file
+    path = tmp_path / "upload.csv"
+    path.write_bytes(data)
+    text, notes = decode_upload(data)
+    assert text == rows + "é au lait\n" and notes[0].startswith("The file is not all UTF-8")
+    assert read_upload(path, "".join) == (text, FALLBACK, notes)
 
 
 def test_an_excel_file_from_windows_keeps_its_quotes_dashes_and_euros(tmp_path):
