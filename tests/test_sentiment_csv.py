@@ -128,7 +128,8 @@ def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
     (b" \n\n", None, "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary"),
     (b"\xff\xfe\x00\xd8", None, "not valid UTF-16"),
-    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "columns are: a, b, c, d, e"),
+    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "no column named text, review, .* or body: name the text column; the file's "
+                                     "columns are: a, b, c, d, e"),
     (b"review\nfine\n", "body", "no column 'body'"),
     (b"text\n" + b"good\n" * 20_001, None, "more than 20,000 rows; the limit is 20,000: split it"),
     (b"id,text\n1,a\n2,b,c\n3,d\n", None, "row 3 has 3 fields, the header has 2: put quotes around a cell that contains "
@@ -151,6 +152,19 @@ def test_bad_csv_uploads_are_clear_errors(tmp_path, data, column, message):
 def test_a_hand_written_header_with_spaces_after_its_commas_finds_its_column(tmp_path, column):
     table = read_review_table(_upload(tmp_path, b"id, text\n1, a great film\n"), column)
     assert table.header[table.column] == " text"
+
+
+@pytest.mark.parametrize("header, column", [
+    (b"marketplace,star_rating,review_headline,review_body", "review_body"),  # Amazon's
+    (b"overall,reviewText,summary", "reviewText"),
+    (b"Clothing ID,Age,Title,Review Text,Rating", "Review Text"),
+    (b"critic_name,review_score,review_content", "review_content"),
+    (b"stars,text,review_id", "text"),  # Yelp's: ours first
+])
+def test_review_sites_exports_find_their_text_column(tmp_path, header, column):
+    fields = header.count(b",") + 1
+    table = read_review_table(_upload(tmp_path, header + b"\n" + b",".join([b"a great film"] * fields) + b"\n"))
+    assert table.header[table.column] == column
 
 
 def test_a_huge_file_of_tiny_rows_is_refused_holding_almost_nothing(tmp_path):

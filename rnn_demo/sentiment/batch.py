@@ -26,7 +26,10 @@ from .model import ReviewClassifier
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 1_000
-TEXT_COLUMNS = ("text", "review")  # tried in this order when no column is named
+# tried in this order when no column is named: ours, then what review sites' exports call it (Amazon's review_body
+# and reviewText, Rotten Tomatoes' review_content, a retailer's "Review Text")
+TEXT_COLUMNS = ("text", "review", "review_text", "review text", "reviewtext", "review_body", "review_content",
+                "content", "comment", "body")
 CHUNK_ROWS = 256
 CHUNK_CHARS = 4_000_000  # a chunk of rows held while classifying stops at this many characters too
 SHOWN_ROWS = 5  # row numbers an error names
@@ -77,7 +80,8 @@ def text_column(header: list[str], column: str | None) -> int:
         raise ValueError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")
     name = chosen_column(header, column, TEXT_COLUMNS) or (header[0] if len(header) == 1 else None)
     if name is None:
-        raise ValueError(f"no column named {' or '.join(TEXT_COLUMNS)}; the file's columns are: {column_list(header)}")
+        raise ValueError(f"no column named {', '.join(TEXT_COLUMNS[:-1])} or {TEXT_COLUMNS[-1]}: name the text "
+                         f"column; the file's columns are: {column_list(header)}")
     return header.index(name)
 
 
