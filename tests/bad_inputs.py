@@ -100,8 +100,14 @@ def _shuffled_with_repeats() -> str:
     return pd.concat([frame, frame.iloc[:5]]).sample(frac=1, random_state=0).to_csv(index=False)
 
 
+def _missing_rows() -> str:
+    return series_csv().drop(index=[50, 300, 301]).to_csv(index=False)
+
+
 def _irregular() -> str:
-    return series_csv().drop(index=[50, 300]).to_csv(index=False)
+    frame = series_csv()
+    frame.loc[50:, "time"] += pd.Timedelta(minutes=10)  # a step of 70 minutes among hours
+    return frame.to_csv(index=False)
 
 
 def _not_numbers() -> str:
@@ -386,6 +392,9 @@ CASES = [
              forecast_upload(_with_gaps()), "3 missing values were filled", refused=False),
     BadInput("forecast", "unsorted rows and repeated time stamps", "sorted, the first of each kept, and said",
              forecast_upload(_shuffled_with_repeats()), "rows repeated an earlier time stamp", refused=False),
+    BadInput("forecast", "rows missing (a logger's outage, the hour the clocks skip in local times)",
+             "added, filled by linear interpolation, and counted", forecast_upload(_missing_rows()),
+             "3 time stamps had no row in the file (the longest gap: 2 after 2024-01-13 11:00:00)", refused=False),
     BadInput("forecast", "irregular steps", "refused, naming the two step sizes", forecast_upload(_irregular()),
              "the series is not regular"),
     BadInput("forecast", "a value that is not a number", "refused, naming the row and the value",

@@ -203,7 +203,7 @@ def test_midnights():
     (b"\x00\x01binary", (None, None), "binary"),
     (b"when,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n", (None, None), "name the time column"),
     (b"time,value\n2024-01-01,1\n", ("time", "load"), "no column 'load'"),
-    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,2\n2024-01-01 02:00,3\n", (None, None), "not regular"),
+    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,2\n2024-01-01 02:10,3\n", (None, None), "not regular"),
     (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "not numbers, the first in data row 2"),
     (b"t,v\n" + b"1,1\n" * 10_000_000, (None, None), "more than 200,000 rows; the limit is 200,000"),  # 40 MB
     (b"time,value\n" + b"2024-01-01,1\n" * 10_000_000, (None, None), "130.0 MB; the limit is 50 MB"),

