@@ -317,6 +317,19 @@ def test_rows_missing_from_the_file_are_added_and_filled_as_blank_cells_are():
         read(far)
 
 
+def test_dates_and_times_of_day_in_two_columns_are_read_together():
+    """`Date,Time,Load`: the first column of a time-like name was taken, a day's first row kept and the daily series
+    refused as a step of 1440 minutes; naming Time said its cells had no date."""
+    halves = pd.date_range("2024-01-01", periods=48 * 15, freq="30min")
+    rows = "".join(f"{t:%d/%m/%Y},{t:%I:%M %p},{500 + i % 48}\n" for i, t in enumerate(halves))
+    series, notes = read_series_upload(f"Date,Time,Load\n{rows}".encode())
+    assert series.times.equals(halves.rename(series.times.name)) and series.values[:3].tolist() == [500, 501, 502]
+    assert notes[0] == "The times of day in column “Time” were read with the dates in column “Date”."
+    whole = "".join(f"{t:%Y-%m-%d %H:%M},{t:%d/%m/%Y},{i}\n" for i, t in enumerate(halves))
+    series, notes = read_series_upload(f"time,date,value\n{whole}".encode())  # time stamps whole: as they are
+    assert len(series) == len(halves) and not any("times of day" in note for note in notes)
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

@@ -69,7 +69,7 @@ def _read_csv(text: str, **options) -> pd.DataFrame:
 def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
     if named:
         return chosen_column(columns, named)
-    found = [c for c in columns if c.strip().lower() in preferred]
+    found = [c for name in preferred for c in columns if c.strip().lower() == name]  # in the order of `preferred`
     rest = [c for c in columns if c != taken]
     if found:
         return found[0]
@@ -77,6 +77,28 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
         return rest[0] if what == "value" else columns[0]
     raise ValueError(f"name the {what} column: the file's columns are {column_list(columns)} "
                      f"(by default one of {', '.join(preferred)})")
+
+
+TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]\.?m\.?)?\s*", re.I)
+
+
+def _date_beside(columns: list[str], time_name: str, named: bool) -> str | None:
+    """The column called "date" beside a "time" column picked by its name, whose cells may hold the dates its times
+    of day lack (`Date,Time,Load` exports); None where there is none or the visitor named the time column."""
+    if named or time_name.strip().lower() != "time":
+        return None
+    return next((c for c in columns if c.strip().lower() == "date"), None)
+
+
+def _with_dates(frame: pd.DataFrame, time_name: str, date_name: str, notes: list[str]) -> pd.DataFrame:
+    """The time column's times of day joined to the date column's dates, where every cell of it is a time of day
+    (else the time column stays as it is)."""
+    times = frame[time_name].str.strip()
+    if not times[times != ""].map(TIME_OF_DAY.fullmatch).notna().all():  # (all() would skip the Nones)
+        return frame
+    notes.append(f"The times of day in column “{md_text(time_name)}” were read with the dates in column "
+                 f"“{md_text(date_name)}”.")
+    return frame.assign(**{time_name: frame[date_name].str.strip() + " " + times})
 
 
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
@@ -105,10 +127,13 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
     if time_name == value_name:
         raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
+    date_name = _date_beside(columns, time_name, bool(time_column))
     # only the columns read: a wide file costs no more than a narrow one
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
-    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in read), sep=delimiter)
+    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in {*read, date_name} - {None}), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
+    if date_name and date_name not in read:
+        frame = _with_dates(frame, time_name, date_name, notes)
     frame[read[1:]], how = plain_numbers(frame[read[1:]], delimiter)  # 1.234,5 or 1,234.5 as 1234.5
     if how:
         notes.append(how if delimiter == "," else f"The file's columns are separated by "
