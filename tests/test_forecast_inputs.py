@@ -330,6 +330,18 @@ def test_dates_and_times_of_day_in_two_columns_are_read_together():
     assert len(series) == len(halves) and not any("times of day" in note for note in notes)
 
 
+def test_interval_stamps_are_read_at_their_start_and_hour_24_as_the_next_midnight():
+    quarters = pd.date_range("2024-01-01", periods=8, freq="15min")
+    ranges = [f"{a:%d.%m.%Y %H:%M} - {a + pd.Timedelta('15min'):%d.%m.%Y %H:%M}" for a in quarters]  # ENTSO-E's
+    table, notes = read(ranges)
+    assert table["time"].iloc[0] == pd.Timestamp("2024-01-01 00:00") and len(table) == 4  # averaged in half-hours
+    assert notes[0] == ("The time stamps are intervals ('01.01.2024 00:00 - 01.01.2024 00:15'): each row was read "
+                        "at its interval's start.")
+    table, notes = read([f"01/0{d}/2024 {h:02d}:00" for d in (1, 2) for h in range(1, 25)])  # ERCOT's hour ending
+    assert table["time"].tolist() == list(pd.date_range("2024-01-01 01:00", periods=48, freq="h"))
+    assert notes[0] == "Times written 24:00 (2 of them) were read as 00:00 of the next day."
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

@@ -5,7 +5,9 @@ stamp with a UTC offset (`2024-04-07T02:30:00+11:00`, `...Z`) is read at its wal
 converted to UTC (that would shift a Melbourne series' daily cycle by 10 or 11 hours); the offsets are kept
 to explain daylight saving. When the clocks go back, an hour of wall-clock times repeats: each repeated
 time keeps the mean of its readings. When they go forward, an hour is missing: it is filled by
-interpolation. Dates written day first (13/01/2024) are recognised and read that way.
+interpolation. Dates written day first (13/01/2024) are recognised and read that way; stamps written as intervals
+(ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) are read at their starts, and 24:00 (an hour-ending midnight) as
+00:00 of the next day.
 """
 from __future__ import annotations
 
@@ -185,11 +187,37 @@ def _offset_notes(text: pd.Series, offsets: np.ndarray, odd: np.ndarray) -> list
     return notes
 
 
+INTERVAL = re.compile(r"(.*\d:\d{2}\S*)\s+[-–]\s+(.*\d:\d{2}.*)")  # 01.01.2024 00:00 - 01.01.2024 00:15
+HOUR_24 = re.compile(r"(.*[\sT])24:00(?::00)?")  # 01/01/2024 24:00, hour-ending: 00:00 of the next day
+
+
+def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps written as intervals (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, with a note;
+    other stamps as they are. Only where every stamp is an interval."""
+    parts = text.str.fullmatch(INTERVAL.pattern)
+    if not len(text) or not parts.all():
+        return text, []
+    return text.str.extract(INTERVAL.pattern)[0].str.strip(), [
+        f"The time stamps are intervals ({quoted(text.iloc[0])}): each row was read at its interval's start."]
+
+
+def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Stamps whose time is 24:00 (hour-ending, as ERCOT writes midnight) as 00:00, where to add a day, a note."""
+    late = text.str.fullmatch(HOUR_24.pattern).to_numpy(bool)
+    if not late.any():
+        return text, late, []
+    text = text.where(~late, text.str.replace(HOUR_24.pattern, r"\g<1>00:00", regex=True))
+    return text, late, [f"Times written 24:00 ({int(late.sum()):,} of them) were read as 00:00 of the next day."]
+
+
 def read_stamps(cells: pd.Series) -> Stamps:
     """The rows' wall-clock times, their UTC offsets and notes; unreadable stamps are a clear error."""
-    text = cells.astype(str).str.strip()
+    text, interval_notes = interval_starts(cells.astype(str).str.strip())
+    text, late, late_notes = hours_24(text)
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
+    wall = wall + pd.to_timedelta(late.astype(int), unit="D")
+    notes = interval_notes + late_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
         raise ValueError(f"the time stamp in data row {row + 1}, {quoted(cells.iloc[row])}, is outside the years "
