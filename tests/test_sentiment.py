@@ -222,6 +222,24 @@ def test_unreadable_or_long_reviews_still_get_a_prediction_with_a_note(text, not
     assert any(note in n for n in verdict.notes), verdict.notes
 
 
+@pytest.mark.parametrize("text, note", [
+    ("Ce film est une catastrophe, les acteurs sont mauvais et l'histoire est ennuyeuse. À éviter absolument.",
+     "This does not read as English (8 of its 17 words are unknown to the model, and almost none are common English "
+     "ones): the model was trained on English reviews, so the prediction means little."),  # gave none before
+    ("De film was saai en veel te lang, zonde van mijn tijd.", "This does not read as English"),
+    ("这部电影太好看了！", "None of these words are in the model's English vocabulary"),  # punctuation is no word
+    ("Dieser Film war eine einzige Enttäuschung, die Handlung langweilig.", "6 of 9 words are unknown to the model"),
+    ("Brilliant. Stunning visuals, powerful performances, unforgettable score. Masterpiece, truly.", None),
+    ("Once upon a time in the west: a slow, beautiful western with a great score.", None),
+])
+def test_reviews_in_another_language_say_the_prediction_means_little(text, note):
+    from rnn_demo.sentiment.infer import _word_notes
+
+    tokenizer = load_tokenizer(MODELS_DIR / "sentiment-gru")
+    notes = _word_notes(first_tokens(tokenizer, [text], 1000)[0], text, tokenizer.token_to_id("<unk>"))
+    assert notes == [] if note is None else len(notes) == 1 and notes[0].startswith(note), notes
+
+
 def test_a_one_megabyte_paste_is_read_up_to_the_cap_and_says_so():
     text = ("A superb film, moving and wonderful. " * 30_000)[:1_000_000]
     verdict = explain_review(tiny_classifier(), _trained_tokenizer(), text)

@@ -102,18 +102,39 @@ def shows_something(text: str | None) -> bool:
     return bool(text and SHOWING.search(text))
 
 
-def _notes(tokens: FirstTokens, text_chars: int, n_unknown: int, max_tokens: int) -> list[str]:
+# Common English words that other languages written in Latin letters seldom use (no "is", "was": Dutch and German
+# have them): a review of many words with almost none of these, many of them unknown, is not English
+ENGLISH = frozenset("the and it this that of to with for but not you have are be they he she his her very just what "
+                    "there from or my we its were been would could about than more when who which".split())
+
+
+def _word_notes(tokens: FirstTokens, text: str, unknown_id: int | None) -> list[str]:
+    """What the review's words (tokens holding a letter or digit; punctuation is known to every model) say about
+    how far the prediction can be trusted."""
+    words = [(token, i) for token, i, (start, end) in zip(tokens.encoding.tokens, tokens.ids, tokens.offsets)
+             if any(ch.isalnum() for ch in text[start:end])]
+    unknown = sum(i == unknown_id for _, i in words)
+    if not words or unknown == len(words):
+        return ["None of these words are in the model's English vocabulary: the prediction means little."] if words \
+            else []
+    if unknown > len(words) / 2:
+        return [f"{unknown} of {len(words)} words are unknown to the model: the prediction is unreliable."]
+    common = sum(token in ENGLISH for token, _ in words)
+    if len(words) >= 10 and common < len(words) / 20 and unknown >= len(words) / 4:
+        return [f"This does not read as English ({unknown} of its {len(words)} words are unknown to the model, and "
+                "almost none are common English ones): the model was trained on English reviews, so the prediction "
+                "means little."]
+    return []
+
+
+def _notes(tokens: FirstTokens, text: str, unknown_id: int | None, max_tokens: int) -> list[str]:
     notes, n_read = [], len(tokens.ids)
     if tokens.cut and n_read == max_tokens:
         notes.append(f"Long review: only its first {max_tokens:,} tokens were read (up to character "
-                     f"{tokens.offsets[-1][1]:,} of {text_chars:,}).")
+                     f"{tokens.offsets[-1][1]:,} of {len(text):,}).")
     elif tokens.cut:
-        notes.append(f"Long review: only its first {MOST_CHARS:,} characters were read (of {text_chars:,}).")
-    if n_unknown == n_read:
-        notes.append("None of these words are in the model's English vocabulary: the prediction means little.")
-    elif n_unknown > n_read / 2:
-        notes.append(f"{n_unknown} of {n_read} words are unknown to the model: the prediction is unreliable.")
-    return notes
+        notes.append(f"Long review: only its first {MOST_CHARS:,} characters were read (of {len(text):,}).")
+    return notes + _word_notes(tokens, text, unknown_id)
 
 
 LEGEND_LABELS = ("negative", "positive")  # what the tab's legend calls blue and red: a model's first and last labels
@@ -146,8 +167,7 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     scores = contributions[0, : len(ids)].float()
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
     unknown_id = tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", UNK))  # a visitor's may not be <unk>
-    unknown = sum(i == unknown_id for i in ids)
-    notes = _notes(tokens, len(text), unknown, max_tokens)
+    notes = _notes(tokens, text, unknown_id, max_tokens)
     if how := colours_note(model.config.labels):
         notes.append(how)
     if not any(ch.isalnum() for start, end in offsets for ch in text[start:end]):
