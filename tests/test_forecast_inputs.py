@@ -342,6 +342,20 @@ def test_interval_stamps_are_read_at_their_start_and_hour_24_as_the_next_midnigh
     assert notes[0] == "Times written 24:00 (2 of them) were read as 00:00 of the next day."
 
 
+def test_time_zone_abbreviations_are_read_as_their_offsets_and_overlong_stamps_are_refused():
+    # EIA's local time at the end of the hour, across the spring clock change (02:00 EST never comes)
+    table, notes = read(["3/10/2024 12 a.m. EST", "3/10/2024 1 a.m. EST", "3/10/2024 3 a.m. EDT",
+                         "3/10/2024 4 a.m. EDT"], [1, 2, 4, 5])
+    assert table["time"].dt.hour.tolist() == [0, 1, 2, 3, 4] and table["value"].tolist() == [1, 2, 3, 4, 5]
+    assert notes[0] == "Time-zone abbreviations were read as their UTC offsets: EDT as -04:00, EST as -05:00."
+    assert any(note.startswith("The clocks went forward on 2024-03-10") for note in notes)
+    table, _ = read(["01.01.2024 00:00 (CET)", "01.01.2024 01:00 (CET)"])
+    assert table["utc_offset"].tolist() == [60, 60]
+    with pytest.raises(ValueError, match="the time stamp in data row 2 has 4,001 characters; a time stamp has at "
+                                         "most 100"):
+        read(["2024-01-01 00:00", "1" * 4001])
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

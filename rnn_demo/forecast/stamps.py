@@ -7,7 +7,7 @@ to explain daylight saving. When the clocks go back, an hour of wall-clock times
 time keeps the mean of its readings. When they go forward, an hour is missing: it is filled by
 interpolation. Dates written day first (13/01/2024) are recognised and read that way; stamps written as intervals
 (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) are read at their starts, and 24:00 (an hour-ending midnight) as
-00:00 of the next day.
+00:00 of the next day. A time-zone abbreviation after a stamp (EST, "(CET)") is read as its UTC offset.
 """
 from __future__ import annotations
 
@@ -191,6 +191,27 @@ INTERVAL = re.compile(r"(.*\d:\d{2}\S*)\s+[-–]\s+(.*\d:\d{2}.*)")  # 01.01.202
 HOUR_24 = re.compile(r"(.*[\sT])24:00(?::00)?")  # 01/01/2024 24:00, hour-ending: 00:00 of the next day
 
 
+# Time-zone abbreviations grid operators write after a stamp (EIA's "1/1/2024 1 a.m. EST"), as UTC offsets in
+# minutes (UTC and GMT are read as offsets already); ambiguous ones (IST; CST is the US one) are left out
+ZONES = {"WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+         "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+         "AKST": -540, "AKDT": -480, "HST": -600, "AWST": 480, "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660,
+         "NZST": 720, "NZDT": 780, "JST": 540, "KST": 540}
+ZONE = re.compile(r"(.*\S)\s+\(?(" + "|".join(ZONES) + r")\)?")
+
+
+def zone_offsets(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps ending in a time-zone abbreviation (EST, "(CET)") with its UTC offset in its place, and a note."""
+    parts = text.str.fullmatch(ZONE.pattern)
+    if not parts.any():
+        return text, []
+    found = text[parts].str.extract(ZONE.pattern)
+    text = text.copy()
+    text[parts] = found[0] + " " + found[1].map(lambda zone: offset_text(ZONES[zone]))
+    named = ", ".join(f"{zone} as {offset_text(ZONES[zone])}" for zone in sorted(found[1].unique()))
+    return text, [f"Time-zone abbreviations were read as their UTC offsets: {named}."]
+
+
 def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
     """Stamps written as intervals (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, with a note;
     other stamps as they are. Only where every stamp is an interval."""
@@ -210,14 +231,23 @@ def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
     return text, late, [f"Times written 24:00 ({int(late.sum()):,} of them) were read as 00:00 of the next day."]
 
 
+STAMP_CHARS = 100  # a longer cell is no time stamp: refused before any pattern reads it
+
+
 def read_stamps(cells: pd.Series) -> Stamps:
     """The rows' wall-clock times, their UTC offsets and notes; unreadable stamps are a clear error."""
-    text, interval_notes = interval_starts(cells.astype(str).str.strip())
+    text = cells.astype(str).str.strip()
+    if (long := text.str.len() > STAMP_CHARS).any():
+        row = int(np.argmax(long.to_numpy()))
+        raise ValueError(f"the time stamp in data row {row + 1} has {len(text.iloc[row]):,} characters; a time stamp "
+                         f"has at most {STAMP_CHARS}: {quoted(text.iloc[row], 60)}")
+    text, interval_notes = interval_starts(text)
     text, late, late_notes = hours_24(text)
+    text, zone_notes = zone_offsets(text)
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
     wall = wall + pd.to_timedelta(late.astype(int), unit="D")
-    notes = interval_notes + late_notes + notes
+    notes = interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
         raise ValueError(f"the time stamp in data row {row + 1}, {quoted(cells.iloc[row])}, is outside the years "
