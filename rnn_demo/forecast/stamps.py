@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import quoted
+from .stamp_forms import hours_24, interval_starts, offset_text, zone_offsets
 
 # trailing UTC offsets, by the characters they take: the 5- and 3-character forms only after a time of day
 OFFSET_FORMS = ((6, r"[+-]\d{2}:\d{2}", False), (5, r"[+-]\d{4}", True), (3, r"[+-]\d{2}", True),
@@ -39,12 +40,6 @@ class Stamps:
     offsets: np.ndarray | None  # minutes east of UTC per row (NaN where a row has none); None: no row has one
     odd: np.ndarray  # rows whose offset is not part of a clock change (a lone +05:00), or missing among offsets
     notes: list[str]
-
-
-def offset_text(minutes: float) -> str:
-    """+11:00, -03:30, +00:00."""
-    sign, minutes = ("-" if minutes < 0 else "+"), int(abs(minutes))
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _minutes(offset: str) -> float:
@@ -185,50 +180,6 @@ def _offset_notes(text: pd.Series, offsets: np.ndarray, odd: np.ndarray) -> list
                      f"row {row + 1} ({quoted(text.iloc[row])}): they were read at their own wall-clock time. A "
                      "series from one place changes offset only when its clocks change: check those rows.")
     return notes
-
-
-INTERVAL = re.compile(r"(.*\d:\d{2}\S*)\s+[-–]\s+(.*\d:\d{2}.*)")  # 01.01.2024 00:00 - 01.01.2024 00:15
-HOUR_24 = re.compile(r"(.*[\sT])24:00(?::00)?")  # 01/01/2024 24:00, hour-ending: 00:00 of the next day
-
-
-# Time-zone abbreviations grid operators write after a stamp (EIA's "1/1/2024 1 a.m. EST"), as UTC offsets in
-# minutes (UTC and GMT are read as offsets already); ambiguous ones (IST; CST is the US one) are left out
-ZONES = {"WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
-         "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
-         "AKST": -540, "AKDT": -480, "HST": -600, "AWST": 480, "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660,
-         "NZST": 720, "NZDT": 780, "JST": 540, "KST": 540}
-ZONE = re.compile(r"(.*\S)\s+\(?(" + "|".join(ZONES) + r")\)?")
-
-
-def zone_offsets(text: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Stamps ending in a time-zone abbreviation (EST, "(CET)") with its UTC offset in its place, and a note."""
-    parts = text.str.fullmatch(ZONE.pattern)
-    if not parts.any():
-        return text, []
-    found = text[parts].str.extract(ZONE.pattern)
-    text = text.copy()
-    text[parts] = found[0] + " " + found[1].map(lambda zone: offset_text(ZONES[zone]))
-    named = ", ".join(f"{zone} as {offset_text(ZONES[zone])}" for zone in sorted(found[1].unique()))
-    return text, [f"Time-zone abbreviations were read as their UTC offsets: {named}."]
-
-
-def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Stamps written as intervals (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, with a note;
-    other stamps as they are. Only where every stamp is an interval."""
-    parts = text.str.fullmatch(INTERVAL.pattern)
-    if not len(text) or not parts.all():
-        return text, []
-    return text.str.extract(INTERVAL.pattern)[0].str.strip(), [
-        f"The time stamps are intervals ({quoted(text.iloc[0])}): each row was read at its interval's start."]
-
-
-def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
-    """Stamps whose time is 24:00 (hour-ending, as ERCOT writes midnight) as 00:00, where to add a day, a note."""
-    late = text.str.fullmatch(HOUR_24.pattern).to_numpy(bool)
-    if not late.any():
-        return text, late, []
-    text = text.where(~late, text.str.replace(HOUR_24.pattern, r"\g<1>00:00", regex=True))
-    return text, late, [f"Times written 24:00 ({int(late.sum()):,} of them) were read as 00:00 of the next day."]
 
 
 STAMP_CHARS = 100  # a longer cell is no time stamp: refused before any pattern reads it

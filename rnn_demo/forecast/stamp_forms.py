@@ -1,0 +1,63 @@
+"""The ways exports write a time stamp that pandas does not read, each made one it does, with a note: intervals
+(ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, 24:00 (an hour-ending midnight, ERCOT's) as 00:00
+of the next day, time-zone abbreviations (EIA's `1/1/2024 1 a.m. EST`) as UTC offsets. stamps.py reads the rest.
+The cells are at most stamps.STAMP_CHARS long by then.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..display import quoted
+
+
+def offset_text(minutes: float) -> str:
+    """+11:00, -03:30, +00:00."""
+    sign, minutes = ("-" if minutes < 0 else "+"), int(abs(minutes))
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# Time-zone abbreviations grid operators write after a stamp (EIA's "1/1/2024 1 a.m. EST"), as UTC offsets in
+# minutes (UTC and GMT are read as offsets already); ambiguous ones (IST; CST is the US one) are left out
+ZONES = {"WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+         "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+         "AKST": -540, "AKDT": -480, "HST": -600, "AWST": 480, "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660,
+         "NZST": 720, "NZDT": 780, "JST": 540, "KST": 540}
+ZONE = re.compile(r"(.*\S)\s+\(?(" + "|".join(ZONES) + r")\)?")
+
+
+def zone_offsets(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps ending in a time-zone abbreviation (EST, "(CET)") with its UTC offset in its place, and a note."""
+    parts = text.str.fullmatch(ZONE.pattern)
+    if not parts.any():
+        return text, []
+    found = text[parts].str.extract(ZONE.pattern)
+    text = text.copy()
+    text[parts] = found[0] + " " + found[1].map(lambda zone: offset_text(ZONES[zone]))
+    named = ", ".join(f"{zone} as {offset_text(ZONES[zone])}" for zone in sorted(found[1].unique()))
+    return text, [f"Time-zone abbreviations were read as their UTC offsets: {named}."]
+
+
+INTERVAL = re.compile(r"(.*\d:\d{2}\S*)\s+[-–]\s+(.*\d:\d{2}.*)")  # 01.01.2024 00:00 - 01.01.2024 00:15
+HOUR_24 = re.compile(r"(.*[\sT])24:00(?::00)?")  # 01/01/2024 24:00, hour-ending: 00:00 of the next day
+
+
+def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps written as intervals (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, with a note;
+    other stamps as they are. Only where every stamp is an interval."""
+    parts = text.str.fullmatch(INTERVAL.pattern)
+    if not len(text) or not parts.all():
+        return text, []
+    return text.str.extract(INTERVAL.pattern)[0].str.strip(), [
+        f"The time stamps are intervals ({quoted(text.iloc[0])}): each row was read at its interval's start."]
+
+
+def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Stamps whose time is 24:00 (hour-ending, as ERCOT writes midnight) as 00:00, where to add a day, a note."""
+    late = text.str.fullmatch(HOUR_24.pattern).to_numpy(bool)
+    if not late.any():
+        return text, late, []
+    text = text.where(~late, text.str.replace(HOUR_24.pattern, r"\g<1>00:00", regex=True))
+    return text, late, [f"Times written 24:00 ({int(late.sum()):,} of them) were read as 00:00 of the next day."]
