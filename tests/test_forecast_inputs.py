@@ -356,6 +356,15 @@ def test_time_zone_abbreviations_are_read_as_their_offsets_and_overlong_stamps_a
         read(["2024-01-01 00:00", "1" * 4001])
 
 
+def test_utc_stamps_say_the_days_run_in_utc_and_local_offsets_say_local_time():
+    _, notes = read([f"2024-01-01T{h:02d}:00:00Z" for h in range(4)])  # Fingrid's and ENTSO-E's APIs
+    assert notes == ["The time stamps are in UTC (offset +00:00 throughout): the days run in UTC, so the daily cycle "
+                     "is read in UTC; give local times (or their UTC offsets) to forecast in the grid's local day."]
+    _, notes = read([f"2024-01-01T{h:02d}:00:00+02:00" for h in range(4)])
+    assert notes == ["The time stamps carry UTC offsets (+02:00): each row is read at its own wall-clock time, so the "
+                     "daily cycle stays in local time."]
+
+
 def test_a_lone_offset_is_read_at_its_wall_clock_time_and_named():
     stamps = [f"2024-01-01T{h:02d}:00:00+11:00" for h in range(24)]
     stamps[10] = "2024-01-01T10:00:00+05:00"

@@ -167,8 +167,12 @@ def _offset_notes(text: pd.Series, offsets: np.ndarray, odd: np.ndarray) -> list
                 f"{first + 1} ({quoted(text.iloc[first])}): they were read at their own wall-clock time like the "
                 "rest; check those rows."]
     kinds = pd.Series(offsets[~odd]).value_counts().index[:3]
-    notes = [f"The time stamps carry UTC offsets ({', '.join(offset_text(m) for m in kinds)}): each row is read at "
-             "its own wall-clock time, so the daily cycle stays in local time."]
+    if list(kinds) == [0.0]:  # UTC throughout (...Z, as APIs give them): its wall clock is no grid's local one
+        notes = ["The time stamps are in UTC (offset +00:00 throughout): the days run in UTC, so the daily cycle is "
+                 "read in UTC; give local times (or their UTC offsets) to forecast in the grid's local day."]
+    else:
+        notes = [f"The time stamps carry UTC offsets ({', '.join(offset_text(m) for m in kinds)}): each row is read "
+                 "at its own wall-clock time, so the daily cycle stays in local time."]
     if missing.any():
         row = int(np.argmax(missing))
         notes.append(f"{int(missing.sum()):,} rows carry no UTC offset, the first in data row {row + 1} "
