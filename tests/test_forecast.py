@@ -84,7 +84,7 @@ def test_unsorted_and_duplicated_time_stamps_are_sorted_deduplicated_and_said():
     series, notes = series_from_frame(frame, "t", "v")
     assert series["value"] == [1.0, 2.0, 3.0]
     assert notes == ["The rows were not in time order: they were sorted.",
-                     "1 rows repeated an earlier time stamp: the first of each was kept."]
+                     "1 row repeated an earlier time stamp: the first of each was kept."]
 
 
 def test_a_constant_series_forecasts_without_dividing_by_zero():

@@ -309,6 +309,8 @@ def test_rows_missing_from_the_file_are_added_and_filled_as_blank_cells_are():
                      "values were filled by linear interpolation between their neighbours."]
     with pytest.raises(ValueError, match="not regular"):  # a step that is no whole number of hours
         read(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 03:10"])
+    with pytest.raises(ValueError, match="not regular"):  # a gap among the steps to forecast is the visitor's
+        read([f"2024-01-01 {h:02d}:00" for h in (0, 1, 2, 3, 5)], [1, 2, 3, "", ""])
     with pytest.raises(ValueError, match="4 of the series' 7 steps \\(60 minutes apart\\) have no row in the file"):
         read(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 06:00"])
     # 1.5 million hours: counted, never made
@@ -337,6 +339,11 @@ def test_interval_stamps_are_read_at_their_start_and_hour_24_as_the_next_midnigh
     assert table["time"].iloc[0] == pd.Timestamp("2024-01-01 00:00") and len(table) == 4  # averaged in half-hours
     assert notes[0] == ("The time stamps are intervals ('01.01.2024 00:00 - 01.01.2024 00:15'): each row was read "
                         "at its interval's start.")
+    instants = pd.date_range("2024-10-27 00:00", periods=24, freq="15min", tz="Europe/Brussels")  # clocks back
+    marked = [f"{a:%d/%m/%Y %H:%M:%S} ({a.tzname()}) - {a + pd.Timedelta('15min'):%d/%m/%Y %H:%M:%S} ({a.tzname()})"
+              for a in instants]  # ENTSO-E's MTU (CET/CEST) column
+    table, notes = read(marked)
+    assert len(table) == 10 and any(note.startswith("The clocks went back on 2024-10-27") for note in notes)
     table, notes = read([f"01/0{d}/2024 {h:02d}:00" for d in (1, 2) for h in range(1, 25)])  # ERCOT's hour ending
     assert table["time"].tolist() == list(pd.date_range("2024-01-01 01:00", periods=48, freq="h"))
     assert notes[0] == "Times written 24:00 (2 of them) were read as 00:00 of the next day."

@@ -54,5 +54,6 @@ def averaged_note(step: pd.Timedelta, minutes: int, left_out: int) -> str:
     note = (f"The series' {step_text} steps were averaged into {span}s, the steps the forecaster reads (each {span} "
             f"the mean of the values stamped inside it, in the file's unit).")
     if left_out:
-        note += f" {left_out:,} step(s) at the ends, in a {span} the file does not cover whole, were left out."
+        note += f" {left_out:,} step(s) at the ends, in {'an' if span == 'hour' else 'a'} {span} the file does not " \
+                "cover whole, were left out."
     return note

@@ -142,9 +142,10 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
         raise ValueError("every value is missing")
     values, future, gap_notes = fill_inside(values, filled)
     minutes = read_step(step)
+    averaged = []
     if minutes:  # finer than the forecaster reads: averaged into its steps
         index, table, values, future, left_out = _averaged(index, table, values, future, minutes)
-        gap_notes.append(averaged_note(step, minutes, left_out))
+        averaged.append(averaged_note(step, minutes, left_out))
     columns = {"time": index.to_pydatetime().tolist(), "value": values.tolist(),
                "workday": (index.day_of_week < 5).astype(int).tolist()}
     if temperature_column:
@@ -153,7 +154,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     notes += gap_notes
     if stamps.offsets is not None:
         columns["utc_offset"] = table["offset"].tolist()  # minutes; NaN where unknown or filled
-    return Dataset.from_dict(columns), notes + clock_notes
+    return Dataset.from_dict(columns), notes + clock_notes + averaged
 
 
 def _from_first_value(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -179,9 +180,11 @@ def _with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     if len(gaps) < 2:
         return table
     step = pd.Series(gaps).mode().iloc[0]
-    if step <= np.timedelta64(0) or (gaps % step).any() or (gaps <= step).all():
-        return table
+    if step < SHORTEST_STEP or (gaps % step).any() or (gaps <= step).all():
+        return table  # step_of names what is wrong (under a second apart, the counts below could overflow)
     missing = (gaps // step - 1).astype(int)  # rows left out after each row
+    known = np.flatnonzero(table["value"].notna().to_numpy())
+    missing[known[-1] if len(known) else 0:] = 0  # among the steps to forecast a gap is the visitor's to fill
     added = int(missing.sum())
     if added > covariates.MOST_FILLED * (len(times) + added):
         minutes = pd.Timedelta(step) / pd.Timedelta(minutes=1)
@@ -226,7 +229,8 @@ def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list
     repeated = exact | (kept["time"].duplicated() & ~clock_repeats(kept)).reindex(table.index, fill_value=False)
     if repeated.any():
         _check_one_series(table, repeated)
-        notes.append(f"{int(repeated.sum()):,} rows repeated an earlier time stamp: the first of each was kept.")
+        rows = "1 row" if repeated.sum() == 1 else f"{int(repeated.sum()):,} rows"
+        notes.append(f"{rows} repeated an earlier time stamp: the first of each was kept.")
     return table[~repeated].drop(columns=keys[1:]), notes
 
 

@@ -40,7 +40,8 @@ def zone_offsets(text: pd.Series) -> tuple[pd.Series, list[str]]:
     return text, [f"Time-zone abbreviations were read as their UTC offsets: {named}."]
 
 
-INTERVAL = re.compile(r"(.*\d:\d{2}\S*)\s+[-–]\s+(.*\d:\d{2}.*)")  # 01.01.2024 00:00 - 01.01.2024 00:15
+# 01.01.2024 00:00 - 01.01.2024 00:15, each side perhaps with a zone marker: 27/10/2024 02:00:00 (CEST) - ...
+INTERVAL = re.compile(r"(.*\d:\d{2}\S*(?:\s*\([A-Z]{2,5}\))?)\s+[-–]\s+(.*\d:\d{2}.*)")
 HOUR_24 = re.compile(r"(.*[\sT])24:00(?::00)?")  # 01/01/2024 24:00, hour-ending: 00:00 of the next day
 
 

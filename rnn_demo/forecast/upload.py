@@ -12,6 +12,7 @@ from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
 from .numbers import plain_numbers
+from .stamps import STAMP_CHARS
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
@@ -79,7 +80,8 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
                      f"(by default one of {', '.join(preferred)})")
 
 
-TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]\.?m\.?)?\s*", re.I)
+# each space can be matched one way only (two \s* around an optional part made a cell of spaces quadratic)
+TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?", re.I)
 
 
 def _date_beside(columns: list[str], time_name: str, named: bool) -> str | None:
@@ -92,13 +94,14 @@ def _date_beside(columns: list[str], time_name: str, named: bool) -> str | None:
 
 def _with_dates(frame: pd.DataFrame, time_name: str, date_name: str, notes: list[str]) -> pd.DataFrame:
     """The time column's times of day joined to the date column's dates, where every cell of it is a time of day
-    (else the time column stays as it is)."""
+    (else the time column stays as it is); a blank time stays blank (an unreadable stamp, never midnight)."""
     times = frame[time_name].str.strip()
-    if not times[times != ""].map(TIME_OF_DAY.fullmatch).notna().all():  # (all() would skip the Nones)
-        return frame
+    given = times != ""
+    if (times.str.len() > STAMP_CHARS).any() or not times[given].str.fullmatch(TIME_OF_DAY.pattern, case=False).all():
+        return frame  # read_stamps names what it cannot read
     notes.append(f"The times of day in column “{md_text(time_name)}” were read with the dates in column "
                  f"“{md_text(date_name)}”.")
-    return frame.assign(**{time_name: frame[date_name].str.strip() + " " + times})
+    return frame.assign(**{time_name: (frame[date_name].str.strip() + " " + times).where(given, "")})
 
 
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
