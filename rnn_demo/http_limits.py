@@ -36,11 +36,12 @@ class UploadBudget:
 
     def __init__(self, budget: int = UPLOAD_BYTES, window: float = UPLOAD_WINDOW) -> None:
         self.budget, self.window = budget, window
-        self.spent: defaultdict[str, deque[tuple[float, int]]] = defaultdict(deque)
+        self.spent: defaultdict[str, deque[list]] = defaultdict(deque)  # client -> [when, bytes] per upload
         self.lock = threading.Lock()
 
-    def take(self, client: str, size: int, now: float | None = None) -> bool:
-        """Count `size` bytes for `client` if they fit in its budget; False (nothing counted) if they do not."""
+    def take(self, client: str, size: int, now: float | None = None) -> list | None:
+        """Count `size` bytes for `client` if they fit in its budget: the entry counted (for `refund`); None (nothing
+        counted) if they do not."""
         now = time.monotonic() if now is None else now
         with self.lock:
             if len(self.spent) > FORGET_PAST:  # clients whose uploads have all left the window
@@ -52,16 +53,16 @@ class UploadBudget:
             if sum(size for _, size in spent) + size > self.budget:
                 if not spent:
                     del self.spent[client]
-                return False
-            spent.append((now, size))
-            return True
+                return None
+            entry = [now, size]
+            spent.append(entry)
+            return entry
 
-    def give_back(self, client: str, size: int) -> None:
-        """Take back the last `size` bytes counted for `client` (an upload refused by another budget)."""
+    def refund(self, entry: list, size: int) -> None:
+        """Take `size` bytes back from an upload's `entry` (bytes it declared and never sent, or all of an upload
+        another budget refused)."""
         with self.lock:
-            spent = self.spent.get(client)
-            if spent and spent[-1][1] == size:
-                spent.pop()
+            entry[1] = max(0, entry[1] - size)
 
 
 class RouteLimits:
@@ -78,24 +79,46 @@ class RouteLimits:
             if path.endswith("/deep_link"):
                 return await _answer(send, 404, "this app offers no deep links")
             if scope["method"] == "POST" and path.endswith("/upload"):
-                refusal = self._upload_refusal(Request(scope))
-                if refusal:
-                    return await _answer(send, *refusal)
+                return await self._upload(scope, receive, send)
         await self.app(scope, receive, send)
 
-    def _upload_refusal(self, request: Request) -> tuple[int, str] | None:
+    async def _upload(self, scope: dict, receive: Any, send: Any) -> None:
+        """An upload counted by the length it declares, the bytes it never sends given back when it ends (a client
+        declaring 200 MB and sending nothing held everyone's budget for two hours)."""
+        refusal, entries, declared = self._take(Request(scope))
+        if refusal:
+            return await _answer(send, *refusal)
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        finally:
+            for budget, entry in entries:
+                budget.refund(entry, max(0, declared - received))
+
+    def _take(self, request: Request) -> tuple[tuple[int, str] | None, list, int]:
+        """(a refusal or None, the budgets' entries counted, the length declared)."""
         declared = request.headers.get("content-length", "")
         if not declared.isdigit():
-            return 411, "an upload must declare its length (Content-Length)"
-        client, size = client_address(request), int(declared)
-        if not self.budget.take(client, size):
-            return 429, (f"this upload would take you past the {self.budget.budget // 2**20} MB one visitor may upload "
-                         f"in {self.budget.window / 60:.0f} minutes: try again later")
-        if not self.everyone.take(EVERYONE, size):
-            self.budget.give_back(client, size)
-            return 503, (f"the app has taken all the uploads it keeps at once ({self.everyone.budget // 2**20} MB "
-                         f"from all its visitors in {self.everyone.window / 3600:.0f} hours): try again later")
-        return None
+            return (411, "an upload must declare its length (Content-Length)"), [], 0
+        size = int(declared)
+        mine = self.budget.take(client_address(request), size)
+        if mine is None:
+            return (429, (f"this upload would take you past the {self.budget.budget // 2**20} MB one visitor may "
+                          f"upload in {self.budget.window / 60:.0f} minutes: try again later")), [], size
+        everyone = self.everyone.take(EVERYONE, size)
+        if everyone is None:
+            self.budget.refund(mine, size)
+            return (503, (f"the app has taken all the uploads it keeps at once ({self.everyone.budget // 2**20} MB "
+                          f"from all its visitors in {self.everyone.window / 3600:.0f} hours): try again later")), \
+                [], size
+        return None, [(self.budget, mine), (self.everyone, everyone)], size
 
 
 async def _answer(send: Any, status: int, message: str) -> None:

@@ -300,6 +300,39 @@ def test_uploads_from_many_clients_together_stop_at_what_the_app_keeps_and_a_ref
     assert post("192.0.2.3", 1).status_code == 503 and post("192.0.2.1", 1).status_code == 429
 
 
+def test_bytes_an_upload_declares_and_never_sends_are_given_back_when_it_ends():
+    """Counted by its Content-Length alone, 13 requests declaring 200 MB and sending nothing took everyone's budget
+    for two hours."""
+    import asyncio
+
+    from rnn_demo.http_limits import RouteLimits, UploadBudget
+
+    async def app(scope, receive, send):  # reads what comes, as gradio's upload route does
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def upload(limits: RouteLimits, declared: int, sent: bytes) -> int:
+        scope = {"type": "http", "method": "POST", "path": "/gradio_api/upload", "client": ("192.0.2.7", 5000),
+                 "headers": [(b"content-length", str(declared).encode())], "query_string": b""}
+        statuses = []
+
+        async def receive():
+            return {"type": "http.request", "body": sent, "more_body": False}  # the client stops here
+
+        async def send(message):
+            statuses.extend([message["status"]] if "status" in message else [])
+
+        asyncio.run(limits(scope, receive, send))
+        return statuses[0]
+
+    limits = RouteLimits(app, UploadBudget(budget=2_000, window=600), UploadBudget(budget=1_500, window=7200))
+    assert [upload(limits, 1_000, b"x" * 10) for _ in range(5)] == [200] * 5  # 10 bytes each counted, no more
+    assert sum(size for _, size in limits.everyone.spent["everyone"]) == 50
+    assert upload(limits, 1_450, b"x" * 1_450) == 200 and upload(limits, 1, b"x") == 503  # everyone's 1,500 spent
+
+
 def test_the_upload_budget_forgets_clients_whose_uploads_have_left_the_window(monkeypatch):
     from rnn_demo import http_limits
 
