@@ -172,7 +172,7 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
 @pytest.mark.parametrize("theirs, ours", [
     ("I lo\u00adved it, won\u200bder\u2060ful.", "I loved it, wonderful."),  # copied from a web page
     ("Don\u2019t miss \u201cTitanic\u201d", 'Don\'t miss "Titanic"'),  # a phone's or Word's quotes
-    ("wouldn&#39;t &amp;#039;it&apos;s &quot;ok&quot; &rsquo;", 'wouldn\'t \'it\'s "ok" \''),  # an HTML export's
+    ("wouldn&#39;t &amp;#039;it&apos;s &quot;ok&quot; &rsquo; &#X27;", 'wouldn\'t \'it\'s "ok" \' \''),  # HTML's
     ("Tom &amp; Jerry<BR>Great<Br/>&lt;br /&gt;film", "Tom & Jerry Great film"),
 ])
 def test_text_from_other_sites_is_read_as_imdbs_reviews_are_written(theirs, ours):

@@ -41,8 +41,8 @@ def _replace(pattern: str, content: str) -> dict:
 CLEANUP = [  # the patterns as tokenizer.json holds them (Oniguruma reads \uHHHH), so that the file shows what it drops
     _replace(r"[\u00ad\u200b-\u200f\u2060\ufeff]", ""),  # soft hyphen, zero-width and direction marks
     _replace("&amp;", "&"),  # first: &amp;#39; is an escaped &#39;
-    _replace(r"&(?:#0*39|#x0*27|apos|lsquo|rsquo|#8216|#8217);|[\u2018\u2019\u201a\u201b\u2032]", "'"),
-    _replace(r"&(?:#0*34|#x0*22|quot|ldquo|rdquo|#8220|#8221);|[\u201c\u201d\u201e\u201f\u2033]", '"'),
+    _replace(r"&(?:#0*39|#[xX]0*27|apos|lsquo|rsquo|#8216|#8217);|[\u2018\u2019\u201a\u201b\u2032]", "'"),
+    _replace(r"&(?:#0*34|#[xX]0*22|quot|ldquo|rdquo|#8220|#8221);|[\u201c\u201d\u201e\u201f\u2033]", '"'),
     _replace(r"<[bB][rR]\s*/?>|&lt;[bB][rR]\s*/?&gt;", " "),  # <BR>, and an escaped <br />
 ]
 
