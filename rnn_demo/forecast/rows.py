@@ -1,0 +1,76 @@
+"""An upload's rows made one series before its step is read: rows before the first value left out, rows the file
+has no row for added (to be filled as blank values are), and a file of several series refused. Each says what it
+did in the notes it is given.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .covariates import MOST_FILLED
+
+SHORTEST_STEP = pd.Timedelta(seconds=1)  # the closest two stamps may be (data.step_of)
+
+
+def from_first_value(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The rows from the first that has a value (a note in `notes` counts those left out before it): filled, they
+    would be a flat line the forecast, its errors' scale and an adaptation would read as history."""
+    known = table["value"].notna().to_numpy()
+    first = int(np.argmax(known)) if known.any() else 0
+    if first:
+        rows = "row has" if first == 1 else f"{first:,} rows have"
+        notes.append(f"The first {rows} no value: the series starts at the first that has one "
+                     f"({table['time'].iloc[first]}).")
+    return table.iloc[first:]
+
+
+def with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The rows the file leaves out added (times whole steps apart, the step the most common one), their values to
+    be filled as blank cells are (marked `filled`; a note in `notes` counts them), so that a row missing is read as
+    a blank value is (an hour skipped when the clocks went forward in local times without offsets, a logger's
+    outage); counted before any is made, and refused where they would be most of the series. Spacing that is no
+    whole number of steps is left for `step_of` to refuse."""
+    times = table["time"].to_numpy()
+    gaps = np.diff(times)
+    if len(gaps) < 2:
+        return table
+    step = pd.Series(gaps).mode().iloc[0]
+    if step < SHORTEST_STEP or (gaps % step).any() or (gaps <= step).all():
+        return table  # step_of names what is wrong (under a second apart, the counts below could overflow)
+    missing = (gaps // step - 1).astype(int)  # rows left out after each row
+    known = np.flatnonzero(table["value"].notna().to_numpy())
+    missing[known[-1] if len(known) else 0:] = 0  # among the steps to forecast a gap is the visitor's to fill
+    added = int(missing.sum())
+    if added > MOST_FILLED * (len(times) + added):
+        minutes = pd.Timedelta(step) / pd.Timedelta(minutes=1)
+        raise ValueError(f"{added:,} of the series' {len(times) + added:,} steps ({minutes:g} minutes apart) have no "
+                         "row in the file: the forecast would read values made up for most of it. Upload a part with "
+                         "fewer gaps")
+    after = np.repeat(np.arange(len(gaps)), missing)  # the row each added one follows
+    nth = np.arange(added) - np.repeat(np.cumsum(missing) - missing, missing) + 1
+    rows = pd.DataFrame({"time": times[after] + nth * step, "value": np.nan, "offset": np.nan, "odd": False,
+                         "filled": True})
+    longest = int(np.argmax(missing))
+    notes.append(f"{added:,} time stamps had no row in the file (the longest gap: {missing[longest]:,} after "
+                 f"{pd.Timestamp(times[longest])}): their values were filled by linear interpolation between their "
+                 "neighbours.")
+    return pd.concat([table, rows], ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
+
+
+# the time stamps that may repeat with another value: an hour told twice when the clocks went back (local times
+# without offsets: 12 of 5-minute steps), or a tenth of the series
+MOST_DISAGREEING, AN_HOUR_TOLD_TWICE = 0.1, 12
+
+
+def check_one_series(table: pd.DataFrame, repeated: pd.Series) -> None:
+    """A clear error where many time stamps repeat with other values: the file holds several series one after
+    another (two regions of an AEMO or EIA download, say), which keeping the first of each would splice."""
+    again = table[repeated]
+    first = table[~repeated].drop_duplicates("time").set_index("time")["value"].reindex(again["time"]).to_numpy()
+    differ = ~np.isclose(again["value"].to_numpy(float), first, equal_nan=True)
+    stamps = again["time"][differ]
+    if stamps.nunique() > max(MOST_DISAGREEING * table["time"].nunique(), AN_HOUR_TOLD_TWICE):
+        row = again[differ].iloc[0]
+        raise ValueError(f"{stamps.nunique():,} time stamps come more than once with different values (the first, "
+                         f"{row['time']}: {first[differ][0]:.6g} and {row['value']:.6g}): the file holds several "
+                         "series (regions or sources, say); upload the rows of one")
