@@ -5,10 +5,10 @@ the app at launch):
   file for each call (264 KB to 620 KB here) and never deletes it; one client wrote 50 MB in 20 s (9 GB an hour).
   The app links to nothing by session.
 - `/gradio_api/upload` takes at most UPLOAD_BYTES from one client (clients.client_address) in UPLOAD_WINDOW seconds,
-  counted by the Content-Length each upload declares (an upload that declares none is refused: 411): gradio keeps
-  uploads an hour and bounds only each file (one client uploaded 0.5 GB in 2.7 s). All clients together may upload
-  at most ALL_UPLOAD_BYTES in KEPT_SECONDS, the longest gradio keeps an upload (503 past it): many addresses, each
-  within its own budget, would otherwise fill the disk.
+  counted by the Content-Length each upload declares, what it never sends given back when it ends (an upload that
+  declares none is refused: 411): gradio keeps uploads an hour and bounds only each file (one client uploaded
+  0.5 GB in 2.7 s). All clients together may upload at most ALL_UPLOAD_BYTES in KEPT_SECONDS, the longest gradio
+  keeps an upload (503 past it): many addresses, each within its own budget, would otherwise fill the disk.
 """
 from __future__ import annotations
 
