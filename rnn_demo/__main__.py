@@ -168,8 +168,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         run_dir_claim(run_dir, run_options(args, out), resume=not args.no_resume, is_main=replicas.is_main)
         state = TASKS[args.task].cli.train(args, settings, out, run_dir, replicas)
         # every rank done (the main one's last save included) before any tears the process group down: a rank
-        # leaving while the other still worked died with "terminate called without an active exception" (SIGABRT),
-        # about once in twenty CI runs. Only on success: after a failure the others may never come.
+        # leaving while the other still worked died with "terminate called without an active exception" (SIGABRT)
+        # in a fresh clone's CI run. Only on success: after a failure the others may never come.
         replicas.wait()
     finally:
         replicas.finish()
