@@ -27,8 +27,9 @@ ANY_OFFSET = r"(?:[+-]\d{2}(?::?\d{2})?|[Zz]|UTC|GMT)$"
 ENDS_WITH_TIME = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$"
 LONGEST_OFFSET = 14 * 60  # minutes: UTC offsets in use run from -12:00 to +14:00
 DATE_FIRST = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"  # 13/01/2024, 01/13/2024 or 13/01/24, then anything
-# a time of day with no date (05:00, 5:00 pm): pandas gives it today's date
-TIME_ONLY = re.compile(r"\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
+# a time of day with no date (05:00, 5:00 pm), as a stripped cell's whole: pandas gives it today's date. Each space
+# matches one way only (two \s* around an optional part made a cell of spaces quadratic)
+TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
 ONE_DAY = pd.Timedelta(days=1)
 
 
@@ -90,7 +91,7 @@ def _regular(times: pd.DatetimeIndex) -> bool:
 def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
     """Stamps as naive times. Dates like 13/01/2024 are read day first when some first number is over 12 (or when
     only the day-first reading is a regular series), else month first; mixing both forms is an error."""
-    if len(text) and TIME_ONLY.match(text.iloc[0]):  # a series that would change from one day to the next
+    if len(text) and TIME_OF_DAY.fullmatch(text.iloc[0].strip()):  # a series that would change from one day to the next
         raise ValueError(f"the time stamps hold no date ({quoted(text.iloc[0])} in data row 1): give each row its "
                          "date and time, as in 2024-01-01 05:00")
     if not len(text) or not re.match(DATE_FIRST, text.iloc[0]):

@@ -12,7 +12,7 @@ from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
 from .numbers import plain_numbers
-from .stamps import STAMP_CHARS
+from .stamps import STAMP_CHARS, TIME_OF_DAY
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
@@ -78,10 +78,6 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
         return rest[0] if what == "value" else columns[0]
     raise ValueError(f"name the {what} column: the file's columns are {column_list(columns)} "
                      f"(by default one of {', '.join(preferred)})")
-
-
-# each space can be matched one way only (two \s* around an optional part made a cell of spaces quadratic)
-TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?", re.I)
 
 
 def _date_beside(columns: list[str], time_name: str, named: bool) -> str | None:
