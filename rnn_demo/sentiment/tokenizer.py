@@ -29,11 +29,12 @@ TOKENIZER_NAME = "tokenizer.json"
 FIRST_LOOK, MOST_CHARS, MARGIN = 16, 256_000, 32
 
 
-LINE_BREAKS = {"type": "Replace", "pattern": {"Regex": r"<br\s*/?>"}, "content": " "}  # as tokenizer.json holds it
-
-
 def _replace(pattern: str, content: str) -> dict:
+    """A Replace normalizer step as tokenizer.json holds it."""
     return {"type": "Replace", "pattern": {"Regex": pattern}, "content": content}
+
+
+LINE_BREAKS = _replace(r"<br\s*/?>", " ")  # the one step of the tokenizers written before CLEANUP
 
 
 # What other sites write, read as IMDB's reviews are (in this order, before NFKC): reviews with a soft hyphen inside
