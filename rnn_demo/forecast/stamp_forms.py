@@ -1,6 +1,8 @@
 """The ways exports write a time stamp that pandas does not read, each made one it does, with a note: intervals
 (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, 24:00 (an hour-ending midnight, ERCOT's) as 00:00
-of the next day, time-zone abbreviations (EIA's `1/1/2024 1 a.m. EST`) as UTC offsets. stamps.py reads the rest.
+of the next day, time-zone abbreviations (EIA's `1/1/2024 1 a.m. EST`) as UTC offsets, numbers as Unix times (APIs'
+1704067200, in seconds or milliseconds) or Excel's serial days (45292.5, a date-time cell saved as a number).
+stamps.py reads the rest.
 The cells are at most stamps.STAMP_CHARS long by then.
 """
 from __future__ import annotations
@@ -62,3 +64,31 @@ def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
         return text, late, []
     text = text.where(~late, text.str.replace(HOUR_24.pattern, r"\g<1>00:00", regex=True))
     return text, late, [f"Times written 24:00 ({int(late.sum()):,} of them) were read as 00:00 of the next day."]
+
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)?")  # 45292,5 in a semicolon file saved where commas are decimal
+# what a number in a time column is read as, by its range: from 1980 to 2100 in each
+NUMBER_FORMS = (("Unix times in seconds", 315_532_800, 4_102_444_800, "s"),
+                ("Unix times in milliseconds", 315_532_800_000, 4_102_444_800_000, "ms"),
+                ("Excel's serial days (days since 1899-12-30)", 29_221, 73_051, "D"))
+EXCEL_DAY_ZERO = pd.Timestamp("1899-12-30")
+
+
+def number_stamps(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps written as numbers (every cell one, in the range of one of NUMBER_FORMS) as text stamps, with a note:
+    Unix times with the offset +00:00 (they count UTC seconds), serial days at the wall-clock time they show."""
+    if not len(text) or not text.str.fullmatch(NUMBER.pattern).all():
+        return text, []
+    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False))
+    for name, low, high, unit in NUMBER_FORMS:
+        if numbers.between(low, high).all():
+            break
+    else:
+        return text, []
+    if unit == "D":
+        times = EXCEL_DAY_ZERO + pd.to_timedelta((numbers * 86_400).round(), unit="s")
+        return times.dt.strftime("%Y-%m-%d %H:%M:%S"), [
+            f"The time stamps are numbers ({quoted(text.iloc[0])}): they were read as {name}."]
+    times = pd.to_datetime(numbers.round(), unit=unit)
+    return times.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), [
+        f"The time stamps are numbers ({quoted(text.iloc[0])}): they were read as {name} (since 1970-01-01 UTC)."]

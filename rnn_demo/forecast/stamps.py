@@ -7,7 +7,8 @@ to explain daylight saving. When the clocks go back, an hour of wall-clock times
 time keeps the mean of its readings. When they go forward, an hour is missing: it is filled by
 interpolation. Dates written day first (13/01/2024) are recognised and read that way; stamps written as intervals
 (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) are read at their starts, and 24:00 (an hour-ending midnight) as
-00:00 of the next day. A time-zone abbreviation after a stamp (EST, "(CET)") is read as its UTC offset.
+00:00 of the next day. A time-zone abbreviation after a stamp (EST, "(CET)") is read as its UTC offset, and numbers
+as Unix times or Excel's serial days (stamp_forms.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import quoted
-from .stamp_forms import hours_24, interval_starts, offset_text, zone_offsets
+from .stamp_forms import hours_24, interval_starts, number_stamps, offset_text, zone_offsets
 
 # trailing UTC offsets, by the characters they take: the 5- and 3-character forms only after a time of day
 OFFSET_FORMS = ((6, r"[+-]\d{2}:\d{2}", False), (5, r"[+-]\d{4}", True), (3, r"[+-]\d{2}", True),
@@ -197,13 +198,14 @@ def read_stamps(cells: pd.Series) -> Stamps:
         row = int(np.argmax(long.to_numpy()))
         raise ValueError(f"the time stamp in data row {row + 1} has {len(text.iloc[row]):,} characters; a time stamp "
                          f"has at most {STAMP_CHARS}: {quoted(text.iloc[row], 60)}")
+    text, number_notes = number_stamps(text)
     text, interval_notes = interval_starts(text)
     text, late, late_notes = hours_24(text)
     text, zone_notes = zone_offsets(text)
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
     wall = wall + pd.to_timedelta(late.astype(int), unit="D")
-    notes = interval_notes + late_notes + zone_notes + notes
+    notes = number_notes + interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
         raise ValueError(f"the time stamp in data row {row + 1}, {quoted(cells.iloc[row])}, is outside the years "

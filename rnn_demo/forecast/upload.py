@@ -12,6 +12,7 @@ from .covariates import TEMPERATURE_COLUMNS
 from .data import series_from_frame
 from .infer import Series
 from .numbers import plain_numbers
+from .periods import period_columns, with_periods
 from .stamps import STAMP_CHARS, TIME_OF_DAY
 
 MAX_ROWS = 200_000
@@ -88,6 +89,18 @@ def _date_beside(columns: list[str], time_name: str, named: bool) -> str | None:
     return next((c for c in columns if c.strip().lower() == "date"), None)
 
 
+def _time_columns(columns: list[str], time_column: str | None) -> tuple[str, str | None, str | None]:
+    """The time column, and the column beside it that completes its stamps, as (time, dates, periods): dates for
+    times of day (`Date,Time` exports), or periods of the day for dates (`SETTLEMENT_DATE,SETTLEMENT_PERIOD`,
+    `Date,Hour`: periods.py, the time column then the dates)."""
+    named = chosen_column(columns, time_column) if time_column else None
+    usual = named or next((c for name in TIME_COLUMNS for c in columns if c.strip().lower() == name), None)
+    if pair := period_columns(columns, usual):
+        return pair[0], None, pair[1]
+    time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)
+    return time_name, _date_beside(columns, time_name, bool(time_column)), None
+
+
 def _with_dates(frame: pd.DataFrame, time_name: str, date_name: str, notes: list[str]) -> pd.DataFrame:
     """The time column's times of day joined to the date column's dates, where every cell of it is a time of day
     (else the time column stays as it is); a blank time stays blank (an unreadable stamp, never midnight)."""
@@ -121,18 +134,22 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
         text = text[text.index(first) + len(first):]
     check_shape(text, delimiter)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
-    time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)
+    time_name, date_name, period_name = _time_columns(columns, time_column)
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
-    if time_name == value_name:
-        raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
+    if value_name in (time_name, period_name):
+        raise ValueError(f"the time and value columns must differ ({quoted(value_name)} holds the "
+                         f"{'periods of the day' if value_name == period_name else 'times'})")
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
-    date_name = _date_beside(columns, time_name, bool(time_column))
     # only the columns read: a wide file costs no more than a narrow one
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
-    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in {*read, date_name} - {None}), sep=delimiter)
+    beside = {*read, date_name, period_name} - {None}
+    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in beside), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
     if date_name and date_name not in read:
         frame = _with_dates(frame, time_name, date_name, notes)
+    if period_name and period_name not in read:
+        stamped = with_periods(frame, time_name, period_name, notes)
+        frame = frame if stamped is None else stamped
     frame[read[1:]], how = plain_numbers(frame[read[1:]], delimiter)  # 1.234,5 or 1,234.5 as 1234.5
     if how:
         notes.append(how if delimiter == "," else f"The file's columns are separated by "

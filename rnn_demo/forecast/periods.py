@@ -1,0 +1,137 @@
+"""Series written as a date and a period of the day: GB's settlement periods (`SETTLEMENT_DATE,SETTLEMENT_PERIOD`,
+1 to 48, half-hours from midnight), AEMO's `PERIODID`, Grid-India's 96 time blocks, IESO's and MISO's hour ending
+(`Date,Hour`, 1 to 24). Each row is read at its period's start, period 1 (or 0, where the numbers start there)
+starting at midnight.
+
+A day with an hour of periods more or fewer than the others (GB's 50 and 46) is a day the clocks went back or
+forward. Such a file does not say when in the night they did: they are taken to change at 02:00 (as the US changes
+them, and GB when they go back; a day in GB when they go forward, and in the EU when they go back, has two rows an
+hour off), so the rows are read on the wall clock and the day goes on as any local-time export's: the hour that
+comes twice keeps its first rows, the hour skipped is filled by interpolation (stamps.py, rows.py).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..display import md_text, quoted
+from .stamps import STAMP_CHARS, read_dates
+
+# column names (normalized: lower case, words apart) that hold a period of the day, and dates
+PERIOD_NAMES = ("settlement period", "period", "periodid", "period id", "trading period", "sp", "hour ending",
+                "hourending", "he", "hour", "time block", "block", "interval")
+DATE_NAMES = ("date", "settlement date", "settlementdate", "trading date", "delivery date", "operating day",
+              "operday", "day")
+MAX_PERIOD_CHARS = 6  # a period's number, as written (1, 48, 96.0)
+DAY_MINUTES = 24 * 60
+
+
+def normalized(name: str) -> str:
+    """`SETTLEMENT_PERIOD`, `settlementPeriod`, `Settlement Period` -> "settlement period"."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name).strip())
+    return " ".join(re.sub(r"[_\-.]+", " ", spaced).lower().split())
+
+
+def _named(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first column called one of `names` (in their order)."""
+    return next((c for name in names for c in columns if normalized(c) == name), None)
+
+
+def period_columns(columns: list[str], time_name: str | None) -> tuple[str, str] | None:
+    """(date column, period column) where the file has both and the time column (None: none picked) is one of
+    them, or is not found."""
+    date_name, period_name = _named(columns, DATE_NAMES), _named(columns, PERIOD_NAMES)
+    if date_name is None or period_name is None:
+        return None
+    if time_name is not None and time_name not in (date_name, period_name):
+        return None
+    return date_name, period_name
+
+
+def _whole_numbers(cells: pd.Series, name: str) -> np.ndarray:
+    text = cells.str.strip()
+    numbers = pd.to_numeric(text.where(text.str.len() <= MAX_PERIOD_CHARS), errors="coerce")
+    bad = numbers.isna() | (numbers % 1 != 0) | (numbers < 0) | (numbers > DAY_MINUTES)
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise ValueError(f"the period in data row {row + 1} of column {quoted(name)} is {quoted(cells.iloc[row], 40)}: "
+                         f"a period is a whole number from 0 or 1 up to the periods in a day")
+    return numbers.to_numpy(np.int64)
+
+
+def _days(cells: pd.Series, name: str) -> tuple[pd.DatetimeIndex, list[str]]:
+    text = cells.str.strip()
+    days, notes = read_dates(text.where(text.str.len() <= STAMP_CHARS, ""))
+    bad = days.isna() | (days != days.normalize())
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"the date in data row {row + 1} of column {quoted(name)} is {quoted(cells.iloc[row], 40)}: "
+                         "beside a period, each row needs a date (2024-01-31) with no time of day")
+    return days, notes
+
+
+def _usual_length(lengths: pd.Series) -> int:
+    """The periods in a day: the commonest count of the days' that divides a day into whole minutes (the larger of
+    two as common: a short last day must not halve the periods' length)."""
+    counts = lengths[DAY_MINUTES % lengths == 0].value_counts()
+    if counts.empty:
+        raise ValueError(f"no day's periods divide a day into whole minutes (the days have "
+                         f"{', '.join(map(str, sorted(lengths.unique())[:5]))} periods)")
+    return int(max(counts.items(), key=lambda pair: (pair[1], pair[0]))[0])
+
+
+CHANGE_MINUTES = 120  # when in a changed day the clocks are taken to change: 02:00, as the US changes them
+
+
+def period_times(days: pd.DatetimeIndex, periods: np.ndarray) -> tuple[pd.DatetimeIndex, int, dict[pd.Timestamp, int]]:
+    """Each row's wall-clock start: its day's midnight plus its period's; on a day the clocks changed, an hour less
+    or more from CHANGE_MINUTES on.
+
+    days (rows,) at midnight; periods (rows,) numbered from 0 or 1. Returns the times, a period's minutes and the
+    days read as the clocks' changes (an hour of periods more or fewer than the usual day's, all of them there)
+    with their periods."""
+    base = int(periods.min())
+    if base > 1:
+        raise ValueError(f"the periods start at {base}: they are numbered from 0 or 1, period 1 starting at midnight")
+    by_day = pd.DataFrame({"day": days, "period": periods}).groupby("day")["period"]
+    lengths = by_day.max() + 1 - base  # periods each day has, counted up to its last
+    usual = _usual_length(lengths)
+    minutes = DAY_MINUTES // usual
+    hour = 60 // minutes if 60 % minutes == 0 else 0  # the periods in an hour (0: periods longer than an hour)
+    changed = ((lengths == usual + hour) | ((lengths == usual - hour) & (by_day.count() == lengths))) & (hour > 0)
+    if (longer := (lengths > usual) & ~changed).any():
+        day = lengths.index[np.argmax(longer.to_numpy())]
+        raise ValueError(f"{day:%Y-%m-%d} has period {int(lengths[day]) - 1 + base}, most days only {usual} periods")
+    elapsed = (periods - base) * minutes  # since midnight
+    extra = ((lengths - usual) * minutes).where(changed, 0).reindex(days).to_numpy()  # +60: clocks back
+    wall = elapsed - np.where(elapsed >= CHANGE_MINUTES, extra, 0)
+    return days + pd.to_timedelta(wall, unit="min"), minutes, {day: int(n) for day, n in lengths[changed].items()}
+
+
+def _change_note(changed: dict[pd.Timestamp, int]) -> str:
+    days = ", ".join(f"{day:%Y-%m-%d} ({periods} periods)" for day, periods in list(changed.items())[:4])
+    more = f" and {len(changed) - 4:,} other days" if len(changed) > 4 else ""
+    return ("A day with an hour of periods more or fewer than the others was read as a day the clocks changed, at "
+            "02:00 (such a file does not say when: the US changes them then, and GB when they go back), and its rows "
+            f"on the wall clock: {days}{more}.")
+
+
+def with_periods(frame: pd.DataFrame, date_name: str, period_name: str,
+                 notes: list[str]) -> pd.DataFrame | None:
+    """The frame with its date column holding each row's time stamp (from the date and the period), and a note; None
+    where the date column holds times of day (then it is the time column, as it stands)."""
+    dates = frame[date_name].astype(str)
+    if dates.str.contains(":").any():
+        return None
+    days, date_notes = _days(dates, date_name)
+    periods = _whole_numbers(frame[period_name].astype(str), period_name)
+    times, minutes, changed = period_times(days, periods)
+    notes += date_notes
+    notes.append(f"Each row was read from its date (column “{md_text(date_name)}”) and its period of the day "
+                 f"(column “{md_text(period_name)}”): {DAY_MINUTES // minutes} periods of {minutes} minutes, "
+                 f"period {int(periods.min())} starting at midnight.")
+    if changed:
+        notes.append(_change_note(changed))
+    return frame.assign(**{date_name: times.strftime("%Y-%m-%d %H:%M:%S")})
