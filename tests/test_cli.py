@@ -62,7 +62,18 @@ def test_forecaster_trains_on_a_local_csv_with_named_columns(cli, tmp_path):
             config["unit"]) == (60, 24, 168, 168, 24, "")
     missing = cli("train", "forecast", "--data", str(tmp_path / "load.csv"), "--value-column", "mw",
                       "--max-steps", "1", "--out", str(tmp_path / "other"), "--run-dir", str(tmp_path / "run2"))
-    assert missing.returncode == 1 and "no column 'time'" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "no column 'mw'; the file's columns are: ts, load_mw" in missing.stderr
+    # Excel's CSV where commas are decimal: read as the Forecasting tab reads it (datasets' reader refused it), the
+    # columns found by their usual names
+    (tmp_path / "excel.csv").write_text("sep=;\nDate;Load\n" + "".join(
+        f"{t:%d/%m/%Y %H:%M};{v:.1f}\n".replace(".", ",") for t, v in zip(times, load)))
+    excel = cli("train", "forecast", "--data", str(tmp_path / "excel.csv"), "--hidden-size", "8", "--max-steps", "1",
+                "--eval-every", "1", "--threads", "1", "--out", str(tmp_path / "excel"), "--run-dir",
+                str(tmp_path / "excel-run"))
+    assert excel.returncode == 0, excel.stderr[-2000:]
+    assert "note: The file's columns are separated by semicolons. Numbers were read with a decimal comma" in excel.stderr
+    assert json.loads((tmp_path / "excel" / "config.json").read_text())["train_mean"] == pytest.approx(800, abs=5)
 
 
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
@@ -302,7 +313,8 @@ def test_a_model_trained_into_another_models_folder_gets_a_card_of_its_own(cli, 
     ("sentiment", "numbers.csv", "text,label\n5,1\n3,0\n", "the review in data row 1 of its split is not text (5)"),
     ("sentiment", "blank.csv", "text,label\ngood,1\n,0\n", "the review in data row 2 of its split is blank: fill or "
                                                              "drop blank cells"),
-    ("forecast", "broken.csv", 'time,value\n"2024-01-01,1\n', "cannot read {path}: ParserError"),
+    ("forecast", "broken.csv", 'time,value\n"2024-01-01,1\n', "{path}: this is not a readable CSV file: Error "
+                                                               "tokenizing data"),
 ])
 def test_data_too_small_or_unreadable_is_a_clear_error_not_a_traceback(cli, tmp_path, task, name, content, message):
     path = tmp_path / name

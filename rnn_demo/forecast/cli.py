@@ -25,8 +25,10 @@ class ForecastCLI(TaskCLI):
                             "weeks. This dataset is GPL-3, like its source."}
 
     def add_train_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("--time-column", default="time", help="the column holding the time stamps in --data")
-        p.add_argument("--value-column", default="value", help="the column holding the values in --data")
+        p.add_argument("--time-column", help="the column holding the time stamps in --data (default: a CSV file's "
+                       "as the Forecasting tab finds it, else time)")
+        p.add_argument("--value-column", help="the column holding the values in --data (default: a CSV file's as the "
+                       "Forecasting tab finds it, else value)")
         p.add_argument("--window", type=whole(1), default=336, help="half-hours of the past read before each "
                        "forecast origin (a model of an hourly --data reads the same span in hours: 168)")
         p.add_argument("--validation-days", type=whole(1), default=28,

@@ -79,7 +79,7 @@ def conformal_widening(model: Forecaster, task: ForecastTask, coverage: float = 
 
 
 def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
-                   source: str | None = None, time_column: str = "time", value_column: str = "value",
+                   source: str | None = None, time_column: str | None = None, value_column: str | None = None,
                    validation_days: int = 28, batch_size: int = 64,
                    replicas: OneReplica = OneReplica(torch.device("cpu")), resume: bool = True,
                    until: int | None = None) -> dict:

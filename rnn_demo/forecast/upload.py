@@ -5,6 +5,7 @@ import io
 import re
 
 import pandas as pd
+from datasets import Dataset
 
 from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload, table_delimiter
@@ -43,12 +44,12 @@ def data_rows(text: str) -> int:
     return plain_rows(text).count("\n")
 
 
-def check_shape(text: str, delimiter: str = ",") -> None:
-    """Before parsing: at most MAX_ROWS rows and MAX_COLUMNS columns, and no row with more fields than the header
-    (pandas would read it askew, and a wide first row stalls it for minutes)."""
+def check_shape(text: str, delimiter: str = ",", max_rows: int | None = MAX_ROWS) -> None:
+    """Before parsing: at most `max_rows` rows (None: any) and MAX_COLUMNS columns, and no row with more fields than
+    the header (pandas would read it askew, and a wide first row stalls it for minutes)."""
     rows = plain_rows(text, delimiter)
-    if rows.count("\n") > MAX_ROWS:
-        raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: upload the recent part")
+    if max_rows is not None and rows.count("\n") > max_rows:
+        raise ValueError(f"the file has more than {max_rows:,} rows; the limit is {max_rows:,}: upload the recent part")
     commas = [line.count(delimiter) for line in rows.split("\n")]
     if commas[0] >= MAX_COLUMNS:
         raise ValueError(f"the header has {commas[0] + 1:,} columns; the limit is {MAX_COLUMNS:,}: keep the time and "
@@ -123,16 +124,18 @@ def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, s
     return next((c for c in columns if c.strip().lower() in TEMPERATURE_COLUMNS and c not in taken), None)
 
 
-def read_series_upload(data: bytes, time_column: str | None = None, value_column: str | None = None,
-                       temperature_column: str | None = None) -> tuple[Series, list[str]]:
-    """The uploaded CSV as a regular series (working days: Monday to Friday), its temperature where it has a column
-    for it (named, or called as TEMPERATURE_COLUMNS), and notes for the user."""
+def read_series_csv(data: bytes, time_column: str | None = None, value_column: str | None = None,
+                    temperature_column: str | None = None,
+                    max_rows: int | None = MAX_ROWS) -> tuple[Dataset, list[str], list[str]]:
+    """A CSV file's series as `series_from_frame` makes it (its rows past the last value kept: their temperature is
+    the coming day's), notes for the user, and the columns read: time, value and the temperature where the file has
+    a column for it (named, or called as TEMPERATURE_COLUMNS). `max_rows`: None for no bound (the command line)."""
     text, notes = decode_upload(data)
     first = re.split(r"[\r\n]", text[:MAX_HEADER_CHARS].lstrip("\r\n"), maxsplit=1)[0]
     delimiter, named = table_delimiter(first)
     if named:  # Excel's `sep=;` line: the header is below it
         text = text[text.index(first) + len(first):]
-    check_shape(text, delimiter)
+    check_shape(text, delimiter, max_rows)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     time_name, date_name, period_name = _time_columns(columns, time_column)
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
@@ -155,8 +158,17 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
         notes.append(how if delimiter == "," else f"The file's columns are separated by "
                      f"{DELIMITER_NAMES[delimiter]}s. {how}")
     dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name)
+    return dataset, notes + repairs, read
+
+
+def read_series_upload(data: bytes, time_column: str | None = None, value_column: str | None = None,
+                       temperature_column: str | None = None) -> tuple[Series, list[str]]:
+    """The uploaded CSV as a regular series (working days: Monday to Friday), its temperature where it has a column
+    for it, and notes for the user."""
+    dataset, notes, (time_name, value_name, *temperature) = read_series_csv(data, time_column, value_column,
+                                                                            temperature_column)
+    temperature_name = temperature[0] if temperature else None
     series = Series.from_dataset(dataset)
-    notes += repairs
     notes.append(f"Read {len(series):,} steps from column “{md_text(value_name)}” over “{md_text(time_name)}”; "
                  "working days are taken as Monday to Friday.")
     if temperature_name:
