@@ -28,26 +28,29 @@ Cell = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[config[
 '''  # the start of every task's plain snippet (its `Use.snippet`): IMPORTS stands for the task's own imports
 
 
-def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None) -> str:
+COMMAND_LINE = "or on the command line:"  # the sentence of a section that gives the task's command
+
+
+def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None,
+                command: bool = True) -> str:
     """The card's "## Use" section (`use`: the task's snippets) for the model in the folder `name`: the repository
     `repo` it is pushed to if given (its download folder named as the repository); else a bundled model's (e.g.
-    "text-lstm") names its Hub repository in `project`, another's names `<user>/<name>` for its owner to fill in."""
+    "text-lstm") names its Hub repository in `project`, another's names `<user>/<name>` for its owner to fill in.
+    `command`: with the task's command (it scores the protocol's data: not for a model of a visitor's own)."""
     folder = repo.rsplit("/", 1)[-1] if repo else f"rnn-demo-{name}"
     if repo is None:
         bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
         repo = project.model_repo(name) if bundled else f"<user>/{name}"
-    code, command = use.package, use.command
     snippet = use.snippet.replace("FOLDER", folder).replace("REPO", repo)
+    command_line = f"\n{COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if command else ""
     return f"""## Use
 
 With the package (`pip install "{project.install}"`):
 
 ```python
-{code.replace("REPO", repo)}
+{use.package.replace("REPO", repo)}
 ```
-
-or on the command line: `{command.replace("REPO", repo)}`.
-
+{command_line}
 With PyTorch alone (`torch`, `safetensors`{use.extras}), from the downloaded folder:
 
 ```python
@@ -68,7 +71,8 @@ def card_for_repo(card: str, task: str, use: Use, name: str, repo: str) -> str:
     it is."""
     if "\n## Use\n" not in card:
         return card
-    return with_use_section(card, use_section(task, use, name, repo=repo))
+    section = card.split("\n## Use\n")[-1]
+    return with_use_section(card, use_section(task, use, name, repo=repo, command=COMMAND_LINE in section))
 
 
 def plain_snippet(card: str) -> str:

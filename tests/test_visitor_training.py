@@ -144,6 +144,34 @@ def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_
     assert f"{best['metric']} {best['value']:.4f}" in card and "trained on a visitor's own data" in card
     chosen = "held-out error rate (the loss breaking ties)" if kind == "sentiment" else "held-out loss"
     assert f"the checkpoint of lowest {chosen} kept" in card
+    _the_cards_use_section_runs(card, kind, tmp_path / "model")
+
+
+def _the_cards_use_section_runs(card: str, kind: str, folder) -> None:
+    """The card's Use section, for people who only download the model: its PyTorch-alone snippet runs on the
+    folder, and the package's for a forecaster of another step (an hourly series); no command that scores the
+    protocol's data."""
+    import contextlib
+    import io
+
+    from rnn_demo.usage import COMMAND_LINE, plain_snippet
+
+    assert f'"<user>/my-{kind}-gru"' in card and COMMAND_LINE not in card
+    code, line = plain_snippet(card), f'folder = "rnn-demo-my-{kind}-gru"'
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints what it found
+        exec(compile(code.replace(line, f"folder = {str(folder)!r}"), "README.md", "exec"), namespace)
+    config = json.loads((folder / "config.json").read_text())
+    if kind == "forecast":
+        import torch
+
+        x = torch.zeros(1, config["window"] + config["horizon"], len(config["features"]))
+        assert namespace["quantiles"](x).shape == (1, config["horizon"], 3)
+        package = re.search(r"With the package.*?```python\n(.*?)```", card, re.S).group(1)
+        exec(compile(package.replace('"<user>/my-forecast-gru"', repr(str(folder))), "README.md", "exec"), namespace)
+        assert namespace["quantiles"].shape == (1, 24, 3)  # the hourly model's day ahead
+    else:  # the next character's probabilities, or the labels'
+        assert namespace["probs"].shape == (len(config["labels" if kind == "sentiment" else "vocab"]),)
 
 
 def test_the_training_job_refuses_an_unknown_task_or_size():

@@ -39,11 +39,12 @@ from rnn_demo.forecast.infer import Series, forecast_quantiles
 from rnn_demo.forecast.model import Forecaster
 
 model = Forecaster.from_pretrained("REPO")
-times = pd.date_range("2024-01-01", periods=3 * 7 * 48, freq="30min")  # your half-hourly times: two weeks at least
-values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / 48)  # your demand at those times (GW)
+day = model.config.day  # steps in a day: 48 half-hours (24 for a model of an hourly series)
+times = pd.date_range("2024-01-01", periods=3 * 7 * day, freq=f"{model.config.step_minutes}min")  # two weeks at least
+values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / day)  # your demand at those times (in the model's unit)
 temperature = None  # a temperature-aware model reads it (°C): at those times and through the day ahead
 if model.config.reads_temperature:
-    temperature = 20 + 5 * np.sin(np.arange(len(times) + 48) * 2 * np.pi / 48)  # your observations and forecast
+    temperature = 20 + 5 * np.sin(np.arange(len(times) + day) * 2 * np.pi / day)  # your observations and forecast
 series = Series(times, values, (times.day_of_week < 5).astype(float), temperature=temperature)  # workdays: Mon-Fri
-quantiles = forecast_quantiles(model, series, [len(series)])  # (1, 48, 3): the next day's 10/50/90% quantiles""",
+quantiles = forecast_quantiles(model, series, [len(series)])  # (1, horizon, 3): the 10/50/90% quantiles ahead""",
           command='rnn-demo evaluate forecast --model REPO')

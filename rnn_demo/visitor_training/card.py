@@ -10,7 +10,9 @@ from ..hub import write_model_card
 from ..plugin import VisitorTraining
 from ..project import CODE_URL
 from ..scoring_clock import ScoringClock
+from ..tasks import TASKS
 from ..training import TrainSettings
+from ..usage import use_section
 
 
 
@@ -55,7 +57,8 @@ The project's own training loop (`rnn_demo.training.training_run`): AdamW, learn
 checkpoint of lowest {chosen_by} kept; {best['seconds']:.0f} s of wall time to \
 that step, on {"one thread of the app's CPU" if device == "cpu" else "the app's GPU"} (the run had {budget:.0f} s and \
 stops at the first scoring past them).
-"""
+
+{use_section(kind, TASKS[kind].use, f"my-{kind}-{cell}", command=False)}"""
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",
                      summary=f"{what[0].upper()}{what[1:]} trained on a visitor's own data.",
                      tags=[kind, cell, "trained-in-the-app"],

@@ -276,7 +276,7 @@ def push_job(model_folder: str, task: str, name: str, token: str, private: bool)
         if private and existing is False:
             raise ValueError(f"{name} exists and is public: pushing to it would publish your model. Push to a new "
                              "name, or make the repository private on the Hub first")
-        url = push_model(Path(model_folder), task, name, token=token, private=private)
+        url = push_model(Path(model_folder), task, name, token=token, private=private, use=TASKS[task].use)
         return {"url": url, "private": private if existing is None else existing}
     except (HubTransferError, ModelLoadError) as error:
         raise ValueError(str(error)) from None
