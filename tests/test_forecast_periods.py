@@ -91,6 +91,11 @@ def test_period_times_on_literal_days():
     days = pd.DatetimeIndex(["2024-01-01"] * 96 + ["2024-01-02"] * 3)
     times, minutes, changed = period_times(days, np.r_[1:97, 1:4])  # Grid-India's 96 blocks of 15 minutes
     assert minutes == 15 and changed == {} and times[-1] == pd.Timestamp("2024-01-02 00:30")
+    # a day short of its last hour is no clock change: a gap (in January, a Tuesday), a file that ends before midnight
+    # (on the Sunday the clocks went forward in GB: the last day of the file), read hour by hour as written
+    days = pd.DatetimeIndex(["2024-01-08"] * 24 + ["2024-01-09"] * 23 + ["2024-01-10"] * 24 + ["2024-03-31"] * 23)
+    times, _, changed = period_times(days, np.r_[1:25, 1:24, 1:25, 1:24])
+    assert changed == {} and (times == days + pd.to_timedelta(np.r_[0:24, 0:23, 0:24, 0:23], unit="h")).all()
     with pytest.raises(ValueError, match="2024-01-03 has period 60, most days only 48 periods"):
         period_times(pd.DatetimeIndex(["2024-01-01"] * 48 + ["2024-01-02"] * 48 + ["2024-01-03"]),
                      np.r_[1:49, 1:49, 60])

@@ -3,7 +3,8 @@
 (`Date,Hour`, 1 to 24). Each row is read at its period's start, period 1 (or 0, where the numbers start there)
 starting at midnight.
 
-A day with an hour of periods more or fewer than the others (GB's 50 and 46) is a day the clocks went back or
+A day with an hour of periods more than the others (GB's 50) is a day the clocks went back, and one with an hour
+fewer (GB's 46: all of them there, on a Sunday of a month when clocks change, not the file's last) a day they went
 forward. Such a file does not say when in the night they did: they are taken to change at 02:00 (as the US changes
 them, and GB when they go back; a day in GB when they go forward, and in the EU when they go back, has two rows an
 hour off), so the rows are read on the wall clock and the day goes on as any local-time export's: the hour that
@@ -82,6 +83,18 @@ def _usual_length(lengths: pd.Series) -> int:
     return int(max(counts.items(), key=lambda pair: (pair[1], pair[0]))[0])
 
 
+CHANGE_MONTHS = (3, 4, 9, 10, 11)  # when clocks go forward: March to April north, September to October south
+
+
+def _short_changes(lengths: pd.Series, rows: pd.Series, short: int) -> pd.Series:
+    """Days read as the clocks going forward: `short` periods, all there, on a Sunday of a month when clocks change,
+    and not the file's last day. Any other day that short is a day whose last rows are missing (a gap, a download
+    made before midnight), as in countries that never change their clocks."""
+    days = pd.DatetimeIndex(lengths.index)
+    return ((lengths == short) & (rows == lengths) & (days.day_of_week == 6) & days.month.isin(CHANGE_MONTHS)
+            & (days != days.max()))
+
+
 CHANGE_MINUTES = 120  # when in a changed day the clocks are taken to change: 02:00, as the US changes them
 
 
@@ -100,7 +113,7 @@ def period_times(days: pd.DatetimeIndex, periods: np.ndarray) -> tuple[pd.Dateti
     usual = _usual_length(lengths)
     minutes = DAY_MINUTES // usual
     hour = 60 // minutes if 60 % minutes == 0 else 0  # the periods in an hour (0: periods longer than an hour)
-    changed = ((lengths == usual + hour) | ((lengths == usual - hour) & (by_day.count() == lengths))) & (hour > 0)
+    changed = ((lengths == usual + hour) | _short_changes(lengths, by_day.count(), usual - hour)) & (hour > 0)
     if (longer := (lengths > usual) & ~changed).any():
         day = lengths.index[np.argmax(longer.to_numpy())]
         raise ValueError(f"{day:%Y-%m-%d} has period {int(lengths[day]) - 1 + base}, most days only {usual} periods")
