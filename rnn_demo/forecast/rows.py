@@ -24,6 +24,51 @@ def from_first_value(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return table.iloc[first:]
 
 
+def values_on_their_steps(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The rows on the steps the values are given on, where those are coarser than the rows' and every row between
+    them is blank (RTE's eCO2mix: a row every 15 minutes, the consumption on the half-hour only), with a note; read
+    as they stand, the blanks were made up and averaged into the values beside them. Rows sorted by time."""
+    known = table["value"].notna().to_numpy()
+    if known.sum() < 4 or known.all():
+        return table
+    times = pd.DatetimeIndex(table["time"]).asi8
+    row_step = pd.Series(np.diff(times)).mode().iloc[0]
+    step = pd.Series(np.diff(times[known])).mode().iloc[0]
+    if row_step <= 0 or step <= row_step or step % row_step:
+        return table
+    on_step = (times - times[known][0]) % step == 0
+    if not on_step[known].all():
+        return table
+    minutes = [pd.Timedelta(int(gap)) / pd.Timedelta(minutes=1) for gap in (step, row_step)]
+    notes.append(f"The values are given every {minutes[0]:g} minutes, on rows every {minutes[1]:g} minutes (the rows "
+                 f"between them blank): the series was read in {minutes[0]:g}-minute steps.")
+    return table[on_step]
+
+
+DAY = pd.Timedelta(days=1).value  # ns
+RUN_ROWS = 12  # a spacing holds where this many rows in a row keep it (a day-long outage is one gap)
+
+
+def check_one_spacing(times: np.ndarray, gaps: np.ndarray) -> None:
+    """A clear error where the rows change their spacing for good (hourly, then every 15 minutes from a date on, as
+    European market exports did on 2025-10-01): read in one step, the other part's rows would be made up or
+    refused. A spacing counts where it holds for a day or more, RUN_ROWS gaps at least; times (rows,) sorted, gaps
+    (rows - 1,) between."""
+    ns = gaps.astype("timedelta64[ns]").astype(np.int64)
+    starts = np.r_[0, np.flatnonzero(ns[1:] != ns[:-1]) + 1]  # where each run of one spacing starts
+    ends = np.r_[starts[1:], len(ns)]
+    runs = [(start, end) for start, end in zip(starts, ends)
+            if end - start >= RUN_ROWS and (end - start) * ns[start] >= DAY and ns[start] > 0]
+    if len({ns[start] for start, _ in runs}) < 2:
+        return
+    first = runs[0]
+    other = next(run for run in runs if ns[run[0]] != ns[first[0]])
+    parts = [f"{ns[start] / 60e9:g} minutes apart from {pd.Timestamp(times[start])} to {pd.Timestamp(times[end])}"
+             for start, end in (first, other)]
+    raise ValueError(f"the rows are {parts[0]}, and {parts[1]}: the file changes its spacing. Upload a part of one "
+                     "spacing (or average the finer rows into the coarser steps first)")
+
+
 def with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """The rows the file leaves out added (times whole steps apart, the step the most common one), their values to
     be filled as blank cells are (marked `filled`; a note in `notes` counts them), so that a row missing is read as
@@ -34,6 +79,7 @@ def with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     gaps = np.diff(times)
     if len(gaps) < 2:
         return table
+    check_one_spacing(times, gaps)
     step = pd.Series(gaps).mode().iloc[0]
     if step < SHORTEST_STEP or (gaps % step).any() or (gaps <= step).all():
         return table  # step_of names what is wrong (under a second apart, the counts below could overflow)

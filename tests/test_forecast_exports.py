@@ -1,0 +1,43 @@
+"""Grid operators' exports as the Forecasting tab reads them, on small literal files: a table whose rows are finer
+than its values, a file that changes its spacing, and the ways a time is written beside or around the table."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnn_demo.forecast.upload import read_series_upload
+
+
+def csv(rows: list[tuple], header: str = "time,load", delimiter: str = ",") -> bytes:
+    return (header + "\n" + "".join(delimiter.join(map(str, row)) + "\n" for row in rows)).encode()
+
+
+def read(data: bytes, **columns) -> tuple[pd.Series, list[str]]:
+    series, notes = read_series_upload(data, **columns)
+    return pd.Series(series.values, index=pd.DatetimeIndex(series.times)), notes
+
+
+def test_values_given_on_every_other_row_are_read_in_their_own_steps():
+    """RTE's eCO2mix: a row every 15 minutes, the consumption on the half-hour only (newest first)."""
+    quarters = pd.date_range("2022-01-03", periods=4 * 24 * 3, freq="15min")
+    rows = [(f"{t:%Y-%m-%dT%H:%M}:00+01:00", 60000 + k if t.minute % 30 == 0 else "") for k, t in enumerate(quarters)]
+    values, notes = read(csv(rows[::-1], "Date - Heure,Consommation (MW)"))
+    assert values.index.tolist() == quarters[::2].tolist() and values.tolist() == list(range(60000, 60288, 2))
+    assert ("The values are given every 30 minutes, on rows every 15 minutes (the rows between them blank): the "
+            "series was read in 30-minute steps.") in notes
+    rows[5] = (rows[5][0], 60005)  # one value off the half-hour: a quarter-hourly series with gaps, read as one
+    values, notes = read(csv(rows))
+    assert not any("given every" in note for note in notes)
+    assert any(note.startswith("The series' 15-minute steps were averaged into half-hours") for note in notes)
+
+
+def test_a_file_that_changes_its_spacing_is_refused_by_its_parts():
+    hours = pd.date_range("2025-09-20", "2025-09-30 23:00", freq="h")
+    quarters = pd.date_range("2025-10-01", "2025-10-12 23:45", freq="15min")
+    rows = [(f"{t:%Y-%m-%d %H:%M}", 1000 + k % 24) for k, t in enumerate(hours.append(quarters))]
+    with pytest.raises(ValueError, match=r"the rows are 60 minutes apart from 2025-09-20 00:00:00 to 2025-10-01 "
+                                         r"00:00:00, and 15 minutes apart from 2025-10-01 00:00:00 to 2025-10-12 "
+                                         r"23:45:00: the file changes its spacing"):
+        read(csv(rows))
+    outage = [row for row in rows[:len(hours)] if not row[0].startswith(("2025-09-24", "2025-09-25"))]
+    values, notes = read(csv(outage))  # two days missing from an hourly file: one gap, filled, not a spacing
+    assert len(values) == len(hours) and any("48 time stamps had no row" in note for note in notes)
