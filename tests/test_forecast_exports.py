@@ -1,6 +1,5 @@
 """Grid operators' exports as the Forecasting tab reads them, on small literal files: a table whose rows are finer
 than its values, a file that changes its spacing, and the ways a time is written beside or around the table."""
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -41,3 +40,37 @@ def test_a_file_that_changes_its_spacing_is_refused_by_its_parts():
     outage = [row for row in rows[:len(hours)] if not row[0].startswith(("2025-09-24", "2025-09-25"))]
     values, notes = read(csv(outage))  # two days missing from an hourly file: one gap, filled, not a spacing
     assert len(values) == len(hours) and any("48 time stamps had no row" in note for note in notes)
+
+
+HOURS = pd.date_range("2024-01-08", periods=48, freq="h")
+
+
+@pytest.mark.parametrize("header, row, columns, beside", [
+    ("Date;Heures;Consommation", "{t:%Y-%m-%d};{t:%H:%M};{v}", {"value_column": "Consommation"}, "Heures"),  # RTE
+    ("Datum;Anfang;Ende;Last", "{t:%d.%m.%Y};{t:%H:%M};{e:%H:%M};{v}", {"time_column": "Anfang"}, "Anfang"),  # SMARD
+    ("Datum;Anfang;Ende;Last", "{t:%d.%m.%Y};{t:%H:%M};{e:%H:%M};{v}", {"time_column": "Datum"}, "Anfang"),
+    ("Date,Time,Load", "{t:%Y-%m-%d},{t:%H:%M},{v}", {"time_column": "Time"}, "Time"),  # the Time column named
+    ("date,time,load", "{t:%Y%m%d},{t:%H%M},{v}", {}, "time"),  # yyyymmdd and HHMM
+    ("Date,Time,Load", "{t:%Y-%m-%d},1899-12-30 {t:%H:%M:%S},{v}", {}, "Time"),  # an Excel time's day taken off
+    ("Date,Block,Demand", "{t:%Y-%m-%d},{t:%H:%M}-{e:%H:%M},{v}", {}, "Block"),  # India's block ranges
+])
+def test_a_date_and_a_time_of_day_in_two_columns_are_read_together(header, row, columns, beside):
+    delimiter = ";" if ";" in header else ","
+    data = (header + "\n" + "".join(row.format(t=t, e=t + pd.Timedelta("1h"), v=1000 + k) + "\n"
+                                    for k, t in enumerate(HOURS))).encode()
+    values, notes = read(data, **{"value_column": header.split(delimiter)[-1]} | columns)
+    assert values.index.tolist() == HOURS.tolist() and values.tolist() == list(range(1000, 1048))
+    assert any(note.startswith(f"The times of day in column “{beside}” were read with the dates") for note in notes)
+
+
+@pytest.mark.parametrize("header, row, value", [
+    ("OperDay,HourEnding,COAST,TOTAL", "{t:%m/%d/%Y},{h:02d}:00,1,{v}", "TOTAL"),  # ERCOT: hour ending, 24:00
+    ("Market Day,HourEnding,LRZ1 ActualLoad (MWh)", "{t:%m/%d/%Y},{h},{v}", "LRZ1 ActualLoad (MWh)"),  # MISO
+    ("Data;Godz.;Rzeczywiste zapotrzebowanie KSE", "{t:%Y%m%d};{h};{v}", "Rzeczywiste zapotrzebowanie KSE"),  # PSE
+])
+def test_hour_ending_exports_are_read_with_no_column_named_but_the_values(header, row, value):
+    data = (header + "\n" + "".join(row.format(t=t, h=t.hour + 1, v=1000 + k) + "\n"
+                                    for k, t in enumerate(HOURS))).encode()
+    values, _ = read(data, value_column=value)
+    ending = ":00" in row  # "01:00" stamps end their hour: read as written; periods 1 to 24 start theirs
+    assert values.index[0] == HOURS[0] + pd.Timedelta(hours=int(ending)) and values.tolist() == list(range(1000, 1048))

@@ -226,33 +226,21 @@ def check_plausible(times: pd.DatetimeIndex, values: np.ndarray) -> None:
                      "them (or rescale the series), or leave those cells blank to have them filled by interpolation")
 
 
-CSV_SUFFIXES = (".csv", ".tsv")  # local files read as the Forecasting tab reads an upload
-
-
 def load_series(source: str | None = None, time_column: str | None = None,
                 value_column: str | None = None) -> DatasetDict:
-    """The protocol series (source None or "elecdemand"), or a Hub id / local CSV or parquet split like it. A local
-    CSV file is read as the Forecasting tab reads an upload (upload.py: its delimiters, number forms, columns found
-    by their usual names), with no bound on its rows; other sources by `datasets`, the columns named or "time" and
-    "value"."""
+    """The protocol series (source None or "elecdemand"), or a Hub id / local parquet or CSV split like it, read by
+    `datasets`, the columns named or "time" and "value" (`upload.training_series` reads a local CSV as the tab
+    does)."""
     if source in (None, "elecdemand"):
         return protocol_dataset()
-    if Path(source).suffix.lower() in CSV_SUFFIXES and Path(source).is_file():
-        from .upload import read_series_csv
-
-        try:
-            series, notes, _ = read_series_csv(Path(source).read_bytes(), time_column, value_column, max_rows=None)
-        except ValueError as error:
-            raise ValueError(f"{source}: {error}") from None
-        return _split_in_steps(series, notes)
     dataset = open_source(source)
     if "train" in dataset and "test" in dataset and {"time", "value", "workday"} <= set(dataset["train"].column_names):
         return dataset  # a pushed protocol-style dataset
     frame = pd.concat([dataset[split].to_pandas() for split in dataset])
-    return _split_in_steps(*series_from_frame(frame, time_column or "time", value_column or "value"))
+    return split_in_steps(*series_from_frame(frame, time_column or "time", value_column or "value"))
 
 
-def _split_in_steps(series: Dataset, notes: list[str]) -> DatasetDict:
+def split_in_steps(series: Dataset, notes: list[str]) -> DatasetDict:
     """The series' last 8 weeks (in its own steps) held out as `test`; the notes on how it was read, on stderr."""
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

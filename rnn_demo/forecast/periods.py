@@ -20,11 +20,6 @@ import pandas as pd
 from ..display import md_text, quoted
 from .stamps import STAMP_CHARS, read_dates
 
-# column names (normalized: lower case, words apart) that hold a period of the day, and dates
-PERIOD_NAMES = ("settlement period", "period", "periodid", "period id", "trading period", "sp", "hour ending",
-                "hourending", "he", "hour", "time block", "block", "interval")
-DATE_NAMES = ("date", "settlement date", "settlementdate", "trading date", "delivery date", "operating day",
-              "operday", "day")
 MAX_PERIOD_CHARS = 6  # a period's number, as written (1, 48, 96.0)
 DAY_MINUTES = 24 * 60
 
@@ -33,22 +28,6 @@ def normalized(name: str) -> str:
     """`SETTLEMENT_PERIOD`, `settlementPeriod`, `Settlement Period` -> "settlement period"."""
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name).strip())
     return " ".join(re.sub(r"[_\-.]+", " ", spaced).lower().split())
-
-
-def _named(columns: list[str], names: tuple[str, ...]) -> str | None:
-    """The first column called one of `names` (in their order)."""
-    return next((c for name in names for c in columns if normalized(c) == name), None)
-
-
-def period_columns(columns: list[str], time_name: str | None) -> tuple[str, str] | None:
-    """(date column, period column) where the file has both and the time column (None: none picked) is one of
-    them, or is not found."""
-    date_name, period_name = _named(columns, DATE_NAMES), _named(columns, PERIOD_NAMES)
-    if date_name is None or period_name is None:
-        return None
-    if time_name is not None and time_name not in (date_name, period_name):
-        return None
-    return date_name, period_name
 
 
 def _whole_numbers(cells: pd.Series, name: str) -> np.ndarray:
@@ -131,13 +110,9 @@ def _change_note(changed: dict[pd.Timestamp, int]) -> str:
             f"on the wall clock: {days}{more}.")
 
 
-def with_periods(frame: pd.DataFrame, date_name: str, period_name: str,
-                 notes: list[str]) -> pd.DataFrame | None:
-    """The frame with its date column holding each row's time stamp (from the date and the period), and a note; None
-    where the date column holds times of day (then it is the time column, as it stands)."""
+def with_periods(frame: pd.DataFrame, date_name: str, period_name: str, notes: list[str]) -> pd.DataFrame:
+    """The frame with its date column holding each row's time stamp (from the date and the period), and a note."""
     dates = frame[date_name].astype(str)
-    if dates.str.contains(":").any():
-        return None
     days, date_notes = _days(dates, date_name)
     periods = _whole_numbers(frame[period_name].astype(str), period_name)
     times, minutes, changed = period_times(days, periods)

@@ -47,14 +47,32 @@ INTERVAL = re.compile(r"(.*\d:\d{2}\S*(?:\s*\([A-Z]{2,5}\))?)\s+[-–]\s+(.*\d:\
 HOUR_24 = re.compile(r"(.*[\sT])24:00(?::00)?")  # 01/01/2024 24:00, hour-ending: 00:00 of the next day
 
 
+# 01.01.2024 00:00-01:00, India's 00:00-00:15: an end time with no spaces, which reads as a UTC offset too
+CLOSE_INTERVAL = re.compile(r"(.*?(\d{1,2}):(\d{2})(?::\d{2})?)\s*[-–]\s*(\d{1,2}):(\d{2})")
+
+
+def _close_intervals(text: pd.Series) -> pd.Series | None:
+    """The starts of stamps ending in `-HH:MM` where that is an interval's end, not a UTC offset: every row's interval
+    is as long, and the ends are many (a series' offsets are one or two)."""
+    parts = text.str.extract(CLOSE_INTERVAL.pattern + "$")
+    if parts[0].isna().any() or (parts[3] + parts[4]).nunique() <= 2:
+        return None
+    minutes = parts[[1, 2, 3, 4]].astype(int)
+    length = (minutes[3] * 60 + minutes[4] - minutes[1] * 60 - minutes[2]) % (24 * 60)
+    return parts[0] if length.nunique() == 1 and length.iloc[0] > 0 else None
+
+
 def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Stamps written as intervals (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, with a note;
-    other stamps as they are. Only where every stamp is an interval."""
-    parts = text.str.fullmatch(INTERVAL.pattern)
-    if not len(text) or not parts.all():
+    """Stamps written as intervals (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`, `01.01.2024 00:00-01:00`) as
+    their starts, with a note; other stamps as they are. Only where every stamp is an interval."""
+    if not len(text):
         return text, []
-    return text.str.extract(INTERVAL.pattern)[0].str.strip(), [
-        f"The time stamps are intervals ({quoted(text.iloc[0])}): each row was read at its interval's start."]
+    if text.str.fullmatch(INTERVAL.pattern).all():
+        starts = text.str.extract(INTERVAL.pattern)[0].str.strip()
+    elif (starts := _close_intervals(text)) is None:
+        return text, []
+    return starts, [f"The time stamps are intervals ({quoted(text.iloc[0])}): each row was read at its interval's "
+                    "start."]
 
 
 def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:

@@ -13,10 +13,10 @@ import torch
 
 from ..parallel import OneReplica, Shard
 from ..training import TrainSettings, fit, write_training_record
-from .data import load_series
 from .features import extend_times, known_rows, midnights, min_history, window_inputs, window_scale, window_targets
 from .infer import INTERVAL, Series, forecast_quantiles
 from .model import ForecastConfig, Forecaster, pinball_loss
+from .upload import training_series
 
 
 class ForecastTask:
@@ -87,7 +87,7 @@ def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Pat
 
     `config` counts in half-hours; a series of another step (hourly) trains a model in its steps (a day of 24), and
     a series other than the protocol's has no unit the model could name."""
-    train = Series.from_dataset(load_series(source, time_column, value_column)["train"])
+    train = Series.from_dataset(training_series(source, time_column, value_column)["train"])
     config = config.for_step(train.step_minutes)
     if source not in (None, "elecdemand"):
         config.unit = ""

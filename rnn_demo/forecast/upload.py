@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pandas as pd
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 
 from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload, table_delimiter
 from .covariates import TEMPERATURE_COLUMNS
-from .data import series_from_frame
+from .data import load_series, series_from_frame, split_in_steps
 from .infer import Series
 from .numbers import plain_numbers
-from .periods import period_columns, with_periods
-from .stamps import STAMP_CHARS, TIME_OF_DAY
+from .periods import normalized
+from .stamp_columns import DATE_NAMES, column_beside, joined_stamps
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
@@ -82,36 +83,14 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
                      f"(by default one of {', '.join(preferred)})")
 
 
-def _date_beside(columns: list[str], time_name: str, named: bool) -> str | None:
-    """The column called "date" beside a "time" column picked by its name, whose cells may hold the dates its times
-    of day lack (`Date,Time,Load` exports); None where there is none or the visitor named the time column."""
-    if named or time_name.strip().lower() != "time":
-        return None
-    return next((c for c in columns if c.strip().lower() == "date"), None)
-
-
-def _time_columns(columns: list[str], time_column: str | None) -> tuple[str, str | None, str | None]:
-    """The time column, and the column beside it that completes its stamps, as (time, dates, periods): dates for
-    times of day (`Date,Time` exports), or periods of the day for dates (`SETTLEMENT_DATE,SETTLEMENT_PERIOD`,
-    `Date,Hour`: periods.py, the time column then the dates)."""
-    named = chosen_column(columns, time_column) if time_column else None
-    usual = named or next((c for name in TIME_COLUMNS for c in columns if c.strip().lower() == name), None)
-    if pair := period_columns(columns, usual):
-        return pair[0], None, pair[1]
-    time_name = _pick(columns, time_column, TIME_COLUMNS, "time", None)
-    return time_name, _date_beside(columns, time_name, bool(time_column)), None
-
-
-def _with_dates(frame: pd.DataFrame, time_name: str, date_name: str, notes: list[str]) -> pd.DataFrame:
-    """The time column's times of day joined to the date column's dates, where every cell of it is a time of day
-    (else the time column stays as it is); a blank time stays blank (an unreadable stamp, never midnight)."""
-    times = frame[time_name].str.strip()
-    given = times != ""
-    if (times.str.len() > STAMP_CHARS).any() or not times[given].str.fullmatch(TIME_OF_DAY.pattern, case=False).all():
-        return frame  # read_stamps names what it cannot read
-    notes.append(f"The times of day in column “{md_text(time_name)}” were read with the dates in column "
-                 f"“{md_text(date_name)}”.")
-    return frame.assign(**{time_name: (frame[date_name].str.strip() + " " + times).where(given, "")})
+def _time_name(columns: list[str], time_column: str | None) -> str:
+    """The time column: the one named, else the first called as TIME_COLUMNS, or as a date (the column beside it
+    may hold its times: stamp_columns.py), else the first of two."""
+    if time_column:
+        return chosen_column(columns, time_column)
+    usual = next((c for name in TIME_COLUMNS for c in columns if c.strip().lower() == name), None)
+    dated = next((c for name in DATE_NAMES for c in columns if normalized(c) == name), None)
+    return usual or dated or _pick(columns, None, TIME_COLUMNS, "time", None)
 
 
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
@@ -137,22 +116,19 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
         text = text[text.index(first) + len(first):]
     check_shape(text, delimiter, max_rows)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
-    time_name, date_name, period_name = _time_columns(columns, time_column)
+    time_name = _time_name(columns, time_column)
     value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
-    if value_name in (time_name, period_name):
-        raise ValueError(f"the time and value columns must differ ({quoted(value_name)} holds the "
-                         f"{'periods of the day' if value_name == period_name else 'times'})")
+    if time_name == value_name:
+        raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
     # only the columns read: a wide file costs no more than a narrow one
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
-    beside = {*read, date_name, period_name} - {None}
-    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in beside), sep=delimiter)
+    beside, by_name = column_beside(columns, time_name, set(read))
+    used = {*read, beside} - {None}
+    frame = _read_csv(text, usecols=sorted(columns.index(name) for name in used), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
-    if date_name and date_name not in read:
-        frame = _with_dates(frame, time_name, date_name, notes)
-    if period_name and period_name not in read:
-        stamped = with_periods(frame, time_name, period_name, notes)
-        frame = frame if stamped is None else stamped
+    if beside is not None:
+        frame = joined_stamps(frame, time_name, beside, by_name, notes)
     frame[read[1:]], how = plain_numbers(frame[read[1:]], delimiter)  # 1.234,5 or 1,234.5 as 1234.5
     if how:
         notes.append(how if delimiter == "," else f"The file's columns are separated by "
@@ -176,3 +152,20 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
         notes.append(f"Read the temperature (°C) from column “{md_text(temperature_name)}”"
                      + (f", {ahead:,} step(s) of it past the last value (the coming day's)." if ahead else "."))
     return series, notes
+
+
+CSV_SUFFIXES = (".csv", ".tsv")  # local training files read as the tab reads an upload
+
+
+def training_series(source: str | None, time_column: str | None = None,
+                    value_column: str | None = None) -> DatasetDict:
+    """The series `train forecast --data` names, its last 8 weeks held out: a local CSV file read as the tab reads
+    an upload (its delimiters, number forms, stamps, columns found by their usual names), with no bound on its rows;
+    any other source as `data.load_series` reads it."""
+    if source is None or Path(source).suffix.lower() not in CSV_SUFFIXES or not Path(source).is_file():
+        return load_series(source, time_column, value_column)
+    try:
+        series, notes, _ = read_series_csv(Path(source).read_bytes(), time_column, value_column, max_rows=None)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None
+    return split_in_steps(series, notes)
