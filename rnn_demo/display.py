@@ -45,6 +45,11 @@ def number_text(value: object) -> str:
     return f"{float(value):.6g}" if large else str(value)  # type: ignore[arg-type]
 
 
+def counted(count: int, thing: str, things: str | None = None) -> str:
+    """"1 value", "2,001 values" (`things`: a plural not made with an s)."""
+    return f"{count:,} {thing if count == 1 else things or thing + 's'}"
+
+
 def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:
     """A user's input quoted in a message: repr-quoted, controls made visible, cut to `limit` characters with an
     ellipsis (a 10,000-character input must not fill the screen)."""

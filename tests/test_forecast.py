@@ -56,9 +56,9 @@ def test_series_from_a_table_marks_weekdays_and_names_bad_rows():
     assert series["workday"] == [1, 0, 0] and series["value"] == [1.0, 2.0, 3.0] and notes == []  # Fri, Sat, Sun
     with pytest.raises(ValueError, match="no column 'load'; the columns are: when, mw"):
         series_from_frame(frame, "when", "load")
-    with pytest.raises(ValueError, match="1 values are not numbers, the first in data row 2: 'high'"):
+    with pytest.raises(ValueError, match="1 value is not a number, the first in data row 2: 'high'"):
         series_from_frame(frame.assign(mw=["1", "high", "3"]), "when", "mw")
-    with pytest.raises(ValueError, match="1 time stamps cannot be read, the first in data row 3: 'later'"):
+    with pytest.raises(ValueError, match="1 time stamp cannot be read, the first in data row 3: 'later'"):
         series_from_frame(frame.assign(when=["2024-01-05", "2024-01-06", "later"]), "when", "mw")
 
 
@@ -204,7 +204,7 @@ def test_midnights():
     (b"when,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n", (None, None), "name the time column"),
     (b"time,value\n2024-01-01,1\n", ("time", "load"), "no column 'load'"),
     (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,2\n2024-01-01 02:10,3\n", (None, None), "not regular"),
-    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "not numbers, the first in data row 2"),
+    (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "not a number, the first in data row 2"),
     (b"t,v\n" + b"1,1\n" * 10_000_000, (None, None), "more than 200,000 rows; the limit is 200,000"),  # 40 MB
     (b"time,value\n" + b"2024-01-01,1\n" * 10_000_000, (None, None), "130.0 MB; the limit is 50 MB"),
 ])

@@ -74,3 +74,19 @@ def test_hour_ending_exports_are_read_with_no_column_named_but_the_values(header
     values, _ = read(data, value_column=value)
     ending = ":00" in row  # "01:00" stamps end their hour: read as written; periods 1 to 24 start theirs
     assert values.index[0] == HOURS[0] + pd.Timedelta(hours=int(ending)) and values.tolist() == list(range(1000, 1048))
+
+
+def test_a_date_and_an_hour_alone_are_read_as_that_hour():
+    """AESO's hour ending: `10/01/2024 01` to `10/01/2024 24`, the hour told twice when the clocks go back `02*`."""
+    rows = [(f"{t:%m/%d/%Y} {t.hour + 1:02d}", 9000 + k) for k, t in enumerate(HOURS)]
+    rows.insert(2, (rows[1][0] + "*", 1))  # 02 twice: the first kept
+    values, notes = read(csv(rows, "Date (HE),Actual AIL"), value_column="Actual AIL")
+    assert values.index.tolist() == (HOURS + pd.Timedelta("1h")).tolist() and values.iloc[:2].tolist() == [9000, 9001]
+    assert notes[0] == "The time stamps give an hour alone ('01/08/2024 01'): each was read as that hour, 00 minutes."
+
+
+@pytest.mark.parametrize("marker", ["ND", "n/e", "#N/A", "—"])
+def test_other_grids_markers_of_a_missing_value_are_read_as_missing(marker):
+    rows = [(f"{t:%Y-%m-%d %H:%M}", marker if k == 5 else 1000 + k) for k, t in enumerate(HOURS)]
+    values, notes = read(csv(rows))
+    assert values.iloc[5] == 1005 and any("filled by linear interpolation" in note for note in notes)

@@ -160,7 +160,7 @@ def test_an_outlier_is_refused_naming_its_time_and_value():
     stamps = pd.date_range("2024-01-01", periods=200, freq="h").astype(str).tolist()
     values = [500 + 100 * np.sin(i / 4) for i in range(200)]
     values[190] = 1e12
-    with pytest.raises(ValueError, match=r"1 values are implausible for this series: 1e\+12 at 2024-01-08 22:00:00 "
+    with pytest.raises(ValueError, match=r"1 value is implausible for this series: 1e\+12 at 2024-01-08 22:00:00 "
                                          r"\(the middle 90% of the series lies between"):
         read(stamps, values)
     values[190] = 1e300

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict, concatenate_datasets
 
-from ..display import column_list, quoted
+from ..display import column_list, counted, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
@@ -88,7 +88,8 @@ def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
     return steps.iloc[0]
 
 
-MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # value cells read as missing, not as errors
+# value cells read as missing, not as errors: RTE's ND, ENTSO-E's n/e (not expected), Excel's #N/A, a dash
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "nd", "n/e", "#n/a", "n.a.", "—", "–"}
 
 
 def _numbers(cells: pd.Series) -> pd.Series:
@@ -99,8 +100,8 @@ def _numbers(cells: pd.Series) -> pd.Series:
     bad = (values.isna() & ~missing) | ~np.isfinite(values.fillna(0))
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
-        raise ValueError(f"{int(bad.sum()):,} values are not numbers, the first in data row {row + 1}: "
-                         f"{quoted(cells.iloc[row])}")
+        raise ValueError(f"{counted(int(bad.sum()), 'value is not a number', 'values are not numbers')}, the first "
+                         f"in data row {row + 1}: {quoted(cells.iloc[row])}")
     return values.astype(float)  # whole numbers too: a repeated hour's mean, say, is not one
 
 
@@ -222,8 +223,9 @@ def check_plausible(times: pd.DatetimeIndex, values: np.ndarray) -> None:
            f"{np.percentile(known, 95):.6g}"] if len(known) else []
     if (np.abs(values[flagged]) >= HUGE).any():
         why.append(f"values of {HUGE:.0e} or more are too large to compute with")
-    raise ValueError(f"{len(flagged):,} values are implausible for this series: {named} ({'; '.join(why)}). Correct "
-                     "them (or rescale the series), or leave those cells blank to have them filled by interpolation")
+    raise ValueError(f"{counted(len(flagged), 'value is', 'values are')} implausible for this series: {named} "
+                     f"({'; '.join(why)}). Correct them (or rescale the series), or leave those cells blank to have "
+                     "them filled by interpolation")
 
 
 def load_series(source: str | None = None, time_column: str | None = None,

@@ -1,6 +1,7 @@
 """The ways exports write a time stamp that pandas does not read, each made one it does, with a note: intervals
 (ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, 24:00 (an hour-ending midnight, ERCOT's) as 00:00
-of the next day, time-zone abbreviations (EIA's `1/1/2024 1 a.m. EST`) as UTC offsets, numbers as Unix times (APIs'
+of the next day, a date and an hour alone (AESO's `10/01/2024 01`, its repeated hour `11/03/2024 02*`) as that whole
+hour, time-zone abbreviations (EIA's `1/1/2024 1 a.m. EST`) as UTC offsets, numbers as Unix times (APIs'
 1704067200, in seconds or milliseconds) or Excel's serial days (45292.5, a date-time cell saved as a number).
 stamps.py reads the rest.
 The cells are at most stamps.STAMP_CHARS long by then.
@@ -110,3 +111,16 @@ def number_stamps(text: pd.Series) -> tuple[pd.Series, list[str]]:
     times = pd.to_datetime(numbers.round(), unit=unit)
     return times.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), [
         f"The time stamps are numbers ({quoted(text.iloc[0])}): they were read as {name} (since 1970-01-01 UTC)."]
+
+
+BARE_HOUR = re.compile(r"([^:]*\d)\s+(\d{1,2})\*?")  # 10/01/2024 01: a date, then an hour with no minutes
+
+
+def bare_hours(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps of a date and an hour alone (AESO's hour ending, `02*` its hour told twice when the clocks go back)
+    as that hour's HH:00, with a note; only where every stamp is one, its hours 0 to 24."""
+    parts = text.str.extract(f"^{BARE_HOUR.pattern}$")
+    if not len(text) or parts[0].isna().any() or (parts[1].astype(int) > 24).any():
+        return text, []
+    return parts[0] + " " + parts[1].str.zfill(2) + ":00", [
+        f"The time stamps give an hour alone ({quoted(text.iloc[0])}): each was read as that hour, 00 minutes."]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..display import quoted
-from .stamp_forms import hours_24, interval_starts, number_stamps, offset_text, zone_offsets
+from ..display import counted, quoted
+from .stamp_forms import bare_hours, hours_24, interval_starts, number_stamps, offset_text, zone_offsets
 
 # trailing UTC offsets, by the characters they take: the 5- and 3-character forms only after a time of day
 OFFSET_FORMS = ((6, r"[+-]\d{2}:\d{2}", False), (5, r"[+-]\d{4}", True), (3, r"[+-]\d{2}", True),
@@ -199,13 +199,14 @@ def read_stamps(cells: pd.Series) -> Stamps:
         raise ValueError(f"the time stamp in data row {row + 1} has {len(text.iloc[row]):,} characters; a time stamp "
                          f"has at most {STAMP_CHARS}: {quoted(text.iloc[row], 60)}")
     text, number_notes = number_stamps(text)
+    text, hour_notes = bare_hours(text)
     text, interval_notes = interval_starts(text)
     text, late, late_notes = hours_24(text)
     text, zone_notes = zone_offsets(text)
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
     wall = wall + pd.to_timedelta(late.astype(int), unit="D")
-    notes = number_notes + interval_notes + late_notes + zone_notes + notes
+    notes = number_notes + hour_notes + interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
         raise ValueError(f"the time stamp in data row {row + 1}, {quoted(cells.iloc[row])}, is outside the years "
@@ -214,8 +215,8 @@ def read_stamps(cells: pd.Series) -> Stamps:
     wall = wall.as_unit("ns")
     if wall.isna().any():
         row = int(np.argmax(wall.isna()))
-        raise ValueError(f"{int(wall.isna().sum()):,} time stamps cannot be read, the first in data row {row + 1}: "
-                         f"{quoted(cells.iloc[row])}")
+        raise ValueError(f"{counted(int(wall.isna().sum()), 'time stamp')} cannot be read, the first in data row "
+                         f"{row + 1}: {quoted(cells.iloc[row])}")
     if minutes.isna().all():
         return Stamps(wall, None, np.zeros(len(wall), bool), notes)
     offsets = minutes.to_numpy(float)
