@@ -90,3 +90,32 @@ def test_other_grids_markers_of_a_missing_value_are_read_as_missing(marker):
     rows = [(f"{t:%Y-%m-%d %H:%M}", marker if k == 5 else 1000 + k) for k, t in enumerate(HOURS)]
     values, notes = read(csv(rows))
     assert values.iloc[5] == 1005 and any("filled by linear interpolation" in note for note in notes)
+
+
+PLAIN = "".join(f"{t:%Y-%m-%d %H:%M},{1000 + k}\n" for k, t in enumerate(HOURS))
+
+
+@pytest.mark.parametrize("above, left_out", [
+    ("2024/12/31 23:55 UPDATE\n", "The file's 1 line above its header was left out: '2024/12/31 23:55 UPDATE'."),
+    ("\\\\Hourly Demand Report,,\n\\\\For 2024,,\n\n", "The file's 2 lines above its header were left out: "
+                                                      "'\\\\\\\\Hourly Demand Report,,', '\\\\\\\\For 2024,,'."),
+    ('"Actual / Forecast"\n"January 1, 2024 through January 2, 2024"\n',
+     """The file's 2 lines above its header were left out: '"Actual / Forecast"', '"January 1, 2024 through January """
+     """2, 2024"'."""),
+])
+def test_title_lines_above_the_header_are_left_out_and_shown(above, left_out):
+    values, notes = read(f"{above}time,unused,load\n{PLAIN.replace(',', ',x,')}".encode(), value_column="load")
+    assert values.tolist() == list(range(1000, 1048)) and notes[0] == left_out
+
+
+@pytest.mark.parametrize("before, after, left_out", [
+    (",MW\n", "", "1 row with no time stamp at the top or the end of the table was left out: ('', 'MW')."),
+    ("", "Total,49128\n", "1 row with no time stamp at the top or the end of the table was left out: ('Total', "
+                          "'49128')."),
+    ("", ",\n,\n", "2 rows with no time stamp at the top or the end of the table were left out: ('', ''), ('', '')."),
+])
+def test_a_units_row_and_rows_under_the_data_with_no_time_stamp_are_left_out(before, after, left_out):
+    values, notes = read(f"time,load\n{before}{PLAIN}{after}".encode())
+    assert values.tolist() == list(range(1000, 1048)) and notes[0] == left_out
+    with pytest.raises(ValueError, match="1 time stamp cannot be read, the first in data row 3: 'Total'"):
+        read(f"time,load\n{PLAIN[:44]}Total,1\n{PLAIN[44:]}".encode())  # inside the table: named, not left out

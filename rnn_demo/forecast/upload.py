@@ -9,20 +9,20 @@ import pandas as pd
 from datasets import Dataset, DatasetDict
 
 from ..display import column_list, md_text, quoted
-from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload, table_delimiter
+from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
 from .infer import Series
 from .numbers import plain_numbers
 from .periods import normalized
 from .stamp_columns import DATE_NAMES, column_beside, joined_stamps
+from .table_edges import header_and_below, rows_between_edges
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
 TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
 VALUE_COLUMNS = ("value", "demand", "load", "y")
 BLANK_LINES = re.compile(r"\n\n+")
-MAX_HEADER_CHARS = 65_536  # where the header line is looked for: the delimiter is read from it
 
 
 def quoted_field(delimiter: str) -> re.Pattern:
@@ -110,10 +110,7 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     the coming day's), notes for the user, and the columns read: time, value and the temperature where the file has
     a column for it (named, or called as TEMPERATURE_COLUMNS). `max_rows`: None for no bound (the command line)."""
     text, notes = decode_upload(data)
-    first = re.split(r"[\r\n]", text[:MAX_HEADER_CHARS].lstrip("\r\n"), maxsplit=1)[0]
-    delimiter, named = table_delimiter(first)
-    if named:  # Excel's `sep=;` line: the header is below it
-        text = text[text.index(first) + len(first):]
+    text, delimiter = header_and_below(text, notes)
     check_shape(text, delimiter, max_rows)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     time_name = _time_name(columns, time_column)
@@ -127,6 +124,7 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     used = {*read, beside} - {None}
     frame = _read_csv(text, usecols=sorted(columns.index(name) for name in used), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
+    frame = rows_between_edges(frame, time_name, notes)
     if beside is not None:
         frame = joined_stamps(frame, time_name, beside, by_name, notes)
     frame[read[1:]], how = plain_numbers(frame[read[1:]], delimiter)  # 1.234,5 or 1,234.5 as 1234.5
