@@ -206,7 +206,7 @@ def recount_scorings(directory: str | Path, count: int) -> None:
     """Keep the count in a model card's "... has been scored N time(s)" line (where it has one) at `count`, the
     scorings `training.json` logs: a benchmark's scoring after the card was written left it one short."""
     path = Path(directory) / "README.md"
-    if path.is_file():
+    if path.is_file() and not path.is_symlink():  # a link: a cached file of huggingface_hub, left as it is
         card = path.read_text(encoding="utf-8")
         recounted = SCORINGS.sub(rf"\g<1>{count}\2", card)
         if recounted != card:

@@ -47,6 +47,7 @@ class Use:
     package: str  # the same with the package (Python)
     command: str  # ... and on the command line
     extras: str = ""  # what the plain snippet needs besides torch, safetensors and huggingface_hub (", `tokenizers`")
+    limitations: str = ""  # the bundled models' "## Limitations" section: what they learned from, what they are not
 
 
 @dataclass(frozen=True)

@@ -235,9 +235,10 @@ def write_training_record(directory: Path, state: dict, settings: TrainSettings,
 
 def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
     """Append a scoring of the test split (date, command, figures) to `test_scorings` in training.json beside a
-    local model, so its record shows every look at the test split. Models without a record (Hub ids) are skipped."""
+    local model, so its record shows every look at the test split. Models without a record (Hub ids) are skipped, and
+    so is a record that is a link (a folder of huggingface_hub's cache: writing would change the cached file)."""
     path = Path(directory) / "training.json"
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         return
     record = json.loads(path.read_text())
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

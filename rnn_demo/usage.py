@@ -32,17 +32,19 @@ COMMAND_LINE = "or on the command line:"  # the sentence of a section that gives
 
 
 def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None,
-                command: bool = True) -> str:
+                protocol: bool = True) -> str:
     """The card's "## Use" section (`use`: the task's snippets) for the model in the folder `name`: the repository
     `repo` it is pushed to if given (its download folder named as the repository); else a bundled model's (e.g.
     "text-lstm") names its Hub repository in `project`, another's names `<user>/<name>` for its owner to fill in.
-    `command`: with the task's command (it scores the protocol's data: not for a model of a visitor's own)."""
+    `protocol`: a model trained on the protocol's data, with the task's command (it scores that data) and the
+    task's "## Limitations" section after it (not for a model of a visitor's own data)."""
     folder = repo.rsplit("/", 1)[-1] if repo else f"rnn-demo-{name}"
     if repo is None:
         bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
         repo = project.model_repo(name) if bundled else f"<user>/{name}"
     snippet = use.snippet.replace("FOLDER", folder).replace("REPO", repo)
-    command_line = f"\n{COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if command else ""
+    command_line = f"\n{COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if protocol else ""
+    limitations = f"\n## Limitations\n\n{use.limitations}\n" if protocol and use.limitations else ""
     return f"""## Use
 
 With the package (`pip install "{project.install}"`):
@@ -56,7 +58,7 @@ With PyTorch alone (`torch`, `safetensors`{use.extras}), from the downloaded fol
 ```python
 {snippet.rstrip()}
 ```
-"""
+{limitations}"""
 
 
 def with_use_section(card: str, section: str) -> str:
@@ -72,7 +74,7 @@ def card_for_repo(card: str, task: str, use: Use, name: str, repo: str) -> str:
     if "\n## Use\n" not in card:
         return card
     section = card.split("\n## Use\n")[-1]
-    return with_use_section(card, use_section(task, use, name, repo=repo, command=COMMAND_LINE in section))
+    return with_use_section(card, use_section(task, use, name, repo=repo, protocol=COMMAND_LINE in section))
 
 
 def plain_snippet(card: str) -> str:

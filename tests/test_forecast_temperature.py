@@ -56,6 +56,25 @@ def test_a_temperature_forecaster_needs_the_forecast_days_temperature():
     series.temperature = None
     with pytest.raises(ValueError, match="the series has none"):
         forecast_quantiles(model, series, np.array([len(series) - 8]))
+    plain, gap = tiny_forecaster(), toy_series()
+    gap.values[-3] = np.nan  # a missing value, for a model that reads no temperature: said as such
+    with pytest.raises(ValueError, match=r"the series has missing values \(NaN\) among the steps the forecast reads"):
+        forecast_quantiles(plain, gap, np.array([len(gap)]))
+
+
+def test_the_temperature_scaling_is_the_configs():
+    """config.json holds it, for who builds the inputs without the package; the bundled models' are the defaults."""
+    model = tiny_forecaster(features=WITH_TEMPERATURE)
+    series = _with_temperature(toy_series(), extra_steps=4)
+    shifted = tiny_forecaster(features=WITH_TEMPERATURE)
+    shifted.load_state_dict(model.state_dict())
+    shifted.config.temperature_center, shifted.config.temperature_scale = TEMPERATURE_CENTER + 8, TEMPERATURE_SCALE
+    series_warmer = _with_temperature(toy_series(), extra_steps=4)
+    series_warmer.temperature = series.temperature + 8  # 8 degrees warmer, read 8 degrees lower: the same inputs
+    origin = np.array([len(series)])
+    assert np.allclose(forecast_quantiles(model, series, origin), forecast_quantiles(shifted, series_warmer, origin))
+    assert (ForecastConfig().temperature_center, ForecastConfig().temperature_scale) == (TEMPERATURE_CENTER,
+                                                                                         TEMPERATURE_SCALE)
 
 
 def test_the_temperature_changes_the_forecast():

@@ -195,3 +195,12 @@ def test_test_scorings_are_appended_to_the_training_record(tmp_path):
     (tmp_path / "README.md").write_text(card)
     log_test_scoring(tmp_path, {"test_accuracy": 0.8})  # a benchmark's, after the card: its count kept
     assert (tmp_path / "README.md").read_text() == card.replace("2 time(s)", "3 time(s)")
+    # a folder of huggingface_hub's cache holds links to its blobs: scoring a downloaded model changes none of them
+    snapshot, blobs = tmp_path / "snapshot", tmp_path / "blobs"
+    blobs.mkdir()
+    snapshot.mkdir()
+    for name in ("training.json", "README.md"):
+        (blobs / name).write_bytes((tmp_path / name).read_bytes())
+        (snapshot / name).symlink_to(blobs / name)
+    log_test_scoring(snapshot, {"test_accuracy": 0.9})
+    assert all((blobs / name).read_bytes() == (tmp_path / name).read_bytes() for name in ("training.json", "README.md"))

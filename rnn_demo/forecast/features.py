@@ -16,18 +16,21 @@ import pandas as pd
 FEATURES = ("demand", "observed", "demand_day_before", "demand_week_before", "time_of_day_sin", "time_of_day_cos",
             "day_of_week_sin", "day_of_week_cos", "workday")
 # The second track's known inputs (an oracle for a weather forecast): the temperature at each step, and its calendar
-# day's mean and maximum (a forecast day's are known with the day's temperatures), in degrees Celsius scaled by
-# TEMPERATURE_SCALE around TEMPERATURE_CENTER.
+# day's mean and maximum (a forecast day's are known with the day's temperatures), in degrees Celsius scaled by a
+# scale around a center (the config's temperature_scale and temperature_center; these are the bundled models').
 TEMPERATURE_FEATURES = ("temperature", "temperature_day_mean", "temperature_day_max")
 TEMPERATURE_CENTER, TEMPERATURE_SCALE = 18.0, 8.0
+TEMPERATURE_SCALING = (TEMPERATURE_CENTER, TEMPERATURE_SCALE)
 
 
-def temperature_rows(times: pd.DatetimeIndex, temperature: np.ndarray) -> np.ndarray:
-    """(steps, 3): the temperature at each step, its calendar day's mean and maximum, scaled (TEMPERATURE_FEATURES)."""
+def temperature_rows(times: pd.DatetimeIndex, temperature: np.ndarray,
+                     scaling: tuple[float, float] = TEMPERATURE_SCALING) -> np.ndarray:
+    """(steps, 3): the temperature at each step, its calendar day's mean and maximum (TEMPERATURE_FEATURES), each
+    as (°C - center) / scale, `scaling` = (center, scale)."""
     frame = pd.DataFrame({"t": np.asarray(temperature, float)}, index=times)
     by_day = frame["t"].groupby(times.normalize())
     rows = np.stack([frame["t"].to_numpy(), by_day.transform("mean").to_numpy(), by_day.transform("max").to_numpy()], 1)
-    return (rows - TEMPERATURE_CENTER) / TEMPERATURE_SCALE
+    return (rows - scaling[0]) / scaling[1]
 
 
 def calendar(times: pd.DatetimeIndex, workday: np.ndarray) -> np.ndarray:
@@ -38,9 +41,11 @@ def calendar(times: pd.DatetimeIndex, workday: np.ndarray) -> np.ndarray:
 
 
 def known_rows(times: pd.DatetimeIndex, workday: np.ndarray, temperature: np.ndarray | None,
-               features: list[str] | tuple[str, ...]) -> np.ndarray:
+               features: list[str] | tuple[str, ...],
+               scaling: tuple[float, float] = TEMPERATURE_SCALING) -> np.ndarray:
     """(steps, 5 or 8): what is known at each of `times` ahead of time, in the order of `features`: the calendar, and
-    for a temperature-track model the temperature rows (NaN past the end of `temperature`, where none was given)."""
+    for a temperature-track model the temperature rows (NaN past the end of `temperature`, where none was given),
+    scaled by `scaling` (the config's temperature_center and temperature_scale)."""
     rows = calendar(times, workday)
     if "temperature" not in features:
         return rows
@@ -48,7 +53,7 @@ def known_rows(times: pd.DatetimeIndex, workday: np.ndarray, temperature: np.nda
         raise ValueError("this forecaster reads the temperature (the oracle-temperature track): the series has none")
     known = np.full(len(times), np.nan)
     known[:min(len(times), len(temperature))] = np.asarray(temperature, float)[:len(times)]
-    return np.concatenate([rows, temperature_rows(times, known)], 1)
+    return np.concatenate([rows, temperature_rows(times, known, scaling)], 1)
 
 
 def extend_times(times: pd.DatetimeIndex, workday: np.ndarray, steps: int) -> tuple[pd.DatetimeIndex, np.ndarray]:

@@ -79,9 +79,14 @@ def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, c
     first = origins.min() - min_history(config.window, config.week)  # only the steps the windows read
     times, workday = extend_times(series.times[first:], series.workday[first:], config.horizon)
     temperature = None if series.temperature is None else series.temperature[first:]
-    x, center, scale = window_inputs(series.values[first:], known_rows(times, workday, temperature, config.features),
-                                     origins - first, config.window, config.horizon, config.day, config.week)
+    rows = known_rows(times, workday, temperature, config.features, (config.temperature_center,
+                                                                      config.temperature_scale))
+    x, center, scale = window_inputs(series.values[first:], rows, origins - first, config.window, config.horizon,
+                                     config.day, config.week)
     if np.isnan(x).any():
+        if np.isnan(series.values[first:]).any():
+            raise ValueError("the series has missing values (NaN) among the steps the forecast reads: fill them first "
+                             "(the app fills an upload's blank cells by interpolation)")
         raise ValueError("the temperature is not known for every step the forecast reads (its week before, and the day "
                          "to forecast): give it for those steps")
     model.eval()

@@ -14,7 +14,7 @@ from ..backbone import Backbone, Shapes, State, backbone_shapes, check_cell
 from ..hub import HubModel
 from ..project import CODE_URL
 from ..visitor_checks import ConfigLimits
-from .features import FEATURES, TEMPERATURE_FEATURES
+from .features import FEATURES, TEMPERATURE_CENTER, TEMPERATURE_FEATURES, TEMPERATURE_SCALE
 
 INTERVAL = (0.1, 0.9)  # the quantiles bounding the 80% interval
 STEPS = {30: "half-hourly", 60: "hourly"}  # series steps (minutes) a forecaster reads
@@ -41,6 +41,9 @@ class ForecastConfig:
     interval_widening: float = 0.0  # added to each side of the outer quantiles (window-scaled units), conformal
     train_mean: float = 0.0
     train_std: float = 1.0
+    # a temperature-track model reads (°C - temperature_center) / temperature_scale
+    temperature_center: float = TEMPERATURE_CENTER
+    temperature_scale: float = TEMPERATURE_SCALE
     unit: str = "GW"
     storage_dtype: str = "float32"
     task: str = "forecast"
@@ -107,7 +110,8 @@ VISITOR_LIMITS = ConfigLimits(
     ForecastConfig,
     whole={"window": (1, 2016), "horizon": (1, 1440), "day": (1, 1440), "week": (1, 10_080), "step_minutes": (1, 10_080)},
     # train_mean and train_std: as large as an upload's values may be (data.HUGE), so a model trained here loads back
-    real={"interval_widening": (-10.0, 10.0), "train_mean": (-1e150, 1e150), "train_std": (0.0, 1e150)},
+    real={"interval_widening": (-10.0, 10.0), "train_mean": (-1e150, 1e150), "train_std": (0.0, 1e150),
+          "temperature_center": (-100.0, 100.0), "temperature_scale": (0.1, 100.0)},
     strings={"unit": 16}, lists={"features": (str, 16, 64), "quantiles": (float, 99, (0.001, 0.999))},
     problem=_inputs_problem)
 

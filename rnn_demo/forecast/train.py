@@ -28,7 +28,8 @@ class ForecastTask:
         self.series, self.config, self.batch_size, self.device, self.seed = series, config, batch_size, device, seed
         self.rows = shard.rows(batch_size)
         times, workday = extend_times(series.times, series.workday, config.horizon)
-        self.calendar = known_rows(times, workday, series.temperature, config.features)  # (steps + horizon, 5 or 8)
+        self.calendar = known_rows(times, workday, series.temperature, config.features,
+                                   (config.temperature_center, config.temperature_scale))  # (steps + horizon, 5 or 8)
         first = min_history(config.window, config.week)
         self.origins = np.arange(first, validation_start - config.horizon + 1)  # whole forecast day before hold-out
         self.selection_origins = midnights(series.times, validation_start, len(series) - config.horizon + 1)

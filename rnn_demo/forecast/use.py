@@ -14,8 +14,12 @@ for name, module in (("backbone.rnn.", rnn), ("head.", head)):
 
 
 def quantiles(x):
-    """x (batch, window + horizon, features): at each step the features config["features"] names, demand scaled
-    by the past window's mean and spread (0 and observed=0 after the origin) -> (batch, horizon, quantiles), scaled."""
+    """x (batch, window + horizon, features): at each step the features config["features"] names, in that order:
+    demand minus the past window's mean, over its standard deviation plus 0.001 of its mean size (0, and observed 0,
+    after the origin); the same for demand a day and a week before; sin and cos of 2 pi minute-of-day / 1440 and
+    of 2 pi weekday / 7 (Monday 0); workday (0 on weekends and public holidays); for a temperature model, the
+    temperature, its day's mean and its day's maximum, each (degrees C - config["temperature_center"]) /
+    config["temperature_scale"] -> (batch, horizon, quantiles), in the window's scale."""
     with torch.no_grad():
         outputs, _ = rnn(x)  # (batch, window + horizon, hidden)
         raw = head(torch.cat([outputs, x], -1)[:, -config["horizon"]:])
@@ -33,6 +37,16 @@ x = torch.zeros(1, config["window"] + config["horizon"], features)  # your windo
 print(quantiles(x).shape)
 '''
 
+LIMITATIONS = """\
+Trained on one region and one year: the half-hourly electricity demand of Victoria (Australia) in 2014. Another
+grid's series is read less well as it stands (the app adapts a model to an upload first). Each window is scaled by
+its own mean and spread, so any unit works (a series in MW gives the forecast a series in GW would, in MW), and an
+hourly series works through `Forecaster.for_step` (the package does it for you). Mark public holidays 0 in the
+working-day flag, as the training data does: Monday to Friday alone made the Christmas 2014 forecast much worse. The
+80% interval was calibrated on the last 28 days of training; its coverage on the test weeks is in the table above,
+and where it is under 80% the interval is too narrow there. The project's README gives the protocol: its data,
+splits and metrics."""
+
 USE = Use(PLAIN, package="""import numpy as np
 import pandas as pd
 from rnn_demo.forecast.infer import Series, forecast_quantiles
@@ -45,6 +59,7 @@ values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / day)  # your demand at t
 temperature = None  # a temperature-aware model reads it (°C): at those times and through the day ahead
 if model.config.reads_temperature:
     temperature = 20 + 5 * np.sin(np.arange(len(times) + day) * 2 * np.pi / day)  # your observations and forecast
-series = Series(times, values, (times.day_of_week < 5).astype(float), temperature=temperature)  # workdays: Mon-Fri
+workday = (times.day_of_week < 5).astype(float)  # 0 on weekends, and on public holidays: mark yours 0 too
+series = Series(times, values, workday, temperature=temperature)
 quantiles = forecast_quantiles(model, series, [len(series)])  # (1, horizon, 3): the 10/50/90% quantiles ahead""",
-          command='rnn-demo evaluate forecast --model REPO')
+          command='rnn-demo evaluate forecast --model REPO', limitations=LIMITATIONS)

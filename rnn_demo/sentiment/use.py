@@ -21,6 +21,14 @@ with torch.no_grad():
 print(dict(zip(config["labels"], probs.tolist())))
 '''
 
+LIMITATIONS = """\
+An English movie-review classifier with two labels, positive and negative, and no neutral. It learned from IMDB
+reviews as the protocol's pinned repackaging of IMDB 50K holds them; its test figure is on that set's 9,941 held-out
+reviews, not IMDB's usual 25,000-review test split, so it does not compare directly with published results. Other
+domains (products, hotels), other languages, sarcasm and short idioms read less well: the short-text figure above
+shows how much. A confident verdict is not a correct one; not for decisions about people. The project's README gives
+the protocol: its data, splits and metrics."""
+
 USE = Use(PLAIN, package="""from huggingface_hub import snapshot_download
 from rnn_demo.sentiment.infer import classify_reviews
 from rnn_demo.sentiment.model import ReviewClassifier
@@ -29,4 +37,4 @@ from rnn_demo.sentiment.tokenizer import load_tokenizer
 folder = snapshot_download("REPO", allow_patterns=["config.json", "model.safetensors", "tokenizer.json"])
 model, tokenizer = ReviewClassifier.from_pretrained(folder), load_tokenizer(folder)
 print(classify_reviews(model, tokenizer, ["A moving story, wonderfully acted; I was never bored."]))""",
-          command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`")
+          command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`", limitations=LIMITATIONS)

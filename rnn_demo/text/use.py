@@ -12,7 +12,7 @@ head = torch.nn.Linear(config["hidden_size"], len(vocab))
 for name, module in (("embed.", embed), ("backbone.rnn.", rnn), ("head.", head)):
     module.load_state_dict({k[len(name):]: v for k, v in weights.items() if k.startswith(name)})
 
-prompt = "ROMEO:"
+prompt = "ROMEO:\\n"  # the plays' layout: a speaker's name on a line of its own, then the speech
 ids = torch.tensor([[vocab.index(c) if c in vocab else 0 for c in prompt]])  # 0: "<unk>"
 with torch.no_grad():
     outputs, state = rnn(embed(ids))  # (1, time, hidden); `state` goes on with the next character
@@ -21,10 +21,18 @@ for p, i in zip(*probs.topk(5)):
     print(repr(vocab[i]), round(p.item(), 3))
 '''
 
+LIMITATIONS = """\
+Trained on Shakespeare's plays alone (the protocol's 35 training plays; its figure is on the 3 validation plays, in the
+arithmetic the app serves: int8 weights on a CPU). It writes pastiche of their verse and prose character by
+character, and knows no facts; a character outside its vocabulary is read as unknown. Prompts read best in the plays'
+layout: a speaker's name in capitals on a line of its own, then the speech. A demonstration and teaching model, not a
+writing tool. The project's README gives the protocol: its data, splits and metrics."""
+
 USE = Use(PLAIN, package="""from rnn_demo.text.infer import Sampling, generate
 from rnn_demo.text.model import CharLM
 from rnn_demo.text.stepper import CharStepper
 
 stepper = CharStepper(CharLM.from_pretrained("REPO"))  # int8 weights on a CPU, float32 on a GPU
-print("".join(generate(stepper, "ROMEO:", Sampling(max_new_chars=300, temperature=0.8, seed=1))))""",
-          command='rnn-demo generate --model REPO --prompt "ROMEO:"')
+print("".join(generate(stepper, "ROMEO:\\n", Sampling(max_new_chars=300, temperature=0.8, seed=1))))""",
+          command='rnn-demo generate --model REPO --prompt "ROMEO:"',
+          limitations=LIMITATIONS)

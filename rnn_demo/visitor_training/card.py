@@ -58,7 +58,7 @@ checkpoint of lowest {chosen_by} kept; {best['seconds']:.0f} s of wall time to \
 that step, on {"one thread of the app's CPU" if device == "cpu" else "the app's GPU"} (the run had {budget:.0f} s and \
 stops at the first scoring past them).
 
-{use_section(kind, TASKS[kind].use, f"my-{kind}-{cell}", command=False)}"""
+{use_section(kind, TASKS[kind].use, f"my-{kind}-{cell}", protocol=False)}"""
     write_model_card(folder, title=f"rnn-demo {kind} {CELL_LABELS[cell]} (trained in the app)",
                      summary=f"{what[0].upper()}{what[1:]} trained on a visitor's own data.",
                      tags=[kind, cell, "trained-in-the-app"],
