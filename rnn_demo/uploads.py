@@ -58,9 +58,40 @@ def _check_size(size: int) -> None:
         raise ValueError(f"the file has {size / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
 
 
+# Excel's CSV in Japan, Korea, China and Taiwan (TEPCO's downloads, say), in the order tried: each encoding, its name
+# for the notes, and the characters its text is made of: kana and kanji; Hangul alone (Korean read as Chinese gives
+# ideographs, Chinese read as Korean gives Hanja among its Hangul); ideographs. Full-width forms and punctuation in all.
+EAST_ASIAN = {"cp932": ("Shift-JIS (Japanese)", "\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e"),
+              "cp949": ("EUC-KR (Korean)", "\u3000-\u303f\u3130-\u318f\uac00-\ud7a3\uff01-\uff5e"),
+              "gb18030": ("GBK (simplified Chinese)", "\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e"),
+              "big5": ("Big5 (traditional Chinese)", "\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e")}
+SAMPLE_BYTES = 1 << 20  # the start of a file its encoding is judged on
+HIGH_RUNS = re.compile(rb"[\x80-\xff]+")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def east_asian_encoding(data: bytes) -> str | None:
+    """The East Asian encoding a file that is not UTF-8 is written in, or None: its bytes above 127 come in runs
+    (two-byte characters; Windows-1252's accented letters mostly stand alone), and the first of EAST_ASIAN its start
+    reads in, nine in ten of the characters beyond ASCII it gives being that encoding's script."""
+    sample = data[:SAMPLE_BYTES]
+    sample = sample[:sample.rfind(b"\n") + 1] or sample
+    runs = [len(run) for run in HIGH_RUNS.findall(sample)]
+    if not runs or sum(n for n in runs if n >= 2) < 0.8 * sum(runs):
+        return None
+    for codec, (_, script) in EAST_ASIAN.items():
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if len(re.findall(f"[{script}]", text)) >= 0.9 * len(NON_ASCII.findall(text)):
+            return codec
+    return None
+
+
 def decode_upload(data: bytes) -> tuple[str, list[str]]:
-    """The upload as text, and a note when it was not all UTF-8 (its other bytes are then read as Windows-1252,
-    losing nothing)."""
+    """The upload as text, and a note when it was not all UTF-8: read in an East Asian encoding where it is written
+    in one (east_asian_encoding), else its other bytes read as Windows-1252, losing nothing."""
     _check_size(len(data))
     encoding = bom_encoding(data)
     try:
@@ -68,12 +99,24 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
     except UnicodeDecodeError:
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
-        text, notes = data.decode(*_codec(FALLBACK)), [FALLBACK_NOTE]
+        text, notes = _not_utf8(data)
     if "\x00" in text:
         raise ValueError(BINARY)
     if not text.strip():  # nothing, blanks, or only a byte-order mark
         raise ValueError(EMPTY)
     return text, notes
+
+
+def _not_utf8(data: bytes) -> tuple[str, list[str]]:
+    """A file that is not UTF-8 as text, and the note that says how it was read."""
+    codec = east_asian_encoding(data)
+    if codec is not None:
+        try:
+            return data.decode(codec), [f"The file is not UTF-8: it was read as {EAST_ASIAN[codec][0]}, the "
+                                        "encoding its characters read in."]
+        except UnicodeDecodeError:  # past the start the encoding does not hold: read as below
+            pass
+    return data.decode(*_codec(FALLBACK)), [FALLBACK_NOTE]
 
 
 def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:

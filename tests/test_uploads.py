@@ -84,3 +84,23 @@ def test_a_column_is_found_by_its_name_with_spaces_and_case_set_aside():
     assert find_column(header, "label") == "label" and find_column(header, "stars") is None
     assert find_column(["text", "Text"], "TEXT") is None  # two would match: neither is guessed
     assert find_column(["text", "Text"], "Text") == "Text"  # the exact name first
+
+
+@pytest.mark.parametrize("header, encoding, named", [
+    ("DATE,TIME,エリア需要,原子力,火力(石炭)", "cp932", "Shift-JIS (Japanese)"),  # TEPCO's area data
+    ("시간,전력수요(MW),공급능력(MW)", "cp949", "EUC-KR (Korean)"),
+    ("时间,负荷(MW),温度", "gbk", "GBK (simplified Chinese)"),
+])
+def test_an_east_asian_excel_csv_is_read_in_its_encoding(header, encoding, named):
+    """Excel's CSV in Japan, Korea and China is no UTF-8: read as Windows-1252, its column names were mojibake that
+    no visitor could name."""
+    text, notes = decode_upload(f"{header}\r\n2024/4/1,0:00,1,2,3\r\n".encode(encoding))
+    assert text.startswith(header) and notes == [f"The file is not UTF-8: it was read as {named}, the encoding its "
+                                                 "characters read in."]
+
+
+@pytest.mark.parametrize("text", ["Zürich;Température;Größe\n1;2;3\n", "Réunion,ÉTÉ,“quoted” — dash,Ægir\n1,2,3,4\n"])
+def test_a_western_european_file_is_still_read_as_windows_1252(text):
+    from rnn_demo.uploads import FALLBACK_NOTE
+
+    assert decode_upload(text.encode("cp1252")) == (text, [FALLBACK_NOTE])
