@@ -119,3 +119,14 @@ def test_a_units_row_and_rows_under_the_data_with_no_time_stamp_are_left_out(bef
     assert values.tolist() == list(range(1000, 1048)) and notes[0] == left_out
     with pytest.raises(ValueError, match="1 time stamp cannot be read, the first in data row 3: 'Total'"):
         read(f"time,load\n{PLAIN[:44]}Total,1\n{PLAIN[44:]}".encode())  # inside the table: named, not left out
+
+
+def test_local_times_across_the_clocks_going_back_are_said_to_be_that():
+    """New Zealand's EMI, SMARD, PJM: local times, no offsets, 02:00-03:00 twice in a file in order."""
+    wall = pd.date_range(pd.Timestamp("2024-04-06", tz="Pacific/Auckland"), periods=96, freq="30min").tz_localize(None)
+    values, notes = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(wall)]))
+    assert notes[0] == ("The clocks went back on 2024-04-07: the wall-clock times 02:00-03:00 came twice that night, "
+                        "and the first reading of each was kept (the file gives no UTC offsets to tell them apart).")
+    assert len(values) == 94 and values["2024-04-07 02:00"] == 1052  # the first 02:00 of the two
+    newest_first = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(HOURS)][::-1]))[1]
+    assert newest_first[0] == "The rows were not in time order: they were sorted."

