@@ -46,6 +46,7 @@ class Use:
     snippet: str  # plain PyTorch: the weights read with safetensors, no rnn_demo needed
     package: str  # the same with the package (Python)
     command: str  # ... and on the command line
+    command_does: str = "run it"  # what the command does, as "or <this> on the command line" says it
     extras: str = ""  # what the plain snippet needs besides torch, safetensors and huggingface_hub (", `tokenizers`")
     limitations: str = ""  # the bundled models' "## Limitations" section: what they learned from, what they are not
 

@@ -28,7 +28,7 @@ Cell = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[config[
 '''  # the start of every task's plain snippet (its `Use.snippet`): IMPORTS stands for the task's own imports
 
 
-COMMAND_LINE = "or on the command line:"  # the sentence of a section that gives the task's command
+COMMAND_LINE = "on the command line:"  # the sentence of a section that gives the task's command
 
 
 def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None,
@@ -43,11 +43,13 @@ def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo
         bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
         repo = project.model_repo(name) if bundled else f"<user>/{name}"
     snippet = use.snippet.replace("FOLDER", folder).replace("REPO", repo)
-    command_line = f"\n{COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if protocol else ""
+    command_line = f"\nor {use.command_does} {COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if protocol else ""
     limitations = f"\n## Limitations\n\n{use.limitations}\n" if protocol and use.limitations else ""
     return f"""## Use
 
-With the package (`pip install "{project.install}"`):
+With the package (`pip install "{project.install}"`: the app's pinned dependencies come with it; on a machine
+without a GPU, install torch's CPU build first, at the version the package pins, from
+https://download.pytorch.org/whl/cpu):
 
 ```python
 {use.package.replace("REPO", repo)}

@@ -62,4 +62,5 @@ if model.config.reads_temperature:
 workday = (times.day_of_week < 5).astype(float)  # 0 on weekends, and on public holidays: mark yours 0 too
 series = Series(times, values, workday, temperature=temperature)
 quantiles = forecast_quantiles(model, series, [len(series)])  # (1, horizon, 3): the 10/50/90% quantiles ahead""",
-          command='rnn-demo evaluate forecast --model REPO', limitations=LIMITATIONS)
+          command='rnn-demo evaluate forecast --model REPO', limitations=LIMITATIONS,
+          command_does="score it on the protocol's test weeks")

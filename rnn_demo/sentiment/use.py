@@ -37,4 +37,5 @@ from rnn_demo.sentiment.tokenizer import load_tokenizer
 folder = snapshot_download("REPO", allow_patterns=["config.json", "model.safetensors", "tokenizer.json"])
 model, tokenizer = ReviewClassifier.from_pretrained(folder), load_tokenizer(folder)
 print(classify_reviews(model, tokenizer, ["A moving story, wonderfully acted; I was never bored."]))""",
-          command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`", limitations=LIMITATIONS)
+          command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`", limitations=LIMITATIONS,
+          command_does="score it on the protocol's test split")

@@ -35,4 +35,5 @@ from rnn_demo.text.stepper import CharStepper
 stepper = CharStepper(CharLM.from_pretrained("REPO"))  # int8 weights on a CPU, float32 on a GPU
 print("".join(generate(stepper, "ROMEO:\\n", Sampling(max_new_chars=300, temperature=0.8, seed=1))))""",
           command='rnn-demo generate --model REPO --prompt "ROMEO:"',
-          limitations=LIMITATIONS)
+          limitations=LIMITATIONS,
+          command_does='generate')
