@@ -71,9 +71,8 @@ def test_a_date_and_a_time_of_day_in_two_columns_are_read_together(header, row, 
 def test_hour_ending_exports_are_read_with_no_column_named_but_the_values(header, row, value):
     data = (header + "\n" + "".join(row.format(t=t, h=t.hour + 1, v=1000 + k) + "\n"
                                     for k, t in enumerate(HOURS))).encode()
-    values, _ = read(data, value_column=value)
-    ending = ":00" in row  # "01:00" stamps end their hour: read as written; periods 1 to 24 start theirs
-    assert values.index[0] == HOURS[0] + pd.Timedelta(hours=int(ending)) and values.tolist() == list(range(1000, 1048))
+    values, _ = read(data, value_column=value)  # hour ending 1, or 01:00: the hour from midnight, read at its start
+    assert values.index.tolist() == HOURS.tolist() and values.tolist() == list(range(1000, 1048))
 
 
 def test_a_date_and_an_hour_alone_are_read_as_that_hour():
@@ -81,8 +80,10 @@ def test_a_date_and_an_hour_alone_are_read_as_that_hour():
     rows = [(f"{t:%m/%d/%Y} {t.hour + 1:02d}", 9000 + k) for k, t in enumerate(HOURS)]
     rows.insert(2, (rows[1][0] + "*", 1))  # 02 twice: the first kept
     values, notes = read(csv(rows, "Date (HE),Actual AIL"), value_column="Actual AIL")
-    assert values.index.tolist() == (HOURS + pd.Timedelta("1h")).tolist() and values.iloc[:2].tolist() == [9000, 9001]
-    assert notes[0] == "The time stamps give an hour alone ('01/08/2024 01'): each was read as that hour, 00 minutes."
+    assert values.index.tolist() == HOURS.tolist() and values.iloc[:2].tolist() == [9000, 9001]  # at the hours' starts
+    assert notes[:2] == ["The time stamps give an hour alone ('01/08/2024 01'): each was read as that hour, 00 minutes.",
+                         "Times written 24:00 (2 of them), and none 00:00: the stamps end their intervals (hour "
+                         "ending), so each row was read at its interval's start, 60 minutes earlier."]
 
 
 @pytest.mark.parametrize("marker", ["ND", "n/e", "#N/A", "—"])
@@ -90,6 +91,7 @@ def test_other_grids_markers_of_a_missing_value_are_read_as_missing(marker):
     rows = [(f"{t:%Y-%m-%d %H:%M}", marker if k == 5 else 1000 + k) for k, t in enumerate(HOURS)]
     values, notes = read(csv(rows))
     assert values.iloc[5] == 1005 and any("filled by linear interpolation" in note for note in notes)
+    assert f"Cells written '{marker}' (1) in column 'load' were read as missing values." in notes
 
 
 PLAIN = "".join(f"{t:%Y-%m-%d %H:%M},{1000 + k}\n" for k, t in enumerate(HOURS))
@@ -130,3 +132,29 @@ def test_local_times_across_the_clocks_going_back_are_said_to_be_that():
     assert len(values) == 94 and values["2024-04-07 02:00"] == 1052  # the first 02:00 of the two
     newest_first = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(HOURS)][::-1]))[1]
     assert newest_first[0] == "The rows were not in time order: they were sorted."
+
+
+@pytest.mark.parametrize("text", [
+    ",value\n" + PLAIN,  # pandas' Series.to_csv: an unnamed index column, its header one named field
+    "Timestamp (UTC),Data\n" + PLAIN,  # two columns: the first is the time, whatever the second is called
+])
+def test_ordinary_files_the_export_readers_must_leave_as_they_are(text):
+    values, notes = read(text.encode())
+    assert values.tolist() == list(range(1000, 1048)) and not any("left out" in note for note in notes)
+
+
+def test_daily_files_keep_their_other_columns_apart():
+    """A daily file's dates do not repeat: the column beside them (a year, a peak's time, a period-named one) is no
+    time of day to join (a year of 4 digits read as HHMM stamped every row 20:24)."""
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    for header, other in (("Date,Year,Demand", "{t:%Y}"), ("Date,Peak time,Demand", "18:30"), ("Date,SP,Demand", "7")):
+        values, notes = read(csv([(f"{t:%Y-%m-%d}", other.format(t=t), 500 + k) for k, t in enumerate(days)], header),
+                             value_column="Demand")
+        assert values.index.tolist() == days.tolist() and not any("were read" in note for note in notes[:1]), header
+
+
+def test_a_stretch_at_another_spacing_inside_the_file_is_rows_missing():
+    hours = pd.date_range("2024-01-01", periods=24 * 20, freq="h")
+    keep = ~((hours >= "2024-01-05") & (hours < "2024-01-07 12:00") & (hours.hour % 2 == 1))  # 2.5 days every 2 h
+    values, notes = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000) for t in hours[keep]]))
+    assert len(values) == len(hours) and any("30 time stamps had no row" in note for note in notes)

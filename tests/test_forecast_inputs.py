@@ -345,8 +345,12 @@ def test_interval_stamps_are_read_at_their_start_and_hour_24_as_the_next_midnigh
     table, notes = read(marked)
     assert len(table) == 10 and any(note.startswith("The clocks went back on 2024-10-27") for note in notes)
     table, notes = read([f"01/0{d}/2024 {h:02d}:00" for d in (1, 2) for h in range(1, 25)])  # ERCOT's hour ending
-    assert table["time"].tolist() == list(pd.date_range("2024-01-01 01:00", periods=48, freq="h"))
-    assert notes[0] == "Times written 24:00 (2 of them) were read as 00:00 of the next day."
+    assert table["time"].tolist() == list(pd.date_range("2024-01-01 00:00", periods=48, freq="h"))  # hours' starts
+    assert notes[0] == ("Times written 24:00 (2 of them), and none 00:00: the stamps end their intervals (hour "
+                        "ending), so each row was read at its interval's start, 60 minutes earlier.")
+    table, notes = read([f"01/0{d}/2024 {h:02d}:00" for d in (1, 2) for h in (0, 12)] + ["01/02/2024 24:00"])
+    assert table["time"].iloc[0] == pd.Timestamp("2024-01-01 00:00")  # a 00:00 too: 24:00 is the next midnight
+    assert notes[0] == "Times written 24:00 (1 of them) were read as 00:00 of the next day."
 
 
 def test_time_zone_abbreviations_are_read_as_their_offsets_and_overlong_stamps_are_refused():

@@ -72,11 +72,12 @@ def test_a_date_column_with_times_beside_an_hour_column_is_read_as_it_stands():
 
 
 @pytest.mark.parametrize("body, columns, message", [
-    ("2024-01-01,1.5,10\n", {}, "the period in data row 1 of column 'SETTLEMENT_PERIOD' is '1.5': a period is a "
-                                "whole number"),
-    ("2024-01-01,x,10\n", {}, "the period in data row 1 of column 'SETTLEMENT_PERIOD' is 'x'"),
-    ("2024-01-01,1234567,10\n", {}, "a period is a whole number from 0 or 1"),
-    ("2024-13-45,1,10\n", {}, "the date in data row 1 of column 'SETTLEMENT_DATE' is '2024-13-45': beside a period"),
+    ("2024-01-01,1.5,10\n2024-01-01,2,10\n", {}, "the period in data row 1 of column 'SETTLEMENT_PERIOD' is '1.5': "
+                                                "a period is a whole number"),
+    ("2024-01-01,x,10\n2024-01-01,2,10\n", {}, "the period in data row 1 of column 'SETTLEMENT_PERIOD' is 'x'"),
+    ("2024-01-01,1234567,10\n2024-01-01,2,10\n", {}, "a period is a whole number from 0 or 1"),
+    ("2024-13-45,1,10\n2024-13-45,2,10\n", {}, "the date in data row 1 of column 'SETTLEMENT_DATE' is '2024-13-45': "
+                                               "beside a period"),
     ("2024-01-01,3,10\n2024-01-01,4,10\n", {}, "the periods start at 3"),
 ])
 def test_unreadable_periods_and_dates_are_named(body, columns, message):
@@ -110,11 +111,15 @@ def test_numbers_in_the_time_column_are_read_as_unix_times_or_excel_serial_days(
         values, notes = times_and_values(data.encode())
         assert values.index.tolist() == hours.tolist()
         assert notes[0] == (f"The time stamps are numbers ('{int(hours[0].timestamp()) * scale}'): they were read as "
-                            f"Unix times in {unit} (since 1970-01-01 UTC).")
+                            f"Unix times in {unit} since 1970-01-01 UTC, from 2024-01-01 00:00 to 2024-01-01 03:00.")
         assert notes[1].startswith("The time stamps are in UTC")
     serial = "Date;Load\n" + "".join(f"{45292 + k / 24:.10f};{k},5\n".replace(".", ",", 1) for k in range(4))
     values, notes = times_and_values(serial.encode())
     assert values.index.tolist() == hours.tolist() and values.tolist() == [0.5, 1.5, 2.5, 3.5]
-    assert "they were read as Excel's serial days (days since 1899-12-30)." in notes[1]
+    assert "they were read as Excel's serial days (days since 1899-12-30), from 2024-01-01 00:00 to" in notes[1]
     with pytest.raises(ValueError, match="4 time stamps cannot be read, the first in data row 1: '0'"):
         read_series_upload(b"time,load\n0,1\n1,2\n2,3\n3,4\n")  # row numbers are no times
+    with pytest.raises(ValueError, match="2 time stamps cannot be read, the first in data row 1: '30000'"):
+        read_series_upload(b"time,load\n30000,1\n30001,2\n")  # whole numbers: a count, not Excel's days and times
+    values, notes = times_and_values(b"time,load\n2024010100,1\n2024010101,2\n")  # yyyymmddHH: not Unix seconds
+    assert values.index[1] == pd.Timestamp("2024-01-01 01:00") and notes[0].startswith("The time stamps are digits")

@@ -89,14 +89,20 @@ def step_of(times: pd.DatetimeIndex) -> pd.Timedelta:
     return steps.iloc[0]
 
 
-# value cells read as missing, not as errors: RTE's ND, ENTSO-E's n/e (not expected), Excel's #N/A, a dash
-MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "nd", "n/e", "#n/a", "n.a.", "—", "–"}
+# value cells read as missing, not as errors; those of OTHER_MISSING (RTE's ND, ENTSO-E's n/e for not expected,
+# Excel's #N/A, dashes) are named in a note, as they may mean something else in a file (ND: not detected)
+OTHER_MISSING = ("nd", "n/e", "#n/a", "n.a.", "—", "–")
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-", *OTHER_MISSING}
 
 
-def _numbers(cells: pd.Series) -> pd.Series:
-    """Cells as floats; missing cells (blank, NA, ...) as NaN; any other unreadable cell is a clear error."""
+def _numbers(cells: pd.Series, notes: list[str]) -> pd.Series:
+    """Cells as floats; missing cells (blank, NA, ...) as NaN, those of OTHER_MISSING counted in `notes`; any other
+    unreadable cell is a clear error."""
     text = cells.astype(str).str.strip()
     missing = cells.isna() | text.str.lower().isin(MISSING)
+    if (other := text[text.str.lower().isin(OTHER_MISSING)]).any():
+        counts = ", ".join(f"{quoted(cell)} ({count:,})" for cell, count in other.value_counts().items())
+        notes.append(f"Cells written {counts} in column {quoted(cells.name)} were read as missing values.")
     values = pd.to_numeric(text.where(~missing), errors="coerce")
     bad = (values.isna() & ~missing) | ~np.isfinite(values.fillna(0))
     if bad.any():
@@ -125,11 +131,12 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
             raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
     stamps = read_stamps(frame[time_column])
     offsets = np.full(len(frame), np.nan) if stamps.offsets is None else stamps.offsets
-    table = pd.DataFrame({"time": stamps.wall, "value": _numbers(frame[value_column]).to_numpy(),
+    markers: list[str] = []
+    table = pd.DataFrame({"time": stamps.wall, "value": _numbers(frame[value_column], markers).to_numpy(),
                           "offset": offsets, "odd": stamps.odd})
     if temperature_column:
-        table["temperature"] = _numbers(frame[temperature_column]).to_numpy()
-    table, notes = _in_order(table, stamps.notes)
+        table["temperature"] = _numbers(frame[temperature_column], markers).to_numpy()
+    table, notes = _in_order(table, stamps.notes + markers)
     table, clock_notes = settle_clocks(table)
     table = with_missing_rows(values_on_their_steps(from_first_value(table, notes), notes), notes)
     index = pd.DatetimeIndex(table["time"])

@@ -49,22 +49,26 @@ DAY, HOUR = pd.Timedelta(days=1).value, pd.Timedelta(hours=1).value  # ns
 RUN_ROWS = 12  # a spacing holds where this many rows in a row keep it (a day-long outage is one gap)
 
 
+def _spacing(ns: int) -> str:
+    minutes = ns / 60e9
+    return f"{minutes:g} minutes" if minutes < 1440 else f"{minutes / 1440:g} day(s)"
+
+
 def check_one_spacing(times: np.ndarray, gaps: np.ndarray) -> None:
     """A clear error where the rows change their spacing for good (hourly, then every 15 minutes from a date on, as
-    European market exports did on 2025-10-01): read in one step, the other part's rows would be made up or
-    refused. A spacing counts where it holds for a day or more, RUN_ROWS gaps at least; times (rows,) sorted, gaps
-    (rows - 1,) between."""
+    European market exports did on 2025-10-01): the file starts in one spacing and ends in another, each holding
+    for a day or more and RUN_ROWS gaps at least; read in one step, the other part's rows would be made up or
+    refused. times (rows,) sorted, gaps (rows - 1,) between."""
     ns = gaps.astype("timedelta64[ns]").astype(np.int64)
     starts = np.r_[0, np.flatnonzero(ns[1:] != ns[:-1]) + 1]  # where each run of one spacing starts
     ends = np.r_[starts[1:], len(ns)]
     runs = [(start, end) for start, end in zip(starts, ends)
             if end - start >= RUN_ROWS and (end - start) * ns[start] >= DAY and ns[start] > 0]
-    if len({ns[start] for start, _ in runs}) < 2:
-        return
-    first = runs[0]
-    other = next(run for run in runs if ns[run[0]] != ns[first[0]])
-    parts = [f"{ns[start] / 60e9:g} minutes apart from {pd.Timestamp(times[start])} to {pd.Timestamp(times[end])}"
-             for start, end in (first, other)]
+    if not runs or runs[0][0] != 0 or runs[-1][1] != len(ns) or ns[runs[0][0]] == ns[runs[-1][0]]:
+        return  # the same spacing at both ends: a stretch of another inside is rows missing (or steps_of refuses)
+    first, last = runs[0], runs[-1]
+    parts = [f"{_spacing(ns[start])} apart from {pd.Timestamp(times[start])} to {pd.Timestamp(times[end])}"
+             for start, end in (first, last)]
     raise ValueError(f"the rows are {parts[0]}, and {parts[1]}: the file changes its spacing. Upload a part of one "
                      "spacing (or average the finer rows into the coarser steps first)")
 

@@ -51,27 +51,39 @@ def _cells(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].astype(str).str.strip()
 
 
-HHMM = re.compile(r"([01]\d|2[0-4])([0-5]\d)")  # 0930: a time of day with no colon, beside a date only
+HHMM = re.compile(r"([01]\d|2[0-4])([0-5]\d)")  # 0930: a time of day with no colon
 PERIOD = re.compile(r"\d{1,3}(?:\.0+)?")  # a period of the day, as a spreadsheet may write it (48, 48.0)
 
 
-def _times_of_day(cells: pd.Series) -> pd.Series | None:
-    """The cells as times of day (Excel's 1899-12-30 taken off, 0930 as 09:30), or None where some given cell is
-    none."""
+def _hhmm(cells: pd.Series) -> pd.Series | None:
+    """Times of day written as numbers (0930, or unpadded: 0, 30, 100 ... 2330) as 09:30, where some passes 99 and
+    none ends in a minute past 59 (periods of the day do: 1 to 288); else None."""
+    if not cells.str.fullmatch(r"\d{1,4}").all():
+        return None
+    numbers = cells.astype(int)
+    if numbers.max() < 100 or (numbers % 100 >= 60).any() or not cells.str.zfill(4).str.fullmatch(HHMM).all():
+        return None
+    return cells.str.zfill(4).str.replace(HHMM, r"\1:\2", regex=True)
+
+
+def _times_of_day(cells: pd.Series, numbers: bool) -> pd.Series | None:
+    """The cells as times of day (Excel's 1899-12-30 taken off; with `numbers`, 0930 as 09:30), or None where some
+    given cell is none."""
     cells = cells.str.replace(EXCEL_DAY, "", regex=True)
     given = cells != ""
     if not given.any() or (cells.str.len() > STAMP_CHARS).any():
         return None
-    if cells[given].str.fullmatch(HHMM).all():
-        return cells.str.replace(HHMM, r"\1:\2", regex=True)
+    if numbers and given.all() and (times := _hhmm(cells)) is not None:
+        return times
     return cells if cells[given].str.fullmatch(TIME_CELL).all() else None
 
 
 def _dates_only(cells: pd.Series) -> bool:
-    """Every cell given (and some are) without a time of day, and not a period's number."""
+    """Every cell given (and some are) without a time of day, not a number of up to four digits (a period, a time
+    of day, a year), and dates that repeat (several rows a day: a daily file has no second column of times)."""
     given = cells[cells != ""]
     return (bool(len(given)) and not given.str.contains(":").any() and (given.str.len() <= STAMP_CHARS).all()
-            and not given.str.fullmatch(PERIOD).all())
+            and not given.str.fullmatch(r"\d{1,4}(?:\.0+)?").all() and given.nunique() * 2 <= len(given))
 
 
 def joined_stamps(frame: pd.DataFrame, time_name: str, beside: str, by_name: bool,
@@ -80,9 +92,9 @@ def joined_stamps(frame: pd.DataFrame, time_name: str, beside: str, by_name: boo
     day (either way round) or a date and a period (`by_name` only); as it is otherwise. A blank time stays blank:
     an unreadable stamp, never midnight."""
     stamps, other = _cells(frame, time_name), _cells(frame, beside)
-    if _dates_only(stamps) and (times := _times_of_day(other)) is not None:
+    if _dates_only(stamps) and (times := _times_of_day(other, by_name)) is not None:
         dates, times, time_column, date_column = stamps, times, beside, time_name
-    elif _dates_only(other) and (times := _times_of_day(stamps)) is not None:
+    elif _dates_only(other) and (times := _times_of_day(stamps, by_name)) is not None:
         dates, time_column, date_column = other, time_name, beside
     elif by_name and _dates_only(stamps) and not other.str.contains(":").any():  # periods.py reads them (and
         return with_periods(frame, time_name, beside, notes)  # names a cell that is no period)

@@ -54,7 +54,10 @@ CLOSE_INTERVAL = re.compile(r"(.*?(\d{1,2}):(\d{2})(?::\d{2})?)\s*[-–]\s*(\d{1
 
 def _close_intervals(text: pd.Series) -> pd.Series | None:
     """The starts of stamps ending in `-HH:MM` where that is an interval's end, not a UTC offset: every row's interval
-    is as long, and the ends are many (a series' offsets are one or two)."""
+    is as long, and the ends are many (a series' offsets are one or two). The first stamp, then each one's end, is
+    looked at before any is taken apart."""
+    if not CLOSE_INTERVAL.fullmatch(text.iloc[0]) or not text.str.contains(r"[-–]\s*\d{1,2}:\d{2}$").all():
+        return None
     parts = text.str.extract(CLOSE_INTERVAL.pattern + "$")
     if parts[0].isna().any() or (parts[3] + parts[4]).nunique() <= 2:
         return None
@@ -68,12 +71,27 @@ def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
     their starts, with a note; other stamps as they are. Only where every stamp is an interval."""
     if not len(text):
         return text, []
-    if text.str.fullmatch(INTERVAL.pattern).all():
+    if INTERVAL.fullmatch(text.iloc[0]) and text.str.fullmatch(INTERVAL.pattern).all():
         starts = text.str.extract(INTERVAL.pattern)[0].str.strip()
     elif (starts := _close_intervals(text)) is None:
         return text, []
     return starts, [f"The time stamps are intervals ({quoted(text.iloc[0])}): each row was read at its interval's "
                     "start."]
+
+
+def hour_ending_starts(wall: pd.DatetimeIndex, late: np.ndarray,
+                       notes: list[str]) -> tuple[pd.DatetimeIndex, list[str]]:
+    """Stamps that end their intervals (hour ending: some written 24:00, `late`, and none 00:00) read at their
+    intervals' starts, a step earlier, as intervals and periods of the day are; others as they are, with `notes`
+    (hours_24's)."""
+    others = wall[~late].dropna()
+    steps = np.diff(np.unique(wall.dropna().asi8))
+    if not late.any() or (others == others.normalize()).any() or not len(steps):
+        return wall, notes
+    step = pd.Timedelta(int(pd.Series(steps).mode().iloc[0]), unit=wall.unit)
+    return wall - step, [f"Times written 24:00 ({int(late.sum()):,} of them), and none 00:00: the stamps end their "
+                         "intervals (hour ending), so each row was read at its interval's start, "
+                         f"{step / pd.Timedelta(minutes=1):g} minutes earlier."]
 
 
 def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
@@ -86,31 +104,57 @@ def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")  # 45292,5 in a semicolon file saved where commas are decimal
-# what a number in a time column is read as, by its range: from 1980 to 2100 in each
+# what a number in a time column is read as: digits of a date and time (2024010100), or by its range, from 1980 to
+# 2100 in each: Unix times on whole minutes, Excel's serial days with times of day (fractions)
+DIGIT_FORMS = {10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 NUMBER_FORMS = (("Unix times in seconds", 315_532_800, 4_102_444_800, "s"),
                 ("Unix times in milliseconds", 315_532_800_000, 4_102_444_800_000, "ms"),
                 ("Excel's serial days (days since 1899-12-30)", 29_221, 73_051, "D"))
+UNIT_MINUTE = {"s": 60, "ms": 60_000}
 EXCEL_DAY_ZERO = pd.Timestamp("1899-12-30")
 
 
-def number_stamps(text: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Stamps written as numbers (every cell one, in the range of one of NUMBER_FORMS) as text stamps, with a note:
-    Unix times with the offset +00:00 (they count UTC seconds), serial days at the wall-clock time they show."""
-    if not len(text) or not text.str.fullmatch(NUMBER.pattern).all():
-        return text, []
-    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False))
+def _digit_stamps(text: pd.Series) -> pd.Series | None:
+    """Stamps written as the digits of a date and time (2024010100: yyyymmddHH), as text stamps; else None."""
+    form = DIGIT_FORMS.get(len(text.iloc[0]))
+    if form is None or not text.str.fullmatch(r"\d{%d}" % len(text.iloc[0])).all():
+        return None
+    times = pd.to_datetime(text, format=form, errors="coerce")
+    return None if times.isna().any() else times.dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _read_as(numbers: pd.Series) -> tuple[str, str] | None:
+    """The NUMBER_FORMS reading (name, unit) the numbers take, or None."""
     for name, low, high, unit in NUMBER_FORMS:
-        if numbers.between(low, high).all():
-            break
-    else:
+        if not numbers.between(low, high).all():
+            continue
+        if unit in UNIT_MINUTE and (numbers % UNIT_MINUTE[unit] == 0).all():
+            return name, unit
+        if unit == "D" and (numbers % 1 != 0).any():
+            return name, unit
+    return None
+
+
+def number_stamps(text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Stamps written as numbers (every cell one) as text stamps, with a note: the digits of a date and time, else
+    Unix times with the offset +00:00 (they count UTC seconds), serial days at the wall-clock time they show."""
+    if not len(text) or not NUMBER.fullmatch(text.iloc[0]) or not text.str.fullmatch(NUMBER.pattern).all():
         return text, []
+    if (digits := _digit_stamps(text)) is not None:
+        return digits, [f"The time stamps are digits ({quoted(text.iloc[0])}): they were read as year, month, day, "
+                        "hour (and minutes), from the left."]
+    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False))
+    if (reading := _read_as(numbers)) is None:
+        return text, []
+    name, unit = reading
     if unit == "D":
         times = EXCEL_DAY_ZERO + pd.to_timedelta((numbers * 86_400).round(), unit="s")
-        return times.dt.strftime("%Y-%m-%d %H:%M:%S"), [
-            f"The time stamps are numbers ({quoted(text.iloc[0])}): they were read as {name}."]
-    times = pd.to_datetime(numbers.round(), unit=unit)
-    return times.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), [
-        f"The time stamps are numbers ({quoted(text.iloc[0])}): they were read as {name} (since 1970-01-01 UTC)."]
+        stamps, since = times.dt.strftime("%Y-%m-%d %H:%M:%S"), ""
+    else:
+        times = pd.to_datetime(numbers.round(), unit=unit)
+        stamps, since = times.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), " since 1970-01-01 UTC"
+    return stamps, [f"The time stamps are numbers ({quoted(text.iloc[0])}): they were read as {name}{since}, from "
+                    f"{times.min():%Y-%m-%d %H:%M} to {times.max():%Y-%m-%d %H:%M}."]
 
 
 BARE_HOUR = re.compile(r"([^:]*\d)\s+(\d{1,2})\*?")  # 10/01/2024 01: a date, then an hour with no minutes
@@ -119,8 +163,10 @@ BARE_HOUR = re.compile(r"([^:]*\d)\s+(\d{1,2})\*?")  # 10/01/2024 01: a date, th
 def bare_hours(text: pd.Series) -> tuple[pd.Series, list[str]]:
     """Stamps of a date and an hour alone (AESO's hour ending, `02*` its hour told twice when the clocks go back)
     as that hour's HH:00, with a note; only where every stamp is one, its hours 0 to 24."""
+    if not len(text) or not BARE_HOUR.fullmatch(text.iloc[0]):
+        return text, []
     parts = text.str.extract(f"^{BARE_HOUR.pattern}$")
-    if not len(text) or parts[0].isna().any() or (parts[1].astype(int) > 24).any():
+    if parts[0].isna().any() or (parts[1].astype(int) > 24).any():
         return text, []
     return parts[0] + " " + parts[1].str.zfill(2) + ":00", [
         f"The time stamps give an hour alone ({quoted(text.iloc[0])}): each was read as that hour, 00 minutes."]

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..display import counted, quoted
-from .stamp_forms import bare_hours, hours_24, interval_starts, number_stamps, offset_text, zone_offsets
+from .stamp_forms import (bare_hours, hour_ending_starts, hours_24, interval_starts, number_stamps, offset_text,
+                          zone_offsets)
 
 # trailing UTC offsets, by the characters they take: the 5- and 3-character forms only after a time of day
 OFFSET_FORMS = ((6, r"[+-]\d{2}:\d{2}", False), (5, r"[+-]\d{4}", True), (3, r"[+-]\d{2}", True),
@@ -206,6 +207,7 @@ def read_stamps(cells: pd.Series) -> Stamps:
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
     wall = wall + pd.to_timedelta(late.astype(int), unit="D")
+    wall, late_notes = hour_ending_starts(wall, late, late_notes)
     notes = number_notes + hour_notes + interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))

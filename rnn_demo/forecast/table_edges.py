@@ -19,20 +19,22 @@ EDGE_ROWS = 5  # rows under the data that may hold no time stamp (a totals row, 
 LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-def _named_fields(line: str) -> int:
-    """The fields of `line` that hold something, by its own delimiter and quotes (a header names two at least)."""
+def _title(line: str) -> bool:
+    """Whether `line` is no header: it names fewer than two fields (by its own delimiter and quotes), and not as a
+    header with an unnamed first column does (pandas' `,value`, a sheet's empty A1)."""
     fields = next(csv.reader([line], delimiter=header_delimiter(line)), [])
-    return sum(bool(field.strip()) for field in fields)
+    named = [bool(field.strip()) for field in fields]
+    return sum(named) < 2 and not (len(named) >= 2 and not named[0] and any(named))
 
 
 def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
-    """The text from its header line on and the delimiter: below Excel's `sep=;` line, or below the lines that name
-    fewer than two fields (titles, dates, units: left out, with a note); as it is where no line names two."""
+    """The text from its header line on and the delimiter: below Excel's `sep=;` line, or below the lines that are
+    no header (titles, dates, units: `_title`; left out, with a note); as it is where every line is one."""
     lines = LINE_END.split(text[:HEAD_CHARS].lstrip("\r\n"), maxsplit=PREAMBLE_LINES)[:PREAMBLE_LINES]
     delimiter, named = table_delimiter(lines[0])
     if named:  # Excel's `sep=;` line: the header is below it
         return text[text.index(lines[0]) + len(lines[0]):], delimiter
-    header = next((k for k, line in enumerate(lines) if _named_fields(line) >= 2), 0)
+    header = next((k for k, line in enumerate(lines) if not _title(line)), 0)
     if header == 0:
         return text, delimiter
     above = [line for line in lines[:header] if line.strip()]

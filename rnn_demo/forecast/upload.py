@@ -15,7 +15,7 @@ from .data import load_series, series_from_frame, split_in_steps
 from .infer import Series
 from .numbers import plain_numbers
 from .periods import normalized
-from .stamp_columns import DATE_NAMES, column_beside, joined_stamps
+from .stamp_columns import DATE_NAMES, TIME_NAMES, column_beside, joined_stamps
 from .table_edges import header_and_below, rows_between_edges
 
 MAX_ROWS = 200_000
@@ -83,14 +83,22 @@ def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], wha
                      f"(by default one of {', '.join(preferred)})")
 
 
+AMBIGUOUS_DATES = ("day", "data")  # date names that may hold other things (weekdays; English "data")
+
+
 def _time_name(columns: list[str], time_column: str | None) -> str:
-    """The time column: the one named, else the first called as TIME_COLUMNS, or as a date (the column beside it
-    may hold its times: stamp_columns.py), else the first of two."""
+    """The time column: the one named, else the first called as TIME_COLUMNS, else the first of two, else one called
+    as a date (the column beside it may hold its times: stamp_columns.py; "day" or "data" only beside a column
+    called as a time of day or period)."""
     if time_column:
         return chosen_column(columns, time_column)
     usual = next((c for name in TIME_COLUMNS for c in columns if c.strip().lower() == name), None)
-    dated = next((c for name in DATE_NAMES for c in columns if normalized(c) == name), None)
-    return usual or dated or _pick(columns, None, TIME_COLUMNS, "time", None)
+    if usual is not None or len(columns) == 2:
+        return usual or columns[0]
+    timed = any(normalized(c) in TIME_NAMES for c in columns)
+    dated = next((c for name in DATE_NAMES if timed or name not in AMBIGUOUS_DATES
+                  for c in columns if normalized(c) == name), None)
+    return dated or _pick(columns, None, TIME_COLUMNS, "time", None)
 
 
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
