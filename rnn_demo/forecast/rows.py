@@ -31,7 +31,7 @@ def values_on_their_steps(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame
     known = table["value"].notna().to_numpy()
     if known.sum() < 4 or known.all():
         return table
-    times = pd.DatetimeIndex(table["time"]).asi8
+    times = pd.DatetimeIndex(table["time"]).as_unit("ns").asi8
     row_step = pd.Series(np.diff(times)).mode().iloc[0]
     step = pd.Series(np.diff(times[known])).mode().iloc[0]
     if row_step <= 0 or step <= row_step or step % row_step:
@@ -65,7 +65,7 @@ def check_one_spacing(times: np.ndarray, gaps: np.ndarray) -> None:
     runs = [(start, end) for start, end in zip(starts, ends)
             if end - start >= RUN_ROWS and (end - start) * ns[start] >= DAY and ns[start] > 0]
     if not runs or runs[0][0] != 0 or runs[-1][1] != len(ns) or ns[runs[0][0]] == ns[runs[-1][0]]:
-        return  # the same spacing at both ends: a stretch of another inside is rows missing (or steps_of refuses)
+        return  # the same spacing at both ends: a stretch of another inside is rows missing (or step_of refuses)
     first, last = runs[0], runs[-1]
     parts = [f"{_spacing(ns[start])} apart from {pd.Timestamp(times[start])} to {pd.Timestamp(times[end])}"
              for start, end in (first, last)]
@@ -146,3 +146,10 @@ def clock_back_note(starts: np.ndarray) -> str:
     return (f"The clocks went back on {first:%Y-%m-%d}{f' (and {others:,} other dates)' if others else ''}: the "
             f"wall-clock times {first:%H:%M}-{first + pd.Timedelta(hours=1):%H:%M} came twice that night, and the "
             "first reading of each was kept (the file gives no UTC offsets to tell them apart).")
+
+
+def in_clock_backs(times: pd.Series, starts: np.ndarray) -> np.ndarray:
+    """Which of `times` lie in an hour `local_clock_backs` found (`starts`, sorted, ns)."""
+    t = pd.DatetimeIndex(times).as_unit("ns").asi8
+    before = np.searchsorted(starts, t, side="right") - 1  # the last start at or before each time
+    return (before >= 0) & (t < starts[np.maximum(before, 0)] + HOUR)

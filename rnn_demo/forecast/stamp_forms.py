@@ -1,7 +1,8 @@
 """The ways exports write a time stamp that pandas does not read, each made one it does, with a note: intervals
-(ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) as their starts, 24:00 (an hour-ending midnight, ERCOT's) as 00:00
-of the next day, a date and an hour alone (AESO's `10/01/2024 01`, its repeated hour `11/03/2024 02*`) as that whole
-hour, time-zone abbreviations (EIA's `1/1/2024 1 a.m. EST`) as UTC offsets, numbers as Unix times (APIs'
+(ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`, `00:00-00:15`) as their starts, 24:00 as 00:00 of the next day and,
+where no stamp is at 00:00 (hour ending: ERCOT's), every stamp at its interval's start, a date and an hour alone
+(AESO's `10/01/2024 01`, its repeated hour `11/03/2024 02*`) as that whole hour, time-zone abbreviations (EIA's
+`1/1/2024 1 a.m. EST`) as UTC offsets, numbers as the digits of a date and time (2024010100), Unix times (APIs'
 1704067200, in seconds or milliseconds) or Excel's serial days (45292.5, a date-time cell saved as a number).
 stamps.py reads the rest.
 The cells are at most stamps.STAMP_CHARS long by then.

@@ -6,9 +6,9 @@ converted to UTC (that would shift a Melbourne series' daily cycle by 10 or 11 h
 to explain daylight saving. When the clocks go back, an hour of wall-clock times repeats: each repeated
 time keeps the mean of its readings. When they go forward, an hour is missing: it is filled by
 interpolation. Dates written day first (13/01/2024) are recognised and read that way; stamps written as intervals
-(ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) are read at their starts, and 24:00 (an hour-ending midnight) as
-00:00 of the next day. A time-zone abbreviation after a stamp (EST, "(CET)") is read as its UTC offset, and numbers
-as Unix times or Excel's serial days (stamp_forms.py).
+(ENTSO-E's `01.01.2024 00:00 - 01.01.2024 01:00`) are read at their starts, 24:00 as 00:00 of the next day (and
+hour-ending stamps at their hours' starts). A time-zone abbreviation after a stamp (EST, "(CET)") is read as its UTC
+offset, and numbers as Unix times or Excel's serial days (stamp_forms.py).
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..display import counted, quoted
 from ..uploads import header_delimiter, table_delimiter
+from .stamps import STAMP_CHARS
 
 PREAMBLE_LINES = 20  # lines above the header looked through
 HEAD_CHARS = 65_536  # where the header line is looked for: the delimiter is read from it
@@ -30,10 +31,13 @@ def _title(line: str) -> bool:
 def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     """The text from its header line on and the delimiter: below Excel's `sep=;` line, or below the lines that are
     no header (titles, dates, units: `_title`; left out, with a note); as it is where every line is one."""
-    lines = LINE_END.split(text[:HEAD_CHARS].lstrip("\r\n"), maxsplit=PREAMBLE_LINES)[:PREAMBLE_LINES]
+    head = text[:HEAD_CHARS]
+    blank = len(head) - len(head.lstrip("\r\n"))  # line ends before the first line
+    lines = LINE_END.split(head[blank:], maxsplit=PREAMBLE_LINES)[:PREAMBLE_LINES]
+    starts = [blank] + [end.end() for end in LINE_END.finditer(head, blank)][:PREAMBLE_LINES - 1]  # where each begins
     delimiter, named = table_delimiter(lines[0])
     if named:  # Excel's `sep=;` line: the header is below it
-        return text[text.index(lines[0]) + len(lines[0]):], delimiter
+        return text[blank + len(lines[0]):], delimiter
     header = next((k for k, line in enumerate(lines) if not _title(line)), 0)
     if header == 0:
         return text, delimiter
@@ -41,13 +45,11 @@ def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     shown = ", ".join(quoted(line, 60) for line in above[:3]) + (", ..." if len(above) > 3 else "")
     notes.append(f"The file's {counted(len(above), 'line')} above its header {'was' if len(above) == 1 else 'were'} "
                  f"left out: {shown}.")
-    return text[text.index(lines[header]):], header_delimiter(lines[header])
+    return text[starts[header]:], header_delimiter(lines[header])
 
 
 def _no_stamp(cells: pd.Series) -> pd.Series:
     """Cells that cannot be a time stamp: no digit in them (blank, `Total`, prose), or longer than any stamp."""
-    from .stamps import STAMP_CHARS
-
     return ~cells.str.contains(r"\d") | (cells.str.len() > STAMP_CHARS)
 
 
