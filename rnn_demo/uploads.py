@@ -107,13 +107,16 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
     return text, notes
 
 
+def _east_asian_note(codec: str) -> str:
+    return f"The file is not UTF-8: it was read as {EAST_ASIAN[codec][0]}, the encoding its characters read in."
+
+
 def _not_utf8(data: bytes) -> tuple[str, list[str]]:
     """A file that is not UTF-8 as text, and the note that says how it was read."""
     codec = east_asian_encoding(data)
     if codec is not None:
         try:
-            return data.decode(codec), [f"The file is not UTF-8: it was read as {EAST_ASIAN[codec][0]}, the "
-                                        "encoding its characters read in."]
+            return data.decode(codec), [_east_asian_note(codec)]
         except UnicodeDecodeError:  # past the start the encoding does not hold: read as below
             pass
     return data.decode(*_codec(FALLBACK)), [FALLBACK_NOTE]
@@ -137,19 +140,26 @@ def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE
 
 def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, str, list[str]]:
     """`consume(lines)` over the upload at `path`, streamed (see `upload_lines`) after its size is checked: as UTF-8
-    (or UTF-16, by its byte-order mark), else again from the start with the bytes that are not UTF-8 read as
-    Windows-1252 (FALLBACK). Returns what `consume`
-    returned, the encoding to read the file with again, and notes for the user. `consume` stops reading where it
-    likes."""
+    (or UTF-16, by its byte-order mark), else again from the start in the East Asian encoding its start is written
+    in (east_asian_encoding), else with the bytes that are not UTF-8 read as Windows-1252 (FALLBACK). Returns what
+    `consume` returned, the encoding to read the file with again, and notes for the user. `consume` stops reading
+    where it likes."""
     _check_size(os.path.getsize(path))
     with open(path, "rb") as file:
-        encoding = bom_encoding(file.read(2))
+        start = file.read(SAMPLE_BYTES)
+    encoding = bom_encoding(start)
     try:
         with closing(upload_lines(path, encoding)) as lines:
             return consume(lines), encoding, []
     except UnicodeDecodeError:
         if encoding == "utf-16":
             raise ValueError(NOT_UTF16) from None
+    if (codec := east_asian_encoding(start)) is not None:
+        try:
+            with closing(upload_lines(path, codec)) as lines:
+                return consume(lines), codec, [_east_asian_note(codec)]
+        except UnicodeDecodeError:  # past the start the encoding does not hold: read as below
+            pass
     with closing(upload_lines(path, FALLBACK)) as lines:
         return consume(lines), FALLBACK, [FALLBACK_NOTE]
 

@@ -104,3 +104,14 @@ def test_a_western_european_file_is_still_read_as_windows_1252(text):
     from rnn_demo.uploads import FALLBACK_NOTE
 
     assert decode_upload(text.encode("cp1252")) == (text, [FALLBACK_NOTE])
+
+
+def test_a_streamed_upload_in_an_east_asian_encoding_is_read_in_it(tmp_path):
+    """The reviews CSV of the Sentiment tab is streamed: a Chinese one read as Windows-1252 was mojibake, which no
+    note about a review in another language could see."""
+    path = tmp_path / "reviews.csv"
+    path.write_bytes("text,label\n这部电影很好看,positive\n".encode("gbk"))
+    text, encoding, notes = read_upload(path, lambda lines: "".join(lines))
+    assert text == "text,label\n这部电影很好看,positive\n" and encoding == "gb18030"
+    assert notes == ["The file is not UTF-8: it was read as GBK (simplified Chinese), the encoding its characters "
+                     "read in."]
