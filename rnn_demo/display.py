@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from numbers import Integral
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEPT = "\n\r\t"
 # C0 controls as Unicode's control pictures: NUL -> ␀, BEL -> ␇, DEL -> ␡
@@ -48,6 +53,13 @@ def number_text(value: object) -> str:
 def counted(count: int, thing: str, things: str | None = None) -> str:
     """"1 value", "2,001 values" (`things`: a plural not made with an s)."""
     return f"{count:,} {thing if count == 1 else things or thing + 's'}"
+
+
+def data_row(cells: "pd.Series", position: int) -> int:
+    """The file's data row (from 1) of the cell at `position` in `cells`: its label where the labels count the file's
+    rows (a reader's frame, some rows at its edges left out), else its position."""
+    label = cells.index[position]
+    return int(label) + 1 if isinstance(label, Integral) and not isinstance(label, bool) else position + 1
 
 
 def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:

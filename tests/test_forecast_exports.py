@@ -121,6 +121,8 @@ def test_a_units_row_and_rows_under_the_data_with_no_time_stamp_are_left_out(bef
     assert values.tolist() == list(range(1000, 1048)) and notes[0] == left_out
     with pytest.raises(ValueError, match="1 time stamp cannot be read, the first in data row 3: 'Total'"):
         read(f"time,load\n{PLAIN[:44]}Total,1\n{PLAIN[44:]}".encode())  # inside the table: named, not left out
+    with pytest.raises(ValueError, match=f"1 time stamp cannot be read, the first in data row {3 + bool(before)}: "):
+        read(f"time,load\n{before}{PLAIN[:44]}Total,1\n{PLAIN[44:]}".encode())  # rows counted as in the file
 
 
 def test_local_times_across_the_clocks_going_back_are_said_to_be_that():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict, concatenate_datasets
 
-from ..display import column_list, counted, quoted
+from ..display import column_list, counted, data_row, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
@@ -108,7 +108,7 @@ def _numbers(cells: pd.Series, notes: list[str]) -> pd.Series:
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
         raise ValueError(f"{counted(int(bad.sum()), 'value is not a number', 'values are not numbers')}, the first "
-                         f"in data row {row + 1}: {quoted(cells.iloc[row])}")
+                         f"in data row {data_row(cells, row)}: {quoted(cells.iloc[row])}")
     return values.astype(float)  # whole numbers too: a repeated hour's mean, say, is not one
 
 
@@ -251,7 +251,7 @@ def load_series(source: str | None = None, time_column: str | None = None,
     dataset = open_source(source)
     if "train" in dataset and "test" in dataset and {"time", "value", "workday"} <= set(dataset["train"].column_names):
         return dataset  # a pushed protocol-style dataset
-    frame = pd.concat([dataset[split].to_pandas() for split in dataset])
+    frame = pd.concat([dataset[split].to_pandas() for split in dataset], ignore_index=True)  # rows counted once
     return split_in_steps(*series_from_frame(frame, time_column or "time", value_column or "value"))
 
 

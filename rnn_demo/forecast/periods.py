@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..display import md_text, quoted
+from ..display import data_row, md_text, quoted
 from .stamps import STAMP_CHARS, read_dates
 
 MAX_PERIOD_CHARS = 6  # a period's number, as written (1, 48, 96.0)
@@ -36,7 +36,8 @@ def _whole_numbers(cells: pd.Series, name: str) -> np.ndarray:
     bad = numbers.isna() | (numbers % 1 != 0) | (numbers < 0) | (numbers > DAY_MINUTES)
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
-        raise ValueError(f"the period in data row {row + 1} of column {quoted(name)} is {quoted(cells.iloc[row], 40)}: "
+        raise ValueError(f"the period in data row {data_row(cells, row)} of column {quoted(name)} is "
+                         f"{quoted(cells.iloc[row], 40)}: "
                          f"a period is a whole number from 0 or 1 up to the periods in a day")
     return numbers.to_numpy(np.int64)
 
@@ -47,7 +48,8 @@ def _days(cells: pd.Series, name: str) -> tuple[pd.DatetimeIndex, list[str]]:
     bad = days.isna() | (days != days.normalize())
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueError(f"the date in data row {row + 1} of column {quoted(name)} is {quoted(cells.iloc[row], 40)}: "
+        raise ValueError(f"the date in data row {data_row(cells, row)} of column {quoted(name)} is "
+                         f"{quoted(cells.iloc[row], 40)}: "
                          "beside a period, each row needs a date (2024-01-31) with no time of day")
     return days, notes
 

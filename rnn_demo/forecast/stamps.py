@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..display import counted, quoted
+from ..display import counted, data_row, quoted
 from .stamp_forms import (bare_hours, hour_ending_starts, hours_24, interval_starts, number_stamps, offset_text,
                           zone_offsets)
 
@@ -68,7 +68,8 @@ def split_offsets(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     too_far = minutes.abs() > LONGEST_OFFSET
     if too_far.any():
         row = int(np.argmax(too_far.to_numpy()))
-        raise ValueError(f"the time stamp in data row {row + 1} has the UTC offset {found.iloc[row]}: offsets run "
+        raise ValueError(f"the time stamp in data row {data_row(text, row)} has the UTC offset {found.iloc[row]}: "
+                         "offsets run "
                          f"from -12:00 to +14:00 ({quoted(text.iloc[row])})")
     return wall, minutes
 
@@ -167,7 +168,8 @@ def _offset_notes(text: pd.Series, offsets: np.ndarray, odd: np.ndarray) -> list
     first = int(np.argmax(odd)) if odd.any() else 0
     if missing[~odd].all():  # a series without offsets, but for a few rows
         return [f"{int(odd.sum()):,} rows carry a UTC offset while the rest have none, the first in data row "
-                f"{first + 1} ({quoted(text.iloc[first])}): they were read at their own wall-clock time like the "
+                f"{data_row(text, first)} ({quoted(text.iloc[first])}): they were read at their own wall-clock time "
+                "like the "
                 "rest; check those rows."]
     kinds = pd.Series(offsets[~odd]).value_counts().index[:3]
     if list(kinds) == [0.0]:  # UTC throughout (...Z, as APIs give them): its wall clock is no grid's local one
@@ -178,13 +180,14 @@ def _offset_notes(text: pd.Series, offsets: np.ndarray, odd: np.ndarray) -> list
                  "at its own wall-clock time, so the daily cycle stays in local time."]
     if missing.any():
         row = int(np.argmax(missing))
-        notes.append(f"{int(missing.sum()):,} rows carry no UTC offset, the first in data row {row + 1} "
+        notes.append(f"{int(missing.sum()):,} rows carry no UTC offset, the first in data row {data_row(text, row)} "
                      f"({quoted(text.iloc[row])}): they were read as wall-clock times like the rest.")
     unusual = odd & ~missing
     if unusual.any():
         row = int(np.argmax(unusual))
         notes.append(f"{int(unusual.sum()):,} rows carry a UTC offset unlike the rows around them, the first in data "
-                     f"row {row + 1} ({quoted(text.iloc[row])}): they were read at their own wall-clock time. A "
+                     f"row {data_row(text, row)} ({quoted(text.iloc[row])}): they were read at their own wall-clock "
+                     "time. A "
                      "series from one place changes offset only when its clocks change: check those rows.")
     return notes
 
@@ -197,7 +200,8 @@ def read_stamps(cells: pd.Series) -> Stamps:
     text = cells.astype(str).str.strip()
     if (long := text.str.len() > STAMP_CHARS).any():
         row = int(np.argmax(long.to_numpy()))
-        raise ValueError(f"the time stamp in data row {row + 1} has {len(text.iloc[row]):,} characters; a time stamp "
+        raise ValueError(f"the time stamp in data row {data_row(text, row)} has {len(text.iloc[row]):,} characters; "
+                         "a time stamp "
                          f"has at most {STAMP_CHARS}: {quoted(text.iloc[row], 60)}")
     text, number_notes = number_stamps(text)
     text, hour_notes = bare_hours(text)
@@ -211,14 +215,15 @@ def read_stamps(cells: pd.Series) -> Stamps:
     notes = number_notes + hour_notes + interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
-        raise ValueError(f"the time stamp in data row {row + 1}, {quoted(cells.iloc[row])}, is outside the years "
+        raise ValueError(f"the time stamp in data row {data_row(cells, row)}, {quoted(cells.iloc[row])}, is outside "
+                         "the years "
                          f"{pd.Timestamp.min.year + 1} to {pd.Timestamp.max.year - 1} that a series may span: is its "
                          "year mistyped?")
     wall = wall.as_unit("ns")
     if wall.isna().any():
         row = int(np.argmax(wall.isna()))
         raise ValueError(f"{counted(int(wall.isna().sum()), 'time stamp')} cannot be read, the first in data row "
-                         f"{row + 1}: {quoted(cells.iloc[row])}")
+                         f"{data_row(cells, row)}: {quoted(cells.iloc[row])}")
     if minutes.isna().all():
         return Stamps(wall, None, np.zeros(len(wall), bool), notes)
     offsets = minutes.to_numpy(float)
