@@ -47,8 +47,13 @@ class ResultFiles:
         return Path(tempfile.mkdtemp(dir=self.folder))
 
     def prune(self) -> None:
-        """Remove the results older than keep_seconds."""
-        for request in self.folder.iterdir():
+        """Remove the results older than keep_seconds (none where the folder is gone: at exit, atexit removes it
+        while this thread may still be running)."""
+        try:
+            requests = list(self.folder.iterdir())
+        except FileNotFoundError:
+            return
+        for request in requests:
             try:  # a result still being written has a recent mtime
                 changed = max(entry.stat().st_mtime for entry in [request, *request.iterdir()])
                 if time.time() - changed > self.keep_seconds:

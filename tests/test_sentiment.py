@@ -174,6 +174,15 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
     ("Don\u2019t miss \u201cTitanic\u201d", 'Don\'t miss "Titanic"'),  # a phone's or Word's quotes
     ("wouldn&#39;t &amp;#039;it&apos;s &quot;ok&quot; &rsquo; &#X27;", 'wouldn\'t \'it\'s "ok" \' \''),  # HTML's
     ("Tom &amp; Jerry<BR>Great<Br/>&lt;br /&gt;film", "Tom & Jerry Great film"),
+    # a second round: links, IMDb's lines around a copied review, HTML and forum markup, entities, escaped breaks
+    ("Loved it! Full review: https://letterboxd.com/u/film/x/ www.imdb.com/title/tt1", "Loved it! Full review:"),
+    ("Loved every minute of it. 45 out of 52 found this helpful. Was this review helpful? Sign in to vote. Permalink",
+     "Loved every minute of it."),
+    ("Loved every minute of it.\n\nHelpful\u202245\n\n7\nReport", "Loved every minute of it."),
+    ("<p>It was <i>great</i>, <a href=\"x\">really</a></p>", "It was great, really"),
+    ("[spoiler]he dies[/spoiler] [B]wow[/b] [color=red]!![/color]", "he dies wow !!"),
+    ("clich&eacute;d&hellip; &mdash; the film&#x2019;s&nbsp;end", "clichéd... - the film's end"),
+    ("great\\nLoved it\\r\\nagain", "great Loved it again"),
 ])
 def test_text_from_other_sites_is_read_as_imdbs_reviews_are_written(theirs, ours):
     tokenizer = load_tokenizer(MODELS_DIR / "sentiment-gru")
@@ -324,12 +333,21 @@ def test_mcnemar_counts_the_disagreements_and_gives_the_exact_p_value():
 
 
 def test_a_tokenizer_json_holds_only_what_this_app_runs_for_a_visitor():
+    from rnn_demo.sentiment.tokenizer import CLEANUP
+
     ours = json.loads(_trained_tokenizer().to_str())
     assert unsafe_part(ours) is None  # what train_tokenizer writes (the bundled models' too) passes
+    earlier = {"type": "Sequence", "normalizers": [*CLEANUP[:5], {"type": "NFKC"}, {"type": "Lowercase"}]}
+    assert unsafe_part({**ours, "normalizer": earlier}) is None  # what it wrote before the second round's steps
+    widest = {"type": "Sequence", "normalizers": [*CLEANUP, *[{"type": "NFKC"}] * 8]}
+    assert unsafe_part({**ours, "normalizer": widest}) is None
     replace = {"type": "Replace", "pattern": {"String": "a"}, "content": "aaaaaaaaaa"}
     for crafted, problem in [
         ({"normalizer": {"type": "Sequence", "normalizers": [replace] * 6}}, "step 'Replace' is not one of"),
         ({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}] * 9}}, "9 steps; the limit is 8"),
+        ({"normalizer": {"type": "Sequence", "normalizers": [*CLEANUP, *[{"type": "NFKC"}] * 9]}},
+         "the limit is 8 besides this app's Replace steps"),
+        ({"normalizer": {"type": "Sequence", "normalizers": CLEANUP[5:6] * 30}}, "30 steps; the limit is 8"),
         ({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+$"}}}, "step 'Split' is not one of"),
         ({"padding": {"strategy": {"Fixed": 10 ** 8}}}, "it sets padding"),
         ({"post_processor": {"type": "TemplateProcessing"}}, "it sets post_processor"),

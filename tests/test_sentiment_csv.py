@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -160,6 +161,10 @@ def test_a_hand_written_header_with_spaces_after_its_commas_finds_its_column(tmp
     (b"Clothing ID,Age,Title,Review Text,Rating", "Review Text"),
     (b"critic_name,review_score,review_content", "review_content"),
     (b"stars,text,review_id", "text"),  # Yelp's: ours first
+    (b"Reviewer,Review Title,Review Content,Stars", "Review Content"),  # Trustpilot's: spelled otherwise
+    (b"id,review-text", "review-text"),
+    (b"Date,Rating,Reviews", "Reviews"),
+    (b"user,Comments", "Comments"),
 ])
 def test_review_sites_exports_find_their_text_column(tmp_path, header, column):
     fields = header.count(b",") + 1
@@ -201,6 +206,8 @@ def test_old_results_are_pruned_on_a_timer_whatever_the_traffic():
     while path.parent.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not path.parent.exists() and results.folder.exists()
+    shutil.rmtree(results.folder)  # as atexit does while the pruning thread still runs: it prunes nothing, no error
+    results.prune()
 
 
 def _app_with_a_result(*then: str) -> subprocess.Popen:

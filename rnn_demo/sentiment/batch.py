@@ -8,6 +8,7 @@ header and counts; the second holds a chunk of rows at a time.
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -73,12 +74,26 @@ def _open_table(lines: Iterator[str]) -> tuple[str, bool, list[str], Iterator[li
     return delimiter, named, next(reader), reader
 
 
+def _spelled(name: str) -> str:
+    """A column name as TEXT_COLUMNS spell theirs: lower case, words apart, no plural ("Review-Text", "Reviews")."""
+    words = re.sub(r"[\s_\-.]+", " ", name).strip().lower()
+    return words[:-1] if words.endswith("s") and not words.endswith("ss") else words
+
+
+def _usual_text_column(header: list[str]) -> str | None:
+    """The first column whose name is one of TEXT_COLUMNS spelled otherwise: Trustpilot's "Review Content",
+    "review-text", "Reviews", "Comments"."""
+    spelled = {_spelled(name): name for name in reversed(header)}  # the first column of a spelling wins
+    return next((spelled[key] for key in map(_spelled, TEXT_COLUMNS) if key in spelled), None)
+
+
 def text_column(header: list[str], column: str | None) -> int:
-    """The index of the text column: `column`, else the first of TEXT_COLUMNS present, else the only column (names
-    matched as `uploads.chosen_column` does)."""
+    """The index of the text column: `column`, else the first of TEXT_COLUMNS present (names matched as
+    `uploads.chosen_column` does, then spelled alike: `_usual_text_column`), else the only column."""
     if len(header) > MAX_COLUMNS:
         raise ValueError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")
-    name = chosen_column(header, column, TEXT_COLUMNS) or (header[0] if len(header) == 1 else None)
+    name = chosen_column(header, column, TEXT_COLUMNS) or _usual_text_column(header) or \
+        (header[0] if len(header) == 1 else None)
     if name is None:
         raise ValueError(f"no column named {', '.join(TEXT_COLUMNS[:-1])} or {TEXT_COLUMNS[-1]}: name the text "
                          f"column; the file's columns are: {column_list(header)}")

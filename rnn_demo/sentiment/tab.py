@@ -46,7 +46,7 @@ def classify_csv(path: str | None, column: str, cell: str, loaded: tuple[str, st
 def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
     with gr.Accordion("Classify a CSV file", open=False):
         with gr.Row():
-            upload = gr.File(label="CSV with a header row", file_types=[".csv"], type="filepath")
+            upload = gr.File(label="CSV with a header row", file_types=[".csv", ".tsv", ".txt"], type="filepath")
             column = gr.Textbox(label="Text column", placeholder="default: text or review, or the only column")
         if samples("reviews.csv"):
             gr.Examples([[path] for path in samples("reviews.csv")], inputs=[upload],
