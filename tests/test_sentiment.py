@@ -262,6 +262,7 @@ def test_a_one_megabyte_paste_is_read_up_to_the_cap_and_says_so():
 @pytest.mark.parametrize("text", [
     "superb film. " * 2_000,  # the prefix holds the first tokens at once
     "A moving film.<br /><br />Superb, " * 500,  # line breaks the normalizer replaces, near every cut
+    ("w" * 15 + " ") * 95 + '<a title="' + "z " * 80 + '">' + "superb film " * 200,  # a tag open at the first cut
     ("x" * 40 + " ") * 1_000,  # long words: the prefix grows (16 characters a token at first) until it holds them
     "superb film",  # short: read whole
 ])

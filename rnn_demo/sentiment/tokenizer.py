@@ -25,8 +25,9 @@ TOKENIZER_NAME = "tokenizer.json"
 # A text is tokenized from a bounded prefix, never whole (a 10 MB paste took 4.7 s and 1.4 GB): max_tokens * FIRST_LOOK
 # characters at first (1,000 tokens of English take about 5,500), four times as many for a text whose prefix holds
 # too few tokens, and never more than MOST_CHARS. A token that ends MARGIN characters before the cut is what the
-# whole text gives (the normalizer's longest usual match, "&lt;br /&gt;", is shorter).
-FIRST_LOOK, MOST_CHARS, MARGIN = 16, 256_000, 32
+# whole text gives (the normalizer's longest bounded match, an HTML tag of CLEANUP's, is shorter; a link cut short
+# is dropped as the whole one is).
+FIRST_LOOK, MOST_CHARS, MARGIN = 16, 256_000, 256
 
 
 def _replace(pattern: str, content: str) -> dict:
