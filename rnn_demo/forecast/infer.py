@@ -79,8 +79,7 @@ def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, c
     first = origins.min() - min_history(config.window, config.week)  # only the steps the windows read
     times, workday = extend_times(series.times[first:], series.workday[first:], config.horizon)
     temperature = None if series.temperature is None else series.temperature[first:]
-    rows = known_rows(times, workday, temperature, config.features, (config.temperature_center,
-                                                                      config.temperature_scale))
+    rows = known_rows(times, workday, temperature, config.features, config.temperature_scaling)
     x, center, scale = window_inputs(series.values[first:], rows, origins - first, config.window, config.horizon,
                                      config.day, config.week)
     if np.isnan(x).any():

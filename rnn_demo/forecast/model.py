@@ -58,6 +58,11 @@ class ForecastConfig:
                              "must come in that order: the seasonal naives forecast each step from a day and a week "
                              "before")
 
+    @property
+    def temperature_scaling(self) -> tuple[float, float]:
+        """(center, scale): a temperature-track model reads (°C - center) / scale."""
+        return self.temperature_center, self.temperature_scale
+
     def for_step(self, minutes: float) -> "ForecastConfig":
         """This config read in real time for a series of `minutes` steps: the same week of window, day of horizon and
         day and week lags, counted in that series' steps (24 and 168 for hourly data). Only STEPS are accepted."""

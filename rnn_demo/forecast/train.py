@@ -29,7 +29,7 @@ class ForecastTask:
         self.rows = shard.rows(batch_size)
         times, workday = extend_times(series.times, series.workday, config.horizon)
         self.calendar = known_rows(times, workday, series.temperature, config.features,
-                                   (config.temperature_center, config.temperature_scale))  # (steps + horizon, 5 or 8)
+                                   config.temperature_scaling)  # (steps + horizon, 5 or 8)
         first = min_history(config.window, config.week)
         self.origins = np.arange(first, validation_start - config.horizon + 1)  # whole forecast day before hold-out
         self.selection_origins = midnights(series.times, validation_start, len(series) - config.horizon + 1)
