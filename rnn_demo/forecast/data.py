@@ -99,8 +99,9 @@ def _numbers(cells: pd.Series, notes: list[str]) -> pd.Series:
     """Cells as floats; missing cells (blank, NA, ...) as NaN, those of OTHER_MISSING counted in `notes`; any other
     unreadable cell is a clear error."""
     text = cells.astype(str).str.strip()
-    missing = cells.isna() | text.str.lower().isin(MISSING)
-    if (other := text[text.str.lower().isin(OTHER_MISSING)]).any():
+    lowered = text.str.lower()
+    missing = cells.isna() | lowered.isin(MISSING)
+    if len(other := text[lowered.isin(OTHER_MISSING)]):
         counts = ", ".join(f"{quoted(cell)} ({count:,})" for cell, count in other.value_counts().items())
         notes.append(f"Cells written {counts} in column {quoted(cells.name)} were read as missing values.")
     values = pd.to_numeric(text.where(~missing), errors="coerce")

@@ -60,10 +60,10 @@ def _hhmm(cells: pd.Series) -> pd.Series | None:
     none ends in a minute past 59 (periods of the day do: 1 to 288); else None."""
     if not cells.str.fullmatch(r"\d{1,4}").all():
         return None
-    numbers = cells.astype(int)
-    if numbers.max() < 100 or (numbers % 100 >= 60).any() or not cells.str.zfill(4).str.fullmatch(HHMM).all():
+    padded = cells.str.zfill(4)
+    if cells.astype(int).max() < 100 or not padded.str.fullmatch(HHMM).all():  # HHMM: no minute past 59
         return None
-    return cells.str.zfill(4).str.replace(HHMM, r"\1:\2", regex=True)
+    return padded.str.replace(HHMM, r"\1:\2", regex=True)
 
 
 def _times_of_day(cells: pd.Series, numbers: bool) -> pd.Series | None:
@@ -92,13 +92,14 @@ def joined_stamps(frame: pd.DataFrame, time_name: str, beside: str, by_name: boo
     day (either way round) or a date and a period (`by_name` only); as it is otherwise. A blank time stays blank:
     an unreadable stamp, never midnight."""
     stamps, other = _cells(frame, time_name), _cells(frame, beside)
-    if _dates_only(stamps) and (times := _times_of_day(other, by_name)) is not None:
-        dates, times, time_column, date_column = stamps, times, beside, time_name
-    elif _dates_only(other) and (times := _times_of_day(stamps, by_name)) is not None:
+    stamps_dated, other_dated = _dates_only(stamps), _dates_only(other)
+    if stamps_dated and (times := _times_of_day(other, by_name)) is not None:
+        dates, time_column, date_column = stamps, beside, time_name
+    elif other_dated and (times := _times_of_day(stamps, by_name)) is not None:
         dates, time_column, date_column = other, time_name, beside
-    elif by_name and _dates_only(stamps) and not other.str.contains(":").any():  # periods.py reads them (and
+    elif by_name and stamps_dated and not other.str.contains(":").any():  # periods.py reads them (and
         return with_periods(frame, time_name, beside, notes)  # names a cell that is no period)
-    elif by_name and _dates_only(other) and stamps.str.fullmatch(PERIOD).all():  # the periods named as the times
+    elif by_name and other_dated and stamps.str.fullmatch(PERIOD).all():  # the periods named as the times
         return with_periods(frame, beside, time_name, notes).assign(**{time_name: lambda f: f[beside]})
     else:
         return frame

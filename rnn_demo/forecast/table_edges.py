@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
+from itertools import islice
 
 import pandas as pd
 
@@ -34,7 +35,6 @@ def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     head = text[:HEAD_CHARS]
     blank = len(head) - len(head.lstrip("\r\n"))  # line ends before the first line
     lines = LINE_END.split(head[blank:], maxsplit=PREAMBLE_LINES)[:PREAMBLE_LINES]
-    starts = [blank] + [end.end() for end in LINE_END.finditer(head, blank)][:PREAMBLE_LINES - 1]  # where each begins
     delimiter, named = table_delimiter(lines[0])
     if named:  # Excel's `sep=;` line: the header is below it
         return text[blank + len(lines[0]):], delimiter
@@ -45,6 +45,7 @@ def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     shown = ", ".join(quoted(line, 60) for line in above[:3]) + (", ..." if len(above) > 3 else "")
     notes.append(f"The file's {counted(len(above), 'line')} above its header {'was' if len(above) == 1 else 'were'} "
                  f"left out: {shown}.")
+    starts = [blank, *(end.end() for end in islice(LINE_END.finditer(head, blank), header))]  # where each begins
     return text[starts[header]:], header_delimiter(lines[header])
 
 
