@@ -103,7 +103,7 @@ def test_classify_csv_returns_one_row_per_row(client, tmp_path):
     path.write_text("id,text\n1,a superb film\n2,\n3,\"dull, boring\"\n")
     result, summary = client.predict(handle_file(str(path)), "", "gru", api_name="/classify_csv")
     rows = list(csv.reader(open(result, encoding="utf-8-sig")))
-    assert [r[0] for r in rows] == ["id", "1", "2", "3"] and rows[2][2:] == ["", "", ""]
+    assert [r[0] for r in rows] == ["id", "1", "2", "3"] and rows[2][2:] == ["", "", "", ""]
     assert "Classified 2 reviews" in summary and "1 empty rows" in summary
     # the app's copy of the upload and the client's download are kept in the run's own folder (conftest), not in /tmp
     kept = Path(os.environ["GRADIO_TEMP_DIR"])

@@ -33,15 +33,15 @@ def _table_result(folder: Path, data: bytes | str, column=None, seconds: float =
     out = io.StringIO(newline="")
     done = classify_table(tiny_classifier(), _trained_tokenizer(), table, out, seconds=seconds)
     assert done.unreached == 0 or seconds < FILE_SECONDS
-    return table, list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=table.delimiter)), done.empty
+    return table, list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=table.out_delimiter)), done.empty
 
 
 def test_csv_upload_gets_one_output_row_per_input_row_in_order(tmp_path):
     data = "id,review,stars\n1,superb film,5\n2,,3\n3,\"dull, far too long\",1\n\n4,moving,4\n"
     table, rows, empty = _table_result(tmp_path, data)
-    assert rows[0] == ["id", "review", "stars", "predicted", "p_negative", "p_positive"]
+    assert rows[0] == ["id", "review", "stars", "predicted", "p_negative", "p_positive", "prediction_note"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "", "4"] and table.rows == 5 and empty == 2
-    assert rows[2][3:] == ["", "", ""] and rows[4] == [""] * 6 and rows[1][3] in ("negative", "positive")
+    assert rows[2][3:] == ["", "", "", ""] and rows[4] == [""] * 7 and rows[1][3] in ("negative", "positive")
 
 
 @pytest.mark.slow  # the bundled GRU, through the tab's function
@@ -55,7 +55,7 @@ def test_a_file_past_its_time_keeps_the_rows_it_did_not_reach_without_a_predicti
     rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
     assert done == Classified(empty=0, unreached=600 - CHUNK_ROWS, seconds=0.0) and len(rows) == 601
     assert all(row[2] in ("negative", "positive") for row in rows[1:CHUNK_ROWS + 1])
-    assert all(row[2:] == ["", "", ""] for row in rows[CHUNK_ROWS + 1:]) and rows[-1][0] == "599"
+    assert all(row[2:] == ["", "", "", ""] for row in rows[CHUNK_ROWS + 1:]) and rows[-1][0] == "599"
     from rnn_demo.sentiment import batch, serve
 
     monkeypatch.setattr(batch, "FILE_SECONDS", 0.0)
@@ -92,7 +92,6 @@ def test_an_excel_sep_line_names_the_delimiter_and_the_header_follows(tmp_path, 
 
 @pytest.mark.parametrize("data, delimiter", [
     ("id,text\n1,superb; moving\n", ","),  # prose with semicolons in a comma file
-    ("text\nsuperb; moving\tfilm\n", ","),  # one column: nothing to split
     ('"id;x","text"\n"1;2",superb\n', ","),  # quoted header cells with semicolons
     ("id;text\n1;superb, moving\n", ";"),
     ('"id, if any";"text"\n1;superb\n', ";"),  # a comma inside a quoted header cell
@@ -103,6 +102,48 @@ def test_the_delimiter_comes_from_the_header_line(tmp_path, data, delimiter):
     table, rows, _ = _table_result(tmp_path, data)
     assert table.delimiter == delimiter and len(rows[1]) == len(rows[0])
     assert (delimiter == ",") == (not any("-separated" in note for note in table.notes))
+
+
+@pytest.mark.parametrize("data, header, reviews, headerless", [
+    # one column with a header: a review's commas, semicolons and tabs stay in it (a comma split it into fields
+    # and the file was refused for rows of more fields than the header's)
+    ("review\nsuperb, moving film\ndull; far\ttoo long\n", "review", ["superb, moving film", "dull; far\ttoo long"],
+     False),
+    ('text\n"quoted, as Excel writes it"\nplain, again\n', "text", ["quoted, as Excel writes it", "plain, again"],
+     False),
+    ("Comments\nfine\n", "Comments", ["fine"], False),  # a short first line is the column's name
+    # no header: the first line is a review too (a sentence, or more than four words)
+    ("Loved it, every minute!\nDull.\n", "review", ["Loved it, every minute!", "Dull."], True),
+    ("what a waste of two hours\nsuperb\n", "review", ["what a waste of two hours", "superb"], True),
+])
+def test_a_one_column_file_reads_each_line_as_one_review(tmp_path, data, header, reviews, headerless):
+    table, rows, _ = _table_result(tmp_path, data)
+    assert table.header == [header] and table.rows == len(reviews) and table.out_delimiter == ","
+    assert rows[0][0] == header and [r[0] for r in rows[1:]] == reviews
+    assert all(r[1] in LABELS for r in rows[1:]) and all(len(r) == len(rows[0]) for r in rows)
+    assert any("no header: its first line was read as a review" in n for n in table.notes) == headerless
+    assert not any("-separated" in n for n in table.notes)
+
+
+def test_a_headerless_file_counts_its_rows_from_the_first_line(tmp_path):
+    with pytest.raises(ValueError, match=f"more than {MAX_ROWS:,} rows"):
+        read_review_table(_upload(tmp_path, "A fine film.\n" * (MAX_ROWS + 1)))
+    assert read_review_table(_upload(tmp_path, "A fine film.\n" * MAX_ROWS)).rows == MAX_ROWS
+
+
+def test_each_prediction_has_the_notes_the_single_review_box_gives_it(tmp_path):
+    """A row the model can read nothing of (another language, emoji, a long review cut) got a label in the result
+    with nothing to say that it means little; the box for one review said so."""
+    from rnn_demo.sentiment.infer import explain_review
+
+    long = "superb " * 5000
+    data = f'n,text\n1,superb film\n2,"★★★★★ 😀"\n3,qwxz vbnm plkj\n4,{long}\n'
+    table, rows, _ = _table_result(tmp_path, data)
+    model, tokenizer = tiny_classifier(), _trained_tokenizer()
+    for row, text in zip(rows[1:], ["superb film", "★★★★★ 😀", "qwxz vbnm plkj", long]):
+        assert row[-1] == " ".join(n for n in explain_review(model, tokenizer, text).notes if "legend" not in n)
+    assert rows[1][-1] == "" and "means little" in rows[2][-1] and "means little" in rows[3][-1]
+    assert rows[4][-1].startswith("Long review: only its first")
 
 
 def test_comma_files_read_exactly_as_the_csv_module_does(tmp_path):

@@ -22,7 +22,7 @@ from tokenizers import Tokenizer
 
 from ..display import column_list
 from ..uploads import DELIMITER_NAMES, EMPTY, chosen_column, read_upload, table_delimiter, upload_lines
-from .infer import classify_reviews
+from .infer import classify_reviews_noted
 from .model import ReviewClassifier
 
 MAX_ROWS = 20_000
@@ -34,6 +34,10 @@ TEXT_COLUMNS = ("text", "review", "review_text", "review text", "reviewtext", "r
 CHUNK_ROWS = 256
 CHUNK_CHARS = 4_000_000  # a chunk of rows held while classifying stops at this many characters too
 SHOWN_ROWS = 5  # row numbers an error names
+ONE_COLUMN = "\x1f"  # how a one-column file is read: with a delimiter no text holds, so a review's commas stay in it
+HEADERLESS_COLUMN = "review"  # the name the result gives a one-column file's column when the file has no header
+SENTENCE_ENDS = (".", "!", "?", "…")
+NOTE_COLUMN = "prediction_note"  # what the single-review box would say of the prediction (a long review cut, ...)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP's list)
 
 
@@ -50,18 +54,34 @@ class ReviewTable:
     rows: int
     notes: list[str] = field(default_factory=list)
     separator_line: bool = False  # the file starts with Excel's `sep=;`: the result does too
+    named_column: str | None = None  # the column the visitor named (a one-column file's first line is then its name)
 
     def records(self) -> Iterator[list[str]]:
         """The data rows in order, each with the header's fields (a blank line gives empty ones)."""
         with closing(upload_lines(self.path, self.encoding)) as lines:
-            *_, reader = _open_table(lines)
-            for record in reader:
+            for record in _open_table(lines, self.named_column).rows:
                 yield record or [""] * len(self.header)
 
+    @property
+    def out_delimiter(self) -> str:
+        """The result's delimiter: the file's, a comma for a one-column file."""
+        return "," if self.delimiter == ONE_COLUMN else self.delimiter
 
-def _open_table(lines: Iterator[str]) -> tuple[str, bool, list[str], Iterator[list[str]]]:
-    """The delimiter, whether an Excel `sep=;` line named it, the header (the first line that is not blank, after
-    such a line) and a reader of the rows after it."""
+
+@dataclass
+class _Opened:
+    """A table's first lines read: how to read the rest, its header, a reader of its rows."""
+
+    delimiter: str  # ONE_COLUMN for a file of one column
+    separator_line: bool  # an Excel `sep=;` line named the delimiter
+    header: list[str]  # [HEADERLESS_COLUMN] for a one-column file without a header
+    rows: Iterator[list[str]]
+    headerless: bool = False
+
+
+def _open_table(lines: Iterator[str], column: str | None) -> _Opened:
+    """The first line that is not blank (after an Excel `sep=;` line) is the header, unless the file has one column
+    (`_one_column`), no `column` was named and that line reads as a review (`_reads_as_review`)."""
     for line in lines:
         if line.strip():
             break
@@ -70,8 +90,32 @@ def _open_table(lines: Iterator[str]) -> tuple[str, bool, list[str], Iterator[li
     delimiter, named = table_delimiter(line)
     if named:
         line = next(lines, "")
+    elif _one_column(line, delimiter, column):
+        delimiter = ONE_COLUMN  # a review's commas stay in it
     reader = csv.reader(chain([line], lines), delimiter=delimiter)
-    return delimiter, named, next(reader), reader
+    header = next(reader)
+    if delimiter == ONE_COLUMN and not column and _reads_as_review(header[0]):
+        return _Opened(delimiter, named, [HEADERLESS_COLUMN], chain([header], reader), headerless=True)
+    return _Opened(delimiter, named, header, reader)
+
+
+def _one_column(line: str, delimiter: str, column: str | None) -> bool:
+    """Whether a file whose first line is `line` has one column: that line has no delimiter outside quotes, or it
+    is a review with commas in it (a sentence, when no column was named and none of its fields names a text
+    column: a header seldom ends like one)."""
+    if not any(d in re.sub(r'"[^"]*"', "", line) for d in DELIMITER_NAMES):
+        return True
+    if column or not line.rstrip().endswith(SENTENCE_ENDS):
+        return False
+    fields = next(csv.reader([line], delimiter=delimiter))
+    return not (chosen_column(fields, None, TEXT_COLUMNS) or _usual_text_column(fields))
+
+
+def _reads_as_review(line: str) -> bool:
+    """Whether a one-column file's first line is a review rather than its column's name: not one of TEXT_COLUMNS,
+    and a sentence (it ends like one) or more than four words."""
+    return _spelled(line) not in map(_spelled, TEXT_COLUMNS) and (
+        len(line.split()) > 4 or line.rstrip().endswith(SENTENCE_ENDS))
 
 
 def _spelled(name: str) -> str:
@@ -115,27 +159,26 @@ def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str) 
             f"that contains a {DELIMITER_NAMES[delimiter]}{example}, so that every row has the header's {width} fields")
 
 
-def _scan(lines: Iterator[str], column: str | None) -> tuple[str, bool, list[str], int, int]:
-    """Read the table once to check it, holding no rows: (delimiter, named by a `sep=` line, header, text column,
-    rows)."""
-    row = 0  # the row read last; the header is row 1
+def _scan(lines: Iterator[str], column: str | None) -> tuple[_Opened, int, int]:
+    """Read the table once to check it, holding no rows: how it opens, its text column, its rows."""
+    row = 0  # the file's row read last (a header is row 1)
     try:
-        delimiter, named, header, reader = _open_table(lines)
-        row = 1
-        index = text_column(header, column)
-        bad, count = [], 0
-        for row, record in enumerate(reader, start=2):
-            if row > MAX_ROWS + 1:
+        table = _open_table(lines, column)
+        row = 0 if table.headerless else 1
+        index = text_column(table.header, column)
+        bad, count, width = [], 0, len(table.header)
+        for row, record in enumerate(table.rows, start=row + 1):
+            if row > MAX_ROWS + (not table.headerless):
                 raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: "
                                  "split it into smaller files")
-            if record and len(record) != len(header):
+            if record and len(record) != width:
                 count += 1
                 bad += [(row, len(record))] if len(bad) < SHOWN_ROWS else []
     except csv.Error as error:
         raise ValueError(_csv_error(row + 1, error)) from None
     if count:
-        raise ValueError(_ragged(bad, count, len(header), delimiter))
-    return delimiter, named, header, index, row - 1
+        raise ValueError(_ragged(bad, count, width, table.delimiter))
+    return table, index, row - (not table.headerless)
 
 
 def _csv_error(row: int, error: csv.Error) -> str:
@@ -149,13 +192,17 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     """Check an uploaded CSV, streamed from `path`, and find its text column (`column`, else one of TEXT_COLUMNS,
     else the only one). Refuses, naming the problem: over MAX_ROWS rows, rows whose field count is not the
     header's, binary data, an over-long line or cell."""
-    (delimiter, named, header, index, rows), encoding, notes = read_upload(path, partial(_scan, column=column))
-    if delimiter != ",":
-        notes.append(f"The file was read as {DELIMITER_NAMES[delimiter]}-separated (its header has no comma); "
+    (opened, index, rows), encoding, notes = read_upload(path, partial(_scan, column=column))
+    if opened.delimiter in ";\t":
+        notes.append(f"The file was read as {DELIMITER_NAMES[opened.delimiter]}-separated (its header has no comma); "
                      "the result is too.")
+    if opened.headerless:
+        notes.append(f"The file has one column and no header: its first line was read as a review, and the result "
+                     f"names the column “{HEADERLESS_COLUMN}”.")
     if encoding == "utf-16":
         notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
-    return ReviewTable(Path(path), encoding, delimiter, header, index, rows, notes, separator_line=named)
+    return ReviewTable(Path(path), encoding, opened.delimiter, opened.header, index, rows, notes,
+                       separator_line=opened.separator_line, named_column=column)
 
 
 def safe_cell(cell: str) -> str:
@@ -182,38 +229,43 @@ FILE_SECONDS = 240.0  # a file's classifying, at most (the bundled models take a
 
 @dataclass(frozen=True)
 class Classified:
-    """What classify_table did: rows left empty (nothing to classify), rows not reached in its `seconds`."""
+    """What classify_table did: rows left empty (nothing to classify), rows not reached in its `seconds`, rows whose
+    prediction has a note (NOTE_COLUMN)."""
 
     empty: int
     unreached: int
     seconds: float = FILE_SECONDS
+    noted: int = 0
 
 
 def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewTable, out: TextIO,
                    on_progress: Callable[[int, int], None] | None = None,
                    seconds: float | None = None) -> Classified:
-    """Write the table to `out` as CSV (in the file's delimiter) with the predicted label and each label's
-    probability appended, every cell made safe for spreadsheets (`safe_cell`). Rows are classified for at most
-    `seconds` (default FILE_SECONDS), checked between chunks, the first chunk always (a visitor's largest model took 45 times the bundled
-    one's time); the rows after that are written too, without a prediction."""
+    """Write the table to `out` as CSV (in the file's delimiter) with the predicted label, each label's probability
+    and what the single-review box would note of the prediction appended, every cell made safe for spreadsheets
+    (`safe_cell`). Rows are classified for at most `seconds` (default FILE_SECONDS), checked between chunks, the
+    first chunk always (a visitor's largest model took 45 times the bundled one's time); the rows after that are
+    written too, without a prediction."""
     labels = model.config.labels
-    writer = csv.writer(out, delimiter=table.delimiter)
+    writer = csv.writer(out, delimiter=table.out_delimiter)
     if table.separator_line:
         out.write(f"sep={table.delimiter}\r\n")
-    writer.writerow(map(safe_cell, table.header + ["predicted"] + [f"p_{label}" for label in labels]))
-    done = empty = unreached = 0
+    writer.writerow(map(safe_cell, table.header + ["predicted"] + [f"p_{label}" for label in labels] + [NOTE_COLUMN]))
+    done = empty = unreached = noted = 0
     seconds = FILE_SECONDS if seconds is None else seconds
     deadline = time.monotonic() + seconds
     for chunk in _chunks(table.records()):
         texts = [r[table.column] for r in chunk]
         late = done > 0 and time.monotonic() > deadline  # the first chunk always
-        for row, probs in zip(chunk, [{}] * len(chunk) if late else classify_reviews(model, tokenizer, texts)):
+        for row, (probs, notes) in zip(chunk, [({}, [])] * len(chunk) if late else
+                                       classify_reviews_noted(model, tokenizer, texts)):
             predicted = max(probs, key=probs.get) if probs else ""
             shares = [f"{probs[label]:.4f}" if probs else "" for label in labels]
-            writer.writerow(map(safe_cell, row + [predicted] + shares))
+            writer.writerow(map(safe_cell, row + [predicted] + shares + [" ".join(notes)]))
             empty += not probs and not late
+            noted += bool(notes)
         unreached += len(chunk) if late else 0
         done += len(chunk)
         if on_progress:
             on_progress(done, table.rows)
-    return Classified(empty, unreached, seconds)
+    return Classified(empty, unreached, seconds, noted)

@@ -128,13 +128,22 @@ def _word_notes(tokens: FirstTokens, text: str, unknown_id: int | None) -> list[
 
 
 def _notes(tokens: FirstTokens, text: str, unknown_id: int | None, max_tokens: int) -> list[str]:
+    """What the reader of a review's prediction should know about how it was read (a cut, its words)."""
     notes, n_read = [], len(tokens.ids)
     if tokens.cut and n_read == max_tokens:
         notes.append(f"Long review: only its first {max_tokens:,} tokens were read (up to character "
                      f"{tokens.offsets[-1][1]:,} of {len(text):,}).")
     elif tokens.cut:
         notes.append(f"Long review: only its first {MOST_CHARS:,} characters were read (of {len(text):,}).")
-    return notes + _word_notes(tokens, text, unknown_id)
+    notes += _word_notes(tokens, text, unknown_id)
+    if not any(ch.isalnum() for start, end in tokens.offsets for ch in text[start:end]):
+        notes.append("The review has no words, only punctuation or symbols: the prediction means little.")
+    return notes
+
+
+def unknown_token_id(tokenizer: Tokenizer) -> int | None:
+    """The id of the tokenizer's unknown token (a visitor's may not be <unk>)."""
+    return tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", UNK))
 
 
 LEGEND_LABELS = ("negative", "positive")  # what the tab's legend calls blue and red: a model's first and last labels
@@ -166,26 +175,42 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
     scores = contributions[0, : len(ids)].float()
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
-    unknown_id = tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", UNK))  # a visitor's may not be <unk>
-    notes = _notes(tokens, text, unknown_id, max_tokens)
+    notes = _notes(tokens, text, unknown_token_id(tokenizer), max_tokens)
     if how := colours_note(model.config.labels):
         notes.append(how)
-    if not any(ch.isalnum() for start, end in offsets for ch in text[start:end]):
-        notes.append("The review has no words, only punctuation or symbols: the prediction means little.")
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
     return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores), notes)
 
 
+def _readable(texts: list[str]) -> tuple[list[int], list[str]]:
+    """The rows of the reviews with something to read, and those reviews with invalid Unicode replaced."""
+    readable = [i for i, text in enumerate(texts) if shows_something(text)]
+    return readable, [valid_unicode(texts[i])[0] for i in readable]
+
+
 def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str],
                      batch_size: int | None = None) -> list[dict[str, float]]:
     """Label probabilities per review, batched (predict_ids), in input order; an empty review gets {} (nothing to
     classify)."""
-    readable = [i for i, text in enumerate(texts) if shows_something(text)]
-    valid = [valid_unicode(texts[i])[0] for i in readable]
+    readable, valid = _readable(texts)
     probs = predict_ids(model, encode_batch(tokenizer, valid, model.config.max_tokens), batch_size)
     results: list[dict[str, float]] = [{} for _ in texts]
     for row, p in zip(readable, probs.tolist()):
         results[row] = dict(zip(model.config.labels, p))
+    return results
+
+
+def classify_reviews_noted(model: ReviewClassifier, tokenizer: Tokenizer,
+                           texts: list[str]) -> list[tuple[dict[str, float], list[str]]]:
+    """classify_reviews' probabilities per review, each with the notes the single-review box gives it (a long review
+    cut, words the model does not know, not English, no words): ({}, []) for an empty review."""
+    readable, valid = _readable(texts)
+    max_tokens, unknown_id = model.config.max_tokens, unknown_token_id(tokenizer)
+    tokens = first_tokens(tokenizer, valid, max_tokens)
+    probs = predict_ids(model, [t.ids for t in tokens]).tolist()
+    results: list[tuple[dict[str, float], list[str]]] = [({}, []) for _ in texts]
+    for row, text, read, p in zip(readable, valid, tokens, probs):
+        results[row] = dict(zip(model.config.labels, p)), _notes(read, text, unknown_id, max_tokens)
     return results

@@ -16,7 +16,7 @@ from ..devices import pick_device, runs_on
 from ..hub import card_metrics, load_model
 from ..result_files import ResultFiles
 from ..shelf import ModelShelf
-from .batch import MAX_ROWS, classify_table, read_review_table
+from .batch import MAX_ROWS, NOTE_COLUMN, classify_table, read_review_table
 from .infer import Verdict, explain_review
 from .model import VISITOR_LIMITS, ReviewClassifier
 from .tokenizer import load_tokenizer
@@ -80,6 +80,10 @@ def classify_upload(path: str, column: str | None, cell: str,
                f"{MAX_ROWS:,} rows per file)."]
     if done.empty:
         summary.append(f"{done.empty:,} empty rows kept, with no prediction.")
+    if done.noted:
+        some = "1 prediction comes" if done.noted == 1 else f"{done.noted:,} predictions come"
+        summary.append(f"{some} with a note in the column {NOTE_COLUMN}: a review cut, or words the model does not "
+                       "know (what the single-review box says of them).")
     if done.unreached:
         summary.append(f"The last {done.unreached:,} rows are kept without a prediction: a file is classified for "
                        f"at most {done.seconds:.0f} s, and this model ({model.num_parameters():,} parameters) took "

@@ -46,13 +46,15 @@ def classify_csv(path: str | None, column: str, cell: str, loaded: tuple[str, st
 def _csv_box(cell: gr.Radio, loaded: gr.State) -> None:
     with gr.Accordion("Classify a CSV file", open=False):
         with gr.Row():
-            upload = gr.File(label="CSV with a header row", file_types=[".csv", ".tsv", ".txt"], type="filepath")
+            upload = gr.File(label="CSV with a header row, or one review per line", file_types=[".csv", ".tsv", ".txt"],
+                             type="filepath")
             column = gr.Textbox(label="Text column", placeholder="default: text or review, or the only column")
         if samples("reviews.csv"):
             gr.Examples([[path] for path in samples("reviews.csv")], inputs=[upload],
                         label="A sample file (64 labelled reviews): click to use it, or download it from the box")
         csv_button = gr.Button("Classify file")
-        result_file = gr.File(label="Result: your rows with the predicted label and probabilities")
+        result_file = gr.File(label="Result: your rows with the predicted label, its probabilities and a note where "
+                                    "the prediction means little")
         csv_summary = gr.Markdown()
     clear_first(csv_button.click, [result_file, csv_summary], "sentiment_clear_csv")  # no stale summary after an error
     csv_button.click(classify_csv, [upload, column, cell, loaded], [result_file, csv_summary], api_name="classify_csv",
