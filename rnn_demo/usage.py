@@ -30,6 +30,26 @@ Cell = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[config[
 
 COMMAND_LINE = "on the command line:"  # the sentence of a section that gives the task's command
 
+# What the config.json fields every task's models have hold (each task's Use.config_fields adds its own)
+SHARED_FIELDS = {
+    "cell": "the recurrent cell: `rnn` (tanh), `gru` or `lstm`, as PyTorch's `nn.RNN`, `nn.GRU` and `nn.LSTM` compute "
+            "them",
+    "hidden_size": "the size of each recurrent layer's hidden state",
+    "num_layers": "how many recurrent layers are stacked",
+    "dropout": "the dropout probability used while training; inference applies none",
+    "storage_dtype": "the dtype of the tensors in `model.safetensors` (the model computes in float32: the snippets "
+                     "convert them)",
+    "task": "the rnn-demo task the model is for (`text`, `sentiment` or `forecast`): the package refuses to load a "
+            "model of another task",
+}
+
+
+def config_table(fields: Iterable[str], use: Use) -> str:
+    """The card's table of the config.json `fields` (sorted, as the file has them): what each holds."""
+    described = {**SHARED_FIELDS, **use.config_fields}
+    rows = "\n".join(f"| `{name}` | {described[name]} |" for name in sorted(fields))
+    return f"| field | what it holds |\n| --- | --- |\n{rows}"
+
 
 def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None,
                 protocol: bool = True) -> str:
@@ -60,6 +80,10 @@ With PyTorch alone (`torch`, `safetensors`{use.extras}), from the downloaded fol
 ```python
 {snippet.rstrip()}
 ```
+
+What `config.json` holds:
+
+{config_table(SHARED_FIELDS.keys() | use.config_fields.keys(), use)}
 {limitations}"""
 
 

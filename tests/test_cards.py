@@ -56,6 +56,30 @@ def test_every_card_shows_the_package_way_and_the_plain_way(task, name):
 
 
 @pytest.mark.parametrize("task, name", BUNDLED)
+def test_every_card_says_what_each_field_of_its_config_holds(task, name):
+    """People who only download a model read config.json beside the card: each field is in the card's table, once,
+    in the file's order, with what it holds (train_mean, dropout and the like were named nowhere)."""
+    table = card_of(name).split("What `config.json` holds:\n\n")[1].split("\n\n")[0]
+    rows = [re.fullmatch(r"\| `(\w+)` \| (.+) \|", line) for line in table.splitlines()[2:]]
+    assert all(rows) and [row[1] for row in rows] == list(json.loads((MODELS_DIR / name / "config.json").read_text()))
+    assert all(len(row[2]) > 10 for row in rows)
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_every_field_of_a_tasks_config_is_described_for_its_cards(task):
+    """A field added to a task's config dataclass must be described for the cards (Use.config_fields)."""
+    import dataclasses
+
+    from rnn_demo.forecast.model import ForecastConfig
+    from rnn_demo.sentiment.model import SentimentConfig
+    from rnn_demo.text.model import CharLMConfig
+    from rnn_demo.usage import SHARED_FIELDS
+
+    config = {"text": CharLMConfig, "sentiment": SentimentConfig, "forecast": ForecastConfig}[task]
+    assert {f.name for f in dataclasses.fields(config)} == SHARED_FIELDS.keys() | TASKS[task].use.config_fields.keys()
+
+
+@pytest.mark.parametrize("task, name", BUNDLED)
 def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
     """`python -m rnn_demo cards` would change nothing: the link, datasets and Use section are project.py's."""
     shutil.copytree(MODELS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("*.safetensors"))

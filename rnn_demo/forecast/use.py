@@ -63,4 +63,22 @@ workday = (times.day_of_week < 5).astype(float)  # 0 on weekends, and on public 
 series = Series(times, values, workday, temperature=temperature)
 quantiles = forecast_quantiles(model, series, [len(series)])  # (1, horizon, 3): the 10/50/90% quantiles ahead""",
           command='rnn-demo evaluate forecast --model REPO', limitations=LIMITATIONS,
-          command_does="score it on the protocol's test weeks")
+          command_does="score it on the protocol's test weeks",
+          config_fields={
+              "window": "the past steps read before the forecast's origin (a week)",
+              "horizon": "the steps forecast at once, after the origin (a day)",
+              "day": "steps in a day: the lag of the day-before feature",
+              "week": "steps in a week: the lag of the week-before feature",
+              "step_minutes": "the minutes between the training series' steps (an hourly series is read through "
+                              "`Forecaster.for_step`)",
+              "quantiles": "the quantile levels of the head's outputs, in order: 0.1 and 0.9 bound the 80% interval",
+              "features": "the inputs at each step, in order (the snippet above says how each is built)",
+              "interval_widening": "added to each side of the 80% interval, in the window's scale: its calibration on "
+                                   "held-out days",
+              "temperature_center": "a temperature-aware model reads (°C - `temperature_center`) / "
+                                    "`temperature_scale`",
+              "temperature_scale": "see `temperature_center`",
+              "train_mean": "the training series' mean, in `unit`: kept for reference (each window is scaled by its "
+                            "own mean and spread, not by these)",
+              "train_std": "the training series' standard deviation, in `unit`: kept for reference, as `train_mean`",
+              "unit": "the training series' unit (the forecast comes in the unit of the series it is given)"})

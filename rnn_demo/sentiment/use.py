@@ -38,4 +38,12 @@ folder = snapshot_download("REPO", allow_patterns=["config.json", "model.safeten
 model, tokenizer = ReviewClassifier.from_pretrained(folder), load_tokenizer(folder)
 print(classify_reviews(model, tokenizer, ["A moving story, wonderfully acted; I was never bored."]))""",
           command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`", limitations=LIMITATIONS,
-          command_does="score it on the protocol's test split")
+          command_does="score it on the protocol's test split",
+          config_fields={
+              "vocab_size": "how many token ids there are: `tokenizer.json`, beside the weights, maps a review's words "
+                            "to them; id 0 is padding",
+              "embedding_dim": "the size of each token's embedding, the first recurrent layer's input",
+              "bidirectional": "whether the recurrent layers read the review backwards too (the two directions' "
+                               "outputs side by side)",
+              "labels": "the classes, in the order of the head's outputs",
+              "max_tokens": "the most tokens read of a review: a longer one is cut to its first `max_tokens`"})

@@ -36,4 +36,8 @@ stepper = CharStepper(CharLM.from_pretrained("REPO"))  # int8 weights on a CPU, 
 print("".join(generate(stepper, "ROMEO:\\n", Sampling(max_new_chars=300, temperature=0.8, seed=1))))""",
           command='rnn-demo generate --model REPO --prompt "ROMEO:"',
           limitations=LIMITATIONS,
-          command_does='generate')
+          command_does='generate',
+          config_fields={
+              "vocab": "the characters the model knows, in the order of their ids (the embedding's rows and the "
+                       "head's outputs); id 0, `<unk>`, stands for any other character",
+              "embedding_dim": "the size of each character's embedding, the first recurrent layer's input"})
