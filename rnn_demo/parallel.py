@@ -59,8 +59,9 @@ class OneReplica:
     def backward(self, loss: torch.Tensor) -> None:
         loss.backward()
 
-    def clip(self, model: torch.nn.Module, max_norm: float) -> None:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    def clip(self, model: torch.nn.Module, max_norm: float) -> float:
+        """Clip the gradients to `max_norm`; their norm before (the same on every rank: they are averaged)."""
+        return float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm))
 
     @contextmanager
     def full_precision(self, module: torch.nn.Module) -> Iterator[torch.nn.Module]:
@@ -109,8 +110,8 @@ class AcceleratedReplicas(OneReplica):
     def backward(self, loss: torch.Tensor) -> None:
         self.accelerator.backward(loss)
 
-    def clip(self, model: torch.nn.Module, max_norm: float) -> None:
-        self.accelerator.clip_grad_norm_(model.parameters(), max_norm)
+    def clip(self, model: torch.nn.Module, max_norm: float) -> float:
+        return float(self.accelerator.clip_grad_norm_(model.parameters(), max_norm))
 
     @contextmanager
     def full_precision(self, module: torch.nn.Module) -> Iterator[torch.nn.Module]:

@@ -152,8 +152,11 @@ def training_run(model: torch.nn.Module, task: Task, settings: TrainSettings, ru
     for step in bar:
         tick = time.time()
         batch = task.batch(step)
-        loss, carry = _optimizer_step(trained, optimizer, task, batch, carry, learning_rate(step, settings),
-                                      settings.clip_norm, replicas)
+        try:
+            loss, carry = _optimizer_step(trained, optimizer, task, batch, carry, learning_rate(step, settings),
+                                          settings.clip_norm, replicas)
+        except TrainingDiverged as error:
+            raise TrainingDiverged(f"at step {step + 1}, {error}") from None
         rate = task.batch_units(batch) * replicas.shard.world / max(time.time() - tick, 1e-9)
         losses.append(loss)
         bar.set_postfix(loss=f"{loss:.3f}", units_per_s=f"{rate:,.0f}")
@@ -182,9 +185,17 @@ def _optimizer_step(trained: torch.nn.Module, optimizer: torch.optim.Optimizer, 
     loss, carry = task.loss(trained, batch, carry)
     optimizer.zero_grad(set_to_none=True)
     replicas.backward(loss)
-    replicas.clip(trained, clip_norm)
+    norm = replicas.clip(trained, clip_norm)  # the same on every rank: the gradients are averaged
+    if not math.isfinite(norm):  # the step would make every weight NaN
+        raise TrainingDiverged(f"the gradients became {norm} (the loss: {loss.item():.4g}), so the run stopped "
+                               "before the step that would have spoiled the weights: try a lower learning rate, or "
+                               "look for data the model cannot read")
     optimizer.step()
     return loss.item(), carry
+
+
+class TrainingDiverged(ValueError):
+    """A training step whose gradients were NaN or infinite (a NaN step turns every weight NaN)."""
 
 
 def _select(model: torch.nn.Module, task: Task, state: dict, save_best: Callable, bar: tqdm,

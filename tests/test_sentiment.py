@@ -196,6 +196,28 @@ def _trained_tokenizer():
     return train_tokenizer([r for r, _ in REVIEWS] * 3, vocab_size=100)
 
 
+def test_a_review_with_no_token_left_gets_no_prediction_and_never_spoils_the_weights():
+    """A review that is a link alone, or markup, has no token once cleaned: its max-pool was over nothing (-inf), its
+    logits NaN (labelled "negative" with NaN probabilities), and one training step on it made every weight NaN."""
+    from rnn_demo.sentiment.infer import NOTHING_LEFT, classify_reviews, classify_reviews_noted
+
+    model, tokenizer = tiny_classifier(), _trained_tokenizer()
+    texts = ["https://www.imdb.com/title/tt0111161/", "a superb film", "<i></i> [spoiler][/spoiler]"]
+    assert [bool(p) for p in classify_reviews(model, tokenizer, texts)] == [False, True, False]
+    noted = classify_reviews_noted(model, tokenizer, texts)
+    assert noted[0] == noted[2] == ({}, [NOTHING_LEFT]) and noted[1][0] == classify_reviews(model, tokenizer, texts)[1]
+    with pytest.raises(ValueError, match="no words to read"):
+        explain_review(model, tokenizer, texts[0])
+    ids = torch.tensor([[5, 6, 7], [0, 0, 0]])  # the second row: nothing to read
+    model.train()
+    logits, _, loss = model(ids, targets=torch.tensor([1, 0]))
+    assert torch.isfinite(logits).all() and torch.isfinite(loss)
+    loss.backward()
+    torch.optim.AdamW(model.parameters()).step()
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert torch.equal(model.eval()(ids[:1])[0], model(ids)[0][:1])  # the other rows as they are alone
+
+
 def test_explain_review_gives_probabilities_words_and_notes():
     model, tokenizer = tiny_classifier(), _trained_tokenizer()
     verdict = explain_review(model, tokenizer, "A superb, moving film.")

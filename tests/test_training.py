@@ -204,3 +204,30 @@ def test_test_scorings_are_appended_to_the_training_record(tmp_path):
         (snapshot / name).symlink_to(blobs / name)
     log_test_scoring(snapshot, {"test_accuracy": 0.9})
     assert all((blobs / name).read_bytes() == (tmp_path / name).read_bytes() for name in ("training.json", "README.md"))
+
+
+def test_a_step_whose_gradients_are_not_finite_stops_the_run_before_it_spoils_the_weights(tmp_path):
+    """A NaN gradient step made every weight NaN, and the run went on, choosing nothing after it."""
+    import math
+
+    import pytest
+
+    from rnn_demo.training import TrainingDiverged
+
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=VOCAB, cell="gru", embedding_dim=8, hidden_size=16))
+    task = TextTask(TEXT, TINY_TEXT, VOCAB, batch_size=4, seq_len=16, device=torch.device("cpu"))
+    plain_loss, calls = task.loss, []
+
+    def loss_nan_at_step_3(m, batch, carry):
+        calls.append(1)
+        loss, carry = plain_loss(m, batch, carry)
+        return loss * (math.nan if len(calls) == 3 else 1.0), carry
+
+    task.loss = loss_nan_at_step_3
+    saved: list[int] = []
+    with pytest.raises(TrainingDiverged, match="at step 3, the gradients became nan"):
+        fit(model, task, TrainSettings(max_steps=6, eval_every=1, warmup_steps=1, lr=1e-2), None,
+            lambda m, s: saved.append(s["step"]))
+    assert saved and max(saved) <= 2  # the best of the steps before it was kept
+    assert all(torch.isfinite(p).all() for p in model.parameters())

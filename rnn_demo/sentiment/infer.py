@@ -13,6 +13,8 @@ from ..display import md_text, valid_unicode
 from .model import ReviewClassifier
 from .tokenizer import MOST_CHARS, UNK, FirstTokens, encode_batch, first_tokens
 
+# what a review that cleaning leaves with nothing to read gets instead of a prediction
+NOTHING_LEFT = "Nothing is left to read once links and markup are set aside: no prediction."
 SHOWN_CHARS = 2000  # how much unread text after a truncated review the UI still shows
 # a character that shows: not a space, nor a zero-width or direction mark, joiner or byte-order mark
 SHOWING = re.compile(r"[^\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
@@ -169,7 +171,7 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     tokens = first_tokens(tokenizer, [text], max_tokens)[0]
     ids, offsets = tokens.ids, tokens.offsets
     if not ids:
-        raise ValueError("the review has no words to read")
+        raise ValueError("the review has no words to read (links and markup are set aside): enter the review's text")
     device = next(model.parameters()).device
     logits, contributions = model.explain(pad_batch([ids]).to(device))
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
@@ -192,25 +194,30 @@ def _readable(texts: list[str]) -> tuple[list[int], list[str]]:
 
 def classify_reviews(model: ReviewClassifier, tokenizer: Tokenizer, texts: list[str],
                      batch_size: int | None = None) -> list[dict[str, float]]:
-    """Label probabilities per review, batched (predict_ids), in input order; an empty review gets {} (nothing to
-    classify)."""
+    """Label probabilities per review, batched (predict_ids), in input order; an empty review, or one with nothing
+    left to read once cleaned (a link alone), gets {} (nothing to classify)."""
     readable, valid = _readable(texts)
-    probs = predict_ids(model, encode_batch(tokenizer, valid, model.config.max_tokens), batch_size)
+    ids = encode_batch(tokenizer, valid, model.config.max_tokens)
+    kept = [k for k, sequence in enumerate(ids) if sequence]  # a link alone, once cleaned, leaves no token
+    probs = predict_ids(model, [ids[k] for k in kept], batch_size)
     results: list[dict[str, float]] = [{} for _ in texts]
-    for row, p in zip(readable, probs.tolist()):
-        results[row] = dict(zip(model.config.labels, p))
+    for k, p in zip(kept, probs.tolist()):
+        results[readable[k]] = dict(zip(model.config.labels, p))
     return results
 
 
 def classify_reviews_noted(model: ReviewClassifier, tokenizer: Tokenizer,
                            texts: list[str]) -> list[tuple[dict[str, float], list[str]]]:
     """classify_reviews' probabilities per review, each with the notes the single-review box gives it (a long review
-    cut, words the model does not know, not English, no words): ({}, []) for an empty review."""
+    cut, words the model does not know, not English, no words): ({}, []) for an empty review, ({}, [NOTHING_LEFT]) for
+    one that holds nothing to read once cleaned (a link alone, markup)."""
     readable, valid = _readable(texts)
     max_tokens, unknown_id = model.config.max_tokens, unknown_token_id(tokenizer)
     tokens = first_tokens(tokenizer, valid, max_tokens)
-    probs = predict_ids(model, [t.ids for t in tokens]).tolist()
+    read = [k for k, t in enumerate(tokens) if t.ids]
+    probs = iter(predict_ids(model, [tokens[k].ids for k in read]).tolist())
     results: list[tuple[dict[str, float], list[str]]] = [({}, []) for _ in texts]
-    for row, text, read, p in zip(readable, valid, tokens, probs):
-        results[row] = dict(zip(model.config.labels, p)), _notes(read, text, unknown_id, max_tokens)
+    for row, text, first in zip(readable, valid, tokens):
+        results[row] = (dict(zip(model.config.labels, next(probs))), _notes(first, text, unknown_id, max_tokens)) \
+            if first.ids else ({}, [NOTHING_LEFT])
     return results

@@ -57,6 +57,14 @@ VISITOR_LIMITS = ConfigLimits(SentimentConfig, whole={"embedding_dim": (1, 1024)
                               files={TOKENIZER_NAME: TaskFile(5 * MB, check_tokenizer)})
 
 
+def _max_over_time(outputs: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The max over the valid positions of outputs (batch, time, features), and where it fell, (batch, features)
+    each. A row with no valid position (a review that cleaning left with no token) pools to zeros: its max was -inf,
+    which made the logits NaN, and in training every weight after one step."""
+    pooled, winner = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1)
+    return torch.where(mask.any(1, keepdim=True), pooled, 0.0), winner
+
+
 class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text-classification", "sentiment"],
                        repo_url=CODE_URL, pipeline_tag="text-classification", language=["en"]):
     """Classifies token sequences (right-padded with id 0). Holds weights only, no per-user state."""
@@ -107,8 +115,7 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         return self._pooled_logits(*self.encode(ids, final_state=False)[:2])
 
     def _pooled_logits(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)  # (batch, hidden * directions)
-        return self.head(self.drop(pooled))  # (batch, labels)
+        return self.head(self.drop(_max_over_time(outputs, mask)[0]))  # (batch, labels)
 
     def explain(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ids (batch, time) -> logits (batch, labels), contributions (batch, time).
@@ -120,7 +127,7 @@ class ReviewClassifier(nn.Module, HubModel, library_name="rnn-demo", tags=["text
         the margin logit[-1] - logit[0]: contributions plus the bias difference equal the margin exactly,
         and a word that moved no pooled feature gets nothing, wherever the max fell."""
         outputs, mask, _ = self.encode(ids, final_state=False)  # (batch, time, features), (batch, time)
-        pooled, winner = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1)  # (batch, features) each
+        pooled, winner = _max_over_time(outputs, mask)  # (batch, features) each
         logits = self.head(self.drop(pooled))  # (batch, labels)
         changes, on_path = self._state_changes(outputs, winner)  # (batch, time, features) each
         margin_weight = self.head.weight[-1] - self.head.weight[0]  # (features,)

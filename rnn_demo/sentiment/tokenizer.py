@@ -77,13 +77,26 @@ SAFE_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
 MAX_STEPS = 8
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 2) -> Tokenizer:
-    """A word-level tokenizer of at most `vocab_size` tokens (the two specials included)."""
-    tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
+def _word_level(vocab: dict[str, int] | None = None) -> Tokenizer:
+    """A word-level tokenizer reading text as this app's do: CLEANUP, NFKC, lower case, words and punctuation."""
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
     tokenizer.normalizer = normalizers.Sequence([
         *(normalizers.Replace(Regex(step["pattern"]["Regex"]), step["content"]) for step in CLEANUP),
         normalizers.NFKC(), normalizers.Lowercase()])
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    return tokenizer
+
+
+def nothing_to_read(texts: Sequence[str]) -> list[bool]:
+    """Whether each text has no token left once cleaned as this app's tokenizers clean it (a link alone, markup): a
+    review a model reads as nothing."""
+    reader = _word_level({UNK: 0})
+    return [not encoding.ids for encoding in reader.encode_batch([text[:MOST_CHARS] for text in texts])]
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 2) -> Tokenizer:
+    """A word-level tokenizer of at most `vocab_size` tokens (the two specials included)."""
+    tokenizer = _word_level()
     trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
                                         show_progress=False)
     tokenizer.train_from_iterator(texts, trainer)

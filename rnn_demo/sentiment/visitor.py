@@ -15,7 +15,7 @@ from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row,
 from .batch import MAX_ROWS, read_review_table
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
-from .tokenizer import TOKENIZER_NAME, encode_batch, train_tokenizer
+from .tokenizer import TOKENIZER_NAME, encode_batch, nothing_to_read, train_tokenizer
 from .train import ReviewTask, held_out_figures
 
 MIN_ROWS_PER_LABEL, MAX_LABELS, MAX_LABEL_CHARS = 10, 10, 40
@@ -82,6 +82,10 @@ def labelled_upload(path: str | Path, text_column: str | None, label_column: str
     notes = list(table.notes)
     if len(kept) < len(rows):
         notes.append(f"{len(rows) - len(kept):,} row(s) without a text or a label were left out.")
+    unreadable = nothing_to_read([text for text, _ in kept])
+    if any(unreadable):
+        kept = [row for row, empty in zip(kept, unreadable) if not empty]
+        notes.append(f"{sum(unreadable):,} row(s) whose text is nothing but links or markup were left out.")
     labels = _labels_of([label for _, label in kept])
     parts = _split(kept, labels)
     counts = Counter(parts[False][1])
