@@ -49,9 +49,17 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
         with zipfile.ZipFile(download.value.path()) as archive:
             assert {"config.json", "model.safetensors", "README.md"} <= set(archive.namelist())
         page.get_by_role("tab", name="Text generation").click()
+        # the cell choice does not apply to the visitor's model: greyed out, and the summary names the model in use
+        # (it described the bundled LSTM, and changing the cell changed nothing)
+        expect(page.get_by_text("runs in this tab for your session, whatever the cell")).to_be_visible()
+        expect(page.get_by_role("radio", name="LSTM")).to_be_disabled()
         page.get_by_label("Prompt", exact=True).fill("ab")
         page.get_by_role("button", name="Generate", exact=True).click()
         output = page.get_by_label("Prompt and generated text")
         expect(output).to_have_value(re.compile(r"^ab[\s\S]{100,}"), timeout=60_000)
         written = output.input_value()[2:]
         assert set(written) <= set(WORDS + "\n"), written
+        page.get_by_role("button", name="Load a model from the Hub").click()  # hidden tabs' roles are left out
+        page.get_by_role("button", name="Back to the bundled models").click()
+        expect(page.get_by_role("radio", name="LSTM")).to_be_enabled()
+        expect(page.get_by_text(re.compile(r"nats/char .* on the validation plays"))).to_be_visible()  # a bundled one

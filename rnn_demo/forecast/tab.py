@@ -9,8 +9,8 @@ from ..display import md_text
 from ..runtime import FILES, QUICK, lane
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import (bullets, cell_choices, clear_first, hub_loader, progress_line, shows_errors, starting_cell,
-                         stop_job)
+from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, hub_loader, progress_line,
+                         shows_errors, starting_cell, stop_job)
 from . import serve as forecast
 from .compare import compare_forecasts
 from .origin import ORIGIN_CHARS
@@ -145,6 +145,7 @@ def build() -> None:
     adapted = gr.State({})  # this session's adapted models, by upload (own_series.CACHE_SIZE at most)
     forecast_box([*series[:5], series[6]], compare_button)  # the series, its origin and its temperature column
     cell.change(shows_errors(forecast.model_summary), cell, summary, api_name="forecast_model_info")
+    cell_follows_the_model(TASK.name, loaded, cell, summary, forecast.model_summary)
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
     forecast_button.click(forecast_demand, [*series[:6], cell, loaded, adapted, series[6]],

@@ -7,7 +7,8 @@ from ..backbone import CELL_LABELS
 from ..runtime import FILES, QUICK
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import bullets, cell_choices, clear_first, first_visit, hub_loader, shows_errors, starting_cell
+from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, first_visit, hub_loader,
+                         shows_errors, starting_cell)
 from . import serve as sentiment
 from .compare import agreement, compare_verdicts
 from .plugin import PLUGIN
@@ -86,6 +87,7 @@ def build() -> None:
     sentiment_box(review, compare_button)
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
+    cell_follows_the_model(TASK.name, loaded, cell, summary, sentiment.model_summary)
     clear_first(classify_button.click, [label, words, notes], "sentiment_clear_review")
     classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify", **QUICK)
     first_visit(lambda: example_verdict(best), [review, label, words, notes], "sentiment", **QUICK)

@@ -8,7 +8,8 @@ import gradio as gr
 from ..devices import pick_device
 from ..display import visible
 from ..runtime import PROMPTS, lane
-from ..ui.common import cell_choices, clear_first, first_visit, hub_loader, shows_errors, starting_cell
+from ..ui.common import (cell_choices, cell_follows_the_model, clear_first, first_visit, hub_loader, shows_errors,
+                         starting_cell)
 from . import serve as text
 from .batcher import MAX_BATCH, MAX_GPU_BATCH
 from .infer import MAX_NEW_CHARS
@@ -86,6 +87,7 @@ def build() -> None:
             probabilities_button = gr.Button("Show next-character probabilities", size="sm")
             chars = gr.Label(num_top_classes=10, label="Next character after the prompt")
     cell.change(shows_errors(text.model_summary), cell, summary, api_name="text_model_info")
+    cell_follows_the_model(TASK.name, loaded, cell, summary, text.model_summary)
     # UI-only twins of the public endpoints are private: named, but not callable through the API
     for name, trigger in (("next_characters_on_generate", generate_button.click),
                           ("next_characters_on_submit", prompt.submit)):

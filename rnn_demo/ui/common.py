@@ -176,6 +176,24 @@ def load_from_hub(visitors: VisitorModels, repo_id: str, revision: str) -> tuple
                                "in place of the bundled models, for this session.")
 
 
+def cell_follows_the_model(task: str, loaded: gr.State, cell: gr.Radio, summary: gr.Markdown,
+                           summarize: Callable[[str], str]) -> None:
+    """While the session's own model is in use (`loaded`: loaded from the Hub, or trained in the Train tab) the cell
+    choice does not apply: the radio is greyed out and `summary` says which model runs, instead of describing a
+    bundled one the tab no longer uses; back to the bundled models, both return (`summarize`: a cell's summary)."""
+
+    def follow(choice: tuple[str, str] | None, chosen: str) -> tuple[dict, str]:
+        if choice is None:
+            return gr.update(interactive=True), summarize(chosen)
+        from ..display import md_text
+
+        return gr.update(interactive=False), (f"**{md_text(choice[0])}** runs in this tab for your session, whatever "
+                                              "the cell: “Back to the bundled models” returns to them.")
+
+    loaded.change(follow, [loaded, cell], [cell, summary], api_name=f"{task}_follow_the_model",
+                  api_visibility="private", show_progress="hidden")
+
+
 def hub_loader(task: str, visitors: VisitorModels, name: str | None = None, title: str = "Load a model from the Hub",
                intro: str | None = None) -> gr.State:
     """A "Load from the Hub" box for `task` models (its events named after `name`, default the task); returns the
