@@ -225,28 +225,50 @@ def lab_run(**changes: object) -> Callable[[Client, Path], object]:
     return _api("lab_run", *lab_values(**changes), False, *lab_values())
 
 
+def _started_lab_run(client: Client):
+    """A long lab run of the client's session, once its first step is out (it holds the job slot)."""
+    run = client.submit(*lab_values(steps=3000, length=200, hidden=128), False, *lab_values(), api_name="/lab_run")
+    deadline = time.monotonic() + 30
+    while not run.outputs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return run
+
+
 def _second_lab_run(client: Client, folder: Path) -> object:
-    first = client.submit(*lab_values(steps=3000, length=200, hidden=128), False, *lab_values(), api_name="/lab_run")
+    first = _started_lab_run(client)
     try:
-        deadline = time.monotonic() + 30
-        while not first.outputs() and time.monotonic() < deadline:  # its first step is out: it holds the slot
-            time.sleep(0.1)
         return client.predict(*lab_values(), False, *lab_values(), api_name="/lab_run")
     finally:
         first.cancel()
         _until_the_slot_is_free(client)
 
 
+def _train_stop_beside_a_lab_run(client: Client, folder: Path) -> object:
+    """The Train tab's Stop, while a lab run of the same session goes: it stopped the lab run ("Stopped."), the job
+    slot knowing one owner per session whatever the tab; the run must go on."""
+    run = _started_lab_run(client)
+    try:
+        return client.predict(api_name="/train_stop")
+    finally:
+        seen = len(run.outputs())
+        time.sleep(1.5)
+        going = not run.done() and len(run.outputs()) > seen
+        run.cancel()
+        _until_the_slot_is_free(client)
+        assert going, "the lab run did not go on after the Train tab's Stop"
+
+
 def _until_the_slot_is_free(client: Client, seconds: float = 60) -> None:
-    """Wait until the client's cancelled job has left the job slot (a busy machine takes a while to stop its worker),
-    so that the rows after find the slot as a new visitor would."""
+    """Wait until the client's cancelled lab run has left the job slot (a busy machine takes a while to stop its
+    worker), so that the rows after find the slot as a new visitor would: a one-step run is taken once it has."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            client.predict(api_name="/train_stop")  # stops it, if it is still going
+            client.predict(*lab_values(steps=1), False, *lab_values(), api_name="/lab_run")
+            return
         except Exception as error:  # noqa: BLE001 (gradio_client raises its own AppError)
-            if "nothing of yours is running" in str(error):
-                return
+            if "you already have a run going" not in str(error):
+                raise
         time.sleep(0.2)
     raise TimeoutError(f"the cancelled lab run still held the job slot after {seconds} s")
 
@@ -579,6 +601,8 @@ CASES = [
                   files={1: ("short.txt", "to be or not " * 40)}), "at least 2,000 are needed"),
     BadInput("train_stop", "Stop with nothing training", "refused: nothing of yours is running",
              _api("train_stop"), "nothing of yours is running"),
+    BadInput("train_stop", "Stop while the session's Gradient lab run goes", "refused: there is no training to stop; "
+             "the lab run goes on", _train_stop_beside_a_lab_run, "there is no training to stop"),
     BadInput("train_push", "Push without signing in", "refused: sign in with Hugging Face first",
              _api("train_push", "my-model", False), "Sign in with Hugging Face first"),
 ]

@@ -10,7 +10,7 @@ from ..runtime import FILES, QUICK, lane
 from ..samples import samples
 from ..ui import compare
 from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, hub_loader, progress_line,
-                         shows_errors, starting_cell, stop_job)
+                         job_owner, shows_errors, starting_cell, stop_job)
 from . import serve as forecast
 from .compare import compare_forecasts
 from .origin import ORIGIN_CHARS
@@ -49,7 +49,7 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
         yield _shown(view, None, adapted)
         return
     adapted = dict(adapted or {})
-    for update in own_series_forecast(request.session_hash or "api", cell, origin, upload, time_column, value_column,
+    for update in own_series_forecast(job_owner(request, "forecast"), cell, origin, upload, time_column, value_column,
                                       loaded, adapted, client=client_address(request),
                                       temperature_column=temperature_column):
         if isinstance(update, str):
@@ -66,7 +66,7 @@ def _shown(view: forecast.ForecastView, adaptation, adapted: dict | None) -> tup
 
 
 def stop_adapting(request: gr.Request) -> object:
-    said = stop_job(request.session_hash or "api")
+    said = stop_job(job_owner(request, "forecast"))
     return "Nothing is being adapted." if said is None else said
 
 

@@ -135,6 +135,12 @@ def progress_line(share: float, what: str) -> str:
 STOP_WAIT_SECONDS = 3.0  # how long a Stop handler waits for the job to end before it answers "Stopping…"
 
 
+def job_owner(request: gr.Request, tab: str) -> str:
+    """Who a job in the slot belongs to: the session, in one tab (the Train tab's Stop stopped a Gradient lab run of
+    the same session, and a lab run refused a training as "a run going" where the Train tab showed none)."""
+    return f"{request.session_hash or 'api'}:{tab}"
+
+
 def stop_job(owner: str, stopping: str = "Stopping…"):
     """Stop `owner`'s job in the slot and say so on the page: `stopping` while it winds down, nothing (gr.skip) once
     it has ended, since the job's handler has then already shown how it ended and must not be written over; None if

@@ -15,7 +15,7 @@ from ..lab.net import CELL_NAMES
 from ..lab.problems import PROBLEMS
 from ..lab.run import BOUNDS, OPTIMIZERS, LabSettings, LabStep
 from ..runtime import lane
-from .common import first_visit, progress_line, shows_errors, stop_job
+from .common import first_visit, job_owner, progress_line, shows_errors, stop_job
 
 INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a problem whose answer lies far back: "
          "**remember the first symbol** (one of 4 symbols, then T distractors, then the question) or **the adding "
@@ -76,7 +76,7 @@ def run_lab(request: gr.Request, progress: gr.Progress = gr.Progress(), *values)
         raise ValueError("compare two runs on the same problem: choose the same one for A and B")
     history: list[list] = [[] for _ in runs]
     sent = 0.0
-    for update in SLOT.run(request.session_hash or "api", lab.JOB, {"runs": [asdict(r) for r in runs]},
+    for update in SLOT.run(job_owner(request, "lab"), lab.JOB, {"runs": [asdict(r) for r in runs]},
                            lab.LAB_SECONDS * len(runs), client_address(request)):
         if isinstance(update, Waiting):
             yield f"Waiting for the lab: {update.position} run(s) ahead of yours.", gr.skip(), gr.skip()
@@ -105,7 +105,7 @@ def _finished(update: Finished, runs: list[LabSettings], history: list[list]) ->
 
 
 def stop_lab(request: gr.Request) -> object:
-    said = stop_job(request.session_hash or "api")
+    said = stop_job(job_owner(request, "lab"))
     return "Nothing is running." if said is None else said
 
 
@@ -170,4 +170,4 @@ def _sweep_picture() -> None:
 
 
 def _visitor_left(request: gr.Request) -> None:
-    SLOT.stop(request.session_hash)
+    SLOT.stop(job_owner(request, "lab"))

@@ -19,7 +19,7 @@ from ..visitor_training import serve as training
 from ..tasks import trainable_tasks
 from ..visitor_training.job import (DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, MIN_SECONDS, column_roles,
                                    size_names)
-from .common import SESSION_MODELS, cell_choices, first_visit, shows_errors
+from .common import SESSION_MODELS, cell_choices, first_visit, job_owner, shows_errors
 
 SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}  # other presets: shown by name
 TRAIN_LANE = lane("train", 8)  # handlers that mostly wait: for the slot or for its items
@@ -53,10 +53,11 @@ def _new_run(owner: str) -> Path:
     return training.FOLDERS.new_folder()
 
 
-def _accept(owner: str, folder: Path) -> None:
-    """The job slot took the visitor's new run: it becomes theirs, and their previous run (and model) goes."""
-    training.remove_run(RUNS.pop(owner, None))
-    RUNS[owner] = str(folder)
+def _accept(session: str, folder: Path) -> None:
+    """The job slot took the visitor's new run: it becomes their session's, and their previous run (and model)
+    goes."""
+    training.remove_run(RUNS.pop(session, None))
+    RUNS[session] = str(folder)
 
 
 @shows_errors
@@ -89,7 +90,7 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
                 *values: object):
     """Stream the training's status, progress bar, plot; at the end its card and zip, and the model in its tab.
     `values`: the boxes of column_roles(), then the cell, size, seconds, learning rate and seed."""
-    owner = request.session_hash or "api"
+    owner, session = job_owner(request, "train"), request.session_hash or "api"
     count = len(column_roles())
     names, (cell, size, seconds, lr, seed) = values[:count], (*values[count:], DEFAULT_LR, 0)[:5]
     settings = training.check_settings(task, cell, size, seconds, lr, seed)
@@ -104,7 +105,7 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
                        training.progress_figure(history), "", None)
         updates = training.train_in_slot(owner, task, source, settings, folder, client=client_address(request))
         first = next(updates, None)  # the slot refuses a run (the visitor's share spent) before its first update
-        _accept(owner, folder)
+        _accept(session, folder)
         accepted = True
     finally:
         if not accepted:
@@ -140,7 +141,7 @@ def _finished(task: str, folder, ending: str, history: list[dict], seconds: floa
 
 @shows_errors
 def stop_training(request: gr.Request) -> str:
-    if not SLOT.stop(request.session_hash or "api"):
+    if not SLOT.stop(job_owner(request, "train")):
         raise ValueError("nothing of yours is running: there is no training to stop")
     return "Stopping…"
 
@@ -160,7 +161,7 @@ def push_to_hub(request: gr.Request, repo_name: str, private: bool, oauth_token:
 
 
 def _visitor_left(request: gr.Request) -> None:
-    SLOT.stop(request.session_hash)
+    SLOT.stop(job_owner(request, "train"))
     training.remove_run(RUNS.pop(request.session_hash, None))
 
 
