@@ -2,9 +2,11 @@
 chooses freely. Behind the Space's proxy the address is the one the proxy forwards (the last TRUSTED_PROXIES hops
 of X-Forwarded-For are the proxies'; a client cannot forge the entry its proxy adds).
 
-Two shares are bounded per client: the requests it has waiting in the app's queue (`guard_queue`,
-PER_CLIENT_WAITING of QUEUE_SIZE), and its heavy jobs going or waiting in the job slot (jobs.PER_CLIENT_JOBS). A
-request past its share is refused at once, so it never holds a place that another visitor needs.
+Three shares are bounded per client: the requests it has waiting in the app's queue (`guard_queue`,
+PER_CLIENT_WAITING of QUEUE_SIZE), its requests running or waiting in a lane that sets a share (runtime.lane's
+per_client: the generation batch's rows), and its heavy jobs going or waiting in the job slot
+(jobs.PER_CLIENT_JOBS). A request past its share is refused at once, with its reason (an HTTP 400, whose message
+the page shows), so it never holds a place that another visitor needs.
 
 gradio keeps a session's state (a copy of the whole page's configuration, about 0.6 MB here, and the values its
 events returned) for its last SESSION_CAPACITY sessions. A plain API call that names no session gets a new one that
@@ -23,6 +25,7 @@ from collections import Counter
 from typing import Any, Protocol
 
 from .jobs import PER_CLIENT_JOBS, SHARE_SPENT, SLOT
+from .runtime import LANE_SHARES
 
 # on a Space one proxy stands in front of the app (SPACE_ID is set there); elsewhere the peer is the client
 TRUSTED_PROXIES = int(os.environ.get("RNN_DEMO_TRUSTED_PROXIES", "1" if os.environ.get("SPACE_ID") else "0"))
@@ -79,11 +82,23 @@ def waiting_from(queue: Any, client: str) -> int:
                for lane in list(queue.event_queue_per_concurrency_id.values()) for event in list(lane.queue))
 
 
+def in_lane(queue: Any, client: str, lane: str) -> int:
+    """How many requests of `client` run or wait in the concurrency group `lane`."""
+    waiting = queue.event_queue_per_concurrency_id.get(lane)
+    events = [*(list(waiting.queue) if waiting else []),
+              *(event for job in list(queue.active_jobs) if job for event in job if event.concurrency_id == lane)]
+    return sum(client_address(event.request) == client for event in events)
+
+
 def _over_share(queue: Any, fn: Any, client: str, limit: int, slot_lanes: tuple[str, ...]) -> str | None:
     """Why `client`'s request for `fn` is refused at the door, or None."""
     if waiting_from(queue, client) >= limit:
         return (f"You have {limit} requests waiting already: wait for them to finish before sending more (one "
                 "client's share of the queue, so that every visitor is served).")
+    share = LANE_SHARES.get(fn.concurrency_id) if fn is not None else None
+    if share is not None and in_lane(queue, client, fn.concurrency_id) >= share:
+        return (f"You have {share} of these requests going or waiting already: wait for one to end, or stop it, "
+                "before sending more (one client's share, so that every visitor is served).")
     if fn is not None and fn.concurrency_id in slot_lanes and SLOT.jobs_of(client) >= PER_CLIENT_JOBS:
         return SHARE_SPENT
     return None
@@ -108,7 +123,7 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[st
         refusal = _over_share(queue, demo.fns.get(body.fn_index), client, limit, slot_lanes)
         if refusal:
             await asyncio.sleep(REFUSAL_DELAY)  # costs the app nothing; slows a client that loops on refusals
-            return False, refusal, "queue_full"
+            return False, refusal, "error"  # a 400 whose message the page shows (a 503 shows "busy" only)
         holder = getattr(demo, "state_holder", None)  # the launched app's, made at launch
         if holder is not None and not getattr(holder, "fair", False):
             fair_sessions(holder, owners)

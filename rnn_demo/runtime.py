@@ -25,8 +25,16 @@ SERVE_THREADS = int(os.environ.get("RNN_DEMO_THREADS", "1"))
 CORES = os.cpu_count() or 2
 
 
-def lane(name: str, workers: int) -> dict[str, str | int]:
-    """The keyword arguments that put an event in the concurrency group `name`, of `workers` at a time."""
+# lane -> how many of its requests one client may have going or waiting at once (clients.guard_queue), where a lane
+# sets a share: without one, a client took all 16 rows of the generation batch and the next visitor waited 5-7 s
+LANE_SHARES: dict[str, int] = {}
+
+
+def lane(name: str, workers: int, per_client: int | None = None) -> dict[str, str | int]:
+    """The keyword arguments that put an event in the concurrency group `name`, of `workers` at a time; one client
+    may hold `per_client` of its places, running or waiting (None: only the queue's own share bounds it)."""
+    if per_client is not None:
+        LANE_SHARES[name] = per_client
     return {"concurrency_id": name, "concurrency_limit": workers}
 
 

@@ -16,7 +16,8 @@ from .infer import MAX_NEW_CHARS
 from .plugin import PLUGIN
 
 TASK = PLUGIN
-GENERATION = lane("generation", MAX_GPU_BATCH if pick_device().type == "cuda" else MAX_BATCH)  # one batch, one thread
+ROWS = MAX_GPU_BATCH if pick_device().type == "cuda" else MAX_BATCH
+GENERATION = lane("generation", ROWS, per_client=ROWS // 4)  # one batch, one thread; a client holds a quarter of it
 EXAMPLES = [
     ["ROMEO:\nBut soft, what light through yonder window breaks?\n"],
     ["KING HENRY V:\nOnce more unto the breach, dear friends, once more;\n"],
