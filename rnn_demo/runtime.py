@@ -39,7 +39,7 @@ def lane(name: str, workers: int, per_client: int | None = None) -> dict[str, st
 
 
 QUICK = lane("quick", max(1, CORES - 1))
-PROMPTS = lane("prompts", 1)
+PROMPTS = lane("prompts", 1, per_client=2)  # a table running, one waiting: a long prompt takes seconds
 FILES = lane("files", 1)
 # Reading and forecasting an uploaded series (up to 50 MB of CSV) takes seconds of CPU: one at a time in the whole app,
 # whichever lane asked (a forecast's, which mostly waits for the job slot, or the cells' comparison in FILES), so that

@@ -14,7 +14,7 @@ from .common import cell_choices, clear_first, first_visit, hub_loader, shows_er
 
 # a passage read whole (units, memory, the cells compared): a lane of its own, so that it never holds up the text
 # tab's next-character table (the PROMPTS lane) nor a review (QUICK)
-INSIDE = lane("inside", 1)
+INSIDE = lane("inside", 1, per_client=4)  # the four sections the page loads at once
 
 PASSAGE = ("WESTMORELAND:\nMy liege, this haste was hot in question,\nAnd many limits of the charge set down\n"
            "But yesternight: when all athwart there came\nA post from Wales loaden with heavy news;\n\n"
