@@ -147,6 +147,21 @@ def test_the_ranking_lists_pearson_correlations_and_reports_constant_features():
     assert "brackets" in rank_units(read_passage(model, PASSAGE)).best  # a passage with a stage direction
 
 
+def test_a_passage_too_short_to_correlate_over_is_not_measured_and_chance_is_told():
+    """Over "ab" a unit of the bundled GRU correlated -1.00 with the position within the line and the page opened on
+    it as the most striking: with a few characters some unit of hundreds matches anything."""
+    from rnn_demo.inside.units import MIN_CHARACTERS, chance_level
+
+    model = _model("gru")
+    short = rank_units(read_passage(model, "ab\ncd efg"))
+    assert short.best == {} and most_striking(short) is None and short.units == 16
+    assert all(f"over fewer than {MIN_CHARACTERS} some unit correlates" in why or "at every character" in why
+               for why in short.not_measurable.values())
+    assert rank_units(read_passage(model, PASSAGE)).best  # a passage as long as the page's example is measured
+    assert chance_level(40, 2048) == pytest.approx(0.645, abs=1e-3) and chance_level(2000, 2048) < 0.1
+    assert chance_level(1, 10) == 1.0
+
+
 def test_a_constant_unit_correlates_zero_not_nan():
     table = correlations(torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 3.0]]), torch.tensor([[0.0], [1.0], [2.0]]))
     assert table[0, 0] == 0 and table[1, 0] == pytest.approx(0.9820, abs=1e-4)

@@ -147,11 +147,12 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None,
              for k, layer in enumerate(saturation(reading)) for gate, value in layer.items()]
     best = most_striking(ranking)
     if best is None:
-        return rows, [], 1, "h", 0, gates, ("No feature varies over this passage: try a longer one, with line breaks."
-                                            + unknown_note(text, model))
+        return rows, [], 1, "h", 0, gates, ("No feature can be measured over this passage: try a longer one (40 "
+                                            "characters at least), with line breaks." + unknown_note(text, model))
     name, score = best
     note = (f"Opened on layer {score.layer + 1}, {score.kind} unit {score.unit}: correlation {score.correlation:+.2f} "
-            f"with {FEATURES[name][0]}.{unknown_note(text, model)}")
+            f"with {FEATURES[name][0]} (over {ranking.characters:,} characters, chance alone reaches about "
+            f"±{ranking.chance:.2f} among {ranking.units:,} units).{unknown_note(text, model)}")
     return rows, coloured_passage(reading, score.layer, score.kind, score.unit), score.layer + 1, score.kind, score.unit, \
         gates, note
 

@@ -8,6 +8,7 @@ the next one). Layers and units are counted from 0, as in `Reading.layers`.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ SENTENCE_END = ".!?"
 NAME_LINKS = frozenset({"of", "and", "the", "&", "de", "du", "la", "le"})  # uncapitalised words names may hold
 LOW, HIGH = 0.1, 0.9  # a gate value below LOW or above HIGH counts as saturated (shut or open)
 SATURATING_GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z"), "rnn": ()}
+# Over few characters some of a model's hundreds of units correlate with anything by chance (a unit of the bundled
+# GRU: -1.00 with the position within "ab"): features are measured over MIN_CHARACTERS characters at least, and the
+# page says how far chance alone reaches (chance_level)
+MIN_CHARACTERS = 40
 
 
 def line_position(text: str) -> list[float]:
@@ -118,6 +123,12 @@ class Ranking:
     characters: int
     best: dict[str, list[UnitScore]]
     not_measurable: dict[str, str]
+    units: int = 0  # how many were ranked: every layer's h and, for the LSTM, c
+
+    @property
+    def chance(self) -> float:
+        """How far chance alone reaches among these units over these characters (chance_level)."""
+        return chance_level(self.characters, self.units)
 
 
 def _kinds(reading: Reading) -> tuple[str, ...]:
@@ -152,18 +163,35 @@ def rank_units(reading: Reading, features: Mapping[str, tuple[str, Feature]] | N
     features = FEATURES if features is None else features
     blocks = _blocks(reading)
     values = torch.tensor([fn(reading.text) for _, fn in features.values()], dtype=torch.float32).T  # (time, n)
-    spread = values.amax(0) - values.amin(0)  # (n,): 0 for a feature constant over the passage
+    changes = (values[1:] != values[:-1]).sum(0).tolist()  # (n,): 0 for a feature constant over the passage
     table = torch.cat([correlations(reading.layers[k][kind], values) for k, kind in blocks])  # (blocks * hidden, n)
     hidden, best, unmeasurable = reading.hidden_size, {}, {}
     for j, (name, (label, _)) in enumerate(features.items()):
-        if spread[j] == 0:
-            unmeasurable[name] = f"{values[0, j].item():g} at every character of this passage"
+        if why := _unmeasurable(len(reading.text), changes[j], values[0, j].item()):
+            unmeasurable[name] = why
             continue
         column = table[:, j]
         strongest = column.abs().topk(min(top, column.numel())).indices.tolist()
         best[name] = [UnitScore(blocks[i // hidden][0], blocks[i // hidden][1], i % hidden, column[i].item())
                       for i in strongest]
-    return Ranking(reading.cell, len(reading.text), best, unmeasurable)
+    return Ranking(reading.cell, len(reading.text), best, unmeasurable, table.size(0))
+
+
+def _unmeasurable(characters: int, changes: int, first: float) -> str | None:
+    """Why a feature cannot be measured over a passage of `characters` where it changes `changes` times (`first`:
+    its value at the first character), or None."""
+    if changes == 0:
+        return f"{first:g} at every character of this passage"
+    if characters < MIN_CHARACTERS:
+        return (f"the passage has {characters} characters: over fewer than {MIN_CHARACTERS} some unit correlates "
+                "with anything by chance")
+    return None
+
+
+def chance_level(characters: int, units: int) -> float:
+    """About the largest |correlation| of `units` independent noise units with a feature over `characters` points:
+    sqrt(2 ln(2 units) / characters), the tail of the normal approximation (correlated units reach less)."""
+    return min(1.0, math.sqrt(2 * math.log(2 * units) / max(characters, 1)))
 
 
 def most_striking(ranking: Ranking) -> tuple[str, UnitScore] | None:
