@@ -512,6 +512,8 @@ CASES = [
              _api("inside_unrolled", "", "lstm", 1, 48), "type a few characters to unroll (up to 12)"),
     BadInput("inside_unrolled", "13 characters", "refused: unrolling shows up to 12",
              _api("inside_unrolled", "x" * 13, "lstm", 1, 48), "unrolling shows up to 12"),
+    BadInput("inside_unrolled", "5,000 characters (past the passages' limit too)", "refused: unrolling shows up to 12",
+             _api("inside_unrolled", "x" * 5000, "lstm", 1, 48), "5,000 characters; unrolling shows up to 12"),
     BadInput("inside_unrolled", "a layer the model does not have", "refused, naming the layers",
              _api("inside_unrolled", "ROMEO", "lstm", 3, 48), "this model has layers 1 to 2"),
     BadInput("inside_unrolled", "characters the model never saw (emoji, controls)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,7 +23,7 @@ from .memory import LOOK_BACK, check_position, influence_at
 from .plots import influence_figure, unrolled_figure
 from .probe import MAX_PASSAGE, check_passage, read_passage
 from .units import FEATURES, check_unit, coloured_passage, most_striking, rank_units, saturation, unit_trace
-from .unrolled import check_layer, shown, unrolled_view
+from .unrolled import MAX_UNROLLED, check_layer, check_short_input, shown, unrolled_view
 
 MAX_UNITS_SHOWN = 512
 COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "protocol: validation plays (nats/char)"]
@@ -64,18 +64,20 @@ def check_units(units: float | None) -> int:
     return int(units)
 
 
-def reads_valid_unicode(section: Callable[..., T]) -> Callable[..., T]:
+def reads_valid_unicode(section: Callable[..., T], limit: int = MAX_PASSAGE,
+                        check: Callable[[str], object] = check_passage) -> Callable[..., T]:
     """`section` reading its passage (the first argument) with each lone surrogate, which the API can carry but no
-    page or JSON encoder can, as \ufffd: an unknown character to the models, as any other they never saw."""
+    page or JSON encoder can, as \ufffd: an unknown character to the models, as any other they never saw. A passage
+    over `limit` characters is refused by `check` before it is copied."""
     @wraps(section)
     def read(text: str | None, *args, **kwargs) -> T:
-        if len(text or "") > MAX_PASSAGE:  # refused before the passage is copied
-            check_passage(text)
+        if len(text or "") > limit:
+            check(text)
         return section(valid_unicode(text or "")[0], *args, **kwargs)
     return read
 
 
-@reads_valid_unicode
+@partial(reads_valid_unicode, limit=MAX_UNROLLED, check=check_short_input)  # its own limit, not the passages'
 def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None
              ) -> tuple[go.Figure, list[list], str, str]:
     """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations, a
