@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 KEPT = "\n\r\t"
 # C0 controls as Unicode's control pictures: NUL -> ␀, BEL -> ␇, DEL -> ␡
 PICTURES = {code: chr(0x2400 + code) for code in range(32) if chr(code) not in KEPT} | {0x7F: "\u2421"}
-# C1 controls, left-to-right/right-to-left marks, embeddings, overrides and isolates -> the replacement character;
-# lone surrogates (half of a UTF-16 pair, which the API takes as "\ud800") too: no encoder takes them, and gradio's
-# event stream failed on an update that held one
-DIRECTIONAL = [*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+# C1 controls, left-to-right/right-to-left marks (the Arabic letter mark too), embeddings, overrides and isolates,
+# the line and paragraph separators (a line break to some renderers, none to others), the zero-width no-break space
+# and the Mongolian vowel separator -> the replacement character; lone surrogates (half of a UTF-16 pair, which the
+# API takes as "\ud800") too: no encoder takes them, and gradio's event stream failed on an update that held one
+DIRECTIONAL = [*range(0x80, 0xA0), 0x061C, 0x180E, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+               *range(0x2066, 0x206A), 0xFEFF]
 SHOWN_AS = {**PICTURES, **dict.fromkeys([*DIRECTIONAL, *range(0xD800, 0xE000)], "\ufffd")}
 
 

@@ -6,6 +6,8 @@ def test_controls_and_direction_overrides_become_visible_one_for_one():
     shown = visible(text)
     assert shown == "ok\u2400\u2407\u2421 \ufffdevil\ufffd \ufffd" and len(shown) == len(text)
     assert visible("ROMEO \ud800:\udfff") == "ROMEO \ufffd:\ufffd"  # lone surrogates: no encoder takes them
+    # a red team's: the Arabic letter mark (bidi), line and paragraph separators, zero-width no-break space, U+180E
+    assert visible("a\u061cb\u2028c\u2029d\ufeffe\u180ef") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf"
 
 
 def test_newlines_tabs_emoji_and_accents_stay_as_they_are():

@@ -237,6 +237,13 @@ def test_run_b_trains_on_run_as_data_and_its_label_says_how_it_differs():
     assert [{**vars(step), "seconds": None} for step in run_lab(b)] != alone  # its own were others
     assert label(b) == "GRU, 8 units, T = 10, PyTorch's init, adam lr 0.01, clip 1, seed 7"
     assert label(replace(a, hidden=32)) != label(a)
+    # B with another T reads other sequences, whatever seed they come from: the status says so
+    from rnn_demo.lab.serve import status
+
+    history = [[run_lab(a).__next__()], [run_lab(replace(a, length=20)).__next__()]]
+    assert "other lengths (T = 10 and 20): the same draws of the generator, not the same data" in status(
+        [a, replace(a, length=20)], history)
+    assert "other lengths" not in status([a, b], history)
 
 
 def test_the_widgets_values_give_back_the_settings():

@@ -149,6 +149,9 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
         if last.gates:  # from the same cells as the gradients: how open each gate is on average
             line += ", mean gates " + ", ".join(f"{name} {value:.2f}" for name, value in last.gates.items())
         lines.append(line + (f". **The run diverged at step {last.step}:** {last.diverged}." if last.diverged else "."))
+    if len(runs) == 2 and runs[0].length != runs[1].length:  # B draws A's data only where the sequences match
+        lines.append(f"A and B read sequences of other lengths (T = {runs[0].length} and {runs[1].length}): the "
+                     "same draws of the generator, not the same data.")
     return "\n\n".join(lines)
 
 

@@ -140,7 +140,7 @@ def build() -> None:
     with gr.Row():
         first = _settings_widgets("A", LabSettings())
         with gr.Column():
-            compare = gr.Checkbox(value=False, label="Run B beside A, on the same data")
+            compare = gr.Checkbox(value=False, label="Run B beside A, on the same data (where T is the same)")
             second = _settings_widgets("B", LabSettings(cell="rnn-tanh"))
     with gr.Row():
         start = gr.Button("Train", variant="primary")
