@@ -25,7 +25,16 @@ PROFILE_EVERY = 10  # steps between two measurements of the gradient profile ove
 OPTIMIZERS = ("adam", "sgd")
 BOUNDS = {"length": (5, 200), "hidden": (4, 128), "scale": (0.1, 3.0), "lr": (1e-5, 10.0), "clip": (0.01, 1000.0),
           "steps": (1, 3000), "seed": (0, 2**31 - 1), "keep_bias": (-5.0, 5.0)}
+# how a refusal names each setting, as the lab's page labels it
+NAMES = {"length": "T", "hidden": "the hidden units", "scale": "the spectral radius", "lr": "the learning rate",
+         "clip": "the clipping threshold", "steps": "the training steps", "seed": "the seed",
+         "keep_bias": "the keep gate's bias"}
 HUGE = 1e6  # a state this large has exploded (a tanh or gated state stays within 1)
+
+
+def _bound(value: int | float) -> str:
+    """A bound as a refusal gives it: a whole one in full (the seed's 2147483647, not 2.14748e+09)."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,10 @@ class LabSettings:
             if name in ("clip", "scale", "keep_bias") and value is None:
                 continue
             if not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
-                raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {number_text(value)}")
+                raise ValueError(f"{NAMES[name]} must be a number from {_bound(low)} to {_bound(high)}, not "
+                                 f"{number_text(value)}")
             if name in ("length", "hidden", "steps", "seed") and int(value) != value:
-                raise ValueError(f"{name} must be a whole number, not {number_text(value)}")
+                raise ValueError(f"{NAMES[name]} must be a whole number, not {number_text(value)}")
         return self
 
 

@@ -42,19 +42,30 @@ def refuse_unreadable_numbers(blocks: gr.Blocks) -> None:
             block.preprocess = _read_or_refuse(block, block.preprocess)
 
 
+REFUSAL_NAMES: dict[int, str] = {}  # id of a Number or Slider -> how a refusal names it, where its label is not enough
+
+
+def named_for_refusals(blocks: dict[str, gr.components.Component], owner: str) -> None:
+    """Refusals of these inputs name `owner` before each one's label ("Run B, Learning rate"): two groups of inputs
+    with the same labels (the lab's runs A and B) were told apart by nothing."""
+    for block in blocks.values():
+        REFUSAL_NAMES[id(block)] = f"{owner}, {block.label}"
+
+
 def _read_or_refuse(block: gr.Number | gr.Slider, read: Callable) -> Callable:
     low, high = getattr(block, "minimum", None), getattr(block, "maximum", None)
     span = f" from {low:g} to {high:g}" if low is not None and high is not None else ""
     whole = " whole" if getattr(block, "precision", None) == 0 else ""
+    name = REFUSAL_NAMES.get(id(block), block.label or "this value")
 
     def read_or_refuse(payload: object) -> object:
         try:
             return read(payload)
-        except gr.Error:  # gradio's own refusal (out of range): its message stands
-            raise
+        except gr.Error as refused:  # gradio's own (out of range: "Value 20 is greater than ..."): named here
+            raise gr.Error(html.escape(f"{name}: {refused.message}", quote=False)) from None
         except (TypeError, ValueError, OverflowError):
-            raise gr.Error(html.escape(f"{block.label or 'this value'} must be a{whole} number{span}, not "
-                                       f"{number_text(payload)}", quote=False)) from None
+            raise gr.Error(html.escape(f"{name} must be a{whole} number{span}, not {number_text(payload)}",
+                                       quote=False)) from None
     return read_or_refuse
 
 

@@ -15,7 +15,7 @@ from ..lab.net import CELL_NAMES
 from ..lab.problems import PROBLEMS
 from ..lab.run import BOUNDS, OPTIMIZERS, LabSettings, LabStep
 from ..runtime import lane
-from .common import first_visit, job_owner, progress_line, shows_errors, stop_job
+from .common import first_visit, job_owner, named_for_refusals, progress_line, shows_errors, stop_job
 
 INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a problem whose answer lies far back: "
          "**remember the first symbol** (one of 4 symbols, then T distractors, then the question) or **the adding "
@@ -61,6 +61,7 @@ def _settings_widgets(name: str, defaults: LabSettings) -> dict[str, gr.componen
             w["keep_bias"] = gr.Slider(*BOUNDS["keep_bias"], value=defaults.keep_bias or 3.0, step=0.5,
                                        label="Its bias")
     assert tuple(w) == lab.FIELDS, "the widgets must be made in FIELDS order"
+    named_for_refusals(w, f"Run {name}")
     return w
 
 
