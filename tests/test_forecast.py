@@ -159,6 +159,31 @@ def test_backtest_scores_every_test_midnight_and_the_baselines():
     assert set(result["model"]) == {"mae", "mape", "mase", "coverage80", "width80", "interval_score80"}
 
 
+def test_a_day_the_model_was_trained_or_chosen_on_says_its_errors_flatter_it():
+    """An ML review: the tab's Victoria forecast of a training day, or of one of the days that chose the checkpoint and
+    calibrated the interval, showed its metrics as if unseen."""
+    from rnn_demo.forecast.evaluate import seen_in_training
+
+    series = toy_series(days=40)  # 4 steps a day
+    test_start, day = len(series) - 5 * 4, 4
+    trained = seen_in_training(series, test_start - 12 * day, test_start, day, 7)
+    chosen = seen_in_training(series, test_start - 7 * day, test_start, day, 7)
+    assert "in the bundled models' training data" in trained and "held out" not in trained
+    assert "in the 7 days held out of training that chose the bundled model's checkpoint" in chosen
+    assert f"from {series.times[test_start]:%Y-%m-%d}) were never seen" in chosen
+    assert seen_in_training(series, test_start, test_start, day, 7) is None
+    assert seen_in_training(series, len(series), test_start, day, 7) is None
+
+
+@pytest.mark.slow  # the bundled GRU on the protocol series
+def test_the_tab_says_so_for_the_bundled_models_only():
+    from rnn_demo.forecast.serve import forecast_for
+
+    assert any("training data, so its errors flatter" in n for n in forecast_for("gru", "2014-06-02 00:00").notes)
+    assert any("28 days held out" in n for n in forecast_for("gru", "2014-10-20 00:00").notes)
+    assert not any("flatter" in n for n in forecast_for("gru", "2014-12-01 00:00").notes)
+
+
 def test_forecast_past_the_end_and_origins_out_of_range():
     model, series = tiny_forecaster(), toy_series(days=10)
     quantiles = forecast_quantiles(model, series, np.array([len(series), 30]))

@@ -10,6 +10,7 @@ from ..cli_args import whole
 from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
+from .evaluate import VALIDATION_DAYS
 
 
 class ForecastCLI(TaskCLI):
@@ -31,7 +32,7 @@ class ForecastCLI(TaskCLI):
                        "Forecasting tab finds it, else value)")
         p.add_argument("--window", type=whole(1), default=336, help="half-hours of the past read before each "
                        "forecast origin (a model of an hourly --data reads the same span in hours: 168)")
-        p.add_argument("--validation-days", type=whole(1), default=28,
+        p.add_argument("--validation-days", type=whole(1), default=VALIDATION_DAYS,
                        help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
         p.add_argument("--temperature", action="store_true", help="the protocol's second track: also read the "
                        "temperature, the forecast day's included (an oracle for a weather forecast)")
@@ -57,7 +58,7 @@ class ForecastCLI(TaskCLI):
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
-        from .evaluate import REFERENCES, backtest, calibration_check
+        from .evaluate import REFERENCES, backtest, calibration_check, validation_days_of
         from .infer import protocol_series
         from .model import Forecaster
 
@@ -65,7 +66,7 @@ class ForecastCLI(TaskCLI):
         model = load_model(Forecaster, args.model, args.device).for_step(series.step_minutes)  # an hourly model too
         result = backtest(model, series, test_start)
         result["reference"] = REFERENCES[result["track"]]  # the protocol's, on this track (cited, not measured)
-        result["calibration"] = calibration_check(model, series, test_start, _validation_days(args.model))
+        result["calibration"] = calibration_check(model, series, test_start, validation_days_of(args.model))
         if Path(args.model, "training.json").is_file():  # every look at the test days, kept with the model
             from ..training import log_test_scoring
 
@@ -79,14 +80,6 @@ class ForecastCLI(TaskCLI):
 
     def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
         return {"forecast": bench_forecast}
-
-
-def _validation_days(model: str) -> int:
-    """The days a local model's interval was calibrated on (its training record), else the default's 28."""
-    import json
-
-    record = Path(model) / "training.json"
-    return json.loads(record.read_text()).get("validation_days", 28) if record.is_file() else 28
 
 
 def bench_forecast(args: argparse.Namespace) -> dict:

@@ -2,7 +2,9 @@
 MAE, MAPE, MASE and the 80% interval's coverage and width, beside the seasonal naive baselines."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -51,6 +53,29 @@ def interval_metrics(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray) -
 def test_origins(series: Series, test_start: int, horizon: int) -> np.ndarray:
     """Every midnight of the test window whose whole forecast day lies inside the series."""
     return midnights(series.times, test_start, len(series) - horizon + 1)
+
+
+VALIDATION_DAYS = 28  # the training part's last days: they choose the checkpoint and calibrate the interval
+
+
+def validation_days_of(model: str | Path) -> int:
+    """The days a local model's checkpoint was chosen and its interval calibrated on (its training record), else
+    VALIDATION_DAYS."""
+    record = Path(model) / "training.json"
+    return json.loads(record.read_text()).get("validation_days", VALIDATION_DAYS) if record.is_file() else \
+        VALIDATION_DAYS
+
+
+def seen_in_training(series: Series, origin: int, test_start: int, day: int, validation_days: int) -> str | None:
+    """What a forecast of the protocol `series` from `origin` should say when that day was not unseen by a model
+    trained on the series' training part (`validation_days` of it held out), else None."""
+    if origin >= test_start:
+        return None
+    unseen = f"the backtest's test weeks (from {series.times[test_start]:%Y-%m-%d}) were never seen"
+    if origin < test_start - validation_days * day:
+        return f"This day is in the bundled models' training data, so its errors flatter them: {unseen}."
+    return (f"This day is in the {validation_days} days held out of training that chose the bundled model's "
+            f"checkpoint and calibrated its interval, so its errors and coverage flatter it: {unseen}.")
 
 
 def calibration_check(model: Forecaster, series: Series, test_start: int, days: int) -> dict:

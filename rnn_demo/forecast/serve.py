@@ -15,7 +15,8 @@ from ..devices import pick_device, runs_on
 from ..hub import card_metrics, load_model
 from ..runtime import UPLOAD_WORK
 from ..shelf import ModelShelf
-from .evaluate import backtest, interval_metrics, mase_scale, point_metrics
+from .evaluate import (backtest, interval_metrics, mase_scale, point_metrics, seen_in_training,
+                       validation_days_of)
 from .features import min_history
 from .infer import PROTOCOL_UNIT, Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
 from .adapt import MODEL_ROW, Adaptation, adaptation_notes, naive_rows
@@ -258,6 +259,9 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
     if index == len(series):
         notes.append("Forecast past the end of the data: there are no actual values to compare with; "
                      "the days ahead count as working days from Monday to Friday.")
+    elif not upload and loaded is None and (seen := seen_in_training(
+            series, index, test_start, model.config.day, validation_days_of(model_dir(cell)))):
+        notes.append(seen)
     view.notes = notes + view.notes
     return view
 

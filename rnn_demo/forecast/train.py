@@ -14,6 +14,7 @@ import torch
 from ..parallel import OneReplica, Shard
 from ..training import TrainSettings, fit, write_training_record
 from .features import extend_times, known_rows, midnights, min_history, window_inputs, window_scale, window_targets
+from .evaluate import VALIDATION_DAYS
 from .infer import INTERVAL, Series, forecast_quantiles
 from .model import ForecastConfig, Forecaster, pinball_loss
 from .upload import training_series
@@ -81,7 +82,7 @@ def conformal_widening(model: Forecaster, task: ForecastTask, coverage: float = 
 
 def train_forecast(config: ForecastConfig, settings: TrainSettings, out_dir: Path, run_dir: Path,
                    source: str | None = None, time_column: str | None = None, value_column: str | None = None,
-                   validation_days: int = 28, batch_size: int = 64,
+                   validation_days: int = VALIDATION_DAYS, batch_size: int = 64,
                    replicas: OneReplica = OneReplica(torch.device("cpu")), resume: bool = True,
                    until: int | None = None) -> dict:
     """Train a forecaster; the best checkpoint, its interval calibrated, is saved to `out_dir` in Hub layout.
