@@ -146,6 +146,8 @@ def test_evaluate_json_on_the_protocol_text(tiny_models_dir):
     figures = json.loads(result.stdout)
     assert figures["val_bits_per_char"] == pytest.approx(figures["val_nats_per_char"] / 0.693147, abs=2e-3)
     assert figures["characters"] == 416_714
+    logged = json.loads((tiny_models_dir / "text-lstm" / "training.json").read_text())["test_scorings"][-1]
+    assert logged["split"] == "validation" and logged["val_nats_per_char"] == figures["val_nats_per_char"]
 
 
 def test_a_hub_repository_id_goes_to_the_hub(tmp_path):

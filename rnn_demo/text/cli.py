@@ -51,6 +51,7 @@ class TextCLI(TaskCLI):
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
+        from ..training import log_test_scoring
         from .data import protocol_dataset, split_text
         from .evaluate import evaluate_model
         from .model import CharLM
@@ -60,6 +61,9 @@ class TextCLI(TaskCLI):
         text = split_text(protocol_dataset(), "validation")
         stepper = CharStepper(model, args.precision)
         result = evaluate_model(stepper, text)
+        # every look at the validation plays, the split the figures are reported on, kept with a local model
+        log_test_scoring(args.model, {"split": "validation", "val_nats_per_char": result["val_nats_per_char"],
+                                      "precision": result["precision"]})
         if args.write_card:
             from .card import write_text_card
 
