@@ -21,12 +21,14 @@ from .parallel import OneReplica
 def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict,
                     carry: Any = None, replicas: OneReplica | None = None) -> None:
     """Everything a resumed run needs to continue exactly: weights, optimizer moments, each rank's random
-    generator, the carried tensors (e.g. a recurrent state, every rank's rows) and the loop state; safetensors and
+    generators (the CPU's and, on a GPU, its device's: dropout there draws from it), the carried tensors (e.g. a recurrent state, every rank's rows) and the loop state; safetensors and
     JSON only. Every rank calls it (the ranks' parts are gathered); the main rank writes."""
     replicas = replicas or OneReplica(torch.device("cpu"))
     carried = _as_tensors(carry)
     joined = [replicas.joined(t, 1) for t in carried or []]  # (layers, batch, hidden): all ranks' rows
-    generators = replicas.joined(torch.get_rng_state()[None], 0)  # (ranks, state)
+    generators = {"rng": replicas.joined(torch.get_rng_state()[None], 0)}  # (ranks, state)
+    if replicas.device.type == "cuda":  # dropout on a GPU draws from its device's generator
+        generators["cuda_rng"] = replicas.joined(torch.cuda.get_rng_state(replicas.device)[None], 0)
     if not replicas.is_main:
         return
     staging, previous = _beside(directory)  # the checkpoint is written whole, then swapped in
@@ -38,7 +40,7 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
     tensors = {f"{index}.{key}": value.cpu().contiguous()
                for index, moments in opt["state"].items() for key, value in moments.items()}
     save_file(tensors, str(staging / "optimizer.safetensors"))
-    save_file({"rng": generators, **{f"carry.{i}": t.contiguous() for i, t in enumerate(joined)}},
+    save_file({**generators, **{f"carry.{i}": t.contiguous() for i, t in enumerate(joined)}},
               str(staging / "extra.safetensors"))
     meta = {"loop": state, "param_groups": opt["param_groups"], "carry": None if carried is None else
             ("tuple" if isinstance(carry, tuple) else "tensor")}
@@ -82,15 +84,22 @@ def load_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.op
         index, key = name.split(".", 1)
         moments.setdefault(int(index), {})[key] = value if key != "step" else value.cpu()
     optimizer.load_state_dict({"state": moments, "param_groups": meta["param_groups"]})
-    generators = extra.pop("rng", None)
-    if generators is not None:
-        generators = generators[None] if generators.dim() == 1 else generators  # (ranks, state); once (state,)
-        if len(generators) == replicas.shard.world:
-            torch.set_rng_state(generators[replicas.shard.rank].clone())
+    _restore_generators(extra.pop("rng", None), extra.pop("cuda_rng", None), replicas)
     carried = [extra[f"carry.{i}"] for i in range(len(extra))]  # (layers, batch, hidden)
     carried = [t[:, replicas.shard.rows(t.size(1))].to(device) for t in carried]
     carry = {"tuple": tuple(carried), "tensor": carried[0] if carried else None}.get(meta.get("carry"))
     return meta["loop"], carry
+
+
+def _restore_generators(cpu: torch.Tensor | None, cuda: torch.Tensor | None, replicas: OneReplica) -> None:
+    """This rank's CPU generator and, on a GPU, its device's, as saved (each (ranks, state); the CPU one once
+    (state,)), when the number of ranks is the one that wrote them: else the seeded ones stay."""
+    if cpu is not None:
+        cpu = cpu[None] if cpu.dim() == 1 else cpu
+        if len(cpu) == replicas.shard.world:
+            torch.set_rng_state(cpu[replicas.shard.rank].clone())
+    if cuda is not None and replicas.device.type == "cuda" and len(cuda) == replicas.shard.world:
+        torch.cuda.set_rng_state(cuda[replicas.shard.rank].clone(), replicas.device)
 
 
 def remove_checkpoint(directory: Path) -> None:

@@ -203,3 +203,29 @@ def test_a_lab_run_on_the_gpu_follows_the_cpu():
     assert len(on_gpu) == len(on_cpu) == 20 and on_gpu[0].profile and on_gpu[-1].gates
     assert abs(on_gpu[0].loss - on_cpu[0].loss) < TOLERANCE  # the same weights and data: the first step agrees
     assert all(abs(a.loss - b.loss) < 1e-2 for a, b in zip(on_cpu, on_gpu))
+
+
+def test_a_resumed_gpu_run_with_dropout_equals_an_uninterrupted_one(tmp_path):
+    """Dropout on a GPU draws from the device's generator, which checkpoints did not keep: a resumed run went on
+    with other masks (an ML review). The CPU's twin: tests/test_training.py."""
+    from rnn_demo.parallel import OneReplica
+    from rnn_demo.text.model import CharLMConfig
+    from rnn_demo.text.train import TextTask
+    from rnn_demo.training import TrainSettings, fit
+
+    vocab = ["<unk>", *sorted(set(TINY_TEXT))]
+
+    def run(run_dir, until=None):
+        torch.manual_seed(0)
+        model = CharLM(CharLMConfig(vocab=vocab, cell="lstm", embedding_dim=8, hidden_size=16, dropout=0.5)).to(CUDA)
+        task = TextTask(TINY_TEXT * 30, TINY_TEXT, vocab, batch_size=4, seq_len=16, device=CUDA)
+        fit(model, task, TrainSettings(max_steps=12, eval_every=4, warmup_steps=2, lr=1e-2), run_dir,
+            lambda m, s: None, until=until, replicas=OneReplica(CUDA))
+        return model
+
+    straight = run(tmp_path / "a")
+    run(tmp_path / "b", until=6)
+    torch.cuda.manual_seed(123)  # the generator moved on, as a new process's would be seeded otherwise
+    resumed = run(tmp_path / "b")
+    for name, value in straight.state_dict().items():  # other dropout masks move the weights by ~1e-2
+        assert torch.allclose(value, resumed.state_dict()[name], rtol=0, atol=1e-5), name
