@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 
 SENTIMENT_BAR = 0.89  # issue 3: test accuracy of the best bundled cell
-TFIDF_TEST_ACCURACY = 0.9193  # issue 16: the best cell must reach the TF-IDF line (`bench sentiment-baseline`)
+TFIDF_TEST_ACCURACY = 0.9188  # issue 16: the best cell must reach the TF-IDF line (`bench sentiment-baseline`)
 
 
 @pytest.fixture(scope="module")
