@@ -1,5 +1,6 @@
 """The sentiment task on small literal inputs and tiny models: data rules, tokenizer, model, training pieces."""
 import json
+import math
 
 import pytest
 import torch
@@ -216,6 +217,27 @@ def test_a_review_with_no_token_left_gets_no_prediction_and_never_spoils_the_wei
     torch.optim.AdamW(model.parameters()).step()
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert torch.equal(model.eval()(ids[:1])[0], model(ids)[0][:1])  # the other rows as they are alone
+
+
+def test_the_dressings_change_each_review_and_count_the_labels_that_change(monkeypatch):
+    from rnn_demo.sentiment import dressed
+    from rnn_demo.sentiment.infer import classify_reviews
+
+    review = 'A superb film.<br />It\'s "moving" & never dull.'
+    assert all(dress(review.replace("<br />", "\n")) != review.replace("<br />", "\n")
+               for dress in dressed.DRESSINGS.values())
+    model, tokenizer = tiny_classifier(), _trained_tokenizer()
+    with torch.no_grad():  # the untrained model says "negative" to all, at 0.38 to 0.43: its boundary moved to 0.40
+        model.head.bias[-1] += math.log(0.6 / 0.4)
+    texts = [r for r, _ in REVIEWS]
+    alone = [max(p, key=p.get) for p in classify_reviews(model, tokenizer, texts)]
+    assert len(set(alone)) == 2, alone
+    other = next(t for t, label in zip(texts, alone) if label != alone[0])  # the tiny model's other label
+    monkeypatch.setattr(dressed, "DRESSINGS", {"as the first": lambda t: texts[0], "as another": lambda t: other})
+    figures = dressed.dressed_flips(model, tokenizer, texts, [1] * len(texts))
+    assert figures["dressings"]["as the first"]["flips"] == sum(label != alone[0] for label in alone)
+    assert figures["dressings"]["as another"]["flips"] == sum(label == alone[0] for label in alone)
+    assert figures["reviews"] == len(texts) and 0 <= figures["alone_accuracy"] <= 1
 
 
 def test_explain_review_gives_probabilities_words_and_notes():

@@ -86,7 +86,8 @@ class SentimentCLI(TaskCLI):
         return result
 
     def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
-        return {"sentiment": bench_sentiment, "sentiment-baseline": bench_baseline, "csv-refusal": bench_csv_refusal}
+        return {"sentiment": bench_sentiment, "sentiment-baseline": bench_baseline, "sentiment-dressed": bench_dressed,
+                "csv-refusal": bench_csv_refusal}
 
 
 def bench_sentiment(args: argparse.Namespace) -> dict:
@@ -113,6 +114,19 @@ def bench_baseline(args: argparse.Namespace) -> dict:
     log_test_scoring(path, {"test_accuracy": result["rival_test_accuracy"], "tfidf_test_accuracy":
                             result["test_accuracy"], "mcnemar_p_value": result["mcnemar"]["p_value"]})
     return result
+
+
+def bench_dressed(args: argparse.Namespace) -> dict:
+    """Label flips when the first 300 selection reviews come dressed as other sites write them (IMDb's page lines, a
+    link, markup, curly quotes, entities); default model sentiment-gru."""
+    from .data import protocol_dataset, texts_and_labels
+    from .dressed import dressed_flips
+
+    path = args.model or bundled_model("sentiment-gru")
+    model, tokenizer = load_classifier(path, "cpu")
+    reviews, labels = texts_and_labels(protocol_dataset()["selection"].select(range(300)))
+    return {"model": str(path), "split": "selection, the first 300 reviews", **dressed_flips(model, tokenizer, reviews,
+                                                                                              labels)}
 
 
 def bench_csv_refusal(args: argparse.Namespace) -> dict:
