@@ -112,6 +112,7 @@ def test_the_delimiter_comes_from_the_header_line(tmp_path, data, delimiter):
     ('text\n"quoted, as Excel writes it"\nplain, again\n', "text", ["quoted, as Excel writes it", "plain, again"],
      False),
     ("Comments\nfine\n", "Comments", ["fine"], False),  # a short first line is the column's name
+    ("review\nfine\x1fgood, yes\n", "review", ["fine\x1fgood, yes"], False),  # the character read with: one review
     # no header: the first line is a review too (a sentence, or more than four words)
     ("Loved it, every minute!\nDull.\n", "review", ["Loved it, every minute!", "Dull."], True),
     ("what a waste of two hours\nsuperb\n", "review", ["what a waste of two hours", "superb"], True),

@@ -93,6 +93,8 @@ def _open_table(lines: Iterator[str], column: str | None) -> _Opened:
     elif _one_column(line, delimiter, column):
         delimiter = ONE_COLUMN  # a review's commas stay in it
     reader = csv.reader(chain([line], lines), delimiter=delimiter)
+    if delimiter == ONE_COLUMN:  # a line holding the character itself stays one review
+        reader = ([ONE_COLUMN.join(record)] if record else record for record in reader)
     header = next(reader)
     if delimiter == ONE_COLUMN and not column and _reads_as_review(header[0]):
         return _Opened(delimiter, named, [HEADERLESS_COLUMN], chain([header], reader), headerless=True)
