@@ -37,19 +37,45 @@ def test_settlement_periods_are_read_as_half_hours_from_midnight():
 def test_the_days_the_clocks_change_have_their_hour_skipped_or_told_twice_on_the_wall_clock():
     values, notes = times_and_values(settlement_csv({"2024-03-30": 48, "2024-03-31": 46, "2024-04-01": 48}),
                                      value_column="ND")
-    short = values["2024-03-31"]
-    assert len(short) == 48 and short.index[4] == pd.Timestamp("2024-03-31 02:00")  # the hour skipped, filled
-    assert short.iloc[:4].tolist() == [1001, 1002, 1003, 1004] and short.iloc[6:8].tolist() == [1005, 1006]
-    assert short.iloc[4:6].tolist() == [1004 + 1 / 3, 1004 + 2 / 3]  # interpolated
-    assert values["2024-04-01 00:00"] == 2001
+    short = values["2024-03-31"]  # GB goes forward at 01:00: 01:00 GMT is 02:00 BST (read at 02:00 before)
+    assert len(short) == 48 and short.index[2] == pd.Timestamp("2024-03-31 01:00")  # the hour skipped, filled
+    assert short.iloc[:2].tolist() == [1001, 1002] and short.iloc[4:6].tolist() == [1003, 1004]
+    assert short.iloc[2:4].tolist() == [1002 + 1 / 3, 1002 + 2 / 3]  # interpolated
+    assert short["2024-03-31 02:00"] == 1003 and values["2024-04-01 00:00"] == 2001
     assert any(note.startswith("A day with an hour of periods more or fewer than the others was read as a day the "
-                               "clocks changed, at 02:00") and note.endswith(": 2024-03-31 (46 periods).")
-               for note in notes)
+                               "clocks changed, at the hour its grid changes them")
+               and note.endswith(": 2024-03-31 (46 periods: forward at 01:00).") for note in notes)
     values, _ = times_and_values(settlement_csv({"2024-10-26": 48, "2024-10-27": 50, "2024-10-28": 48}),
                                  value_column="ND")
     long = values["2024-10-27"]
     assert len(long) == 48 and long.iloc[2:4].tolist() == [1003, 1004]  # 01:00 and 01:30 twice: the first kept
     assert long.iloc[4:].tolist() == list(range(1007, 1051)) and values["2024-10-28 00:00"] == 2001
+
+
+@pytest.mark.parametrize("day, periods, forward, hours", [
+    ("2024-03-31", 46, True, "01:00"),  # GB's settlement periods: 01:00 GMT is 02:00 BST
+    ("2024-03-31", 23, True, "02:00"),  # the EU's hours: 02:00 CET is 03:00 CEST
+    ("2024-03-10", 23, True, "02:00"),  # the US's second Sunday of March
+    ("2024-10-27", 50, False, "02:00"),  # GB: 02:00 BST is 01:00 GMT, 01:00 comes twice
+    ("2024-10-27", 25, False, "03:00"),  # the EU: 03:00 CEST is 02:00 CET, 02:00 comes twice
+    ("2024-11-03", 25, False, "02:00"),  # the US: 02:00 EDT is 01:00 EST
+    ("2024-04-07", 25, False, "03:00"),  # Australia and New Zealand go back at 03:00 in April
+    ("2024-09-29", 46, True, "02:00"),  # New Zealand's trading periods go forward at 02:00
+])
+def test_the_clocks_change_at_the_hour_the_grid_of_such_a_file_changes_them(day, periods, forward, hours):
+    """The files say neither the zone nor the hour: taken at 02:00 everywhere, GB's spring night and the EU's autumn
+    night had two rows an hour off."""
+    usual = 48 if periods in (46, 50) else 24
+    midnight, one = pd.Timestamp(day), pd.Timedelta(days=1)
+    days = pd.DatetimeIndex([midnight - one] * usual + [midnight] * periods + [midnight + one] * usual)
+    times, minutes, changed = period_times(days, np.r_[1:usual + 1, 1:periods + 1, 1:usual + 1])
+    at = int(hours[:2]) * 60
+    assert changed == {midnight: (periods, at)}
+    day_times = times[usual:usual + periods]
+    k = (at - minutes) // minutes  # the last period before the change
+    assert day_times[k] == midnight + pd.Timedelta(minutes=at - minutes)
+    assert day_times[k + 1] == midnight + pd.Timedelta(minutes=at + (60 if forward else -60))
+    assert day_times[-1] == midnight + pd.Timedelta(minutes=(usual - 1) * minutes)  # ends at its usual last period
 
 
 def test_hour_ending_and_zero_based_hours_beside_a_date():

@@ -5,10 +5,12 @@ starting at midnight.
 
 A day with an hour of periods more than the others (GB's 50) is a day the clocks went back, and one with an hour
 fewer (GB's 46: all of them there, on a Sunday of a month when clocks change, not the file's last) a day they went
-forward. Such a file does not say when in the night they did: they are taken to change at 02:00 (as the US changes
-them, and GB when they go back; a day in GB when they go forward, and in the EU when they go back, has two rows an
-hour off), so the rows are read on the wall clock and the day goes on as any local-time export's: the hour that
-comes twice keeps its first rows, the hour skipped is filled by interpolation (stamps.py, rows.py).
+forward. Such a file does not say when in the night they did; the month and the periods tell the grid's rule
+(`change_minute`): GB's half-hourly settlement periods go forward in March at 01:00, the EU's hourly and
+quarter-hourly days go back in October at 03:00, as Australia and New Zealand do in April; the rest change at 02:00
+(the US both ways, GB going back, the EU going forward). The rows are read on the wall clock and the day goes on as
+any local-time export's: the hour that comes twice keeps its first rows, the hour skipped is filled by
+interpolation (stamps.py, rows.py).
 """
 from __future__ import annotations
 
@@ -76,16 +78,24 @@ def _short_changes(lengths: pd.Series, rows: pd.Series, short: int) -> pd.Series
             & (days != days.max()))
 
 
-CHANGE_MINUTES = 120  # when in a changed day the clocks are taken to change: 02:00, as the US changes them
+def change_minute(day: pd.Timestamp, forward: bool, usual: int) -> int:
+    """When on `day` the clocks changed, in minutes after midnight on the clock before the change, by the rule of
+    the grid whose export has `usual` periods a day: GB's half-hours (48) go forward at 01:00 in March; days that go
+    back at 03:00 (02:00 comes twice): the EU's in October (hourly or quarter-hourly), Australia's and New Zealand's
+    in April; any other change at 02:00 (the US, GB going back, the EU and the south going forward)."""
+    if forward:
+        return 60 if usual == 48 and day.month == 3 else 120
+    return 180 if (day.month == 10 and usual != 48) or day.month == 4 else 120
 
 
-def period_times(days: pd.DatetimeIndex, periods: np.ndarray) -> tuple[pd.DatetimeIndex, int, dict[pd.Timestamp, int]]:
+def period_times(days: pd.DatetimeIndex, periods: np.ndarray
+                 ) -> tuple[pd.DatetimeIndex, int, dict[pd.Timestamp, tuple[int, int]]]:
     """Each row's wall-clock start: its day's midnight plus its period's; on a day the clocks changed, an hour less
-    or more from CHANGE_MINUTES on.
+    or more from the change on (`change_minute`).
 
     days (rows,) at midnight; periods (rows,) numbered from 0 or 1. Returns the times, a period's minutes and the
     days read as the clocks' changes (an hour of periods more or fewer than the usual day's, all of them there)
-    with their periods."""
+    with their periods and the minute the clocks changed."""
     base = int(periods.min())
     if base > 1:
         raise ValueError(f"the periods start at {base}: they are numbered from 0 or 1, period 1 starting at midnight")
@@ -99,17 +109,20 @@ def period_times(days: pd.DatetimeIndex, periods: np.ndarray) -> tuple[pd.Dateti
         day = lengths.index[np.argmax(longer.to_numpy())]
         raise ValueError(f"{day:%Y-%m-%d} has period {int(lengths[day]) - 1 + base}, most days only {usual} periods")
     elapsed = (periods - base) * minutes  # since midnight
-    extra = ((lengths - usual) * minutes).where(changed, 0).reindex(days).to_numpy()  # +60: clocks back
-    wall = elapsed - np.where(elapsed >= CHANGE_MINUTES, extra, 0)
-    return days + pd.to_timedelta(wall, unit="min"), minutes, {day: int(n) for day, n in lengths[changed].items()}
+    extra = ((lengths - usual) * minutes).where(changed, 0)  # +60: clocks back
+    at = pd.Series([change_minute(day, shift < 0, usual) for day, shift in extra.items()], index=extra.index)
+    wall = elapsed - np.where(elapsed >= at.reindex(days).to_numpy(), extra.reindex(days).to_numpy(), 0)
+    return (days + pd.to_timedelta(wall, unit="min"), minutes,
+            {day: (int(lengths[day]), int(at[day])) for day in lengths.index[changed]})
 
 
-def _change_note(changed: dict[pd.Timestamp, int]) -> str:
-    days = ", ".join(f"{day:%Y-%m-%d} ({periods} periods)" for day, periods in list(changed.items())[:4])
+def _change_note(changed: dict[pd.Timestamp, tuple[int, int]], usual: int) -> str:
+    days = ", ".join(f"{day:%Y-%m-%d} ({periods} periods: {'back' if periods > usual else 'forward'} at "
+                     f"{at // 60:02d}:00)" for day, (periods, at) in list(changed.items())[:4])
     more = f" and {len(changed) - 4:,} other days" if len(changed) > 4 else ""
-    return ("A day with an hour of periods more or fewer than the others was read as a day the clocks changed, at "
-            "02:00 (such a file does not say when: the US changes them then, and GB when they go back), and its rows "
-            f"on the wall clock: {days}{more}.")
+    return ("A day with an hour of periods more or fewer than the others was read as a day the clocks changed, at the "
+            "hour its grid changes them (such a file does not say: the month and the periods tell GB's, the EU's, "
+            f"the US's and the south's rules apart), and its rows on the wall clock: {days}{more}.")
 
 
 def with_periods(frame: pd.DataFrame, date_name: str, period_name: str, notes: list[str]) -> pd.DataFrame:
@@ -123,5 +136,5 @@ def with_periods(frame: pd.DataFrame, date_name: str, period_name: str, notes: l
                  f"(column “{md_text(period_name)}”): {DAY_MINUTES // minutes} periods of {minutes} minutes, "
                  f"period {int(periods.min())} starting at midnight.")
     if changed:
-        notes.append(_change_note(changed))
+        notes.append(_change_note(changed, DAY_MINUTES // minutes))
     return frame.assign(**{date_name: times.strftime("%Y-%m-%d %H:%M:%S")})
