@@ -178,7 +178,12 @@ def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
     (b"id,text\n1,a\n2,b,c\n3,d\n", None, "row 3 has 3 fields, the header has 2: put quotes around a cell that contains "
                                           'a comma \\("like, this"\\)'),
     (b"id;text\n" + b"1;a;b\n" * 3 + b"2\n" * 4, None, r"rows 2, 3, 4, 5 and 6 have 1 and 3 fields, the header has 2 "
-                                                      r"\(7 rows in all\)"),
+                                                      r"\(7 rows in all\): put quotes around a cell that contains a "
+                                                      r"semicolon .*; give every row a cell for each column"),
+    # fewer fields alone: no advice about delimiters (a review split by a line break, a cell left out)
+    (b"id,text,stars\n1,a superb\nfilm,5\n", None, r"rows 2 and 3 have 2 fields, the header has 3: give every row a "
+                                                   r"cell for each column \(an empty one too\), and put quotes around a "
+                                                   r"cell that runs over several lines, so that"),
     (b"text\n" + b"a" * 131_073 + b"\n", None, "row 2 has a cell over 131,072 characters"),
     (b"text\n\"" + b"a" * 140_000, None, "row 2 has a cell over 131,072 characters.*close the quote"),
     (b"text\n" + b"a," * 600_000 + b"\n", None, "line 2 of the file is over 1,000,000 characters"),

@@ -157,8 +157,14 @@ def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str) 
     rows = f"row {numbers[0]} has" if count == 1 else f"rows {_and(numbers)} have"
     more = f" ({count:,} rows in all)" if count > len(bad) else ""
     example = f' ("like{delimiter} this")' if delimiter != "\t" else ""
-    return (f"{rows} {_and([str(n) for n in fields])} fields, the header has {width}{more}: put quotes around a cell "
-            f"that contains a {DELIMITER_NAMES[delimiter]}{example}, so that every row has the header's {width} fields")
+    advice = []  # more fields: a delimiter inside a cell; fewer: a line break inside one, or cells left out
+    if fields[-1] > width:
+        advice.append(f"put quotes around a cell that contains a {DELIMITER_NAMES[delimiter]}{example}")
+    if fields[0] < width:
+        advice.append("give every row a cell for each column (an empty one too), and put quotes around a cell that "
+                      "runs over several lines")
+    return (f"{rows} {_and([str(n) for n in fields])} fields, the header has {width}{more}: {'; '.join(advice)}, so "
+            f"that every row has the header's {width} fields")
 
 
 def _scan(lines: Iterator[str], column: str | None) -> tuple[_Opened, int, int]:
