@@ -73,7 +73,8 @@ def test_the_inside_tab_opens_a_visitors_text_model(hub_app):
     assert md_text("user/plays") in client.predict("user/plays", "", api_name="/inside_load_from_hub")
     _, _, visitors = client.predict("ROMEO", "lstm", 1, 8, api_name="/inside_unrolled")
     assert visitors.startswith("```\nh_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)")  # user/plays is a vanilla RNN
-    *_, note = client.predict("ROMEO:\nBut soft", "lstm", api_name="/inside_find_units")
+    *_, note = client.predict("ROMEO:\nBut soft, what light through yonder window breaks?", "lstm",
+                              api_name="/inside_find_units")
     assert note.startswith("Opened on layer")
     with pytest.raises(Exception, match="holds a 'sentiment' model; this tab needs a 'text' one"):
         client.predict("user/reviews", "", api_name="/inside_load_from_hub")
