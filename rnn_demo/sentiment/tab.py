@@ -128,7 +128,5 @@ def sentiment_box(review: gr.Textbox, button: gr.Button) -> None:
                     outputs += [label, words, gr.Markdown()]
     outputs.append(agree)
     compare.opens(button, box, "sentiment_open_compare")
-    # no stale words or notes after an error; the labels stay (a Label emptied in the page throws in gradio 6)
-    clear_first(button.click, [block for block in outputs if not isinstance(block, gr.Label)],
-                "sentiment_clear_compare")
+    clear_first(button.click, outputs, "sentiment_clear_compare")  # no stale words or notes after an error
     button.click(compare_review, review, outputs, api_name="classify_compare", **QUICK)

@@ -92,8 +92,12 @@ def shows_errors(handler: Callable) -> Callable:
 
 def clear_first(trigger: Callable, outputs: list[gr.components.Component], name: str) -> None:
     """Empty `outputs` in the browser the moment `trigger` fires, so that a request that fails does not leave
-    the previous run's notes on show as if they were its own. Runs in the page only (no server call). For notes,
-    labels and text: a Dataframe emptied this way shows "0 1 2" for headers, so leave tables to the next result."""
+    the previous run's notes on show as if they were its own. Runs in the page only (no server call). For notes and
+    text: a Dataframe emptied this way shows "0 1 2" for headers, so leave tables to the next result; a Label is left
+    too (emptied in the page it throws in gradio 6, and the next result's bars and colours never showed)."""
+    outputs = [block for block in outputs if not isinstance(block, gr.Label)]
+    if not outputs:
+        return
     empties = ", ".join("null" for _ in outputs)
     trigger(None, None, outputs, js=f"() => [{empties}]" if len(outputs) > 1 else "() => null",
             api_name=name, api_visibility="private", queue=False)
