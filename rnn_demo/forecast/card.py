@@ -43,8 +43,18 @@ def _calibration_line(result: dict) -> str:
     check = result.get("calibration")
     if not check:
         return ""
-    return (f"On the {check['days']} hold-out days it was calibrated on, the 80% interval covers "
+    return (f"On the {check['days']} held-out days it was calibrated on, the 80% interval covers "
             f"{check['coverage80']:.1%} (width {check['width80']:.3f} GW, interval score {check['interval_score80']:.3f}).")
+
+
+def _held_out(training: dict) -> str:
+    """Which held-out days chose the checkpoint and which calibrated the interval (records before calibration_days:
+    the same days did both)."""
+    held, calibration = training.get("validation_days", "?"), training.get("calibration_days")
+    if calibration is None:
+        return f"The checkpoint was chosen and the 80% interval calibrated on the last {held} days of the training part"
+    return (f"The last {held} days of the training part were held out: the checkpoint was chosen on the first "
+            f"{held - calibration} of them, and the 80% interval calibrated on the last {calibration}")
 
 
 def _scorings_line(training: dict) -> str:
@@ -64,9 +74,8 @@ def write_forecast_card(directory: Path, config: ForecastConfig, result: dict, p
 last {config.window} half-hours (demand, the demand a day and a week earlier, time of day, day of week, working day) \
 and then the calendar of the {config.horizon} half-hours to forecast; a small head gives the \
 {', '.join(f'{q:.0%}' for q in config.quantiles)} quantiles of each, trained with the pinball loss \
-({parameters:,} parameters). Each window is scaled by its own mean and standard deviation. The 80% interval is \
-calibrated on the last {training.get('validation_days', '?')} days of the training part (conformal widening \
-{config.interval_widening:+.3f} window standard deviations). {TRACK_TEXT[track_of(config)]} \
+({parameters:,} parameters). Each window is scaled by its own mean and standard deviation. {_held_out(training)} \
+(conformal widening {config.interval_widening:+.3f} window standard deviations). {TRACK_TEXT[track_of(config)]} \
 Part of [rnn-demo]({CODE_URL}).
 
 ## Evaluation

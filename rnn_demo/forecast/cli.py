@@ -10,7 +10,7 @@ from ..cli_args import whole
 from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
-from .evaluate import VALIDATION_DAYS
+from .evaluate import CALIBRATION_DAYS, VALIDATION_DAYS
 
 
 class ForecastCLI(TaskCLI):
@@ -34,6 +34,9 @@ class ForecastCLI(TaskCLI):
                        "forecast origin (a model of an hourly --data reads the same span in hours: 168)")
         p.add_argument("--validation-days", type=whole(1), default=VALIDATION_DAYS,
                        help="days at the end of the training part held out to choose the checkpoint and calibrate intervals")
+        p.add_argument("--calibration-days", type=whole(1), default=CALIBRATION_DAYS,
+                       help="the last of those days, which calibrate the 80%% interval (the days before them choose "
+                       "the checkpoint)")
         p.add_argument("--temperature", action="store_true", help="the protocol's second track: also read the "
                        "temperature, the forecast day's included (an oracle for a weather forecast)")
 
@@ -53,12 +56,12 @@ class ForecastCLI(TaskCLI):
                                 dropout=args.dropout, window=args.window,
                                 features=[*FEATURES, *(TEMPERATURE_FEATURES if args.temperature else ())])
         return train_forecast(config, settings, out, run_dir, args.data, args.time_column, args.value_column,
-                              args.validation_days, args.batch_size, replicas,
+                              args.validation_days, args.batch_size, args.calibration_days, replicas,
                               resume=not args.no_resume, until=args.stop_at)
 
     def evaluate(self, args: argparse.Namespace) -> dict:
         from ..hub import load_model
-        from .evaluate import REFERENCES, backtest, calibration_check, validation_days_of
+        from .evaluate import REFERENCES, backtest, calibration_check, calibration_days_of
         from .infer import protocol_series
         from .model import Forecaster
 
@@ -66,7 +69,7 @@ class ForecastCLI(TaskCLI):
         model = load_model(Forecaster, args.model, args.device).for_step(series.step_minutes)  # an hourly model too
         result = backtest(model, series, test_start)
         result["reference"] = REFERENCES[result["track"]]  # the protocol's, on this track (cited, not measured)
-        result["calibration"] = calibration_check(model, series, test_start, validation_days_of(args.model))
+        result["calibration"] = calibration_check(model, series, test_start, calibration_days_of(args.model))
         if Path(args.model, "training.json").is_file():  # every look at the test days, kept with the model
             from ..training import log_test_scoring
 

@@ -55,7 +55,8 @@ def test_origins(series: Series, test_start: int, horizon: int) -> np.ndarray:
     return midnights(series.times, test_start, len(series) - horizon + 1)
 
 
-VALIDATION_DAYS = 28  # the training part's last days: they choose the checkpoint and calibrate the interval
+VALIDATION_DAYS = 28  # the training part's last days, held out: the checkpoint is chosen on them, and ...
+CALIBRATION_DAYS = 14  # ... the last of them calibrate the interval (the days before choose the checkpoint)
 
 
 def validation_days_of(model: str | Path) -> int:
@@ -64,6 +65,16 @@ def validation_days_of(model: str | Path) -> int:
     record = Path(model) / "training.json"
     return json.loads(record.read_text()).get("validation_days", VALIDATION_DAYS) if record.is_file() else \
         VALIDATION_DAYS
+
+
+def calibration_days_of(model: str | Path) -> int:
+    """The days a local model's interval was calibrated on (its training record): before calibration_days was
+    recorded, the whole hold-out calibrated it."""
+    record = Path(model) / "training.json"
+    if not record.is_file():
+        return CALIBRATION_DAYS
+    training = json.loads(record.read_text())
+    return training.get("calibration_days", training.get("validation_days", VALIDATION_DAYS))
 
 
 def seen_in_training(series: Series, origin: int, test_start: int, day: int, validation_days: int) -> str | None:
@@ -75,12 +86,12 @@ def seen_in_training(series: Series, origin: int, test_start: int, day: int, val
     if origin < test_start - validation_days * day:
         return f"This day is in the bundled models' training data, so its errors flatter them: {unseen}."
     return (f"This day is in the {validation_days} days held out of training that chose the bundled model's "
-            f"checkpoint and calibrated its interval, so its errors and coverage flatter it: {unseen}.")
+            f"checkpoint or calibrated its interval, so its errors or coverage flatter it: {unseen}.")
 
 
 def calibration_check(model: Forecaster, series: Series, test_start: int, days: int) -> dict:
-    """The 80% interval on the `days` days before the test window (the training part's hold-out, where it was
-    calibrated): its coverage, width and interval score there, at each midnight."""
+    """The 80% interval on the `days` days before the test window (the days of the training part's hold-out it was
+    calibrated on): its coverage, width and interval score there, at each midnight."""
     config = model.config
     origins = midnights(series.times, test_start - days * config.day, test_start - config.horizon + 1)
     actual = series.values[origins[:, None] + np.arange(config.horizon)[None]]

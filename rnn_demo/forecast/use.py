@@ -43,10 +43,9 @@ grid's series is read less well as it stands (the app adapts a model to an uploa
 its own mean and spread, so any unit works (a series in MW gives the forecast a series in GW would, in MW), and an
 hourly series works through `Forecaster.for_step` (the package does it for you). Mark public holidays 0 in the
 working-day flag, as the training data does: Monday to Friday alone made the Christmas 2014 forecast much worse. The
-80% interval was calibrated on the last 28 days of training, the days that also chose the checkpoint, so it comes out
-narrow; its coverage on the test weeks is in the table above, and where it is under 80% the interval is too narrow
-there. The project's README gives the protocol: its data,
-splits and metrics."""
+80% interval was calibrated on the last 14 days of training, late October to early November (the 14 before them chose
+the checkpoint); its coverage on the test weeks, in summer, is in the table above, and where it is under 80% the
+interval is too narrow there. The project's README gives the protocol: its data, splits and metrics."""
 
 USE = Use(PLAIN, package="""import numpy as np
 import pandas as pd
