@@ -89,6 +89,9 @@ class VisitorTraining:
     sample: str | None = None  # a file of the checkout's samples/ that trains it (samples.py), offered in the tab
     # `bench train`'s file: written from the protocol data into the folder given, its path returned (None: not benched)
     bench_file: Callable[[Path], Path] | None = None
+    # what a model that learned nothing of the inputs scores on the held-out part, and what it is ("always answering
+    # 'good'"), in the metric's terms: a trained model no better is told so (None: no such baseline)
+    baseline: Callable[[Prepared], tuple[float, str]] | None = None
 
 
 @dataclass(frozen=True)

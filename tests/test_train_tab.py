@@ -74,6 +74,7 @@ def test_a_labelled_csv_trains_a_classifier_the_sentiment_tab_then_uses(train_ap
                   "verdict": ["yay" if i % 2 else "nay" for i in range(300)]}).to_csv(path, index=False)
     status, *_ = _train(client, "sentiment", path, columns=("body", "verdict", "", "", ""), seconds=QUICK)
     assert "now the model of the **Sentiment** tab" in status, status
+    assert "is no better than always answering" not in status, status  # it separates the two words' reviews
     label, _, _ = client.predict("a lovely warm film", "gru", api_name="/classify")
     assert label["label"] == "yay" and {c["label"] for c in label["confidences"]} == {"yay", "nay"}
 

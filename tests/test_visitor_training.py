@@ -267,3 +267,26 @@ def test_a_files_labels_reach_the_card_as_text_never_as_markup(tmp_path):
     assert shown == (f"- rows: 200\n- labels: {md_text('<img src=https://e.co/x.png>')} (89), "
                      f"{md_text('[click me](https://e.co)')} (89)"), shown
     assert not re.search(r"(?<!\\)[<\[]", shown) and "](" not in shown  # every < and [ escaped
+
+
+def test_a_model_no_better_than_one_that_learned_nothing_is_told_so(tmp_path):
+    """The sample reviews' 6 held-out rows gave a classifier 0.33 accuracy, worse than always answering one label,
+    and the page said only "Finished" (a UX review): the held-out figure is set beside a baseline's."""
+    from rnn_demo.sentiment.visitor import majority
+    from rnn_demo.text.visitor import character_frequencies
+    from rnn_demo.visitor_training.data import Prepared
+    from rnn_demo.visitor_training.serve import baseline_note
+
+    reviews = Prepared("sentiment", (["a", "b", "c", "d"], [1, 1, 1, 0]), (["e", "f", "g"], [1, 0, 1]),
+                       {"held-out rows": 3, "labels": {"bad": 1, "good": 3}}, [])
+    assert majority(reviews) == (2 / 3, "always answering “good”")
+    worse = {"metric": "accuracy", "value": 0.3333}
+    note = baseline_note("sentiment", reviews, worse)
+    assert note.startswith("Its held-out accuracy, 0.3333, is no better than always answering “good” (0.6667)")
+    assert note.endswith("Only 3 rows were held out: a figure on so few says little.")
+    assert "no better" not in baseline_note("sentiment", reviews, {"metric": "accuracy", "value": 1.0})
+    text = Prepared("text", "abababab", "abab", {"held-out characters": 4}, [])
+    bits, what = character_frequencies(text)
+    assert bits == pytest.approx(1.0) and what == "the characters' frequencies alone"  # a and b, each 5 of 10
+    assert "is no better than" in baseline_note("text", text, {"metric": "bits per character", "value": 1.2})
+    assert baseline_note("text", text, {"metric": "bits per character", "value": 0.5}) == ""

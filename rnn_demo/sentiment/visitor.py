@@ -148,10 +148,18 @@ def bench_file(folder: Path) -> Path:
     return path
 
 
+def majority(prepared: Prepared) -> tuple[float, str]:
+    """The held-out accuracy of always answering the training part's most frequent label."""
+    (_, train_labels), (_, held_labels) = prepared.train, prepared.held_out
+    most = Counter(train_labels).most_common(1)[0][0]
+    name = list(prepared.summary["labels"])[most]
+    return sum(label == most for label in held_labels) / len(held_labels), f"always answering “{name}”"
+
+
 VISITOR = VisitorTraining(
     upload="a CSV of texts and labels (a classifier: two or more labels)", what="a text classifier",
     task_type="text-classification", metric="accuracy", metric_type="accuracy",
     columns=(ColumnRole("text", "Text column", ("text", "review", "sentence", "content")),
              ColumnRole("label", "Label column", LABEL_COLUMNS)),
     preview_headers=("text", "label"), sizes=SIZES, read=read_labelled, build=build_classifier,
-    hub_file="reviews.csv", max_rows=MAX_ROWS, sample="reviews.csv", bench_file=bench_file)
+    hub_file="reviews.csv", max_rows=MAX_ROWS, sample="reviews.csv", bench_file=bench_file, baseline=majority)

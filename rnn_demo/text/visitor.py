@@ -74,10 +74,20 @@ def bench_file(folder: Path) -> Path:
     return path
 
 
+def character_frequencies(prepared: Prepared) -> tuple[float, str]:
+    """The held-out bits per character of the training part's character frequencies alone (add-one smoothed over
+    the characters of both parts): a model that reads no context."""
+    counts, held = Counter(prepared.train), prepared.held_out
+    known = set(counts) | set(held)
+    total = sum(counts.values()) + len(known)
+    bits = -sum(math.log2((counts[ch] + 1) / total) for ch in held) / len(held)
+    return bits, "the characters' frequencies alone"
+
+
 VISITOR = VisitorTraining(
     upload="a text file (a character language model learns to write like it)",
     what="a character-level language model", task_type="text-generation",
     metric="bits per character", metric_type="bits_per_char",
     columns=(ColumnRole("text", "Text column", ("text", "content", "line")),),  # of a Hub dataset
     preview_headers=("first lines",), sizes=SIZES, read=read_text, build=build_text, hub_file="text.txt",
-    sample="text.txt", bench_file=bench_file)
+    sample="text.txt", bench_file=bench_file, baseline=character_frequencies)

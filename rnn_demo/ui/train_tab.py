@@ -122,10 +122,10 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
             history.append(update)
             yield _outputs(training.status_line(update), training.progress_html(update, seconds),
                            training.progress_figure(history))
-    yield _finished(task, folder, ending, history, seconds)
+    yield _finished(task, folder, ending, history, seconds, prepared)
 
 
-def _finished(task: str, folder, ending: str, history: list[dict], seconds: float) -> tuple:
+def _finished(task: str, folder, ending: str, history: list[dict], seconds: float, prepared) -> tuple:
     model = training.trained_model(folder)
     if model is None:
         return _outputs(f"{ending} The run ended before its first held-out scoring, so there is no model: give it "
@@ -134,7 +134,9 @@ def _finished(task: str, folder, ending: str, history: list[dict], seconds: floa
     where = (f"It is now the model of the **{trainable_tasks()[task].tab.title}** tab, for your session."
              if loaded else "")
     last = history[-1] if history else None
-    return _outputs(f"{ending} {where}", training.progress_html(last, seconds) if last else None,
+    best = next((h for h in history if last and h["step"] == last["best_step"]), None)
+    caution = training.baseline_note(task, prepared, best)
+    return _outputs(f"{ending} {where} {caution}".strip(), training.progress_html(last, seconds) if last else None,
                     training.progress_figure(history), training.card_text(model),
                     str(training.download_zip(model)), task, loaded)
 
@@ -179,7 +181,7 @@ def example_training() -> tuple:
     history, card = [update for update in updates if "step" in update], training.card_text(folder)
     training.remove_run(folder.parent)  # what the page shows is kept; the files go
     status = (f"An example: a tiny GRU trained for {EXAMPLE_STEPS} steps on the sample text (a passage of *A "
-              "Midsummer Night's Dream*). Choose your file, or a sample below, and press Train for your own.")
+              "Midsummer Night's Dream*). Choose your file, or a sample above, and press Train for your own.")
     last = history[-1]
     return status, training.progress_html(last, last["seconds"]), training.progress_figure(history), card
 
