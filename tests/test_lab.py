@@ -109,6 +109,14 @@ def test_a_run_that_diverges_between_profiles_still_shows_the_profile_of_its_las
                                      clip=None, steps=300)))
     assert "the gradients exploded" in steps[-1].diverged and steps[-1].step % PROFILE_EVERY != 1
     assert len(steps[-1].profile) == 50 and steps[-2].profile is None
+    # its last profile overflowed: the plot draws the last finite one and says so (it drew nothing, and the dotted
+    # first profile hid under B's: a UX review)
+    from rnn_demo.lab.serve import profile_figure
+
+    finite = [s for s in steps if s.profile and any(0 < v < math.inf for v in s.profile)]
+    names = [trace.name for trace in profile_figure([LabSettings()], [steps]).data]
+    assert not any(0 < v < math.inf for v in steps[-1].profile)  # 0 or not finite at every step
+    assert names == ["A at step 1", f"A at step {finite[-1].step} (the last before step {steps[-1].step} overflowed)"]
 
 
 def test_the_recurrent_blocks_start_at_the_chosen_spectral_radius():

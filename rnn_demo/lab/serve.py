@@ -123,11 +123,15 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
     how much of the loss's signal reaches each step, from the end (right) back to the start (left)."""
     figure = go.Figure()
     for k, history in enumerate(steps):
-        measured = [s for s in history if s.profile]
+        # a diverged run's last profile holds no finite value: its last finite one is drawn, and said so
+        measured = [s for s in history if s.profile and any(0 < v < math.inf for v in s.profile)]
+        overflowed = bool(history) and history[-1].diverged is not None and measured and measured[-1] is not history[-1]
         for s, dash in ((measured[0], "dot"), (measured[-1], "solid")) if measured else ():
+            name = f"{'AB'[k]} at step {s.step}" + (f" (the last before step {history[-1].step} overflowed)"
+                                                    if overflowed and dash == "solid" else "")
             figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)),
                                         y=[v if 0 < v < math.inf else None for v in s.profile],  # log axis: no 0
-                                        name=f"{'AB'[k]} at step {s.step}", line={"color": COLOURS[k], "dash": dash}))
+                                        name=name, line={"color": COLOURS[k], "dash": dash}))
     figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)")
     figure.update_xaxes(title_text="time step t (the answer is read after the last)")
     figure.update_layout(height=340, margin={"l": 60, "r": 10, "t": 30, "b": 40},
