@@ -171,7 +171,7 @@ def empty_metrics() -> pd.DataFrame:
 
 
 def metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_dict(rows, orient="index").round(4)
+    frame = pd.DataFrame.from_dict(rows, orient="index").round(4).round({"mape": 2})  # a percentage: 2 decimals
     return frame.rename(columns=METRIC_NAMES).reset_index(names="forecaster")
 
 

@@ -24,6 +24,12 @@ FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job 
 SAMPLE_FILES = ("demand-half-hourly.csv", "demand-hourly.csv")
 UPLOAD_LABEL = "Upload a CSV (a time column and a value column, half-hourly or hourly; finer steps are averaged)"
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
+# what the tables' columns mean, for visitors who do not forecast for a living
+METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series' unit (GW for Victoria); MAPE the same "
+                    "in % of the actual demand; MASE the MAE over the in-sample error of last week's naive forecast "
+                    "(below 1: better than that naive). *coverage 80%* is the share of actual values inside the 80% "
+                    "interval (0.8 is what it promises), *width* its mean width, and the *interval score* its width "
+                    "plus 10 times how far the actual values fall outside it (lower is better).")
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
 
@@ -130,6 +136,7 @@ def build() -> None:
                                          "forecasts (uploads only)")
             backtest = gr.Dataframe(forecast.empty_metrics(), label="Backtest on the last 8 weeks of 2014 (the protocol)",
                                     headers=forecast.METRIC_COLUMNS, interactive=False)
+            gr.Markdown(METRICS_GLOSSARY)
         with gr.Column(scale=2):
             series = _series_controls()
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
