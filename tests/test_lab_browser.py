@@ -26,6 +26,7 @@ def _train_preset(page, name: str, compare: bool = True) -> None:
     """Choose the preset `name`, load it (checking that it sets run B on or off as `compare`), press Train."""
     page.get_by_label("Presets: the classic demonstrations").click()
     page.get_by_role("option", name=name).click()
+    expect(page.get_by_text(f"Loaded the preset “{name}”: press Train to run it.")).to_be_visible(timeout=10_000)
     page.get_by_role("button", name="Load the preset").click()
     box = expect(page.get_by_label("Run B beside A, on the same data"))
     (box.to_be_checked if compare else box.not_to_be_checked)(timeout=10_000)

@@ -111,6 +111,13 @@ def stop_lab(request: gr.Request) -> object:
     return "Nothing is running." if said is None else said
 
 
+def load_and_say(name: str) -> list:
+    """load_preset's values, and a status saying the preset is loaded and waits for Train."""
+    from ..display import md_text
+
+    return [*load_preset(name), f"Loaded the preset “{md_text(name)}”: press **Train** to run it."]
+
+
 def load_preset(name: str) -> list:
     """Both runs' widget values (lab.FIELDS order, twice) and the compare box, from a preset."""
     first, second = lab.preset(name)
@@ -155,6 +162,9 @@ def build() -> None:
     inputs = [*first.values(), compare, *second.values()]
     # answered at once, not in the queue: a Train pressed while the load waited in line would train the old settings
     load.click(shows_errors(load_preset), preset, inputs, api_name="lab_preset", queue=False)
+    # choosing a preset loads it too (the button alone did, and the status still told the example's run)
+    preset.input(shows_errors(load_and_say), preset, [*inputs, status], api_name="lab_preset_chosen",
+                 api_visibility="private", queue=False)
     start.click(run_lab, inputs, [status, training, profile], api_name="lab_run", **LAB_LANE)
     stop.click(stop_lab, None, status, api_name="lab_stop", api_visibility="private", queue=False)  # API: cancel the job
     first_visit(example_run, [preset, *inputs, status, training, profile], "lab", **LAB_LANE)
