@@ -21,7 +21,8 @@ from .parallel import OneReplica
 def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict,
                     carry: Any = None, replicas: OneReplica | None = None) -> None:
     """Everything a resumed run needs to continue exactly: weights, optimizer moments, each rank's random
-    generators (the CPU's and, on a GPU, its device's: dropout there draws from it), the carried tensors (e.g. a recurrent state, every rank's rows) and the loop state; safetensors and
+    generators (the CPU's and, on a GPU, its device's: dropout there draws from it), the carried tensors (e.g. a
+    recurrent state, every rank's rows) and the loop state; safetensors and
     JSON only. Every rank calls it (the ranks' parts are gathered); the main rank writes."""
     replicas = replicas or OneReplica(torch.device("cpu"))
     carried = _as_tensors(carry)

@@ -5,7 +5,6 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from rnn_demo.forecast.tab import UPLOAD_LABEL
 from rnn_demo.sentiment.compare import agreement, compare_verdicts
 from rnn_demo.sentiment.serve import bundled_cells
 from tests.browser import OUTPUT, app_page, progress_values
@@ -182,7 +181,7 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
     path = temperature_upload(tmp_path / "grid.csv", names=("demand", "temperature"))
     page.get_by_role("tab", name="Forecasting").click()
     page.get_by_role("radio", name="My CSV upload").check()
-    page.get_by_text(UPLOAD_LABEL).click()
+    expect(page.locator("#forecast-upload")).to_be_visible()  # choosing the upload opens its box (it stayed shut)
     page.locator("#forecast-upload input[type=file]").set_input_files(str(path))
     page.get_by_label("Forecast origin (the first half-hour forecast)").fill("")
     try:

@@ -83,7 +83,8 @@ def test_the_bundled_gru_reads_reviews_dressed_as_other_sites_write_them_as_it_r
     reviews, labels = texts_and_labels(protocol_dataset()["selection"].select(range(300)))
     figures = dressed_flips(*load_classifier(model_dir("gru"), "cpu"), reviews, labels)
     flips = sum(dressing["flips"] for dressing in figures["dressings"].values())
-    assert f"label changes for {flips} of the {300 * len(DRESSINGS):,} dressed reviews" in (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"label changes for {flips} of the {300 * len(DRESSINGS):,} dressed reviews" in readme
 
 
 @pytest.fixture(scope="module")

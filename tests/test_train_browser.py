@@ -25,6 +25,9 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
     path.write_text((WORDS * 4 + "\n") * 120)
     with app_page(bundled_app, height=1500) as page:
         page.get_by_role("tab", name="Train your own").click()
+        # off a Space no sign-in can push: the page says how to push, and shows no push controls (a UX review)
+        expect(page.get_by_text("Signing in with Hugging Face works when this app runs on a Space")).to_be_visible()
+        expect(page.get_by_role("button", name="Push to the Hub")).to_be_hidden()
         page.locator("#train-upload input[type=file]").set_input_files(str(path))
         # the file's row, by its name (gradio renders the stem and the extension in two elements)
         expect(page.locator("#train-upload").get_by_role("cell", name="letters.txt")).to_be_visible(timeout=30_000)

@@ -59,22 +59,23 @@ VALIDATION_DAYS = 28  # the training part's last days, held out: the checkpoint 
 CALIBRATION_DAYS = 14  # ... the last of them calibrate the interval (the days before choose the checkpoint)
 
 
+def _record(model: str | Path) -> dict:
+    """A local model's training record (training.json), {} where it has none (a Hub id, a folder without one)."""
+    path = Path(model) / "training.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def validation_days_of(model: str | Path) -> int:
-    """The days a local model's checkpoint was chosen and its interval calibrated on (its training record), else
-    VALIDATION_DAYS."""
-    record = Path(model) / "training.json"
-    return json.loads(record.read_text()).get("validation_days", VALIDATION_DAYS) if record.is_file() else \
-        VALIDATION_DAYS
+    """The days held out of a local model's training (its training record), else VALIDATION_DAYS."""
+    return _record(model).get("validation_days", VALIDATION_DAYS)
 
 
 def calibration_days_of(model: str | Path) -> int:
-    """The days a local model's interval was calibrated on (its training record): before calibration_days was
-    recorded, the whole hold-out calibrated it."""
-    record = Path(model) / "training.json"
-    if not record.is_file():
-        return CALIBRATION_DAYS
-    training = json.loads(record.read_text())
-    return training.get("calibration_days", training.get("validation_days", VALIDATION_DAYS))
+    """The days a local model's interval was calibrated on (its training record; before calibration_days was
+    recorded, the whole hold-out calibrated it), else CALIBRATION_DAYS."""
+    record = _record(model)
+    return record.get("calibration_days", record.get("validation_days", VALIDATION_DAYS)) if record else \
+        CALIBRATION_DAYS
 
 
 def seen_in_training(series: Series, origin: int, test_start: int, day: int, validation_days: int) -> str | None:

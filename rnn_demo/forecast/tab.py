@@ -25,11 +25,11 @@ SAMPLE_FILES = ("demand-half-hourly.csv", "demand-hourly.csv")
 UPLOAD_LABEL = "Upload a CSV (a time column and a value column, half-hourly or hourly; finer steps are averaged)"
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
 # what the tables' columns mean, for visitors who do not forecast for a living
-METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series' unit (GW for Victoria); MAPE the same "
-                    "in % of the actual demand; MASE the MAE over the in-sample error of last week's naive forecast "
-                    "(below 1: better than that naive). *coverage 80%* is the share of actual values inside the 80% "
-                    "interval (0.8 is what it promises), *width* its mean width, and the *interval score* its width "
-                    "plus 10 times how far the actual values fall outside it (lower is better).")
+METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series' unit (GW for Victoria); MAPE "
+                    "the same in % of the actual demand; MASE the MAE over the in-sample error of last week's naive "
+                    "forecast (below 1: better than that naive). *coverage 80%* is the share of actual values inside "
+                    "the 80% interval (0.8 is what it promises), *width* its mean width, and the *interval score* its "
+                    "width plus 10 times how far the actual values fall outside it (lower is better).")
 ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
 
@@ -98,7 +98,7 @@ def run_backtest(cell: str, loaded: tuple[str, str] | None = None, progress: gr.
 def _series_controls() -> list[gr.components.Component]:
     """Series, upload, its columns, the origin and whether to adapt: the forecast's inputs before the cell."""
     source = gr.Radio(SOURCES, value="victoria", label="Series")
-    with gr.Accordion(UPLOAD_LABEL, open=False):
+    with gr.Accordion(UPLOAD_LABEL, open=False) as upload_box:
         upload = gr.File(label="CSV", file_types=[".csv"], type="filepath", elem_id="forecast-upload")
         if samples(*SAMPLE_FILES):
             gr.Examples([[path] for path in samples(*SAMPLE_FILES)], inputs=[upload], label="Sample files: click to "
@@ -113,6 +113,9 @@ def _series_controls() -> list[gr.components.Component]:
     origin = gr.Textbox(label="Forecast origin (the first half-hour forecast)", max_length=ORIGIN_CHARS,
                         placeholder="blank: the end of the series; or a time such as 2014-12-01 00:00")
     gr.Examples(ORIGIN_EXAMPLES, inputs=[origin], label="Origins", example_labels=ORIGIN_LABELS)
+    # choosing the upload opens its box (it stayed shut, and Forecast then said only "upload a CSV file first")
+    source.input(lambda chosen: gr.Accordion(open=chosen != "victoria"), source, upload_box,
+                 api_name="forecast_open_upload", api_visibility="private", queue=False, show_progress="hidden")
     return [source, upload, time_column, value_column, origin, adapt, temperature]
 
 

@@ -125,7 +125,7 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
     for k, history in enumerate(steps):
         # a diverged run's last profile holds no finite value: its last finite one is drawn, and said so
         measured = [s for s in history if s.profile and any(0 < v < math.inf for v in s.profile)]
-        overflowed = bool(history) and history[-1].diverged is not None and measured and measured[-1] is not history[-1]
+        overflowed = bool(history and measured) and history[-1].diverged is not None and measured[-1] is not history[-1]
         for s, dash in ((measured[0], "dot"), (measured[-1], "solid")) if measured else ():
             name = f"{'AB'[k]} at step {s.step}" + (f" (the last before step {history[-1].step} overflowed)"
                                                     if overflowed and dash == "solid" else "")

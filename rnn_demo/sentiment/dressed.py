@@ -23,7 +23,8 @@ DRESSINGS: dict[str, Callable[[str], str]] = {
     "in <p> and <i> tags": lambda t: "<p><i>" + t.replace("\n", "</i></p>\n<p><i>") + "</i></p>",
     "in [spoiler] markup": lambda t: f"[spoiler]{t}[/spoiler]",
     "curly quotes and apostrophes": lambda t: t.replace("'", "\u2019").replace('"', "\u201c"),
-    "HTML entities (&#39; &quot; &amp;)": lambda t: t.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&quot;"),
+    "HTML entities (&#39; &quot; &amp;)": lambda t: (t.replace("&", "&amp;").replace("'", "&#39;")
+                                                      .replace('"', "&quot;")),
     "line breaks written as \\n": lambda t: t.replace("\n", "\\n"),
 }
 

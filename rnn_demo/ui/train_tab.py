@@ -17,6 +17,7 @@ from ..runtime import lane
 from ..samples import sample
 from ..visitor_training import serve as training
 from ..tasks import trainable_tasks
+from ..visitor_training.data import Prepared
 from ..visitor_training.job import (DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, MIN_SECONDS, column_roles,
                                    size_names)
 from .common import SESSION_MODELS, cell_choices, first_visit, job_owner, shows_errors
@@ -125,7 +126,7 @@ def train_model(request: gr.Request, task: str, upload: str | None, dataset: str
     yield _finished(task, folder, ending, history, seconds, prepared)
 
 
-def _finished(task: str, folder, ending: str, history: list[dict], seconds: float, prepared) -> tuple:
+def _finished(task: str, folder, ending: str, history: list[dict], seconds: float, prepared: Prepared) -> tuple:
     model = training.trained_model(folder)
     if model is None:
         return _outputs(f"{ending} The run ended before its first held-out scoring, so there is no model: give it "
@@ -236,13 +237,15 @@ def build() -> None:
         download = gr.File(label="Download (the model in the Hub layout, zipped)", interactive=False,
                            elem_id="train-download")
         with gr.Column():
-            if get_space() is not None:
+            on_a_space = get_space() is not None  # off one, the push is for API callers with a token of their own
+            if on_a_space:
                 gr.LoginButton()
             else:
                 gr.Markdown(NOT_ON_A_SPACE)
-            repo_name = gr.Textbox(label="Repository name", placeholder="my-first-rnn (under your account)")
-            private = gr.Checkbox(label="Private repository (only you can see it)", value=False)
-            push = gr.Button("Push to the Hub")
+            repo_name = gr.Textbox(label="Repository name", placeholder="my-first-rnn (under your account)",
+                                   visible=on_a_space)
+            private = gr.Checkbox(label="Private repository (only you can see it)", value=False, visible=on_a_space)
+            push = gr.Button("Push to the Hub", visible=on_a_space)
             pushed = gr.Markdown()
     with gr.Accordion("The model card", open=False):
         card = gr.Markdown()
