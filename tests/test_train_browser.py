@@ -31,6 +31,7 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
         page.locator("#train-upload input[type=file]").set_input_files(str(path))
         # the file's row, by its name (gradio renders the stem and the extension in two elements)
         expect(page.locator("#train-upload").get_by_role("cell", name="letters.txt")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("nothing read yet: press Check the data")).to_be_visible()  # gradio's "1 2 3" before
         page.get_by_role("button", name="Check the data").click()
         expect(page.get_by_text("held-out characters")).to_be_visible(timeout=30_000)
         budget = page.get_by_label("number input for Time budget (seconds)")

@@ -125,8 +125,8 @@ def bench_dressed(args: argparse.Namespace) -> dict:
     path = args.model or bundled_model("sentiment-gru")
     model, tokenizer = load_classifier(path, "cpu")
     reviews, labels = texts_and_labels(protocol_dataset()["selection"].select(range(300)))
-    return {"model": str(path), "split": "selection, the first 300 reviews", **dressed_flips(model, tokenizer, reviews,
-                                                                                              labels)}
+    figures = dressed_flips(model, tokenizer, reviews, labels)
+    return {"model": str(path), "split": "selection, the first 300 reviews", **figures}
 
 
 def bench_csv_refusal(args: argparse.Namespace) -> dict:

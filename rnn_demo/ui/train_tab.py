@@ -217,7 +217,8 @@ def build() -> None:
     data = _data_widgets()
     check = gr.Button("Check the data", size="sm")
     summary = gr.Markdown()
-    preview = gr.Dataframe(label="Preview: the first rows as they will be read", interactive=False, wrap=True)
+    preview = gr.Dataframe(label="Preview: the first rows as they will be read", interactive=False, wrap=True,
+                           headers=["nothing read yet: press Check the data"])  # not gradio's "1 2 3"
     with gr.Row():
         cell = gr.Radio(cell_choices(list(CELL_LABELS)), value="gru", label="Recurrent cell")
         sizes = size_names()
