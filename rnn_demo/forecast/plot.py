@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-COLOURS = {"history": "#444444", "actual": "#111111", "median": "#d62728", "band": "rgba(214, 39, 40, 0.18)",
+# the history in light grey, so that the actual demand (near black) stands apart from it (a UX review)
+COLOURS = {"history": "#a0a0a0", "actual": "#111111", "median": "#d62728", "band": "rgba(214, 39, 40, 0.18)",
            "naive": "#1f77b4", "oracle": "#2ca02c", "oracle_band": "rgba(44, 160, 44, 0.18)", "temperature": "#ff7f0e"}
 
 
