@@ -84,3 +84,12 @@ def test_a_visitor_who_leaves_frees_the_slot(page):
     # the other visitor's two runs would hold the slot for up to 60 s; freed, this one is done in seconds
     expect(page.get_by_text("Finished.")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("The run diverged at step 1")).to_be_visible()
+
+
+def test_the_summary_picture_has_words_for_who_cannot_see_it(page):
+    """Its alt text was empty (a UX review): a screen reader read nothing of the sweep's picture."""
+    from rnn_demo.ui.lab_tab import SWEEP_TEXT
+
+    page.get_by_text("The summary: each cell over T, one budget").click()
+    expect(page.locator("img[alt^='Accuracy against T, one curve per cell']")).to_be_visible(timeout=10_000)
+    assert page.locator("img[alt^='Accuracy against T']").get_attribute("alt").endswith(SWEEP_TEXT)

@@ -176,7 +176,8 @@ def _sweep_picture() -> None:
     """The summary picture, as `python -m rnn_demo lab sweep` drew it (if the Space has it)."""
     if SWEEP_PICTURE.is_file():
         with gr.Accordion("The summary: each cell over T, one budget", open=False):
-            gr.Image(str(SWEEP_PICTURE), show_label=False, interactive=False)
+            gr.Image(str(SWEEP_PICTURE), show_label=False, interactive=False,  # its words for who cannot see it
+                     alt_text="Accuracy against T, one curve per cell: " + SWEEP_TEXT)
             gr.Markdown(SWEEP_TEXT)
 
 
