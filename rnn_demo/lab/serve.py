@@ -109,7 +109,8 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
         if settings.clip is not None:
             figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=1, col=3)
     figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=1, col=2,
-                     annotation_text="chance" if runs[0].problem == "first" else "always 1")
+                     annotation_text="chance" if runs[0].problem == "first" else "baseline: always answering 1")
+    figure.update_yaxes(exponentformat="power")  # 10^14, not "100T" (read as terabytes)
     figure.update_yaxes(type="log", row=1, col=1)  # a run that blows up would flatten a linear axis
     figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", row=1, col=2)
     figure.update_yaxes(type="log", row=1, col=3)
@@ -132,7 +133,7 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
             figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)),
                                         y=[v if 0 < v < math.inf else None for v in s.profile],  # log axis: no 0
                                         name=name, line={"color": COLOURS[k], "dash": dash}))
-    figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)")
+    figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)", exponentformat="power")
     figure.update_xaxes(title_text="time step t (the answer is read after the last)")
     figure.update_layout(height=340, margin={"l": 60, "r": 10, "t": 30, "b": 40},
                          title="How much gradient reaches each time step", legend={"orientation": "h", "y": -0.3})
