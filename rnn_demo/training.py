@@ -244,6 +244,13 @@ def write_training_record(directory: Path, state: dict, settings: TrainSettings,
     (Path(directory) / "training.json").write_text(json.dumps(record, indent=2))
 
 
+def read_training_record(directory: str | Path) -> dict[str, Any]:
+    """The training.json beside a local model (write_training_record's), {} where there is none (a Hub id, a folder
+    without one)."""
+    path = Path(directory) / "training.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
     """Append a scoring of the test split (date, command, figures) to `test_scorings` in training.json beside a
     local model, so its record shows every look at the test split. Models without a record (Hub ids) are skipped, and

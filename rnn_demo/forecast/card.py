@@ -1,12 +1,12 @@
 """The model card (README.md) of a forecasting model directory, written from measured figures."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
 from ..project import CODE_URL, PROJECT
+from ..training import read_training_record
 from ..usage import refresh_card
 from .data import DATASET, LICENSE
 from .evaluate import ORACLE, PRIMARY, track_of
@@ -67,8 +67,7 @@ def _scorings_line(training: dict) -> str:
 
 def write_forecast_card(directory: Path, config: ForecastConfig, result: dict, parameters: int) -> None:
     """README.md with model-index metadata for the backtest metrics, and how the model was made."""
-    path = Path(directory) / "training.json"
-    training = json.loads(path.read_text()) if path.is_file() else {}
+    training = read_training_record(directory)
     label = CELL_LABELS[config.cell]
     body = f"""A day-ahead electricity demand forecaster: a {config.num_layers} x {config.hidden_size} {label} reads the \
 last {config.window} half-hours (demand, the demand a day and a week earlier, time of day, day of week, working day) \

@@ -2,12 +2,12 @@
 MAE, MAPE, MASE and the 80% interval's coverage and width, beside the seasonal naive baselines."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..training import read_training_record
 from .features import midnights
 from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
 from .model import Forecaster
@@ -59,21 +59,15 @@ VALIDATION_DAYS = 28  # the training part's last days, held out: the checkpoint 
 CALIBRATION_DAYS = 14  # ... the last of them calibrate the interval (the days before choose the checkpoint)
 
 
-def _record(model: str | Path) -> dict:
-    """A local model's training record (training.json), {} where it has none (a Hub id, a folder without one)."""
-    path = Path(model) / "training.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def validation_days_of(model: str | Path) -> int:
     """The days held out of a local model's training (its training record), else VALIDATION_DAYS."""
-    return _record(model).get("validation_days", VALIDATION_DAYS)
+    return read_training_record(model).get("validation_days", VALIDATION_DAYS)
 
 
 def calibration_days_of(model: str | Path) -> int:
     """The days a local model's interval was calibrated on (its training record; before calibration_days was
     recorded, the whole hold-out calibrated it), else CALIBRATION_DAYS."""
-    record = _record(model)
+    record = read_training_record(model)
     return record.get("calibration_days", record.get("validation_days", VALIDATION_DAYS)) if record else \
         CALIBRATION_DAYS
 

@@ -1,12 +1,12 @@
 """The model card (README.md) of a sentiment model directory, written from measured figures."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
 from ..project import CODE_URL, PROJECT
+from ..training import read_training_record
 from ..usage import refresh_card
 from .data import DATASET
 from .model import SentimentConfig
@@ -52,8 +52,7 @@ def _training_lines(training: dict) -> str:
 
 def write_sentiment_card(directory: Path, config: SentimentConfig, result: dict, parameters: int) -> None:
     """README.md with model-index metadata for the test accuracy and macro F1, and how the model was made."""
-    path = Path(directory) / "training.json"
-    training = json.loads(path.read_text()) if path.is_file() else {}
+    training = read_training_record(directory)
     label = CELL_LABELS[config.cell]
     direction = "bidirectional " if config.bidirectional else ""
     (neg_neg, neg_pos), (pos_neg, pos_pos) = result["confusion"]

@@ -1,12 +1,12 @@
 """The model card (README.md) of a text model directory, written from measured figures."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..hub import write_model_card
 from ..project import CODE_URL, PROJECT
+from ..training import read_training_record
 from ..usage import refresh_card
 from .data import DATASET
 from .model import CharLMConfig
@@ -19,7 +19,7 @@ def write_text_card(directory: Path, config: CharLMConfig, served: dict, referen
     """README.md with model-index metadata for the validation metric as served, and how the model was made.
 
     `served` and `reference` are `evaluate_model` results: as the app runs the model, and in float32."""
-    training = _training_record(directory)
+    training = read_training_record(directory)
     label = CELL_LABELS[config.cell]
     nats, bits = served["val_nats_per_char"], served["val_bits_per_char"]
     body = f"""A character-level language model: embedding ({config.embedding_dim}) -> {config.num_layers} x {config.hidden_size} \
@@ -58,11 +58,6 @@ wall time to that step on a 2-core CPU; selection loss {training.get('selection_
         body=body, language=["en"],
     )
     refresh_card(directory, "text", USE, DATASET)
-
-
-def _training_record(directory: Path) -> dict:
-    path = Path(directory) / "training.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _shown_path(directory: Path) -> str:
