@@ -165,7 +165,8 @@ def test_an_hourly_upload_in_another_unit_is_adapted_and_checked_on_its_held_out
     rows = {row[0]: dict(zip(held_out["headers"], row)) for row in held_out["data"]}
     assert set(rows) == {"adapted model (median, 80% interval)", "model as it was, before adapting",
                          "seasonal naive, lag 24 (yesterday)", "seasonal naive, lag 168 (last week)"}
-    assert 0.78 <= rows["adapted model (median, 80% interval)"]["coverage 80%"] <= 0.85
+    # the last 7 days, which chose nothing (the interval was calibrated on the 7 before): about 80%, not exactly
+    assert 0.70 <= rows["adapted model (median, 80% interval)"]["coverage 80%"] <= 0.95
     assert "Adapted to your series" in notes and "the forecast shown is" in notes and "trained on 30-minute" not in notes
 
 

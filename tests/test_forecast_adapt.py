@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnn_demo.forecast.adapt import (HOLDOUT_DAYS, MODEL_ROW, Adaptation, adaptation_notes, finished_adaptation,
-                                     naive_rows)
+from rnn_demo.forecast.adapt import (HOLDOUT_DAYS, MODEL_ROW, SCORED_DAYS, Adaptation, adaptation_notes,
+                                     finished_adaptation, naive_rows)
 from rnn_demo.forecast.infer import Series, protocol_series
 from rnn_demo.forecast.model import ForecastConfig
 from rnn_demo.training import TrainSettings
@@ -50,9 +50,11 @@ def test_an_hourly_series_is_read_in_real_time_and_other_steps_are_refused_by_na
 
 def test_an_adaptation_round_trips_through_json():
     model = tiny_forecaster()
-    adaptation = Adaptation(model, 25, {MODEL_ROW: {"mae": 1.0}}, MODEL_ROW, (-1.0, 2.0), 40, 1.5)
+    adaptation = Adaptation(model, 25, {MODEL_ROW: {"mae": 1.0}}, MODEL_ROW, (-1.0, 2.0), 40, 1.5,
+                            {MODEL_ROW: {"mae": 0.5}})
     again = Adaptation.from_json(adaptation.to_json())
     assert again.model.config == model.config and again.naive_errors == (-1.0, 2.0) and again.holdout_start == 40
+    assert again.choosing_table == {MODEL_ROW: {"mae": 0.5}} and again.scored_start == 40 + 7 * model.config.day
     for name, value in model.state_dict().items():
         assert np.array_equal(value.numpy(), again.model.state_dict()[name].numpy()), name
     parameters = sum(value.numel() for value in model.state_dict().values())
@@ -70,11 +72,34 @@ def test_the_adapted_model_beats_the_better_naive_on_the_held_out_weeks(make):
     table, naives = adaptation.table, naive_rows(model.config)
     assert [p["step"] for p in progress] == [25, 50, 75, 100, 125, 150]
     assert adaptation.shown == MODEL_ROW
-    assert table[MODEL_ROW]["mae"] < min(table[row]["mae"] for row in naives)
-    assert 0.78 <= table[MODEL_ROW]["coverage80"] <= 0.85  # calibrated on these very days
+    assert table[MODEL_ROW]["mae"] < min(table[row]["mae"] for row in naives)  # on the last 7 days, which chose nothing
+    assert 0.72 <= table[MODEL_ROW]["coverage80"] <= 0.90  # days it was not calibrated on: the bundled models' range
+    assert 0.78 <= adaptation.choosing_table[MODEL_ROW]["coverage80"] <= 0.85  # the days it was calibrated on
     assert adaptation.holdout_start == len(series) - HOLDOUT_DAYS * model.config.day
+    assert adaptation.scored_start == len(series) - SCORED_DAYS * model.config.day
     notes = " ".join(adaptation_notes(adaptation, series, len(series)))
-    assert "the forecast shown is the adapted model's" in notes and "covers" in notes
+    assert "the forecast shown is the adapted model's" in notes and f"covers {table[MODEL_ROW]['coverage80']:.0%}" in notes
+
+
+@pytest.mark.slow  # two adaptations of a few seconds
+def test_the_scored_days_choose_nothing():
+    """Whatever the last 7 days hold, the fine-tuning, the steps, the interval and the forecast shown are the same:
+    only the scored table changes."""
+    from rnn_demo.forecast.serve import SHELF
+
+    series = hourly_demand(weeks=6)
+    wild = Series(series.times, series.values.copy(), series.workday)
+    wild.values[-SCORED_DAYS * 24:] *= 3
+    model = SHELF.bundled("gru").for_step(60)
+    few = TrainSettings(max_steps=50, lr=1e-3, warmup_steps=10, eval_every=25, seed=0)
+    (_, plain), (_, changed) = (finished_adaptation(model, s, math.inf, few) for s in (series, wild))
+    assert plain.steps == changed.steps and plain.shown == changed.shown and plain.naive_errors == changed.naive_errors
+    assert plain.model.config == changed.model.config and plain.choosing_table == changed.choosing_table
+    for name, value in plain.model.state_dict().items():
+        assert np.array_equal(value.numpy(), changed.model.state_dict()[name].numpy()), name
+    assert changed.table[MODEL_ROW]["mae"] > 2 * plain.table[MODEL_ROW]["mae"]
+    notes = [adaptation_notes(plain, series, origin)[-1] for origin in (plain.holdout_start, plain.scored_start)]
+    assert "first 7 held-out days, which chose and calibrated" in notes[0] and "chose nothing" in notes[1]
 
 
 @pytest.mark.slow

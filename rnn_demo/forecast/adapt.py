@@ -1,10 +1,11 @@
 """A forecaster adapted to a visitor's own series: fine-tuned on the series' history, its last two weeks held out.
 
-The held-out days choose the number of fine-tuning steps (the model as it was, step 0, is a candidate),
-then calibrate the 80% interval on that series (conformal, as at training), then score the adapted model against
-both seasonal naives. If it does not beat the better naive there, the naive is the forecast shown, with an 80%
-interval from its own held-out errors. All of it runs in the app's job slot (`adapt_job`); the result travels as
-JSON (`Adaptation.to_json`) and is cached per upload for the visitor's session.
+The held-out days' first week chooses: the number of fine-tuning steps (the model as it was, step 0, is a
+candidate), the 80% interval's calibration on that series (conformal, as at training) and whether the model or the
+better seasonal naive is shown (the naive if the model cannot beat it, with an 80% interval from its own errors). The
+last week chooses nothing: the fine-tuning never sees it (its task is built on the series without it), and it alone is
+scored in the table the visitor sees, so that table is a fair test. All of it runs in the app's job slot
+(`adapt_job`); the result travels as JSON (`Adaptation.to_json`) and is cached per upload for the visitor's session.
 """
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from ..devices import training_device
 from ..scoring_clock import ScoringClock
 from ..training import TrainSettings, drained, training_run
 from .evaluate import interval_metrics, mase_scale, point_metrics
-from .features import min_history
+from .features import midnights, min_history
 from .infer import Series, forecast_quantiles, interval_of, seasonal_naive
 from .model import ForecastConfig, Forecaster
 from .train import ForecastTask, conformal_widening
 
-HOLDOUT_DAYS = 14  # the series' last days, held out to choose, calibrate and score
+HOLDOUT_DAYS = 14  # the series' last days, held out of the fine-tuning
+CHOOSING_DAYS = 7  # the held-out days' first: they choose the steps, calibrate the interval, choose model or naive
+SCORED_DAYS = HOLDOUT_DAYS - CHOOSING_DAYS  # their last: scored, and used for no choice
 TRAINING_DAYS = 7  # days of forecast origins the series must give before its held-out part, at least
 SETTINGS = TrainSettings(max_steps=300, lr=1e-3, warmup_steps=10, eval_every=25, clip_norm=1.0, seed=0)
 BATCH_SIZE = 32
@@ -57,13 +60,20 @@ def holdout_start(series: Series, config: ForecastConfig) -> int:
 class Adaptation:
     """What adapting gave: the model, how it did on the held-out days beside the baselines, what to show."""
 
-    model: Forecaster  # fine-tuned (or as it was, if no step helped), its interval calibrated on the held-out days
-    steps: int  # fine-tuning steps chosen on the held-out days (0: the model as it was)
-    table: dict[str, dict[str, float]]  # held-out metrics by row: the adapted model, as it was, the two naives
-    shown: str  # the row whose forecast is shown: MODEL_ROW, or the better naive's
-    naive_errors: tuple[float, float]  # the shown naive's 10% and 90% held-out error quantiles: its 80% interval
-    holdout_start: int  # the first held-out step of the series
+    model: Forecaster  # fine-tuned (or as it was, if no step helped), its interval calibrated on the choosing days
+    steps: int  # fine-tuning steps chosen on the choosing days (0: the model as it was)
+    table: dict[str, dict[str, float]]  # the scored days' metrics by row: the adapted model, as it was, the two naives
+    shown: str  # the row whose forecast is shown, chosen on the choosing days: MODEL_ROW, or the better naive's
+    naive_errors: tuple[float, float]  # the better naive's 10% and 90% error quantiles on the choosing days: its
+    # 80% interval where it is shown
+    holdout_start: int  # the first held-out step of the series: the choosing days', then the scored days'
     seconds: float
+    choosing_table: dict[str, dict[str, float]]  # the same rows on the choosing days, which chose `shown`
+
+    @property
+    def scored_start(self) -> int:
+        """The first step of the scored days."""
+        return self.holdout_start + CHOOSING_DAYS * self.model.config.day
 
     def to_json(self) -> dict:
         """Plain JSON (the job slot's messages and the session's cache): the model as `model_to_json` gives it."""
@@ -115,9 +125,11 @@ def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
     started = time.perf_counter()
     config = original.config
     start = holdout_start(series, config)
+    scored = start + CHOOSING_DAYS * config.day
     device = training_device()  # the job slot's worker: the GPU if there is one
     model = copy.deepcopy(original).float().to(device)
-    task = ForecastTask(series, config, start, BATCH_SIZE, device, settings.seed)
+    # the task holds the series up to the scored days: the training, the choosing and the calibration never see them
+    task = ForecastTask(series.head(scored), config, start, BATCH_SIZE, device, settings.seed)
     best = {"loss": task.selection_loss(model), "step": 0, "weights": copy.deepcopy(model.state_dict())}
 
     def keep_best(candidate: Forecaster, state: dict) -> None:
@@ -137,8 +149,11 @@ def adapt(original: Forecaster, series: Series, seconds: float = SECONDS,
     model.eval()
     model.config = replace(config, interval_widening=conformal_widening(model, task))
     scale = mase_scale(series.values[:start], config.week)
-    table = _holdout_table(model, original, series, task.selection_origins, scale)
-    return _verdict(model, best["step"], table, series, task.selection_origins, time.perf_counter() - started)
+    choosing = _holdout_table(model, original, series, task.selection_origins, scale)
+    scored_origins = midnights(series.times, scored, len(series) - config.horizon + 1)
+    table = _holdout_table(model, original, series, scored_origins, scale)
+    verdict = _verdict(choosing, series, task.selection_origins, config)
+    return Adaptation(model, best["step"], table, *verdict, start, round(time.perf_counter() - started, 2), choosing)
 
 
 def finished_adaptation(original: Forecaster, series: Series, seconds: float = SECONDS,
@@ -147,19 +162,18 @@ def finished_adaptation(original: Forecaster, series: Series, seconds: float = S
     return drained(adapt(original, series, seconds, settings))
 
 
-def _verdict(model: Forecaster, steps: int, table: dict, series: Series, origins: np.ndarray,
-             seconds: float) -> Adaptation:
-    """Show the model if it beats the better naive on the held-out days, else that naive. (By MAE: the ranking is
-    MASE's, and it stays defined where MASE's scale is zero, as for a series that repeats every week.)"""
-    naives = naive_rows(model.config)
-    better = min(naives, key=lambda row: table[row]["mae"])
-    shown = MODEL_ROW if table[MODEL_ROW]["mae"] < table[better]["mae"] else better
-    horizon = model.config.horizon
-    actual = series.values[origins[:, None] + np.arange(horizon)[None]]
-    errors = actual - seasonal_naive(series.values, origins, horizon, naives[better])
+def _verdict(choosing: dict, series: Series, origins: np.ndarray,
+             config: ForecastConfig) -> tuple[str, tuple[float, float]]:
+    """The row shown: the model if it beats the better naive on the choosing days, else that naive, with the 10% and
+    90% quantiles of its errors there (its 80% interval). By MAE: the ranking is MASE's, and it stays defined where
+    MASE's scale is zero, as for a series that repeats every week."""
+    naives = naive_rows(config)
+    better = min(naives, key=lambda row: choosing[row]["mae"])
+    shown = MODEL_ROW if choosing[MODEL_ROW]["mae"] < choosing[better]["mae"] else better
+    actual = series.values[origins[:, None] + np.arange(config.horizon)[None]]  # (days, horizon)
+    errors = actual - seasonal_naive(series.values, origins, config.horizon, naives[better])
     low, high = np.quantile(errors, [0.1, 0.9])
-    return Adaptation(model, steps, table, shown, (float(low), float(high)),
-                      len(series) - HOLDOUT_DAYS * model.config.day, round(seconds, 2))
+    return shown, (float(low), float(high))
 
 
 def adapt_job(path: str, time_column: str | None, value_column: str | None, model: dict,
@@ -176,29 +190,35 @@ def adapt_job(path: str, time_column: str | None, value_column: str | None, mode
 
 
 def adaptation_notes(adaptation: Adaptation, series: Series, origin: int) -> list[str]:
-    """What the visitor should know: how the model was adapted, which forecast is shown and why, and whether the
-    origin's day was seen while adapting."""
-    table, steps, start = adaptation.table, adaptation.steps, adaptation.holdout_start
+    """What the visitor should know: how the model was adapted, which forecast is shown and why, how it did on the
+    days that chose nothing, and whether the origin's day was seen while adapting."""
+    table, choosing, start = adaptation.table, adaptation.choosing_table, adaptation.holdout_start
+    steps = adaptation.steps
     naives = naive_rows(adaptation.model.config)
-    better = min(naives, key=lambda row: table[row]["mae"])
+    better = min(naives, key=lambda row: choosing[row]["mae"])  # the naive the verdict was against
     tuned = f"fine-tuned for {steps} steps" if steps else "left as it was (no number of fine-tuning steps did better)"
-    held = table[MODEL_ROW]
+    scored = table[MODEL_ROW]
     notes = [f"Adapted to your series in {adaptation.seconds:.0f} s: the tab's model {tuned} on the series up to "
-             f"{series.times[start]:%Y-%m-%d %H:%M}. The last {HOLDOUT_DAYS} days were held out: they chose the number "
-             f"of steps, calibrated the 80% interval (it covers {held['coverage80']:.0%} of them, "
-             f"{held['width80']:.4g} wide on average) and are scored in the held-out table."]
+             f"{series.times[start]:%Y-%m-%d %H:%M}. Its last {HOLDOUT_DAYS} days were held out: the first "
+             f"{CHOOSING_DAYS} chose the number of steps, calibrated the 80% interval and chose the forecast shown; "
+             f"the last {SCORED_DAYS} chose nothing and are scored in the held-out table (there the model's interval "
+             f"covers {scored['coverage80']:.0%} of the values, {scored['width80']:.4g} wide on average)."]
     if adaptation.shown == MODEL_ROW:
-        notes.append(f"On the held-out days the adapted model's MAE is {held['mae']:.4g}, against "
-                     f"{table[better]['mae']:.4g} for {better}, the better naive: the forecast shown is the adapted "
-                     "model's.")
+        verdict = (f"On the choosing days the adapted model's MAE is {choosing[MODEL_ROW]['mae']:.4g}, against "
+                   f"{choosing[better]['mae']:.4g} for {better}, the better naive: the forecast shown is the adapted "
+                   "model's.")
     else:
-        notes.append(f"On the held-out days the adapted model (MAE {held['mae']:.4g}) does not beat the {better} (MAE "
-                     f"{table[better]['mae']:.4g}): the forecast shown is that naive, with an 80% interval from its "
-                     "errors on those days.")
+        verdict = (f"On the choosing days the adapted model (MAE {choosing[MODEL_ROW]['mae']:.4g}) does not beat the "
+                   f"{better} (MAE {choosing[better]['mae']:.4g}): the forecast shown is that naive, with an 80% "
+                   "interval from its errors on those days.")
+    notes.append(f"{verdict} On the last {SCORED_DAYS} days: {scored['mae']:.4g} against {table[better]['mae']:.4g}.")
     if origin < start:
         notes.append("This origin lies before the held-out days: the model was fine-tuned on this part of the series, "
                      "so this day's errors flatter it.")
+    elif origin < adaptation.scored_start:
+        notes.append(f"This origin lies in the first {CHOOSING_DAYS} held-out days, which chose and calibrated the "
+                     "model: this day's errors flatter it a little.")
     elif origin < len(series):
-        notes.append("This origin lies in the held-out days, which chose and calibrated the model: this day's errors "
-                     "flatter it a little.")
+        notes.append(f"This origin lies in the last {SCORED_DAYS} days, which chose nothing: this day's errors are a "
+                     "fair test.")
     return notes

@@ -49,6 +49,14 @@ class Series:
     def __len__(self) -> int:
         return len(self.values)
 
+    def head(self, steps: int) -> "Series":
+        """The series' first `steps` steps (its temperatures too: what lies after them is not known)."""
+        def cut(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[:steps]
+
+        return Series(self.times[:steps], self.values[:steps], self.workday[:steps], cut(self.offsets),
+                      cut(self.temperature))
+
 
 PROTOCOL_UNIT = "GW"  # the unit of the Victoria series' values (fpp2's elecdemand: demand in GW)
 

@@ -135,8 +135,8 @@ def build() -> None:
                                    headers=forecast.METRIC_COLUMNS, interactive=False)
             notes = gr.Markdown(bullets(initial.notes))
             holdout = gr.Dataframe(forecast.empty_metrics(), interactive=False, headers=forecast.METRIC_COLUMNS,
-                                   label="Your series' held-out last two weeks: the adapted model against the naive "
-                                         "forecasts (uploads only)")
+                                   label="Your series' last 7 days, held out and used for no choice: the adapted model "
+                                         "against the naive forecasts (uploads only)")
             backtest = gr.Dataframe(forecast.empty_metrics(), label="Backtest on the last 8 weeks of 2014 (the protocol)",
                                     headers=forecast.METRIC_COLUMNS, interactive=False)
             gr.Markdown(METRICS_GLOSSARY)
