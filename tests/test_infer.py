@@ -184,6 +184,22 @@ def test_concurrent_requests_for_one_prompt_prime_it_once():
     assert stepper.primed.computed == 1 and all(table == tables[0] for table in tables)
 
 
+def test_a_primed_prompt_is_kept_for_its_own_visitor_and_an_example_for_everyone():
+    """A prompt read for one session is not reused for another (its speed would tell that someone sent it); the
+    example prompts, which everyone sees, are read once for all."""
+    import gradio as gr
+
+    from rnn_demo.text.tab import EXAMPLES, prompt_owner
+
+    stepper, secret = CharStepper(tiny_model()), "ROMEO:\nMeet me at the orchard wall" * 20
+    alice, bob = (prompt_owner(secret, gr.Request(session_hash=name)) for name in ("alice", "bob"))
+    tables = [next_char_table(stepper, secret, owner=owner) for owner in (alice, alice, bob)]
+    assert stepper.primed.computed == 2 and tables[0] == tables[1] == tables[2]  # bob's was read again
+    example = EXAMPLES[0][0]
+    assert {prompt_owner(example, gr.Request(session_hash=name)) for name in ("alice", "bob")} == {None}
+    assert prompt_owner(secret, gr.Request()) == "client:unknown" and prompt_owner(secret, None) is None
+
+
 def test_the_next_character_table_labels_controls_and_lone_surrogates_apart():
     """A visitor's vocabulary may hold control, direction or lone-surrogate characters: the table showed them raw
     (a lone surrogate failed gradio's event stream, an override reordered the labels); each is its symbol and code

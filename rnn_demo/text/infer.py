@@ -128,15 +128,15 @@ def prompt_ids(stepper: CharStepper, prompt: str) -> torch.Tensor:
     return torch.tensor([encode(text, stepper.vocab)], device=stepper.device)
 
 
-def primed(stepper: CharStepper, prompt: str) -> tuple[torch.Tensor, LayerState]:
-    """The logits after the prompt (1, vocab) and the state, read once per prompt and shared (text/primed.py):
-    callers must not modify them in place."""
+def primed(stepper: CharStepper, prompt: str, owner: str | None = None) -> tuple[torch.Tensor, LayerState]:
+    """The logits after the prompt (1, vocab) and the state, read once per prompt and kept for `owner`'s next
+    requests (None: anyone's; text/primed.py): callers must not modify them in place."""
     check_prompt(prompt, stepper.vocab)  # a refused prompt is never primed or kept
 
     def prime(text: str) -> tuple[torch.Tensor, LayerState]:
         with torch.inference_mode():
             return stepper.prime(prompt_ids(stepper, text))
-    return stepper.primed.get(prompt, prime)
+    return stepper.primed.get(prompt, prime, owner)
 
 
 @torch.inference_mode()
@@ -160,9 +160,10 @@ def generate(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[
 
 
 @torch.inference_mode()
-def next_char_table(stepper: CharStepper, prompt: str, k: int = 10) -> list[tuple[str, float]]:
-    """The model's `k` most likely next characters after `prompt`, with their probabilities."""
-    logits, _ = primed(stepper, prompt)
+def next_char_table(stepper: CharStepper, prompt: str, k: int = 10,
+                    owner: str | None = None) -> list[tuple[str, float]]:
+    """The model's `k` most likely next characters after `prompt`, with their probabilities (`owner`: `primed`'s)."""
+    logits, _ = primed(stepper, prompt, owner)
     probs = torch.softmax(logits[0], dim=-1)
     top = torch.topk(probs, min(k, probs.numel()))
     return [(stepper.vocab[i], float(p)) for p, i in zip(top.values.tolist(), top.indices.tolist())]

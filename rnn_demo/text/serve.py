@@ -73,12 +73,13 @@ def batcher_for(stepper: CharStepper) -> BatchedGeneration:
         return stepper.generation
 
 
-def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling) -> Iterator[str]:
+def stream_text(stepper: CharStepper, prompt: str, sampling: Sampling, owner: str | None = None) -> Iterator[str]:
     """The growing generated text, yielded at most every UPDATE_SECONDS (less often when many users share
-    the model) and once at the end; generated in one batch with every other user of the same model."""
+    the model) and once at the end; generated in one batch with every other user of the same model. `owner`: whose
+    read of the prompt it may reuse (infer.primed)."""
     text, last = "", time.monotonic()
     batcher = batcher_for(stepper)
-    for piece in batcher.stream(prompt, sampling):
+    for piece in batcher.stream(prompt, sampling, owner):
         text += piece
         if time.monotonic() - last >= max(UPDATE_SECONDS, batcher.users / UPDATES_PER_SECOND):
             last = time.monotonic()
@@ -96,9 +97,9 @@ def candidate_label(ch: str) -> str:
     return ch if shown == ch else f"{shown} U+{ord(ch):04X}"
 
 
-def candidates(stepper: CharStepper, prompt: str, k: int = 10) -> dict[str, float]:
+def candidates(stepper: CharStepper, prompt: str, k: int = 10, owner: str | None = None) -> dict[str, float]:
     """The top-k next characters after the prompt, labelled for display (candidate_label), with probabilities."""
-    return {candidate_label(ch): p for ch, p in next_char_table(stepper, prompt, k)}
+    return {candidate_label(ch): p for ch, p in next_char_table(stepper, prompt, k, owner)}
 
 
 def model_summary(cell: str) -> str:

@@ -26,25 +26,38 @@ EXAMPLES = [
 ]
 
 
+def prompt_owner(prompt: str, request: gr.Request | None) -> str | None:
+    """Whose read of the prompt a request may reuse (text/primed.py): everyone's for the example prompts, which all
+    visitors see; otherwise the session's own, so that no visitor learns by its speed what another one sent."""
+    if request is None or [prompt] in EXAMPLES:
+        return None
+    if request.session_hash:
+        return f"session:{request.session_hash}"
+    return f"client:{getattr(getattr(request, 'client', None), 'host', 'unknown')}"
+
+
 @shows_errors
 def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: float, top_k: float, top_p: float,
-                  seed: float | None, stop: str, loaded: tuple[str, str] | None = None) -> Iterator[str]:
+                  seed: float | None, stop: str, loaded: tuple[str, str] | None = None,
+                  request: gr.Request = None) -> Iterator[str]:
     """Stream the prompt followed by the generated text, control characters made visible."""
     prompt = prompt or ""
     stepper = text.SHELF.for_cell(cell, loaded)
     sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
     text.check_prompt(prompt, stepper.vocab)  # its length, before a copy of it is made to show
     shown = visible(prompt)
-    for generated in text.stream_text(stepper, prompt, sampling):  # a visitor's vocabulary may hold controls too
+    for generated in text.stream_text(stepper, prompt, sampling, prompt_owner(prompt, request)):  # a visitor's vocabulary may hold controls too
         yield shown + visible(generated)
 
 
 @shows_errors
-def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = None) -> tuple[dict[str, float], str]:
+def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = None,
+                    request: gr.Request = None) -> tuple[dict[str, float], str]:
     """The model's next-character probabilities after the prompt, and a note on the prompt."""
     prompt = prompt or ""
     stepper = text.SHELF.for_cell(cell, loaded)
-    return text.candidates(stepper, prompt), text.prompt_note(prompt, stepper)
+    table = text.candidates(stepper, prompt, owner=prompt_owner(prompt, request))
+    return table, text.prompt_note(prompt, stepper)
 
 
 def _sampling_controls() -> list[gr.components.Component]:
