@@ -184,10 +184,14 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
     expect(page.locator("#forecast-upload")).to_be_visible()  # choosing the upload opens its box (it stayed shut)
     page.locator("#forecast-upload input[type=file]").set_input_files(str(path))
     page.get_by_label("Forecast origin (the first half-hour forecast)").fill("")
+    stop = page.get_by_role("button", name="Stop adapting")
+    expect(stop).to_be_hidden()  # shown only while an adaptation may run
     try:
         page.get_by_role("button", name="Forecast", exact=True).click()
+        expect(stop).to_be_visible(timeout=10_000)
         shares = progress_values(page)  # the adaptation's progress, by its steps
         expect(page.get_by_text("the forecast is the temperature-aware model's")).to_be_visible(timeout=120_000)
+        expect(stop).to_be_hidden(timeout=10_000)
         expect(page.get_by_text("Adapted to your series")).to_be_visible()
         expect(page.get_by_text("they are read as the steps to forecast")).to_be_visible()
         assert len(set(shares)) >= 2 and shares == sorted(shares), shares

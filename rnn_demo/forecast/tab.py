@@ -147,7 +147,7 @@ def build() -> None:
             loaded = hub_loader(TASK.name, forecast.VISITORS)
             with gr.Row():
                 forecast_button = gr.Button("Forecast", variant="primary")
-                stop = gr.Button("Stop adapting", size="sm")
+                stop = gr.Button("Stop adapting", size="sm", visible=False)  # shown while an adaptation may run
             oracle_button = gr.Button("Beside it: the forecast with oracle temperature (Victoria)",
                                       visible=bool(forecast.TEMPERATURE_SHELF.cells()))
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
@@ -158,9 +158,13 @@ def build() -> None:
     cell_follows_the_model(TASK.name, loaded, cell, summary, forecast.model_summary)
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
+    forecast_button.click(lambda source, adapt: gr.Button(visible=source == "upload" and adapt), series[:6:5], stop,
+                          api_name="forecast_show_stop", api_visibility="private", queue=False, show_progress="hidden")
     forecast_button.click(forecast_demand, [*series[:6], cell, loaded, adapted, series[6]],
                           [plot, metrics, notes, holdout, adapted],
-                          api_name="forecast", **FORECAST_LANE)
+                          api_name="forecast", **FORECAST_LANE).then(
+        lambda: gr.Button(visible=False), None, stop, api_name="forecast_hide_stop", api_visibility="private",
+        queue=False, show_progress="hidden")
     stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
     clear_first(oracle_button.click, [notes], "forecast_clear_temperature")
