@@ -28,7 +28,10 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
         # off a Space no sign-in can push: the page says how to push, and shows no push controls (a UX review)
         expect(page.get_by_text("Signing in with Hugging Face works when this app runs on a Space")).to_be_visible()
         expect(page.get_by_role("button", name="Push to the Hub")).to_be_hidden()
+        example = page.get_by_text("An example: a tiny GRU trained")
+        expect(example).to_be_visible(timeout=60_000)
         page.locator("#train-upload input[type=file]").set_input_files(str(path))
+        expect(example).to_be_hidden()  # the example's run goes once a file is chosen (it stayed, as if the visitor's)
         # the file's row, by its name (gradio renders the stem and the extension in two elements)
         expect(page.locator("#train-upload").get_by_role("cell", name="letters.txt")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("nothing read yet: press Check the data")).to_be_visible()  # gradio's "1 2 3" before

@@ -51,3 +51,11 @@ def test_tabs_start_on_the_best_cell_their_cards_report():
     assert best_cell("sentiment", cells, "accuracy", higher_is_better=True) == max(accuracy, key=accuracy.get)
     assert best_cell("sentiment", cells, "accuracy") == min(accuracy, key=accuracy.get)
     assert best_cell("sentiment", cells[::-1], "no such metric") == cells[-1]  # none reports it: the first offered
+
+
+def test_choosing_a_file_in_the_train_tab_clears_the_example_run_and_keeps_a_visitors_own():
+    from rnn_demo.ui.train_tab import EXAMPLE_STATUS, leave_the_example
+
+    assert leave_the_example(f"{EXAMPLE_STATUS} a tiny GRU trained for 50 steps") == ("", "", None, "")
+    assert leave_the_example("Finished: 40 steps in 5 s.") == tuple(gr.skip() for _ in range(4))
+    assert leave_the_example(None) == tuple(gr.skip() for _ in range(4))

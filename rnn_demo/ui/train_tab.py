@@ -169,6 +169,15 @@ def _visitor_left(request: gr.Request) -> None:
 
 
 EXAMPLE_SAMPLE, EXAMPLE_STEPS = "text.txt", 50
+EXAMPLE_STATUS = "An example:"  # how the first visit's status starts
+
+
+def leave_the_example(status: str | None) -> tuple:
+    """Once a visitor chooses a file of their own, the example's run (status, progress, plot, card) goes: it stayed on
+    show beside their file as if it were theirs. A run of their own stays."""
+    if (status or "").startswith(EXAMPLE_STATUS):
+        return "", "", None, ""
+    return gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def example_training() -> tuple:
@@ -181,7 +190,7 @@ def example_training() -> tuple:
                              data_name=f"the sample file {EXAMPLE_SAMPLE}", max_steps=EXAMPLE_STEPS))
     history, card = [update for update in updates if "step" in update], training.card_text(folder)
     training.remove_run(folder.parent)  # what the page shows is kept; the files go
-    status = (f"An example: a tiny GRU trained for {EXAMPLE_STEPS} steps on the sample text (a passage of *A "
+    status = (f"{EXAMPLE_STATUS} a tiny GRU trained for {EXAMPLE_STEPS} steps on the sample text (a passage of *A "
               "Midsummer Night's Dream*). Choose your file, or a sample above, and press Train for your own.")
     last = history[-1]
     return status, training.progress_html(last, last["seconds"]), training.progress_figure(history), card
@@ -259,6 +268,8 @@ def build() -> None:
     push.click(push_to_hub, [repo_name, private], pushed, api_name="train_push")
     if sample(EXAMPLE_SAMPLE):
         first_visit(example_training, [status, progress, plot, card], "train", **TRAIN_LANE)
+        data["upload"].change(leave_the_example, status, [status, progress, plot, card], api_name="train_leave_example",
+                              api_visibility="private", queue=False, show_progress="hidden")
     root = gr.context.Context.root_block
     if root is not None:
         root.unload(_visitor_left)
