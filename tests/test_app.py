@@ -31,6 +31,19 @@ def test_app_builds_one_tab_per_task_and_names_its_events():
     assert {"Text generation", "Sentiment", "Forecasting", "Inside the network", "Gradient lab"} <= tabs
 
 
+def test_the_train_endpoints_name_each_input_on_the_api_page():
+    """The Train tab's column boxes and settings showed as param_5 to param_14 (its handlers take `*values`)."""
+    import app
+    from rnn_demo.visitor_training.job import column_roles
+
+    endpoints = app.demo.get_api_info()["named_endpoints"]
+    columns = [f"{role}_column" for role in column_roles()]
+    data = ["task", "upload", "dataset", "config", "split", *columns]
+    assert [p["parameter_name"] for p in endpoints["/train_check"]["parameters"]] == data
+    train = [p["parameter_name"] for p in endpoints["/train"]["parameters"]]
+    assert train == [*data, "cell", "size", "seconds", "learning_rate", "seed"]
+
+
 def _generate(client, prompt="ROMEO:", cell="lstm", n=80, temperature=0.8, top_k=0, top_p=1.0, seed=1, stop=""):
     return client.submit(prompt, cell, n, temperature, top_k, top_p, seed, stop, api_name="/generate")
 

@@ -31,6 +31,7 @@ def test_the_series_samples_are_forecast_in_the_forecasting_tab(client, name, ad
 
 @pytest.mark.parametrize("task", list(trainable_tasks()))
 def test_each_tasks_sample_is_read_by_the_train_tab(client, task):
-    summary, preview = client.predict(task, handle_file(sample(trainable_tasks()[task].visitor.sample)), "", "",
-                                      "train", *[""] * len(column_roles()), api_name="/train_check")
+    columns = {f"{role}_column": "" for role in column_roles()}  # by the API page's names (they were param_5, ...)
+    summary, preview = client.predict(task=task, upload=handle_file(sample(trainable_tasks()[task].visitor.sample)),
+                                      dataset="", config="", split="train", **columns, api_name="/train_check")
     assert "held-out" in summary and preview["data"]

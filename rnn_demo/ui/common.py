@@ -90,6 +90,19 @@ def shows_errors(handler: Callable) -> Callable:
     return plain
 
 
+def name_the_values(handler: Callable, names: list[str], defaults: dict[str, object] | None = None) -> Callable:
+    """`handler` (its `*values` last), its signature shown with `names` in their place: gradio names a handler's API
+    inputs by its parameters, and called those of `*values` param_6, param_7, ... (gradio still hands them in by
+    position). `defaults`: the named values an API caller may leave out, which must be the last ones."""
+    defaults = defaults or {}
+    signature = inspect.signature(handler)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    named = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                               default=defaults.get(name, inspect.Parameter.empty)) for name in names]
+    handler.__signature__ = signature.replace(parameters=[*fixed, *named])
+    return handler
+
+
 def clear_first(trigger: Callable, outputs: list[gr.components.Component], name: str) -> None:
     """Empty `outputs` in the browser the moment `trigger` fires, so that a request that fails does not leave
     the previous run's notes on show as if they were its own. Runs in the page only (no server call). For notes and

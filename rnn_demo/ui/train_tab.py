@@ -20,7 +20,7 @@ from ..tasks import trainable_tasks
 from ..visitor_training.data import Prepared
 from ..visitor_training.job import (DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_SECONDS, MIN_SECONDS, column_roles,
                                    size_names)
-from .common import SESSION_MODELS, cell_choices, first_visit, job_owner, shows_errors
+from .common import SESSION_MODELS, cell_choices, first_visit, job_owner, name_the_values, shows_errors
 
 SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}  # other presets: shown by name
 TRAIN_LANE = lane("train", 8)  # handlers that mostly wait: for the slot or for its items
@@ -260,9 +260,12 @@ def build() -> None:
     with gr.Accordion("The model card", open=False):
         card = gr.Markdown()
     inputs = list(data.values())
-    check.click(check_data, inputs, [summary, preview], api_name="train_check")
+    columns = [f"{role}_column" for role in column_roles()]  # the API's names of the column boxes
+    check.click(name_the_values(check_data, columns), inputs, [summary, preview], api_name="train_check")
     session_outputs = [component for pair in SESSION_MODELS.values() for component in pair]
-    start.click(train_model, [*inputs, cell, size, seconds, lr, seed], [status, progress, plot, card, download,
+    named_train = name_the_values(train_model, [*columns, "cell", "size", "seconds", "learning_rate", "seed"],
+                                  {"learning_rate": DEFAULT_LR, "seed": 0})
+    start.click(named_train, [*inputs, cell, size, seconds, lr, seed], [status, progress, plot, card, download,
                                                                 *session_outputs], api_name="train", **TRAIN_LANE)
     stop.click(stop_training, None, status, api_name="train_stop", queue=False)
     push.click(push_to_hub, [repo_name, private], pushed, api_name="train_push")
