@@ -13,8 +13,9 @@ def test_library_errors_reach_users_as_messages_plain_and_streaming():
         yield "first"
         raise ValueError("the stream broke")
 
-    with pytest.raises(gr.Error, match="choose one of 'rnn', 'gru', 'lstm'"):
+    with pytest.raises(gr.Error, match="choose one of 'rnn', 'gru', 'lstm'") as raised:
         shows_errors(plain)("lstm2")
+    assert raised.value.duration is None  # on show until closed: gradio's toast faded after 10 s
     stream = shows_errors(streaming)(1)
     assert next(stream) == "first"
     with pytest.raises(gr.Error, match="the stream broke"):

@@ -48,7 +48,7 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
         yield _shown(view, None, adapted)
         return
     if not upload:
-        raise gr.Error("upload a CSV file first, or choose the Victoria series")
+        raise ValueError("upload a CSV file first, or choose the Victoria series")
     if not adapt:
         view = forecast.forecast_for(cell, origin, upload, time_column, value_column, loaded,
                                      temperature_column=temperature_column)
@@ -178,7 +178,7 @@ def compare_forecast(source: str, upload: str | None, time_column: str, value_co
     """The forecast tab's series inputs -> the bundled cells' forecasts on one plot, the day's errors with a row per
     cell and the naive, and notes."""
     if source == "upload" and not upload:
-        raise gr.Error("upload a CSV file first, or choose the Victoria series")
+        raise ValueError("upload a CSV file first, or choose the Victoria series")
     comparison = compare_forecasts(origin, upload if source == "upload" else None, time_column, value_column,
                                    (temperature_column or "").strip() or None)
     return comparison.figure, comparison.metrics, bullets(comparison.notes)

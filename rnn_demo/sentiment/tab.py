@@ -40,7 +40,7 @@ def classify_csv(path: str | None, column: str, cell: str, loaded: tuple[str, st
                  progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
     """Classify every row of an uploaded CSV; return the result file and a summary."""
     if not path:
-        raise gr.Error("upload a CSV file first")
+        raise ValueError("upload a CSV file first")
     return sentiment.classify_upload(path, column, cell, lambda done, total: progress(done / total, "reviews"), loaded)
 
 

@@ -26,11 +26,12 @@ SESSION_MODELS: dict[str, tuple[gr.State, gr.Markdown]] = {}
 
 def user_error(error: Exception) -> gr.Error:
     """The toast for a library error: its message as plain text (gradio renders toasts as HTML, so a user's
-    `<img>` in a column name or repository id would otherwise be fetched), cut to MESSAGE_LIMIT characters."""
+    `<img>` in a column name or repository id would otherwise be fetched), cut to MESSAGE_LIMIT characters, on show
+    until the visitor closes it (gradio's faded after 10 s, and the tab's outputs show only a red "Error")."""
     message = str(error) or type(error).__name__
     if len(message) > MESSAGE_LIMIT:
         message = message[:MESSAGE_LIMIT] + "…"
-    return gr.Error(html.escape(message, quote=False))
+    return gr.Error(html.escape(message, quote=False), duration=None)
 
 
 def refuse_unreadable_numbers(blocks: gr.Blocks) -> None:
