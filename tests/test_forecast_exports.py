@@ -160,3 +160,32 @@ def test_a_stretch_at_another_spacing_inside_the_file_is_rows_missing():
     keep = ~((hours >= "2024-01-05") & (hours < "2024-01-07 12:00") & (hours.hour % 2 == 1))  # 2.5 days every 2 h
     values, notes = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000) for t in hours[keep]]))
     assert len(values) == len(hours) and any("30 time stamps had no row" in note for note in notes)
+
+
+AEMO = "REGION,SETTLEMENTDATE,TOTALDEMAND,RRP,PERIODTYPE"  # AEMO's aggregated price and demand files
+
+
+@pytest.mark.parametrize("minutes", [30, 5])
+def test_aemos_interval_ending_stamps_are_read_at_their_intervals_starts(minutes):
+    """AEMO stamps each interval at its end (SETTLEMENTDATE 00:30 is the half-hour from 00:00; the day's last one,
+    00:00 of the next day): read as they were, every half-hour held the previous one's demand (a 5-minute file mixed
+    each half-hour's first value into the one before), and TOTALDEMAND was no value column found by its name."""
+    starts = pd.date_range("2024-01-01", periods=2 * 24 * 60 // minutes, freq=f"{minutes}min")
+    data = (AEMO + "\n" + "".join(f"VIC1,{t + pd.Timedelta(minutes=minutes):%Y/%m/%d %H:%M:%S},{4000 + k},55.1,TRADE\n"
+                                  for k, t in enumerate(starts))).encode()
+    values, notes = read(data)
+    per_half_hour = 30 // minutes
+    assert values.index.tolist() == starts[::per_half_hour].tolist()  # midnight to 23:30, two whole days
+    assert values.tolist() == [4000 + k * per_half_hour + (per_half_hour - 1) / 2 for k in range(96)]
+    assert (f"The stamps of column “SETTLEMENTDATE” end their intervals, as AEMO writes them: each row was read at its "
+            f"interval's start, {minutes} minutes earlier.") in notes
+
+
+def test_aemos_settlement_date_and_period_are_read_at_the_periods_starts():
+    """SETTLEMENTDATE as a date beside PERIODID (1 to 48): the periods' starts, not moved a step earlier."""
+    days = pd.date_range("2024-01-01", periods=2, freq="D")
+    data = ("SETTLEMENTDATE,PERIODID,TOTALDEMAND\n" + "".join(f"{d:%Y/%m/%d},{p},{4000 + 48 * k + p - 1}\n"
+                                                             for k, d in enumerate(days) for p in range(1, 49))).encode()
+    values, notes = read(data)
+    assert values.index[0] == pd.Timestamp("2024-01-01 00:00") and values.tolist() == list(range(4000, 4096))
+    assert not any("end their intervals" in note for note in notes)

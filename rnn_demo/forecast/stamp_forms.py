@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..display import quoted
+from ..display import md_text, quoted
 
 
 def offset_text(minutes: float) -> str:
@@ -93,6 +93,23 @@ def hour_ending_starts(wall: pd.DatetimeIndex, late: np.ndarray,
     return wall - step, [f"Times written 24:00 ({int(late.sum()):,} of them), and none 00:00: the stamps end their "
                          "intervals (hour ending), so each row was read at its interval's start, "
                          f"{step / pd.Timedelta(minutes=1):g} minutes earlier."]
+
+
+# time columns whose stamps end their intervals, by name (as periods.normalized writes it), and who writes them:
+# AEMO's SETTLEMENTDATE (its price and demand files, its MMS data model): 00:30 stamps the half-hour from 00:00
+INTERVAL_ENDING_COLUMNS = {"settlementdate": "AEMO"}
+
+
+def interval_ending_starts(wall: pd.DatetimeIndex, column: str, writer: str) -> tuple[pd.DatetimeIndex, list[str]]:
+    """The stamps of `column`, which `writer` writes at their intervals' ends, read at their starts, a step earlier,
+    with a note (dates alone: as they are)."""
+    known = wall.dropna()
+    steps = np.diff(np.unique(known.asi8))
+    if not len(steps) or (known == known.normalize()).all():
+        return wall, []
+    step = pd.Timedelta(int(pd.Series(steps).mode().iloc[0]), unit=wall.unit)
+    return wall - step, [f"The stamps of column “{md_text(column)}” end their intervals, as {writer} writes them: each "
+                         f"row was read at its interval's start, {step / pd.Timedelta(minutes=1):g} minutes earlier."]
 
 
 def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:

@@ -21,7 +21,7 @@ from .table_edges import header_and_below, rows_between_edges
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
 TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
-VALUE_COLUMNS = ("value", "demand", "load", "y")
+VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
 BLANK_LINES = re.compile(r"\n\n+")
 
 
@@ -133,13 +133,13 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     frame = _read_csv(text, usecols=sorted(columns.index(name) for name in used), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
     frame = rows_between_edges(frame, time_name, notes)
-    if beside is not None:
-        frame = joined_stamps(frame, time_name, beside, by_name, notes)
+    joined = frame if beside is None else joined_stamps(frame, time_name, beside, by_name, notes)
+    stamps_joined, frame = joined is not frame, joined
     frame[read[1:]], how = plain_numbers(frame[read[1:]], delimiter)  # 1.234,5 or 1,234.5 as 1234.5
     if how:
         notes.append(how if delimiter == "," else f"The file's columns are separated by "
                      f"{DELIMITER_NAMES[delimiter]}s. {how}")
-    dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name)
+    dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name, stamps_joined)
     return dataset, notes + repairs, read
 
 

@@ -18,7 +18,7 @@ from .features import FEATURES, TEMPERATURE_FEATURES
 from .infer import forecast_quantiles, interval_of
 from .model import ForecastConfig, Forecaster
 from .train import ForecastTask, conformal_widening
-from .upload import MAX_ROWS, read_series_upload
+from .upload import MAX_ROWS, TIME_COLUMNS, VALUE_COLUMNS, read_series_upload
 
 SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
 
@@ -83,8 +83,7 @@ VISITOR = VisitorTraining(
     upload="a series CSV of times and values (a day-ahead forecaster, half-hourly or hourly; finer steps are averaged)",
     what="a day-ahead forecaster with an 80% interval", task_type="time-series-forecasting",
     metric="MASE", metric_type="mase",
-    columns=(ColumnRole("time", "Time column", ("time", "timestamp", "datetime", "date")),
-             ColumnRole("value", "Value column", ("value", "demand", "load", "y")),
+    columns=(ColumnRole("time", "Time column", TIME_COLUMNS), ColumnRole("value", "Value column", VALUE_COLUMNS),
              ColumnRole("temperature", "Temperature column (°C, optional)", TEMPERATURE_COLUMNS,
                         optional=True)),
     preview_headers=("time", "value"), sizes=SIZES, read=read_series, build=build_forecaster, hub_file="series.csv",
