@@ -168,6 +168,10 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
     # NFKC reads ½ as 1⁄2: three tokens over one character, shown once ("3½½½" before), with the largest score
     assert review_spans("3½ stars", [(0, 2), (1, 2), (1, 2), (3, 8)], [0.1, -0.4, 0.2, 0.3]) == [
         ("3½", -0.4), (" ", None), ("stars", 0.3)]
+    # accents written apart from their letters (NFD: macOS), and an emoji's variation selector, keep their word's
+    # colour (the accent showed uncoloured, in the gap after "cafe")
+    assert review_spans("cafe\u0301 re\u0301sume\u0301 \u2764\ufe0f", [(0, 4), (6, 13), (15, 16)], [0.5, 0.2, 0.9]) == [
+        ("cafe\u0301", 0.5), (" ", None), ("re\u0301sume\u0301", 0.2), (" ", None), ("\u2764\ufe0f", 0.9)]
 
 
 @pytest.mark.parametrize("theirs, ours", [

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -72,16 +73,25 @@ class Verdict:
     notes: list[str] = field(default_factory=list)  # what the user should know about the input
 
 
+def _with_marks(text: str, end: int) -> int:
+    """`end` moved past the combining marks (accents, variation selectors) that follow it."""
+    while end < len(text) and unicodedata.category(text[end]).startswith("M"):
+        end += 1
+    return end
+
+
 def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
                  shown_chars: int = SHOWN_CHARS) -> list[tuple[str, float | None]]:
     """Cut `text` into the tokens at `offsets` (with their scores) and the gaps between them (None).
 
     Text after the last scored token is shown up to `shown_chars` characters, then elided. Tokens that overlap the
     text shown already (NFKC reads one character as several: "3½" as "31⁄2") add to it rather than show it again:
-    the piece keeps the score of the largest size."""
+    the piece keeps the score of the largest size. Combining marks after a token are its own ("cafe" and U+0301, as
+    macOS writes "café"): the accent showed uncoloured, apart from its letter."""
     spans: list[tuple[str, float | None]] = []
     position = 0
     for (start, end), score in zip(offsets, scores):
+        end = _with_marks(text, end)
         if start < position and spans:  # within the last piece shown, or reaching past it
             shown, kept = spans[-1]
             spans[-1] = (shown + text[position:end], max(kept, score, key=abs))
