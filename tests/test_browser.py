@@ -153,8 +153,9 @@ def test_forecast_tab_plots_the_forecast_band_and_runs_the_backtest(page):
     expect(legend.filter(has_text="80% interval")).to_have_count(1)
     expect(legend.filter(has_text="forecast (median)")).to_have_count(1)
     assert page.locator(".js-plotly-plot path.js-fill").count() >= 1, "no filled interval band"
-    page.get_by_role("button", name="Backtest: 56 days, 8 weeks").click()
-    expect(page.get_by_text("seasonal naive, lag 336 (last week)").last).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Backtest: 56 days, 8 weeks").click()  # the first view's was the GRU's
+    expect(page.get_by_text("LSTM (median, 80% interval)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("seasonal naive, lag 336 (last week)").last).to_be_visible()
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "forecast-tab.png"), full_page=True)
 
@@ -235,6 +236,10 @@ def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
     expect(fresh.get_by_text("An example review, classified")).to_be_visible(timeout=within())
     fresh.get_by_role("tab", name="Forecasting").click()
     expect(fresh.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=within())
+    # a test day beside its actual demand, its errors and the backtest (it opened past the data, its tables empty)
+    expect(fresh.get_by_text("An example: the day from 2014-12-01 00:00")).to_be_visible(timeout=within())
+    expect(fresh.get_by_label("Forecast origin (the first half-hour forecast)")).to_have_value("2014-12-01 00:00")
+    expect(fresh.get_by_text("GRU (median, 80% interval)")).to_be_visible(timeout=within())
     fresh.get_by_role("tab", name="Inside the network").click()
     expect(fresh.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=within())  # unrolled, memory
     striking = fresh.get_by_text(re.compile(r"^Opened on layer \d+, [hc] unit \d+")).first  # the most striking unit
@@ -247,8 +252,8 @@ def test_a_first_visit_sees_a_worked_example_in_every_tab_without_a_click(page):
     expect(fresh.get_by_text("An example: a tiny GRU trained for 50 steps")).to_be_visible(timeout=within())
     expect(fresh.locator("#train-plot .js-plotly-plot")).to_be_visible(timeout=within())
     OUTPUT.mkdir(exist_ok=True)  # the first visit, tab by tab, for the README
-    for tab, name in (("Text generation", "text"), ("Sentiment", "sentiment"), ("Inside the network", "inside"),
-                      ("Gradient lab", "lab"), ("Train your own", "train")):
+    for tab, name in (("Text generation", "text"), ("Sentiment", "sentiment"), ("Forecasting", "forecast"),
+                      ("Inside the network", "inside"), ("Gradient lab", "lab"), ("Train your own", "train")):
         fresh.get_by_role("tab", name=tab).click()
         fresh.screenshot(path=str(OUTPUT / f"first-visit-{name}.png"), full_page=True)
     fresh.close()

@@ -9,8 +9,8 @@ from ..display import md_text
 from ..runtime import FILES, QUICK, lane
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, hub_loader, progress_line,
-                         job_owner, shows_errors, starting_cell, stop_job)
+from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, first_visit, hub_loader,
+                         job_owner, progress_line, shows_errors, starting_cell, stop_job)
 from . import serve as forecast
 from .compare import compare_forecasts
 from .origin import ORIGIN_CHARS
@@ -30,7 +30,8 @@ METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series
                     "forecast (below 1: better than that naive). *coverage 80%* is the share of actual values inside "
                     "the 80% interval (0.8 is what it promises), *width* its mean width, and the *interval score* its "
                     "width plus 10 times how far the actual values fall outside it (lower is better).")
-ORIGIN_EXAMPLES = [[""], ["2014-12-01 00:00"], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
+EXAMPLE_ORIGIN = "2014-12-01 00:00"  # the first visit's day: in the test weeks, its actual demand known
+ORIGIN_EXAMPLES = [[""], [EXAMPLE_ORIGIN], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
 
 
@@ -64,6 +65,16 @@ def forecast_demand(request: gr.Request, source: str, upload: str | None, time_c
             yield gr.skip(), gr.skip(), progress_line(share, f"{share:.0%} of the steps") + update, gr.skip(), gr.skip()
         else:
             yield _shown(*update, adapted)
+
+
+def example_day(cell: str) -> tuple:
+    """The first visit's view (origin, plot, the day's errors, notes, backtest): `cell`'s forecast of EXAMPLE_ORIGIN
+    beside the actual demand, and its backtest, where the tab opened on a day past the data, its tables empty."""
+    view = forecast.forecast_for(cell, EXAMPLE_ORIGIN)
+    notes = [f"An example: the day from {EXAMPLE_ORIGIN}, one of the 8 test weeks, beside the actual demand; below "
+             "it, the backtest of all 56 test days. Choose an origin or your own series, then Forecast."] + view.notes
+    return (EXAMPLE_ORIGIN, forecast_figure(view.frame, view.unit), view.metrics, bullets(notes),
+            forecast.backtest_table(cell))
 
 
 def _shown(view: forecast.ForecastView, adaptation, adapted: dict | None) -> tuple:
@@ -167,6 +178,7 @@ def build() -> None:
         queue=False, show_progress="hidden")
     stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
+    first_visit(lambda: example_day(best), [series[4], plot, metrics, notes, backtest], "forecast", **QUICK)
     clear_first(oracle_button.click, [notes], "forecast_clear_temperature")
     oracle_button.click(forecast_with_temperature, [series[4], cell, loaded], [plot, metrics, notes],
                         api_name="forecast_temperature", **QUICK)
