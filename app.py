@@ -16,7 +16,7 @@ from rnn_demo.model_sources import NOTES as MODEL_NOTES
 from rnn_demo.model_sources import model_dirs
 from rnn_demo.runtime import QUEUE_SIZE, configure_threads, start_memory_trimmer
 from rnn_demo.tasks import TASKS, tabs
-from rnn_demo.ui.common import refuse_unreadable_numbers
+from rnn_demo.ui.common import PAGE_CSS, refuse_unreadable_numbers
 from rnn_demo.ui.lab_tab import LAB_LANE
 from rnn_demo.ui.train_tab import TRAIN_LANE
 from rnn_demo.uploads import MAX_BYTES
@@ -59,5 +59,5 @@ if __name__ == "__main__":
     # larger uploads are refused before they reach a handler; gradio's /monitoring pages (every event's
     # timing, open to anyone by default) only when RNN_DEMO_MONITORING=1 asks for them
     # gradio's own routes bounded per client: deep links (a file per call, never deleted) off, uploads counted
-    demo.launch(max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1",
+    demo.launch(css=PAGE_CSS, max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1",
                 state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(RouteLimits)]})

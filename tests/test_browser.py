@@ -24,6 +24,16 @@ def test_the_page_names_the_device_its_models_run_on(page):
     expect(page.locator("#device")).to_contain_text(reported_here())
 
 
+def test_a_keyboard_user_sees_where_the_focus_is(page):
+    """Tab from the prompt: the control reached has a 3 px ring (gradio's was faint, on buttons hardly there)."""
+    page.get_by_role("tab", name="Text generation").click()
+    page.get_by_label("Prompt", exact=True).click()
+    page.keyboard.press("Tab")
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
+                         " return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; }")
+    assert ring[1:] == ["solid", "3px"], ring
+
+
 def _set_length(page, n: int) -> None:
     box = page.get_by_label("number input for Characters to generate")
     box.fill(str(n))

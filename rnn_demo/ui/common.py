@@ -16,6 +16,9 @@ from ..model_sources import best_cell
 from ..plugin import TaskPlugin
 from ..visitor_hub import VisitorModels
 
+# The page's own CSS (app.py's launch): a focus ring a keyboard user can see (gradio's was a faint 1 px grey, on
+# tabs and buttons hardly there at all)
+PAGE_CSS = ":focus-visible { outline: 3px solid #2563eb !important; outline-offset: 2px; }"
 USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
 MESSAGE_LIMIT = 600  # characters of an error message shown: a message quoting user input must not fill the screen
 BUNDLED_NOTE = "Using the bundled models: choose a cell."
