@@ -104,8 +104,24 @@ def _over_share(queue: Any, fn: Any, client: str, limit: int, slot_lanes: tuple[
     return None
 
 
+def miscounted(fn: Any, data: Any) -> str | None:
+    """Why a call to `fn` with inputs `data` is refused at the door, or None: too few or too many inputs (gradio
+    answered such a call from outside its client, curl or a script, with an error whose message was null). A call may
+    leave out its State inputs (gradio fills them in), or send a null in their place."""
+    if fn is None or not isinstance(data, list):
+        return None
+    names = list(fn.input_parameter_names or [])
+    shown = [names[i] if i < len(names) and names[i] else f"input {i + 1}" for i in range(len(fn.inputs))]
+    asked = [name for name, block in zip(shown, fn.inputs) if type(block).__name__ != "State"]
+    if len(asked) <= len(data) <= len(fn.inputs):
+        return None
+    return (f"/{fn.api_name} takes {len(asked)} inputs, in this order: {', '.join(asked)}; this call sent "
+            f"{len(data)} (the API page, “Use via API” at the foot of the app, shows each)")
+
+
 def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[str, ...] = ()) -> None:
-    """After `demo.queue()`: refuse a request at the queue's door once its client has `limit` requests waiting, or,
+    """After `demo.queue()`: refuse a request at the queue's door when it sends too few or too many inputs (miscounted),
+    once its client has `limit` requests waiting, or,
     for an event of `slot_lanes` (whose handlers only queue a job in the job slot), once its client has its share of
     the slot; and forget what the queue and the state keep of a request that named no session, a while after its
     event ended.
@@ -120,7 +136,8 @@ def guard_queue(demo: Any, limit: int = PER_CLIENT_WAITING, slot_lanes: tuple[st
 
     async def guarded_push(body: Any, request: Any, username: str | None) -> tuple:
         client = client_address(request)
-        refusal = _over_share(queue, demo.fns.get(body.fn_index), client, limit, slot_lanes)
+        fn = demo.fns.get(body.fn_index)
+        refusal = miscounted(fn, body.data) or _over_share(queue, fn, client, limit, slot_lanes)
         if refusal:
             await asyncio.sleep(REFUSAL_DELAY)  # costs the app nothing; slows a client that loops on refusals
             return False, refusal, "error"  # a 400 whose message the page shows (a 503 shows "busy" only)

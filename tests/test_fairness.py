@@ -4,6 +4,7 @@ behind. The attacks are a red team's, replayed against the launched app as clien
 (conftest's app trusts one proxy; each client names its own TEST-NET-1 address in X-Forwarded-For)."""
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -165,6 +166,9 @@ def small_app():
                               concurrency_limit=1)
             gr.Button().click(lambda text: (time.sleep(1.5), text.lower())[1], box, out, api_name="whisper",
                               concurrency_id="shared", concurrency_limit=4)
+            kept, other = gr.State("kept"), gr.Textbox()
+            gr.Button().click(lambda first, state, second: f"{first} {state} {second}", [box, kept, other], out,
+                              api_name="join")
         demo.queue(max_size=64)
         clients.guard_queue(demo)
         _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
@@ -207,6 +211,17 @@ def test_one_client_holds_at_most_its_share_of_a_lane_running_or_waiting(small_a
 
 
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
+def test_a_call_with_too_few_or_too_many_inputs_is_told_what_the_endpoint_takes(small_app):
+    """From outside gradio's client (curl, a script) a call one input short got an error whose message was null."""
+    _, url = small_app
+    for data in (["a"], ["a", None, "b", "c"]):
+        status, text = _post(url, "join", data, {})
+        assert status == 400 and "/join takes 2 inputs, in this order: first, second; this call sent" in text, text
+    for data in (["a", "b"], ["a", None, "b"]):  # the State left out, or sent as null: gradio fills it in
+        status, event = _post(url, "join", data, {})
+        assert status == 200 and json.loads(_ending(url, "join", event, {}).split("data: ", 1)[1]) == ["a kept b"]
+
+
 def test_calls_that_name_no_session_are_forgotten_once_ended_and_read(small_app):
     """Each plain API call without a session made gradio keep a made-up session (0.6 MB of state on the app's page),
     its message queue and its event ids for good: they now go once the call has ended. A named session stays."""
