@@ -35,9 +35,10 @@ with gr.Blocks(title="rnn-demo: recurrent neural networks at work", delete_cache
     gr.Markdown(page_note(), elem_id="device")
     if MODEL_NOTES:
         gr.Markdown("**Models:** " + " ".join(MODEL_NOTES), elem_id="model-sources")
-    for tab in tabs():
-        with gr.Tab(tab.title):
-            importlib.import_module(tab.module).build()
+    with gr.Tabs(overflow_behavior="wrap"):  # on a phone, every tab's title in view (the "menu" hid four behind "⋯")
+        for tab in tabs():
+            with gr.Tab(tab.title):
+                importlib.import_module(tab.module).build()
     refuse_unreadable_numbers(demo)  # a number the API sends that gradio cannot read: refused by name
 
 # Events that run a model use the worker pools of rnn_demo/runtime.py; the queue holds QUEUE_SIZE

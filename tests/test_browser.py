@@ -24,6 +24,18 @@ def test_the_page_names_the_device_its_models_run_on(page):
     expect(page.locator("#device")).to_contain_text(reported_here())
 
 
+def test_on_a_phone_every_tab_title_is_in_view(page):
+    """At a phone's width the tab titles wrap onto more rows: gradio's default hid four of six behind a "⋯" menu."""
+    from rnn_demo.tasks import tabs
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    try:
+        for tab in tabs():
+            expect(page.get_by_role("tab", name=tab.title, exact=True)).to_be_visible()
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1100})
+
+
 def test_a_keyboard_user_sees_where_the_focus_is(page):
     """Tab from the prompt: the control reached has a 3 px ring (gradio's was faint, on buttons hardly there)."""
     page.get_by_role("tab", name="Text generation").click()
