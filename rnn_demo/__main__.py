@@ -81,6 +81,9 @@ def _add_task_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--device", type=device, default=None,
                        help="cpu, cuda, ...; default: cuda if available, else cpu")
         p.add_argument("--write-card", action="store_true", help="also write the measured figures into the model card")
+        p.add_argument("--log-scoring", action="store_true",
+                       help="log this scoring in the model's training.json and card even where the folder is outside "
+                            "this checkout (a downloaded model's folder is left as it is unless asked)")
         spec.cli.add_evaluate_arguments(p)
 
 

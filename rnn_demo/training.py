@@ -251,15 +251,26 @@ def read_training_record(directory: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def log_test_scoring(directory: str | Path, figures: dict[str, Any]) -> None:
+def log_test_scoring(directory: str | Path, figures: dict[str, Any], asked: bool = False) -> bool:
     """Append a scoring of the test split (date, command, figures) to `test_scorings` in training.json beside a
-    local model, so its record shows every look at the test split. Models without a record (Hub ids) are skipped, and
-    so is a record that is a link (a folder of huggingface_hub's cache: writing would change the cached file)."""
+    local model, so its record shows every look at the test split; True if it was logged. Only a folder of this
+    checkout (its models/, a training's --out under it) is logged unless `asked` (--log-scoring, --write-card): a
+    model a user downloaded is theirs, and checking its figures must not change its files. Models without a record
+    (Hub ids) are skipped, and so is a record that is a link (a folder of huggingface_hub's cache)."""
     path = Path(directory) / "training.json"
-    if not path.is_file() or path.is_symlink():
-        return
+    if not path.is_file() or path.is_symlink() or not (asked or in_checkout(directory)):
+        return False
     record = json.loads(path.read_text())
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     record.setdefault("test_scorings", []).append({"date": when, "command": command_line(), **figures})
     path.write_text(json.dumps(record, indent=2))
     recount_scorings(directory, len(record["test_scorings"]))
+    return True
+
+
+CHECKOUT = Path(__file__).resolve().parent.parent  # the repository the package runs from (site-packages if installed)
+
+
+def in_checkout(directory: str | Path) -> bool:
+    """Whether `directory` lies in the git checkout this package runs from."""
+    return (CHECKOUT / ".git").exists() and Path(directory).resolve().is_relative_to(CHECKOUT)

@@ -141,7 +141,7 @@ def test_bench_generate_reports_both_paths(cli, tiny_models_dir):
 
 @pytest.mark.slow
 def test_evaluate_json_on_the_protocol_text(tiny_models_dir):
-    result = run_cli("evaluate", "text", "--model", str(tiny_models_dir / "text-lstm"), "--json")
+    result = run_cli("evaluate", "text", "--model", str(tiny_models_dir / "text-lstm"), "--json", "--log-scoring")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["val_bits_per_char"] == pytest.approx(figures["val_nats_per_char"] / 0.693147, abs=2e-3)

@@ -97,7 +97,10 @@ def test_visitors_models_may_be_of_either_track_and_nothing_else():
 def test_evaluate_scores_the_track_a_model_was_trained_for_and_logs_it(cli, tiny_models_dir, tmp_path):
     for name, track in (("forecast-gru", PRIMARY), ("forecast-temperature-gru", ORACLE)):
         model = shutil.copytree(tiny_models_dir / name, tmp_path / name)
-        answer = cli("evaluate", "forecast", "--model", str(model), "--json")
+        files = {path.name: path.read_bytes() for path in model.iterdir()}
+        answer = cli("evaluate", "forecast", "--model", str(model), "--json")  # a folder outside the checkout
+        assert {path.name: path.read_bytes() for path in model.iterdir()} == files  # a download's: left as it is
+        answer = cli("evaluate", "forecast", "--model", str(model), "--json", "--log-scoring")
         result = json.loads(answer.stdout)
         assert answer.returncode == 0 and result["track"] == track and result["reference"] == REFERENCES[track]
         assert {"seasonal_naive_48", "seasonal_naive_336"} <= set(result) and result["origins"] == 56

@@ -182,18 +182,20 @@ def test_test_scorings_are_appended_to_the_training_record(tmp_path):
 
     from rnn_demo.training import log_test_scoring
 
-    log_test_scoring(tmp_path, {"test_accuracy": 0.5})  # no record: nothing written
+    log_test_scoring(tmp_path, {"test_accuracy": 0.5}, asked=True)  # no record: nothing written
     assert not (tmp_path / "training.json").exists()
     (tmp_path / "training.json").write_text(json.dumps({"step": 3}))
-    log_test_scoring(tmp_path, {"test_accuracy": 0.5})
-    log_test_scoring(tmp_path, {"test_accuracy": 0.75})
+    assert not log_test_scoring(tmp_path, {"test_accuracy": 0.5})  # outside the checkout, unasked: a download's
+    assert json.loads((tmp_path / "training.json").read_text()) == {"step": 3}
+    log_test_scoring(tmp_path, {"test_accuracy": 0.5}, asked=True)
+    log_test_scoring(tmp_path, {"test_accuracy": 0.75}, asked=True)
     record = json.loads((tmp_path / "training.json").read_text())
     assert record["step"] == 3 and [entry["test_accuracy"] for entry in record["test_scorings"]] == [0.5, 0.75]
     assert all(entry["date"].endswith("UTC") and entry["command"].startswith("python -m rnn_demo")
                for entry in record["test_scorings"])
     card = "# A model\n\n- The test split has been scored 2 time(s), each logged under `test_scorings`.\n"
     (tmp_path / "README.md").write_text(card)
-    log_test_scoring(tmp_path, {"test_accuracy": 0.8})  # a benchmark's, after the card: its count kept
+    log_test_scoring(tmp_path, {"test_accuracy": 0.8}, asked=True)  # a benchmark's, after the card: its count kept
     assert (tmp_path / "README.md").read_text() == card.replace("2 time(s)", "3 time(s)")
     # a folder of huggingface_hub's cache holds links to its blobs: scoring a downloaded model changes none of them
     snapshot, blobs = tmp_path / "snapshot", tmp_path / "blobs"
@@ -202,8 +204,24 @@ def test_test_scorings_are_appended_to_the_training_record(tmp_path):
     for name in ("training.json", "README.md"):
         (blobs / name).write_bytes((tmp_path / name).read_bytes())
         (snapshot / name).symlink_to(blobs / name)
-    log_test_scoring(snapshot, {"test_accuracy": 0.9})
+    log_test_scoring(snapshot, {"test_accuracy": 0.9}, asked=True)
     assert all((blobs / name).read_bytes() == (tmp_path / name).read_bytes() for name in ("training.json", "README.md"))
+
+
+def test_a_model_of_the_checkout_is_logged_unasked(tmp_path, monkeypatch):
+    """The project's own models (models/, a training's --out in the checkout) keep every look at their test split."""
+    import json
+
+    from rnn_demo import training
+
+    monkeypatch.setattr(training, "CHECKOUT", tmp_path)
+    model = tmp_path / "models" / "sentiment-gru"
+    model.mkdir(parents=True)
+    (model / "training.json").write_text(json.dumps({"step": 3}))
+    assert not training.log_test_scoring(model, {"test_accuracy": 0.5})  # not a git checkout: an installed package's
+    (tmp_path / ".git").mkdir()
+    assert training.log_test_scoring(model, {"test_accuracy": 0.5})
+    assert json.loads((model / "training.json").read_text())["test_scorings"][0]["test_accuracy"] == 0.5
 
 
 def test_a_step_whose_gradients_are_not_finite_stops_the_run_before_it_spoils_the_weights(tmp_path):

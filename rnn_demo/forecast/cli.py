@@ -74,7 +74,8 @@ class ForecastCLI(TaskCLI):
             from ..training import log_test_scoring
 
             log_test_scoring(args.model, {"track": result["track"], "mase": result["model"]["mase"],
-                                          "coverage80": result["model"]["coverage80"]})
+                                          "coverage80": result["model"]["coverage80"]},
+                             asked=args.write_card or args.log_scoring)
         if args.write_card:
             from .card import write_forecast_card
 

@@ -73,7 +73,8 @@ class SentimentCLI(TaskCLI):
             return short_text_check()
         texts, labels = texts_and_labels(protocol_dataset()["test"])
         result = evaluate_classifier(model, tokenizer, texts, labels)
-        log_test_scoring(args.model, {"test_accuracy": result["test_accuracy"], "macro_f1": result["macro_f1"]})
+        log_test_scoring(args.model, {"test_accuracy": result["test_accuracy"], "macro_f1": result["macro_f1"]},
+                         asked=args.write_card or args.log_scoring)
         if args.deletion_reviews:
             from .faithfulness import deletion_check
 

@@ -63,7 +63,7 @@ class TextCLI(TaskCLI):
         result = evaluate_model(stepper, text)
         # every look at the validation plays, the split the figures are reported on, kept with a local model
         log_test_scoring(args.model, {"split": "validation", "val_nats_per_char": result["val_nats_per_char"],
-                                      "precision": result["precision"]})
+                                      "precision": result["precision"]}, asked=args.write_card or args.log_scoring)
         if args.write_card:
             from .card import write_text_card
 
