@@ -199,4 +199,6 @@ def test_the_package_way_runs_the_models_the_cards_name_from_the_hub(tmp_path, m
     text, sentiment, forecast, temperature = (part.strip() for part in re.split(r"=== \w+ ===", result.stdout)[1:])
     assert len(text) >= 250  # 300 characters of Shakespeare-like text
     assert ast.literal_eval(sentiment)[0]["positive"] > 0.5  # the printed list of one {label: probability}
-    assert forecast == temperature == "(1, 48, 3)"
+    for printed in (forecast, temperature):  # the snippet's first four steps (10/50/90% each), then the shape
+        *steps, shape = printed.splitlines()
+        assert shape == "(1, 48, 3)" and len(steps) == 4 and all(len(step.strip(" []").split()) == 3 for step in steps)

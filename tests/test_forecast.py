@@ -307,3 +307,30 @@ def test_an_upload_shorter_than_two_weeks_names_the_minimum(tmp_path):
     pd.DataFrame({"time": pd.date_range("2024-01-01", periods=500, freq="30min"), "value": 1.0}).to_csv(path, index=False)
     with pytest.raises(ValueError, match="has 500 steps; a forecast needs at least 672"):
         forecast_for(bundled_cells()[0], "", str(path))
+
+
+def test_a_half_hourly_model_reads_an_hourly_series_in_its_steps():
+    """Through the package's own call, as the model cards give it: a half-hourly model and an hourly series give the
+    next 24 hours, as the model converted to hourly steps gives them (it gave 48 hours, its lags read in hours)."""
+    torch.manual_seed(0)
+    model = Forecaster(ForecastConfig(hidden_size=8)).eval()  # half-hourly: window 336, day 48, week 336
+    times = pd.date_range("2024-01-01", periods=24 * 7 * 3, freq="h")
+    series = Series(times, 1000 + 100 * np.sin(2 * np.pi * np.arange(len(times)) / 24), (times.day_of_week < 5) * 1.0)
+    quantiles = forecast_quantiles(model, series, [len(series)])
+    assert quantiles.shape == (1, 24, len(model.config.quantiles))
+    assert np.array_equal(quantiles, forecast_quantiles(model.for_step(60), series, [len(series)]))
+    assert model.config.step_minutes == 30  # the model passed in is left as it was
+
+
+def test_the_working_day_flags_may_run_on_through_the_day_ahead():
+    """A public holiday in the day to forecast, marked 0 in flags that run past the values (Monday to Friday filled
+    it before, and flags a day longer than the values were refused)."""
+    model, series = tiny_forecaster(), toy_series(days=10)  # ends on a Wednesday: the day ahead is a Thursday
+    plain = forecast_quantiles(model, series, [len(series)])
+    def ahead(flags):
+        return forecast_quantiles(model, Series(series.times, series.values, np.concatenate([series.workday, flags])),
+                                  [len(series)])
+
+    assert np.array_equal(ahead(np.ones(4)), plain)  # the flags Monday to Friday gives
+    assert not np.allclose(ahead(np.zeros(4)), plain)  # a holiday: another forecast
+    assert np.array_equal(ahead(np.zeros(2)), ahead(np.array([0.0, 0.0, 1.0, 1.0])))  # the rest filled as before

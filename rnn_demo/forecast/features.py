@@ -57,10 +57,14 @@ def known_rows(times: pd.DatetimeIndex, workday: np.ndarray, temperature: np.nda
 
 
 def extend_times(times: pd.DatetimeIndex, workday: np.ndarray, steps: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """The time stamps and working days continued `steps` steps past the end (Monday to Friday work)."""
+    """The time stamps and working days continued `steps` steps past the end. `workday` may run past the stamps (the
+    coming days' flags: a public holiday ahead marked 0); where it stops, Monday to Friday work."""
     step = times[-1] - times[-2]
     future = pd.date_range(times[-1] + step, periods=steps, freq=step)
-    return times.append(future), np.concatenate([workday, (future.day_of_week < 5).astype(float)])
+    ahead = (future.day_of_week < 5).astype(float)
+    given = np.asarray(workday[len(times):len(times) + steps], dtype=float)
+    ahead[:len(given)] = given
+    return times.append(future), np.concatenate([np.asarray(workday[:len(times)], dtype=float), ahead])
 
 
 def min_history(window: int, week: int) -> int:

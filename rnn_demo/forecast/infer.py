@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from .features import extend_times, known_rows, min_history, window_inputs
-from .model import INTERVAL, Forecaster
+from .model import INTERVAL, STEPS, Forecaster
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Series:
 
     times: pd.DatetimeIndex
     values: np.ndarray  # (steps,)
-    workday: np.ndarray  # (steps,) 1 on working days
+    workday: np.ndarray  # (steps,) 1 on working days; it may run on through the day ahead (a holiday there marked 0)
     offsets: np.ndarray | None = None  # (steps,) UTC offset of each wall-clock time in minutes (NaN: unknown); None
     # (steps + known future,) degrees Celsius, for the temperature track; it may run past the values by up to a day:
     # the forecast day's temperatures (a weather forecast, or the oracle's observed ones). None: not known.
@@ -72,11 +72,22 @@ def protocol_series() -> tuple[Series, int]:
     return Series.from_dataset(whole_series(dataset)), len(dataset["train"])
 
 
+def in_series_steps(model: Forecaster, series: Series) -> Forecaster:
+    """`model` counting in `series`' steps where the series is half-hourly or hourly and the model counts in the other
+    (Forecaster.for_step): read as it was, an hourly series gave a half-hourly model's 48 steps, two days, with its
+    day and week lags 48 and 336 hours."""
+    if len(series) > 1 and series.step_minutes in STEPS and series.step_minutes != model.config.step_minutes:
+        return model.for_step(series.step_minutes)
+    return model
+
+
 @torch.inference_mode()
 def forecast_quantiles(model: Forecaster, series: Series, origins: np.ndarray, calibrated: bool = True) -> np.ndarray:
     """(origins, horizon, quantiles) in the series' unit; `calibrated`: with the interval widening applied.
 
-    An origin is the index of the first step forecast; it may be len(series) (forecast past the end)."""
+    An origin is the index of the first step forecast; it may be len(series) (forecast past the end). A half-hourly
+    model reads an hourly series in its steps, and the other way round (in_series_steps)."""
+    model = in_series_steps(model, series)
     config = model.config
     origins = np.asarray(origins, dtype=int)
     if origins.size == 0:

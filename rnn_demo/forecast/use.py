@@ -15,11 +15,12 @@ for name, module in (("backbone.rnn.", rnn), ("head.", head)):
 
 def quantiles(x):
     """x (batch, window + horizon, features): at each step the features config["features"] names, in that order:
-    demand minus the past window's mean, over its standard deviation plus 0.001 of its mean size (0, and observed 0,
-    after the origin); the same for demand a day and a week before; sin and cos of 2 pi minute-of-day / 1440 and
-    of 2 pi weekday / 7 (Monday 0); workday (0 on weekends and public holidays); for a temperature model, the
-    temperature, its day's mean and its day's maximum, each (degrees C - config["temperature_center"]) /
-    config["temperature_scale"] -> (batch, horizon, quantiles), in the window's scale."""
+    demand minus the past window's mean, over its standard deviation (the population's, ddof=0) plus 0.001 of its
+    mean size (0, and observed 0, after the origin); the same for demand a day and a week before; sin and cos of 2 pi
+    minute-of-day / 1440 and of 2 pi weekday / 7 (Monday 0); workday (0 on weekends and public holidays); for a
+    temperature model, the temperature, its day's mean and its day's maximum, each (degrees C -
+    config["temperature_center"]) / config["temperature_scale"] -> (batch, horizon, quantiles), in the window's
+    scale."""
     with torch.no_grad():
         outputs, _ = rnn(x)  # (batch, window + horizon, hidden)
         raw = head(torch.cat([outputs, x], -1)[:, -config["horizon"]:])
@@ -41,8 +42,9 @@ LIMITATIONS = """\
 Trained on one region and one year: the half-hourly electricity demand of Victoria (Australia) in 2014. Another
 grid's series is read less well as it stands (the app adapts a model to an upload first). Each window is scaled by
 its own mean and spread, so any unit works (a series in MW gives the forecast a series in GW would, in MW), and an
-hourly series works through `Forecaster.for_step` (the package does it for you). Mark public holidays 0 in the
-working-day flag, as the training data does: Monday to Friday alone made the Christmas 2014 forecast much worse. The
+hourly series works through `Forecaster.for_step` (`forecast_quantiles` does it for you). Mark public holidays 0 in
+the working-day flag, as the training data does, the day to forecast's too (the flags may run a day past the values):
+Monday to Friday alone made the Christmas 2014 forecast much worse. The
 80% interval was calibrated on the last 14 days of training, late October to early November (the 14 before them chose
 the checkpoint); its coverage on the test weeks, in summer, is in the table above, and where it is under 80% the
 interval is too narrow there. The project's README gives the protocol: its data, splits and metrics."""
@@ -60,8 +62,10 @@ temperature = None  # a temperature-aware model reads it (°C): at those times a
 if model.config.reads_temperature:
     temperature = 20 + 5 * np.sin(np.arange(len(times) + day) * 2 * np.pi / day)  # your observations and forecast
 workday = (times.day_of_week < 5).astype(float)  # 0 on weekends, and on public holidays: mark yours 0 too
-series = Series(times, values, workday, temperature=temperature)
-quantiles = forecast_quantiles(model, series, [len(series)])  # (1, horizon, 3): the 10/50/90% quantiles ahead""",
+ahead = np.ones(day)  # the day to forecast (a Monday here): 0 if it is a public holiday (left out: Monday to Friday)
+series = Series(times, values, np.concatenate([workday, ahead]), temperature=temperature)
+quantiles = forecast_quantiles(model, series, [len(series)])  # (1, horizon, 3): the 10/50/90% quantiles ahead
+print(quantiles[0, :4].round(3))  # the first four steps: 10%, 50% and 90% each""",
           command='rnn-demo evaluate forecast --model REPO', limitations=LIMITATIONS,
           command_does="score it on the protocol's test weeks",
           config_fields={
