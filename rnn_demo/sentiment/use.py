@@ -29,14 +29,13 @@ domains (products, hotels), other languages, sarcasm and short idioms read less 
 shows how much. A confident verdict is not a correct one; not for decisions about people. The project's README gives
 the protocol: its data, splits and metrics."""
 
-USE = Use(PLAIN, package="""from huggingface_hub import snapshot_download
+USE = Use(PLAIN, package="""from rnn_demo.sentiment.cli import load_classifier
 from rnn_demo.sentiment.infer import classify_reviews
-from rnn_demo.sentiment.model import ReviewClassifier
-from rnn_demo.sentiment.tokenizer import load_tokenizer
 
-folder = snapshot_download("REPO", allow_patterns=["config.json", "model.safetensors", "tokenizer.json"])
-model, tokenizer = ReviewClassifier.from_pretrained(folder), load_tokenizer(folder)
-print(classify_reviews(model, tokenizer, ["A moving story, wonderfully acted; I was never bored."]))""",
+model, tokenizer = load_classifier("REPO", "cpu")  # a Hub id, or a folder holding its files ("cuda" on a GPU)
+review = ("A moving story, wonderfully acted. The two leads are superb, the script is sharp and funny, and the "
+          "last half hour had the whole audience in tears. I was never bored for a minute.")
+print(classify_reviews(model, tokenizer, [review]))  # one {label: probability} per review""",
           command='rnn-demo evaluate sentiment --model REPO', extras=", `tokenizers`", limitations=LIMITATIONS,
           command_does="score it on the protocol's test split",
           config_fields={
