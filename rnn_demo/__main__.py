@@ -12,6 +12,7 @@ from .backbone import CELLS
 from .cli_args import device, positive_number, seconds, whole
 from .hub import MODELS_DIR, ModelLoadError, bundled_model
 from .hub_sync import HubTransferError
+from .project import INSTALL
 from .tasks import TASKS, add_tab_commands, all_benches, task_names
 from .wheels import DataError
 
@@ -254,6 +255,9 @@ COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "evaluate": cmd_evaluate
             "pull": cmd_pull, "publish": cmd_publish, "cards": cmd_cards}
 
 
+APP_PACKAGES = ("gradio", "gradio_client", "plotly", "authlib", "itsdangerous")  # pyproject.toml's "app" extra
+
+
 def main(argv: list[str] | None = None) -> int:
     from .training import COMMAND_ARGS
 
@@ -263,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
         (getattr(args, "run", None) or COMMANDS[args.command])(args)
     except (DataError, ModelLoadError, HubTransferError, ValueError, OSError) as error:  # OSError: a path not found
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in APP_PACKAGES:
+            raise
+        extra = INSTALL.replace(" @ ", "[app] @ ", 1)
+        print(f"error: this command runs the app, which needs {error.name}: install the package's app extra, pip "
+              f"install \"{extra}\" (or requirements.txt in a checkout)", file=sys.stderr)
         return 1
     finally:
         COMMAND_ARGS.reset(running)

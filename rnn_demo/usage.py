@@ -67,9 +67,9 @@ def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo
     limitations = f"\n## Limitations\n\n{use.limitations}\n" if protocol and use.limitations else ""
     return f"""## Use
 
-With the package (`pip install "{project.install}"`: the app's pinned dependencies come with it; on a machine
-without a GPU, install torch's CPU build first, at the version the package pins, from
-https://download.pytorch.org/whl/cpu):
+With the package (`pip install "{project.install}"`: the models, the command line, training and evaluation; the
+web app's packages come with the `[app]` extra. On a machine without a GPU, install torch's CPU build first: `pip
+install torch --index-url https://download.pytorch.org/whl/cpu`):
 
 ```python
 {use.package.replace("REPO", repo)}

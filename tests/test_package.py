@@ -21,9 +21,16 @@ def pins(lines: list[str]) -> list[str]:
             and not line.lstrip().startswith("-")]
 
 
-def test_the_package_pins_what_requirements_txt_pins():
+def test_the_package_asks_at_least_what_requirements_txt_pins_the_app_only_in_its_extra():
+    """requirements.txt pins the Space's versions exactly; the package asks at least those (pins made any other torch
+    or numpy a conflict for a user who only wants a model), and what only the app imports is its "app" extra."""
+    from rnn_demo.__main__ import APP_PACKAGES
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == pins((ROOT / "requirements.txt").read_text().splitlines())
+    pinned = [line.replace("==", ">=") for line in pins((ROOT / "requirements.txt").read_text().splitlines())]
+    app = project["optional-dependencies"]["app"]
+    assert sorted(project["dependencies"] + app) == sorted(pinned)
+    assert {line.split(">=")[0] for line in app} == set(APP_PACKAGES) - {"gradio_client"}  # gradio brings its client
     assert project["scripts"] == {"rnn-demo": "rnn_demo.__main__:main"}
 
 
@@ -108,11 +115,12 @@ APP_ONLY = {"gradio", "gradio_client", "plotly", "authlib", "itsdangerous", "pla
 class NoApp(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name.split(".")[0] in APP_ONLY:
-            raise ImportError(f"{name} is the app's, not the model code's")
+            raise ModuleNotFoundError(f"{name} is the app's, not the model code's", name=name)  # as if not installed
 
 sys.meta_path.insert(0, NoApp())
 import rnn_demo.__main__, rnn_demo.text.serve, rnn_demo.sentiment.serve, rnn_demo.forecast.serve, tests.test_cuda
 rnn_demo.__main__.build_parser().parse_args(["bench", "generate", "--device", "cuda"])
+assert rnn_demo.__main__.main(["bench", "load", "--seconds", "1"]) == 1  # the app's command: says what to install
 print("ok")
 """
 
@@ -124,3 +132,4 @@ def test_the_model_code_and_the_cuda_checks_import_without_the_app():
     result = subprocess.run([sys.executable, "-c", IMPORTS_WITHOUT_THE_APP], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+    assert 'install the package\'s app extra, pip install "rnn-demo[app] @ git+' in result.stderr
