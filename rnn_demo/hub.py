@@ -202,16 +202,22 @@ def _yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-SCORINGS = re.compile(r"(been scored )\d+( time\(s\))")  # the cards' count of looks at the test data
+# the cards' count of looks at the test data (written "N time(s)" before 2026-12-06)
+SCORINGS = re.compile(r"(been scored )(?:once|twice|\d+ times|\d+ time\(s\))")
+
+
+def times_text(count: int) -> str:
+    """1 -> "once", 2 -> "twice", else "N times": how the cards count scorings."""
+    return {1: "once", 2: "twice"}.get(count, f"{count:,} times")
 
 
 def recount_scorings(directory: str | Path, count: int) -> None:
-    """Keep the count in a model card's "... has been scored N time(s)" line (where it has one) at `count`, the
+    """Keep the count in a model card's "... has been scored N times" line (where it has one) at `count`, the
     scorings `training.json` logs: a benchmark's scoring after the card was written left it one short."""
     path = Path(directory) / "README.md"
     if path.is_file() and not path.is_symlink():  # a link: a cached file of huggingface_hub, left as it is
         card = path.read_text(encoding="utf-8")
-        recounted = SCORINGS.sub(rf"\g<1>{count}\2", card)
+        recounted = SCORINGS.sub(lambda found: found.group(1) + times_text(count), card)
         if recounted != card:
             path.write_text(recounted, encoding="utf-8")
 

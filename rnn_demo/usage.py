@@ -120,8 +120,8 @@ def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, pro
     """The card in `directory` with what it takes from project.py (`project`: the account it is published under)
     made current: the dataset (`dataset`: the task's protocol dataset, its name under the account), the link to the
     code, and the "## Use" section (the last one; `use`: the task's snippets); the task of its model-index as
-    `pipeline_tag`, and `language` if given. The measured figures stay. A folder without a card, or a card without
-    front matter, is a clear error."""
+    `pipeline_tag`, and `language` if given; the count of test scorings as training.json logs them. The measured
+    figures stay. A folder without a card, or a card without front matter, is a clear error."""
     path = Path(directory) / "README.md"
     if not path.is_file():
         raise ValueError(f"{directory} has no model card (README.md): `evaluate` writes one (--write-card)")
@@ -139,8 +139,18 @@ def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, pro
         data["language"] = language
     body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)
     body = with_use_section(body, use_section(task, use, Path(directory).name, project))
+    body = _counted_scorings(body, directory)
     front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n{body}"
+
+
+def _counted_scorings(body: str, directory: str | Path) -> str:
+    """The card's count of looks at the test data as training.json logs them, in words ("once", "3 times")."""
+    from .hub import SCORINGS, times_text
+    from .training import read_training_record
+
+    count = len(read_training_record(directory).get("test_scorings", []))
+    return SCORINGS.sub(lambda found: found.group(1) + times_text(count), body) if count else body
 
 
 def refresh_front_matter(readme: str | Path, datasets: Iterable[str]) -> None:

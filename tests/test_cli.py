@@ -260,7 +260,7 @@ def test_evaluate_sentiment_logs_its_test_scoring_and_writes_the_card(cli, tiny_
     assert [entry["test_accuracy"] for entry in logged] == [figures["test_accuracy"]]
     assert "evaluate sentiment" in logged[0]["command"]
     card = (model / "README.md").read_text()
-    assert f"accuracy {figures['short_texts']['accuracy']:.2%}" in card and "scored 1 time(s)" in card
+    assert f"accuracy {figures['short_texts']['accuracy']:.2%}" in card and "scored once" in card
     from rnn_demo.hub import card_metadata
 
     assert card_metadata(model)["model-index"][0]["results"][0]["dataset"]["split"] == "test"

@@ -193,10 +193,10 @@ def test_test_scorings_are_appended_to_the_training_record(tmp_path):
     assert record["step"] == 3 and [entry["test_accuracy"] for entry in record["test_scorings"]] == [0.5, 0.75]
     assert all(entry["date"].endswith("UTC") and entry["command"].startswith("python -m rnn_demo")
                for entry in record["test_scorings"])
-    card = "# A model\n\n- The test split has been scored 2 time(s), each logged under `test_scorings`.\n"
+    card = "# A model\n\n- The test split has been scored 2 time(s), each logged under `test_scorings`.\n"  # as before
     (tmp_path / "README.md").write_text(card)
     log_test_scoring(tmp_path, {"test_accuracy": 0.8}, asked=True)  # a benchmark's, after the card: its count kept
-    assert (tmp_path / "README.md").read_text() == card.replace("2 time(s)", "3 time(s)")
+    assert (tmp_path / "README.md").read_text() == card.replace("2 time(s)", "3 times")
     # a folder of huggingface_hub's cache holds links to its blobs: scoring a downloaded model changes none of them
     snapshot, blobs = tmp_path / "snapshot", tmp_path / "blobs"
     blobs.mkdir()

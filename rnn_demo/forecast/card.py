@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import write_model_card
+from ..hub import times_text, write_model_card
 from ..project import CODE_URL, PROJECT
 from ..training import read_training_record
 from ..usage import refresh_card
@@ -60,7 +60,7 @@ def _held_out(training: dict) -> str:
 def _scorings_line(training: dict) -> str:
     """How often the test weeks were scored (`evaluate` logs each scoring in training.json), when they were logged."""
     scorings = training.get("test_scorings", [])
-    return (f"- The test weeks have been scored {len(scorings)} time(s) with this model (this card's figures "
+    return (f"- The test weeks have been scored {times_text(len(scorings))} with this model (this card's figures "
             "included), each logged under `test_scorings` in `training.json`; none chose a setting.\n"
             if scorings else "")
 

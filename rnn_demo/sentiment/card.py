@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..backbone import CELL_LABELS
-from ..hub import write_model_card
+from ..hub import times_text, write_model_card
 from ..project import CODE_URL, PROJECT
 from ..training import read_training_record
 from ..usage import refresh_card
@@ -45,7 +45,7 @@ def _training_lines(training: dict) -> str:
         lines.append(f"- Short texts in training: {training['short_crops_per_review']} runs of 1 to 3 sentences cut "
                      "from each training review, with its label, mixed with the whole reviews.")
     if training.get("test_scorings"):
-        lines.append(f"- The test split has been scored {len(training['test_scorings'])} time(s), each logged "
+        lines.append(f"- The test split has been scored {times_text(len(training['test_scorings']))}, each logged "
                      "under `test_scorings` in `training.json`.")
     return "".join(line + "\n" for line in lines)
 
