@@ -37,7 +37,8 @@ MODEL_FILES = [CONFIG_NAME, WEIGHTS_NAME, "tokenizer.json", "training.json", "RE
 
 M = TypeVar("M", bound="HubModel")
 NO_BUNDLED_FOLDER = ("no folder here holds the bundled models (RNN_DEMO_MODELS, or a checkout's models/): set "
-                     "RNN_DEMO_MODELS to a folder that holds them, reach the Hub, or pass --model")
+                     "RNN_DEMO_MODELS to a folder that holds them, reach the Hub, or pass --model with the folder of a "
+                     "model's files (`hf download REPO --local-dir FOLDER` makes one)")
 
 
 def bundled_model(name: str) -> str:
