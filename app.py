@@ -60,5 +60,6 @@ if __name__ == "__main__":
     # larger uploads are refused before they reach a handler; gradio's /monitoring pages (every event's
     # timing, open to anyone by default) only when RNN_DEMO_MONITORING=1 asks for them
     # gradio's own routes bounded per client: deep links (a file per call, never deleted) off, uploads counted
-    demo.launch(css=PAGE_CSS, max_file_size=MAX_UPLOAD, enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1",
+    demo.launch(css=PAGE_CSS, max_file_size=MAX_UPLOAD,
+                enable_monitoring=os.environ.get("RNN_DEMO_MONITORING") == "1",
                 state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(RouteLimits)]})

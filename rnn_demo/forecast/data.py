@@ -115,8 +115,8 @@ def _numbers(cells: pd.Series, notes: list[str]) -> pd.Series:
     return values.astype(float)  # whole numbers too: a repeated hour's mean, say, is not one
 
 
-def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str,
-                      temperature_column: str | None = None, stamps_joined: bool = False) -> tuple[Dataset, list[str]]:
+def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str, temperature_column: str | None = None,
+                      stamps_joined: bool = False) -> tuple[Dataset, list[str]]:
     """A (time, value[, temperature]) table as a regular series, and notes on what was repaired.
 
     Times are read at the wall-clock time they show (UTC offsets and day-first dates: see `stamps`). Rows are

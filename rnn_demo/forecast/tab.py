@@ -169,8 +169,10 @@ def build() -> None:
     cell_follows_the_model(TASK.name, loaded, cell, summary, forecast.model_summary)
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
-    forecast_button.click(lambda source, adapt: gr.Button(visible=source == "upload" and adapt), series[:6:5], stop,
-                          api_name="forecast_show_stop", api_visibility="private", queue=False, show_progress="hidden")
+    source, adapt = series[0], series[5]
+    forecast_button.click(lambda chosen, adapting: gr.Button(visible=chosen == "upload" and adapting), [source, adapt],
+                          stop, api_name="forecast_show_stop", api_visibility="private", queue=False,
+                          show_progress="hidden")
     forecast_button.click(forecast_demand, [*series[:6], cell, loaded, adapted, series[6]],
                           [plot, metrics, notes, holdout, adapted],
                           api_name="forecast", **FORECAST_LANE).then(

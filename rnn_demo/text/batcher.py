@@ -98,7 +98,8 @@ class BatchedGeneration:
     def stream(self, prompt: str, sampling: Sampling, owner: str | None = None) -> Iterator[str]:
         """The new text after `prompt`, piece by piece, as `generate` would give it (`owner`: infer.primed's)."""
         sampling = sampling.validated()
-        logits, state = primed(self.stepper, prompt, owner)  # in the caller's thread: a long prompt never holds up the batch
+        # in the caller's thread: a long prompt never holds up the batch
+        logits, state = primed(self.stepper, prompt, owner)
         request = Request(sampling, logits, state, self.stepper.device)
         with self._lock:
             self._users += 1

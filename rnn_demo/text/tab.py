@@ -46,7 +46,8 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
     sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
     text.check_prompt(prompt, stepper.vocab)  # its length, before a copy of it is made to show
     shown = visible(prompt)
-    for generated in text.stream_text(stepper, prompt, sampling, prompt_owner(prompt, request)):  # a visitor's vocabulary may hold controls too
+    owner = prompt_owner(prompt, request)
+    for generated in text.stream_text(stepper, prompt, sampling, owner):  # a visitor's vocabulary may hold controls too
         yield shown + visible(generated)
 
 

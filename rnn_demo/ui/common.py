@@ -96,8 +96,9 @@ def shows_errors(handler: Callable) -> Callable:
 
 def name_the_values(handler: Callable, names: list[str], defaults: dict[str, object] | None = None) -> Callable:
     """`handler` (its `*values` last), its signature shown with `names` in their place: gradio names a handler's API
-    inputs by its parameters, and called those of `*values` param_6, param_7, ... (gradio still hands them in by
-    position). `defaults`: the named values an API caller may leave out, which must be the last ones."""
+    inputs by its parameters, and called those of `*values` param_5, param_6, ... (gradio still hands them in by
+    position); it sets the function's own `__signature__`. `defaults`: the named values an API caller may leave out,
+    which must be the last ones."""
     defaults = defaults or {}
     signature = inspect.signature(handler)
     fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
