@@ -51,6 +51,12 @@ def config_table(fields: Iterable[str], use: Use) -> str:
     return f"| field | what it holds |\n| --- | --- |\n{rows}"
 
 
+def bundled_repo(task: str, name: str, project: Project = PROJECT) -> str | None:
+    """The Hub repository of the bundled model in the folder `name` (text-lstm, forecast-temperature-gru), or None."""
+    bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS
+    return project.model_repo(name) if bundled else None
+
+
 def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo: str | None = None,
                 protocol: bool = True) -> str:
     """The card's "## Use" section (`use`: the task's snippets) for the model in the folder `name`: the repository
@@ -59,9 +65,7 @@ def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo
     `protocol`: a model trained on the protocol's data, with the task's command (it scores that data) and the
     task's "## Limitations" section after it (not for a model of a visitor's own data)."""
     folder = repo.rsplit("/", 1)[-1] if repo else f"rnn-demo-{name}"
-    if repo is None:
-        bundled = name.startswith(f"{task}-") and name.rsplit("-", 1)[1] in CELLS  # text-lstm, forecast-temperature-gru
-        repo = project.model_repo(name) if bundled else f"<user>/{name}"
+    repo = repo or bundled_repo(task, name, project) or f"<user>/{name}"
     snippet = use.snippet.replace("FOLDER", folder).replace("REPO", repo)
     command_line = f"\nor {use.command_does} {COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if protocol else ""
     limitations = f"\n## Limitations\n\n{use.limitations}\n" if protocol and use.limitations else ""
@@ -120,8 +124,9 @@ def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, pro
     """The card in `directory` with what it takes from project.py (`project`: the account it is published under)
     made current: the dataset (`dataset`: the task's protocol dataset, its name under the account), the link to the
     code, and the "## Use" section (the last one; `use`: the task's snippets); the task of its model-index as
-    `pipeline_tag`, and `language` if given; the count of test scorings as training.json logs them. The measured
-    figures stay. A folder without a card, or a card without front matter, is a clear error."""
+    `pipeline_tag`, and `language` if given; the count of test scorings as training.json logs them; a bundled model's
+    "Reproduce" commands with its Hub id. The measured figures stay. A folder without a card, or a card without
+    front matter, is a clear error."""
     path = Path(directory) / "README.md"
     if not path.is_file():
         raise ValueError(f"{directory} has no model card (README.md): `evaluate` writes one (--write-card)")
@@ -140,6 +145,9 @@ def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, pro
     body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)
     body = with_use_section(body, use_section(task, use, Path(directory).name, project))
     body = _counted_scorings(body, directory)
+    if repo := bundled_repo(task, Path(directory).name, project):  # the Hub's reader has no checkout's models/
+        body = re.sub(r"Reproduce: `python -m rnn_demo (evaluate \w+) --model \S+",
+                      rf"Reproduce: `rnn-demo \1 --model {repo}", body)
     front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n{body}"
 

@@ -183,7 +183,7 @@ def test_a_pushed_card_sends_people_to_the_repository_it_went_to(run, hub, tmp_p
     shutil.copytree(tiny_models_dir / "text-gru", folder)
     refresh_card(folder, "text", TASKS["text"].use, TASKS["text"].dataset)
     card = (folder / "README.md").read_text(encoding="utf-8")
-    assert f"{model_repo('text-gru')}\")" in card and "## Use" in card
+    assert f"from_pretrained(\"{model_repo('text-gru')}\"" in card and "## Use" in card
     pushed = run("push", "text", "--model", str(folder), "--repo-id", "user/my-lm")
     assert pushed.returncode == 0, pushed.stderr[-2000:]
     files = hub.files("user/my-lm")

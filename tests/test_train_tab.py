@@ -157,4 +157,4 @@ def test_push_goes_with_the_visitors_token_and_asks_for_a_sign_in_without_one(tr
     files = hub.files("user/my-letters")
     assert {"config.json", "model.safetensors", "README.md"} <= set(files)
     card = files["README.md"].decode()  # its Use section names the repository it went to, for who downloads it
-    assert 'CharLM.from_pretrained("user/my-letters")' in card and "hf download user/my-letters" in card
+    assert 'CharLM.from_pretrained("user/my-letters"' in card and "hf download user/my-letters" in card
