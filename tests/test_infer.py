@@ -198,6 +198,12 @@ def test_a_primed_prompt_is_kept_for_its_own_visitor_and_an_example_for_everyone
     example = EXAMPLES[0][0]
     assert {prompt_owner(example, gr.Request(session_hash=name)) for name in ("alice", "bob")} == {None}
     assert prompt_owner(secret, gr.Request()) == "client:unknown" and prompt_owner(secret, None) is None
+    from gradio.helpers import special_args
+
+    from rnn_demo.text.tab import generate_text, next_characters
+
+    for handler, inputs in ((generate_text, 9), (next_characters, 3)):  # gradio hands each its request, last
+        assert special_args(handler, [None] * inputs, gr.Request(session_hash="alice"))[0][-1].session_hash == "alice"
 
 
 def test_the_next_character_table_labels_controls_and_lone_surrogates_apart():
