@@ -110,6 +110,7 @@ def model_summary(cell: str) -> str:
     parameters = stepper.parameter_count
     metrics = card_metrics(directory)
     metric = (f"{metrics['nats_per_char']:.3f} nats/char ({metrics['bits_per_char']:.3f} bits/char) on the "
-              "validation plays" if "nats_per_char" in metrics else "validation metric not measured yet")
+              "validation plays (how surprised it is, on average, by each next character: lower is better)"
+              if "nats_per_char" in metrics else "validation metric not measured yet")
     return (f"**{CELL_LABELS[cell]}**: {config.num_layers} x {config.hidden_size} units, {parameters / 1e6:.1f}M "
             f"parameters; {metric}. {runs_on(stepper.device)}")
