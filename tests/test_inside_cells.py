@@ -120,3 +120,14 @@ def test_a_passage_is_checked_before_it_is_read(text, message):
     model = load_model(CharLM, ROOT / "models" / "text-rnn", "cpu")
     with pytest.raises(ValueError, match=message):
         read_passage(model, text)
+
+
+def test_the_unrolled_figures_colour_scale_stays_beside_its_first_steps():
+    """Its colour bar ran the figure's whole height (thousands of pixels for a long input): 240 px, at the top."""
+    from rnn_demo.inside.plots import unrolled_figure
+    from rnn_demo.inside.unrolled import unrolled_view
+
+    figure = unrolled_figure(unrolled_view(tiny_model("lstm"), "ROMEO: hello", layer=1))
+    scales = [trace.colorbar for trace in figure.data if trace.showscale]
+    assert len(scales) == 1 and (scales[0].len, scales[0].lenmode, scales[0].yanchor) == (240, "pixels", "top")
+    assert figure.layout.height > 1000  # a tall figure: 12 steps of the LSTM's rows

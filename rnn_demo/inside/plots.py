@@ -9,6 +9,9 @@ from .unrolled import UnrolledView
 
 DIVERGING = "RdBu_r"  # negative blue, positive red, zero white
 CELL_COLOURS = {"rnn": "#1f77b4", "gru": "#2ca02c", "lstm": "#d62728"}
+# the unrolled view's colour scale: beside its first steps, 240 px tall (it ran the figure's whole height, thousands
+# of pixels, its labels far apart)
+SCALE = {"len": 240, "lenmode": "pixels", "y": 1, "yanchor": "top", "title": {"text": "value"}}
 
 
 def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
@@ -22,7 +25,7 @@ def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
     shown = view.values[:, :, :units]  # (steps, rows, units)
     for t in range(steps):
         figure.add_trace(go.Heatmap(z=shown[t].tolist(), y=view.rows, x=list(range(shown.shape[-1])),
-                                    zmin=-3, zmax=3, zmid=0, colorscale=DIVERGING, showscale=t == 0,
+                                    zmin=-3, zmax=3, zmid=0, colorscale=DIVERGING, showscale=t == 0, colorbar=SCALE,
                                     hovertemplate="%{y}<br>unit %{x}: %{z:.3f}<extra></extra>"), row=t + 1, col=1)
         figure.update_yaxes(autorange="reversed", tickfont={"size": 9}, row=t + 1, col=1)
     figure.update_xaxes(title_text="hidden unit", row=steps, col=1)
