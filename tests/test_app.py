@@ -86,7 +86,6 @@ def test_model_info_shows_the_cards_metric(client, endpoint, cell, label):
     info = client.predict(cell, api_name=endpoint)
     assert f"**{label}**" in info and "parameters" in info
     assert info.endswith(".") and reported_here() in info.rsplit("Runs on ", 1)[1]  # the device, as torch names it
-    assert endpoint != "/text_model_info" or "by each next character: lower is better" in info  # nats/char, glossed
 
 
 @pytest.mark.slow

@@ -97,7 +97,8 @@ def test_text_tab_streams_generated_text(page):
 def test_switch_cell_and_use_an_example(page):
     page.get_by_label("GRU", exact=True).check()
     page.locator("strong", has_text="GRU").first.wait_for(timeout=10_000)
-    assert "nats/char" in page.locator("strong", has_text="GRU").first.locator("..").inner_text()
+    summary = page.locator("strong", has_text="GRU").first.locator("..").inner_text()
+    assert "nats/char" in summary and "by each next character: lower is better" in summary  # the unit, glossed
     page.get_by_role("button", name="HAMLET: To be, or not to be").click()  # an example fills the prompt box
     prompt = "HAMLET:\nTo be, or not to be"
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(prompt, timeout=10_000)
