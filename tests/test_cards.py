@@ -135,9 +135,12 @@ def test_the_text_snippet_gives_the_package_next_character_probabilities(cell):
     from rnn_demo.text.model import CharLM
 
     name = f"text-{cell}"
+    from rnn_demo.text.stepper import LEAD_IN
+
     namespace = run_snippet(name)
+    assert namespace["read"] == LEAD_IN + namespace["prompt"]  # read after the package's lead-in, as the app reads it
     model = load_model(CharLM, str(MODELS_DIR / name), "cpu")
-    ids = torch.tensor([encode(namespace["prompt"], model.config.vocab)])
+    ids = torch.tensor([encode(LEAD_IN + namespace["prompt"], model.config.vocab)])
     with torch.inference_mode():
         expected = torch.softmax(model(ids)[0][0, -1], -1)
     assert namespace["probs"].shape == expected.shape

@@ -20,10 +20,11 @@ def _stepped(stepper: CharStepper, ids: torch.Tensor, primed: int = 5) -> torch.
 @pytest.mark.parametrize("layers", [1, 3])
 @pytest.mark.parametrize("precision", ["int8", "float32"])
 def test_generation_steps_compute_what_evaluate_scores(cell, layers, precision):
-    """`step` (generation) and `run` (prompts, evaluate) are one function, in either arithmetic."""
+    """`step` (generation) and `run` (prompts, evaluate) are one function, in either arithmetic; a prompt is primed
+    from the state after the lead-in."""
     stepper = CharStepper(tiny_model(cell, layers), precision)
     ids = torch.randint(1, stepper.config.vocab_size, (2, 30))
-    whole, _ = stepper.run(ids)
+    whole, _ = stepper.run(ids, stepper.lead_in(2)[1])
     assert torch.allclose(_stepped(stepper, ids), whole[:, 4:], atol=1e-5)
 
 
@@ -121,9 +122,29 @@ def test_held_back_text_shows_what_cannot_begin_the_stop_string():
     assert [text.add(ch) for ch in "ROMEO:"][-1] == ("", True)  # the stop string is never shown
 
 
+def test_a_prompt_is_read_after_a_blank_line_and_an_empty_one_is_the_blank_line_itself():
+    """The models never saw the zero state in training (their state was always carried): every prompt is read after
+    LEAD_IN, a blank line, as before each speech in the plays; an empty prompt gives the lead-in's own next
+    characters. A vocabulary without newlines (a visitor's model) starts from the zero state."""
+    from rnn_demo.text.model import CharLM, CharLMConfig
+    from rnn_demo.text.stepper import LEAD_IN
+
+    stepper = CharStepper(tiny_model())
+    lead_in = torch.tensor([[stepper.vocab.index(ch) for ch in LEAD_IN]])
+    prompt = torch.tensor([[stepper.vocab.index(ch) for ch in "ROMEO:"]])
+    after, _ = stepper.run(torch.cat([lead_in, prompt], 1))
+    assert torch.allclose(stepper.prime(prompt)[0], after[:, -1], atol=1e-6)
+    assert torch.allclose(stepper.prime(prompt[:, :0])[0], after[:, len(LEAD_IN) - 1], atol=1e-6)  # empty
+    torch.manual_seed(0)
+    flat = CharStepper(CharLM(CharLMConfig(vocab=["<unk>", "a", "b"], hidden_size=16, num_layers=1)).eval())
+    zero, _ = flat.run(torch.tensor([[1, 2]]))
+    assert torch.equal(flat.prime(torch.tensor([[1, 2]]))[0], zero[:, -1]) and flat.lead_in()[0] is None
+    assert flat.prime(torch.tensor([[1, 2]])[:, :0])[0].shape == (1, 3)  # empty: an unknown symbol read
+
+
 def test_empty_prompt_and_unknown_characters():
     stepper = CharStepper(tiny_model())
-    assert check_prompt("", stepper.vocab) == ("\n", [])
+    assert check_prompt("", stepper.vocab) == ("", [])
     assert check_prompt("RO€MEO☃", stepper.vocab)[1] == ["€", "☃"]
     assert len("".join(generate(stepper, "", Sampling(max_new_chars=10, seed=0)))) == 10
     assert len("".join(generate(stepper, "☃☃☃", Sampling(max_new_chars=10, seed=0)))) == 10

@@ -32,3 +32,18 @@ def test_bundled_text_model_as_served_meets_its_bar_and_its_card(cell, validatio
     assert card["bits_per_char"] == measured["val_bits_per_char"]
     if BARS[cell] is not None:
         assert measured["val_nats_per_char"] <= BARS[cell]
+
+
+def test_the_readme_gives_the_lead_ins_figures(cli):
+    """A prompt is read after a blank line: on the selection play's speech openings every bundled cell reads better
+    than from the zero state, and the README gives exactly what `bench lead-in` measures."""
+    import json
+
+    from tests.test_readme import README
+
+    result = cli("bench", "lead-in", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)["models"]
+    for cell, name in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "vanilla RNN")):
+        zero, warm = figures[cell]["zero_state_bits_per_char"], figures[cell]["after_lead_in_bits_per_char"]
+        assert warm < zero and figures[cell]["speeches"] == 566 and f"{name} {zero:.4f} and {warm:.4f}" in README

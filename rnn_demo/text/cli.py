@@ -72,7 +72,7 @@ class TextCLI(TaskCLI):
         return result
 
     def benches(self) -> dict[str, Callable[[argparse.Namespace], dict]]:
-        return {"generate": bench_generate}
+        return {"generate": bench_generate, "lead-in": bench_lead_in}
 
     def add_commands(self, sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser("generate", help="write text with a text model",
@@ -115,3 +115,25 @@ def bench_generate(args: argparse.Namespace) -> dict:
     from .model import CharLM
 
     return measure(load_model(CharLM, args.model or bundled_model("text-lstm"), args.device or "cpu"), chars=args.chars)
+
+
+def bench_lead_in(args: argparse.Namespace) -> dict:
+    """The first 24 characters of every speech of the selection play (held out of training), read as a prompt is:
+    after the lead-in (stepper.LEAD_IN), and from the zero state as before; bits per character, each bundled cell
+    (or --model) as the app serves it."""
+    from ..hub import load_model
+    from .data import protocol_dataset, split_text
+    from .evaluate import opening_bits
+    from .model import CharLM
+    from .serve import CELLS_OFFERED
+    from .stepper import LEAD_IN, CharStepper
+
+    text = split_text(protocol_dataset(), "selection")
+    models = {args.model: args.model} if args.model else {cell: bundled_model(f"text-{cell}") for cell in CELLS_OFFERED}
+    figures = {}
+    for name, path in models.items():
+        stepper = CharStepper(load_model(CharLM, path, args.device or "cpu"))
+        zero, warm = (opening_bits(stepper, text, lead_in=lead_in) for lead_in in (False, True))
+        figures[name] = {"speeches": warm["speeches"], "zero_state_bits_per_char": zero["bits_per_char"],
+                         "after_lead_in_bits_per_char": warm["bits_per_char"], "precision": stepper.precision}
+    return {"text": "selection play", "chars": 24, "lead_in": LEAD_IN, "models": figures}

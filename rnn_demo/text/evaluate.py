@@ -8,6 +8,7 @@ text). Scoring runs on `CharStepper`, the arithmetic the app serves.
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import torch
@@ -72,3 +73,22 @@ def evaluate_model(stepper: CharStepper, text: str, split: str = "val") -> dict[
         "characters": len(text),
         "seconds": round(time.time() - started, 2),
     }
+
+
+SPEAKER_LINE = re.compile(r"(?<=\n\n)[A-Z][A-Z .,'-]*:\n")  # a speech's first line: its speaker's name, a colon
+
+
+@torch.inference_mode()
+def opening_bits(stepper: CharStepper, text: str, chars: int = 24, lead_in: bool = True) -> dict[str, float | int]:
+    """Bits per character over the first `chars` characters of every speech in `text` (from its speaker line on,
+    the first character given), each read on its own after the stepper's lead-in, or from the zero state: how a
+    prompt typed into the app is read. {"speeches", "bits_per_char"}."""
+    starts = [m.start() for m in SPEAKER_LINE.finditer(text) if m.start() + chars < len(text)]
+    if not starts:
+        raise ValueError("the text has no speech (a blank line, then a name in capitals and a colon on a line)")
+    ids = torch.tensor([encode(text[start:start + chars + 1], stepper.vocab) for start in starts],
+                       device=stepper.device)  # (speeches, chars + 1)
+    state = stepper.lead_in(len(starts))[1] if lead_in else None
+    logits, _ = stepper.run(ids[:, :-1], state)  # (speeches, chars, vocab)
+    nats = F.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten()).item()
+    return {"speeches": len(starts), "bits_per_char": round(nats / math.log(2), 4)}

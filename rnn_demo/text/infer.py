@@ -15,7 +15,6 @@ from .stepper import CharStepper, LayerState
 
 MAX_PROMPT_CHARS = 4000
 MAX_NEW_CHARS = 2000
-START = "\n"  # an empty prompt starts from a new line, as a play's speeches do
 
 
 @dataclass
@@ -47,14 +46,14 @@ class Sampling:
 
 
 def check_prompt(prompt: str, vocab: list[str]) -> tuple[str, list[str]]:
-    """The prompt to prime with (a newline if empty) and the characters the model does not know."""
+    """The prompt to prime with and the characters the model does not know."""
     if prompt is None:
         prompt = ""
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ValueError(f"the prompt has {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}")
     known = set(vocab[1:])
     unknown = sorted({ch for ch in prompt if ch not in known})
-    return (prompt or START), unknown
+    return prompt, unknown
 
 
 def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
@@ -123,9 +122,10 @@ def sample_next(logits: torch.Tensor, sampling: Sampling, generator: torch.Gener
 
 
 def prompt_ids(stepper: CharStepper, prompt: str) -> torch.Tensor:
-    """The prompt (a newline if empty) as ids (1, time) on the stepper's device."""
+    """The prompt as ids (1, time) on the stepper's device (time 0 for an empty one: CharStepper.prime reads it
+    after its lead-in)."""
     text, _ = check_prompt(prompt, stepper.vocab)
-    return torch.tensor([encode(text, stepper.vocab)], device=stepper.device)
+    return torch.tensor([encode(text, stepper.vocab)], dtype=torch.long, device=stepper.device).view(1, -1)
 
 
 def primed(stepper: CharStepper, prompt: str, owner: str | None = None) -> tuple[torch.Tensor, LayerState]:

@@ -13,7 +13,8 @@ for name, module in (("embed.", embed), ("backbone.rnn.", rnn), ("head.", head))
     module.load_state_dict({k[len(name):]: v for k, v in weights.items() if k.startswith(name)})
 
 prompt = "ROMEO:\\n"  # the plays' layout: a speaker's name on a line of its own, then the speech
-ids = torch.tensor([[vocab.index(c) if c in vocab else 0 for c in prompt]])  # 0: "<unk>"
+read = "\\n\\n" + prompt  # after a blank line, as every speech: from the zero state the first characters read worse
+ids = torch.tensor([[vocab.index(c) if c in vocab else 0 for c in read]])  # 0: "<unk>"
 with torch.no_grad():
     outputs, state = rnn(embed(ids))  # (1, time, hidden); `state` goes on with the next character
     probs = torch.softmax(head(outputs[0, -1]), -1)  # (vocab,): the next character
@@ -25,10 +26,10 @@ LIMITATIONS = """\
 Trained on Shakespeare's plays alone (the protocol's 35 training plays: 34 learnt from, 1 held out to choose the
 checkpoint; its figure is on the 3 validation plays, in the arithmetic the app serves: int8 weights on a CPU). It
 writes pastiche of their verse and prose character by character, and knows no facts; a character outside its
-vocabulary is read as unknown. Its figure is measured with at least 256 characters of context carried in its state:
-the first characters after a fresh start (a short prompt, as in the example above) are predicted less well, most of
-all by the LSTM, so a longer prompt gives it more to go on. Prompts read best in the plays' layout: a speaker's name
-in capitals on a line of its own, then the speech. A demonstration and teaching model, not a writing tool. The
+vocabulary is read as unknown. Its figure is measured with at least 256 characters of context carried in its state;
+a prompt is read after a blank line (the package does it; the snippet above too), as each speech in the plays
+follows one: from the zero state, which training never used, the first characters read far worse, most of all the
+LSTM's. Prompts read best in the plays' layout: a speaker's name in capitals on a line of its own, then the speech. A demonstration and teaching model, not a writing tool. The
 project's README gives the protocol: its data, splits and metrics."""
 
 USE = Use(PLAIN, package="""import torch
