@@ -60,3 +60,20 @@ def test_choosing_a_file_in_the_train_tab_clears_the_example_run_and_keeps_a_vis
     assert leave_the_example(f"{EXAMPLE_STATUS} a tiny GRU trained for 50 steps") == ("", "", None, "")
     assert leave_the_example("Finished: 40 steps in 5 s.") == tuple(gr.skip() for _ in range(4))
     assert leave_the_example(None) == tuple(gr.skip() for _ in range(4))
+
+
+def test_naming_a_handlers_values_leaves_the_handler_as_it_is():
+    """The Train tab built twice in one process (a task registered between) named its values twice over: "duplicate
+    parameter name"."""
+    import inspect
+
+    from rnn_demo.ui.common import name_the_values
+
+    def handler(first, *values):
+        yield first + sum(values)
+
+    for names in (["a", "b"], ["a", "b", "c"]):
+        named = name_the_values(handler, names, {"c": 0})
+        assert list(inspect.signature(named).parameters) == ["first", *names]
+        assert list(named(1, 2, 3)) == [6] and inspect.isgeneratorfunction(named)
+    assert list(inspect.signature(handler).parameters) == ["first", "values"]

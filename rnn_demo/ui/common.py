@@ -95,17 +95,25 @@ def shows_errors(handler: Callable) -> Callable:
 
 
 def name_the_values(handler: Callable, names: list[str], defaults: dict[str, object] | None = None) -> Callable:
-    """`handler` (its `*values` last), its signature shown with `names` in their place: gradio names a handler's API
-    inputs by its parameters, and called those of `*values` param_5, param_6, ... (gradio still hands them in by
-    position); it sets the function's own `__signature__`. `defaults`: the named values an API caller may leave out,
-    which must be the last ones."""
-    defaults = defaults or {}
+    """`handler` (its `*values` last) wrapped, the wrapper's signature showing `names` in their place: gradio names a
+    handler's API inputs by its parameters, and called those of `*values` param_5, param_6, ... (gradio still hands
+    them in by position). `defaults`: the named values an API caller may leave out, which must be the last ones. A
+    new wrapper each time: the handler itself is left as it is (a tab built twice, in one process, named twice)."""
+    if inspect.isgeneratorfunction(handler):
+        @wraps(handler)
+        def named(*args, **kwargs):
+            yield from handler(*args, **kwargs)
+    else:
+        @wraps(handler)
+        def named(*args, **kwargs):
+            return handler(*args, **kwargs)
     signature = inspect.signature(handler)
     fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
-    named = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                               default=defaults.get(name, inspect.Parameter.empty)) for name in names]
-    handler.__signature__ = signature.replace(parameters=[*fixed, *named])
-    return handler
+    given = defaults or {}
+    values = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                default=given.get(name, inspect.Parameter.empty)) for name in names]
+    named.__signature__ = signature.replace(parameters=[*fixed, *values])
+    return named
 
 
 def clear_first(trigger: Callable, outputs: list[gr.components.Component], name: str) -> None:
