@@ -80,16 +80,21 @@ def interval_starts(text: pd.Series) -> tuple[pd.Series, list[str]]:
                     "start."]
 
 
+def _usual_step(wall: pd.DatetimeIndex) -> pd.Timedelta | None:
+    """The most common gap between the distinct stamps read (None for fewer than two): an interval's length."""
+    steps = np.diff(np.unique(wall.dropna().asi8))
+    return pd.Timedelta(int(pd.Series(steps).mode().iloc[0]), unit=wall.unit) if len(steps) else None
+
+
 def hour_ending_starts(wall: pd.DatetimeIndex, late: np.ndarray,
                        notes: list[str]) -> tuple[pd.DatetimeIndex, list[str]]:
     """Stamps that end their intervals (hour ending: some written 24:00, `late`, and none 00:00) read at their
     intervals' starts, a step earlier, as intervals and periods of the day are; others as they are, with `notes`
     (hours_24's)."""
     others = wall[~late].dropna()
-    steps = np.diff(np.unique(wall.dropna().asi8))
-    if not late.any() or (others == others.normalize()).any() or not len(steps):
+    step = _usual_step(wall)
+    if not late.any() or (others == others.normalize()).any() or step is None:
         return wall, notes
-    step = pd.Timedelta(int(pd.Series(steps).mode().iloc[0]), unit=wall.unit)
     return wall - step, [f"Times written 24:00 ({int(late.sum()):,} of them), and none 00:00: the stamps end their "
                          "intervals (hour ending), so each row was read at its interval's start, "
                          f"{step / pd.Timedelta(minutes=1):g} minutes earlier."]
@@ -103,11 +108,9 @@ INTERVAL_ENDING_COLUMNS = {"settlementdate": "AEMO"}
 def interval_ending_starts(wall: pd.DatetimeIndex, column: str, writer: str) -> tuple[pd.DatetimeIndex, list[str]]:
     """The stamps of `column`, which `writer` writes at their intervals' ends, read at their starts, a step earlier,
     with a note (dates alone: as they are)."""
-    known = wall.dropna()
-    steps = np.diff(np.unique(known.asi8))
-    if not len(steps) or (known == known.normalize()).all():
+    known, step = wall.dropna(), _usual_step(wall)
+    if step is None or (known == known.normalize()).all():
         return wall, []
-    step = pd.Timedelta(int(pd.Series(steps).mode().iloc[0]), unit=wall.unit)
     return wall - step, [f"The stamps of column “{md_text(column)}” end their intervals, as {writer} writes them: each "
                          f"row was read at its interval's start, {step / pd.Timedelta(minutes=1):g} minutes earlier."]
 
