@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoints import checkpoint_in, load_checkpoint, save_checkpoint
-from .hub import recount_scorings
+from .hub import ROOT, recount_scorings
 from .parallel import OneReplica, launched
 from .scoring_clock import ScoringClock
 
@@ -268,7 +268,7 @@ def log_test_scoring(directory: str | Path, figures: dict[str, Any], asked: bool
     return True
 
 
-CHECKOUT = Path(__file__).resolve().parent.parent  # the repository the package runs from (site-packages if installed)
+CHECKOUT = ROOT  # hub.ROOT: the repository the package runs from (site-packages if installed)
 
 
 def in_checkout(directory: str | Path) -> bool:
