@@ -128,6 +128,7 @@ def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
     coloured.filter(has_text="superb").first.wait_for(timeout=20_000)
     expect(page.get_by_text("positive", exact=True).first).to_be_visible()
     assert coloured.count() >= len(review.split()) // 2, "the review is not coloured word by word"
+    assert _tint(coloured.filter(has_text="superb").first) == "green"  # as seen: gradio's own colour was red
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "sentiment-tab.png"), full_page=True)
     # another review: the bars and the colours are its own (a Label emptied in the page threw, and the bars and
@@ -138,10 +139,24 @@ def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
     page.get_by_role("button", name="Classify", exact=True).click()
     coloured.filter(has_text="wooden").first.wait_for(timeout=20_000)
     assert not coloured.filter(has_text="superb").count(), "the example's words are still shown"
+    assert _tint(coloured.filter(has_text="wooden").first) == "red"
     bars = page.locator(".confidence-set:visible")  # the Label's bars, largest first: the new verdict's
     expect(bars.first).to_contain_text("negative")
     expect(page.locator("[data-testid='label-output-value']:visible").first).to_have_text("negative")
     assert not errors, errors
+
+
+def _tint(token) -> str:
+    """"green" or "red": the hue of a coloured word as the browser drew it (its screenshot's coloured pixels,
+    the grey text and the white page left out)."""
+    import io
+
+    from PIL import Image
+
+    pixels = [p for p in Image.open(io.BytesIO(token.screenshot())).convert("RGB").getdata() if max(p) - min(p) > 30]
+    assert pixels, "the word is not coloured"
+    red, green = sum(p[0] for p in pixels) / len(pixels), sum(p[1] for p in pixels) / len(pixels)
+    return "green" if green > red else "red"
 
 
 def test_the_comparison_shows_every_cells_verdict_in_the_page(page):

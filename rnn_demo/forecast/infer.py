@@ -34,7 +34,8 @@ class Series:
     def from_dataset(cls, dataset) -> "Series":
         """From a `datasets.Dataset` with `time` (wall-clock), `value` and `workday` columns, `utc_offset` (minutes)
         where the stamps had offsets, and `temperature` (°C) where known. Rows after the last value are the steps to
-        forecast (covariates.py): only their temperatures are kept, as its known future, when all are given."""
+        forecast (covariates.py): their working-day flags are kept, and their temperatures, as its known future, when
+        all are given."""
         optional = [name for name in ("utc_offset", "temperature") if name in dataset.column_names]
         frame = dataset.select_columns(["time", "value", "workday", *optional]).to_pandas()
         values = frame["value"].to_numpy(float)
@@ -43,7 +44,7 @@ class Series:
         temperature = frame["temperature"].to_numpy(float) if "temperature" in frame else None
         if temperature is not None and np.isnan(temperature[known:]).any():  # no coming day's temperature
             temperature = temperature[:known]
-        return cls(pd.DatetimeIndex(frame["time"][:known]), values[:known], frame["workday"].to_numpy(float)[:known],
+        return cls(pd.DatetimeIndex(frame["time"][:known]), values[:known], frame["workday"].to_numpy(float),
                    offsets, temperature)
 
     def __len__(self) -> int:

@@ -3,7 +3,7 @@ forecast with its plot and metrics, and the protocol backtest. `ui/forecast_tab.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from ..runtime import UPLOAD_WORK
 from ..shelf import ModelShelf
 from .evaluate import (backtest, interval_metrics, mase_scale, point_metrics, seen_in_training,
                        validation_days_of)
-from .features import min_history
+from .days_off import day_after, days_ahead_note
+from .features import extend_times, min_history
 from .infer import PROTOCOL_UNIT, Series, forecast_quantiles, interval_of, protocol_series, seasonal_naive
 from .adapt import MODEL_ROW, Adaptation, adaptation_notes, naive_rows
 from .model import STEPS, VISITOR_LIMITS, ForecastConfig, Forecaster
@@ -43,7 +44,17 @@ model_dir = SHELF.model_dir  # model_dir(cell): bundled, or a Hub repo the Space
 bundled_cells = SHELF.cells  # bundled_cells(): the cells with a model
 
 
-victoria = lru_cache(maxsize=1)(protocol_series)  # the Victoria series and its test start, read once
+# The day after the Victoria data, which a forecast past their end reads: New Year's Day 2015, a public holiday in
+# Victoria, a day off as the data mark 2014's (its WorkDay is 0 on 2014-01-01); Monday to Friday made it a workday.
+DAYS_OFF_AFTER = {pd.Timestamp("2015-01-01"): "New Year's Day, a public holiday in Victoria"}
+
+
+@lru_cache(maxsize=1)
+def victoria() -> tuple[Series, int]:
+    """The Victoria series and its test start, read once; its working days run on through the day after the data."""
+    series, test_start = protocol_series()
+    workday = np.concatenate([series.workday[:len(series)], day_after(series.times, DAYS_OFF_AFTER)])
+    return replace(series, workday=workday), test_start
 
 
 def model_summary(cell: str) -> str:
@@ -257,8 +268,10 @@ def _forecast_view(model: Forecaster, cell: str, origin: str | None, upload: str
     if not upload:
         view.unit = PROTOCOL_UNIT  # the series' own, whatever a visitor's model says (a model trained here has none)
     if index == len(series):
-        notes.append("Forecast past the end of the data: there are no actual values to compare with; "
-                     "the days ahead count as working days from Monday to Friday.")
+        flags = extend_times(series.times, series.workday, model.config.horizon)[1][len(series):]
+        notes.append("Forecast past the end of the data: there are no actual values to compare with. "
+                     + days_ahead_note(series.times, flags, len(series.workday) - len(series),
+                                       {} if upload else DAYS_OFF_AFTER))
     elif not upload and loaded is None and (seen := seen_in_training(
             series, index, test_start, model.config.day, validation_days_of(model_dir(cell)))):
         notes.append(seen)

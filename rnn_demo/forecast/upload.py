@@ -12,6 +12,7 @@ from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
+from .days_off import days_column, days_note
 from .infer import Series
 from .numbers import plain_numbers
 from .periods import normalized
@@ -116,7 +117,8 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
                     max_rows: int | None = MAX_ROWS) -> tuple[Dataset, list[str], list[str]]:
     """A CSV file's series as `series_from_frame` makes it (its rows past the last value kept: their temperature is
     the coming day's), notes for the user, and the columns read: time, value and the temperature where the file has
-    a column for it (named, or called as TEMPERATURE_COLUMNS). `max_rows`: None for no bound (the command line)."""
+    a column for it (named, or called as TEMPERATURE_COLUMNS); the working days from a column of working-day or holiday
+    flags where it has one (days_off.py). `max_rows`: None for no bound (the command line)."""
     text, notes = decode_upload(data)
     text, delimiter = header_and_below(text, notes)
     check_shape(text, delimiter, max_rows)
@@ -128,8 +130,9 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
     # only the columns read: a wide file costs no more than a narrow one
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]
-    beside, by_name = column_beside(columns, time_name, set(read))
-    used = {*read, beside} - {None}
+    days_name = days_column(columns, set(read))
+    beside, by_name = column_beside(columns, time_name, {*read, days_name} - {None})
+    used = {*read, beside, days_name} - {None}
     frame = _read_csv(text, usecols=sorted(columns.index(name) for name in used), sep=delimiter)
     frame.columns = [str(c) for c in frame.columns]
     frame = rows_between_edges(frame, time_name, notes)
@@ -139,20 +142,21 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     if how:
         notes.append(how if delimiter == "," else f"The file's columns are separated by "
                      f"{DELIMITER_NAMES[delimiter]}s. {how}")
-    dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name, stamps_joined)
+    dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name, stamps_joined, days_name)
     return dataset, notes + repairs, read
 
 
 def read_series_upload(data: bytes, time_column: str | None = None, value_column: str | None = None,
                        temperature_column: str | None = None) -> tuple[Series, list[str]]:
-    """The uploaded CSV as a regular series (working days: Monday to Friday), its temperature where it has a column
-    for it, and notes for the user."""
+    """The uploaded CSV as a regular series (working days: Monday to Friday, or as its column of working-day or holiday
+    flags says), its temperature where it has a column for it, and notes for the user."""
     dataset, notes, (time_name, value_name, *temperature) = read_series_csv(data, time_column, value_column,
                                                                             temperature_column)
     temperature_name = temperature[0] if temperature else None
     series = Series.from_dataset(dataset)
-    notes.append(f"Read {len(series):,} steps from column “{md_text(value_name)}” over “{md_text(time_name)}”; "
-                 "working days are taken as Monday to Friday.")
+    if not any(note.startswith("Working days are read") for note in notes):
+        notes.append(days_note(series.times, series.workday, None, len(series)))
+    notes.append(f"Read {len(series):,} steps from column “{md_text(value_name)}” over “{md_text(time_name)}”.")
     if temperature_name:
         ahead = 0 if series.temperature is None else len(series.temperature) - len(series)
         notes.append(f"Read the temperature (°C) from column “{md_text(temperature_name)}”"

@@ -158,7 +158,7 @@ def unknown_token_id(tokenizer: Tokenizer) -> int | None:
     return tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", UNK))
 
 
-LEGEND_LABELS = ("negative", "positive")  # what the tab's legend calls blue and red: a model's first and last labels
+LEGEND_LABELS = ("negative", "positive")  # what the tab's legend calls red and green: a model's first and last labels
 
 
 def colours_note(labels: Sequence[str]) -> str | None:
@@ -167,7 +167,7 @@ def colours_note(labels: Sequence[str]) -> str | None:
     if [label.strip().lower() for label in labels] == list(LEGEND_LABELS):
         return None
     between = " (the labels between them are not weighed)" if len(labels) > 2 else ""
-    return (f"For this model's labels, red words pushed the review towards *{md_text(labels[-1])}*, blue words "
+    return (f"For this model's labels, green words pushed the review towards *{md_text(labels[-1])}*, red words "
             f"towards *{md_text(labels[0])}*{between}.")
 
 

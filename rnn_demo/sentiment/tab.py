@@ -7,8 +7,8 @@ from ..backbone import CELL_LABELS
 from ..runtime import FILES, QUICK
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, first_visit, hub_loader,
-                         shows_errors, starting_cell)
+from ..ui.common import (GREEN_POSITIVE, bullets, cell_choices, cell_follows_the_model, clear_first, first_visit,
+                         hub_loader, shows_errors, starting_cell)
 from . import serve as sentiment
 from .compare import agreement, compare_verdicts
 from .plugin import PLUGIN
@@ -20,7 +20,7 @@ EXAMPLES = [
     ["The first half is gripping and the photography is lovely, but the last act falls apart completely."],
     ["Oh great, another sequel. Because what the world really needed was the same jokes, only louder."],
 ]
-COLOURS = ("**Red** words pushed the review towards *positive*, **blue** words towards *negative*. The classifier "
+COLOURS = ("**Green** words pushed the review towards *positive*, **red** words towards *negative*. The classifier "
            "keeps, for each of its features, the highest value its states reach over the review; each word is "
            "credited with what its step added to those kept values, so the colours add up exactly to the "
            "positive-minus-negative score. The strongest word has full colour; uncoloured text was not read or "
@@ -76,7 +76,7 @@ def build() -> None:
             classify_button = gr.Button("Classify", variant="primary")
             compare_button = gr.Button(compare.compare_label(cells), variant="secondary")
             words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
-                                       combine_adjacent=False)
+                                       combine_adjacent=False, elem_classes=[GREEN_POSITIVE])
             gr.Markdown(COLOURS)
             notes = gr.Markdown()
         with gr.Column(scale=2):
@@ -124,7 +124,8 @@ def sentiment_box(review: gr.Textbox, button: gr.Button) -> None:
                 with gr.Column(min_width=240):
                     label = gr.Label(label=CELL_LABELS[cell])
                     words = gr.HighlightedText(label=f"{CELL_LABELS[cell]}: each word's share of the decision",
-                                               show_legend=False, combine_adjacent=False)
+                                               show_legend=False, combine_adjacent=False,
+                                               elem_classes=[GREEN_POSITIVE])
                     outputs += [label, words, gr.Markdown()]
     outputs.append(agree)
     compare.opens(button, box, "sentiment_open_compare")
