@@ -427,6 +427,41 @@ def test_ambiguous_dates_are_read_the_way_that_makes_a_regular_series():
     assert table["time"].iloc[-1] == pd.Timestamp("2024-03-10 23:30") and notes == []
 
 
+def test_dates_with_a_two_digit_year_first_are_read_year_first_where_the_year_last_reading_spans_years():
+    """24/03/01 (yy/mm/dd, as in Japan, Korea and China) was read 24 March 2001, the next day's 2002, and the
+    file refused for rows missing; a row left out (a clock change's) keeps it from being a regular series."""
+    half_hours = pd.date_range("2024-03-01", periods=48 * 15, freq="30min").delete(100)
+    table, notes = read(half_hours.strftime("%y/%m/%d %H:%M").tolist())
+    assert table["time"].iloc[0] == pd.Timestamp("2024-03-01") and table["time"].iloc[-1] == pd.Timestamp(
+        "2024-03-15 23:30") and len(table) == 48 * 15  # the row left out, filled
+    assert notes[0] == ("Dates such as '24/03/01 00:00' were read year first (yy/mm/dd: 2024-03-01): read with the "
+                        "year last, the rows would span far more time, or not be read at all.")
+    table, notes = read(half_hours.strftime("%d/%m/%y %H:%M").tolist())  # 01/03/24: the year last, as before
+    assert table["time"].iloc[0] == pd.Timestamp("2024-03-01") and not any("year first" in note for note in notes)
+    table, _ = read(pd.date_range("2024-01-10", periods=48 * 15, freq="30min").strftime("%y.%m.%d %H:%M").tolist())
+    assert table["time"].iloc[0] == pd.Timestamp("2024-01-10")  # 24.01.10: year-last readings too far apart
+
+
+@pytest.mark.parametrize("form, first", [
+    ("{d} mars 2024 {t}", "1 mars 2024 00:00"),  # French
+    ("{d}er mars 2024 à {t}", "1er mars 2024 à 00:00"),
+    ("Freitag, {d}. März 2024 um {t} Uhr", "Freitag, 1. März 2024 um 00:00 Uhr"),  # German
+    ("{d} de marzo de 2024 {t}", "1 de marzo de 2024 00:00"),  # Spanish
+    ("{d} mar. 2024 {t}", "1 mar. 2024 00:00"),  # Spanish and Italian cut short: March in English too
+    ("venerdì {d} marzo 2024 {t}", "venerdì 1 marzo 2024 00:00"),  # Italian
+    ("{d} mrt 2024 {t}", "1 mrt 2024 00:00"),  # Dutch
+    ("{d} de março de 2024 {t}", "1 de março de 2024 00:00"),  # Portuguese
+])
+def test_month_names_in_other_languages_are_read(form, first):
+    hours_ = pd.date_range("2024-03-01", periods=48, freq="h")
+    table, notes = read([form.format(d=t.day, t=f"{t:%H:%M}") for t in hours_])
+    assert table["time"].tolist() == list(hours_)
+    named = [note for note in notes if note.startswith("Month names")]
+    rewritten = "1. Mar 2024 00:00" if "März" in form else "1 Mar 2024 00:00"
+    assert named == [] if form.startswith("{d} mar.") else named == [
+        f"Month names were read in their language: '{first}' as '{rewritten}'."]
+
+
 def test_dates_in_both_orders_are_refused():
     with pytest.raises(ValueError, match="the dates mix day-first and month-first forms: '13/01/2024' and '01/14/2024'"):
         read(["12/01/2024", "13/01/2024", "01/14/2024"])

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..display import data_row, md_text, quoted
-from .stamps import STAMP_CHARS, read_dates
+from .dates import read_dates
+from .stamps import STAMP_CHARS
 
 MAX_PERIOD_CHARS = 6  # a period's number, as written (1, 48, 96.0)
 DAY_MINUTES = 24 * 60

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..display import md_text
 from .periods import normalized, with_periods
-from .stamps import STAMP_CHARS, TIME_OF_DAY
+from .dates import TIME_OF_DAY
+from .stamps import STAMP_CHARS
 
 # column names (as `periods.normalized` writes them) of dates, and of times of day or periods of the day
 DATE_NAMES = ("date", "settlement date", "settlementdate", "trading date", "delivery date", "operating day",

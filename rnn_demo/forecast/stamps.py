@@ -12,13 +12,13 @@ offset, and numbers as Unix times or Excel's serial days (stamp_forms.py).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..display import counted, data_row, quoted
+from .dates import english_months, read_dates
 from .stamp_forms import (bare_hours, hour_ending_starts, hours_24, interval_starts, number_stamps, offset_text,
                           zone_offsets)
 
@@ -28,10 +28,6 @@ OFFSET_FORMS = ((6, r"[+-]\d{2}:\d{2}", False), (5, r"[+-]\d{4}", True), (3, r"[
 ANY_OFFSET = r"(?:[+-]\d{2}(?::?\d{2})?|[Zz]|UTC|GMT)$"
 ENDS_WITH_TIME = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$"
 LONGEST_OFFSET = 14 * 60  # minutes: UTC offsets in use run from -12:00 to +14:00
-DATE_FIRST = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"  # 13/01/2024, 01/13/2024 or 13/01/24, then anything
-# a time of day with no date (05:00, 5:00 pm), as a stripped cell's whole: pandas gives it today's date. Each space
-# matches one way only (two \s* around an optional part made a cell of spaces quadratic)
-TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
 ONE_DAY = pd.Timedelta(days=1)
 
 
@@ -72,66 +68,6 @@ def split_offsets(text: pd.Series) -> tuple[pd.Series, pd.Series]:
                          "offsets run "
                          f"from -12:00 to +14:00 ({quoted(text.iloc[row])})")
     return wall, minutes
-
-
-def _parse(text: pd.Series) -> pd.DatetimeIndex:
-    """Naive stamps (NaT where unreadable); stamps with a zone pandas knows are read at their wall-clock time."""
-    try:
-        times = pd.to_datetime(text, errors="coerce", format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        raise ValueError("the time stamps mix time zones that cannot be read: give local times, with or without "
-                         "a UTC offset such as +10:00") from None
-    if times.dt.tz is not None:
-        times = times.dt.tz_localize(None)
-    return pd.DatetimeIndex(times)
-
-
-def _regular(times: pd.DatetimeIndex) -> bool:
-    steps = np.diff(np.unique(times.dropna().asi8))
-    return len(steps) > 0 and bool((steps == steps[0]).all())
-
-
-def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
-    """Stamps as naive times. Dates like 13/01/2024 are read day first when some first number is over 12 (or when
-    only the day-first reading is a regular series), else month first; mixing both forms is an error."""
-    if len(text) and TIME_OF_DAY.fullmatch(text.iloc[0].strip()):  # a series that would change from one day to the next
-        raise ValueError(f"the time stamps hold no date ({quoted(text.iloc[0])} in data row 1): give each row its "
-                         "date and time, as in 2024-01-01 05:00")
-    if not len(text) or not re.match(DATE_FIRST, text.iloc[0]):
-        return _parse(text), []
-    parts = text.str.extract(DATE_FIRST)
-    first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[2])
-    day_first, month_first = (text.str.replace(DATE_FIRST, _year_first(order), regex=True) for order in (3, 1))
-    years = [] if parts[3].str.len().max() == 4 else [
-        f"Two-digit years were read as POSIX reads them (69 to 99 as 1969 to 1999, 00 to 68 as 2000 to 2068): "
-        f"{quoted(text.iloc[0])} is in {_full_year(parts[3].iloc[0])}."]
-    if (first > 12).any() and (second > 12).any():
-        raise ValueError(f"the dates mix day-first and month-first forms: {quoted(text[first > 12].iloc[0])} "
-                         f"and {quoted(text[second > 12].iloc[0])}; write every date the same way")
-    if (first > 12).any():
-        example = quoted(text[first > 12].iloc[0])
-        return _parse(day_first), [f"Dates such as {example} are written day first (dd/mm/yyyy): every date was read "
-                                   "day first.", *years]
-    if (second > 12).any():
-        return _parse(month_first), years
-    by_day, by_month = _parse(day_first), _parse(month_first)
-    if _regular(by_day) and not _regular(by_month):
-        return by_day, [f"Dates such as {quoted(text.iloc[0])} could be day first or month first; read day first "
-                        "(dd/mm/yyyy) they make a regular series and read month first they do not, so they were "
-                        "read day first.", *years]
-    return by_month, years
-
-
-def _full_year(year: str) -> str:
-    """A year of DATE_FIRST in four digits: a two-digit one as POSIX's strptime reads %y (69-99: 19xx, else 20xx)."""
-    return year if len(year) == 4 else f"{19 if int(year) >= 69 else 20}{year}"
-
-
-def _year_first(month_group: int):
-    """A DATE_FIRST match rewritten year-month-day, the month its group `month_group` (3: day first, 1: month
-    first), the year in four digits."""
-    day_group = 4 - month_group
-    return lambda match: f"{_full_year(match.group(4))}-{match.group(month_group)}-{match.group(day_group)}"
 
 
 def _odd_offsets(wall: pd.DatetimeIndex, offsets: np.ndarray) -> np.ndarray:
@@ -203,6 +139,7 @@ def read_stamps(cells: pd.Series) -> Stamps:
         raise ValueError(f"the time stamp in data row {data_row(text, row)} has {len(text.iloc[row]):,} characters; "
                          "a time stamp "
                          f"has at most {STAMP_CHARS}: {quoted(text.iloc[row], 60)}")
+    text, month_notes = english_months(text)
     text, number_notes = number_stamps(text)
     text, hour_notes = bare_hours(text)
     text, interval_notes = interval_starts(text)
@@ -212,7 +149,7 @@ def read_stamps(cells: pd.Series) -> Stamps:
     wall, notes = read_dates(wall_text)
     wall = wall + pd.to_timedelta(late.astype(int), unit="D")
     wall, late_notes = hour_ending_starts(wall, late, late_notes)
-    notes = number_notes + hour_notes + interval_notes + late_notes + zone_notes + notes
+    notes = month_notes + number_notes + hour_notes + interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
         raise ValueError(f"the time stamp in data row {data_row(cells, row)}, {quoted(cells.iloc[row])}, is outside "
