@@ -462,6 +462,17 @@ def test_month_names_in_other_languages_are_read(form, first):
         f"Month names were read in their language: '{first}' as '{rewritten}'."]
 
 
+@pytest.mark.parametrize("header, row", [("time,value", "{m}:00.0,{v}"), ("date,time,value", "01/03/2024,{m}:00.0,{v}")])
+def test_excels_minutes_and_seconds_display_is_refused_saying_how_to_save_the_times(header, row):
+    """A date and time column formatted mm:ss.0 in Excel saves as 30:00.0: its hours are gone (it was "cannot be
+    read")."""
+    rows = [header] + [row.format(m=f"{m:02d}", v=k) for k, m in enumerate([0, 30] * 24)]
+    with pytest.raises(ValueError, match=r"the time stamps read like Excel's minutes-and-seconds display \('30:00.0' "
+                                         r"in data row 2\): the hours were lost .* format the column as a date and "
+                                         r"time \(yyyy-mm-dd hh:mm\) and save again"):
+        read_series_upload("\n".join(rows).encode())
+
+
 def test_dates_in_both_orders_are_refused():
     with pytest.raises(ValueError, match="the dates mix day-first and month-first forms: '13/01/2024' and '01/14/2024'"):
         read(["12/01/2024", "13/01/2024", "01/14/2024"])

@@ -21,7 +21,7 @@ def test_empty_tables_show_their_real_headers(tab):
     from rnn_demo.forecast.serve import METRIC_COLUMNS
 
     tables = _components(tab, gr.Dataframe)
-    backtest = tables["Backtest on the last 8 weeks of 2014 (the protocol)"]
+    backtest = tables["Backtest: the 56 days of the last 8 weeks of 2014, never trained on"]
     day = tables["This day's errors (where the actual values are known)"]  # the first view: past the data's end
     for table in (backtest, day):
         assert table.value["data"] == [] and table.value["headers"] == METRIC_COLUMNS

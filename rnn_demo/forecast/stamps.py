@@ -12,6 +12,7 @@ offset, and numbers as Unix times or Excel's serial days (stamp_forms.py).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,7 @@ def _offset_notes(text: pd.Series, offsets: np.ndarray, odd: np.ndarray) -> list
     return notes
 
 
+EXCEL_MINUTES = re.compile(r"\d{1,2}:\d{2}\.\d")  # 30:00.0: Excel shows a date and time formatted mm:ss.0 so
 STAMP_CHARS = 100  # a longer cell is no time stamp: refused before any pattern reads it
 
 
@@ -159,6 +161,11 @@ def read_stamps(cells: pd.Series) -> Stamps:
     wall = wall.as_unit("ns")
     if wall.isna().any():
         row = int(np.argmax(wall.isna()))
+        if EXCEL_MINUTES.fullmatch(cells.iloc[row].strip()):
+            raise ValueError(f"the time stamps read like Excel's minutes-and-seconds display ({quoted(cells.iloc[row])} "
+                             f"in data row {data_row(cells, row)}): the hours were lost when the file was saved (and the "
+                             "dates, where the column held them). In Excel, format the column as a date and time "
+                             "(yyyy-mm-dd hh:mm) and save again")
         raise ValueError(f"{counted(int(wall.isna().sum()), 'time stamp')} cannot be read, the first in data row "
                          f"{data_row(cells, row)}: {quoted(cells.iloc[row])}")
     if minutes.isna().all():

@@ -148,8 +148,8 @@ def build() -> None:
             holdout = gr.Dataframe(forecast.empty_metrics(), interactive=False, headers=forecast.METRIC_COLUMNS,
                                    label="Your series' last 7 days, held out and used for no choice: the adapted model "
                                          "against the naive forecasts (uploads only)")
-            backtest = gr.Dataframe(forecast.empty_metrics(), label="Backtest on the last 8 weeks of 2014 (the protocol)",
-                                    headers=forecast.METRIC_COLUMNS, interactive=False)
+            backtest = gr.Dataframe(forecast.empty_metrics(), headers=forecast.METRIC_COLUMNS, interactive=False,
+                                    label="Backtest: the 56 days of the last 8 weeks of 2014, never trained on")
             gr.Markdown(METRICS_GLOSSARY)
         with gr.Column(scale=2):
             series = _series_controls()

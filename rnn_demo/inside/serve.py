@@ -26,7 +26,7 @@ from .units import FEATURES, check_unit, coloured_passage, most_striking, rank_u
 from .unrolled import MAX_UNROLLED, check_layer, check_short_input, shown, unrolled_view
 
 MAX_UNITS_SHOWN = 512
-COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "protocol: validation plays (nats/char)"]
+COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "the 3 held-out validation plays (nats/char)"]
 RANKING_COLUMNS = ["feature", "layer", "state", "unit", "correlation"]
 SATURATION_COLUMNS = ["layer", "gate", "shut (< 0.1)", "open (> 0.9)", "saturated"]
 KEPT = ("h", "c", "i", "f", "o", "r", "z")  # what the units section reads of a passage
