@@ -87,6 +87,21 @@ def test_the_bundled_gru_reads_reviews_dressed_as_other_sites_write_them_as_it_r
     assert f"label changes for {flips} of the {300 * len(DRESSINGS):,} dressed reviews" in readme
 
 
+RATED = [("A fun ride. 4/5", 1), ("\u2605\u2605\u2605\u2605\u00bd", 1), ("Rating: 4 out of 5 stars. Great cast.", 1),
+         ("Solid. 3.5/5", 1), ("Meh. 2/5", 0), ("Awful. 1/5", 0), ("\u2605\u00bd\u2606\u2606\u2606 skip it", 0)]
+
+
+@pytest.mark.parametrize("cell", bundled_cells())
+def test_short_reviews_rated_out_of_5_are_read_as_their_ratings_say(cell):
+    """Other sites rate out of 5 (Letterboxd in stars): read as IMDB's out of 10, which the models learnt; read as
+    typed, "★★★★½" alone was 0.05 positive and "A fun ride. 4/5" 0.72 to 0.82."""
+    from rnn_demo.sentiment import serve
+
+    for review, label in RATED:
+        positive = serve.analyse(review, cell, None).probabilities["positive"]
+        assert (positive > 0.9) if label else (positive < 0.2), (review, positive)
+
+
 @pytest.fixture(scope="module")
 def forecast_backtests() -> dict[str, dict]:
     """Each bundled forecaster's protocol backtest (card checked on the way)."""

@@ -188,6 +188,11 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
     ("[spoiler]he dies[/spoiler] [B]wow[/b] [color=red]!![/color]", "he dies wow !!"),
     ("clich&eacute;d&hellip; &mdash; the film&#x2019;s&nbsp;end", "clichéd... - the film's end"),
     ("great\\nLoved it\\r\\nagain", "great Loved it again"),
+    # a third round: ratings out of 5 as IMDB's out of 10, stars as Letterboxd writes them; what is no rating kept
+    ("A fun ride. 4/5", "A fun ride. 8/10"), ("Solid: 3,5 out of 5 stars.", "Solid: 7/10 stars."),
+    ("\u2605\u2605\u2605\u2605\u00bd loved it", "9/10 loved it"), ("\u2605\u2605\u2606\u2606\u2606 meh", "4/10 meh"),
+    ("\u2b50\ufe0f\u2b50\ufe0f\u2b50\ufe0f\u2b50\ufe0f\u2b50\ufe0f", "10/10"), ("0/5, 5.0 / 5", "0/10, 10/10"),
+    ("on 4/5/2024, 1/5th of it, 10/5, 2.5/5.5", "on 4/5/2024, 1/5th of it, 10/5, 2.5/5.5"),
 ])
 def test_text_from_other_sites_is_read_as_imdbs_reviews_are_written(theirs, ours):
     tokenizer = load_tokenizer(MODELS_DIR / "sentiment-gru")
@@ -195,6 +200,23 @@ def test_text_from_other_sites_is_read_as_imdbs_reviews_are_written(theirs, ours
     assert _trained_tokenizer().encode(theirs).tokens == _trained_tokenizer().encode(ours).tokens  # a new model's too
     offsets = tokenizer.encode(theirs).offsets  # still into the text as typed
     assert all(0 <= start < end <= len(theirs) for start, end in offsets)
+
+
+def test_the_rating_steps_are_bounded_and_match_nothing_another_writes():
+    """A Replace step that lengthens a text must not be chained into a blow-up (a visitor's tokenizer may repeat the
+    app's steps): read twice, every text reads as once; a text of lone stars grows six times, no more."""
+    from tokenizers import Regex, normalizers
+
+    from rnn_demo.sentiment.tokenizer import CLEANUP
+
+    def reader(steps):
+        return normalizers.Sequence([normalizers.Replace(Regex(step["pattern"]["Regex"]), step["content"])
+                                     for step in steps])
+
+    once, twice = reader(CLEANUP), reader(CLEANUP * 2)
+    for text in ["4/5", "3.5 out of 5", "\u2605\u2605\u2605\u00bd\u2606", "\u2b50\ufe0f" * 5, "5/5 10/10 0/5"]:
+        assert twice.normalize_str(text) == once.normalize_str(text), text
+    assert len(once.normalize_str("\u2605 " * 1000)) == 7 * 1000  # each "★ " (2 characters) as " 2/10  " (7)
 
 
 def _trained_tokenizer():
@@ -396,7 +418,7 @@ def test_a_tokenizer_json_holds_only_what_this_app_runs_for_a_visitor():
         ({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}] * 9}}, "9 steps; the limit is 8"),
         ({"normalizer": {"type": "Sequence", "normalizers": [*CLEANUP, *[{"type": "NFKC"}] * 9]}},
          "the limit is 8 besides this app's Replace steps"),
-        ({"normalizer": {"type": "Sequence", "normalizers": CLEANUP[5:6] * 30}}, "30 steps; the limit is 8"),
+        ({"normalizer": {"type": "Sequence", "normalizers": CLEANUP[5:6] * 50}}, "50 steps; the limit is 8"),
         ({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+$"}}}, "step 'Split' is not one of"),
         ({"padding": {"strategy": {"Fixed": 10 ** 8}}}, "it sets padding"),
         ({"post_processor": {"type": "TemplateProcessing"}}, "it sets post_processor"),

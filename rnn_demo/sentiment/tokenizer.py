@@ -3,9 +3,10 @@
 It lives beside the weights as `tokenizer.json`, so a model directory is a complete Hub repository.
 Text from other sites is first read as IMDB's reviews are written (CLEANUP): characters that do not show (a soft
 hyphen or a zero-width space copied from a web page, which split a word in two) are dropped, the HTML entities of
-apostrophes, quotes and ampersands and curly quotes become plain ones, and HTML line breaks (`<br />`, frequent in
-IMDB reviews) become spaces; then text is NFKC-normalized and lower-cased; words and runs of punctuation are
-tokens; offsets point into the original text.
+apostrophes, quotes and ampersands and curly quotes become plain ones, HTML line breaks (`<br />`, frequent in
+IMDB reviews) become spaces, links, markup and review pages' own lines are dropped, and ratings out of 5 (4/5,
+★★★★½) are written out of 10, as IMDB's reviewers rate; then text is NFKC-normalized and lower-cased; words and
+runs of punctuation are tokens; offsets point into the original text.
 """
 from __future__ import annotations
 
@@ -68,11 +69,35 @@ CLEANUP = [  # the patterns as tokenizer.json holds them (Oniguruma reads \uHHHH
              r"\s+Report\b", " "),  # IMDb's current review page: "Helpful•45 7 Report"
 ]
 
+
+
+def _five_point_ratings() -> list[dict]:
+    """A third round: ratings out of 5 as other sites give them (4/5, 3.5 out of 5, Letterboxd's stars), written as
+    IMDB's out of 10. The models learnt IMDB's 10-point scale (7/10 alone reads 0.98 positive) and read 4/5 as
+    negative (0.26) and ★★★★½ as 0.05. One step per value: a Replace step writes no group back. No step matches
+    what another writes, and each match is bounded (about 30 characters at most, see MARGIN): a lone ★ (one
+    character) becomes six, the most any step lengthens a text, once."""
+    steps = []
+    for tenths in range(11):  # 0 to 5 by halves
+        whole, half = divmod(tenths, 2)
+        number = f"{whole}[.,]5" if half else f"{whole}(?:[.,]0)?"
+        out_of_5 = rf"(?<![\d.,/]){number}\s{{0,3}}(?:/|out of)\s{{0,3}}5(?![\w/]|[.,]\d)"  # not 4/5/2024, 1/5th
+        steps.append(_replace(out_of_5, f" {tenths}/10 "))
+        if whole:  # ★ (or ⭐, perhaps with its emoji selector) whole times, then ½ or not, then up to 9 ☆
+            stars = rf"(?<![\u2605\u2b50\ufe0f])(?:[\u2605\u2b50]\ufe0f?){{{whole}}}"
+            steps.append(_replace(stars + (r"\u00bd" if half else r"(?![\u2605\u2b50\u00bd\ufe0f])") + r"\u2606{0,9}",
+                                  f" {tenths}/10 "))
+    return steps
+
+
+CLEANUP += _five_point_ratings()
+
 # What a visitor's tokenizer.json may hold (check_tokenizer): steps that lengthen a text by a bounded factor at most,
 # with no pattern of the file's own (a chain of Replace steps multiplied a 100-character review into 3.5 GB).
 SAFE_NORMALIZERS = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Strip", "StripAccents", "BertNormalizer"}
 SAFE_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
-# of each, besides CLEANUP's (which only shorten a text, each once): a safe step repeated (BertNormalizer spaces out CJK
+# of each, besides CLEANUP's (which shorten a text, or lengthen it six times at most, once: none matches what another
+# writes, so repeating one does nothing more): a safe step repeated (BertNormalizer spaces out CJK
 # characters each time) still grows a text
 MAX_STEPS = 8
 
