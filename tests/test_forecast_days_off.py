@@ -37,6 +37,16 @@ def test_a_holiday_column_of_names_marks_its_days_off_and_leaves_the_others_to_m
     assert list(by_day) == [1, 1, 0, 1, 1, 0, 0]  # Mon, Tue, Christmas, Thu, Fri, Sat, Sun
 
 
+def test_a_holiday_column_that_names_its_ordinary_days_marks_only_its_holidays():
+    """Seoul's bike data writes "Holiday" and "No Holiday": the text most rows hold marks the ordinary days (it was
+    read as a holiday's name, and every day was off)."""
+    times = hours(7)
+    cells = pd.Series(np.where(times.dt.day == 25, "Holiday", "No Holiday"))
+    assert list(said_working_days(times, cells, "Holiday").index) == [pd.Timestamp("2024-12-25")]
+    names = pd.Series(np.where(times.dt.day == 25, "Christmas Day", np.where(times.dt.day == 26, "Boxing Day", "")))
+    assert len(said_working_days(times, names, "holiday")) == 2  # blank ordinary days: every name a holiday
+
+
 def test_a_working_day_column_can_make_a_saturday_a_working_day_and_a_weekday_a_day_off():
     times = hours(7)
     day = times.dt.day.to_numpy()

@@ -3,7 +3,8 @@
 Demand drops on public holidays, and the forecaster reads a working-day flag at every step (features.py), the day
 it forecasts included. An upload may give its own, in a column called as WORKDAY_NAMES (1 on working days, 0 on
 days off: a Saturday worked in lieu of a holiday is a 1) or as HOLIDAY_NAMES (1, yes or the holiday's name on
-public holidays; 0, no, none or blank on other days: the days it marks are off, the others Monday to Friday).
+public holidays; 0, no, none, blank or a text most rows hold, such as "No Holiday", on other days: the days it
+marks are off, the others Monday to Friday).
 Flags are read per calendar day, each day's rows voting (blank ones abstain, a tie is a day off), so the rows a
 file leaves out, the hour a clock change repeats and the rows after the last value (the day to forecast: their
 flags are the coming day's) get their day's flag. Pure functions of the table's times and cells.
@@ -36,8 +37,10 @@ def _flags(cells: pd.Series, column: str, holiday: bool) -> np.ndarray:
     number = pd.to_numeric(text.where(text.str.len() <= 20), errors="coerce")
     flags = np.where(text.isin(YES) | (number == 1), 1.0, np.where(text.isin(NO) | (number == 0), 0.0, np.nan))
     other = np.isnan(flags) & ~text.isin(BLANK).to_numpy()
-    if holiday:
-        return np.where(other, 1.0, flags)
+    if holiday:  # a text most rows hold marks the ordinary days ("No Holiday", "Normal"): holidays are few
+        usual = text[other].value_counts()
+        ordinary = usual.index[0] if len(usual) and usual.iloc[0] > 0.5 * len(text) else None
+        return np.where(other & (text != ordinary).to_numpy(), 1.0, np.where(other, 0.0, flags))
     if other.any():
         first = int(np.flatnonzero(other)[0])
         raise ValueError(f"column {quoted(column)} holds {quoted(cells.iloc[first])} in data row "
