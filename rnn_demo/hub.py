@@ -191,7 +191,8 @@ def write_model_card(directory: str | Path, *, title: str, summary: str, tags: l
         eval_results=[EvalResult(task_type=task_type, dataset_type=datasets[0] if datasets else dataset_name,
                                  dataset_name=dataset_name, dataset_split=dataset_split,
                                  metric_type=metric["type"], metric_value=metric["value"],
-                                 metric_name=metric.get("name")) for metric in metrics],
+                                 metric_name=metric.get("name"), metric_args=metric.get("args"))
+                      for metric in metrics],
     )
     card = ModelCard(f"---\n{_yaml(card_data.to_dict())}---\n\n# {title}\n\n{summary}\n\n{body}\n")
     card.save(Path(directory) / "README.md")

