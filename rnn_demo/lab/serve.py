@@ -97,9 +97,11 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
     """Loss and score against the step (one colour per run), and the gradient norm before clipping on a log axis
     with each run's threshold drawn."""
     score = "accuracy" if runs[0].problem == "first" else "squared error"
-    figure = make_subplots(rows=1, cols=3, subplot_titles=("loss", score, "gradient norm before clipping"))
+    # each panel named on its y axis, upright (titles above the panels ran into each other on a phone's width), the
+    # runs' long labels on two lines (cut off at the figure's edge on one)
+    figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.12)
     for k, (settings, history) in enumerate(zip(runs, steps)):
-        x, name, colour = [s.step for s in history], f"{'AB'[k]}: {label(settings)}", COLOURS[k]
+        x, name, colour = [s.step for s in history], f"{'AB'[k]}: {_two_lines(label(settings))}", COLOURS[k]
         figure.add_trace(go.Scatter(x=x, y=[_finite(s.loss) for s in history], name=name, legendgroup=str(k),
                                     line={"color": colour}), row=1, col=1)
         figure.add_trace(go.Scatter(x=x, y=[s.score for s in history], name=name, legendgroup=str(k), showlegend=False,
@@ -111,12 +113,22 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
     figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=1, col=2,
                      annotation_text="chance" if runs[0].problem == "first" else "baseline: always answering 1")
     figure.update_yaxes(exponentformat="power")  # 10^14, not "100T" (read as terabytes)
-    figure.update_yaxes(type="log", row=1, col=1)  # a run that blows up would flatten a linear axis
-    figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", row=1, col=2)
-    figure.update_yaxes(type="log", row=1, col=3)
+    figure.update_yaxes(type="log", title_text="loss", row=1, col=1)  # a blow-up would flatten a linear axis
+    figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", title_text=score, row=1, col=2)
+    figure.update_yaxes(type="log", title_text="gradient norm, before clipping", row=1, col=3)
     figure.update_xaxes(title_text="training step")
-    figure.update_layout(height=360, margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
+    figure.update_layout(height=380, margin={"l": 50, "r": 10, "t": 20, "b": 40},
+                         legend={"orientation": "h", "y": -0.3})
     return figure
+
+
+def _two_lines(text: str) -> str:
+    """A run's label broken after its middle comma (a legend entry does not wrap by itself)."""
+    commas = [at for at, ch in enumerate(text) if ch == ","]
+    if not commas:
+        return text
+    middle = min(commas, key=lambda at: abs(at - len(text) / 2))
+    return f"{text[:middle + 1]}<br>{text[middle + 2:]}"
 
 
 def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Figure:
