@@ -70,12 +70,14 @@ def working_days(index: pd.DatetimeIndex, said: pd.Series | None) -> np.ndarray:
     return np.where(np.isnan(given), weekdays, given)
 
 
-def days_note(index: pd.DatetimeIndex, workday: np.ndarray, column: str | None, known: int) -> str:
-    """How the working days were read, in the user's words: from `column` (the days it changes from Monday to
-    Friday, those among the steps to forecast after the first `known` steps said apart), or Monday to Friday."""
-    if column is None:
-        return ("Working days are taken as Monday to Friday (a column called workday, 1 on working days, or holiday, "
-                "1 or the holiday's name on public holidays, would mark them).")
+# the note on a file with no column of flags
+MONDAY_TO_FRIDAY = ("Working days are taken as Monday to Friday (a column called workday, 1 on working days, or "
+                    "holiday, 1 or the holiday's name on public holidays, would mark them).")
+
+
+def days_note(index: pd.DatetimeIndex, workday: np.ndarray, column: str, known: int) -> str:
+    """How the working days were read from `column`, in the user's words: the days it changes from Monday to Friday,
+    those among the steps to forecast (after the first `known` steps) said apart."""
     days = pd.Series(workday, index=index.normalize()).groupby(level=0).first()
     changed = days[days != (days.index.day_of_week < 5)]
     ahead = changed[changed.index >= index[known].normalize()] if known < len(index) else changed.iloc[:0]

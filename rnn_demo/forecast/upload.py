@@ -12,7 +12,7 @@ from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
-from .days_off import days_column, days_note
+from .days_off import MONDAY_TO_FRIDAY, days_column
 from .infer import Series
 from .numbers import plain_numbers
 from .periods import normalized
@@ -143,6 +143,8 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
         notes.append(how if delimiter == "," else f"The file's columns are separated by "
                      f"{DELIMITER_NAMES[delimiter]}s. {how}")
     dataset, repairs = series_from_frame(frame, time_name, value_name, temperature_name, stamps_joined, days_name)
+    if days_name is None:  # said where the file could have given them
+        repairs.append(MONDAY_TO_FRIDAY)
     return dataset, notes + repairs, read
 
 
@@ -154,8 +156,6 @@ def read_series_upload(data: bytes, time_column: str | None = None, value_column
                                                                             temperature_column)
     temperature_name = temperature[0] if temperature else None
     series = Series.from_dataset(dataset)
-    if not any(note.startswith("Working days are read") for note in notes):
-        notes.append(days_note(series.times, series.workday, None, len(series)))
     notes.append(f"Read {len(series):,} steps from column “{md_text(value_name)}” over “{md_text(time_name)}”.")
     if temperature_name:
         ahead = 0 if series.temperature is None else len(series.temperature) - len(series)
