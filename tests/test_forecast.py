@@ -333,4 +333,16 @@ def test_the_working_day_flags_may_run_on_through_the_day_ahead():
 
     assert np.array_equal(ahead(np.ones(4)), plain)  # the flags Monday to Friday gives
     assert not np.allclose(ahead(np.zeros(4)), plain)  # a holiday: another forecast
-    assert np.array_equal(ahead(np.zeros(2)), ahead(np.array([0.0, 0.0, 1.0, 1.0])))  # the rest filled as before
+    # a flag is a day's: the rest of a day flagged in its first steps keeps it (it was Monday to Friday, a red team's)
+    assert np.array_equal(ahead(np.zeros(1)), ahead(np.zeros(4)))
+
+
+def test_the_days_after_the_flags_keep_their_last_days_flag_then_monday_to_friday():
+    from rnn_demo.forecast.features import extend_times
+
+    times = pd.date_range("2024-04-14 00:00", periods=36, freq="h")  # Sunday, to Monday 11:00
+    workday = np.r_[np.zeros(24), np.zeros(12)]  # Easter Monday: off, as the file marks its morning
+    _, flags = extend_times(times, workday, 36)  # to Tuesday 23:00
+    assert flags[36:48].tolist() == [0.0] * 12 and flags[48:].tolist() == [1.0] * 24  # its afternoon off; Tuesday on
+    _, flags = extend_times(times, np.r_[workday, [0.0]], 36)  # Monday noon given, off
+    assert flags[36:48].tolist() == [0.0] * 12

@@ -144,6 +144,15 @@ def test_past_the_victoria_data_new_years_day_is_forecast_as_a_day_off():
                     f"averaged {new_year:.2f}, the day after it {after:.2f}") in " ".join(README.split())
 
 
+def test_null_cells_abstain_as_blank_ones_do():
+    """A parquet file's or a Hub dataset's nulls: read as text, a null in a holiday column was a holiday's name and
+    every day was off (a red team's)."""
+    times = hours(7)
+    flags = pd.Series(np.where(times.dt.day == 25, 1.0, np.nan))
+    assert list(said_working_days(times, flags, "holiday").index) == [pd.Timestamp("2024-12-25")]
+    assert list(said_working_days(times, pd.Series(np.where(times.dt.day == 25, 0.0, np.nan)), "workday")) == [0.0]
+
+
 def test_a_parquet_file_for_training_gives_its_holidays_too(tmp_path):
     """`train forecast --data` on a data file `datasets` reads (not a CSV): its holiday column marks the days off, as
     booleans here; the last 8 weeks are held out as `test`."""

@@ -440,6 +440,10 @@ def test_dates_with_a_two_digit_year_first_are_read_year_first_where_the_year_la
     assert table["time"].iloc[0] == pd.Timestamp("2024-03-01") and not any("year first" in note for note in notes)
     table, _ = read(pd.date_range("2024-01-10", periods=48 * 15, freq="30min").strftime("%y.%m.%d %H:%M").tolist())
     assert table["time"].iloc[0] == pd.Timestamp("2024-01-10")  # 24.01.10: year-last readings too far apart
+    typo = half_hours.strftime("%d/%m/%y %H:%M").tolist()
+    typo[100] = "31/04/24 02:00"  # no 31 April: one row, named, not a reason to read the file year first
+    with pytest.raises(ValueError, match="1 time stamp cannot be read, the first in data row 101: '31/04/24 02:00'"):
+        read(typo)
 
 
 @pytest.mark.parametrize("form, first", [
@@ -456,21 +460,34 @@ def test_month_names_in_other_languages_are_read(form, first):
     hours_ = pd.date_range("2024-03-01", periods=48, freq="h")
     table, notes = read([form.format(d=t.day, t=f"{t:%H:%M}") for t in hours_])
     assert table["time"].tolist() == list(hours_)
-    named = [note for note in notes if note.startswith("Month names")]
+    named = [note for note in notes if note.startswith("Dates written in their language")]
     rewritten = "1. Mar 2024 00:00" if "März" in form else "1 Mar 2024 00:00"
     assert named == [] if form.startswith("{d} mar.") else named == [
-        f"Month names were read in their language: '{first}' as '{rewritten}'."]
+        f"Dates written in their language were read: '{first}' as '{rewritten}'."]
 
 
-@pytest.mark.parametrize("header, row", [("time,value", "{m}:00.0,{v}"), ("date,time,value", "01/03/2024,{m}:00.0,{v}")])
-def test_excels_minutes_and_seconds_display_is_refused_saying_how_to_save_the_times(header, row):
+@pytest.mark.parametrize("header, row, minutes", [("time,value", "{m}:00.0,{v}", [0, 30]),
+                                                  ("date,time,value", "01/03/2024,{m}:00.0,{v}", [30, 0]),
+                                                  ("time,value", "{m}:00.0,{v}", [0])])  # hourly: all 00:00.0
+def test_excels_minutes_and_seconds_display_is_refused_saying_how_to_save_the_times(header, row, minutes):
     """A date and time column formatted mm:ss.0 in Excel saves as 30:00.0: its hours are gone (it was "cannot be
-    read")."""
-    rows = [header] + [row.format(m=f"{m:02d}", v=k) for k, m in enumerate([0, 30] * 24)]
-    with pytest.raises(ValueError, match=r"the time stamps read like Excel's minutes-and-seconds display \('30:00.0' "
-                                         r"in data row 2\): the hours were lost .* format the column as a date and "
+    read", and an hourly file's 00:00.0, read as today's midnight, "a series needs at least two time stamps")."""
+    rows = [header] + [row.format(m=f"{m:02d}", v=k) for k, m in enumerate(minutes * 48)]
+    with pytest.raises(ValueError, match=r"the time stamps read like Excel's minutes-and-seconds display \('\d\d:00.0' "
+                                         r"in data row \d\): the hours were lost .* format the column as a date and "
                                          r"time \(yyyy-mm-dd hh:mm\) and save again"):
         read_series_upload("\n".join(rows).encode())
+
+
+def test_weekday_names_in_other_languages_are_read_with_an_english_month_and_odd_words_are_not():
+    """ "Montag, 1. April 2024": April is German too, so only the weekday needed reading (it was unreadable); a
+    hostile column of the words looked up is left as it is, after a look at its first stamps."""
+    from rnn_demo.forecast.dates import english_months
+
+    text, notes = english_months(pd.Series(["Montag, 1. April 2024 00:00", "maandag 1 april 2024 00:30", "2024-01-01"]))
+    assert text.tolist() == ["1. April 2024 00:00", "1 april 2024 00:30", "2024-01-01"] and len(notes) == 1
+    filler = pd.Series(["de mai um set out " * 5] * 50)
+    assert english_months(filler)[0].equals(filler) and english_months(filler)[1] == []
 
 
 def test_dates_in_both_orders_are_refused():

@@ -88,7 +88,8 @@ def test_the_bundled_gru_reads_reviews_dressed_as_other_sites_write_them_as_it_r
 
 
 RATED = [("A fun ride. 4/5", 1), ("\u2605\u2605\u2605\u2605\u00bd", 1), ("Rating: 4 out of 5 stars. Great cast.", 1),
-         ("Solid. 3.5/5", 1), ("Meh. 2/5", 0), ("Awful. 1/5", 0), ("\u2605\u00bd\u2606\u2606\u2606 skip it", 0)]
+         ("Solid. 3.5/5", 1), ("Meh. 2/5", 0), ("Awful. 1/5", 0), ("\u2605\u00bd\u2606\u2606\u2606 skip it", 0),
+         ("\u2605 \u2605 \u2605 \u2605 \u2605 Wonderful.", 1)]
 
 
 @pytest.mark.parametrize("cell", bundled_cells())
@@ -100,6 +101,8 @@ def test_short_reviews_rated_out_of_5_are_read_as_their_ratings_say(cell):
     for review, label in RATED:
         positive = serve.analyse(review, cell, None).probabilities["positive"]
         assert (positive > 0.9) if label else (positive < 0.2), (review, positive)
+    # a count out of 5 is no rating: read as one, it made this review positive (0.90, a red team's)
+    assert serve.analyse("Won 4/5 awards, and deserved none.", cell, None).probabilities["positive"] < 0.5
 
 
 @pytest.fixture(scope="module")

@@ -193,6 +193,13 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
     ("\u2605\u2605\u2605\u2605\u00bd loved it", "9/10 loved it"), ("\u2605\u2605\u2606\u2606\u2606 meh", "4/10 meh"),
     ("\u2b50\ufe0f\u2b50\ufe0f\u2b50\ufe0f\u2b50\ufe0f\u2b50\ufe0f", "10/10"), ("0/5, 5.0 / 5", "0/10, 10/10"),
     ("on 4/5/2024, 1/5th of it, 10/5, 2.5/5.5", "on 4/5/2024, 1/5th of it, 10/5, 2.5/5.5"),
+    ("4\u00bd/5, 4 1/2 out of 5, 4.5 out of 5.0", "9/10, 9/10, 9/10"), ("4/5 Great film", "8/10 Great film"),
+    ("\u2605 \u2605 \u2605 \u2605 \u2605 Wonderful.", "10/10 Wonderful."),  # spaced stars: one rating
+    # what is no rating out of 5 (a red team's): a count, a part, a date before a word, ten stars, six
+    ("Won 4/5 awards. (Part 1/5) On 1/5 we went. 2 out of 5 dentists",
+     "Won 4/5 awards. (Part 1/5) On 1/5 we went. 2 out of 5 dentists"),
+    ("\u2605\u2605\u2605\u2606\u2606\u2606\u2606\u2606\u2606\u2606 \u2605\u2605\u2605\u2605\u2605\u2605",
+     "\u2605\u2605\u2605\u2606\u2606\u2606\u2606\u2606\u2606\u2606 \u2605\u2605\u2605\u2605\u2605\u2605"),
 ])
 def test_text_from_other_sites_is_read_as_imdbs_reviews_are_written(theirs, ours):
     tokenizer = load_tokenizer(MODELS_DIR / "sentiment-gru")
@@ -214,9 +221,11 @@ def test_the_rating_steps_are_bounded_and_match_nothing_another_writes():
                                      for step in steps])
 
     once, twice = reader(CLEANUP), reader(CLEANUP * 2)
-    for text in ["4/5", "3.5 out of 5", "\u2605\u2605\u2605\u00bd\u2606", "\u2b50\ufe0f" * 5, "5/5 10/10 0/5"]:
+    for text in ["4/5", "3.5 out of 5.", "\u2605\u2605\u2605\u00bd\u2606", "\u2b50\ufe0f" * 5, "5/5 10/10 0/5",
+                 "\u2605 \u2605 \u2605", "4 1/2 out of 5!"]:
         assert twice.normalize_str(text) == once.normalize_str(text), text
-    assert len(once.normalize_str("\u2605 " * 1000)) == 7 * 1000  # each "★ " (2 characters) as " 2/10  " (7)
+    assert len(once.normalize_str("\u2605 x " * 1000)) == 9 * 1000  # each "★ x " (4 characters) as " 2/10  x " (9)
+    assert once.normalize_str("\u2605 " * 1000) == "\u2605 " * 1000  # a run of a thousand stars is no rating out of 5
 
 
 def _trained_tokenizer():

@@ -53,8 +53,9 @@ def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
     year_last = _year_last(text, parts)
     if (parts[0].str.len() == 2).all() and (parts[3].str.len() == 2).all():  # 24/03/01: yy/mm/dd, or a year last
         year_first = _parse(text.str.replace(DATE_FIRST, _yy_mm_dd, regex=True))
-        if year_first.notna().all() and (year_last[0].isna().any()
-                                         or _span(year_first) * YEAR_FIRST_SPAN < _span(year_last[0])):
+        both = np.asarray(year_first.notna() & year_last[0].notna())  # a mistyped 31/04/24 decides nothing
+        if year_first.notna().all() and (year_last[0].isna().mean() > 0.5
+                                         or _span(year_first[both]) * YEAR_FIRST_SPAN < _span(year_last[0][both])):
             return year_first, [f"Dates such as {quoted(text.iloc[0])} were read year first (yy/mm/dd: "
                                 f"{year_first[0]:%Y-%m-%d}): read with the year last, the rows would span far more "
                                 "time, or not be read at all."]
@@ -113,9 +114,9 @@ def _year_first(month_group: int):
 # cut short (a dot after them is allowed); each is rewritten as the English abbreviation, which pandas reads
 FOREIGN_MONTHS = {
     "Jan": "janvier janv januar jänner jän enero ene gennaio gen januari janeiro",
-    "Feb": "février fevrier févr fevr februar febrero febbraio februari fevereiro fev",
+    "Feb": "février fevrier févr fevr fév februar febrero febbraio februari fevereiro fev",
     "Mar": "mars märz marz mär marzo maart mrt março marco",
-    "Apr": "avril avr abril aprile",
+    "Apr": "avril avr abril abr aprile",
     "May": "mai mayo maggio mag mei maio",
     "Jun": "juin juni junio giugno giu junho",
     "Jul": "juillet juil juli julio luglio lug julho",
@@ -132,26 +133,39 @@ FOREIGN_MONTH = re.compile(r"(?<![^\W\d_])(" + "|".join(sorted(MONTH_WORDS, key=
                            + r")\.?(?![^\W\d_])", re.IGNORECASE)
 # around a date written out: weekday names, "de" and "del" (1 de marzo de 2024), "à" and "um" before a time, "Uhr"
 # after it, and the French first of the month (1er)
-DATE_WORDS = re.compile(r"(?<![^\W\d_])(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|montag|dienstag|mittwoch"
-                        r"|donnerstag|freitag|samstag|sonnabend|sonntag|lunes|martes|miércoles|jueves|viernes|sábado"
-                        r"|domingo|lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|maandag|dinsdag|woensdag"
-                        r"|donderdag|vrijdag|zaterdag|zondag|segunda-feira|terça-feira|quarta-feira|quinta-feira"
-                        r"|sexta-feira|de|del|à|um|uhr)(?![^\W\d_])[,.]?|(?<=\d)er\b", re.IGNORECASE)
+WEEKDAYS = ("lundi mardi mercredi jeudi vendredi samedi dimanche montag dienstag mittwoch donnerstag freitag samstag "
+            "sonnabend sonntag lunes martes miércoles jueves viernes sábado domingo lunedì martedì mercoledì giovedì "
+            "venerdì sabato domenica maandag dinsdag woensdag donderdag vrijdag zaterdag zondag segunda-feira "
+            "terça-feira quarta-feira quinta-feira sexta-feira").split()
+DATE_WORDS = re.compile(r"(?<![^\W\d_])(?:" + "|".join(WEEKDAYS) + r"|de|del|à|um|uhr)(?![^\W\d_])[,.]?|(?<=\d)er\b",
+                        re.IGNORECASE)
+LOOKED_UP = set(MONTH_WORDS) | {part for day in WEEKDAYS for part in day.split("-")}  # a stamp with one is rewritten
+# a stamp's date, and its time of day from where it starts (a word such as "à" before it)
+TIME_TAIL = re.compile(r"^(.*?)(\s*(?:[^\W\d_]+\s+)?\d{1,2}[:.h]\d{2}.*)?$")
+SAMPLE = 20  # the first stamps with a month name rewritten: where none of them reads, none is rewritten
 
 
 def english_months(text: pd.Series) -> tuple[pd.Series, list[str]]:
     """Stamps with a month written in French, German, Spanish, Italian, Dutch or Portuguese (1 mars 2024 00:00,
     1. März 2024, 1 de marzo de 2024) rewritten with its English abbreviation, the words around it dropped, and a
-    note; the other stamps as they were. Each stamp's words are looked up, not searched for with every name: a
-    200,000-row file of ISO stamps has no word to look up."""
+    note; the other stamps as they were. Each stamp's words are looked up, not searched for with every name (a
+    200,000-row file of ISO stamps has no word to look up); the dates and the times of day are rewritten once each
+    (a day's 48 stamps share one date), and not at all where the first stamps rewritten still do not read."""
     worded = text[text.str.contains(LETTERS)]
-    words = worded.str.findall(LETTERS)
-    named = words.map(lambda found: any(word.lower() in MONTH_WORDS for word in found)).astype(bool)
-    if not named.any():
+    named = worded.str.findall(LETTERS).map(lambda found: any(word.lower() in LOOKED_UP for word in found))
+    named = worded[named.astype(bool)]
+    if named.empty or pd.to_datetime(_rewritten(named.iloc[:SAMPLE]), errors="coerce", format="mixed").isna().all():
         return text, []
-    rewritten = worded[named].str.replace(FOREIGN_MONTH, lambda m: MONTH_WORDS[m.group(1).lower()], regex=True)
-    rewritten = rewritten.str.replace(DATE_WORDS, " ", regex=True).str.split().str.join(" ")
+    parts = named.str.extract(TIME_TAIL).fillna("")
+    dates, times = (pd.Series(part.unique()) for part in (parts[0], parts[1]))
+    dates, times = dict(zip(dates, _rewritten(dates))), dict(zip(times, _rewritten(times)))
+    rewritten = (parts[0].map(dates) + " " + parts[1].map(times)).str.strip()
     text = text.copy()
     text[rewritten.index] = rewritten
-    return text, [f"Month names were read in their language: {quoted(worded[named].iloc[0])} as "
-                  f"{quoted(rewritten.iloc[0])}."]
+    return text, [f"Dates written in their language were read: {quoted(named.iloc[0])} as {quoted(rewritten.iloc[0])}."]
+
+
+def _rewritten(stamps: pd.Series) -> pd.Series:
+    """Month names as the English abbreviation, the words around a date dropped, spaces made single."""
+    stamps = stamps.str.replace(FOREIGN_MONTH, lambda m: MONTH_WORDS[m.group(1).lower()], regex=True)
+    return stamps.str.replace(DATE_WORDS, " ", regex=True).str.split().str.join(" ")

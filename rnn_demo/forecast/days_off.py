@@ -34,9 +34,11 @@ def _flags(cells: pd.Series, column: str, holiday: bool) -> np.ndarray:
     """(rows,) 1 where a cell says yes, 0 where it says no, NaN where blank; a holiday column's other text is a
     holiday's name (1), a working-day column's is an error naming the cell."""
     text = cells.astype(str).str.strip().str.lower()
+    blank = (cells.isna() | text.isin(BLANK)).to_numpy()  # a null cell (a parquet file's, a Hub dataset's) too
     number = pd.to_numeric(text.where(text.str.len() <= 20), errors="coerce")
     flags = np.where(text.isin(YES) | (number == 1), 1.0, np.where(text.isin(NO) | (number == 0), 0.0, np.nan))
-    other = np.isnan(flags) & ~text.isin(BLANK).to_numpy()
+    flags[blank] = np.nan
+    other = np.isnan(flags) & ~blank
     if holiday:  # a text most rows hold marks the ordinary days ("No Holiday", "Normal"): holidays are few
         usual = text[other].value_counts()
         ordinary = usual.index[0] if len(usual) and usual.iloc[0] > 0.5 * len(text) else None

@@ -58,12 +58,19 @@ def known_rows(times: pd.DatetimeIndex, workday: np.ndarray, temperature: np.nda
 
 def extend_times(times: pd.DatetimeIndex, workday: np.ndarray, steps: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """The time stamps and working days continued `steps` steps past the end. `workday` may run past the stamps (the
-    coming days' flags: a public holiday ahead marked 0); where it stops, Monday to Friday work."""
+    coming days' flags: a public holiday ahead marked 0); where it stops, the rest of its last day keeps that day's
+    flag (a flag is a day's: a file that marks tomorrow off in its first row, or ends at noon on a holiday), and the
+    days after are Monday to Friday."""
     step = times[-1] - times[-2]
     future = pd.date_range(times[-1] + step, periods=steps, freq=step)
     ahead = (future.day_of_week < 5).astype(float)
     given = np.asarray(workday[len(times):len(times) + steps], dtype=float)
     ahead[:len(given)] = given
+    if len(given):
+        last_day, last_flag = future[len(given) - 1], given[-1]
+    else:
+        last_day, last_flag = times[-1], float(workday[len(times) - 1])
+    ahead[(np.arange(steps) >= len(given)) & (future.normalize() == last_day.normalize())] = last_flag
     return times.append(future), np.concatenate([np.asarray(workday[:len(times)], dtype=float), ahead])
 
 

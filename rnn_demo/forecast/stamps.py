@@ -133,9 +133,21 @@ EXCEL_MINUTES = re.compile(r"\d{1,2}:\d{2}\.\d")  # 30:00.0: Excel shows a date 
 STAMP_CHARS = 100  # a longer cell is no time stamp: refused before any pattern reads it
 
 
+def _refuse_excel_minutes(cells: pd.Series, row: int) -> None:
+    """A clear error where the stamp in `row` is Excel's mm:ss.0 display (pandas reads 00:00.0 as today's midnight:
+    an hourly file of them was "a series needs at least two time stamps")."""
+    if EXCEL_MINUTES.fullmatch(str(cells.iloc[row]).strip()):
+        raise ValueError(f"the time stamps read like Excel's minutes-and-seconds display ({quoted(cells.iloc[row])} "
+                         f"in data row {data_row(cells, row)}): the hours were lost when the file was saved (and the "
+                         "dates, where the column held them). In Excel, format the column as a date and time "
+                         "(yyyy-mm-dd hh:mm) and save again")
+
+
 def read_stamps(cells: pd.Series) -> Stamps:
     """The rows' wall-clock times, their UTC offsets and notes; unreadable stamps are a clear error."""
     text = cells.astype(str).str.strip()
+    if len(cells):
+        _refuse_excel_minutes(cells, 0)
     if (long := text.str.len() > STAMP_CHARS).any():
         row = int(np.argmax(long.to_numpy()))
         raise ValueError(f"the time stamp in data row {data_row(text, row)} has {len(text.iloc[row]):,} characters; "
@@ -161,11 +173,7 @@ def read_stamps(cells: pd.Series) -> Stamps:
     wall = wall.as_unit("ns")
     if wall.isna().any():
         row = int(np.argmax(wall.isna()))
-        if EXCEL_MINUTES.fullmatch(cells.iloc[row].strip()):
-            raise ValueError(f"the time stamps read like Excel's minutes-and-seconds display ({quoted(cells.iloc[row])} "
-                             f"in data row {data_row(cells, row)}): the hours were lost when the file was saved (and the "
-                             "dates, where the column held them). In Excel, format the column as a date and time "
-                             "(yyyy-mm-dd hh:mm) and save again")
+        _refuse_excel_minutes(cells, row)
         raise ValueError(f"{counted(int(wall.isna().sum()), 'time stamp')} cannot be read, the first in data row "
                          f"{data_row(cells, row)}: {quoted(cells.iloc[row])}")
     if minutes.isna().all():
