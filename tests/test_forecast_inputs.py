@@ -490,6 +490,15 @@ def test_weekday_names_in_other_languages_are_read_with_an_english_month_and_odd
     assert english_months(filler)[0].equals(filler) and english_months(filler)[1] == []
 
 
+@pytest.mark.parametrize("form", ["%a %d/%m/%Y %H:%M", "%A, %d.%m.%Y %H:%M"])
+def test_a_weekday_before_a_day_first_date_leaves_it_read_day_first(form):
+    """Mon 01/04/2024: the weekday hid the date's form, and dateutil read days up to 12 month first, later ones day
+    first (refused for thousands of rows missing, a red team's)."""
+    half_hours = pd.date_range("2024-03-25", periods=48 * 14, freq="30min")
+    table, notes = read(half_hours.strftime(form).tolist())
+    assert table["time"].tolist() == list(half_hours) and "read day first" in notes[0]
+
+
 def test_dates_in_both_orders_are_refused():
     with pytest.raises(ValueError, match="the dates mix day-first and month-first forms: '13/01/2024' and '01/14/2024'"):
         read(["12/01/2024", "13/01/2024", "01/14/2024"])

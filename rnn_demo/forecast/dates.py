@@ -18,6 +18,10 @@ DATE_FIRST = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"  # 13/01/2024, 0
 # a time of day with no date (05:00, 5:00 pm), as a stripped cell's whole: pandas gives it today's date. Each space
 # matches one way only (two \s* around an optional part made a cell of spaces quadratic)
 TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
+# an English weekday before a date written with its year last (Mon 01/04/2024, Monday, 01.04.2024): dateutil read the
+# days up to 12 month first and the later ones day first
+WEEKDAY_FIRST = re.compile(r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\.?,?\s+"
+                           r"(?=\d{1,2}[/.-]\d{1,2}[/.-]\d)", re.IGNORECASE)
 # 24/03/01 is read year first where the rows span a tenth of the time or less that way: read with the year last,
 # a series of days becomes one of years (2001-03-24, 2002-03-24, ...), and the other way round
 YEAR_FIRST_SPAN = 10
@@ -47,6 +51,8 @@ def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
     if len(text) and TIME_OF_DAY.fullmatch(text.iloc[0].strip()):  # a series that would change from one day to the next
         raise ValueError(f"the time stamps hold no date ({quoted(text.iloc[0])} in data row 1): give each row its "
                          "date and time, as in 2024-01-01 05:00")
+    if len(text) and WEEKDAY_FIRST.match(text.iloc[0]):  # Mon 01/04/2024: the weekday says nothing more
+        text = text.str.replace(WEEKDAY_FIRST, "", regex=True)
     if not len(text) or not re.match(DATE_FIRST, text.iloc[0]):
         return _parse(text), []
     parts = text.str.extract(DATE_FIRST)
