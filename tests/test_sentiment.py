@@ -174,6 +174,17 @@ def test_review_spans_cover_the_text_and_elide_the_unread_rest():
         ("cafe\u0301", 0.5), (" ", None), ("re\u0301sume\u0301", 0.2), (" ", None), ("\u2764\ufe0f", 0.9)]
 
 
+def test_a_rewritten_rating_is_coloured_whole():
+    """The tokens of a rating read as 8/10 carry the offsets of its last character: its others, which no token
+    covers, are coloured with it (only the 5 of 4/5 was); a gap between ordinary words stays uncoloured."""
+    text = "A fun ride. 4 / 5 and \u2605\u2605\u2605\u2605\u00bd, 2 hours"
+    offsets = [(0, 1), (2, 5), (6, 10), (10, 11), (16, 17), (16, 17), (18, 21), (26, 27), (27, 28), (29, 30), (31, 36)]
+    spans = review_spans(text, offsets, [0.1] * 11)
+    assert "".join(piece for piece, _ in spans) == text
+    assert ("4 / 5", 0.1) in spans and ("\u2605\u2605\u2605\u2605\u00bd", 0.1) in spans and ("2", 0.1) in spans
+    assert (" ", None) in spans and spans[:3] == [("A", 0.1), (" ", None), ("fun", 0.1)]
+
+
 @pytest.mark.parametrize("theirs, ours", [
     ("I lo\u00adved it, won\u200bder\u2060ful.", "I loved it, wonderful."),  # copied from a web page
     ("Don\u2019t miss \u201cTitanic\u201d", 'Don\'t miss "Titanic"'),  # a phone's or Word's quotes

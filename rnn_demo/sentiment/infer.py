@@ -80,6 +80,9 @@ def _with_marks(text: str, end: int) -> int:
     return end
 
 
+RATING_GLYPHS = frozenset("0123456789/.,\u00bd\u2605\u2b50\u2606\ufe0f")  # a rating's: 4/5, 3,5, ★★★★½, ⭐️
+
+
 def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
                  shown_chars: int = SHOWN_CHARS) -> list[tuple[str, float | None]]:
     """Cut `text` into the tokens at `offsets` (with their scores) and the gaps between them (None).
@@ -87,11 +90,16 @@ def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
     Text after the last scored token is shown up to `shown_chars` characters, then elided. Tokens that overlap the
     text shown already (NFKC reads one character as several: "3½" as "31⁄2") add to it rather than show it again:
     the piece keeps the score of the largest size. Combining marks after a token are its own ("cafe" and U+0301, as
-    macOS writes "café"): the accent showed uncoloured, apart from its letter."""
+    macOS writes "café"): the accent showed uncoloured, apart from its letter. A rating the tokenizer rewrites (4/5
+    read as 8/10) gives its tokens the offsets of its last character: its other characters, which no token covers,
+    are its own (only the 5 of 4/5, the ½ of ★★★★½, was coloured)."""
     spans: list[tuple[str, float | None]] = []
     position = 0
     for (start, end), score in zip(offsets, scores):
         end = _with_marks(text, end)
+        while start > position and (text[start - 1] in RATING_GLYPHS or text[start - 1] == " " and
+                                    start - 2 >= position and text[start - 2] in RATING_GLYPHS):  # 4 / 5
+            start -= 1
         if start < position and spans:  # within the last piece shown, or reaching past it
             shown, kept = spans[-1]
             spans[-1] = (shown + text[position:end], max(kept, score, key=abs))
