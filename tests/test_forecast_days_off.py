@@ -105,7 +105,7 @@ def test_an_uploads_holiday_column_marks_its_days_and_the_day_to_forecast():
     assert days[pd.Timestamp("2024-12-25")] == 0 and days[pd.Timestamp("2024-12-24")] == 1
     assert days[pd.Timestamp("2024-12-26")] == 0  # the day to forecast
     assert ("Working days are read from column “holiday”: 2 day(s) differ from Monday to Friday (2024-12-25, "
-            "2024-12-26), 1 of them among the steps to forecast.") in notes
+            "2024-12-26), 1 of them after the last value (the days to forecast).") in notes
 
 
 def test_without_a_column_the_note_says_monday_to_friday_and_how_to_mark_holidays():

@@ -4,6 +4,7 @@ import json
 import re
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -54,7 +55,7 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
     assert len(train) + len(held) == 200 and all(held_out_row(text) for text in held)
     assert not any(held_out_row(text) for text in train) and 5 <= len(held) <= 40
     assert prepared.summary["labels"] == {"bad": train_ids.count(0), "good": train_ids.count(1)}
-    assert list(prepared.summary["labels"]) == ["bad", "good"]  # sorted: the legend's blue, then red
+    assert list(prepared.summary["labels"]) == ["bad", "good"]  # sorted: the legend's red, then green
     from rnn_demo.sentiment.visitor import _labels_of
 
     assert _labels_of([str(stars) for stars in (10, 2, 1, 9)]) == ["1", "2", "9", "10"]  # as numbers, not text
@@ -92,6 +93,10 @@ def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
     pd.DataFrame({"time": times, "mw": range(len(times))}).to_csv(path, index=False)
     prepared = series_upload(path, None, "mw")
     assert prepared.summary["step (minutes)"] == 60 and prepared.summary["training steps"] == 24 * 26
+    assert prepared.summary["working days"] == "Monday to Friday"
+    holidays = np.where(times.normalize().isin(pd.to_datetime(["2024-01-01", "2024-01-26"])), "holiday", "")
+    pd.DataFrame({"time": times, "mw": range(len(times)), "holiday": holidays}).to_csv(path, index=False)
+    assert series_upload(path, None, "mw").summary["working days"] == "2 day(s) marked otherwise by the file"
     pd.DataFrame({"time": times[:24 * 30], "mw": range(24 * 30)}).to_csv(path, index=False)
     with pytest.raises(ValueError, match="needs 35 days of this series"):
         series_upload(path, None, "mw")

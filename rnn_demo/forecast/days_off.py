@@ -79,15 +79,21 @@ MONDAY_TO_FRIDAY = ("Working days are taken as Monday to Friday (a column called
 
 def days_note(index: pd.DatetimeIndex, workday: np.ndarray, column: str, known: int) -> str:
     """How the working days were read from `column`, in the user's words: the days it changes from Monday to Friday,
-    those among the steps to forecast (after the first `known` steps) said apart."""
-    days = pd.Series(workday, index=index.normalize()).groupby(level=0).first()
-    changed = days[days != (days.index.day_of_week < 5)]
+    those after the last value (after the first `known` steps: the days to forecast) said apart."""
+    changed = changed_days(index, workday)
     ahead = changed[changed.index >= index[known].normalize()] if known < len(index) else changed.iloc[:0]
     listed = ", ".join(f"{day:%Y-%m-%d}" for day in changed.index[:3]) + (", …" if len(changed) > 3 else "")
     return (f"Working days are read from column “{md_text(column)}”: {len(changed):,} day(s) differ from Monday to "
             "Friday"
             + (f" ({listed})" if len(changed) else "")
-            + (f", {len(ahead):,} of them among the steps to forecast." if len(ahead) else "."))
+            + (f", {len(ahead):,} of them after the last value (the days to forecast)." if len(ahead) else "."))
+
+
+def changed_days(index: pd.DatetimeIndex, workday: np.ndarray) -> pd.Series:
+    """The days whose flag (0 or 1, by midnight) is not Monday to Friday's: the file's holidays and weekend work."""
+    days = pd.Series(np.asarray(workday[:len(index)], float), index=index[:len(workday)].normalize())
+    days = days.groupby(level=0).first()
+    return days[days != (days.index.day_of_week < 5)]
 
 
 def day_after(times: pd.DatetimeIndex, days_off: dict[pd.Timestamp, str]) -> np.ndarray:

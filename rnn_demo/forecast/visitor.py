@@ -13,9 +13,10 @@ from ..plugin import ColumnRole, VisitorTraining
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared
 from .adapt import HOLDOUT_DAYS, holdout_start
 from .covariates import TEMPERATURE_COLUMNS
+from .days_off import changed_days
 from .evaluate import mase_scale
 from .features import FEATURES, TEMPERATURE_FEATURES
-from .infer import forecast_quantiles, interval_of
+from .infer import Series, forecast_quantiles, interval_of
 from .model import ForecastConfig, Forecaster
 from .train import ForecastTask, conformal_widening
 from .upload import MAX_ROWS, TIME_COLUMNS, VALUE_COLUMNS, read_series_upload
@@ -37,9 +38,16 @@ def series_upload(path: str | Path, time_column: str | None, value_column: str |
                          "its error on the scale of last week's (MASE) is undefined")
     summary = {"steps": len(series), "step (minutes)": config.step_minutes, "training steps": start,
                "held-out days": HOLDOUT_DAYS, "from": str(series.times[0]), "to": str(series.times[-1]),
-               "temperature": "read (°C): the model learns from it" if series.temperature is not None else "none"}
+               "temperature": "read (°C): the model learns from it" if series.temperature is not None else "none",
+               "working days": _working_days(series)}
     preview = [[str(t), f"{v:.6g}"] for t, v in zip(series.times[:PREVIEW_ROWS], series.values[:PREVIEW_ROWS])]
     return Prepared("forecast", series, None, summary, preview, notes)
+
+
+def _working_days(series: Series) -> str:
+    """The summary's line on the working days: Monday to Friday, or how many days the file marks otherwise."""
+    changed = changed_days(series.times, series.workday)
+    return f"{len(changed):,} day(s) marked otherwise by the file" if len(changed) else "Monday to Friday"
 
 
 def read_series(path: str | Path, columns: dict[str, str | None]) -> Prepared:
