@@ -73,7 +73,8 @@ CLEANUP = [  # the patterns as tokenizer.json holds them (Oniguruma reads \uHHHH
 # Ratings out of 5 (_five_point_ratings): a fraction there is a rating where it ends the text, a sentence or a
 # bracket, or comes before "stars", or starts the text as 4/5; not a count ("won 4/5 awards", "part 1/5", "on 1/5 we")
 RATED_AFTER = r"(?=\s{0,3}(?:stars?\b|[^\w\s]|\z))"
-NOT_COUNTED = r"(?<!part |episode |ep |page |chapter |disc |season |volume |vol |issue |book |no |#)(?<![\d.,/])"
+COUNTED_AFTER = ("part ", "episode ", "ep ", "page ", "chapter ", "disc ", "season ", "volume ", "vol ", "issue ",
+                 "book ", "no ", "#")
 STARS, EMPTY_STAR = r"\u2605\u2b50", r"\u2606"  # ★ and ⭐ (perhaps with its emoji selector \ufe0f), ☆
 
 
@@ -82,20 +83,24 @@ def _five_point_ratings() -> list[dict]:
     written as IMDB's out of 10. The models learnt IMDB's 10-point scale (7/10 alone reads 0.98 positive) and read
     4/5 as negative (0.26) and ★★★★½ as 0.05. One step per value: a Replace step writes no group back. No step
     matches what another writes, and each match is bounded (about 40 characters at most, see MARGIN): a lone ★ (one
-    character) becomes six, the most any step lengthens a text, once."""
+    character) becomes six, the most any step lengthens a text, once. Each pattern starts with the character it
+    consumes first and looks behind it from there: a look-behind first was tried at every character of a review
+    (the steps took twice as long)."""
     steps = []
     for tenths in range(11):  # 0 to 5 by halves
         whole, half = divmod(tenths, 2)
-        number = f"{whole}(?:[.,]5| ?\\u00bd| 1/2)" if half else f"{whole}(?:[.,]0)?"  # 4.5, 4,5, 4½, 4 1/2
+        fraction = "(?:[.,]5| ?\\u00bd| 1/2)" if half else "(?:[.,]0)?"  # 4.5, 4,5, 4½, 4 1/2; 4, 4.0
         out_of = "\\s{0,3}%s\\s{0,3}5(?:[.,]0)?(?![\\w/]|[.,]\\d)"  # not 4/5/2024, 1/5th
-        rating, first = number + out_of % "(?:/|out of)", number + out_of % "/"  # "2 out of 5 dentists" starts texts
-        steps.append(_replace(f"(?i)(?:\\A\\s{{0,3}}{first}|{NOT_COUNTED}{rating}{RATED_AFTER})", f" {tenths}/10 "))
+        not_counted = f"(?<!{'|'.join(word + str(whole) for word in COUNTED_AFTER)})(?<![\\d.,/]{whole})"
+        rating = f"{whole}{not_counted}{fraction}{out_of % '(?:/|out of)'}{RATED_AFTER}"
+        first = f"\\A\\s{{0,3}}{whole}{fraction}{out_of % '/'}"  # "2 out of 5 dentists" starts texts
+        steps.append(_replace(f"(?i){rating}|{first}", f" {tenths}/10 "))
         if whole:  # a run of at most 5 stars, spaced or not: ★ whole times, ½ or not, ☆ up to the 5th
-            star = f"[{STARS}]\\ufe0f?"
-            run = f"(?:{star} ?){{{whole - 1}}}{star}" + (" ?\\u00bd" if half else "")
             around = f"[{STARS}{EMPTY_STAR}\\u00bd\\ufe0f]"  # no star just before or after the run
+            run = (f"[{STARS}](?<!{around}[{STARS}]|{around} [{STARS}])\\ufe0f?(?: ?[{STARS}]\\ufe0f?){{{whole - 1}}}"
+                   + (" ?\\u00bd" if half else ""))
             empties = f"(?: ?{EMPTY_STAR}){{0,{5 - whole - half}}}"
-            steps.append(_replace(f"(?<!{around}|{around} ){run}{empties}(?! ?{around})", f" {tenths}/10 "))
+            steps.append(_replace(f"{run}{empties}(?! ?{around})", f" {tenths}/10 "))
     return steps
 
 
