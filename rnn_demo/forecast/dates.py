@@ -158,8 +158,8 @@ def english_months(text: pd.Series) -> tuple[pd.Series, list[str]]:
     200,000-row file of ISO stamps has no word to look up); the dates and the times of day are rewritten once each
     (a day's 48 stamps share one date), and not at all where the first stamps rewritten still do not read."""
     worded = text[text.str.contains(LETTERS)]
-    named = worded.str.findall(LETTERS).map(lambda found: any(word.lower() in LOOKED_UP for word in found))
-    named = worded[named.astype(bool)]
+    looked_up = worded.str.findall(LETTERS).map(lambda found: any(word.lower() in LOOKED_UP for word in found))
+    named = worded[looked_up.astype(bool)]
     if named.empty or pd.to_datetime(_rewritten(named.iloc[:SAMPLE]), errors="coerce", format="mixed").isna().all():
         return text, []
     parts = named.str.extract(TIME_TAIL).fillna("")
