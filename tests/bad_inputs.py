@@ -250,12 +250,21 @@ def _train_stop_beside_a_lab_run(client: Client, folder: Path) -> object:
     try:
         return client.predict(api_name="/train_stop")
     finally:
-        seen = len(run.outputs())
-        time.sleep(1.5)
-        going = not run.done() and len(run.outputs()) > seen
+        statuses = _next_statuses(run, seen=len(run.outputs()))
         run.cancel()
         _until_the_slot_is_free(client)
-        assert going, "the lab run did not go on after the Train tab's Stop"
+        assert len(statuses) == 2 and not any(s.startswith("Stopped") for s in statuses), \
+            f"the lab run did not go on after the Train tab's Stop: {statuses}"
+
+
+def _next_statuses(run, seen: int, count: int = 2, seconds: float = 30) -> list[str]:
+    """The status lines of the `count` updates `run` streams after its `seen` first (a busy machine can take seconds
+    to send them: a fixed wait failed a CI run), fewer if the run ends or `seconds` pass first. Two, since one sent
+    as a Stop arrives may still be on its way; a stopped run's last says "Stopped."."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(run.outputs()) < seen + count and not run.done():
+        time.sleep(0.1)
+    return [str(output[0]) for output in run.outputs()[seen:seen + count]]
 
 
 def _until_the_slot_is_free(client: Client, seconds: float = 60) -> None:
