@@ -47,6 +47,29 @@ def test_a_holiday_column_that_names_its_ordinary_days_marks_only_its_holidays()
     assert len(said_working_days(times, names, "holiday")) == 2  # blank ordinary days: every name a holiday
 
 
+@pytest.mark.parametrize("ordinary", ["No Holiday", "non-holiday", "Not a holiday", "Normal day", "Working day",
+                                      "regular"])
+def test_a_text_that_says_a_day_is_ordinary_is_read_so_in_however_few_rows(ordinary):
+    """A column that writes its ordinary text on some days only, blank on the others (a red team's: "No Holiday" on
+    Mondays alone made every Monday a holiday, since only a text most rows hold was read as ordinary)."""
+    times = hours(7)
+    cells = pd.Series(np.where(times.dt.day == 25, "Christmas", np.where(times.dt.day_of_week == 0, ordinary, "")))
+    assert list(said_working_days(times, cells, "holiday").index) == [pd.Timestamp("2024-12-25")]
+
+
+def test_a_holiday_columns_type_numbers_mark_holidays_and_odd_numbers_are_refused():
+    """0 none, 1 national, 2 regional (a holiday type's code) mark days off; -1 or 0.5 say something else: refused
+    naming the row, where they were silently days off."""
+    times = hours(7)
+    day = times.dt.day.to_numpy()
+    coded = pd.Series(np.where(day == 25, "1", np.where(day == 26, "2", "0")))
+    assert list(said_working_days(times, coded, "holiday").index) == [pd.Timestamp("2024-12-25"),
+                                                                       pd.Timestamp("2024-12-26")]
+    for odd in ("-1", "0.5"):
+        cells = pd.Series(np.where(day == 25, odd, "0"))
+        with pytest.raises(ValueError, match=f"column 'holiday' holds '{odd}' in data row 49: a holiday column holds 1"):
+            said_working_days(times, cells, "holiday")
+
 def test_a_working_day_column_can_make_a_saturday_a_working_day_and_a_weekday_a_day_off():
     times = hours(7)
     day = times.dt.day.to_numpy()

@@ -183,6 +183,13 @@ def test_a_rewritten_rating_is_coloured_whole():
     assert "".join(piece for piece, _ in spans) == text
     assert ("4 / 5", 0.1) in spans and ("\u2605\u2605\u2605\u2605\u00bd", 0.1) in spans and ("2", 0.1) in spans
     assert (" ", None) in spans and spans[:3] == [("A", 0.1), (" ", None), ("fun", 0.1)]
+    out_of = "Solid: 3,5 Out of 5 stars, 2 out of 5 dentists"  # the words of a rating too; a count's are its own
+    five = out_of.index("5 stars")
+    offsets = [(0, 5), (5, 6), (five, five + 1), (five, five + 1), (five + 2, five + 7), (five + 7, five + 8),
+               (27, 28), (29, 32), (33, 35), (36, 37), (38, 46)]
+    spans = review_spans(out_of, offsets, [0.1] * 11)
+    assert "".join(piece for piece, _ in spans) == out_of
+    assert ("3,5 Out of 5", 0.1) in spans and ("2", 0.1) in spans and ("out", 0.1) in spans
 
 
 @pytest.mark.parametrize("theirs, ours", [

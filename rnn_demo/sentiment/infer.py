@@ -83,6 +83,23 @@ def _with_marks(text: str, end: int) -> int:
 RATING_GLYPHS = frozenset("0123456789/.,\u00bd\u2605\u2b50\u2606\ufe0f")  # a rating's: 4/5, 3,5, ★★★★½, ⭐️
 
 
+OUT_OF = re.compile(r"\d\s*out\s+of\s*$", re.IGNORECASE)  # 3,5 out of 5
+
+
+def _rating_start(text: str, start: int, position: int) -> int:
+    """Where a rating ending at `start` begins, back over its glyphs (4 / 5, ★★★★½) and the words "out of", no further
+    than `position`; `start` for any other token."""
+    while start > position:
+        if text[start - 1] in RATING_GLYPHS or (text[start - 1] == " " and start - 2 >= position
+                                                and text[start - 2] in RATING_GLYPHS):
+            start -= 1
+        elif words := OUT_OF.search(text, max(position, start - 12), start):
+            start = words.start() + 1
+        else:
+            return start
+    return start
+
+
 def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
                  shown_chars: int = SHOWN_CHARS) -> list[tuple[str, float | None]]:
     """Cut `text` into the tokens at `offsets` (with their scores) and the gaps between them (None).
@@ -97,9 +114,7 @@ def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
     position = 0
     for (start, end), score in zip(offsets, scores):
         end = _with_marks(text, end)
-        while start > position and (text[start - 1] in RATING_GLYPHS or text[start - 1] == " " and
-                                    start - 2 >= position and text[start - 2] in RATING_GLYPHS):  # 4 / 5
-            start -= 1
+        start = _rating_start(text, start, position)
         if start < position and spans:  # within the last piece shown, or reaching past it
             shown, kept = spans[-1]
             spans[-1] = (shown + text[position:end], max(kept, score, key=abs))
