@@ -8,6 +8,7 @@ read that way where the rows then span far less time than read with the year las
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -145,7 +146,12 @@ WEEKDAYS = ("lundi mardi mercredi jeudi vendredi samedi dimanche montag dienstag
             "terça-feira quarta-feira quinta-feira sexta-feira").split()
 DATE_WORDS = re.compile(r"(?<![^\W\d_])(?:" + "|".join(WEEKDAYS) + r"|de|del|à|um|uhr)(?![^\W\d_])[,.]?|(?<=\d)er\b",
                         re.IGNORECASE)
-LOOKED_UP = set(MONTH_WORDS) | {part for day in WEEKDAYS for part in day.split("-")}  # a stamp with one is rewritten
+# weekdays cut short, as a stamp's first word before its day (lun. 1 mars, Mo., 1. März, sáb 2 de marzo): elsewhere
+# "mar" is March as well as mardi, martes and martedì
+SHORT_WEEKDAYS = "lun mar mer jeu ven sam dim mo di mi do fr sa so mié mie jue vie sáb sab dom gio ma wo vr za zo seg " \
+                 "ter qua qui sex"
+SHORT_WEEKDAY = re.compile(r"^(?:" + SHORT_WEEKDAYS.replace(" ", "|") + r")\.?,?(?=\s*\d)", re.IGNORECASE)
+LOOKED_UP = set(MONTH_WORDS) | {part for day in WEEKDAYS for part in day.split("-")} | set(SHORT_WEEKDAYS.split())  # a stamp with one is rewritten
 # a stamp's date, and its time of day from where it starts (a word such as "à" before it)
 TIME_TAIL = re.compile(r"^(.*?)(\s*(?:[^\W\d_]+\s+)?\d{1,2}[:.h]\d{2}.*)?$")
 SAMPLE = 20  # the first stamps with a month name rewritten: where none of them reads, none is rewritten
@@ -153,10 +159,13 @@ SAMPLE = 20  # the first stamps with a month name rewritten: where none of them 
 
 def english_months(text: pd.Series) -> tuple[pd.Series, list[str]]:
     """Stamps with a month written in French, German, Spanish, Italian, Dutch or Portuguese (1 mars 2024 00:00,
-    1. März 2024, 1 de marzo de 2024) rewritten with its English abbreviation, the words around it dropped, and a
-    note; the other stamps as they were. Each stamp's words are looked up, not searched for with every name (a
+    1. März 2024, 1 de marzo de 2024) rewritten with its English abbreviation, the words around it dropped (a
+    weekday written out or cut short: lun. 1 mars, Mo., 1. April), and a note; the other stamps as they were, but
+    for accents written apart from their letters (März as a and U+0308), joined. Each stamp's words are looked up, not searched for with every name (a
     200,000-row file of ISO stamps has no word to look up); the dates and the times of day are rewritten once each
     (a day's 48 stamps share one date), and not at all where the first stamps rewritten still do not read."""
+    if not text.str.isascii().all():  # accents written apart from their letters (NFD: macOS) as one character
+        text = text.map(lambda stamp: unicodedata.normalize("NFC", stamp))
     worded = text[text.str.contains(LETTERS)]
     looked_up = worded.str.findall(LETTERS).map(lambda found: any(word.lower() in LOOKED_UP for word in found))
     named = worded[looked_up.astype(bool)]
@@ -166,12 +175,17 @@ def english_months(text: pd.Series) -> tuple[pd.Series, list[str]]:
     dates, times = (pd.Series(part.unique()) for part in (parts[0], parts[1]))
     dates, times = dict(zip(dates, _rewritten(dates))), dict(zip(times, _rewritten(times)))
     rewritten = (parts[0].map(dates) + " " + parts[1].map(times)).str.strip()
+    changed = rewritten != named.str.split().str.join(" ")  # "1 mar. 2024" (March in English too) is no change
+    if not changed.any():
+        return text, []
     text = text.copy()
     text[rewritten.index] = rewritten
-    return text, [f"Dates written in their language were read: {quoted(named.iloc[0])} as {quoted(rewritten.iloc[0])}."]
+    return text, [f"Dates written in their language were read: {quoted(named[changed].iloc[0])} as "
+                  f"{quoted(rewritten[changed].iloc[0])}."]
 
 
 def _rewritten(stamps: pd.Series) -> pd.Series:
     """Month names as the English abbreviation, the words around a date dropped, spaces made single."""
+    stamps = stamps.str.replace(SHORT_WEEKDAY, "", regex=True)
     stamps = stamps.str.replace(FOREIGN_MONTH, lambda m: MONTH_WORDS[m.group(1).lower()], regex=True)
     return stamps.str.replace(DATE_WORDS, " ", regex=True).str.split().str.join(" ")
