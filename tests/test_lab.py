@@ -272,3 +272,18 @@ def test_the_sweep_picture_draws_each_cell_and_chance(tmp_path):
     assert image.size == (900, 480)
     colours = {colour for _, colour in image.getcolors(maxcolors=100_000)}
     assert all(colour in colours for colour in COLOURS.values())  # each cell's curve and legend
+
+
+def test_the_training_panels_are_stacked_on_one_step_axis_at_any_width():
+    """Loss, score and gradient norm, one above the other across the figure's width, sharing the step axis: side by
+    side, on a phone's width, each y axis's title ran into the panel before it."""
+    from rnn_demo.lab.serve import training_figure
+
+    steps = list(run_lab(LabSettings(length=10, hidden=8, steps=3)))
+    layout = training_figure([LabSettings(length=10, hidden=8, steps=3)], [steps]).layout
+    heights = [layout[f"yaxis{k}"].domain for k in ("", "2", "3")]
+    assert [layout[f"xaxis{k}"].domain for k in ("", "2", "3")] == [(0.0, 1.0)] * 3
+    assert heights[0][0] > heights[1][1] and heights[1][0] > heights[2][1]  # top to bottom, none overlapping
+    assert [layout[f"yaxis{k}"].title.text for k in ("", "2", "3")] == ["loss", "accuracy",
+                                                                       "gradient norm,<br>before clipping"]
+    assert layout.xaxis3.title.text == "training step" and layout.xaxis.matches == layout.xaxis2.matches == "x3"

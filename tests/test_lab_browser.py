@@ -49,7 +49,8 @@ def test_a_preset_trains_live_and_says_which_run_diverged(page):
     expect(page.get_by_text(re.compile(r"B \(vanilla RNN \(tanh\), 32 units, T = 50, radius 2, sgd lr 0.1, clip 1, "
                                        r"seed 0\): step 300 of 300"))).to_be_visible()
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
-    expect(page.get_by_text("How much gradient reaches each time step")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").get_by_text("Gradient reaching each time step")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").get_by_text("gradient norm,")).to_be_visible()  # the panels stacked
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "lab-tab.png"), full_page=True)
 

@@ -97,28 +97,28 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
     """Loss and score against the step (one colour per run), and the gradient norm before clipping on a log axis
     with each run's threshold drawn."""
     score = "accuracy" if runs[0].problem == "first" else "squared error"
-    # each panel named on its y axis, upright (titles above the panels ran into each other on a phone's width), the
-    # runs' long labels on two lines (cut off at the figure's edge on one)
-    figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.12)
+    # the three panels stacked on one step axis, each named on its y axis: side by side they crowded a phone's width
+    # (each axis title ran into the panel before it); stacked they read at any width
+    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05)
     for k, (settings, history) in enumerate(zip(runs, steps)):
         x, name, colour = [s.step for s in history], f"{'AB'[k]}: {_two_lines(label(settings))}", COLOURS[k]
         figure.add_trace(go.Scatter(x=x, y=[_finite(s.loss) for s in history], name=name, legendgroup=str(k),
                                     line={"color": colour}), row=1, col=1)
         figure.add_trace(go.Scatter(x=x, y=[s.score for s in history], name=name, legendgroup=str(k), showlegend=False,
-                                    line={"color": colour}), row=1, col=2)
+                                    line={"color": colour}), row=2, col=1)
         figure.add_trace(go.Scatter(x=x, y=[_finite(s.grad_norm) for s in history], name=name, legendgroup=str(k),
-                                    showlegend=False, line={"color": colour}), row=1, col=3)
+                                    showlegend=False, line={"color": colour}), row=3, col=1)
         if settings.clip is not None:
-            figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=1, col=3)
-    figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=1, col=2,
+            figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=3, col=1)
+    figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=2, col=1,
                      annotation_text="chance" if runs[0].problem == "first" else "baseline: always answering 1")
     figure.update_yaxes(exponentformat="power")  # 10^14, not "100T" (read as terabytes)
     figure.update_yaxes(type="log", title_text="loss", row=1, col=1)  # a blow-up would flatten a linear axis
-    figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", title_text=score, row=1, col=2)
-    figure.update_yaxes(type="log", title_text="gradient norm, before clipping", row=1, col=3)
-    figure.update_xaxes(title_text="training step")
-    figure.update_layout(height=380, margin={"l": 50, "r": 10, "t": 20, "b": 40},
-                         legend={"orientation": "h", "y": -0.3})
+    figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", title_text=score, row=2, col=1)
+    figure.update_yaxes(type="log", title_text="gradient norm,<br>before clipping", row=3, col=1)
+    figure.update_xaxes(title_text="training step", row=3, col=1)
+    figure.update_layout(height=620, margin={"l": 60, "r": 10, "t": 30, "b": 40},
+                         legend={"orientation": "h", "y": -0.12})
     return figure
 
 
@@ -148,7 +148,8 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
     figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)", exponentformat="power")
     figure.update_xaxes(title_text="time step t (the answer is read after the last)")
     figure.update_layout(height=340, margin={"l": 60, "r": 10, "t": 30, "b": 40},
-                         title="How much gradient reaches each time step", legend={"orientation": "h", "y": -0.3})
+                         title={"text": "Gradient reaching each time step", "font": {"size": 14}},  # a phone's width
+                         legend={"orientation": "h", "y": -0.3})
     return figure
 
 
