@@ -118,3 +118,13 @@ def unreadable(names: Iterable[str], what: str = "label") -> str | None:
         seen[key] = name
     return None
 
+
+def two_lines(text: str, separator: str = " ", longest: int = 16) -> str:
+    """`text` broken with <br> at the `separator` nearest its middle, where it is longer than `longest` (a plotly
+    axis title or legend entry does not wrap by itself); the separator's non-space characters end the first line."""
+    breaks = [match.start() for match in re.finditer(re.escape(separator), text)]
+    if len(text) <= longest or not breaks:
+        return text
+    at = min(breaks, key=lambda where: abs(where - len(text) / 2))
+    return f"{text[:at + len(separator.rstrip())]}<br>{text[at + len(separator):]}"
+

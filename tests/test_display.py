@@ -13,3 +13,12 @@ def test_controls_and_direction_overrides_become_visible_one_for_one():
 def test_newlines_tabs_emoji_and_accents_stay_as_they_are():
     text = "To be,\r\n\tor not 😀 — déjà vu"
     assert visible(text) == text
+
+
+def test_two_lines_breaks_a_long_title_at_the_separator_nearest_its_middle():
+    from rnn_demo.display import two_lines
+
+    assert two_lines("held-out bits per character") == "held-out bits<br>per character"
+    assert two_lines("held-out accuracy") == "held-out<br>accuracy" and two_lines("held-out loss") == "held-out loss"
+    assert two_lines("LSTM, 32 units, T = 80, seed 0", ", ", longest=0) == "LSTM, 32 units,<br>T = 80, seed 0"
+    assert two_lines("a-long-title-with-no-space") == "a-long-title-with-no-space"

@@ -295,3 +295,20 @@ def test_a_model_no_better_than_one_that_learned_nothing_is_told_so(tmp_path):
     assert bits == pytest.approx(1.0) and what == "the characters' frequencies alone"  # a and b, each 5 of 10
     assert "is no better than" in baseline_note("text", text, {"metric": "bits per character", "value": 1.2})
     assert baseline_note("text", text, {"metric": "bits per character", "value": 0.5}) == ""
+
+
+def test_a_short_run_can_be_scored_every_few_steps_and_its_plot_stacks_the_metric_under_the_loss(tmp_path):
+    """The Train tab's example (50 steps, about 2 s) was scored by the clock twice: a line of two points. Scored every
+    5 steps it shows 10; the metric's panel sits under the loss's, sharing its step axis (side by side, the metric's
+    title was cut on a phone's width)."""
+    from rnn_demo.visitor_training.job import train_job
+    from rnn_demo.visitor_training.serve import progress_figure
+
+    path = tmp_path / "verse.txt"
+    path.write_text(VERSE * 100)
+    items = list(train_job("text", str(path), {}, "gru", "tiny", 30, str(tmp_path / "model"), max_steps=20,
+                           score_every=5))
+    assert [item["step"] for item in items[:-1]] == [5, 10, 15, 20] and items[-1]["steps"] == 20
+    layout = progress_figure(items[:-1]).layout
+    assert layout.xaxis.domain == layout.xaxis2.domain == (0.0, 1.0) and layout.yaxis.domain[0] > layout.yaxis2.domain[1]
+    assert layout.yaxis2.title.text == "held-out bits<br>per character" and layout.xaxis2.title.text == "training step"

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..devices import training_device
-from ..display import number_text
+from ..display import number_text, two_lines
 from .net import CELL_NAMES
 from .problems import SYMBOLS
 from .run import LabSettings, LabStep, run_lab
@@ -101,7 +101,8 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
     # (each axis title ran into the panel before it); stacked they read at any width
     figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05)
     for k, (settings, history) in enumerate(zip(runs, steps)):
-        x, name, colour = [s.step for s in history], f"{'AB'[k]}: {_two_lines(label(settings))}", COLOURS[k]
+        name = f"{'AB'[k]}: " + two_lines(label(settings), ", ", longest=0)
+        x, colour = [s.step for s in history], COLOURS[k]
         figure.add_trace(go.Scatter(x=x, y=[_finite(s.loss) for s in history], name=name, legendgroup=str(k),
                                     line={"color": colour}), row=1, col=1)
         figure.add_trace(go.Scatter(x=x, y=[s.score for s in history], name=name, legendgroup=str(k), showlegend=False,
@@ -120,15 +121,6 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
     figure.update_layout(height=620, margin={"l": 60, "r": 10, "t": 30, "b": 40},
                          legend={"orientation": "h", "y": -0.12})
     return figure
-
-
-def _two_lines(text: str) -> str:
-    """A run's label broken after its middle comma (a legend entry does not wrap by itself)."""
-    commas = [at for at, ch in enumerate(text) if ch == ","]
-    if not commas:
-        return text
-    middle = min(commas, key=lambda at: abs(at - len(text) / 2))
-    return f"{text[:middle + 1]}<br>{text[middle + 2:]}"
 
 
 def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Figure:

@@ -168,7 +168,7 @@ def _visitor_left(request: gr.Request) -> None:
     training.remove_run(RUNS.pop(request.session_hash, None))
 
 
-EXAMPLE_SAMPLE, EXAMPLE_STEPS = "text.txt", 50
+EXAMPLE_SAMPLE, EXAMPLE_STEPS, EXAMPLE_SCORED_EVERY = "text.txt", 50, 5
 EXAMPLE_STATUS = "An example:"  # how the first visit's status starts
 
 
@@ -187,7 +187,8 @@ def example_training() -> tuple:
 
     folder = training.FOLDERS.new_folder() / "model"
     updates = list(train_job("text", sample(EXAMPLE_SAMPLE), {}, "gru", "tiny", 30.0, str(folder),
-                             data_name=f"the sample file {EXAMPLE_SAMPLE}", max_steps=EXAMPLE_STEPS))
+                             data_name=f"the sample file {EXAMPLE_SAMPLE}", max_steps=EXAMPLE_STEPS,
+                             score_every=EXAMPLE_SCORED_EVERY))
     history, card = [update for update in updates if "step" in update], training.card_text(folder)
     training.remove_run(folder.parent)  # what the page shows is kept; the files go
     status = (f"{EXAMPLE_STATUS} a tiny GRU trained for {EXAMPLE_STEPS} steps on the sample text (a passage of *A "

@@ -80,7 +80,8 @@ class ScoredTask:
 
 def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds: float, out_dir: str,
               data_name: str = "an uploaded file", max_steps: int | None = None, lr: float = DEFAULT_LR,
-              seed: int = 0, device: str | None = None, dataset_id: str | None = None) -> Iterator[dict]:
+              seed: int = 0, device: str | None = None, dataset_id: str | None = None,
+              score_every: int | None = None) -> Iterator[dict]:
     """Runs in the job slot's worker: train a `size` model of `cell` on the visitor's file for at most `seconds`
     (and `max_steps`, if given) on `device` (default: the GPU if there is one, else the CPU); `data_name` says what
     the file is in the card, `dataset_id` the Hub dataset it was read from, if it was (the card's `datasets`);
@@ -88,7 +89,9 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     "steps"}: the best checkpoint's folder with its card (None if the run ended before its first scoring) and the
     steps taken.
 
-    The held-out part is scored by wall time (ScoringClock: aiming at a twentieth of the run), once per scoring;
+    The held-out part is scored by wall time (ScoringClock: aiming at a twentieth of the run), or every
+    `score_every` steps where given (a short run of `max_steps`: the page's example, whose 50 steps took two
+    scorings by the clock, a line of two points), and at the last step;
     the best weights are kept in memory and written, calibrated and carded once, when the run ends (also when
     Stop closes it), so no step waits for the disk."""
     part = visitor_part(kind)
@@ -98,13 +101,14 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     prepared = part.read(path, columns)
     built = part.build(prepared, cell, size, torch.device(device) if device else training_device())
     settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=lr, min_lr_ratio=1.0, warmup_steps=20,
-                             seed=seed)  # constant rate after warm-up: no schedule to end
+                             seed=seed, eval_every=score_every or TrainSettings.eval_every)  # constant rate after
+    # warm-up: no schedule to end; eval_every counts where no clock decides
     best: dict = {}  # the best scoring's progress and weights
 
     def keep_best(model: torch.nn.Module, state: dict) -> None:
         best["weights"] = {name: value.detach().clone() for name, value in model.state_dict().items()}
 
-    task, clock = ScoredTask(built), ScoringClock(deadline=started + seconds)
+    task, clock = ScoredTask(built), None if score_every else ScoringClock(deadline=started + seconds)
     run = training_run(built.model, task, settings, None, keep_best, progress=False, clock=clock)
     state = {"step": 0}
     try:

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..backbone import CELL_LABELS
-from ..display import md_text, number_text
+from ..display import md_text, number_text, two_lines
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..result_files import ResultFiles
 from .card import summary_lines
@@ -181,20 +181,24 @@ def card_text(model_folder: Path) -> str:
 
 
 def progress_figure(history: list[dict]) -> go.Figure:
-    """Training and held-out loss against the step, and the task's metric on the held-out part."""
+    """Training and held-out loss against the step, and below it, on the same step axis, the task's metric on the
+    held-out part (side by side, the metric's title was cut on a phone's width)."""
     metric = history[-1]["metric"] if history else "metric"
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", f"held-out {metric}"))
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     steps = [h["step"] for h in history]
     figure.add_trace(go.Scatter(x=steps, y=[h["train_loss"] for h in history], name="training loss",
                                 mode="lines+markers"), row=1, col=1)
     figure.add_trace(go.Scatter(x=steps, y=[h["held_out_loss"] for h in history], name="held-out loss",
                                 mode="lines+markers"), row=1, col=1)
     figure.add_trace(go.Scatter(x=steps, y=[h["value"] for h in history], name=f"held-out {metric}",
-                                mode="lines+markers"), row=1, col=2)
-    figure.update_xaxes(title_text="training step")
-    figure.update_layout(height=340, margin={"l": 40, "r": 10, "t": 40, "b": 40},
-                         legend={"orientation": "h", "y": -0.3})
+                                mode="lines+markers"), row=2, col=1)
+    figure.update_yaxes(title_text="loss", row=1, col=1)
+    figure.update_yaxes(title_text=two_lines(f"held-out {metric}"), row=2, col=1)
+    figure.update_xaxes(title_text="training step", row=2, col=1)
+    figure.update_layout(height=460, margin={"l": 60, "r": 10, "t": 30, "b": 40},
+                         legend={"orientation": "h", "y": -0.2})
     return figure
+
 
 
 def progress_html(progress: dict | None, budget: float) -> str:
