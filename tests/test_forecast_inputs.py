@@ -446,6 +446,17 @@ def test_dates_with_a_two_digit_year_first_are_read_year_first_where_the_year_la
         read(typo)
 
 
+def test_unpadded_dates_with_a_two_digit_year_first_are_read_year_first():
+    """24/3/1 0:00 (a year first, month and day unpadded): pandas read it as 2001-03-24, and the file was refused for
+    thirteen years of missing rows; a date ending in one digit holds no year there."""
+    hours_ = pd.date_range("2024-03-01", periods=24 * 14, freq="h")
+    table, notes = read([f"{t.year % 100}/{t.month}/{t.day} {t.hour}:00" for t in hours_])
+    assert table["time"].tolist() == list(hours_)
+    assert notes[0] == "Dates such as '24/3/1 0:00' were read year first (yy/m/d): a date's last part of one digit is no year."
+    table, notes = read([f"{t.day}/{t.month}/{t.year % 100} {t.hour}:00" for t in hours_[24:]])  # d/m/yy stays so
+    assert table["time"].tolist() == list(hours_[24:]) and not any("year first" in note for note in notes)
+
+
 @pytest.mark.parametrize("form, first", [
     ("{d} mars 2024 {t}", "1 mars 2024 00:00"),  # French
     ("{d}er mars 2024 à {t}", "1er mars 2024 à 00:00"),

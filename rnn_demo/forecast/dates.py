@@ -3,7 +3,8 @@
 Dates written with slashes, dots or dashes and the year last (13/01/2024, 01/13/2024, 13/01/24) are read day first
 when some first number is over 12, or when only that reading makes a regular series, else month first; two-digit
 years as POSIX reads them. Dates written year first with a two-digit year (24/03/01, as in Japan, Korea and China) are
-read that way where the rows then span far less time than read with the year last.
+read that way where the rows then span far less time than read with the year last, and where some date ends in a
+single digit (24/3/1).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pandas as pd
 from ..display import quoted
 
 DATE_FIRST = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"  # 13/01/2024, 01/13/2024 or 13/01/24, then anything
+YY_M_D = r"^(\d{2})([/.-])(\d{1,2})\2(\d{1,2})(?![\d/.-])"  # 24/3/1: a two-digit year first, unpadded
 # a time of day with no date (05:00, 5:00 pm), as a stripped cell's whole: pandas gives it today's date. Each space
 # matches one way only (two \s* around an optional part made a cell of spaces quadratic)
 TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
@@ -54,6 +56,8 @@ def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
                          "date and time, as in 2024-01-01 05:00")
     if len(text) and WEEKDAY_FIRST.match(text.iloc[0]):  # Mon 01/04/2024: the weekday says nothing more
         text = text.str.replace(WEEKDAY_FIRST, "", regex=True)
+    if len(text) and re.match(YY_M_D, text.iloc[0]) and (year_first := _unpadded_year_first(text)) is not None:
+        return year_first
     if not len(text) or not re.match(DATE_FIRST, text.iloc[0]):
         return _parse(text), []
     parts = text.str.extract(DATE_FIRST)
@@ -67,6 +71,17 @@ def read_dates(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]]:
                                 f"{year_first[0]:%Y-%m-%d}): read with the year last, the rows would span far more "
                                 "time, or not be read at all."]
     return year_last
+
+
+def _unpadded_year_first(text: pd.Series) -> tuple[pd.DatetimeIndex, list[str]] | None:
+    """Dates like 24/3/1 read year first (yy/m/d), where every stamp is one and some end in a one-digit part: no
+    year is written with one digit (pandas read 24/3/1 as 2001-03-24); None otherwise."""
+    parts = text.str.extract(YY_M_D)
+    if parts[0].isna().any() or not (parts[3].str.len() == 1).any():
+        return None
+    return _parse(text.str.replace(YY_M_D, _yy_mm_dd, regex=True)), [
+        f"Dates such as {quoted(text[parts[3].str.len() == 1].iloc[0])} were read year first (yy/m/d): a date's "
+        "last part of one digit is no year."]
 
 
 def _span(times: pd.DatetimeIndex) -> pd.Timedelta:
