@@ -93,9 +93,12 @@ def with_missing_rows(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     added = int(missing.sum())
     if added > MOST_FILLED * (len(times) + added):
         minutes = pd.Timedelta(step) / pd.Timedelta(minutes=1)
+        longest = int(np.argmax(missing))
         raise ValueError(f"{added:,} of the series' {len(times) + added:,} steps ({minutes:g} minutes apart) have no "
-                         "row in the file: the forecast would read values made up for most of it. Upload a part with "
-                         "fewer gaps")
+                         "row in the file: the forecast would read values made up for most of it. The rows were read "
+                         f"from {pd.Timestamp(times[0])} to {pd.Timestamp(times[-1])}, the longest gap after "
+                         f"{pd.Timestamp(times[longest])}: if those are not the file's dates, they were misread (write "
+                         "them as 2024-03-01 00:00); else upload a part with fewer gaps")
     after = np.repeat(np.arange(len(gaps)), missing)  # the row each added one follows
     nth = np.arange(added) - np.repeat(np.cumsum(missing) - missing, missing) + 1
     rows = pd.DataFrame({"time": times[after] + nth * step, "value": np.nan, "offset": np.nan, "odd": False,
