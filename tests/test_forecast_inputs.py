@@ -58,6 +58,15 @@ def test_rows_wider_than_the_header_and_wide_headers_are_refused_before_parsing(
         read_series_upload(b'time,value\n"2024-01-01 00:00","1,5"\n2024-01-01 01:00,1,5\n')  # the first is quoted
     with pytest.raises(ValueError, match="the header has 1,001 columns; the limit is 1,000"):
         read_series_upload((",".join(f"c{i}" for i in range(1_001)) + "\n").encode())
+    # a red team's: three header cells of 15 MB took 19 s to match against the usual names, a 10 MB name came back
+    # in a note, and 30 MB of digits on one line was "name the time column: the file's columns are 9999…"
+    with pytest.raises(ValueError, match=r"a column name in the header has 1,000,000 characters \('aaaa.*'\); a name "
+                                         "has at most 200: is the first line the header\?"):
+        read_series_upload(b",".join([b"a" * 1_000_000] * 3) + b"\n2024-01-01 00:00,1,2\n")
+    with pytest.raises(ValueError, match="a column name in the header has 300 characters"):  # quoted, too
+        read_series_upload(b'time,"value' + b"v" * 295 + b'"\n2024-01-01 00:00,1\n')
+    with pytest.raises(ValueError, match="the file is one line \\(3,000,000 characters\\) and has no rows under it"):
+        read_series_upload(b"9" * 3_000_000)
     wide = ",".join(["time", "value", *(f"c{i}" for i in range(998))]) + "\n"
     row = ",".join(["2024-01-01 {:02d}:00", "1.5", *("x" * 998)]) + "\n"
     series, _ = read_series_upload((wide + "".join(row.format(h) for h in range(3))).encode())
