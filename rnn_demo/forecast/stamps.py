@@ -40,6 +40,7 @@ class Stamps:
     offsets: np.ndarray | None  # minutes east of UTC per row (NaN where a row has none); None: no row has one
     odd: np.ndarray  # rows whose offset is not part of a clock change (a lone +05:00), or missing among offsets
     notes: list[str]
+    ends_read: bool = False  # the stamps were read as ending their intervals (24:00 and no 00:00), a step earlier
 
 
 def _minutes(offset: str) -> float:
@@ -162,7 +163,7 @@ def read_stamps(cells: pd.Series) -> Stamps:
     wall_text, minutes = split_offsets(text)
     wall, notes = read_dates(wall_text)
     wall = wall + pd.to_timedelta(late.astype(int), unit="D")
-    wall, late_notes = hour_ending_starts(wall, late, late_notes)
+    wall, late_notes, ends_read = hour_ending_starts(wall, late, late_notes)
     notes = month_notes + number_notes + hour_notes + interval_notes + late_notes + zone_notes + notes
     if (outside := (wall < pd.Timestamp.min) | (wall > pd.Timestamp.max)).any():  # a mistyped year: 0224
         row = int(np.argmax(outside))
@@ -177,10 +178,10 @@ def read_stamps(cells: pd.Series) -> Stamps:
         raise ValueError(f"{counted(int(wall.isna().sum()), 'time stamp')} cannot be read, the first in data row "
                          f"{data_row(cells, row)}: {quoted(cells.iloc[row])}")
     if minutes.isna().all():
-        return Stamps(wall, None, np.zeros(len(wall), bool), notes)
+        return Stamps(wall, None, np.zeros(len(wall), bool), notes, ends_read)
     offsets = minutes.to_numpy(float)
     odd = _odd_offsets(wall, offsets)
-    return Stamps(wall, offsets, odd, notes + _offset_notes(text, offsets, odd))
+    return Stamps(wall, offsets, odd, notes + _offset_notes(text, offsets, odd), ends_read)
 
 
 def clock_repeats(table: pd.DataFrame) -> pd.Series:
