@@ -245,7 +245,7 @@ def test_midnights():
 @pytest.mark.parametrize("data, columns, message", [
     (b"", (None, None), "empty"),
     (b"\x00\x01binary", (None, None), "binary"),
-    (b"when,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n", (None, None), "name the time column"),
+    (b"when,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n", (None, None), "name the time and value columns"),
     (b"time,value\n2024-01-01,1\n", ("time", "load"), "no column 'load'"),
     (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,2\n2024-01-01 02:10,3\n", (None, None), "not regular"),
     (b"time,value\n2024-01-01 00:00,1\n2024-01-01 00:30,x\n", (None, None), "not a number, the first in data row 2"),

@@ -20,10 +20,11 @@ from .stamps import STAMP_CHARS
 
 # column names (as `periods.normalized` writes them) of dates, and of times of day or periods of the day
 DATE_NAMES = ("date", "settlement date", "settlementdate", "trading date", "delivery date", "operating day",
-              "oper day", "operday", "market day", "day", "datum", "data", "fecha", "jour", "giorno")
+              "oper day", "operday", "market day", "opr dt", "data date", "day", "datum", "data", "fecha", "jour",
+              "giorno")  # OPR_DT: CAISO's; "Data Date": EIA's
 TIME_NAMES = ("time", "settlement period", "period", "periodid", "period id", "trading period", "sp", "hour ending",
               "hourending", "he", "hour", "time block", "block", "interval", "heure", "heures", "hora", "uhrzeit",
-              "zeit", "anfang", "von", "godz", "godzina", "ora", "tijd", "tid")
+              "zeit", "anfang", "von", "godz", "godzina", "ora", "tijd", "tid", "opr hr", "hour number", "hr")
 EXCEL_DAY = re.compile(r"(?:1899-12-30|30/12/1899|12/30/1899)[ T]")  # the day Excel gives a time with no date
 # a time of day, perhaps the start of a range (India's blocks: 00:00-00:15)
 TIME_CELL = re.compile(f"(?:{TIME_OF_DAY.pattern})(?:\\s*[-–]\\s*\\d{{1,2}}:\\d{{2}})?", re.IGNORECASE)

@@ -10,6 +10,7 @@ from datasets import Dataset, DatasetDict
 
 from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
+from .column_names import TIME_COLUMNS, VALUE_COLUMNS, usual_time, usual_value
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
 from .days_off import MONDAY_TO_FRIDAY, days_column
@@ -21,8 +22,6 @@ from .table_edges import header_and_below, rows_between_edges
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
-TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
-VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
 BLANK_LINES = re.compile(r"\n\n+")
 
 
@@ -86,26 +85,23 @@ def _read_csv(text: str, **options) -> pd.DataFrame:
         raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
 
 
-def _pick(columns: list[str], named: str | None, preferred: tuple[str, ...], what: str, taken: str | None) -> str:
+def _value_name(columns: list[str], named: str | None, time_name: str | None) -> str | None:
+    """The value column: the one named, else the other of two, else one called as demand (column_names.py)."""
     if named:
         return chosen_column(columns, named)
-    found = [c for name in preferred for c in columns if c.strip().lower() == name]  # in the order of `preferred`
-    rest = [c for c in columns if c != taken]
-    if found:
-        return found[0]
-    if len(columns) == 2 and rest:
-        return rest[0] if what == "value" else columns[0]
-    raise ValueError(f"name the {what} column: the file's columns are {column_list(columns)} "
-                     f"(by default one of {', '.join(preferred)})")
+    rest = [c for c in columns if c != time_name]
+    if len(columns) == 2 and time_name is not None and rest:
+        return rest[0]
+    return usual_value(columns, {time_name} - {None})
 
 
 AMBIGUOUS_DATES = ("day", "data")  # date names that may hold other things (weekdays; English "data")
 
 
-def _time_name(columns: list[str], time_column: str | None) -> str:
+def _time_name(columns: list[str], time_column: str | None) -> str | None:
     """The time column: the one named, else the first called as TIME_COLUMNS, else the first of two, else one called
     as a date (the column beside it may hold its times: stamp_columns.py; "day" or "data" only beside a column
-    called as a time of day or period)."""
+    called as a time of day or period), else one with a word for a time in its name; None if none is."""
     if time_column:
         return chosen_column(columns, time_column)
     usual = next((c for name in TIME_COLUMNS for c in columns if c.strip().lower() == name), None)
@@ -114,7 +110,22 @@ def _time_name(columns: list[str], time_column: str | None) -> str:
     timed = any(normalized(c) in TIME_NAMES for c in columns)
     dated = next((c for name in DATE_NAMES if timed or name not in AMBIGUOUS_DATES
                   for c in columns if normalized(c) == name), None)
-    return dated or _pick(columns, None, TIME_COLUMNS, "time", None)
+    return dated or usual_time(columns)
+
+
+def _time_and_value(columns: list[str], time_column: str | None, value_column: str | None) -> tuple[str, str]:
+    """The time and value columns, or one error naming each that must be named (it took two uploads to learn both)."""
+    time_name = _time_name(columns, time_column)
+    value_name = _value_name(columns, value_column, time_name)
+    missing = [what for what, name in (("time", time_name), ("value", value_name)) if name is None]
+    if missing:
+        raise ValueError(f"name the {' and '.join(missing)} column{'s' * (len(missing) > 1)}: the file's columns are "
+                         f"{column_list(columns)} (by default a time column is one called {', '.join(TIME_COLUMNS)}, "
+                         "or with a word for a time in its name, and a value column one called "
+                         f"{', '.join(VALUE_COLUMNS)}, or with a word for demand or its unit (MW) in its name)")
+    if time_name == value_name:
+        raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
+    return time_name, value_name
 
 
 def _temperature_name(columns: list[str], named: str | None, taken: tuple[str, str]) -> str | None:
@@ -139,10 +150,7 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     check_shape(text, delimiter, max_rows)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     _check_names(columns)
-    time_name = _time_name(columns, time_column)
-    value_name = _pick(columns, value_column, VALUE_COLUMNS, "value", time_name)
-    if time_name == value_name:
-        raise ValueError(f"the time and value columns must differ (both are {quoted(time_name)})")
+    time_name, value_name = _time_and_value(columns, time_column, value_column)
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
     # only the columns read: a wide file costs no more than a narrow one
     read = [time_name, value_name, *([temperature_name] if temperature_name else [])]

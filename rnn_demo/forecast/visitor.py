@@ -19,7 +19,8 @@ from .features import FEATURES, TEMPERATURE_FEATURES
 from .infer import Series, forecast_quantiles, interval_of
 from .model import ForecastConfig, Forecaster
 from .train import ForecastTask, conformal_widening
-from .upload import MAX_ROWS, TIME_COLUMNS, VALUE_COLUMNS, read_series_upload
+from .column_names import TIME_COLUMNS, VALUE_COLUMNS
+from .upload import MAX_ROWS, read_series_upload
 
 SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
 

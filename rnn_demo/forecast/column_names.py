@@ -1,0 +1,47 @@
+"""The time and value columns of an upload that names none, found by their names as grid operators write them.
+
+First a column called exactly as TIME_COLUMNS or VALUE_COLUMNS; else one whose name holds a word for a time
+(TIME_WORDS: "Time (CET/CEST)", "datetime_beginning_ept", "din_instante") or for demand or its unit (VALUE_WORDS,
+UNITS: "Consommation", "Actual Total Load [MW]", "実績(万kW)"), never a forecast's ("Day-ahead Total Load
+Forecast", "予測値"), an actual one's first. Pure functions of the column names, read as periods.normalized writes
+them (ActualTotalLoad as "actual total load") and as they are, in lower case ("万kw").
+"""
+from __future__ import annotations
+
+import re
+
+from .periods import normalized
+
+TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
+VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
+TIME_WORDS = re.compile(r"\b(?:time|timestamp|datetime|date ?time|date ?heure|mtu|instante|zeit|zeitstempel|"
+                        r"horodate|fecha ?hora|data ?ora|tijdstip)\b|日時|일시")
+VALUE_WORDS = re.compile(r"\b(?:demand|load|consumption|consommation|consumo|carga|carico|verbrauch|last|netzlast|"
+                         r"belasting|forbrug|förbrukning|ail|nd)\b|需要|負荷|수요|부하")
+UNITS = re.compile(r"(?<![a-z])(?:mw|mwh|gw|gwh|kw|kwh)(?![a-z])")  # "Demand (MW)", "実績(万kW)"
+FORECAST_WORDS = re.compile(r"forecast|day ahead|prévision|prevision|previsión|prognose|previsione|predic|"
+                            r"予測|予想|예측")
+ACTUAL_WORDS = re.compile(r"actual|réalis|realis|real\b|tatsächlich|\bist\b|metered|measured|実績|실적")
+
+
+def _says(pattern: re.Pattern, name: str) -> bool:
+    """Whether `name` holds a word of `pattern`, its camel case split (ActualTotalLoad) or not (万kW)."""
+    return bool(pattern.search(normalized(name)) or pattern.search(name.lower()))
+
+
+def usual_time(columns: list[str]) -> str | None:
+    """The first column called as TIME_COLUMNS (in their order), else the first whose name holds a TIME_WORDS word."""
+    exact = next((c for name in TIME_COLUMNS for c in columns if normalized(c) == name), None)
+    return exact or next((c for c in columns if _says(TIME_WORDS, c)), None)
+
+
+def usual_value(columns: list[str], taken: set[str]) -> str | None:
+    """The first column (not `taken`) called as VALUE_COLUMNS, else the one whose name says demand or its unit and
+    no forecast, an actual one before others."""
+    free = [c for c in columns if c not in taken]
+    exact = next((c for name in VALUE_COLUMNS for c in free if normalized(c) == name), None)
+    if exact is not None:
+        return exact
+    worded = [c for c in free if _says(VALUE_WORDS, c) or _says(UNITS, c)]
+    measured = [c for c in worded if not _says(FORECAST_WORDS, c)]  # a file of forecasts alone: the visitor says
+    return next((c for c in measured if _says(ACTUAL_WORDS, c)), measured[0] if measured else None)
