@@ -164,12 +164,18 @@ def read_upload(path: str | Path, consume: Callable[[Iterator[str]], T]) -> tupl
         return consume(lines), FALLBACK, [FALLBACK_NOTE]
 
 
-def header_delimiter(line: str) -> str:
+def header_delimiter(line: str, below: str | None = None) -> str:
     """The delimiter a header line implies: a comma, unless the line (outside quotes) has none but has semicolons or
-    tabs (then the more frequent). Only the header decides: a guess from prose (a sniffer's) goes wrong."""
+    tabs (then the more frequent), or, with the line `below` it given, the semicolons or tabs split both lines alike
+    and the commas do not (a comma in a name: `Data;Ora;Carico (MW, media oraria)`). Only the table's own lines
+    decide: a guess from prose (a sniffer's) goes wrong."""
     bare = re.sub(r'"[^"]*"', "", line)
     counts = {delimiter: bare.count(delimiter) for delimiter in ";\t"}
     likely = max(counts, key=counts.get)
+    if "," in bare and counts[likely] and below is not None:
+        under = re.sub(r'"[^"]*"', "", below)
+        if under.count(likely) == counts[likely] and under.count(",") != bare.count(","):
+            return likely
     return likely if "," not in bare and counts[likely] else ","
 
 
@@ -196,13 +202,13 @@ EXCEL_SEPARATOR = re.compile(r"sep=(.?)\s*$")  # Excel's first line naming the d
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}  # the delimiters the app reads
 
 
-def table_delimiter(first_line: str) -> tuple[str, bool]:
+def table_delimiter(first_line: str, below: str | None = None) -> tuple[str, bool]:
     """The delimiter a table's first line gives, and whether it is an Excel `sep=;` line naming it (then the header
     is the next line), else the header's own (header_delimiter); a `sep=` line naming one the app does not read
     (sep=|) is a clear error."""
     found = EXCEL_SEPARATOR.match(first_line.lstrip("\ufeff"))
     if found is None:
-        return header_delimiter(first_line), False
+        return header_delimiter(first_line, below), False
     if found[1] not in DELIMITER_NAMES:
         *others, last = (f"{name}s" for name in DELIMITER_NAMES.values())
         raise ValueError(f"the file's first line, {quoted(first_line.strip())}, names a delimiter this app does not "

@@ -44,3 +44,16 @@ def test_a_date_beside_an_hour_number_is_read_as_hour_ending_periods(header, day
     series, notes = read_series_upload((header + "\n" + rows).encode())
     assert series.times[0] == pd.Timestamp("2024-01-01 00:00") and series.values[:2].tolist() == [20100, 20200]
     assert len(series) == 336 and "period 1 starting at midnight" in notes[0]
+
+
+def test_a_semicolon_file_with_a_comma_in_a_column_name_is_read_by_semicolons():
+    """`Data;Ora;Carico (MW, media oraria)`: the header's comma made the file comma-separated ("336 time stamps cannot
+    be read: '01/01/2024;00:00;20000'"); the line under the header splits by semicolons alike, not by commas."""
+    from rnn_demo.uploads import header_delimiter
+
+    assert header_delimiter("Data;Ora;Carico (MW, media oraria)", "01/01/2024;00:00;20000") == ";"
+    assert header_delimiter("time,load (MW; hourly)", "2024-01-01 00:00,20000") == ","  # a comma file stays so
+    assert header_delimiter("a;b, c", "1;2, 3") == ","  # both split alike: the comma, as before
+    rows = "".join(f"{d:02d}/01/2024;{h:02d}:00;{20000 + 100 * h}\n" for d in range(1, 15) for h in range(24))
+    series, notes = read_series_upload(("Data;Ora;Carico (MW, media oraria)\n" + rows).encode())
+    assert series.values[:2].tolist() == [20000, 20100] and "Carico" in notes[-1]

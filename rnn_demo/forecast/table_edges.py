@@ -35,7 +35,7 @@ def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     head = text[:HEAD_CHARS]
     blank = len(head) - len(head.lstrip("\r\n"))  # line ends before the first line
     lines = LINE_END.split(head[blank:], maxsplit=PREAMBLE_LINES)[:PREAMBLE_LINES]
-    delimiter, named = table_delimiter(lines[0])
+    delimiter, named = table_delimiter(lines[0], lines[1] if len(lines) > 1 else None)
     if named:  # Excel's `sep=;` line: the header is below it
         return text[blank + len(lines[0]):], delimiter
     header = next((k for k, line in enumerate(lines) if not _title(line)), 0)
@@ -46,7 +46,7 @@ def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     notes.append(f"The file's {counted(len(above), 'line')} above its header {'was' if len(above) == 1 else 'were'} "
                  f"left out: {shown}.")
     starts = [blank, *(end.end() for end in islice(LINE_END.finditer(head, blank), header))]  # where each begins
-    return text[starts[header]:], header_delimiter(lines[header])
+    return text[starts[header]:], header_delimiter(lines[header], lines[header + 1] if header + 1 < len(lines) else None)
 
 
 def _no_stamp(cells: pd.Series) -> pd.Series:
