@@ -22,6 +22,18 @@ MAX_LINE_CHARS = 1_000_000  # one line of a streamed file; a longer one is refus
 EMPTY = "the file is empty: upload a CSV file with a header row"
 BINARY = ("this is not a text file: it holds binary data, or text saved as UTF-16 with no byte-order mark or as UTF-32 "
           "(save it as UTF-8 CSV or plain text)")
+# what a file that is no text starts with, where a visitor's upload often is one: an Excel workbook (xlsx is a zip)
+SIGNATURES = {b"PK\x03\x04": "a zip archive, as an Excel workbook (.xlsx) is: open it in Excel (or unzip it) and "
+                              "save the table as CSV UTF-8",
+              b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (.xls): open it in Excel and save it as CSV UTF-8"}
+
+
+def not_text(head: bytes) -> str:
+    """Why a file starting with `head` is refused as binary: what it is where its start says so, else BINARY."""
+    kind = next((said for signature, said in SIGNATURES.items() if head.startswith(signature)), None)
+    return f"this is not a text file: it is {kind}" if kind else BINARY
+
+
 NOT_UTF16 = "the file starts with a UTF-16 byte-order mark but is not valid UTF-16: save it as UTF-8"
 # A file that is not UTF-8 is read as UTF-8 where it is, and its other bytes as Windows-1252, as Excel saves CSV in
 # Western Europe and the Americas: Latin-1 with Windows' quotes, dashes and € where Latin-1 has invisible controls;
@@ -101,7 +113,7 @@ def decode_upload(data: bytes) -> tuple[str, list[str]]:
             raise ValueError(NOT_UTF16) from None
         text, notes = _not_utf8(data)
     if "\x00" in text:
-        raise ValueError(BINARY)
+        raise ValueError(not_text(data[:8]))
     if not text.strip():  # nothing, blanks, or only a byte-order mark
         raise ValueError(EMPTY)
     return text, notes
@@ -131,7 +143,8 @@ def upload_lines(path: str | Path, encoding: str, max_line_chars: int = MAX_LINE
         while line := stream.readline(max_line_chars + 1):
             number += 1
             if "\x00" in line:
-                raise ValueError(BINARY)
+                with open(path, "rb") as raw:
+                    raise ValueError(not_text(raw.read(8)))
             if len(line) > max_line_chars:
                 raise ValueError(f"line {number:,} of the file is over {max_line_chars:,} characters: "
                                  "is it a CSV file with a line break after each row?")

@@ -65,6 +65,10 @@ def test_an_excel_file_from_windows_keeps_its_quotes_dashes_and_euros(tmp_path):
     ("text\nfine\n".encode("utf-32-le"), "save it as UTF-8"),
     (b"\xff\xfe\x00\xd8a\x00", "not valid UTF-16: save it as UTF-8"),
     (b"\xff\xfea", "not valid UTF-16: save it as UTF-8"),
+    # an Excel workbook, named as what it is (a red team's: "binary data, or UTF-16 with no byte-order mark")
+    (b"PK\x03\x04\x14\x00\x06\x00xl/workbook.xml", r"it is a zip archive, as an Excel workbook \(.xlsx\) is: open it in "
+                                                      "Excel \\(or unzip it\\) and save the table as CSV UTF-8"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", r"it is an Excel 97-2003 workbook \(.xls\): open it in Excel"),
 ])
 def test_empty_binary_and_broken_utf16_files_are_clear_errors(tmp_path, data, message):
     path = tmp_path / "upload.csv"
