@@ -16,9 +16,10 @@ from .data import load_series, series_from_frame, split_in_steps
 from .days_off import MONDAY_TO_FRIDAY, days_column
 from .infer import Series
 from .numbers import plain_numbers
-from .periods import normalized
+from .periods import normalized, with_periods
 from .stamp_columns import DATE_NAMES, TIME_NAMES, column_beside, joined_stamps
 from .table_edges import header_and_below, rows_between_edges
+from .wide import PERIOD_COLUMN, day_column, hour_columns, unpivoted
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
@@ -150,6 +151,9 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     check_shape(text, delimiter, max_rows)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     _check_names(columns)
+    hours = None if value_column else hour_columns(columns)
+    if hours is not None and (day := chosen_column(columns, time_column) or day_column(columns, hours)) is not None:
+        return _read_wide(text, delimiter, day, hours, notes)
     time_name, value_name = _time_and_value(columns, time_column, value_column)
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
     # only the columns read: a wide file costs no more than a narrow one
@@ -170,6 +174,20 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     if days_name is None:  # said where the file could have given them
         repairs.append(MONDAY_TO_FRIDAY)
     return dataset, notes + repairs, read
+
+
+def _read_wide(text: str, delimiter: str, day: str, hours: list[str],
+               notes: list[str]) -> tuple[Dataset, list[str], list[str]]:
+    """read_series_csv's answer for a table of a row per day and a column per hour or half-hour (wide.py)."""
+    frame = _read_csv(text, usecols=lambda name: str(name) in {day, *hours}, sep=delimiter)
+    frame.columns = [str(c) for c in frame.columns]
+    said: list[str] = []  # with_periods' notes, but its own on the period column: the file has none
+    frame = with_periods(unpivoted(rows_between_edges(frame, day, notes), day, hours, notes), day, PERIOD_COLUMN, said)
+    notes += [note for note in said if not note.startswith("Each row was read from its date")]
+    frame[["value"]], how = plain_numbers(frame[["value"]], delimiter)
+    notes += [how] if how else []
+    dataset, repairs = series_from_frame(frame, day, "value", stamps_joined=True)
+    return dataset, notes + repairs + [MONDAY_TO_FRIDAY], [day, f"{hours[0]} … {hours[-1]}"]
 
 
 def read_series_upload(data: bytes, time_column: str | None = None, value_column: str | None = None,
