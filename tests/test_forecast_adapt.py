@@ -46,6 +46,10 @@ def test_an_hourly_series_is_read_in_real_time_and_other_steps_are_refused_by_na
         with pytest.raises(ValueError, match=r"step of .* minutes; the forecaster reads half-hourly \(30 minutes\) or "
                                              r"hourly \(60 minutes\) series"):
             ForecastConfig().for_step(minutes)
+    with pytest.raises(ValueError, match="it needs the values within each day"):  # no resampling gives back hours
+        ForecastConfig().for_step(1440)
+    with pytest.raises(ValueError, match="resample it to one of these"):
+        ForecastConfig().for_step(45)
 
 
 def test_an_adaptation_round_trips_through_json():

@@ -68,8 +68,11 @@ class ForecastConfig:
         day and week lags, counted in that series' steps (24 and 168 for hourly data). Only STEPS are accepted."""
         if minutes not in STEPS:
             accepted = " or ".join(f"{name} ({m} minutes)" for m, name in STEPS.items())
+            coarser = minutes > max(STEPS)  # a daily series: no resampling gives it back its hours
             raise ValueError(f"the series has a step of {minutes:g} minutes; the forecaster reads {accepted} series: "
-                             "resample it to one of these")
+                             + ("it forecasts each step of the day ahead, so it needs the values within each day (a "
+                                "table of a row per day and a column per hour, named 1 to 24, is read so)" if coarser
+                                else "resample it to one of these"))
         if minutes == self.step_minutes:
             return self
         ratio = self.step_minutes / minutes
