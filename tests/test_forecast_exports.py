@@ -151,6 +151,15 @@ def test_local_times_across_the_clocks_going_back_are_said_to_be_that():
     assert notes[0] == ("The clocks went back on 2024-04-07: the wall-clock times 02:00-03:00 came twice that night, "
                         "and the first reading of each was kept (the file gives no UTC offsets to tell them apart).")
     assert len(values) == 94 and values["2024-04-07 02:00"] == 1052  # the first 02:00 of the two
+    # hourly (PJM, ERCOT): the hour told twice follows itself, a gap of none; it was "1 row repeated an earlier time
+    # stamp" (a red team's); a row repeated on another night still is
+    hourly = pd.date_range(pd.Timestamp("2024-10-28", tz="America/New_York"), periods=24 * 10, freq="h").tz_localize(None)
+    values, notes = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(hourly)]))
+    assert notes[0].startswith("The clocks went back on 2024-11-03: the wall-clock times 01:00-02:00 came twice")
+    assert len(values) == 24 * 10 - 1 and values["2024-11-03 01:00"] == 1000 + 24 * 6 + 1
+    doubled = [(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(HOURS)]
+    doubled.insert(30, doubled[29])  # a Tuesday's 05:00 twice
+    assert read(csv(doubled))[1][0] == "1 row repeated an earlier time stamp: the first of each was kept."
     newest_first = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(HOURS)][::-1]))[1]
     assert newest_first[0] == "The rows were not in time order: they were sorted."
 

@@ -136,10 +136,21 @@ def local_clock_backs(times: pd.Series) -> np.ndarray:
     t = pd.DatetimeIndex(times).as_unit("ns").asi8
     gaps = np.diff(t)
     back, forward = np.flatnonzero(gaps < 0), gaps[gaps > 0]
+    if len(forward) and pd.Series(forward).mode().iloc[0] == HOUR:  # hourly: the hour told twice is a gap of 0
+        back = np.union1d(back, _hour_told_twice(t, np.flatnonzero(gaps == 0)))
     if not len(back) or not len(forward) or len(back) * DAY > t.max() - t.min() + DAY:
         return np.array([], dtype=np.int64)
     step = pd.Series(forward).mode().iloc[0]
     return t[back + 1] if (t[back] - t[back + 1] == HOUR - step).all() else np.array([], dtype=np.int64)
+
+
+def _hour_told_twice(t: np.ndarray, repeats: np.ndarray) -> np.ndarray:
+    """Which of the rows before `repeats` (an hourly file's stamps told twice in a row, `t` in ns) lie where clocks go
+    back: a Sunday from 00:00 to 03:00 (the US's 01:00, the EU's 02:00) or a Saturday's 23:00 (Chile's); elsewhere
+    a repeated row is a repeated row."""
+    stamps = pd.DatetimeIndex(t[repeats + 1])
+    night = ((stamps.day_of_week == 6) & (stamps.hour <= 3)) | ((stamps.day_of_week == 5) & (stamps.hour == 23))
+    return repeats[np.asarray(night)]
 
 
 def clock_back_note(starts: np.ndarray) -> str:
