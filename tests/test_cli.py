@@ -320,8 +320,8 @@ def test_a_model_trained_into_another_models_folder_gets_a_card_of_its_own(cli, 
     ("sentiment", "numbers.csv", "text,label\n5,1\n3,0\n", "the review in data row 1 of its split is not text (5)"),
     ("sentiment", "blank.csv", "text,label\ngood,1\n,0\n", "the review in data row 2 of its split is blank: fill or "
                                                              "drop blank cells"),
-    ("forecast", "broken.csv", 'time,value\n"2024-01-01,1\n', "{path}: this is not a readable CSV file: Error "
-                                                               "tokenizing data"),
+    ("forecast", "broken.csv", 'time,value\n"2024-01-01,1\n', "{path}: a double quote opens a field in data row 1 "
+                                                               "and is never closed: close it, or remove it"),
 ])
 def test_data_too_small_or_unreadable_is_a_clear_error_not_a_traceback(cli, tmp_path, task, name, content, message):
     path = tmp_path / name

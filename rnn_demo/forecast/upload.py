@@ -78,11 +78,17 @@ def _check_names(columns: list[str]) -> None:
                          f"most {MAX_NAME_CHARS}: is the first line the header?")
 
 
+UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
 def _read_csv(text: str, **options) -> pd.DataFrame:
     """The CSV's cells as text; a file pandas cannot read is a clear error."""
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        if unclosed := UNCLOSED_QUOTE.search(str(error)):  # pandas' words: "C error: EOF inside string ..."
+            raise ValueError(f"a double quote opens a field in data row {int(unclosed[1]):,} and is never closed: "
+                             "close it, or remove it") from None
         raise ValueError(f"this is not a readable CSV file: {str(error).strip()}") from None
 
 
