@@ -9,6 +9,8 @@ from rnn_demo.forecast.upload import read_series_upload
 
 @pytest.mark.parametrize("header, time, value", [
     ("Date - Heure;Consommation;Prévision J-1;Prévision J", "Date - Heure", "Consommation"),  # RTE éCO2mix
+    ("Périmètre;Nature;Date;Heure;Date - Heure;Consommation", "Date - Heure", "Consommation"),  # ODRE: the stamps
+    # with their offsets, not the date to join with its times (the autumn hour kept its second reading)
     ("Time (CET/CEST);Day-ahead Total Load Forecast [MW];Actual Total Load [MW]", "Time (CET/CEST)",
      "Actual Total Load [MW]"),  # ENTSO-E: the actual load, not the forecast before it
     ("datetime_beginning_utc,datetime_beginning_ept,nerc_region,mw", "datetime_beginning_utc", "mw"),  # PJM

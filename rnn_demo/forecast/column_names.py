@@ -12,7 +12,10 @@ import re
 
 from .periods import normalized
 
-TIME_COLUMNS = ("time", "timestamp", "datetime", "date")  # tried in this order when no column is named
+# tried in this order when no column is named (as periods.normalized writes them): a column of whole stamps before
+# a column of dates, whose times may stand beside it (RTE's "Date - Heure" with its UTC offsets, not "Date", "Heure")
+TIME_COLUMNS = ("time", "timestamp", "datetime", "date time", "date heure", "fecha hora", "data ora", "datum zeit",
+                "date")
 VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
 TIME_WORDS = re.compile(r"\b(?:time|timestamp|datetime|date ?time|date ?heure|mtu|instante|zeit|zeitstempel|"
                         r"horodate|fecha ?hora|data ?ora|tijdstip)\b|日時|일시")

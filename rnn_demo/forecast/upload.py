@@ -111,7 +111,7 @@ def _time_name(columns: list[str], time_column: str | None) -> str | None:
     called as a time of day or period), else one with a word for a time in its name; None if none is."""
     if time_column:
         return chosen_column(columns, time_column)
-    usual = next((c for name in TIME_COLUMNS for c in columns if c.strip().lower() == name), None)
+    usual = next((c for name in TIME_COLUMNS for c in columns if normalized(c) == name), None)
     if usual is not None or len(columns) == 2:
         return usual or columns[0]
     timed = any(normalized(c) in TIME_NAMES for c in columns)
