@@ -187,7 +187,8 @@ def header_delimiter(line: str, below: str | None = None) -> str:
     likely = max(counts, key=counts.get)
     if "," in bare and counts[likely] and below is not None:
         under = re.sub(r'"[^"]*"', "", below)
-        if under.count(likely) == counts[likely] and under.count(",") != bare.count(","):
+        commas = bare.count(",")  # decimal commas below may match the header's by chance: more fields win
+        if under.count(likely) == counts[likely] and (under.count(",") != commas or counts[likely] > commas):
             return likely
     return likely if "," not in bare and counts[likely] else ","
 

@@ -3,8 +3,8 @@ of 24 operators' exports: two loaded without a column named, several took two fa
 import pandas as pd
 import pytest
 
-from rnn_demo.forecast.column_names import usual_time, usual_value
-from rnn_demo.forecast.upload import read_series_upload
+from rnn_demo.forecast.column_names import usual_value
+from rnn_demo.forecast.upload import _time_name, read_series_upload
 
 
 @pytest.mark.parametrize("header, time, value", [
@@ -21,10 +21,19 @@ from rnn_demo.forecast.upload import read_series_upload
     ("Timestamp (Hour Ending),Demand (MWh),Demand forecast (MWh)", "Timestamp (Hour Ending)", "Demand (MWh)"),  # EIA
     ("when,a,b", None, None),
     ("time,price,load_forecast", "time", None),  # a file of forecasts alone: which to read is the visitor's to say
+    # a review's: a unit alone read Solar before Demand, "real" the real-time price, "load" a load factor or area
+    ("Timestamp,Solar (MW),Demand (MW)", "Timestamp", "Demand (MW)"),
+    ("Time,Day-Ahead Price ($/MWh),Real-Time Price ($/MWh),Load (MW)", "Time", "Load (MW)"),
+    ("Timestamp (UTC),Load factor,Generation (MWh)", "Timestamp (UTC)", None),
+    ("datetime_beginning_utc,datetime_beginning_ept,zone,load_area,mw,is_verified", "datetime_beginning_utc", "mw"),
+    ("MTU,Biomass - Actual Aggregated [MW],Actual Total Load [MW]", "MTU", "Actual Total Load [MW]"),
+    ("Time,Wind (MW),Solar (MW)", "Time", None),  # two units alone: the visitor says which
+    ("Date,TimeStamp,Value", "TimeStamp", "Value"),  # camel case; and a zone beside a name:
+    ("Date,Datetime (UTC),Load", "Datetime (UTC)", "Load"),
 ])
 def test_operators_column_names_are_found(header, time, value):
     columns = header.split(";" if ";" in header else ",")
-    assert usual_time(columns) == time and usual_value(columns, {time}) == value
+    assert _time_name(columns, None) == time and usual_value(columns, {time}) == value
 
 
 def test_an_operators_export_loads_with_no_column_named_and_both_missing_names_are_asked_at_once():
@@ -56,6 +65,7 @@ def test_a_semicolon_file_with_a_comma_in_a_column_name_is_read_by_semicolons():
     assert header_delimiter("Data;Ora;Carico (MW, media oraria)", "01/01/2024;00:00;20000") == ";"
     assert header_delimiter("time,load (MW; hourly)", "2024-01-01 00:00,20000") == ","  # a comma file stays so
     assert header_delimiter("a;b, c", "1;2, 3") == ","  # both split alike: the comma, as before
+    assert header_delimiter("Data;Ora;Carico (MW, media oraria)", "01/01/2024;00:00;20000,5") == ";"  # a decimal comma
     rows = "".join(f"{d:02d}/01/2024;{h:02d}:00;{20000 + 100 * h}\n" for d in range(1, 15) for h in range(24))
     series, notes = read_series_upload(("Data;Ora;Carico (MW, media oraria)\n" + rows).encode())
     assert series.values[:2].tolist() == [20000, 20100] and "Carico" in notes[-1]

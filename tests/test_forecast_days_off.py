@@ -58,17 +58,20 @@ def test_a_text_that_says_a_day_is_ordinary_is_read_so_in_however_few_rows(ordin
 
 
 def test_a_holiday_columns_type_numbers_mark_holidays_and_odd_numbers_are_refused():
-    """0 none, 1 national, 2 regional (a holiday type's code) mark days off; -1 or 0.5 say something else: refused
-    naming the row, where they were silently days off."""
+    """0 none, 1 national, 2 regional (a holiday type's code) and a half day's 0.5 mark days off; -1 says something
+    else: refused naming the row, where it was silently a day off."""
     times = hours(7)
     day = times.dt.day.to_numpy()
     coded = pd.Series(np.where(day == 25, "1", np.where(day == 26, "2", "0")))
     assert list(said_working_days(times, coded, "holiday").index) == [pd.Timestamp("2024-12-25"),
                                                                        pd.Timestamp("2024-12-26")]
-    for odd in ("-1", "0.5"):
-        cells = pd.Series(np.where(day == 25, odd, "0"))
-        with pytest.raises(ValueError, match=f"column 'holiday' holds '{odd}' in data row 49: a holiday column holds 1"):
-            said_working_days(times, cells, "holiday")
+    half = pd.Series(np.where(day == 24, "0.5", "0"))  # Christmas Eve's half day: off, as it was read before
+    assert list(said_working_days(times, half, "holiday").index) == [pd.Timestamp("2024-12-24")]
+    with pytest.raises(ValueError, match="column 'holiday' holds '-1' in data row 49: a holiday column holds 1"):
+        said_working_days(times, pd.Series(np.where(day == 25, "-1", "0")), "holiday")
+    # a text that says the day is off, "Non-working day", is no ordinary day's (a review's: its holidays were lost)
+    off = pd.Series(np.where(day == 25, "Non-working day", np.where(day == 26, "Not working", "")))
+    assert len(said_working_days(times, off, "holiday")) == 2
 
 def test_a_working_day_column_can_make_a_saturday_a_working_day_and_a_weekday_a_day_off():
     times = hours(7)

@@ -101,8 +101,9 @@ def test_a_time_column_whose_name_says_hour_ending_is_read_at_the_hours_starts(h
             for s, v in late]
     values, notes = read(csv(late, header), time_column=header.split(",")[0], value_column="Load")
     assert values.index.tolist() == HOURS.tolist() and notes[0].startswith("Times written 24:00")  # moved once only
-    values, _ = read(csv(ends, "Time,Load"), time_column="Time", value_column="Load")
-    assert values.index[0] == HOURS[0] + pd.Timedelta(hours=1)  # a name that says nothing: stamps as they are
+    for plain in ("Time", "Time (FIN)"):  # a name that says nothing (Finland's FIN is no "fin"): stamps as they are
+        values, _ = read(csv(ends, f"{plain},Load"), time_column=plain, value_column="Load")
+        assert values.index[0] == HOURS[0] + pd.Timedelta(hours=1)
 
 
 @pytest.mark.parametrize("marker", ["ND", "n/e", "#N/A", "—"])
@@ -160,6 +161,9 @@ def test_local_times_across_the_clocks_going_back_are_said_to_be_that():
     doubled = [(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(HOURS)]
     doubled.insert(30, doubled[29])  # a Tuesday's 05:00 twice
     assert read(csv(doubled))[1][0] == "1 row repeated an earlier time stamp: the first of each was kept."
+    may = [(f"{t:%Y-%m-%d %H:%M}", k) for k, t in enumerate(pd.date_range("2024-04-29", periods=24 * 10, freq="h"))]
+    may.insert(24 * 6 + 3, may[24 * 6 + 2])  # Sunday 2024-05-05 02:00 twice: no clocks go back in May
+    assert read(csv(may))[1][0] == "1 row repeated an earlier time stamp: the first of each was kept."
     newest_first = read(csv([(f"{t:%Y-%m-%d %H:%M}", 1000 + k) for k, t in enumerate(HOURS)][::-1]))[1]
     assert newest_first[0] == "The rows were not in time order: they were sorted."
 

@@ -505,6 +505,14 @@ def test_excels_minutes_and_seconds_display_is_refused_saying_how_to_save_the_ti
         read_series_upload("\n".join(rows).encode())
 
 
+def test_english_month_first_dates_keep_their_month_beside_the_weekdays_cut_short():
+    """"Mar 1, 2024": Mar is also mardi's and martes' short form, and was dropped as a weekday (a review's: March read
+    as January to December 1st); a weekday is dropped only before a day and a month."""
+    hours_ = pd.date_range("2024-02-26", periods=24 * 21, freq="h")
+    table, _ = read([f"{t:%b} {t.day}, {t.year} {t:%H:%M}" for t in hours_])
+    assert table["time"].tolist() == list(hours_)
+
+
 def test_weekday_names_in_other_languages_are_read_with_an_english_month_and_odd_words_are_not():
     """ "Montag, 1. April 2024": April is German too, so only the weekday needed reading (it was unreadable); a
     hostile column of the words looked up is left as it is, after a look at its first stamps."""

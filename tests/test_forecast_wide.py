@@ -47,3 +47,13 @@ def test_half_hour_columns_with_the_clock_changes_periods_blank_on_other_days():
     assert len(series) == 14 * 48 and series.times[0] == pd.Timestamp("2024-04-01 00:00")
     assert series.times[1] - series.times[0] == pd.Timedelta(minutes=30)
     assert any("half-hour" in note for note in notes) and any("clocks went back" in note for note in notes)
+
+
+@pytest.mark.parametrize("features", [[f"hour_{h}" for h in range(24)], [f"h{h}" for h in range(1, 25)]])
+def test_hour_columns_beside_a_value_column_are_left_as_they_are(features):
+    """One-hot hours (pandas' get_dummies) or 24 horizons beside a load column: the file is one row per hour, its
+    values in "load" (a review's: it was read as a table of a row per day, and refused)."""
+    rows = "".join(f"{t:%Y-%m-%d %H:%M},{1000 + k}," + ",".join("1" if h == t.hour else "0" for h in range(24)) + "\n"
+                   for k, t in enumerate(HOURS[:24 * 14]))
+    series, notes = read_series_upload((",".join(["datetime", "load", *features]) + "\n" + rows).encode())
+    assert series.times.tolist() == HOURS[:24 * 14].tolist() and notes[-1].startswith("Read 336 steps from column “load”")

@@ -1,9 +1,10 @@
 """The time and value columns of an upload that names none, found by their names as grid operators write them.
 
 First a column called exactly as TIME_COLUMNS or VALUE_COLUMNS; else one whose name holds a word for a time
-(TIME_WORDS: "Time (CET/CEST)", "datetime_beginning_ept", "din_instante") or for demand or its unit (VALUE_WORDS,
-UNITS: "Consommation", "Actual Total Load [MW]", "実績(万kW)"), never a forecast's ("Day-ahead Total Load
-Forecast", "予測値"), an actual one's first. Pure functions of the column names, read as periods.normalized writes
+(TIME_WORDS: "Time (CET/CEST)", "datetime_beginning_ept", "din_instante") or for demand (VALUE_WORDS:
+"Consommation", "Actual Total Load [MW]"; an actual one's first), else the one column with a unit alone (UNITS:
+"実績(万kW)", PJM's "mw"); never a forecast's ("Day-ahead Total Load Forecast", "予測値"), a price's, a factor's or
+a source's of generation. Pure functions of the column names, read as periods.normalized writes
 them (ActualTotalLoad as "actual total load") and as they are, in lower case ("万kw").
 """
 from __future__ import annotations
@@ -14,8 +15,8 @@ from .periods import normalized
 
 # tried in this order when no column is named (as periods.normalized writes them): a column of whole stamps before
 # a column of dates, whose times may stand beside it (RTE's "Date - Heure" with its UTC offsets, not "Date", "Heure")
-TIME_COLUMNS = ("time", "timestamp", "datetime", "date time", "date heure", "fecha hora", "data ora", "datum zeit",
-                "date")
+TIME_COLUMNS = ("time", "timestamp", "time stamp", "datetime", "date time", "date heure", "fecha hora", "data ora",
+                "datum zeit", "date")
 VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
 TIME_WORDS = re.compile(r"\b(?:time|timestamp|datetime|date ?time|date ?heure|mtu|instante|zeit|zeitstempel|"
                         r"horodate|fecha ?hora|data ?ora|tijdstip)\b|日時|일시")
@@ -24,7 +25,20 @@ VALUE_WORDS = re.compile(r"\b(?:demand|load|consumption|consommation|consumo|car
 UNITS = re.compile(r"(?<![a-z])(?:mw|mwh|gw|gwh|kw|kwh)(?![a-z])")  # "Demand (MW)", "実績(万kW)"
 FORECAST_WORDS = re.compile(r"forecast|day ahead|prévision|prevision|previsión|prognose|previsione|predic|"
                             r"予測|予想|예측")
-ACTUAL_WORDS = re.compile(r"actual|réalis|realis|real\b|tatsächlich|\bist\b|metered|measured|実績|실적")
+ACTUAL_WORDS = re.compile(r"actual|réalis|realis|tatsächlich|\bist\b|metered|measured|実績|실적")
+# names of what is no demand: prices, factors, generation by source, labels ("Real-Time Price ($/MWh)", "Load
+# factor", "Solar (MW)", PJM's "load_area")
+NOT_DEMAND = re.compile(r"price|\blmp\b|cost|[$€£]|factor|solar|wind|hydro|nuclear|biomass|\bgas\b|coal|lignite|"
+                        r"generation|\bgen\b|export|import|\barea\b|region|\bzone\b|\bid\b|name|type|flag|verified|"
+                        r"code|temperature|capacity|reserve|太陽光|風力|火力|原子力|水力|揚水|地熱|連系")
+
+
+BRACKETED = re.compile(r"\s*[(\[][^)\]]*[)\]]")  # "(UTC)", "[MW]": a unit or zone beside a name
+
+
+def bare_name(name: str) -> str:
+    """`name` as periods.normalized writes it, less its bracketed parts: "Datetime (UTC)" -> "datetime"."""
+    return BRACKETED.sub("", normalized(name)).strip()
 
 
 def _says(pattern: re.Pattern, name: str) -> bool:
@@ -34,17 +48,21 @@ def _says(pattern: re.Pattern, name: str) -> bool:
 
 def usual_time(columns: list[str]) -> str | None:
     """The first column called as TIME_COLUMNS (in their order), else the first whose name holds a TIME_WORDS word."""
-    exact = next((c for name in TIME_COLUMNS for c in columns if normalized(c) == name), None)
+    exact = next((c for name in TIME_COLUMNS for c in columns if bare_name(c) == name), None)
     return exact or next((c for c in columns if _says(TIME_WORDS, c)), None)
 
 
 def usual_value(columns: list[str], taken: set[str]) -> str | None:
-    """The first column (not `taken`) called as VALUE_COLUMNS, else the one whose name says demand or its unit and
-    no forecast, an actual one before others."""
+    """The first column (not `taken`) called as VALUE_COLUMNS, else one whose name says demand (an actual one before
+    others), else the one column whose name gives a unit (MW) alone; never a forecast's, a price's, a factor's or a
+    source's of generation (NOT_DEMAND). None where none is, or several give a unit alone: the visitor says."""
     free = [c for c in columns if c not in taken]
-    exact = next((c for name in VALUE_COLUMNS for c in free if normalized(c) == name), None)
+    exact = next((c for name in VALUE_COLUMNS for c in free if bare_name(c) == name), None)
     if exact is not None:
         return exact
-    worded = [c for c in free if _says(VALUE_WORDS, c) or _says(UNITS, c)]
-    measured = [c for c in worded if not _says(FORECAST_WORDS, c)]  # a file of forecasts alone: the visitor says
-    return next((c for c in measured if _says(ACTUAL_WORDS, c)), measured[0] if measured else None)
+    candidates = [c for c in free if not _says(NOT_DEMAND, c) and not _says(FORECAST_WORDS, c)]
+    worded = [c for c in candidates if _says(VALUE_WORDS, c)]
+    if worded:
+        return next((c for c in worded if _says(ACTUAL_WORDS, c)), worded[0])
+    units = [c for c in candidates if _says(UNITS, c)]
+    return units[0] if len(units) == 1 else None

@@ -165,7 +165,8 @@ DATE_WORDS = re.compile(r"(?<![^\W\d_])(?:" + "|".join(WEEKDAYS) + r"|de|del|à|
 # "mar" is March as well as mardi, martes and martedì
 SHORT_WEEKDAYS = "lun mar mer jeu ven sam dim mo di mi do fr sa so mié mie jue vie sáb sab dom gio ma wo vr za zo seg " \
                  "ter qua qui sex"
-SHORT_WEEKDAY = re.compile(r"^(?:" + SHORT_WEEKDAYS.replace(" ", "|") + r")\.?,?(?=\s*\d)", re.IGNORECASE)
+SHORT_WEEKDAY = re.compile(r"^(?:" + SHORT_WEEKDAYS.replace(" ", "|") + r")\.?,?(?=\s*\d{1,2}\.?\s+[^\W\d_]{2,})",
+                           re.IGNORECASE)  # before a day and a word (its month): "Mar 1, 2024" is English March
 LOOKED_UP = set(MONTH_WORDS) | {part for day in WEEKDAYS for part in day.split("-")} | set(SHORT_WEEKDAYS.split())  # a stamp with one is rewritten
 # a stamp's date, and its time of day from where it starts (a word such as "à" before it)
 TIME_TAIL = re.compile(r"^(.*?)(\s*(?:[^\W\d_]+\s+)?\d{1,2}[:.h]\d{2}.*)?$")

@@ -4,8 +4,8 @@ Demand drops on public holidays, and the forecaster reads a working-day flag at 
 it forecasts included. An upload may give its own, in a column called as WORKDAY_NAMES (1 on working days, 0 on
 days off: a Saturday worked in lieu of a holiday is a 1) or as HOLIDAY_NAMES (1, yes or the holiday's name on
 public holidays; 0, no, none, blank or a text most rows hold, such as "No Holiday", on other days: the days it
-marks are off, the others Monday to Friday; a number above 1 is a holiday's type, a negative or fractional one is
-refused).
+marks are off, the others Monday to Friday; a number above 1 is a holiday's type, 0.5 a half day, off too, a
+negative one is refused).
 Flags are read per calendar day, each day's rows voting (blank ones abstain, a tie is a day off), so the rows a
 file leaves out, the hour a clock change repeats and the rows after the last value (the day to forecast: their
 flags are the coming day's) get their day's flag. Pure functions of the table's times and cells.
@@ -54,7 +54,10 @@ def _flags(cells: pd.Series, column: str, holiday: bool) -> np.ndarray:
     return flags
 
 
-ORDINARY = re.compile(r"(no|not|non)\b|non-?holiday|(normal|ordinary|regular|working|work) ?day\b|(normal|regular|weekday|weekend)$")
+# texts that say a day is no holiday, whole: "No Holiday", "not a holiday", "non-holiday", "Normal day", "workday"
+# (never "Non-working day", which says the day is off)
+ORDINARY = re.compile(r"(?:no|not|non)[\s-]*(?:an?\s+)?(?:public\s+|bank\s+)?holiday|"
+                      r"(?:normal|ordinary|regular|working|work) ?day|normal|regular|weekday|weekend")
 
 
 def _ordinary_days(texts: pd.Series, rows: int) -> set[str]:
@@ -62,19 +65,18 @@ def _ordinary_days(texts: pd.Series, rows: int) -> set[str]:
     say so ("No Holiday", "non-holiday", "Normal day") and one most of the column's `rows` hold; the others name
     holidays (the usual text of a column of names is its blank, and a file of one holiday names it in all its cells)."""
     usual = texts.value_counts()
-    saying = {text for text in usual.index if ORDINARY.match(text)}
+    saying = {text for text in usual.index if ORDINARY.fullmatch(text)}
     return saying | ({usual.index[0]} if len(usual) and usual.iloc[0] > 0.5 * rows else set())
 
 
 def _refuse_odd_numbers(cells: pd.Series, number: np.ndarray, column: str) -> None:
-    """A holiday column's numbers are 0 (no), 1 or a holiday type's code (2, 3, ...): a negative or fractional one
-    (-1, 0.5) says something else, and is refused naming its row rather than read as a day off."""
-    known = np.isfinite(number)
-    odd = np.flatnonzero(known & ((number < 0) | (np.where(known, number, 0) % 1 != 0)))
+    """A holiday column's numbers are 0 (no), 1, a holiday type's code (2, 3, ...) or a half day's 0.5 (a day
+    off): a negative one (-1) says something else, and is refused naming its row rather than read as a day off."""
+    odd = np.flatnonzero(np.isfinite(number) & (number < 0))
     if len(odd):
         raise ValueError(f"column {quoted(column)} holds {quoted(cells.iloc[odd[0]])} in data row "
                          f"{data_row(cells, int(odd[0])):,}: a holiday column holds 1 (or a holiday's name or type "
-                         "number) on public holidays and 0 or nothing on other days")
+                         "number, or 0.5 for a half day) on public holidays and 0 or nothing on other days")
 
 
 def said_working_days(times: pd.Series, cells: pd.Series, column: str) -> pd.Series:

@@ -46,6 +46,8 @@ def values_on_their_steps(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame
 
 
 DAY, HOUR = pd.Timedelta(days=1).value, pd.Timedelta(hours=1).value  # ns
+BACK_MONTHS = (3, 4, 9, 10, 11)  # the south's clocks go back in March or April (Chile's too), the north's in autumn
+CLOCK_SEASON = 150 * DAY  # clocks go back once a year: two back-steps are at least this far apart
 RUN_ROWS = 12  # a spacing holds where this many rows in a row keep it (a day-long outage is one gap)
 
 
@@ -146,11 +148,13 @@ def local_clock_backs(times: pd.Series) -> np.ndarray:
 
 def _hour_told_twice(t: np.ndarray, repeats: np.ndarray) -> np.ndarray:
     """Which of the rows before `repeats` (an hourly file's stamps told twice in a row, `t` in ns) lie where clocks go
-    back: a Sunday from 00:00 to 03:00 (the US's 01:00, the EU's 02:00) or a Saturday's 23:00 (Chile's); elsewhere
-    a repeated row is a repeated row."""
+    back: a Sunday from 00:00 to 03:00 (the US's 01:00, the EU's 02:00) or a Saturday's 23:00 (Chile's), in a
+    month clocks go back in (BACK_MONTHS), at most one a CLOCK_SEASON; elsewhere a repeated row is a repeated row
+    (weekly exports joined at Sunday 00:00 repeat it every week)."""
     stamps = pd.DatetimeIndex(t[repeats + 1])
     night = ((stamps.day_of_week == 6) & (stamps.hour <= 3)) | ((stamps.day_of_week == 5) & (stamps.hour == 23))
-    return repeats[np.asarray(night)]
+    found = repeats[np.asarray(night & stamps.month.isin(BACK_MONTHS))]
+    return found if len(found) <= (t.max() - t.min()) / CLOCK_SEASON + 1 else found[:0]
 
 
 def clock_back_note(starts: np.ndarray) -> str:

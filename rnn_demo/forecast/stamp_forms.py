@@ -105,7 +105,8 @@ def hour_ending_starts(wall: pd.DatetimeIndex, late: np.ndarray,
 INTERVAL_ENDING_COLUMNS = {"settlementdate": "AEMO"}
 # a time column whose name says its stamps end their intervals: EIA's "Timestamp (Hour Ending)" and "Local Time at
 # End of Hour", ERCOT's "Hour Ending" once Excel wrote its 24:00 as the next day's 0:00, "HE", SMARD's "Ende"/"bis"
-ENDING_NAME = re.compile(r"\b(?:ending|end|ende|bis|fin|he)\b")
+# (not "fin" or a "he" inside a name: "Time (FIN)" is Finland's)
+ENDING_NAME = re.compile(r"\b(?:ending|end|ende|bis)\b|^he$|\(he\)")
 
 
 def interval_ending(name: str) -> str | None:

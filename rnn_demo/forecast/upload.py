@@ -10,7 +10,7 @@ from datasets import Dataset, DatasetDict
 
 from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
-from .column_names import TIME_COLUMNS, VALUE_COLUMNS, usual_time, usual_value
+from .column_names import TIME_COLUMNS, VALUE_COLUMNS, bare_name, usual_time, usual_value
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
 from .days_off import MONDAY_TO_FRIDAY, days_column
@@ -111,7 +111,7 @@ def _time_name(columns: list[str], time_column: str | None) -> str | None:
     called as a time of day or period), else one with a word for a time in its name; None if none is."""
     if time_column:
         return chosen_column(columns, time_column)
-    usual = next((c for name in TIME_COLUMNS for c in columns if normalized(c) == name), None)
+    usual = next((c for name in TIME_COLUMNS for c in columns if bare_name(c) == name), None)
     if usual is not None or len(columns) == 2:
         return usual or columns[0]
     timed = any(normalized(c) in TIME_NAMES for c in columns)
@@ -157,8 +157,11 @@ def read_series_csv(data: bytes, time_column: str | None = None, value_column: s
     check_shape(text, delimiter, max_rows)
     columns = [str(c) for c in _read_csv(text, nrows=0, sep=delimiter).columns]
     _check_names(columns)
+    # a day's hours as columns where no other column holds the values (one-hot hour_0..hour_23 beside a load
+    # column are features)
     hours = None if value_column else hour_columns(columns)
-    if hours is not None and (day := chosen_column(columns, time_column) or day_column(columns, hours)) is not None:
+    if hours is not None and usual_value([c for c in columns if c not in hours], set()) is None \
+            and (day := chosen_column(columns, time_column) or day_column(columns, hours)) is not None:
         return _read_wide(text, delimiter, day, hours, notes)
     time_name, value_name = _time_and_value(columns, time_column, value_column)
     temperature_name = _temperature_name(columns, temperature_column, (time_name, value_name))
