@@ -13,8 +13,8 @@ from rnn_demo.forecast.upload import _time_name, read_series_upload
     # with their offsets, not the date to join with its times (the autumn hour kept its second reading)
     ("Time (CET/CEST);Day-ahead Total Load Forecast [MW];Actual Total Load [MW]", "Time (CET/CEST)",
      "Actual Total Load [MW]"),  # ENTSO-E: the actual load, not the forecast before it
-    ("datetime_beginning_utc,datetime_beginning_ept,nerc_region,mw", "datetime_beginning_utc", "mw"),  # PJM
-    ("din_instante;id_subsistema;val_cargaenergiahomwmed", "din_instante", None),  # ONS: no word to go on
+    ("datetime_beginning_utc,datetime_beginning_ept,nerc_region,mw", "datetime_beginning_ept", "mw"),  # PJM
+    ("din_instante;id_subsistema;val_cargaenergiahomwmed", "din_instante", "val_cargaenergiahomwmed"),  # ONS
     ("Date Time Hour Beginning,Residual Forecast,RSA Contracted Demand", "Date Time Hour Beginning",
      "RSA Contracted Demand"),  # Eskom
     ("DATE,TIME,当日実績(万kW),予測値(万kW),使用率(%)", "TIME", "当日実績(万kW)"),  # TEPCO: 実績 is the actual
@@ -25,11 +25,19 @@ from rnn_demo.forecast.upload import _time_name, read_series_upload
     ("Timestamp,Solar (MW),Demand (MW)", "Timestamp", "Demand (MW)"),
     ("Time,Day-Ahead Price ($/MWh),Real-Time Price ($/MWh),Load (MW)", "Time", "Load (MW)"),
     ("Timestamp (UTC),Load factor,Generation (MWh)", "Timestamp (UTC)", None),
-    ("datetime_beginning_utc,datetime_beginning_ept,zone,load_area,mw,is_verified", "datetime_beginning_utc", "mw"),
+    ("datetime_beginning_utc,datetime_beginning_ept,zone,load_area,mw,is_verified", "datetime_beginning_ept", "mw"),
     ("MTU,Biomass - Actual Aggregated [MW],Actual Total Load [MW]", "MTU", "Actual Total Load [MW]"),
     ("Time,Wind (MW),Solar (MW)", "Time", None),  # two units alone: the visitor says which
     ("Date,TimeStamp,Value", "TimeStamp", "Value"),  # camel case; and a zone beside a name:
     ("Date,Datetime (UTC),Load", "Datetime (UTC)", "Load"),
+    # a red team's operators again: local stamps before UTC ones (PJM), a residual's aside (Eskom), Spanish and ONS's
+    ("datetime_beginning_utc,datetime_beginning_ept,load_area,mw", "datetime_beginning_ept", "mw"),
+    ("Date Time Hour Beginning,Residual Forecast,Residual Demand,RSA Contracted Demand", "Date Time Hour Beginning",
+     "RSA Contracted Demand"),
+    ("Fecha;Hora;Demanda real (MW);Demanda prevista (MW);Demanda programada (MW)", "Fecha", "Demanda real (MW)"),
+    ("id_subsistema;nom_subsistema;din_instante;val_cargaenergiahomwmed", "din_instante", "val_cargaenergiahomwmed"),
+    ("Datum von;Datum bis;Netzlast [MWh]", "Datum von", "Netzlast [MWh]"),
+    ("Date,Hour,Market Demand,Ontario Demand", "Date", None),  # two demands alike: the visitor says which
 ])
 def test_operators_column_names_are_found(header, time, value):
     columns = header.split(";" if ";" in header else ",")
@@ -69,3 +77,9 @@ def test_a_semicolon_file_with_a_comma_in_a_column_name_is_read_by_semicolons():
     rows = "".join(f"{d:02d}/01/2024;{h:02d}:00;{20000 + 100 * h}\n" for d in range(1, 15) for h in range(24))
     series, notes = read_series_upload(("Data;Ora;Carico (MW, media oraria)\n" + rows).encode())
     assert series.values[:2].tolist() == [20000, 20100] and "Carico" in notes[-1]
+
+
+def test_several_columns_that_may_each_hold_the_demand_are_named_in_the_question():
+    with pytest.raises(ValueError, match="name the value column: Market Demand, Ontario Demand may each hold the "
+                                         "demand \\(the file's columns are Date, Hour, Market Demand, Ontario Demand\\)"):
+        read_series_upload(b"Date,Hour,Market Demand,Ontario Demand\n2024-01-01,1,5,4\n2024-01-01,2,5,4\n")

@@ -1,10 +1,11 @@
 """The time and value columns of an upload that names none, found by their names as grid operators write them.
 
 First a column called exactly as TIME_COLUMNS or VALUE_COLUMNS; else one whose name holds a word for a time
-(TIME_WORDS: "Time (CET/CEST)", "datetime_beginning_ept", "din_instante") or for demand (VALUE_WORDS:
-"Consommation", "Actual Total Load [MW]"; an actual one's first), else the one column with a unit alone (UNITS:
-"実績(万kW)", PJM's "mw"); never a forecast's ("Day-ahead Total Load Forecast", "予測値"), a price's, a factor's or
-a source's of generation. Pure functions of the column names, read as periods.normalized writes
+(TIME_WORDS: "Time (CET/CEST)", "datetime_beginning_ept", "din_instante"; a local one before one in UTC) or for
+demand (VALUE_WORDS: "Consommation", "Actual Total Load [MW]"; of several, the one said actual, else none: GB's
+ND and TSD, IESO's Market and Ontario Demand are the visitor's to choose), else the one column with a unit alone
+(UNITS: "実績(万kW)", PJM's "mw"); never a forecast's ("Day-ahead Total Load Forecast", "予測値"), a price's, a
+factor's, a residual's or a source's of generation. Pure functions of the column names, read as periods.normalized writes
 them (ActualTotalLoad as "actual total load") and as they are, in lower case ("万kw").
 """
 from __future__ import annotations
@@ -16,19 +17,21 @@ from .periods import normalized
 # tried in this order when no column is named (as periods.normalized writes them): a column of whole stamps before
 # a column of dates, whose times may stand beside it (RTE's "Date - Heure" with its UTC offsets, not "Date", "Heure")
 TIME_COLUMNS = ("time", "timestamp", "time stamp", "datetime", "date time", "date heure", "fecha hora", "data ora",
-                "datum zeit", "date")
+                "datum zeit", "datum von", "date")  # SMARD's "Datum von": the interval's start
 VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
 TIME_WORDS = re.compile(r"\b(?:time|timestamp|datetime|date ?time|date ?heure|mtu|instante|zeit|zeitstempel|"
                         r"horodate|fecha ?hora|data ?ora|tijdstip)\b|日時|일시")
-VALUE_WORDS = re.compile(r"\b(?:demand|load|consumption|consommation|consumo|carga|carico|verbrauch|last|netzlast|"
-                         r"belasting|forbrug|förbrukning|ail|nd)\b|需要|負荷|수요|부하")
+VALUE_WORDS = re.compile(r"\b(?:demand|load|consumption|consommation|demande|demanda|domanda|consumo|carico|last|"
+                         r"belasting|forbrug|förbrukning|ail|nd|total)\b|\b(?:carga|consum|verbrauch|netzlast)|"
+                         r"需要|負荷|수요|부하")  # ONS's val_cargaenergiahomwmed: a stem at a word's start
 UNITS = re.compile(r"(?<![a-z])(?:mw|mwh|gw|gwh|kw|kwh)(?![a-z])")  # "Demand (MW)", "実績(万kW)"
-FORECAST_WORDS = re.compile(r"forecast|day ahead|prévision|prevision|previsión|prognose|previsione|predic|"
-                            r"予測|予想|예측")
-ACTUAL_WORDS = re.compile(r"actual|réalis|realis|tatsächlich|\bist\b|metered|measured|実績|실적")
+FORECAST_WORDS = re.compile(r"forecast|day ahead|prévision|prevision|previsión|prevista|previsto|programad|"
+                            r"prognose|previsione|predic|予測|予想|예측")
+ACTUAL_WORDS = re.compile(r"actual|réalis|realis|\breal\b|tatsächlich|\bist\b|metered|measured|実績|실적")
+UTC_WORDS = re.compile(r"\b(?:utc|gmt|z)\b")  # stamps in UTC: a local time column beside them keeps the day's cycle
 # names of what is no demand: prices, factors, generation by source, labels ("Real-Time Price ($/MWh)", "Load
 # factor", "Solar (MW)", PJM's "load_area")
-NOT_DEMAND = re.compile(r"price|\blmp\b|cost|[$€£]|factor|solar|wind|hydro|nuclear|biomass|\bgas\b|coal|lignite|"
+NOT_DEMAND = re.compile(r"price|\blmp\b|cost|[$€£]|factor|residual|solar|wind|hydro|nuclear|biomass|\bgas\b|coal|lignite|"
                         r"generation|\bgen\b|export|import|\barea\b|region|\bzone\b|\bid\b|name|type|flag|verified|"
                         r"code|temperature|capacity|reserve|太陽光|風力|火力|原子力|水力|揚水|地熱|連系")
 
@@ -49,20 +52,31 @@ def _says(pattern: re.Pattern, name: str) -> bool:
 def usual_time(columns: list[str]) -> str | None:
     """The first column called as TIME_COLUMNS (in their order), else the first whose name holds a TIME_WORDS word."""
     exact = next((c for name in TIME_COLUMNS for c in columns if bare_name(c) == name), None)
-    return exact or next((c for c in columns if _says(TIME_WORDS, c)), None)
+    worded = [c for c in columns if _says(TIME_WORDS, c)]
+    local = [c for c in worded if not _says(UTC_WORDS, c)]  # PJM's datetime_beginning_ept, not its _utc
+    return exact or next(iter(local or worded), None)
 
 
 def usual_value(columns: list[str], taken: set[str]) -> str | None:
-    """The first column (not `taken`) called as VALUE_COLUMNS, else one whose name says demand (an actual one before
-    others), else the one column whose name gives a unit (MW) alone; never a forecast's, a price's, a factor's or a
-    source's of generation (NOT_DEMAND). None where none is, or several give a unit alone: the visitor says."""
+    """The first column (not `taken`) called as VALUE_COLUMNS, else the one whose name says demand (or the one of them
+    said actual), else the one column whose name gives a unit (MW) alone; never a forecast's, a price's, a factor's,
+    a residual's or a source's of generation (NOT_DEMAND). None where none is, or several are alike: the visitor
+    says."""
     free = [c for c in columns if c not in taken]
     exact = next((c for name in VALUE_COLUMNS for c in free if bare_name(c) == name), None)
     if exact is not None:
         return exact
-    candidates = [c for c in free if not _says(NOT_DEMAND, c) and not _says(FORECAST_WORDS, c)]
-    worded = [c for c in candidates if _says(VALUE_WORDS, c)]
-    if worded:
-        return next((c for c in worded if _says(ACTUAL_WORDS, c)), worded[0])
-    units = [c for c in candidates if _says(UNITS, c)]
+    worded = demand_columns(columns, taken)
+    actual = [c for c in worded if _says(ACTUAL_WORDS, c)]
+    if len(worded) == 1 or len(actual) == 1:
+        return (actual or worded)[0]
+    if worded:  # several, none said actual (IESO's Market and Ontario Demand): the visitor says which
+        return None
+    units = [c for c in free if _says(UNITS, c) and not _says(NOT_DEMAND, c) and not _says(FORECAST_WORDS, c)]
     return units[0] if len(units) == 1 else None
+
+
+def demand_columns(columns: list[str], taken: set[str]) -> list[str]:
+    """The columns (not `taken`) whose names say demand, a forecast's, a price's and the like (NOT_DEMAND) aside."""
+    return [c for c in columns if c not in taken and _says(VALUE_WORDS, c) and not _says(NOT_DEMAND, c)
+            and not _says(FORECAST_WORDS, c)]

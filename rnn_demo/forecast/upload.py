@@ -10,7 +10,7 @@ from datasets import Dataset, DatasetDict
 
 from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
-from .column_names import TIME_COLUMNS, VALUE_COLUMNS, bare_name, usual_time, usual_value
+from .column_names import TIME_COLUMNS, VALUE_COLUMNS, bare_name, demand_columns, usual_time, usual_value
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
 from .days_off import MONDAY_TO_FRIDAY, days_column
@@ -125,6 +125,9 @@ def _time_and_value(columns: list[str], time_column: str | None, value_column: s
     time_name = _time_name(columns, time_column)
     value_name = _value_name(columns, value_column, time_name)
     missing = [what for what, name in (("time", time_name), ("value", value_name)) if name is None]
+    if missing == ["value"] and len(alike := demand_columns(columns, {time_name})) > 1:
+        raise ValueError(f"name the value column: {column_list(alike)} may each hold the demand (the file's columns "
+                         f"are {column_list(columns)})")
     if missing:
         raise ValueError(f"name the {' and '.join(missing)} column{'s' * (len(missing) > 1)}: the file's columns are "
                          f"{column_list(columns)} (by default a time column is one called {', '.join(TIME_COLUMNS)}, "
