@@ -5,8 +5,8 @@ First a column called exactly as TIME_COLUMNS or VALUE_COLUMNS; else one whose n
 demand (VALUE_WORDS: "Consommation", "Actual Total Load [MW]"; of several, the one said actual, else none: GB's
 ND and TSD, IESO's Market and Ontario Demand are the visitor's to choose), else the one column with a unit alone
 (UNITS: "実績(万kW)", PJM's "mw"); never a forecast's ("Day-ahead Total Load Forecast", "予測値"), a price's, a
-factor's, a residual's or a source's of generation. Pure functions of the column names, read as periods.normalized writes
-them (ActualTotalLoad as "actual total load") and as they are, in lower case ("万kw").
+factor's, a residual's or a source's of generation. Pure functions of the column names, read as
+periods.normalized writes them (ActualTotalLoad as "actual total load") and as they are, in lower case ("万kw").
 """
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ ACTUAL_WORDS = re.compile(r"actual|réalis|realis|\breal\b|tatsächlich|\bist\b|
 UTC_WORDS = re.compile(r"\b(?:utc|gmt|z)\b")  # stamps in UTC: a local time column beside them keeps the day's cycle
 # names of what is no demand: prices, factors, generation by source, labels ("Real-Time Price ($/MWh)", "Load
 # factor", "Solar (MW)", PJM's "load_area")
-NOT_DEMAND = re.compile(r"price|\blmp\b|cost|[$€£]|factor|residual|solar|wind|hydro|nuclear|biomass|\bgas\b|coal|lignite|"
-                        r"generation|\bgen\b|export|import|\barea\b|region|\bzone\b|\bid\b|name|type|flag|verified|"
-                        r"code|temperature|capacity|reserve|太陽光|風力|火力|原子力|水力|揚水|地熱|連系")
+NOT_DEMAND = re.compile(r"price|\blmp\b|cost|[$€£]|factor|residual|solar|wind|hydro|nuclear|biomass|\bgas\b|coal|"
+                        r"lignite|generation|\bgen\b|export|import|\barea\b|region|\bzone\b|\bid\b|name|type|flag|"
+                        r"verified|code|temperature|capacity|reserve|太陽光|風力|火力|原子力|水力|揚水|地熱|連系")
 
 
 BRACKETED = re.compile(r"\s*[(\[][^)\]]*[)\]]")  # "(UTC)", "[MW]": a unit or zone beside a name

@@ -163,11 +163,12 @@ DATE_WORDS = re.compile(r"(?<![^\W\d_])(?:" + "|".join(WEEKDAYS) + r"|de|del|à|
                         re.IGNORECASE)
 # weekdays cut short, as a stamp's first word before its day (lun. 1 mars, Mo., 1. März, sáb 2 de marzo): elsewhere
 # "mar" is March as well as mardi, martes and martedì
-SHORT_WEEKDAYS = "lun mar mer jeu ven sam dim mo di mi do fr sa so mié mie jue vie sáb sab dom gio ma wo vr za zo seg " \
-                 "ter qua qui sex"
+SHORT_WEEKDAYS = ("lun mar mer jeu ven sam dim mo di mi do fr sa so mié mie jue vie sáb sab dom gio ma wo vr za zo "
+                  "seg ter qua qui sex")
 SHORT_WEEKDAY = re.compile(r"^(?:" + SHORT_WEEKDAYS.replace(" ", "|") + r")\.?,?(?=\s*\d{1,2}\.?\s+[^\W\d_]{2,})",
                            re.IGNORECASE)  # before a day and a word (its month): "Mar 1, 2024" is English March
-LOOKED_UP = set(MONTH_WORDS) | {part for day in WEEKDAYS for part in day.split("-")} | set(SHORT_WEEKDAYS.split())  # a stamp with one is rewritten
+# a stamp with one of these words is rewritten
+LOOKED_UP = set(MONTH_WORDS) | {part for day in WEEKDAYS for part in day.split("-")} | set(SHORT_WEEKDAYS.split())
 # a stamp's date, and its time of day from where it starts (a word such as "à" before it)
 TIME_TAIL = re.compile(r"^(.*?)(\s*(?:[^\W\d_]+\s+)?\d{1,2}[:.h]\d{2}.*)?$")
 SAMPLE = 20  # the first stamps with a month name rewritten: where none of them reads, none is rewritten
@@ -177,9 +178,10 @@ def english_months(text: pd.Series) -> tuple[pd.Series, list[str]]:
     """Stamps with a month written in French, German, Spanish, Italian, Dutch or Portuguese (1 mars 2024 00:00,
     1. März 2024, 1 de marzo de 2024) rewritten with its English abbreviation, the words around it dropped (a
     weekday written out or cut short: lun. 1 mars, Mo., 1. April), and a note; the other stamps as they were, but
-    for accents written apart from their letters (März as a and U+0308), joined. Each stamp's words are looked up, not searched for with every name (a
-    200,000-row file of ISO stamps has no word to look up); the dates and the times of day are rewritten once each
-    (a day's 48 stamps share one date), and not at all where the first stamps rewritten still do not read."""
+    for accents written apart from their letters (März as a and U+0308), joined. Each stamp's words are looked up,
+    not searched for with every name (a 200,000-row file of ISO stamps has no word to look up); the dates and the
+    times of day are rewritten once each (a day's 48 stamps share one date), and not at all where the first stamps
+    rewritten still do not read."""
     if not text.str.isascii().all():  # accents written apart from their letters (NFD: macOS) as one character
         text = text.map(lambda stamp: unicodedata.normalize("NFC", stamp))
     worded = text[text.str.contains(LETTERS)]

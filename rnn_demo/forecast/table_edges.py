@@ -46,7 +46,8 @@ def header_and_below(text: str, notes: list[str]) -> tuple[str, str]:
     notes.append(f"The file's {counted(len(above), 'line')} above its header {'was' if len(above) == 1 else 'were'} "
                  f"left out: {shown}.")
     starts = [blank, *(end.end() for end in islice(LINE_END.finditer(head, blank), header))]  # where each begins
-    return text[starts[header]:], header_delimiter(lines[header], lines[header + 1] if header + 1 < len(lines) else None)
+    below = lines[header + 1] if header + 1 < len(lines) else None
+    return text[starts[header]:], header_delimiter(lines[header], below)
 
 
 def _no_stamp(cells: pd.Series) -> pd.Series:

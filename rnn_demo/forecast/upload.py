@@ -74,8 +74,8 @@ def _check_names(columns: list[str]) -> None:
     and one of 10 MB came back in a note)."""
     long = next((name for name in columns if len(name) > MAX_NAME_CHARS), None)
     if long is not None:
-        raise ValueError(f"a column name in the header has {len(long):,} characters ({quoted(long, 40)}); a name has at "
-                         f"most {MAX_NAME_CHARS}: is the first line the header?")
+        raise ValueError(f"a column name in the header has {len(long):,} characters ({quoted(long, 40)}); a name has "
+                         f"at most {MAX_NAME_CHARS}: is the first line the header?")
 
 
 UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")

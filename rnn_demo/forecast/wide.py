@@ -2,10 +2,12 @@
 `TRADING_DATE,TP1,...,TP50`, a spreadsheet's `Datum;00:00-01:00;...`), made one row per step.
 
 The hour columns are a run of columns whose names count up from 0 or 1 (their first number: `1시`, `TP1`, `H01`,
-`00:00-01:00`; beside it, no word but one for an hour or period, so `region1` to `region24` are no hours): 23 to 25 of them (hours; 23 and 25 on the days the clocks change) or 46 to 50 (half-hours). Each
-cell becomes a row of its day's date and its column's place in the run, read as a period of the day (periods.py:
-period 1 starts at midnight). Cells past the day's usual count (the 25th hour, TP49 and TP50) are kept only where
-they hold a value: they are the clock change's. Pure functions of the column names and the table's cells.
+`00:00-01:00`; beside it, no word but one for an hour or period, so `region1` to `region24` are no hours): 23 to
+25 of them (hours; 23 and 25 on the days the clocks change) or 46 to 50 (half-hours), where no other column holds
+the values (upload.py: one-hot `hour_0` to `hour_23` beside a load column are features). Each cell becomes a row
+of its day's date and its column's place in the run, read as a period of the day (periods.py: period 1 starts at
+midnight). Cells past the day's usual count (the 25th hour, TP49 and TP50) are kept only where they hold a value:
+they are the clock change's. Pure functions of the column names and the table's cells.
 """
 from __future__ import annotations
 
@@ -31,12 +33,13 @@ PERIOD_COLUMN = "period of the day"  # the unpivoted table's column of each cell
 def hour_columns(columns: list[str]) -> list[str] | None:
     """The longest run of consecutive columns whose first numbers count up by one from 0 or 1, where it is a day's
     hours or half-hours (RUNS); None otherwise."""
-    numbers = [int(found[0]) if (found := FIRST_NUMBER.search(name)) and NOT_WORD.sub("", name.lower()) in HOUR_WORDS
-               else None for name in columns]
+    numbers = [int(found[0]) if (found := FIRST_NUMBER.search(name)) and _hour_like(name) else None
+               for name in columns]
     best: tuple[int, int] = (0, 0)  # (start, length)
     start = 0
     for at in range(1, len(columns) + 1):
-        if at == len(columns) or numbers[at] is None or numbers[at - 1] is None or numbers[at] != numbers[at - 1] + 1:
+        ended = at == len(columns) or numbers[at] is None or numbers[at - 1] is None
+        if ended or numbers[at] != numbers[at - 1] + 1:
             if at - start > best[1] and numbers[start] in (0, 1):
                 best = (start, at - start)
             start = at
@@ -44,6 +47,11 @@ def hour_columns(columns: list[str]) -> list[str] | None:
     if not any(length in counts for counts in RUNS.values()):
         return None
     return columns[begin:begin + length]
+
+
+def _hour_like(name: str) -> bool:
+    """Whether `name` says nothing beside its numbers but a word for an hour or period (HOUR_WORDS)."""
+    return NOT_WORD.sub("", name.lower()) in HOUR_WORDS
 
 
 def day_column(columns: list[str], hours: list[str]) -> str | None:
