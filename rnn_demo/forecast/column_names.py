@@ -19,8 +19,8 @@ from .periods import normalized
 TIME_COLUMNS = ("time", "timestamp", "time stamp", "datetime", "date time", "date heure", "fecha hora", "data ora",
                 "datum zeit", "datum von", "date")  # SMARD's "Datum von": the interval's start
 VALUE_COLUMNS = ("value", "demand", "load", "y", "totaldemand")  # the last: AEMO's
-TIME_WORDS = re.compile(r"\b(?:time|timestamp|datetime|date ?time|date ?heure|mtu|instante|zeit|zeitstempel|"
-                        r"horodate|fecha ?hora|data ?ora|tijdstip)\b|日時|일시")
+TIME_WORDS = re.compile(r"\b(?:time|timestamp|datetime|date ?time|date ?heure|hour ending|mtu|instante|zeit|"
+                        r"zeitstempel|horodate|fecha ?hora|data ?ora|tijdstip)\b|日時|일시")
 VALUE_WORDS = re.compile(r"\b(?:demand|load|consumption|consommation|demande|demanda|domanda|consumo|carico|last|"
                          r"belasting|forbrug|förbrukning|ail|nd|total)\b|\b(?:carga|consum|verbrauch|netzlast)|"
                          r"需要|負荷|수요|부하")  # ONS's val_cargaenergiahomwmed: a stem at a word's start
