@@ -126,6 +126,21 @@ def test_a_one_column_file_reads_each_line_as_one_review(tmp_path, data, header,
     assert not any("-separated" in n for n in table.notes)
 
 
+def test_a_forms_export_is_a_table_and_a_short_first_line_read_as_a_name_is_said(tmp_path):
+    """A red team's: Google Forms' header ends in its question ("...of the film?"), and the file was read as one
+    column of whole lines, its header classified too; it now asks for the column, and reads it once named. A list
+    with no header whose first review is short ("Great product") lost it to the column's name, saying nothing."""
+    forms = b'Timestamp,Email Address,What did you think of the film?\r\n3/5/2024 19:41:12,a@b.com,"Great, loved it"\r\n'
+    with pytest.raises(ValueError, match="name the text column; the file's columns are: Timestamp, Email Address, "
+                                         "What did you think of the film\\?"):
+        read_review_table(_upload(tmp_path, forms * 1))
+    named = read_review_table(_upload(tmp_path, forms), "What did you think of the film?")
+    assert named.rows == 1 and [row[named.column] for row in named.records()] == ["Great, loved it"]
+    listed = read_review_table(_upload(tmp_path, b"Great product\nAbsolutely loved it.\nDull.\n"))
+    assert listed.rows == 2 and listed.notes == ["The file's first line, “Great product”, was read as its column's "
+                                                 "name: if it is a review, add a first line “review” above it."]
+
+
 def test_a_headerless_file_counts_its_rows_from_the_first_line(tmp_path):
     with pytest.raises(ValueError, match=f"more than {MAX_ROWS:,} rows"):
         read_review_table(_upload(tmp_path, "A fine film.\n" * (MAX_ROWS + 1)))
@@ -162,6 +177,12 @@ def test_cells_a_spreadsheet_would_run_get_a_quote_in_front(cell, shown):
 def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
     _, rows, _ = _table_result(tmp_path, 'text,=note\n"=1+2 superb",-1\n')
     assert rows[0][:2] == ["text", "'=note"] and rows[1][:2] == ["'=1+2 superb", "'-1"]
+    # and the summary says how many texts got the quote (a red team's: 150 tweets, "@united ...", all changed unsaid)
+    from rnn_demo.sentiment.serve import classify_upload
+
+    _, summary = classify_upload(str(_upload(tmp_path, "text\n@united lost my bag\nfine flight\n+1 great\n")), None,
+                                 "rnn")
+    assert "2 text(s) starting like a spreadsheet formula (=, +, -, @) have a ' in front in the result" in summary
 
 
 @pytest.mark.parametrize("data, column, message", [
@@ -171,7 +192,7 @@ def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
     (b" \n\n", None, "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary"),
     (b"\xff\xfe\x00\xd8", None, "not valid UTF-16"),
-    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "no column named text, review, .* or body: name the text column; the file's "
+    (b"a,b,c,d,e\n1,2,3,4,5\n", None, "no column named text, review, .* or tweet: name the text column; the file's "
                                      "columns are: a, b, c, d, e"),
     (b"review\nfine\n", "body", "no column 'body'"),
     (b"text\n" + b"good\n" * 20_001, None, "more than 20,000 rows; the limit is 20,000: split it"),
@@ -212,6 +233,8 @@ def test_a_hand_written_header_with_spaces_after_its_commas_finds_its_column(tmp
     (b"id,review-text", "review-text"),
     (b"Date,Rating,Reviews", "Reviews"),
     (b"user,Comments", "Comments"),
+    (b"sentence,label", "sentence"),  # GLUE's SST-2, and a file of tweets
+    (b"tweet_id,airline_sentiment,tweet", "tweet"),
 ])
 def test_review_sites_exports_find_their_text_column(tmp_path, header, column):
     fields = header.count(b",") + 1

@@ -74,6 +74,26 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
     assert named.summary["rows"] == 200
 
 
+@pytest.mark.parametrize("header", [("reviewText", "overall"), ("review_body", "star_rating"), ("Review Text",
+                                    "Star Rating"), ("text", "Stars"), ("review", "voted_up"),
+                                    ("text", "airline_sentiment"), ("review_content", "review_type")])
+def test_review_sites_rating_columns_are_found_as_labels(tmp_path, header):
+    """A red team's: 19 of 23 review sites' exports were refused unless the label column was named (only "label"
+    and "sentiment" were looked for), with no word of what to do."""
+    assert labelled_upload(_reviews(tmp_path, _labelled(), header=header), None, None).summary["rows"] == 200
+
+
+def test_a_file_of_few_texts_that_holds_none_out_says_why(tmp_path):
+    rows = [("a good film", "good"), ("a bad film", "bad")] * 30  # two texts: by hash, both in training
+    with pytest.raises(ValueError, match="held-out rows: 0; the tenth held out is chosen by each text, so a file of "
+                                         "few different texts may hold none out: add rows"):
+        labelled_upload(_reviews(tmp_path, rows), None, None)
+    with pytest.raises(ValueError, match=re.escape("no column of labels (called label, sentiment, labels, rating, "
+                                                   "stars,") + ".*: name the label column; the file's columns are: "
+                                                   "text, notes"):
+        labelled_upload(_reviews(tmp_path, _labelled(), header=("text", "notes")), None, None)
+
+
 @pytest.mark.parametrize("rows, columns, message", [
     (_labelled(labels=("good",)), (None, None), "one label only ('good')"),
     ([("a fine film", "")] * 40, (None, None), "no row has both a text and a label: is it an unlabelled split"),

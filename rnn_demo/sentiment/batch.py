@@ -20,7 +20,7 @@ from typing import TextIO
 
 from tokenizers import Tokenizer
 
-from ..display import column_list
+from ..display import column_list, md_text
 from ..uploads import DELIMITER_NAMES, EMPTY, chosen_column, read_upload, table_delimiter, upload_lines
 from .infer import classify_reviews_noted
 from .model import ReviewClassifier
@@ -30,13 +30,17 @@ MAX_COLUMNS = 1_000
 # tried in this order when no column is named: ours, then what review sites' exports call it (Amazon's review_body
 # and reviewText, Rotten Tomatoes' review_content, a retailer's "Review Text")
 TEXT_COLUMNS = ("text", "review", "review_text", "review text", "reviewtext", "review_body", "review_content",
-                "content", "comment", "body")
+                "content", "comment", "body", "sentence", "tweet")  # the last: GLUE's SST-2, tweets' datasets
 CHUNK_ROWS = 256
 CHUNK_CHARS = 4_000_000  # a chunk of rows held while classifying stops at this many characters too
 SHOWN_ROWS = 5  # row numbers an error names
 ONE_COLUMN = "\x1f"  # how a one-column file is read: with a delimiter no text holds, so a review's commas stay in it
 HEADERLESS_COLUMN = "review"  # the name the result gives a one-column file's column when the file has no header
 SENTENCE_ENDS = (".", "!", "?", "…")
+# the first column of a form's or survey's export, in the languages Google Forms writes it, and SurveyMonkey's: a
+# header whose last column is a question ("What did you think of the film?") is no review with commas in it
+FORM_FIRST_COLUMNS = {"timestamp", "marca temporal", "horodateur", "zeitstempel", "informazioni cronologiche",
+                      "carimbo de data/hora", "tijdstempel", "タイムスタンプ", "respondent id"}
 NOTE_COLUMN = "prediction_note"  # what the single-review box would say of the prediction (a long review cut, ...)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP's list)
 
@@ -110,17 +114,19 @@ def _one_column(line: str, delimiter: str, column: str | None) -> bool:
     if column or not line.rstrip().endswith(SENTENCE_ENDS):
         return False
     fields = next(csv.reader([line], delimiter=delimiter))
+    if spelled_name(fields[0]) in FORM_FIRST_COLUMNS:  # a form's export: its last column asks a question
+        return False
     return not (chosen_column(fields, None, TEXT_COLUMNS) or _usual_text_column(fields))
 
 
 def _reads_as_review(line: str) -> bool:
     """Whether a one-column file's first line is a review rather than its column's name: not one of TEXT_COLUMNS,
     and a sentence (it ends like one) or more than four words."""
-    return _spelled(line) not in map(_spelled, TEXT_COLUMNS) and (
+    return spelled_name(line) not in map(spelled_name, TEXT_COLUMNS) and (
         len(line.split()) > 4 or line.rstrip().endswith(SENTENCE_ENDS))
 
 
-def _spelled(name: str) -> str:
+def spelled_name(name: str) -> str:
     """A column name as TEXT_COLUMNS spell theirs: lower case, words apart, no plural ("Review-Text", "Reviews")."""
     words = re.sub(r"[\s_\-.]+", " ", name).strip().lower()
     return words[:-1] if words.endswith("s") and not words.endswith("ss") else words
@@ -129,8 +135,8 @@ def _spelled(name: str) -> str:
 def _usual_text_column(header: list[str]) -> str | None:
     """The first column whose name is one of TEXT_COLUMNS spelled otherwise: Trustpilot's "Review Content",
     "review-text", "Reviews", "Comments"."""
-    spelled = {_spelled(name): name for name in reversed(header)}  # the first column of a spelling wins
-    return next((spelled[key] for key in map(_spelled, TEXT_COLUMNS) if key in spelled), None)
+    spelled = {spelled_name(name): name for name in reversed(header)}  # the first column of a spelling wins
+    return next((spelled[key] for key in map(spelled_name, TEXT_COLUMNS) if key in spelled), None)
 
 
 def text_column(header: list[str], column: str | None) -> int:
@@ -207,6 +213,9 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     if opened.headerless:
         notes.append(f"The file has one column and no header: its first line was read as a review, and the result "
                      f"names the column “{HEADERLESS_COLUMN}”.")
+    elif opened.delimiter == ONE_COLUMN and not column and spelled_name(opened.header[0]) not in map(spelled_name, TEXT_COLUMNS):
+        notes.append(f"The file's first line, “{md_text(opened.header[0][:60])}”, was read as its column's name: if it "
+                     f"is a review, add a first line “{HEADERLESS_COLUMN}” above it.")
     if encoding == "utf-16":
         notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
     return ReviewTable(Path(path), encoding, opened.delimiter, opened.header, index, rows, notes,
@@ -244,6 +253,7 @@ class Classified:
     unreached: int
     seconds: float = FILE_SECONDS
     noted: int = 0
+    guarded: int = 0  # texts written with a ' in front (safe_cell)
 
 
 def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewTable, out: TextIO,
@@ -259,7 +269,7 @@ def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewT
     if table.separator_line:
         out.write(f"sep={table.delimiter}\r\n")
     writer.writerow(map(safe_cell, table.header + ["predicted"] + [f"p_{label}" for label in labels] + [NOTE_COLUMN]))
-    done = empty = unreached = noted = 0
+    done = empty = unreached = noted = guarded = 0
     seconds = FILE_SECONDS if seconds is None else seconds
     deadline = time.monotonic() + seconds
     for chunk in _chunks(table.records()):
@@ -272,8 +282,9 @@ def classify_table(model: ReviewClassifier, tokenizer: Tokenizer, table: ReviewT
             writer.writerow(map(safe_cell, row + [predicted] + shares + [" ".join(notes)]))
             empty += not probs and not late
             noted += bool(notes)
+            guarded += row[table.column].startswith(FORMULA_STARTS)
         unreached += len(chunk) if late else 0
         done += len(chunk)
         if on_progress:
             on_progress(done, table.rows)
-    return Classified(empty, unreached, seconds, noted)
+    return Classified(empty, unreached, seconds, noted, guarded)

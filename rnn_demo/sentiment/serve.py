@@ -84,6 +84,9 @@ def classify_upload(path: str, column: str | None, cell: str,
         some = "1 prediction comes" if done.noted == 1 else f"{done.noted:,} predictions come"
         summary.append(f"{some} with a note in the column {NOTE_COLUMN}: a review cut, or words the model does not "
                        "know (what the single-review box says of them).")
+    if done.guarded:
+        summary.append(f"{done.guarded:,} text(s) starting like a spreadsheet formula (=, +, -, @) have a ' in front "
+                       "in the result, so that a spreadsheet shows them as text and runs nothing.")
     if done.unreached:
         summary.append(f"The last {done.unreached:,} rows are kept without a prediction: a file is classified for "
                        f"at most {done.seconds:.0f} s, and this model ({model.num_parameters():,} parameters) took "

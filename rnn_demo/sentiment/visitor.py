@@ -12,7 +12,7 @@ from ..display import column_list, quoted, unreadable
 from ..plugin import ColumnRole, VisitorTraining
 from ..uploads import chosen_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
-from .batch import MAX_ROWS, read_review_table
+from .batch import MAX_ROWS, spelled_name, read_review_table
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
 from .tokenizer import TOKENIZER_NAME, encode_batch, nothing_to_read, train_tokenizer
@@ -21,7 +21,11 @@ from .train import ReviewTask, held_out_figures
 MIN_ROWS_PER_LABEL, MAX_LABELS, MAX_LABEL_CHARS = 10, 10, 40
 SIZES = {"tiny": {"vocab_size": 5_000, "embedding_dim": 32, "hidden_size": 32},
          "small": {"vocab_size": 10_000, "embedding_dim": 64, "hidden_size": 64}}
-LABEL_COLUMNS = ("label", "sentiment", "labels")
+# the labels' column, when none is named: ours, then review sites' ratings (Amazon's overall and star_rating, Yelp's
+# stars, Google Play's "Star Rating", Trustpilot's Rating, the Fine Food reviews' Score, Steam's voted_up, Rotten
+# Tomatoes' review_type); a column whose name ends in "sentiment" (airline_sentiment) too
+LABEL_COLUMNS = ("label", "sentiment", "labels", "rating", "stars", "star rating", "star_rating", "overall", "score",
+                 "voted_up", "recommended", "review_type")
 
 
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -66,14 +70,23 @@ def _split(kept: list[tuple[str, str]], labels: list[str]) -> dict[bool, tuple[l
     return parts
 
 
+def _usual_label_column(header: list[str]) -> str | None:
+    """The first column called as LABEL_COLUMNS (in their order, spelled alike: "Star Rating", "Ratings"), else one
+    whose name ends in "sentiment"."""
+    spelled = {spelled_name(name): name for name in reversed(header)}
+    found = next((spelled[key] for key in map(spelled_name, LABEL_COLUMNS) if key in spelled), None)
+    return found or next((name for name in header if spelled_name(name).endswith("sentiment")), None)
+
+
 def labelled_upload(path: str | Path, text_column: str | None, label_column: str | None) -> Prepared:
     """A CSV of texts and labels: read with the sentiment tab's streamed CSV checks, rows without a text or a label
     dropped (and counted), a tenth held out by hash, every label needing MIN_ROWS_PER_LABEL rows in the training
     part."""
     table = read_review_table(path, text_column)
-    label_name = chosen_column(table.header, label_column, LABEL_COLUMNS[:2])
+    label_name = chosen_column(table.header, label_column) or _usual_label_column(table.header)
     if label_name is None:
-        raise ValueError(f"no column named label or sentiment; the file's columns are: {column_list(table.header)}")
+        raise ValueError(f"no column of labels (called {', '.join(LABEL_COLUMNS[:-1])} or {LABEL_COLUMNS[-1]}): name "
+                         f"the label column; the file's columns are: {column_list(table.header)}")
     label_index = table.header.index(label_name)
     if label_index == table.column:
         raise ValueError(f"the text and label columns must differ (both are {quoted(label_name)})")
@@ -93,7 +106,9 @@ def labelled_upload(path: str | Path, text_column: str | None, label_column: str
     if scarce or not parts[True][0]:
         raise ValueError(f"too little data: each label needs at least {MIN_ROWS_PER_LABEL} training rows and a tenth "
                          f"of the rows is held out (labels short of rows: {', '.join(map(quoted, scarce)) or 'none'}; "
-                         f"held-out rows: {len(parts[True][0])})")
+                         f"held-out rows: {len(parts[True][0])}"
+                         + ("; the tenth held out is chosen by each text, so a file of few different texts may hold "
+                            "none out: add rows" if not parts[True][0] else "") + ")")
     summary = {"rows": len(kept), "training rows": len(parts[False][0]), "held-out rows": len(parts[True][0]),
                "labels": {label: counts[i] for i, label in enumerate(labels)}}
     preview = [[shortened(text), label] for text, label in kept[:PREVIEW_ROWS]]
