@@ -59,6 +59,8 @@ def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_pa
     from rnn_demo.sentiment.visitor import _labels_of
 
     assert _labels_of([str(stars) for stars in (10, 2, 1, 9)]) == ["1", "2", "9", "10"]  # as numbers, not text
+    assert _labels_of(["1/10", "10/10", "9/10"]) == ["1/10", "9/10", "10/10"]  # IMDb's, out of a scale
+    assert _labels_of(["10,0", "2,0", "4,5"]) == ["2,0", "4,5", "10,0"]  # a decimal comma
     assert _labels_of(["Positive", "negative"]) == ["negative", "Positive"]  # whatever their case
     with pytest.raises(ValueError, match="the labels 'pos' and 'Pos ' read alike on a page"):
         _labels_of(["pos", "Pos ", "neg"])

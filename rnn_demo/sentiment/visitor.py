@@ -28,13 +28,20 @@ LABEL_COLUMNS = ("label", "sentiment", "labels", "rating", "stars", "star rating
                  "voted_up", "recommended", "review_type")
 
 
-NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+# a rating as a number: 8, 4.5, a decimal comma's 4,5, or out of a scale, 8/10 (the scale is every label's alike)
+RATING = re.compile(r"([+-]?\d+(?:[.,]\d+)?)(?:\s*/\s*\d+(?:[.,]\d+)?)?")
+
+
+def _rating(label: str) -> float:
+    return float(RATING.fullmatch(label.strip())[1].replace(",", "."))
 
 
 def _label_order(labels: set[str]):
-    """The sort key of a file's labels: their value where every one is a number, else their casefolded text."""
-    if all(NUMBER.fullmatch(label.strip()) for label in labels):
-        return lambda label: (float(label), label)
+    """The sort key of a file's labels: their value where every one is a rating (4, 4.5, 4,5, 8/10), else their
+    casefolded text (ratings sorted as text put 9/10 last, 10/10 among the ones, and the explanation's green end on
+    9/10: a red team's)."""
+    if all(RATING.fullmatch(label.strip()) for label in labels):
+        return lambda label: (_rating(label), label)
     return lambda label: (label.casefold(), label)
 
 
