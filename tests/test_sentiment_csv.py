@@ -141,6 +141,18 @@ def test_a_forms_export_is_a_table_and_a_short_first_line_read_as_a_name_is_said
                                                  "name: if it is a review, add a first line “review” above it."]
 
 
+def test_a_surveys_second_header_row_is_left_out_and_said(tmp_path):
+    """SurveyMonkey writes two header rows: the second ("", ..., "Open-Ended Response") was classified as a review."""
+    data = ("Respondent ID,Start Date,What did you think of the film?\n,,Open-Ended Response\n"
+            "1,2024-03-05,\"Loved it, truly.\"\n2,2024-03-05,Dull.\n")
+    question = "What did you think of the film?"
+    table = read_review_table(_upload(tmp_path, data), question)
+    assert table.rows == 2 and [row[table.column] for row in table.records()] == ["Loved it, truly.", "Dull."]
+    assert any("second header row" in note for note in table.notes)
+    with pytest.raises(ValueError, match="row 4 has 2 fields"):  # rows still counted as in the file
+        read_review_table(_upload(tmp_path, data.replace("2,2024-03-05,Dull.", "2,Dull.")), question)
+
+
 def test_a_headerless_file_counts_its_rows_from_the_first_line(tmp_path):
     with pytest.raises(ValueError, match=f"more than {MAX_ROWS:,} rows"):
         read_review_table(_upload(tmp_path, "A fine film.\n" * (MAX_ROWS + 1)))

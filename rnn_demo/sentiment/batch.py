@@ -81,6 +81,7 @@ class _Opened:
     header: list[str]  # [HEADERLESS_COLUMN] for a one-column file without a header
     rows: Iterator[list[str]]
     headerless: bool = False
+    subheader: list[str] | None = None  # a survey's second header row, left out
 
 
 def _open_table(lines: Iterator[str], column: str | None) -> _Opened:
@@ -102,6 +103,11 @@ def _open_table(lines: Iterator[str], column: str | None) -> _Opened:
     header = next(reader)
     if delimiter == ONE_COLUMN and not column and _reads_as_review(header[0]):
         return _Opened(delimiter, named, [HEADERLESS_COLUMN], chain([header], reader), headerless=True)
+    if header and spelled_name(header[0]) == "respondent id":  # SurveyMonkey's: a second header row, its first
+        second = next(reader, None)  # cell blank ("", "", ..., "Open-Ended Response")
+        if second is not None and second and not second[0].strip():
+            return _Opened(delimiter, named, header, reader, subheader=second)
+        reader = chain([second], reader) if second is not None else reader
     return _Opened(delimiter, named, header, reader)
 
 
@@ -178,11 +184,11 @@ def _scan(lines: Iterator[str], column: str | None) -> tuple[_Opened, int, int]:
     row = 0  # the file's row read last (a header is row 1)
     try:
         table = _open_table(lines, column)
-        row = 0 if table.headerless else 1
+        row = first = 0 if table.headerless else 1 + (table.subheader is not None)  # the header's rows
         index = text_column(table.header, column)
         bad, count, width = [], 0, len(table.header)
         for row, record in enumerate(table.rows, start=row + 1):
-            if row > MAX_ROWS + (not table.headerless):
+            if row > MAX_ROWS + first:
                 raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: "
                                  "split it into smaller files")
             if record and len(record) != width:
@@ -192,7 +198,7 @@ def _scan(lines: Iterator[str], column: str | None) -> tuple[_Opened, int, int]:
         raise ValueError(_csv_error(row + 1, error)) from None
     if count:
         raise ValueError(_ragged(bad, count, width, table.delimiter))
-    return table, index, row - (not table.headerless)
+    return table, index, row - first
 
 
 def _csv_error(row: int, error: csv.Error) -> str:
@@ -216,6 +222,9 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     elif opened.delimiter == ONE_COLUMN and not column and spelled_name(opened.header[0]) not in map(spelled_name, TEXT_COLUMNS):
         notes.append(f"The file's first line, “{md_text(opened.header[0][:60])}”, was read as its column's name: if it "
                      f"is a review, add a first line “{HEADERLESS_COLUMN}” above it.")
+    if opened.subheader is not None:
+        notes.append("The file's second line is a survey's second header row (SurveyMonkey's “Open-Ended "
+                     "Response”, …): it was left out, of the rows and of the result.")
     if encoding == "utf-16":
         notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
     return ReviewTable(Path(path), encoding, opened.delimiter, opened.header, index, rows, notes,
