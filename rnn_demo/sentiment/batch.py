@@ -138,11 +138,16 @@ def spelled_name(name: str) -> str:
     return words[:-1] if words.endswith("s") and not words.endswith("ss") else words
 
 
+def usual_column(header: list[str], names: tuple[str, ...]) -> str | None:
+    """The first column whose name is one of `names` (in their order) spelled otherwise (spelled_name)."""
+    spelled = {spelled_name(name): name for name in reversed(header)}  # the first column of a spelling wins
+    return next((spelled[key] for key in map(spelled_name, names) if key in spelled), None)
+
+
 def _usual_text_column(header: list[str]) -> str | None:
     """The first column whose name is one of TEXT_COLUMNS spelled otherwise: Trustpilot's "Review Content",
     "review-text", "Reviews", "Comments"."""
-    spelled = {spelled_name(name): name for name in reversed(header)}  # the first column of a spelling wins
-    return next((spelled[key] for key in map(spelled_name, TEXT_COLUMNS) if key in spelled), None)
+    return usual_column(header, TEXT_COLUMNS)
 
 
 def text_column(header: list[str], column: str | None) -> int:
@@ -219,7 +224,7 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     if opened.headerless:
         notes.append(f"The file has one column and no header: its first line was read as a review, and the result "
                      f"names the column “{HEADERLESS_COLUMN}”.")
-    elif opened.delimiter == ONE_COLUMN and not column and spelled_name(opened.header[0]) not in map(spelled_name, TEXT_COLUMNS):
+    elif opened.delimiter == ONE_COLUMN and not column and not _usual_text_column(opened.header):
         notes.append(f"The file's first line, “{md_text(opened.header[0][:60])}”, was read as its column's name: if it "
                      f"is a review, add a first line “{HEADERLESS_COLUMN}” above it.")
     if opened.subheader is not None:

@@ -12,7 +12,7 @@ from ..display import column_list, quoted, unreadable
 from ..plugin import ColumnRole, VisitorTraining
 from ..uploads import chosen_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
-from .batch import MAX_ROWS, spelled_name, read_review_table
+from .batch import MAX_ROWS, read_review_table, spelled_name, usual_column
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
 from .tokenizer import TOKENIZER_NAME, encode_batch, nothing_to_read, train_tokenizer
@@ -80,9 +80,8 @@ def _split(kept: list[tuple[str, str]], labels: list[str]) -> dict[bool, tuple[l
 def _usual_label_column(header: list[str]) -> str | None:
     """The first column called as LABEL_COLUMNS (in their order, spelled alike: "Star Rating", "Ratings"), else one
     whose name ends in "sentiment"."""
-    spelled = {spelled_name(name): name for name in reversed(header)}
-    found = next((spelled[key] for key in map(spelled_name, LABEL_COLUMNS) if key in spelled), None)
-    return found or next((name for name in header if spelled_name(name).endswith("sentiment")), None)
+    return usual_column(header, LABEL_COLUMNS) or next((name for name in header
+                                                         if spelled_name(name).endswith("sentiment")), None)
 
 
 def labelled_upload(path: str | Path, text_column: str | None, label_column: str | None) -> Prepared:
