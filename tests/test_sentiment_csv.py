@@ -210,6 +210,10 @@ def test_formulas_in_header_and_rows_come_back_as_text(tmp_path):
     (b"text\n" + b"good\n" * 20_001, None, "more than 20,000 rows; the limit is 20,000: split it"),
     (b"id,text\n1,a\n2,b,c\n3,d\n", None, "row 3 has 3 fields, the header has 2: put quotes around a cell that contains "
                                           'a comma \\("like, this"\\)'),
+    # a quote inside a quoted cell, not doubled: the advice was to add the quotes the cell has (a red team's)
+    (b'id,text\n1,"He said "wow, really" loudly"\n', None, 'row 2 has 3 fields, the header has 2: write each double '
+                                                        'quote inside a quoted cell twice'),
+    (b'id,text\n1,The "premium" case, cracked\n', None, "row 2 has 3 fields, the header has 2: put quotes around"),
     (b"id;text\n" + b"1;a;b\n" * 3 + b"2\n" * 4, None, r"rows 2, 3, 4, 5 and 6 have 1 and 3 fields, the header has 2 "
                                                       r"\(7 rows in all\): put quotes around a cell that contains a "
                                                       r"semicolon .*; give every row a cell for each column"),

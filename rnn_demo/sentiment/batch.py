@@ -168,20 +168,30 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str) -> str:
-    """The message for rows whose field count is not the header's: the first few by number (the header is row 1)."""
+def _ragged(bad: list[tuple[int, int]], count: int, width: int, delimiter: str, stray_quote: bool = False) -> str:
+    """The message for rows whose field count is not the header's: the first few by number (the header is row 1);
+    `stray_quote`: one of them holds a quote left over from a quoted cell (a quote inside it, not doubled)."""
     numbers, fields = [f"{row:,}" for row, _ in bad], sorted({n for _, n in bad})
     rows = f"row {numbers[0]} has" if count == 1 else f"rows {_and(numbers)} have"
     more = f" ({count:,} rows in all)" if count > len(bad) else ""
     example = f' ("like{delimiter} this")' if delimiter != "\t" else ""
     advice = []  # more fields: a delimiter inside a cell; fewer: a line break inside one, or cells left out
-    if fields[-1] > width:
+    if stray_quote:  # "He said "wow, really" loudly": the cell's quotes end at the first inner one
+        advice.append('write each double quote inside a quoted cell twice ("He said ""wow"" loudly")')
+    if fields[-1] > width and not stray_quote:
         advice.append(f"put quotes around a cell that contains a {DELIMITER_NAMES[delimiter]}{example}")
     if fields[0] < width:
         advice.append("give every row a cell for each column (an empty one too), and put quotes around a cell that "
                       "runs over several lines")
     return (f"{rows} {_and([str(n) for n in fields])} fields, the header has {width}{more}: {'; '.join(advice)}, so "
             f"that every row has the header's {width} fields")
+
+
+def _stray_quote(cell: str) -> bool:
+    """Whether `cell` is what is left of a quoted cell whose inner quote was not doubled: the csv module ends the
+    cell at that quote and keeps the rest, its closing quote included (`He said wow`, ` really" loudly"`); a cell
+    that quotes a word in its middle (`The "premium" case`) is no such."""
+    return cell.rstrip().endswith('"') or cell.count('"') % 2 == 1
 
 
 def _scan(lines: Iterator[str], column: str | None) -> tuple[_Opened, int, int]:
@@ -191,18 +201,19 @@ def _scan(lines: Iterator[str], column: str | None) -> tuple[_Opened, int, int]:
         table = _open_table(lines, column)
         row = first = 0 if table.headerless else 1 + (table.subheader is not None)  # the header's rows
         index = text_column(table.header, column)
-        bad, count, width = [], 0, len(table.header)
+        bad, count, width, stray_quote = [], 0, len(table.header), False
         for row, record in enumerate(table.rows, start=row + 1):
             if row > MAX_ROWS + first:
                 raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: "
                                  "split it into smaller files")
             if record and len(record) != width:
                 count += 1
+                stray_quote = stray_quote or any(_stray_quote(cell) for cell in record)
                 bad += [(row, len(record))] if len(bad) < SHOWN_ROWS else []
     except csv.Error as error:
         raise ValueError(_csv_error(row + 1, error)) from None
     if count:
-        raise ValueError(_ragged(bad, count, width, table.delimiter))
+        raise ValueError(_ragged(bad, count, width, table.delimiter, stray_quote))
     return table, index, row - first
 
 
