@@ -44,6 +44,11 @@ def bare_name(name: str) -> str:
     return BRACKETED.sub("", normalized(name)).strip()
 
 
+def called(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first column called as one of `names` (in their order, as bare_name writes it), or None."""
+    return next((c for name in names for c in columns if bare_name(c) == name), None)
+
+
 def _says(pattern: re.Pattern, name: str) -> bool:
     """Whether `name` holds a word of `pattern`, its camel case split (ActualTotalLoad) or not (万kW)."""
     return bool(pattern.search(normalized(name)) or pattern.search(name.lower()))
@@ -51,7 +56,7 @@ def _says(pattern: re.Pattern, name: str) -> bool:
 
 def usual_time(columns: list[str]) -> str | None:
     """The first column called as TIME_COLUMNS (in their order), else the first whose name holds a TIME_WORDS word."""
-    exact = next((c for name in TIME_COLUMNS for c in columns if bare_name(c) == name), None)
+    exact = called(columns, TIME_COLUMNS)
     worded = [c for c in columns if _says(TIME_WORDS, c)]
     local = [c for c in worded if not _says(UTC_WORDS, c)]  # PJM's datetime_beginning_ept, not its _utc
     return exact or next(iter(local or worded), None)
@@ -63,7 +68,7 @@ def usual_value(columns: list[str], taken: set[str]) -> str | None:
     a residual's or a source's of generation (NOT_DEMAND). None where none is, or several are alike: the visitor
     says."""
     free = [c for c in columns if c not in taken]
-    exact = next((c for name in VALUE_COLUMNS for c in free if bare_name(c) == name), None)
+    exact = called(free, VALUE_COLUMNS)
     if exact is not None:
         return exact
     worded = demand_columns(columns, taken)

@@ -10,7 +10,7 @@ from datasets import Dataset, DatasetDict
 
 from ..display import column_list, md_text, quoted
 from ..uploads import DELIMITER_NAMES, chosen_column, decode_upload
-from .column_names import TIME_COLUMNS, VALUE_COLUMNS, bare_name, demand_columns, usual_time, usual_value
+from .column_names import TIME_COLUMNS, VALUE_COLUMNS, called, demand_columns, usual_time, usual_value
 from .covariates import TEMPERATURE_COLUMNS
 from .data import load_series, series_from_frame, split_in_steps
 from .days_off import MONDAY_TO_FRIDAY, days_column
@@ -111,7 +111,7 @@ def _time_name(columns: list[str], time_column: str | None) -> str | None:
     called as a time of day or period), else one with a word for a time in its name; None if none is."""
     if time_column:
         return chosen_column(columns, time_column)
-    usual = next((c for name in TIME_COLUMNS for c in columns if bare_name(c) == name), None)
+    usual = called(columns, TIME_COLUMNS)
     if usual is not None or len(columns) == 2:
         return usual or columns[0]
     timed = any(normalized(c) in TIME_NAMES for c in columns)
