@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn_demo.sentiment.batch import (CHUNK_ROWS, FILE_SECONDS, MAX_ROWS, Classified, classify_table,
-                                     read_review_table, safe_cell)
+from rnn_demo.sentiment.batch import CHUNK_ROWS, FILE_SECONDS, Classified, classify_table, safe_cell
+from rnn_demo.sentiment.review_table import MAX_ROWS, read_review_table
 from rnn_demo.uploads import header_delimiter
 from rnn_demo.sentiment.data import LABELS
 from tests.test_sentiment import _trained_tokenizer, tiny_classifier

@@ -16,7 +16,8 @@ from ..devices import pick_device, runs_on
 from ..hub import card_metrics, load_model
 from ..result_files import ResultFiles
 from ..shelf import ModelShelf
-from .batch import MAX_ROWS, NOTE_COLUMN, classify_table, read_review_table
+from .batch import NOTE_COLUMN, classify_table
+from .review_table import MAX_ROWS, read_review_table
 from .infer import Verdict, explain_review
 from .model import VISITOR_LIMITS, ReviewClassifier
 from .tokenizer import load_tokenizer

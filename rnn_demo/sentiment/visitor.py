@@ -12,7 +12,7 @@ from ..display import column_list, quoted, unreadable
 from ..plugin import ColumnRole, VisitorTraining
 from ..uploads import chosen_column
 from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
-from .batch import MAX_ROWS, read_review_table, spelled_name, usual_column
+from .review_table import MAX_ROWS, read_review_table, spelled_name, usual_column
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
 from .tokenizer import TOKENIZER_NAME, encode_batch, nothing_to_read, train_tokenizer

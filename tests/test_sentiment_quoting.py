@@ -1,0 +1,82 @@
+"""Quotes in uploaded review files: CSV quoting where they are that, text where they are text (a red team's: a list's
+`"The Hobbit" is a classic` lost its quotes, and an unclosed quote ran 197 reviews into one, silently)."""
+import csv
+
+import pytest
+
+from rnn_demo.sentiment.quoting import list_rows
+from rnn_demo.sentiment.review_table import read_review_table
+from tests.test_sentiment_csv import _table_result, _upload
+
+
+@pytest.mark.parametrize("lines, rows", [
+    (["plain\n", "\n", "two, words\r\n"], [["plain"], [], ["two, words"]]),
+    # a spreadsheet's quoting: the cell whole in quotes, a quote inside written twice, a line break inside
+    (['"Great, ""fun"" film"\n', '"two\n', 'lines" \n', '""\n'], [['Great, "fun" film'], ["two\nlines"], [""]]),
+    # quotes that are text: a cell they do not wrap whole, a quote never closed (the lines after it stay rows)
+    (['"The Hobbit" is a classic\n', '"Unclosed, this one\n', "Fine.\n", "Also fine.\n"],
+     [['"The Hobbit" is a classic'], ['"Unclosed, this one'], ["Fine."], ["Also fine."]]),
+    (['"Opens here\n', 'and "closes" mid-line\n', "next\n"], [['"Opens here'], ['and "closes" mid-line'], ["next"]]),
+    (['"a\n', 'b"\n', '"c'], [["a\nb"], ['"c']]),
+])
+def test_a_lists_lines_are_rows_as_written_unless_quoted_whole(lines, rows):
+    assert list(list_rows(lines)) == rows
+
+
+def test_a_list_is_read_from_its_file_once_and_its_cells_keep_the_csv_modules_limit():
+    """A quote that does not close is looked for up to the next line that could end it, and the lines read ahead
+    are held, not read again from the file: lines that each open a quote give a row each, in one pass."""
+    def counted(lines):
+        for line in lines:
+            counted.reads += 1
+            yield line
+    for lines in (['"""a b\n'] * 5000, ['"start\n'] + ["plain\n"] * 5000, (['"x y\n'] + ["plain\n"] * 3) * 1250):
+        counted.reads = 0
+        assert len(list(list_rows(counted(lines)))) == len(lines) and counted.reads == len(lines)
+    with pytest.raises(csv.Error, match="field limit"):
+        list(list_rows(['"' + "a" * csv.field_size_limit() + "\n"]))
+
+
+AMAZON = ("review_headline\treview_body\tstar_rating\n" + "".join(f"Five Stars\tGood one {k}.\t5\n" for k in range(3))
+          + 'Five Stars\t"Worth it.<br />Love it\t5\n' + 'Meh\tThe "premium" case cracked.\t2\n'
+          + 'Ok\t"The Hobbit" is a classic.\t4\n' + "Fine\tFine.\t3\n")
+
+
+def test_a_file_whose_quotes_are_text_is_read_as_written_and_said(tmp_path):
+    """Amazon's review files are tab-separated and never quoted: an unclosed quote ran rows together and a quoted
+    title lost its quotes; read as written, every row has the header's fields, and the result keeps the quotes."""
+    table, rows, _ = _table_result(tmp_path, AMAZON)
+    assert table.rows == 7 and [r[1] for r in rows[1:]] == [
+        "Good one 0.", "Good one 1.", "Good one 2.", '"Worth it.<br />Love it', 'The "premium" case cracked.',
+        '"The Hobbit" is a classic.', "Fine."] and [r[2] for r in rows[1:]] == ["5", "5", "5", "5", "2", "4", "3"]
+    assert any("read as part of its text, not as CSV quoting: row 5 has a cell" in note for note in table.notes)
+    one_column = "review\nFine.\nFine.\n" + '"Unclosed quote starts this one\n' + "Fine.\n" * 197
+    table, rows, _ = _table_result(tmp_path, one_column)
+    assert table.rows == 200 and rows[3][0] == '"Unclosed quote starts this one' and rows[200][0] == "Fine."
+
+
+@pytest.mark.parametrize("data, texts, note", [
+    # CSV quoting that holds: read as CSV, no note
+    ('id,text\n1,"Fine, really"\n2,"He said ""wow"""\n', ["Fine, really", 'He said "wow"'], None),
+    # one cell's quotes do not hold, but read as written the quoted comma splits a row: CSV's reading, said
+    ('id,text\n1,"The Hobbit" is a classic\n2,"Fine, really"\n', ["The Hobbit is a classic", "Fine, really"],
+     'Row 2 has a cell that a double quote opens but does not close at the cell\'s end'),
+    # a quote written twice is CSV's writing, and a file that quotes its header quotes its cells: CSV's, said
+    ('id,text\n1,"The ""x"" one" and more\n2,fine\n', ['The "x" one and more', "fine"], "Row 2 has a cell"),
+    ('"id","text"\n"1","The Hobbit" is a classic\n', ["The Hobbit is a classic"], "Row 2 has a cell"),
+])
+def test_a_file_that_quotes_as_csv_keeps_csvs_reading(tmp_path, data, texts, note):
+    table = read_review_table(_upload(tmp_path, data))
+    assert [record[table.column] for record in table.records()] == texts
+    quote_notes = [n for n in table.notes if "quote" in n.lower()]
+    assert quote_notes == [] if note is None else len(quote_notes) == 1 and quote_notes[0].startswith(note)
+
+
+def test_a_labelled_file_whose_quotes_are_text_trains_on_its_rows_as_written(tmp_path):
+    from rnn_demo.sentiment.visitor import labelled_upload
+
+    rows = "".join(f'{"pos" if k % 2 else "neg"}\t"Quoted" start, review {k}.\n' for k in range(300))
+    prepared = labelled_upload(str(_upload(tmp_path, "label\ttext\n" + rows, "reviews.tsv")), None, None)
+    texts = prepared.train[0] + prepared.held_out[0]
+    assert len(texts) == 300 and all(text.startswith('"Quoted" start, review ') for text in texts)
+    assert any("read as part of its text" in note for note in prepared.notes)
