@@ -83,9 +83,13 @@ def md_text(text: object) -> str:
 
 def column_list(names: Iterable[object], shown: int = 20, width: int = 40) -> str:
     """A file's column names for a message, as plain text: controls made visible, each cut to `width` characters
-    with an ellipsis, the first `shown` of them and how many more."""
+    with an ellipsis, the first `shown` of them and how many more; each in quotes where one holds a comma or starts
+    or ends with a space, or is empty (`Carico (MW, media oraria)` read as two names, ` text` as `text`)."""
     texts = [visible(str(name)) for name in names]
-    listed = ", ".join(text if len(text) <= width else text[:width] + "…" for text in texts[:shown])
+    cut = [text if len(text) <= width else text[:width] + "…" for text in texts[:shown]]
+    if any("," in text or text != text.strip() or not text for text in cut):
+        cut = [f"“{text}”" for text in cut]
+    listed = ", ".join(cut)
     return listed + (f" and {len(texts) - shown:,} more" if len(texts) > shown else "")
 
 

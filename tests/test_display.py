@@ -22,3 +22,13 @@ def test_two_lines_breaks_a_long_title_at_the_separator_nearest_its_middle():
     assert two_lines("held-out accuracy") == "held-out<br>accuracy" and two_lines("held-out loss") == "held-out loss"
     assert two_lines("LSTM, 32 units, T = 80, seed 0", ", ", longest=0) == "LSTM, 32 units,<br>T = 80, seed 0"
     assert two_lines("a-long-title-with-no-space") == "a-long-title-with-no-space"
+
+
+def test_column_lists_quote_every_name_where_a_comma_or_an_edge_space_would_make_them_ambiguous():
+    from rnn_demo.display import column_list
+
+    assert column_list(["ts", "load_mw"]) == "ts, load_mw"
+    assert column_list(["Data", "Carico (MW, media oraria)"]) == "“Data”, “Carico (MW, media oraria)”"
+    assert column_list(["id", " text", ""]) == "“id”, “ text”, “”"
+    assert column_list([f"c{i}" for i in range(25)], shown=3) == "c0, c1, c2 and 22 more"
+    assert column_list(["x" * 50]) == "x" * 40 + "…"
