@@ -64,7 +64,10 @@ def hub(tmp_path_factory):
 
 
 def load(task: str, repo_id: str, folder, split: str = "train", columns: dict | None = None):
-    return hub_data.dataset_file(task, repo_id, "", split, columns or {}, folder)
+    """The file the dataset is written to (and the columns to read it with checked: the role's name)."""
+    path, read_with = hub_data.dataset_file(task, repo_id, "", split, columns or {}, folder)
+    assert task != "text" or read_with == {"text": "text"}
+    return path
 
 
 def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):

@@ -224,7 +224,9 @@ def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
     from rnn_demo.visitor_training.job import visitor_part
 
     def write_columns(task: str, dataset, columns: dict, path):  # the task's column roles, as the Train tab passes them
-        return write_roles(visitor_part(task).columns, dataset, columns, path)
+        assert write_roles(visitor_part(task).columns, dataset, columns, path) == {
+            role.name: role.name for role in visitor_part(task).columns}  # written under the roles' names
+        return path
 
     reviews = Dataset.from_dict({"sentence": ["so good", "so bad"], "label": [1, 0]},
                                 features=Features({"sentence": Value("string"),
@@ -242,6 +244,39 @@ def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
         write_columns("text", lines, {}, tmp_path / "text.txt")
     with pytest.raises(ValueError, match="no column 'value'; its columns are: 'verse'"):
         write_columns("forecast", lines, {"time": "verse", "value": "value"}, tmp_path / "series.csv")
+
+
+def test_a_hub_datasets_columns_the_guesses_miss_are_found_as_an_uploads_are(tmp_path):
+    """The guesses are matched as an upload's names are (case and spaces aside); where they miss a column, every
+    column a table holds is written under its own name and the task's upload reader finds them by the words in
+    their names, as in an upload (a dataset of "Review Text" and "Star Rating" was refused: name the columns)."""
+    import pandas as pd
+    from datasets import Dataset, Features, Image, Value
+
+    from rnn_demo.visitor_training.hub_data import write_roles
+    from rnn_demo.visitor_training.job import prepare, visitor_part
+
+    cased = Dataset.from_dict({" Review": ["so good", "so bad"], "LABEL": ["pos", "neg"]})
+    assert write_roles(visitor_part("sentiment").columns, cased, {}, tmp_path / "cased.csv") == {
+        "text": "text", "label": "label"}
+    assert (tmp_path / "cased.csv").read_text().splitlines() == ["text,label", "so good,pos", "so bad,neg"]
+    reviews = Dataset.from_dict({"Review Text": [f"a {w} film, number {i}" for i in range(150) for w in ("good", "bad")],
+                                 "Star Rating": ["5", "1"] * 150, "poster": [None] * 300},
+                                features=Features({"Review Text": Value("string"), "Star Rating": Value("string"),
+                                                   "poster": Image()}))
+    path = tmp_path / "reviews.csv"
+    read_with = write_roles(visitor_part("sentiment").columns, reviews, {}, path)
+    assert read_with == {"text": None, "label": None} and path.read_text().splitlines()[0] == "Review Text,Star Rating"
+    assert prepare("sentiment", str(path), read_with).summary["labels"].keys() == {"5", "1"}
+    named = write_roles(visitor_part("sentiment").columns, reviews, {"label": "star rating"}, path)
+    assert named == {"text": None, "label": "Star Rating"}
+    hours = [str(stamp) for stamp in pd.date_range("2024-01-01", periods=24 * 60, freq="h")]  # PJM's hourly files
+    demand = Dataset.from_dict({"Datetime": hours, "AEP_MW": [13000.0 + 2000 * ((h % 24) > 8) + (h * 7919) % 311
+                                                               for h in range(1440)]})
+    path = tmp_path / "series.csv"
+    read_with = write_roles(visitor_part("forecast").columns, demand, {}, path)
+    assert read_with == {"time": None, "value": None, "temperature": None}
+    assert len(prepare("forecast", str(path), read_with).train) > 0
 
 
 def test_a_refused_train_press_leaves_the_visitors_previous_model_where_it_was(tmp_path):

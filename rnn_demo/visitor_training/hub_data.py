@@ -32,7 +32,7 @@ from .. import hub_deadline
 from ..child_env import visitor_environment
 from ..display import quoted
 from ..plugin import ColumnRole
-from ..uploads import MAX_BYTES, MAX_TEXT_CHARS
+from ..uploads import MAX_BYTES, MAX_TEXT_CHARS, find_column
 
 MB = 1024 * 1024
 MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files, as the Hub lists them
@@ -62,9 +62,10 @@ def check_name(value: str | None, what: str, default: str | None) -> str | None:
 
 
 def dataset_file(task: str, repo_id: str, config: str | None, split: str | None, columns: dict[str, str | None],
-                 folder: Path) -> Path:
+                 folder: Path) -> tuple[Path, dict[str, str | None]]:
     """The columns `task` reads from the Hub dataset, as a file in `folder` (the name its plug-in gives), read by a
-    bounded child process; on any failure nothing it wrote is left behind."""
+    bounded child process, and the columns to read that file with (write_roles); on any failure nothing it wrote is
+    left behind."""
     from .job import visitor_part  # the registry, in the app: the reading process is told what it needs
 
     part = visitor_part(task)
@@ -78,7 +79,7 @@ def dataset_file(task: str, repo_id: str, config: str | None, split: str | None,
         answer = _read_in_child(request)
         if "error" in answer:
             raise ValueError(answer["error"])
-        return out
+        return out, answer["columns"]
     except BaseException:
         out.unlink(missing_ok=True)
         raise
@@ -136,8 +137,8 @@ def _child_main() -> None:  # runs in the reading process
             dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
             path = folder / request["file"]
             roles = [ColumnRole(**{**role, "guesses": tuple(role["guesses"])}) for role in request["roles"]]
-            write_roles(roles, dataset, request["columns"], path, request["max_rows"])
-        print(json.dumps({"path": str(path)}))
+            read_with = write_roles(roles, dataset, request["columns"], path, request["max_rows"])
+        print(json.dumps({"path": str(path), "columns": read_with}))
     except ValueError as error:
         print(json.dumps({"error": str(error)}))
     except MemoryError:
@@ -209,18 +210,15 @@ def column_names(dataset) -> list[str]:
     return list(first) if first else []
 
 
-def _column(names: list[str], wanted: str | None, role: ColumnRole) -> str:
-    """The column for `role`: the one named, else the first of the role's guesses the dataset has."""
+def _column(names: list[str], wanted: str | None, role: ColumnRole) -> str | None:
+    """The column for `role`: the one named, else the first of the role's guesses the dataset has, either matched as
+    an upload's names are (find_column: spaces around and case aside); None where it has none of the guesses."""
     if wanted:
-        if wanted not in names:
+        if (found := find_column(names, wanted)) is None:
             raise ValueError(f"the dataset has no column {quoted(wanted)}; its columns are: "
                              f"{', '.join(map(quoted, names))}")
-        return wanted
-    found = next((name for name in role.guesses if name in names), None)
-    if found is None:
-        raise ValueError(f"name the {role.name} column: the dataset has none called {' or '.join(role.guesses)}; "
-                         f"its columns are: {', '.join(map(quoted, names))}")
-    return found
+        return found
+    return next((found for guess in role.guesses if (found := find_column(names, guess)) is not None), None)
 
 
 def _too_large(what: str) -> ValueError:
@@ -228,24 +226,49 @@ def _too_large(what: str) -> ValueError:
                       "train with `python -m rnn_demo train` on your own machine")
 
 
+def _table_columns(dataset, names: list[str]) -> list[str]:
+    """The columns a table upload could hold: text, numbers, truth values and class labels (not images, lists or
+    records); every column where the dataset declares no types."""
+    features = dataset.features
+    return names if not features else [name for name in names
+                                       if type(features.get(name)).__name__ in ("Value", "ClassLabel")]
+
+
 def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path, max_rows: int | None = None
-                ) -> Path:
+                ) -> dict[str, str | None]:
     """The columns of `dataset` that play `task_roles` (`columns` names them, else each role's guesses), written to
     `path` as an upload would be: a `.txt` file's one column a line per row, else a CSV under the roles' names (a
-    ClassLabel column by its label names, an unlabelled row's -1 left blank); a ValueError as soon as they pass an
-    upload's limits (MAX_TEXT_CHARS, MAX_BYTES) or `max_rows` rows."""
+    ClassLabel column by its label names, an unlabelled row's -1 left blank); where the guesses miss a role, a CSV
+    of every column a table could hold under the dataset's own names, for the task's upload reader to find its
+    columns in as it does in an upload's (by the words in their names), or to ask for them naming the dataset's. A
+    ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS, MAX_BYTES) or `max_rows` rows. Returns the
+    columns to read the file with, by role."""
     names = column_names(dataset)
     roles = [role for role in task_roles  # an optional column the dataset lacks: gone without
-             if not role.optional or columns.get(role.name) or any(name in names for name in role.guesses)]
+             if not role.optional or columns.get(role.name) or any(find_column(names, g) for g in role.guesses)]
     chosen = [_column(names, columns.get(role.name), role) for role in roles]
     if path.suffix == ".txt":
-        return _write_text(_rows(dataset, chosen[:1]), path)
+        if chosen[0] is None:
+            raise ValueError(f"name the {roles[0].name} column: the dataset has none called "
+                             f"{' or '.join(roles[0].guesses)}; its columns are: {', '.join(map(quoted, names))}")
+        _write_text(_rows(dataset, chosen[:1]), path)
+        return {roles[0].name: roles[0].name}
+    if None in chosen:  # the upload reader's own finding, on the dataset's own names
+        _write_table(dataset, _table_columns(dataset, names), None, path, max_rows)
+        return {role.name: find_column(names, columns[role.name]) if columns.get(role.name) else None
+                for role in task_roles}
+    _write_table(dataset, chosen, [role.name for role in roles], path, max_rows)
+    return {role.name: role.name if role in roles else None for role in task_roles}
+
+
+def _write_table(dataset, chosen: list[str], header: list[str] | None, path: Path, max_rows: int | None) -> None:
+    """The `chosen` columns as a CSV under `header` (None: their own names), checked as they are written."""
     features = dataset.features or {}
     labels = [getattr(features.get(name), "names", None) for name in chosen]  # a ClassLabel column: its names
     written = 0  # characters: at least one byte each
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow([role.name for role in roles])
+        writer.writerow(chosen if header is None else header)
         for count, values in enumerate(_rows(dataset, chosen), start=1):
             if max_rows and count > max_rows:
                 raise _too_large(f"rows pass {max_rows:,}")
@@ -254,7 +277,6 @@ def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: 
             if written > MAX_BYTES:
                 raise _too_large(f"columns pass {MAX_BYTES // MB} MB")
             writer.writerow(row)
-    return path
 
 
 def _label_name(names: list[str], value: int | None) -> str | None:

@@ -87,8 +87,7 @@ def source_of(task: str, upload: str | None, dataset: str | None, config: str | 
     from .hub_data import dataset_file
 
     with hub_read_share(client):
-        path = dataset_file(task, dataset, config, split, columns, folder)
-    written = {role: role if name else None for role, name in columns.items()}  # the file names them by their roles
+        path, written = dataset_file(task, dataset, config, split, columns, folder)
     config, split = (config or "").strip(), split or "train"
     where = f"config {config}, split {split}" if config else f"split {split}"
     return Source(str(path), f"the Hub dataset {dataset.strip()} ({where})", written, dataset.strip())
