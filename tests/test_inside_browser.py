@@ -57,10 +57,17 @@ def test_unrolled_shows_the_equations_with_real_shapes_every_step_and_the_next_c
     expect(equations).to_be_visible(timeout=FIRST_CALL)
     expect(equations).to_contain_text(f"h_t ({hidden},)")
     expect(equations).to_contain_text(f"W_hh ({3 * hidden}, {hidden})")  # three gates stacked
-    plot = _block(page, "Every step: the rows' values for the first units").locator(".js-plotly-plot")
+    plot = _block(page, "The state through time, and one step's computation, for the first units").locator(".js-plotly-plot")
     expect(plot).to_be_visible(timeout=FIRST_CALL)
-    expect(plot.locator(".annotation-text", has_text=re.compile(r"^step \d+: read"))).to_have_count(len(text))
-    expect(plot.locator(".annotation-text", has_text="step 1: read T")).to_have_count(1)
+    expect(plot.locator(".annotation-text", has_text="h_t after each step")).to_have_count(1)
+    step = plot.locator(".annotation-text", has_text=re.compile(r"^step \d+: read"))
+    expect(step).to_have_count(1)  # one step's computation at a time (a panel each made the tab 8,000 px tall)
+    expect(step).to_contain_text("step 1: read T")
+    expect(plot.locator(".slider-label-group")).to_have_count(len(text))  # a stop per character read
+    plot.locator(".slider-rail-touch-rect").scroll_into_view_if_needed()
+    rail = plot.locator(".slider-rail-touch-rect").bounding_box()
+    page.mouse.click(rail["x"] + rail["width"] - 2, rail["y"] + rail["height"] / 2)  # the last step
+    expect(step).to_contain_text(f"step {len(text)}: read {shown(text[-1])}")
     table = _grid(page, "After each step")
     expect(table).to_have_attribute("aria-rowcount", str(len(text) + 1))  # the header and a row per character
     assert _column(table, 0, len(text)) == [str(t + 1) for t in range(len(text))]

@@ -9,27 +9,46 @@ from .unrolled import UnrolledView
 
 DIVERGING = "RdBu_r"  # negative blue, positive red, zero white
 CELL_COLOURS = {"rnn": "#1f77b4", "gru": "#2ca02c", "lstm": "#d62728"}
-# the unrolled view's colour scale: beside its first steps, 240 px tall (it ran the figure's whole height, thousands
-# of pixels, its labels far apart)
-SCALE = {"len": 240, "lenmode": "pixels", "y": 1, "yanchor": "top", "title": {"text": "value"}}
+# the unrolled view's colour scale: beside the state through time, at the top (down the whole figure its labels ran
+# far apart)
+SCALE = {"len": 200, "lenmode": "pixels", "y": 1, "yanchor": "top", "thickness": 14, "title": {"text": "value"}}
+STEP_ROW, STATE_ROW = 28, 14  # px a step takes in the state through time, a row in one step's computation
+
+
+def _step_title(view: UnrolledView, t: int) -> str:
+    best, chance = view.next_chars[t][0]
+    start = "<br>from the zero state: h_0 = 0" if t == 0 else ""  # one line more: the title fits a phone
+    return f"step {t + 1}: read {view.characters[t]} → next: {best} ({chance:.0%}){start}"
 
 
 def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
-    """One heatmap per step, top to bottom: the rows of the view (y) by the first `units` hidden units (x),
-    values clipped to [-3, 3] for the colours (the hover gives the exact value)."""
-    steps = len(view.characters)
-    titles = [f"step {t + 1}: read {ch!s} → next: {view.next_chars[t][0][0]} ({view.next_chars[t][0][1]:.0%})"
-              for t, ch in enumerate(view.characters)]
-    titles[0] += " · from the zero state: h_0 = 0"
-    figure = make_subplots(rows=steps, cols=1, subplot_titles=titles, vertical_spacing=0.25 / steps)
-    shown = view.values[:, :, :units]  # (steps, rows, units)
+    """The first `units` hidden units (x) unrolled: on top, the new state h_t after each step (a row per step, the
+    state through time); below, everything the cell computes at one step (the rows of the view), the step chosen
+    with the slider under it (a panel per step down the page made the tab 8,000 px tall). Values are clipped to
+    [-3, 3] for the colours; the hover gives the exact value. Every step's panel is in the figure (the slider shows
+    one), so an API client reads them all."""
+    steps, shown = len(view.characters), view.values[:, :, :units]  # (steps, rows, units)
+    units_x, labels = list(range(shown.shape[-1])), [f"{t + 1} {ch}" for t, ch in enumerate(view.characters)]
+    state_px, step_px = 30 + STEP_ROW * steps, 40 + STATE_ROW * len(view.rows)
+    figure = make_subplots(rows=2, cols=1, row_heights=[state_px, step_px], vertical_spacing=90 / (state_px + step_px),
+                           subplot_titles=["h_t after each step", _step_title(view, 0)])
+    colours = {"zmin": -3, "zmax": 3, "zmid": 0, "colorscale": DIVERGING}
+    figure.add_trace(go.Heatmap(z=shown[:, -1].tolist(), y=labels, x=units_x, colorbar=SCALE, **colours,
+                                hovertemplate="step %{y}<br>h_t, unit %{x}: %{z:.3f}<extra></extra>"), row=1, col=1)
     for t in range(steps):
-        figure.add_trace(go.Heatmap(z=shown[t].tolist(), y=view.rows, x=list(range(shown.shape[-1])),
-                                    zmin=-3, zmax=3, zmid=0, colorscale=DIVERGING, showscale=t == 0, colorbar=SCALE,
-                                    hovertemplate="%{y}<br>unit %{x}: %{z:.3f}<extra></extra>"), row=t + 1, col=1)
-        figure.update_yaxes(autorange="reversed", tickfont={"size": 9}, row=t + 1, col=1)
-    figure.update_xaxes(title_text="hidden unit", row=steps, col=1)
-    figure.update_layout(height=90 + steps * (28 + 14 * len(view.rows)), margin={"l": 10, "r": 10, "t": 40, "b": 40})
+        figure.add_trace(go.Heatmap(z=shown[t].tolist(), y=view.rows, x=units_x, visible=t == 0, showscale=False,
+                                    name=f"step {t + 1}", **colours,
+                                    hovertemplate=f"step {t + 1}, " + "%{y}<br>unit %{x}: %{z:.3f}<extra></extra>"),
+                         row=2, col=1)
+    figure.update_yaxes(autorange="reversed", tickfont={"size": 9})
+    figure.update_annotations(font_size=14)
+    figure.update_xaxes(title_text="hidden unit", row=2, col=1)
+    slider = {"active": 0, "currentvalue": {"prefix": "step "}, "pad": {"t": 50}, "steps": [
+        {"label": label, "method": "update", "args": [{"visible": [True] + [k == t for k in range(steps)]},
+                                                      {"annotations[1].text": _step_title(view, t)}]}
+        for t, label in enumerate(labels)]}
+    figure.update_layout(height=state_px + step_px + 220, sliders=[slider],
+                         margin={"l": 10, "r": 10, "t": 40, "b": 20})
     return figure
 
 

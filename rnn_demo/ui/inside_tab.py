@@ -22,12 +22,13 @@ PASSAGE = ("WESTMORELAND:\nMy liege, this haste was hot in question,\nAnd many l
 INTRO = ("A recurrent network reads one character at a time and carries what it has read in its **state** h: a vector "
          "of numbers (512 per layer in the bundled models). Each step mixes the new input with the previous state "
          "through the same weights. These sections open up the three bundled text models, trained on Shakespeare.")
-UNROLLED_TEXT = ("### 1. Unrolled, step by step\nEach step below is one character read. A strip of colour is a vector: "
-                 "one cell per hidden unit (red positive, blue negative, white zero). The rows show what the cell "
-                 "computes from the previous state h_{t-1} and the input x_t: the two pre-activation sums (input and "
-                 "recurrent), the gates (numbers between 0 and 1 that decide how much passes), and the new state h_t. "
-                 "The network starts from h_0 = 0. This is computed by a from-scratch implementation in plain tensor "
-                 "operations, checked against PyTorch's to 1e-5.")
+UNROLLED_TEXT = ("### 1. Unrolled, step by step\nEach step is one character read. A strip of colour is a vector: one "
+                 "cell per hidden unit (red positive, blue negative, white zero). On top, the state h_t after each "
+                 "step: the hidden state unrolled through time, a row per character. Below, everything the cell "
+                 "computes at one step (the slider picks it) from the previous state h_{t-1} and the input x_t: the "
+                 "two pre-activation sums (input and recurrent), the gates (numbers between 0 and 1 that decide how "
+                 "much passes), and the new state h_t. The network starts from h_0 = 0. This is computed by a "
+                 "from-scratch implementation in plain tensor operations, checked against PyTorch's to 1e-5.")
 COMPARE_TEXT = ("### 4. The three cells on the same text\nSurprisal is how unexpected each character was to a model: "
                 "-log p in nats (0: certain; about 4.4: a uniform guess among 80 characters). Darker is more surprised. "
                 "The LSTM and the GRU carry context further than the vanilla RNN; the table lists the characters where "
@@ -100,7 +101,7 @@ def _unrolled_section(cells: list[str], loaded: gr.State) -> None:
         units = gr.Slider(8, inside.MAX_UNITS_SHOWN, value=48, step=8, label="Units shown")
     button = gr.Button("Unroll", variant="primary")
     equations = gr.Markdown()
-    plot = gr.Plot(label="Every step: the rows' values for the first units")
+    plot = gr.Plot(label="The state through time, and one step's computation, for the first units")
     table = gr.Dataframe(headers=["step", "read", "likeliest next characters"], label="After each step",
                          interactive=False)
     clear_first(button.click, [equations], "inside_clear_unrolled")
