@@ -80,3 +80,38 @@ def test_a_labelled_file_whose_quotes_are_text_trains_on_its_rows_as_written(tmp
     texts = prepared.train[0] + prepared.held_out[0]
     assert len(texts) == 300 and all(text.startswith('"Quoted" start, review ') for text in texts)
     assert any("read as part of its text" in note for note in prepared.notes)
+
+
+@pytest.mark.parametrize("data, texts, note", [
+    # a quote never closed in a tab file, closed rows later by an inch mark at a cell's end: strict CSV took the rows
+    # between as one cell, silently; lines that are whole rows inside a cell say the quotes are text
+    ('rating\ttitle\tbody\n5\tGood\t"Worth it<br />Love it\n4\tok\tfine\n3\tmeh\tfine too\n5\tTV\tGreat 65"\n'
+     '2\tbad\tbroke\n', ['"Worth it<br />Love it', "fine", "fine too", 'Great 65"', "broke"], "read as part of its text"),
+    # a quote written twice outside a quoted cell is no CSV quoting: the unclosed quote no longer runs 39 rows together
+    ('id\ttitle\tbody\n1\tThe 12"" Pan\tCooks well.\n2\tok\t"Worth it.<br />Love it\n3\tfine\tGood.\n',
+     ["Cooks well.", '"Worth it.<br />Love it', "Good."], "read as part of its text"),
+    # a file that quotes as CSV (most quoted cells wrapped whole), one row broken: its labels keep no quotes
+    ('text,label\n"Great film","pos"\n"The "Hobbit" rocks","pos"\n"bad","neg"\n',
+     ["Great film", 'The Hobbit" rocks"', "bad"], "Row 3 has a cell"),
+    ('id,text\n1,"Great film" \n2,"ok"\n', ["Great film ", "ok"], "Row 2 has a cell"),
+    # a quoted review over two lines read whole before the row that breaks: CSV's, its lines not split into rows
+    ('label,text\npos,"First para.\nSecond para, short."\nneg,"The Hobbit" is dull\n',
+     ["First para.\nSecond para, short.", "The Hobbit is dull"], "Row 3 has a cell"),
+])
+def test_a_broken_row_is_read_as_the_rest_of_the_file_quotes(tmp_path, data, texts, note):
+    """A red team's: strict CSV let an inch mark close a quote rows later, one doubled quote anywhere kept the
+    quotes as CSV's, and one broken row made every well-quoted cell keep its quotes (labels "pos" with quotes)."""
+    table = read_review_table(_upload(tmp_path, data))
+    assert [record[table.column] for record in table.records()] == texts
+    assert any(note in n for n in table.notes), table.notes
+
+
+def test_a_file_read_as_written_is_refused_for_what_it_holds_not_for_a_quote(tmp_path):
+    """Past MAX_ROWS, a tab file whose quote never closes is refused for its rows (it was told to close the quote of a
+    cell of 131,072 characters, which held 20,000 reviews)."""
+    from rnn_demo.sentiment.review_table import MAX_ROWS
+
+    rows = ["5\tGood one.\n"] * (MAX_ROWS + 1)
+    rows[100] = '5\t"Worth it.<br />Love it\n'
+    with pytest.raises(ValueError, match="more than 20,000 rows"):
+        read_review_table(_upload(tmp_path, "stars\treview_body\n" + "".join(rows), "reviews.tsv"))

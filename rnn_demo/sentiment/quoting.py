@@ -10,18 +10,64 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 # A quoted cell's text up to its closing quote: a doubled quote is text (possessive: no backtracking into a pair)
 QUOTED = re.compile(r'((?:[^"]|"")*+)"')
 
 
-class QuotesDoNotHold(ValueError):
-    """Read as CSV with strict quoting (a quoted cell's closing quote followed by the delimiter or the line's end,
-    every row the header's field count), a table's quotes did not hold at `row` (the header is row 1)."""
+# A cell wrapped whole in quotes as CSV writes one (spaces after it aside), read with no quoting
+WRAPPED = re.compile(r'"(?:[^"]|"")*"\s*')
 
-    def __init__(self, row: int):
-        super().__init__(f"row {row:,}: the file's quotes are not CSV quoting")
-        self.row = row
+
+class QuotesDoNotHold(ValueError):
+    """A trial reading of a table's quoting did not fit it at `row` (the header is row 1); `multiline`: before that
+    row, a quoted cell over several lines was read whole (the file quotes as CSV)."""
+
+    def __init__(self, row: int, multiline: bool = False):
+        super().__init__(f"row {row:,}: the file's quotes are not read this way")
+        self.row, self.multiline = row, multiline
+
+
+@dataclass
+class QuoteTrial:
+    """A table read once with `quoting` (`strict` CSV quoting, or QUOTE_NONE: quotes as text) to see whether the
+    file holds to it: `check` each row, then `finish`; either raises QuotesDoNotHold where it does not."""
+
+    quoting: int
+    strict: bool
+    delimiter: str
+    width: int  # the header's fields
+    multiline: bool = False  # strict: a quoted cell over several lines read whole
+    wrapped: int = 0  # QUOTE_NONE: cells wrapped whole in quotes, as CSV writes them
+    opened: int = 0  # QUOTE_NONE: cells that a quote opens and does not close at their end (text: "The Hobbit" is)
+
+    def check(self, row: int, record: list[str]) -> None:
+        if len(record) != self.width:
+            raise QuotesDoNotHold(row, self.multiline)
+        if self.strict:
+            self._check_quoted(row, record)
+        else:
+            for cell in record:
+                if cell.startswith('"') and '""' in cell:  # a quote written twice in a quoted cell: CSV's writing
+                    raise QuotesDoNotHold(row)
+                self.wrapped += bool(WRAPPED.fullmatch(cell))
+                self.opened += cell.startswith('"') and not WRAPPED.fullmatch(cell)
+
+    def _check_quoted(self, row: int, record: list[str]) -> None:
+        """A quoted cell over several lines is CSV's writing, unless a tab file's cell holds lines that are whole
+        rows (each the header's tabs): a quote that never closed ran the rows after it into one, until a later
+        quote (an inch mark, `65"`) closed it where a cell ends."""
+        broken = [cell.splitlines()[1:] for cell in record if "\n" in cell or "\r" in cell]
+        if self.delimiter == "\t" and any(line.count("\t") == self.width - 1 for lines in broken for line in lines):
+            raise QuotesDoNotHold(row, self.multiline)
+        self.multiline = self.multiline or bool(broken)
+
+    def finish(self, rows: int) -> None:
+        """Read with quotes as text, cells that CSV quoting wraps whole outnumber those that only open with a
+        quote: the file quotes as CSV (one row of it broken), and its quotes are not text."""
+        if not self.strict and self.wrapped > self.opened:
+            raise QuotesDoNotHold(rows)
 
 
 def list_rows(lines: Iterable[str]) -> Iterator[list[str]]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
-from contextlib import closing, suppress
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..display import column_list, md_text
 from ..uploads import DELIMITER_NAMES, EMPTY, chosen_column, read_upload, table_delimiter, upload_lines
-from .quoting import QuotesDoNotHold, list_rows
+from .quoting import QuoteTrial, QuotesDoNotHold, list_rows
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 1_000
@@ -189,28 +189,33 @@ def _stray_quote(cell: str) -> bool:
 def _scan(lines: Iterator[str], column: str | None, quoting: int = csv.QUOTE_MINIMAL,
           strict: bool = False) -> tuple[_Opened, int, int]:
     """Read the table once to check it, holding no rows: how it opens, its text column, its rows. A trial of
-    quoting (`strict`, or QUOTE_NONE) stops at the first row that does not fit: QuotesDoNotHold."""
+    quoting (`strict`, or QUOTE_NONE: quoting.QuoteTrial) stops at the first row that does not fit it:
+    QuotesDoNotHold."""
     row = 0  # the file's row read last (a header is row 1)
-    trial = strict or quoting == csv.QUOTE_NONE
     try:
         table = _open_table(lines, column, quoting, strict)
         row = first = 0 if table.headerless else 1 + (table.subheader is not None)  # the header's rows
-        index = text_column(table.header, column)
         bad, count, width, stray_quote = [], 0, len(table.header), False
+        trial = QuoteTrial(quoting, strict, table.delimiter, width) \
+            if (strict or quoting == csv.QUOTE_NONE) and table.delimiter != ONE_COLUMN else None
+        if trial and not strict and any(cell.startswith('"') for cell in table.header):
+            raise QuotesDoNotHold(1)  # a file that quotes its header quotes its cells
+        index = text_column(table.header, column)
         for row, record in enumerate(table.rows, start=row + 1):
             if row > MAX_ROWS + first:
                 raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: "
                                  "split it into smaller files")
-            if quoting == csv.QUOTE_NONE and any('""' in cell for cell in record):
-                raise QuotesDoNotHold(row)  # a quote written twice is CSV's quoting: the file holds to it
-            if record and len(record) != width:
-                if trial:
-                    raise QuotesDoNotHold(row)
+            if trial and record:
+                trial.check(row, record)
+            elif record and len(record) != width:
                 count += 1
                 stray_quote = stray_quote or any(_stray_quote(cell) for cell in record)
                 bad += [(row, len(record))] if len(bad) < SHOWN_ROWS else []
     except csv.Error as error:
-        raise (QuotesDoNotHold(row + 1) if strict else ValueError(_csv_error(row + 1, error))) from None
+        raise (QuotesDoNotHold(row + 1, trial.multiline) if strict and trial
+               else ValueError(_csv_error(row + 1, error))) from None
+    if trial:
+        trial.finish(row)
     if count:
         raise ValueError(_ragged(bad, count, width, table.delimiter, stray_quote))
     return table, index, row - first
@@ -246,25 +251,40 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
                        separator_line=opened.separator_line, named_column=column, quoting=quoting)
 
 
-def _read_quotes(path: str | Path, column: str | None) -> tuple[tuple[_Opened, int, int], str, list[str], int]:
+# a table read: how it opened, its text column and rows; its encoding, the notes on reading it, its quoting
+Read = tuple[tuple[_Opened, int, int], str, list[str], int]
+
+
+def _read_quotes(path: str | Path, column: str | None) -> Read:
     """`read_upload(path, _scan)` with the quoting the file holds to, and that quoting: CSV's, where its quotes
-    hold as CSV quoting (most files, read once), else none, where every line then has the header's fields and the
-    header quotes no cell (a file that quotes its cells keeps CSV's), else CSV's as the csv module reads them (its
-    refusal naming the rows whose fields do not fit, or a note that quotes were dropped)."""
+    hold as CSV quoting (most files, read once); else none, where no quoted cell over several lines came before the
+    row they broke at, every line then has the header's fields, the header quotes no cell, no quoted cell holds a
+    quote written twice and more cells only open with a quote than are wrapped in quotes whole (QuoteTrial); else
+    CSV's as the csv module reads them (its refusal naming the rows whose fields do not fit, or a note)."""
     scan = partial(_scan, column=column)
     try:
         return *read_upload(path, partial(scan, strict=True)), csv.QUOTE_MINIMAL
     except QuotesDoNotHold as broken:
-        row = broken.row
-    with suppress(ValueError):  # read as written, a row has other fields than the header's: CSV's quoting, below
-        (opened, index, rows), encoding, notes = read_upload(path, partial(scan, quoting=csv.QUOTE_NONE))
-        if not any(cell.startswith('"') for cell in opened.header):
-            notes.append(f"The file's double quotes were read as part of its text, not as CSV quoting: row {row:,} "
-                         "has a cell whose quotes do not wrap it whole, and read as written every row has the "
-                         f"header's {len(opened.header)} fields.")
-            return (opened, index, rows), encoding, notes, csv.QUOTE_NONE
+        row, multiline = broken.row, broken.multiline
+    if not multiline and (read := _as_written(path, scan, row)) is not None:
+        return read
     (opened, index, rows), encoding, notes = read_upload(path, scan)
     notes.append(f"Row {row:,} has a cell that a double quote opens but does not close at the cell's end (“\"The "
-                 "Hobbit\" is a classic”): read as CSV, as the rest of the file is, such a cell loses its quotes. To "
-                 "keep them, put the whole cell in quotes and write each quote inside it twice.")
+                 "Hobbit\" is a classic”): read as CSV, as the rest of the file is, such a cell loses its quotes, "
+                 "and where its quote never closes, the rows after it run into it. To keep them, put the whole cell "
+                 "in quotes and write each quote inside it twice.")
     return (opened, index, rows), encoding, notes, csv.QUOTE_MINIMAL
+
+
+def _as_written(path: str | Path, scan: Callable, row: int) -> Read | None:
+    """The table read with its quotes as text (QUOTE_NONE), with a note naming `row` (where CSV's quoting broke),
+    where that reading fits it (QuoteTrial); else None. A refusal of the table so read (over MAX_ROWS rows) is the
+    file's."""
+    try:
+        (opened, index, rows), encoding, notes = read_upload(path, partial(scan, quoting=csv.QUOTE_NONE))
+    except QuotesDoNotHold:
+        return None
+    notes.append(f"The file's double quotes were read as part of its text, not as CSV quoting: row {row:,} has a "
+                 "cell whose quotes do not wrap it whole, and read as written every row has the header's "
+                 f"{len(opened.header)} fields.")
+    return (opened, index, rows), encoding, notes, csv.QUOTE_NONE
