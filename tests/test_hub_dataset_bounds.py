@@ -90,13 +90,14 @@ def test_a_dataset_the_app_cannot_read_says_why(hub, tmp_path, repo_id, message)
         load("sentiment", repo_id, tmp_path)
 
 
-def test_a_datasets_columns_named_in_the_boxes_are_read_under_their_roles(hub, tmp_path):
-    """The file a Hub dataset is written to names its columns by their roles: the visitor's names are not its."""
+def test_a_datasets_columns_named_in_the_boxes_are_read_under_their_own_names(hub, tmp_path):
+    """The file a Hub dataset is written to keeps its columns' names; the boxes' names, spelled in another case,
+    are read as the dataset's."""
     from rnn_demo.visitor_training import serve as training
 
-    source = training.source_of("sentiment", None, "user/stars", "", "train", {"text": "review", "label": "stars"},
+    source = training.source_of("sentiment", None, "user/stars", "", "train", {"text": "Review", "label": "stars"},
                                 tmp_path)
-    assert source.columns == {"text": "text", "label": "label"}
+    assert source.columns == {"text": "review", "label": "stars"}
     assert training.check_data("sentiment", source).summary["labels"].keys() == {"5", "1"}
 
 
@@ -118,10 +119,11 @@ def test_columns_past_an_uploads_size_are_refused_as_they_are_written(tmp_path):
     from datasets import Dataset
 
     from rnn_demo.sentiment.visitor import VISITOR
+    from rnn_demo.visitor_training.hub_table import write_roles
 
     wide = Dataset.from_dict({"text": ["a lovely warm film " * 1_600] * 2_000, "label": [1] * 2_000})
     with pytest.raises(ValueError, match=r"the dataset's columns pass 50 MB, more than an upload may hold"):
-        hub_data.write_roles(VISITOR.columns, wide, {}, tmp_path / "reviews.csv", VISITOR.max_rows)
+        write_roles(VISITOR.columns, wide, {}, tmp_path / "reviews.csv", VISITOR.max_rows)
 
 
 @pytest.mark.parametrize("split", ["train+train", "train[:50%]", "train[0:10]+train", "../train", ""])

@@ -216,30 +216,31 @@ def test_the_training_job_refuses_an_unknown_task_or_size():
 
 
 def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
-    """A loaded dataset's columns become the file an upload would be: class labels by name, columns found by their
-    usual names or named, and a missing one refused with the dataset's columns."""
+    """A loaded dataset becomes the file an upload of it would be: its table's columns under their own names, class
+    labels by name, the roles' columns found by their usual names (case and spaces aside) or named, a missing one
+    refused with the dataset's columns."""
     from datasets import ClassLabel, Dataset, Features, Value
 
-    from rnn_demo.visitor_training.hub_data import write_roles
+    from rnn_demo.visitor_training.hub_table import write_roles
     from rnn_demo.visitor_training.job import visitor_part
 
     def write_columns(task: str, dataset, columns: dict, path):  # the task's column roles, as the Train tab passes them
-        assert write_roles(visitor_part(task).columns, dataset, columns, path) == {
-            role.name: role.name for role in visitor_part(task).columns}  # written under the roles' names
-        return path
+        return write_roles(visitor_part(task).columns, dataset, columns, path)
 
     reviews = Dataset.from_dict({"sentence": ["so good", "so bad"], "label": [1, 0]},
                                 features=Features({"sentence": Value("string"),
                                                    "label": ClassLabel(names=["neg", "pos"])}))
-    path = write_columns("sentiment", reviews, {}, tmp_path / "reviews.csv")
-    assert path.read_text().splitlines() == ["text,label", "so good,pos", "so bad,neg"]
+    assert write_columns("sentiment", reviews, {}, tmp_path / "reviews.csv") == {"text": "sentence", "label": "label"}
+    assert (tmp_path / "reviews.csv").read_text().splitlines() == ["sentence,label", "so good,pos", "so bad,neg"]
     unlabelled = Dataset.from_dict({"sentence": ["so good", "not marked"], "label": [1, -1]},
                                    features=reviews.features)  # -1: the datasets' mark of a row with no label
-    path = write_columns("sentiment", unlabelled, {}, tmp_path / "unlabelled.csv")
-    assert path.read_text().splitlines() == ["text,label", "so good,pos", "not marked,"]
+    write_columns("sentiment", unlabelled, {}, tmp_path / "unlabelled.csv")
+    assert (tmp_path / "unlabelled.csv").read_text().splitlines() == ["sentence,label", "so good,pos", "not marked,"]
+    cased = Dataset.from_dict({" Review": ["so good", "so bad"], "LABEL": ["pos", "neg"]})
+    assert write_columns("sentiment", cased, {}, tmp_path / "cased.csv") == {"text": " Review", "label": "LABEL"}
     lines = Dataset.from_dict({"verse": ["to be", None, "or not"]})
-    path = write_columns("text", lines, {"text": "verse"}, tmp_path / "text.txt")
-    assert path.read_text() == "to be\n\nor not\n"
+    assert write_columns("text", lines, {"text": "verse"}, tmp_path / "text.txt") == {"text": "text"}
+    assert (tmp_path / "text.txt").read_text() == "to be\n\nor not\n"
     with pytest.raises(ValueError, match="name the text column: .* its columns are: 'verse'"):
         write_columns("text", lines, {}, tmp_path / "text.txt")
     with pytest.raises(ValueError, match="no column 'value'; its columns are: 'verse'"):
@@ -247,36 +248,45 @@ def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
 
 
 def test_a_hub_datasets_columns_the_guesses_miss_are_found_as_an_uploads_are(tmp_path):
-    """The guesses are matched as an upload's names are (case and spaces aside); where they miss a column, every
-    column a table holds is written under its own name and the task's upload reader finds them by the words in
-    their names, as in an upload (a dataset of "Review Text" and "Star Rating" was refused: name the columns)."""
+    """Where the guesses miss a column, the task's upload reader finds it by the words in its name, as in an upload
+    (a dataset of "Review Text" and "Star Rating" was refused: name the columns); what it reads beside its roles'
+    columns is there (an hour beside a date, the days off: they were left out, and the series refused); columns of
+    lists, records or files are not written, nor guessed, and a named one is refused (a red team's: go_emotions'
+    label lists were trained on as "[0, 2]")."""
     import pandas as pd
-    from datasets import Dataset, Features, Image, Value
+    from datasets import ClassLabel, Dataset, Features, Image, Sequence, Value
 
-    from rnn_demo.visitor_training.hub_data import write_roles
+    from rnn_demo.visitor_training.hub_table import write_roles
     from rnn_demo.visitor_training.job import prepare, visitor_part
 
-    cased = Dataset.from_dict({" Review": ["so good", "so bad"], "LABEL": ["pos", "neg"]})
-    assert write_roles(visitor_part("sentiment").columns, cased, {}, tmp_path / "cased.csv") == {
-        "text": "text", "label": "label"}
-    assert (tmp_path / "cased.csv").read_text().splitlines() == ["text,label", "so good,pos", "so bad,neg"]
-    reviews = Dataset.from_dict({"Review Text": [f"a {w} film, number {i}" for i in range(150) for w in ("good", "bad")],
-                                 "Star Rating": ["5", "1"] * 150, "poster": [None] * 300},
+    def written(task: str, dataset, columns: dict, path):
+        read_with = write_roles(visitor_part(task).columns, dataset, columns, path)
+        return read_with, prepare(task, str(path), read_with)
+
+    texts = [f"a {w} film, number {i}" for i in range(150) for w in ("good", "bad")]
+    reviews = Dataset.from_dict({"Review Text": texts, "Star Rating": ["5", "1"] * 150, "poster": [None] * 300,
+                                 "labels": [[0, 1]] * 300},
                                 features=Features({"Review Text": Value("string"), "Star Rating": Value("string"),
-                                                   "poster": Image()}))
-    path = tmp_path / "reviews.csv"
-    read_with = write_roles(visitor_part("sentiment").columns, reviews, {}, path)
-    assert read_with == {"text": None, "label": None} and path.read_text().splitlines()[0] == "Review Text,Star Rating"
-    assert prepare("sentiment", str(path), read_with).summary["labels"].keys() == {"5", "1"}
-    named = write_roles(visitor_part("sentiment").columns, reviews, {"label": "star rating"}, path)
-    assert named == {"text": None, "label": "Star Rating"}
-    hours = [str(stamp) for stamp in pd.date_range("2024-01-01", periods=24 * 60, freq="h")]  # PJM's hourly files
-    demand = Dataset.from_dict({"Datetime": hours, "AEP_MW": [13000.0 + 2000 * ((h % 24) > 8) + (h * 7919) % 311
-                                                               for h in range(1440)]})
-    path = tmp_path / "series.csv"
-    read_with = write_roles(visitor_part("forecast").columns, demand, {}, path)
-    assert read_with == {"time": None, "value": None, "temperature": None}
-    assert len(prepare("forecast", str(path), read_with).train) > 0
+                                                   "poster": Image(), "labels": Sequence(ClassLabel(names=["a", "b"]))}))
+    read_with, prepared = written("sentiment", reviews, {}, tmp_path / "reviews.csv")
+    assert read_with == {"text": None, "label": "Star Rating"} and prepared.summary["labels"].keys() == {"5", "1"}
+    assert (tmp_path / "reviews.csv").read_text().splitlines()[0] == "Review Text,Star Rating"
+    assert written("sentiment", reviews, {"text": "review text"}, tmp_path / "r.csv")[0]["text"] == "Review Text"
+    with pytest.raises(ValueError, match="column 'labels' holds lists, records or files, not one text or number a "
+                                         "row: name a column of those \\('Review Text', 'Star Rating'\\)"):
+        written("sentiment", reviews, {"label": "labels"}, tmp_path / "r.csv")
+    asked = Dataset.from_dict({"Opinion of the film": texts, "Would you recommend it?": ["yes", "no"] * 150})
+    with pytest.raises(ValueError, match=r"the file's columns are: Would you recommend it\?, Opinion of the film$"):
+        written("sentiment", asked, {}, tmp_path / "asked.csv")  # its header ended in "?": read as a list ("review")
+    named = {"text": "Opinion of the film", "label": "Would you recommend it?"}
+    assert written("sentiment", asked, named, tmp_path / "asked.csv")[1].summary["labels"].keys() == {"yes", "no"}
+    hours = pd.date_range("2024-01-01", periods=24 * 60, freq="h")  # PJM's hourly files; a date and its hour
+    load = [13000.0 + 2000 * (h.hour > 8) + (k * 7919) % 311 for k, h in enumerate(hours)]
+    for data, read_from in (({"Datetime": [str(h) for h in hours], "AEP_MW": load}, None),
+                            ({"Date": [h.strftime("%m/%d/%Y") for h in hours], "Hour": [h.hour + 1 for h in hours],
+                              "DA_Demand": load, "RT_Demand": load}, "RT_Demand")):
+        read_with, prepared = written("forecast", Dataset.from_dict(data), {"value": read_from}, tmp_path / "s.csv")
+        assert len(prepared.train) > 0 and read_with["value"] == read_from
 
 
 def test_a_refused_train_press_leaves_the_visitors_previous_model_where_it_was(tmp_path):
@@ -369,3 +379,28 @@ def test_a_short_run_can_be_scored_every_few_steps_and_its_plot_stacks_the_metri
     layout = progress_figure(items[:-1]).layout
     assert layout.xaxis.domain == layout.xaxis2.domain == (0.0, 1.0) and layout.yaxis.domain[0] > layout.yaxis2.domain[1]
     assert layout.yaxis2.title.text == "held-out bits<br>per character" and layout.xaxis2.title.text == "training step"
+
+
+def test_a_hub_dataset_too_wide_or_too_large_whole_is_read_by_its_roles_columns(tmp_path, monkeypatch):
+    """Past WHOLE_TABLE columns, or past an upload's size with columns the task does not read (raw HTML beside the
+    reviews), the roles' columns alone are written where each was found; else the refusal asks to name them (it
+    said to choose a smaller split, which naming the columns made needless: a red team's)."""
+    from datasets import Dataset
+
+    from rnn_demo.visitor_training import hub_table
+    from rnn_demo.visitor_training.hub_table import WHOLE_TABLE, write_roles
+    from rnn_demo.visitor_training.job import visitor_part
+
+    roles = visitor_part("sentiment").columns
+    wide = {"review": ["good film"] * 4, "label": ["pos"] * 4, **{f"f{k}": [0] * 4 for k in range(WHOLE_TABLE)}}
+    assert write_roles(roles, Dataset.from_dict(wide), {}, tmp_path / "w.csv") == {"text": "review", "label": "label"}
+    assert (tmp_path / "w.csv").read_text().splitlines()[0] == "review,label"
+    wide["Review Text"] = wide.pop("review")
+    with pytest.raises(ValueError, match=f"name the text column\\(s\\): the dataset has {WHOLE_TABLE + 2} columns"):
+        write_roles(roles, Dataset.from_dict(wide), {}, tmp_path / "w.csv")
+    monkeypatch.setattr(hub_table, "MAX_BYTES", 2_000)
+    large = {"review": ["good film"] * 40, "label": ["pos"] * 40, "raw_html": ["<p>" + "x" * 100] * 40}
+    assert write_roles(roles, Dataset.from_dict(large), {}, tmp_path / "l.csv") == {"text": "review", "label": "label"}
+    large["Opinion"] = large.pop("review")
+    with pytest.raises(ValueError, match="pass 0 MB.*; or name the text column\\(s\\), so that only those are read"):
+        write_roles(roles, Dataset.from_dict(large), {}, tmp_path / "l.csv")

@@ -7,14 +7,13 @@ by row, with its memory (READ_MEMORY_BYTES), the size of each file it writes (MA
 (LOAD_SECONDS, every download of every thread included) bounded: the process is killed when it passes one, so a
 dataset that grows when read, or a Hub that trickles, costs that request only. As the process reads this one
 dataset and nothing else, huggingface_hub's client is bounded there process-wide (`hub_deadline.bound_process`:
-timeouts, and the deadline checked inside each transfer), which the app's own process never is. The chosen
-columns are written as the file an upload would be (a text file, or a CSV), stopping as soon as they pass what an
-upload may hold, so what follows (the checks, the preview, the training) is the upload's own. The process is
+timeouts, and the deadline checked inside each transfer), which the app's own process never is. The dataset is
+written as the file an upload of it would be (hub_table.py: a text file, or a CSV), stopping as soon as it passes
+what an upload may hold, so what follows (the checks, the preview, the training) is the upload's own. The process is
 told the task's file name and column roles, so it starts without torch or the registry (about 1 s less).
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -23,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -32,9 +31,8 @@ from .. import hub_deadline
 from ..child_env import visitor_environment
 from ..display import quoted
 from ..plugin import ColumnRole
-from ..uploads import MAX_BYTES, MAX_TEXT_CHARS, find_column
+from .hub_table import MB, write_roles
 
-MB = 1024 * 1024
 MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files, as the Hub lists them
 READ_MEMORY_BYTES = 1024 * MB  # the reading process's data (heap, private mappings): a batch of rows
 MAX_FILE_BYTES = MAX_DATASET_BYTES + MB  # any one file the reading process writes: a download, or the output
@@ -200,108 +198,6 @@ def _explained(repo_id: str, seconds: float) -> Iterator[None]:
             raise
         raise ValueError(f"could not read the dataset {repo_id}: a data file of it is not a regular table "
                          f"({quoted(str(error).strip().splitlines()[0], 120)})") from None
-
-
-def column_names(dataset) -> list[str]:
-    """A dataset's columns; a streamed one whose features are not declared shows them in its first row."""
-    if dataset.column_names is not None:
-        return list(dataset.column_names)
-    first = next(iter(dataset.take(1)), None)
-    return list(first) if first else []
-
-
-def _column(names: list[str], wanted: str | None, role: ColumnRole) -> str | None:
-    """The column for `role`: the one named, else the first of the role's guesses the dataset has, either matched as
-    an upload's names are (find_column: spaces around and case aside); None where it has none of the guesses."""
-    if wanted:
-        if (found := find_column(names, wanted)) is None:
-            raise ValueError(f"the dataset has no column {quoted(wanted)}; its columns are: "
-                             f"{', '.join(map(quoted, names))}")
-        return found
-    return next((found for guess in role.guesses if (found := find_column(names, guess)) is not None), None)
-
-
-def _too_large(what: str) -> ValueError:
-    return ValueError(f"the dataset's {what}, more than an upload may hold: choose a smaller config or split, or "
-                      "train with `python -m rnn_demo train` on your own machine")
-
-
-def _table_columns(dataset, names: list[str]) -> list[str]:
-    """The columns a table upload could hold: text, numbers, truth values and class labels (not images, lists or
-    records); every column where the dataset declares no types."""
-    features = dataset.features
-    return names if not features else [name for name in names
-                                       if type(features.get(name)).__name__ in ("Value", "ClassLabel")]
-
-
-def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path, max_rows: int | None = None
-                ) -> dict[str, str | None]:
-    """The columns of `dataset` that play `task_roles` (`columns` names them, else each role's guesses), written to
-    `path` as an upload would be: a `.txt` file's one column a line per row, else a CSV under the roles' names (a
-    ClassLabel column by its label names, an unlabelled row's -1 left blank); where the guesses miss a role, a CSV
-    of every column a table could hold under the dataset's own names, for the task's upload reader to find its
-    columns in as it does in an upload's (by the words in their names), or to ask for them naming the dataset's. A
-    ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS, MAX_BYTES) or `max_rows` rows. Returns the
-    columns to read the file with, by role."""
-    names = column_names(dataset)
-    roles = [role for role in task_roles  # an optional column the dataset lacks: gone without
-             if not role.optional or columns.get(role.name) or any(find_column(names, g) for g in role.guesses)]
-    chosen = [_column(names, columns.get(role.name), role) for role in roles]
-    if path.suffix == ".txt":
-        if chosen[0] is None:
-            raise ValueError(f"name the {roles[0].name} column: the dataset has none called "
-                             f"{' or '.join(roles[0].guesses)}; its columns are: {', '.join(map(quoted, names))}")
-        _write_text(_rows(dataset, chosen[:1]), path)
-        return {roles[0].name: roles[0].name}
-    if None in chosen:  # the upload reader's own finding, on the dataset's own names
-        _write_table(dataset, _table_columns(dataset, names), None, path, max_rows)
-        return {role.name: find_column(names, columns[role.name]) if columns.get(role.name) else None
-                for role in task_roles}
-    _write_table(dataset, chosen, [role.name for role in roles], path, max_rows)
-    return {role.name: role.name if role in roles else None for role in task_roles}
-
-
-def _write_table(dataset, chosen: list[str], header: list[str] | None, path: Path, max_rows: int | None) -> None:
-    """The `chosen` columns as a CSV under `header` (None: their own names), checked as they are written."""
-    features = dataset.features or {}
-    labels = [getattr(features.get(name), "names", None) for name in chosen]  # a ClassLabel column: its names
-    written = 0  # characters: at least one byte each
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(chosen if header is None else header)
-        for count, values in enumerate(_rows(dataset, chosen), start=1):
-            if max_rows and count > max_rows:
-                raise _too_large(f"rows pass {max_rows:,}")
-            row = [_label_name(named, value) if named else value for named, value in zip(labels, values)]
-            written += sum(len(str(value)) for value in row) + len(row)
-            if written > MAX_BYTES:
-                raise _too_large(f"columns pass {MAX_BYTES // MB} MB")
-            writer.writerow(row)
-
-
-def _label_name(names: list[str], value: int | None) -> str | None:
-    """A ClassLabel value's name; None (no label) for -1, the datasets' mark of an unlabelled row (a test split's),
-    and for any value outside the names."""
-    return names[value] if isinstance(value, int) and 0 <= value < len(names) else None
-
-
-def _rows(dataset, names: list[str]) -> Iterable[tuple]:
-    """The chosen columns' values, row by row, read a thousand rows at a time."""
-    for batch in dataset.select_columns(names).iter(batch_size=1000):
-        yield from zip(*(batch[name] for name in names))
-
-
-def _write_text(rows: Iterable[tuple], path: Path) -> Path:
-    """The column's rows, one per line."""
-    written = 0
-    with open(path, "w", encoding="utf-8") as out:
-        for (line,) in rows:
-            piece = f"{'' if line is None else line}\n"
-            written += len(piece)
-            if written > MAX_TEXT_CHARS:
-                raise _too_large(f"text passes {MAX_TEXT_CHARS:,} characters")
-            out.write(piece)
-    return path
 
 
 if __name__ == "__main__":
