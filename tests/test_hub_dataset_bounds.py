@@ -65,9 +65,9 @@ def hub(tmp_path_factory):
 
 def load(task: str, repo_id: str, folder, split: str = "train", columns: dict | None = None):
     """The file the dataset is written to (and the columns to read it with checked: the role's name)."""
-    path, read_with = hub_data.dataset_file(task, repo_id, "", split, columns or {}, folder)
-    assert task != "text" or read_with == {"text": "text"}
-    return path
+    written = hub_data.dataset_file(task, repo_id, "", split, columns or {}, folder)
+    assert task != "text" or (written.columns, written.left_out) == ({"text": "text"}, [])
+    return written.path
 
 
 def test_a_healthy_dataset_is_written_as_an_upload_would_be(hub, tmp_path):

@@ -86,7 +86,8 @@ def test_a_labelled_file_whose_quotes_are_text_trains_on_its_rows_as_written(tmp
     # a quote never closed in a tab file, closed rows later by an inch mark at a cell's end: strict CSV took the rows
     # between as one cell, silently; lines that are whole rows inside a cell say the quotes are text
     ('rating\ttitle\tbody\n5\tGood\t"Worth it<br />Love it\n4\tok\tfine\n3\tmeh\tfine too\n5\tTV\tGreat 65"\n'
-     '2\tbad\tbroke\n', ['"Worth it<br />Love it', "fine", "fine too", 'Great 65"', "broke"], "read as part of its text"),
+     '2\tbad\tbroke\n', ['"Worth it<br />Love it', "fine", "fine too", 'Great 65"', "broke"],
+     "read as part of its text"),
     # a quote written twice outside a quoted cell is no CSV quoting: the unclosed quote no longer runs 39 rows together
     ('id\ttitle\tbody\n1\tThe 12"" Pan\tCooks well.\n2\tok\t"Worth it.<br />Love it\n3\tfine\tGood.\n',
      ["Cooks well.", '"Worth it.<br />Love it', "Good."], "read as part of its text"),

@@ -267,7 +267,8 @@ def test_a_hub_datasets_columns_the_guesses_miss_are_found_as_an_uploads_are(tmp
     reviews = Dataset.from_dict({"Review Text": texts, "Star Rating": ["5", "1"] * 150, "poster": [None] * 300,
                                  "labels": [[0, 1]] * 300},
                                 features=Features({"Review Text": Value("string"), "Star Rating": Value("string"),
-                                                   "poster": Image(), "labels": Sequence(ClassLabel(names=["a", "b"]))}))
+                                                   "poster": Image(),
+                                                   "labels": Sequence(ClassLabel(names=["a", "b"]))}))
     read_with, prepared = written("sentiment", reviews, {}, tmp_path / "reviews.csv")
     assert read_with == {"text": None, "label": "Star Rating"} and prepared.summary["labels"].keys() == {"5", "1"}
     assert (tmp_path / "reviews.csv").read_text().splitlines()[0] == "Review Text,Star Rating"
@@ -404,3 +405,24 @@ def test_a_hub_dataset_too_wide_or_too_large_whole_is_read_by_its_roles_columns(
     large["Opinion"] = large.pop("review")
     with pytest.raises(ValueError, match="pass 0 MB.*; or name the text column\\(s\\), so that only those are read"):
         write_roles(roles, Dataset.from_dict(large), {}, tmp_path / "l.csv")
+
+
+def test_a_hub_datasets_columns_left_out_of_its_file_are_named_in_what_the_check_says(tmp_path):
+    """The reader's messages list "the file's columns": a dataset's columns of lists (go_emotions' labels) are not
+    in the file, and were missing from the refusal that asked for a label column (a red team's)."""
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
+
+    from rnn_demo.visitor_training import serve as training
+    from rnn_demo.visitor_training.hub_table import left_out, write_roles
+    from rnn_demo.visitor_training.job import visitor_part
+
+    emotions = Dataset.from_dict({"text": ["so good", "so bad"] * 150, "labels": [[0, 1]] * 300, "id": ["a"] * 300},
+                                 features=Features({"text": Value("string"), "id": Value("string"),
+                                                    "labels": Sequence(ClassLabel(names=["joy", "anger"]))}))
+    path = tmp_path / "reviews.csv"
+    read_with = write_roles(visitor_part("sentiment").columns, emotions, {}, path)
+    source = training.Source(str(path), "the Hub dataset user/emotions", read_with, "user/emotions",
+                             tuple(left_out(emotions)))
+    with pytest.raises(ValueError, match=r"the file's columns are: text, id \(the dataset's labels hold lists, records "
+                                         r"or files, one a row, and were not read\)"):
+        training.check_data("sentiment", source)

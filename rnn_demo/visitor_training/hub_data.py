@@ -26,12 +26,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
 from .. import hub_deadline
 from ..child_env import visitor_environment
 from ..display import quoted
 from ..plugin import ColumnRole
-from .hub_table import MB, write_roles
+from .hub_table import MB, left_out, write_roles
 
 MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files, as the Hub lists them
 READ_MEMORY_BYTES = 1024 * MB  # the reading process's data (heap, private mappings): a batch of rows
@@ -59,11 +60,19 @@ def check_name(value: str | None, what: str, default: str | None) -> str | None:
     return value
 
 
+class Written(NamedTuple):
+    """A Hub dataset written as an upload: the file, the columns to read it with by role (write_roles), and the
+    dataset's columns it leaves out (lists, records, files)."""
+
+    path: Path
+    columns: dict[str, str | None]
+    left_out: list[str]
+
+
 def dataset_file(task: str, repo_id: str, config: str | None, split: str | None, columns: dict[str, str | None],
-                 folder: Path) -> tuple[Path, dict[str, str | None]]:
-    """The columns `task` reads from the Hub dataset, as a file in `folder` (the name its plug-in gives), read by a
-    bounded child process, and the columns to read that file with (write_roles); on any failure nothing it wrote is
-    left behind."""
+                 folder: Path) -> Written:
+    """The Hub dataset as the file `task` reads, in `folder` (the name its plug-in gives), written by a bounded child
+    process; on any failure nothing it wrote is left behind."""
     from .job import visitor_part  # the registry, in the app: the reading process is told what it needs
 
     part = visitor_part(task)
@@ -77,7 +86,7 @@ def dataset_file(task: str, repo_id: str, config: str | None, split: str | None,
         answer = _read_in_child(request)
         if "error" in answer:
             raise ValueError(answer["error"])
-        return out, answer["columns"]
+        return Written(out, answer["columns"], answer["left_out"])
     except BaseException:
         out.unlink(missing_ok=True)
         raise
@@ -136,7 +145,7 @@ def _child_main() -> None:  # runs in the reading process
             path = folder / request["file"]
             roles = [ColumnRole(**{**role, "guesses": tuple(role["guesses"])}) for role in request["roles"]]
             read_with = write_roles(roles, dataset, request["columns"], path, request["max_rows"])
-        print(json.dumps({"path": str(path), "columns": read_with}))
+        print(json.dumps({"path": str(path), "columns": read_with, "left_out": left_out(dataset)}))
     except ValueError as error:
         print(json.dumps({"error": str(error)}))
     except MemoryError:

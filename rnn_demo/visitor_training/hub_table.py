@@ -14,7 +14,7 @@ from ..uploads import MAX_BYTES, MAX_TEXT_CHARS, find_column
 
 MB = 1024 * 1024
 WHOLE_TABLE = 100  # columns at most written whole (past them, only the roles' columns, found or named)
-SENTENCE_ENDS = (".", "!", "?", "…")  # a header line that ends so may read as one review of a list to an upload reader
+SENTENCE_ENDS = (".", "!", "?", "…")  # a header line ending so may read as a list's first review to an upload reader
 
 
 def column_names(dataset) -> list[str]:
@@ -60,6 +60,13 @@ def _table_columns(dataset, names: list[str]) -> list[str]:
             type(dataset.features[name]).__name__ == "Value" and "binary" not in dataset.features[name].dtype)]
     first = next(iter(dataset.take(1)), {})
     return [name for name in names if isinstance(first.get(name), (str, int, float, bool, type(None)))]
+
+
+def left_out(dataset) -> list[str]:
+    """The dataset's columns that no file of it holds: lists, records, files (_table_columns)."""
+    names = column_names(dataset)
+    table = set(_table_columns(dataset, names))
+    return [name for name in names if name not in table]
 
 
 def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path, max_rows: int | None = None

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..backbone import CELL_LABELS
-from ..display import md_text, number_text, two_lines
+from ..display import column_list, md_text, number_text, two_lines
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..result_files import ResultFiles
 from .card import summary_lines
@@ -50,6 +50,7 @@ class Source:
     name: str
     columns: dict[str, str | None]
     hub_id: str | None = None  # the Hub dataset it was read from, if it was
+    left_out: tuple[str, ...] = ()  # the Hub dataset's columns the file does not hold (lists, records, files)
 
 
 HUB_READS_PER_CLIENT = 1  # Hub datasets one client address may have being read at once (a process each, up to 1 GB)
@@ -87,15 +88,24 @@ def source_of(task: str, upload: str | None, dataset: str | None, config: str | 
     from .hub_data import dataset_file
 
     with hub_read_share(client):
-        path, written = dataset_file(task, dataset, config, split, columns, folder)
+        written = dataset_file(task, dataset, config, split, columns, folder)
     config, split = (config or "").strip(), split or "train"
     where = f"config {config}, split {split}" if config else f"split {split}"
-    return Source(str(path), f"the Hub dataset {dataset.strip()} ({where})", written, dataset.strip())
+    return Source(str(written.path), f"the Hub dataset {dataset.strip()} ({where})", written.columns, dataset.strip(),
+                  tuple(written.left_out))
 
 
 def check_data(task: str, source: Source) -> Prepared:
-    """The source read and checked for `task` as the training job will read it (bad input: ValueError)."""
-    return prepare(task, source.path, source.columns)
+    """The source read and checked for `task` as the training job will read it (bad input: ValueError); of a Hub
+    dataset, what it says names the columns left out of the file, which the reader's "the file's columns" omit."""
+    left_out = (f"the dataset's {column_list(source.left_out)} hold lists, records or files, one a row, and were "
+                "not read") if source.left_out else ""
+    try:
+        prepared = prepare(task, source.path, source.columns)
+    except ValueError as error:
+        raise ValueError(f"{error} ({left_out})" if left_out else str(error)) from None
+    prepared.notes += [left_out[0].upper() + left_out[1:] + "."] if left_out else []
+    return prepared
 
 
 def summary_markdown(prepared: Prepared, source: Source) -> str:
