@@ -122,12 +122,21 @@ def test_a_passage_is_checked_before_it_is_read(text, message):
         read_passage(model, text)
 
 
-def test_the_unrolled_figures_colour_scale_stays_beside_its_first_steps():
-    """Its colour bar ran the figure's whole height (thousands of pixels for a long input): 240 px, at the top."""
+def test_the_unrolled_figure_shows_the_state_through_time_and_one_step_at_a_time():
+    """A panel per step down the page made a 12-character input's figure thousands of pixels tall: the state h_t
+    after each step on top, one step's computation below, picked with a slider, every step's panel in the figure
+    (for API clients); one colour bar, 200 px, at the top."""
     from rnn_demo.inside.plots import unrolled_figure
     from rnn_demo.inside.unrolled import unrolled_view
 
-    figure = unrolled_figure(unrolled_view(tiny_model("lstm"), "ROMEO: hello", layer=1))
+    view = unrolled_view(tiny_model("lstm"), "ROMEO: hello", layer=1)
+    figure = unrolled_figure(view)
     scales = [trace.colorbar for trace in figure.data if trace.showscale]
-    assert len(scales) == 1 and (scales[0].len, scales[0].lenmode, scales[0].yanchor) == (240, "pixels", "top")
-    assert figure.layout.height > 1000  # a tall figure: 12 steps of the LSTM's rows
+    assert len(scales) == 1 and (scales[0].len, scales[0].lenmode, scales[0].yanchor) == (200, "pixels", "top")
+    state, *steps = figure.data
+    assert [list(row) for row in state.z] == view.values[:, -1, :64].tolist() and len(steps) == 12  # h_t's row
+    assert [trace.visible for trace in steps] == [True] + [False] * 11 and figure.layout.height < 1000
+    slider = figure.layout.sliders[0]
+    assert [step.label for step in slider.steps] == [f"{t + 1} {ch}" for t, ch in enumerate(view.characters)]
+    assert slider.steps[4].args[0]["visible"] == [True] + [t == 4 for t in range(12)]
+    assert slider.steps[4].args[1]["annotations[1].text"].startswith("step 5: read O → next: ")

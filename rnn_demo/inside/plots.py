@@ -33,7 +33,8 @@ def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
     figure = make_subplots(rows=2, cols=1, row_heights=[state_px, step_px], vertical_spacing=90 / (state_px + step_px),
                            subplot_titles=["h_t after each step", _step_title(view, 0)])
     colours = {"zmin": -3, "zmax": 3, "zmid": 0, "colorscale": DIVERGING}
-    figure.add_trace(go.Heatmap(z=shown[:, -1].tolist(), y=labels, x=units_x, colorbar=SCALE, **colours,
+    figure.add_trace(go.Heatmap(z=shown[:, -1].tolist(), y=labels, x=units_x, showscale=True, colorbar=SCALE,
+                                **colours,
                                 hovertemplate="step %{y}<br>h_t, unit %{x}: %{z:.3f}<extra></extra>"), row=1, col=1)
     for t in range(steps):
         figure.add_trace(go.Heatmap(z=shown[t].tolist(), y=view.rows, x=units_x, visible=t == 0, showscale=False,
