@@ -58,14 +58,17 @@ def test_a_file_whose_quotes_are_text_is_read_as_written_and_said(tmp_path):
 @pytest.mark.parametrize("data, texts, note", [
     # CSV quoting that holds: read as CSV, no note
     ('id,text\n1,"Fine, really"\n2,"He said ""wow"""\n', ["Fine, really", 'He said "wow"'], None),
-    # one cell's quotes do not hold, but read as written the quoted comma splits a row: CSV's reading, said
-    ('id,text\n1,"The Hobbit" is a classic\n2,"Fine, really"\n', ["The Hobbit is a classic", "Fine, really"],
-     'Row 2 has a cell that a double quote opens but does not close at the cell\'s end'),
-    # a quote written twice is CSV's writing, and a file that quotes its header quotes its cells: CSV's, said
-    ('id,text\n1,"The ""x"" one" and more\n2,fine\n', ['The "x" one and more', "fine"], "Row 2 has a cell"),
-    ('"id","text"\n"1","The Hobbit" is a classic\n', ["The Hobbit is a classic"], "Row 2 has a cell"),
+    # one cell's quotes do not hold, and read as written the quoted comma splits a row: each line as CSV where its
+    # quotes hold on it (a quote written twice, a file that quotes its header: CSV's), else as written, said
+    ('id,text\n1,"The Hobbit" is a classic\n2,"Fine, really"\n', ['"The Hobbit" is a classic', "Fine, really"],
+     "Row 2 has a cell that a double quote opens but does not close where the cell ends: each line was read as one"),
+    ('id,text\n1,"The ""x"" one" and more\n2,"fine"\n', ['"The ""x"" one" and more', "fine"], "Row 2 has a cell"),
+    ('"id","text"\n"1","The Hobbit" is a classic\n', ['"The Hobbit" is a classic'], "Row 2 has a cell"),
+    # a red team's: the csv module ran the 3 rows after an unclosed quote into its cell (50 reviews read as 11)
+    ('id,text\n1,"Fine, really"\n2,"Unclosed review\n3,fine\n4,also fine\n5,last\n',
+     ["Fine, really", '"Unclosed review', "fine", "also fine", "last"], "Row 3 has a cell"),
 ])
-def test_a_file_that_quotes_as_csv_keeps_csvs_reading(tmp_path, data, texts, note):
+def test_a_file_that_quotes_as_csv_keeps_its_quoting_where_it_holds(tmp_path, data, texts, note):
     table = read_review_table(_upload(tmp_path, data))
     assert [record[table.column] for record in table.records()] == texts
     quote_notes = [n for n in table.notes if "quote" in n.lower()]
@@ -93,8 +96,8 @@ def test_a_labelled_file_whose_quotes_are_text_trains_on_its_rows_as_written(tmp
      ["Cooks well.", '"Worth it.<br />Love it', "Good."], "read as part of its text"),
     # a file that quotes as CSV (most quoted cells wrapped whole), one row broken: its labels keep no quotes
     ('text,label\n"Great film","pos"\n"The "Hobbit" rocks","pos"\n"bad","neg"\n',
-     ["Great film", 'The Hobbit" rocks"', "bad"], "Row 3 has a cell"),
-    ('id,text\n1,"Great film" \n2,"ok"\n', ["Great film ", "ok"], "Row 2 has a cell"),
+     ["Great film", '"The "Hobbit" rocks"', "bad"], "Row 3 has a cell"),
+    ('id,text\n1,"Great film" \n2,"ok"\n', ["Great film", "ok"], "Row 2 has a cell"),
     # a quoted review over two lines read whole before the row that breaks: CSV's, its lines not split into rows
     ('label,text\npos,"First para.\nSecond para, short."\nneg,"The Hobbit" is dull\n',
      ["First para.\nSecond para, short.", "The Hobbit is dull"], "Row 3 has a cell"),

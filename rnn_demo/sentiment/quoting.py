@@ -18,6 +18,28 @@ QUOTED = re.compile(r'((?:[^"]|"")*+)"')
 
 # A cell wrapped whole in quotes as CSV writes one (spaces after it aside), read with no quoting
 WRAPPED = re.compile(r'"(?:[^"]|"")*"\s*')
+# How a table's quotes are read: CSV's quoting as the csv module reads it, strictly (a quote that does not hold is an
+# error), not at all (quotes are text), or line by line (each line a row: CSV's quoting where it holds on the line)
+CSV, STRICT, AS_WRITTEN, BY_LINE = "csv", "strict", "as written", "by line"
+
+
+def table_rows(lines: Iterable[str], delimiter: str, reading: str) -> Iterator[list[str]]:
+    """The rows of a table of `delimiter`-separated cells, its quotes read as `reading` says."""
+    if reading == BY_LINE:
+        return (_line_row(line, delimiter) for line in lines)
+    return csv.reader(lines, delimiter=delimiter, strict=reading == STRICT,
+                      quoting=csv.QUOTE_NONE if reading == AS_WRITTEN else csv.QUOTE_MINIMAL)
+
+
+def _line_row(line: str, delimiter: str) -> list[str]:
+    """One line's cells: as CSV where its quotes hold on it, else as written ([] for a blank line)."""
+    if not line.strip("\r\n"):
+        return []
+    try:
+        return next(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error:  # a quote that does not close where its cell ends, or on its line: text, but for whole cells
+        return [cell.rstrip()[1:-1].replace('""', '"') if WRAPPED.fullmatch(cell) else cell
+                for cell in next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
 
 
 class QuotesDoNotHold(ValueError):
@@ -31,11 +53,10 @@ class QuotesDoNotHold(ValueError):
 
 @dataclass
 class QuoteTrial:
-    """A table read once with `quoting` (`strict` CSV quoting, or QUOTE_NONE: quotes as text) to see whether the
-    file holds to it: `check` each row, then `finish`; either raises QuotesDoNotHold where it does not."""
+    """A table read once with a `reading` of its quotes other than CSV's (STRICT, AS_WRITTEN, BY_LINE) to see
+    whether the file holds to it: `check` each row, then `finish`; either raises QuotesDoNotHold where it does not."""
 
-    quoting: int
-    strict: bool
+    reading: str
     delimiter: str
     width: int  # the header's fields
     multiline: bool = False  # strict: a quoted cell over several lines read whole
@@ -45,9 +66,9 @@ class QuoteTrial:
     def check(self, row: int, record: list[str]) -> None:
         if len(record) != self.width:
             raise QuotesDoNotHold(row, self.multiline)
-        if self.strict:
+        if self.reading == STRICT:
             self._check_quoted(row, record)
-        else:
+        elif self.reading == AS_WRITTEN:
             for cell in record:
                 if cell.startswith('"') and '""' in cell:  # a quote written twice in a quoted cell: CSV's writing
                     raise QuotesDoNotHold(row)
@@ -66,7 +87,7 @@ class QuoteTrial:
     def finish(self, rows: int) -> None:
         """Read with quotes as text, cells that CSV quoting wraps whole outnumber those that only open with a
         quote: the file quotes as CSV (one row of it broken), and its quotes are not text."""
-        if not self.strict and self.wrapped > self.opened:
+        if self.wrapped > self.opened:
             raise QuotesDoNotHold(rows)
 
 

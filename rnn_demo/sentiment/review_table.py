@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..display import column_list, md_text
 from ..uploads import DELIMITER_NAMES, EMPTY, chosen_column, read_upload, table_delimiter, upload_lines
-from .quoting import QuoteTrial, QuotesDoNotHold, list_rows
+from .quoting import AS_WRITTEN, BY_LINE, CSV, STRICT, QuoteTrial, QuotesDoNotHold, list_rows, table_rows
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 1_000
@@ -48,12 +48,12 @@ class ReviewTable:
     notes: list[str] = field(default_factory=list)
     separator_line: bool = False  # the file starts with Excel's `sep=;`: the result does too
     named_column: str | None = None  # the column the visitor named (a one-column file's first line is then its name)
-    quoting: int = csv.QUOTE_MINIMAL  # csv.QUOTE_NONE where the file's quotes are text (read_review_table)
+    reading: str = CSV  # how its quotes are read (quoting.py; read_review_table)
 
     def records(self) -> Iterator[list[str]]:
         """The data rows in order, each with the header's fields (a blank line gives empty ones)."""
         with closing(upload_lines(self.path, self.encoding)) as lines:
-            for record in _open_table(lines, self.named_column, self.quoting).rows:
+            for record in _open_table(lines, self.named_column, self.reading).rows:
                 yield record or [""] * len(self.header)
 
     @property
@@ -74,12 +74,10 @@ class _Opened:
     subheader: list[str] | None = None  # a survey's second header row, left out
 
 
-def _open_table(lines: Iterator[str], column: str | None, quoting: int = csv.QUOTE_MINIMAL,
-                strict: bool = False) -> _Opened:
+def _open_table(lines: Iterator[str], column: str | None, reading: str = CSV) -> _Opened:
     """The first line that is not blank (after an Excel `sep=;` line) is the header, unless the file has one column
     (`_one_column`), no `column` was named and that line reads as a review (`_reads_as_review`). A table's rows are
-    read by the csv module with `quoting` (`strict`: a quote that does not hold is a csv.Error), a one-column file's
-    lines by `list_rows`."""
+    read with its quotes as `reading` says (quoting.table_rows), a one-column file's lines by `list_rows`."""
     for line in lines:
         if line.strip():
             break
@@ -91,7 +89,7 @@ def _open_table(lines: Iterator[str], column: str | None, quoting: int = csv.QUO
     elif _one_column(line, delimiter, column):
         delimiter = ONE_COLUMN  # a review's commas stay in it
     reader = list_rows(chain([line], lines)) if delimiter == ONE_COLUMN else \
-        csv.reader(chain([line], lines), delimiter=delimiter, quoting=quoting, strict=strict)
+        table_rows(chain([line], lines), delimiter, reading)
     header = next(reader)
     if delimiter == ONE_COLUMN and not column and _reads_as_review(header[0]):
         return _Opened(delimiter, named, [HEADERLESS_COLUMN], chain([header], reader), headerless=True)
@@ -186,19 +184,18 @@ def _stray_quote(cell: str) -> bool:
     return cell.rstrip().endswith('"') or cell.count('"') % 2 == 1
 
 
-def _scan(lines: Iterator[str], column: str | None, quoting: int = csv.QUOTE_MINIMAL,
-          strict: bool = False) -> tuple[_Opened, int, int]:
-    """Read the table once to check it, holding no rows: how it opens, its text column, its rows. A trial of
-    quoting (`strict`, or QUOTE_NONE: quoting.QuoteTrial) stops at the first row that does not fit it:
+def _scan(lines: Iterator[str], column: str | None, reading: str = CSV) -> tuple[_Opened, int, int]:
+    """Read the table once to check it, holding no rows: how it opens, its text column, its rows. A reading of its
+    quotes other than CSV's is a trial (quoting.QuoteTrial) that stops at the first row that does not fit it:
     QuotesDoNotHold."""
     row = 0  # the file's row read last (a header is row 1)
     try:
-        table = _open_table(lines, column, quoting, strict)
+        table = _open_table(lines, column, reading)
         row = first = 0 if table.headerless else 1 + (table.subheader is not None)  # the header's rows
         bad, count, width, stray_quote = [], 0, len(table.header), False
-        trial = QuoteTrial(quoting, strict, table.delimiter, width) \
-            if (strict or quoting == csv.QUOTE_NONE) and table.delimiter != ONE_COLUMN else None
-        if trial and not strict and any(cell.startswith('"') for cell in table.header):
+        trial = QuoteTrial(reading, table.delimiter, width) if reading != CSV and table.delimiter != ONE_COLUMN \
+            else None
+        if trial and reading == AS_WRITTEN and any(cell.startswith('"') for cell in table.header):
             raise QuotesDoNotHold(1)  # a file that quotes its header quotes its cells
         index = text_column(table.header, column)
         for row, record in enumerate(table.rows, start=row + 1):
@@ -212,7 +209,7 @@ def _scan(lines: Iterator[str], column: str | None, quoting: int = csv.QUOTE_MIN
                 stray_quote = stray_quote or any(_stray_quote(cell) for cell in record)
                 bad += [(row, len(record))] if len(bad) < SHOWN_ROWS else []
     except csv.Error as error:
-        raise (QuotesDoNotHold(row + 1, trial.multiline) if strict and trial
+        raise (QuotesDoNotHold(row + 1, trial.multiline) if trial
                else ValueError(_csv_error(row + 1, error))) from None
     if trial:
         trial.finish(row)
@@ -232,7 +229,7 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     """Check an uploaded CSV, streamed from `path`, and find its text column (`column`, else one of TEXT_COLUMNS,
     else the only one). Refuses, naming the problem: over MAX_ROWS rows, rows whose field count is not the
     header's, binary data, an over-long line or cell."""
-    (opened, index, rows), encoding, notes, quoting = _read_quotes(path, column)
+    (opened, index, rows), encoding, notes, reading = _read_quotes(path, column)
     if opened.delimiter in ";\t":
         notes.append(f"The file was read as {DELIMITER_NAMES[opened.delimiter]}-separated (its header has no comma); "
                      "the result is too.")
@@ -248,7 +245,7 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
     if encoding == "utf-16":
         notes.append("The file is UTF-16: it was read as such, and the result is UTF-8.")
     return ReviewTable(Path(path), encoding, opened.delimiter, opened.header, index, rows, notes,
-                       separator_line=opened.separator_line, named_column=column, quoting=quoting)
+                       separator_line=opened.separator_line, named_column=column, reading=reading)
 
 
 # a table read: how it opened, its text column and rows; its encoding, the notes on reading it, its quoting
@@ -256,35 +253,34 @@ Read = tuple[tuple[_Opened, int, int], str, list[str], int]
 
 
 def _read_quotes(path: str | Path, column: str | None) -> Read:
-    """`read_upload(path, _scan)` with the quoting the file holds to, and that quoting: CSV's, where its quotes
-    hold as CSV quoting (most files, read once); else none, where no quoted cell over several lines came before the
-    row they broke at, every line then has the header's fields, the header quotes no cell, no quoted cell holds a
-    quote written twice and more cells only open with a quote than are wrapped in quotes whole (QuoteTrial); else
-    CSV's as the csv module reads them (its refusal naming the rows whose fields do not fit, or a note)."""
+    """`read_upload(path, _scan)` with the reading of its quotes the file holds to, and that reading (quoting.py):
+    STRICT CSV quoting (most files, read once); else, where no quoted cell over several lines came before the row
+    the quotes broke at, AS_WRITTEN (quotes as text: every line then has the header's fields, the header quotes no
+    cell, no quoted cell holds a quote written twice, and more cells only open with a quote than are wrapped in
+    quotes whole), else BY_LINE (each line a row, as CSV where its quotes hold on it: a file quoting as CSV but
+    one unclosed quote); else CSV's as the csv module reads them (its refusal naming the rows whose fields do not
+    fit, or a note)."""
     scan = partial(_scan, column=column)
     try:
-        return *read_upload(path, partial(scan, strict=True)), csv.QUOTE_MINIMAL
+        return *read_upload(path, partial(scan, reading=STRICT)), CSV
     except QuotesDoNotHold as broken:
         row, multiline = broken.row, broken.multiline
-    if not multiline and (read := _as_written(path, scan, row)) is not None:
-        return read
+    for reading, note in () if multiline else ((AS_WRITTEN, AS_WRITTEN_NOTE), (BY_LINE, BY_LINE_NOTE)):
+        try:
+            (opened, index, rows), encoding, notes = read_upload(path, partial(scan, reading=reading))
+        except QuotesDoNotHold:  # a refusal of the table so read (over MAX_ROWS rows) is the file's
+            continue
+        return (opened, index, rows), encoding, notes + [note.format(row=row, width=len(opened.header))], reading
     (opened, index, rows), encoding, notes = read_upload(path, scan)
-    notes.append(f"Row {row:,} has a cell that a double quote opens but does not close at the cell's end (“\"The "
-                 "Hobbit\" is a classic”): read as CSV, as the rest of the file is, such a cell loses its quotes, "
-                 "and where its quote never closes, the rows after it run into it. To keep them, put the whole cell "
-                 "in quotes and write each quote inside it twice.")
-    return (opened, index, rows), encoding, notes, csv.QUOTE_MINIMAL
+    return (opened, index, rows), encoding, notes + [CSV_NOTE.format(row=row)], CSV
 
 
-def _as_written(path: str | Path, scan: Callable, row: int) -> Read | None:
-    """The table read with its quotes as text (QUOTE_NONE), with a note naming `row` (where CSV's quoting broke),
-    where that reading fits it (QuoteTrial); else None. A refusal of the table so read (over MAX_ROWS rows) is the
-    file's."""
-    try:
-        (opened, index, rows), encoding, notes = read_upload(path, partial(scan, quoting=csv.QUOTE_NONE))
-    except QuotesDoNotHold:
-        return None
-    notes.append(f"The file's double quotes were read as part of its text, not as CSV quoting: row {row:,} has a "
-                 "cell whose quotes do not wrap it whole, and read as written every row has the header's "
-                 f"{len(opened.header)} fields.")
-    return (opened, index, rows), encoding, notes, csv.QUOTE_NONE
+AS_WRITTEN_NOTE = ("The file's double quotes were read as part of its text, not as CSV quoting: row {row:,} has a cell "
+                   "whose quotes do not wrap it whole, and read as written every row has the header's {width} fields.")
+BY_LINE_NOTE = ("Row {row:,} has a cell that a double quote opens but does not close where the cell ends: each line "
+                "was read as one row, its quotes as CSV's where they hold on the line (a cell wrapped whole, a quote "
+                "in it written twice) and as text where not, so that no row runs into the next.")
+CSV_NOTE = ("Row {row:,} has a cell that a double quote opens but does not close at the cell's end (“\"The Hobbit\" is "
+            "a classic”): read as CSV, as the rest of the file is, such a cell loses its quotes, and where its quote "
+            "never closes, the rows after it run into it. To keep them, put the whole cell in quotes and write each "
+            "quote inside it twice.")
