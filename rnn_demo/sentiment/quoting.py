@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 # A quoted cell's text up to its closing quote: a doubled quote is text (possessive: no backtracking into a pair)
 QUOTED = re.compile(r'((?:[^"]|"")*+)"')
-
-
 # A cell wrapped whole in quotes as CSV writes one (spaces after it aside), read with no quoting
 WRAPPED = re.compile(r'"(?:[^"]|"")*"\s*')
 # How a table's quotes are read: CSV's quoting as the csv module reads it, strictly (a quote that does not hold is an

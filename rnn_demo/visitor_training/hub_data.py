@@ -144,8 +144,9 @@ def _child_main() -> None:  # runs in the reading process
             dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
             path = folder / request["file"]
             roles = [ColumnRole(**{**role, "guesses": tuple(role["guesses"])}) for role in request["roles"]]
-            read_with = write_roles(roles, dataset, request["columns"], path, request["max_rows"])
-        print(json.dumps({"path": str(path), "columns": read_with, "left_out": left_out(dataset)}))
+            answer = {"path": str(path), "columns": write_roles(roles, dataset, request["columns"], path,
+                                                                request["max_rows"]), "left_out": left_out(dataset)}
+        print(json.dumps(answer))
     except ValueError as error:
         print(json.dumps({"error": str(error)}))
     except MemoryError:

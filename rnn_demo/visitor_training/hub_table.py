@@ -101,8 +101,8 @@ def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: 
             if set(table) == set(chosen.values()):  # nothing more was written than the roles' columns
                 raise
     if missing:
-        raise ValueError(f"name the {' and '.join(missing)} column(s): the dataset has {len(names):,} columns, and "
-                         f"only the named ones are read of so many; its columns are: {column_list(names)}")
+        raise ValueError(f"name the {' and '.join(missing)} column(s): the dataset has {len(names):,} columns, more "
+                         f"than {WHOLE_TABLE} to look through; its columns are: {column_list(names)}")
     return _read_with(task_roles, chosen, _write_table(dataset, list(dict.fromkeys(chosen.values())), path, max_rows))
 
 
@@ -114,8 +114,8 @@ def _read_with(task_roles: Iterable[ColumnRole], chosen: dict[str, str | None], 
 
 def _write_table(dataset, chosen: list[str], path: Path, max_rows: int | None) -> dict[str, str]:
     """The `chosen` columns as a CSV, checked as they are written; returns each one's name in its header: its own,
-    a line break in it a space, the names that end like a sentence first (a header line ending in "?" reads as a
-    review to the sentiment reader)."""
+    a line break in it a space, the names that end like a sentence first (a header line ending in "?" may read as a
+    list's first review to an upload reader)."""
     header = {name: " ".join(name.split()) if "\n" in name or "\r" in name else name for name in chosen}
     chosen = sorted(chosen, key=lambda name: not header[name].rstrip().endswith(SENTENCE_ENDS))
     features = dataset.features or {}
