@@ -248,8 +248,8 @@ def read_review_table(path: str | Path, column: str | None = None) -> ReviewTabl
                        separator_line=opened.separator_line, named_column=column, reading=reading)
 
 
-# a table read: how it opened, its text column and rows; its encoding, the notes on reading it, its quoting
-Read = tuple[tuple[_Opened, int, int], str, list[str], int]
+# a table read: how it opened, its text column and rows; its encoding, the notes on reading it, how its quotes are read
+Read = tuple[tuple[_Opened, int, int], str, list[str], str]
 
 
 def _read_quotes(path: str | Path, column: str | None) -> Read:
@@ -268,7 +268,7 @@ def _read_quotes(path: str | Path, column: str | None) -> Read:
     for reading, note in () if multiline else ((AS_WRITTEN, AS_WRITTEN_NOTE), (BY_LINE, BY_LINE_NOTE)):
         try:
             (opened, index, rows), encoding, notes = read_upload(path, partial(scan, reading=reading))
-        except QuotesDoNotHold:  # a refusal of the table so read (over MAX_ROWS rows) is the file's
+        except QuotesDoNotHold:  # it does not fit; any other refusal of the table so read (over MAX_ROWS rows) passes
             continue
         return (opened, index, rows), encoding, notes + [note.format(row=row, width=len(opened.header))], reading
     (opened, index, rows), encoding, notes = read_upload(path, scan)
