@@ -245,6 +245,10 @@ def test_a_hub_datasets_columns_are_written_as_the_upload_would_be(tmp_path):
         write_columns("text", lines, {}, tmp_path / "text.txt")
     with pytest.raises(ValueError, match="no column 'value'; its columns are: 'verse'"):
         write_columns("forecast", lines, {"time": "verse", "value": "value"}, tmp_path / "series.csv")
+    twins = Dataset.from_dict({"Text": ["a"], "TEXT": ["b"], "label": ["pos"]})  # it said: no column 'text'
+    with pytest.raises(ValueError, match="several columns called 'text' in other cases: name one as it is written "
+                                         "\\('Text', 'TEXT'\\)"):
+        write_columns("sentiment", twins, {"text": "text"}, tmp_path / "twins.csv")
 
 
 def test_a_hub_datasets_columns_the_guesses_miss_are_found_as_an_uploads_are(tmp_path):

@@ -31,7 +31,10 @@ def _column(names: list[str], table: list[str], wanted: str | None, role: Column
     None where it has none of the guesses. A named column that holds lists, records or images is refused."""
     if wanted:
         if (found := find_column(names, wanted)) is None:
-            raise ValueError(f"the dataset has no column {quoted(wanted)}; its columns are: {_listed(names)}")
+            alike = [name for name in names if name.strip().casefold() == wanted.strip().casefold()]
+            raise ValueError(f"the dataset has several columns called {quoted(wanted)} in other cases: name one as "
+                             f"it is written ({_listed(alike)})" if alike else
+                             f"the dataset has no column {quoted(wanted)}; its columns are: {_listed(names)}")
         if found not in table:
             raise ValueError(f"the dataset's column {quoted(found)} holds lists, records or files, not one text or "
                              f"number a row: name a column of those ({_listed(table)})")
