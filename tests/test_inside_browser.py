@@ -57,7 +57,7 @@ def test_unrolled_shows_the_equations_with_real_shapes_every_step_and_the_next_c
     expect(equations).to_be_visible(timeout=FIRST_CALL)
     expect(equations).to_contain_text(f"h_t ({hidden},)")
     expect(equations).to_contain_text(f"W_hh ({3 * hidden}, {hidden})")  # three gates stacked
-    plot = _block(page, "The state through time, and one step's computation, for the first units").locator(".js-plotly-plot")
+    plot = _block(page, "The state through time, one step below").locator(".js-plotly-plot")
     expect(plot).to_be_visible(timeout=FIRST_CALL)
     expect(plot.locator(".annotation-text", has_text="h_t after each step")).to_have_count(1)
     step = plot.locator(".annotation-text", has_text=re.compile(r"^step \d+: read"))

@@ -49,7 +49,7 @@ def unrolled_figure(view: UnrolledView, units: int = 64) -> go.Figure:
                                                       {"annotations[1].text": _step_title(view, t)}]}
         for t, label in enumerate(labels)]}
     figure.update_layout(height=state_px + step_px + 220, sliders=[slider],
-                         margin={"l": 10, "r": 10, "t": 40, "b": 20})
+                         margin={"l": 10, "r": 10, "t": 60, "b": 20})
     return figure
 
 

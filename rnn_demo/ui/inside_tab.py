@@ -101,7 +101,7 @@ def _unrolled_section(cells: list[str], loaded: gr.State) -> None:
         units = gr.Slider(8, inside.MAX_UNITS_SHOWN, value=48, step=8, label="Units shown")
     button = gr.Button("Unroll", variant="primary")
     equations = gr.Markdown()
-    plot = gr.Plot(label="The state through time, and one step's computation, for the first units")
+    plot = gr.Plot(label="The state through time, one step below")
     table = gr.Dataframe(headers=["step", "read", "likeliest next characters"], label="After each step",
                          interactive=False)
     clear_first(button.click, [equations], "inside_clear_unrolled")
