@@ -90,7 +90,7 @@ def test_a_labelled_file_whose_quotes_are_text_trains_on_its_rows_as_written(tmp
     # between as one cell, silently; lines that are whole rows inside a cell say the quotes are text
     ('rating\ttitle\tbody\n5\tGood\t"Worth it<br />Love it\n4\tok\tfine\n3\tmeh\tfine too\n5\tTV\tGreat 65"\n'
      '2\tbad\tbroke\n', ['"Worth it<br />Love it', "fine", "fine too", 'Great 65"', "broke"],
-     "read as part of its text"),
+     "each line was read as one row"),
     # a quote written twice outside a quoted cell is no CSV quoting: the unclosed quote no longer runs 39 rows together
     ('id\ttitle\tbody\n1\tThe 12"" Pan\tCooks well.\n2\tok\t"Worth it.<br />Love it\n3\tfine\tGood.\n',
      ["Cooks well.", '"Worth it.<br />Love it', "Good."], "read as part of its text"),
@@ -119,3 +119,24 @@ def test_a_file_read_as_written_is_refused_for_what_it_holds_not_for_a_quote(tmp
     rows[100] = '5\t"Worth it.<br />Love it\n'
     with pytest.raises(ValueError, match="more than 20,000 rows"):
         read_review_table(_upload(tmp_path, "stars\treview_body\n" + "".join(rows), "reviews.tsv"))
+
+
+@pytest.mark.parametrize("data, texts", [
+    # a quoted cell over two lines after the broken row: split in two, a half review in the label column (a red
+    # team's); with a quote written twice elsewhere (read line by line), and without (it was read as written)
+    ('text,label\n"Great, ""fun"" film",1\n"The Hobbit" is a classic,1\n"Loved it, the cast was great.\n'
+     'Would watch again.",1\nMeh,0\n', ['Great, "fun" film', '"The Hobbit" is a classic',
+                                        "Loved it, the cast was great.\nWould watch again.", "Meh"]),
+    ('text,label\n"The Hobbit" is a classic,1\n"Loved it, the cast was great.\nWould watch again.",1\nMeh,0\n',
+     ['"The Hobbit" is a classic', "Loved it, the cast was great.\nWould watch again.", "Meh"]),
+    # as many cells wrapped whole as cells a quote only opens: CSV's wrapping holds (it kept "Great film"'s quotes)
+    ('text,label\n"Great film",1\n"The Hobbit" is a classic,1\nBoring,0\n',
+     ["Great film", '"The Hobbit" is a classic', "Boring"]),
+    # a header that strict CSV refuses: it failed with UnboundLocalError (a red team's), now read as CSV reads it
+    ('"review" ,"label"\n"Great film",1\nMeh,0\n', ["Great film", "Meh"]),
+    ('sep=;\n"Review" text;Rating\nGood;5\n', ["Good"]),
+])
+def test_quoted_cells_over_lines_and_broken_headers_are_read_as_csv_writes_them(tmp_path, data, texts):
+    table = read_review_table(_upload(tmp_path, data))
+    assert [record[table.column] for record in table.records()] == texts
+    assert all(len(record) == len(table.header) for record in table.records())

@@ -21,23 +21,51 @@ WRAPPED = re.compile(r'"(?:[^"]|"")*"\s*')
 CSV, STRICT, AS_WRITTEN, BY_LINE = "csv", "strict", "as written", "by line"
 
 
+MULTILINE = 10  # lines at most that a quoted cell read line by line runs over (a review's paragraphs)
+
+
 def table_rows(lines: Iterable[str], delimiter: str, reading: str) -> Iterator[list[str]]:
     """The rows of a table of `delimiter`-separated cells, its quotes read as `reading` says."""
     if reading == BY_LINE:
-        return (_line_row(line, delimiter) for line in lines)
+        return _line_rows(lines, delimiter)
     return csv.reader(lines, delimiter=delimiter, strict=reading == STRICT,
                       quoting=csv.QUOTE_NONE if reading == AS_WRITTEN else csv.QUOTE_MINIMAL)
 
 
-def _line_row(line: str, delimiter: str) -> list[str]:
-    """One line's cells: as CSV where its quotes hold on it, else as written ([] for a blank line)."""
-    if not line.strip("\r\n"):
-        return []
+def _line_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    """Each line a row ([] for a blank one): as CSV where its quotes hold on it, or where a quote left open at its
+    end closes as CSV's within the next MULTILINE lines (a cell over several lines: a tab file's never holds a tab
+    on a later line, which would be rows run into it); else as written, cells wrapped whole in quotes unwrapped."""
+    lines, held = iter(lines), []  # held: lines read ahead for a cell's end that were no cell's, last first
+    while (line := held.pop() if held else next(lines, None)) is not None:
+        if not line.strip("\r\n"):
+            yield []
+            continue
+        try:
+            yield next(csv.reader([line], delimiter=delimiter, strict=True))
+            continue
+        except csv.Error as error:
+            opened = "unexpected end of data" in str(error)  # a quote left open at the line's end
+        ahead, row = [], None
+        while opened and row is None and len(ahead) < MULTILINE and \
+                (more := held.pop() if held else next(lines, None)) is not None:
+            ahead.append(more)
+            row = _closed(line, ahead, delimiter)
+        held.extend(reversed(ahead) if row is None else [])
+        yield row if row is not None else [
+            cell.rstrip()[1:-1].replace('""', '"') if WRAPPED.fullmatch(cell) else cell
+            for cell in next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
+
+
+def _closed(line: str, ahead: list[str], delimiter: str) -> list[str] | None:
+    """The row `line` and the lines `ahead` make, read as CSV: one row whose quoted cell holds them, or None."""
     try:
-        return next(csv.reader([line], delimiter=delimiter, strict=True))
-    except csv.Error:  # a quote that does not close where its cell ends, or on its line: text, but for whole cells
-        return [cell.rstrip()[1:-1].replace('""', '"') if WRAPPED.fullmatch(cell) else cell
-                for cell in next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
+        rows = list(csv.reader([line, *ahead], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None
+    if len(rows) != 1 or delimiter == "\t" and any("\t" in cell for cell in rows[0] if "\n" in cell or "\r" in cell):
+        return None  # a tab in a cell over lines: rows run into a quote never closed (and an inch mark, 65"), no cell
+    return rows[0]
 
 
 class QuotesDoNotHold(ValueError):
@@ -60,6 +88,7 @@ class QuoteTrial:
     multiline: bool = False  # strict: a quoted cell over several lines read whole
     wrapped: int = 0  # QUOTE_NONE: cells wrapped whole in quotes, as CSV writes them
     opened: int = 0  # QUOTE_NONE: cells that a quote opens and does not close at their end (text: "The Hobbit" is)
+    left_open: int = -MULTILINE  # QUOTE_NONE: the last row with a cell whose quote is left open at its end
 
     def check(self, row: int, record: list[str]) -> None:
         if len(record) != self.width:
@@ -67,11 +96,21 @@ class QuoteTrial:
         if self.reading == STRICT:
             self._check_quoted(row, record)
         elif self.reading == AS_WRITTEN:
-            for cell in record:
-                if cell.startswith('"') and '""' in cell:  # a quote written twice in a quoted cell: CSV's writing
-                    raise QuotesDoNotHold(row)
-                self.wrapped += bool(WRAPPED.fullmatch(cell))
-                self.opened += cell.startswith('"') and not WRAPPED.fullmatch(cell)
+            self._check_as_written(row, record)
+
+    def _check_as_written(self, row: int, record: list[str]) -> None:
+        """Quotes as text do not fit a quote written twice in a quoted cell, or a quote left open at a cell's end
+        that a cell's last quote closes within MULTILINE rows (a CSV cell over several lines: `"Loved it` ...
+        `Would watch again."`)."""
+        for cell in record:
+            if cell.startswith('"') and '""' in cell:
+                raise QuotesDoNotHold(row)
+            odd = cell.count('"') % 2 == 1
+            if odd and cell.rstrip().endswith('"') and not cell.startswith('"') and row - self.left_open <= MULTILINE:
+                raise QuotesDoNotHold(row)
+            self.left_open = row if odd and cell.startswith('"') else self.left_open
+            self.wrapped += bool(WRAPPED.fullmatch(cell))
+            self.opened += cell.startswith('"') and not WRAPPED.fullmatch(cell)
 
     def _check_quoted(self, row: int, record: list[str]) -> None:
         """A quoted cell over several lines is CSV's writing, unless a tab file's cell holds lines that are whole
@@ -83,9 +122,9 @@ class QuoteTrial:
         self.multiline = self.multiline or bool(broken)
 
     def finish(self, rows: int) -> None:
-        """Read with quotes as text, cells that CSV quoting wraps whole outnumber those that only open with a
-        quote: the file quotes as CSV (one row of it broken), and its quotes are not text."""
-        if self.wrapped > self.opened:
+        """Read with quotes as text, cells that CSV quoting wraps whole are as many as those that only open with a
+        quote, or more: the file quotes as CSV (one row of it broken), and its quotes are not text."""
+        if self.wrapped and self.wrapped >= self.opened:
             raise QuotesDoNotHold(rows)
 
 

@@ -188,16 +188,12 @@ def _scan(lines: Iterator[str], column: str | None, reading: str = CSV) -> tuple
     """Read the table once to check it, holding no rows: how it opens, its text column, its rows. A reading of its
     quotes other than CSV's is a trial (quoting.QuoteTrial) that stops at the first row that does not fit it:
     QuotesDoNotHold."""
-    row = 0  # the file's row read last (a header is row 1)
+    row, trial = 0, None  # the file's row read last (a header is row 1)
     try:
         table = _open_table(lines, column, reading)
         row = first = 0 if table.headerless else 1 + (table.subheader is not None)  # the header's rows
         bad, count, width, stray_quote = [], 0, len(table.header), False
-        trial = QuoteTrial(reading, table.delimiter, width) if reading != CSV and table.delimiter != ONE_COLUMN \
-            else None
-        if trial and reading == AS_WRITTEN and any(cell.startswith('"') for cell in table.header):
-            raise QuotesDoNotHold(1)  # a file that quotes its header quotes its cells
-        index = text_column(table.header, column)
+        trial, index = _header_read(table, column, reading)
         for row, record in enumerate(table.rows, start=row + 1):
             if row > MAX_ROWS + first:
                 raise ValueError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}: "
@@ -209,13 +205,29 @@ def _scan(lines: Iterator[str], column: str | None, reading: str = CSV) -> tuple
                 stray_quote = stray_quote or any(_stray_quote(cell) for cell in record)
                 bad += [(row, len(record))] if len(bad) < SHOWN_ROWS else []
     except csv.Error as error:
-        raise (QuotesDoNotHold(row + 1, trial.multiline) if trial
+        raise (QuotesDoNotHold(row + 1, trial.multiline if trial else False) if reading != CSV
                else ValueError(_csv_error(row + 1, error))) from None
     if trial:
         trial.finish(row)
     if count:
         raise ValueError(_ragged(bad, count, width, table.delimiter, stray_quote))
     return table, index, row - first
+
+
+def _header_read(table: _Opened, column: str | None, reading: str) -> tuple[QuoteTrial | None, int]:
+    """The trial of a reading other than CSV's (None for CSV's, and for a one-column file), and the text column's
+    index; a header that the trial's reading does not fit (quoted cells read as text, no text column found where
+    `"Review" text` is the name) is QuotesDoNotHold."""
+    trial = QuoteTrial(reading, table.delimiter, len(table.header)) \
+        if reading != CSV and table.delimiter != ONE_COLUMN else None
+    if trial and reading == AS_WRITTEN and any(cell.startswith('"') for cell in table.header):
+        raise QuotesDoNotHold(1)  # a file that quotes its header quotes its cells
+    try:
+        return trial, text_column(table.header, column)
+    except ValueError:
+        if reading in (AS_WRITTEN, BY_LINE):  # CSV's reading may find it
+            raise QuotesDoNotHold(1) from None
+        raise
 
 
 def _csv_error(row: int, error: csv.Error) -> str:
