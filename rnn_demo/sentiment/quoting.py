@@ -46,26 +46,29 @@ def _line_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
             continue
         except csv.Error as error:
             opened = "unexpected end of data" in str(error)  # a quote left open at the line's end
-        ahead, row = [], None
-        while opened and row is None and len(ahead) < MULTILINE and \
+        ahead, row, size = [], None, len(line)
+        while opened and len(ahead) < MULTILINE and size <= 2 * csv.field_size_limit() and \
                 (more := held.pop() if held else next(lines, None)) is not None:
             ahead.append(more)
-            row = _closed(line, ahead, delimiter)
+            size += len(more)
+            if '"' in more:  # only a line with a quote can close the cell: read the lines so far as CSV
+                row, opened = _closed(line, ahead, delimiter)
         held.extend(reversed(ahead) if row is None else [])
         yield row if row is not None else [
             cell.rstrip()[1:-1].replace('""', '"') if WRAPPED.fullmatch(cell) else cell
             for cell in next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
 
 
-def _closed(line: str, ahead: list[str], delimiter: str) -> list[str] | None:
-    """The row `line` and the lines `ahead` make, read as CSV: one row whose quoted cell holds them, or None."""
+def _closed(line: str, ahead: list[str], delimiter: str) -> tuple[list[str] | None, bool]:
+    """The row `line` and the lines `ahead` make, read as CSV, where it is one row whose quoted cell holds them (else
+    None), and whether the cell is still open (more lines may close it)."""
     try:
         rows = list(csv.reader([line, *ahead], delimiter=delimiter, strict=True))
-    except csv.Error:
-        return None
+    except csv.Error as error:
+        return None, "unexpected end of data" in str(error)
     if len(rows) != 1 or delimiter == "\t" and any("\t" in cell for cell in rows[0] if "\n" in cell or "\r" in cell):
-        return None  # a tab in a cell over lines: rows run into a quote never closed (and an inch mark, 65"), no cell
-    return rows[0]
+        return None, False  # a tab in a cell over lines: rows run into a quote never closed (an inch mark, 65")
+    return rows[0], False
 
 
 class QuotesDoNotHold(ValueError):
