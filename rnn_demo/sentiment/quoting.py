@@ -24,6 +24,20 @@ CSV, STRICT, AS_WRITTEN, BY_LINE = "csv", "strict", "as written", "by line"
 MULTILINE = 10  # lines at most that a quoted cell read line by line runs over (a review's paragraphs)
 
 
+class Lines:
+    """A file's lines read one at a time; lines read ahead (for a quoted cell's end) that belong to no cell are given
+    back, to be read again in their order."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines, self._held = iter(lines), []  # held: given back, last first
+
+    def next(self) -> str | None:
+        return self._held.pop() if self._held else next(self._lines, None)
+
+    def give_back(self, ahead: list[str]) -> None:
+        self._held.extend(reversed(ahead))
+
+
 def table_rows(lines: Iterable[str], delimiter: str, reading: str) -> Iterator[list[str]]:
     """The rows of a table of `delimiter`-separated cells, its quotes read as `reading` says."""
     if reading == BY_LINE:
@@ -36,8 +50,8 @@ def _line_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
     """Each line a row ([] for a blank one): as CSV where its quotes hold on it, or where a quote left open at its
     end closes as CSV's within the next MULTILINE lines (a cell over several lines: a tab file's never holds a tab
     on a later line, which would be rows run into it); else as written, cells wrapped whole in quotes unwrapped."""
-    lines, held = iter(lines), []  # held: lines read ahead for a cell's end that were no cell's, last first
-    while (line := held.pop() if held else next(lines, None)) is not None:
+    lines = Lines(lines)
+    while (line := lines.next()) is not None:
         if not line.strip("\r\n"):
             yield []
             continue
@@ -48,12 +62,13 @@ def _line_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
             opened = "unexpected end of data" in str(error)  # a quote left open at the line's end
         ahead, row, size = [], None, len(line)
         while opened and len(ahead) < MULTILINE and size <= 2 * csv.field_size_limit() and \
-                (more := held.pop() if held else next(lines, None)) is not None:
+                (more := lines.next()) is not None:
             ahead.append(more)
             size += len(more)
             if '"' in more:  # only a line with a quote can close the cell: read the lines so far as CSV
                 row, opened = _closed(line, ahead, delimiter)
-        held.extend(reversed(ahead) if row is None else [])
+        if row is None:
+            lines.give_back(ahead)
         yield row if row is not None else [
             cell.rstrip()[1:-1].replace('""', '"') if WRAPPED.fullmatch(cell) else cell
             for cell in next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
@@ -106,14 +121,14 @@ class QuoteTrial:
         that a cell's last quote closes within MULTILINE rows (a CSV cell over several lines: `"Loved it` ...
         `Would watch again."`)."""
         for cell in record:
-            if cell.startswith('"') and '""' in cell:
+            opens, odd, wrapped = cell.startswith('"'), cell.count('"') % 2 == 1, bool(WRAPPED.fullmatch(cell))
+            if opens and '""' in cell:
                 raise QuotesDoNotHold(row)
-            odd = cell.count('"') % 2 == 1
-            if odd and cell.rstrip().endswith('"') and not cell.startswith('"') and row - self.left_open <= MULTILINE:
+            if odd and not opens and cell.rstrip().endswith('"') and row - self.left_open <= MULTILINE:
                 raise QuotesDoNotHold(row)
-            self.left_open = row if odd and cell.startswith('"') else self.left_open
-            self.wrapped += bool(WRAPPED.fullmatch(cell))
-            self.opened += cell.startswith('"') and not WRAPPED.fullmatch(cell)
+            self.left_open = row if odd and opens else self.left_open
+            self.wrapped += wrapped
+            self.opened += opens and not wrapped
 
     def _check_quoted(self, row: int, record: list[str]) -> None:
         """A quoted cell over several lines is CSV's writing, unless a tab file's cell holds lines that are whole
@@ -137,15 +152,11 @@ def list_rows(lines: Iterable[str]) -> Iterator[list[str]]:
     it runs over them. A line that only starts with a quote (`"The Hobbit" is a classic`) is text as written, and so
     is one whose quote never closes. A cell longer than the csv module's field limit is a csv.Error, as it is there.
     Each line is read ahead at most once for a quote that does not close, so a file costs at most twice its length."""
-    lines, limit = iter(lines), csv.field_size_limit()
-    held: list[str] = []  # lines read ahead for a quote's end that were no cell's: read again, last first
-
-    def next_line() -> str | None:
-        return held.pop() if held else next(lines, None)
-
-    while (line := next_line()) is not None:
-        cell, ahead = quoted_cell(line, next_line, limit) if line.startswith('"') else (None, [])
-        held.extend(reversed(ahead) if cell is None else [])
+    lines, limit = Lines(lines), csv.field_size_limit()
+    while (line := lines.next()) is not None:
+        cell, ahead = quoted_cell(line, lines.next, limit) if line.startswith('"') else (None, [])
+        if cell is None:
+            lines.give_back(ahead)
         cell = line.rstrip("\r\n") if cell is None else cell
         if len(cell) > limit:
             raise csv.Error(f"field larger than field limit ({limit})")
