@@ -417,7 +417,7 @@ def test_a_hub_datasets_columns_left_out_of_its_file_are_named_in_what_the_check
     from datasets import ClassLabel, Dataset, Features, Sequence, Value
 
     from rnn_demo.visitor_training import serve as training
-    from rnn_demo.visitor_training.hub_table import left_out, write_roles
+    from rnn_demo.visitor_training.hub_table import left_out, table_shape, write_roles
     from rnn_demo.visitor_training.job import visitor_part
 
     emotions = Dataset.from_dict({"text": ["so good", "so bad"] * 150, "labels": [[0, 1]] * 300, "id": ["a"] * 300},
@@ -426,7 +426,7 @@ def test_a_hub_datasets_columns_left_out_of_its_file_are_named_in_what_the_check
     path = tmp_path / "reviews.csv"
     read_with = write_roles(visitor_part("sentiment").columns, emotions, {}, path)
     source = training.Source(str(path), "the Hub dataset user/emotions", read_with, "user/emotions",
-                             tuple(left_out(emotions)))
+                             tuple(left_out(table_shape(emotions))))
     with pytest.raises(ValueError, match=r"the file's columns are: text, id \(the dataset's labels hold lists, records "
                                          r"or files, one a row, and were not read\)"):
         training.check_data("sentiment", source)

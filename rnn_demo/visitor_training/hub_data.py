@@ -32,7 +32,7 @@ from .. import hub_deadline
 from ..child_env import visitor_environment
 from ..display import quoted
 from ..plugin import ColumnRole
-from .hub_table import MB, left_out, write_roles
+from .hub_table import MB, left_out, table_shape, write_roles
 
 MAX_DATASET_BYTES = 100 * MB  # all of the dataset repository's files, as the Hub lists them
 READ_MEMORY_BYTES = 1024 * MB  # the reading process's data (heap, private mappings): a batch of rows
@@ -144,8 +144,9 @@ def _child_main() -> None:  # runs in the reading process
             dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
             path = folder / request["file"]
             roles = [ColumnRole(**{**role, "guesses": tuple(role["guesses"])}) for role in request["roles"]]
-            answer = {"path": str(path), "columns": write_roles(roles, dataset, request["columns"], path,
-                                                                request["max_rows"]), "left_out": left_out(dataset)}
+            shape = table_shape(dataset)  # a streamed dataset's first row read once, not by each step below
+            answer = {"path": str(path), "left_out": left_out(shape),
+                      "columns": write_roles(roles, dataset, request["columns"], path, request["max_rows"], shape)}
         print(json.dumps(answer))
     except ValueError as error:
         print(json.dumps({"error": str(error)}))

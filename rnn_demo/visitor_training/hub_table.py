@@ -17,12 +17,17 @@ WHOLE_TABLE = 100  # columns at most written whole (past them, only the roles' c
 SENTENCE_ENDS = (".", "!", "?", "…")  # a header line ending so may read as a list's first review to an upload reader
 
 
-def column_names(dataset) -> list[str]:
-    """A dataset's columns; a streamed one whose features are not declared shows them in its first row."""
-    if dataset.column_names is not None:
-        return list(dataset.column_names)
-    first = next(iter(dataset.take(1)), None)
-    return list(first) if first else []
+def table_shape(dataset) -> tuple[list[str], list[str]]:
+    """A dataset's columns, and those a table upload could hold: text, numbers, truth values and class labels (not
+    images, lists, records or bytes). A streamed dataset that declares neither shows them in its first row, read
+    once."""
+    features = dataset.features
+    first = next(iter(dataset.take(1)), {}) if dataset.column_names is None or not features else {}
+    names = list(dataset.column_names) if dataset.column_names is not None else list(first)
+    if not features:
+        return names, [name for name in names if isinstance(first.get(name), (str, int, float, bool, type(None)))]
+    return names, [name for name in names if type(features[name]).__name__ == "ClassLabel" or (
+        type(features[name]).__name__ == "Value" and "binary" not in features[name].dtype)]
 
 
 def _column(names: list[str], table: list[str], wanted: str | None, role: ColumnRole) -> str | None:
@@ -55,35 +60,24 @@ def _too_large(what: str) -> ValueError:
                      "train with `python -m rnn_demo train` on your own machine")
 
 
-def _table_columns(dataset, names: list[str]) -> list[str]:
-    """The columns a table upload could hold: text, numbers, truth values and class labels (not images, lists,
-    records or bytes); where the dataset declares no types, those whose first value is one of them."""
-    if dataset.features:
-        return [name for name in names if type(dataset.features[name]).__name__ == "ClassLabel" or (
-            type(dataset.features[name]).__name__ == "Value" and "binary" not in dataset.features[name].dtype)]
-    first = next(iter(dataset.take(1)), {})
-    return [name for name in names if isinstance(first.get(name), (str, int, float, bool, type(None)))]
-
-
-def left_out(dataset) -> list[str]:
-    """The dataset's columns that no file of it holds: lists, records, files (_table_columns)."""
-    names = column_names(dataset)
-    table = set(_table_columns(dataset, names))
+def left_out(shape: tuple[list[str], list[str]]) -> list[str]:
+    """The dataset's columns that no file of it holds (lists, records, files), from its `table_shape`."""
+    names, table = shape
     return [name for name in names if name not in table]
 
 
-def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path, max_rows: int | None = None
-                ) -> dict[str, str | None]:
+def write_roles(task_roles: Iterable[ColumnRole], dataset, columns: dict, path: Path, max_rows: int | None = None,
+                shape: tuple[list[str], list[str]] | None = None) -> dict[str, str | None]:
     """The dataset written to `path` as an upload of it would be: a `.txt` file, its text column (named, else the
-    role's guesses) a line per row; else a CSV of every column a table holds (_table_columns; at most WHOLE_TABLE),
+    role's guesses) a line per row; else a CSV of every column a table holds (table_shape, or `shape` where the
+    caller has it; at most WHOLE_TABLE),
     under the dataset's own names (a ClassLabel column by its label names, an unlabelled row's -1 left blank), so
     that the task's upload reader finds what it reads beside its roles' columns (a date's hour, the days off) and,
     where the guesses miss a role's column, finds it by the words in its name; past WHOLE_TABLE columns or an
     upload's size, the roles' columns alone where each was found, else a refusal that asks to name them. A
     ValueError as soon as they pass an upload's limits (MAX_TEXT_CHARS, MAX_BYTES) or `max_rows` rows. Returns the
     columns to read the file with, by role (None: the reader finds it)."""
-    names = column_names(dataset)
-    table = _table_columns(dataset, names)
+    names, table = shape or table_shape(dataset)
     roles = [role for role in task_roles  # an optional column the dataset lacks: gone without
              if not role.optional or columns.get(role.name) or any(find_column(table, g) for g in role.guesses)]
     chosen = {role.name: _column(names, table, columns.get(role.name), role) for role in roles}
