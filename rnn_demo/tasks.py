@@ -38,7 +38,7 @@ TASKS: dict[str, TaskPlugin] = {plugin.name: plugin for plugin in map(
 
 OTHER_TABS: list[Tab] = [  # the tabs that are not tasks, after the tasks' own
     Tab("Inside the network", "rnn_demo.ui.inside_tab", benches="rnn_demo.inside.bench", builds_on=("text",)),
-    Tab("Gradient lab", "rnn_demo.ui.lab_tab", benches="rnn_demo.lab.bench", commands="rnn_demo.lab.sweep"),
+    Tab("Gradient lab", "rnn_demo.ui.lab_tab", benches="rnn_demo.lab.bench", commands="rnn_demo.lab.cli"),
     Tab("Train your own", "rnn_demo.ui.train_tab",  # after the task tabs: it hands them the models it trains
         benches="rnn_demo.visitor_training.bench"),
 ]

@@ -205,6 +205,19 @@ def test_a_lab_run_on_the_gpu_follows_the_cpu():
     assert all(abs(a.loss - b.loss) < 1e-2 for a, b in zip(on_cpu, on_gpu))
 
 
+def test_how_far_back_each_cell_remembers_is_measured_on_the_gpu_as_on_the_cpu():
+    """The Inside tab's memory section backpropagates through the model's recurrent layer, which on a GPU is cuDNN's:
+    an eval-mode module's pass refused a backward there ("cudnn RNN backward can only be called in training mode",
+    a red team's reading; the memory section and the first page load would have failed)."""
+    from rnn_demo.inside.memory import influence
+
+    text = "ROMEO:\nBut soft, what light through yonder window breaks?\n"
+    for cell in ("lstm", "gru", "rnn"):
+        cpu, gpu = bundled_text(cell)
+        on_cpu, on_gpu = influence(cpu, text, [30, 50], look_back=40), influence(gpu, text, [30, 50], look_back=40)
+        assert torch.allclose(on_gpu, on_cpu, rtol=1e-3, atol=1e-7, equal_nan=True), cell
+
+
 def test_a_resumed_gpu_run_with_dropout_equals_an_uninterrupted_one(tmp_path):
     """Dropout on a GPU draws from the device's generator, which checkpoints did not keep: a resumed run went on
     with other masks (an ML review). The CPU's twin: tests/test_training.py."""

@@ -114,7 +114,7 @@ def test_a_passage_read_in_pieces_equals_the_step_by_step_reading(monkeypatch, c
         assert max((ours[name] - theirs[name]).abs().max().item() for name in ours) <= TOLERANCE
 
 
-@pytest.mark.parametrize("text, message", [("", "the passage is empty"), ("  \n", "the passage is empty"),
+@pytest.mark.parametrize("text, message", [("", "the passage is empty"),
                                            ("x" * 3001, "the passage has 3,001 characters; the limit here is 3,000")])
 def test_a_passage_is_checked_before_it_is_read(text, message):
     model = load_model(CharLM, ROOT / "models" / "text-rnn", "cpu")
@@ -122,21 +122,39 @@ def test_a_passage_is_checked_before_it_is_read(text, message):
         read_passage(model, text)
 
 
+def test_spaces_and_line_breaks_alone_are_a_passage_the_model_reads():
+    """They are characters of its vocabulary like any other: three spaces are unrolled, not called empty."""
+    model = load_model(CharLM, ROOT / "models" / "text-rnn", "cpu")
+    reading = read_passage(model, " \n ")
+    assert reading.log_probs.shape[0] == 3 and torch.isfinite(reading.log_probs).all()
+
+
 def test_the_unrolled_figure_shows_the_state_through_time_and_one_step_at_a_time():
     """A panel per step down the page made a 12-character input's figure thousands of pixels tall: the state h_t
     after each step on top, one step's computation below, picked with a slider, every step's panel in the figure
-    (for API clients); one colour bar, 200 px, at the top."""
+    (for API clients); the values' colour bar, 200 px, at the top. The gates on a scale of their own, 0 to 1: on
+    the values' -3 to 3 a wide-open gate showed a third of the way to red (a red team's)."""
     from rnn_demo.inside.plots import unrolled_figure
     from rnn_demo.inside.unrolled import unrolled_view
 
     view = unrolled_view(tiny_model("lstm"), "ROMEO: hello", layer=1)
     figure = unrolled_figure(view)
-    scales = [trace.colorbar for trace in figure.data if trace.showscale]
-    assert len(scales) == 1 and (scales[0].len, scales[0].lenmode, scales[0].yanchor) == (200, "pixels", "top")
+    values, gates = figure.layout.coloraxis, figure.layout.coloraxis2
+    assert (values.colorbar.len, values.colorbar.lenmode, values.colorbar.yanchor) == (200, "pixels", "top")
+    assert (values.cmin, values.cmax, gates.cmin, gates.cmax, gates.showscale) == (-3, 3, 0, 1, True)
     state, *steps = figure.data
-    assert [list(row) for row in state.z] == view.values[:, -1, :64].tolist() and len(steps) == 12  # h_t's row
-    assert [trace.visible for trace in steps] == [True] + [False] * 11 and figure.layout.height < 1000
+    assert [list(row) for row in state.z] == view.values[:, -1, :64].tolist() and len(steps) == 24  # h_t's row
+    assert list(steps[0].y) == list(steps[1].y) == view.rows  # every row in each, blank where it is the other's
+    assert steps[1].coloraxis == "coloraxis2" and steps[0].coloraxis == "coloraxis"
+    gates = [k for k, row in enumerate(view.rows) if row.endswith(" gate")]
+    assert [view.rows[k] for k in gates] == ["i: input gate", "f: forget gate", "o: output gate"]
+    for k, (value_row, gate_row) in enumerate(zip(steps[0].z, steps[1].z)):
+        shown, blank = (gate_row, value_row) if k in gates else (value_row, gate_row)
+        assert list(shown) == view.values[0, k, :64].tolist() and set(blank) == {None}
+    assert [trace.visible for trace in steps] == [True, True] + [False] * 22 and figure.layout.height < 1000
     slider = figure.layout.sliders[0]
     assert [step.label for step in slider.steps] == [f"{t + 1} {ch}" for t, ch in enumerate(view.characters)]
-    assert slider.steps[4].args[0]["visible"] == [True] + [t == 4 for t in range(12)]
+    assert slider.steps[4].args[0]["visible"] == [True] + [k // 2 == 4 for k in range(24)]
     assert slider.steps[4].args[1]["annotations[1].text"].startswith("step 5: read O → next: ")
+    plain = unrolled_figure(unrolled_view(tiny_model("rnn"), "ROMEO", layer=1))  # no gates: one trace a step
+    assert len(plain.data) == 1 + 5 and plain.layout.coloraxis2.showscale is False

@@ -10,8 +10,9 @@ from torch import nn
 
 from rnn_demo.hub import load_model
 from rnn_demo.inside.cells import unroll, weights_of
-from rnn_demo.inside.memory import (by_distance, check_position, draw, gradient_norms, influence, influence_at, main,
-                                    measure, normalised_mean, reach, sample_positions, table)
+from rnn_demo.inside.memory import (by_distance, check_position, differentiable_outputs, draw, gradient_norms, influence,
+                                    influence_at, main, measure, normalised_mean, normalised_median, reach, sample_positions,
+                                    table)
 from rnn_demo.text.data import encode
 from rnn_demo.text.model import CharLM
 from tests.conftest import ROOT, TINY_TEXT, tiny_model
@@ -54,6 +55,25 @@ def test_right_padded_rows_are_read_at_their_own_last_step_and_nan_beyond():
         expected = 0.5 ** torch.arange(length, dtype=torch.float64) * math.sqrt(size)
         torch.testing.assert_close(norms[row, :length], expected, rtol=1e-12, atol=0)
         assert norms[row, length:].isnan().all()
+
+
+@pytest.mark.parametrize("make", [lambda: nn.LSTM(3, 4, 2, batch_first=True, dropout=0.5),
+                                  lambda: nn.GRU(3, 4, 2, batch_first=True, dropout=0.5),
+                                  lambda: nn.RNN(3, 4, batch_first=True), lambda: nn.RNN(3, 4, nonlinearity="relu",
+                                                                                         batch_first=True),
+                                  lambda: nn.GRU(3, 4, batch_first=True, bidirectional=True)])
+def test_the_differentiable_pass_is_the_modules_own_without_its_dropout(make):
+    """The memory section's pass (cuDNN refuses a backward through an eval-mode RNN on a GPU): the module's outputs
+    and gradients, its dropout off, the module left in eval mode."""
+    torch.manual_seed(0)
+    rnn = make().eval()
+    x = torch.randn(2, 7, 3, requires_grad=True)
+    ours = differentiable_outputs(rnn, x)
+    torch.testing.assert_close(ours, rnn(x)[0], rtol=0, atol=1e-6)
+    (ours_grad,) = torch.autograd.grad(ours[:, -1].sum(), x)
+    (theirs_grad,) = torch.autograd.grad(rnn(x)[0][:, -1].sum(), x)
+    torch.testing.assert_close(ours_grad, theirs_grad, rtol=0, atol=1e-6)
+    assert not rnn.training
 
 
 def test_by_distance_reorders_each_row_from_its_last_step():
@@ -144,6 +164,9 @@ def test_reach_on_literal_curves():
 def test_the_curve_weighs_each_position_equally():
     norms = torch.tensor([[2.0, 1.0, math.nan], [10.0, 1.0, 0.5]])  # (positions, distance)
     torch.testing.assert_close(normalised_mean(norms), torch.tensor([1.0, 0.3, 0.05]))
+    few = torch.tensor([[1.0, 0.5], [1.0, 0.001], [1.0, 0.002]])  # one position carries the mean far back
+    torch.testing.assert_close(normalised_median(few), torch.tensor([1.0, 0.002]))
+    assert normalised_mean(few)[1] > 80 * normalised_median(few)[1]
     peak_later = torch.tensor([[1.0, 4.0]])
     torch.testing.assert_close(normalised_mean(peak_later), torch.tensor([0.25, 1.0]))
 
@@ -162,8 +185,8 @@ def test_the_figures_and_the_picture(tmp_path):
     results = measure(models, TINY_TEXT * 3, sample_positions(len(TINY_TEXT) * 3, 12, 40, 0), 40)
     for cell, (values, figures) in results.items():
         assert values.shape == (41,) and values.max() <= 1.0 + 1e-6
-        assert set(figures) == {"reach_1pct", "reach_10pct", "at", "seconds"}
-        assert list(figures["at"]) == ["1", "2", "5", "10", "20"]
+        assert set(figures) == {"reach_1pct", "reach_10pct", "at", "median_at", "seconds"}
+        assert list(figures["at"]) == list(figures["median_at"]) == ["1", "2", "5", "10", "20"]
     path = draw({cell: values for cell, (values, _) in results.items()}, tmp_path / "memory.png", "tiny")
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size == (960, 560)

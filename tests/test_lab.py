@@ -7,8 +7,10 @@ import torch
 
 from rnn_demo.lab.net import CELL_NAMES, LabNet, spectral_radius
 from rnn_demo.lab.problems import FIRST_INPUTS, SYMBOLS, adding, first_symbol, make_batch
-from rnn_demo.lab.serve import PRESETS, from_widgets, to_widgets
-from rnn_demo.lab.run import PROFILE_EVERY, LabSettings, gradient_profile, measure_step, run_lab, summary
+from rnn_demo.lab.presets import PRESETS
+from rnn_demo.lab.serve import from_widgets, to_widgets
+from rnn_demo.lab.run import (GRADIENTS_EXPLODED, PROFILE_EVERY, READOUT_DIVERGED, LabSettings, LabStep, diagnosis,
+                              gradient_profile, measure_step, run_lab)
 from tests.conftest import ROOT
 
 
@@ -104,10 +106,14 @@ def test_a_fused_step_measures_what_the_from_scratch_cells_measure(cell, profile
 
 
 def test_a_run_that_diverges_between_profiles_still_shows_the_profile_of_its_last_step():
-    # the exploding-gradients preset's unclipped run: its gradient norm is no longer finite at step 27
+    # SGD at 0.1 on the adding problem, unclipped: after the first step saturates every unit, the readout's error
+    # grows every step (lr times its inputs' scale is past 2) until its gradient is no longer finite, at step 27; the
+    # recurrent layer's gradient is 0 by then, and the run says it was the output layer (a red team's: it said
+    # "the gradients exploded")
     steps = list(run_lab(LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1,
                                      clip=None, steps=300)))
-    assert "the gradients exploded" in steps[-1].diverged and steps[-1].step % PROFILE_EVERY != 1
+    assert steps[-1].diverged == READOUT_DIVERGED and steps[-1].step % PROFILE_EVERY != 1
+    assert steps[-2].recurrent_grad_norm < 1e-6 * steps[-2].grad_norm and steps[0].recurrent_grad_norm > 100
     assert len(steps[-1].profile) == 50 and steps[-2].profile is None
     # its last profile overflowed: the plot draws the last finite one and says so (it drew nothing, and the dotted
     # first profile hid under B's: a UX review)
@@ -117,6 +123,41 @@ def test_a_run_that_diverges_between_profiles_still_shows_the_profile_of_its_las
     names = [trace.name for trace in profile_figure([LabSettings()], [steps]).data]
     assert not any(0 < v < math.inf for v in steps[-1].profile)  # 0 or not finite at every step
     assert names == ["A at step 1", f"A at step {finite[-1].step} (the last before step {steps[-1].step} overflowed)"]
+
+
+def test_an_overflow_is_told_by_where_the_gradient_grew():
+    """The readout's gradient overflowing (the recurrent layer's finite, or a sliver of the norm the step before) is
+    not an explosion through time; the recurrent layer's is."""
+    inf, loss = math.inf, torch.tensor(math.inf)
+    before = LabStep(1, 1.0, 0.5, grad_norm=1e18, largest_state=1.0, seconds=0.0, recurrent_grad_norm=0.0)
+    assert diagnosis(loss, 1.0, inf, 0.0, None) == READOUT_DIVERGED  # the recurrent part stayed finite
+    assert diagnosis(loss, 1.0, inf, math.nan, before) == READOUT_DIVERGED
+    grown = LabStep(1, 1.0, 0.5, grad_norm=1e18, largest_state=1.0, seconds=0.0, recurrent_grad_norm=9e17)
+    assert diagnosis(loss, 1.0, inf, math.nan, grown) == GRADIENTS_EXPLODED
+    assert diagnosis(loss, 1.0, inf, inf, None) == GRADIENTS_EXPLODED
+    assert diagnosis(torch.tensor(1.0), 1.0, 5.0, 4.0, None) is None
+    assert "forward activations exploded" in diagnosis(torch.tensor(1.0), 2e6, 5.0, 4.0, None)
+
+
+def test_the_gradient_panel_draws_the_recurrent_layers_part_beside_the_whole():
+    from rnn_demo.lab.serve import training_figure
+
+    settings = LabSettings(length=10, hidden=8, steps=3)
+    steps = list(run_lab(settings))
+    assert all(0 < s.recurrent_grad_norm <= s.grad_norm * (1 + 1e-6) for s in steps)
+    traces = [t for t in training_figure([settings], [steps]).data if t.yaxis == "y3"]
+    assert [t.line.dash for t in traces] == [None, "dot"]
+    assert list(traces[1].y) == pytest.approx([s.recurrent_grad_norm for s in steps])
+
+
+def test_a_profile_with_one_drawable_point_is_drawn_as_a_marker():
+    """A one-point line draws nothing: the legend named a curve the plot did not show (a red team's)."""
+    from rnn_demo.lab.serve import profile_figure
+
+    lone = LabStep(1, 1.0, 0.5, 1.0, 1.0, 0.0, profile=[0.0, 0.0, 3.0])
+    pair = LabStep(11, 1.0, 0.5, 1.0, 1.0, 0.0, profile=[1.0, 2.0, 3.0])
+    traces = profile_figure([LabSettings()], [[lone, pair]]).data
+    assert [t.mode for t in traces] == ["lines+markers", "lines"]
 
 
 def test_the_recurrent_blocks_start_at_the_chosen_spectral_radius():
@@ -166,31 +207,27 @@ def test_settings_out_of_range_are_refused_with_the_range(change, message):
         LabSettings(**change).check()
 
 
-def summary_of(settings: LabSettings) -> dict:
-    return summary(settings, list(run_lab(settings)))
-
-
 @pytest.fixture(scope="module")
 def presets() -> dict[str, list[dict]]:
-    """Every preset run as the lab's worker runs it (one thread): each run's summary."""
+    """Every preset run as the lab's worker runs it (one thread): each run's summary (`lab presets`' figures)."""
+    from rnn_demo.lab.presets import preset_figures
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    runs: dict[LabSettings, dict] = {}  # presets share runs (the LSTM at T = 80): each is trained once
-    for pair in PRESETS.values():
-        for settings in filter(None, pair):
-            if settings not in runs:
-                runs[settings] = summary_of(settings)
-    torch.set_num_threads(threads)
-    return {name: [runs[s] for s in pair if s is not None] for name, pair in PRESETS.items()}
+    try:
+        return preset_figures()
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.mark.slow
 def test_each_preset_shows_what_its_name_says(presets):
     # measured (seed 0, one thread): the gated cells are at accuracy 0.99 over 20 steps at step 89 (LSTM, T = 80) and
     # 160 (GRU, T = 40); the tanh RNN stays at 0.23 to 0.24 (chance 0.25) on the same budget, as does the LSTM whose
-    # forget gate starts as PyTorch starts it; unclipped, the radius-2 tanh RNN's gradient norm is no longer finite
-    # at step 27, clipped its squared error is 0.22 after 300 steps (always answering 1: 1/6); the ReLU RNN's states
-    # pass 1e6 at step 1
+    # forget gate starts as PyTorch starts it; the radius-2 tanh RNN's gradient at its first step reaches the first
+    # time step 82 times stronger than the last, unclipped it reaches back 1.7e-4 times as strong at the end and
+    # stays at 0.25, clipped (its norm before clipping up to 3.4e3) it ends at 0.81; the ReLU RNN's states pass 1e6
+    # at step 1
     chance = 1 / SYMBOLS
     rnn, gru = presets["the vanilla RNN forgets at T = 40; the GRU remembers"]
     assert rnn["final_score"] <= chance + 0.1 and gru["final_score"] >= 0.9
@@ -198,9 +235,11 @@ def test_each_preset_shows_what_its_name_says(presets):
     assert lstm["final_score"] >= 0.9 and rnn["final_score"] <= chance + 0.1
     opened, closed = presets["the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not"]
     assert opened["final_score"] >= 0.9 and closed["final_score"] <= chance + 0.1
-    unclipped, clipped = presets["exploding gradients without clipping; clipped, the run goes on"]
-    assert "the gradients exploded" in unclipped["diverged"] and clipped["diverged"] is None
-    assert clipped["steps"] == 300 and clipped["final_score"] < 0.5
+    unclipped, clipped = presets["exploding gradients: unclipped, one step wrecks the run; clipped, it learns"]
+    # at the first step the gradient grows back through time; unclipped, after that step it no longer reaches back
+    assert unclipped["first_reach_back"] > 10 and unclipped["last_reach_back"] < 1e-2
+    assert unclipped["final_score"] <= chance + 0.1 and unclipped["diverged"] is None
+    assert clipped["largest_grad_norm"] > 100 and clipped["final_score"] >= 0.6 and clipped["diverged"] is None
     (relu,) = presets["ReLU states explode: clipping cannot help"]
     assert relu["steps"] == 1 and "forward activations exploded" in relu["diverged"]
 
@@ -218,6 +257,23 @@ def test_the_readme_gives_the_sweeps_figures_the_presets_rerun(presets):
         row = next(line for line in readme if line.startswith(f"| {CELL_NAMES[cell]} | ")).split(" | ")
         # the same machine gives the same figure; another CPU's float roundings may move a run at chance a little
         assert float(row[header.index(f"T = {length}")]) == pytest.approx(figures["final_score"], abs=0.05), cell
+
+
+@pytest.mark.slow
+def test_the_readme_gives_the_presets_figures(presets):
+    """The README's table is `lab presets`' output: the same machine gives the same figures; another CPU's float
+    roundings may move a run a little (a score by up to 0.05, a gradient's size by up to 3 times)."""
+    ends = (" | no |", " | the forward activations exploded |")  # the table's rows: each ends with how it ended
+    readme = [line.split(" | ") for line in (ROOT / "README.md").read_text().splitlines() if line.endswith(ends)]
+    shown = {(row[0][2:], row[1]): row for row in readme if len(row) == 6}
+    assert len(shown) == sum(len(runs) for runs in presets.values())
+    for name, runs in presets.items():
+        for letter, run in zip("AB", runs):
+            _, _, score, norm, reach, _ = shown[name, letter]
+            assert float(score) == pytest.approx(run["final_score"], abs=0.05), (name, letter)
+            figures = [float(norm), *map(float, reach.split(" → "))]
+            measured = [run["largest_grad_norm"], run["first_reach_back"], run["last_reach_back"]]
+            assert all(m / 3 <= f <= m * 3 for f, m in zip(figures, measured)), (name, letter, figures, measured)
 
 
 def test_the_two_runs_of_every_preset_have_labels_that_differ():
@@ -284,6 +340,6 @@ def test_the_training_panels_are_stacked_on_one_step_axis_at_any_width():
     heights = [layout[f"yaxis{k}"].domain for k in ("", "2", "3")]
     assert [layout[f"xaxis{k}"].domain for k in ("", "2", "3")] == [(0.0, 1.0)] * 3
     assert heights[0][0] > heights[1][1] and heights[1][0] > heights[2][1]  # top to bottom, none overlapping
-    assert [layout[f"yaxis{k}"].title.text for k in ("", "2", "3")] == ["loss", "accuracy",
-                                                                       "gradient norm,<br>before clipping"]
+    assert [layout[f"yaxis{k}"].title.text for k in ("", "2", "3")] == [
+        "loss", "accuracy", "gradient norm,<br>before clipping<br>(dotted: recurrent)"]
     assert layout.xaxis3.title.text == "training step" and layout.xaxis.matches == layout.xaxis2.matches == "x3"

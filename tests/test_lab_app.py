@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from rnn_demo.lab.serve import PRESETS
+from rnn_demo.lab.presets import PRESETS
 from tests.bad_inputs import lab_values
 
 pytestmark = pytest.mark.slow

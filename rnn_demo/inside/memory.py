@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
+from torch import _VF
 from tqdm.auto import tqdm
 
 from ..backbone import CELL_LABELS
@@ -83,12 +84,26 @@ def _windows(ids: torch.Tensor, positions: Sequence[int], look_back: int):
     return windows, lengths, ids[torch.tensor(positions) + 1]
 
 
+def differentiable_outputs(rnn: torch.nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
+    """rnn(x)'s outputs (batch, time, hidden) from the zero state, in a form autograd can go back through on any
+    device: the same kernel the module runs, in its training form with no dropout. An eval-mode module's pass is
+    cuDNN's inference form on a GPU, which refuses a backward ("cudnn RNN backward can only be called in training
+    mode"); the shared module itself is never switched to training (other users read it at the same time)."""
+    if not rnn.batch_first:
+        raise ValueError("differentiable_outputs reads batch-first inputs")
+    shape = (rnn.num_layers * (2 if rnn.bidirectional else 1), x.size(0), rnn.hidden_size)
+    h0 = x.new_zeros(shape)  # (layers * directions, batch, hidden)
+    kernel = {"LSTM": _VF.lstm, "GRU": _VF.gru, "RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu}[rnn.mode]
+    state = (h0, h0) if rnn.mode == "LSTM" else h0
+    return kernel(x, state, rnn._flat_weights, rnn.bias, rnn.num_layers, 0.0, True, rnn.bidirectional, True)[0]
+
+
 def _next_log_prob(model: CharLM, targets: torch.Tensor, lengths: torch.Tensor) -> Callable:
     """log_prob_of(x (batch, time, embedding)) -> (batch,): log P(target) after each row's last real step."""
     rows = torch.arange(len(targets), device=targets.device)
 
     def log_prob_of(x: torch.Tensor) -> torch.Tensor:
-        outputs, _ = model.backbone.rnn(x)  # (batch, time, hidden), from the zero state
+        outputs = differentiable_outputs(model.backbone.rnn, x)  # (batch, time, hidden), from the zero state
         logits = model.head(outputs[rows, lengths - 1])  # (batch, vocab)
         return torch.log_softmax(logits, -1)[rows, targets]  # (batch,)
     return log_prob_of
@@ -118,10 +133,22 @@ def influence(model: CharLM, text_or_ids: str | torch.Tensor, positions: Sequenc
     return result
 
 
+def normalised(norms: torch.Tensor) -> torch.Tensor:
+    """norms (positions, distance), each row divided by its peak."""
+    peaks = norms.nan_to_num(0.0).amax(1, keepdim=True).clamp_min(torch.finfo(norms.dtype).tiny)  # (positions, 1)
+    return norms / peaks
+
+
 def normalised_mean(norms: torch.Tensor) -> torch.Tensor:
     """norms (positions, distance) -> (distance,): the mean over positions of each row divided by its peak."""
-    peaks = norms.nan_to_num(0.0).amax(1, keepdim=True).clamp_min(torch.finfo(norms.dtype).tiny)  # (positions, 1)
-    return (norms / peaks).nanmean(0)
+    return normalised(norms).nanmean(0)
+
+
+def normalised_median(norms: torch.Tensor) -> torch.Tensor:
+    """norms (positions, distance) -> (distance,): the median over positions of each row divided by its peak, the
+    typical position's curve; far back, the mean is carried by a few positions (a red team's: 3 of 64 made up two
+    thirds of the GRU's mean at d = 200, where the median was 75 times lower)."""
+    return normalised(norms).nanmedian(0).values
 
 
 def curve(model: CharLM, text: str | torch.Tensor, positions: Sequence[int],
@@ -166,10 +193,14 @@ def sample_positions(length: int, count: int, look_back: int, seed: int) -> list
     return sorted(chosen.tolist())
 
 
-def summary(values: torch.Tensor) -> dict:
-    """A curve's figures: its 1% and 10% reach and its values at DISTANCES (those within the curve)."""
-    return {"reach_1pct": reach(values, 0.01), "reach_10pct": reach(values, 0.1),
-            "at": {str(d): float(f"{values[d].item():.4g}") for d in DISTANCES if d < len(values)}}
+def summary(values: torch.Tensor, typical: torch.Tensor | None = None) -> dict:
+    """A curve's figures: its 1% and 10% reach and its values at DISTANCES (those within the curve); with the median
+    curve `typical`, its values at the same distances too."""
+    figures = {"reach_1pct": reach(values, 0.01), "reach_10pct": reach(values, 0.1),
+               "at": {str(d): float(f"{values[d].item():.4g}") for d in DISTANCES if d < len(values)}}
+    if typical is not None:
+        figures["median_at"] = {str(d): float(f"{typical[d].item():.4g}") for d in DISTANCES if d < len(typical)}
+    return figures
 
 
 def table(cells: dict[str, dict]) -> str:
@@ -179,10 +210,13 @@ def table(cells: dict[str, dict]) -> str:
         return f"{mantissa}e{int(exponent)}"
 
     far = [d for d in DISTANCES if d >= 50]
-    lines = ["| cell | reach, 10% | reach, 1% | " + " | ".join(f"at d = {d}" for d in far) + " |",
-             "| --- | ---: | ---: | " + " | ".join("---:" for _ in far) + " |"]
+    medians = all("median_at" in figures for figures in cells.values())
+    heads = [f"at d = {d}" for d in far] + ([f"median at d = {d}" for d in far] if medians else [])
+    lines = ["| cell | reach, 10% | reach, 1% | " + " | ".join(heads) + " |",
+             "| --- | ---: | ---: | " + " | ".join("---:" for _ in heads) + " |"]
     for cell, figures in cells.items():
-        values = [short(figures["at"][str(d)]) for d in far if str(d) in figures["at"]]
+        values = [short(figures[key][str(d)]) for key in ("at", "median_at")[:1 + medians] for d in far
+                  if str(d) in figures[key]]
         lines.append(f"| {CELL_LABELS.get(cell, cell)} | {figures['reach_10pct']} | {figures['reach_1pct']} | "
                      + " | ".join(values) + " |")
     return "\n".join(lines)
@@ -221,12 +255,15 @@ def draw(curves: dict[str, torch.Tensor], path: str | Path, title: str) -> Path:
 
 
 def measure(models: dict[str, CharLM], text: str, positions: Sequence[int], look_back: int) -> dict:
-    """Each model's curve on the same positions, its summary and seconds: {cell: (curve, summary)}."""
+    """Each model's mean curve on the same positions, its summary (the median curve's values too) and seconds:
+    {cell: (curve, summary)}."""
     results = {}
     for cell, model in tqdm(models.items(), desc="influence by distance, per cell", unit="cell", disable=None):
         started = time.perf_counter()
-        values = curve(model, text, positions, look_back)  # (look_back + 1,)
-        results[cell] = (values, {**summary(values), "seconds": round(time.perf_counter() - started, 1)})
+        norms = influence(model, text, positions, look_back)  # (positions, look_back + 1)
+        values = normalised_mean(norms)  # (look_back + 1,)
+        figures = summary(values, normalised_median(norms))
+        results[cell] = (values, {**figures, "seconds": round(time.perf_counter() - started, 1)})
     return results
 
 

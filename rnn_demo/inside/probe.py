@@ -49,9 +49,10 @@ class Reading:
 
 
 def check_passage(text: str | None, limit: int = MAX_PASSAGE) -> str:
-    """The passage if it is non-empty and within `limit` characters; else a ValueError saying which."""
+    """The passage if it is non-empty and within `limit` characters; else a ValueError saying which. Spaces and line
+    breaks are characters the model reads like any other: a passage of them alone is read."""
     text = text or ""
-    if not text.strip():
+    if not text:
         raise ValueError("the passage is empty: type or paste some text")
     if len(text) > limit:
         raise ValueError(f"the passage has {len(text):,} characters; the limit here is {limit:,}")

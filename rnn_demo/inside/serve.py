@@ -27,7 +27,7 @@ from .unrolled import MAX_UNROLLED, check_layer, check_short_input, shown, unrol
 
 MAX_UNITS_SHOWN = 512
 COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "the 3 held-out validation plays (nats/char)"]
-RANKING_COLUMNS = ["feature", "layer", "state", "unit", "correlation"]
+RANKING_COLUMNS = ["feature", "layer", "state", "unit", "correlation", "chance ±"]
 SATURATION_COLUMNS = ["layer", "gate", "shut (< 0.1)", "open (> 0.9)", "saturated"]
 KEPT = ("h", "c", "i", "f", "o", "r", "z")  # what the units section reads of a passage
 T = TypeVar("T")
@@ -141,9 +141,9 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None,
     progress(0.5, "correlating each unit with each feature of the text")
     ranking = rank_units(reading)
     progress(0.9, "the gates' saturation")
-    rows = [[FEATURES[name][0], score.layer + 1, score.kind, score.unit, round(score.correlation, 3)]
-            for name, scores in ranking.best.items() for score in scores[:3]]
-    rows += [[FEATURES[name][0], None, None, None, f"not measurable: {why}"]
+    rows = [[FEATURES[name][0], score.layer + 1, score.kind, score.unit, round(score.correlation, 3),
+             round(ranking.chance[name], 3)] for name, scores in ranking.best.items() for score in scores[:3]]
+    rows += [[FEATURES[name][0], None, None, None, f"not measurable: {why}", None]
              for name, why in ranking.not_measurable.items()]
     gates = [[k + 1, gate, f"{value.low:.1%}", f"{value.high:.1%}", f"{value.both:.1%}"]
              for k, layer in enumerate(saturation(reading)) for gate, value in layer.items()]
@@ -153,8 +153,11 @@ def find_units(text: str, cell: str, loaded: tuple[str, str] | None = None,
                                             "characters at least), with line breaks." + unknown_note(text, model))
     name, score = best
     note = (f"Opened on layer {score.layer + 1}, {score.kind} unit {score.unit}: correlation {score.correlation:+.2f} "
-            f"with {FEATURES[name][0]} (over {ranking.characters:,} characters, chance alone reaches about "
-            f"±{ranking.chance:.2f} among {ranking.units:,} units).{unknown_note(text, model)}")
+            f"with {FEATURES[name][0]}; chance alone reaches ±{ranking.chance[name]:.2f} (the best of "
+            f"{ranking.units:,} units with the feature slid along the {ranking.characters:,} characters, where no "
+            f"unit can track it){'' if ranking.beyond_chance(name) else ': no feature goes beyond chance here'}. "
+            f"In the table, a correlation within its feature's \"chance ±\" may be chance alone."
+            f"{unknown_note(text, model)}")
     return rows, coloured_passage(reading, score.layer, score.kind, score.unit), score.layer + 1, score.kind, score.unit, \
         gates, note
 

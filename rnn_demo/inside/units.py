@@ -8,10 +8,9 @@ the next one). Layers and units are counted from 0, as in `Reading.layers`.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -25,8 +24,9 @@ LOW, HIGH = 0.1, 0.9  # a gate value below LOW or above HIGH counts as saturated
 SATURATING_GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z"), "rnn": ()}
 # Over few characters some of a model's hundreds of units correlate with anything by chance (a unit of the bundled
 # GRU: -1.00 with the position within "ab"): features are measured over MIN_CHARACTERS characters at least, and the
-# page says how far chance alone reaches (chance_level)
+# page says how far chance alone reaches for each feature (`chance_by_feature`)
 MIN_CHARACTERS = 40
+SHIFTS = 19  # the feature slid along the passage by this many offsets, spread over its length: the chance level
 
 
 def line_position(text: str) -> list[float]:
@@ -124,11 +124,11 @@ class Ranking:
     best: dict[str, list[UnitScore]]
     not_measurable: dict[str, str]
     units: int = 0  # how many were ranked: every layer's h and, for the LSTM, c
+    chance: dict[str, float] = field(default_factory=dict)  # per measured feature: how far chance alone reaches
 
-    @property
-    def chance(self) -> float:
-        """How far chance alone reaches among these units over these characters (chance_level)."""
-        return chance_level(self.characters, self.units)
+    def beyond_chance(self, name: str) -> bool:
+        """Whether feature `name`'s best unit correlates more strongly than chance alone reaches."""
+        return bool(self.best.get(name)) and abs(self.best[name][0].correlation) > self.chance[name]
 
 
 def _kinds(reading: Reading) -> tuple[str, ...]:
@@ -164,7 +164,11 @@ def rank_units(reading: Reading, features: Mapping[str, tuple[str, Feature]] | N
     blocks = _blocks(reading)
     values = torch.tensor([fn(reading.text) for _, fn in features.values()], dtype=torch.float32).T  # (time, n)
     changes = (values[1:] != values[:-1]).sum(0).tolist()  # (n,): 0 for a feature constant over the passage
-    table = torch.cat([correlations(reading.layers[k][kind], values) for k, kind in blocks])  # (blocks * hidden, n)
+    n = values.size(1)
+    slid = torch.cat([values.roll(offset, 0) for offset in _offsets(len(reading.text))], 1)  # (time, SHIFTS * n)
+    both = torch.cat([values, slid], 1)
+    table = torch.cat([correlations(reading.layers[k][kind], both) for k, kind in blocks])  # (units, n + SHIFTS * n)
+    table, chance = table[:, :n], table[:, n:].abs().amax(0).view(-1, n).amax(0)  # (units, n), (n,)
     hidden, best, unmeasurable = reading.hidden_size, {}, {}
     for j, (name, (label, _)) in enumerate(features.items()):
         if why := _unmeasurable(len(reading.text), changes[j], values[0, j].item()):
@@ -174,7 +178,19 @@ def rank_units(reading: Reading, features: Mapping[str, tuple[str, Feature]] | N
         strongest = column.abs().topk(min(top, column.numel())).indices.tolist()
         best[name] = [UnitScore(blocks[i // hidden][0], blocks[i // hidden][1], i % hidden, column[i].item())
                       for i in strongest]
-    return Ranking(reading.cell, len(reading.text), best, unmeasurable, table.size(0))
+    return Ranking(reading.cell, len(reading.text), best, unmeasurable, table.size(0),
+                   {name: chance[j].item() for j, name in enumerate(features) if name in best})
+
+
+def _offsets(characters: int) -> list[int]:
+    """SHIFTS offsets spread evenly over a passage of `characters` (none of them 0, so none aligns it with itself).
+
+    How far chance alone reaches for a feature: the largest |correlation| of any unit with the feature slid
+    (circularly) along the passage by each offset, where no unit can track it. Text features and units both change
+    slowly along a text, so they correlate by chance far more than independent points would: over the tab's
+    opening passage the formula for independent noise said ±0.24, where units reading other passages reached 0.57
+    with the speaker-line feature (a red team's)."""
+    return sorted({max(1, round(characters * k / (SHIFTS + 1))) for k in range(1, SHIFTS + 1)} - {characters})
 
 
 def _unmeasurable(characters: int, changes: int, first: float) -> str | None:
@@ -188,17 +204,12 @@ def _unmeasurable(characters: int, changes: int, first: float) -> str | None:
     return None
 
 
-def chance_level(characters: int, units: int) -> float:
-    """About the largest |correlation| of `units` independent noise units with a feature over `characters` points:
-    sqrt(2 ln(2 units) / characters), the tail of the normal approximation (correlated units reach less)."""
-    return min(1.0, math.sqrt(2 * math.log(2 * units) / max(characters, 1)))
-
-
 def most_striking(ranking: Ranking) -> tuple[str, UnitScore] | None:
-    """The (feature name, unit) with the largest |correlation| of all: the view's opening choice; None when no
-    feature is measurable on the passage."""
+    """The (feature name, unit) with the largest |correlation| among the features whose best unit goes beyond chance
+    (of all, where none does): the view's opening choice; None when no feature is measurable on the passage."""
     firsts = [(name, scores[0]) for name, scores in ranking.best.items() if scores]
-    return max(firsts, key=lambda pair: abs(pair[1].correlation), default=None)
+    beyond = [pair for pair in firsts if ranking.beyond_chance(pair[0])]
+    return max(beyond or firsts, key=lambda pair: abs(pair[1].correlation), default=None)
 
 
 def describe(ranking: Ranking, features: Mapping[str, tuple[str, Feature]] | None = None) -> list[str]:
@@ -210,7 +221,7 @@ def describe(ranking: Ranking, features: Mapping[str, tuple[str, Feature]] | Non
             lines.append(f"{label}: not measurable ({ranking.not_measurable[name]})")
         elif name in ranking.best:
             units = ", ".join(f"layer {s.layer} {s.kind} {s.unit}: {s.correlation:+.2f}" for s in ranking.best[name])
-            lines.append(f"{label}: {units}")
+            lines.append(f"{label}: {units} (chance alone: ±{ranking.chance[name]:.2f})")
     return lines
 
 

@@ -30,6 +30,7 @@ NAMES = {"length": "T", "hidden": "the hidden units", "scale": "the spectral rad
          "clip": "the clipping threshold", "steps": "the training steps", "seed": "the seed",
          "keep_bias": "the keep gate's bias"}
 HUGE = 1e6  # a state this large has exploded (a tanh or gated state stays within 1)
+RECURRENT = ("w_ih", "w_hh", "b_ih", "b_hh")  # LabNet's recurrent layer (the rest of its parameters: the readout)
 
 
 def _bound(value: int | float) -> str:
@@ -84,6 +85,7 @@ class LabStep:
     profile: list[float] | None = None
     diverged: str | None = None  # why the run stopped at this step, if it did
     gates: dict[str, float] = field(default_factory=dict)  # each gate's mean over the batch and the steps
+    recurrent_grad_norm: float = 0.0  # the recurrent layer's part of grad_norm (the rest is the readout's)
 
 
 def _loss_and_score(problem: str, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -94,14 +96,26 @@ def _loss_and_score(problem: str, outputs: torch.Tensor, targets: torch.Tensor) 
     return loss, loss.item()
 
 
-def _diagnosis(loss: torch.Tensor, largest_state: float, grad_norm: float) -> str | None:
-    """None while the run is healthy; else what blew up, in words for the visitor."""
+FORWARD_EXPLODED = ("the forward activations exploded (the state grew without bound as it was carried through time): "
+                    "clipping the gradients cannot fix this; lower the recurrent scale or use tanh or a gated cell")
+GRADIENTS_EXPLODED = ("the gradients exploded (their norm is no longer a finite number): clipping them, or a smaller "
+                      "learning rate, keeps the run finite")
+READOUT_DIVERGED = ("the output layer diverged, not the gradient through time: its gradient was most of the norm "
+                    "and grew every step, as each step of this learning rate overshoots for its inputs (the states, "
+                    "saturated at ±1 or near); a smaller learning rate fixes it, clipping keeps it finite")
+
+
+def diagnosis(loss: torch.Tensor, largest_state: float, grad_norm: float, recurrent_norm: float,
+               before: LabStep | None) -> str | None:
+    """None while the run is healthy; else what blew up, in words for the visitor. `recurrent_norm`: the recurrent
+    layer's part of `grad_norm`; `before`: the step before this one, if any. Where the recurrent layer's gradient
+    stayed finite, or was under 1% of the norm the step before, it was the readout's that overflowed."""
     if not math.isfinite(largest_state) or largest_state > HUGE:
-        return ("the forward activations exploded (the state grew without bound as it was carried through time): "
-                "clipping the gradients cannot fix this; lower the recurrent scale or use tanh or a gated cell")
+        return FORWARD_EXPLODED
     if not math.isfinite(loss.item()) or not math.isfinite(grad_norm):
-        return ("the gradients exploded (their norm is no longer a finite number): clipping them, or a smaller "
-                "learning rate, keeps the run finite")
+        readout_led = math.isfinite(recurrent_norm) or (before is not None and math.isfinite(before.grad_norm)
+                                                        and before.recurrent_grad_norm < 0.01 * before.grad_norm)
+        return READOUT_DIVERGED if readout_led else GRADIENTS_EXPLODED
     return None
 
 
@@ -137,14 +151,14 @@ def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.devi
     the same sequences."""
     settings.check()
     model, optimizer, data = starting_point(settings, device, data_seed)
-    started = time.perf_counter()
+    started, measured = time.perf_counter(), None
     for step in range(1, settings.steps + 1):
         batch = make_batch(settings.problem, BATCH, settings.length, data)
         inputs, targets = batch.inputs.to(device), batch.targets.to(device)
         profiled = step % PROFILE_EVERY == 1 or step == settings.steps
-        measured = measure_step(settings, model, inputs, targets, step, profiled)
+        before, measured = measured, measure_step(settings, model, inputs, targets, step, profiled, measured)
         if measured.diverged and not profiled:  # the step again, its states kept: the profile of what blew up
-            measured = measure_step(settings, model, inputs, targets, step, profiled=True)
+            measured = measure_step(settings, model, inputs, targets, step, True, before)
         measured.seconds = round(time.perf_counter() - started, 3)
         if measured.diverged is None:
             optimizer.step()
@@ -154,10 +168,10 @@ def run_lab(settings: LabSettings, seconds: float = math.inf, device: torch.devi
 
 
 def measure_step(settings: LabSettings, model: LabNet, inputs: torch.Tensor, targets: torch.Tensor, step: int,
-                 profiled: bool) -> LabStep:
+                 profiled: bool, before: LabStep | None = None) -> LabStep:
     """One step's forward and backward pass (the gradients left in the model, clipped) and what it measured. Through
     PyTorch's fused sequence kernel; `profiled`: one fused cell per step instead, each state's gradient kept for the
-    profile."""
+    profile. `before`: the step before, which tells a readout's divergence from the recurrent gradient's."""
     if profiled:
         kept = model.stepped_states(inputs)  # each h_t (batch, hidden)
         for h in kept:
@@ -168,15 +182,23 @@ def measure_step(settings: LabSettings, model: LabNet, inputs: torch.Tensor, tar
     loss, score = _loss_and_score(settings.problem, model.readout(states[:, -1]), targets)
     model.zero_grad(set_to_none=True)
     loss.backward()
+    recurrent = torch.linalg.vector_norm(torch.stack([getattr(model, name).grad.norm() for name in RECURRENT])).item()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip or math.inf).item()
     largest = states.detach().abs().max().item()
     return LabStep(step, loss.item(), score, grad_norm, largest, 0.0, gradient_profile(kept) if profiled else None,
-                   _diagnosis(loss, largest, grad_norm), model.gate_means(inputs, states.detach()))
+                   diagnosis(loss, largest, grad_norm, recurrent, before), model.gate_means(inputs, states.detach()),
+                   recurrent)
 
 
 def summary(settings: LabSettings, steps: list[LabStep]) -> dict:
-    """A run's settings and its last figures (the score averaged over the last 20 steps)."""
+    """A run's settings and its last figures: the score averaged over the last 20 steps, the largest gradient norm
+    before clipping, and at the first and the last step whose profile was measured how far the gradient reaches back:
+    ||dL/dh_1|| / ||dL/dh_T|| (above 1 it grows back through time, explodes; far below, it vanishes)."""
     tail = [s.score for s in steps[-20:]]
+    norms = [s.grad_norm for s in steps if math.isfinite(s.grad_norm)]
+    reach = [s.profile[0] / s.profile[-1] for s in steps if s.profile and 0 < s.profile[-1] < math.inf
+             and math.isfinite(s.profile[0])]
     return {"settings": asdict(settings), "steps": len(steps), "seconds": steps[-1].seconds if steps else 0.0,
             "final_score": sum(tail) / len(tail) if tail else None,
-            "diverged": steps[-1].diverged if steps else None}
+            "diverged": steps[-1].diverged if steps else None, "largest_grad_norm": max(norms, default=None),
+            "first_reach_back": reach[0] if reach else None, "last_reach_back": reach[-1] if reach else None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -15,12 +15,10 @@ from ..display import number_text, two_lines
 from .net import CELL_NAMES
 from .problems import SYMBOLS
 from .run import LabSettings, LabStep, run_lab
-from .sweep import settings_for
 
 LAB_SECONDS = 30.0  # a run's wall time in the job slot (a comparison of two runs gets twice this)
 JOB = "rnn_demo.lab.serve:lab_job"
 COLOURS = ("#d62728", "#1f77b4")  # run A, run B
-PRESETS: dict[str, tuple[LabSettings, LabSettings | None]] = {}  # filled below, from measured settings
 
 
 def settings_from_ui(problem: str, length: float, cell: str, hidden: float, scale: float | None, lr: float,
@@ -109,6 +107,10 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
                                     line={"color": colour}), row=2, col=1)
         figure.add_trace(go.Scatter(x=x, y=[_finite(s.grad_norm) for s in history], name=name, legendgroup=str(k),
                                     showlegend=False, line={"color": colour}), row=3, col=1)
+        # the recurrent layer's part (the rest is the readout's): the gradient through time, apart from the output's
+        figure.add_trace(go.Scatter(x=x, y=[_finite(s.recurrent_grad_norm) or None for s in history], legendgroup=str(k),
+                                    name=f"{'AB'[k]}: the recurrent layer's part", showlegend=False,
+                                    line={"color": colour, "dash": "dot", "width": 1}), row=3, col=1)
         if settings.clip is not None:
             figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=3, col=1)
     figure.add_hline(y=chance(runs[0]), line={"color": "grey", "dash": "dot", "width": 1}, row=2, col=1,
@@ -116,7 +118,7 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
     figure.update_yaxes(exponentformat="power")  # 10^14, not "100T" (read as terabytes)
     figure.update_yaxes(type="log", title_text="loss", row=1, col=1)  # a blow-up would flatten a linear axis
     figure.update_yaxes(type="log" if runs[0].problem == "adding" else "linear", title_text=score, row=2, col=1)
-    figure.update_yaxes(type="log", title_text="gradient norm,<br>before clipping", row=3, col=1)
+    figure.update_yaxes(type="log", title_text="gradient norm,<br>before clipping<br>(dotted: recurrent)", row=3, col=1)
     figure.update_xaxes(title_text="training step", row=3, col=1)
     figure.update_layout(height=620, margin={"l": 60, "r": 10, "t": 30, "b": 40},
                          legend={"orientation": "h", "y": -0.12})
@@ -134,9 +136,11 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
         for s, dash in ((measured[0], "dot"), (measured[-1], "solid")) if measured else ():
             name = f"{'AB'[k]} at step {s.step}" + (f" (the last before step {history[-1].step} overflowed)"
                                                     if overflowed and dash == "solid" else "")
-            figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)),
-                                        y=[v if 0 < v < math.inf else None for v in s.profile],  # log axis: no 0
-                                        name=name, line={"color": COLOURS[k], "dash": dash}))
+            drawn = [v if 0 < v < math.inf else None for v in s.profile]  # log axis: no 0
+            few = sum(v is not None for v in drawn) < 2  # a line needs two points: one alone is drawn as a marker
+            figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)), y=drawn, name=name,
+                                        mode="lines+markers" if few else "lines",
+                                        line={"color": COLOURS[k], "dash": dash}))
     figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)", exponentformat="power")
     figure.update_xaxes(title_text="time step t (the answer is read after the last)")
     figure.update_layout(height=340, margin={"l": 60, "r": 10, "t": 30, "b": 40},
@@ -167,30 +171,3 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def preset(name: str) -> tuple[LabSettings, LabSettings | None]:
-    """A preset's settings (and its comparison's, or None)."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    return PRESETS[name]
-
-
-def _preset(name: str, first: LabSettings, second: LabSettings | None = None) -> None:
-    PRESETS[name] = (first.check(), second.check() if second else None)
-
-
-# Each preset shows what its name says, as measured (tests/test_lab.py runs them; the README gives the figures). The
-# memory presets are runs of the summary sweep (the same budget), so the sweep's table and the presets agree.
-# first: the page's example (ui/lab_tab.py), a second's training
-_preset("exploding gradients without clipping; clipped, the run goes on",
-        LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1, clip=None,
-                    steps=300),
-        LabSettings(problem="adding", length=50, cell="rnn-tanh", scale=2.0, optimizer="sgd", lr=0.1, clip=1.0,
-                    steps=300))
-_preset("the vanilla RNN forgets at T = 40; the GRU remembers", settings_for("rnn-tanh", 40), settings_for("gru", 40))
-_preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("lstm", 80), settings_for("rnn-tanh", 80))
-_preset("the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not",
-        settings_for("lstm", 80), replace(settings_for("lstm", 80), keep_bias=None))
-_preset("ReLU states explode: clipping cannot help",
-        LabSettings(problem="first", length=100, cell="rnn-relu", scale=2.0, clip=1.0, steps=50))

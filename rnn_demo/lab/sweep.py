@@ -79,17 +79,6 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """`lab sweep` on the command line (the registry's commands of the Gradient lab tab)."""
-    lab = sub.add_parser("lab", help="the gradient lab from the command line")
-    commands = lab.add_subparsers(dest="lab_command", required=True, metavar="COMMAND")
-    p = commands.add_parser("sweep", help="each cell on 'remember the first symbol' over T, one budget: accuracy by T")
-    p.add_argument("--out", type=Path, default=Path("docs/lab_sweep.png"), help="the picture (PNG)")
-    p.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), help="the values of T")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON (else the README's table)")
-    p.set_defaults(run=run_sweep)
-
-
 def run_sweep(args: argparse.Namespace) -> None:
     import torch
 
@@ -97,3 +86,4 @@ def run_sweep(args: argparse.Namespace) -> None:
     results = sweep(lengths=tuple(args.lengths))
     results["picture"] = str(draw(results, args.out))
     print(json.dumps(results) if args.json else table(results))
+

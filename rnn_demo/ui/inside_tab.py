@@ -27,7 +27,7 @@ UNROLLED_TEXT = ("### 1. Unrolled, step by step\nEach step is one character read
                  "step: the hidden state unrolled through time, a row per character. Below, everything the cell "
                  "computes at one step (the slider picks it) from the previous state h_{t-1} and the input x_t: the "
                  "two pre-activation sums (input and recurrent), the gates (numbers between 0 and 1 that decide how "
-                 "much passes), and the new state h_t. The network starts from h_0 = 0. This is computed by a "
+                 "much passes, on a scale of their own: white shut, green open), and the new state h_t. The network starts from h_0 = 0. This is computed by a "
                  "from-scratch implementation in plain tensor operations, checked against PyTorch's to 1e-5.")
 COMPARE_TEXT = ("### 4. The three cells on the same text\nSurprisal is how unexpected each character was to a model: "
                 "-log p in nats (0: certain; about 4.4: a uniform guess among 80 characters). Darker is more surprised. "
@@ -107,8 +107,7 @@ def _unrolled_section(cells: list[str], loaded: gr.State) -> None:
     clear_first(button.click, [equations], "inside_clear_unrolled")
     button.click(unroll_input, [text, cell, layer, units, loaded], [plot, table, equations], api_name="inside_unrolled",
                  **QUICK)
-    first_visit(lambda: unroll_input(text.value, cell.value, 1, 48), [plot, table, equations], "inside_unrolled",
-                **QUICK)
+    first_visit(lambda: unroll_input(text.value, cell.value, 1, 48), [plot, table, equations], "inside_unrolled")
 
 
 def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> None:
@@ -124,10 +123,11 @@ def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> N
     note = gr.Markdown()
     coloured = gr.HighlightedText(label="The passage, coloured by the unit", show_legend=False,
                                   combine_adjacent=False, elem_classes=CHARACTERS)
-    with gr.Row():
+    with gr.Row():  # the ranking's six columns wider than the gates' five: its last, the chance level, was cut off
         ranking = gr.Dataframe(headers=inside.RANKING_COLUMNS, label="The units most correlated with each feature",
-                               interactive=False)
-        gates = gr.Dataframe(headers=inside.SATURATION_COLUMNS, label="Gate saturation", interactive=False)
+                               interactive=False, wrap=True, scale=3,
+                               column_widths=["34%", "10%", "10%", "10%", "18%", "18%"])
+        gates = gr.Dataframe(headers=inside.SATURATION_COLUMNS, label="Gate saturation", interactive=False, scale=2)
     clear_first(find_button.click, [note], "inside_clear_units")
     find_button.click(find_units, [passage, cell, loaded], [ranking, coloured, layer, kind, unit, gates, note],
                       api_name="inside_find_units", **INSIDE)
@@ -135,7 +135,7 @@ def _units_section(passage: gr.Textbox, cells: list[str], loaded: gr.State) -> N
     colour_button.click(colour_by_unit, [passage, cell, layer, kind, unit, loaded], [coloured, note],
                         api_name="inside_colour_by_unit", **INSIDE)
     first_visit(lambda: find_units(PASSAGE, cell.value), [ranking, coloured, layer, kind, unit, gates, note],
-                "inside_units", **INSIDE)  # the most striking unit, on the default passage
+                "inside_units")  # the most striking unit, on the default passage
 
 
 def _memory_section(passage: gr.Textbox) -> None:
@@ -149,7 +149,7 @@ def _memory_section(passage: gr.Textbox) -> None:
     plot = gr.Plot(label="Influence by distance")
     clear_first(button.click, [note], "inside_clear_memory")
     button.click(memory_at, [passage, position], [plot, note], api_name="inside_memory", **INSIDE)
-    first_visit(lambda: memory_at(PASSAGE, len(PASSAGE) - 2), [plot, note], "inside_memory", **INSIDE)
+    first_visit(lambda: memory_at(PASSAGE, len(PASSAGE) - 2), [plot, note], "inside_memory")
 
 
 def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
@@ -165,7 +165,7 @@ def _compare_section(passage: gr.Textbox, cells: list[str]) -> None:
                          interactive=False)
     clear_first(button.click, [note], "inside_clear_compare")
     button.click(compare_cells, [passage], [table, *colourings, gains, note], api_name="inside_compare", **INSIDE)
-    first_visit(lambda: compare_cells(PASSAGE), [table, *colourings, gains, note], "inside_compare", **INSIDE)
+    first_visit(lambda: compare_cells(PASSAGE), [table, *colourings, gains, note], "inside_compare")
 
 
 def build() -> None:

@@ -12,6 +12,7 @@ from ..clients import client_address
 from ..jobs import SLOT, Finished, Waiting
 from ..lab import serve as lab
 from ..lab.net import CELL_NAMES
+from ..lab.presets import PRESETS, preset
 from ..lab.problems import PROBLEMS
 from ..lab.run import BOUNDS, OPTIMIZERS, LabSettings, LabStep
 from ..runtime import lane
@@ -119,20 +120,23 @@ def load_and_say(name: str) -> list:
 
 def load_preset(name: str) -> list:
     """Both runs' widget values (lab.FIELDS order, twice) and the compare box, from a preset."""
-    first, second = lab.preset(name)
+    first, second = preset(name)
     return [*lab.to_widgets(first), second is not None, *lab.to_widgets(second or first)]
 
 
 EXAMPLE_LOOK = ("Look at the plot below the training curves: each curve is how much gradient reaches each time "
-                "step. Where a curve falls to nothing, that run cannot learn from so far back; where it climbs off "
-                "the top, the gradients explode.")
+                "step, at the first training step (dotted) and the latest (solid). At the first step the gradient "
+                "grows as it goes back through time (the dotted curves climb to the left): it explodes. Unclipped, "
+                "A takes that whole step, which drives every unit to ±1, where no gradient reaches back any more "
+                "(its solid curve falls away to the left) and it stays at chance; B, clipped, takes the same "
+                "gradients capped, and learns.")
 
 
 def example_run() -> list:
     """The first visit's run: the first preset's two runs, finished (trained here once, on the first page load), its
     widgets set, and a line on what to look at."""
-    name = next(iter(lab.PRESETS))
-    runs = [settings for settings in lab.preset(name) if settings is not None]
+    name = next(iter(PRESETS))
+    runs = [settings for settings in preset(name) if settings is not None]
     history: list[list] = [[] for _ in runs]
     for index, measured in lab.lab_job([asdict(run) for run in runs]):
         history[index].append(LabStep(**measured))
@@ -143,7 +147,7 @@ def example_run() -> list:
 def build() -> None:
     gr.Markdown(INTRO)
     with gr.Row():
-        preset = gr.Dropdown(list(lab.PRESETS), value=None, label="Presets: the classic demonstrations")
+        chosen = gr.Dropdown(list(PRESETS), value=None, label="Presets: the classic demonstrations")
         load = gr.Button("Load the preset", size="sm")
     with gr.Row():
         first = _settings_widgets("A", LabSettings())
@@ -160,13 +164,13 @@ def build() -> None:
     _sweep_picture()
     inputs = [*first.values(), compare, *second.values()]
     # answered at once, not in the queue: a Train pressed while the load waited in line would train the old settings
-    load.click(shows_errors(load_preset), preset, inputs, api_name="lab_preset", queue=False)
+    load.click(shows_errors(load_preset), chosen, inputs, api_name="lab_preset", queue=False)
     # choosing a preset loads it too (the button alone did, and the status still told the example's run)
-    preset.input(shows_errors(load_and_say), preset, [*inputs, status], api_name="lab_preset_chosen",
+    chosen.input(shows_errors(load_and_say), chosen, [*inputs, status], api_name="lab_preset_chosen",
                  api_visibility="private", queue=False)
     start.click(run_lab, inputs, [status, training, profile], api_name="lab_run", **LAB_LANE)
     stop.click(stop_lab, None, status, api_name="lab_stop", api_visibility="private", queue=False)  # API: cancel the job
-    first_visit(example_run, [preset, *inputs, status, training, profile], "lab", **LAB_LANE)
+    first_visit(example_run, [chosen, *inputs, status, training, profile], "lab")
     root = gr.context.Context.root_block
     if root is not None:  # the visitor leaves: their run stops and frees the slot
         root.unload(_visitor_left)
