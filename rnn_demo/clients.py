@@ -30,6 +30,10 @@ from .runtime import LANE_SHARES
 # on a Space one proxy stands in front of the app (SPACE_ID is set there); elsewhere the peer is the client
 TRUSTED_PROXIES = int(os.environ.get("RNN_DEMO_TRUSTED_PROXIES", "1" if os.environ.get("SPACE_ID") else "0"))
 PER_CLIENT_WAITING = 8  # requests one client may have waiting in the queue at once
+# requests of one lane (concurrency group) waiting in the queue at once: the queue's places are shared by every lane
+# (QUEUE_SIZE in all), so a lane whose workers all wait (for the job slot: trainings, lab runs) cannot fill it and
+# shut every other visitor out with "Queue is full" (a red team's: 8 trainings in line, then 64 page loads)
+PER_LANE_WAITING = 16
 SESSION_CAPACITY = 500  # sessions whose state gradio keeps (its default, 10,000, would hold about 6 GB)
 FORGET_EVERY = 5.0  # seconds between two passes over the session-less events
 RESULT_KEPT_SECONDS = 60.0  # how long a session-less event's result waits to be read after it ended
@@ -90,11 +94,20 @@ def in_lane(queue: Any, client: str, lane: str) -> int:
     return sum(client_address(event.request) == client for event in events)
 
 
+def waiting_in(queue: Any, lane: str) -> int:
+    """How many requests wait in gradio's queue for the concurrency group `lane` (not yet started)."""
+    waiting = queue.event_queue_per_concurrency_id.get(lane)
+    return len(waiting.queue) if waiting else 0
+
+
 def _over_share(queue: Any, fn: Any, client: str, limit: int, slot_lanes: tuple[str, ...]) -> str | None:
     """Why `client`'s request for `fn` is refused at the door, or None."""
     if waiting_from(queue, client) >= limit:
         return (f"You have {limit} requests waiting already: wait for them to finish before sending more (one "
                 "client's share of the queue, so that every visitor is served).")
+    if fn is not None and waiting_in(queue, fn.concurrency_id) >= PER_LANE_WAITING:
+        return (f"{PER_LANE_WAITING} requests of this kind are waiting already: try again in a minute (one kind of "
+                "request may hold only so many places in the queue, so that every other kind is still served).")
     share = LANE_SHARES.get(fn.concurrency_id) if fn is not None else None
     if share is not None and in_lane(queue, client, fn.concurrency_id) >= share:
         return (f"You have {share} of these requests going or waiting already: wait for one to end, or stop it, "

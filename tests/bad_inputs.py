@@ -322,6 +322,8 @@ CASES = [
     BadInput("generate", "stop strings of 1 to 100 characters", "stops just before the stop string; the text is "
              "the same seed's text up to there", _long_stop_strings,
              "5 of 5 stopped texts are the seed's text up to the stop string", refused=False),
+    BadInput("generate", "a stop string of characters the model never writes (emoji)", "refused: it could never be "
+             "met", generate(stop="bye 👋"), "the stop string holds characters this model never writes ('👋')"),
     BadInput("generate", "an unknown cell", "refused, naming the cells", generate(cell="transformer"),
              "is not in the list of choices"),
     BadInput("text_model_info", "an unknown cell", "refused, naming the cells", _api("text_model_info", "lstm2"),
@@ -530,7 +532,10 @@ CASES = [
              "unrolls them as the unknown symbol, and names them", _api("inside_unrolled", "RO\x00😀", "lstm", 1, 48),
              "Read as unknown (the model never saw them in training): ␀ 😀", refused=False),
     BadInput("inside_find_units", "an empty passage", "refused: the passage is empty",
-             _api("inside_find_units", "  \n ", "lstm"), "the passage is empty"),
+             _api("inside_find_units", "", "lstm"), "the passage is empty"),
+    BadInput("inside_find_units", "spaces and line breaks alone", "answers: the model reads them as characters; "
+             "no feature varies enough to measure", _api("inside_find_units", "  \n ", "lstm"), "No feature can be "
+             "measured", refused=False),
     BadInput("inside_find_units", "a passage over 3,000 characters", "refused: the limit is 3,000",
              _api("inside_find_units", "x" * 3001, "lstm"), "the limit here is 3,000"),
     BadInput("inside_find_units", "a passage with no line breaks", "answers; features that do not vary are named "

@@ -194,6 +194,38 @@ def test_one_client_waits_with_at_most_its_share_of_the_queue(small_app):
 
 
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
+def test_one_lane_holds_at_most_its_share_of_the_queue_whoever_asks(small_app, monkeypatch):
+    """The queue's places are shared by every lane: 8 trainings waiting for the job slot held the Train lane's workers,
+    the requests behind them filled the queue, and every visitor was told "Queue is full" (a red team's). A lane's
+    waiting requests are bounded (PER_LANE_WAITING), whatever addresses they come from; other lanes are served."""
+    from rnn_demo import clients
+
+    monkeypatch.setattr(clients, "PER_LANE_WAITING", 6)
+    demo, url = small_app
+    with ThreadPoolExecutor(24) as pool:
+        answers = list(pool.map(lambda k: _post(url, "whisper", ["HI"], {"X-Forwarded-For": f"192.0.2.{100 + k}"}),
+                                range(16)))
+        other = _post(url, "shout", ["me too"], VISITOR)  # another lane, while this one's share is full
+        accepted = [(k, event) for k, (status, event) in enumerate(answers) if status == 200]
+        endings = [pool.submit(_ending, url, "whisper", event, {"X-Forwarded-For": f"192.0.2.{100 + k}"})
+                   for k, event in accepted]
+        assert other[0] == 200 and _ending(url, "shout", other[1], VISITOR).startswith("complete")
+        assert all(ending.result().startswith("complete") for ending in endings)
+    refused = [text for status, text in answers if status == 400]
+    assert len(refused) >= 16 - 4 - 6 - 2  # four running, six waiting (a few may end meanwhile)
+    assert all("6 requests of this kind are waiting already" in text for text in refused), refused[:2]
+    assert len(refused) + len(accepted) == 16
+
+
+@pytest.mark.slow
+def test_the_page_loads_worked_examples_never_wait_in_the_queue(client):
+    """Each page load asks for every tab's worked example: queued in their tabs' lanes, they waited behind trainings
+    waiting for the job slot, holding places of the queue until it was full for everyone (a red team's)."""
+    examples = [d for d in client.config["dependencies"] if str(d.get("api_name", "")).endswith("_example")]
+    assert len(examples) >= 9 and all(d["queue"] is False for d in examples), examples[:1]
+
+
+@pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 def test_one_client_holds_at_most_its_share_of_a_lane_running_or_waiting(small_app):
     """The generation lane steps 16 rows together: one client's 16 streams took them all, and the next visitor's
     100 characters took 5-7 s instead of 0.1-0.3; a lane's share (runtime.lane's per_client) counts the running

@@ -181,8 +181,15 @@ def test_ui_controls_become_validated_sampling():
     assert settings == Sampling(300, 0.7, 5, 0.9, 42, "")
     assert sampling_from_controls(300, 0.7, 0, 1.0, RANDOM_SEED, "").seed is None
     assert sampling_from_controls(300, 0.7, 0, 1.0, None, "").seed is None
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(ValueError, match=r"or -1 \(in the app; none in Python\) for a different text each time"):
         sampling_from_controls(300, 0.7, 0, 1.0, -7, "")
+    # through the API a fraction was cut silently: seed 1.5 gave seed 1's text, -1.5 a random one, top-k 2.9 was 2
+    for value, name in (((300, 0.7, 0, 1.0, 1.5), "seed must be a whole number, got 1.5"),
+                        ((300, 0.7, 0, 1.0, -1.5), "seed must be a whole number, got -1.5"),
+                        ((300, 0.7, 2.9, 1.0, 1), "top-k must be a whole number, got 2.9"),
+                        ((300.5, 0.7, 0, 1.0, 1), "characters to generate must be a whole number, got 300.5")):
+        with pytest.raises(ValueError, match=name):
+            sampling_from_controls(*value, "")
 
 
 def test_a_prompt_is_primed_once_for_the_table_and_the_generation():
@@ -253,3 +260,24 @@ def test_a_prompt_over_the_cap_is_refused_before_it_is_copied_to_show(monkeypatc
     monkeypatch.setattr(tab, "visible", lambda text: pytest.fail("the prompt was copied to show"))
     with pytest.raises(gr.Error, match=f"the limit is {MAX_PROMPT_CHARS:,}"):
         next(tab.generate_text("x" * (MAX_PROMPT_CHARS + 1), "gru", 10, 0.8, 0, 1.0, 0, ""))
+
+
+def test_an_unseeded_text_draws_from_its_own_generator_never_torchs_process_wide_one():
+    """The first page load's example training seeded torch's process-wide generator with 0, so every "random" text
+    was the same after each restart, and one visitor's draws decided the next one's (a red team's)."""
+    from rnn_demo.text.batcher import Request, sample_rows
+
+    stepper = CharStepper(tiny_model())
+    texts = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        state = torch.get_rng_state()
+        texts.append("".join(generate(stepper, "ROMEO:", Sampling(max_new_chars=60))))
+        assert torch.equal(torch.get_rng_state(), state)  # not drawn from
+    assert texts[0] != texts[1]
+    logits = torch.zeros(3, len(stepper.vocab))
+    requests = [Request(Sampling(max_new_chars=5, seed=seed), logits[:1], [], stepper.device)
+                for seed in (None, 4, None)]
+    state = torch.get_rng_state()
+    rows = sample_rows(logits, requests)
+    assert torch.equal(torch.get_rng_state(), state) and all(0 < row < len(stepper.vocab) for row in rows)

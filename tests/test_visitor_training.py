@@ -4,10 +4,12 @@ import json
 import re
 import zipfile
 
+import httpx2
 import numpy as np
 import pandas as pd
 import pytest
 
+from rnn_demo import hub_deadline
 from rnn_demo.display import quoted
 from rnn_demo.forecast.visitor import series_upload
 from rnn_demo.hub import card_metadata
@@ -430,3 +432,20 @@ def test_a_hub_datasets_columns_left_out_of_its_file_are_named_in_what_the_check
     with pytest.raises(ValueError, match=r"the file's columns are: text, id \(the dataset's labels hold lists, records "
                                          r"or files, one a row, and were not read\)"):
         training.check_data("sentiment", source)
+
+
+@pytest.mark.parametrize("error, message", [
+    (httpx2.ReadTimeout("timed out"), "the Hub cannot be reached from this Space right now (no answer in time)"),
+    (httpx2.ConnectError("refused"), "cannot be reached from this Space right now (the connection failed)"),
+    (hub_deadline.AnswerTooLarge(), "larger than this app reads (over 4 MB)"),
+    (hub_deadline.AnswerUncountable("br"), "in an encoding this app does not read ('br')"),
+])
+def test_a_hub_that_stalls_or_answers_too_much_while_a_dataset_is_read_is_told_so(error, message):
+    """The reading process ended with "the reader ended with code 1" on these (a red team's, against a Hub that
+    accepted the connection and never answered, or sent an endless list): each is told for what it is."""
+    from rnn_demo.visitor_training.hub_data import explained
+
+    with pytest.raises(ValueError) as told:
+        with explained("user/stalls", 90):
+            raise error
+    assert message in str(told.value) and "user/stalls" in str(told.value)

@@ -180,7 +180,7 @@ def build() -> None:
         queue=False, show_progress="hidden")
     stop.click(stop_adapting, None, notes, api_name="forecast_stop", api_visibility="private", queue=False)
     backtest_button.click(run_backtest, [cell, loaded], backtest, api_name="backtest", **QUICK)
-    first_visit(lambda: example_day(best), [series[4], plot, metrics, notes, backtest], "forecast", **QUICK)
+    first_visit(lambda: example_day(best), [series[4], plot, metrics, notes, backtest], "forecast")
     clear_first(oracle_button.click, [notes], "forecast_clear_temperature")
     oracle_button.click(forecast_with_temperature, [series[4], cell, loaded], [plot, metrics, notes],
                         api_name="forecast_temperature", **QUICK)

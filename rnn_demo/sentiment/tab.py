@@ -90,7 +90,7 @@ def build() -> None:
     cell_follows_the_model(TASK.name, loaded, cell, summary, sentiment.model_summary)
     clear_first(classify_button.click, [label, words, notes], "sentiment_clear_review")
     classify_button.click(classify_review, [review, cell, loaded], [label, words, notes], api_name="classify", **QUICK)
-    first_visit(lambda: example_verdict(best), [review, label, words, notes], "sentiment", **QUICK)
+    first_visit(lambda: example_verdict(best), [review, label, words, notes], "sentiment")
 
 
 def example_verdict(cell: str) -> tuple:

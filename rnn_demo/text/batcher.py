@@ -16,8 +16,8 @@ of a batched product is computed exactly as on its own; float32 products (on a G
 kernel cannot take) are not row-independent across shapes (BLAS and cuBLAS pick their kernel, and the order of a
 sum, by the batch size), so the stepper runs every float32 step, `generate`'s single row included, as blocks of
 exactly STEP_ROWS rows (stepper.py): one call for up to 16 users, the same numbers for each row whatever the others.
-What batching does not keep: unseeded users draw from the shared random stream, so their texts depend on the order
-of the draws (as they would alone, from one run to the next).
+An unseeded request draws from a generator of its own too, seeded from the system's entropy: no text depends on
+another visitor's draws.
 """
 from __future__ import annotations
 
@@ -191,8 +191,8 @@ class BatchedGeneration:
 
 def sample_rows(logits: torch.Tensor, requests: list[Request]) -> list[int | None]:
     """One character id per row of logits (rows, vocab), None for a cancelled request. Rows with the same
-    settings are filtered together, and those without a seed drawn in one call; a seeded row is drawn
-    with its own generator, exactly as `sample_next` draws it alone."""
+    settings are filtered together; each row is drawn with its request's own generator, exactly as `sample_next`
+    draws it alone."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for row, request in enumerate(requests):
         if not request.cancelled:
@@ -201,13 +201,8 @@ def sample_rows(logits: torch.Tensor, requests: list[Request]) -> list[int | Non
     ids: list[int | None] = [None] * len(requests)
     for (temperature, top_k, top_p), rows in groups.items():
         probs = filter_logits(without_unknown(logits[rows]), temperature, top_k, top_p)  # (len(rows), vocab)
-        free = [i for i, row in enumerate(rows) if requests[row].generator is None]
-        if free:
-            for i, drawn in zip(free, torch.multinomial(probs[free], 1)[:, 0].tolist()):
-                ids[rows[i]] = drawn
         for i, row in enumerate(rows):
-            if requests[row].generator is not None:
-                ids[row] = int(torch.multinomial(probs[i:i + 1], 1, generator=requests[row].generator)[0, 0])
+            ids[row] = int(torch.multinomial(probs[i:i + 1], 1, generator=requests[row].generator)[0, 0])
     return ids
 
 

@@ -4,6 +4,7 @@ Generation runs on `CharStepper` (stepper.py), the served arithmetic that `evalu
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -40,8 +41,8 @@ class Sampling:
         if len(self.stop) > 100:
             raise ValueError("the stop string may be at most 100 characters")
         if self.seed is not None and not 0 <= int(self.seed) < 2**63:
-            raise ValueError("seed must be between 0 and 2**63 - 1, or none for a different text each time, got "
-                             f"{number_text(self.seed)}")
+            raise ValueError("seed must be between 0 and 2**63 - 1, or -1 (in the app; none in Python) for a "
+                             f"different text each time, got {number_text(self.seed)}")
         return self
 
 
@@ -103,9 +104,13 @@ class HeldBackText:
         return piece
 
 
-def seeded_generator(sampling: Sampling, device: torch.device) -> torch.Generator | None:
-    """A generator for a seeded request (the same seed gives the same text); None draws from torch's own."""
-    return None if sampling.seed is None else torch.Generator(device).manual_seed(int(sampling.seed))
+def seeded_generator(sampling: Sampling, device: torch.device) -> torch.Generator:
+    """A request's own generator: from its seed (the same seed gives the same text), else from the system's entropy.
+    No request draws from torch's process-wide generator, which anything in the process may reseed (the first page
+    load's example training set it to 0, and every "random" text was then the same after each restart) and which
+    made one visitor's draws decide the next visitor's text."""
+    seed = int.from_bytes(os.urandom(8), "little") >> 1 if sampling.seed is None else int(sampling.seed)
+    return torch.Generator(device).manual_seed(seed)
 
 
 def without_unknown(logits: torch.Tensor) -> torch.Tensor:
@@ -115,7 +120,7 @@ def without_unknown(logits: torch.Tensor) -> torch.Tensor:
     return logits
 
 
-def sample_next(logits: torch.Tensor, sampling: Sampling, generator: torch.Generator | None) -> int:
+def sample_next(logits: torch.Tensor, sampling: Sampling, generator: torch.Generator) -> int:
     """One character id drawn from logits (1, vocab) as `sampling` says; the unknown symbol is never drawn."""
     probs = filter_logits(without_unknown(logits), sampling.temperature, sampling.top_k, sampling.top_p)
     return int(torch.multinomial(probs, 1, generator=generator)[0, 0])

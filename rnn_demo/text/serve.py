@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..backbone import CELL_LABELS
 from ..devices import pick_device, runs_on
-from ..display import visible
+from ..display import number_text, visible
 from ..hub import card_metrics, load_model
 from ..shelf import ModelShelf
 from .batcher import BatchedGeneration
@@ -57,9 +57,22 @@ def sampling_from_controls(max_new_chars: float, temperature: float, top_k: floa
                         ("top-p", top_p), ("seed", seed)):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value}")
+    for name, value in (("characters to generate", max_new_chars), ("top-k", top_k), ("seed", seed)):
+        if isinstance(value, float) and value != int(value):  # an API call's 1.5 was seed 1, its -1.5 "random"
+            raise ValueError(f"{name} must be a whole number, got {number_text(value)}")
     random = seed is None or seed == "" or int(seed) == RANDOM_SEED
     return Sampling(int(max_new_chars), float(temperature), int(top_k), float(top_p),
                     None if random else int(seed), stop or "").validated()
+
+
+def check_stop(stop: str, vocab: list[str]) -> None:
+    """Refuse a stop string the model can never write (a character outside its vocabulary): it was accepted, never
+    met, and the text ran to its length with nothing said (a red team's)."""
+    unknown = sorted({ch for ch in stop if ch not in vocab[1:]})
+    if unknown:
+        shown = " ".join(repr(ch) for ch in unknown[:10])  # escaped: a lone surrogate or a control shows as such
+        raise ValueError(f"the stop string holds characters this model never writes ({shown}), so it could never be "
+                         "met: leave them out")
 
 
 _BATCHERS_LOCK = threading.Lock()

@@ -44,6 +44,7 @@ def generate_text(prompt: str, cell: str, max_new_chars: float, temperature: flo
     prompt = prompt or ""
     stepper = text.SHELF.for_cell(cell, loaded)
     sampling = text.sampling_from_controls(max_new_chars, temperature, top_k, top_p, seed, stop)
+    text.check_stop(sampling.stop, stepper.vocab)
     text.check_prompt(prompt, stepper.vocab)  # its length, before a copy of it is made to show
     shown = visible(prompt)
     owner = prompt_owner(prompt, request)
@@ -117,7 +118,7 @@ def build() -> None:
     clear_first(probabilities_button.click, [chars, note], "clear_next_characters")
     probabilities_button.click(next_characters, [prompt, cell, loaded], [chars, note], api_name="next_characters",
                                **PROMPTS)
-    first_visit(lambda: example_scene(best), [prompt, output, chars, note], "text", **PROMPTS)
+    first_visit(lambda: example_scene(best), [prompt, output, chars, note], "text")
 
 
 EXAMPLE_SEED = 1

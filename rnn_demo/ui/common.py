@@ -151,13 +151,16 @@ def _every_example() -> None:
                     _EXAMPLES_KEPT[name] = None
 
 
-def first_visit(example: Callable[[], tuple | list], outputs: list[gr.components.Component], name: str,
-                **lane) -> None:
+def first_visit(example: Callable[[], tuple | list], outputs: list[gr.components.Component], name: str) -> None:
     """A worked example in `outputs` as the page loads: `example()`'s values, computed on the first page load of the
     process (not at start: the app starts as fast without them) and kept for every later visitor; the visitor's first
     click replaces them. The first load computes every tab's example before any arrives, so that none lands on a page
     the visitor has started to use while the others are still being made (the examples of the whole page arrive
-    together). A failing example leaves its outputs as they were."""
+    together). A failing example leaves its outputs as they were.
+
+    Answered outside the queue: kept values take no time, and in a lane they waited behind that lane's work (the
+    Train tab's behind trainings waiting for the job slot), each page load holding places of the queue until it was
+    full for every visitor (a red team's)."""
     EXAMPLES[name] = example
 
     def shown() -> tuple | list:
@@ -170,7 +173,7 @@ def first_visit(example: Callable[[], tuple | list], outputs: list[gr.components
 
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(shown, None, outputs, api_name=f"{name}_example", api_visibility="private", **lane)
+        root.load(shown, None, outputs, api_name=f"{name}_example", api_visibility="private", queue=False)
 
 
 def progress_line(share: float, what: str) -> str:

@@ -11,7 +11,7 @@ import gradio as gr
 from gradio.utils import get_space
 
 from ..backbone import CELL_LABELS
-from ..jobs import SLOT, Finished, Waiting
+from ..jobs import PER_CLIENT_JOBS, SLOT, Finished, Waiting
 from ..clients import client_address
 from ..runtime import lane
 from ..samples import sample
@@ -23,7 +23,8 @@ from ..visitor_training.job import (DEFAULT_LR, DEFAULT_SECONDS, LR_RANGE, MAX_S
 from .common import SESSION_MODELS, cell_choices, first_visit, job_owner, name_the_values, shows_errors
 
 SIZE_TEXT = {"tiny": "tiny (fastest)", "small": "small (learns more, slower)"}  # other presets: shown by name
-TRAIN_LANE = lane("train", 8)  # handlers that mostly wait: for the slot or for its items
+# handlers that mostly wait: for the slot or for its items; one client's share is the slot's (jobs.PER_CLIENT_JOBS)
+TRAIN_LANE = lane("train", 8, per_client=PER_CLIENT_JOBS)
 NOT_ON_A_SPACE = ("Signing in with Hugging Face works when this app runs on a Space. Here, download the model and "
                   "push it with `python -m rnn_demo push`, or call this app's API with your own token "
                   "(`gradio_client.Client(url, oauth_token=...)`).")
@@ -271,7 +272,7 @@ def build() -> None:
     stop.click(stop_training, None, status, api_name="train_stop", queue=False)
     push.click(push_to_hub, [repo_name, private], pushed, api_name="train_push")
     if sample(EXAMPLE_SAMPLE):
-        first_visit(example_training, [status, progress, plot, card], "train", **TRAIN_LANE)
+        first_visit(example_training, [status, progress, plot, card], "train")
         data["upload"].change(leave_the_example, status, [status, progress, plot, card], api_name="train_leave_example",
                               api_visibility="private", queue=False, show_progress="hidden")
     root = gr.context.Context.root_block

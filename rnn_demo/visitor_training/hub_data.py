@@ -129,8 +129,11 @@ def _read_in_child(request: dict) -> dict:
 def _limit_this_process() -> None:
     import resource
 
+    from ..jobs import NICENESS
+
     resource.setrlimit(resource.RLIMIT_DATA, (READ_MEMORY_BYTES, READ_MEMORY_BYTES))  # heap and private mappings
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    os.nice(NICENESS)  # below the app, as the job worker: ten visitors' readers slowed every tab's answers
 
 
 def _child_main() -> None:  # runs in the reading process
@@ -139,7 +142,7 @@ def _child_main() -> None:  # runs in the reading process
     hub_deadline.bound_process(request["deadline"])  # this process reads this one dataset, nothing else
     folder = Path(request["folder"])
     try:
-        with _explained(request["repo_id"], request["seconds"]):
+        with explained(request["repo_id"], request["seconds"]):
             _check_size(request["repo_id"])
             dataset = _load(request["repo_id"], request["config"], request["split"], folder / "dataset-cache")
             path = folder / request["file"]
@@ -180,8 +183,9 @@ def _load(repo_id: str, config: str | None, split: str, cache: Path):
 
 
 @contextmanager
-def _explained(repo_id: str, seconds: float) -> Iterator[None]:
+def explained(repo_id: str, seconds: float) -> Iterator[None]:
     """The Hub's errors while reading the dataset as ValueErrors for the visitor."""
+    import httpx2
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
     try:
@@ -189,6 +193,16 @@ def _explained(repo_id: str, seconds: float) -> Iterator[None]:
     except hub_deadline.DeadlinePassed:
         raise ValueError(f"loading the dataset {repo_id} took longer than {seconds:.0f} s: try again "
                          "later") from None
+    except hub_deadline.AnswerTooLarge:  # the reader ended with "code 1" on these three (a red team's)
+        raise ValueError(f"the Hub's answer about the dataset {repo_id} is larger than this app reads (over "
+                         f"{hub_deadline.API_ANSWER_BYTES // MB} MB)") from None
+    except hub_deadline.AnswerUncountable as error:
+        raise ValueError(f"the Hub answered about the dataset {repo_id} in an encoding this app does not read "
+                         f"({quoted(str(error.args[0]), 20)}): try again later") from None
+    except httpx2.TransportError as error:
+        why = "no answer in time" if isinstance(error, httpx2.TimeoutException) else "the connection failed"
+        raise ValueError(f"could not read the dataset {repo_id}: the Hub cannot be reached from this Space right "
+                         f"now ({why}); try again later") from None
     except (RepositoryNotFoundError, FileNotFoundError) as error:  # datasets' DatasetNotFoundError is one too
         if "data file" in str(error):  # datasets' EmptyDatasetError: a repository with no file it reads
             raise ValueError(f"the dataset {repo_id} has no data files to read (Parquet, CSV, JSON or text)") from None

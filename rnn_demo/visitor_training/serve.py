@@ -21,6 +21,7 @@ from ..backbone import CELL_LABELS
 from ..display import column_list, md_text, number_text, two_lines
 from ..jobs import SLOT, Finished, JobSlot, Waiting
 from ..result_files import ResultFiles
+from ..runtime import UPLOAD_WORK
 from .card import summary_lines
 from .data import Prepared
 from ..tasks import TASKS
@@ -96,12 +97,14 @@ def source_of(task: str, upload: str | None, dataset: str | None, config: str | 
 
 
 def check_data(task: str, source: Source) -> Prepared:
-    """The source read and checked for `task` as the training job will read it (bad input: ValueError); of a Hub
-    dataset, what it says names the columns left out of the file, which the reader's "the file's columns" omit."""
+    """The source read and checked for `task` as the training job will read it (bad input: ValueError), one upload at
+    a time in the whole app (`runtime.UPLOAD_WORK`); of a Hub dataset, what it says names the columns left out of the
+    file, which the reader's "the file's columns" omit."""
     left_out = (f"the dataset's {column_list(source.left_out)} hold lists, records or files, one a row, and were "
                 "not read") if source.left_out else ""
     try:
-        prepared = prepare(task, source.path, source.columns)
+        with UPLOAD_WORK:  # one upload read at a time in the whole app (runtime.py): ten at once took 3.7 GB
+            prepared = prepare(task, source.path, source.columns)
     except ValueError as error:
         raise ValueError(f"{error} ({left_out})" if left_out else str(error)) from None
     prepared.notes += [left_out[0].upper() + left_out[1:] + "."] if left_out else []
