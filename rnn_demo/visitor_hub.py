@@ -43,6 +43,7 @@ from .hub import CONFIG_NAME, WEIGHTS_NAME, ModelLoadError
 from .visitor_checks import MB, ConfigLimits, check_config, check_file, check_files, check_required, read_json
 
 LOAD_SECONDS = float(os.environ.get("RNN_DEMO_HUB_SECONDS", "60"))  # a load's deadline, downloads included
+LOAD_WORKERS = 8  # loads of one task at once (its pool's threads; the app's lane of loads is as wide)
 TRAINED_COMMIT = "trained-"  # the "commit" of a model trained here (adopt): a digest of its weights follows
 BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downloads
 CACHE_SIZE = 4
@@ -168,7 +169,7 @@ class VisitorModels:
         self.reloading: set[tuple[str, str]] = set()  # evicted models being loaded again
         self.failed: dict[tuple[str, str], tuple[str, float]] = {}  # why a reload failed, and when
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"hub-{self.task}")
+        self.pool = ThreadPoolExecutor(max_workers=LOAD_WORKERS, thread_name_prefix=f"hub-{self.task}")
         if folder is not None:
             Path(folder).mkdir(parents=True, exist_ok=True)
 

@@ -309,6 +309,10 @@ def test_heavy_sections_never_share_a_lane_with_quick_requests():
     assert {lanes[name] for name in inside} == {"inside"}
     assert lanes["next_characters"] == "prompts" and lanes["classify"] == "quick"
     assert lanes["forecast_compare"] == lanes["classify_csv"] == "files"
+    # loads from the Hub wait on the network in a wide lane of their own: in gradio's default lane of two, two loads
+    # from a hung Hub held a third visitor's load of a healthy repository for both deadlines (a red team's)
+    loads = [name for name in lanes if str(name).endswith("_load_from_hub")]
+    assert len(loads) >= 3 and {lanes[name] for name in loads} == {"hub_loads"}
 
 
 def test_an_idle_queue_polls_every_10_ms():

@@ -202,7 +202,10 @@ def adaptation_notes(adaptation: Adaptation, series: Series, origin: int) -> lis
              f"{series.times[start]:%Y-%m-%d %H:%M}. Its last {HOLDOUT_DAYS} days were held out: the first "
              f"{CHOOSING_DAYS} chose the number of steps, calibrated the 80% interval and chose the forecast shown; "
              f"the last {SCORED_DAYS} chose nothing and are scored in the held-out table (there the model's interval "
-             f"covers {scored['coverage80']:.0%} of the values, {scored['width80']:.4g} wide on average)."]
+             f"covers {scored['coverage80']:.0%} of the values, {scored['width80']:.4g} wide on average; over "
+             f"{SCORED_DAYS} days a coverage is uncertain by about ±10 points, as a day's values rise and fall "
+             "together). An interval calibrated on the days that also chose the steps tends to come out a little "
+             "narrow on new days."]
     if adaptation.shown == MODEL_ROW:
         verdict = (f"On the choosing days the adapted model's MAE is {choosing[MODEL_ROW]['mae']:.4g}, against "
                    f"{choosing[better]['mae']:.4g} for {better}, the better naive: the forecast shown is the adapted "

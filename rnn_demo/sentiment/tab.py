@@ -23,8 +23,10 @@ EXAMPLES = [
 COLOURS = ("**Green** words pushed the review towards *positive*, **red** words towards *negative*. The classifier "
            "keeps, for each of its features, the highest value its states reach over the review; each word is "
            "credited with what its step added to those kept values, so the colours add up exactly to the "
-           "positive-minus-negative score. The strongest word has full colour; uncoloured text was not read or "
-           "carries nothing.")
+           "positive-minus-negative score. A word is credited with what the state gained at its step, not with what "
+           "leaving it out would change: a word that changes how the next ones read (*not*, *but*) passes its "
+           "effect on to them, and its own colour may even have the other sign. The strongest word has full "
+           "colour; uncoloured text was not read or carries nothing.")
 
 
 @shows_errors

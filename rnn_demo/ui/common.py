@@ -14,7 +14,8 @@ from ..display import number_text
 from ..hub import ModelLoadError
 from ..model_sources import best_cell
 from ..plugin import TaskPlugin
-from ..visitor_hub import VisitorModels
+from ..runtime import lane
+from ..visitor_hub import LOAD_WORKERS, VisitorModels
 
 # A HighlightedText of scores with this class shows positive scores green and negative ones red: gradio draws them
 # red (239, 68, 60) and blue-violet (128, 90, 213) in inline styles, and red read as "bad" to visitors. CSS's
@@ -250,6 +251,12 @@ def cell_follows_the_model(task: str, loaded: gr.State, cell: gr.Radio, summary:
                   api_visibility="private", show_progress="hidden")
 
 
+# Loads from the Hub mostly wait on the network: a lane of their own, wide, each client two at a time. In gradio's
+# default lane (two at a time per button), two loads from a Hub that hangs made a third visitor's load of a healthy
+# repository wait for both deadlines (41 s, told "took longer than 20 s": a red team's).
+HUB_LOADS = lane("hub_loads", LOAD_WORKERS, per_client=2)
+
+
 def hub_loader(task: str, visitors: VisitorModels, name: str | None = None, title: str = "Load a model from the Hub",
                intro: str | None = None) -> gr.State:
     """A "Load from the Hub" box for `task` models (its events named after `name`, default the task); returns the
@@ -266,7 +273,7 @@ def hub_loader(task: str, visitors: VisitorModels, name: str | None = None, titl
             reset_button = gr.Button("Back to the bundled models", size="sm")
         status = gr.Markdown(BUNDLED_NOTE)
     load_button.click(partial(load_from_hub, visitors), [repo_id, revision], [loaded, status],
-                      api_name=f"{name}_load_from_hub")
+                      api_name=f"{name}_load_from_hub", **HUB_LOADS)
     reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{name}_use_bundled",
                        api_visibility="private")
     if name == task:
