@@ -31,8 +31,8 @@ def test_find_units_opens_on_its_best_unit_and_colour_by_unit_shows_any(client):
     ranking, coloured, layer, kind, unit, gates, note = client.predict(PASSAGE, "lstm", api_name="/inside_find_units")
     assert f"Opened on layer {layer}, {kind} unit {unit}" in note
     # how far chance reaches over this passage among the tiny LSTM's 2 layers of 16 h and 16 c units, per feature
-    assert "chance alone reaches ±" in note and f"the best of 64 units with the feature slid along the {len(PASSAGE):,}" \
-        " characters" in note
+    assert "chance alone reaches ±" in note
+    assert f"the best of 64 units with the feature slid along the {len(PASSAGE):,} characters" in note
     assert all(row[5] is None or 0 < row[5] <= 1 for row in ranking["data"])  # each feature's chance, in its rows
     assert "".join(piece["token"] for piece in coloured) == PASSAGE
     features = {row[0] for row in ranking["data"]}

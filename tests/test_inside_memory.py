@@ -10,9 +10,9 @@ from torch import nn
 
 from rnn_demo.hub import load_model
 from rnn_demo.inside.cells import unroll, weights_of
-from rnn_demo.inside.memory import (by_distance, check_position, differentiable_outputs, draw, gradient_norms, influence,
-                                    influence_at, main, measure, normalised_mean, normalised_median, reach, sample_positions,
-                                    table)
+from rnn_demo.inside.memory import (by_distance, check_position, differentiable_outputs, draw, gradient_norms,
+                                    influence, influence_at, main, measure, normalised_mean, normalised_median, reach,
+                                    sample_positions, table)
 from rnn_demo.text.data import encode
 from rnn_demo.text.model import CharLM
 from tests.conftest import ROOT, TINY_TEXT, tiny_model

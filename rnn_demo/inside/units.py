@@ -24,7 +24,7 @@ LOW, HIGH = 0.1, 0.9  # a gate value below LOW or above HIGH counts as saturated
 SATURATING_GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z"), "rnn": ()}
 # Over few characters some of a model's hundreds of units correlate with anything by chance (a unit of the bundled
 # GRU: -1.00 with the position within "ab"): features are measured over MIN_CHARACTERS characters at least, and the
-# page says how far chance alone reaches for each feature (`chance_by_feature`)
+# page says how far chance alone reaches for each feature (`Ranking.chance`, measured by `rank_units`)
 MIN_CHARACTERS = 40
 SHIFTS = 19  # the feature slid along the passage by this many offsets, spread over its length: the chance level
 

@@ -32,7 +32,8 @@ EXPLODING = LabSettings(problem="first", length=50, cell="rnn-tanh", scale=2.0, 
 _preset("exploding gradients: unclipped, one step wrecks the run; clipped, it learns", EXPLODING,
         replace(EXPLODING, clip=1.0))
 _preset("the vanilla RNN forgets at T = 40; the GRU remembers", settings_for("rnn-tanh", 40), settings_for("gru", 40))
-_preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("lstm", 80), settings_for("rnn-tanh", 80))
+_preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("lstm", 80),
+        settings_for("rnn-tanh", 80))
 _preset("the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not",
         settings_for("lstm", 80), replace(settings_for("lstm", 80), keep_bias=None))
 _preset("ReLU states explode: clipping cannot help",

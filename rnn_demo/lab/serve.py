@@ -108,8 +108,8 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
         figure.add_trace(go.Scatter(x=x, y=[_finite(s.grad_norm) for s in history], name=name, legendgroup=str(k),
                                     showlegend=False, line={"color": colour}), row=3, col=1)
         # the recurrent layer's part (the rest is the readout's): the gradient through time, apart from the output's
-        figure.add_trace(go.Scatter(x=x, y=[_finite(s.recurrent_grad_norm) or None for s in history], legendgroup=str(k),
-                                    name=f"{'AB'[k]}: the recurrent layer's part", showlegend=False,
+        figure.add_trace(go.Scatter(x=x, y=[_finite(s.recurrent_grad_norm) or None for s in history],
+                                    legendgroup=str(k), name=f"{'AB'[k]}: the recurrent layer's part", showlegend=False,
                                     line={"color": colour, "dash": "dot", "width": 1}), row=3, col=1)
         if settings.clip is not None:
             figure.add_hline(y=settings.clip, line={"color": colour, "dash": "dash", "width": 1}, row=3, col=1)

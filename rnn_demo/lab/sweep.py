@@ -86,4 +86,3 @@ def run_sweep(args: argparse.Namespace) -> None:
     results = sweep(lengths=tuple(args.lengths))
     results["picture"] = str(draw(results, args.out))
     print(json.dumps(results) if args.json else table(results))
-

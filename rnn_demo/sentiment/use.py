@@ -26,8 +26,8 @@ An English movie-review classifier with two labels, positive and negative, and n
 reviews as the protocol's pinned repackaging of IMDB 50K holds them; its test figure is on that set's 9,941 held-out
 reviews, not IMDB's usual 25,000-review test split, so it does not compare directly with published results. Other
 domains (products, hotels), other languages, sarcasm, negation in short texts ("Not bad." reads as negative) and
-short idioms read less well: the short-text figure above shows how much. A confident verdict is not a correct one; not for decisions about people. The project's README gives
-the protocol: its data, splits and metrics."""
+short idioms read less well: the short-text figure above shows how much. A confident verdict is not a correct one;
+not for decisions about people. The project's README gives the protocol: its data, splits and metrics."""
 
 USE = Use(PLAIN, package="""from rnn_demo.sentiment.cli import load_classifier
 from rnn_demo.sentiment.infer import classify_reviews

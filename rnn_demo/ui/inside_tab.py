@@ -27,8 +27,9 @@ UNROLLED_TEXT = ("### 1. Unrolled, step by step\nEach step is one character read
                  "step: the hidden state unrolled through time, a row per character. Below, everything the cell "
                  "computes at one step (the slider picks it) from the previous state h_{t-1} and the input x_t: the "
                  "two pre-activation sums (input and recurrent), the gates (numbers between 0 and 1 that decide how "
-                 "much passes, on a scale of their own: white shut, green open), and the new state h_t. The network starts from h_0 = 0. This is computed by a "
-                 "from-scratch implementation in plain tensor operations, checked against PyTorch's to 1e-5.")
+                 "much passes, on a scale of their own: white shut, green open), and the new state h_t. The network "
+                 "starts from h_0 = 0. This is computed by a from-scratch implementation in plain tensor operations, "
+                 "checked against PyTorch's to 1e-5.")
 COMPARE_TEXT = ("### 4. The three cells on the same text\nSurprisal is how unexpected each character was to a model: "
                 "-log p in nats (0: certain; about 4.4: a uniform guess among 80 characters). Darker is more surprised. "
                 "The LSTM and the GRU carry context further than the vanilla RNN; the table lists the characters where "
