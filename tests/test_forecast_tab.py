@@ -40,3 +40,10 @@ def test_notes_are_emptied_in_the_page_when_a_forecast_starts(tab):
     assert clear.targets == forecast.targets and clear.js == "() => null" and not clear.queue
     notes = [block for block in forecast.outputs if isinstance(block, gr.Markdown)]
     assert clear.outputs == notes and clear.api_visibility == "private"
+
+
+def test_the_tab_says_what_clock_victorias_times_are_on(tab):
+    """The protocol series is on the market's clock, Australian Eastern Standard Time all year: the test weeks' "day
+    from 00:00" starts at 01:00 on Melbourne's daylight-time clocks, and nothing said so (a red team's)."""
+    texts = [block.value for block in tab.blocks.values() if isinstance(block, gr.Markdown) and block.value]
+    assert any("Australian Eastern Standard Time all year (UTC+10, no daylight saving)" in text for text in texts)

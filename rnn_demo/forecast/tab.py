@@ -24,6 +24,11 @@ FORECAST_LANE = lane("forecasts", 8)  # an adaptation mostly waits (for the job 
 SAMPLE_FILES = ("demand-half-hourly.csv", "demand-hourly.csv")
 UPLOAD_LABEL = "Upload a CSV (a time column and a value column, half-hourly or hourly; finer steps are averaged)"
 SOURCES = [("Victoria electricity demand, 2014 (bundled)", "victoria"), ("My CSV upload", "upload")]
+# the market's clock, as AEMO keeps it: the series has no gap or repeat at the clock changes, and its morning ramp
+# moves an hour in its stamps exactly there (a red team's): a "day from 00:00" of the test weeks starts at 01:00 in
+# Melbourne
+VICTORIA_TIME = ("Victoria's times are the electricity market's: Australian Eastern Standard Time all year (UTC+10, "
+                 "no daylight saving), so from October to April Melbourne's clocks read an hour later.")
 # what the tables' columns mean, for visitors who do not forecast for a living
 METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series' unit (GW for Victoria); MAPE "
                     "the same in % of the actual demand; MASE the MAE over the in-sample error of last week's naive "
@@ -136,7 +141,8 @@ def build() -> None:
     if best is None:
         return
     gr.Markdown("A recurrent network reads the last week of half-hourly electricity demand in Victoria (Australia) "
-                "and forecasts the next day, with an 80% interval, beside the naive forecast \"same as last week\".")
+                "and forecasts the next day, with an 80% interval, beside the naive forecast \"same as last week\". "
+                f"{VICTORIA_TIME}")
     initial = forecast.forecast_for(best)  # from the end of the series, as the origin box says
     with gr.Row():
         with gr.Column(scale=3):
