@@ -45,6 +45,16 @@ API_ANSWER_BYTES = 4 * 1024 * 1024  # the Hub's JSON about one repository (its f
 CHILD_MARGIN = 3.0  # seconds: a child says "took too long" itself before it is killed, when it can
 
 
+UNREACHABLE = "the Hub cannot be reached from this Space right now"
+
+
+def unreachable(error: Exception) -> str:
+    """What a visitor is told of a Hub the client could not reach (a transport error, or offline mode), with why."""
+    why = ("this Space runs offline" if isinstance(error, OfflineModeIsEnabled)
+           else "no answer in time" if isinstance(error, httpx2.TimeoutException) else "the connection failed")
+    return f"{UNREACHABLE} ({why})"
+
+
 class DeadlinePassed(Exception):
     """A visitor's Hub call ran past its deadline (raised inside the transfer)."""
 

@@ -48,7 +48,6 @@ TRAINED_COMMIT = "trained-"  # the "commit" of a model trained here (adopt): a d
 BUILD_SECONDS = 15.0  # what building a (bounded) model may add after the downloads
 CACHE_SIZE = 4
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
-UNREACHABLE = "the Hub cannot be reached from this Space right now"
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -82,9 +81,7 @@ def explained(repo_id: str, revision: str | None, seconds: float) -> Iterator[No
         raise ModelLoadError(f"no public model repository {repo_id!r} (private repositories cannot be "
                              "loaded here)") from None
     except (OfflineModeIsEnabled, httpx2.TransportError) as error:
-        why = ("this Space runs offline" if isinstance(error, OfflineModeIsEnabled)
-               else "no answer in time" if isinstance(error, httpx2.TimeoutException) else "the connection failed")
-        raise ModelLoadError(f"could not load {repo_id}: {UNREACHABLE} ({why}); try again later") from None
+        raise ModelLoadError(f"could not load {repo_id}: {hub_deadline.unreachable(error)}; try again later") from None
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "an error"
         raise ModelLoadError(f"could not download {repo_id}: the Hub answered {status}") from None

@@ -7,8 +7,9 @@ log P(t[p+1] | window), the log-probability it gives the character that follows.
 embedding vector of t[p-d]: d = 0 is the last character read. Distances the window does not reach (d > p, at the
 start of a text) are NaN, not zero.
 
-A position's curve is its norms divided by their peak; `curve` averages those over positions (each counts
-equally), and `reach` reads off how far back that average stays above a fraction of its peak.
+A position's curve is its norms divided by their peak; `normalised_mean` averages those over positions (each counts
+equally), `normalised_median` gives the typical position's, and `reach` reads off how far back the average stays
+above a fraction of its peak.
 
     python -m rnn_demo.inside.memory --out docs/memory.png --json
 """
@@ -149,12 +150,6 @@ def normalised_median(norms: torch.Tensor) -> torch.Tensor:
     typical position's curve; far back, the mean is carried by a few positions (a red team's: 3 of 64 made up two
     thirds of the GRU's mean at d = 200, where the median was 75 times lower)."""
     return normalised(norms).nanmedian(0).values
-
-
-def curve(model: CharLM, text: str | torch.Tensor, positions: Sequence[int],
-          look_back: int = LOOK_BACK) -> torch.Tensor:
-    """The mean peak-normalised influence over `positions` (look_back + 1,), by distance."""
-    return normalised_mean(influence(model, text, positions, look_back))
 
 
 def reach(values: torch.Tensor, fraction: float = 0.01) -> int | None:

@@ -46,15 +46,19 @@ class Sampling:
         return self
 
 
+def unknown_characters(text: str, vocab: list[str]) -> list[str]:
+    """The characters of `text` that the model's vocabulary lacks (id 0 is the unknown symbol), sorted, once each."""
+    known = set(vocab[1:])
+    return sorted({ch for ch in text if ch not in known})
+
+
 def check_prompt(prompt: str, vocab: list[str]) -> tuple[str, list[str]]:
     """The prompt to prime with and the characters the model does not know."""
     if prompt is None:
         prompt = ""
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ValueError(f"the prompt has {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}")
-    known = set(vocab[1:])
-    unknown = sorted({ch for ch in prompt if ch not in known})
-    return prompt, unknown
+    return prompt, unknown_characters(prompt, vocab)
 
 
 def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:

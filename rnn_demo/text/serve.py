@@ -16,7 +16,7 @@ from ..display import number_text, visible
 from ..hub import card_metrics, load_model
 from ..shelf import ModelShelf
 from .batcher import BatchedGeneration
-from .infer import Sampling, check_prompt, next_char_table
+from .infer import Sampling, check_prompt, next_char_table, unknown_characters
 from .model import VISITOR_LIMITS, CharLM
 from .stepper import CharStepper
 
@@ -68,7 +68,7 @@ def sampling_from_controls(max_new_chars: float, temperature: float, top_k: floa
 def check_stop(stop: str, vocab: list[str]) -> None:
     """Refuse a stop string the model can never write (a character outside its vocabulary): it was accepted, never
     met, and the text ran to its length with nothing said (a red team's)."""
-    unknown = sorted({ch for ch in stop if ch not in vocab[1:]})
+    unknown = unknown_characters(stop, vocab)
     if unknown:
         shown = " ".join(repr(ch) for ch in unknown[:10])  # escaped: a lone surrogate or a control shows as such
         raise ValueError(f"the stop string holds characters this model never writes ({shown}), so it could never be "

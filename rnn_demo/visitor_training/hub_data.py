@@ -200,9 +200,8 @@ def explained(repo_id: str, seconds: float) -> Iterator[None]:
         raise ValueError(f"the Hub answered about the dataset {repo_id} in an encoding this app does not read "
                          f"({quoted(str(error.args[0]), 20)}): try again later") from None
     except httpx2.TransportError as error:
-        why = "no answer in time" if isinstance(error, httpx2.TimeoutException) else "the connection failed"
-        raise ValueError(f"could not read the dataset {repo_id}: the Hub cannot be reached from this Space right "
-                         f"now ({why}); try again later") from None
+        raise ValueError(f"could not read the dataset {repo_id}: {hub_deadline.unreachable(error)}; try again "
+                         "later") from None
     except (RepositoryNotFoundError, FileNotFoundError) as error:  # datasets' DatasetNotFoundError is one too
         if "data file" in str(error):  # datasets' EmptyDatasetError: a repository with no file it reads
             raise ValueError(f"the dataset {repo_id} has no data files to read (Parquet, CSV, JSON or text)") from None
