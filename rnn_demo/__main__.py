@@ -281,4 +281,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from .parallel import end_rank, launched
+
+    if launched():  # a rank of `accelerate launch ... -m rnn_demo`: its own way out (see end_rank)
+        end_rank(main)
     sys.exit(main())

@@ -15,10 +15,12 @@ project never loads a pickle.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -151,12 +153,34 @@ class AcceleratedReplicas(OneReplica):
                 "mixed_precision": str(self.accelerator.mixed_precision)}
 
     def finish(self) -> None:
-        # The process group must be gone before the interpreter exits: left to exit, gloo's threads are torn down
-        # mid-flight and a rank can die with "terminate called without an active exception" (SIGABRT) after a
-        # finished training, failing the launch. The DDP wrapper Accelerate keeps of the model holds the group too,
-        # so it goes first (free_memory drops every prepared object and collects them), then the group itself.
+        # Accelerate's prepared objects first (free_memory drops them and collects), then the process group. On torch
+        # 2.13 gloo's threads outlive this once a DDP wrapper was made; `end_rank` keeps the exit clear of them.
         self.accelerator.free_memory()
         self.accelerator.end_training()
+
+
+def end_rank(command: Callable[[], int]) -> NoReturn:
+    """Run `command` (the command line's main) as a rank of a launch, then end the process with its exit code,
+    skipping the interpreter's teardown: the rank's files are written and closed by then, and stdout and stderr are
+    flushed here. An exception that escapes `command` prints its traceback and ends with code 1.
+
+    Why: on torch 2.13 with gloo, once a DistributedDataParallel wrapper has been made, the process group's threads
+    (gloo_tcp_loop, pt_gloo_runloop in /proc/self/task) outlive `destroy_process_group` and the wrapper, even in a
+    script of ten lines. Tearing them down at the interpreter's exit killed a finished rank now and then with
+    "terminate called without an active exception" (SIGABRT), and the launch failed after a complete training:
+    three fresh-clone CI runs since 2026-12-03, although every rank waits for the others and destroys the group."""
+    try:
+        code = command()
+    except SystemExit as leaving:  # argparse's usage errors (2), sys.exit(...) with a code or a message
+        code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
+        if not isinstance(leaving.code, int | None):
+            print(leaving.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - every failure still ends the rank, with its traceback
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 def one_cpu_process_note() -> str | None:

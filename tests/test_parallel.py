@@ -88,6 +88,32 @@ def test_training_json_records_the_launch_as_typed(monkeypatch):
                               "train text --out 'a b'")
 
 
+RANK = """
+import atexit, sys
+from rnn_demo.parallel import end_rank
+atexit.register(print, "the interpreter's teardown ran")
+
+def command():
+    print("the rank's output, not yet flushed", end="")
+    {ending}
+
+end_rank(command)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ending, code, said", [("return 3", 3, ""),
+                                                ("raise RuntimeError('the step failed')", 1, "RuntimeError: the step failed"),
+                                                ("sys.exit('error: a message')", 1, "error: a message")])
+def test_a_rank_ends_with_its_code_and_output_and_without_the_interpreter_s_teardown(ending: str, code: int, said: str):
+    """`end_rank` (the way out of `python -m rnn_demo` under a launch): its exit code, its output flushed, what went
+    wrong said, and no teardown (where gloo's left threads killed finished ranks)."""
+    result = subprocess.run([sys.executable, "-c", RANK.format(ending=ending)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (code, "the rank's output, not yet flushed"), result.stderr[-2000:]
+    assert said in result.stderr
+
+
 # ---- real launches: two CPU processes through accelerate launch (torchrun), gloo between them ----
 
 TINY_TEXT_TRAINING = ["text", "--hidden-size", "16", "--layers", "2", "--embedding-dim", "8", "--batch-size", "4",
