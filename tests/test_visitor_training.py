@@ -320,17 +320,24 @@ def test_a_refused_train_press_leaves_the_visitors_previous_model_where_it_was(t
         training.remove_run(train_tab.RUNS.pop("visitor-1"))
 
 
-def test_one_client_reads_one_hub_dataset_at_a_time_and_others_are_not_counted():
-    """Each Hub read is a process allowed 1 GB: a client's presses cannot hold every worker of the Train tab's lanes."""
-    from rnn_demo.visitor_training.serve import hub_read_share
+def test_one_client_reads_one_hub_dataset_at_a_time_and_the_app_two():
+    """Each Hub read is a process allowed 1 GB: a client's presses cannot hold every worker of the Train tab's lanes,
+    and eight visitors' reads at once (the lane's width) cannot take 8 GB."""
+    from rnn_demo.visitor_training.serve import HUB_READS_AT_ONCE, hub_read_share
 
+    assert HUB_READS_AT_ONCE == 2
     with hub_read_share("1.2.3.4"):
         with pytest.raises(ValueError, match="a Hub dataset of yours is being read already"):
             with hub_read_share("1.2.3.4"):
                 pass
-        with hub_read_share("5.6.7.8"), hub_read_share(None), hub_read_share(None):  # another client; none counted
+        with hub_read_share("5.6.7.8"):  # another client's read
+            for client in ("9.9.9.9", None):  # a third read, from anyone, waits its time and is told why
+                with pytest.raises(ValueError, match="2 Hub datasets are being read for other visitors .* 90 s"):
+                    with hub_read_share(client, wait=0.05):
+                        pass
+        with hub_read_share(None):  # the refused reads took no place: one is free again
             pass
-    with hub_read_share("1.2.3.4"):  # the share is back once the read ended
+    with hub_read_share("9.9.9.9"), hub_read_share("1.2.3.4"):  # the places, and the refused client's share, are back
         pass
 
 

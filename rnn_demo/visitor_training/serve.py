@@ -55,27 +55,38 @@ class Source:
 
 
 HUB_READS_PER_CLIENT = 1  # Hub datasets one client address may have being read at once (a process each, up to 1 GB)
+HUB_READS_AT_ONCE = 2  # in the whole app: 8 visitors' reads at once (the Train lane's width) could take 8 GB
+HUB_READ_WAIT = 20.0  # seconds a read waits for one of them before it is refused
 _reading: Counter[str] = Counter()
 _reading_lock = threading.Lock()
+_reads = threading.BoundedSemaphore(HUB_READS_AT_ONCE)
 
 
 @contextmanager
-def hub_read_share(client: str | None) -> Iterator[None]:
-    """A place among `client`'s Hub reads (HUB_READS_PER_CLIENT), or a clear refusal; None: no client to count."""
-    if client is None:
-        yield
-        return
-    with _reading_lock:
-        if _reading[client] >= HUB_READS_PER_CLIENT:
-            raise ValueError("a Hub dataset of yours is being read already: wait for it to finish")
-        _reading[client] += 1
-    try:
-        yield
-    finally:
+def hub_read_share(client: str | None, wait: float = HUB_READ_WAIT) -> Iterator[None]:
+    """A place among `client`'s Hub reads (HUB_READS_PER_CLIENT; None: no client to count) and among the app's
+    (HUB_READS_AT_ONCE, waiting `wait` seconds at most for one), or a clear refusal."""
+    if client is not None:
         with _reading_lock:
-            _reading[client] -= 1
-            if not _reading[client]:
-                del _reading[client]
+            if _reading[client] >= HUB_READS_PER_CLIENT:
+                raise ValueError("a Hub dataset of yours is being read already: wait for it to finish")
+            _reading[client] += 1
+    try:
+        if not _reads.acquire(timeout=wait):
+            from .hub_data import LOAD_SECONDS
+
+            raise ValueError(f"{HUB_READS_AT_ONCE} Hub datasets are being read for other visitors (each for at most "
+                             f"{LOAD_SECONDS:g} s): try again shortly, or upload the file")
+        try:
+            yield
+        finally:
+            _reads.release()
+    finally:
+        if client is not None:
+            with _reading_lock:
+                _reading[client] -= 1
+                if not _reading[client]:
+                    del _reading[client]
 
 
 def source_of(task: str, upload: str | None, dataset: str | None, config: str | None, split: str | None,
