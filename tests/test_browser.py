@@ -129,6 +129,13 @@ def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
     expect(page.get_by_text("positive", exact=True).first).to_be_visible()
     assert coloured.count() >= len(review.split()) // 2, "the review is not coloured word by word"
     assert _tint(coloured.filter(has_text="superb").first) == "green"  # as seen: gradio's own colour was red
+    strongest = max(coloured.all(), key=lambda token: _colour_strength(token))
+    assert _contrast(strongest) >= 4.5  # the deepest colour's text, as drawn (the theme's grey on it was 3.3:1)
+    # without the colours (a colour-blind reader, a screen reader): the strongest words, named with their shares
+    expect(page.get_by_text(re.compile("Words that pushed most .* towards positive: .*“superb”"))).to_be_visible()
+    # the verdict and its notes above the coloured words (on a phone the columns stack: it came last)
+    verdict = page.locator("[data-testid='label-output-value']:visible").first
+    assert verdict.bounding_box()["y"] < coloured.first.bounding_box()["y"]
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "sentiment-tab.png"), full_page=True)
     # another review: the bars and the colours are its own (a Label emptied in the page threw, and the bars and
@@ -144,6 +151,37 @@ def test_sentiment_tab_classifies_an_example_and_colours_its_words(page):
     expect(bars.first).to_contain_text("negative")
     expect(page.locator("[data-testid='label-output-value']:visible").first).to_have_text("negative")
     assert not errors, errors
+
+
+def _drawn(token) -> list[tuple[int, int, int]]:
+    import io
+
+    from PIL import Image
+
+    return list(Image.open(io.BytesIO(token.screenshot())).convert("RGB").getdata())
+
+
+def _colour_strength(token) -> int:
+    """How far the word's most common pixel (its background, as drawn) is from grey."""
+    from collections import Counter
+
+    background = Counter(_drawn(token)).most_common(1)[0][0]
+    return max(background) - min(background)
+
+
+def _contrast(token) -> float:
+    """WCAG's contrast of a word as drawn: its most common pixel (the background) against its darkest (the text)."""
+    from collections import Counter
+
+    pixels = _drawn(token)
+    background, text = Counter(pixels).most_common(1)[0][0], min(pixels, key=sum)
+
+    def luminance(rgb: tuple[int, int, int]) -> float:
+        linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(background), luminance(text)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def _tint(token) -> str:

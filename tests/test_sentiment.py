@@ -469,3 +469,17 @@ def test_a_missing_or_broken_tokenizer_is_a_clear_error(tmp_path):
     (tmp_path / "tokenizer.json").write_text('{"version": "1.0", "model": ')
     with pytest.raises(ModelLoadError, match="tokenizer.json cannot be read: "):
         load_tokenizer(tmp_path)
+
+
+def test_the_strongest_words_are_named_with_their_shares_for_a_reader_without_the_colours():
+    from rnn_demo.sentiment.infer import strongest_words
+
+    spans = [("The", -0.2), (" ", None), ("acting", 0.1), (" ", None), ("the", -0.3), (" ", None), ("well-made", 1.0),
+             (" ", None), ("dull", -0.5), (" ", None), ("x" * 50, 0.001), ("!", 0.0)]
+    assert strongest_words(spans, ["negative", "positive"], shown=2) == (
+        "Words that pushed most (each one's share, the strongest 1): towards *positive*: “well\\-made” (+1.00), "
+        "“acting” (+0.10); towards *negative*: “dull” (−0.50), “the” (−0.30).")  # each word once, at its strongest
+    assert strongest_words([("<b>", -1.0)], ["bad", "ok"]) == ("Words that pushed most (each one's share, the "
+                                                               "strongest 1): towards *bad*: “\\<b\\>” (−1.00).")
+    assert "x" * 30 + "…" in strongest_words([("x" * 50, 1.0)], ["negative", "positive"])
+    assert strongest_words([("fine", 0.001), (" ", None)], ["negative", "positive"]) is None

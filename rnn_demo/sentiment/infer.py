@@ -194,6 +194,34 @@ def colours_note(labels: Sequence[str]) -> str | None:
             f"towards *{md_text(labels[0])}*{between}.")
 
 
+STRONGEST_SHOWN = 3  # words named on each side
+WORD_CHARS = 30  # characters of a word named (one "word" may be 10,000 characters)
+
+
+def strongest_words(spans: Sequence[tuple[str, float | None]], labels: Sequence[str],
+                    shown: int = STRONGEST_SHOWN) -> str | None:
+    """The words that pushed most towards the last label and the first, with their shares (the strongest is 1),
+    as a note: what the colours say, for a reader who cannot see them (None: no word carries anything)."""
+    best: dict[str, float] = {}
+    for piece, score in spans:
+        word = piece.strip()
+        if score is not None and word and abs(score) >= 0.005 and abs(score) > abs(best.get(word.lower(), 0.0)):
+            best[word.lower()] = score
+    shown_as = {piece.strip().lower(): piece.strip() for piece, _ in spans}
+    sides = []
+    for label, sign in ((labels[-1], 1), (labels[0], -1)):
+        words = sorted((w for w, score in best.items() if score * sign > 0), key=lambda w: -abs(best[w]))[:shown]
+        if words:
+            named = ", ".join(f"“{md_text(_cut(shown_as[w]))}” ({'+' if best[w] > 0 else '−'}{abs(best[w]):.2f})"
+                              for w in words)
+            sides.append(f"towards *{md_text(label)}*: {named}")
+    return f"Words that pushed most (each one's share, the strongest 1): {'; '.join(sides)}." if sides else None
+
+
+def _cut(word: str) -> str:
+    return word if len(word) <= WORD_CHARS else word[:WORD_CHARS] + "…"
+
+
 @torch.inference_mode()
 def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> Verdict:
     """Classify one review and split the decision over its words (see ReviewClassifier.explain)."""
@@ -210,13 +238,14 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
     scores = contributions[0, : len(ids)].float()
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
+    spans = review_spans(text, offsets, scores)
     notes = _notes(tokens, text, unknown_token_id(tokenizer), max_tokens)
     if how := colours_note(model.config.labels):
         notes.append(how)
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
-    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores), notes)
+    return Verdict(dict(zip(model.config.labels, probabilities)), spans, notes)
 
 
 def _readable(texts: list[str]) -> tuple[list[int], list[str]]:

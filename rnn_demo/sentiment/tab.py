@@ -11,6 +11,7 @@ from ..ui.common import (GREEN_POSITIVE, bullets, cell_choices, cell_follows_the
                          hub_loader, shows_errors, starting_cell)
 from . import serve as sentiment
 from .compare import agreement, compare_verdicts
+from .infer import Verdict, strongest_words
 from .plugin import PLUGIN
 
 TASK = PLUGIN
@@ -34,7 +35,13 @@ def classify_review(review: str, cell: str, loaded: tuple[str, str] | None = Non
                     ) -> tuple[dict[str, float], list[tuple[str, float | None]], str]:
     """The label probabilities, the review coloured word by word, and notes on the input."""
     verdict = sentiment.analyse(review or "", cell, loaded)
-    return verdict.probabilities, verdict.spans, bullets(verdict.notes)
+    return verdict.probabilities, verdict.spans, verdict_notes(verdict)
+
+
+def verdict_notes(verdict: Verdict) -> str:
+    """The notes on a verdict, and the words that pushed most each way: what the colours say, in words."""
+    words = strongest_words(verdict.spans, list(verdict.probabilities))  # the labels, in the model's order
+    return bullets(verdict.notes + ([words] if words else []))
 
 
 @shows_errors
@@ -77,15 +84,18 @@ def build() -> None:
             gr.Examples(EXAMPLES, inputs=[review], label="Reviews")
             classify_button = gr.Button("Classify", variant="primary")
             compare_button = gr.Button(compare.compare_label(cells), variant="secondary")
+            # the verdict, then what to know about it (a warning that it means little, the strongest words in
+            # words), then the coloured review: in that order on a phone too, where the columns stack
+            label = gr.Label(label="Sentiment")
+            notes = gr.Markdown()
             words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
                                        combine_adjacent=False, elem_classes=[GREEN_POSITIVE])
-            gr.Markdown(COLOURS)
-            notes = gr.Markdown()
+            with gr.Accordion("How the colours are worked out", open=False):
+                gr.Markdown(COLOURS)
         with gr.Column(scale=2):
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(sentiment.model_summary(best))
             loaded = hub_loader(TASK.name, sentiment.VISITORS)
-            label = gr.Label(label="Sentiment")
     sentiment_box(review, compare_button)
     _csv_box(cell, loaded)
     cell.change(shows_errors(sentiment.model_summary), cell, summary, api_name="sentiment_model_info")
@@ -110,7 +120,7 @@ def compare_review(review: str) -> tuple[object, ...]:
     verdicts = compare_verdicts(review)
     values: list[object] = []
     for verdict in verdicts.values():
-        values += [verdict.probabilities, verdict.spans, bullets(verdict.notes)]
+        values += [verdict.probabilities, verdict.spans, verdict_notes(verdict)]
     return (*values, agreement(verdicts))
 
 
