@@ -40,13 +40,19 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
         budget = page.get_by_label("number input for Time budget (seconds)")
         budget.fill(str(BUDGET))
         budget.press("Enter")
+        stop = page.get_by_role("button", name="Stop", exact=True)
+        expect(stop).to_be_disabled()  # nothing of the visitor's runs (pressed, it said nothing: a UX review)
         page.get_by_role("button", name="Train", exact=True).click()
+        expect(stop).to_be_enabled()
         finished = page.get_by_text("now the model of the Text generation tab")
         drawn, deadline = set(), time.monotonic() + 120  # the plot's marker counts seen while it trains
         while not finished.is_visible() and time.monotonic() < deadline:
             drawn.add(_points(page))
             time.sleep(0.1)
         expect(finished).to_be_visible()
+        expect(stop).to_be_disabled()
+        expect(page.get_by_text(re.compile(r"Kept: the checkpoint of step [\d,]+ of [\d,]+, the lowest held-out loss"))
+               ).to_be_visible()  # which model the run kept, and its figure ("Finished." alone: a UX review)
         expect(page.locator("#train-progress progress")).to_be_visible()
         assert len(drawn - {0}) >= 2, f"the plot did not grow while the model trained: {sorted(drawn)}"
         OUTPUT.mkdir(exist_ok=True)
@@ -66,7 +72,9 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
         expect(output).to_have_value(re.compile(r"^ab[\s\S]{100,}"), timeout=60_000)
         written = output.input_value()[2:]
         assert set(written) <= set(WORDS + "\n"), written
-        page.get_by_role("button", name="Load a model from the Hub").click()  # hidden tabs' roles are left out
-        page.get_by_role("button", name="Back to the bundled models").click()
+        # the way back, beside the summary (it was inside the closed Hub box, where a visitor never looked)
+        back = page.get_by_role("button", name="Back to the bundled models")
+        back.click()
         expect(page.get_by_role("radio", name="LSTM")).to_be_enabled()
+        expect(back).to_be_hidden()  # nothing to go back from
         expect(page.get_by_text(re.compile(r"nats/char .* on the validation plays"))).to_be_visible()  # a bundled one

@@ -456,3 +456,23 @@ def test_a_hub_that_stalls_or_answers_too_much_while_a_dataset_is_read_is_told_s
         with explained("user/stalls", 90):
             raise error
     assert message in str(told.value) and "user/stalls" in str(told.value)
+
+
+def test_a_finished_run_says_which_checkpoint_it_kept_and_when_the_model_began_to_memorise():
+    from rnn_demo.visitor_training.serve import kept_note
+
+    def scoring(step, train, held_out, best_step):
+        return {"step": step, "train_loss": train, "held_out_loss": held_out, "metric": "bits per character",
+                "value": held_out / 0.6931, "best_step": best_step}
+
+    rising = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(500, 0.9, 2.6, 200),
+              scoring(760, 0.1, 4.3, 200)]
+    said = kept_note(rising)
+    assert said.startswith("Kept: the checkpoint of step 200 of 760, the lowest held-out loss (2.27; held-out bits per "
+                           "character 3.275).")
+    assert "After it the held-out loss rose to 4.3 while the training loss fell to 0.1: the model began to memorise" in said
+    learning = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(300, 1.9, 2.3, 200)]
+    assert "memorise" not in kept_note(learning)  # a last scoring a little above the best: no note
+    late = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(300, 1.5, 2.6, 200)]
+    assert "memorise" not in kept_note(late)  # the best well into the run: too soon to say
+    assert kept_note([]) == ""

@@ -265,20 +265,23 @@ def hub_loader(task: str, visitors: VisitorModels, name: str | None = None, titl
     """A "Load from the Hub" box for `task` models (its events named after `name`, default the task); returns the
     session's choice: None (bundled) or (repo id, commit)."""
     loaded, name = gr.State(None), name or task
+    # shown while a model of the session's is in use (one from the Hub, or trained in the Train tab), beside the
+    # summary that names it: inside the closed box below, a visitor back from training never found it
+    reset_button = gr.Button("Back to the bundled models", size="sm", visible=False)
     with gr.Accordion(title, open=False):
         if intro:
             gr.Markdown(intro)
         with gr.Row():
             repo_id = gr.Textbox(label="Repository id", placeholder=f"user/name of an rnn-demo {task} model")
             revision = gr.Textbox(label="Revision", placeholder="branch, tag or commit (default: main)")
-        with gr.Row():
-            load_button = gr.Button("Load from the Hub", size="sm")
-            reset_button = gr.Button("Back to the bundled models", size="sm")
+        load_button = gr.Button("Load from the Hub", size="sm")
         status = gr.Markdown(BUNDLED_NOTE)
     load_button.click(partial(load_from_hub, visitors), [repo_id, revision], [loaded, status],
                       api_name=f"{name}_load_from_hub", **HUB_LOADS)
     reset_button.click(lambda: (None, BUNDLED_NOTE), None, [loaded, status], api_name=f"{name}_use_bundled",
                        api_visibility="private")
+    loaded.change(lambda model: gr.Button(visible=model is not None), loaded, reset_button, queue=False,
+                  api_visibility="private")
     if name == task:
         SESSION_MODELS[task] = (loaded, status)
     return loaded

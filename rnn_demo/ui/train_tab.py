@@ -138,7 +138,8 @@ def _finished(task: str, folder, ending: str, history: list[dict], seconds: floa
     last = history[-1] if history else None
     best = next((h for h in history if last and h["step"] == last["best_step"]), None)
     caution = training.baseline_note(task, prepared, best)
-    return _outputs(f"{ending} {where} {caution}".strip(), training.progress_html(last, seconds) if last else None,
+    said = f"{ending} {training.kept_note(history)} {where} {caution}"
+    return _outputs(said.strip(), training.progress_html(last, seconds) if last else None,
                     training.progress_figure(history), training.card_text(model),
                     str(training.download_zip(model)), task, loaded)
 
@@ -241,7 +242,7 @@ def build() -> None:
             seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
     with gr.Row():
         start = gr.Button("Train", variant="primary")
-        stop = gr.Button("Stop")
+        stop = gr.Button("Stop", interactive=False)  # while a run of the visitor's goes (there is nothing to stop)
     status = gr.Markdown()
     progress = gr.HTML()
     plot = gr.Plot(label="Training", elem_id="train-plot")
@@ -267,8 +268,13 @@ def build() -> None:
     session_outputs = [component for pair in SESSION_MODELS.values() for component in pair]
     named_train = name_the_values(train_model, [*columns, "cell", "size", "seconds", "learning_rate", "seed"],
                                   {"learning_rate": DEFAULT_LR, "seed": 0})
-    start.click(named_train, [*inputs, cell, size, seconds, lr, seed], [status, progress, plot, card, download,
-                                                                *session_outputs], api_name="train", **TRAIN_LANE)
+    # before the training's listener: the page runs one click's listeners in turn, a queued one to its end
+    start.click(lambda: gr.Button(interactive=True), None, stop, queue=False, api_visibility="private")
+    trained = start.click(named_train, [*inputs, cell, size, seconds, lr, seed],
+                          [status, progress, plot, card, download, *session_outputs], api_name="train", **TRAIN_LANE)
+    trained.then(lambda: gr.Button(interactive=False), None, stop, queue=False, api_visibility="private")
+    # the API's /train_stop refuses with a message when nothing runs; the page's Stop is only pressable while a run
+    # goes (queue=False, so that it never waits behind the lane: its refusal never reached the page)
     stop.click(stop_training, None, status, api_name="train_stop", queue=False)
     push.click(push_to_hub, [repo_name, private], pushed, api_name="train_push")
     if sample(EXAMPLE_SAMPLE):

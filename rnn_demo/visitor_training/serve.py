@@ -253,6 +253,27 @@ def baseline_note(task: str, prepared: Prepared, best: dict | None) -> str:
     return " ".join(notes)
 
 
+MEMORISING = 1.1  # a last held-out loss this many times the best one's, well after it: the model memorises
+
+
+def kept_note(history: list[dict]) -> str:
+    """Which checkpoint a run kept (the one of its best held-out loss) and its held-out figure, and whether the
+    held-out loss then rose while the training loss fell (the model began to memorise: a small file trained for long
+    does); "" before any scoring. `history`: the run's progress at each scoring."""
+    last = history[-1] if history else None
+    best = next((h for h in history if last and h["step"] == last["best_step"]), None)
+    if best is None:
+        return ""
+    kept = (f"Kept: the checkpoint of step {best['step']:,} of {last['step']:,}, the lowest held-out loss "
+            f"({best['held_out_loss']:.4g}; held-out {best['metric']} {best['value']:.4g}).")
+    if (last["held_out_loss"] > MEMORISING * best["held_out_loss"] and best["step"] <= last["step"] / 2
+            and last["train_loss"] < best["train_loss"]):
+        kept += (f" After it the held-out loss rose to {last['held_out_loss']:.4g} while the training loss fell to "
+                 f"{last['train_loss']:.4g}: the model began to memorise its training data instead of learning what "
+                 "holds beyond it. More data, a smaller size or a shorter budget would do as well, sooner.")
+    return kept
+
+
 def status_line(progress: dict) -> str:
     return (f"Training: step {progress['step']:,}, training loss {progress['train_loss']:.4g}, held-out loss "
             f"{progress['held_out_loss']:.4g}, held-out {progress['metric']} {progress['value']:.4g} (best at step "
