@@ -275,8 +275,8 @@ def test_origin_text_blank_exact_or_a_clear_error():
                           ("next tuesday", "cannot read")):
         with pytest.raises(ValueError, match=message):
             parse_origin(text, series, 20)
-    with pytest.raises(ValueError, match=r"from 2024-01-06 00:00:00 to 2024-01-11 00:00:00"):  # the first allowed
-        parse_origin("2024-01-02", series, 20)
+    with pytest.raises(ValueError, match=r"from 2024-01-06 00:00:00 to 2024-01-11 00:00:00 \(every 6 hours\)"):
+        parse_origin("2024-01-02", series, 20)  # the first allowed, and the step in words (not "0 days 06:00:00")
     assert parse_origin("", series, len(series)) == len(series)  # history for the end only
     with pytest.raises(ValueError, match="this series allows one origin, its end \\(2024-01-11 00:00:00\\)"):
         parse_origin(str(series.times[-1]), series, len(series))
@@ -346,3 +346,10 @@ def test_the_days_after_the_flags_keep_their_last_days_flag_then_monday_to_frida
     assert flags[36:48].tolist() == [0.0] * 12 and flags[48:].tolist() == [1.0] * 24  # its afternoon off; Tuesday on
     _, flags = extend_times(times, np.r_[workday, [0.0]], 36)  # Monday noon given, off
     assert flags[36:48].tolist() == [0.0] * 12
+
+
+def test_a_series_step_is_said_in_words():
+    from rnn_demo.forecast.origin import every
+
+    assert [every(pd.Timedelta(t)) for t in ("30min", "1h", "2h", "1min", "15min", "90min", "1D")] == [
+        "30 minutes", "hour", "2 hours", "minute", "15 minutes", "90 minutes", "24 hours"]

@@ -476,3 +476,19 @@ def test_a_finished_run_says_which_checkpoint_it_kept_and_when_the_model_began_t
     late = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(300, 1.5, 2.6, 200)]
     assert "memorise" not in kept_note(late)  # the best well into the run: too soon to say
     assert kept_note([]) == ""
+
+
+@pytest.mark.parametrize("task", ["forecast", "sentiment"])
+def test_a_text_file_given_to_a_task_of_tables_is_told_which_task_reads_it(task):
+    """The Train tab keeps the task when a file is chosen: a play's text checked as a series was told to fix its CSV
+    quoting (a UX review)."""
+    from rnn_demo.samples import sample
+    from rnn_demo.visitor_training.serve import Source, check_data
+
+    with pytest.raises(ValueError, match=r"\. A \.txt file is what the Text generation task reads: if that is what "
+                                         r"this file is for, choose that task above\.$"):
+        check_data(task, Source(str(sample("text.txt")), "an uploaded file", {}))
+    csv = Source(str(sample("reviews.csv")), "an uploaded file", {})
+    with pytest.raises(ValueError) as refused:  # a table refused by a task of tables: its refusal alone
+        check_data("forecast", csv)
+    assert "task reads" not in str(refused.value)

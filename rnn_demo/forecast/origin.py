@@ -83,9 +83,18 @@ def locate_origin(text: str | None, series: Series, earliest: int) -> tuple[int,
                          "the box blank")
     if not found:
         raise ValueError(f"the origin must be a time step of the series from {series.times[earliest]} to "
-                         f"{series.times[-1] + step} (every {step}); got {stamp}. Leave it blank to forecast past the "
+                         f"{series.times[-1] + step} (every {every(step)}); got {stamp}. Leave it blank to forecast "
+                         "past the "
                          "end")
     return index, notes
+
+
+def every(step: pd.Timedelta) -> str:
+    """A series' step in words: "30 minutes", "hour", "2 hours" (pandas writes "0 days 00:30:00")."""
+    minutes = step.total_seconds() / 60
+    if minutes % 60:
+        return f"{minutes:g} minutes" if minutes != 1 else "minute"
+    return f"{minutes / 60:g} hours" if minutes != 60 else "hour"
 
 
 def parse_origin(text: str | None, series: Series, earliest: int) -> int:

@@ -24,7 +24,7 @@ from ..result_files import ResultFiles
 from ..runtime import UPLOAD_WORK
 from .card import summary_lines
 from .data import Prepared
-from ..tasks import TASKS
+from ..tasks import TASKS, trainable_tasks
 from .job import DEFAULT_LR, LR_RANGE, MAX_SECONDS, MIN_SECONDS, check_size, prepare, visitor_part, zipped
 
 JOB = "rnn_demo.visitor_training.job:train_job"
@@ -117,9 +117,23 @@ def check_data(task: str, source: Source) -> Prepared:
         with UPLOAD_WORK:  # one upload read at a time in the whole app (runtime.py): ten at once took 3.7 GB
             prepared = prepare(task, source.path, source.columns)
     except ValueError as error:
-        raise ValueError(f"{error} ({left_out})" if left_out else str(error)) from None
+        message = f"{error} ({left_out})" if left_out else str(error)
+        if hint := other_task_hint(task, source):
+            message = f"{message.rstrip('.')}. {hint}"
+        raise ValueError(message) from None
     prepared.notes += [left_out[0].upper() + left_out[1:] + "."] if left_out else []
     return prepared
+
+
+def other_task_hint(task: str, source: Source) -> str:
+    """For a refused upload whose kind another task reads (a .txt file given to a task of tables: the visitor left the
+    task as it was), which task that is; "" otherwise (the refusal alone: a CSV's quoting said nothing of the task)."""
+    kind = Path(source.path).suffix.lower()
+    if source.hub_id or Path(visitor_part(task).hub_file).suffix == kind:
+        return ""
+    readers = [spec.tab.title for name, spec in trainable_tasks().items() if Path(spec.visitor.hub_file).suffix == kind]
+    return (f"A {kind} file is what the {' or '.join(readers)} task reads: if that is what this file is for, "
+            "choose that task above.") if readers else ""
 
 
 def summary_markdown(prepared: Prepared, source: Source) -> str:
