@@ -64,7 +64,7 @@ def next_characters(prompt: str, cell: str, loaded: tuple[str, str] | None = Non
 
 def _sampling_controls() -> list[gr.components.Component]:
     with gr.Accordion("Sampling", open=True):
-        max_new = gr.Slider(1, MAX_NEW_CHARS, value=400, step=1, label="Characters to generate")
+        max_new = gr.Slider(1, MAX_NEW_CHARS, value=LENGTH, step=1, label="Characters to generate")
         temperature = gr.Slider(0.05, 3.0, value=0.8, step=0.05, label="Temperature",
                                 info="below 1: safer, more repetitive; above 1: wilder")
         top_k = gr.Slider(0, 80, value=0, step=1, label="Top-k", info="0: off")
@@ -122,13 +122,17 @@ def build() -> None:
 
 
 EXAMPLE_SEED = 1
+LENGTH = 400  # characters generated: the box's start, and the first visit's example (a visitor's Generate with seed 1
+# gives the example's scene: it was 300 characters against the box's 400)
 
 
 def example_scene(cell: str) -> tuple[str, str, dict[str, float], str]:
     """The first visit's scene: the first example prompt continued by `cell`'s model with seed EXAMPLE_SEED, what it
     expects next after the prompt, and a line saying so."""
     prompt = EXAMPLES[0][0]
-    *_, scene = generate_text(prompt, cell, 300, 0.8, 0, 1.0, EXAMPLE_SEED, "")
+    *_, scene = generate_text(prompt, cell, LENGTH, 0.8, 0, 1.0, EXAMPLE_SEED, "")
     chars, _ = next_characters(prompt, cell)
     return prompt, scene, chars, (f"An example: the {cell.upper()} model's scene from this prompt with seed "
-                                  f"{EXAMPLE_SEED} (temperature 0.8); press Generate for one of your own.")
+                                  f"{EXAMPLE_SEED} (temperature 0.8); press Generate for one of your own (the Seed "
+                                  f"box's {text.RANDOM_SEED} draws a new one each time; {EXAMPLE_SEED} gives this one "
+                                  "again).")

@@ -40,11 +40,13 @@ SESSION_MODELS: dict[str, tuple[gr.State, gr.Markdown]] = {}
 def user_error(error: Exception) -> gr.Error:
     """The toast for a library error: its message as plain text (gradio renders toasts as HTML, so a user's
     `<img>` in a column name or repository id would otherwise be fetched), cut to MESSAGE_LIMIT characters, on show
-    until the visitor closes it (gradio's faded after 10 s, and the tab's outputs show only a red "Error")."""
+    until the visitor closes it (gradio's faded after 10 s, and the tab's outputs show only a red "Error"). No
+    traceback in the server's log: a visitor's mistake is not the app's (a red team's session left 21 of them, each
+    ending in its message, around any real failure)."""
     message = str(error) or type(error).__name__
     if len(message) > MESSAGE_LIMIT:
         message = message[:MESSAGE_LIMIT] + "…"
-    return gr.Error(html.escape(message, quote=False), duration=None)
+    return gr.Error(html.escape(message, quote=False), duration=None, print_exception=False)
 
 
 def refuse_unreadable_numbers(blocks: gr.Blocks) -> None:
