@@ -32,8 +32,14 @@ def test_on_a_phone_every_tab_title_is_in_view(page):
     try:
         for tab in tabs():
             expect(page.get_by_role("tab", name=tab.title, exact=True)).to_be_visible()
+        # where the columns stack, the forecasting tab's controls come first (they came after every result)
+        page.get_by_role("tab", name="Forecasting").click()
+        button = page.get_by_role("button", name="Forecast", exact=True)
+        plot = page.get_by_text("Demand: history, forecast and 80% interval").first
+        assert button.bounding_box()["y"] < plot.bounding_box()["y"] < button.bounding_box()["y"] + 1500
     finally:
         page.set_viewport_size({"width": 1400, "height": 1100})
+        page.get_by_role("tab", name="Text generation").click()  # where the module's next tests start
 
 
 def test_a_keyboard_user_sees_where_the_focus_is(page):
@@ -95,7 +101,7 @@ def test_text_tab_streams_generated_text(page):
 
 
 def test_switch_cell_and_use_an_example(page):
-    page.get_by_label("GRU", exact=True).check()
+    page.get_by_role("radio", name="GRU", exact=True).check()  # the shown tab's (other tabs' are in the page too)
     page.locator("strong", has_text="GRU").first.wait_for(timeout=10_000)
     summary = page.locator("strong", has_text="GRU").first.locator("..").inner_text()
     assert "nats/char" in summary and "by each next character: lower is better" in summary  # the unit, glossed

@@ -693,6 +693,19 @@ def test_the_plot_never_draws_a_point_that_is_not_a_number():
     assert all(np.isfinite(y) for trace in traces.values() for y in trace.y)
 
 
+def test_the_plot_opens_on_the_forecast_day_and_two_days_before_it():
+    """A week of history left the forecast day 12% of the plot's width (a UX review); zoomed out, the week is there."""
+    from rnn_demo.forecast.plot import forecast_figure
+
+    times = pd.date_range("2024-01-01", periods=9 * 48, freq="30min")
+    history = np.where(np.arange(len(times)) < 8 * 48, 1.0, np.nan)
+    frame = pd.DataFrame({"time": times, "history": history, "actual": np.nan, "naive": 1.0,
+                          **{c: np.where(np.isnan(history), 1.0, np.nan) for c in ("median", "lower", "upper")}})
+    figure = forecast_figure(frame)
+    assert list(figure.layout.xaxis.range) == ["2024-01-07T00:00:00", "2024-01-09T23:30:00"]
+    assert figure.data[0].x[0] == "2024-01-01T00:00:00"  # the history is all drawn
+
+
 def test_a_visitors_model_is_found_before_the_upload_lock_is_waited_for(tmp_path):
     """A visitor's model evicted from the shared cache is reloaded from the Hub: that must not happen while holding
     the lock every upload waits for (a hung Hub would stall every visitor's upload)."""

@@ -18,6 +18,9 @@ def _curve(frame: pd.DataFrame, column: str, **style) -> go.Scatter:
     return go.Scatter(x=times, y=known[column].astype(float).tolist(), **style)
 
 
+HISTORY_SHOWN = pd.Timedelta(days=2)
+
+
 def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
     """frame: `time` and the columns history, median, lower, upper, naive, actual (NaN where absent)."""
     figure = go.Figure()
@@ -35,6 +38,10 @@ def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
         _with_temperature(figure, frame)
     figure.update_layout(height=420, margin={"l": 50, "r": 20, "t": 30, "b": 40}, hovermode="x unified",
                          yaxis_title=f"demand ({unit})", legend={"orientation": "h", "y": -0.15})
+    forecast = frame["time"][np.isfinite(frame["median"].to_numpy(float))]
+    if len(forecast):  # the forecast day and the HISTORY_SHOWN before it (a week's history left it 12% of the width);
+        # the whole week is there when zoomed out (double-click)
+        figure.update_xaxes(range=[(forecast.iloc[0] - HISTORY_SHOWN).isoformat(), frame["time"].iloc[-1].isoformat()])
     return figure
 
 

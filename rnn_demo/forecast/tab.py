@@ -9,8 +9,8 @@ from ..display import md_text
 from ..runtime import FILES, QUICK, lane
 from ..samples import samples
 from ..ui import compare
-from ..ui.common import (bullets, cell_choices, cell_follows_the_model, clear_first, first_visit, hub_loader,
-                         job_owner, progress_line, shows_errors, starting_cell, stop_job)
+from ..ui.common import (FIRST_ON_A_PHONE, bullets, cell_choices, cell_follows_the_model, clear_first, first_visit,
+                         hub_loader, job_owner, progress_line, shows_errors, starting_cell, stop_job)
 from . import serve as forecast
 from .compare import compare_forecasts
 from .origin import ORIGIN_CHARS
@@ -157,7 +157,7 @@ def build() -> None:
             backtest = gr.Dataframe(forecast.empty_metrics(), headers=forecast.METRIC_COLUMNS, interactive=False,
                                     label="Backtest: the 56 days of the last 8 weeks of 2014, never trained on")
             gr.Markdown(METRICS_GLOSSARY)
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes=[FIRST_ON_A_PHONE]):
             series = _series_controls()
             cell = gr.Radio(cell_choices(cells), value=best, label="Recurrent cell")
             summary = gr.Markdown(forecast.model_summary(best))

@@ -22,13 +22,17 @@ from ..visitor_hub import LOAD_WORKERS, VisitorModels
 # hue-rotate is one fixed matrix (the same in every browser): at 100 degrees it takes those to green (37, 136, 0) and
 # red (208, 81, 68), each score's strength (the colour's alpha) kept, the dark text as it was.
 GREEN_POSITIVE = "green-positive"
+# A column with this class comes first where a phone stacks a row's columns (gradio's columns wrap below about 660 px):
+# the forecasting tab's controls came after every result, 1,900 px down (a UX review)
+FIRST_ON_A_PHONE = "first-on-a-phone"
 # The page's own CSS (app.py's launch): a focus ring a keyboard user can see (gradio's was a faint 1 px grey, on
 # tabs and buttons hardly there at all), and the green-positive scores, their words black on a light page: the
 # theme's #27272a on the strongest green was 3.3:1, under the 4.5:1 text needs (black: 4.6 and 4.9 on the red).
 PAGE_CSS = (":focus-visible { outline: 3px solid #2563eb !important; outline-offset: 2px; }\n"
             f".{GREEN_POSITIVE} .token.highlighted {{ filter: hue-rotate(100deg); }}\n"
             f".{GREEN_POSITIVE} .score-token .text {{ color: #000; }}\n"
-            f".dark .{GREEN_POSITIVE} .score-token .text {{ color: var(--body-text-color); }}")
+            f".dark .{GREEN_POSITIVE} .score-token .text {{ color: var(--body-text-color); }}\n"
+            f"@media (max-width: 660px) {{ .{FIRST_ON_A_PHONE} {{ order: -1; }} }}")
 USER_ERRORS = (ValueError, ModelLoadError)  # what the library raises for input it cannot use: the message is for users
 MESSAGE_LIMIT = 600  # characters of an error message shown: a message quoting user input must not fill the screen
 BUNDLED_NOTE = "Using the bundled models: choose a cell."
