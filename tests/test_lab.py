@@ -262,7 +262,9 @@ def test_the_readme_gives_the_sweeps_figures_the_presets_rerun(presets):
 @pytest.mark.slow
 def test_the_readme_gives_the_presets_figures(presets):
     """The README's table is `lab presets`' output: the same machine gives the same figures; another CPU's float
-    roundings may move a run a little (a score by up to 0.05, a gradient's size by up to 3 times)."""
+    roundings may move a run a little: a score by up to 0.05, how far back the gradient reaches by up to 3 times, a
+    run's largest gradient norm (the top of its spikes) by up to 10 (the LSTM at T = 80: 40.2 on an AVX512 EPYC,
+    192 on an AVX2 one)."""
     ends = (" | no |", " | the forward activations exploded |")  # the table's rows: each ends with how it ended
     readme = [line.split(" | ") for line in (ROOT / "README.md").read_text().splitlines() if line.endswith(ends)]
     shown = {(row[0][2:], row[1]): row for row in readme if len(row) == 6}
@@ -273,7 +275,9 @@ def test_the_readme_gives_the_presets_figures(presets):
             assert float(score) == pytest.approx(run["final_score"], abs=0.05), (name, letter)
             figures = [float(norm), *map(float, reach.split(" → "))]
             measured = [run["largest_grad_norm"], run["first_reach_back"], run["last_reach_back"]]
-            assert all(m / 3 <= f <= m * 3 for f, m in zip(figures, measured)), (name, letter, figures, measured)
+            factors = (10, 3, 3)
+            assert all(m / k <= f <= m * k for f, m, k in zip(figures, measured, factors)), (name, letter, figures,
+                                                                                            measured)
 
 
 def test_the_two_runs_of_every_preset_have_labels_that_differ():
@@ -343,3 +347,19 @@ def test_the_training_panels_are_stacked_on_one_step_axis_at_any_width():
     assert [layout[f"yaxis{k}"].title.text for k in ("", "2", "3")] == [
         "loss", "accuracy", "gradient norm,<br>before clipping<br>(dotted: recurrent)"]
     assert layout.xaxis3.title.text == "training step" and layout.xaxis.matches == layout.xaxis2.matches == "x3"
+
+
+def test_the_status_says_in_words_how_far_back_the_gradient_reaches():
+    """The gradient plot carries the lab's lesson: its last profile's first-to-last ratio is in the run's status
+    line, for a reader who cannot see the plot (a UX review: no plot had a text alternative)."""
+    from rnn_demo.lab.run import LabSettings, LabStep
+    from rnn_demo.lab.serve import reach_back_text, status
+
+    def step(n, profile=None):
+        return LabStep(step=n, loss=1.0, score=0.5, grad_norm=1.0, largest_state=1.0, seconds=0.1, profile=profile)
+
+    history = [step(1, [1e-3, 1e-2, 1.0]), step(2), step(3, [2e-6, 1e-3, 2.0]), step(4, [float("inf"), 1.0, 0.0])]
+    assert reach_back_text(history, 3) == "; at step 3 the gradient reaching t = 1 is 1e-06 times the one at t = 3"
+    assert reach_back_text([step(1)], 3) == ""
+    settings = LabSettings(problem="first", length=3)
+    assert "at step 3 the gradient reaching t = 1 is 1e-06 times" in status([settings], [history])

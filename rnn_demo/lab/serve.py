@@ -162,11 +162,23 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
                 f"{last.largest_state:.3g}")
         if last.gates:  # from the same cells as the gradients: how open each gate is on average
             line += ", mean gates " + ", ".join(f"{name} {value:.2f}" for name, value in last.gates.items())
+        line += reach_back_text(history, settings.length)
         lines.append(line + (f". **The run diverged at step {last.step}:** {last.diverged}." if last.diverged else "."))
     if len(runs) == 2 and runs[0].length != runs[1].length:  # B draws A's data only where the sequences match
         lines.append(f"A and B read sequences of other lengths (T = {runs[0].length} and {runs[1].length}): the "
                      "same draws of the generator, not the same data.")
     return "\n\n".join(lines)
+
+
+def reach_back_text(history: list[LabStep], length: int) -> str:
+    """The gradient plot's lesson in words (for a reader who cannot see the plot): at the last measured profile, the
+    gradient reaching t = 1 as a multiple of the one at t = T; "" before any."""
+    measured = [s for s in history if s.profile and 0 < s.profile[-1] < math.inf and math.isfinite(s.profile[0])]
+    if not measured:
+        return ""
+    last = measured[-1]
+    return (f"; at step {last.step} the gradient reaching t = 1 is {last.profile[0] / last.profile[-1]:.2g} times the "
+            f"one at t = {length}")
 
 
 def _finite(value: float) -> float | None:
