@@ -96,7 +96,8 @@ def test_classify_gives_both_probabilities_and_coloured_words(client):
     scores = [w["class_or_confidence"] for w in words if w["class_or_confidence"] is not None]
     assert len(scores) == 6 and max(abs(s) for s in scores) == pytest.approx(1.0)
     assert "".join(w["token"] for w in words) == "A superb and moving film."
-    strongest = max((w for w in words if w["class_or_confidence"] is not None), key=lambda w: abs(w["class_or_confidence"]))
+    scored = [w for w in words if w["class_or_confidence"] is not None]
+    strongest = max(scored, key=lambda w: abs(w["class_or_confidence"]))
     assert f"“{strongest['token']}” ({strongest['class_or_confidence']:+.2f})" in notes  # the colours, in words
 
 

@@ -102,9 +102,10 @@ end_rank(command)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("ending, code, said", [("return 3", 3, ""),
-                                                ("raise RuntimeError('the step failed')", 1, "RuntimeError: the step failed"),
-                                                ("sys.exit('error: a message')", 1, "error: a message")])
+@pytest.mark.parametrize("ending, code, said", [
+    ("return 3", 3, ""),
+    ("raise RuntimeError('the step failed')", 1, "RuntimeError: the step failed"),
+    ("sys.exit('error: a message')", 1, "error: a message")])
 def test_a_rank_ends_with_its_code_and_output_and_without_the_interpreter_s_teardown(ending: str, code: int, said: str):
     """`end_rank` (the way out of `python -m rnn_demo` under a launch): its exit code, its output flushed, what went
     wrong said, and no teardown (where gloo's left threads killed finished ranks)."""

@@ -478,7 +478,7 @@ def test_the_strongest_words_are_named_with_their_shares_for_a_reader_without_th
              (" ", None), ("dull", -0.5), (" ", None), ("x" * 50, 0.001), ("!", 0.0)]
     assert strongest_words(spans, ["negative", "positive"], shown=2) == (
         "Words that pushed most (each one's share, the strongest 1): towards *positive*: “well\\-made” (+1.00), "
-        "“acting” (+0.10); towards *negative*: “dull” (−0.50), “the” (−0.30).")  # each word once, at its strongest
+        "“acting” (+0.10); towards *negative*: “dull” (−0.50), “the” (−0.30).")  # a word once, at its strongest
     assert strongest_words([("<b>", -1.0)], ["bad", "ok"]) == ("Words that pushed most (each one's share, the "
                                                                "strongest 1): towards *bad*: “\\<b\\>” (−1.00).")
     assert "x" * 30 + "…" in strongest_words([("x" * 50, 1.0)], ["negative", "positive"])

@@ -470,7 +470,7 @@ def test_a_finished_run_says_which_checkpoint_it_kept_and_when_the_model_began_t
     said = kept_note(rising)
     assert said.startswith("Kept: the checkpoint of step 200 of 760, the lowest held-out loss (2.27; held-out bits per "
                            "character 3.275).")
-    assert "After it the held-out loss rose to 4.3 while the training loss fell to 0.1: the model began to memorise" in said
+    assert "After it the held-out loss rose to 4.3 while the training loss fell to 0.1: the model began to" in said
     learning = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(300, 1.9, 2.3, 200)]
     assert "memorise" not in kept_note(learning)  # a last scoring a little above the best: no note
     late = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(300, 1.5, 2.6, 200)]

@@ -84,8 +84,7 @@ def locate_origin(text: str | None, series: Series, earliest: int) -> tuple[int,
     if not found:
         raise ValueError(f"the origin must be a time step of the series from {series.times[earliest]} to "
                          f"{series.times[-1] + step} (every {every(step)}); got {stamp}. Leave it blank to forecast "
-                         "past the "
-                         "end")
+                         "past the end")
     return index, notes
 
 

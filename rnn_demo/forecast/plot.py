@@ -41,7 +41,8 @@ def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
     forecast = frame["time"][np.isfinite(frame["median"].to_numpy(float))]
     if len(forecast):  # the forecast day and the HISTORY_SHOWN before it (a week's history left it 12% of the width);
         # the whole week is there when zoomed out (double-click)
-        figure.update_xaxes(range=[(forecast.iloc[0] - HISTORY_SHOWN).isoformat(), frame["time"].iloc[-1].isoformat()])
+        start = max(forecast.iloc[0] - HISTORY_SHOWN, frame["time"].iloc[0])
+        figure.update_xaxes(range=[start.isoformat(), frame["time"].iloc[-1].isoformat()])
     return figure
 
 

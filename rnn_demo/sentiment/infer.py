@@ -238,14 +238,13 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
     scores = contributions[0, : len(ids)].float()
     scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
-    spans = review_spans(text, offsets, scores)
     notes = _notes(tokens, text, unknown_token_id(tokenizer), max_tokens)
     if how := colours_note(model.config.labels):
         notes.append(how)
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
-    return Verdict(dict(zip(model.config.labels, probabilities)), spans, notes)
+    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores), notes)
 
 
 def _readable(texts: list[str]) -> tuple[list[int], list[str]]:

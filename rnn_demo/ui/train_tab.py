@@ -136,8 +136,7 @@ def _finished(task: str, folder, ending: str, history: list[dict], seconds: floa
     where = (f"It is now the model of the **{trainable_tasks()[task].tab.title}** tab, for your session."
              if loaded else "")
     last = history[-1] if history else None
-    best = next((h for h in history if last and h["step"] == last["best_step"]), None)
-    caution = training.baseline_note(task, prepared, best)
+    caution = training.baseline_note(task, prepared, training.best_scoring(history))
     said = f"{ending} {training.kept_note(history)} {where} {caution}"
     return _outputs(said.strip(), training.progress_html(last, seconds) if last else None,
                     training.progress_figure(history), training.card_text(model),

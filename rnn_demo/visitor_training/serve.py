@@ -131,7 +131,7 @@ def other_task_hint(task: str, source: Source) -> str:
     kind = Path(source.path).suffix.lower()
     if source.hub_id or Path(visitor_part(task).hub_file).suffix == kind:
         return ""
-    readers = [spec.tab.title for name, spec in trainable_tasks().items() if Path(spec.visitor.hub_file).suffix == kind]
+    readers = [spec.tab.title for spec in trainable_tasks().values() if Path(spec.visitor.hub_file).suffix == kind]
     return (f"A {kind} file is what the {' or '.join(readers)} task reads: if that is what this file is for, "
             "choose that task above.") if readers else ""
 
@@ -270,14 +270,21 @@ def baseline_note(task: str, prepared: Prepared, best: dict | None) -> str:
 MEMORISING = 1.1  # a last held-out loss this many times the best one's, well after it: the model memorises
 
 
-def kept_note(history: list[dict]) -> str:
-    """Which checkpoint a run kept (the one of its best held-out loss) and its held-out figure, and whether the
-    held-out loss then rose while the training loss fell (the model began to memorise: a small file trained for long
-    does); "" before any scoring. `history`: the run's progress at each scoring."""
+def best_scoring(history: list[dict]) -> dict | None:
+    """The progress at the scoring a run kept (its lowest held-out loss); None before any. `history`: the run's
+    progress at each scoring."""
     last = history[-1] if history else None
-    best = next((h for h in history if last and h["step"] == last["best_step"]), None)
+    return next((h for h in history if last and h["step"] == last["best_step"]), None)
+
+
+def kept_note(history: list[dict]) -> str:
+    """Which checkpoint a run kept (best_scoring) and its held-out figures, and whether the held-out loss then rose
+    while the training loss fell (the model began to memorise: a small file trained for long does); "" before any
+    scoring."""
+    best = best_scoring(history)
     if best is None:
         return ""
+    last = history[-1]
     kept = (f"Kept: the checkpoint of step {best['step']:,} of {last['step']:,}, the lowest held-out loss "
             f"({best['held_out_loss']:.4g}; held-out {best['metric']} {best['value']:.4g}).")
     if (last["held_out_loss"] > MEMORISING * best["held_out_loss"] and best["step"] <= last["step"] / 2
