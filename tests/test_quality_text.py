@@ -36,8 +36,11 @@ def test_bundled_text_model_as_served_meets_its_bar_and_its_card(cell, validatio
 
 def test_the_readme_gives_the_lead_ins_figures(cli):
     """A prompt is read after a blank line: on the selection play's speech openings every bundled cell reads better
-    than from the zero state, and the README gives exactly what `bench lead-in` measures."""
+    than from the zero state, and the README gives what `bench lead-in` measures: to the digit on the machine that
+    measured them (an AVX512 EPYC), to 0.005 on another CPU, whose int8 arithmetic rounds otherwise (an AVX2 EPYC:
+    the GRU's 3.4982 was 3.4996)."""
     import json
+    import re
 
     from tests.test_readme import README
 
@@ -46,4 +49,7 @@ def test_the_readme_gives_the_lead_ins_figures(cli):
     figures = json.loads(result.stdout)["models"]
     for cell, name in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "vanilla RNN")):
         zero, warm = figures[cell]["zero_state_bits_per_char"], figures[cell]["after_lead_in_bits_per_char"]
-        assert warm < zero and figures[cell]["speeches"] == 566 and f"{name} {zero:.4f} and {warm:.4f}" in README
+        assert warm < zero and figures[cell]["speeches"] == 566
+        shown = re.search(rf"{name} (\d\.\d{{4}}) and (\d\.\d{{4}})", README)
+        assert shown and [float(x) for x in shown.groups()] == pytest.approx([zero, warm], abs=0.005), (name, zero,
+                                                                                                          warm)

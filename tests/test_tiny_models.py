@@ -31,5 +31,21 @@ def test_train_reproduces_the_committed_tiny_models(tmp_path):
         (figures, rest), (figures_again, rest_again) = _record(committed / "training.json"), _record(made / "training.json")
         assert figures == pytest.approx(figures_again, rel=1e-3) and rest == rest_again, name
         for other in committed.iterdir():
-            if other.name not in ("model.safetensors", "training.json"):
+            if other.suffix == ".json" and other.name != "training.json":  # a figure made from the weights (a
+                # forecaster's interval widening) moves in its last bits with them: 0.34498516 and 0.34498504 on
+                # an AVX512 and an AVX2 EPYC
+                assert _close(json.loads(other.read_text()), json.loads(made.joinpath(other.name).read_text())), (
+                    name, other.name)
+            elif other.name not in ("model.safetensors", "training.json"):
                 assert other.read_bytes() == made.joinpath(other.name).read_bytes(), (name, other.name)
+
+
+def _close(committed: object, made: object) -> bool:
+    """The same JSON, its floats equal to 1e-5 (relative)."""
+    if isinstance(committed, float) and isinstance(made, float):
+        return made == pytest.approx(committed, rel=1e-5)
+    if isinstance(committed, dict) and isinstance(made, dict):
+        return committed.keys() == made.keys() and all(_close(committed[k], made[k]) for k in committed)
+    if isinstance(committed, list) and isinstance(made, list):
+        return len(committed) == len(made) and all(_close(a, b) for a, b in zip(committed, made))
+    return type(committed) is type(made) and committed == made
