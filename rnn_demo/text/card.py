@@ -12,7 +12,7 @@ from .data import DATASET
 from .model import CharLMConfig
 from .use import USE
 
-SERVED_NOTE = {"int8": " weights with one scale per row, bfloat16 activations, float32 cell state"}
+SERVED_NOTE = {"int8": " weights with one scale per row, bfloat16 activations, float32 recurrent state"}
 
 
 def write_text_card(directory: Path, config: CharLMConfig, served: dict, reference: dict, parameters: int) -> None:
