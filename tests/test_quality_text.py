@@ -36,9 +36,9 @@ def test_bundled_text_model_as_served_meets_its_bar_and_its_card(cell, validatio
 
 def test_the_readme_gives_the_lead_ins_figures(cli):
     """A prompt is read after a blank line: on the selection play's speech openings every bundled cell reads better
-    than from the zero state, and the README gives what `bench lead-in` measures: to the digit on the machine that
-    measured them (an AVX512 EPYC), to 0.005 on another CPU, whose int8 arithmetic rounds otherwise (an AVX2 EPYC:
-    the GRU's 3.4982 was 3.4996)."""
+    than from the zero state, and the README gives what `bench lead-in` measures, to 0.005: measured on an AVX512
+    EPYC, the figures move on another CPU, whose int8 arithmetic rounds otherwise (an AVX2 EPYC: the GRU's 3.4982
+    was 3.4996)."""
     import json
     import re
 

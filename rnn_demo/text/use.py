@@ -29,7 +29,8 @@ writes pastiche of their verse and prose character by character, and knows no fa
 vocabulary is read as unknown. Its figure is measured with at least 256 characters of context carried in its state;
 a prompt is read after a blank line (the package does it; the snippet above too), as each speech in the plays
 follows one: from the zero state, which training never used, the first characters read far worse, most of all the
-LSTM's. Prompts read best in the plays' layout: a speaker's name in capitals on a line of its own, then the speech. A demonstration and teaching model, not a writing tool."""
+LSTM's. Prompts read best in the plays' layout: a speaker's name in capitals on a line of its own, then the speech.
+A demonstration and teaching model, not a writing tool."""
 
 USE = Use(PLAIN, package="""import torch
 from rnn_demo.text.infer import Sampling, generate
