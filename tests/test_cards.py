@@ -127,6 +127,20 @@ def test_a_cards_count_of_test_scorings_is_the_records(task, name):
     assert counts == ([times_text(len(scorings))] if scorings and task != "text" else []), counts
 
 
+@pytest.mark.parametrize("name", [name for task, name in BUNDLED if task == "forecast"])
+def test_a_forecast_cards_cited_reference_says_what_it_is_and_reads(name):
+    """The reference row is cited from benchmarks.md, which a Hub user cannot open: the card says what it reads (a
+    Hub user's review: the row named no source)."""
+    from rnn_demo.forecast.card import _reference_line
+    from rnn_demo.forecast.evaluate import ORACLE, PRIMARY, REFERENCES
+
+    track = ORACLE if "temperature" in name else PRIMARY
+    said = _reference_line({"reference": REFERENCES[track], "track": track}).strip()
+    assert said.startswith("The reference row is the protocol's own figure, cited, not measured here")
+    assert said in card_of(name)
+    assert ("the forecast day's mean, maximum and minimum temperature" in said) == (track == ORACLE)
+
+
 def test_the_space_front_matter_names_the_datasets_as_push_dataset_names_them():
     front = yaml.safe_load((ROOT / "README.md").read_text(encoding="utf-8").split("---\n")[1])
     assert front["datasets"] == list(dataset_repos().values())

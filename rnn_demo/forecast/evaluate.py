@@ -20,6 +20,13 @@ REFERENCES = {PRIMARY: {"model": "HistGradientBoosting on lags and the calendar"
                         "mase": 0.629},
               ORACLE: {"model": "HistGradientBoosting on lags, the calendar and the temperature", "mae": 0.1475,
                        "mape": 3.31, "mase": 0.420}}
+# what the reference reads, for a card's reader who has no benchmarks.md (the Hub's)
+_LAGS_AND_CALENDAR = ("the demand at lags of 48, 96, 144, 336 and 672 half-hours, the previous day's mean, maximum "
+                      "and minimum, the mean of the previous 7 daily means, the last value, the half-hour, day of week "
+                      "and day of year, and the working-day flag of the target and the previous day")
+REFERENCE_INPUTS = {PRIMARY: _LAGS_AND_CALENDAR,
+                    ORACLE: _LAGS_AND_CALENDAR + "; and the temperature at the target's time, the forecast day's mean, "
+                                                 "maximum and minimum temperature and the previous day's mean"}
 
 
 def track_of(config) -> str:
