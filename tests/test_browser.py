@@ -167,20 +167,23 @@ def _drawn(token) -> list[tuple[int, int, int]]:
     return list(Image.open(io.BytesIO(token.screenshot())).convert("RGB").getdata())
 
 
-def _colour_strength(token) -> int:
-    """How far the word's most common pixel (its background, as drawn) is from grey."""
+def _background(pixels: list[tuple[int, int, int]]) -> tuple[int, int, int]:
+    """A word's background as drawn: its most common pixel."""
     from collections import Counter
 
-    background = Counter(_drawn(token)).most_common(1)[0][0]
+    return Counter(pixels).most_common(1)[0][0]
+
+
+def _colour_strength(token) -> int:
+    """How far the word's background is from grey."""
+    background = _background(_drawn(token))
     return max(background) - min(background)
 
 
 def _contrast(token) -> float:
-    """WCAG's contrast of a word as drawn: its most common pixel (the background) against its darkest (the text)."""
-    from collections import Counter
-
+    """WCAG's contrast of a word as drawn: its background against its darkest pixel (the text)."""
     pixels = _drawn(token)
-    background, text = Counter(pixels).most_common(1)[0][0], min(pixels, key=sum)
+    background, text = _background(pixels), min(pixels, key=sum)
 
     def luminance(rgb: tuple[int, int, int]) -> float:
         linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]

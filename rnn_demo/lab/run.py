@@ -190,14 +190,21 @@ def measure_step(settings: LabSettings, model: LabNet, inputs: torch.Tensor, tar
                    recurrent)
 
 
+def reach_backs(steps: list[LabStep]) -> list[tuple[int, float]]:
+    """(step, ||dL/dh_1|| / ||dL/dh_T||) at each step whose profile was measured with both ends finite (and the
+    last above 0): how far the gradient reaches back (above 1 it grows back through time, explodes; far below, it
+    vanishes)."""
+    return [(s.step, s.profile[0] / s.profile[-1]) for s in steps
+            if s.profile and 0 < s.profile[-1] < math.inf and math.isfinite(s.profile[0])]
+
+
 def summary(settings: LabSettings, steps: list[LabStep]) -> dict:
     """A run's settings and its last figures: the score averaged over the last 20 steps, the largest gradient norm
     before clipping, and at the first and the last step whose profile was measured how far the gradient reaches back:
     ||dL/dh_1|| / ||dL/dh_T|| (above 1 it grows back through time, explodes; far below, it vanishes)."""
     tail = [s.score for s in steps[-20:]]
     norms = [s.grad_norm for s in steps if math.isfinite(s.grad_norm)]
-    reach = [s.profile[0] / s.profile[-1] for s in steps if s.profile and 0 < s.profile[-1] < math.inf
-             and math.isfinite(s.profile[0])]
+    reach = [ratio for _, ratio in reach_backs(steps)]
     return {"settings": asdict(settings), "steps": len(steps), "seconds": steps[-1].seconds if steps else 0.0,
             "final_score": sum(tail) / len(tail) if tail else None,
             "diverged": steps[-1].diverged if steps else None, "largest_grad_norm": max(norms, default=None),

@@ -14,7 +14,7 @@ from ..devices import training_device
 from ..display import number_text, two_lines
 from .net import CELL_NAMES
 from .problems import SYMBOLS
-from .run import LabSettings, LabStep, run_lab
+from .run import LabSettings, LabStep, reach_backs, run_lab
 
 LAB_SECONDS = 30.0  # a run's wall time in the job slot (a comparison of two runs gets twice this)
 JOB = "rnn_demo.lab.serve:lab_job"
@@ -173,12 +173,11 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
 def reach_back_text(history: list[LabStep], length: int) -> str:
     """The gradient plot's lesson in words (for a reader who cannot see the plot): at the last measured profile, the
     gradient reaching t = 1 as a multiple of the one at t = T; "" before any."""
-    measured = [s for s in history if s.profile and 0 < s.profile[-1] < math.inf and math.isfinite(s.profile[0])]
+    measured = reach_backs(history)
     if not measured:
         return ""
-    last = measured[-1]
-    return (f"; at step {last.step} the gradient reaching t = 1 is {last.profile[0] / last.profile[-1]:.2g} times the "
-            f"one at t = {length}")
+    step, ratio = measured[-1]
+    return f"; at step {step} the gradient reaching t = 1 is {ratio:.2g} times the one at t = {length}"
 
 
 def _finite(value: float) -> float | None:

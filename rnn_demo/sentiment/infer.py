@@ -202,18 +202,17 @@ def strongest_words(spans: Sequence[tuple[str, float | None]], labels: Sequence[
                     shown: int = STRONGEST_SHOWN) -> str | None:
     """The words that pushed most towards the last label and the first, with their shares (the strongest is 1),
     as a note: what the colours say, for a reader who cannot see them (None: no word carries anything)."""
-    best: dict[str, float] = {}
+    best: dict[str, tuple[float, str]] = {}  # a word (any case) -> its strongest share, and the piece that had it
     for piece, score in spans:
         word = piece.strip()
-        if score is not None and word and abs(score) >= 0.005 and abs(score) > abs(best.get(word.lower(), 0.0)):
-            best[word.lower()] = score
-    shown_as = {piece.strip().lower(): piece.strip() for piece, _ in spans}
+        if score is not None and word and abs(score) >= 0.005 and abs(score) > abs(best.get(word.lower(), (0.0,))[0]):
+            best[word.lower()] = score, word
     sides = []
     for label, sign in ((labels[-1], 1), (labels[0], -1)):
-        words = sorted((w for w, score in best.items() if score * sign > 0), key=lambda w: -abs(best[w]))[:shown]
+        words = sorted((pair for pair in best.values() if pair[0] * sign > 0), key=lambda pair: -abs(pair[0]))[:shown]
         if words:
-            named = ", ".join(f"“{md_text(_cut(shown_as[w]))}” ({'+' if best[w] > 0 else '−'}{abs(best[w]):.2f})"
-                              for w in words)
+            named = ", ".join(f"“{md_text(_cut(word))}” ({'+' if score > 0 else '−'}{abs(score):.2f})"
+                              for score, word in words)
             sides.append(f"towards *{md_text(label)}*: {named}")
     return f"Words that pushed most (each one's share, the strongest 1): {'; '.join(sides)}." if sides else None
 
