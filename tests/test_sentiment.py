@@ -371,6 +371,23 @@ def test_the_first_tokens_are_those_of_the_whole_text(text):
     assert first.cut == (len(whole.ids) > 100)
 
 
+@pytest.mark.parametrize("text, empty", [
+    ("https://example.com/" + "a" * 600, True),  # a link longer than the first look
+    ("<br />" * 66 + '<a href="' + "x" * 190 + '">', True),  # a tag the first look cuts
+    ("<br />" * 200, True),
+    (" " * 600 + "superb", False),  # a word only past the first look
+    ("https://example.com/" + "a" * 480 + " superb", False),  # a word right after a link cut by the first look
+    ("superb", False),
+    ("", True),
+])
+def test_nothing_to_read_answers_as_the_whole_cleaned_text_does(text, empty):
+    """Read from a short prefix (a review's first word settles it), as the whole text would answer."""
+    from rnn_demo.sentiment.tokenizer import UNK, _word_level, nothing_to_read
+
+    assert not _word_level({UNK: 0}).encode(text).ids == empty
+    assert nothing_to_read([text, "a film", text]) == [empty, False, empty]
+
+
 def test_a_text_is_tokenized_from_a_bounded_prefix_and_says_it_was_cut():
     tokenizer = _trained_tokenizer()
     spaced = "superb " + " " * 10_000_000 + "film"  # 10 MB: its second word lies past what is ever read

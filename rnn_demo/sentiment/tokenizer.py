@@ -128,9 +128,10 @@ def _word_level(vocab: dict[str, int] | None = None) -> Tokenizer:
 
 def nothing_to_read(texts: Sequence[str]) -> list[bool]:
     """Whether each text has no token left once cleaned as this app's tokenizers clean it (a link alone, markup): a
-    review a model reads as nothing."""
+    review a model reads as nothing. Read for its first token from 2 * MARGIN characters (first_tokens): a review's
+    first word settles it, which reading the whole text (up to MOST_CHARS) did for every review."""
     reader = _word_level({UNK: 0})
-    return [not encoding.ids for encoding in reader.encode_batch([text[:MOST_CHARS] for text in texts])]
+    return [not tokens.ids for tokens in first_tokens(reader, texts, 1, look=2 * MARGIN)]
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 2) -> Tokenizer:
@@ -172,12 +173,14 @@ class FirstTokens:
         return self.encoding.offsets[: self.max_tokens]
 
 
-def first_tokens(tokenizer: Tokenizer, texts: Sequence[str], max_tokens: int) -> list[FirstTokens]:
+def first_tokens(tokenizer: Tokenizer, texts: Sequence[str], max_tokens: int,
+                 look: int | None = None) -> list[FirstTokens]:
     """Each text's first `max_tokens` tokens, as tokenizing the whole text gives them, read from a prefix of at most
-    MOST_CHARS characters (see FIRST_LOOK): a 50 MB row costs what a long review does."""
+    MOST_CHARS characters: `look` characters at first (default max_tokens * FIRST_LOOK, see FIRST_LOOK), four times
+    as many while a prefix leaves them unsettled. A 50 MB row costs what a long review does."""
     texts = list(texts)  # a dataset's column read once, not item by item
     found: dict[int, FirstTokens] = {}
-    pending, limit = list(range(len(texts))), min(max_tokens * FIRST_LOOK, MOST_CHARS)
+    pending, limit = list(range(len(texts))), min(look or max_tokens * FIRST_LOOK, MOST_CHARS)
     while pending:
         left = []
         for i, encoding in zip(pending, tokenizer.encode_batch([texts[i][:limit] for i in pending])):

@@ -8,6 +8,7 @@ the task's held-out scoring (`Built.score`) of the job's saved best model and of
 from __future__ import annotations
 
 import argparse
+import copy
 import tempfile
 from pathlib import Path
 
@@ -37,12 +38,11 @@ def _compare(kind: str, seconds: float, folder: Path) -> dict:
     path = part.bench_file(folder)
     settings = TrainSettings(lr=DEFAULT_LR, warmup_steps=20, min_lr_ratio=1.0, max_steps=1_000_000, seed=SEED)
     prepared = part.read(path, {})  # the plain loop's data; the job reads the file itself, inside its budget
-    thrown_away = part.build(prepared, CELL, SIZE, torch.device("cpu"))
-    plain_training(thrown_away.model, thrown_away.task, settings, min(WARMUP_SECONDS, seconds))
-    torch.manual_seed(SEED)  # the same starting weights for both
-    items = list(train_job(kind, str(path), {}, CELL, SIZE, seconds, str(folder / "job"), seed=SEED))
-    torch.manual_seed(SEED)
+    torch.manual_seed(SEED)  # the same starting weights as the job's
     built = part.build(prepared, CELL, SIZE, torch.device("cpu"))
+    plain_training(copy.deepcopy(built.model), built.task, settings, min(WARMUP_SECONDS, seconds))
+    torch.manual_seed(SEED)
+    items = list(train_job(kind, str(path), {}, CELL, SIZE, seconds, str(folder / "job"), seed=SEED))
     torch.manual_seed(SEED)
     plain_steps, _ = plain_training(built.model, built.task, settings, seconds)
     job_model = type(built.model).from_pretrained(items[-1]["model_dir"])
