@@ -173,3 +173,19 @@ def test_best_oracle_temperature_forecaster_is_level_with_the_reference():
     assert results, "no bundled oracle-temperature forecaster"
     best = min(results.values(), key=lambda metrics: metrics["mase"])
     assert best["mase"] <= ORACLE_MASE_BAR and 0.72 <= best["coverage80"] <= 0.88, results
+
+
+def test_the_readme_gives_what_the_bundled_gru_s_unknown_words_pushed_towards():
+    """The README's example of the unknown-words note, as the bundled GRU gives it."""
+    import re
+
+    from rnn_demo.sentiment import serve
+    from tests.test_readme import README
+
+    review = re.search(r'in "(Villeneuve[^"]+)"', " ".join(README.split())).group(1)
+    (note,) = [note for note in serve.analyse(review, "gru", None).notes if "does not know" in note]
+    said = re.search(r"none of the (\w+) names and rarities, which together pushed towards \*(\w+)\*\s+by ([\d.]+) "
+                     r"times", " ".join(README.split()))
+    assert note.startswith("4 words the model does not know") and said.group(1) == "four"
+    sign = "−" if said.group(2) == "negative" else "+"
+    assert f"towards *{said.group(2)}* ({sign}{said.group(3)} of the strongest word's share)" in note

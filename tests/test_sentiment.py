@@ -302,6 +302,38 @@ def test_explain_review_gives_probabilities_words_and_notes():
     assert len(scored) == 6 and max(abs(s) for s in scored) == pytest.approx(1.0) and verdict.notes == []
 
 
+def test_words_the_model_does_not_know_are_left_uncoloured_and_named():
+    """Every unknown word is read as one and the same token: its colour would not be the word's own. Such words are
+    uncoloured and named, with what they pushed towards together; the known words' strongest is still 1."""
+    model, tokenizer = tiny_classifier(), _trained_tokenizer()
+    verdict = explain_review(model, tokenizer, "A superb Kubrick film, moving Kubrick zzyzx.")
+    assert [(piece, score) for piece, score in verdict.spans if piece in ("Kubrick", "zzyzx")] == [
+        ("Kubrick", None), ("Kubrick", None), ("zzyzx", None)]
+    scored = [score for _, score in verdict.spans if score is not None]
+    assert len(scored) == 6 and max(abs(s) for s in scored) == pytest.approx(1.0)
+    (note,) = [note for note in verdict.notes if "does not know" in note]
+    assert note.startswith("3 words the model does not know (“Kubrick”, “zzyzx”) are left uncoloured: it reads every "
+                           "such word as the same unknown token, so a colour would not be the word's own; together "
+                           "they pushed towards *")
+
+
+def test_the_shares_are_scaled_by_the_strongest_known_word_and_unknown_words_are_summed():
+    from rnn_demo.sentiment.words import unknown_words_note, word_shares
+
+    assert word_shares([0.5, -4.0, 1.0], [False, True, False]) == [0.5, -4.0, 1.0]
+    assert word_shares([2.0, -4.0], [True, True]) == [0.5, -1.0]  # none known: every token's
+    assert word_shares([0.0], [False]) == [0.0]
+    text = "great Xq **Yq** Zq Wq"
+    offsets, unknown = [(0, 5), (6, 8), (9, 15), (16, 18), (19, 21)], [False, True, True, True, True]
+    note = unknown_words_note(text, offsets, [1.0, -0.5, -0.25, 0.0, 0.0], unknown, ["bad", "good"], shown=2)
+    assert note == ("4 words the model does not know (“Xq”, “\\*\\*Yq\\*\\*” and 2 more) are left uncoloured: it "
+                    "reads every such word as the same unknown token, so a colour would not be the word's own; "
+                    "together they pushed towards *bad* (−0.75 of the strongest word's share).")
+    assert unknown_words_note("Xq", [(0, 2)], [0.001], [True], ["bad", "good"]).startswith("1 word the model does "
+                                                                                             "not know (“Xq”) is left")
+    assert unknown_words_note(text, offsets, [1.0] * 5, [False] * 5, ["bad", "good"]) is None
+
+
 def test_the_colours_are_named_for_a_model_whose_labels_are_not_the_legends():
     """The words are credited with the last label's logit minus the first's: the legend's positive and negative for
     the bundled models; a model of other labels, or another order, is told in a note (its colours were backwards
@@ -489,7 +521,7 @@ def test_a_missing_or_broken_tokenizer_is_a_clear_error(tmp_path):
 
 
 def test_the_strongest_words_are_named_with_their_shares_for_a_reader_without_the_colours():
-    from rnn_demo.sentiment.infer import strongest_words
+    from rnn_demo.sentiment.words import strongest_words
 
     spans = [("The", -0.2), (" ", None), ("acting", 0.1), (" ", None), ("the", -0.3), (" ", None), ("well-made", 1.0),
              (" ", None), ("dull", -0.5), (" ", None), ("x" * 50, 0.001), ("!", 0.0)]

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from ..display import md_text, valid_unicode
 from .model import ReviewClassifier
 from .tokenizer import MOST_CHARS, UNK, FirstTokens, encode_batch, first_tokens
+from .words import unknown_words_note, word_shares
 
 # what a review that cleaning leaves with nothing to read gets instead of a prediction
 NOTHING_LEFT = "Nothing is left to read once links and markup are set aside: no prediction."
@@ -100,9 +101,9 @@ def _rating_start(text: str, start: int, position: int) -> int:
     return start
 
 
-def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
+def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float | None],
                  shown_chars: int = SHOWN_CHARS) -> list[tuple[str, float | None]]:
-    """Cut `text` into the tokens at `offsets` (with their scores) and the gaps between them (None).
+    """Cut `text` into the tokens at `offsets` (with their scores: None, uncoloured) and the gaps between them (None).
 
     Text after the last scored token is shown up to `shown_chars` characters, then elided. Tokens that overlap the
     text shown already (NFKC reads one character as several: "3½" as "31⁄2") add to it rather than show it again:
@@ -117,7 +118,7 @@ def review_spans(text: str, offsets: list[tuple[int, int]], scores: list[float],
         start = _rating_start(text, start, position)
         if start < position and spans:  # within the last piece shown, or reaching past it
             shown, kept = spans[-1]
-            spans[-1] = (shown + text[position:end], max(kept, score, key=abs))
+            spans[-1] = (shown + text[position:end], max((kept, score), key=lambda s: -1 if s is None else abs(s)))
             position = max(position, end)
             continue
         if start > position:
@@ -194,33 +195,6 @@ def colours_note(labels: Sequence[str]) -> str | None:
             f"towards *{md_text(labels[0])}*{between}.")
 
 
-STRONGEST_SHOWN = 3  # words named on each side
-WORD_CHARS = 30  # characters of a word named (one "word" may be 10,000 characters)
-
-
-def strongest_words(spans: Sequence[tuple[str, float | None]], labels: Sequence[str],
-                    shown: int = STRONGEST_SHOWN) -> str | None:
-    """The words that pushed most towards the last label and the first, with their shares (the strongest is 1),
-    as a note: what the colours say, for a reader who cannot see them (None: no word carries anything)."""
-    best: dict[str, tuple[float, str]] = {}  # a word (any case) -> its strongest share, and the piece that had it
-    for piece, score in spans:
-        word = piece.strip()
-        if score is not None and word and abs(score) >= 0.005 and abs(score) > abs(best.get(word.lower(), (0.0,))[0]):
-            best[word.lower()] = score, word
-    sides = []
-    for label, sign in ((labels[-1], 1), (labels[0], -1)):
-        words = sorted((pair for pair in best.values() if pair[0] * sign > 0), key=lambda pair: -abs(pair[0]))[:shown]
-        if words:
-            named = ", ".join(f"“{md_text(_cut(word))}” ({'+' if score > 0 else '−'}{abs(score):.2f})"
-                              for score, word in words)
-            sides.append(f"towards *{md_text(label)}*: {named}")
-    return f"Words that pushed most (each one's share, the strongest 1): {'; '.join(sides)}." if sides else None
-
-
-def _cut(word: str) -> str:
-    return word if len(word) <= WORD_CHARS else word[:WORD_CHARS] + "…"
-
-
 @torch.inference_mode()
 def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> Verdict:
     """Classify one review and split the decision over its words (see ReviewClassifier.explain)."""
@@ -235,15 +209,18 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     device = next(model.parameters()).device
     logits, contributions = model.explain(pad_batch([ids]).to(device))
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
-    scores = contributions[0, : len(ids)].float()
-    scores = (scores / scores.abs().max().clamp_min(1e-12)).tolist()  # the strongest word is +-1
-    notes = _notes(tokens, text, unknown_token_id(tokenizer), max_tokens)
+    unknown_id = unknown_token_id(tokenizer)
+    shares = word_shares(contributions[0, : len(ids)].float().tolist(), [i == unknown_id for i in ids])
+    notes = _notes(tokens, text, unknown_id, max_tokens)
+    if unknown := unknown_words_note(text, offsets, shares, [i == unknown_id for i in ids], model.config.labels):
+        notes.append(unknown)
     if how := colours_note(model.config.labels):
         notes.append(how)
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
-    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, scores), notes)
+    coloured = [None if i == unknown_id else share for i, share in zip(ids, shares)]
+    return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, coloured), notes)
 
 
 def _readable(texts: list[str]) -> tuple[list[int], list[str]]:

@@ -11,8 +11,9 @@ from ..ui.common import (GREEN_POSITIVE, bullets, cell_choices, cell_follows_the
                          hub_loader, shows_errors, starting_cell)
 from . import serve as sentiment
 from .compare import agreement, compare_verdicts
-from .infer import Verdict, strongest_words
+from .infer import Verdict
 from .plugin import PLUGIN
+from .words import strongest_words
 
 TASK = PLUGIN
 EXAMPLES = [
@@ -27,7 +28,8 @@ COLOURS = ("**Green** words pushed the review towards *positive*, **red** words 
            "positive-minus-negative score. A word is credited with what the state gained at its step, not with what "
            "leaving it out would change: a word that changes how the next ones read (*not*, *but*) passes its "
            "effect on to them, and its own colour may even have the other sign. The strongest word has full "
-           "colour; uncoloured text was not read or carries nothing.")
+           "colour; uncoloured text was not read, carries nothing, or is a word the model does not know (it reads "
+           "every such word as the same unknown token: the notes name them).")
 
 
 @shows_errors
