@@ -62,25 +62,28 @@ def test_the_gradient_profile_is_the_closed_form_of_a_linear_rnn():
 def test_the_gradient_profile_equals_autograd_for_each_cell(cell):
     net = LabNet(cell, 3, 5, 2, 1.5, torch.Generator().manual_seed(2), keep_bias=1.0)
     outputs, unrolled = net(torch.randn(4, 9, 3, generator=torch.Generator().manual_seed(3)))
-    states = unrolled.steps[0]
+    states, cells = unrolled.steps[0], unrolled.cell_steps[0]  # h_t; c_t for the LSTM, its memory
+    assert len(cells) == (9 if cell == "lstm" else 0)
     loss = torch.nn.functional.cross_entropy(outputs, torch.tensor([0, 1, 1, 0]))
-    direct = torch.autograd.grad(loss, states, retain_graph=True)
-    for h in states:
-        h.retain_grad()
+    direct = torch.autograd.grad(loss, states + cells, retain_graph=True)
+    for state in states + cells:
+        state.retain_grad()
     loss.backward()
-    assert gradient_profile(states) == pytest.approx([g.norm().item() for g in direct], rel=1e-6)
+    by_step = zip(direct[:9], direct[9:] or [torch.zeros(1)] * 9)  # (dL/dh_t, dL/dc_t or nothing)
+    expected = [torch.cat([h.flatten(), c.flatten()]).norm().item() for h, c in by_step]
+    assert gradient_profile(states, cells) == pytest.approx(expected, rel=1e-6)
 
 
 def _from_scratch_step(net: LabNet, x: torch.Tensor, targets: torch.Tensor) -> dict:
     """One step's figures as the lab measured them before it used the fused kernels: the from-scratch cells."""
     outputs, unrolled = net(x)
-    states = unrolled.steps[0]
-    for h in states:
-        h.retain_grad()
+    states, cells = unrolled.steps[0], unrolled.cell_steps[0]
+    for state in states + cells:
+        state.retain_grad()
     loss = torch.nn.functional.cross_entropy(outputs, targets)
     net.zero_grad(set_to_none=True)
     loss.backward()
-    return {"loss": loss.item(), "profile": gradient_profile(states),
+    return {"loss": loss.item(), "profile": gradient_profile(states, cells),
             "largest": max(h.detach().abs().max().item() for h in states),
             "gates": {n: v.mean().item() for n, v in unrolled.layers[0].items() if n in ("i", "f", "o", "r", "z")},
             "grads": {n: p.grad.clone() for n, p in net.named_parameters()}}
@@ -184,7 +187,7 @@ def test_the_run_stops_at_its_wall_time():
 def test_forward_activations_that_explode_are_told_from_exploding_gradients():
     steps = list(run_lab(LabSettings(length=200, cell="rnn-relu", hidden=16, scale=3.0, steps=5)))
     assert len(steps) == 1 and "forward activations exploded" in steps[0].diverged
-    assert "clipping the gradients cannot fix this" in steps[0].diverged
+    assert "clipping bounds the gradients, not the forward pass" in steps[0].diverged
 
 
 @pytest.mark.parametrize("change, message", [
@@ -240,7 +243,7 @@ def test_each_preset_shows_what_its_name_says(presets):
     assert unclipped["first_reach_back"] > 10 and unclipped["last_reach_back"] < 1e-2
     assert unclipped["final_score"] <= chance + 0.1 and unclipped["diverged"] is None
     assert clipped["largest_grad_norm"] > 100 and clipped["final_score"] >= 0.6 and clipped["diverged"] is None
-    (relu,) = presets["ReLU states explode: clipping cannot help"]
+    (relu,) = presets["ReLU states explode in the forward pass, which clipping does not touch"]
     assert relu["steps"] == 1 and "forward activations exploded" in relu["diverged"]
 
 
@@ -350,8 +353,9 @@ def test_the_training_panels_are_stacked_on_one_step_axis_at_any_width():
 
 
 def test_the_status_says_in_words_how_far_back_the_gradient_reaches():
-    """The gradient plot carries the lab's lesson: its last profile's first-to-last ratio is in the run's status
-    line, for a reader who cannot see the plot (a UX review: no plot had a text alternative)."""
+    """The gradient plot carries the lab's lesson: its first and last profiles' first-to-last ratios are in the run's
+    status line, for a reader who cannot see the plot (a UX review: no plot had a text alternative), against the
+    last step, where the answer is read (T + 2 for remember the first symbol: it said t = T)."""
     from rnn_demo.lab.run import LabSettings, LabStep
     from rnn_demo.lab.serve import reach_back_text, status
 
@@ -359,7 +363,10 @@ def test_the_status_says_in_words_how_far_back_the_gradient_reaches():
         return LabStep(step=n, loss=1.0, score=0.5, grad_norm=1.0, largest_state=1.0, seconds=0.1, profile=profile)
 
     history = [step(1, [1e-3, 1e-2, 1.0]), step(2), step(3, [2e-6, 1e-3, 2.0]), step(4, [float("inf"), 1.0, 0.0])]
-    assert reach_back_text(history, 3) == "; at step 3 the gradient reaching t = 1 is 1e-06 times the one at t = 3"
-    assert reach_back_text([step(1)], 3) == ""
-    settings = LabSettings(problem="first", length=3)
-    assert "at step 3 the gradient reaching t = 1 is 1e-06 times" in status([settings], [history])
+    assert reach_back_text(history) == ("; the gradient reaching t = 1 is 0.001 times the one at the last step (t = 3) "
+                                        "at step 1, 1e-06 times at step 3")
+    assert reach_back_text(history[:2]) == ("; the gradient reaching t = 1 is 0.001 times the one at the last step "
+                                            "(t = 3) at step 1")
+    assert reach_back_text([step(1)]) == ""
+    settings = LabSettings(problem="first", length=1)  # its sequences: the symbol, 1 distractor, the question
+    assert "the one at the last step (t = 3) at step 1, 1e-06 times at step 3" in status([settings], [history])

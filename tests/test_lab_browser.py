@@ -80,7 +80,7 @@ def test_a_visitor_who_leaves_frees_the_slot(page):
     _train_preset(other, LONG)
     expect(other.get_by_text(re.compile(r"T = 80.*: step \d+ of 300")).first).to_be_visible(timeout=60_000)
     other.close()  # leaves mid-run: gradio cancels the event (and the tab's unload hook stops the run too)
-    _train_preset(page, "ReLU states explode: clipping cannot help", compare=False)
+    _train_preset(page, "ReLU states explode in the forward pass, which clipping does not touch", compare=False)
     # the other visitor's two runs would hold the slot for up to 60 s; freed, this one is done in seconds
     expect(page.get_by_text("Finished.")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("The run diverged at step 1")).to_be_visible()

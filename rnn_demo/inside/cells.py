@@ -55,12 +55,14 @@ class Unrolled:
     hidden) or (h, c). With `record`, `layers[k]` holds layer k's values at every step, each (batch, time, hidden)
     unless said: "h_prev", "input_term" and "recurrent_term" (batch, time, gates * hidden, the two
     pre-activation sums W_ih x_t + b_ih and W_hh h_{t-1} + b_hh), the gates by name, "c" and "c_prev" (LSTM),
-    "h"; and `steps[k]` the state tensors h_t themselves, one per step (batch, hidden), to read gradients from."""
+    "h"; and `steps[k]` the state tensors h_t themselves, one per step (batch, hidden), to read gradients from
+    (`cell_steps[k]`: the LSTM's c_t likewise; empty for the other cells)."""
 
     outputs: torch.Tensor
     state: State
     layers: list[dict[str, torch.Tensor]] = field(default_factory=list)
     steps: list[list[torch.Tensor]] = field(default_factory=list)
+    cell_steps: list[list[torch.Tensor]] = field(default_factory=list)
 
 
 def weights_of(rnn: nn.RNNBase) -> list[LayerWeights]:
@@ -130,6 +132,7 @@ def unroll(cell: str, layers: list[LayerWeights], x: torch.Tensor, state: State 
         if record:
             result.layers.append({"input_term": x_terms, **{n: torch.stack(v, 1) for n, v in record_k.items()}, "h": x})
             result.steps.append(hs)
+            result.cell_steps.append(record_k.get("c", []))
     result.outputs = x
     h_n = torch.stack(finals_h)  # (layers, batch, hidden)
     result.state = (h_n, torch.stack(finals_c)) if cell == "lstm" else h_n

@@ -76,20 +76,22 @@ class LabNet(nn.Module):
         return kernel(x, (h0, h0) if self.cell == "lstm" else h0, weights, True, 1, 0.0, self.training, False,
                       True)[0]
 
-    def stepped_states(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Each step's state h_t (batch, hidden) from zero, one fused cell (torch.lstm_cell, ...) per step: tensors of
-        their own, so that each one's gradient can be read after a backward pass (`retain_grad`)."""
+    def stepped_states(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Each step's state h_t (batch, hidden) from zero, and the LSTM's cell state c_t (none for the other cells),
+        one fused cell (torch.lstm_cell, ...) per step: tensors of their own, so that each one's gradient can be read
+        after a backward pass (`retain_grad`)."""
         cell = {"rnn": torch.rnn_tanh_cell if self.nonlinearity == "tanh" else torch.rnn_relu_cell,
                 "gru": torch.gru_cell, "lstm": torch.lstm_cell}[self.cell]
         h = x.new_zeros(x.size(0), self.w_hh.size(1))  # (batch, hidden)
-        c, states = h, []
+        c, states, cells = h, [], []
         for t in range(x.size(1)):
             if self.cell == "lstm":
                 h, c = cell(x[:, t], (h, c), self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+                cells.append(c)
             else:
                 h = cell(x[:, t], h, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
             states.append(h)
-        return states
+        return states, cells
 
     def gate_means(self, x: torch.Tensor, states: torch.Tensor) -> dict[str, float]:
         """Each gate's mean over the batch and the steps (GATE_MEANS of this cell), from the input x (batch, time,

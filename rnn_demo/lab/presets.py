@@ -36,7 +36,7 @@ _preset("the LSTM remembers at T = 80; the vanilla RNN does not", settings_for("
         settings_for("rnn-tanh", 80))
 _preset("the LSTM's forget gate: opened at the start, it remembers at T = 80; as PyTorch starts it, not",
         settings_for("lstm", 80), replace(settings_for("lstm", 80), keep_bias=None))
-_preset("ReLU states explode: clipping cannot help",
+_preset("ReLU states explode in the forward pass, which clipping does not touch",
         LabSettings(problem="first", length=100, cell="rnn-relu", scale=2.0, clip=1.0, steps=50))
 
 

@@ -126,8 +126,9 @@ def training_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.F
 
 
 def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Figure:
-    """||dL/dh_t|| against the time step t, at the latest measurement of each run (solid) and its first (dotted):
-    how much of the loss's signal reaches each step, from the end (right) back to the start (left)."""
+    """The gradient with respect to the state at each time step t (gradient_profile: h_t, and c_t for the LSTM), at
+    the latest measurement of each run (solid) and its first (dotted): how much of the loss's signal reaches each
+    step, from the end (right) back to the start (left)."""
     figure = go.Figure()
     for k, history in enumerate(steps):
         # a diverged run's last profile holds no finite value: its last finite one is drawn, and said so
@@ -141,7 +142,7 @@ def profile_figure(runs: list[LabSettings], steps: list[list[LabStep]]) -> go.Fi
             figure.add_trace(go.Scatter(x=list(range(1, len(s.profile) + 1)), y=drawn, name=name,
                                         mode="lines+markers" if few else "lines",
                                         line={"color": COLOURS[k], "dash": dash}))
-    figure.update_yaxes(type="log", title_text="‖dL/dh_t‖ (log)", exponentformat="power")
+    figure.update_yaxes(type="log", title_text="‖dL/d state_t‖ (log)", exponentformat="power")
     figure.update_xaxes(title_text="time step t (the answer is read after the last)")
     figure.update_layout(height=340, margin={"l": 60, "r": 10, "t": 30, "b": 40},
                          title={"text": "Gradient reaching each time step", "font": {"size": 14}},  # a phone's width
@@ -162,7 +163,7 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
                 f"{last.largest_state:.3g}")
         if last.gates:  # from the same cells as the gradients: how open each gate is on average
             line += ", mean gates " + ", ".join(f"{name} {value:.2f}" for name, value in last.gates.items())
-        line += reach_back_text(history, settings.length)
+        line += reach_back_text(history)
         lines.append(line + (f". **The run diverged at step {last.step}:** {last.diverged}." if last.diverged else "."))
     if len(runs) == 2 and runs[0].length != runs[1].length:  # B draws A's data only where the sequences match
         lines.append(f"A and B read sequences of other lengths (T = {runs[0].length} and {runs[1].length}): the "
@@ -170,14 +171,17 @@ def status(runs: list[LabSettings], steps: list[list[LabStep]]) -> str:
     return "\n\n".join(lines)
 
 
-def reach_back_text(history: list[LabStep], length: int) -> str:
-    """The gradient plot's lesson in words (for a reader who cannot see the plot): at the last measured profile, the
-    gradient reaching t = 1 as a multiple of the one at t = T; "" before any."""
+def reach_back_text(history: list[LabStep]) -> str:
+    """The gradient plot's lesson in words (for a reader who cannot see the plot): the gradient reaching t = 1 as a
+    multiple of the one at the last step (where the answer is read: T + 2 for *remember the first symbol*), at the
+    first measured profile and the last; "" before any."""
     measured = reach_backs(history)
     if not measured:
         return ""
-    step, ratio = measured[-1]
-    return f"; at step {step} the gradient reaching t = 1 is {ratio:.2g} times the one at t = {length}"
+    last_step = len(next(s.profile for s in history if s.profile))
+    (first, ratio), (latest, now) = measured[0], measured[-1]
+    said = f"; the gradient reaching t = 1 is {ratio:.2g} times the one at the last step (t = {last_step}) at step {first}"
+    return said + (f", {now:.2g} times at step {latest}" if latest != first else "")
 
 
 def _finite(value: float) -> float | None:

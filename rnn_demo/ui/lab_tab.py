@@ -21,10 +21,11 @@ from .common import first_visit, job_owner, named_for_refusals, progress_line, s
 INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a problem whose answer lies far back: "
          "**remember the first symbol** (one of 4 symbols, then T distractors, then the question) or **the adding "
          "problem** (T numbers, two of them marked: give their sum). The plot below the training curves is the "
-         "lesson: the gradient of the loss with respect to the hidden state at each time step. Where it falls to "
-         "nothing, the network cannot learn from that far back: the vanishing gradient. A spectral radius above 1 "
-         "makes a vanilla RNN's gradients explode instead; clipping caps the step, but cannot save a ReLU network "
-         "whose states themselves blow up. One run at a time on this Space: others wait in line (your place is "
+         "lesson: the gradient of the loss with respect to the state at each time step (h, and the LSTM's cell "
+         "state c). Before training (dotted), where it falls to nothing towards the start, the network cannot learn "
+         "from that far back: the vanishing gradient; after training it also shows what the network learned to "
+         "read. A spectral radius above 1 makes a vanilla RNN's gradients explode instead; clipping caps the step, "
+         "but not the forward pass, where a ReLU network's states can blow up first. One run at a time on this Space: others wait in line (your place is "
          f"shown); at most {lab.LAB_SECONDS:g} s of training per run.")
 LAB_LANE = lane("lab", 8)  # handlers that mostly wait: for the slot (their place in line shown) or for its items
 SWEEP_PICTURE = Path(__file__).resolve().parent.parent.parent / "docs" / "lab_sweep.png"
