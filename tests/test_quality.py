@@ -188,4 +188,4 @@ def test_the_readme_gives_what_the_bundled_gru_s_unknown_words_pushed_towards():
                      r"times", " ".join(README.split()))
     assert note.startswith("4 words the model does not know") and said.group(1) == "four"
     sign = "−" if said.group(2) == "negative" else "+"
-    assert f"towards *{said.group(2)}* ({sign}{said.group(3)} of the strongest word's share)" in note
+    assert f"towards *{said.group(2)}* ({sign}{said.group(3)} times the strongest word's credit)" in note

@@ -328,7 +328,7 @@ def test_the_shares_are_scaled_by_the_strongest_known_word_and_unknown_words_are
     note = unknown_words_note(text, offsets, [1.0, -0.5, -0.25, 0.0, 0.0], unknown, ["bad", "good"], shown=2)
     assert note == ("4 words the model does not know (“Xq”, “\\*\\*Yq\\*\\*” and 2 more) are left uncoloured: it "
                     "reads every such word as the same unknown token, so a colour would not be the word's own; "
-                    "together they pushed towards *bad* (−0.75 of the strongest word's share).")
+                    "together they pushed towards *bad* (−0.75 times the strongest word's credit).")
     assert unknown_words_note("Xq", [(0, 2)], [0.001], [True], ["bad", "good"]).startswith("1 word the model does "
                                                                                              "not know (“Xq”) is left")
     assert unknown_words_note(text, offsets, [1.0] * 5, [False] * 5, ["bad", "good"]) is None
@@ -526,9 +526,9 @@ def test_the_strongest_words_are_named_with_their_shares_for_a_reader_without_th
     spans = [("The", -0.2), (" ", None), ("acting", 0.1), (" ", None), ("the", -0.3), (" ", None), ("well-made", 1.0),
              (" ", None), ("dull", -0.5), (" ", None), ("x" * 50, 0.001), ("!", 0.0)]
     assert strongest_words(spans, ["negative", "positive"], shown=2) == (
-        "Words that pushed most (each one's share, the strongest 1): towards *positive*: “well\\-made” (+1.00), "
+        "Words that pushed most (each one's credit, the strongest word's 1): towards *positive*: “well\\-made” (+1.00), "
         "“acting” (+0.10); towards *negative*: “dull” (−0.50), “the” (−0.30).")  # a word once, at its strongest
-    assert strongest_words([("<b>", -1.0)], ["bad", "ok"]) == ("Words that pushed most (each one's share, the "
-                                                               "strongest 1): towards *bad*: “\\<b\\>” (−1.00).")
+    assert strongest_words([("<b>", -1.0)], ["bad", "ok"]) == ("Words that pushed most (each one's credit, the "
+                                                               "strongest word's 1): towards *bad*: “\\<b\\>” (−1.00).")
     assert "x" * 30 + "…" in strongest_words([("x" * 50, 1.0)], ["negative", "positive"])
     assert strongest_words([("fine", 0.001), (" ", None)], ["negative", "positive"]) is None

@@ -19,8 +19,8 @@ def _explanation_section(deletion: dict | None) -> str:
     return f"""
 ## Explanations
 
-`ReviewClassifier.explain` splits the positive-minus-negative margin exactly over the words, in the same single
-forward pass: each max-pooled feature is credited to the words whose steps built it up. Deletion check on the first \
+`ReviewClassifier.explain` splits the positive-minus-negative margin, less the head's bias difference (a constant),
+exactly over the words, in the same single forward pass: each max-pooled feature is credited to the words whose steps built it up. Deletion check on the first \
 {deletion['reviews']:,} test reviews: removing the {deletion['k']} words credited most with the decision lowers the \
 margin towards the predicted label by {deletion['margin_drop_top_k']:.2f} on average; removing {deletion['k']} words \
 at random, by {deletion['margin_drop_random_k']:.2f}.

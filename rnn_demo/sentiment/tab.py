@@ -24,8 +24,9 @@ EXAMPLES = [
 ]
 COLOURS = ("**Green** words pushed the review towards *positive*, **red** words towards *negative*. The classifier "
            "keeps, for each of its features, the highest value its states reach over the review; each word is "
-           "credited with what its step added to those kept values, so the colours add up exactly to the "
-           "positive-minus-negative score. A word is credited with what the state gained at its step, not with what "
+           "credited with what its step added to those kept values, so the words' credits add up exactly to the "
+           "positive-minus-negative score, less a constant of the model (its output layer's bias difference); each "
+           "colour is a word's credit as a multiple of the strongest word's. A word is credited with what the state gained at its step, not with what "
            "leaving it out would change: a word that changes how the next ones read (*not*, *but*) passes its "
            "effect on to them, and its own colour may even have the other sign. The strongest word has full "
            "colour; uncoloured text was not read, carries nothing, or is a word the model does not know (it reads "
@@ -90,7 +91,7 @@ def build() -> None:
             # words), then the coloured review: in that order on a phone too, where the columns stack
             label = gr.Label(label="Sentiment")
             notes = gr.Markdown()
-            words = gr.HighlightedText(label="Why: each word's share of the decision", show_legend=False,
+            words = gr.HighlightedText(label="Why: each word's push on the decision (the strongest ±1)", show_legend=False,
                                        combine_adjacent=False, elem_classes=[GREEN_POSITIVE])
             with gr.Accordion("How the colours are worked out", open=False):
                 gr.Markdown(COLOURS)
@@ -137,7 +138,7 @@ def sentiment_box(review: gr.Textbox, button: gr.Button) -> None:
             for cell in cells:
                 with gr.Column(min_width=240):
                     label = gr.Label(label=CELL_LABELS[cell])
-                    words = gr.HighlightedText(label=f"{CELL_LABELS[cell]}: each word's share of the decision",
+                    words = gr.HighlightedText(label=f"{CELL_LABELS[cell]}: each word's push on the decision",
                                                show_legend=False, combine_adjacent=False,
                                                elem_classes=[GREEN_POSITIVE])
                     outputs += [label, words, gr.Markdown()]

@@ -1,5 +1,5 @@
-"""What a review's colours say, in words: each word's share of the decision, the words that pushed most, and the
-words the model does not know, which are left uncoloured."""
+"""What a review's colours say, in words: each word's credit for the decision as a multiple of the strongest word's,
+the words that pushed most, and the words the model does not know, which are left uncoloured."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,9 +11,10 @@ WORD_CHARS = 30  # characters of a word named (one "word" may be 10,000 characte
 
 
 def word_shares(contributions: Sequence[float], unknown: Sequence[bool]) -> list[float]:
-    """Each token's contribution to the margin as a share of the strongest known token's (+-1; every token's where
-    none is known). An unknown word is read as the one unknown token wherever it stands: its share is kept (the
-    shares still add up to the margin) but it is not the word's own, so it does not set the scale."""
+    """Each token's contribution to the margin as a multiple of the strongest known token's (+-1; every token's where
+    none is known). An unknown word is read as the one unknown token wherever it stands: its credit is kept (the
+    credits, unscaled, still add up to the margin less the head's bias difference) but it is not the word's own, so
+    it does not set the scale."""
     known = [abs(c) for c, is_unknown in zip(contributions, unknown) if not is_unknown]
     scale = max(known or [abs(c) for c in contributions] or [0.0], default=0.0)
     return [c / max(scale, 1e-12) for c in contributions]
@@ -32,7 +33,7 @@ def unknown_words_note(text: str, offsets: Sequence[tuple[int, int]], shares: Se
     total = sum(share for _, share in pieces)
     words = "word" if len(pieces) == 1 else "words"
     push = "" if abs(total) < 0.005 else (f"; together they pushed towards *{md_text(labels[-1] if total > 0 else labels[0])}*"
-                                          f" ({'+' if total > 0 else '−'}{abs(total):.2f} of the strongest word's share)")
+                                          f" ({'+' if total > 0 else '−'}{abs(total):.2f} times the strongest word's credit)")
     return (f"{len(pieces)} {words} the model does not know ({named}) {'is' if len(pieces) == 1 else 'are'} left "
             f"uncoloured: it reads every such word as the same unknown token, so a colour would not be the word's "
             f"own{push}.")
@@ -40,7 +41,7 @@ def unknown_words_note(text: str, offsets: Sequence[tuple[int, int]], shares: Se
 
 def strongest_words(spans: Sequence[tuple[str, float | None]], labels: Sequence[str],
                     shown: int = STRONGEST_SHOWN) -> str | None:
-    """The words that pushed most towards the last label and the first, with their shares (the strongest is 1),
+    """The words that pushed most towards the last label and the first, with their credits (the strongest is 1),
     as a note: what the colours say, for a reader who cannot see them (None: no word carries anything)."""
     best: dict[str, tuple[float, str]] = {}  # a word (any case) -> its strongest share, and the piece that had it
     for piece, score in spans:
@@ -54,7 +55,7 @@ def strongest_words(spans: Sequence[tuple[str, float | None]], labels: Sequence[
             named = ", ".join(f"“{md_text(_cut(word))}” ({'+' if score > 0 else '−'}{abs(score):.2f})"
                               for score, word in words)
             sides.append(f"towards *{md_text(label)}*: {named}")
-    return f"Words that pushed most (each one's share, the strongest 1): {'; '.join(sides)}." if sides else None
+    return f"Words that pushed most (each one's credit, the strongest word's 1): {'; '.join(sides)}." if sides else None
 
 
 def _cut(word: str) -> str:
