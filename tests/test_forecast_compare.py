@@ -28,7 +28,8 @@ def test_each_cell_has_a_median_trace_equal_to_its_single_forecast(christmas):
     assert list(christmas.views) == bundled_cells() == ["rnn", "gru", "lstm"]
     for cell in bundled_cells():
         single = forecast_for(cell, CHRISTMAS).frame.dropna(subset=["median"])
-        for column, name in [("median", "forecast (median)"), ("upper", "90% quantile"), ("lower", "80% interval")]:
+        for column, name in [("median", "forecast (median)"), ("upper", "80% interval, upper bound"),
+                             ("lower", "80% interval")]:
             trace = _trace(christmas, f"{CELL_LABELS[cell]} {name}")
             assert list(trace.y) == pytest.approx(single[column].tolist(), abs=1e-9), (cell, column)
             assert list(trace.x) == [stamp.isoformat() for stamp in single["time"]]

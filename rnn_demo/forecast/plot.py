@@ -25,7 +25,7 @@ def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
     """frame: `time` and the columns history, median, lower, upper, naive, actual (NaN where absent)."""
     figure = go.Figure()
     figure.add_trace(_curve(frame, "history", name="history", line={"color": COLOURS["history"], "width": 1.5}))
-    figure.add_trace(_curve(frame, "upper", name="90% quantile", showlegend=False, line={"width": 0},
+    figure.add_trace(_curve(frame, "upper", name="80% interval, upper bound", showlegend=False, line={"width": 0},
                             hoverinfo="skip"))
     figure.add_trace(_curve(frame, "lower", name="80% interval", fill="tonexty", fillcolor=COLOURS["band"],
                             line={"width": 0}))
@@ -48,7 +48,7 @@ def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
 
 def _with_temperature(figure: go.Figure, frame: pd.DataFrame) -> None:
     """The oracle-temperature forecast (median and 80% band) and the temperature, on an axis of its own (°C)."""
-    figure.add_trace(_curve(frame, "upper_temperature", name="90% quantile, oracle temperature", showlegend=False,
+    figure.add_trace(_curve(frame, "upper_temperature", name="80% interval, upper bound, oracle temperature", showlegend=False,
                             line={"width": 0}, hoverinfo="skip"))
     figure.add_trace(_curve(frame, "lower_temperature", name="80% interval, oracle temperature", fill="tonexty",
                             fillcolor=COLOURS["oracle_band"], line={"width": 0}))

@@ -33,7 +33,8 @@ VICTORIA_TIME = ("Victoria's times are the electricity market's: Australian East
 METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series' unit (GW for Victoria); MAPE "
                     "the same in % of the actual demand; MASE the MAE over the in-sample error of last week's naive "
                     "forecast (below 1: better than that naive). *coverage 80%* is the share of actual values inside "
-                    "the 80% interval (0.8 is what it promises), *width* its mean width, and the *interval score* its "
+                    "the 80% interval (it aims at 0.8 over many days; one day's 48 values move together, so one day's coverage "
+                    "says little), *width* its mean width, and the *interval score* its "
                     "width plus 10 times how far the actual values fall outside it (lower is better).")
 EXAMPLE_ORIGIN = "2014-12-01 00:00"  # the first visit's day: in the test weeks, its actual demand known
 ORIGIN_EXAMPLES = [[""], [EXAMPLE_ORIGIN], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]

@@ -26,8 +26,10 @@ UNROLLED_TEXT = ("### 1. Unrolled, step by step\nEach step is one character read
                  "cell per hidden unit (red positive, blue negative, white zero). On top, the state h_t after each "
                  "step: the hidden state unrolled through time, a row per character. Below, everything the cell "
                  "computes at one step (the slider picks it) from the previous state h_{t-1} and the input x_t: the "
-                 "two pre-activation sums (input and recurrent), the gates (numbers between 0 and 1 that decide how "
-                 "much passes, on a scale of their own: white shut, green open), and the new state h_t. The network "
+                 "two pre-activation sums (input and recurrent), the gates (i, f, o of the LSTM, r, z of the GRU: numbers "
+                 "between 0 and 1 that decide how much passes, on a scale of their own: white shut, green open; the "
+                 "GRU's z open keeps the old state), the candidates (g, n: between -1 and 1) and the LSTM's cell "
+                 "state c on the values' scale, and the new state h_t. The network "
                  "starts from h_0 = 0. This is computed by a from-scratch implementation in plain tensor operations, "
                  "checked against PyTorch's to 1e-5.")
 COMPARE_TEXT = ("### 4. The three cells on the same text\nSurprisal is how unexpected each character was to a model: "
@@ -38,10 +40,13 @@ UNITS_TEXT = ("### 2. What the hidden units track\nSome units learn something yo
               "model is, whether it is inside a speaker's name. **Find units** correlates every unit of every layer "
               "(for the LSTM, also its cell state c) with features computed from the text, lists the best, and colours "
               "the passage by the most striking one (as in Karpathy, Johnson and Fei-Fei 2015). Or choose any unit. "
-              "The gate table says how often the gates are nearly shut (below 0.1) or wide open (above 0.9).")
-MEMORY_TEXT = ("### 3. How far back each cell remembers\nHow much does the character d places back change the model's "
-               "prediction at one position? The gradient of the log-probability of the next character with respect to "
-               "each earlier input, by distance (up to 256 back), for the three cells. In the vanilla RNN it falls "
+              "The gate table says how often the gates' values (each unit at each step) are nearly shut (below 0.1) or "
+              "wide open (above 0.9).")
+MEMORY_TEXT = ("### 3. How far back each cell remembers\nHow sensitive is the model's prediction at one position to "
+               "the character d places back? The size of the gradient of the log-probability of the next character "
+               "with respect to that character's embedding, for d = 0 (the last character read) to 256, for the three "
+               "cells: a local, first-order measure (how much a small nudge to that input would move the "
+               "prediction), whose level also depends on how sure that one prediction is. In the vanilla RNN it falls "
                "steadily: the vanishing gradient; the gates of the GRU and LSTM keep it alive much further. Averaged "
                "over the validation plays, the README gives each cell's curve.")
 HUB_TEXT = ("A character-level text model of this project on the Hub (for example one you trained) can be opened here "
