@@ -196,6 +196,31 @@ def test_the_forecast_snippet_gives_the_package_quantiles_for_a_window(name):
     assert np.allclose(scaled * scale[:, None, None] + center[:, None, None], expected, rtol=TOLERANCE, atol=TOLERANCE)
 
 
+@pytest.mark.parametrize("name", [f"forecast-{variant}{cell}" for variant in ("", "temperature-") for cell in CELLS])
+def test_the_forecast_snippet_builds_its_window_from_a_series_as_the_package_does(name):
+    """The card's `window` (a series, its working days and, for the oracle track, its temperatures, in: the model's
+    input out) on the protocol's series up to its first test day gives the package's forecast of that day; the
+    snippet's own example prints the package's forecast of its series (a Hub user's review: the snippet stopped at
+    `torch.zeros`, a window left to build from a docstring)."""
+    from rnn_demo.forecast.infer import Series, forecast_quantiles, protocol_series
+    from rnn_demo.forecast.model import Forecaster
+
+    namespace = run_snippet(name)
+    model = load_model(Forecaster, str(MODELS_DIR / name), "cpu")
+    series, origin = protocol_series()
+    ahead = origin + model.config.horizon
+    temperature = series.temperature[:ahead] if model.config.reads_temperature else None
+    x, center, spread = namespace["window"](series.times[:origin], series.values[:origin], series.workday[:ahead],
+                                            temperature)
+    built = namespace["quantiles"](x).numpy() * spread + center
+    assert np.allclose(built, forecast_quantiles(model, series, np.array([origin])), rtol=TOLERANCE, atol=TOLERANCE)
+    example = Series(namespace["times"], namespace["values"], namespace["workday"],
+                     temperature=namespace["temperature"])
+    shown = namespace["quantiles"](namespace["x"]).numpy() * namespace["spread"] + namespace["center"]
+    assert np.allclose(shown, forecast_quantiles(model, example, np.array([len(example.times)])), rtol=TOLERANCE,
+                       atol=TOLERANCE)
+
+
 MARK = "=== {} ==="  # between the snippets' outputs
 
 

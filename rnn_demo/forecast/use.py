@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..plugin import Use
 from ..usage import LOAD
 
-PLAIN = LOAD.replace("IMPORTS", "import torch.nn.functional as F\n") + '''\
+PLAIN = LOAD.replace("IMPORTS", "import numpy as np\nimport pandas as pd\nimport torch.nn.functional as F\n") + '''\
 features, hidden, levels = len(config["features"]), config["hidden_size"], config["quantiles"]
 rnn = Cell(features, hidden, config["num_layers"], batch_first=True)
 head = torch.nn.Sequential(torch.nn.Linear(hidden + features, hidden), torch.nn.GELU(), torch.nn.Dropout(0.0),
@@ -36,8 +36,44 @@ def quantiles(x):
     return q.sort(-1).values  # times the window's spread, plus its mean: the series' unit
 
 
-x = torch.zeros(1, config["window"] + config["horizon"], features)  # your window here
-print(quantiles(x).shape)
+def window(times, values, workday, temperature=None):
+    """x (1, window + horizon, features) to forecast the horizon after the last of `values`, built as quantiles()
+    reads it, with the window's mean and spread, which take its output back to the series' unit. times: one pandas
+    stamp per value, evenly spaced, in standard time, window + week of them at least; workday: 1 or 0 per step through
+    the forecast (public holidays 0); temperature (a temperature model's, degrees C): per step through the forecast."""
+    n, ahead = len(values), config["horizon"]
+    steps = np.arange(n - config["window"], n + ahead)  # (window + horizon,): the window's steps, then the forecast's
+    step = times[-1] - times[-2]
+    stamps = pd.DatetimeIndex(times).append(pd.date_range(times[-1] + step, periods=ahead, freq=step))
+    padded = np.concatenate([np.asarray(values, float), np.zeros(ahead)])
+    past = padded[n - config["window"]:n]
+    center, spread = past.mean(), past.std() + 1e-3 * np.abs(past).mean() + 1e-8
+    minute = 2 * np.pi * (stamps.hour * 60 + stamps.minute).to_numpy() / 1440
+    weekday = 2 * np.pi * stamps.day_of_week.to_numpy() / 7
+    columns = {"demand": np.where(steps < n, (padded[steps] - center) / spread, 0.0), "observed": 1.0 * (steps < n),
+               "demand_day_before": (padded[steps - config["day"]] - center) / spread,
+               "demand_week_before": (padded[steps - config["week"]] - center) / spread,
+               "time_of_day_sin": np.sin(minute)[steps], "time_of_day_cos": np.cos(minute)[steps],
+               "day_of_week_sin": np.sin(weekday)[steps], "day_of_week_cos": np.cos(weekday)[steps],
+               "workday": np.asarray(workday, float)[steps]}
+    if temperature is not None:  # each step's, and its calendar day's mean and maximum
+        t = pd.Series(np.asarray(temperature, float)[:n + ahead], index=stamps)
+        by_day = t.groupby(stamps.normalize())
+        for name, column in (("temperature", t), ("temperature_day_mean", by_day.transform("mean")),
+                             ("temperature_day_max", by_day.transform("max"))):
+            columns[name] = ((column.to_numpy() - config["temperature_center"]) / config["temperature_scale"])[steps]
+    x = np.stack([columns[name] for name in config["features"]], -1)  # (window + horizon, features)
+    return torch.tensor(x, dtype=torch.float32)[None], center, spread
+
+
+times = pd.date_range("2024-01-01", periods=3 * config["week"], freq=f"{config['step_minutes']}min")  # three weeks
+values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / config["day"])  # your demand at those times (any unit)
+workday = np.concatenate([times.day_of_week < 5, np.ones(config["horizon"])]) * 1.0  # the day ahead: a Monday
+temperature = None
+if "temperature" in config["features"]:  # your observations, then a weather forecast of the day ahead
+    temperature = 20 + 5 * np.sin(np.arange(len(times) + config["horizon"]) * 2 * np.pi / config["day"])
+x, center, spread = window(times, values, workday, temperature)
+print((quantiles(x)[0, :4] * spread + center).numpy().round(3))  # the first four steps: 10%, 50% and 90%, your unit
 '''
 
 LIMITATIONS = """\
