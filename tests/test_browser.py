@@ -266,8 +266,11 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
 
     path = temperature_upload(tmp_path / "grid.csv", names=("demand", "temperature"))
     page.get_by_role("tab", name="Forecasting").click()
+    held_out = page.get_by_text("Your series' last 7 days, held out")
+    expect(held_out).to_be_hidden()  # an empty table of the uploads' figures showed on every visit
     page.get_by_role("radio", name="My CSV upload").check()
     expect(page.locator("#forecast-upload")).to_be_visible()  # choosing the upload opens its box (it stayed shut)
+    expect(held_out).to_be_visible()
     page.locator("#forecast-upload input[type=file]").set_input_files(str(path))
     page.get_by_label("Forecast origin (the first half-hour forecast)").fill("")
     stop = page.get_by_role("button", name="Stop adapting")
@@ -283,6 +286,7 @@ def test_an_upload_with_the_coming_days_temperature_is_adapted_and_forecast_with
         assert len(set(shares)) >= 2 and shares == sorted(shares), shares
     finally:  # the next tests forecast the Victoria series
         page.get_by_role("radio", name="Victoria electricity demand, 2014 (bundled)").check()
+    expect(held_out).to_be_hidden()
 
 
 def test_an_error_shows_its_message_as_text_and_clears_the_last_runs_notes(page):

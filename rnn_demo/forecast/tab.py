@@ -154,7 +154,7 @@ def build() -> None:
             notes = gr.Markdown(bullets(initial.notes))
             holdout = gr.Dataframe(forecast.empty_metrics(), interactive=False, headers=forecast.METRIC_COLUMNS,
                                    label="Your series' last 7 days, held out and used for no choice: the adapted model "
-                                         "against the naive forecasts (uploads only)")
+                                         "against the naive forecasts", visible=False)  # shown with "my series"
             backtest = gr.Dataframe(forecast.empty_metrics(), headers=forecast.METRIC_COLUMNS, interactive=False,
                                     label="Backtest: the 56 days of the last 8 weeks of 2014, never trained on")
             gr.Markdown(METRICS_GLOSSARY)
@@ -177,6 +177,8 @@ def build() -> None:
     # no stale notes after an error (the plot and its table stay: a table emptied in the page loses its headers)
     clear_first(forecast_button.click, [notes], "forecast_clear")
     source, adapt = series[0], series[5]
+    source.input(lambda chosen: gr.Dataframe(visible=chosen == "upload"), source, holdout,
+                 api_name="forecast_show_holdout", api_visibility="private", queue=False, show_progress="hidden")
     forecast_button.click(lambda chosen, adapting: gr.Button(visible=chosen == "upload" and adapting), [source, adapt],
                           stop, api_name="forecast_show_stop", api_visibility="private", queue=False,
                           show_progress="hidden")
