@@ -149,6 +149,17 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     print(TASKS[args.task].cli.prepare())
 
 
+def _check_stop(stop_at: int | None, eval_every: int, max_steps: int) -> None:
+    """A stop before the end comes at a selection step: a stop between them chose a checkpoint there, a candidate the
+    run that was never stopped does not score, so that the two could keep different models (an ML review)."""
+    if stop_at and stop_at < max_steps and stop_at % eval_every:
+        before = stop_at - stop_at % eval_every
+        near = f"{before} or {before + eval_every}" if before else str(eval_every)
+        raise ValueError(f"--stop-at {stop_at} is not a multiple of --eval-every {eval_every}: the run chooses its "
+                         f"checkpoint at those steps, and a stop between them would add one that the run without a "
+                         f"stop never scores (stop at {near})")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
@@ -157,6 +168,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .run_dir import run_options
     from .training import TrainSettings
 
+    _check_stop(args.stop_at, args.eval_every, args.max_steps)
     if args.threads:
         torch.set_num_threads(args.threads)
     name = f"{args.task}-{args.cell}"

@@ -118,6 +118,18 @@ def test_bad_options_are_usage_errors_before_anything_runs(cli, args, message):
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+def test_a_stop_between_selections_is_refused_before_anything_runs(cli, tmp_path):
+    """A stop between selection steps chose a checkpoint there, which the run never stopped does not score: a
+    stopped-and-resumed run could keep another model (an ML review)."""
+    result = cli("train", "forecast", "--stop-at", "12", "--eval-every", "5", "--run-dir", str(tmp_path / "run"),
+                 "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and result.stderr == (
+        "error: --stop-at 12 is not a multiple of --eval-every 5: the run chooses its checkpoint at those steps, and a "
+        "stop between them would add one that the run without a stop never scores (stop at 10 or 15)\n")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "out").exists()
+    assert "(stop at 5)" in cli("train", "forecast", "--stop-at", "3", "--eval-every", "5").stderr
+
+
 def test_data_that_is_not_there_is_a_clear_error(cli, tmp_path):
     result = cli("train", "forecast", "--data", str(tmp_path / "absent.csv"), "--run-dir", str(tmp_path / "run"),
                  "--out", str(tmp_path / "out"))

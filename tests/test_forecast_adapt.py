@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnn_demo.forecast.adapt import (CALIBRATING_DAYS, HOLDOUT_DAYS, MODEL_ROW, SCORED_DAYS, Adaptation,
-                                     adaptation_notes, finished_adaptation, naive_rows)
+from rnn_demo.forecast.adapt import (CALIBRATING_DAYS, CHOOSING_DAYS, HOLDOUT_DAYS, MODEL_ROW, SCORED_DAYS,
+                                     Adaptation, adaptation_notes, finished_adaptation, holdout_start, naive_rows)
 from rnn_demo.forecast.features import midnights
 from rnn_demo.forecast.infer import Series, forecast_quantiles, interval_of, protocol_series
 from rnn_demo.forecast.model import ForecastConfig
@@ -229,3 +229,20 @@ def test_adapting_under_a_time_budget_scores_by_the_clock_and_a_plain_loop_takes
     assert seconds[-1] >= budget and len(progress) >= 2  # the clock's (about 1 s in, 2 s in) and the deadline's
     assert all(b - a >= 0.9 for a, b in zip(seconds[:-1], seconds[1:-1]))  # about a second apart until the deadline
     assert _plain_steps_per_second(small, series, 20) > 0
+
+
+@pytest.mark.parametrize("last", ["23:30", "11:30", "00:00"])
+def test_the_held_out_days_are_whole_wherever_the_series_ends(last):
+    """The held-out part starts at the midnight that leaves 14 whole days: a series that ended at noon gave 3
+    choosing, 2 calibrating and 6 scored days under notes that said 4, 3 and 7 (an ML review)."""
+    config = ForecastConfig()  # half-hourly: 48 steps a day
+    times = pd.date_range("2024-01-01", f"2024-02-14 {last}", freq="30min")
+    series = Series(times, np.ones(len(times)), np.ones(len(times)))
+    start = holdout_start(series, config)
+    scored = start + CHOOSING_DAYS * config.day
+    assert times[start].strftime("%H:%M") == "00:00" and 0 <= len(series) - start - HOLDOUT_DAYS * config.day < 48
+    day = config.day
+    blocks = [midnights(times, start, scored - CALIBRATING_DAYS * day - day + 1),
+              midnights(times, scored - CALIBRATING_DAYS * day, scored - day + 1),
+              midnights(times, scored, len(series) - day + 1)]  # as adapt's task and scoring take them
+    assert [len(block) for block in blocks] == [CHOOSING_DAYS - CALIBRATING_DAYS, CALIBRATING_DAYS, SCORED_DAYS]

@@ -130,6 +130,23 @@ def test_a_series_needs_the_days_adapting_needs_and_an_accepted_step(tmp_path):
             series_upload(path, None, "mw")
 
 
+def test_a_visitors_forecaster_calibrates_its_interval_on_held_out_days_that_chose_nothing(tmp_path):
+    """The held-out days' first 7 choose the checkpoint (and give the card's figures), the last 7 calibrate the
+    interval: the same 14 days did all three, as the bundled training and adapting no longer do (an ML review)."""
+    from rnn_demo.forecast.visitor import build_forecaster
+
+    times = pd.date_range("2024-01-01", periods=48 * 40, freq="30min")
+    values = 5 + np.sin(np.arange(len(times)) * 2 * np.pi / 48) + 0.1 * np.random.default_rng(0).random(len(times))
+    path = tmp_path / "series.csv"
+    pd.DataFrame({"time": times, "demand": values}).to_csv(path, index=False)
+    prepared = series_upload(path, None, None)
+    task = build_forecaster(prepared, "gru", "tiny", "cpu").task
+    chose, calibrated = task.selection_origins, task.calibration_origins
+    assert len(chose) == len(calibrated) == 7 and chose.max() < calibrated.min()
+    assert calibrated[-1] == len(times) - 48 and prepared.summary["held-out days"] == (
+        "14: the first 7 choose the checkpoint, the last 7 calibrate the interval")
+
+
 @pytest.mark.slow  # over 2 s: out of the fast loop (tests/README.md)
 @pytest.mark.parametrize("kind", ["text", "sentiment", "forecast"])
 def test_a_visitors_model_trains_with_the_projects_loop_and_is_saved_in_the_hub_layout(tmp_path, kind):

@@ -52,13 +52,18 @@ def naive_rows(config: ForecastConfig) -> dict[str, int]:
 
 
 def holdout_start(series: Series, config: ForecastConfig) -> int:
-    """The first held-out step; a clear error when the series is too short to hold out and still train."""
+    """The first held-out step: the midnight that leaves HOLDOUT_DAYS whole days after it, so that each block of them
+    (choosing, calibrating, scored) has its days whole wherever the series ends (one ending at noon lost a day from
+    each, 3/2/6 under notes that said 4/3/7; its last part is then read by no block); a clear error when the series
+    is too short to hold out and still train."""
     needed = min_history(config.window, config.week) + (TRAINING_DAYS + HOLDOUT_DAYS) * config.day
     if len(series) < needed:
         raise ValueError(f"adapting the model needs {needed // config.day} days of this series (two weeks of history "
                          f"for the first forecast, {TRAINING_DAYS} days to learn from, {HOLDOUT_DAYS} held out); it "
                          f"has {len(series) / config.day:.1f}")
-    return len(series) - HOLDOUT_DAYS * config.day
+    latest = len(series) - HOLDOUT_DAYS * config.day
+    starts = midnights(series.times, latest - config.day + 1, latest + 1)
+    return int(starts[-1]) if len(starts) else latest
 
 
 @dataclass

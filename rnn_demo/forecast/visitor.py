@@ -22,6 +22,7 @@ from .train import ForecastTask, conformal_widening
 from .column_names import TIME_COLUMNS, VALUE_COLUMNS
 from .upload import MAX_ROWS, read_series_upload
 
+CALIBRATING_DAYS = HOLDOUT_DAYS // 2  # a visitor's forecaster: the held-out days' second half calibrates the interval
 SIZES = {"tiny": {"hidden_size": 16}, "small": {"hidden_size": 32}}
 
 
@@ -38,7 +39,8 @@ def series_upload(path: str | Path, time_column: str | None, value_column: str |
                          "never changes): last week's values already forecast it, a model has nothing to learn, and "
                          "its error on the scale of last week's (MASE) is undefined")
     summary = {"steps": len(series), "step (minutes)": config.step_minutes, "training steps": start,
-               "held-out days": HOLDOUT_DAYS, "from": str(series.times[0]), "to": str(series.times[-1]),
+               "held-out days": f"{HOLDOUT_DAYS}: the first {HOLDOUT_DAYS - CALIBRATING_DAYS} choose the checkpoint, the "
+                                f"last {CALIBRATING_DAYS} calibrate the interval", "from": str(series.times[0]), "to": str(series.times[-1]),
                "temperature": "read (°C): the model learns from it" if series.temperature is not None else "none",
                "working days": _working_days(series)}
     preview = [[str(t), f"{v:.6g}"] for t, v in zip(series.times[:PREVIEW_ROWS], series.values[:PREVIEW_ROWS])]
@@ -61,7 +63,10 @@ def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> B
     config = ForecastConfig(cell=cell, unit="", features=features, **SIZES[size]).for_step(series.step_minutes)
     start = holdout_start(series, config)
     config.train_mean, config.train_std = float(series.values[:start].mean()), float(series.values[:start].std())
-    task = ForecastTask(series, config, start, batch_size=32, device=device)
+    # the held-out days' first half chooses the checkpoint (and gives the card's figures), the second calibrates the
+    # interval: calibrated on the days that chose, it came out narrow on new days (adapt.CALIBRATING_DAYS)
+    calibration = start + (HOLDOUT_DAYS - CALIBRATING_DAYS) * config.day
+    task = ForecastTask(series, config, start, batch_size=32, device=device, calibration_start=calibration)
     scale = mase_scale(series.values[:start], config.week)
 
     def score(model: Forecaster) -> tuple[float, float]:  # the pinball loss and the median's MASE
@@ -70,7 +75,7 @@ def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> B
         error = np.abs(median - task.actual(task.selection_origins)).mean()
         return task.quantile_loss(quantiles), float(error / scale) if scale else math.nan
 
-    def calibrate(model: torch.nn.Module) -> None:  # the 80% interval, widened on the held-out days
+    def calibrate(model: torch.nn.Module) -> None:  # the 80% interval, widened on the held-out days that chose nothing
         model.config.interval_widening = conformal_widening(model, task)
 
     return Built(Forecaster(config), task, score, before_save=calibrate)

@@ -3,7 +3,9 @@ file (the task's `bench_file`, from its protocol data), model size, seed and one
 job (`job.train_job`, as the job slot's worker runs it, its file read and its model built inside its budget) against
 a plain PyTorch loop (`bench.plain_training`: the task's batches and loss, AdamW at the same rate and warm-up, the same
 clipping, no evaluation and no checkpoint until its time is up). Both models are scored the same way at the end:
-the task's held-out scoring (`Built.score`) of the job's saved best model and of the plain loop's last one.
+the task's held-out scoring (`Built.score`) of the job's saved best model and of the plain loop's last one. That
+favours the job, whose model is the best of its scorings of the same held-out part: "job_worse_by" bounds what its
+overhead costs, it does not measure it.
 """
 from __future__ import annotations
 
