@@ -251,7 +251,7 @@ def test_the_forecast_with_oracle_temperature_is_drawn_beside_the_primary_one(pa
     page.get_by_role("tab", name="Forecasting").click()
     page.locator(".js-plotly-plot").first.wait_for(timeout=20_000)
     page.get_by_label("Forecast origin (the first half-hour forecast)").fill("2014-12-01 00:00")
-    page.get_by_role("button", name="Beside it: the forecast with oracle temperature (Victoria)").click()
+    page.get_by_role("button", name="Beside it: the forecast that knows the day's temperatures (Victoria)").click()
     legend = page.locator(".js-plotly-plot .legendtext")
     expect(legend.filter(has_text="forecast with oracle temperature (median)")).to_have_count(1, timeout=20_000)
     expect(legend.filter(has_text="temperature (°C, right axis)")).to_have_count(1)

@@ -158,3 +158,22 @@ def test_the_unrolled_figure_shows_the_state_through_time_and_one_step_at_a_time
     assert slider.steps[4].args[1]["annotations[1].text"].startswith("step 5: read O → next: ")
     plain = unrolled_figure(unrolled_view(tiny_model("rnn"), "ROMEO", layer=1))  # no gates: one trace a step
     assert len(plain.data) == 1 + 5 and plain.layout.coloraxis2.showscale is False
+
+
+def test_the_state_heatmap_is_said_in_words():
+    """A text alternative of the state's heatmap (a UX review: no plot had one): the step that moved h most by
+    ||h_t - h_{t-1}|| from h_0 = 0, the others' range, and the share of units near ±1 after the last step."""
+    from rnn_demo.inside.unrolled import state_in_words, unrolled_view
+
+    view = unrolled_view(tiny_model("gru"), "ROMEO", layer=1)
+    h = view.values[:, view.rows.index("h_t")]  # (time, hidden)
+    moves = [h[0].norm().item()] + [(h[t] - h[t - 1]).norm().item() for t in range(1, 5)]
+    most = max(range(5), key=moves.__getitem__)
+    others = [m for t, m in enumerate(moves) if t != most]
+    near = (h[-1].abs() > 0.9).float().mean().item()
+    assert state_in_words(view) == (
+        f"In words: the state h moved most at step {most + 1}, reading “{view.characters[most]}” (by "
+        f"{moves[most]:.2f}; the other steps by {min(others):.2f} to {max(others):.2f}); after the last step "
+        f"{near:.0%} of its 16 units are near ±1 (|h| > 0.9).")
+    assert "(by " in state_in_words(unrolled_view(tiny_model("lstm"), "R", layer=2)) and "the other" not in \
+        state_in_words(unrolled_view(tiny_model("lstm"), "R", layer=2))

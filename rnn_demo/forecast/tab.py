@@ -166,7 +166,7 @@ def build() -> None:
             with gr.Row():
                 forecast_button = gr.Button("Forecast", variant="primary")
                 stop = gr.Button("Stop adapting", size="sm", visible=False)  # shown while an adaptation may run
-            oracle_button = gr.Button("Beside it: the forecast with oracle temperature (Victoria)",
+            oracle_button = gr.Button("Beside it: the forecast that knows the day's temperatures (Victoria)",
                                       visible=bool(forecast.TEMPERATURE_SHELF.cells()))
             backtest_button = gr.Button("Backtest: 56 days, 8 weeks")
             compare_button = gr.Button(compare.compare_label(cells))

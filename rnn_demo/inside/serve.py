@@ -23,7 +23,7 @@ from .memory import LOOK_BACK, check_position, influence_at
 from .plots import influence_figure, unrolled_figure
 from .probe import MAX_PASSAGE, check_passage, read_passage
 from .units import FEATURES, check_unit, coloured_passage, most_striking, rank_units, saturation, unit_trace
-from .unrolled import MAX_UNROLLED, check_layer, check_short_input, shown, unrolled_view
+from .unrolled import MAX_UNROLLED, check_layer, check_short_input, shown, state_in_words, unrolled_view
 
 MAX_UNITS_SHOWN = 512
 COMPARE_COLUMNS = ["model", "mean surprisal on this passage (nats/char)", "the 3 held-out validation plays (nats/char)"]
@@ -80,14 +80,15 @@ def reads_valid_unicode(section: Callable[..., T], limit: int = MAX_PASSAGE,
 @partial(reads_valid_unicode, limit=MAX_UNROLLED, check=check_short_input)  # its own limit, not the passages'
 def unrolled(text: str, cell: str, layer: float, units: float, loaded: tuple[str, str] | None = None
              ) -> tuple[go.Figure, list[list], str, str]:
-    """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations, a
-    note on characters the model does not know ("" if none)."""
+    """Section 1: the heatmaps of every step, the next characters after each step (table rows), the equations, and
+    notes: the state's heatmap in words, and characters the model does not know (if any)."""
     model = SHELF.for_cell(cell, loaded)
     view = unrolled_view(model, text, layer)
     figure = unrolled_figure(view, min(check_units(units), model.config.hidden_size))
     rows = [[t + 1, ch, ", ".join(f"{c} {p:.1%}" for c, p in view.next_chars[t])]
             for t, ch in enumerate(view.characters)]
-    return figure, rows, view.equations, unknown_note(text, model).strip()
+    notes = (state_in_words(view), unknown_note(text, model).strip())
+    return figure, rows, view.equations, "\n\n".join(note for note in notes if note)
 
 
 @reads_valid_unicode

@@ -107,3 +107,20 @@ def unrolled_view(model: CharLM, text: str, layer: int | float = 1, top: int = 5
                    zip(step_p.tolist(), step_i.tolist())] for step_p, step_i in zip(*best)]
     return UnrolledView([shown(ch) for ch in text], index, [label for label, _ in rows], values, next_chars,
                         equations(model, index))
+
+
+NEAR_ONE = 0.9  # a unit this close to +-1 is saturated: tanh (and o * tanh(c)) hardly moves it further
+
+
+def state_in_words(view: UnrolledView) -> str:
+    """What the state's heatmap shows, in words (for a reader who cannot see it): the step that moved h most, by
+    ||h_t - h_{t-1}|| (h_0 = 0), the other steps' range, and the share of units near +-1 after the last step."""
+    h = view.values[:, view.rows.index("h_t")]  # (time, hidden)
+    moves = (h - torch.cat([torch.zeros_like(h[:1]), h[:-1]])).norm(dim=-1).tolist()  # (time,)
+    most = max(range(len(moves)), key=moves.__getitem__)
+    others = [m for t, m in enumerate(moves) if t != most]
+    spread = f"; the other steps by {min(others):.2f} to {max(others):.2f}" if others else ""
+    saturated = (h[-1].abs() > NEAR_ONE).float().mean().item()
+    return (f"In words: the state h moved most at step {most + 1}, reading “{view.characters[most]}” (by "
+            f"{moves[most]:.2f}{spread}); after the last step {saturated:.0%} of its {h.shape[-1]:,} units are near "
+            f"±1 (|h| > {NEAR_ONE}).")
