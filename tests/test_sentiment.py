@@ -369,6 +369,14 @@ def test_unreadable_or_long_reviews_still_get_a_prediction_with_a_note(text, not
     ("Dieser Film war eine einzige Enttäuschung, die Handlung langweilig.", "6 of 9 words are unknown to the model"),
     ("Brilliant. Stunning visuals, powerful performances, unforgettable score. Masterpiece, truly.", None),
     ("Once upon a time in the west: a slow, beautiful western with a great score.", None),
+    # short: no common English word, and a quarter of its words unknown, names aside (none of these had a note)
+    ("Un film magnifique, je le recommande.", "This does not read as English (2 of its 6 words are unknown to the "
+     "model, and none is a common English one): the model was trained on English reviews, so the prediction means "
+     "little."),
+    ("Eh oui, impossible n'est pas gaulois.", "This does not read as English"),  # a selection review's sentence
+    ("I love Paul McCartney.", None),  # its unknown word is a name
+    ("Great film, truly moving performances.", None),
+    ("Superb.", None),  # too short to tell
 ])
 def test_reviews_in_another_language_say_the_prediction_means_little(text, note):
     from rnn_demo.sentiment.infer import _word_notes
