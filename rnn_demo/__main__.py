@@ -281,7 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in APP_PACKAGES:
+        package = (error.name or "").split(".")[0]
+        if package == "sklearn":  # the TF-IDF baseline's, a development tool
+            print("error: this benchmark needs scikit-learn, a development tool: pip install -r requirements-dev.txt "
+                  "in a checkout", file=sys.stderr)
+            return 1
+        if package not in APP_PACKAGES:
             raise
         extra = INSTALL.replace(" @ ", "[app] @ ", 1)
         print(f"error: this command runs the app, which needs {error.name}: install the package's app extra, pip "

@@ -31,7 +31,7 @@ from .usage import front_matter_list, refresh_card
 # installs from the Space's git repository, the README and its pictures, the sample files the tabs offer. Not the
 # weights (the Space reads the model repositories), not the tests.
 SPACE_FILES = ("app.py", "pyproject.toml", "requirements.txt", "requirements-cpu.txt", "README.md", ".gitattributes",
-               "rnn_demo/*.py", "docs/*.png", "samples/*")
+               "rnn_demo/*.py", "docs/*.png", "docs/*.md", "samples/*")
 SUGGESTED_HARDWARE = "cpu-upgrade"  # the app is CPU-bound: more cores serve more visitors at once
 
 

@@ -121,6 +121,8 @@ sys.meta_path.insert(0, NoApp())
 import rnn_demo.__main__, rnn_demo.text.serve, rnn_demo.sentiment.serve, rnn_demo.forecast.serve, tests.test_cuda
 rnn_demo.__main__.build_parser().parse_args(["bench", "generate", "--device", "cuda"])
 assert rnn_demo.__main__.main(["bench", "load", "--seconds", "1"]) == 1  # the app's command: says what to install
+APP_ONLY.add("sklearn")  # a development tool: the TF-IDF baseline says what to install, before reading any data
+assert rnn_demo.__main__.main(["bench", "sentiment-baseline"]) == 1
 print("ok")
 """
 
@@ -133,3 +135,5 @@ def test_the_model_code_and_the_cuda_checks_import_without_the_app():
                             timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
     assert 'install the package\'s app extra, pip install "rnn-demo[app] @ git+' in result.stderr
+    assert "error: this benchmark needs scikit-learn, a development tool: pip install -r requirements-dev.txt" in \
+        result.stderr

@@ -129,3 +129,18 @@ def test_readme_shows_a_screenshot_of_every_tab():
         path = f"docs/screenshots/{tab}-tab.png"
         assert f"]({path})" in README, path
         assert (ROOT / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+def test_the_protocol_is_published_with_the_project_and_its_digests_are_the_codes():
+    """docs/protocol.md, the protocol every figure follows, goes with the project (a clone and the Space: the README
+    pointed at ../shared/benchmarks.md, which neither has); each digest it gives is one the code or the tests check
+    the data against; where the team's copy is beside the checkout, it is that copy."""
+    from rnn_demo.publish import space_files
+
+    protocol = (ROOT / "docs" / "protocol.md").read_text()
+    digests = re.findall(r"\b[0-9a-f]{64}\b", protocol)
+    code = "".join(path.read_text() for folder in ("rnn_demo", "tests") for path in (ROOT / folder).rglob("*.py"))
+    assert len(digests) == 5 and all(digest in code for digest in digests)
+    assert "docs/protocol.md" in space_files(ROOT) and "(docs/protocol.md)" in README
+    team = ROOT.parent / "shared" / "benchmarks.md"
+    assert not team.is_file() or protocol.endswith("-->\n\n" + team.read_text())
