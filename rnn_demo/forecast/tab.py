@@ -36,6 +36,9 @@ METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series
                     "the 80% interval (it aims at 0.8 over many days; one day's 48 values move together, so one day's coverage "
                     "says little), *width* its mean width, and the *interval score* its "
                     "width plus 10 times how far the actual values fall outside it (lower is better).")
+# the metrics tables' seven columns in the plot's width, headers wrapped (the last two were cut off at desktop width,
+# MASE and the coverage reachable only by scrolling inside the table on a phone: a UX review)
+METRICS_LAYOUT = {"wrap": True, "column_widths": ["28%", "11%", "11%", "11%", "13%", "13%", "13%"]}
 EXAMPLE_ORIGIN = "2014-12-01 00:00"  # the first visit's day: in the test weeks, its actual demand known
 ORIGIN_EXAMPLES = [[""], [EXAMPLE_ORIGIN], ["2014-12-25 00:00"], ["2014-11-10 00:00"]]
 ORIGIN_LABELS = ["past the end: 2015-01-01", "2014-12-01 00:00", "2014-12-25 00:00 (Christmas)", "2014-11-10 00:00"]
@@ -150,13 +153,15 @@ def build() -> None:
             plot = gr.Plot(forecast_figure(initial.frame, initial.unit),
                            label="Demand: history, forecast and 80% interval")
             metrics = gr.Dataframe(initial.metrics, label="This day's errors (where the actual values are known)",
-                                   headers=forecast.METRIC_COLUMNS, interactive=False)
+                                   headers=forecast.METRIC_COLUMNS, interactive=False, **METRICS_LAYOUT)
             notes = gr.Markdown(bullets(initial.notes))
             holdout = gr.Dataframe(forecast.empty_metrics(), interactive=False, headers=forecast.METRIC_COLUMNS,
                                    label="Your series' last 7 days, held out and used for no choice: the adapted model "
-                                         "against the naive forecasts", visible=False)  # shown with "my series"
+                                         "against the naive forecasts", visible=False,  # shown with "my series"
+                                   **METRICS_LAYOUT)
             backtest = gr.Dataframe(forecast.empty_metrics(), headers=forecast.METRIC_COLUMNS, interactive=False,
-                                    label="Backtest: the 56 days of the last 8 weeks of 2014, never trained on")
+                                    label="Backtest: the 56 days of the last 8 weeks of 2014, never trained on",
+                                    **METRICS_LAYOUT)
             gr.Markdown(METRICS_GLOSSARY)
         with gr.Column(scale=2, elem_classes=[FIRST_ON_A_PHONE]):
             series = _series_controls()
@@ -214,7 +219,7 @@ def forecast_box(series: list[gr.components.Component], button: gr.Button) -> No
     with gr.Accordion("The cells on one plot", open=False, elem_id="forecast-compare") as box:
         plot = gr.Plot(label="Demand: history, each cell's forecast and 80% interval, and the naive forecast")
         metrics = gr.Dataframe(forecast.empty_metrics(), label="This day's errors, cell by cell",
-                               headers=forecast.METRIC_COLUMNS, interactive=False)
+                               headers=forecast.METRIC_COLUMNS, interactive=False, **METRICS_LAYOUT)
         notes = gr.Markdown()
     compare.opens(button, box, "forecast_open_compare")
     clear_first(button.click, [notes], "forecast_clear_compare")  # the table keeps its headers: see clear_first
