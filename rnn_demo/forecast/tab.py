@@ -33,9 +33,9 @@ VICTORIA_TIME = ("Victoria's times are the electricity market's: Australian East
 METRICS_GLOSSARY = ("*The tables:* MAE is the mean absolute error, in the series' unit (GW for Victoria); MAPE "
                     "the same in % of the actual demand; MASE the MAE over the in-sample error of last week's naive "
                     "forecast (below 1: better than that naive). *coverage 80%* is the share of actual values inside "
-                    "the 80% interval (it aims at 0.8 over many days; one day's 48 values move together, so one day's coverage "
-                    "says little), *width* its mean width, and the *interval score* its "
-                    "width plus 10 times how far the actual values fall outside it (lower is better).")
+                    "the 80% interval (it aims at 0.8 over many days; one day's 48 values move together, so one "
+                    "day's coverage says little), *width* its mean width, and the *interval score* its width plus 10 "
+                    "times how far the actual values fall outside it (lower is better).")
 # the metrics tables' seven columns in the plot's width, headers wrapped (the last two were cut off at desktop width,
 # MASE and the coverage reachable only by scrolling inside the table on a phone: a UX review)
 METRICS_LAYOUT = {"wrap": True, "column_widths": ["28%", "11%", "11%", "11%", "13%", "13%", "13%"]}

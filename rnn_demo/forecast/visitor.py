@@ -39,8 +39,9 @@ def series_upload(path: str | Path, time_column: str | None, value_column: str |
                          "never changes): last week's values already forecast it, a model has nothing to learn, and "
                          "its error on the scale of last week's (MASE) is undefined")
     summary = {"steps": len(series), "step (minutes)": config.step_minutes, "training steps": start,
-               "held-out days": f"{HOLDOUT_DAYS}: the first {HOLDOUT_DAYS - CALIBRATING_DAYS} choose the checkpoint, the "
-                                f"last {CALIBRATING_DAYS} calibrate the interval", "from": str(series.times[0]), "to": str(series.times[-1]),
+               "held-out days": f"{HOLDOUT_DAYS}: the first {HOLDOUT_DAYS - CALIBRATING_DAYS} choose the checkpoint, "
+                                f"the last {CALIBRATING_DAYS} calibrate the interval",
+               "from": str(series.times[0]), "to": str(series.times[-1]),
                "temperature": "read (°C): the model learns from it" if series.temperature is not None else "none",
                "working days": _working_days(series)}
     preview = [[str(t), f"{v:.6g}"] for t, v in zip(series.times[:PREVIEW_ROWS], series.values[:PREVIEW_ROWS])]

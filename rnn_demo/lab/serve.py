@@ -180,8 +180,8 @@ def reach_back_text(history: list[LabStep]) -> str:
         return ""
     last_step = len(next(s.profile for s in history if s.profile))
     (first, ratio), (latest, now) = measured[0], measured[-1]
-    said = f"; the gradient reaching t = 1 is {ratio:.2g} times the one at the last step (t = {last_step}) at step {first}"
-    return said + (f", {now:.2g} times at step {latest}" if latest != first else "")
+    said = f"; the gradient reaching t = 1 is {ratio:.2g} times the one at the last step (t = {last_step})"
+    return said + f" at step {first}" + (f", {now:.2g} times at step {latest}" if latest != first else "")
 
 
 def _finite(value: float) -> float | None:

@@ -103,8 +103,10 @@ def bench_sentiment(args: argparse.Namespace) -> dict:
 def bench_baseline(args: argparse.Namespace) -> dict:
     """TF-IDF and logistic regression trained and scored on the protocol, the accuracy to beat, against the
     recurrent classifier --model (default sentiment-gru) on the same test reviews, with McNemar's test."""
-    import sklearn  # noqa: F401 - a development tool (requirements-dev.txt): missing, said before any data is read
+    from importlib.util import find_spec
 
+    if find_spec("sklearn") is None:  # a development tool (requirements-dev.txt): said before any data is read
+        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
     from ..training import log_test_scoring
     from .baseline import tfidf_baseline
     from .data import protocol_dataset

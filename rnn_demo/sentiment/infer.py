@@ -215,16 +215,17 @@ def explain_review(model: ReviewClassifier, tokenizer: Tokenizer, text: str) -> 
     logits, contributions = model.explain(pad_batch([ids]).to(device))
     probabilities = torch.softmax(logits[0].float(), -1).tolist()
     unknown_id = unknown_token_id(tokenizer)
-    shares = word_shares(contributions[0, : len(ids)].float().tolist(), [i == unknown_id for i in ids])
+    unknown = [i == unknown_id for i in ids]  # each token: read as the one unknown token
+    shares = word_shares(contributions[0, : len(ids)].float().tolist(), unknown)
     notes = _notes(tokens, text, unknown_id, max_tokens)
-    if unknown := unknown_words_note(text, offsets, shares, [i == unknown_id for i in ids], model.config.labels):
-        notes.append(unknown)
+    if unknown_note := unknown_words_note(text, offsets, shares, unknown, model.config.labels):
+        notes.append(unknown_note)
     if how := colours_note(model.config.labels):
         notes.append(how)
     if surrogates:
         notes.append(f"{surrogates:,} of the review's characters {'is' if surrogates == 1 else 'are'} not valid "
                      "Unicode (half of a UTF-16 pair): read as �.")
-    coloured = [None if i == unknown_id else share for i, share in zip(ids, shares)]
+    coloured = [None if is_unknown else share for is_unknown, share in zip(unknown, shares)]
     return Verdict(dict(zip(model.config.labels, probabilities)), review_spans(text, offsets, coloured), notes)
 
 

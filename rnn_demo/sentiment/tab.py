@@ -23,14 +23,14 @@ EXAMPLES = [
     ["Oh great, another sequel. Because what the world really needed was the same jokes, only louder."],
 ]
 COLOURS = ("**Green** words pushed the review towards *positive*, **red** words towards *negative*. The classifier "
-           "keeps, for each of its features, the highest value its states reach over the review; each word is "
-           "credited with what its step added to those kept values, so the words' credits add up exactly to the "
+           "keeps, for each of its features, the highest value its states reach over the review; each word is credited "
+           "with what its step added to those kept values, so the words' credits add up exactly to the "
            "positive-minus-negative score, less a constant of the model (its output layer's bias difference); each "
-           "colour is a word's credit as a multiple of the strongest word's. A word is credited with what the state gained at its step, not with what "
-           "leaving it out would change: a word that changes how the next ones read (*not*, *but*) passes its "
-           "effect on to them, and its own colour may even have the other sign. The strongest word has full "
-           "colour; uncoloured text was not read, carries nothing, or is a word the model does not know (it reads "
-           "every such word as the same unknown token: the notes name them).")
+           "colour is a word's credit as a multiple of the strongest word's. A word is credited with what the state "
+           "gained at its step, not with what leaving it out would change: a word that changes how the next ones read "
+           "(*not*, *but*) passes its effect on to them, and its own colour may even have the other sign. The "
+           "strongest word has full colour; uncoloured text was not read, carries nothing, or is a word the model does "
+           "not know (it reads every such word as the same unknown token: the notes name them).")
 
 
 @shows_errors
@@ -91,7 +91,8 @@ def build() -> None:
             # words), then the coloured review: in that order on a phone too, where the columns stack
             label = gr.Label(label="Sentiment")
             notes = gr.Markdown()
-            words = gr.HighlightedText(label="Why: each word's push on the decision (the strongest ±1)", show_legend=False,
+            words = gr.HighlightedText(label="Why: each word's push on the decision (the strongest ±1)",
+                                       show_legend=False,
                                        combine_adjacent=False, elem_classes=[GREEN_POSITIVE])
             with gr.Accordion("How the colours are worked out", open=False):
                 gr.Markdown(COLOURS)

@@ -16,7 +16,7 @@ def word_shares(contributions: Sequence[float], unknown: Sequence[bool]) -> list
     credits, unscaled, still add up to the margin less the head's bias difference) but it is not the word's own, so
     it does not set the scale."""
     known = [abs(c) for c, is_unknown in zip(contributions, unknown) if not is_unknown]
-    scale = max(known or [abs(c) for c in contributions] or [0.0], default=0.0)
+    scale = max(known or [abs(c) for c in contributions], default=0.0)
     return [c / max(scale, 1e-12) for c in contributions]
 
 
@@ -32,8 +32,9 @@ def unknown_words_note(text: str, offsets: Sequence[tuple[int, int]], shares: Se
                                                                  if len(names) > shown else "")
     total = sum(share for _, share in pieces)
     words = "word" if len(pieces) == 1 else "words"
-    push = "" if abs(total) < 0.005 else (f"; together they pushed towards *{md_text(labels[-1] if total > 0 else labels[0])}*"
-                                          f" ({'+' if total > 0 else '−'}{abs(total):.2f} times the strongest word's credit)")
+    towards = md_text(labels[-1] if total > 0 else labels[0])
+    push = "" if abs(total) < 0.005 else (f"; together they pushed towards *{towards}* ({'+' if total > 0 else '−'}"
+                                          f"{abs(total):.2f} times the strongest word's credit)")
     return (f"{len(pieces)} {words} the model does not know ({named}) {'is' if len(pieces) == 1 else 'are'} left "
             f"uncoloured: it reads every such word as the same unknown token, so a colour would not be the word's "
             f"own{push}.")

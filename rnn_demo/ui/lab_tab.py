@@ -25,7 +25,8 @@ INTRO = ("### Gradient lab\nTrain a small recurrent network here, live, on a pro
          "state c). Before training (dotted), where it falls to nothing towards the start, the network cannot learn "
          "from that far back: the vanishing gradient; after training it also shows what the network learned to "
          "read. A spectral radius above 1 makes a vanilla RNN's gradients explode instead; clipping caps the step, "
-         "but not the forward pass, where a ReLU network's states can blow up first. One run at a time on this Space: others wait in line (your place is "
+         "but not the forward pass, where a ReLU network's states can blow up first. One run at a time on this "
+         "Space: others wait in line (your place is "
          f"shown); at most {lab.LAB_SECONDS:g} s of training per run.")
 LAB_LANE = lane("lab", 8)  # handlers that mostly wait: for the slot (their place in line shown) or for its items
 SWEEP_PICTURE = Path(__file__).resolve().parent.parent.parent / "docs" / "lab_sweep.png"
