@@ -281,3 +281,22 @@ def test_an_unseeded_text_draws_from_its_own_generator_never_torchs_process_wide
     state = torch.get_rng_state()
     rows = sample_rows(logits, requests)
     assert torch.equal(torch.get_rng_state(), state) and all(0 < row < len(stepper.vocab) for row in rows)
+
+
+def test_typed_quotes_dashes_spaces_and_accents_are_read_in_the_plays_plain_form():
+    """Curly quotes, dashes, no-break spaces and accented letters were read as the unknown symbol, whose embedding
+    training never moved (an ML review): each is read as the plain character the vocabulary has, one for one; what
+    it lacks stays unknown, and the note says both."""
+    from rnn_demo.text.infer import plain_forms
+    from rnn_demo.text.serve import prompt_note
+
+    vocab = ["<unk>", "\n", " ", "'", '"', "-", "O", "a", "c", "e", "f", "—"]
+    assert plain_forms("“O” ‘caf\u00e9’\u00a0— –☃ﬁ", vocab) == {
+        "“": '"', "”": '"', "‘": "'", "’": "'", "\u00e9": "e", "\u00a0": " ", "–": "-"}  # "—" known; ☃, ﬁ: none
+    assert check_prompt("‘café’ ☃", vocab) == ("'cafe' ☃", ["☃"])
+    assert check_prompt("O cafe", vocab) == ("O cafe", [])
+    stepper = CharStepper(tiny_model("lstm"))  # its vocabulary: letters, space, newline, ! , . : ? (no quotes)
+    assert prompt_note("Romeo, b\u00e9\u00a0\u2019", stepper) == (
+        "Read in the plain form the plays use: '\\xa0' as ' ', 'é' as 'e'. Characters the model never saw in "
+        "training, read as an unknown symbol: '’'")
+    assert prompt_note("Romeo", stepper) == ""

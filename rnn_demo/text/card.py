@@ -29,8 +29,8 @@ def write_text_card(directory: Path, config: CharLMConfig, served: dict, referen
 ## Evaluation
 
 On the protocol's validation plays (henry-iv-part-1, all-s-well-that-ends-well, cymbeline; {served['characters']:,} \
-characters, never used for training or checkpoint selection), every character after the first 256 with at least \
-256 characters of context carried by the recurrent state:
+characters, never used for training or checkpoint selection), every character scored, each after the first 256 \
+with at least 256 characters of context carried by the recurrent state:
 
 | arithmetic | nats/char | bits/char |
 | --- | --- | --- |

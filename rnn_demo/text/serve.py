@@ -16,7 +16,7 @@ from ..display import number_text, visible
 from ..hub import card_metrics, load_model
 from ..shelf import ModelShelf
 from .batcher import BatchedGeneration
-from .infer import Sampling, check_prompt, next_char_table, unknown_characters
+from .infer import Sampling, check_prompt, next_char_table, plain_forms, unknown_characters
 from .model import VISITOR_LIMITS, CharLM
 from .stepper import CharStepper
 
@@ -40,14 +40,19 @@ bundled_cells = SHELF.cells  # bundled_cells(): the cells with a model
 
 
 def prompt_note(prompt: str, stepper: CharStepper) -> str:
-    """What the UI says about the prompt: empty, or characters the model maps to unknown."""
+    """What the UI says about the prompt: empty, characters read in their plain form, or characters the model maps
+    to unknown."""
     _, unknown = check_prompt(prompt, stepper.vocab)
     if not prompt:
         return "Empty prompt: the model starts from a new line."
+    notes = []
+    if forms := plain_forms(prompt, stepper.vocab):
+        read = ", ".join(f"{ch!r} as {plain!r}" for ch, plain in sorted(forms.items())[:20])
+        notes.append(f"Read in the plain form the plays use: {read}.")
     if unknown:
         shown = " ".join(repr(ch) for ch in unknown[:20])
-        return f"Characters the model never saw in training, read as an unknown symbol: {shown}"
-    return ""
+        notes.append(f"Characters the model never saw in training, read as an unknown symbol: {shown}")
+    return " ".join(notes)
 
 
 def sampling_from_controls(max_new_chars: float, temperature: float, top_k: float, top_p: float,

@@ -71,7 +71,7 @@ def _sampling_controls() -> list[gr.components.Component]:
         top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (nucleus)", info="1: off")
         seed = gr.Number(value=text.RANDOM_SEED, precision=0, minimum=text.RANDOM_SEED, label="Seed",
                          info=f"{text.RANDOM_SEED}: a different text every time; any other number repeats its text")
-        stop = gr.Textbox(label="Stop at", max_length=100,
+        stop = gr.Textbox(label="Stop at (matched in the generated text)", max_length=100,
                           placeholder="e.g. a speaker's name such as ROMEO: (empty: never stop early)")
     return [max_new, temperature, top_k, top_p, seed, stop]
 
@@ -98,8 +98,9 @@ def build() -> None:
             summary = gr.Markdown(text.model_summary(best))
             loaded = hub_loader(TASK.name, text.VISITORS)
             sampling = _sampling_controls()
-            gr.Markdown("What the model expects next after the prompt, before temperature, top-k and top-p "
-                        "reshape it: the distribution each generated character is drawn from.")
+            gr.Markdown("What the model expects next after the prompt, as it predicts it: temperature, top-k and "
+                        "top-p then reshape it for sampling (at temperature 0.8 the likeliest characters are drawn "
+                        "more often than shown here, and top-k 3 never draws a fourth).")
             probabilities_button = gr.Button("Show next-character probabilities", size="sm")
             chars = gr.Label(num_top_classes=10, label="Next character after the prompt")
     cell.change(shows_errors(text.model_summary), cell, summary, api_name="text_model_info")

@@ -27,7 +27,7 @@ Trained on Shakespeare's plays alone (the protocol's 35 training plays: 34 learn
 checkpoint; its figure is on the 3 validation plays, in the arithmetic the app serves: int8 weights on a CPU). It
 writes pastiche of their verse and prose character by character, and knows no facts; a character outside its
 vocabulary is read as unknown. Its figure is measured with at least 256 characters of context carried in its state
-(the text's first 256 characters aside);
+(the text's first 256 characters, scored too, have less);
 a prompt is read after a blank line (the package does it; the snippet above too), as each speech in the plays
 follows one: from the zero state, which training never used, the first characters read far worse, most of all the
 LSTM's. Prompts read best in the plays' layout: a speaker's name in capitals on a line of its own, then the speech.
