@@ -300,3 +300,22 @@ def test_typed_quotes_dashes_spaces_and_accents_are_read_in_the_plays_plain_form
         "Read in the plain form the plays use: '\\xa0' as ' ', 'é' as 'e'. Characters the model never saw in "
         "training, read as an unknown symbol: '’'")
     assert prompt_note("Romeo", stepper) == ""
+
+
+def test_an_empty_prompt_on_a_model_without_a_line_break_says_what_it_reads():
+    """Without "\\n" in its vocabulary (a visitor's model) an empty prompt reads the unknown symbol: the note said it
+    started from a new line (an ML review)."""
+    import torch
+
+    from rnn_demo.text.model import CharLM, CharLMConfig
+    from rnn_demo.text.serve import prompt_note
+
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab=["<unk>", "a", "b"], cell="gru", embedding_dim=4, hidden_size=16,
+                                num_layers=1, dropout=0.0)).eval()
+    stepper = CharStepper(model)
+    assert prompt_note("", stepper) == ("Empty prompt: this model's vocabulary has no line break, so it starts from "
+                                        "the unknown symbol.")
+    logits, _ = stepper.prime(torch.zeros((1, 0), dtype=torch.long))
+    assert torch.allclose(logits, stepper.prime(torch.zeros((1, 1), dtype=torch.long))[0])
+    assert prompt_note("", CharStepper(tiny_model())) == "Empty prompt: the model starts from a new line."

@@ -44,7 +44,8 @@ def prompt_note(prompt: str, stepper: CharStepper) -> str:
     to unknown."""
     _, unknown = check_prompt(prompt, stepper.vocab)
     if not prompt:
-        return "Empty prompt: the model starts from a new line."
+        return "Empty prompt: the model starts from a new line." if "\n" in stepper.vocab else (
+            "Empty prompt: this model's vocabulary has no line break, so it starts from the unknown symbol.")
     notes = []
     if forms := plain_forms(prompt, stepper.vocab):
         read = ", ".join(f"{ch!r} as {plain!r}" for ch, plain in sorted(forms.items())[:20])

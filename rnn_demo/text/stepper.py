@@ -223,7 +223,7 @@ class CharStepper:
         logits, state = self.lead_in(ids.size(0))
         if ids.size(1) == 0 and logits is not None:
             return logits, state
-        if ids.size(1) == 0:  # no lead-in: read a newline, as a speech starts
-            ids = torch.full((ids.size(0), 1), self.vocab.index("\n") if "\n" in self.vocab else 0, device=self.device)
+        if ids.size(1) == 0:  # no lead-in (a vocabulary without a line break): read the unknown symbol
+            ids = torch.zeros((ids.size(0), 1), dtype=torch.long, device=self.device)
         out, state = self.run(ids, state)
         return out[:, -1], state
