@@ -51,7 +51,7 @@ def test_a_visitor_trains_on_a_text_file_sees_it_learn_uses_it_and_downloads_it(
             time.sleep(0.1)
         expect(finished).to_be_visible()
         expect(stop).to_be_disabled()
-        expect(page.get_by_text(re.compile(r"Kept: the checkpoint of step [\d,]+ of [\d,]+, the lowest held-out loss"))
+        expect(page.get_by_text(re.compile(r"Kept: the checkpoint of step [\d,]+ of [\d,]+, of the lowest held-out loss"))
                ).to_be_visible()  # which model the run kept, and its figure ("Finished." alone: a UX review)
         expect(page.locator("#train-progress progress")).to_be_visible()
         assert len(drawn - {0}) >= 2, f"the plot did not grow while the model trained: {sorted(drawn)}"

@@ -15,7 +15,7 @@ from rnn_demo.forecast.visitor import series_upload
 from rnn_demo.hub import card_metadata
 from rnn_demo.sentiment.visitor import MAX_LABELS, labelled_upload
 from rnn_demo.text.visitor import MIN_TEXT_CHARS, text_upload
-from rnn_demo.visitor_training.data import held_out_row
+from rnn_demo.visitor_training.data import row_hash
 from rnn_demo.visitor_training.job import column_roles
 
 VERSE = "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate.\n"
@@ -50,12 +50,17 @@ def _labelled(n: int = 200, labels=("good", "bad")) -> list[tuple[str, str]]:
     return [(f"review number {i} was {labels[i % len(labels)]}", labels[i % len(labels)]) for i in range(n)]
 
 
-def test_a_labelled_csv_holds_out_a_tenth_by_hash_with_its_labels_counted(tmp_path):
+def test_a_labelled_csv_holds_out_a_tenth_of_each_label_by_hash_with_its_labels_counted(tmp_path):
+    """Each label's tenth with the lowest hashes: a draw over all rows held out 6 of the sample file's 64 reviews,
+    every one negative, and a model that answered negative after one step scored 1.0 there (an ML review)."""
     rows = _labelled() + [("", "good"), ("no label here", "")]
     prepared = labelled_upload(_reviews(tmp_path, rows), None, None)
-    (train, train_ids), (held, _) = prepared.train, prepared.held_out
-    assert len(train) + len(held) == 200 and all(held_out_row(text) for text in held)
-    assert not any(held_out_row(text) for text in train) and 5 <= len(held) <= 40
+    (train, train_ids), (held, held_ids) = prepared.train, prepared.held_out
+    assert len(train) + len(held) == 200 and held_ids.count(0) == held_ids.count(1) == 10
+    for label in (0, 1):
+        ours = [t for t, i in zip(held, held_ids) if i == label]
+        theirs = [t for t, i in zip(train, train_ids) if i == label]
+        assert max(map(row_hash, ours)) < min(map(row_hash, theirs))
     assert prepared.summary["labels"] == {"bad": train_ids.count(0), "good": train_ids.count(1)}
     assert list(prepared.summary["labels"]) == ["bad", "good"]  # sorted: the legend's red, then green
     from rnn_demo.sentiment.visitor import _labels_of
@@ -485,8 +490,10 @@ def test_a_finished_run_says_which_checkpoint_it_kept_and_when_the_model_began_t
     rising = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(500, 0.9, 2.6, 200),
               scoring(760, 0.1, 4.3, 200)]
     said = kept_note(rising)
-    assert said.startswith("Kept: the checkpoint of step 200 of 760, the lowest held-out loss (2.27; held-out bits per "
-                           "character 3.275).")
+    assert said.startswith("Kept: the checkpoint of step 200 of 760, of the lowest held-out loss (held-out loss 2.27; "
+                           "held-out bits per character 3.275).")
+    chosen = [{**scoring(100, 0.7, 0.69, 100), "chosen_by": "held-out error rate"}]  # a classifier's (ML review)
+    assert kept_note(chosen).startswith("Kept: the checkpoint of step 100 of 100, of the lowest held-out error rate")
     assert "After it the held-out loss rose to 4.3 while the training loss fell to 0.1: the model began to" in said
     learning = [scoring(100, 2.5, 2.4, 100), scoring(200, 2.0, 2.27, 200), scoring(300, 1.9, 2.3, 200)]
     assert "memorise" not in kept_note(learning)  # a last scoring a little above the best: no note
@@ -509,3 +516,23 @@ def test_a_text_file_given_to_a_task_of_tables_is_told_which_task_reads_it(task)
     with pytest.raises(ValueError) as refused:  # a table refused by a task of tables: its refusal alone
         check_data("forecast", csv)
     assert "task reads" not in str(refused.value)
+
+
+@pytest.mark.slow  # two short trainings, over 2 s
+def test_a_runs_seed_sets_its_starting_weights_whatever_the_worker_drew_before(tmp_path, tiny_corpus):
+    """The job slot's worker is reused: the model was built before the seed was set, so its starting weights followed
+    the last job's draws, and the card's "seed 0" reproduced nothing (an ML review)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from rnn_demo.visitor_training.job import train_job
+
+    weights = []
+    for run, noise in enumerate((1, 2)):
+        torch.manual_seed(noise)
+        torch.rand(noise * 7)  # another job's draws before this one
+        items = list(train_job("text", str(tiny_corpus), {}, "gru", "tiny", 30, str(tmp_path / str(run)),
+                               max_steps=2, score_every=1, device="cpu"))
+        weights.append(load_file(f"{items[-1]['model_dir']}/model.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])

@@ -51,14 +51,14 @@ def naive_rows(config: ForecastConfig) -> dict[str, int]:
             f"seasonal naive, lag {config.week} (last week)": config.week}
 
 
-def holdout_start(series: Series, config: ForecastConfig) -> int:
+def holdout_start(series: Series, config: ForecastConfig, what: str = "adapting the model") -> int:
     """The first held-out step: the midnight that leaves HOLDOUT_DAYS whole days after it, so that each block of them
     (choosing, calibrating, scored) has its days whole wherever the series ends (one ending at noon lost a day from
     each, 3/2/6 under notes that said 4/3/7; its last part is then read by no block); a clear error when the series
-    is too short to hold out and still train."""
+    is too short to hold out and still train (`what` needs it: adapting, or training a visitor's forecaster)."""
     needed = min_history(config.window, config.week) + (TRAINING_DAYS + HOLDOUT_DAYS) * config.day
     if len(series) < needed:
-        raise ValueError(f"adapting the model needs {needed // config.day} days of this series (two weeks of history "
+        raise ValueError(f"{what} needs {needed // config.day} days of this series (two weeks of history "
                          f"for the first forecast, {TRAINING_DAYS} days to learn from, {HOLDOUT_DAYS} held out); it "
                          f"has {len(series) / config.day:.1f}")
     latest = len(series) - HOLDOUT_DAYS * config.day

@@ -33,7 +33,7 @@ def series_upload(path: str | Path, time_column: str | None, value_column: str |
     (adapt.HOLDOUT_DAYS), so it needs as many days as adapting does."""
     series, notes = read_series_upload(Path(path).read_bytes(), time_column, value_column, temperature_column)
     config = ForecastConfig().for_step(series.step_minutes)
-    start = holdout_start(series, config)
+    start = holdout_start(series, config, "training a forecaster")
     if not mase_scale(series.values[:start], config.week):
         raise ValueError("the series repeats itself exactly from one week to the next before its held-out days (or "
                          "never changes): last week's values already forecast it, a model has nothing to learn, and "
@@ -62,7 +62,7 @@ def build_forecaster(prepared: Prepared, cell: str, size: str, device: str) -> B
     series = prepared.train
     features = [*FEATURES, *(TEMPERATURE_FEATURES if series.temperature is not None else ())]
     config = ForecastConfig(cell=cell, unit="", features=features, **SIZES[size]).for_step(series.step_minutes)
-    start = holdout_start(series, config)
+    start = holdout_start(series, config, "training a forecaster")
     config.train_mean, config.train_std = float(series.values[:start].mean()), float(series.values[:start].std())
     # the held-out days' first half chooses the checkpoint (and gives the card's figures), the second calibrates the
     # interval: calibrated on the days that chose, it came out narrow on new days (adapt.CALIBRATING_DAYS)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..display import column_list, quoted, unreadable
 from ..plugin import ColumnRole, VisitorTraining
 from ..uploads import chosen_column
-from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_row, shortened
+from ..visitor_training.data import PREVIEW_ROWS, Built, Prepared, held_out_rows, shortened
 from .review_table import MAX_ROWS, read_review_table, spelled_name, usual_column
 from .infer import predict_ids
 from .model import ReviewClassifier, SentimentConfig
@@ -68,10 +68,14 @@ def _labels_of(raw: list[str]) -> list[str]:
 
 
 def _split(kept: list[tuple[str, str]], labels: list[str]) -> dict[bool, tuple[list[str], list[int]]]:
-    """The rows as (texts, label ids), by whether they are held out (held_out_row)."""
+    """The rows as (texts, label ids), by whether they are held out (held_out_rows: a tenth of each label's)."""
+    by_label: dict[int, list[str]] = {}
+    for text, label in kept:
+        by_label.setdefault(labels.index(label), []).append(text)
+    held = held_out_rows(by_label)
     parts: dict[bool, tuple[list[str], list[int]]] = {False: ([], []), True: ([], [])}
     for text, label in kept:
-        texts, ids = parts[held_out_row(text)]
+        texts, ids = parts[text in held]
         texts.append(text)
         ids.append(labels.index(label))
     return parts
@@ -170,11 +174,13 @@ def bench_file(folder: Path) -> Path:
 
 
 def majority(prepared: Prepared) -> tuple[float, str]:
-    """The held-out accuracy of always answering the training part's most frequent label."""
-    (_, train_labels), (_, held_labels) = prepared.train, prepared.held_out
-    most = Counter(train_labels).most_common(1)[0][0]
+    """The best held-out accuracy of a constant answer: always the held-out part's most frequent label (the training
+    part's missed a held-out part of the other label: it scored 0 there, and a model no better than constant beat
+    it)."""
+    _, held_labels = prepared.held_out
+    most, count = Counter(held_labels).most_common(1)[0]
     name = list(prepared.summary["labels"])[most]
-    return sum(label == most for label in held_labels) / len(held_labels), f"always answering “{name}”"
+    return count / len(held_labels), f"always answering “{name}”"
 
 
 VISITOR = VisitorTraining(

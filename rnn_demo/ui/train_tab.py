@@ -35,8 +35,9 @@ USING_TRAINED = (f"Using **{training.TRAINED_NAME}** (in the Train tab) in place
 
 def intro() -> str:
     return ("### Train your own\nUpload " + ", ".join(spec.visitor.upload for spec in trainable_tasks().values()) +
-            ", or name a Hub dataset. A part of the data (a tenth; for a series, its last two weeks) is held out: it "
-            "chooses the checkpoint and gives the metric. One training at a time on this Space (lab runs and forecast "
+            ", or name a Hub dataset. A part of the data (a tenth of each label's rows; of a text, its last tenth; of "
+            "a series, its last two weeks) is held out: it chooses the checkpoint and gives the metric (a series' "
+            "first week does, its second calibrates the interval). One training at a time on this Space (lab runs and forecast "
             f"adaptations share the CPU; your place in line is shown), at most {MAX_SECONDS:g} s each. The trained "
             "model then works in its task's tab for your session.")
 

@@ -28,10 +28,12 @@ def summary_lines(summary: dict[str, object]) -> str:
 
 def write_visitor_card(folder: str | Path, kind: str, part: VisitorTraining, cell: str, size: str, data_name: str,
                        summary: dict[str, object], best: dict, budget: float, settings: TrainSettings,
-                       chosen_by: str = "held-out loss", device: str = "cpu", dataset_id: str | None = None) -> None:
+                       chosen_by: str = "held-out loss", device: str = "cpu", dataset_id: str | None = None,
+                       scorings: int = 1) -> None:
     """README.md for a visitor's model of the task `kind` (`part`: its Train tab part) in `folder`: `best` is the
     training job's progress entry of the best step (its held-out metric and loss), `summary` what the task's reader
-    measured of the file, `dataset_id` the Hub dataset it came from (linked in the card's metadata), if it did."""
+    measured of the file, `dataset_id` the Hub dataset it came from (linked in the card's metadata), if it did;
+    `scorings`: how many times the run scored the held-out part, whose best the card's figure is."""
     what = part.what
     metric = {"type": part.metric_type, "name": f"held-out {best['metric']}",
               "value": round(best["value"], 4)}
@@ -46,7 +48,8 @@ The file: {md_text(data_name)}, as the app read it:
 
 ## Evaluation
 
-On the held-out part (which also chose the checkpoint, so the figure flatters the model a little): \
+On the held-out part, which also chose the checkpoint: the best of its {scorings:,} scoring{'s' if scorings != 1 else ''} \
+there, so the figure flatters the model, the more so the smaller the part and the more the scorings: \
 {best['metric']} {best['value']:.4f}, held-out loss {best['held_out_loss']:.4f}, at step {best['step']:,}.
 
 ## Training

@@ -99,6 +99,7 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
     seconds = min(float(seconds), MAX_SECONDS)
     started = time.perf_counter()
     prepared = part.read(path, columns)
+    torch.manual_seed(seed)  # the starting weights too: the worker is reused, and they followed its last job's draws
     built = part.build(prepared, cell, size, torch.device(device) if device else training_device())
     settings = TrainSettings(max_steps=max_steps or 1_000_000, lr=lr, min_lr_ratio=1.0, warmup_steps=20,
                              seed=seed, eval_every=score_every or TrainSettings.eval_every)  # constant rate after
@@ -115,9 +116,10 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
         for state in run:
             progress = {"step": state["step"], "train_loss": state["history"][-1]["train_loss"],
                         "held_out_loss": task.last_loss, "metric": part.metric, "value": task.last_metric,
-                        "best_step": state["best_step"], "seconds": round(time.perf_counter() - started, 2),
-                        "budget": seconds}
+                        "best_step": state["best_step"], "chosen_by": built.chosen_by_name,
+                        "seconds": round(time.perf_counter() - started, 2), "budget": seconds}
             best["progress"] = progress if state["best_step"] == state["step"] else best.get("progress")
+            best["scorings"] = best.get("scorings", 0) + 1
             yield progress
             if time.perf_counter() - started > seconds:
                 run.close()
@@ -145,7 +147,7 @@ def _write_best(folder: Path, built: Built, best: dict, prepared: Prepared, part
                           held_out_loss=round(progress["held_out_loss"], 5), size=size, budget_seconds=seconds)
     write_visitor_card(folder, kind, part, cell, size, data_name, prepared.summary, progress, seconds, settings,
                        chosen_by=built.chosen_by_name, device=next(model.parameters()).device.type,
-                       dataset_id=dataset_id)
+                       dataset_id=dataset_id, scorings=best["scorings"])
 
 
 def zipped(folder: str | Path, into: str | Path) -> Path:

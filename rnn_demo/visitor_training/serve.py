@@ -271,8 +271,8 @@ MEMORISING = 1.1  # a last held-out loss this many times the best one's, well af
 
 
 def best_scoring(history: list[dict]) -> dict | None:
-    """The progress at the scoring a run kept (its lowest held-out loss); None before any. `history`: the run's
-    progress at each scoring."""
+    """The progress at the scoring a run kept (its best by what chooses: its "chosen_by"); None before any.
+    `history`: the run's progress at each scoring."""
     last = history[-1] if history else None
     return next((h for h in history if last and h["step"] == last["best_step"]), None)
 
@@ -285,8 +285,9 @@ def kept_note(history: list[dict]) -> str:
     if best is None:
         return ""
     last = history[-1]
-    kept = (f"Kept: the checkpoint of step {best['step']:,} of {last['step']:,}, the lowest held-out loss "
-            f"({best['held_out_loss']:.4g}; held-out {best['metric']} {best['value']:.4g}).")
+    chosen_by = last.get("chosen_by", "held-out loss")  # a classifier's: its error rate (sentiment/visitor.py)
+    kept = (f"Kept: the checkpoint of step {best['step']:,} of {last['step']:,}, of the lowest {chosen_by} (held-out "
+            f"loss {best['held_out_loss']:.4g}; held-out {best['metric']} {best['value']:.4g}).")
     if (last["held_out_loss"] > MEMORISING * best["held_out_loss"] and best["step"] <= last["step"] / 2
             and last["train_loss"] < best["train_loss"]):
         kept += (f" After it the held-out loss rose to {last['held_out_loss']:.4g} while the training loss fell to "
