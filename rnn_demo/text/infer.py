@@ -65,7 +65,7 @@ def plain_forms(text: str, vocab: list[str]) -> dict[str, str]:
     """Each character of `text` the vocabulary lacks whose plain form it has: curly quotes, dashes, no-break spaces
     (PLAIN_FORMS), a letter with accents (its letter), one character for one."""
     known, forms = set(vocab[1:]), {}
-    for ch in set(text) - set(vocab[1:]):
+    for ch in set(text) - known:
         decomposed = unicodedata.normalize("NFKD", ch)
         accented = len(decomposed) > 1 and all(unicodedata.combining(mark) for mark in decomposed[1:])
         plain = PLAIN_FORMS.get(ch) or (decomposed[0] if accented else None)
