@@ -55,8 +55,7 @@ def _add_band(figure: go.Figure, cell: str, view: ForecastView) -> None:
     """The cell's 80% interval as a faint filled band (the upper quantile, then the lower filled up to it)."""
     label = CELL_LABELS[cell]
     figure.add_trace(_curve(view.frame, "upper", name=f"{label} 80% interval, upper bound", legendgroup=cell,
-                            showlegend=False,
-                            line={"width": 0}, hoverinfo="skip"))
+                            showlegend=False, line={"width": 0}, hoverinfo="skip"))
     figure.add_trace(_curve(view.frame, "lower", name=f"{label} 80% interval", legendgroup=cell, showlegend=False,
                             fill="tonexty", fillcolor=_rgb(cell, BAND_ALPHA), line={"width": 0}, hoverinfo="skip"))
 

@@ -49,8 +49,7 @@ def forecast_figure(frame: pd.DataFrame, unit: str = "GW") -> go.Figure:
 def _with_temperature(figure: go.Figure, frame: pd.DataFrame) -> None:
     """The oracle-temperature forecast (median and 80% band) and the temperature, on an axis of its own (°C)."""
     figure.add_trace(_curve(frame, "upper_temperature", name="80% interval, upper bound, oracle temperature",
-                            showlegend=False,
-                            line={"width": 0}, hoverinfo="skip"))
+                            showlegend=False, line={"width": 0}, hoverinfo="skip"))
     figure.add_trace(_curve(frame, "lower_temperature", name="80% interval, oracle temperature", fill="tonexty",
                             fillcolor=COLOURS["oracle_band"], line={"width": 0}))
     figure.add_trace(_curve(frame, "median_temperature", name="forecast with oracle temperature (median)",

@@ -69,15 +69,16 @@ def _labels_of(raw: list[str]) -> list[str]:
 
 def _split(kept: list[tuple[str, str]], labels: list[str]) -> dict[bool, tuple[list[str], list[int]]]:
     """The rows as (texts, label ids), by whether they are held out (held_out_rows: a tenth of each label's)."""
+    rows = [(text, labels.index(label)) for text, label in kept]
     by_label: dict[int, list[str]] = {}
-    for text, label in kept:
-        by_label.setdefault(labels.index(label), []).append(text)
+    for text, label_id in rows:
+        by_label.setdefault(label_id, []).append(text)
     held = held_out_rows(by_label)
     parts: dict[bool, tuple[list[str], list[int]]] = {False: ([], []), True: ([], [])}
-    for text, label in kept:
+    for text, label_id in rows:
         texts, ids = parts[text in held]
         texts.append(text)
-        ids.append(labels.index(label))
+        ids.append(label_id)
     return parts
 
 

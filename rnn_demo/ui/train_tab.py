@@ -37,9 +37,9 @@ def intro() -> str:
     return ("### Train your own\nUpload " + ", ".join(spec.visitor.upload for spec in trainable_tasks().values()) +
             ", or name a Hub dataset. A part of the data (a tenth of each label's rows; of a text, its last tenth; of "
             "a series, its last two weeks) is held out: it chooses the checkpoint and gives the metric (a series' "
-            "first week does, its second calibrates the interval). One training at a time on this Space (lab runs and forecast "
-            f"adaptations share the CPU; your place in line is shown), at most {MAX_SECONDS:g} s each. The trained "
-            "model then works in its task's tab for your session.")
+            "first week does, its second calibrates the interval). One training at a time on this Space (lab runs "
+            "and forecast adaptations share the CPU; your place in line is shown), at most "
+            f"{MAX_SECONDS:g} s each. The trained model then works in its task's tab for your session.")
 
 
 def _columns(names: tuple[str | None, ...]) -> dict[str, str | None]:

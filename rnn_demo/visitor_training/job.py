@@ -119,7 +119,7 @@ def train_job(kind: str, path: str, columns: dict, cell: str, size: str, seconds
                         "best_step": state["best_step"], "chosen_by": built.chosen_by_name,
                         "seconds": round(time.perf_counter() - started, 2), "budget": seconds}
             best["progress"] = progress if state["best_step"] == state["step"] else best.get("progress")
-            best["scorings"] = best.get("scorings", 0) + 1
+            best["scorings"] = len(state["history"])  # one entry a scoring
             yield progress
             if time.perf_counter() - started > seconds:
                 run.close()
